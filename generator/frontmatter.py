@@ -1,0 +1,133 @@
+"""Split YAML front matter from a Markdown body and parse it, keeping *file* line numbers.
+
+Every value of the front matter is mapped to the line it stands on in the file, as a dotted
+path (``honors``, ``items.2.status``), so later stages can point an editor at the exact line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from generator.errors import Diagnostic
+
+try:  # the C loader is several times faster; fall back when libyaml is missing
+    _BaseLoader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _BaseLoader = yaml.SafeLoader
+
+
+class SafeLoader(_BaseLoader):  # type: ignore[misc]
+    """Safe YAML without implicit timestamps: dates stay text so that the schema can check them
+    and point at their line (PyYAML would fail on 2025-02-30 with no position)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    }
+
+FENCE = "---"
+FENCE_ENDS = ("---", "...")
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDocument:
+    """A parsed YAML value with the file line of each value (1-based) by dotted path."""
+
+    data: Any
+    lines: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    meta: dict[str, Any]
+    lines: dict[str, int]
+    body: str
+    body_line: int
+
+
+def normalise_text(raw: str) -> str:
+    """Drop a byte-order mark and turn CRLF and CR line ends into LF."""
+    if raw.startswith("\ufeff"):
+        raw = raw[1:]
+    return raw.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    """Parse YAML whose first line is line ``first_line`` of file ``path``."""
+    offset = first_line - 1
+    try:
+        loader = SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return YamlDocument(None, {}), []
+            problems: list[Diagnostic] = []
+            lines: dict[str, int] = {}
+            _walk(node, "", offset, lines, problems, path)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + offset if mark is not None else first_line
+        problem = (exc.problem or exc.context or "").strip()
+        return None, [Diagnostic.error(path, line, "yaml-syntax", problem=problem)]
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        return None, [Diagnostic.error(path, first_line, "yaml-syntax", problem=str(exc))]
+    return YamlDocument(data, lines), problems
+
+
+def _walk(
+    node: yaml.Node,
+    prefix: str,
+    offset: int,
+    lines: dict[str, int],
+    problems: list[Diagnostic],
+    path: str,
+    line: int = 0,
+) -> None:
+    # A key's line is where the key stands; a list item's line is where the item starts.
+    if prefix:
+        lines[prefix] = line or node.start_mark.line + 1 + offset
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                problems.append(
+                    Diagnostic.error(
+                        path, key_node.start_mark.line + 1 + offset, "duplicate-key",
+                        f"{prefix}.{key}" if prefix else key, key=key,
+                    )
+                )
+            seen.add(key)
+            child = f"{prefix}.{key}" if prefix else key
+            key_line = key_node.start_mark.line + 1 + offset
+            _walk(value_node, child, offset, lines, problems, path, key_line)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, f"{prefix}.{index}" if prefix else str(index), offset, lines, problems, path)
+
+
+def split(text: str, path: str) -> tuple[FrontMatter | None, list[Diagnostic]]:
+    """Split and parse the front matter of a normalised Markdown document."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != FENCE:
+        if not text.strip():
+            return None, [Diagnostic.error(path, 1, "empty-file")]
+        return None, [Diagnostic.error(path, 1, "no-front-matter", first=lines[0][:40])]
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in FENCE_ENDS), None)
+    if end is None:
+        return None, [Diagnostic.error(path, 1, "unclosed-front-matter")]
+    meta_text = "\n".join(lines[1:end])
+    doc, problems = parse_yaml(meta_text, path, first_line=2)
+    if doc is None:
+        return None, problems
+    meta = doc.data if doc.data is not None else {}
+    if not isinstance(meta, dict):
+        return None, [*problems, Diagnostic.error(path, 2, "front-matter-not-mapping")]
+    body = "\n".join(lines[end + 1 :])
+    return FrontMatter({str(k): v for k, v in meta.items()}, doc.lines, body, end + 2), problems

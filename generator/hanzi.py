@@ -1,0 +1,146 @@
+"""Chinese text utilities: names split into surname and given name, pinyin read the way a name
+is read, sort keys (pinyin, or surname stroke count as in official lists), romanised slugs, and
+cutting text by characters.
+
+Readings come from pypinyin and stroke counts from the ``strokes`` package (Unihan
+kTotalStrokes). The one piece of data kept here is what those libraries lack: how surnames
+that have several readings are read *as surnames*, and which two-character surnames exist.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+from pypinyin import Style, lazy_pinyin
+from strokes import strokes as _stroke_count
+
+# Surnames whose reading as a surname differs from the character's common reading.
+SURNAME_READINGS: dict[str, tuple[str, ...]] = {
+    "仇": ("qiu",), "区": ("ou",), "查": ("zha",), "单": ("shan",), "解": ("xie",),
+    "朴": ("piao",), "盖": ("ge",), "曾": ("zeng",), "覃": ("qin",), "乐": ("yue",),
+    "缪": ("miao",), "翟": ("zhai",), "种": ("chong",), "秘": ("bi",), "折": ("she",),
+    "召": ("shao",), "员": ("yun",), "句": ("gou",), "繁": ("po",), "黑": ("he",),
+    "能": ("nai",), "祭": ("zhai",), "藏": ("zang",), "尉": ("wei",), "重": ("chong",),
+    "长": ("chang",), "沈": ("shen",), "万": ("wan",), "华": ("hua",), "任": ("ren",),
+    "纪": ("ji",), "宁": ("ning",), "冼": ("xian",), "隗": ("wei",), "牟": ("mou",),
+    "过": ("guo",), "和": ("he",), "相": ("xiang",), "莘": ("shen",), "柏": ("bai",),
+    "尉迟": ("yu", "chi"), "万俟": ("mo", "qi"), "单于": ("chan", "yu"),
+    "长孙": ("zhang", "sun"), "澹台": ("tan", "tai"),
+}
+
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 慕容 令狐 公孙 尉迟 万俟 单于 长孙 夏侯 司徒 司空 "
+    "轩辕 宇文 澹台 端木 西门 南宫 独孤 呼延 闻人 东郭 钟离 公冶 太史 申屠".split()
+)
+
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+_SENTENCE_END = "。！？；!?;"
+
+
+def is_han(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """Surname and given name of a Chinese personal name (two-character surnames known)."""
+    name = name.strip()
+    if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
+        return name[:2], name[2:]
+    if name and is_han(name[0]):
+        return name[:1], name[1:]
+    return "", name
+
+
+@functools.lru_cache(maxsize=65536)
+def _syllables(text: str, tone: bool) -> tuple[str, ...]:
+    style = Style.TONE3 if tone else Style.NORMAL
+    out = lazy_pinyin(text, style=style, neutral_tone_with_five=True, v_to_u=False)
+    return tuple(s.lower() for s in out)
+
+
+def name_pinyin(name: str, tone: bool = False) -> tuple[str, ...]:
+    """Pinyin syllables of a personal name, with the surname read as a surname."""
+    surname, given = split_name(name)
+    if surname in SURNAME_READINGS and not tone:
+        head = SURNAME_READINGS[surname]
+    else:
+        head = _syllables(surname, tone) if surname else ()
+        if tone and surname in SURNAME_READINGS:
+            # keep the surname letters, tones only order syllables with equal letters
+            head = tuple(s + "0" for s in SURNAME_READINGS[surname])
+    return head + (_syllables(given, tone) if given else ())
+
+
+def text_pinyin(text: str) -> tuple[str, ...]:
+    """Pinyin syllables of ordinary text; runs of other characters are kept as they are."""
+    return _syllables(text, False)
+
+
+def pinyin_key(name: str) -> tuple[tuple[str, ...], str]:
+    """Sort key: pinyin of the name (surname read as a surname), then the name itself."""
+    return name_pinyin(name, tone=True), name
+
+
+def stroke_key(name: str) -> tuple[int, tuple[int, ...], tuple[tuple[str, ...], str]]:
+    """Sort key for 姓氏笔画 order: strokes of the surname, then of each given-name
+    character, then pinyin."""
+    surname, given = split_name(name)
+    surname_strokes = sum(_strokes(c) for c in surname) if surname else 999
+    return surname_strokes, tuple(_strokes(c) for c in given), pinyin_key(name)
+
+
+def _strokes(char: str) -> int:
+    count = _stroke_count(char)
+    return count if isinstance(count, int) and count > 0 else 999
+
+
+def name_sort_key(order: str) -> Callable[[str], tuple[Any, ...]]:
+    return stroke_key if order == "strokes" else pinyin_key
+
+
+def slugify_syllables(parts: tuple[str, ...], max_parts: int = 0) -> str:
+    words: list[str] = []
+    for part in parts:
+        ascii_part = unicodedata.normalize("NFKD", part).encode("ascii", "ignore").decode()
+        for word in _NON_SLUG.split(ascii_part.lower()):
+            if word:
+                words.append(word)
+    if max_parts:
+        words = words[:max_parts]
+    return "-".join(words)
+
+
+def name_slug(name: str) -> str:
+    """``王进喜`` -> ``wang-jin-xi``; ``仇小明`` -> ``qiu-xiao-ming``."""
+    return slugify_syllables(name_pinyin(name))
+
+
+TITLE_SEPARATORS = ("——", "--", "：", ":", "｜", "|")
+
+
+def title_slug(title: str, max_syllables: int = 8) -> str:
+    """A short slug for a long title: the main title before a subtitle separator, and at most
+    ``max_syllables`` syllables (a syllable is never cut in half)."""
+    main = title.strip()
+    for sep in TITLE_SEPARATORS:
+        head = main.split(sep, 1)[0].strip()
+        if len(head) >= 4:
+            main = head
+    return slugify_syllables(text_pinyin(main), max_parts=max_syllables)
+
+
+def truncate(text: str, length: int) -> str:
+    """Cut text to at most ``length`` characters (Chinese has no spaces between words): end at
+    the last sentence end within the limit when there is one in its second half, else add '…'."""
+    text = " ".join(text.split())
+    if len(text) <= length:
+        return text
+    cut = text[:length]
+    end = max(cut.rfind(mark) for mark in _SENTENCE_END)
+    if end >= length // 2:
+        return cut[: end + 1]
+    return cut.rstrip("，、,；;：: ") + "…"

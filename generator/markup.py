@@ -1,0 +1,88 @@
+"""Markdown -> HTML, with links and images that point at source files rewritten to the pages
+and copied files they become, relative to the page being rendered.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import markdown
+from markdown.treeprocessors import Treeprocessor
+
+from generator import hanzi, urls
+
+EXTENSIONS = ("extra", "sane_lists")
+_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    html: str
+    text_summary: str
+
+
+class _LinkRewriter(Treeprocessor):
+    """Rewrites relative ``href``/``src`` that name a source file to the output's relative URL."""
+
+    def __init__(self, md: markdown.Markdown, targets: Mapping[str, str]) -> None:
+        super().__init__(md)
+        self.targets = targets
+        self.source = ""
+        self.page = ""
+
+    def run(self, root: ET.Element) -> None:
+        for element in root.iter():
+            for attr in ("href", "src"):
+                value = element.get(attr)
+                if value:
+                    new = self.resolve(value)
+                    if new is not None:
+                        element.set(attr, new)
+
+    def resolve(self, ref: str) -> str | None:
+        parts = urlsplit(ref)
+        if parts.scheme or parts.netloc or not parts.path or ref.startswith("#"):
+            return None
+        path = unquote(parts.path)
+        if path.startswith("/"):
+            candidates = [path.lstrip("/")]
+        else:
+            candidates = [posixpath.normpath(posixpath.join(posixpath.dirname(self.source), path)),
+                          posixpath.normpath(posixpath.join("static", path))]
+        for candidate in candidates:
+            target = self.targets.get(candidate)
+            if target is not None:
+                link = urls.relative(target, self.page)
+                return link + ("#" + parts.fragment if parts.fragment else "")
+        return None
+
+
+class Converter:
+    """One Markdown converter per build, reset before each document."""
+
+    def __init__(self, targets: Mapping[str, str], summary_length: int) -> None:
+        self._md = markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
+        self._links = _LinkRewriter(self._md, targets)
+        self._md.treeprocessors.register(self._links, "showcase-links", 1)
+        self.summary_length = summary_length
+
+    def convert(self, body: str, source: str, page: str) -> Rendered:
+        self._links.source = source
+        self._links.page = page
+        self._md.reset()
+        body_html = self._md.convert(body)
+        return Rendered(body_html, summary_of(body_html, self.summary_length))
+
+
+def summary_of(body_html: str, length: int) -> str:
+    """The start of the body's paragraphs as plain text, cut by characters."""
+    paragraphs = (_TAG.sub("", p) for p in _PARAGRAPH.findall(body_html))
+    plain = html.unescape(" ".join(p.strip() for p in paragraphs if p.strip()))
+    return hanzi.truncate(plain, length)

@@ -1,0 +1,381 @@
+"""SourceDocs -> Site: the organisation tree, the content collections and their indexes.
+
+Pure: no I/O. Everything is validated here that needs more than one file to know (unknown
+units, duplicates, cycles, missing photos). The Site is frozen and every collection sorted, so
+later stages see one deterministic order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator import hanzi, schema
+from generator.config import BuildOptions, SiteConfig
+from generator.errors import Diagnostic
+from generator.loader import SourceDoc, SourceTree
+
+STATIC_DIR = "static"
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    id: str
+    name: str
+    parent: str | None
+    kind: str
+    order: int
+    path: str
+    line: int
+    ancestors: tuple[str, ...] = ()  # root first, without the unit itself
+    children: tuple[str, ...] = ()
+
+    @property
+    def depth(self) -> int:
+        return len(self.ancestors)
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A file of the source that a page uses (photo, attachment)."""
+
+    source: str  # relative to the site source
+    size: int
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """What every content item has."""
+
+    key: str  # the source path, unique
+    kind: str
+    title: str
+    unit: str
+    year: int
+    date: dt.date | None
+    tags: tuple[str, ...]
+    summary: str
+    slug: str  # as given in front matter; '' means derive from the title
+    draft: bool
+    body: str
+    body_line: int
+    digest: str
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile(Item):
+    name: str = ""
+    honors: tuple[str, ...] = ()
+    position: str = ""
+    photo: Asset | None = None
+    party_member: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report(Item):
+    event: str = ""
+    speakers: tuple[str, ...] = ()
+    attachments: tuple[Asset, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PledgeItem:
+    text: str
+    status: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    rating: str = ""
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pledge(Item):
+    items: tuple[PledgeItem, ...] = ()
+    secretary: str = ""
+    review: Review | None = None
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for i in self.items if i.status == "done")
+
+    @property
+    def progress(self) -> int:
+        """Share of items done, in whole percent."""
+        return round(100 * self.done_count / len(self.items)) if self.items else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Item):
+    order: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    config: SiteConfig
+    units: tuple[Unit, ...]  # tree order (pre-order, siblings by order then name)
+    profiles: tuple[Profile, ...]
+    reports: tuple[Report, ...]
+    pledges: tuple[Pledge, ...]
+    pages: tuple[Page, ...]
+    unit_by_id: Mapping[str, Unit] = field(default_factory=dict)
+    # every item of a unit and of all its descendants (roll-up), in each collection's order
+    by_unit: Mapping[str, tuple[Item, ...]] = field(default_factory=dict)
+    years: tuple[int, ...] = ()  # newest first
+    tags: tuple[str, ...] = ()  # by pinyin
+    by_tag: Mapping[str, tuple[Item, ...]] = field(default_factory=dict)
+    # (report key, speaker name) -> profile key, for speakers who have a profile that year
+    speaker_links: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+    def items(self) -> tuple[Item, ...]:
+        return (*self.profiles, *self.reports, *self.pledges)
+
+    def of_year(self, year: int) -> tuple[Item, ...]:
+        return tuple(i for i in self.items() if i.year == year)
+
+
+# ---------------------------------------------------------------------------------------------
+# site.yaml and units.yaml
+
+
+def build_config(tree: SourceTree, problems: list[Diagnostic]) -> SiteConfig:
+    doc = tree.site
+    if doc is None or doc.data is None:
+        return SiteConfig()
+    if not isinstance(doc.data, dict):
+        problems.append(Diagnostic.error("site.yaml", 1, "expected-mapping-file"))
+        return SiteConfig()
+    values, found = schema.validate("site", doc.data, "site.yaml", doc.lines)
+    problems.extend(found)
+    return SiteConfig(**values)
+
+
+def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...]:
+    doc = tree.units
+    path = "units.yaml"
+    if doc is None or doc.data is None:
+        return ()
+    if not isinstance(doc.data, list):
+        problems.append(Diagnostic.error(path, 1, "expected-unit-list"))
+        return ()
+    raw: dict[str, Unit] = {}
+    for index, entry in enumerate(doc.data):
+        line = doc.lines.get(str(index), 1)
+        if not isinstance(entry, dict):
+            problems.append(Diagnostic.error(path, line, "expected-unit-mapping"))
+            continue
+        ctx = schema.Context(path, doc.lines, problems, line)
+        values = schema.check_fields(ctx, schema.SPECS["unit"], entry, prefix=f"{index}.")
+        if "id" not in values or "name" not in values:
+            continue
+        unit_id = values["id"]
+        if unit_id in raw:
+            problems.append(Diagnostic.error(path, doc.lines.get(f"{index}.id", line),
+                                             "duplicate-unit", f"{index}.id", id=unit_id,
+                                             first=raw[unit_id].line))
+            continue
+        raw[unit_id] = Unit(unit_id, values["name"], values.get("parent") or None,
+                            values.get("kind", ""), values.get("order", 0), path, line)
+    for unit in raw.values():
+        if unit.parent is not None and unit.parent not in raw:
+            key = f"{_index_of(doc.data, unit.id)}.parent"
+            problems.append(Diagnostic.error(path, doc.lines.get(key, unit.line), "unknown-parent",
+                                             key, id=unit.id, parent=unit.parent,
+                                             suggestion=schema.suggest(unit.parent, list(raw))))
+    # cycles: follow parents; a unit that reaches itself is in a cycle
+    in_cycle: set[str] = set()
+    for unit in raw.values():
+        seen: list[str] = []
+        current: str | None = unit.id
+        while current is not None and current in raw and current not in seen:
+            seen.append(current)
+            current = raw[current].parent
+        if current == unit.id:
+            in_cycle.add(unit.id)
+            problems.append(Diagnostic.error(path, unit.line, "unit-cycle", "parent", id=unit.id,
+                                             chain=" → ".join([*seen, unit.id])))
+    valid = {uid: u for uid, u in raw.items() if uid not in in_cycle}
+    children: dict[str | None, list[Unit]] = defaultdict(list)
+    for unit in valid.values():
+        parent = unit.parent if unit.parent in valid else None
+        children[parent].append(unit)
+    for siblings in children.values():
+        siblings.sort(key=lambda u: (u.order, hanzi.text_pinyin(u.name), u.id))
+    ordered: list[Unit] = []
+    stack: list[tuple[Unit, tuple[str, ...]]] = [(u, ()) for u in reversed(children[None])]
+    while stack:  # iterative pre-order: deep trees must not hit the recursion limit
+        unit, ancestors = stack.pop()
+        kids = children.get(unit.id, [])
+        ordered.append(Unit(unit.id, unit.name, unit.parent, unit.kind, unit.order, unit.path,
+                            unit.line, ancestors, tuple(k.id for k in kids)))
+        stack.extend((k, (*ancestors, unit.id)) for k in reversed(kids))
+    return tuple(ordered)
+
+
+def _index_of(entries: list[Any], unit_id: str) -> int:
+    for index, entry in enumerate(entries):
+        if isinstance(entry, dict) and str(entry.get("id")) == unit_id:
+            return index
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# content documents
+
+
+def _asset(doc: SourceDoc, key: str, ref: str, tree: SourceTree,
+           problems: list[Diagnostic]) -> Asset | None:
+    """Resolve a path given in front matter: relative to the file, else relative to static/."""
+    clean = ref.strip().replace("\\", "/")
+    candidates = []
+    if not clean.startswith("/"):
+        candidates.append(posixpath.normpath(posixpath.join(posixpath.dirname(doc.path), clean)))
+    candidates.append(posixpath.normpath(posixpath.join(STATIC_DIR, clean.lstrip("/"))))
+    for candidate in candidates:
+        if candidate.startswith("../") or candidate == "..":
+            continue
+        if candidate in tree.files:
+            return Asset(candidate, tree.files[candidate])
+    problems.append(Diagnostic.error(doc.path, doc.lines.get(key, 1), "missing-asset", key,
+                                     ref=ref, folder=posixpath.dirname(doc.path) or "."))
+    return None
+
+
+def _common(doc: SourceDoc, values: dict[str, Any], title: str, unit: str, year: int,
+            date: dt.date | None) -> dict[str, Any]:
+    return {
+        "key": doc.path, "kind": doc.kind, "title": title, "unit": unit, "year": year,
+        "date": date, "tags": values.get("tags", ()), "summary": values.get("summary", ""),
+        "slug": values.get("slug", ""), "draft": values.get("draft", False), "body": doc.body,
+        "body_line": doc.body_line, "digest": doc.digest, "lines": doc.lines,
+    }
+
+
+def build_item(doc: SourceDoc, tree: SourceTree, units: Mapping[str, Unit],
+               problems: list[Diagnostic]) -> Item | None:
+    values, found = schema.validate(doc.kind, doc.meta, doc.path, doc.lines)
+    problems.extend(found)
+    if any(d.is_error for d in found):
+        return None
+    unit_field = "branch" if doc.kind == "pledge" else "unit"
+    unit = values.get(unit_field, "")
+    if doc.kind != "page" and unit not in units:
+        problems.append(Diagnostic.error(doc.path, doc.lines.get(unit_field, 1), "unknown-unit",
+                                         unit_field, unit=unit,
+                                         suggestion=schema.suggest(unit, list(units))))
+        return None
+    before = len(problems)
+    item: Item
+    if doc.kind == "profile":
+        photo = _asset(doc, "photo", values["photo"], tree, problems) if "photo" in values else None
+        item = Profile(**_common(doc, values, values["name"], unit, values["year"],
+                                 values.get("date")),
+                       name=values["name"], honors=values["honors"],
+                       position=values.get("position", ""), photo=photo,
+                       party_member=values.get("party_member"))
+    elif doc.kind == "report":
+        attachments = tuple(
+            a for i, ref in enumerate(values.get("attachments", ()))
+            if (a := _asset(doc, f"attachments.{i}", ref, tree, problems)) is not None
+        )
+        item = Report(**_common(doc, values, values["title"], unit, values["date"].year,
+                                values["date"]),
+                      event=values.get("event", ""), speakers=values.get("speakers", ()),
+                      attachments=attachments)
+    elif doc.kind == "pledge":
+        review = values.get("review")
+        item = Pledge(**_common(doc, values, units[unit].name, unit, values["year"],
+                                values.get("date")),
+                      items=tuple(PledgeItem(i["text"], i["status"], i.get("note", ""))
+                                  for i in values["items"]),
+                      secretary=values.get("secretary", ""),
+                      review=Review(review.get("rating", ""), review.get("comment", ""))
+                      if review else None)
+    else:
+        item = Page(**_common(doc, values, values["title"], "", 0, None),
+                    order=values.get("order", 0))
+    return item if len(problems) == before else None
+
+
+def _check_duplicates(items: Iterable[Item], problems: list[Diagnostic]) -> None:
+    seen: dict[tuple[str, int, str], Item] = {}
+    for item in items:
+        if isinstance(item, Pledge):
+            key = ("pledge-branch", item.year, item.unit)
+            code, field_name = "duplicate-pledge", "branch"
+        elif item.slug:
+            key = (item.kind, item.year, item.slug)
+            code, field_name = "duplicate-slug", "slug"
+        else:
+            continue
+        if key in seen:
+            first = seen[key]
+            problems.append(Diagnostic.error(item.key, item.lines.get(field_name, 1), code,
+                                             field_name, slug=item.slug,
+                                             year=item.year, unit=item.unit, first=first.key))
+        else:
+            seen[key] = item
+
+
+def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diagnostic]]:
+    problems: list[Diagnostic] = []
+    config = build_config(tree, problems)
+    units = build_units(tree, problems)
+    unit_by_id = {u.id: u for u in units}
+    built = [build_item(doc, tree, unit_by_id, problems) for doc in tree.docs]
+    items = [i for i in built if i is not None and (options.drafts or not i.draft)]
+    _check_duplicates(items, problems)
+    name_key = hanzi.name_sort_key(config.name_order)
+    profiles = sorted((i for i in items if isinstance(i, Profile)),
+                      key=lambda p: (-p.year, name_key(p.name), p.key))
+    reports = sorted((i for i in items if isinstance(i, Report)),
+                     key=lambda r: (-r.year, -(r.date or dt.date.min).toordinal(), r.key))
+    unit_rank = {u.id: n for n, u in enumerate(units)}
+    pledges = sorted((i for i in items if isinstance(i, Pledge)),
+                     key=lambda p: (-p.year, unit_rank.get(p.unit, 0), p.key))
+    pages = sorted((i for i in items if isinstance(i, Page)), key=lambda p: (p.order, p.key))
+    content: list[Item] = [*profiles, *reports, *pledges]
+    years = tuple(sorted({i.year for i in content}, reverse=True))
+    if not config.current_year and years:
+        config = SiteConfig(**{**_fields(config), "current_year": years[0]})
+    by_unit: dict[str, list[Item]] = defaultdict(list)
+    for item in content:
+        unit = unit_by_id[item.unit]
+        for uid in (*unit.ancestors, unit.id):
+            by_unit[uid].append(item)
+    by_tag: dict[str, list[Item]] = defaultdict(list)
+    for item in content:
+        for tag in item.tags:
+            by_tag[tag].append(item)
+    tags = tuple(sorted(by_tag, key=lambda t: (hanzi.text_pinyin(t), t)))
+    profile_of: dict[tuple[int, str], list[Profile]] = defaultdict(list)
+    for profile in profiles:
+        profile_of[(profile.year, profile.name)].append(profile)
+    speaker_links: dict[tuple[str, str], str] = {}
+    for report in reports:
+        for speaker in report.speakers:
+            matches = profile_of.get((report.year, speaker), [])
+            # with namesakes prefer the one in the report's own part of the tree
+            near = [p for p in matches if report.unit in
+                    (*unit_by_id[p.unit].ancestors, p.unit)] or matches
+            if near:
+                speaker_links[(report.key, speaker)] = near[0].key
+    site = Site(config, units, tuple(profiles), tuple(reports), tuple(pledges), tuple(pages),
+                unit_by_id, {k: tuple(v) for k, v in by_unit.items()}, years, tags,
+                {k: tuple(v) for k, v in by_tag.items()}, speaker_links)
+    return site, problems
+
+
+def _fields(config: SiteConfig) -> dict[str, Any]:
+    return {name: getattr(config, name) for name in config.__dataclass_fields__}

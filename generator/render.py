@@ -1,0 +1,351 @@
+"""Render every page of the site: a read-only context per page -> RenderedFile(path, bytes, deps).
+
+``pages()`` lists every page with its template, its context and its explicit inputs (content
+item keys, templates, configuration), so that incremental builds can tell what a change
+touches. ``render()`` turns one such page into bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from generator import urls
+from generator.markup import Rendered
+from generator.model import Item, Page, Pledge, Profile, Report, Site, Unit
+from generator.urls import UrlPlan
+
+CONFIG_DEP = "config:site"
+UNITS_DEP = "config:units"
+# how many items of each kind a unit page shows per year before linking to the year page
+UNIT_YEAR_PREVIEW = 12
+HOME_REPORTS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    path: str
+    template: str
+    context: Mapping[str, Any]
+    items: tuple[str, ...] = ()  # keys of the content items the page shows
+
+    def deps(self, templates: Iterable[str]) -> tuple[str, ...]:
+        return (CONFIG_DEP, UNITS_DEP, *(f"template:{t}" for t in templates), *self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFile:
+    path: str
+    data: bytes
+    deps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    number: int
+    total: int
+    paths: tuple[str, ...]  # path of every page of the list, first page first
+
+    @property
+    def prev(self) -> str | None:
+        return self.paths[self.number - 2] if self.number > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.paths[self.number] if self.number < self.total else None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A titled group of items in a list (a year, a unit, an honour)."""
+
+    title: str
+    items: tuple[Any, ...]
+    key: Any = None
+    total: int = 0
+    more: str | None = None  # path of the page that lists them all
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def chunk(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    size = max(1, size)
+    return [items[i : i + size] for i in range(0, len(items), size)] or [()]
+
+
+class SiteView:
+    """What templates may ask of the site beyond a page's own context. Read-only."""
+
+    def __init__(self, site: Site, plan: UrlPlan, bodies: Mapping[str, Rendered]) -> None:
+        self.site = site
+        self.config = site.config
+        self.plan = plan
+        self.bodies = bodies
+        self.units = site.units
+        self.roots = tuple(u for u in site.units if not u.ancestors)
+        self.years = site.years
+        self.pages = tuple(p for p in site.pages)
+        self._spoke_at: dict[str, list[Report]] = defaultdict(list)
+        for (report_key, _name), profile_key in site.speaker_links.items():
+            report = next(r for r in site.reports if r.key == report_key)
+            if report not in self._spoke_at[profile_key]:
+                self._spoke_at[profile_key].append(report)
+        self._by_key = {i.key: i for i in (*site.items(), *site.pages)}
+
+    def unit(self, unit_id: str) -> Unit:
+        return self.site.unit_by_id[unit_id]
+
+    def unit_chain(self, unit_id: str) -> tuple[Unit, ...]:
+        unit = self.unit(unit_id)
+        return (*(self.unit(a) for a in unit.ancestors), unit)
+
+    def summary(self, item: Item) -> str:
+        if item.summary:
+            return item.summary
+        body = self.bodies.get(item.key)
+        return body.text_summary if body else ""
+
+    def speaker(self, report: Report, name: str) -> Profile | None:
+        key = self.site.speaker_links.get((report.key, name))
+        found = self._by_key.get(key) if key else None
+        return found if isinstance(found, Profile) else None
+
+    def spoke_at(self, profile: Profile) -> tuple[Report, ...]:
+        return tuple(self._spoke_at.get(profile.key, ()))
+
+    def counts(self, items: Iterable[Item]) -> dict[str, int]:
+        out = {"profile": 0, "report": 0, "pledge": 0}
+        for item in items:
+            out[item.kind] += 1
+        return out
+
+    def unit_counts(self, unit_id: str) -> dict[str, int]:
+        return self.counts(self.site.by_unit.get(unit_id, ()))
+
+    def pledge_progress(self, pledges: Iterable[Pledge]) -> tuple[int, int, int]:
+        """(items done, items in all, whole percent) over several pledges."""
+        done = total = 0
+        for pledge in pledges:
+            done += pledge.done_count
+            total += len(pledge.items)
+        return done, total, round(100 * done / total) if total else 0
+
+
+def honour_roll(profiles: Sequence[Profile]) -> tuple[Group, ...]:
+    """Profiles grouped by honour (a worker with two honours stands in both groups); honours
+    in order of how many hold them, then by first appearance."""
+    by_honor: dict[str, list[Profile]] = {}
+    for profile in profiles:
+        for honor in profile.honors:
+            by_honor.setdefault(honor, []).append(profile)
+    order = sorted(by_honor, key=lambda h: -len(by_honor[h]))
+    return tuple(Group(h, tuple(by_honor[h]), key=h, total=len(by_honor[h])) for h in order)
+
+
+def company_of(site: Site, unit_id: str) -> Unit:
+    """The unit one level below the root (the company or plant) that a unit belongs to."""
+    unit = site.unit_by_id[unit_id]
+    chain = (*unit.ancestors, unit.id)
+    return site.unit_by_id[chain[1] if len(chain) > 1 else chain[0]]
+
+
+def group_by_company(site: Site, items: Sequence[Item]) -> tuple[Group, ...]:
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        groups.setdefault(company_of(site, item.unit).id, []).append(item)
+    rank = {u.id: n for n, u in enumerate(site.units)}
+    return tuple(
+        Group(site.unit_by_id[uid].name, tuple(members), key=site.unit_by_id[uid],
+              total=len(members))
+        for uid, members in sorted(groups.items(), key=lambda kv: rank[kv[0]])
+    )
+
+
+def by_kind(items: Iterable[Item]) -> dict[str, tuple[Any, ...]]:
+    out: dict[str, list[Item]] = {"profile": [], "report": [], "pledge": []}
+    for item in items:
+        out[item.kind].append(item)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _keys(items: Iterable[Item]) -> tuple[str, ...]:
+    return tuple(i.key for i in items)
+
+
+def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
+    """Every page of the site, in a fixed order."""
+    config = site.config
+    current = config.current_year
+    this_year = [p for p in site.profiles if p.year == current]
+    latest_reports = site.reports[:HOME_REPORTS]
+    year_pledges = [p for p in site.pledges if p.year == current]
+    yield PageJob(urls.home(), "home.html", {
+        "section": "home", "honour_roll": honour_roll(this_year), "year": current,
+        "profiles": tuple(this_year), "reports": latest_reports, "pledges": tuple(year_pledges),
+    }, _keys([*this_year, *latest_reports, *year_pledges]))
+
+    for kind, collection in (("profile", site.profiles), ("report", site.reports),
+                             ("pledge", site.pledges)):
+        chunks = chunk(collection, config.page_size)
+        paths = tuple(urls.section(kind, n + 1) for n in range(len(chunks)))
+        for number, members in enumerate(chunks, start=1):
+            yield PageJob(paths[number - 1], "list.html", {
+                "section": kind, "kind": kind, "items": tuple(members),
+                "total": len(collection),
+                "pager": Pagination(number, len(chunks), paths),
+            }, _keys(members))
+
+    for item in (*site.profiles, *site.reports, *site.pledges, *site.pages):
+        template = f"{item.kind}.html"
+        extra: list[Item] = []
+        if isinstance(item, Report):
+            extra = [p for p in site.profiles
+                     if site.speaker_links.get((item.key, p.name)) == p.key]
+        elif isinstance(item, Profile):
+            extra = [r for r in site.reports
+                     if any(site.speaker_links.get((r.key, s)) == item.key for s in r.speakers)]
+        yield PageJob(plan.items[item.key], template, {
+            "section": item.kind if not isinstance(item, Page) else "page", "item": item,
+        }, (item.key, *_keys(extra)))
+
+    yield PageJob(urls.units_index(), "units.html", {"section": "units"},
+                  _keys(site.items()))
+    for unit in site.units:
+        items = site.by_unit.get(unit.id, ())
+        years = sorted({i.year for i in items}, reverse=True)
+        groups = []
+        shown: list[Item] = []
+        for year_value in years:
+            of_year = by_kind(i for i in items if i.year == year_value)
+            preview = {k: v[:UNIT_YEAR_PREVIEW] for k, v in of_year.items()}
+            shown.extend(i for v in preview.values() for i in v)
+            total = sum(len(v) for v in of_year.values())
+            groups.append(Group(str(year_value), (), key=year_value, total=total,
+                                more=urls.unit(unit.id, year_value),
+                                extra={"kinds": preview,
+                                       "counts": {k: len(v) for k, v in of_year.items()},
+                                       "truncated": any(len(v) > UNIT_YEAR_PREVIEW
+                                                        for v in of_year.values())}))
+        yield PageJob(urls.unit(unit.id), "unit.html", {
+            "section": "units", "unit": unit, "years": tuple(groups),
+            "counts": by_kind(items),
+        }, _keys(shown))
+        for year_value in years:
+            of_year_items = [i for i in items if i.year == year_value]
+            yield PageJob(urls.unit(unit.id, year_value), "unit_year.html", {
+                "section": "units", "unit": unit, "year": year_value,
+                "kinds": by_kind(of_year_items),
+            }, _keys(of_year_items))
+
+    yield PageJob(urls.years_index(), "years.html", {
+        "section": "years",
+        "year_counts": tuple((y, by_kind(site.of_year(y))) for y in site.years),
+    }, _keys(site.items()))
+    for year_value in site.years:
+        of_year = site.of_year(year_value)
+        kinds = by_kind(of_year)
+        yield PageJob(urls.year(year_value), "year.html", {
+            "section": "years", "year": year_value, "kinds": kinds,
+            "groups": {k: group_by_company(site, v) for k, v in kinds.items()},
+            "honour_roll": honour_roll(kinds["profile"]),
+        }, _keys(of_year))
+
+    yield PageJob(urls.tags_index(), "tags.html", {"section": "tags"}, _keys(site.items()))
+    for tag in site.tags:
+        tagged = site.by_tag[tag]
+        yield PageJob(plan.tags[tag], "tag.html", {
+            "section": "tags", "tag": tag, "kinds": by_kind(tagged),
+        }, _keys(tagged))
+
+    feed_items = sorted(site.items(), key=lambda i: (-(item_date(i).toordinal()), i.key))
+    feed_items = feed_items[: config.feed_size]
+    yield PageJob("feed.xml", "feed.xml", {
+        "items": tuple(feed_items),
+        "updated": max((item_date(i) for i in feed_items), default=dt.date(2000, 1, 1)),
+    }, _keys(feed_items))
+    yield PageJob("sitemap.xml", "sitemap.xml", {}, _keys(site.items()))
+    yield PageJob("404.html", "404.html", {"section": "404"})
+
+
+def item_date(item: Item) -> dt.date:
+    """The date an item is filed under: its own date, else the first day of its year."""
+    return item.date or dt.date(max(item.year, 1), 1, 1)
+
+
+def make_globals(view: SiteView) -> dict[str, Any]:
+    plan = view.plan
+
+    def target_path(target: Any) -> str:
+        if isinstance(target, Item):
+            return plan.items[target.key]
+        if isinstance(target, Unit):
+            return urls.unit(target.id)
+        return str(target)
+
+    @jinja2.pass_context
+    def url(ctx: Any, target: Any) -> str:
+        return urls.relative(target_path(target), ctx["page_path"])
+
+    @jinja2.pass_context
+    def unit_url(ctx: Any, unit: Unit | str, year: int | None = None) -> str:
+        unit_id = unit.id if isinstance(unit, Unit) else unit
+        return urls.relative(urls.unit(unit_id, year), ctx["page_path"])
+
+    @jinja2.pass_context
+    def year_url(ctx: Any, year: int | None = None) -> str:
+        target = urls.year(year) if year else urls.years_index()
+        return urls.relative(target, ctx["page_path"])
+
+    @jinja2.pass_context
+    def tag_url(ctx: Any, tag: str | None = None) -> str:
+        target = plan.tags[tag] if tag else urls.tags_index()
+        return urls.relative(target, ctx["page_path"])
+
+    @jinja2.pass_context
+    def section_url(ctx: Any, kind: str, page: int = 1) -> str:
+        return urls.relative(urls.section(kind, page), ctx["page_path"])
+
+    @jinja2.pass_context
+    def asset_url(ctx: Any, source: str) -> str:
+        return urls.relative(plan.assets.get(source, source), ctx["page_path"])
+
+    @jinja2.pass_context
+    def theme_url(ctx: Any, name: str) -> str:
+        return urls.relative(urls.join(urls.THEME_ASSETS, name), ctx["page_path"])
+
+    @jinja2.pass_context
+    def absolute_url(ctx: Any, target: Any) -> str:
+        """For feed and sitemap: absolute with base_url, else relative to the document."""
+        path = target_path(target)
+        base = view.config.base_url
+        if base:
+            return base.rstrip("/") + "/" + path
+        return urls.relative(path, ctx["page_path"])
+
+    return {
+        "site": view, "config": view.config, "url": url, "unit_url": unit_url,
+        "year_url": year_url, "tag_url": tag_url, "section_url": section_url,
+        "asset_url": asset_url, "theme_url": theme_url, "absolute_url": absolute_url,
+        "item_date": item_date,
+    }
+
+
+def render(env: jinja2.Environment, job: PageJob, view: SiteView) -> bytes:
+    template = env.get_template(job.template)
+    context = dict(job.context)
+    context["page_path"] = job.path
+    if "item" in context:
+        body = view.bodies.get(context["item"].key)
+        context["body"] = Markup(body.html) if body else Markup("")
+    text = template.render(context)
+    return text.encode("utf-8")
+
+
+def page_count(total: int, size: int) -> int:
+    return max(1, math.ceil(total / max(1, size)))

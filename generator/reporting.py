@@ -1,0 +1,61 @@
+"""Diagnostics shown to an editor: ``path:line: 错误: message``, the offending source line and a
+hint on how to fix it, in the site's language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator import messages
+from generator.errors import Diagnostic
+
+
+def source_line(root: Path, diagnostic: Diagnostic) -> str:
+    if diagnostic.source_line:
+        return diagnostic.source_line
+    if diagnostic.line <= 0 or diagnostic.path.startswith("theme:"):
+        return ""
+    try:
+        with open(root / diagnostic.path, encoding="utf-8-sig", errors="replace") as fh:
+            for number, line in enumerate(fh, start=1):
+                if number == diagnostic.line:
+                    return line.rstrip("\r\n")
+    except OSError:
+        return ""
+    return ""
+
+
+def message(diagnostic: Diagnostic, language: str) -> str:
+    params = diagnostic.param_dict()
+    text = messages.text(language, diagnostic.code, **params, field=diagnostic.field)
+    if diagnostic.field:
+        text = messages.text(language, "field-prefix", field=diagnostic.field) + text
+    return text
+
+
+def hint(diagnostic: Diagnostic, language: str) -> str:
+    params = diagnostic.param_dict()
+    text = messages.text(language, diagnostic.code, "hint", **params, field=diagnostic.field)
+    suggestion = params.get("suggestion")
+    if suggestion:
+        text = (text + " " if text else "") + messages.text(
+            language, "did-you-mean", "message", suggestion=suggestion)
+    return text
+
+
+def format_diagnostic(diagnostic: Diagnostic, language: str, root: Path) -> str:
+    severity = messages.text(language, f"severity-{diagnostic.severity.value}")
+    location = diagnostic.path + (f":{diagnostic.line}" if diagnostic.line > 0 else "")
+    lines = [f"{location}: {severity}: {message(diagnostic, language)}"]
+    src = source_line(root, diagnostic)
+    if src.strip():
+        lines.append(f"    {diagnostic.line:>4} | {src}")
+    fix = hint(diagnostic, language)
+    if fix:
+        lines.append("    " + messages.text(language, "how-to-fix") + fix)
+    return "\n".join(lines)
+
+
+def summary(diagnostics: tuple[Diagnostic, ...], language: str) -> str:
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    return messages.text(language, "summary-counts", errors=errors, warnings=warnings)

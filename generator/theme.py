@@ -1,0 +1,180 @@
+"""The Jinja environment of a theme: template lookup (site overrides first), autoescape,
+StrictUndefined, the translation catalog, and template errors turned into diagnostics.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+import yaml
+
+from generator.config import DEFAULT_LANGUAGE
+from generator.errors import Diagnostic
+
+PACKAGED_THEMES = Path(__file__).resolve().parent.parent / "themes"
+OVERRIDE_DIR = "theme"  # inside the site source
+
+
+def packaged_themes_dir() -> Path:
+    """Where the themes shipped with showcase live (``themes/`` of the repository, installed
+    as the ``generator.themes`` package)."""
+    try:
+        import generator.themes as shipped  # type: ignore[import-not-found,unused-ignore]
+
+        for location in getattr(shipped, "__path__", []):
+            if Path(location, "default").is_dir():
+                return Path(location)
+    except ImportError:  # pragma: no cover - the package data is missing
+        pass
+    return PACKAGED_THEMES
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeDirs:
+    """The folders a theme is read from, most specific first."""
+
+    folders: tuple[Path, ...]
+    name: str
+
+    @property
+    def templates(self) -> list[str]:
+        return [str(f / "templates") for f in self.folders if (f / "templates").is_dir()]
+
+    def static_files(self) -> dict[str, Path]:
+        """Static files of the theme by relative path; a site override wins."""
+        found: dict[str, Path] = {}
+        for folder in reversed(self.folders):
+            root = folder / "static"
+            if not root.is_dir():
+                continue
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames.sort()
+                for name in sorted(filenames):
+                    full = Path(dirpath, name)
+                    found[full.relative_to(root).as_posix()] = full
+        return dict(sorted(found.items()))
+
+    def catalog(self, language: str) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for folder in reversed(self.folders):
+            file = folder / "i18n" / f"{language}.yaml"
+            if file.is_file():
+                with open(file, encoding="utf-8") as fh:
+                    data = yaml.safe_load(fh) or {}
+                merged.update({str(k): str(v) for k, v in data.items()})
+        return merged
+
+
+def locate(source: Path, name: str) -> ThemeDirs | None:
+    """Find theme ``name``: a path relative to the source, ``<source>/themes/<name>``, or a
+    shipped theme. The site's ``theme/`` folder overrides single files of any of them."""
+    candidates = [source / name, source / "themes" / name, packaged_themes_dir() / name]
+    if "/" not in name and "\\" not in name:
+        candidates = candidates[1:]
+    base = next((c for c in candidates if (c / "templates").is_dir()), None)
+    if base is None:
+        return None
+    override = source / OVERRIDE_DIR
+    folders = (override, base) if override.is_dir() else (base,)
+    return ThemeDirs(folders, name)
+
+
+def available_themes(source: Path) -> list[str]:
+    names: set[str] = set()
+    for root in (source / "themes", packaged_themes_dir()):
+        if root.is_dir():
+            names.update(p.name for p in root.iterdir() if (p / "templates").is_dir())
+    return sorted(names)
+
+
+class Catalog:
+    def __init__(self, messages: dict[str, str]) -> None:
+        self.messages = messages
+
+    def gettext(self, message: str) -> str:
+        return self.messages.get(message) or message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+def environment(theme: ThemeDirs, language: str,
+                globals_: dict[str, Any] | None = None) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(theme.templates),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    catalog = Catalog(theme.catalog(language or DEFAULT_LANGUAGE))
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        catalog.gettext, catalog.ngettext, newstyle=True
+    )
+    env.globals["lang"] = language
+    env.globals.update(globals_ or {})
+    return env
+
+
+@functools.cache
+def _referenced(env_id: int, name: str, source: str) -> tuple[str, ...]:
+    del env_id, name
+    env = jinja2.Environment(extensions=["jinja2.ext.i18n"])
+    return tuple(n for n in jinja2.meta.find_referenced_templates(env.parse(source)) if n)
+
+
+def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
+    """The template and every template it extends, includes or imports (its dependencies)."""
+    seen: list[str] = []
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        assert env.loader is not None
+        source, _filename, _uptodate = env.loader.get_source(env, current)
+        todo.extend(_referenced(id(env), current, source))
+    return tuple(sorted(seen))
+
+
+def template_error(exc: Exception, theme: ThemeDirs) -> Diagnostic:
+    """A diagnostic for a template problem, pointing at the template file and line."""
+    roots = [Path(t) for t in theme.templates]
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return Diagnostic.error(_shown_path(exc.filename or exc.name or "?", roots), exc.lineno,
+                                "template-syntax", problem=exc.message or str(exc))
+    path, line = "?", 0
+    for frame, lineno in _frames(exc):
+        filename = frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt")):
+            path, line = _shown_path(filename, roots), lineno
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return Diagnostic.error(path, line, "template-missing", name=exc.name)
+    return Diagnostic.error(path, line, "template-error", problem=f"{type(exc).__name__}: {exc}")
+
+
+def _frames(exc: BaseException) -> Iterator[tuple[Any, int]]:
+    yield from traceback.walk_tb(exc.__traceback__)
+
+
+def _shown_path(filename: str, roots: list[Path]) -> str:
+    for root in roots:
+        try:
+            return "theme:" + Path(filename).resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            continue
+    return filename
+
+
+Renderer = Callable[..., str]

@@ -1,0 +1,145 @@
+"""URL planning: a slug and an output path for every page and copied file, decided before
+anything is rendered or written. Collisions are resolved (derived slugs) or reported (anything
+else) here, and no planned path can leave the output folder.
+
+Paths are relative to the output root, POSIX, and pages always end in ``index.html`` so that
+links work from file:// as well as from a web server under any sub-path.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from generator import hanzi
+from generator.errors import Diagnostic
+from generator.model import Item, Page, Pledge, Profile, Report, Site
+
+INDEX = "index.html"
+KIND_SECTIONS = {"profile": "profiles", "report": "reports", "pledge": "pledges", "page": "pages"}
+FALLBACK_SLUG = {"profile": "profile", "report": "report", "pledge": "pledge", "page": "page"}
+THEME_ASSETS = "assets"
+
+
+def join(*parts: object) -> str:
+    return "/".join(str(p) for p in parts if str(p))
+
+
+def home() -> str:
+    return INDEX
+
+
+def section(kind: str, page: int = 1) -> str:
+    base = KIND_SECTIONS[kind]
+    return join(base, INDEX) if page <= 1 else join(base, "page", page, INDEX)
+
+
+def unit(unit_id: str, year: int | None = None) -> str:
+    return join("units", unit_id, year or "", INDEX)
+
+
+def units_index() -> str:
+    return join("units", INDEX)
+
+
+def year(value: int) -> str:
+    return join("years", value, INDEX)
+
+
+def years_index() -> str:
+    return join("years", INDEX)
+
+
+def tags_index() -> str:
+    return join("tags", INDEX)
+
+
+def relative(target: str, from_page: str) -> str:
+    """The link from the page at ``from_page`` to ``target`` (both output-root relative)."""
+    start = posixpath.dirname(from_page) or "."
+    rel = posixpath.relpath(target, start)
+    if target.endswith("/") and not rel.endswith("/"):
+        rel += "/"
+    return rel
+
+
+def is_safe(path: str) -> bool:
+    """A planned path must stay inside the output folder."""
+    norm = posixpath.normpath(path)
+    return not (norm.startswith(("/", "../")) or norm == ".." or "\\" in path or "\0" in path)
+
+
+@dataclass(frozen=True, slots=True)
+class UrlPlan:
+    items: Mapping[str, str]  # item key -> page path
+    slugs: Mapping[str, str]  # item key -> final slug
+    tags: Mapping[str, str]  # tag -> page path
+    assets: Mapping[str, str] = field(default_factory=dict)  # source path -> output path
+
+    def item(self, item: Item) -> str:
+        return self.items[item.key]
+
+    def tag(self, tag: str) -> str:
+        return self.tags[tag]
+
+
+def default_slug(item: Item) -> str:
+    if isinstance(item, Profile):
+        return hanzi.name_slug(item.name)
+    if isinstance(item, Pledge):
+        return item.unit
+    return hanzi.title_slug(item.title)
+
+
+def _dedupe(base: str, taken: set[str]) -> str:
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnostic]]:
+    problems: list[Diagnostic] = []
+    slugs: dict[str, str] = {}
+    paths: dict[str, str] = {}
+    groups: dict[tuple[str, int], list[Item]] = defaultdict(list)
+    items: list[Item] = [*site.profiles, *site.reports, *site.pledges, *site.pages]
+    for item in items:
+        groups[(item.kind, item.year)].append(item)
+    for (kind, year_value), members in sorted(groups.items()):
+        # explicit slugs first (their duplicates are errors reported by the model), then the
+        # derived ones in source-path order, suffixed -2, -3 ... on collision
+        taken: set[str] = {m.slug for m in members if m.slug}
+        for member in sorted(members, key=lambda m: m.key):
+            slug = member.slug or _dedupe(default_slug(member) or FALLBACK_SLUG[kind], taken)
+            slugs[member.key] = slug
+            if isinstance(member, Page):
+                paths[member.key] = join("pages", slug, INDEX)
+            else:
+                paths[member.key] = join(KIND_SECTIONS[kind], year_value, slug, INDEX)
+    tag_paths: dict[str, str] = {}
+    taken_tags: set[str] = set()
+    for tag in site.tags:
+        slug = _dedupe(hanzi.slugify_syllables(hanzi.text_pinyin(tag)) or "tag", taken_tags)
+        tag_paths[tag] = join("tags", slug, INDEX)
+    assets: dict[str, str] = {}
+    for static in static_files:
+        assets[static] = static  # static/ is copied to static/ as it is
+    for item in items:
+        for asset in _assets_of(item):
+            assets.setdefault(asset, asset)
+    for path in [*paths.values(), *assets.values()]:
+        if not is_safe(path):
+            problems.append(Diagnostic.error(path, 0, "unsafe-path", path=path))
+    return UrlPlan(paths, slugs, tag_paths, assets), problems
+
+
+def _assets_of(item: Item) -> list[str]:
+    if isinstance(item, Profile) and item.photo is not None:
+        return [item.photo.source]
+    if isinstance(item, Report):
+        return [a.source for a in item.attachments]
+    return []

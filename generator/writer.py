@@ -1,0 +1,82 @@
+"""Write a whole site atomically: into a temporary folder beside the output, swapped in only
+when every file is written. A failed or interrupted build leaves the last good output as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from generator import urls
+
+MARKER = ".showcase-build"  # marks a folder as showcase output, safe to replace
+
+
+class OutputError(Exception):
+    """The output folder cannot be used; ``code`` names the catalog message."""
+
+    def __init__(self, code: str, path: Path) -> None:
+        super().__init__(f"{code}: {path}")
+        self.code = code
+        self.path = path
+
+
+def check_output(output: Path, source: Path) -> None:
+    """Refuse an output folder that would destroy something that is not a previous build."""
+    out, src = output.resolve(), source.resolve()
+    if out == src or out in src.parents:
+        raise OutputError("output-contains-source", output)
+    if output.exists() and not output.is_dir():
+        raise OutputError("output-not-folder", output)
+    if output.is_dir() and any(output.iterdir()) and not (output / MARKER).exists():
+        raise OutputError("output-not-ours", output)
+
+
+class StagedOutput:
+    """A temporary folder beside ``output``; ``commit()`` swaps it in, ``abort()`` removes it."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        output.parent.mkdir(parents=True, exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+        self._dirs: set[Path] = set()
+        self._written: set[str] = set()
+
+    def _target(self, rel: str) -> Path:
+        if not urls.is_safe(rel) or rel in self._written:
+            raise ValueError(f"refusing to write {rel!r} twice or outside the output")
+        self._written.add(rel)
+        target = self.root / rel
+        parent = target.parent
+        if parent not in self._dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(parent)
+        return target
+
+    def write(self, rel: str, data: bytes) -> None:
+        self._target(rel).write_bytes(data)
+
+    def copy(self, rel: str, source: Path) -> None:
+        shutil.copyfile(source, self._target(rel))
+
+    def copy_all(self, files: Iterable[tuple[str, Path]]) -> None:
+        for rel, source in files:
+            self.copy(rel, source)
+
+    def commit(self) -> None:
+        (self.root / MARKER).write_text("showcase\n", encoding="utf-8")
+        old: Path | None = None
+        if self.output.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{self.output.name}.old-", dir=self.output.parent))
+            os.replace(self.output, old / "site")
+        os.replace(self.root, self.output)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.root)
