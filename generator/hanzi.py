@@ -120,16 +120,21 @@ def name_slug(name: str) -> str:
 
 
 TITLE_SEPARATORS = ("——", "--", "：", ":", "｜", "|")
+PHRASE_SEPARATORS = re.compile(r"[\s，,、；;。！？!?“”\"《》]+")
 
 
-def title_slug(title: str, max_syllables: int = 8) -> str:
-    """A short slug for a long title: the main title before a subtitle separator, and at most
-    ``max_syllables`` syllables (a syllable is never cut in half)."""
+def title_slug(title: str, max_syllables: int = 10) -> str:
+    """A short slug for a long title: the main title before a subtitle separator; if that is
+    still long, its first phrase; at most ``max_syllables`` syllables (never half a one)."""
     main = title.strip()
     for sep in TITLE_SEPARATORS:
         head = main.split(sep, 1)[0].strip()
         if len(head) >= 4:
             main = head
+    if len(main) > max_syllables:
+        first = next((p for p in PHRASE_SEPARATORS.split(main) if p), main)
+        if len(first) >= 4:
+            main = first
     return slugify_syllables(text_pinyin(main), max_parts=max_syllables)
 
 

@@ -24,17 +24,30 @@ def source_line(root: Path, diagnostic: Diagnostic) -> str:
     return ""
 
 
+def field_label(field: str, language: str) -> str:
+    """``items.0.status`` -> ``items 第 1 项的 status`` (list positions counted from 1)."""
+    parts: list[str] = []
+    for part in field.split("."):
+        if part.isdigit():
+            parts.append(messages.text(language, "list-position", number=int(part) + 1))
+        else:
+            parts.append(part)
+    return " ".join(parts)
+
+
 def message(diagnostic: Diagnostic, language: str) -> str:
     params = diagnostic.param_dict()
-    text = messages.text(language, diagnostic.code, **params, field=diagnostic.field)
+    label = field_label(diagnostic.field, language)
+    text = messages.text(language, diagnostic.code, **params, field=label)
     if diagnostic.field:
-        text = messages.text(language, "field-prefix", field=diagnostic.field) + text
+        text = messages.text(language, "field-prefix", field=label) + text
     return text
 
 
 def hint(diagnostic: Diagnostic, language: str) -> str:
     params = diagnostic.param_dict()
-    text = messages.text(language, diagnostic.code, "hint", **params, field=diagnostic.field)
+    text = messages.text(language, diagnostic.code, "hint", **params,
+                         field=field_label(diagnostic.field, language))
     suggestion = params.get("suggestion")
     if suggestion:
         text = (text + " " if text else "") + messages.text(

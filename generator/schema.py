@@ -215,13 +215,11 @@ def check_fields(
         if value is None or value == "" or value == []:
             if f.required:
                 if f.name in raw:
-                    ctx.error(key, "empty-field")
+                    ctx.error(key, "empty-list" if value == [] else "empty-field")
                 else:
+                    line = ctx.line(prefix.rstrip(".")) if prefix else ctx.default_line
                     ctx.problems.append(
-                        Diagnostic.error(
-                            ctx.path, ctx.line(prefix.rstrip(".")) if prefix else ctx.default_line,
-                            "missing-field", key,
-                        )
+                        Diagnostic.error(ctx.path, line, "missing-field", key, name=f.name)
                     )
             continue
         checked = f.check(ctx, key, value)
