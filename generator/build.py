@@ -75,10 +75,9 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     env = theme.environment(theme_dirs, language, render.make_globals(view))
     jobs = list(render.pages(site, plan))
     try:
-        check_output = writer.check_output
-        check_output(options.output, options.source)
+        writer.check_output(options.output, options.source)
     except writer.OutputError as exc:
-        problems.append(Diagnostic.error(str(exc.path), 0, exc.code, path=str(exc.path)))
+        problems.append(Diagnostic.error(str(exc.path), 0, exc.code, folder=str(exc.path)))
         return failed()
     staged = writer.StagedOutput(options.output)
     try:

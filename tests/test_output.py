@@ -1,0 +1,157 @@
+"""Properties of the whole output: relative links only, nothing external, deterministic bytes,
+atomic replacement, and the site's theme overrides."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from generator.build import build
+from generator.config import BuildOptions
+from tests.conftest import EXAMPLE, SiteBuilder, profile
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []  # (tag, attribute, value)
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in ("href", "src", "action", "poster", "data"):
+                self.refs.append((tag, name, value))
+            if name == "srcset":
+                self.refs.extend((tag, name, v.split()[0]) for v in value.split(",") if v.strip())
+            if name == "id":
+                self.ids.add(value)
+
+
+def test_crawl_finds_no_broken_link_and_no_external_request(example_build: Path) -> None:
+    pages = sorted(example_build.rglob("*.html"))
+    assert len(pages) > 50
+    broken: list[str] = []
+    external: list[str] = []
+    for page in pages:
+        parser = Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        rel_page = page.relative_to(example_build).as_posix()
+        for tag, attr, ref in parser.refs:
+            parts = urlsplit(ref)
+            if parts.scheme or ref.startswith("//"):
+                # only a visitor's own click may leave the site; nothing loads from outside
+                if tag != "a" or parts.scheme not in ("http", "https", "mailto"):
+                    external.append(f"{rel_page}: {tag} {attr}={ref}")
+                continue
+            assert not ref.startswith("/"), f"{rel_page}: absolute link {ref}"
+            if not parts.path:
+                continue
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(rel_page),
+                                                       unquote(parts.path)))
+            if target.startswith("..") or not (example_build / target).is_file():
+                broken.append(f"{rel_page}: {ref}")
+    assert not broken, broken[:20]
+    assert not external, external[:20]
+    css = (example_build / "assets/css/site.css").read_text(encoding="utf-8")
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", css)
+    assert "@import" not in css or "http" not in css
+
+
+def test_every_page_links_with_index_html_so_file_urls_work(example_build: Path) -> None:
+    for page in example_build.rglob("*.html"):
+        parser = Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for tag, _attr, ref in parser.refs:
+            if tag == "a" and not urlsplit(ref).scheme and not ref.startswith("#"):
+                assert not urlsplit(ref).path.endswith("/"), f"{page}: {ref}"
+
+
+def digest_tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    source = tmp_path / "site_content"
+    shutil.copytree(EXAMPLE, source)
+    first, second = tmp_path / "one", tmp_path / "two"
+    assert build(BuildOptions(source=source, output=first)).ok
+    # a different file order on disk and a later time must not change a byte
+    (source / "profiles" / "2025" / "zz-touch.txt").write_text("x", encoding="utf-8")
+    (source / "profiles" / "2025" / "zz-touch.txt").unlink()
+    assert build(BuildOptions(source=source, output=second)).ok
+    assert digest_tree(first) == digest_tree(second)
+
+
+def test_failed_build_keeps_the_last_good_output(make_site: SiteBuilder, tmp_path: Path) -> None:
+    report, out = make_site({"profiles/2025/a.md": profile()})
+    assert report.ok
+    before = digest_tree(out)
+    report, out = make_site({"profiles/2025/a.md": profile(unit="nowhere")})
+    assert not report.ok
+    assert digest_tree(out) == before
+    leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".out.")]
+    assert leftovers == []
+
+
+def test_rebuild_removes_pages_of_deleted_content(make_site: SiteBuilder, tmp_path: Path) -> None:
+    report, out = make_site({"profiles/2025/a.md": profile(), "profiles/2025/b.md":
+                             profile(name="李华")})
+    assert (out / "profiles/2025/li-hua/index.html").is_file()
+    (tmp_path / "src/profiles/2025/b.md").unlink()
+    report, out = make_site({})
+    assert report.ok
+    assert not (out / "profiles/2025/li-hua").exists()
+
+
+def test_refuses_to_replace_a_folder_it_did_not_make(tmp_path: Path, make_site: SiteBuilder) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me", encoding="utf-8")
+    report, _ = make_site({"profiles/2025/a.md": profile()})
+    assert not report.ok
+    assert [d.code for d in report.diagnostics] == ["output-not-ours"]
+    assert (out / "precious.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_site_overrides_a_single_template_and_static_file(make_site: SiteBuilder) -> None:
+    report, out = make_site({
+        "profiles/2025/a.md": profile(),
+        "theme/templates/profile.html": (
+            '{% extends "base.html" %}{% block main %}<p class="custom">定制：{{ item.name }}'
+            "</p>{% endblock %}"),
+        "theme/static/css/extra.css": "body { color: black; }\n",
+        "theme/i18n/zh-CN.yaml": '"Model workers": "劳模风采"\n',
+    })
+    assert report.ok, report.diagnostics
+    html = (out / "profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
+    assert '<p class="custom">定制：王进喜</p>' in html
+    assert "劳模风采" in html  # catalog override reaches the shared base template
+    assert (out / "assets/css/extra.css").is_file()
+    assert (out / "assets/css/site.css").is_file()  # the rest of the theme is still there
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert 'class="custom"' not in home
+
+
+def test_template_error_names_the_template_and_line(make_site: SiteBuilder) -> None:
+    report, _ = make_site({
+        "profiles/2025/a.md": profile(),
+        "theme/templates/profile.html": '{% extends "base.html" %}\n{% block main %}\n'
+                                        "{{ item.nonexistent }}\n{% endblock %}",
+    })
+    assert not report.ok
+    d = report.diagnostics[-1]
+    assert (d.code, d.path, d.line) == ("template-error", "theme:profile.html", 3)
+
+
+def test_unknown_theme_is_reported(make_site: SiteBuilder) -> None:
+    report, _ = make_site({}, site_yaml="title: 测\ntheme: fancy\n")
+    assert [d.code for d in report.diagnostics] == ["unknown-theme"]
+    assert report.diagnostics[0].line == 2

@@ -1,0 +1,92 @@
+"""Pinyin slugs (surnames read as surnames, long titles, collisions) and name ordering."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from generator import hanzi
+from tests.conftest import SiteBuilder, profile
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    ("王进喜", "wang-jin-xi"), ("仇志刚", "qiu-zhi-gang"), ("区慧敏", "ou-hui-min"),
+    ("查海生", "zha-hai-sheng"), ("单立新", "shan-li-xin"), ("曾庆华", "zeng-qing-hua"),
+    ("欧阳明远", "ou-yang-ming-yuan"), ("吕建", "lv-jian"), ("朴英", "piao-ying"),
+])
+def test_name_slugs_read_surnames_as_surnames(name: str, slug: str) -> None:
+    assert hanzi.name_slug(name) == slug
+
+
+def test_common_reading_is_kept_outside_the_surname() -> None:
+    # 查 is zha as a surname but cha in ordinary text; 单 is dan outside a surname
+    assert hanzi.slugify_syllables(hanzi.text_pinyin("检查单")) == "jian-cha-dan"
+
+
+def test_long_titles_are_shortened_at_a_sensible_place() -> None:
+    title = "传承铁人精神 党建引领老油田稳产——第一采油厂创先争优经验交流材料"
+    assert hanzi.title_slug(title) == "chuan-cheng-tie-ren-jing-shen"
+    assert hanzi.title_slug("QHSE管理体系建设") == "qhse-guan-li-ti-xi-jian-she"
+    long_word = "一二三四五六七八九十百千万亿"
+    assert len(hanzi.title_slug(long_word).split("-")) == 10
+
+
+def test_slug_collisions_get_a_deterministic_suffix(make_site: SiteBuilder) -> None:
+    files = {
+        "profiles/2025/a.md": profile(name="王建国", unit="branch"),
+        "profiles/2025/b.md": profile(name="王建国", unit="other-branch"),
+        "profiles/2024/c.md": profile(name="王建国", year=2024),
+    }
+    report, out = make_site(files)
+    assert report.ok, report.diagnostics
+    first = (out / "profiles/2025/wang-jian-guo/index.html").read_text(encoding="utf-8")
+    second = (out / "profiles/2025/wang-jian-guo-2/index.html").read_text(encoding="utf-8")
+    assert "采油一队党支部" in first and "常减压车间党支部" in second
+    assert (out / "profiles/2024/wang-jian-guo/index.html").is_file()  # other year: no clash
+
+
+def test_explicit_slug_is_used_and_kept_free(make_site: SiteBuilder) -> None:
+    report, out = make_site({
+        "profiles/2025/a.md": profile(name="王建国"),
+        "profiles/2025/b.md": profile(name="李华", extra="slug: wang-jian-guo\n"),
+    })
+    assert report.ok
+    assert "李华" in (out / "profiles/2025/wang-jian-guo/index.html").read_text(encoding="utf-8")
+    assert "王建国" in (out / "profiles/2025/wang-jian-guo-2/index.html").read_text(
+        encoding="utf-8")
+
+
+NAMES = ["魏强", "丁一", "王进喜", "戴明", "安然", "仇小明"]
+
+
+def test_pinyin_order_reads_surnames_as_surnames() -> None:
+    assert sorted(NAMES, key=hanzi.pinyin_key) == ["安然", "戴明", "丁一", "仇小明", "王进喜",
+                                                   "魏强"]
+
+
+def test_stroke_order_sorts_by_surname_strokes() -> None:
+    # 丁 2, 仇 4, 王 4 (tie: given name 小 3 < 进 7), 安 6, 戴 17, 魏 17 (tie: 明 8 < 强 12)
+    assert sorted(NAMES, key=hanzi.stroke_key) == ["丁一", "仇小明", "王进喜", "安然", "戴明",
+                                                   "魏强"]
+
+
+def list_order(out: Path, rel: str) -> list[str]:
+    html = (out / rel).read_text(encoding="utf-8")
+    return re.findall(r'<strong class="card-title">([^<]+)</strong>', html)
+
+
+@pytest.mark.parametrize(("order", "expected"), [
+    ("pinyin", ["安然", "戴明", "丁一", "王进喜", "魏强"]),
+    ("strokes", ["丁一", "王进喜", "安然", "戴明", "魏强"]),
+])
+def test_site_chooses_name_order(make_site: SiteBuilder, order: str,
+                                 expected: list[str]) -> None:
+    files = {f"profiles/2025/{n}.md": profile(name=n) for n in ["魏强", "丁一", "王进喜", "戴明",
+                                                                "安然"]}
+    site_yaml = f"title: 测试\npage_size: 50\nname_order: {order}\n"
+    report, out = make_site(files, site_yaml=site_yaml)
+    assert report.ok, report.diagnostics
+    assert list_order(out, "profiles/index.html") == expected
+    assert list_order(out, "units/branch/2025/index.html") == expected
