@@ -37,7 +37,9 @@ def _copied_files(tree: loader.SourceTree) -> list[str]:
     out = []
     for rel in tree.files:
         top = rel.partition("/")[0]
-        if top == "static" or (top in CONTENT_FOLDERS and not rel.endswith(loader.MARKDOWN_SUFFIXES)):
+        if top == "static" or (
+            top in CONTENT_FOLDERS and not rel.endswith(loader.MARKDOWN_SUFFIXES)
+        ):
             out.append(rel)
     return out
 
@@ -50,15 +52,23 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     language = site.config.language
 
     def failed() -> BuildReport:
-        return BuildReport(False, _sorted(problems), seconds=time.perf_counter() - started,
-                           language=language)
+        return BuildReport(
+            False, _sorted(problems), seconds=time.perf_counter() - started, language=language
+        )
 
     theme_dirs = theme.locate(options.source, site.config.theme)
     if theme_dirs is None:
         line = tree.site.lines.get("theme", 1) if tree.site else 1
-        problems.append(Diagnostic.error("site.yaml", line, "unknown-theme", "theme",
-                                         theme=site.config.theme,
-                                         available=", ".join(theme.available_themes(options.source))))
+        problems.append(
+            Diagnostic.error(
+                "site.yaml",
+                line,
+                "unknown-theme",
+                "theme",
+                theme=site.config.theme,
+                available=", ".join(theme.available_themes(options.source)),
+            )
+        )
     copied = _copied_files(tree)
     plan, url_problems = urls.plan(site, copied)
     problems.extend(url_problems)
@@ -90,17 +100,30 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             staged.write(job.path, data)
             if progress is not None:
                 progress(number, len(jobs))
-        staged.copy_all((urls.join(urls.THEME_ASSETS, rel), path)
-                        for rel, path in theme_dirs.static_files().items())
+        staged.copy_all(
+            (urls.join(urls.THEME_ASSETS, rel), path)
+            for rel, path in theme_dirs.static_files().items()
+        )
         staged.copy_all((plan.assets[rel], options.source / rel) for rel in copied)
         staged.commit()
     finally:
         staged.abort()
-    counts = {"profiles": len(site.profiles), "reports": len(site.reports),
-              "pledges": len(site.pledges), "free_pages": len(site.pages), "units": len(site.units)}
-    return BuildReport(True, _sorted(problems), pages=len(jobs),
-                       files=len(jobs) + len(copied), seconds=time.perf_counter() - started,
-                       language=language, counts=counts)
+    counts = {
+        "profiles": len(site.profiles),
+        "reports": len(site.reports),
+        "pledges": len(site.pledges),
+        "free_pages": len(site.pages),
+        "units": len(site.units),
+    }
+    return BuildReport(
+        True,
+        _sorted(problems),
+        pages=len(jobs),
+        files=len(jobs) + len(copied),
+        seconds=time.perf_counter() - started,
+        language=language,
+        counts=counts,
+    )
 
 
 def _sorted(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:

@@ -14,8 +14,11 @@ from generator.config import DEFAULT_LANGUAGE, BuildOptions
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
 
+def t(code: str) -> str:
+    return messages.text(DEFAULT_LANGUAGE, code)
+
+
 def parser() -> argparse.ArgumentParser:
-    t = lambda code: messages.text(DEFAULT_LANGUAGE, code)  # noqa: E731
     p = argparse.ArgumentParser(prog="showcase", description=t("cli-description"))
     p.add_argument("--version", action="version", version=f"showcase {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -43,16 +46,26 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not source.is_dir():
         print(messages.text(DEFAULT_LANGUAGE, "source-missing", path=source), file=sys.stderr)
         return EXIT_USAGE
-    options = BuildOptions(source=source, output=Path(args.output), drafts=args.drafts,
-                           strict=args.strict, quiet=args.quiet)
+    options = BuildOptions(
+        source=source,
+        output=Path(args.output),
+        drafts=args.drafts,
+        strict=args.strict,
+        quiet=args.quiet,
+    )
     report = build(options)
     print_report(report, source, args.quiet)
     if not report.ok:
         print(messages.text(report.language, "build-failed", output=args.output), file=sys.stderr)
         return EXIT_CONTENT
     if not args.quiet:
-        params = {**report.counts, "pages": report.pages, "files": report.files,
-                  "seconds": f"{report.seconds:.2f}", "output": args.output}
+        params = {
+            **report.counts,
+            "pages": report.pages,
+            "files": report.files,
+            "seconds": f"{report.seconds:.2f}",
+            "output": args.output,
+        }
         print(messages.text(report.language, "build-done", **params))
     return EXIT_OK
 

@@ -35,7 +35,9 @@ class Diagnostic:
     source_line: str = ""
 
     @classmethod
-    def error(cls, path: str, line: int, code: str, field: str = "", **params: object) -> Diagnostic:
+    def error(
+        cls, path: str, line: int, code: str, field: str = "", **params: object
+    ) -> Diagnostic:
         return cls(path, line, Severity.ERROR, code, field, _params(params))
 
     @classmethod
@@ -59,7 +61,9 @@ class ContentErrors(Exception):
     """Raised by the build when content has errors; carries every diagnostic."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
-        self.diagnostics: tuple[Diagnostic, ...] = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(
+            sorted(diagnostics, key=Diagnostic.sort_key)
+        )
         super().__init__(f"{sum(d.is_error for d in self.diagnostics)} content error(s)")
 
 

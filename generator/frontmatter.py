@@ -23,10 +23,11 @@ class SafeLoader(_BaseLoader):  # type: ignore[misc]
     """Safe YAML without implicit timestamps: dates stay text so that the schema can check them
     and point at their line (PyYAML would fail on 2025-02-30 with no position)."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers = {  # noqa: RUF012 - the attribute PyYAML reads
         first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }
+
 
 FENCE = "---"
 FENCE_ENDS = ("---", "...")
@@ -55,7 +56,9 @@ def normalise_text(raw: str) -> str:
     return raw.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse_yaml(text: str, path: str, first_line: int = 1) -> tuple[YamlDocument | None, list[Diagnostic]]:
+def parse_yaml(
+    text: str, path: str, first_line: int = 1
+) -> tuple[YamlDocument | None, list[Diagnostic]]:
     """Parse YAML whose first line is line ``first_line`` of file ``path``."""
     offset = first_line - 1
     try:
@@ -99,8 +102,11 @@ def _walk(
             if key in seen:
                 problems.append(
                     Diagnostic.error(
-                        path, key_node.start_mark.line + 1 + offset, "duplicate-key",
-                        f"{prefix}.{key}" if prefix else key, key=key,
+                        path,
+                        key_node.start_mark.line + 1 + offset,
+                        "duplicate-key",
+                        f"{prefix}.{key}" if prefix else key,
+                        key=key,
                     )
                 )
             seen.add(key)
@@ -109,7 +115,9 @@ def _walk(
             _walk(value_node, child, offset, lines, problems, path, key_line)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, f"{prefix}.{index}" if prefix else str(index), offset, lines, problems, path)
+            _walk(
+                item, f"{prefix}.{index}" if prefix else str(index), offset, lines, problems, path
+            )
 
 
 def split(text: str, path: str) -> tuple[FrontMatter | None, list[Diagnostic]]:

@@ -54,8 +54,10 @@ class _LinkRewriter(Treeprocessor):
         if path.startswith("/"):
             candidates = [path.lstrip("/")]
         else:
-            candidates = [posixpath.normpath(posixpath.join(posixpath.dirname(self.source), path)),
-                          posixpath.normpath(posixpath.join("static", path))]
+            candidates = [
+                posixpath.normpath(posixpath.join(posixpath.dirname(self.source), path)),
+                posixpath.normpath(posixpath.join("static", path)),
+            ]
         for candidate in candidates:
             target = self.targets.get(candidate)
             if target is not None:

@@ -16,6 +16,7 @@ from generator.config import DEFAULT_LANGUAGE, LANGUAGES
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 
+
 @functools.cache
 def catalog(language: str) -> dict[str, dict[str, str]]:
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE

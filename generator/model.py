@@ -181,18 +181,40 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
             continue
         unit_id = values["id"]
         if unit_id in raw:
-            problems.append(Diagnostic.error(path, doc.lines.get(f"{index}.id", line),
-                                             "duplicate-unit", f"{index}.id", id=unit_id,
-                                             first=raw[unit_id].line))
+            problems.append(
+                Diagnostic.error(
+                    path,
+                    doc.lines.get(f"{index}.id", line),
+                    "duplicate-unit",
+                    f"{index}.id",
+                    id=unit_id,
+                    first=raw[unit_id].line,
+                )
+            )
             continue
-        raw[unit_id] = Unit(unit_id, values["name"], values.get("parent") or None,
-                            values.get("kind", ""), values.get("order", 0), path, line)
+        raw[unit_id] = Unit(
+            unit_id,
+            values["name"],
+            values.get("parent") or None,
+            values.get("kind", ""),
+            values.get("order", 0),
+            path,
+            line,
+        )
     for unit in raw.values():
         if unit.parent is not None and unit.parent not in raw:
             key = f"{_index_of(doc.data, unit.id)}.parent"
-            problems.append(Diagnostic.error(path, doc.lines.get(key, unit.line), "unknown-parent",
-                                             key, id=unit.id, parent=unit.parent,
-                                             suggestion=schema.suggest(unit.parent, list(raw))))
+            problems.append(
+                Diagnostic.error(
+                    path,
+                    doc.lines.get(key, unit.line),
+                    "unknown-parent",
+                    key,
+                    id=unit.id,
+                    parent=unit.parent,
+                    suggestion=schema.suggest(unit.parent, list(raw)),
+                )
+            )
     # cycles: follow parents; a unit that reaches itself is in a cycle
     in_cycle: set[str] = set()
     for unit in raw.values():
@@ -203,8 +225,16 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
             current = raw[current].parent
         if current == unit.id:
             in_cycle.add(unit.id)
-            problems.append(Diagnostic.error(path, unit.line, "unit-cycle", "parent", id=unit.id,
-                                             chain=" → ".join([*seen, unit.id])))
+            problems.append(
+                Diagnostic.error(
+                    path,
+                    unit.line,
+                    "unit-cycle",
+                    "parent",
+                    id=unit.id,
+                    chain=" → ".join([*seen, unit.id]),
+                )
+            )
     valid = {uid: u for uid, u in raw.items() if uid not in in_cycle}
     children: dict[str | None, list[Unit]] = defaultdict(list)
     for unit in valid.values():
@@ -217,8 +247,19 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
     while stack:  # iterative pre-order: deep trees must not hit the recursion limit
         unit, ancestors = stack.pop()
         kids = children.get(unit.id, [])
-        ordered.append(Unit(unit.id, unit.name, unit.parent, unit.kind, unit.order, unit.path,
-                            unit.line, ancestors, tuple(k.id for k in kids)))
+        ordered.append(
+            Unit(
+                unit.id,
+                unit.name,
+                unit.parent,
+                unit.kind,
+                unit.order,
+                unit.path,
+                unit.line,
+                ancestors,
+                tuple(k.id for k in kids),
+            )
+        )
         stack.extend((k, (*ancestors, unit.id)) for k in reversed(kids))
     return tuple(ordered)
 
@@ -234,8 +275,9 @@ def _index_of(entries: list[Any], unit_id: str) -> int:
 # content documents
 
 
-def _asset(doc: SourceDoc, key: str, ref: str, tree: SourceTree,
-           problems: list[Diagnostic]) -> Asset | None:
+def _asset(
+    doc: SourceDoc, key: str, ref: str, tree: SourceTree, problems: list[Diagnostic]
+) -> Asset | None:
     """Resolve a path given in front matter: relative to the file, else relative to static/."""
     clean = ref.strip().replace("\\", "/")
     candidates = []
@@ -247,23 +289,43 @@ def _asset(doc: SourceDoc, key: str, ref: str, tree: SourceTree,
             continue
         if candidate in tree.files:
             return Asset(candidate, tree.files[candidate])
-    problems.append(Diagnostic.error(doc.path, doc.lines.get(key, 1), "missing-asset", key,
-                                     ref=ref, folder=posixpath.dirname(doc.path) or "."))
+    problems.append(
+        Diagnostic.error(
+            doc.path,
+            doc.lines.get(key, 1),
+            "missing-asset",
+            key,
+            ref=ref,
+            folder=posixpath.dirname(doc.path) or ".",
+        )
+    )
     return None
 
 
-def _common(doc: SourceDoc, values: dict[str, Any], title: str, unit: str, year: int,
-            date: dt.date | None) -> dict[str, Any]:
+def _common(
+    doc: SourceDoc, values: dict[str, Any], title: str, unit: str, year: int, date: dt.date | None
+) -> dict[str, Any]:
     return {
-        "key": doc.path, "kind": doc.kind, "title": title, "unit": unit, "year": year,
-        "date": date, "tags": values.get("tags", ()), "summary": values.get("summary", ""),
-        "slug": values.get("slug", ""), "draft": values.get("draft", False), "body": doc.body,
-        "body_line": doc.body_line, "digest": doc.digest, "lines": doc.lines,
+        "key": doc.path,
+        "kind": doc.kind,
+        "title": title,
+        "unit": unit,
+        "year": year,
+        "date": date,
+        "tags": values.get("tags", ()),
+        "summary": values.get("summary", ""),
+        "slug": values.get("slug", ""),
+        "draft": values.get("draft", False),
+        "body": doc.body,
+        "body_line": doc.body_line,
+        "digest": doc.digest,
+        "lines": doc.lines,
     }
 
 
-def build_item(doc: SourceDoc, tree: SourceTree, units: Mapping[str, Unit],
-               problems: list[Diagnostic]) -> Item | None:
+def build_item(
+    doc: SourceDoc, tree: SourceTree, units: Mapping[str, Unit], problems: list[Diagnostic]
+) -> Item | None:
     values, found = schema.validate(doc.kind, doc.meta, doc.path, doc.lines)
     problems.extend(found)
     if any(d.is_error for d in found):
@@ -271,40 +333,55 @@ def build_item(doc: SourceDoc, tree: SourceTree, units: Mapping[str, Unit],
     unit_field = "branch" if doc.kind == "pledge" else "unit"
     unit = values.get(unit_field, "")
     if doc.kind != "page" and unit not in units:
-        problems.append(Diagnostic.error(doc.path, doc.lines.get(unit_field, 1), "unknown-unit",
-                                         unit_field, unit=unit,
-                                         suggestion=schema.suggest(unit, list(units))))
+        problems.append(
+            Diagnostic.error(
+                doc.path,
+                doc.lines.get(unit_field, 1),
+                "unknown-unit",
+                unit_field,
+                unit=unit,
+                suggestion=schema.suggest(unit, list(units)),
+            )
+        )
         return None
     before = len(problems)
     item: Item
     if doc.kind == "profile":
         photo = _asset(doc, "photo", values["photo"], tree, problems) if "photo" in values else None
-        item = Profile(**_common(doc, values, values["name"], unit, values["year"],
-                                 values.get("date")),
-                       name=values["name"], honors=values["honors"],
-                       position=values.get("position", ""), photo=photo,
-                       party_member=values.get("party_member"))
+        item = Profile(
+            **_common(doc, values, values["name"], unit, values["year"], values.get("date")),
+            name=values["name"],
+            honors=values["honors"],
+            position=values.get("position", ""),
+            photo=photo,
+            party_member=values.get("party_member"),
+        )
     elif doc.kind == "report":
         attachments = tuple(
-            a for i, ref in enumerate(values.get("attachments", ()))
+            a
+            for i, ref in enumerate(values.get("attachments", ()))
             if (a := _asset(doc, f"attachments.{i}", ref, tree, problems)) is not None
         )
-        item = Report(**_common(doc, values, values["title"], unit, values["date"].year,
-                                values["date"]),
-                      event=values.get("event", ""), speakers=values.get("speakers", ()),
-                      attachments=attachments)
+        item = Report(
+            **_common(doc, values, values["title"], unit, values["date"].year, values["date"]),
+            event=values.get("event", ""),
+            speakers=values.get("speakers", ()),
+            attachments=attachments,
+        )
     elif doc.kind == "pledge":
         review = values.get("review")
-        item = Pledge(**_common(doc, values, units[unit].name, unit, values["year"],
-                                values.get("date")),
-                      items=tuple(PledgeItem(i["text"], i["status"], i.get("note", ""))
-                                  for i in values["items"]),
-                      secretary=values.get("secretary", ""),
-                      review=Review(review.get("rating", ""), review.get("comment", ""))
-                      if review else None)
+        item = Pledge(
+            **_common(doc, values, units[unit].name, unit, values["year"], values.get("date")),
+            items=tuple(
+                PledgeItem(i["text"], i["status"], i.get("note", "")) for i in values["items"]
+            ),
+            secretary=values.get("secretary", ""),
+            review=Review(review.get("rating", ""), review.get("comment", "")) if review else None,
+        )
     else:
-        item = Page(**_common(doc, values, values["title"], "", 0, None),
-                    order=values.get("order", 0))
+        item = Page(
+            **_common(doc, values, values["title"], "", 0, None), order=values.get("order", 0)
+        )
     return item if len(problems) == before else None
 
 
@@ -321,9 +398,18 @@ def _check_duplicates(items: Iterable[Item], problems: list[Diagnostic]) -> None
             continue
         if key in seen:
             first = seen[key]
-            problems.append(Diagnostic.error(item.key, item.lines.get(field_name, 1), code,
-                                             field_name, slug=item.slug,
-                                             year=item.year, unit=item.unit, first=first.key))
+            problems.append(
+                Diagnostic.error(
+                    item.key,
+                    item.lines.get(field_name, 1),
+                    code,
+                    field_name,
+                    slug=item.slug,
+                    year=item.year,
+                    unit=item.unit,
+                    first=first.key,
+                )
+            )
         else:
             seen[key] = item
 
@@ -337,13 +423,19 @@ def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diag
     items = [i for i in built if i is not None and (options.drafts or not i.draft)]
     _check_duplicates(items, problems)
     name_key = hanzi.name_sort_key(config.name_order)
-    profiles = sorted((i for i in items if isinstance(i, Profile)),
-                      key=lambda p: (-p.year, name_key(p.name), p.key))
-    reports = sorted((i for i in items if isinstance(i, Report)),
-                     key=lambda r: (-r.year, -(r.date or dt.date.min).toordinal(), r.key))
+    profiles = sorted(
+        (i for i in items if isinstance(i, Profile)),
+        key=lambda p: (-p.year, name_key(p.name), p.key),
+    )
+    reports = sorted(
+        (i for i in items if isinstance(i, Report)),
+        key=lambda r: (-r.year, -(r.date or dt.date.min).toordinal(), r.key),
+    )
     unit_rank = {u.id: n for n, u in enumerate(units)}
-    pledges = sorted((i for i in items if isinstance(i, Pledge)),
-                     key=lambda p: (-p.year, unit_rank.get(p.unit, 0), p.key))
+    pledges = sorted(
+        (i for i in items if isinstance(i, Pledge)),
+        key=lambda p: (-p.year, unit_rank.get(p.unit, 0), p.key),
+    )
     pages = sorted((i for i in items if isinstance(i, Page)), key=lambda p: (p.order, p.key))
     content: list[Item] = [*profiles, *reports, *pledges]
     years = tuple(sorted({i.year for i in content}, reverse=True))
@@ -367,13 +459,25 @@ def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diag
         for speaker in report.speakers:
             matches = profile_of.get((report.year, speaker), [])
             # with namesakes prefer the one in the report's own part of the tree
-            near = [p for p in matches if report.unit in
-                    (*unit_by_id[p.unit].ancestors, p.unit)] or matches
+            near = [
+                p for p in matches if report.unit in (*unit_by_id[p.unit].ancestors, p.unit)
+            ] or matches
             if near:
                 speaker_links[(report.key, speaker)] = near[0].key
-    site = Site(config, units, tuple(profiles), tuple(reports), tuple(pledges), tuple(pages),
-                unit_by_id, {k: tuple(v) for k, v in by_unit.items()}, years, tags,
-                {k: tuple(v) for k, v in by_tag.items()}, speaker_links)
+    site = Site(
+        config,
+        units,
+        tuple(profiles),
+        tuple(reports),
+        tuple(pledges),
+        tuple(pages),
+        unit_by_id,
+        {k: tuple(v) for k, v in by_unit.items()},
+        years,
+        tags,
+        {k: tuple(v) for k, v in by_tag.items()},
+        speaker_links,
+    )
     return site, problems
 
 

@@ -161,8 +161,9 @@ def group_by_company(site: Site, items: Sequence[Item]) -> tuple[Group, ...]:
         groups.setdefault(company_of(site, item.unit).id, []).append(item)
     rank = {u.id: n for n, u in enumerate(site.units)}
     return tuple(
-        Group(site.unit_by_id[uid].name, tuple(members), key=site.unit_by_id[uid],
-              total=len(members))
+        Group(
+            site.unit_by_id[uid].name, tuple(members), key=site.unit_by_id[uid], total=len(members)
+        )
         for uid, members in sorted(groups.items(), key=lambda kv: rank[kv[0]])
     )
 
@@ -185,37 +186,65 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     this_year = [p for p in site.profiles if p.year == current]
     latest_reports = site.reports[:HOME_REPORTS]
     year_pledges = [p for p in site.pledges if p.year == current]
-    yield PageJob(urls.home(), "home.html", {
-        "section": "home", "honour_roll": honour_roll(this_year), "year": current,
-        "profiles": tuple(this_year), "reports": latest_reports, "pledges": tuple(year_pledges),
-    }, _keys([*this_year, *latest_reports, *year_pledges]))
+    yield PageJob(
+        urls.home(),
+        "home.html",
+        {
+            "section": "home",
+            "honour_roll": honour_roll(this_year),
+            "year": current,
+            "profiles": tuple(this_year),
+            "reports": latest_reports,
+            "pledges": tuple(year_pledges),
+        },
+        _keys([*this_year, *latest_reports, *year_pledges]),
+    )
 
-    for kind, collection in (("profile", site.profiles), ("report", site.reports),
-                             ("pledge", site.pledges)):
+    for kind, collection in (
+        ("profile", site.profiles),
+        ("report", site.reports),
+        ("pledge", site.pledges),
+    ):
         chunks = chunk(collection, config.page_size)
         paths = tuple(urls.section(kind, n + 1) for n in range(len(chunks)))
         for number, members in enumerate(chunks, start=1):
-            yield PageJob(paths[number - 1], "list.html", {
-                "section": kind, "kind": kind, "items": tuple(members),
-                "total": len(collection),
-                "pager": Pagination(number, len(chunks), paths),
-            }, _keys(members))
+            yield PageJob(
+                paths[number - 1],
+                "list.html",
+                {
+                    "section": kind,
+                    "kind": kind,
+                    "items": tuple(members),
+                    "total": len(collection),
+                    "pager": Pagination(number, len(chunks), paths),
+                },
+                _keys(members),
+            )
 
     for item in (*site.profiles, *site.reports, *site.pledges, *site.pages):
         template = f"{item.kind}.html"
         extra: list[Item] = []
         if isinstance(item, Report):
-            extra = [p for p in site.profiles
-                     if site.speaker_links.get((item.key, p.name)) == p.key]
+            extra = [
+                p for p in site.profiles if site.speaker_links.get((item.key, p.name)) == p.key
+            ]
         elif isinstance(item, Profile):
-            extra = [r for r in site.reports
-                     if any(site.speaker_links.get((r.key, s)) == item.key for s in r.speakers)]
-        yield PageJob(plan.items[item.key], template, {
-            "section": item.kind if not isinstance(item, Page) else "page", "item": item,
-        }, (item.key, *_keys(extra)))
+            extra = [
+                r
+                for r in site.reports
+                if any(site.speaker_links.get((r.key, s)) == item.key for s in r.speakers)
+            ]
+        yield PageJob(
+            plan.items[item.key],
+            template,
+            {
+                "section": item.kind if not isinstance(item, Page) else "page",
+                "item": item,
+            },
+            (item.key, *_keys(extra)),
+        )
 
-    yield PageJob(urls.units_index(), "units.html", {"section": "units"},
-                  _keys(site.items()))
+    yield PageJob(urls.units_index(), "units.html", {"section": "units"}, _keys(site.items()))
     for unit in site.units:
         items = site.by_unit.get(unit.id, ())
         years = sorted({i.year for i in items}, reverse=True)
@@ -226,49 +255,95 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
             preview = {k: v[:UNIT_YEAR_PREVIEW] for k, v in of_year.items()}
             shown.extend(i for v in preview.values() for i in v)
             total = sum(len(v) for v in of_year.values())
-            groups.append(Group(str(year_value), (), key=year_value, total=total,
-                                more=urls.unit(unit.id, year_value),
-                                extra={"kinds": preview,
-                                       "counts": {k: len(v) for k, v in of_year.items()},
-                                       "truncated": any(len(v) > UNIT_YEAR_PREVIEW
-                                                        for v in of_year.values())}))
-        yield PageJob(urls.unit(unit.id), "unit.html", {
-            "section": "units", "unit": unit, "years": tuple(groups),
-            "counts": by_kind(items),
-        }, _keys(shown))
+            groups.append(
+                Group(
+                    str(year_value),
+                    (),
+                    key=year_value,
+                    total=total,
+                    more=urls.unit(unit.id, year_value),
+                    extra={
+                        "kinds": preview,
+                        "counts": {k: len(v) for k, v in of_year.items()},
+                        "truncated": any(len(v) > UNIT_YEAR_PREVIEW for v in of_year.values()),
+                    },
+                )
+            )
+        yield PageJob(
+            urls.unit(unit.id),
+            "unit.html",
+            {
+                "section": "units",
+                "unit": unit,
+                "years": tuple(groups),
+                "counts": by_kind(items),
+            },
+            _keys(shown),
+        )
         for year_value in years:
             of_year_items = [i for i in items if i.year == year_value]
-            yield PageJob(urls.unit(unit.id, year_value), "unit_year.html", {
-                "section": "units", "unit": unit, "year": year_value,
-                "kinds": by_kind(of_year_items),
-            }, _keys(of_year_items))
+            yield PageJob(
+                urls.unit(unit.id, year_value),
+                "unit_year.html",
+                {
+                    "section": "units",
+                    "unit": unit,
+                    "year": year_value,
+                    "kinds": by_kind(of_year_items),
+                },
+                _keys(of_year_items),
+            )
 
-    yield PageJob(urls.years_index(), "years.html", {
-        "section": "years",
-        "year_counts": tuple((y, by_kind(site.of_year(y))) for y in site.years),
-    }, _keys(site.items()))
+    yield PageJob(
+        urls.years_index(),
+        "years.html",
+        {
+            "section": "years",
+            "year_counts": tuple((y, by_kind(site.of_year(y))) for y in site.years),
+        },
+        _keys(site.items()),
+    )
     for year_value in site.years:
-        of_year = site.of_year(year_value)
-        kinds = by_kind(of_year)
-        yield PageJob(urls.year(year_value), "year.html", {
-            "section": "years", "year": year_value, "kinds": kinds,
-            "groups": {k: group_by_company(site, v) for k, v in kinds.items()},
-            "honour_roll": honour_roll(kinds["profile"]),
-        }, _keys(of_year))
+        year_items = site.of_year(year_value)
+        kinds = by_kind(year_items)
+        yield PageJob(
+            urls.year(year_value),
+            "year.html",
+            {
+                "section": "years",
+                "year": year_value,
+                "kinds": kinds,
+                "groups": {k: group_by_company(site, v) for k, v in kinds.items()},
+                "honour_roll": honour_roll(kinds["profile"]),
+            },
+            _keys(year_items),
+        )
 
     yield PageJob(urls.tags_index(), "tags.html", {"section": "tags"}, _keys(site.items()))
     for tag in site.tags:
         tagged = site.by_tag[tag]
-        yield PageJob(plan.tags[tag], "tag.html", {
-            "section": "tags", "tag": tag, "kinds": by_kind(tagged),
-        }, _keys(tagged))
+        yield PageJob(
+            plan.tags[tag],
+            "tag.html",
+            {
+                "section": "tags",
+                "tag": tag,
+                "kinds": by_kind(tagged),
+            },
+            _keys(tagged),
+        )
 
     feed_items = sorted(site.items(), key=lambda i: (-(item_date(i).toordinal()), i.key))
     feed_items = feed_items[: config.feed_size]
-    yield PageJob("feed.xml", "feed.xml", {
-        "items": tuple(feed_items),
-        "updated": max((item_date(i) for i in feed_items), default=dt.date(2000, 1, 1)),
-    }, _keys(feed_items))
+    yield PageJob(
+        "feed.xml",
+        "feed.xml",
+        {
+            "items": tuple(feed_items),
+            "updated": max((item_date(i) for i in feed_items), default=dt.date(2000, 1, 1)),
+        },
+        _keys(feed_items),
+    )
     yield PageJob("sitemap.xml", "sitemap.xml", {}, _keys(site.items()))
     yield PageJob("404.html", "404.html", {"section": "404"})
 
@@ -329,9 +404,16 @@ def make_globals(view: SiteView) -> dict[str, Any]:
         return urls.relative(path, ctx["page_path"])
 
     return {
-        "site": view, "config": view.config, "url": url, "unit_url": unit_url,
-        "year_url": year_url, "tag_url": tag_url, "section_url": section_url,
-        "asset_url": asset_url, "theme_url": theme_url, "absolute_url": absolute_url,
+        "site": view,
+        "config": view.config,
+        "url": url,
+        "unit_url": unit_url,
+        "year_url": year_url,
+        "tag_url": tag_url,
+        "section_url": section_url,
+        "asset_url": asset_url,
+        "theme_url": theme_url,
+        "absolute_url": absolute_url,
         "item_date": item_date,
     }
 

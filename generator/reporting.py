@@ -46,12 +46,14 @@ def message(diagnostic: Diagnostic, language: str) -> str:
 
 def hint(diagnostic: Diagnostic, language: str) -> str:
     params = diagnostic.param_dict()
-    text = messages.text(language, diagnostic.code, "hint", **params,
-                         field=field_label(diagnostic.field, language))
+    text = messages.text(
+        language, diagnostic.code, "hint", **params, field=field_label(diagnostic.field, language)
+    )
     suggestion = params.get("suggestion")
     if suggestion:
         text = (text + " " if text else "") + messages.text(
-            language, "did-you-mean", "message", suggestion=suggestion)
+            language, "did-you-mean", "message", suggestion=suggestion
+        )
     return text
 
 

@@ -57,7 +57,7 @@ def _shown(value: Value) -> str:
 
 
 def text(ctx: Context, key: str, value: Value) -> Value:
-    if isinstance(value, bool) or isinstance(value, dict | list):
+    if isinstance(value, (bool, dict | list)):
         ctx.error(key, "expected-text", got=_shown(value))
         return INVALID
     if isinstance(value, int | float | dt.date):
@@ -228,7 +228,9 @@ def check_fields(
     for name in raw:
         if name not in known:
             ctx.warning(
-                prefix + str(name), "unknown-field", name=name,
+                prefix + str(name),
+                "unknown-field",
+                name=name,
                 suggestion=_suggest(str(name), sorted(known)),
             )
     return clean
@@ -323,8 +325,9 @@ SPECS: dict[str, tuple[Field, ...]] = {
 }
 
 
-def validate(kind: str, raw: Mapping[str, Value], path: str, lines: Mapping[str, int],
-             default_line: int = 1) -> tuple[dict[str, Value], list[Diagnostic]]:
+def validate(
+    kind: str, raw: Mapping[str, Value], path: str, lines: Mapping[str, int], default_line: int = 1
+) -> tuple[dict[str, Value], list[Diagnostic]]:
     """Check one document's front matter (or one unit, or site.yaml) against its spec."""
     problems: list[Diagnostic] = []
     ctx = Context(path, lines, problems, default_line)

@@ -106,8 +106,9 @@ class Catalog:
         return self.gettext(singular if n == 1 else plural)
 
 
-def environment(theme: ThemeDirs, language: str,
-                globals_: dict[str, Any] | None = None) -> jinja2.Environment:
+def environment(
+    theme: ThemeDirs, language: str, globals_: dict[str, Any] | None = None
+) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(theme.templates),
         autoescape=True,
@@ -152,8 +153,12 @@ def template_error(exc: Exception, theme: ThemeDirs) -> Diagnostic:
     """A diagnostic for a template problem, pointing at the template file and line."""
     roots = [Path(t) for t in theme.templates]
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        return Diagnostic.error(_shown_path(exc.filename or exc.name or "?", roots), exc.lineno,
-                                "template-syntax", problem=exc.message or str(exc))
+        return Diagnostic.error(
+            _shown_path(exc.filename or exc.name or "?", roots),
+            exc.lineno,
+            "template-syntax",
+            problem=exc.message or str(exc),
+        )
     path, line = "?", 0
     for frame, lineno in _frames(exc):
         filename = frame.f_code.co_filename

@@ -133,7 +133,7 @@ def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnos
             assets.setdefault(asset, asset)
     for path in [*paths.values(), *assets.values()]:
         if not is_safe(path):
-            problems.append(Diagnostic.error(path, 0, "unsafe-path", path=path))
+            problems.append(Diagnostic.error(path, 0, "unsafe-path", target=path))
     return UrlPlan(paths, slugs, tag_paths, assets), problems
 
 

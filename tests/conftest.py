@@ -41,22 +41,27 @@ UNITS_YAML = """\
 """
 
 
-def profile(name: str = "王进喜", unit: str = "branch", year: int = 2025,
-            honors: str = "[劳动模范]", extra: str = "", body: str = "正文。") -> str:
-    return (f"---\nname: {name}\nunit: {unit}\nyear: {year}\nhonors: {honors}\n{extra}---\n"
-            f"{body}\n")
+def profile(
+    name: str = "王进喜",
+    unit: str = "branch",
+    year: int = 2025,
+    honors: str = "[劳动模范]",
+    extra: str = "",
+    body: str = "正文。",
+) -> str:
+    return f"---\nname: {name}\nunit: {unit}\nyear: {year}\nhonors: {honors}\n{extra}---\n{body}\n"
 
 
-def write_site(root: Path, files: dict[str, str], site_yaml: str = SITE_YAML,
-               units_yaml: str = UNITS_YAML) -> Path:
+def write_site(
+    root: Path, files: dict[str, str], site_yaml: str = SITE_YAML, units_yaml: str = UNITS_YAML
+) -> Path:
     """Write a small site: site.yaml, units.yaml and ``files`` (path -> text)."""
     root.mkdir(parents=True, exist_ok=True)
     all_files = {"site.yaml": site_yaml, "units.yaml": units_yaml, **files}
     for rel, text in all_files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text) if text.startswith("\n") else text,
-                        encoding="utf-8")
+        path.write_text(textwrap.dedent(text) if text.startswith("\n") else text, encoding="utf-8")
     return root
 
 
@@ -67,8 +72,9 @@ SiteBuilder = Callable[..., tuple[BuildReport, Path]]
 def make_site(tmp_path: Path) -> SiteBuilder:
     """Write a tiny site and build it; returns (report, output folder)."""
 
-    def make(files: dict[str, str], drafts: bool = False, strict: bool = False,
-             **kwargs: str) -> tuple[BuildReport, Path]:
+    def make(
+        files: dict[str, str], drafts: bool = False, strict: bool = False, **kwargs: str
+    ) -> tuple[BuildReport, Path]:
         source = write_site(tmp_path / "src", files, **kwargs)
         out = tmp_path / "out"
         report = build(BuildOptions(source=source, output=out, drafts=drafts, strict=strict))

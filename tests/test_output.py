@@ -53,8 +53,9 @@ def test_crawl_finds_no_broken_link_and_no_external_request(example_build: Path)
             assert not ref.startswith("/"), f"{rel_page}: absolute link {ref}"
             if not parts.path:
                 continue
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(rel_page),
-                                                       unquote(parts.path)))
+            target = posixpath.normpath(
+                posixpath.join(posixpath.dirname(rel_page), unquote(parts.path))
+            )
             if target.startswith("..") or not (example_build / target).is_file():
                 broken.append(f"{rel_page}: {ref}")
     assert not broken, broken[:20]
@@ -74,8 +75,11 @@ def test_every_page_links_with_index_html_so_file_urls_work(example_build: Path)
 
 
 def digest_tree(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
@@ -102,8 +106,9 @@ def test_failed_build_keeps_the_last_good_output(make_site: SiteBuilder, tmp_pat
 
 
 def test_rebuild_removes_pages_of_deleted_content(make_site: SiteBuilder, tmp_path: Path) -> None:
-    report, out = make_site({"profiles/2025/a.md": profile(), "profiles/2025/b.md":
-                             profile(name="李华")})
+    report, out = make_site(
+        {"profiles/2025/a.md": profile(), "profiles/2025/b.md": profile(name="李华")}
+    )
     assert (out / "profiles/2025/li-hua/index.html").is_file()
     (tmp_path / "src/profiles/2025/b.md").unlink()
     report, out = make_site({})
@@ -111,7 +116,9 @@ def test_rebuild_removes_pages_of_deleted_content(make_site: SiteBuilder, tmp_pa
     assert not (out / "profiles/2025/li-hua").exists()
 
 
-def test_refuses_to_replace_a_folder_it_did_not_make(tmp_path: Path, make_site: SiteBuilder) -> None:
+def test_refuses_to_replace_a_folder_it_did_not_make(
+    tmp_path: Path, make_site: SiteBuilder
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "precious.txt").write_text("keep me", encoding="utf-8")
@@ -122,14 +129,17 @@ def test_refuses_to_replace_a_folder_it_did_not_make(tmp_path: Path, make_site: 
 
 
 def test_site_overrides_a_single_template_and_static_file(make_site: SiteBuilder) -> None:
-    report, out = make_site({
-        "profiles/2025/a.md": profile(),
-        "theme/templates/profile.html": (
-            '{% extends "base.html" %}{% block main %}<p class="custom">定制：{{ item.name }}'
-            "</p>{% endblock %}"),
-        "theme/static/css/extra.css": "body { color: black; }\n",
-        "theme/i18n/zh-CN.yaml": '"Model workers": "劳模风采"\n',
-    })
+    report, out = make_site(
+        {
+            "profiles/2025/a.md": profile(),
+            "theme/templates/profile.html": (
+                '{% extends "base.html" %}{% block main %}<p class="custom">定制：{{ item.name }}'
+                "</p>{% endblock %}"
+            ),
+            "theme/static/css/extra.css": "body { color: black; }\n",
+            "theme/i18n/zh-CN.yaml": '"Model workers": "劳模风采"\n',
+        }
+    )
     assert report.ok, report.diagnostics
     html = (out / "profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
     assert '<p class="custom">定制：王进喜</p>' in html
@@ -141,11 +151,13 @@ def test_site_overrides_a_single_template_and_static_file(make_site: SiteBuilder
 
 
 def test_template_error_names_the_template_and_line(make_site: SiteBuilder) -> None:
-    report, _ = make_site({
-        "profiles/2025/a.md": profile(),
-        "theme/templates/profile.html": '{% extends "base.html" %}\n{% block main %}\n'
-                                        "{{ item.nonexistent }}\n{% endblock %}",
-    })
+    report, _ = make_site(
+        {
+            "profiles/2025/a.md": profile(),
+            "theme/templates/profile.html": '{% extends "base.html" %}\n{% block main %}\n'
+            "{{ item.nonexistent }}\n{% endblock %}",
+        }
+    )
     assert not report.ok
     d = report.diagnostics[-1]
     assert (d.code, d.path, d.line) == ("template-error", "theme:profile.html", 3)

@@ -10,11 +10,13 @@ REPORT = "---\ntitle: {title}\nunit: {unit}\ndate: {date}\n---\n正文\n"
 
 
 def test_branch_content_rolls_up_to_every_parent(make_site: SiteBuilder) -> None:
-    report, out = make_site({
-        "profiles/2025/a.md": profile(name="王进喜", unit="branch"),
-        "profiles/2024/b.md": profile(name="李华", unit="other-branch", year=2024),
-        "reports/2025/r.md": REPORT.format(title="采油经验", unit="branch", date="2025-05-01"),
-    })
+    report, out = make_site(
+        {
+            "profiles/2025/a.md": profile(name="王进喜", unit="branch"),
+            "profiles/2024/b.md": profile(name="李华", unit="other-branch", year=2024),
+            "reports/2025/r.md": REPORT.format(title="采油经验", unit="branch", date="2025-05-01"),
+        }
+    )
     assert report.ok, report.diagnostics
 
     def text(rel: str) -> str:
@@ -39,12 +41,14 @@ def test_branch_content_rolls_up_to_every_parent(make_site: SiteBuilder) -> None
 
 
 def test_year_page_groups_by_kind_and_unit(make_site: SiteBuilder) -> None:
-    report, out = make_site({
-        "profiles/2025/a.md": profile(name="王进喜", unit="branch"),
-        "profiles/2025/b.md": profile(name="李华", unit="other-branch"),
-        "profiles/2024/c.md": profile(name="张三", unit="branch", year=2024),
-        "reports/2025/r.md": REPORT.format(title="炼化经验", unit="other", date="2025-05-01"),
-    })
+    report, out = make_site(
+        {
+            "profiles/2025/a.md": profile(name="王进喜", unit="branch"),
+            "profiles/2025/b.md": profile(name="李华", unit="other-branch"),
+            "profiles/2024/c.md": profile(name="张三", unit="branch", year=2024),
+            "reports/2025/r.md": REPORT.format(title="炼化经验", unit="other", date="2025-05-01"),
+        }
+    )
     assert report.ok
     html = (out / "years/2025/index.html").read_text(encoding="utf-8")
     assert "王进喜" in html and "李华" in html and "炼化经验" in html
@@ -57,8 +61,10 @@ def test_year_page_groups_by_kind_and_unit(make_site: SiteBuilder) -> None:
 
 
 def test_unit_page_previews_each_year_and_links_to_the_full_list(make_site: SiteBuilder) -> None:
-    files = {f"profiles/2025/p{i:02d}.md": profile(name=f"王{'一二三四五六七八九十'[i % 10]}{i}")
-             for i in range(15)}
+    files = {
+        f"profiles/2025/p{i:02d}.md": profile(name=f"王{'一二三四五六七八九十'[i % 10]}{i}")
+        for i in range(15)
+    }
     report, out = make_site(files)
     assert report.ok
     unit_page = (out / "units/branch/index.html").read_text(encoding="utf-8")

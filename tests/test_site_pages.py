@@ -23,11 +23,24 @@ def page(out: Path, rel: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("rel", [
-    "index.html", "profiles/index.html", "reports/index.html", "pledges/index.html",
-    "units/index.html", "years/index.html", "tags/index.html", "feed.xml", "sitemap.xml",
-    "404.html", "pages/about/index.html", "pages/rules/index.html", "assets/css/site.css",
-])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "index.html",
+        "profiles/index.html",
+        "reports/index.html",
+        "pledges/index.html",
+        "units/index.html",
+        "years/index.html",
+        "tags/index.html",
+        "feed.xml",
+        "sitemap.xml",
+        "404.html",
+        "pages/about/index.html",
+        "pages/rules/index.html",
+        "assets/css/site.css",
+    ],
+)
 def test_fixed_pages_exist(example_build: Path, rel: str) -> None:
     assert (example_build / rel).is_file()
 
@@ -61,9 +74,11 @@ def test_report_pages_link_speakers_and_attachments(example_build: Path) -> None
     md = next(m for m in (EXAMPLE / "reports").rglob("*.md") if front(m).get("attachments"))
     meta = front(md)
     year = str(meta["date"])[:4]
-    html = next(p.read_text(encoding="utf-8")
-                for p in (example_build / "reports" / year).glob("*/index.html")
-                if str(meta["title"]) in p.read_text(encoding="utf-8"))
+    html = next(
+        p.read_text(encoding="utf-8")
+        for p in (example_build / "reports" / year).glob("*/index.html")
+        if str(meta["title"]) in p.read_text(encoding="utf-8")
+    )
     for attachment in meta["attachments"]:  # type: ignore[attr-defined]
         name = Path(attachment).name
         href = re.search(r'href="([^"]*' + re.escape(name) + ')"', html)
@@ -104,7 +119,7 @@ def test_units_index_shows_the_tree_with_counts(example_build: Path) -> None:
     units = yaml.safe_load((EXAMPLE / "units.yaml").read_text(encoding="utf-8"))
     html = page(example_build, "units/index.html")
     for unit in units:
-        assert f'units/{unit["id"]}/index.html' not in html or unit["name"] in html
+        assert f"units/{unit['id']}/index.html" not in html or unit["name"] in html
         assert f'href="{unit["id"]}/index.html">{unit["name"]}</a>' in html
 
 

@@ -11,11 +11,20 @@ from generator import hanzi
 from tests.conftest import SiteBuilder, profile
 
 
-@pytest.mark.parametrize(("name", "slug"), [
-    ("王进喜", "wang-jin-xi"), ("仇志刚", "qiu-zhi-gang"), ("区慧敏", "ou-hui-min"),
-    ("查海生", "zha-hai-sheng"), ("单立新", "shan-li-xin"), ("曾庆华", "zeng-qing-hua"),
-    ("欧阳明远", "ou-yang-ming-yuan"), ("吕建", "lv-jian"), ("朴英", "piao-ying"),
-])
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("王进喜", "wang-jin-xi"),
+        ("仇志刚", "qiu-zhi-gang"),
+        ("区慧敏", "ou-hui-min"),
+        ("查海生", "zha-hai-sheng"),
+        ("单立新", "shan-li-xin"),
+        ("曾庆华", "zeng-qing-hua"),
+        ("欧阳明远", "ou-yang-ming-yuan"),
+        ("吕建", "lv-jian"),
+        ("朴英", "piao-ying"),
+    ],
+)
 def test_name_slugs_read_surnames_as_surnames(name: str, slug: str) -> None:
     assert hanzi.name_slug(name) == slug
 
@@ -48,28 +57,43 @@ def test_slug_collisions_get_a_deterministic_suffix(make_site: SiteBuilder) -> N
 
 
 def test_explicit_slug_is_used_and_kept_free(make_site: SiteBuilder) -> None:
-    report, out = make_site({
-        "profiles/2025/a.md": profile(name="王建国"),
-        "profiles/2025/b.md": profile(name="李华", extra="slug: wang-jian-guo\n"),
-    })
+    report, out = make_site(
+        {
+            "profiles/2025/a.md": profile(name="王建国"),
+            "profiles/2025/b.md": profile(name="李华", extra="slug: wang-jian-guo\n"),
+        }
+    )
     assert report.ok
     assert "李华" in (out / "profiles/2025/wang-jian-guo/index.html").read_text(encoding="utf-8")
     assert "王建国" in (out / "profiles/2025/wang-jian-guo-2/index.html").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
 
 
 NAMES = ["魏强", "丁一", "王进喜", "戴明", "安然", "仇小明"]
 
 
 def test_pinyin_order_reads_surnames_as_surnames() -> None:
-    assert sorted(NAMES, key=hanzi.pinyin_key) == ["安然", "戴明", "丁一", "仇小明", "王进喜",
-                                                   "魏强"]
+    assert sorted(NAMES, key=hanzi.pinyin_key) == [
+        "安然",
+        "戴明",
+        "丁一",
+        "仇小明",
+        "王进喜",
+        "魏强",
+    ]
 
 
 def test_stroke_order_sorts_by_surname_strokes() -> None:
     # 丁 2, 仇 4, 王 4 (tie: given name 小 3 < 进 7), 安 6, 戴 17, 魏 17 (tie: 明 8 < 强 12)
-    assert sorted(NAMES, key=hanzi.stroke_key) == ["丁一", "仇小明", "王进喜", "安然", "戴明",
-                                                   "魏强"]
+    assert sorted(NAMES, key=hanzi.stroke_key) == [
+        "丁一",
+        "仇小明",
+        "王进喜",
+        "安然",
+        "戴明",
+        "魏强",
+    ]
 
 
 def list_order(out: Path, rel: str) -> list[str]:
@@ -77,14 +101,17 @@ def list_order(out: Path, rel: str) -> list[str]:
     return re.findall(r'<strong class="card-title">([^<]+)</strong>', html)
 
 
-@pytest.mark.parametrize(("order", "expected"), [
-    ("pinyin", ["安然", "戴明", "丁一", "王进喜", "魏强"]),
-    ("strokes", ["丁一", "王进喜", "安然", "戴明", "魏强"]),
-])
-def test_site_chooses_name_order(make_site: SiteBuilder, order: str,
-                                 expected: list[str]) -> None:
-    files = {f"profiles/2025/{n}.md": profile(name=n) for n in ["魏强", "丁一", "王进喜", "戴明",
-                                                                "安然"]}
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        ("pinyin", ["安然", "戴明", "丁一", "王进喜", "魏强"]),
+        ("strokes", ["丁一", "王进喜", "安然", "戴明", "魏强"]),
+    ],
+)
+def test_site_chooses_name_order(make_site: SiteBuilder, order: str, expected: list[str]) -> None:
+    files = {
+        f"profiles/2025/{n}.md": profile(name=n) for n in ["魏强", "丁一", "王进喜", "戴明", "安然"]
+    }
     site_yaml = f"title: 测试\npage_size: 50\nname_order: {order}\n"
     report, out = make_site(files, site_yaml=site_yaml)
     assert report.ok, report.diagnostics

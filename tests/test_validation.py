@@ -20,69 +20,171 @@ def codes(report: BuildReport) -> list[tuple[str, str, int, str, str]]:
 
 
 REPORT = "---\ntitle: 经验交流\nunit: branch\ndate: {date}\n---\n正文\n"
-PLEDGE = ("---\nbranch: {branch}\nyear: 2025\nitems:\n  - text: 建成示范岗\n    status: {status}\n"
-          "{extra}---\n承诺书正文\n")
+PLEDGE = (
+    "---\nbranch: {branch}\nyear: 2025\nitems:\n  - text: 建成示范岗\n    status: {status}\n"
+    "{extra}---\n承诺书正文\n"
+)
 
 CASES: list[tuple[str, dict[str, str], tuple[str, str, int, str], str]] = [
-    ("unknown unit", {"profiles/2025/a.md": profile(unit="brnch")},
-     ("unknown-unit", "profiles/2025/a.md", 3, "unit"), "您是不是想写“branch”"),
-    ("missing field", {"profiles/2025/a.md": "---\nname: 王进喜\nunit: branch\nyear: 2025\n---\n"},
-     ("missing-field", "profiles/2025/a.md", 1, "honors"), "缺少必填字段 honors"),
-    ("empty required field", {"profiles/2025/a.md": profile(honors="")},
-     ("empty-field", "profiles/2025/a.md", 5, "honors"), "必填字段是空的"),
-    ("empty list", {"profiles/2025/a.md": profile(honors="[]")},
-     ("empty-list", "profiles/2025/a.md", 5, "honors"), "列表不能为空"),
-    ("year not a number", {"profiles/2025/a.md": profile(year="二〇二五")},  # type: ignore[arg-type]
-     ("expected-int", "profiles/2025/a.md", 4, "year"), "应为整数"),
-    ("year out of range", {"profiles/2025/a.md": profile(year=20255)},
-     ("year-out-of-range", "profiles/2025/a.md", 4, "year"), "20255"),
-    ("impossible date", {"reports/2025/r.md": REPORT.format(date="2025-02-30")},
-     ("impossible-date", "reports/2025/r.md", 4, "date"), "日期“2025-02-30”不存在"),
-    ("not a date", {"reports/2025/r.md": REPORT.format(date="去年三月")},
-     ("expected-date", "reports/2025/r.md", 4, "date"), "年-月-日"),
-    ("bad status", {"pledges/2025/p.md": PLEDGE.format(branch="branch", status="finished",
-                                                        extra="")},
-     ("bad-status", "pledges/2025/p.md", 6, "items.0.status"), "planned"),
-    ("pledge of an unknown branch", {"pledges/2025/p.md": PLEDGE.format(
-        branch="nowhere", status="done", extra="")},
-     ("unknown-unit", "pledges/2025/p.md", 2, "branch"), "单位“nowhere”不在 units.yaml 中"),
-    ("bad slug", {"profiles/2025/a.md": profile(extra="slug: 王 进喜\n")},
-     ("bad-slug", "profiles/2025/a.md", 6, "slug"), "小写英文字母"),
-    ("wrong type for a list", {"profiles/2025/a.md": profile(extra="tags: {a: 1}\n")},
-     ("expected-list", "profiles/2025/a.md", 6, "tags"), "应为列表"),
-    ("boolean", {"profiles/2025/a.md": profile(extra="party_member: 也许\n")},
-     ("expected-bool", "profiles/2025/a.md", 6, "party_member"), "true 或 false"),
-    ("duplicate key", {"profiles/2025/a.md": profile(extra="name: 王铁人\n")},
-     ("duplicate-key", "profiles/2025/a.md", 6, "name"), "“name”写了两次"),
-    ("yaml syntax", {"profiles/2025/a.md": profile(extra="position: [采油工\n")},
-     ("yaml-syntax", "profiles/2025/a.md", 7, ""), "YAML 格式有误"),
-    ("no front matter", {"profiles/2025/a.md": "王进喜的故事\n"},
-     ("no-front-matter", "profiles/2025/a.md", 1, ""), "缺少以 --- 包围的信息块"),
-    ("unclosed front matter", {"profiles/2025/a.md": "---\nname: 王进喜\n正文\n"},
-     ("unclosed-front-matter", "profiles/2025/a.md", 1, ""), "没有找到结束的 --- 行"),
-    ("empty file", {"profiles/2025/a.md": ""}, ("empty-file", "profiles/2025/a.md", 1, ""),
-     "文件是空的"),
-    ("missing photo", {"profiles/2025/a.md": profile(extra="photo: wang.jpg\n")},
-     ("missing-asset", "profiles/2025/a.md", 6, "photo"), "找不到文件“wang.jpg”"),
-    ("missing attachment", {"reports/2025/r.md": REPORT.format(date="2025-03-01").replace(
-        "---\n正文", "attachments: [x.pdf]\n---\n正文")},
-     ("missing-asset", "reports/2025/r.md", 5, "attachments.0"), "x.pdf"),
-    ("duplicate explicit slug", {
-        "profiles/2025/a.md": profile(extra="slug: wang\n"),
-        "profiles/2025/b.md": profile(name="王铁", extra="slug: wang\n")},
-     ("duplicate-slug", "profiles/2025/b.md", 6, "slug"), "profiles/2025/a.md"),
-    ("two pledges of one branch in one year", {
-        "pledges/2025/a.md": PLEDGE.format(branch="branch", status="done", extra=""),
-        "pledges/2025/b.md": PLEDGE.format(branch="branch", status="done", extra="")},
-     ("duplicate-pledge", "pledges/2025/b.md", 2, "branch"), "pledges/2025/a.md"),
-    ("unknown field", {"profiles/2025/a.md": profile(extra="unti: branch\n")},
-     ("unknown-field", "profiles/2025/a.md", 6, "unti"), "您是不是想写“unit”"),
+    (
+        "unknown unit",
+        {"profiles/2025/a.md": profile(unit="brnch")},
+        ("unknown-unit", "profiles/2025/a.md", 3, "unit"),
+        "您是不是想写“branch”",
+    ),
+    (
+        "missing field",
+        {"profiles/2025/a.md": "---\nname: 王进喜\nunit: branch\nyear: 2025\n---\n"},
+        ("missing-field", "profiles/2025/a.md", 1, "honors"),
+        "缺少必填字段 honors",
+    ),
+    (
+        "empty required field",
+        {"profiles/2025/a.md": profile(honors="")},
+        ("empty-field", "profiles/2025/a.md", 5, "honors"),
+        "必填字段是空的",
+    ),
+    (
+        "empty list",
+        {"profiles/2025/a.md": profile(honors="[]")},
+        ("empty-list", "profiles/2025/a.md", 5, "honors"),
+        "列表不能为空",
+    ),
+    (
+        "year not a number",
+        {"profiles/2025/a.md": profile(year="二〇二五")},  # type: ignore[arg-type]
+        ("expected-int", "profiles/2025/a.md", 4, "year"),
+        "应为整数",
+    ),
+    (
+        "year out of range",
+        {"profiles/2025/a.md": profile(year=20255)},
+        ("year-out-of-range", "profiles/2025/a.md", 4, "year"),
+        "20255",
+    ),
+    (
+        "impossible date",
+        {"reports/2025/r.md": REPORT.format(date="2025-02-30")},
+        ("impossible-date", "reports/2025/r.md", 4, "date"),
+        "日期“2025-02-30”不存在",
+    ),
+    (
+        "not a date",
+        {"reports/2025/r.md": REPORT.format(date="去年三月")},
+        ("expected-date", "reports/2025/r.md", 4, "date"),
+        "年-月-日",
+    ),
+    (
+        "bad status",
+        {"pledges/2025/p.md": PLEDGE.format(branch="branch", status="finished", extra="")},
+        ("bad-status", "pledges/2025/p.md", 6, "items.0.status"),
+        "planned",
+    ),
+    (
+        "pledge of an unknown branch",
+        {"pledges/2025/p.md": PLEDGE.format(branch="nowhere", status="done", extra="")},
+        ("unknown-unit", "pledges/2025/p.md", 2, "branch"),
+        "单位“nowhere”不在 units.yaml 中",
+    ),
+    (
+        "bad slug",
+        {"profiles/2025/a.md": profile(extra="slug: 王 进喜\n")},
+        ("bad-slug", "profiles/2025/a.md", 6, "slug"),
+        "小写英文字母",
+    ),
+    (
+        "wrong type for a list",
+        {"profiles/2025/a.md": profile(extra="tags: {a: 1}\n")},
+        ("expected-list", "profiles/2025/a.md", 6, "tags"),
+        "应为列表",
+    ),
+    (
+        "boolean",
+        {"profiles/2025/a.md": profile(extra="party_member: 也许\n")},
+        ("expected-bool", "profiles/2025/a.md", 6, "party_member"),
+        "true 或 false",
+    ),
+    (
+        "duplicate key",
+        {"profiles/2025/a.md": profile(extra="name: 王铁人\n")},
+        ("duplicate-key", "profiles/2025/a.md", 6, "name"),
+        "“name”写了两次",
+    ),
+    (
+        "yaml syntax",
+        {"profiles/2025/a.md": profile(extra="position: [采油工\n")},
+        ("yaml-syntax", "profiles/2025/a.md", 7, ""),
+        "YAML 格式有误",
+    ),
+    (
+        "no front matter",
+        {"profiles/2025/a.md": "王进喜的故事\n"},
+        ("no-front-matter", "profiles/2025/a.md", 1, ""),
+        "缺少以 --- 包围的信息块",
+    ),
+    (
+        "unclosed front matter",
+        {"profiles/2025/a.md": "---\nname: 王进喜\n正文\n"},
+        ("unclosed-front-matter", "profiles/2025/a.md", 1, ""),
+        "没有找到结束的 --- 行",
+    ),
+    (
+        "empty file",
+        {"profiles/2025/a.md": ""},
+        ("empty-file", "profiles/2025/a.md", 1, ""),
+        "文件是空的",
+    ),
+    (
+        "missing photo",
+        {"profiles/2025/a.md": profile(extra="photo: wang.jpg\n")},
+        ("missing-asset", "profiles/2025/a.md", 6, "photo"),
+        "找不到文件“wang.jpg”",
+    ),
+    (
+        "missing attachment",
+        {
+            "reports/2025/r.md": REPORT.format(date="2025-03-01").replace(
+                "---\n正文", "attachments: [x.pdf]\n---\n正文"
+            )
+        },
+        ("missing-asset", "reports/2025/r.md", 5, "attachments.0"),
+        "x.pdf",
+    ),
+    (
+        "duplicate explicit slug",
+        {
+            "profiles/2025/a.md": profile(extra="slug: wang\n"),
+            "profiles/2025/b.md": profile(name="王铁", extra="slug: wang\n"),
+        },
+        ("duplicate-slug", "profiles/2025/b.md", 6, "slug"),
+        "profiles/2025/a.md",
+    ),
+    (
+        "two pledges of one branch in one year",
+        {
+            "pledges/2025/a.md": PLEDGE.format(branch="branch", status="done", extra=""),
+            "pledges/2025/b.md": PLEDGE.format(branch="branch", status="done", extra=""),
+        },
+        ("duplicate-pledge", "pledges/2025/b.md", 2, "branch"),
+        "pledges/2025/a.md",
+    ),
+    (
+        "unknown field",
+        {"profiles/2025/a.md": profile(extra="unti: branch\n")},
+        ("unknown-field", "profiles/2025/a.md", 6, "unti"),
+        "您是不是想写“unit”",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "files", "expected", "words"), CASES, ids=[c[0] for c in CASES])
-def test_content_error(make_site: SiteBuilder, case: str, files: dict[str, str],
-                       expected: tuple[str, str, int, str], words: str) -> None:
+def test_content_error(
+    make_site: SiteBuilder,
+    case: str,
+    files: dict[str, str],
+    expected: tuple[str, str, int, str],
+    words: str,
+) -> None:
     report, _out = make_site(files)
     code, path, line, field = expected
     found = [d for d in report.diagnostics if d.code == code]
@@ -106,14 +208,19 @@ def test_formatted_message_shows_the_source_line(make_site: SiteBuilder, tmp_pat
 
 
 def test_all_errors_are_listed_at_once(make_site: SiteBuilder) -> None:
-    report, out = make_site({
-        "profiles/2025/a.md": profile(unit="nowhere"),
-        "profiles/2025/b.md": profile(name="李", honors="[]"),
-        "reports/2025/r.md": REPORT.format(date="2025-13-01"),
-    })
+    report, out = make_site(
+        {
+            "profiles/2025/a.md": profile(unit="nowhere"),
+            "profiles/2025/b.md": profile(name="李", honors="[]"),
+            "reports/2025/r.md": REPORT.format(date="2025-13-01"),
+        }
+    )
     assert not report.ok
     assert {d.path for d in report.diagnostics if d.is_error} == {
-        "profiles/2025/a.md", "profiles/2025/b.md", "reports/2025/r.md"}
+        "profiles/2025/a.md",
+        "profiles/2025/b.md",
+        "reports/2025/r.md",
+    }
     assert not out.exists(), "nothing is written when content has errors"
 
 
@@ -122,18 +229,32 @@ def test_strict_fails_on_warnings(make_site: SiteBuilder) -> None:
     assert not report.ok
 
 
-@pytest.mark.parametrize(("units", "code", "line", "words"), [
-    (UNITS_YAML + "- id: branch\n  name: 重复\n  parent: plant\n", "duplicate-unit", 16,
-     "单位 id“branch”重复"),
-    (UNITS_YAML + "- id: lost\n  name: 迷路\n  parent: plnt\n", "unknown-parent", 18,
-     "上级单位“plnt”"),
-    (UNITS_YAML + "- id: a\n  name: 甲\n  parent: b\n- id: b\n  name: 乙\n  parent: a\n",
-     "unit-cycle", 16, "循环"),
-    (UNITS_YAML + "- id: Bad Id\n  name: 坏\n", "bad-slug", 16, "小写英文字母"),
-    (UNITS_YAML + "- id: noname\n", "missing-field", 16, "缺少必填字段 name"),
-])
-def test_units_errors(make_site: SiteBuilder, units: str, code: str, line: int,
-                      words: str) -> None:
+@pytest.mark.parametrize(
+    ("units", "code", "line", "words"),
+    [
+        (
+            UNITS_YAML + "- id: branch\n  name: 重复\n  parent: plant\n",
+            "duplicate-unit",
+            16,
+            "单位 id“branch”重复",
+        ),
+        (
+            UNITS_YAML + "- id: lost\n  name: 迷路\n  parent: plnt\n",
+            "unknown-parent",
+            18,
+            "上级单位“plnt”",
+        ),
+        (
+            UNITS_YAML + "- id: a\n  name: 甲\n  parent: b\n- id: b\n  name: 乙\n  parent: a\n",
+            "unit-cycle",
+            16,
+            "循环",
+        ),
+        (UNITS_YAML + "- id: Bad Id\n  name: 坏\n", "bad-slug", 16, "小写英文字母"),
+        (UNITS_YAML + "- id: noname\n", "missing-field", 16, "缺少必填字段 name"),
+    ],
+)
+def test_units_errors(make_site: SiteBuilder, units: str, code: str, line: int, words: str) -> None:
     report, _ = make_site({}, units_yaml=units)
     found = [d for d in report.diagnostics if d.code == code]
     assert found, codes(report)

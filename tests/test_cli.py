@@ -1,0 +1,75 @@
+"""The command line: defaults, exit codes, messages on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import EXAMPLE, ROOT, profile, write_site
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+
+
+def test_build_without_arguments_uses_site_content_and_public(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "site_content")
+    result = run(["build"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "public/index.html").is_file()
+    assert "已生成" in result.stdout
+    quiet = run(["build", "--quiet"], tmp_path)
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+
+
+def test_content_errors_exit_1_with_every_error_on_stderr(tmp_path: Path) -> None:
+    write_site(
+        tmp_path / "src",
+        {
+            "profiles/2025/a.md": profile(unit="nowhere"),
+            "profiles/2025/b.md": profile(name="李华", extra="year: 2024\n"),
+        },
+    )
+    result = run(["build", "src", "-o", "out"], tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "profiles/2025/a.md:3: 错误: 字段 unit：" in result.stderr
+    assert "profiles/2025/b.md:6: 错误: 字段 year：" in result.stderr
+    assert "共 2 个错误" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run(["build", "--no-such-option"], tmp_path).returncode == 2
+    missing = run(["build", "nowhere"], tmp_path)
+    assert missing.returncode == 2
+    assert "找不到网站目录" in missing.stderr and "Traceback" not in missing.stderr
+    assert run([], tmp_path).returncode == 2
+
+
+def test_drafts_flag_includes_drafts(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile(extra="draft: true\n")})
+    assert run(["build", "src", "-o", "out"], tmp_path).returncode == 0
+    assert not (tmp_path / "out/profiles/2025/wang-jin-xi").exists()
+    assert run(["build", "src", "-o", "out", "--drafts"], tmp_path).returncode == 0
+    html = (tmp_path / "out/profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
+    assert "badge-draft" in html
+
+
+def test_warnings_fail_only_with_strict(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile(extra="unti: x\n")})
+    loose = run(["build", "src", "-o", "out"], tmp_path)
+    assert loose.returncode == 0 and "警告" in loose.stderr
+    assert run(["build", "src", "-o", "out", "--strict"], tmp_path).returncode == 1
