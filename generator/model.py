@@ -137,6 +137,8 @@ class Site:
     by_tag: Mapping[str, tuple[Item, ...]] = field(default_factory=dict)
     # (report key, speaker name) -> profile key, for speakers who have a profile that year
     speaker_links: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # profile key -> keys of the reports the worker spoke at, newest first
+    talks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def items(self) -> tuple[Item, ...]:
         return (*self.profiles, *self.reports, *self.pledges)
@@ -464,6 +466,10 @@ def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diag
             ] or matches
             if near:
                 speaker_links[(report.key, speaker)] = near[0].key
+    talks: dict[str, list[str]] = defaultdict(list)
+    for (report_key, _speaker), profile_key in speaker_links.items():
+        if report_key not in talks[profile_key]:
+            talks[profile_key].append(report_key)
     site = Site(
         config,
         units,
@@ -477,6 +483,7 @@ def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diag
         tags,
         {k: tuple(v) for k, v in by_tag.items()},
         speaker_links,
+        {k: tuple(v) for k, v in talks.items()},
     )
     return site, problems
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,11 +90,6 @@ class SiteView:
         self.roots = tuple(u for u in site.units if not u.ancestors)
         self.years = site.years
         self.pages = tuple(p for p in site.pages)
-        self._spoke_at: dict[str, list[Report]] = defaultdict(list)
-        for (report_key, _name), profile_key in site.speaker_links.items():
-            report = next(r for r in site.reports if r.key == report_key)
-            if report not in self._spoke_at[profile_key]:
-                self._spoke_at[profile_key].append(report)
         self._by_key = {i.key: i for i in (*site.items(), *site.pages)}
 
     def unit(self, unit_id: str) -> Unit:
@@ -117,7 +111,8 @@ class SiteView:
         return found if isinstance(found, Profile) else None
 
     def spoke_at(self, profile: Profile) -> tuple[Report, ...]:
-        return tuple(self._spoke_at.get(profile.key, ()))
+        found = (self._by_key[key] for key in self.site.talks.get(profile.key, ()))
+        return tuple(r for r in found if isinstance(r, Report))
 
     def counts(self, items: Iterable[Item]) -> dict[str, int]:
         out = {"profile": 0, "report": 0, "pledge": 0}
@@ -223,17 +218,12 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
 
     for item in (*site.profiles, *site.reports, *site.pledges, *site.pages):
         template = f"{item.kind}.html"
-        extra: list[Item] = []
+        extra: tuple[str, ...] = ()
         if isinstance(item, Report):
-            extra = [
-                p for p in site.profiles if site.speaker_links.get((item.key, p.name)) == p.key
-            ]
+            linked = (site.speaker_links.get((item.key, s)) for s in item.speakers)
+            extra = tuple(k for k in linked if k)
         elif isinstance(item, Profile):
-            extra = [
-                r
-                for r in site.reports
-                if any(site.speaker_links.get((r.key, s)) == item.key for s in r.speakers)
-            ]
+            extra = site.talks.get(item.key, ())
         yield PageJob(
             plan.items[item.key],
             template,
@@ -241,7 +231,7 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
                 "section": item.kind if not isinstance(item, Page) else "page",
                 "item": item,
             },
-            (item.key, *_keys(extra)),
+            (item.key, *extra),
         )
 
     yield PageJob(urls.units_index(), "units.html", {"section": "units"}, _keys(site.items()))

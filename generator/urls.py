@@ -8,6 +8,7 @@ links work from file:// as well as from a web server under any sub-path.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -56,13 +57,15 @@ def tags_index() -> str:
     return join("tags", INDEX)
 
 
+@functools.lru_cache(maxsize=262144)
 def relative(target: str, from_page: str) -> str:
     """The link from the page at ``from_page`` to ``target`` (both output-root relative)."""
-    start = posixpath.dirname(from_page) or "."
-    rel = posixpath.relpath(target, start)
-    if target.endswith("/") and not rel.endswith("/"):
-        rel += "/"
-    return rel
+    start = from_page.split("/")[:-1]
+    parts = target.split("/")
+    common = 0
+    while common < len(start) and common < len(parts) - 1 and start[common] == parts[common]:
+        common += 1
+    return "../" * (len(start) - common) + "/".join(parts[common:])
 
 
 def is_safe(path: str) -> bool:
