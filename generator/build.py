@@ -44,18 +44,23 @@ def _copied_files(tree: loader.SourceTree) -> list[str]:
     return out
 
 
-def build(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
-    started = time.perf_counter()
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything known about a site before anything is rendered: the stages up to URLs."""
+
+    tree: loader.SourceTree
+    site: model.Site
+    plan: urls.UrlPlan
+    theme: theme.ThemeDirs | None
+    copied: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def analyse(options: BuildOptions) -> Analysis:
+    """Load, validate, model and plan URLs; collect every diagnostic. Writes nothing."""
     tree, problems = loader.load(options.source)
     site, model_problems = model.build_site(tree, options)
     problems.extend(model_problems)
-    language = site.config.language
-
-    def failed() -> BuildReport:
-        return BuildReport(
-            False, _sorted(problems), seconds=time.perf_counter() - started, language=language
-        )
-
     theme_dirs = theme.locate(options.source, site.config.theme)
     if theme_dirs is None:
         line = tree.site.lines.get("theme", 1) if tree.site else 1
@@ -72,6 +77,21 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     copied = _copied_files(tree)
     plan, url_problems = urls.plan(site, copied)
     problems.extend(url_problems)
+    return Analysis(tree, site, plan, theme_dirs, tuple(copied), _sorted(problems))
+
+
+def build(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
+    started = time.perf_counter()
+    analysis = analyse(options)
+    site, plan, theme_dirs, copied = analysis.site, analysis.plan, analysis.theme, analysis.copied
+    problems = list(analysis.diagnostics)
+    language = site.config.language
+
+    def failed() -> BuildReport:
+        return BuildReport(
+            False, _sorted(problems), seconds=time.perf_counter() - started, language=language
+        )
+
     if has_errors(problems) or (options.strict and problems) or theme_dirs is None:
         return failed()
 

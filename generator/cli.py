@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from generator import __version__, messages, reporting
@@ -28,6 +28,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--drafts", action="store_true", help=t("cli-drafts"))
     b.add_argument("--strict", action="store_true", help=t("cli-strict"))
     b.add_argument("-q", "--quiet", action="store_true", help=t("cli-quiet"))
+    b.set_defaults(func=cmd_build)
+    # Other commands register here: each module's add_parser(sub) sets func=<handler>, a
+    # function (args: argparse.Namespace) -> int exit code.
     return p
 
 
@@ -76,9 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         p.print_help(sys.stderr)
         return EXIT_USAGE
-    if args.command == "build":
-        return cmd_build(args)
-    return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands
+    handler: Callable[[argparse.Namespace], int] = args.func
+    return handler(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,9 +19,14 @@ CATALOG_DIR = Path(__file__).parent / "catalog"
 
 @functools.cache
 def catalog(language: str) -> dict[str, dict[str, str]]:
+    """Messages of ``language``: ``<language>.yaml`` merged with ``<language>.<topic>.yaml``
+    (one file per command keeps each command's wording together)."""
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
-    with open(CATALOG_DIR / f"{lang}.yaml", encoding="utf-8") as fh:
-        data: dict[str, dict[str, str]] = yaml.safe_load(fh)
+    data: dict[str, dict[str, str]] = {}
+    files = [CATALOG_DIR / f"{lang}.yaml", *sorted(CATALOG_DIR.glob(f"{lang}.*.yaml"))]
+    for file in files:
+        with open(file, encoding="utf-8") as fh:
+            data.update(yaml.safe_load(fh) or {})
     return data
 
 
