@@ -188,7 +188,7 @@ def test_english_site_uses_the_english_catalog(make_site: SiteBuilder) -> None:
     assert report.ok
     html = (out / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in html and "Model workers" in html and "先进典型" not in html
-    zh_report, zh_out = make_site({"profiles/2025/a.md": profile()})
+    _zh_report, zh_out = make_site({"profiles/2025/a.md": profile()})
     assert "先进典型" in (zh_out / "index.html").read_text(encoding="utf-8")
 
 
