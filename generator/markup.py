@@ -66,6 +66,17 @@ class _LinkRewriter(Treeprocessor):
         return None
 
 
+class _HeadingShifter(Treeprocessor):
+    """The page's title is its only <h1>: a body that starts its own headings at ``#`` is
+    shifted one level down (# -> h2, ## -> h3 ...)."""
+
+    def run(self, root: ET.Element) -> None:
+        headings = [e for e in root.iter() if e.tag in ("h1", "h2", "h3", "h4", "h5")]
+        if any(e.tag == "h1" for e in headings):
+            for element in headings:
+                element.tag = f"h{int(element.tag[1]) + 1}"
+
+
 class Converter:
     """One Markdown converter per build, reset before each document."""
 
@@ -73,6 +84,7 @@ class Converter:
         self._md = markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
         self._links = _LinkRewriter(self._md, targets)
         self._md.treeprocessors.register(self._links, "showcase-links", 1)
+        self._md.treeprocessors.register(_HeadingShifter(self._md), "showcase-headings", 2)
         self.summary_length = summary_length
 
     def convert(self, body: str, source: str, page: str) -> Rendered:

@@ -208,3 +208,11 @@ def test_markdown_links_to_source_files_become_page_links(make_site: SiteBuilder
     assert 'href="../../../pages/rules/index.html"' in html
     assert 'href="https://example.org/"' in html
     assert (out / "profiles/2025/team.jpg").is_file()
+
+
+def test_body_headings_never_compete_with_the_page_title(make_site: SiteBuilder) -> None:
+    report, out = make_site({"profiles/2025/a.md": profile(body="# 大标题\n\n## 小标题\n\n正文")})
+    assert report.ok
+    html = (out / "profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
+    assert html.count("<h1") == 1
+    assert "<h2>大标题</h2>" in html and "<h3>小标题</h3>" in html
