@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from generator import __version__, messages, reporting
+from generator import __version__, messages, reporting, serve
 from generator.build import BuildReport, build
 from generator.config import DEFAULT_LANGUAGE, BuildOptions
 
@@ -31,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_build)
     # Other commands register here: each module's add_parser(sub) sets func=<handler>, a
     # function (args: argparse.Namespace) -> int exit code.
+    serve.add_parser(sub)
     return p
 
 

@@ -1,0 +1,232 @@
+"""``showcase serve``: build into a private folder, serve it with livereload, rebuild once per
+batch of changes, reload the browser, and show content errors in an overlay on the page.
+
+The served folder is a temporary one, so previewing (drafts included) never touches the
+published output. Only files inside that folder are served.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import html
+import mimetypes
+import os
+import posixpath
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import unquote
+
+from generator import messages, reporting
+from generator.build import BuildReport, build
+from generator.config import DEFAULT_LANGUAGE, BuildOptions
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+POLL_MS = 200
+BODY_OPEN = re.compile(rb"<body[^>]*>", re.I)
+OVERLAY_ID = "showcase-error-overlay"
+
+
+@dataclass
+class ServeState:
+    """What the server knows about the latest build (mutated only by the rebuild callback)."""
+
+    options: BuildOptions
+    report: BuildReport | None = None
+    built_once: bool = False
+    builds: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def language(self) -> str:
+        return self.report.language if self.report else DEFAULT_LANGUAGE
+
+    def rebuild(self) -> BuildReport:
+        with self.lock:
+            report = build(self.options)
+            self.report = report
+            self.builds += 1
+            self.built_once = self.built_once or report.ok
+        return report
+
+
+def snapshot(roots: Iterable[Path], skip: Path) -> dict[str, tuple[int, int]]:
+    """(mtime in ns, size) of every file under ``roots``, the served folder excepted."""
+    found: dict[str, tuple[int, int]] = {}
+    skip_str = str(skip)
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if not str(Path(dirpath, d)).startswith(skip_str)
+                           and not d.startswith(".")]
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                found[path] = (st.st_mtime_ns, st.st_size)
+    return found
+
+
+def overlay(report: BuildReport, root: Path) -> str:
+    """The error overlay shown on top of the last good page while content has errors."""
+    lang = report.language
+    items = "".join(
+        f"<li><pre>{html.escape(reporting.format_diagnostic(d, lang, root))}</pre></li>"
+        for d in report.diagnostics if d.is_error
+    )
+    title = html.escape(messages.text(lang, "serve-overlay-title"))
+    note = html.escape(messages.text(lang, "serve-overlay-note"))
+    return (
+        f'<div id="{OVERLAY_ID}" role="alert" style="position:fixed;inset:0;z-index:99999;'
+        "overflow:auto;background:rgba(20,20,20,.92);color:#fff;padding:2em;"
+        'font:15px/1.6 system-ui,sans-serif">'
+        f'<h2 style="color:#ffb4a8;margin:0 0 .5em">{title}</h2><p>{note}</p>'
+        f'<ol style="padding-left:1.2em">{items}</ol></div>'
+    )
+
+
+def error_page(report: BuildReport, root: Path) -> bytes:
+    title = html.escape(messages.text(report.language, "serve-overlay-title"))
+    return (f'<!DOCTYPE html><html lang="{report.language}"><head><meta charset="utf-8">'
+            f"<title>{title}</title></head><body>{overlay(report, root)}</body></html>"
+            ).encode()
+
+
+def make_app(state: ServeState) -> Callable[[dict[str, Any], StartResponse], list[bytes]]:
+    """A WSGI app serving the build output, with the overlay injected while a build fails."""
+    output = state.options.output
+
+    def respond(start: StartResponse, status: str, body: bytes, ctype: str,
+                extra: list[tuple[str, str]] | None = None) -> list[bytes]:
+        headers = [("Content-Type", ctype), ("Content-Length", str(len(body))),
+                   ("Cache-Control", "no-store"), *(extra or [])]
+        start(status, headers)
+        return [body]
+
+    def app(environ: dict[str, Any], start: StartResponse) -> list[bytes]:
+        report = state.report
+        failing = report is not None and not report.ok
+        if not state.built_once and report is not None:
+            return respond(start, "200 OK", error_page(report, state.options.source),
+                           "text/html; charset=utf-8")
+        raw = unquote(environ.get("PATH_INFO", "/"))
+        rel = posixpath.normpath("/" + raw).lstrip("/")
+        if rel == ".":
+            rel = ""
+        target = (output / rel) if rel else output
+        if target.is_dir():
+            if raw and not raw.endswith("/"):
+                return respond(start, "301 Moved Permanently", b"", "text/plain",
+                               [("Location", raw + "/")])
+            target = target / "index.html"
+        status = "200 OK"
+        if not target.is_file() or not target.resolve().is_relative_to(output.resolve()):
+            status, target = "404 Not Found", output / "404.html"
+        body = target.read_bytes() if target.is_file() else b"404"
+        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if ctype == "text/html":
+            ctype = "text/html; charset=utf-8"
+            if failing and report is not None:
+                snippet = overlay(report, state.options.source).encode()
+                body = BODY_OPEN.sub(lambda m: m.group(0) + snippet, body, count=1)
+        return respond(start, status, body, ctype)
+
+    return app
+
+
+def t(code: str) -> str:
+    return messages.text(DEFAULT_LANGUAGE, code)
+
+
+def add_parser(sub: Any) -> None:
+    s = sub.add_parser("serve", help=t("cli-serve"), description=t("cli-serve"))
+    s.add_argument("source", nargs="?", default="site_content", help=t("cli-source"))
+    s.add_argument("--host", default="127.0.0.1", help=t("cli-host"))
+    s.add_argument("--port", type=int, default=8000, help=t("cli-port"))
+    s.add_argument("--drafts", action=argparse.BooleanOptionalAction, default=True,
+                   help=t("cli-serve-drafts"))
+    s.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from livereload import Server
+    from livereload.handlers import LiveReloadHandler
+    from livereload.watcher import Watcher
+    from tornado import ioloop
+
+    source = Path(args.source)
+    if not source.is_dir():
+        print(messages.text(DEFAULT_LANGUAGE, "source-missing", path=source), file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="showcase-serve-"))
+    options = BuildOptions(source=source, output=workdir / "site", drafts=args.drafts)
+    state = ServeState(options)
+    report = state.rebuild()
+    lang = state.language
+    print_report(report, source)
+    roots = [source]
+
+    class BatchWatcher(Watcher):  # type: ignore[misc]
+        """One rebuild per batch of changes: the whole tree is compared at each poll."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.last = snapshot(roots, workdir)
+
+        def start(self, callback: Callable[[], None]) -> bool:
+            ioloop.PeriodicCallback(self.poll, POLL_MS).start()
+            return True
+
+        def poll(self) -> None:
+            current = snapshot(roots, workdir)
+            if current == self.last:
+                return
+            self.last = current
+            result = state.rebuild()
+            print_report(result, source)
+            LiveReloadHandler.reload_waiters(path="*")
+
+        def examine(self) -> tuple[None, None]:
+            return None, None
+
+    server = Server(app=make_app(state), watcher=BatchWatcher())
+    server.watch(str(source), delay="forever")
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        ioloop.IOLoop.current().add_callback_from_signal(ioloop.IOLoop.current().stop)
+
+    signal.signal(signal.SIGTERM, stop)
+    print(messages.text(lang, "serve-ready", url=f"http://{args.host}:{args.port}/"), flush=True)
+    try:
+        server.serve(port=args.port, host=args.host, debug=False, restart_delay=0)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(messages.text(lang, "serve-port-in-use", port=args.port, next=args.port + 1),
+                  file=sys.stderr)
+            return 1
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
+            print(messages.text(lang, "serve-bind-failed", host=args.host, port=args.port),
+                  file=sys.stderr)
+            return 1
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def print_report(report: BuildReport, source: Path) -> None:
+    for diagnostic in report.diagnostics:
+        print(reporting.format_diagnostic(diagnostic, report.language, source), file=sys.stderr)
+    key = "serve-rebuilt" if report.ok else "serve-rebuild-failed"
+    print(messages.text(report.language, key, pages=report.pages,
+                        seconds=f"{report.seconds:.2f}"), file=sys.stderr, flush=True)

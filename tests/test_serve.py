@@ -1,0 +1,140 @@
+"""`showcase serve` for real: a server process, a livereload client, content edits, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tornado.websocket import websocket_connect
+
+from tests.conftest import ROOT, profile, write_site
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
+def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "generator", "serve", *args], cwd=cwd,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_until(predicate: object, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():  # type: ignore[operator]
+                return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
+    source = write_site(tmp_path / "src", {
+        "profiles/2025/a.md": profile(body="第一版事迹。"),
+        "profiles/2025/b.md": profile(name="李华", extra="draft: true\n"),
+    })
+    port = free_port()
+    proc = start(["src", "--port", str(port)], tmp_path)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until(lambda: fetch(base)[0] == 200)
+        yield base, source, proc
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+async def next_reload(url: str, change: object) -> dict[str, object]:
+    ws = await websocket_connect(url)
+    ws.write_message(json.dumps({"command": "hello",
+                                 "protocols": ["http://livereload.com/protocols/official-7"]}))
+    hello = json.loads(await ws.read_message())  # type: ignore[arg-type]
+    assert hello["command"] == "hello"
+    ws.write_message(json.dumps({"command": "info", "url": url}))
+    await asyncio.sleep(0.3)
+    change()  # type: ignore[operator]
+    message = await asyncio.wait_for(ws.read_message(), timeout=10)
+    ws.close()
+    return json.loads(message)  # type: ignore[arg-type, no-any-return]
+
+
+def edit(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    stamp = time.time() + 1
+    os.utime(path, (stamp, stamp))
+
+
+def test_serve_rebuilds_reloads_and_shows_errors(
+        served: tuple[str, Path, subprocess.Popen[str]]) -> None:
+    base, source, _proc = served
+    page = base + "profiles/2025/wang-jin-xi/index.html"
+    status, html = fetch(page)
+    assert status == 200 and "第一版事迹" in html
+    assert "livereload.js" in html  # the reload script is injected
+    # drafts are previewed, with their mark
+    status, draft = fetch(base + "profiles/2025/li-hua/index.html")
+    assert status == 200 and "badge-draft" in draft and "草稿" in draft
+
+    live = base.replace("http:", "ws:") + "livereload"
+    file = source / "profiles/2025/a.md"
+    message = asyncio.run(next_reload(live, lambda: edit(file, profile(body="第二版事迹。"))))
+    assert message["command"] == "reload"
+    assert "第二版事迹" in fetch(page)[1]
+
+    # a broken file: the last good page stays, with the error overlay on top
+    message = asyncio.run(next_reload(live, lambda: edit(file, profile(unit="nowhere"))))
+    assert message["command"] == "reload"
+    html = fetch(page)[1]
+    assert 'id="showcase-error-overlay"' in html
+    assert "profiles/2025/a.md:3" in html and "nowhere" in html and "修改方法" in html
+    assert "第二版事迹" in html
+
+    # fixed: the overlay is gone
+    asyncio.run(next_reload(live, lambda: edit(file, profile(body="第三版事迹。"))))
+    html = fetch(page)[1]
+    assert "showcase-error-overlay" not in html and "第三版事迹" in html
+
+
+def test_serve_serves_nothing_outside_the_output(
+        served: tuple[str, Path, subprocess.Popen[str]]) -> None:
+    base, _source, _proc = served
+    for path in ("../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "..%2f..%2fsite.yaml"):
+        status, body = fetch(base + path)
+        assert status == 404 and "root:" not in body and "title:" not in body
+
+
+def test_port_in_use_gives_a_clear_message(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {})
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        proc = start(["src", "--port", str(port)], tmp_path)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert f"端口 {port} 已被占用" in err and "Traceback" not in err
