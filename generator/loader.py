@@ -6,6 +6,7 @@ content file itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 from generator.errors import Diagnostic
 from generator.frontmatter import YamlDocument, normalise_text, parse_yaml, split
+from generator.history import git_dates
 
 CONTENT_KINDS = {"profiles": "profile", "reports": "report", "pledges": "pledge", "pages": "page"}
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -31,6 +33,10 @@ class SourceDoc:
     body: str
     body_line: int
     digest: str
+    # first commit of the file in git, else its modification time (SOURCE_DATE_EPOCH caps it)
+    created: dt.date | None = None
+    # last commit of the file in git; None outside git
+    updated: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +89,13 @@ def load(root: Path) -> tuple[SourceTree, list[Diagnostic]]:
     """Read every file of a site source. Problems are returned, never raised."""
     problems: list[Diagnostic] = []
     files: dict[str, int] = {}
+    mtimes: dict[str, float] = {}
     for rel in _walk(root):
-        files[rel] = (root / rel).stat().st_size
+        st = (root / rel).stat()
+        files[rel] = st.st_size
+        mtimes[rel] = st.st_mtime
+    history = git_dates(root)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     site = _yaml_file(root, "site.yaml", files, problems)
     units = _yaml_file(root, "units.yaml", files, problems)
     docs: list[SourceDoc] = []
@@ -103,8 +114,24 @@ def load(root: Path) -> tuple[SourceTree, list[Diagnostic]]:
         problems.extend(split_problems)
         if front is None:
             continue
+        dates = history.get(rel)
+        if dates is not None:
+            created, updated = dates.created, dates.updated
+        else:
+            stamp = min(mtimes[rel], float(epoch)) if epoch.isdigit() else mtimes[rel]
+            created, updated = dt.datetime.fromtimestamp(stamp, dt.UTC).date(), None
         docs.append(
-            SourceDoc(kind, rel, front.meta, front.lines, front.body, front.body_line, digest)
+            SourceDoc(
+                kind,
+                rel,
+                front.meta,
+                front.lines,
+                front.body,
+                front.body_line,
+                digest,
+                created,
+                updated,
+            )
         )
     return SourceTree(root, site, units, tuple(docs), files, digests), problems
 

@@ -69,6 +69,7 @@ class Item:
     body_line: int
     digest: str
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    updated: dt.date | None = None  # last change in git history
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +323,7 @@ def _common(
         "body_line": doc.body_line,
         "digest": doc.digest,
         "lines": doc.lines,
+        "updated": doc.updated,
     }
 
 
@@ -351,7 +353,9 @@ def build_item(
     if doc.kind == "profile":
         photo = _asset(doc, "photo", values["photo"], tree, problems) if "photo" in values else None
         item = Profile(
-            **_common(doc, values, values["name"], unit, values["year"], values.get("date")),
+            **_common(
+                doc, values, values["name"], unit, values["year"], values.get("date", doc.created)
+            ),
             name=values["name"],
             honors=values["honors"],
             position=values.get("position", ""),
@@ -373,7 +377,9 @@ def build_item(
     elif doc.kind == "pledge":
         review = values.get("review")
         item = Pledge(
-            **_common(doc, values, units[unit].name, unit, values["year"], values.get("date")),
+            **_common(
+                doc, values, units[unit].name, unit, values["year"], values.get("date", doc.created)
+            ),
             items=tuple(
                 PledgeItem(i["text"], i["status"], i.get("note", "")) for i in values["items"]
             ),

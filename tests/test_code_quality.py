@@ -28,6 +28,7 @@ ORDER = [
     "urls",
     "model",
     "loader",
+    "history",
     "schema",
     "frontmatter",
     "hanzi",

@@ -1,0 +1,65 @@
+"""Dates from git history: when each file was first committed and last changed.
+
+One ``git log`` call covers the whole source folder. Outside a git repository (or without
+git) every lookup is empty and the caller falls back to file times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class FileDates:
+    created: dt.date
+    updated: dt.date
+
+
+def git_dates(root: Path) -> dict[str, FileDates]:
+    """First and last commit date (author date) of every committed file under ``root``, by
+    path relative to ``root`` (POSIX)."""
+    git = shutil.which("git")
+    if git is None:
+        return {}
+    try:
+        result = subprocess.run(
+            [
+                git,
+                "log",
+                "--relative",
+                "--no-renames",
+                "--format=%x00%as",
+                "--name-only",
+                "--",
+                ".",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    if result.returncode != 0:
+        return {}
+    created: dict[str, dt.date] = {}
+    updated: dict[str, dt.date] = {}
+    for block in result.stdout.split("\0")[1:]:  # newest commit first
+        lines = block.strip("\n").split("\n")
+        try:
+            day = dt.date.fromisoformat(lines[0].strip())
+        except ValueError:
+            continue
+        for name in lines[1:]:
+            name = name.strip()
+            if not name:
+                continue
+            updated.setdefault(name, day)
+            created[name] = day
+    return {name: FileDates(created[name], updated[name]) for name in created}
