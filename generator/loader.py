@@ -51,15 +51,24 @@ class SourceTree:
     digests: dict[str, str] = field(default_factory=dict)
 
 
-def _walk(root: Path) -> list[str]:
+def _walk(root: Path, problems: list[Diagnostic]) -> list[str]:
+    """Every file of the source, sorted; links that lead outside the source are refused."""
     found: list[str] = []
+    real_root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(SKIPPED_PREFIXES))
         rel_dir = Path(dirpath).relative_to(root)
         for name in sorted(filenames):
             if name.startswith(SKIPPED_PREFIXES):
                 continue
-            found.append((rel_dir / name).as_posix())
+            rel = (rel_dir / name).as_posix()
+            full = Path(dirpath, name)
+            if full.is_symlink() and not full.resolve().is_relative_to(real_root):
+                problems.append(Diagnostic.error(rel, 0, "link-outside-source", target=rel))
+                continue
+            if not full.is_file():
+                continue
+            found.append(rel)
     return found
 
 
@@ -90,7 +99,7 @@ def load(root: Path) -> tuple[SourceTree, list[Diagnostic]]:
     problems: list[Diagnostic] = []
     files: dict[str, int] = {}
     mtimes: dict[str, float] = {}
-    for rel in _walk(root):
+    for rel in _walk(root, problems):
         st = (root / rel).stat()
         files[rel] = st.st_size
         mtimes[rel] = st.st_mtime

@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import markdown
+import nh3
 from markdown.treeprocessors import Treeprocessor
 
 from generator import hanzi, urls
 
 EXTENSIONS = ("extra", "sane_lists")
+# Raw HTML that editors paste (tables, spans, images) is kept; script, event handlers,
+# javascript: URLs, iframes and inline styles are dropped (nh3, the Ammonia sanitizer).
+_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()} | {
+    "*": {"id", "class", "title", "lang", "dir"}
+}
+_URL_SCHEMES = {"http", "https", "mailto", "tel"}
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -91,8 +98,12 @@ class Converter:
         self._links.source = source
         self._links.page = page
         self._md.reset()
-        body_html = self._md.convert(body)
+        body_html = sanitize(self._md.convert(body))
         return Rendered(body_html, summary_of(body_html, self.summary_length))
+
+
+def sanitize(fragment: str) -> str:
+    return nh3.clean(fragment, attributes=_ATTRIBUTES, url_schemes=_URL_SCHEMES, link_rel=None)
 
 
 def summary_of(body_html: str, length: int) -> str:

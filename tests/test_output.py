@@ -216,3 +216,21 @@ def test_body_headings_never_compete_with_the_page_title(make_site: SiteBuilder)
     html = (out / "profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
     assert html.count("<h1") == 1
     assert "<h2>大标题</h2>" in html and "<h3>小标题</h3>" in html
+
+
+def test_raw_html_in_markdown_is_sanitized(make_site: SiteBuilder) -> None:
+    body = (
+        '<p onclick="steal()" style="display:none">粘贴的<span class="x">文字</span></p>\n\n'
+        "<script>alert(1)</script>\n\n"
+        '<a href="javascript:alert(1)">链接</a> <img src="x.png" onerror="alert(1)" alt="图">\n\n'
+        '<iframe src="https://example.org/"></iframe>\n\n'
+        "<table><tr><td>产量</td></tr></table>\n"
+    )
+    report, out = make_site({"profiles/2025/a.md": profile(body=body)})
+    assert report.ok
+    html = (out / "profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
+    prose = html.split('<div class="prose">')[1].split("</div>")[0]
+    for bad in ("<script", "onclick", "onerror", "javascript:", "<iframe", "display:none"):
+        assert bad not in prose
+    assert '<span class="x">文字</span>' in prose and "<td>产量</td>" in prose
+    assert '<img src="x.png" alt="图">' in prose

@@ -278,3 +278,21 @@ def test_bom_and_crlf_are_accepted(make_site: SiteBuilder) -> None:
     report, out = make_site({"profiles/2025/a.md": text})
     assert report.ok, codes(report)
     assert (out / "profiles/2025/wang-jin-xi/index.html").is_file()
+
+
+def test_paths_cannot_leave_the_source(make_site: SiteBuilder, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret", encoding="utf-8")
+    static = tmp_path / "src" / "static"
+    static.mkdir(parents=True)
+    (static / "leak.txt").symlink_to(secret)
+    report, out = make_site({
+        "profiles/2025/a.md": profile(extra="photo: ../../../secret.txt\n"),
+        "profiles/2025/b.md": profile(name="李华", extra=f"photo: {secret}\n"),
+    })
+    assert not report.ok
+    found = {(d.code, d.path) for d in report.diagnostics}
+    assert ("link-outside-source", "static/leak.txt") in found
+    assert ("missing-asset", "profiles/2025/a.md") in found
+    assert ("missing-asset", "profiles/2025/b.md") in found
+    assert not out.exists()
