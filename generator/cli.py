@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from generator import __version__, messages, reporting, serve
+from generator import __version__, checks, messages, reporting, scaffold, serve
 from generator.build import BuildReport, build
 from generator.config import DEFAULT_LANGUAGE, BuildOptions
 
@@ -29,6 +29,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", help=t("cli-strict"))
     b.add_argument("-q", "--quiet", action="store_true", help=t("cli-quiet"))
     b.set_defaults(func=cmd_build)
+    scaffold.add_parser(sub)
+    checks.add_parser(sub)
     # Other commands register here: each module's add_parser(sub) sets func=<handler>, a
     # function (args: argparse.Namespace) -> int exit code.
     serve.add_parser(sub)

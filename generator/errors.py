@@ -13,6 +13,7 @@ from dataclasses import dataclass
 class Severity(enum.Enum):
     ERROR = "error"
     WARNING = "warning"
+    INFO = "info"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,10 @@ class Diagnostic:
         cls, path: str, line: int, code: str, field: str = "", **params: object
     ) -> Diagnostic:
         return cls(path, line, Severity.WARNING, code, field, _params(params))
+
+    @classmethod
+    def info(cls, path: str, line: int, code: str, field: str = "", **params: object) -> Diagnostic:
+        return cls(path, line, Severity.INFO, code, field, _params(params))
 
     def param_dict(self) -> dict[str, str]:
         return dict(self.params)

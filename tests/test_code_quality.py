@@ -18,6 +18,8 @@ from tests.conftest import ROOT
 # Each module may import only modules listed after it (see ARCHITECTURE.md).
 ORDER = [
     "cli",
+    "scaffold",
+    "checks",
     "serve",
     "build",
     "reporting",

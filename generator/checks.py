@@ -1,0 +1,462 @@
+"""``showcase check``: everything the build would report, plus content checks a build does not
+need to fail on (links that point nowhere, very large files, profiles without a photo, pledges
+never started, speakers without a profile, one person honoured twice in a year).
+
+``findings()`` is pure: it takes the ``Analysis`` of a site (nothing is rendered or written)
+and returns diagnostics; ``run()`` is the command around it (text or JSON, exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import posixpath
+import re
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import markdown
+from markdown.treeprocessors import Treeprocessor
+
+from generator import markup, messages, model, render, reporting, urls
+from generator.build import Analysis, analyse
+from generator.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.errors import Diagnostic, Severity
+from generator.loader import SourceDoc
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MB = 1024 * 1024
+ATTACHMENT_LIMIT_MB = 5  # attachments above this size get a warning
+IMAGE_LIMIT_MB = 2  # photos and images in a body above this size get a warning
+FORMATS = ("text", "json")
+
+
+# ---------------------------------------------------------------------------------------------
+# links and images in bodies
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A link (``href``) or an image (``src``) found in a Markdown body."""
+
+    tag: str
+    target: str
+
+    @property
+    def is_image(self) -> bool:
+        return self.tag == "img"
+
+
+class _Collector(Treeprocessor):
+    """Collects every ``href`` and ``src`` in document order, as the build's link rewriter
+    sees them (same extensions, same stage)."""
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self.found: list[Reference] = []
+
+    def run(self, root: ET.Element) -> None:
+        for element in root.iter():
+            for attr in ("href", "src"):
+                value = element.get(attr)
+                if value:
+                    self.found.append(Reference(str(element.tag), value))
+
+
+class LinkParser:
+    """Python-Markdown with the build's extensions; returns the references of a body."""
+
+    def __init__(self) -> None:
+        self._md = markdown.Markdown(extensions=list(markup.EXTENSIONS), output_format="html")
+        self._collector = _Collector(self._md)
+        self._md.treeprocessors.register(self._collector, "showcase-check-links", 1)
+
+    def references(self, body: str) -> list[Reference]:
+        self._collector.found = []
+        self._md.reset()
+        self._md.convert(body)
+        return list(self._collector.found)
+
+
+def source_candidates(ref_path: str, source: str) -> list[str]:
+    """Source files a link path may name, in the build's order (see markup._LinkRewriter):
+    from the site root when it starts with ``/``, else relative to the file, then to static/."""
+    if ref_path.startswith("/"):
+        return [ref_path.lstrip("/")]
+    return [
+        posixpath.normpath(posixpath.join(posixpath.dirname(source), ref_path)),
+        posixpath.normpath(posixpath.join(model.STATIC_DIR, ref_path)),
+    ]
+
+
+def output_candidates(ref_path: str, page: str) -> list[str]:
+    """Output paths a link already written as a URL may mean, from the page it is on."""
+    if ref_path.startswith("/"):
+        base = posixpath.normpath(ref_path.lstrip("/") or ".")
+    else:
+        base = posixpath.normpath(posixpath.join(posixpath.dirname(page), ref_path))
+    if base == ".":
+        return [urls.INDEX]
+    return [base, urls.join(base, urls.INDEX)]
+
+
+_LINK_START = re.compile(r"(?:\]\(\s*<?|\]:\s*<?|(?:href|src)\s*=\s*[\"']?)$")
+
+
+class _Locator:
+    """Finds where each link target stands in a body: the n-th reference to a target is its
+    n-th occurrence written as a link (``](target`` or ``]: target``), else as plain text."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+        self.used: dict[str, int] = {}
+
+    def locate(self, target: str) -> tuple[int, int]:
+        """(line within the body from 0, column from 1); (0, 0) when it cannot be found."""
+        for needle in dict.fromkeys((target, unquote(target))):
+            positions = [m.start() for m in re.finditer(re.escape(needle), self.body)]
+            as_link = [p for p in positions if _LINK_START.search(self.body[max(0, p - 12) : p])]
+            for candidates in (as_link, positions):
+                count = self.used.get(needle, 0)
+                if candidates:
+                    self.used[needle] = count + 1
+                    position = candidates[min(count, len(candidates) - 1)]
+                    line_start = self.body.rfind("\n", 0, position) + 1
+                    return self.body.count("\n", 0, position), position - line_start + 1
+        return 0, 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Targets:
+    sources: Mapping[str, str]  # source path -> output path (what the build rewrites)
+    outputs: frozenset[str]  # every planned output path
+    files: Mapping[str, int]  # every file of the source, with its size
+
+
+def _targets(analysis: Analysis) -> _Targets:
+    plan = analysis.plan
+    outputs = {job.path for job in render.pages(analysis.site, plan)}
+    outputs.update(plan.assets.values())
+    if analysis.theme is not None:
+        outputs.update(urls.join(urls.THEME_ASSETS, rel) for rel in analysis.theme.static_files())
+    return _Targets({**plan.items, **plan.assets}, frozenset(outputs), analysis.tree.files)
+
+
+def _check_body(
+    item: model.Item, page: str, targets: _Targets, parser: LinkParser
+) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    locator = _Locator(item.body)
+    for ref in parser.references(item.body):
+        parts = urlsplit(ref.target)
+        if parts.scheme or parts.netloc or not parts.path or ref.target.startswith("#"):
+            continue
+        line, column = locator.locate(ref.target)
+        where = (item.key, item.body_line + line)
+        path = unquote(parts.path)
+        sources = source_candidates(path, item.key)
+        source = next((c for c in sources if c in targets.sources), None)
+        diagnostic: Diagnostic | None = None
+        if source is not None:
+            size = targets.files.get(source, 0)
+            if ref.is_image and size > IMAGE_LIMIT_MB * MB:
+                diagnostic = Diagnostic.warning(
+                    *where,
+                    "large-image",
+                    name=ref.target,
+                    size=_megabytes(size),
+                    limit=IMAGE_LIMIT_MB,
+                )
+        elif any(c in targets.outputs for c in output_candidates(path, page)):
+            continue
+        else:
+            unpublished = next((c for c in sources if c in targets.files), None)
+            if unpublished is not None:
+                diagnostic = Diagnostic.warning(
+                    *where, "link-unpublished", target=ref.target, file=unpublished
+                )
+            elif ref.is_image:
+                diagnostic = Diagnostic.warning(*where, "broken-image", target=ref.target)
+            else:
+                diagnostic = Diagnostic.warning(*where, "broken-link", target=ref.target)
+        if diagnostic is not None:
+            found.append(replace(diagnostic, column=column))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# front matter checks
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:.1f}"
+
+
+def _raw_list(doc: SourceDoc | None, field: str) -> list[tuple[str, str]]:
+    """(line key, value) of each entry of a list field as written (a single text is a list of
+    one, as the schema reads it)."""
+    raw: Any = doc.meta.get(field) if doc is not None else None
+    if isinstance(raw, str):
+        return [(field, raw.strip())]
+    if isinstance(raw, list):
+        return [(f"{field}.{i}", str(v).strip()) for i, v in enumerate(raw) if v is not None]
+    return []
+
+
+def _line(item: model.Item, key: str) -> int:
+    while key:
+        if key in item.lines:
+            return item.lines[key]
+        key = key.rpartition(".")[0]
+    return 1
+
+
+def _resolve_asset(doc_path: str, ref: str, files: Mapping[str, int]) -> str | None:
+    """A front matter path as the model resolves it: relative to the file, else to static/."""
+    clean = ref.strip().replace("\\", "/")
+    candidates = []
+    if not clean.startswith("/"):
+        candidates.append(posixpath.normpath(posixpath.join(posixpath.dirname(doc_path), clean)))
+    candidates.append(posixpath.normpath(posixpath.join(model.STATIC_DIR, clean.lstrip("/"))))
+    return next((c for c in candidates if c in files and not c.startswith("../")), None)
+
+
+def _check_profile(profile: model.Profile) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    if profile.photo is None:
+        found.append(
+            Diagnostic.info(
+                profile.key,
+                _line(profile, "name"),
+                "profile-without-photo",
+                name=profile.name,
+            )
+        )
+    elif profile.photo.size > IMAGE_LIMIT_MB * MB:
+        found.append(
+            Diagnostic.warning(
+                profile.key,
+                _line(profile, "photo"),
+                "large-photo",
+                "photo",
+                name=profile.photo.name,
+                size=_megabytes(profile.photo.size),
+                limit=IMAGE_LIMIT_MB,
+            )
+        )
+    return found
+
+
+def _check_report(
+    report: model.Report, doc: SourceDoc | None, site: model.Site, files: Mapping[str, int]
+) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for key, ref in _raw_list(doc, "attachments"):
+        source = _resolve_asset(report.key, ref, files)
+        size = files.get(source, 0) if source is not None else 0
+        if size > ATTACHMENT_LIMIT_MB * MB:
+            found.append(
+                Diagnostic.warning(
+                    report.key,
+                    _line(report, key),
+                    "large-attachment",
+                    key,
+                    name=posixpath.basename(ref),
+                    size=_megabytes(size),
+                    limit=ATTACHMENT_LIMIT_MB,
+                )
+            )
+    # each speaker's line key: where the name is first written
+    keys = {name: key for key, name in reversed(_raw_list(doc, "speakers"))}
+    for speaker in report.speakers:
+        if (report.key, speaker) in site.speaker_links:
+            continue
+        key = keys.get(speaker, "speakers")
+        found.append(
+            Diagnostic.warning(
+                report.key,
+                _line(report, key),
+                "speaker-without-profile",
+                key,
+                name=speaker,
+                year=report.year,
+            )
+        )
+    return found
+
+
+def _check_pledge(pledge: model.Pledge, site: model.Site, today: dt.date) -> list[Diagnostic]:
+    if pledge.year >= today.year or any(i.status != "planned" for i in pledge.items):
+        return []
+    unit = site.unit_by_id.get(pledge.unit)
+    return [
+        Diagnostic.warning(
+            pledge.key,
+            _line(pledge, "items"),
+            "pledge-not-started",
+            "items",
+            year=pledge.year,
+            count=len(pledge.items),
+            branch=unit.name if unit is not None else pledge.unit,
+        )
+    ]
+
+
+def _check_honoured_twice(site: model.Site) -> list[Diagnostic]:
+    """Two profiles of one name and one unit in one year are one person honoured twice
+    (namesakes in different units are different people)."""
+    first: dict[tuple[int, str, str], model.Profile] = {}
+    found: list[Diagnostic] = []
+    for profile in sorted(site.profiles, key=lambda p: p.key):
+        key = (profile.year, profile.name, profile.unit)
+        if key not in first:
+            first[key] = profile
+            continue
+        unit = site.unit_by_id.get(profile.unit)
+        found.append(
+            Diagnostic.warning(
+                profile.key,
+                _line(profile, "name"),
+                "duplicate-honoree",
+                "name",
+                name=profile.name,
+                year=profile.year,
+                unit=unit.name if unit is not None else profile.unit,
+                first=first[key].key,
+            )
+        )
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# all findings
+
+
+def content_checks(analysis: Analysis, today: dt.date | None = None) -> list[Diagnostic]:
+    """The checks of ``showcase check`` that the build does not make."""
+    today = today or dt.date.today()
+    site, tree = analysis.site, analysis.tree
+    docs = {doc.path: doc for doc in tree.docs}
+    found: list[Diagnostic] = []
+    targets = _targets(analysis)
+    parser = LinkParser()
+    for item in (*site.profiles, *site.reports, *site.pledges, *site.pages):
+        page = analysis.plan.items.get(item.key)
+        if page is not None:
+            found.extend(_check_body(item, page, targets, parser))
+    for profile in site.profiles:
+        found.extend(_check_profile(profile))
+    for report in site.reports:
+        found.extend(_check_report(report, docs.get(report.key), site, tree.files))
+    for pledge in site.pledges:
+        found.extend(_check_pledge(pledge, site, today))
+    found.extend(_check_honoured_twice(site))
+    return found
+
+
+def findings(analysis: Analysis, today: dt.date | None = None) -> tuple[Diagnostic, ...]:
+    """Every validation diagnostic of the build and every content check, sorted by file, line
+    and column."""
+    every = {*analysis.diagnostics, *content_checks(analysis, today)}
+    return tuple(sorted(every, key=Diagnostic.sort_key))
+
+
+def counts(diagnostics: Iterable[Diagnostic]) -> dict[Severity, int]:
+    out = dict.fromkeys(Severity, 0)
+    for diagnostic in diagnostics:
+        out[diagnostic.severity] += 1
+    return out
+
+
+def exit_code(diagnostics: Sequence[Diagnostic], strict: bool) -> int:
+    number = counts(diagnostics)
+    if number[Severity.ERROR] or (strict and number[Severity.WARNING]):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+# output and the command
+
+
+def as_json(diagnostics: Sequence[Diagnostic], language: str) -> dict[str, Any]:
+    number = counts(diagnostics)
+    return {
+        "findings": [
+            {
+                "file": d.path,
+                "line": d.line,
+                "column": d.column,
+                "field": d.field,
+                "code": d.code,
+                "severity": d.severity.value,
+                "message": reporting.message(d, language),
+                "hint": reporting.hint(d, language),
+            }
+            for d in diagnostics
+        ],
+        "errors": number[Severity.ERROR],
+        "warnings": number[Severity.WARNING],
+        "infos": number[Severity.INFO],
+    }
+
+
+def as_text(diagnostics: Sequence[Diagnostic], language: str, root: Path, strict: bool) -> str:
+    number = counts(diagnostics)
+    lines = [reporting.format_diagnostic(d, language, root) for d in diagnostics]
+    if not diagnostics:
+        lines.append(messages.text(language, "check-clean"))
+    else:
+        lines.append(
+            messages.text(
+                language,
+                "check-summary",
+                errors=number[Severity.ERROR],
+                warnings=number[Severity.WARNING],
+                infos=number[Severity.INFO],
+            )
+        )
+        if strict and number[Severity.WARNING] and not number[Severity.ERROR]:
+            lines.append(messages.text(language, "check-strict-failed"))
+    return "\n".join(lines)
+
+
+def _t(code: str) -> str:
+    return messages.text(DEFAULT_LANGUAGE, code)
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``showcase check`` on the CLI's subparsers."""
+    c: argparse.ArgumentParser = subparsers.add_parser(
+        "check", help=_t("cli-check"), description=_t("cli-check")
+    )
+    c.add_argument("source", nargs="?", default="site_content", help=_t("cli-source"))
+    c.add_argument("--format", choices=FORMATS, default="text", help=_t("cli-check-format"))
+    c.add_argument("--strict", action="store_true", help=_t("cli-strict"))
+    c.add_argument("--drafts", action="store_true", help=_t("cli-drafts"))
+    c.set_defaults(func=run)
+    return c
+
+
+def run(args: argparse.Namespace, today: dt.date | None = None) -> int:
+    source = Path(args.source)
+    if not source.is_dir():
+        message = messages.text(DEFAULT_LANGUAGE, "check-source-missing", path=source)
+        print(message, file=sys.stderr)
+        return EXIT_USAGE
+    # analyse() writes nothing; the output folder is only part of the options
+    options = BuildOptions(source=source, output=Path("public"), drafts=args.drafts)
+    analysis = analyse(options)
+    language = analysis.site.config.language
+    diagnostics = findings(analysis, today)
+    if args.format == "json":
+        print(json.dumps(as_json(diagnostics, language), ensure_ascii=False, indent=2))
+    else:
+        print(as_text(diagnostics, language, source, args.strict))
+    return exit_code(diagnostics, args.strict)
