@@ -4,13 +4,16 @@ knows the order of the stages.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import jinja2
 
-from generator import loader, markup, model, render, theme, urls, writer
+from generator import cache, deps, images, loader, markup, model, pool, render, theme, urls, writer
 from generator.config import BuildOptions
 from generator.errors import Diagnostic, has_errors
 
@@ -26,6 +29,7 @@ class BuildReport:
     seconds: float = 0.0
     language: str = "zh-CN"
     counts: dict[str, int] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
 Progress = Callable[[int, int], None]
@@ -56,9 +60,9 @@ class Analysis:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def analyse(options: BuildOptions) -> Analysis:
+def analyse(options: BuildOptions, store: cache.Cache | None = None) -> Analysis:
     """Load, validate, model and plan URLs; collect every diagnostic. Writes nothing."""
-    tree, problems = loader.load(options.source)
+    tree, problems = loader.load(options.source, store)
     site, model_problems = model.build_site(tree, options)
     problems.extend(model_problems)
     theme_dirs = theme.locate(options.source, site.config.theme)
@@ -81,10 +85,26 @@ def analyse(options: BuildOptions) -> Analysis:
 
 
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
+    """Build the site; with a cache, only what changed is converted, rendered and written."""
     started = time.perf_counter()
-    analysis = analyse(options)
+    store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
+    try:
+        return _build(options, store, progress, started)
+    finally:
+        store.close()
+
+
+def _build(
+    options: BuildOptions, store: cache.Cache, progress: Progress | None, started: float
+) -> BuildReport:
+    stages: dict[str, float] = {}
+    mark = _Marker(stages, started)
+    analysis = analyse(options, store)
+    mark("analyse")
     site, plan, theme_dirs, copied = analysis.site, analysis.plan, analysis.theme, analysis.copied
     problems = list(analysis.diagnostics)
+    if store.problem:
+        problems.append(Diagnostic.warning(cache.CACHE_DIR, 0, f"cache-{store.problem}"))
     language = site.config.language
 
     def failed() -> BuildReport:
@@ -94,56 +114,226 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
 
     if has_errors(problems) or (options.strict and problems) or theme_dirs is None:
         return failed()
-
-    targets = {**plan.items, **plan.assets}
-    converter = markup.Converter(targets, site.config.summary_length)
-    bodies = {
-        item.key: converter.convert(item.body, item.key, plan.items[item.key])
-        for item in (*site.profiles, *site.reports, *site.pledges, *site.pages)
-    }
-    view = render.SiteView(site, plan, bodies)
-    env = theme.environment(theme_dirs, language, render.make_globals(view))
-    jobs = list(render.pages(site, plan))
     try:
         writer.check_output(options.output, options.source)
     except writer.OutputError as exc:
         problems.append(Diagnostic.error(str(exc.path), 0, exc.code, folder=str(exc.path)))
         return failed()
+
+    workers = pool.worker_count(options.workers)
+    everything: list[model.Item] = [*site.profiles, *site.reports, *site.pledges, *site.pages]
+    converter = markup.Converter({**plan.items, **plan.assets}, site.config.summary_length)
+    keys = {i.key: markup.cache_key(i.body, i.key, plan.items[i.key]) for i in everything}
+    links = _cached_links(store, everything, keys, converter, plan)
+
+    env = theme.environment(theme_dirs, language, {})
+    # issue 6: profile photos resized (cached by content hash in <source>/.showcase-cache/);
+    # templates read their sizes from the `photo_variants` global, the files are copied below
+    photos, photo_problems = images.derive_for_site(site, options.source)
+    problems.extend(photo_problems)
+    env.globals["photo_variants"] = photos.variants
+    try:
+        closure = {name: _template_digest(env, name) for name in _template_names(env)}
+    except jinja2.TemplateError as exc:
+        problems.append(theme.template_error(exc, theme_dirs))
+        return failed()
+    catalog = theme_dirs.catalog(language)
+    prints = deps.Fingerprints(
+        site,
+        plan,
+        deps.global_digest(site, catalog, cache.SCHEMA + repr(sorted(photos.variants.items()))),
+        links,
+        lambda name: closure.get(name, name),
+    )
+    jobs = list(render.pages(site, plan))
+    mark("plan pages")
+    identity = writer.identity(options.output)
+    previous = store.outputs(identity) if identity else {}
+    records: dict[str, cache.OutputRecord] = {}
+    todo: list[render.PageJob] = []
+    todo_refs: list[set[str]] = []
+    needed: set[str] = set()
+    for job in jobs:
+        fingerprint, refs = prints.page(job.template, job.context, job.items)
+        records[job.path] = cache.OutputRecord(fingerprint, "")
+        old = previous.get(job.path)
+        if old is None or old.fingerprint != fingerprint:
+            todo.append(job)
+            todo_refs.append(refs)
+            needed.update(refs)
+        else:
+            records[job.path] = old
+    copies = _copies(options, theme_dirs, plan, copied, store)
+    # issue 6: the resized photos; a cached file's name holds its content hash
+    copies.update({rel: (path, path.name) for rel, path in photos.copies()})
+    todo_copies = []
+    for rel, (path, digest) in copies.items():
+        old = previous.get(rel)
+        records[rel] = cache.OutputRecord(digest, digest)
+        if old is None or old.fingerprint != digest:
+            todo_copies.append((rel, path))
+    removed = set(previous) - set(records)
+    report_counts = _counts(site)
+    mark("fingerprints")
+    if previous and not todo and not todo_copies and not removed:
+        return BuildReport(
+            True,
+            _sorted(problems),
+            pages=0,
+            files=0,
+            seconds=time.perf_counter() - started,
+            language=language,
+            counts=report_counts,
+            stages=stages,
+        )
+
+    bodies = _cached_bodies(store, [k for k in needed if k in links], keys)
+    missing = [i for i in everything if i.key in needed and i.key not in bodies]
+    converted = pool.convert(missing, dict(plan.items), converter, workers)
+    store.put_many("markup", ((keys[k], _encode(r)) for k, r in converted.items()))
+    store.put_many("links", ((keys[k], [list(x) for x in r.links]) for k, r in converted.items()))
+    bodies.update(converted)
+    if converted:
+        # record fingerprints as the next build will compute them, with these links known
+        prints = deps.Fingerprints(
+            site, plan, prints.global_digest, {**links, **converted}, prints.templates
+        )
+        for job, refs in zip(todo, todo_refs, strict=True):
+            if not refs.isdisjoint(converted):
+                records[job.path] = cache.OutputRecord(
+                    prints.page(job.template, job.context, job.items)[0], ""
+                )
+    view = render.SiteView(site, plan, bodies)
+    env.globals.update(render.make_globals(view))
+    mark("markdown")
+
     staged = writer.StagedOutput(options.output)
     try:
-        for number, job in enumerate(jobs, start=1):
-            try:
-                data = render.render(env, job, view)
-            except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
-                problems.append(theme.template_error(exc, theme_dirs))
-                return failed()
-            staged.write(job.path, data)
-            if progress is not None:
-                progress(number, len(jobs))
-        staged.copy_all(
-            (urls.join(urls.THEME_ASSETS, rel), path)
-            for rel, path in theme_dirs.static_files().items()
+        written, render_problems = pool.render_pages(
+            env, view, todo, staged.root, theme_dirs, workers, progress
         )
-        staged.copy_all((plan.assets[rel], options.source / rel) for rel in copied)
+        if render_problems:
+            problems.extend(render_problems)
+            return failed()
+        mark("render")
+        staged.claim(w.path for w in written)
+        for w in written:
+            records[w.path] = cache.OutputRecord(records[w.path].fingerprint, w.sha)
+        staged.copy_all(todo_copies)
+        fresh = {w.path for w in written} | {rel for rel, _ in todo_copies}
+        for rel in records:
+            if rel not in fresh:
+                staged.keep(rel, options.output)
         staged.commit()
     finally:
         staged.abort()
-    counts = {
+    store.save_outputs(writer.identity(options.output), records)
+    mark("write")
+    return BuildReport(
+        True,
+        _sorted(problems),
+        pages=len(written),
+        files=len(written) + len(todo_copies),
+        seconds=time.perf_counter() - started,
+        language=language,
+        counts=report_counts,
+        stages=stages,
+    )
+
+
+class _Marker:
+    """Records the seconds each stage took, for --timings and the benchmark."""
+
+    def __init__(self, stages: dict[str, float], started: float) -> None:
+        self.stages = stages
+        self.last = started
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.stages[name] = round(now - self.last, 4)
+        self.last = now
+
+
+def _counts(site: model.Site) -> dict[str, int]:
+    return {
         "profiles": len(site.profiles),
         "reports": len(site.reports),
         "pledges": len(site.pledges),
         "free_pages": len(site.pages),
         "units": len(site.units),
     }
-    return BuildReport(
-        True,
-        _sorted(problems),
-        pages=len(jobs),
-        files=len(jobs) + len(copied),
-        seconds=time.perf_counter() - started,
-        language=language,
-        counts=counts,
-    )
+
+
+def _encode(rendered: markup.Rendered) -> list[Any]:
+    return [rendered.html, rendered.text_summary, [list(link) for link in rendered.links]]
+
+
+def _cached_links(
+    store: cache.Cache,
+    items: list[model.Item],
+    keys: dict[str, str],
+    converter: markup.Converter,
+    plan: urls.UrlPlan,
+) -> dict[str, markup.Rendered]:
+    """Items whose cached HTML is still valid (same text and place, and every link resolves
+    as it did), with their link resolutions; the HTML itself is fetched only when needed."""
+    found = store.get_many("links", keys.values())
+    valid: dict[str, markup.Rendered] = {}
+    for item in items:
+        entry = found.get(keys[item.key])
+        if entry is None:
+            continue
+        rendered = markup.Rendered("", "", tuple((a, b) for a, b in entry))
+        if converter.still_valid(rendered, item.key, plan.items[item.key]):
+            valid[item.key] = rendered
+    return valid
+
+
+def _cached_bodies(
+    store: cache.Cache, wanted: list[str], keys: dict[str, str]
+) -> dict[str, markup.Rendered]:
+    found = store.get_many("markup", (keys[k] for k in wanted))
+    bodies = {}
+    for key in wanted:
+        entry = found.get(keys[key])
+        if entry is not None:
+            bodies[key] = markup.Rendered(entry[0], entry[1], tuple((a, b) for a, b in entry[2]))
+    return bodies
+
+
+def _template_names(env: jinja2.Environment) -> list[str]:
+    return env.list_templates(filter_func=lambda n: not n.startswith("."))
+
+
+def _template_digest(env: jinja2.Environment, name: str) -> str:
+    parts = []
+    for dep in theme.template_closure(env, name):
+        assert env.loader is not None
+        source, _filename, _uptodate = env.loader.get_source(env, dep)
+        parts.append(f"{dep}\0{source}")
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def _copies(
+    options: BuildOptions,
+    theme_dirs: theme.ThemeDirs,
+    plan: urls.UrlPlan,
+    copied: tuple[str, ...],
+    store: cache.Cache,
+) -> dict[str, tuple[Path, str]]:
+    """Files copied as they are, by output path: (source file, content digest)."""
+    out: dict[str, tuple[Path, str]] = {}
+    for rel, path in theme_dirs.static_files().items():
+        out[urls.join(urls.THEME_ASSETS, rel)] = (path, _file_digest(path))
+    for rel in copied:
+        path = options.source / rel
+        out[plan.assets[rel]] = (path, _file_digest(path))
+    return out
+
+
+def _file_digest(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _sorted(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:

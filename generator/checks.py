@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import posixpath
 import re
+import shutil
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 import markdown
 from markdown.treeprocessors import Treeprocessor
 
-from generator import markup, messages, model, render, reporting, urls
+from generator import loader, markup, messages, model, render, reporting, urls
 from generator.build import Analysis, analyse
 from generator.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.errors import Diagnostic, Severity
@@ -427,6 +429,57 @@ def as_text(diagnostics: Sequence[Diagnostic], language: str, root: Path, strict
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------------------------
+# check --fix-encoding
+
+
+@dataclass(frozen=True, slots=True)
+class Converted:
+    """A file converted to UTF-8; the original bytes are kept as ``backup``."""
+
+    path: str
+    backup: str
+    encoding: str
+
+
+BACKUP_SUFFIX = {"GB18030/GBK": ".gbk", "UTF-16": ".utf16"}
+
+
+def fix_encoding(source: Path) -> list[Converted]:
+    """Convert site.yaml, units.yaml and the Markdown files of the content folders that are
+    saved as GB18030/GBK (or UTF-16) to UTF-8. The original file is renamed to
+    ``<name>.gbk.bak`` (``.gbk.2.bak`` ... when taken), which the build ignores, and the
+    converted text is written in its place: nothing is lost, line ends are kept."""
+    done: list[Converted] = []
+    for found in loader.misencoded(source):
+        path = source / found.path
+        stem = found.path + BACKUP_SUFFIX[found.encoding]
+        backup, n = stem + ".bak", 2
+        while (source / backup).exists():
+            backup, n = f"{stem}.{n}.bak", n + 1
+        temp = path.with_name(f".{path.name}.utf8-{os.getpid()}")
+        try:
+            temp.write_text(found.text, encoding="utf-8", newline="")
+            shutil.copymode(path, temp)
+            os.replace(path, source / backup)
+            os.replace(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
+        done.append(Converted(found.path, backup, found.encoding))
+    return done
+
+
+def converted_text(converted: Sequence[Converted], language: str) -> str:
+    if not converted:
+        return messages.text(language, "fix-encoding-none")
+    return "\n".join(
+        messages.text(
+            language, "fix-encoding-done", path=c.path, encoding=c.encoding, backup=c.backup
+        )
+        for c in converted
+    )
+
+
 def _t(code: str) -> str:
     return messages.text(DEFAULT_LANGUAGE, code)
 
@@ -440,6 +493,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     c.add_argument("--format", choices=FORMATS, default="text", help=_t("cli-check-format"))
     c.add_argument("--strict", action="store_true", help=_t("cli-strict"))
     c.add_argument("--drafts", action="store_true", help=_t("cli-drafts"))
+    c.add_argument("--fix-encoding", action="store_true", help=_t("cli-fix-encoding"))
     c.set_defaults(func=run)
     return c
 
@@ -450,13 +504,21 @@ def run(args: argparse.Namespace, today: dt.date | None = None) -> int:
         message = messages.text(DEFAULT_LANGUAGE, "check-source-missing", path=source)
         print(message, file=sys.stderr)
         return EXIT_USAGE
+    converted = fix_encoding(source) if getattr(args, "fix_encoding", False) else None
     # analyse() writes nothing; the output folder is only part of the options
     options = BuildOptions(source=source, output=Path("public"), drafts=args.drafts)
     analysis = analyse(options)
     language = analysis.site.config.language
     diagnostics = findings(analysis, today)
     if args.format == "json":
-        print(json.dumps(as_json(diagnostics, language), ensure_ascii=False, indent=2))
+        data = as_json(diagnostics, language)
+        if converted is not None:
+            data["converted"] = [
+                {"file": c.path, "backup": c.backup, "encoding": c.encoding} for c in converted
+            ]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
+        if converted is not None:
+            print(converted_text(converted, language))
         print(as_text(diagnostics, language, source, args.strict))
     return exit_code(diagnostics, args.strict)

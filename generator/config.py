@@ -21,6 +21,7 @@ class SiteConfig:
     page_size: int = 12
     current_year: int = 0
     name_order: str = "pinyin"
+    honours: tuple[str, ...] = ()  # the official order of honours on the honour roll
     theme: str = "default"
     base_url: str = ""
     summary_length: int = 120
@@ -36,3 +37,5 @@ class BuildOptions:
     drafts: bool = False
     strict: bool = False
     quiet: bool = False
+    cache_dir: Path | None = None  # incremental state; None: a clean build every time
+    workers: int = 0  # processes for Markdown and rendering; 0: one per available core

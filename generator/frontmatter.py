@@ -30,6 +30,7 @@ class SafeLoader(_BaseLoader):  # type: ignore[misc]
 
 
 FENCE = "---"
+MAX_DEPTH = 20  # nesting of front matter values; real content needs three or four
 FENCE_ENDS = ("---", "...")
 
 
@@ -69,7 +70,9 @@ def parse_yaml(
                 return YamlDocument(None, {}), []
             problems: list[Diagnostic] = []
             lines: dict[str, int] = {}
-            _walk(node, "", offset, lines, problems, path)
+            too_deep = _walk(node, offset, lines, problems, path)
+            if too_deep:
+                return None, [Diagnostic.error(path, too_deep, "yaml-too-deep", limit=MAX_DEPTH)]
             data = loader.construct_document(node)
         finally:
             loader.dispose()
@@ -78,46 +81,59 @@ def parse_yaml(
         line = mark.line + 1 + offset if mark is not None else first_line
         problem = (exc.problem or exc.context or "").strip()
         return None, [Diagnostic.error(path, line, "yaml-syntax", problem=problem)]
+    except RecursionError:
+        # nesting so deep that the YAML parser itself gives up (thousands of brackets)
+        return None, [Diagnostic.error(path, first_line, "yaml-too-deep", limit=MAX_DEPTH)]
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         return None, [Diagnostic.error(path, first_line, "yaml-syntax", problem=str(exc))]
     return YamlDocument(data, lines), problems
 
 
 def _walk(
-    node: yaml.Node,
-    prefix: str,
+    root: yaml.Node,
     offset: int,
     lines: dict[str, int],
     problems: list[Diagnostic],
     path: str,
-    line: int = 0,
-) -> None:
-    # A key's line is where the key stands; a list item's line is where the item starts.
-    if prefix:
-        lines[prefix] = line or node.start_mark.line + 1 + offset
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                problems.append(
-                    Diagnostic.error(
-                        path,
-                        key_node.start_mark.line + 1 + offset,
-                        "duplicate-key",
-                        f"{prefix}.{key}" if prefix else key,
-                        key=key,
+) -> int:
+    """Record the file line of every value by dotted path and report duplicate keys.
+
+    Iterative, so deep nesting cannot hit the recursion limit; a node reached again through
+    an alias (``*name``) is not walked twice, so alias bombs and recursive anchors stay cheap.
+    Returns the line of a value nested deeper than ``MAX_DEPTH``, or 0.
+    """
+    seen_nodes: set[int] = set()
+    # (node, dotted path, line of its key or 0, depth)
+    stack: list[tuple[yaml.Node, str, int, int]] = [(root, "", 0, 0)]
+    while stack:
+        node, prefix, line, depth = stack.pop()
+        # A key's line is where the key stands; a list item's line is where the item starts.
+        if prefix:
+            lines[prefix] = line or node.start_mark.line + 1 + offset
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if depth > MAX_DEPTH:
+            return node.start_mark.line + 1 + offset
+        children: list[tuple[yaml.Node, str, int, int]] = []
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+                child = f"{prefix}.{key}" if prefix else key
+                key_line = key_node.start_mark.line + 1 + offset
+                if key in seen:
+                    problems.append(
+                        Diagnostic.error(path, key_line, "duplicate-key", child, key=key)
                     )
-                )
-            seen.add(key)
-            child = f"{prefix}.{key}" if prefix else key
-            key_line = key_node.start_mark.line + 1 + offset
-            _walk(value_node, child, offset, lines, problems, path, key_line)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(
-                item, f"{prefix}.{index}" if prefix else str(index), offset, lines, problems, path
-            )
+                seen.add(key)
+                children.append((value_node, child, key_line, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                child = f"{prefix}.{index}" if prefix else str(index)
+                children.append((item, child, 0, depth + 1))
+        stack.extend(reversed(children))
+    return 0
 
 
 def split(text: str, path: str) -> tuple[FrontMatter | None, list[Diagnostic]]:

@@ -13,13 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.errors import Diagnostic
-from generator.frontmatter import YamlDocument, normalise_text, parse_yaml, split
+from generator.cache import Cache
+from generator.errors import Diagnostic, Severity
+from generator.frontmatter import FrontMatter, YamlDocument, normalise_text, parse_yaml, split
 from generator.history import git_dates
 
+MB = 1024 * 1024
 CONTENT_KINDS = {"profiles": "profile", "reports": "report", "pledges": "pledge", "pages": "page"}
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 SKIPPED_PREFIXES = (".", "_", "~")
+# backups (``a.md.gbk.bak`` from ``check --fix-encoding``, ``a.md~`` from editors) are never
+# read nor published
+SKIPPED_SUFFIXES = (".bak", "~")
+TEXT_LIMIT_MB = 5  # a Markdown file above this size is refused, not read
+CONFIG_LIMIT_MB = 20  # site.yaml and units.yaml (a unit list of a huge group is long)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +66,7 @@ def _walk(root: Path, problems: list[Diagnostic]) -> list[str]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(SKIPPED_PREFIXES))
         rel_dir = Path(dirpath).relative_to(root)
         for name in sorted(filenames):
-            if name.startswith(SKIPPED_PREFIXES):
+            if name.startswith(SKIPPED_PREFIXES) or name.endswith(SKIPPED_SUFFIXES):
                 continue
             rel = (rel_dir / name).as_posix()
             full = Path(dirpath, name)
@@ -75,15 +82,61 @@ def _walk(root: Path, problems: list[Diagnostic]) -> list[str]:
 def read_text(root: Path, rel: str) -> tuple[str | None, str, list[Diagnostic]]:
     """Read a UTF-8 text file (BOM and any line ends accepted). Returns text and digest."""
     data = (root / rel).read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
+    text, problems = decode(data, rel)
+    return text, hashlib.sha256(data).hexdigest(), problems
+
+
+def decode(data: bytes, rel: str) -> tuple[str | None, list[Diagnostic]]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [Diagnostic.error(rel, 1, "encoding-utf16")]
+    if b"\0" in data:  # no text file holds a NUL byte: an image or document renamed to .md
+        return None, [Diagnostic.error(rel, 1, "binary-file")]
     try:
         raw = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         guess = "GB18030/GBK" if _decodes(data, "gb18030") else ""
         code = "encoding-gbk" if guess else "encoding-unknown"
-        return None, digest, [Diagnostic.error(rel, line, code, encoding=guess)]
-    return normalise_text(raw), digest, []
+        return None, [Diagnostic.error(rel, line, code, encoding=guess)]
+    return normalise_text(raw), []
+
+
+def too_large(rel: str, size: int, limit: int = TEXT_LIMIT_MB) -> Diagnostic:
+    return Diagnostic.error(rel, 0, "file-too-large", size=f"{size / MB:.1f}", limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Misencoded:
+    """A text file of the source saved in another encoding than UTF-8, with its text."""
+
+    path: str
+    encoding: str  # "GB18030/GBK" or "UTF-16"
+    text: str
+
+
+def misencoded(root: Path) -> list[Misencoded]:
+    """site.yaml, units.yaml and the Markdown files of the content folders that are saved as
+    GB18030/GBK or UTF-16 (for ``check --fix-encoding``); the text is kept as it is."""
+    found: list[Misencoded] = []
+    for rel in _walk(root, []):
+        top, _, rest = rel.partition("/")
+        is_content = top in CONTENT_KINDS and rest and rel.endswith(MARKDOWN_SUFFIXES)
+        if not (is_content or rel in ("site.yaml", "units.yaml")):
+            continue
+        if (root / rel).stat().st_size > CONFIG_LIMIT_MB * MB:
+            continue
+        data = (root / rel).read_bytes()
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            encoding, codec = "UTF-16", "utf-16"
+        elif b"\0" in data or _decodes(data, "utf-8"):
+            continue
+        else:
+            encoding, codec = "GB18030/GBK", "gb18030"
+        try:
+            found.append(Misencoded(rel, encoding, data.decode(codec)))
+        except UnicodeDecodeError:
+            continue
+    return found
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -94,9 +147,11 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
-def load(root: Path) -> tuple[SourceTree, list[Diagnostic]]:
-    """Read every file of a site source. Problems are returned, never raised."""
+def load(root: Path, cache: Cache | None = None) -> tuple[SourceTree, list[Diagnostic]]:
+    """Read every file of a site source. Problems are returned, never raised. With a cache,
+    front matter is parsed only for files whose content changed."""
     problems: list[Diagnostic] = []
+    cache = cache or Cache.disabled()
     files: dict[str, int] = {}
     mtimes: dict[str, float] = {}
     for rel in _walk(root, problems):
@@ -109,20 +164,28 @@ def load(root: Path) -> tuple[SourceTree, list[Diagnostic]]:
     units = _yaml_file(root, "units.yaml", files, problems)
     docs: list[SourceDoc] = []
     digests: dict[str, str] = {}
+    raw: dict[str, tuple[str, bytes]] = {}
     for rel in files:
         top, _, rest = rel.partition("/")
         kind = CONTENT_KINDS.get(top)
         if kind is None or not rest or not rel.endswith(MARKDOWN_SUFFIXES):
             continue
-        text, digest, read_problems = read_text(root, rel)
-        digests[rel] = digest
-        problems.extend(read_problems)
-        if text is None:
+        if files[rel] > TEXT_LIMIT_MB * MB:
+            problems.append(too_large(rel, files[rel]))
             continue
-        front, split_problems = split(text, rel)
-        problems.extend(split_problems)
+        data = (root / rel).read_bytes()
+        raw[rel] = (kind, data)
+        digests[rel] = hashlib.sha256(data).hexdigest()
+    cached = cache.get_many("parsed", digests.values())
+    fresh: list[tuple[str, Any]] = []
+    for rel, (kind, data) in raw.items():
+        digest = digests[rel]
+        front, doc_problems = _parsed(data, digest, rel, cached.get(digest))
+        problems.extend(doc_problems)
         if front is None:
             continue
+        if digest not in cached:
+            fresh.append((digest, _to_cache(front, doc_problems)))
         dates = history.get(rel)
         if dates is not None:
             created, updated = dates.created, dates.updated
@@ -142,7 +205,29 @@ def load(root: Path) -> tuple[SourceTree, list[Diagnostic]]:
                 updated,
             )
         )
+    cache.put_many("parsed", fresh)
     return SourceTree(root, site, units, tuple(docs), files, digests), problems
+
+
+def _parsed(data: bytes, digest: str, rel: str,
+            cached: Any) -> tuple[FrontMatter | None, list[Diagnostic]]:
+    """Split and parse one Markdown file, or take the result from the cache by digest."""
+    if cached is not None:
+        meta, lines, body, body_line, found = cached
+        problems = [Diagnostic(rel, d[0], Severity(d[1]), d[2], d[3],
+                               tuple((k, v) for k, v in d[4])) for d in found]
+        return FrontMatter(meta, lines, body, body_line), problems
+    text, problems = decode(data, rel)
+    if text is None:
+        return None, problems
+    front, split_problems = split(text, rel)
+    return front, [*problems, *split_problems]
+
+
+def _to_cache(front: FrontMatter, problems: list[Diagnostic]) -> Any:
+    found = [[d.line, d.severity.value, d.code, d.field, [list(p) for p in d.params]]
+             for d in problems]
+    return [front.meta, front.lines, front.body, front.body_line, found]
 
 
 def _yaml_file(
@@ -150,6 +235,9 @@ def _yaml_file(
 ) -> YamlDocument | None:
     if rel not in files:
         problems.append(Diagnostic.error(rel, 0, "missing-config-file"))
+        return None
+    if files[rel] > CONFIG_LIMIT_MB * MB:
+        problems.append(too_large(rel, files[rel], CONFIG_LIMIT_MB))
         return None
     text, _digest, read_problems = read_text(root, rel)
     problems.extend(read_problems)

@@ -4,6 +4,7 @@ and copied files they become, relative to the page being rendered.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import posixpath
 import re
@@ -29,10 +30,23 @@ _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 
+MARKUP_VERSION = "1"  # bump when the Markdown configuration changes the HTML
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
     html: str
     text_summary: str
+    # every relative reference of the body and what it resolved to (None: left as written);
+    # a cached result is valid while each reference still resolves the same way
+    links: tuple[tuple[str, str | None], ...] = ()
+
+
+def cache_key(body: str, source: str, page: str) -> str:
+    """What a body's HTML depends on besides its links: the text, where the file is, where
+    the page is, and the converter's configuration."""
+    text = "\0".join((MARKUP_VERSION, source, page, body))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class _LinkRewriter(Treeprocessor):
@@ -43,6 +57,7 @@ class _LinkRewriter(Treeprocessor):
         self.targets = targets
         self.source = ""
         self.page = ""
+        self.seen: list[tuple[str, str | None]] = []
 
     def run(self, root: ET.Element) -> None:
         for element in root.iter():
@@ -50,6 +65,8 @@ class _LinkRewriter(Treeprocessor):
                 value = element.get(attr)
                 if value:
                     new = self.resolve(value)
+                    if not urlsplit(value).scheme and not value.startswith("#"):
+                        self.seen.append((value, new))
                     if new is not None:
                         element.set(attr, new)
 
@@ -97,9 +114,17 @@ class Converter:
     def convert(self, body: str, source: str, page: str) -> Rendered:
         self._links.source = source
         self._links.page = page
+        self._links.seen = []
         self._md.reset()
         body_html = sanitize(self._md.convert(body))
-        return Rendered(body_html, summary_of(body_html, self.summary_length))
+        links = tuple(dict.fromkeys(self._links.seen))
+        return Rendered(body_html, summary_of(body_html, self.summary_length), links)
+
+    def still_valid(self, rendered: Rendered, source: str, page: str) -> bool:
+        """Whether every reference of a cached body still resolves as it did."""
+        self._links.source = source
+        self._links.page = page
+        return all(self._links.resolve(ref) == was for ref, was in rendered.links)
 
 
 def sanitize(fragment: str) -> str:

@@ -20,6 +20,7 @@ from generator.errors import Diagnostic
 from generator.loader import SourceDoc, SourceTree
 
 STATIC_DIR = "static"
+EMPTY_BODY_WARNED = ("profile", "report", "page")  # kinds whose body is their content
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,9 +205,14 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
             path,
             line,
         )
+    index_of = {
+        str(entry.get("id")): index
+        for index, entry in reversed(list(enumerate(doc.data)))
+        if isinstance(entry, dict)
+    }
     for unit in raw.values():
         if unit.parent is not None and unit.parent not in raw:
-            key = f"{_index_of(doc.data, unit.id)}.parent"
+            key = f"{index_of.get(unit.id, 0)}.parent"
             problems.append(
                 Diagnostic.error(
                     path,
@@ -218,24 +224,31 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
                     suggestion=schema.suggest(unit.parent, list(raw)),
                 )
             )
-    # cycles: follow parents; a unit that reaches itself is in a cycle
+    # cycles: follow parents until a root, an unknown parent, a unit already followed, or a
+    # repeat (a cycle). Each unit is followed once: linear even for deep trees and many units.
     in_cycle: set[str] = set()
+    done: set[str] = set()
     for unit in raw.values():
-        seen: list[str] = []
+        chain: dict[str, None] = {}
         current: str | None = unit.id
-        while current is not None and current in raw and current not in seen:
-            seen.append(current)
+        while current in raw and current not in chain and current not in done:
+            chain[current] = None
             current = raw[current].parent
-        if current == unit.id:
-            in_cycle.add(unit.id)
+        done.update(chain)
+        if current not in chain:
+            continue
+        walked = list(chain)
+        cycle = walked[walked.index(current) :]
+        for k, member in enumerate(cycle):
+            in_cycle.add(member)
             problems.append(
                 Diagnostic.error(
                     path,
-                    unit.line,
+                    raw[member].line,
                     "unit-cycle",
                     "parent",
-                    id=unit.id,
-                    chain=" → ".join([*seen, unit.id]),
+                    id=member,
+                    chain=" → ".join([*cycle[k:], *cycle[:k], member]),
                 )
             )
     valid = {uid: u for uid, u in raw.items() if uid not in in_cycle}
@@ -265,13 +278,6 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
         )
         stack.extend((k, (*ancestors, unit.id)) for k in reversed(kids))
     return tuple(ordered)
-
-
-def _index_of(entries: list[Any], unit_id: str) -> int:
-    for index, entry in enumerate(entries):
-        if isinstance(entry, dict) and str(entry.get("id")) == unit_id:
-            return index
-    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,7 +396,13 @@ def build_item(
         item = Page(
             **_common(doc, values, values["title"], "", 0, None), order=values.get("order", 0)
         )
-    return item if len(problems) == before else None
+    if len(problems) != before:
+        return None
+    if doc.kind in EMPTY_BODY_WARNED and not doc.body.strip():
+        # only front matter: the page would show the fields and no story (a pledge's items are
+        # its content, so an empty pledge body is fine)
+        problems.append(Diagnostic.warning(doc.path, max(doc.body_line - 1, 1), "empty-body"))
+    return item
 
 
 def _check_duplicates(items: Iterable[Item], problems: list[Diagnostic]) -> None:

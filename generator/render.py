@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from generator import urls
+from generator import charts, search, stats, urls
 from generator.markup import Rendered
 from generator.model import Item, Page, Pledge, Profile, Report, Site, Unit
 from generator.urls import UrlPlan
@@ -26,6 +26,7 @@ UNITS_DEP = "config:units"
 # how many items of each kind a unit page shows per year before linking to the year page
 UNIT_YEAR_PREVIEW = 12
 HOME_REPORTS = 6
+RELATED_ITEMS = 4  # "more from this unit" on a detail page
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,22 @@ class PageJob:
 
     def deps(self, templates: Iterable[str]) -> tuple[str, ...]:
         return (CONFIG_DEP, UNITS_DEP, *(f"template:{t}" for t in templates), *self.items)
+
+
+class Deferred:
+    """Markup computed only when a page is rendered (an incremental build that does not
+    render the page never pays for it). Its fingerprint is its name: the page's items must
+    list every content item it is computed from."""
+
+    def __init__(self, compute: Callable[[], str], name: str) -> None:
+        self._compute = compute
+        self._name = name
+
+    def __html__(self) -> str:
+        return self._compute()
+
+    def __repr__(self) -> str:
+        return f"Deferred({self._name})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +148,50 @@ class SiteView:
             total += len(pledge.items)
         return done, total, round(100 * done / total) if total else 0
 
+    def fulfilment(self, pledges: Iterable[Pledge]) -> stats.Fulfilment:
+        return stats.fulfilment(pledges, self.config.current_year)
 
-def honour_roll(profiles: Sequence[Profile]) -> tuple[Group, ...]:
-    """Profiles grouped by honour (a worker with two honours stands in both groups); honours
-    in order of how many hold them, then by first appearance."""
-    by_honor: dict[str, list[Profile]] = {}
-    for profile in profiles:
-        for honor in profile.honors:
-            by_honor.setdefault(honor, []).append(profile)
-    order = sorted(by_honor, key=lambda h: -len(by_honor[h]))
-    return tuple(Group(h, tuple(by_honor[h]), key=h, total=len(by_honor[h])) for h in order)
+    def overdue(self, pledge: Pledge, item: Any) -> bool:
+        return stats.is_overdue(pledge, item, self.config.current_year)
+
+    def unit_fulfilment(self, unit_id: str, year: int | None = None) -> stats.Fulfilment:
+        return stats.unit_fulfilment(self.site, unit_id, year)
+
+    def branch_table(
+        self, unit_id: str
+    ) -> tuple[tuple[int, ...], tuple[stats.BranchRow, ...]]:
+        return stats.branch_table(self.site, unit_id)
+
+    def branch_history(self, pledge: Pledge) -> tuple[tuple[Pledge, stats.Fulfilment], ...]:
+        return stats.branch_fulfilment(self.site, pledge.unit)
+
+    def branch_pledge(self, profile: Profile) -> Pledge | None:
+        return stats.pledge_for(self.site, profile.unit, profile.year)
+
+    def related(self, item: Item) -> tuple[Item, ...]:
+        return related(self.site, item)
+
+    def series(self, rows: Iterable[stats.Counts], name: str) -> tuple[tuple[str, int], ...]:
+        return stats.series(rows, name)
+
+
+def related(site: Site, item: Item, limit: int = RELATED_ITEMS) -> tuple[Item, ...]:
+    """A few other items of the item's unit (and the units below it): newest year first, then
+    newest date."""
+    others = [i for i in site.by_unit.get(item.unit, ()) if i.key != item.key]
+    others.sort(key=lambda i: (-i.year, -item_date(i).toordinal(), i.kind, i.key))
+    return tuple(others[:limit])
+
+
+def honour_roll(
+    profiles: Sequence[Profile], honours: Sequence[str] = (), name_order: str = "pinyin"
+) -> tuple[Group, ...]:
+    """Profiles grouped by honour, in the site's official order of honours and of names
+    (see ``stats.honour_roll``)."""
+    return tuple(
+        Group(h.title, h.profiles, key=h.title, total=h.total)
+        for h in stats.honour_roll(profiles, honours, name_order)
+    )
 
 
 def company_of(site: Site, unit_id: str) -> Unit:
@@ -186,13 +237,13 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
         "home.html",
         {
             "section": "home",
-            "honour_roll": honour_roll(this_year),
+            "honour_roll": honour_roll(this_year, config.honours, config.name_order),
             "year": current,
             "profiles": tuple(this_year),
             "reports": latest_reports,
             "pledges": tuple(year_pledges),
         },
-        _keys([*this_year, *latest_reports, *year_pledges]),
+        _keys(site.items()),  # unit counts and the years list read every item
     )
 
     for kind, collection in (
@@ -224,6 +275,12 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
             extra = tuple(k for k in linked if k)
         elif isinstance(item, Profile):
             extra = site.talks.get(item.key, ())
+            pledge = stats.pledge_for(site, item.unit, item.year)
+            extra = (*extra, *((pledge.key,) if pledge else ()))
+        elif isinstance(item, Pledge):
+            extra = tuple(p.key for p in site.pledges if p.unit == item.unit and p != item)
+        if not isinstance(item, Page):
+            extra = (*extra, *_keys(related(site, item)))
         yield PageJob(
             plan.items[item.key],
             template,
@@ -268,7 +325,7 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
                 "years": tuple(groups),
                 "counts": by_kind(items),
             },
-            _keys(shown),
+            _keys([*shown, *stats.pledges_of_unit(site, unit.id)]),
         )
         for year_value in years:
             of_year_items = [i for i in items if i.year == year_value]
@@ -304,7 +361,7 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
                 "year": year_value,
                 "kinds": kinds,
                 "groups": {k: group_by_company(site, v) for k, v in kinds.items()},
-                "honour_roll": honour_roll(kinds["profile"]),
+                "honour_roll": honour_roll(kinds["profile"], config.honours, config.name_order),
             },
             _keys(year_items),
         )
@@ -323,6 +380,19 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
             _keys(tagged),
         )
 
+    yield from stats_pages(site)
+
+    # search (issue 6): the page, and the index as a script so it loads from file:// too
+    yield PageJob(
+        search.SEARCH_PAGE, "search.html", {"section": "search", "years": site.years}
+    )
+    yield PageJob(
+        search.SEARCH_INDEX,
+        "search_index.js",
+        {"index_script": Deferred(lambda: search.index_script(site, plan), "search-index")},
+        _keys(site.items()),
+    )
+
     feed_items = sorted(site.items(), key=lambda i: (-(item_date(i).toordinal()), i.key))
     feed_items = feed_items[: config.feed_size]
     yield PageJob(
@@ -336,6 +406,57 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     )
     yield PageJob("sitemap.xml", "sitemap.xml", {}, _keys(site.items()))
     yield PageJob("404.html", "404.html", {"section": "404"})
+
+
+def stats_pages(site: Site) -> Iterator[PageJob]:
+    """The statistics pages (all years, and one per year) with their SVG charts, and the same
+    figures as JSON and CSV downloads."""
+    figures = stats.figures(site)
+    every = _keys(site.items())
+    yield PageJob(
+        urls.join("stats", urls.INDEX),
+        "stats.html",
+        {"section": "stats", "figures": figures},
+        every,
+    )
+    for year_value in site.years:
+        yield PageJob(
+            urls.join("stats", year_value, urls.INDEX),
+            "stats_year.html",
+            {
+                "section": "stats",
+                "year": year_value,
+                "figures": figures,
+                "pledges": tuple(p for p in site.pledges if p.year == year_value),
+            },
+            _keys(site.of_year(year_value)),
+        )
+    yield PageJob(
+        urls.join("stats", "stats.json"),
+        "stats.json",
+        {"text": Markup(stats.to_json(figures))},
+        every,
+    )
+    yield PageJob(
+        urls.join("stats", "stats.csv"),
+        "stats.csv",
+        {"text": Markup(stats.to_csv(stats.csv_rows(figures)))},
+        every,
+    )
+
+
+def bar_chart(
+    chart_id: str,
+    title: str,
+    desc: str,
+    rows: Iterable[tuple[str, int]],
+    maximum: int | None = None,
+    colour: int = 0,
+    suffix: str = "",
+) -> Markup:
+    """For templates: an inline SVG bar chart of (label, value) rows."""
+    bars = [charts.Bar(label, value, f"{value}{suffix}" if suffix else "") for label, value in rows]
+    return Markup(charts.bar_chart(chart_id, title, desc, bars, maximum, colour))
 
 
 def item_date(item: Item) -> dt.date:
@@ -381,6 +502,15 @@ def make_globals(view: SiteView) -> dict[str, Any]:
         return urls.relative(plan.assets.get(source, source), ctx["page_path"])
 
     @jinja2.pass_context
+    def stats_url(ctx: Any, target: int | str | None = None) -> str:
+        """The statistics page (of a year), or a download (``"stats.json"``, ``"stats.csv"``)."""
+        if isinstance(target, str):
+            path = urls.join("stats", target)
+        else:
+            path = urls.join("stats", target or "", urls.INDEX)
+        return urls.relative(path, ctx["page_path"])
+
+    @jinja2.pass_context
     def theme_url(ctx: Any, name: str) -> str:
         return urls.relative(urls.join(urls.THEME_ASSETS, name), ctx["page_path"])
 
@@ -405,6 +535,8 @@ def make_globals(view: SiteView) -> dict[str, Any]:
         "theme_url": theme_url,
         "absolute_url": absolute_url,
         "item_date": item_date,
+        "bar_chart": bar_chart,
+        "stats_url": stats_url,
     }
 
 

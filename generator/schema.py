@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,8 +52,13 @@ class Context:
 INVALID = object()  # a value that failed its check (already reported)
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 2, 4, 4, 40
+
+
 def _shown(value: Value) -> str:
-    text = str(value)
+    # containers through reprlib: a nested, recursive or alias-bomb value is never expanded
+    text = _SHORT.repr(value) if isinstance(value, list | dict | set | tuple) else str(value)
     return text if len(text) <= 40 else text[:40] + "…"
 
 
@@ -317,6 +323,7 @@ SPECS: dict[str, tuple[Field, ...]] = {
         Field("page_size", integer),
         Field("current_year", year),
         Field("name_order", choice(("pinyin", "strokes"))),
+        Field("honours", text_list),
         Field("theme", text),
         Field("base_url", text),
         Field("summary_length", integer),

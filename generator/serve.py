@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from generator import messages, reporting
 from generator.build import BuildReport, build
+from generator.cache import CACHE_DIR
 from generator.config import DEFAULT_LANGUAGE, BuildOptions
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -169,7 +170,8 @@ def run(args: argparse.Namespace) -> int:
         print(messages.text(DEFAULT_LANGUAGE, "source-missing", path=source), file=sys.stderr)
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="showcase-serve-"))
-    options = BuildOptions(source=source, output=workdir / "site", drafts=args.drafts)
+    options = BuildOptions(source=source, output=workdir / "site", drafts=args.drafts,
+                           cache_dir=source / CACHE_DIR / "serve")
     state = ServeState(options)
     report = state.rebuild()
     lang = state.language

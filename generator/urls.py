@@ -96,10 +96,16 @@ def default_slug(item: Item) -> str:
     return hanzi.title_slug(item.title)
 
 
-def _dedupe(base: str, taken: set[str]) -> str:
-    candidate, n = base, 2
+def _dedupe(base: str, taken: set[str], tried: dict[str, int]) -> str:
+    """``base``, else ``base-2``, ``base-3`` ...: the first not taken. ``tried`` remembers
+    the last suffix tried per base (``taken`` only grows), so 10,000 tags that all read
+    ``tag`` cost linear time, not quadratic."""
+    n = tried.get(base, 1)
+    candidate = base if n == 1 else f"{base}-{n}"
     while candidate in taken:
-        candidate, n = f"{base}-{n}", n + 1
+        n += 1
+        candidate = f"{base}-{n}"
+    tried[base] = n
     taken.add(candidate)
     return candidate
 
@@ -116,8 +122,11 @@ def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnos
         # explicit slugs first (their duplicates are errors reported by the model), then the
         # derived ones in source-path order, suffixed -2, -3 ... on collision
         taken: set[str] = {m.slug for m in members if m.slug}
+        tried: dict[str, int] = {}
         for member in sorted(members, key=lambda m: m.key):
-            slug = member.slug or _dedupe(default_slug(member) or FALLBACK_SLUG[kind], taken)
+            slug = member.slug or _dedupe(
+                default_slug(member) or FALLBACK_SLUG[kind], taken, tried
+            )
             slugs[member.key] = slug
             if isinstance(member, Page):
                 paths[member.key] = join("pages", slug, INDEX)
@@ -125,8 +134,10 @@ def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnos
                 paths[member.key] = join(KIND_SECTIONS[kind], year_value, slug, INDEX)
     tag_paths: dict[str, str] = {}
     taken_tags: set[str] = set()
+    tried_tags: dict[str, int] = {}
     for tag in site.tags:
-        slug = _dedupe(hanzi.slugify_syllables(hanzi.text_pinyin(tag)) or "tag", taken_tags)
+        base = hanzi.slugify_syllables(hanzi.text_pinyin(tag)) or "tag"
+        slug = _dedupe(base, taken_tags, tried_tags)
         tag_paths[tag] = join("tags", slug, INDEX)
     assets: dict[str, str] = {}
     for static in static_files:

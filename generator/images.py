@@ -1,0 +1,179 @@
+"""Profile photos resized for lists and detail pages, cached between builds by content hash.
+
+Each photo becomes JPEGs ``WIDTHS`` wide (never enlarged), EXIF orientation applied, EXIF and
+other metadata left out (the colour profile is kept so colours stay right), same bytes for the
+same input. They are cached in ``<source>/.showcase-cache/images/`` (the loader skips folders
+starting with '.') under the hash of the original's bytes and of the recipe, so a second build
+reads them instead of resizing again. Originals are only read, never changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import PIL
+from PIL import Image, ImageOps
+
+from generator.errors import Diagnostic
+from generator.model import Profile, Site
+
+WIDTHS = (240, 480)  # card in a list, photo on the detail page (and 2x for the cards)
+QUALITY = 82
+CACHE_DIR = Path(".showcase-cache") / "images"
+OUTPUT_DIR = "photos"  # folder of the output the derivatives are copied to
+RECIPE = f"jpeg-q{QUALITY}-w{'-'.join(map(str, WIDTHS))}-exif-transpose-pillow{PIL.__version__}"
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    path: str  # output path, relative to the output root
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoSet:
+    """What the build copies and what the templates show."""
+
+    files: Mapping[str, Path] = field(default_factory=dict)  # output path -> cached file
+    variants: Mapping[str, tuple[Variant, ...]] = field(default_factory=dict)  # source -> sizes
+
+    def copies(self) -> list[tuple[str, Path]]:
+        """(output path, file) pairs for ``StagedOutput.copy_all``, in a fixed order."""
+        return sorted(self.files.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    source: str  # the photo, relative to the site source
+    reason: str
+
+
+def _widths(original: int) -> list[int]:
+    return sorted({min(w, original) for w in WIDTHS})
+
+
+def _as_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGB", "L"):
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def resize(data: bytes) -> list[tuple[int, int, bytes]]:
+    """The JPEG derivatives of one photo: (width, height, bytes), narrowest first."""
+    with Image.open(io.BytesIO(data)) as opened:
+        icc = opened.info.get("icc_profile")
+        upright = ImageOps.exif_transpose(opened)
+        image = _as_rgb(upright)
+        out = []
+        for width in _widths(image.width):
+            height = max(1, round(image.height * width / image.width))
+            sized = (
+                image
+                if (width, height) == image.size
+                else image.resize((width, height), Image.Resampling.LANCZOS)
+            )
+            buffer = io.BytesIO()
+            options: dict[str, object] = {"quality": QUALITY, "optimize": True}
+            if icc:
+                options["icc_profile"] = icc
+            sized.save(buffer, "JPEG", **options)
+            out.append((width, height, buffer.getvalue()))
+        return out
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _cached(cache: Path, key: str) -> list[tuple[int, int, Path]] | None:
+    """The derivatives of ``key`` if the cache has all of them."""
+    try:
+        sizes = json.loads((cache / f"{key}.json").read_text(encoding="utf-8"))
+        found = [(int(w), int(h), cache / f"{key}-{int(w)}.jpg") for w, h in sizes]
+    except (OSError, ValueError, TypeError):
+        return None
+    return found if found and all(p.is_file() for _, _, p in found) else None
+
+
+def derive(
+    sources: Iterable[str], source_root: Path, cache: Path
+) -> tuple[PhotoSet, list[Failure]]:
+    """Resize (or take from the cache) every photo in ``sources`` (paths relative to
+    ``source_root``). Returns the files to copy and the sizes per photo; a photo that cannot be
+    read is reported as a Failure and left out (pages then show the original)."""
+    files: dict[str, Path] = {}
+    variants: dict[str, tuple[Variant, ...]] = {}
+    failures: list[Failure] = []
+    for source in sorted(set(sources)):
+        try:
+            data = (source_root / source).read_bytes()
+        except OSError as exc:
+            failures.append(Failure(source, exc.strerror or type(exc).__name__))
+            continue
+        key = hashlib.sha256(RECIPE.encode() + b"\0" + data).hexdigest()[:24]
+        found = _cached(cache, key)
+        if found is None:
+            try:
+                made = resize(data)
+            except (OSError, ValueError, Image.DecompressionBombError) as exc:
+                failures.append(Failure(source, str(exc) or type(exc).__name__))
+                continue
+            found = []
+            for width, height, jpeg in made:
+                target = cache / f"{key}-{width}.jpg"
+                _write_atomic(target, jpeg)
+                found.append((width, height, target))
+            sizes = json.dumps([[w, h] for w, h, _ in found])
+            _write_atomic(cache / f"{key}.json", sizes.encode("utf-8"))
+        entries = []
+        for width, height, path in found:
+            out = f"{OUTPUT_DIR}/{key}-{width}.jpg"
+            files[out] = path
+            entries.append(Variant(out, width, height))
+        variants[source] = tuple(entries)
+    return PhotoSet(files, variants), failures
+
+
+def derive_for_site(site: Site, source_root: Path) -> tuple[PhotoSet, list[Diagnostic]]:
+    """The photos of every profile, cached beside the source; unreadable photos become
+    warnings at the profile's ``photo`` line."""
+    users: dict[str, list[Profile]] = {}
+    for profile in site.profiles:
+        if profile.photo is not None:
+            users.setdefault(profile.photo.source, []).append(profile)
+    photos, failures = derive(users, source_root, source_root / CACHE_DIR)
+    problems = [
+        Diagnostic.warning(
+            p.key,
+            p.lines.get("photo", 1),
+            "photo-unreadable",
+            "photo",
+            photo=failure.source,
+            reason=failure.reason,
+        )
+        for failure in failures
+        for p in users[failure.source]
+    ]
+    return photos, problems

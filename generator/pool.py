@@ -1,0 +1,161 @@
+"""Parallel work across processes: Markdown conversion and page rendering.
+
+Workers are forked from the build process after everything they need is ready, so they
+share the site model, the URL plan and the compiled templates without pickling them. Each
+page is rendered on its own, so the output is the same whatever the number of workers.
+Small jobs run in the build process itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from generator import markup, render, theme
+from generator.errors import Diagnostic
+from generator.model import Item
+
+PARALLEL_MIN = 300  # below this many tasks, forking costs more than it saves
+CHUNK = 64
+Progress = Callable[[int, int], None]
+
+# The state a forked worker reads. Set by the parent right before the pool starts and reset
+# right after; never changed while workers run.
+_shared: dict[str, Any] = {}
+
+
+def worker_count(requested: int | None = None) -> int:
+    if requested:
+        return max(1, requested)
+    env = os.environ.get("SHOWCASE_WORKERS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(
+        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
+
+
+def _chunks(n: int, size: int) -> list[range]:
+    return [range(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+def _run(
+    task: Callable[[range], list[Any]],
+    n: int,
+    workers: int,
+    progress: Progress | None,
+    min_parallel: int = PARALLEL_MIN,
+) -> Iterator[list[Any]]:
+    chunks = _chunks(n, CHUNK)
+    done = 0
+    if workers <= 1 or n < min_parallel or "fork" not in multiprocessing.get_all_start_methods():
+        for chunk in chunks:
+            result = task(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, n)
+            yield result
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(processes=workers) as pool:
+        for chunk, result in zip(chunks, pool.imap(task, chunks), strict=True):
+            done += len(chunk)
+            if progress is not None:
+                progress(done, n)
+            yield result
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+
+
+def _convert_chunk(indices: range) -> list[tuple[str, markup.Rendered]]:
+    items: Sequence[Item] = _shared["items"]
+    pages: dict[str, str] = _shared["pages"]
+    converter: markup.Converter = _shared["converter"]
+    return [
+        (items[i].key, converter.convert(items[i].body, items[i].key, pages[items[i].key]))
+        for i in indices
+    ]
+
+
+def convert(
+    items: Sequence[Item],
+    pages: dict[str, str],
+    converter: markup.Converter,
+    workers: int,
+    progress: Progress | None = None,
+) -> dict[str, markup.Rendered]:
+    _shared.update(items=items, pages=pages, converter=converter)
+    try:
+        out: dict[str, markup.Rendered] = {}
+        for result in _run(_convert_chunk, len(items), workers, progress):
+            out.update(result)
+        return out
+    finally:
+        _shared.clear()
+
+
+# -- Pages ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    path: str
+    sha: str
+
+
+def _render_chunk(indices: range) -> list[Written | Diagnostic]:
+    env: jinja2.Environment = _shared["env"]
+    view: render.SiteView = _shared["view"]
+    jobs: Sequence[render.PageJob] = _shared["jobs"]
+    root: Path = _shared["root"]
+    dirs: set[Path] = _shared.setdefault("dirs", set())
+    out: list[Written | Diagnostic] = []
+    for i in indices:
+        job = jobs[i]
+        try:
+            data = render.render(env, job, view)
+        except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            out.append(theme.template_error(exc, _shared["theme"]))
+            continue
+        target = root / job.path
+        if target.parent not in dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            dirs.add(target.parent)
+        target.write_bytes(data)
+        out.append(Written(job.path, hashlib.sha256(data).hexdigest()))
+    return out
+
+
+def render_pages(
+    env: jinja2.Environment,
+    view: render.SiteView,
+    jobs: Sequence[render.PageJob],
+    root: Path,
+    theme_dirs: theme.ThemeDirs,
+    workers: int,
+    progress: Progress | None = None,
+) -> tuple[list[Written], list[Diagnostic]]:
+    """Render ``jobs`` into files under ``root``; returns what was written and any errors."""
+    for name in {job.template for job in jobs}:
+        env.get_template(name)  # compile once, before the workers fork
+    _shared.update(env=env, view=view, jobs=jobs, root=root, theme=theme_dirs)
+    written: list[Written] = []
+    problems: list[Diagnostic] = []
+    try:
+        for result in _run(_render_chunk, len(jobs), workers, progress, min_parallel=200):
+            for entry in result:
+                if isinstance(entry, Written):
+                    written.append(entry)
+                else:
+                    problems.append(entry)
+        return written, problems
+    finally:
+        _shared.clear()

@@ -1,0 +1,240 @@
+"""The site's own full-text search index: documents -> terms -> a compact JSON index.
+
+Pure: no I/O. The index is shipped as a script file (``search/index.js`` assigning a global) so
+that search works from file:// and under any sub-path, where a fetched index cannot load.
+
+Chinese has no spaces, so Chinese text is indexed as every single character plus every
+overlapping pair of characters (bigrams): a two-character name such as 王强 is the bigram
+``王强``, a single surname 王 is the character ``王``, and a phrase such as 劳动模范 is the
+sequence of its bigrams. Runs of ASCII letters and digits are words, lowercased. The browser
+splits a query the same way (themes/default/static/js/search.js) and ranks documents by how
+many query terms they match, then by the weight of the fields they match in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from generator import urls
+from generator.model import Item, Pledge, Profile, Report, Site
+from generator.urls import UrlPlan
+
+SEARCH_PAGE = "search/index.html"
+SEARCH_INDEX = "search/index.js"
+GLOBAL_NAME = "SHOWCASE_SEARCH"
+FORMAT_VERSION = 1
+EXCERPT_LENGTH = 600  # characters of body text kept for excerpts
+
+# fields and their weights; the bit of field n in a posting's mask is 1 << n
+FIELDS = ("title", "honors", "unit", "body")
+WEIGHTS = (10, 6, 3, 1)
+TITLE, HONORS, UNIT, BODY = (1 << n for n in range(len(FIELDS)))
+
+_CJK = (
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # ideographs (ext. A, unified, compatibility)
+    "\U00020000-\U0002ebef"  # ext. B-F
+)
+_TOKEN = re.compile(rf"[{_CJK}]+|[0-9A-Za-z]+")
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+
+
+def terms(text: str) -> list[str]:
+    """Every index term of ``text`` in order of appearance, duplicates kept."""
+    out: list[str] = []
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if _CJK_RUN.fullmatch(token):
+            out.extend(token)
+            out.extend(token[i : i + 2] for i in range(len(token) - 1))
+        else:
+            out.append(token.lower())
+    return out
+
+
+def query_terms(query: str) -> list[str]:
+    """The terms a query must match (what search.js computes in the browser): a single Chinese
+    character stands for itself, a longer run for its bigrams; words lowercased. No repeats."""
+    out: list[str] = []
+    for match in _TOKEN.finditer(query):
+        token = match.group()
+        if _CJK_RUN.fullmatch(token):
+            pairs = [token[i : i + 2] for i in range(len(token) - 1)]
+            found = pairs or [token]
+        else:
+            found = [token.lower()]
+        out.extend(t for t in found if t not in out)
+    return out
+
+
+_MD_PATTERNS = (
+    (re.compile(r"```.*?```", re.S), " "),
+    (re.compile(r"<[^>]+>"), " "),
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"^\s{0,3}(?:#{1,6}\s*|>\s?|[-*+]\s+|\d+[.)]\s+)", re.M), ""),
+    (re.compile(r"^\s*\|?[-:| ]+\|[-:| ]*$", re.M), " "),
+    (re.compile(r"[*_`~|]+"), ""),
+    (re.compile(r"\s+"), " "),
+)
+
+
+def plain_text(markdown_text: str) -> str:
+    """Markdown reduced to its words, for indexing and excerpts (markup removed, one line)."""
+    text = markdown_text
+    for pattern, replacement in _MD_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """What search knows of one content item."""
+
+    path: str  # output path of the item's page
+    kind: str
+    title: str
+    unit: str  # unit id
+    units: tuple[str, ...]  # the unit and its ancestors, root first (for the roll-up filter)
+    unit_name: str
+    year: int
+    date: str  # ISO date or ''
+    honors: tuple[str, ...]
+    summary: str
+    body: str  # plain text of the whole body and the item's other words
+    unit_text: str  # names of the unit and its ancestors
+
+    def field_texts(self) -> tuple[str, str, str, str]:
+        return (self.title, " ".join(self.honors), self.unit_text, f"{self.summary} {self.body}")
+
+
+def _extra_words(item: Item) -> list[str]:
+    words = list(item.tags)
+    if isinstance(item, Profile):
+        words.append(item.position)
+    elif isinstance(item, Report):
+        words.extend([item.event, *item.speakers])
+    elif isinstance(item, Pledge):
+        words.append(item.secretary)
+        for entry in item.items:
+            words.extend([entry.text, entry.note])
+        if item.review:
+            words.extend([item.review.rating, item.review.comment])
+    return [w for w in words if w]
+
+
+def document(site: Site, plan: UrlPlan, item: Item) -> Document:
+    unit = site.unit_by_id[item.unit]
+    chain = (*unit.ancestors, unit.id)
+    names = [site.unit_by_id[u].name for u in chain]
+    body = plain_text(item.body)
+    extra = " ".join(_extra_words(item))
+    return Document(
+        path=plan.items[item.key],
+        kind=item.kind,
+        title=item.name if isinstance(item, Profile) and item.name else item.title,
+        unit=unit.id,
+        units=chain,
+        unit_name=unit.name,
+        year=item.year,
+        date=item.date.isoformat() if item.date else "",
+        honors=item.honors if isinstance(item, Profile) else (),
+        summary=item.summary,
+        body=f"{body} {extra}".strip() if extra else body,
+        unit_text=" ".join(names),
+    )
+
+
+def documents(site: Site, plan: UrlPlan) -> list[Document]:
+    """The searchable items of the site in the site's fixed order (profiles, reports, pledges)."""
+    return [document(site, plan, item) for item in site.items()]
+
+
+def postings(docs: Iterable[Document]) -> dict[str, list[int]]:
+    """term -> [document number, field mask, document number, field mask, ...], terms sorted."""
+    found: dict[str, dict[int, int]] = {}
+    for number, doc in enumerate(docs):
+        for bit, text in zip((TITLE, HONORS, UNIT, BODY), doc.field_texts(), strict=True):
+            for term in terms(text):
+                masks = found.setdefault(term, {})
+                masks[number] = masks.get(number, 0) | bit
+    return {
+        term: [value for pair in sorted(masks.items()) for value in pair]
+        for term, masks in sorted(found.items())
+    }
+
+
+def excerpt_text(doc: Document) -> str:
+    return doc.body[:EXCERPT_LENGTH]
+
+
+def build_index(site: Site, plan: UrlPlan, page: str = SEARCH_PAGE) -> dict[str, object]:
+    """The whole index as plain data; links are relative to the search page ``page``."""
+    docs = documents(site, plan)
+    used_units = {u for d in docs for u in d.units}
+    unit_rows = [[u.id, u.name, u.depth] for u in site.units if u.id in used_units]
+    unit_number = {row[0]: n for n, row in enumerate(unit_rows)}
+    return {
+        "version": FORMAT_VERSION,
+        "fields": list(FIELDS),
+        "weights": list(WEIGHTS),
+        "units": unit_rows,
+        "years": sorted({d.year for d in docs}, reverse=True),
+        "docs": [
+            {
+                "url": urls.relative(d.path, page),
+                "kind": d.kind,
+                "title": d.title,
+                "unit": unit_number[d.unit],
+                "units": [unit_number[u] for u in d.units],
+                "year": d.year,
+                "date": d.date,
+                "honors": list(d.honors),
+                "summary": d.summary,
+                "text": excerpt_text(d),
+            }
+            for d in docs
+        ],
+        "terms": postings(docs),
+    }
+
+
+def to_script(index: Mapping[str, object], name: str = GLOBAL_NAME) -> str:
+    """The index as a script assigning a global: loadable with <script src> from file://."""
+    data = json.dumps(index, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    # U+2028/2029 end lines in older JavaScript; '</' cannot close anything in a .js file but
+    # is escaped anyway so the text is also safe inline.
+    data = data.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("</", "<\\/")
+    return f"window.{name}={data};\n"
+
+
+def index_script(site: Site, plan: UrlPlan) -> str:
+    return to_script(build_index(site, plan))
+
+
+def iter_hits(index: Mapping[str, object], query: str) -> Iterator[tuple[int, int, int]]:
+    """A reference implementation of the browser's ranking (search.js does the same), for
+    tests and tools: yields (document number, matched terms, score), best first. Documents
+    must match every query term; when none does, those matching the most terms (at least half
+    of them) are shown instead. The score adds, per matched term, the weight of the best field
+    it matched in."""
+    wanted = query_terms(query)
+    table = index["terms"]
+    weights = index["weights"]
+    assert isinstance(table, dict) and isinstance(weights, list)
+    matched: dict[int, list[int]] = {}
+    for term in wanted:
+        posting = table.get(term, [])
+        for i in range(0, len(posting), 2):
+            doc, mask = posting[i], posting[i + 1]
+            best = max(w for n, w in enumerate(weights) if mask & (1 << n))
+            entry = matched.setdefault(doc, [0, 0])
+            entry[0] += 1
+            entry[1] += best
+    most = max((m for m, _ in matched.values()), default=0)
+    if not wanted or most * 2 < len(wanted):
+        return
+    hits = [(doc, m, s) for doc, (m, s) in matched.items() if m == most]
+    yield from sorted(hits, key=lambda h: (-h[2], h[0]))

@@ -1,0 +1,158 @@
+"""Profile photos resized with Pillow (generator/images.py): sizes, EXIF orientation, metadata
+stripped, same bytes every time, cached by content hash, originals untouched, and the pages'
+srcset, width, height and lazy loading."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from generator import images
+from tests.conftest import SiteBuilder, profile
+
+
+def jpeg(width: int, height: int, orientation: int = 1, colour: str = "#a4161a") -> bytes:
+    image = Image.new("RGB", (width, height), colour)
+    image.paste(Image.new("RGB", (width // 4, height // 4), "#f3d98b"), (0, 0))
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation
+    exif[0x010F] = "TestCam"  # Make: metadata that must not reach the output
+    exif[0x8825] = {1: "N"}  # a GPS block
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=95, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def write(root: Path, rel: str, data: bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_photos_are_resized_to_list_and_detail_widths(tmp_path: Path) -> None:
+    write(tmp_path, "a.jpg", jpeg(1200, 1600))
+    photos, failures = images.derive(["a.jpg"], tmp_path, tmp_path / "cache")
+    assert failures == []
+    sizes = [(v.width, v.height) for v in photos.variants["a.jpg"]]
+    assert sizes == [(240, 320), (480, 640)]
+    for variant in photos.variants["a.jpg"]:
+        assert variant.path.startswith("photos/") and variant.path.endswith(f"-{variant.width}.jpg")
+        with Image.open(photos.files[variant.path]) as image:
+            assert image.format == "JPEG"
+            assert image.size == (variant.width, variant.height)
+            assert not image.getexif()  # no camera, GPS or orientation data
+            assert "exif" not in image.info and "xmp" not in image.info
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    write(tmp_path, "sideways.jpg", jpeg(1600, 1200, orientation=6))  # stored landscape
+    photos, _ = images.derive(["sideways.jpg"], tmp_path, tmp_path / "cache")
+    assert [(v.width, v.height) for v in photos.variants["sideways.jpg"]] == [
+        (240, 320),
+        (480, 640),
+    ]
+
+
+def test_small_photos_are_never_enlarged(tmp_path: Path) -> None:
+    write(tmp_path, "small.jpg", jpeg(200, 300))
+    write(tmp_path, "mid.jpg", jpeg(300, 400))
+    photos, _ = images.derive(["small.jpg", "mid.jpg"], tmp_path, tmp_path / "cache")
+    assert [(v.width, v.height) for v in photos.variants["small.jpg"]] == [(200, 300)]
+    assert [v.width for v in photos.variants["mid.jpg"]] == [240, 300]
+
+
+def test_transparent_png_gets_a_white_background(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (300, 400), (0, 0, 0, 0)).save(buffer, "PNG")
+    write(tmp_path, "p.png", buffer.getvalue())
+    photos, failures = images.derive(["p.png"], tmp_path, tmp_path / "cache")
+    assert failures == []
+    with Image.open(photos.files[photos.variants["p.png"][0].path]) as image:
+        red, green, blue = image.convert("RGB").getpixel((10, 10))  # type: ignore[misc]
+        assert min(red, green, blue) > 245
+
+
+def test_same_photo_gives_the_same_bytes_and_the_original_is_untouched(tmp_path: Path) -> None:
+    original = write(tmp_path, "a.jpg", jpeg(900, 1200))
+    before = original.read_bytes()
+    first, _ = images.derive(["a.jpg"], tmp_path, tmp_path / "one")
+    second, _ = images.derive(["a.jpg"], tmp_path, tmp_path / "two")
+    assert first.variants == second.variants
+    for rel in first.files:
+        assert first.files[rel].read_bytes() == second.files[rel].read_bytes()
+    assert original.read_bytes() == before
+
+
+def test_cached_photos_are_not_resized_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "a.jpg", jpeg(900, 1200))
+    cache = tmp_path / "cache"
+    first, _ = images.derive(["a.jpg"], tmp_path, cache)
+
+    def refuse(data: bytes) -> list[tuple[int, int, bytes]]:
+        raise AssertionError("resized although cached")
+
+    monkeypatch.setattr(images, "resize", refuse)
+    second, failures = images.derive(["a.jpg"], tmp_path, cache)
+    assert failures == [] and second == first
+    # a changed photo gets new files (new hash), so pages never show a stale copy
+    monkeypatch.undo()
+    write(tmp_path, "a.jpg", jpeg(900, 1200, colour="#123456"))
+    third, _ = images.derive(["a.jpg"], tmp_path, cache)
+    assert set(third.files).isdisjoint(first.files)
+
+
+def test_an_unreadable_photo_is_a_warning_at_the_photo_line(make_site: SiteBuilder) -> None:
+    report, out = make_site(
+        {
+            "profiles/2025/wang.md": profile(extra="photo: wang.jpg\n"),
+            "profiles/2025/wang.jpg": "this is not a picture",
+        }
+    )
+    assert report.ok
+    [warning] = [d for d in report.diagnostics if d.code == "photo-unreadable"]
+    assert (warning.path, warning.line, warning.field) == ("profiles/2025/wang.md", 6, "photo")
+    page = (out / "profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
+    assert 'src="../wang.jpg"' in page  # the original is still shown
+
+
+def test_pages_use_the_resized_photos(make_site: SiteBuilder, tmp_path: Path) -> None:
+    photo = jpeg(1200, 1600)
+    source = tmp_path / "src"
+    write(source, "profiles/2025/wang.jpg", photo)
+    report, out = make_site({"profiles/2025/wang.md": profile(extra="photo: wang.jpg\n")})
+    assert report.ok, report.diagnostics
+    key = hashlib.sha256(images.RECIPE.encode() + b"\0" + photo).hexdigest()[:24]
+    assert (source / ".showcase-cache/images" / f"{key}-240.jpg").is_file()
+    assert (out / f"photos/{key}-240.jpg").is_file() and (out / f"photos/{key}-480.jpg").is_file()
+    assert (out / "profiles/2025/wang.jpg").read_bytes() == photo  # the original, as it was
+    assert not (out / ".showcase-cache").exists()
+    card = re.search(
+        r'<img class="photo photo-card"[^>]*>', (out / "profiles/index.html").read_text()
+    )
+    assert card is not None
+    tag = card.group()
+    assert f'src="../photos/{key}-240.jpg"' in tag
+    assert f'srcset="../photos/{key}-240.jpg 240w, ../photos/{key}-480.jpg 480w"' in tag
+    assert 'width="240" height="320"' in tag and 'loading="lazy"' in tag
+    assert 'alt="王进喜，采油一队党支部"' in tag
+    detail = (out / "profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
+    large = re.search(r'<img class="photo photo-large"[^>]*>', detail)
+    assert large is not None and 'width="480" height="640"' in large.group()
+
+
+def test_a_profile_without_photo_gets_a_placeholder(make_site: SiteBuilder) -> None:
+    report, out = make_site({"profiles/2025/wang.md": profile()})
+    assert report.ok
+    detail = (out / "profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
+    assert (
+        '<span class="photo photo-large photo-placeholder" role="img" aria-label="王进喜">王</span>'
+        in detail
+    )

@@ -1,0 +1,241 @@
+"""Incremental builds equal clean builds byte for byte, whatever sequence of changes led there;
+a build with nothing changed writes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.build import build
+from generator.config import BuildOptions
+from tests.conftest import profile, write_site
+
+NAMES = ["王进喜", "李华", "张秀兰", "仇小明", "欧阳明远", "丁一", "戴明"]
+UNITS = ["branch", "other-branch", "plant"]
+TAGS = ["安全生产", "技术创新", "师带徒"]
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def report_md(title: str, unit: str, day: int, speakers: list[str]) -> str:
+    return (
+        f"---\ntitle: {title}\nunit: {unit}\ndate: 2025-03-{day:02d}\n"
+        f"speakers: [{', '.join(speakers)}]\n---\n"
+        f"{title}的正文，见[链接](../../profiles/2025/p0.md)。\n"
+    )
+
+
+def pledge_md(unit: str, year: int, statuses: list[str]) -> str:
+    items = "".join(f"  - text: 第{i + 1}项承诺\n    status: {s}\n" for i, s in enumerate(statuses))
+    return f"---\nbranch: {unit}\nyear: {year}\nitems:\n{items}---\n承诺书全文\n"
+
+
+def fixed_times(root: Path) -> None:
+    # dates of files without `date` come from file times outside git: pin them
+    for path in root.rglob("*.md"):
+        os.utime(path, (1_735_689_600, 1_735_689_600))
+
+
+step = st.one_of(
+    st.tuples(
+        st.just("profile"),
+        st.integers(0, 5),
+        st.sampled_from(NAMES),
+        st.sampled_from(UNITS),
+        st.sampled_from([2024, 2025]),
+        st.lists(st.sampled_from(TAGS), max_size=2, unique=True),
+        st.text("事迹文字", max_size=5),
+    ),
+    st.tuples(
+        st.just("report"),
+        st.integers(0, 3),
+        st.sampled_from(UNITS),
+        st.integers(1, 28),
+        st.lists(st.sampled_from(NAMES), max_size=2, unique=True),
+    ),
+    st.tuples(
+        st.just("pledge"),
+        st.sampled_from(["branch", "other-branch"]),
+        st.sampled_from([2024, 2025]),
+        st.lists(st.sampled_from(["planned", "in_progress", "done"]), min_size=1, max_size=3),
+    ),
+    st.tuples(st.just("delete"), st.integers(0, 20)),
+    st.tuples(st.just("rename"), st.integers(0, 20), st.integers(6, 9)),
+    st.tuples(st.just("template"), st.sampled_from(["", "<p>定制</p>", "<p>另一版</p>"])),
+    st.tuples(
+        st.just("config"), st.sampled_from([1, 2, 50]), st.sampled_from(["pinyin", "strokes"])
+    ),
+    st.tuples(st.just("units"), st.sampled_from(["采油一队党支部", "采油一队第一党支部"])),
+)
+
+
+def apply(src: Path, change: tuple[object, ...]) -> None:
+    kind = change[0]
+    if kind == "profile":
+        _, n, name, unit, year, tags, text = change
+        extra = f"tags: [{', '.join(tags)}]\n" if tags else ""  # type: ignore[arg-type]
+        (src / f"profiles/{year}").mkdir(parents=True, exist_ok=True)
+        for other in (2024, 2025):
+            (src / f"profiles/{other}/p{n}.md").unlink(missing_ok=True)
+        (src / f"profiles/{year}/p{n}.md").write_text(
+            profile(
+                name=str(name),
+                unit=str(unit),
+                year=int(year),
+                extra=extra,  # type: ignore[call-overload]
+                body=f"正文{text}",
+            ),
+            encoding="utf-8",
+        )
+    elif kind == "report":
+        _, n, unit, day, speakers = change
+        (src / "reports/2025").mkdir(parents=True, exist_ok=True)
+        (src / f"reports/2025/r{n}.md").write_text(
+            report_md(f"经验交流{n}", str(unit), int(day), list(speakers)),  # type: ignore[call-overload, arg-type]
+            encoding="utf-8",
+        )
+    elif kind == "pledge":
+        _, unit, year, statuses = change
+        (src / f"pledges/{year}").mkdir(parents=True, exist_ok=True)
+        (src / f"pledges/{year}/{unit}.md").write_text(
+            pledge_md(str(unit), int(year), list(statuses)), encoding="utf-8"
+        )  # type: ignore[call-overload, arg-type]
+    elif kind in ("delete", "rename"):
+        files = sorted(p for p in src.rglob("*.md") if "theme" not in p.parts)
+        if not files:
+            return
+        victim = files[int(change[1]) % len(files)]  # type: ignore[call-overload]
+        if kind == "delete":
+            victim.unlink()
+        else:
+            victim.rename(victim.with_name(f"renamed-{change[2]}-{victim.name}"))
+    elif kind == "template":
+        target = src / "theme/templates/page.html"
+        if change[1]:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(
+                '{% extends "base.html" %}{% block main %}'
+                + str(change[1])
+                + "{{ body }}{% endblock %}",
+                encoding="utf-8",
+            )
+        else:
+            target.unlink(missing_ok=True)
+    elif kind == "config":
+        (src / "site.yaml").write_text(
+            f"title: 测试站点\npage_size: {change[1]}\nname_order: {change[2]}\n", encoding="utf-8"
+        )
+    elif kind == "units":
+        text = (src / "units.yaml").read_text(encoding="utf-8")
+        for name in ("采油一队党支部", "采油一队第一党支部"):
+            text = text.replace(f"name: {name}\n", f"name: {change[1]}\n")
+        (src / "units.yaml").write_text(text, encoding="utf-8")
+
+
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(step, min_size=1, max_size=6))
+def test_incremental_builds_equal_clean_builds(
+    tmp_path_factory: object, steps: list[tuple[object, ...]]
+) -> None:
+    base: Path = tmp_path_factory.mktemp("inc")  # type: ignore[attr-defined]
+    src = write_site(
+        base / "src",
+        {
+            "profiles/2025/p0.md": profile(),
+            "pages/about.md": "---\ntitle: 关于\nslug: about\n---\n关于本站\n",
+        },
+    )
+    inc, clean = base / "inc", base / "clean"
+    cache = base / "cache"
+    fixed_times(src)
+    first = build(BuildOptions(source=src, output=inc, cache_dir=cache))
+    assert first.ok, first.diagnostics
+    for change in steps:
+        apply(src, change)
+        fixed_times(src)
+        incremental = build(BuildOptions(source=src, output=inc, cache_dir=cache))
+        if clean.exists():
+            shutil.rmtree(clean)
+        full = build(BuildOptions(source=src, output=clean))
+        assert incremental.ok == full.ok, (change, incremental.diagnostics, full.diagnostics)
+        if full.ok:
+            assert tree(inc) == tree(clean), change
+
+
+def test_second_build_writes_nothing(tmp_path: Path) -> None:
+    src = write_site(
+        tmp_path / "src",
+        {
+            "profiles/2025/a.md": profile(),
+            "profiles/2025/b.md": profile(name="李华", extra="tags: [安全生产]\n"),
+        },
+    )
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache)).files > 0
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    again = build(BuildOptions(source=src, output=out, cache_dir=cache))
+    assert again.ok and again.files == 0 and again.pages == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
+def test_one_edit_rebuilds_only_the_pages_that_show_it(tmp_path: Path) -> None:
+    src = write_site(
+        tmp_path / "src",
+        {
+            "profiles/2025/a.md": profile(),
+            "profiles/2024/b.md": profile(name="李华", unit="other-branch", year=2024),
+        },
+    )
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    total = build(BuildOptions(source=src, output=out, cache_dir=cache)).pages
+    (src / "profiles/2024/b.md").write_text(
+        profile(name="李华", unit="other-branch", year=2024, body="新的事迹。"), encoding="utf-8"
+    )
+    again = build(BuildOptions(source=src, output=out, cache_dir=cache))
+    assert 0 < again.pages < total
+    assert "新的事迹" in (out / "profiles/2024/li-hua/index.html").read_text(encoding="utf-8")
+    # the other worker's own page and branch were not re-rendered
+    report = build(BuildOptions(source=src, output=out, cache_dir=cache))
+    assert report.pages == 0
+
+
+def test_a_broken_cache_gives_a_warning_and_a_clean_build(tmp_path: Path) -> None:
+    src = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache)).ok
+    (cache / "build.sqlite").write_bytes(b"this is not a database")
+    for extra in ("build.sqlite-wal", "build.sqlite-shm"):
+        (cache / extra).unlink(missing_ok=True)
+    report = build(BuildOptions(source=src, output=out, cache_dir=cache))
+    assert report.ok and report.pages > 0
+    assert [d.code for d in report.diagnostics] == ["cache-corrupt"]
+    shutil.rmtree(cache)  # the folder can be deleted at any time
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache)).ok
+
+
+def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
+    files = {
+        f"profiles/2025/p{i}.md": profile(
+            name=f"王{'一二三四五六七八九十'[i % 10]}{i}", extra=f"tags: [{TAGS[i % 3]}]\n"
+        )
+        for i in range(240)
+    }
+    src = write_site(tmp_path / "src", files)
+    fixed_times(src)
+    one = build(BuildOptions(source=src, output=tmp_path / "one", workers=1))
+    two = build(BuildOptions(source=src, output=tmp_path / "two", workers=2))
+    assert one.ok and two.ok and one.pages >= 200
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
