@@ -88,9 +88,9 @@ def read_text(root: Path, rel: str) -> tuple[str | None, str, list[Diagnostic]]:
 
 def decode(data: bytes, rel: str) -> tuple[str | None, list[Diagnostic]]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, [Diagnostic.error(rel, 1, "encoding-utf16")]
+        return None, [Diagnostic.error(rel, 0, "encoding-utf16")]
     if b"\0" in data:  # no text file holds a NUL byte: an image or document renamed to .md
-        return None, [Diagnostic.error(rel, 1, "binary-file")]
+        return None, [Diagnostic.error(rel, 0, "binary-file")]
     try:
         raw = data.decode("utf-8")
     except UnicodeDecodeError as exc:

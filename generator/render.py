@@ -8,6 +8,7 @@ touches. ``render()`` turns one such page into bytes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -386,12 +387,18 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     yield PageJob(
         search.SEARCH_PAGE, "search.html", {"section": "search", "years": site.years}
     )
-    yield PageJob(
-        search.SEARCH_INDEX,
-        "search_index.js",
-        {"index_script": Deferred(lambda: search.index_script(site, plan), "search-index")},
-        _keys(site.items()),
-    )
+    for year_value in site.years:
+        yield PageJob(
+            search.part_path(year_value),
+            "search_index.js",
+            {
+                "index_script": Deferred(
+                    functools.partial(search.part_script, site, plan, year_value),
+                    f"search-index-{year_value}",
+                )
+            },
+            _keys(site.of_year(year_value)),
+        )
 
     feed_items = sorted(site.items(), key=lambda i: (-(item_date(i).toordinal()), i.key))
     feed_items = feed_items[: config.feed_size]

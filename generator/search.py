@@ -25,8 +25,14 @@ from generator.urls import UrlPlan
 SEARCH_PAGE = "search/index.html"
 SEARCH_INDEX = "search/index.js"
 GLOBAL_NAME = "SHOWCASE_SEARCH"
-FORMAT_VERSION = 1
+PARTS_NAME = "SHOWCASE_SEARCH_PARTS"
+FORMAT_VERSION = 2
 EXCERPT_LENGTH = 600  # characters of body text kept for excerpts
+# How much body text is indexed per document: all of it on small sites; on large ones an
+# index part shares this many characters among its documents, and never less than BODY_MIN
+# per document, so that the index stays small enough for a browser to load.
+BODY_BUDGET = 60_000
+BODY_MIN = 80
 
 # fields and their weights; the bit of field n in a posting's mask is 1 << n
 FIELDS = ("title", "honors", "unit", "body")
@@ -41,13 +47,16 @@ _TOKEN = re.compile(rf"[{_CJK}]+|[0-9A-Za-z]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
 
 
-def terms(text: str) -> list[str]:
-    """Every index term of ``text`` in order of appearance, duplicates kept."""
+def terms(text: str, singles: bool = True) -> list[str]:
+    """Every index term of ``text`` in order of appearance, duplicates kept. Without
+    ``singles``, single characters are terms only where they stand alone (body text: a
+    one-character query looks for names, honours and units)."""
     out: list[str] = []
     for match in _TOKEN.finditer(text):
         token = match.group()
         if _CJK_RUN.fullmatch(token):
-            out.extend(token)
+            if singles or len(token) == 1:
+                out.extend(token)
             out.extend(token[i : i + 2] for i in range(len(token) - 1))
         else:
             out.append(token.lower())
@@ -152,30 +161,45 @@ def documents(site: Site, plan: UrlPlan) -> list[Document]:
     return [document(site, plan, item) for item in site.items()]
 
 
-def postings(docs: Iterable[Document]) -> dict[str, list[int]]:
-    """term -> [document number, field mask, document number, field mask, ...], terms sorted."""
-    found: dict[str, dict[int, int]] = {}
+def postings(docs: Iterable[Document], body_limit: int = 0) -> dict[str, list[int]]:
+    """term -> [document number, field mask, document number, field mask, ...], terms sorted.
+    ``body_limit`` > 0 indexes only that many characters of each body."""
+    found: dict[str, list[int]] = {}
+    bits = (TITLE, HONORS, UNIT, BODY)
     for number, doc in enumerate(docs):
-        for bit, text in zip((TITLE, HONORS, UNIT, BODY), doc.field_texts(), strict=True):
-            for term in terms(text):
-                masks = found.setdefault(term, {})
-                masks[number] = masks.get(number, 0) | bit
-    return {
-        term: [value for pair in sorted(masks.items()) for value in pair]
-        for term, masks in sorted(found.items())
-    }
+        masks: dict[str, int] = {}
+        texts = doc.field_texts()
+        if body_limit:
+            texts = (*texts[:3], texts[3][:body_limit])
+        for bit, text in zip(bits, texts, strict=True):
+            for term in set(terms(text, singles=bit != BODY)):
+                masks[term] = masks.get(term, 0) | bit
+        for term, mask in masks.items():
+            entry = found.get(term)
+            if entry is None:
+                found[term] = [number, mask]
+            else:
+                entry.append(number)
+                entry.append(mask)
+    return dict(sorted(found.items()))
 
 
 def excerpt_text(doc: Document) -> str:
     return doc.body[:EXCERPT_LENGTH]
 
 
-def build_index(site: Site, plan: UrlPlan, page: str = SEARCH_PAGE) -> dict[str, object]:
-    """The whole index as plain data; links are relative to the search page ``page``."""
-    docs = documents(site, plan)
-    used_units = {u for d in docs for u in d.units}
-    unit_rows = [[u.id, u.name, u.depth] for u in site.units if u.id in used_units]
+def build_index(
+    site: Site, plan: UrlPlan, page: str = SEARCH_PAGE, year: int | None = None
+) -> dict[str, object]:
+    """The index as plain data (of one year's items, or of all); links are relative to the
+    search page ``page``. Every part lists all units, so parts merge without renumbering."""
+    items = site.items() if year is None else site.of_year(year)
+    docs = [document(site, plan, item) for item in items]
+    unit_rows = [[u.id, u.name, u.depth] for u in site.units]
     unit_number = {row[0]: n for n, row in enumerate(unit_rows)}
+    body_limit = 0
+    if sum(len(d.body) for d in docs) > BODY_BUDGET:
+        body_limit = max(BODY_MIN, BODY_BUDGET // max(1, len(docs)))
     return {
         "version": FORMAT_VERSION,
         "fields": list(FIELDS),
@@ -193,11 +217,11 @@ def build_index(site: Site, plan: UrlPlan, page: str = SEARCH_PAGE) -> dict[str,
                 "date": d.date,
                 "honors": list(d.honors),
                 "summary": d.summary,
-                "text": excerpt_text(d),
+                "text": excerpt_text(d)[: body_limit or EXCERPT_LENGTH],
             }
             for d in docs
         ],
-        "terms": postings(docs),
+        "terms": postings(docs, body_limit),
     }
 
 
@@ -212,6 +236,19 @@ def to_script(index: Mapping[str, object], name: str = GLOBAL_NAME) -> str:
 
 def index_script(site: Site, plan: UrlPlan) -> str:
     return to_script(build_index(site, plan))
+
+
+def part_path(year: int) -> str:
+    """The index part of one year: one edit re-renders one part, and parts render in
+    parallel."""
+    return f"search/index-{year}.js"
+
+
+def part_script(site: Site, plan: UrlPlan, year: int) -> str:
+    """One year's part as a script that appends itself to a global list; search.js merges the
+    parts the search page loaded."""
+    data = to_script(build_index(site, plan, year=year), PARTS_NAME).split("=", 1)[1]
+    return f"(window.{PARTS_NAME}=window.{PARTS_NAME}||[]).push({data.rstrip().rstrip(';')});\n"
 
 
 def iter_hits(index: Mapping[str, object], query: str) -> Iterator[tuple[int, int, int]]:

@@ -6,7 +6,27 @@
 (function () {
   "use strict";
 
-  var index = window.SHOWCASE_SEARCH;
+  var index = window.SHOWCASE_SEARCH || merge(window.SHOWCASE_SEARCH_PARTS || []);
+
+  /* The index comes in parts, one per year (search/index-<year>.js); every part lists all
+     units, so merging renumbers only documents. */
+  function merge(parts) {
+    if (!parts.length) { return null; }
+    var out = { version: parts[0].version, fields: parts[0].fields, weights: parts[0].weights,
+                units: parts[0].units, years: [], docs: [], terms: {} };
+    parts.forEach(function (part) {
+      var offset = out.docs.length;
+      part.years.forEach(function (y) { if (out.years.indexOf(y) < 0) { out.years.push(y); } });
+      Array.prototype.push.apply(out.docs, part.docs);
+      Object.keys(part.terms).forEach(function (term) {
+        var list = part.terms[term];
+        var target = out.terms[term] || (out.terms[term] = []);
+        for (var i = 0; i < list.length; i += 2) { target.push(list[i] + offset, list[i + 1]); }
+      });
+    });
+    out.years.sort(function (a, b) { return b - a; });
+    return out;
+  }
   var form = document.getElementById("search-form");
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
