@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import hashlib
 import itertools
 import json
 import os
@@ -236,7 +237,8 @@ def tool_versions(tools: list[str]) -> dict[str, str]:
             cmd = [str(venv_bin("pelican")), "--version"]
         else:
             cmd = [str(hugo_binary()), "version"]
-        res = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=showcase_env())
+        res = subprocess.run(cmd, capture_output=True, text=True, cwd=SNAPSHOT or REPO,
+                             env=showcase_env())
         text = (res.stdout or res.stderr).strip().splitlines()
         out[tool] = text[-1] if text else "?"
         if tool == "pelican":
@@ -245,9 +247,32 @@ def tool_versions(tools: list[str]) -> dict[str, str]:
     return out
 
 
+SNAPSHOT: Path | None = None  # set by snapshot_showcase(); None: the working tree
+
+
+def snapshot_showcase(workdir: Path) -> str:
+    """Copy generator/ and themes/ as they are now, so that every showcase build of this run
+    uses one version of the code even while others edit the working tree (run with the copy
+    as working directory and on PYTHONPATH, ahead of the editable install). Returns a digest."""
+    global SNAPSHOT
+    dest = workdir / "showcase-src"
+    shutil.rmtree(dest, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(REPO / "generator", dest / "generator", ignore=ignore)
+    shutil.copytree(REPO / "themes", dest / "themes", ignore=ignore)
+    # generator.themes resolves inside the copy, before the editable install's finder
+    shutil.copytree(REPO / "themes", dest / "generator" / "themes", ignore=ignore)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in (dest / "generator").rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(dest)).encode() + b"\0" + path.read_bytes())
+    SNAPSHOT = dest
+    return digest.hexdigest()[:12]
+
+
 def showcase_env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    root = str(SNAPSHOT or REPO)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
     return env
 
 
@@ -281,7 +306,7 @@ def bench_showcase(corpus: Path, work: Path, repeat: int) -> Series:
 
     def build(dest: Path, *extra: str) -> Run:
         return measure([sys.executable, "-m", "generator", "build", str(corpus), "-o", str(dest),
-                        "--quiet", *extra], REPO, env)
+                        "--quiet", *extra], SNAPSHOT or REPO, env)
 
     for n in range(repeat):
         profile.write_bytes(original)
@@ -300,7 +325,8 @@ def bench_showcase(corpus: Path, work: Path, repeat: int) -> Series:
             series.identical = "DIFF" if diff else "OK"
             series.diff_sample = diff[:10]
     profile.write_bytes(original)
-    shutil.rmtree(verify, ignore_errors=True)
+    if series.identical == "OK":  # kept for inspection otherwise
+        shutil.rmtree(verify, ignore_errors=True)
     return series
 
 
@@ -427,6 +453,23 @@ def targets(size: int, all_series: list[Series]) -> list[str]:
     return [f"Targets at {size:,} (the project's targets are set for 10,000):", *lines]
 
 
+def merge(old: dict[str, object], new: list[Series], versions: dict[str, str]) -> list[Series]:
+    """The series of this run, plus those of tools not run now from an earlier results file."""
+    ran = {s.tool.split()[0] for s in new}
+    kept: list[Series] = []
+    for data in old.get("series", []):  # type: ignore[union-attr]
+        if data["tool"].split()[0] in ran:
+            continue
+        runs = [Run(**r) for r in data.pop("runs")]
+        kept.append(Series(**data, runs=runs))
+        tool = data["tool"].split()[0]
+        old_versions = old.get("versions", {})
+        if isinstance(old_versions, dict) and tool in old_versions:
+            versions.setdefault(tool, old_versions[tool] + " (earlier run)")
+    order = {t: i for i, t in enumerate(TOOLS)}
+    return sorted(new + kept, key=lambda s: order.get(s.tool.split()[0], 99))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
@@ -434,13 +477,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=HERE / "work")
     ap.add_argument("--regenerate", action="store_true", help="rebuild the corpora")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other tools' runs from an existing results-<size>.json")
     args = ap.parse_args(argv)
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = set(tools) - set(TOOLS)
     if unknown or not tools:
         ap.error(f"--tools: choose from {','.join(TOOLS)}")
     ensure_venv(tools)
+    code = snapshot_showcase(args.workdir.resolve()) if "showcase" in tools else ""
     info, versions = machine(), tool_versions(tools)
+    if code:
+        versions["showcase"] += f" (working tree at start, generator/ sha256 {code})"
     print(f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
           f"{info['ram']} RAM, load {info.get('load', '?')}, {info['os']}")
     print("versions: " + "; ".join(f"{k}: {v}" for k, v in versions.items()))
@@ -462,6 +510,10 @@ def main(argv: list[str] | None = None) -> int:
                 all_series.extend(bench_pelican(corpus, base, args.repeat))
             else:
                 all_series.append(bench_hugo(corpus, base, args.repeat))
+        results = HERE / f"results-{size}.json"
+        if args.merge and results.exists():
+            all_series = merge(json.loads(results.read_text(encoding="utf-8")), all_series,
+                               versions)
         size_series[size] = all_series
         print()
         print(table(size, all_series))
@@ -475,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         result = {"size": size, "seed": SEED, "page_size": PAGE_SIZE, "repeat": args.repeat,
                   "machine": info, "versions": versions,
                   "series": [asdict(s) for s in all_series], "targets": report}
-        (HERE / f"results-{size}.json").write_text(
+        results.write_text(
             json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if len(size_series) > 1:
         sizes = sorted(size_series)

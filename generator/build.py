@@ -5,6 +5,8 @@ knows the order of the stages.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +15,20 @@ from typing import Any
 
 import jinja2
 
-from generator import cache, deps, images, loader, markup, model, pool, render, theme, urls, writer
+from generator import (
+    cache,
+    deps,
+    history,
+    images,
+    loader,
+    markup,
+    model,
+    pool,
+    render,
+    theme,
+    urls,
+    writer,
+)
 from generator.config import BuildOptions
 from generator.errors import Diagnostic, has_errors
 
@@ -78,7 +93,8 @@ def analyse(options: BuildOptions, store: cache.Cache | None = None) -> Analysis
                 available=", ".join(theme.available_themes(options.source)),
             )
         )
-    copied = _copied_files(tree)
+    # issue 4: an edition leaves out the photos and attachments of other years' items
+    copied = [rel for rel in _copied_files(tree) if rel not in site.left_out]
     plan, url_problems = urls.plan(site, copied)
     problems.extend(url_problems)
     return Analysis(tree, site, plan, theme_dirs, tuple(copied), _sorted(problems))
@@ -89,9 +105,48 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     started = time.perf_counter()
     store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
     try:
-        return _build(options, store, progress, started)
+        state = _source_state(options) if store.enabled else ""
+        if state and store.get_meta("source") == state + writer.identity(options.output):
+            # nothing at all changed since the last build of this output: nothing to do
+            return BuildReport(
+                True,
+                (),
+                seconds=time.perf_counter() - started,
+                language=store.get_meta("language") or "zh-CN",
+                counts=json.loads(store.get_meta("counts") or "{}"),
+            )
+        report = _build(options, store, progress, started)
+        if report.ok and state and not report.diagnostics:
+            store.set_meta("source", state + writer.identity(options.output))
+            store.set_meta("language", report.language)
+            store.set_meta("counts", json.dumps(report.counts))
+        else:
+            store.set_meta("source", "")
+        return report
     finally:
         store.close()
+
+
+def _source_state(options: BuildOptions) -> str:
+    """A digest of everything a build reads: every file of the source and of the shipped
+    themes (content and time), the git commit (dates come from history), the options."""
+    digest = hashlib.sha256()
+    digest.update(repr((cache.SCHEMA, options.drafts, options.strict)).encode())
+    skip = {cache.CACHE_DIR}
+    for root in (options.source, theme.packaged_themes_dir()):
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d not in skip and d != "__pycache__")
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(path)
+                    with open(path, "rb") as fh:
+                        content = hashlib.file_digest(fh, "sha256").hexdigest()
+                except OSError:
+                    continue
+                digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{content}\n".encode())
+    digest.update(history.head(options.source).encode())
+    return digest.hexdigest()
 
 
 def _build(
@@ -164,6 +219,7 @@ def _build(
         else:
             records[job.path] = old
     copies = _copies(options, theme_dirs, plan, copied, store)
+    copies.update(_edition_copies(options.source, site, analysis.tree.editions))  # issue 4
     # issue 6: the resized photos; a cached file's name holds its content hash
     copies.update({rel: (path, path.name) for rel, path in photos.copies()})
     todo_copies = []
@@ -328,6 +384,20 @@ def _copies(
     for rel in copied:
         path = options.source / rel
         out[plan.assets[rel]] = (path, _file_digest(path))
+    return out
+
+
+def _edition_copies(
+    source: Path, site: model.Site, editions: dict[int, tuple[str, ...]]
+) -> dict[str, tuple[Path, str]]:
+    """issue 4: every frozen edition, byte for byte, to editions/<year>/ (none inside an
+    edition: an edition never holds other editions)."""
+    out: dict[str, tuple[Path, str]] = {}
+    for year in site.editions:
+        folder = loader.edition_folder(source, year)
+        for rel in editions[year]:
+            path = folder / rel
+            out[urls.join(urls.EDITIONS, year, rel)] = (path, _file_digest(path))
     return out
 
 

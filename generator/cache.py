@@ -94,6 +94,16 @@ class Cache:
             self._db.close()
             self._db = None
 
+    def get_meta(self, key: str) -> str:
+        if self._db is None:
+            return ""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else ""
+
+    def set_meta(self, key: str, value: str) -> None:
+        if self._db is not None:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     # -- key/value tables -------------------------------------------------------------------
 
     def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:

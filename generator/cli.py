@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
-from generator import __version__, checks, compile, messages, reporting, scaffold, serve
+from generator import __version__, checks, compile, edition, messages, reporting, scaffold, serve
 from generator.build import BuildReport, build
 from generator.cache import CACHE_DIR
 from generator.config import DEFAULT_LANGUAGE, BuildOptions
@@ -44,6 +44,7 @@ def parser() -> argparse.ArgumentParser:
     # function (args: argparse.Namespace) -> int exit code.
     serve.add_parser(sub)
     compile.add_parser(sub)
+    edition.add_parser(sub)
     return p
 
 
@@ -111,6 +112,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if bar is not None:
         bar.finish()
+    if os.environ.get("SHOWCASE_TIMINGS"):
+        print(" ".join(f"{k}={v:.3f}s" for k, v in report.stages.items()), file=sys.stderr)
     print_report(report, source, args.quiet)
     if not report.ok:
         print(messages.text(report.language, "build-failed", output=args.output), file=sys.stderr)

@@ -109,7 +109,12 @@ def _walk(value: Any, digest: Hasher, seen: set[str]) -> None:
 
 
 def global_digest(site: Site, catalog: Mapping[str, str], version: str) -> str:
-    """What every page depends on: configuration, units, catalog, the free pages' links."""
+    """What every page depends on: configuration, units, catalog, the free pages' links, the
+    editions (the banner and the footer's list)."""
     pages = [(p.key, p.title, p.order, p.digest) for p in site.pages]
     units = [(u.id, u.name, u.parent, u.kind, u.order, u.children) for u in site.units]
-    return _h(version, repr(site.config), repr(units), repr(sorted(catalog.items())), repr(pages))
+    editions = repr((site.edition, site.editions))  # issue 4: banner and footer of every page
+    return _h(
+        version, repr(site.config), repr(units), repr(sorted(catalog.items())), repr(pages),
+        editions,
+    )

@@ -63,6 +63,10 @@ def parse_yaml(
     """Parse YAML whose first line is line ``first_line`` of file ``path``."""
     offset = first_line - 1
     try:
+        too_deep = _too_deep(text)
+        if too_deep:
+            line = too_deep + offset
+            return None, [Diagnostic.error(path, line, "yaml-too-deep", limit=MAX_DEPTH)]
         loader = SafeLoader(text)
         try:
             node = loader.get_single_node()
@@ -70,9 +74,7 @@ def parse_yaml(
                 return YamlDocument(None, {}), []
             problems: list[Diagnostic] = []
             lines: dict[str, int] = {}
-            too_deep = _walk(node, offset, lines, problems, path)
-            if too_deep:
-                return None, [Diagnostic.error(path, too_deep, "yaml-too-deep", limit=MAX_DEPTH)]
+            _walk(node, offset, lines, problems, path)
             data = loader.construct_document(node)
         finally:
             loader.dispose()
@@ -89,33 +91,53 @@ def parse_yaml(
     return YamlDocument(data, lines), problems
 
 
+def _too_deep(text: str) -> int:
+    """The line of the first list or mapping nested deeper than ``MAX_DEPTH``, or 0.
+
+    Read from the parser's event stream (flat, no recursion) before any node is built: the
+    C composer recurses per level and thousands of ``[`` would overflow the C stack."""
+    loader = SafeLoader(text)
+    depth = 0
+    try:
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH + 1:  # the front matter's own mapping is level 0
+                    mark = event.start_mark
+                    return mark.line + 1 if mark is not None else 1
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                depth -= 1
+            elif event is None or isinstance(event, yaml.StreamEndEvent):
+                return 0
+    finally:
+        loader.dispose()
+
+
 def _walk(
     root: yaml.Node,
     offset: int,
     lines: dict[str, int],
     problems: list[Diagnostic],
     path: str,
-) -> int:
+) -> None:
     """Record the file line of every value by dotted path and report duplicate keys.
 
     Iterative, so deep nesting cannot hit the recursion limit; a node reached again through
     an alias (``*name``) is not walked twice, so alias bombs and recursive anchors stay cheap.
-    Returns the line of a value nested deeper than ``MAX_DEPTH``, or 0.
     """
     seen_nodes: set[int] = set()
-    # (node, dotted path, line of its key or 0, depth)
-    stack: list[tuple[yaml.Node, str, int, int]] = [(root, "", 0, 0)]
+    # (node, dotted path, line of its key or 0)
+    stack: list[tuple[yaml.Node, str, int]] = [(root, "", 0)]
     while stack:
-        node, prefix, line, depth = stack.pop()
+        node, prefix, line = stack.pop()
         # A key's line is where the key stands; a list item's line is where the item starts.
         if prefix:
             lines[prefix] = line or node.start_mark.line + 1 + offset
         if id(node) in seen_nodes:
             continue
         seen_nodes.add(id(node))
-        if depth > MAX_DEPTH:
-            return node.start_mark.line + 1 + offset
-        children: list[tuple[yaml.Node, str, int, int]] = []
+        children: list[tuple[yaml.Node, str, int]] = []
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, value_node in node.value:
@@ -127,13 +149,12 @@ def _walk(
                         Diagnostic.error(path, key_line, "duplicate-key", child, key=key)
                     )
                 seen.add(key)
-                children.append((value_node, child, key_line, depth + 1))
+                children.append((value_node, child, key_line))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 child = f"{prefix}.{index}" if prefix else str(index)
-                children.append((item, child, 0, depth + 1))
+                children.append((item, child, 0))
         stack.extend(reversed(children))
-    return 0
 
 
 def split(text: str, path: str) -> tuple[FrontMatter | None, list[Diagnostic]]:

@@ -120,11 +120,32 @@ def split_name(name: str) -> tuple[str, str]:
     return "", name
 
 
+_HAN_OR_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\u3400-\u9fff\uf900-\ufaff]+")
+
+
 @functools.lru_cache(maxsize=65536)
+def _both(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Pinyin with tone numbers and without, from one conversion (pypinyin is the slow part
+    of sorting and slugs): a Chinese character's syllable loses its tone digit; any other run
+    is kept as it is."""
+    toned = tuple(
+        s.lower()
+        for s in lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, v_to_u=False)
+    )
+    pieces = _HAN_OR_RUN.findall(text)
+    if len(pieces) != len(toned):  # pypinyin split the text differently: ask again
+        plain = tuple(s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, v_to_u=False))
+        return toned, plain
+    plain = tuple(
+        syllable.rstrip("012345") if is_han(piece) else syllable
+        for piece, syllable in zip(pieces, toned, strict=True)
+    )
+    return toned, plain
+
+
 def _syllables(text: str, tone: bool) -> tuple[str, ...]:
-    style = Style.TONE3 if tone else Style.NORMAL
-    out = lazy_pinyin(text, style=style, neutral_tone_with_five=True, v_to_u=False)
-    return tuple(s.lower() for s in out)
+    toned, plain = _both(text)
+    return toned if tone else plain
 
 
 def name_pinyin(name: str, tone: bool = False) -> tuple[str, ...]:

@@ -63,3 +63,16 @@ def git_dates(root: Path) -> dict[str, FileDates]:
             updated.setdefault(name, day)
             created[name] = day
     return {name: FileDates(created[name], updated[name]) for name in created}
+
+
+def head(root: Path) -> str:
+    """The commit checked out at ``root`` ('' outside git)."""
+    git = shutil.which("git")
+    if git is None:
+        return ""
+    try:
+        result = subprocess.run([git, "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=False, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""

@@ -27,6 +27,9 @@ SKIPPED_PREFIXES = (".", "_", "~")
 SKIPPED_SUFFIXES = (".bak", "~")
 TEXT_LIMIT_MB = 5  # a Markdown file above this size is refused, not read
 CONFIG_LIMIT_MB = 20  # site.yaml and units.yaml (a unit list of a huge group is long)
+# issue 4: frozen yearly editions (editions/<year>/), built output kept in git: never content,
+# never static files, only copied as they are into the output's editions/<year>/
+EDITIONS_DIR = "editions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,8 @@ class SourceTree:
     # photo and attachment paths without touching the disk again
     files: dict[str, int] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
+    # issue 4: year -> the files of that frozen edition (POSIX, relative to editions/<year>/)
+    editions: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _walk(root: Path, problems: list[Diagnostic]) -> list[str]:
@@ -65,6 +70,8 @@ def _walk(root: Path, problems: list[Diagnostic]) -> list[str]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(SKIPPED_PREFIXES))
         rel_dir = Path(dirpath).relative_to(root)
+        if rel_dir == Path("."):
+            dirnames[:] = [d for d in dirnames if d != EDITIONS_DIR]
         for name in sorted(filenames):
             if name.startswith(SKIPPED_PREFIXES) or name.endswith(SKIPPED_SUFFIXES):
                 continue
@@ -206,7 +213,45 @@ def load(root: Path, cache: Cache | None = None) -> tuple[SourceTree, list[Diagn
             )
         )
     cache.put_many("parsed", fresh)
-    return SourceTree(root, site, units, tuple(docs), files, digests), problems
+    tree = SourceTree(root, site, units, tuple(docs), files, digests, editions(root))
+    return tree, problems
+
+
+def edition_folder(root: Path, year: int) -> Path:
+    return root / EDITIONS_DIR / str(year)
+
+
+def editions(root: Path) -> dict[int, tuple[str, ...]]:
+    """The frozen editions of a source: every folder ``editions/<year>/`` (four digits) with
+    its files, sorted; hidden files (``.DS_Store``) and links are left out."""
+    found: dict[int, tuple[str, ...]] = {}
+    base = root / EDITIONS_DIR
+    if not base.is_dir():
+        return found
+    for folder in sorted(base.iterdir()):
+        if not (len(folder.name) == 4 and folder.name.isdigit() and folder.is_dir()):
+            continue
+        if folder.is_symlink():
+            continue
+        files = edition_files(folder)
+        if files:
+            found[int(folder.name)] = files
+    return found
+
+
+def edition_files(folder: Path) -> tuple[str, ...]:
+    """Every file of one edition folder (relative POSIX paths, sorted), without hidden files
+    and links."""
+    files: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        rel_dir = Path(dirpath).relative_to(folder)
+        for name in sorted(filenames):
+            full = Path(dirpath, name)
+            if name.startswith(".") or full.is_symlink() or not full.is_file():
+                continue
+            files.append((rel_dir / name).as_posix())
+    return tuple(sorted(files))
 
 
 def _parsed(data: bytes, digest: str, rel: str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +141,12 @@ class Site:
     speaker_links: Mapping[tuple[str, str], str] = field(default_factory=dict)
     # profile key -> keys of the reports the worker spoke at, newest first
     talks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # issue 4: the year of this archived edition (None: the live site), and the years of the
+    # frozen editions the live site links to, newest first (none inside an edition)
+    edition: int | None = None
+    editions: tuple[int, ...] = ()
+    # in an edition: photos and attachments of the items of other years (not copied)
+    left_out: frozenset[str] = frozenset()
 
     def items(self) -> tuple[Item, ...]:
         return (*self.profiles, *self.reports, *self.pledges)
@@ -210,6 +216,7 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
         for index, entry in reversed(list(enumerate(doc.data)))
         if isinstance(entry, dict)
     }
+    suggest_parent = schema.Suggestions(raw)
     for unit in raw.values():
         if unit.parent is not None and unit.parent not in raw:
             key = f"{index_of.get(unit.id, 0)}.parent"
@@ -221,7 +228,7 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
                     key,
                     id=unit.id,
                     parent=unit.parent,
-                    suggestion=schema.suggest(unit.parent, list(raw)),
+                    suggestion=suggest_parent(unit.parent),
                 )
             )
     # cycles: follow parents until a root, an unknown parent, a unit already followed, or a
@@ -334,7 +341,11 @@ def _common(
 
 
 def build_item(
-    doc: SourceDoc, tree: SourceTree, units: Mapping[str, Unit], problems: list[Diagnostic]
+    doc: SourceDoc,
+    tree: SourceTree,
+    units: Mapping[str, Unit],
+    problems: list[Diagnostic],
+    suggest: Callable[[str], str] | None = None,
 ) -> Item | None:
     values, found = schema.validate(doc.kind, doc.meta, doc.path, doc.lines)
     problems.extend(found)
@@ -350,7 +361,7 @@ def build_item(
                 "unknown-unit",
                 unit_field,
                 unit=unit,
-                suggestion=schema.suggest(unit, list(units)),
+                suggestion=(suggest or schema.Suggestions(units))(unit),
             )
         )
         return None
@@ -439,9 +450,20 @@ def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diag
     config = build_config(tree, problems)
     units = build_units(tree, problems)
     unit_by_id = {u.id: u for u in units}
-    built = [build_item(doc, tree, unit_by_id, problems) for doc in tree.docs]
+    suggest_unit = schema.Suggestions(unit_by_id)
+    built = [build_item(doc, tree, unit_by_id, problems, suggest_unit) for doc in tree.docs]
     items = [i for i in built if i is not None and (options.drafts or not i.draft)]
     _check_duplicates(items, problems)
+    edition = options.edition_year
+    left_out: frozenset[str] = frozenset()
+    if edition is not None:
+        # an archived edition: that year's profiles, reports and pledges, every unit and the
+        # free pages; nothing links to the live site (no absolute URLs in feed and sitemap)
+        kept = [i for i in items if isinstance(i, Page) or i.year == edition]
+        others = [i for i in items if not (isinstance(i, Page) or i.year == edition)]
+        left_out = _sources(others) - _sources(kept)
+        items = kept
+        config = SiteConfig(**{**_fields(config), "current_year": edition, "base_url": ""})
     name_key = hanzi.name_sort_key(config.name_order)
     profiles = sorted(
         (i for i in items if isinstance(i, Profile)),
@@ -502,8 +524,22 @@ def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diag
         {k: tuple(v) for k, v in by_tag.items()},
         speaker_links,
         {k: tuple(v) for k, v in talks.items()},
+        edition,
+        () if edition is not None else tuple(sorted(tree.editions, reverse=True)),
+        left_out,
     )
     return site, problems
+
+
+def _sources(items: Iterable[Item]) -> frozenset[str]:
+    """The photos and attachments of some items (source paths)."""
+    found: set[str] = set()
+    for item in items:
+        if isinstance(item, Profile) and item.photo is not None:
+            found.add(item.photo.source)
+        elif isinstance(item, Report):
+            found.update(a.source for a in item.attachments)
+    return frozenset(found)
 
 
 def _fields(config: SiteConfig) -> dict[str, Any]:

@@ -109,6 +109,8 @@ class SiteView:
         self.years = site.years
         self.pages = tuple(p for p in site.pages)
         self._by_key = {i.key: i for i in (*site.items(), *site.pages)}
+        self._pledges: dict[tuple[str, int], Pledge] | None = None
+        self._related: dict[str, tuple[Item, ...]] = {}
 
     def unit(self, unit_id: str) -> Unit:
         return self.site.unit_by_id[unit_id]
@@ -167,21 +169,36 @@ class SiteView:
         return stats.branch_fulfilment(self.site, pledge.unit)
 
     def branch_pledge(self, profile: Profile) -> Pledge | None:
-        return stats.pledge_for(self.site, profile.unit, profile.year)
+        if self._pledges is None:
+            self._pledges = stats.pledge_index(self.site)
+        return stats.pledge_for(self.site, profile.unit, profile.year, self._pledges)
 
     def related(self, item: Item) -> tuple[Item, ...]:
-        return related(self.site, item)
+        return related(self.site, item, memo=self._related)
 
     def series(self, rows: Iterable[stats.Counts], name: str) -> tuple[tuple[str, int], ...]:
         return stats.series(rows, name)
 
 
-def related(site: Site, item: Item, limit: int = RELATED_ITEMS) -> tuple[Item, ...]:
+def related(
+    site: Site,
+    item: Item,
+    limit: int = RELATED_ITEMS,
+    memo: dict[str, tuple[Item, ...]] | None = None,
+) -> tuple[Item, ...]:
     """A few other items of the item's unit (and the units below it): newest year first, then
-    newest date."""
-    others = [i for i in site.by_unit.get(item.unit, ()) if i.key != item.key]
-    others.sort(key=lambda i: (-i.year, -item_date(i).toordinal(), i.kind, i.key))
-    return tuple(others[:limit])
+    newest date. ``memo`` keeps each unit's order between calls."""
+    memo = {} if memo is None else memo
+    ordered = memo.get(item.unit)
+    if ordered is None:
+        ordered = tuple(
+            sorted(
+                site.by_unit.get(item.unit, ()),
+                key=lambda i: (-i.year, -item_date(i).toordinal(), i.kind, i.key),
+            )
+        )
+        memo[item.unit] = ordered
+    return tuple(i for i in ordered[: limit + 1] if i.key != item.key)[:limit]
 
 
 def honour_roll(
@@ -229,6 +246,8 @@ def _keys(items: Iterable[Item]) -> tuple[str, ...]:
 def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     """Every page of the site, in a fixed order."""
     config = site.config
+    pledge_index = stats.pledge_index(site)
+    related_memo: dict[str, tuple[Item, ...]] = {}
     current = config.current_year
     this_year = [p for p in site.profiles if p.year == current]
     latest_reports = site.reports[:HOME_REPORTS]
@@ -276,12 +295,12 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
             extra = tuple(k for k in linked if k)
         elif isinstance(item, Profile):
             extra = site.talks.get(item.key, ())
-            pledge = stats.pledge_for(site, item.unit, item.year)
+            pledge = stats.pledge_for(site, item.unit, item.year, pledge_index)
             extra = (*extra, *((pledge.key,) if pledge else ()))
         elif isinstance(item, Pledge):
             extra = tuple(p.key for p in site.pledges if p.unit == item.unit and p != item)
         if not isinstance(item, Page):
-            extra = (*extra, *_keys(related(site, item)))
+            extra = (*extra, *_keys(related(site, item, memo=related_memo)))
         yield PageJob(
             plan.items[item.key],
             template,
@@ -413,6 +432,10 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     )
     yield PageJob("sitemap.xml", "sitemap.xml", {}, _keys(site.items()))
     yield PageJob("404.html", "404.html", {"section": "404"})
+    if site.editions:  # issue 4: the frozen editions (their files are copied by the build)
+        yield PageJob(
+            urls.editions_index(), "editions.html", {"section": "editions"}
+        )
 
 
 def stats_pages(site: Site) -> Iterator[PageJob]:
@@ -518,6 +541,12 @@ def make_globals(view: SiteView) -> dict[str, Any]:
         return urls.relative(path, ctx["page_path"])
 
     @jinja2.pass_context
+    def edition_url(ctx: Any, year: int | None = None) -> str:
+        """The editions page, or the home page of one frozen edition (issue 4)."""
+        target = urls.edition(year) if year else urls.editions_index()
+        return urls.relative(target, ctx["page_path"])
+
+    @jinja2.pass_context
     def theme_url(ctx: Any, name: str) -> str:
         return urls.relative(urls.join(urls.THEME_ASSETS, name), ctx["page_path"])
 
@@ -544,6 +573,9 @@ def make_globals(view: SiteView) -> dict[str, Any]:
         "item_date": item_date,
         "bar_chart": bar_chart,
         "stats_url": stats_url,
+        "edition": view.site.edition,
+        "editions": view.site.editions,
+        "edition_url": edition_url,
     }
 
 

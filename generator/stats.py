@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,16 +145,24 @@ def branch_table(site: Site, unit_id: str) -> tuple[tuple[int, ...], tuple[Branc
     return years, tuple(rows)
 
 
-def pledge_for(site: Site, unit_id: str, year: int) -> Pledge | None:
+def pledge_index(site: Site) -> dict[tuple[str, int], Pledge]:
+    """Every pledge by (branch, year): look-ups without scanning all pledges."""
+    return {(p.unit, p.year): p for p in site.pledges}
+
+
+def pledge_for(
+    site: Site, unit_id: str, year: int, index: Mapping[tuple[str, int], Pledge] | None = None
+) -> Pledge | None:
     """The pledge of ``year`` of the branch a unit belongs to: the unit's own pledge, else the
     nearest unit above it that has one."""
     unit = site.unit_by_id.get(unit_id)
     if unit is None:
         return None
+    found = pledge_index(site) if index is None else index
     for candidate in (unit.id, *reversed(unit.ancestors)):
-        for pledge in site.pledges:
-            if pledge.unit == candidate and pledge.year == year:
-                return pledge
+        pledge = found.get((candidate, year))
+        if pledge is not None:
+            return pledge
     return None
 
 

@@ -57,6 +57,17 @@ def tags_index() -> str:
     return join("tags", INDEX)
 
 
+EDITIONS = "editions"  # issue 4: the frozen yearly editions, copied as they are
+
+
+def editions_index() -> str:
+    return join(EDITIONS, INDEX)
+
+
+def edition(year_value: int) -> str:
+    return join(EDITIONS, year_value, INDEX)
+
+
 @functools.lru_cache(maxsize=262144)
 def relative(target: str, from_page: str) -> str:
     """The link from the page at ``from_page`` to ``target`` (both output-root relative)."""

@@ -22,6 +22,7 @@ ORDER = [
     "checks",
     "serve",
     "compile",
+    "edition",
     "build",
     "reporting",
     "writer",

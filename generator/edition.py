@@ -1,0 +1,353 @@
+"""``showcase edition YEAR``: freeze one campaign year's showcase as an archived edition.
+
+An edition is the site restricted to one year (that year's profiles, reports and pledges,
+every unit, the free pages), built with a banner into ``<source>/editions/<year>/`` with a
+``manifest.json`` (generator version, source commit, build date, SHA-256 of every file). Editors
+commit the folder; ``showcase build`` then copies it byte for byte into the output's
+``editions/<year>/``, so it keeps looking as it did whatever happens to the theme or content.
+
+Links are relative and the search index is a script per year, so an edition works under any
+sub-path and from file://, also unzipped from the deterministic ``--zip`` file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator import __version__, build, loader, messages, reporting, writer
+from generator.config import DEFAULT_LANGUAGE, BuildOptions
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+ZIP_EARLIEST = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # the zip format starts in 1980
+YEAR_RANGE = range(1900, 2201)
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    year: int
+    generator: str
+    source_commit: str | None
+    built: str  # ISO 8601, UTC
+    files: Mapping[str, str] = field(default_factory=dict)  # path -> SHA-256
+
+    def to_json(self) -> str:
+        data = {
+            "format": MANIFEST_FORMAT,
+            "edition": self.year,
+            "generator": self.generator,
+            "source_commit": self.source_commit,
+            "built": self.built,
+            "files": dict(sorted(self.files.items())),
+        }
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    @staticmethod
+    def from_json(text: str) -> Manifest | None:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        files = data.get("files")
+        year = data.get("edition")
+        if not isinstance(files, dict) or not isinstance(year, int):
+            return None
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+            return None
+        commit = data.get("source_commit")
+        return Manifest(
+            year,
+            str(data.get("generator", "")),
+            commit if isinstance(commit, str) else None,
+            str(data.get("built", "")),
+            files,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Files that differ from the manifest (paths relative to the edition folder)."""
+
+    changed: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+    checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.missing or self.extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Frozen:
+    """The outcome of freezing: the build's report, and the folder (None when it failed)."""
+
+    report: build.BuildReport
+    folder: Path | None
+    manifest: Manifest | None = None
+    problem: str = ""  # a catalog code when nothing was frozen for another reason
+
+
+def build_time() -> dt.datetime:
+    """Now, or SOURCE_DATE_EPOCH when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def source_commit(source: Path) -> str | None:
+    """The commit the source is at (``git rev-parse HEAD``), None outside git."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        result = subprocess.run(
+            [git, "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and commit else None
+
+
+def file_digest(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file of an edition folder except the manifest."""
+    return {
+        rel: file_digest(folder / rel)
+        for rel in loader.edition_files(folder)
+        if rel != MANIFEST
+    }
+
+
+def freeze(source: Path, year: int, force: bool = False) -> Frozen:
+    """Build the edition of ``year`` into ``<source>/editions/<year>/`` with its manifest.
+    Refuses to replace an existing edition unless ``force``; an edition is swapped in whole
+    (a failed build leaves the previous one as it was)."""
+    target = loader.edition_folder(source, year)
+    empty = build.BuildReport(True, ())
+    if target.exists() and not force:
+        return Frozen(empty, None, problem="edition-exists")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # hidden work folder beside the target: same file system (atomic rename), never read as
+    # content (the loader skips names starting with ".")
+    work = Path(tempfile.mkdtemp(prefix=f".{year}.building-", dir=target.parent))
+    try:
+        output = work / "site"
+        options = BuildOptions(source=source, output=output, quiet=True, edition_year=year)
+        report = build.build(options)
+        if not report.ok:
+            return Frozen(report, None)
+        if not any(report.counts.get(k, 0) for k in ("profiles", "reports", "pledges")):
+            return Frozen(report, None, problem="edition-empty")
+        (output / writer.MARKER).unlink(missing_ok=True)
+        manifest = Manifest(
+            year,
+            f"showcase {__version__}",
+            source_commit(source),
+            build_time().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            digests(output),
+        )
+        (output / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+        if target.exists():
+            os.replace(target, work / "previous")
+        os.replace(output, target)
+        return Frozen(report, target, manifest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def read_manifest(folder: Path) -> Manifest | None:
+    try:
+        text = (folder / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return Manifest.from_json(text)
+
+
+def verify(folder: Path, manifest: Manifest) -> Verification:
+    """Compare an edition folder with its manifest."""
+    found = digests(folder)
+    expected = dict(manifest.files)
+    changed = tuple(sorted(p for p in expected if p in found and found[p] != expected[p]))
+    missing = tuple(sorted(p for p in expected if p not in found))
+    extra = tuple(sorted(p for p in found if p not in expected))
+    return Verification(changed, missing, extra, len(expected))
+
+
+def zip_time(manifest: Manifest) -> tuple[int, int, int, int, int, int]:
+    try:
+        when = dt.datetime.fromisoformat(manifest.built.replace("Z", "+00:00"))
+    except ValueError:
+        when = ZIP_EARLIEST
+    when = max(when if when.tzinfo else when.replace(tzinfo=dt.UTC), ZIP_EARLIEST)
+    return (when.year, when.month, when.day, when.hour, when.minute, when.second - when.second % 2)
+
+
+def write_zip(folder: Path, manifest: Manifest, target: Path, top: str) -> int:
+    """The edition as one deterministic zip (sorted names, the build date as every file's
+    time, fixed permissions) under the folder ``top``. Returns the number of files."""
+    names = sorted([*manifest.files, MANIFEST])
+    stamp = zip_time(manifest)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with zipfile.ZipFile(partial, "w") as archive:
+            for rel in names:
+                info = zipfile.ZipInfo(f"{top}/{rel}", date_time=stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3  # Unix, so the permissions below are read
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, (folder / rel).read_bytes(), compresslevel=9)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return len(names)
+
+
+# ---------------------------------------------------------------------------------------------
+# command line
+
+
+def add_parser(sub: Any) -> None:
+    text = _text
+    p = sub.add_parser("edition", help=text("cli-edition"), description=text("cli-edition"))
+    p.add_argument("year", type=int, help=text("cli-edition-year"))
+    p.add_argument("source", nargs="?", default="site_content", help=text("cli-source"))
+    p.add_argument("--zip", action="store_true", help=text("cli-edition-zip"))
+    p.add_argument("-o", "--output", default=None, help=text("cli-edition-output"))
+    p.add_argument("--force", action="store_true", help=text("cli-edition-force"))
+    p.add_argument("--verify", action="store_true", help=text("cli-edition-verify"))
+    p.set_defaults(func=run)
+
+
+def _text(code: str, part: str = "message", **params: Any) -> str:
+    return messages.text(DEFAULT_LANGUAGE, code, part, **params)
+
+
+def _say(code: str, err: bool = True, **params: Any) -> None:
+    """A message with its hint (when the catalog has one) on stderr or stdout."""
+    out = sys.stderr if err else sys.stdout
+    print(_text(code, **params), file=out)
+    hint = _text(code, "hint", **params)
+    if hint:
+        print("    " + _text("edition-hint-label") + hint, file=out)
+
+
+def default_zip(year: int) -> Path:
+    return Path(f"edition-{year}.zip")
+
+
+def run(args: argparse.Namespace) -> int:
+    source = Path(args.source)
+    year: int = args.year
+    if not source.is_dir():
+        print(_text("source-missing", path=source), file=sys.stderr)
+        return EXIT_USAGE
+    if year not in YEAR_RANGE:
+        _say("edition-bad-year", year=year)
+        return EXIT_USAGE
+    folder = loader.edition_folder(source, year)
+    if args.verify:
+        return _run_verify(folder, year)
+    frozen_before = folder.exists()
+    if frozen_before and not args.force:
+        if args.zip:  # hand out the frozen edition as it is
+            return _run_zip(folder, year, args.output)
+        _say("edition-exists", year=year, path=folder)
+        return EXIT_CONTENT
+    result = freeze(source, year, force=args.force)
+    if result.folder is None:
+        return _report_failure(result, source, year)
+    assert result.manifest is not None
+    print(
+        _text(
+            "edition-done",
+            year=year,
+            pages=result.report.pages,
+            files=len(result.manifest.files) + 1,
+            path=result.folder,
+        )
+    )
+    if args.zip:
+        return _run_zip(result.folder, year, args.output)
+    return EXIT_OK
+
+
+def _report_failure(result: Frozen, source: Path, year: int) -> int:
+    lang = result.report.language
+    for diagnostic in result.report.diagnostics:
+        if diagnostic.is_error:
+            print(reporting.format_diagnostic(diagnostic, lang, source), file=sys.stderr)
+    if result.report.diagnostics:
+        print(reporting.summary(result.report.diagnostics, lang), file=sys.stderr)
+    if result.problem:
+        _say(result.problem, year=year, path=loader.edition_folder(source, year))
+    else:
+        _say("edition-failed", year=year)
+    return EXIT_CONTENT
+
+
+def _run_verify(folder: Path, year: int) -> int:
+    if not folder.is_dir():
+        _say("edition-missing", year=year, path=folder)
+        return EXIT_CONTENT
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.year != year:
+        _say("edition-manifest-bad", year=year, path=folder / MANIFEST)
+        return EXIT_CONTENT
+    result = verify(folder, manifest)
+    if result.ok:
+        print(_text("edition-verify-ok", year=year, count=result.checked, path=folder))
+        return EXIT_OK
+    for code, paths in (
+        ("edition-file-changed", result.changed),
+        ("edition-file-missing", result.missing),
+        ("edition-file-extra", result.extra),
+    ):
+        for rel in paths:
+            print(_text(code, path=(folder / rel).as_posix()), file=sys.stderr)
+    _say(
+        "edition-verify-failed",
+        year=year,
+        changed=len(result.changed),
+        missing=len(result.missing),
+        extra=len(result.extra),
+        path=folder.as_posix(),
+    )
+    return EXIT_CONTENT
+
+
+def _run_zip(folder: Path, year: int, output: str | None) -> int:
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.year != year:
+        _say("edition-manifest-bad", year=year, path=folder / MANIFEST)
+        return EXIT_CONTENT
+    checked = verify(folder, manifest)
+    if not checked.ok:  # never hand out an edition that is not what was frozen
+        return _run_verify(folder, year)
+    target = Path(output) if output else default_zip(year)
+    count = write_zip(folder, manifest, target, f"edition-{year}")
+    print(_text("edition-zip-done", year=year, count=count, path=target))
+    return EXIT_OK
