@@ -33,6 +33,9 @@ from generator.config import BuildOptions
 from generator.errors import Diagnostic, has_errors
 
 CONTENT_FOLDERS = tuple(loader.CONTENT_KINDS)
+# an incremental build that changes at most this share of the output moves its files into the
+# existing folder; a larger one builds a complete new folder and swaps it in
+IN_PLACE_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +172,7 @@ def _build(
 
     if has_errors(problems) or (options.strict and problems) or theme_dirs is None:
         return failed()
+    writer.recover(options.output)
     try:
         writer.check_output(options.output, options.source)
     except writer.OutputError as exc:
@@ -177,7 +181,11 @@ def _build(
 
     workers = pool.worker_count(options.workers)
     everything: list[model.Item] = [*site.profiles, *site.reports, *site.pledges, *site.pages]
-    converter = markup.Converter({**plan.items, **plan.assets}, site.config.summary_length)
+    # issue 4: in an edition, links to what is left out (other years) become plain text
+    left_out = {rel: "" for rel in site.left_out}
+    converter = markup.Converter(
+        {**left_out, **plan.items, **plan.assets}, site.config.summary_length
+    )
     keys = {i.key: markup.cache_key(i.body, i.key, plan.items[i.key]) for i in everything}
     links = _cached_links(store, everything, keys, converter, plan)
 
@@ -277,10 +285,13 @@ def _build(
             records[w.path] = cache.OutputRecord(records[w.path].fingerprint, w.sha)
         staged.copy_all(todo_copies)
         fresh = {w.path for w in written} | {rel for rel, _ in todo_copies}
-        for rel in records:
-            if rel not in fresh:
-                staged.keep(rel, options.output)
-        staged.commit()
+        if previous and len(fresh) + len(removed) <= IN_PLACE_SHARE * len(records):
+            staged.commit_changes(fresh, removed)
+        else:
+            for rel in records:
+                if rel not in fresh:
+                    staged.keep(rel, options.output)
+            staged.commit()
     finally:
         staged.abort()
     store.save_outputs(writer.identity(options.output), records)

@@ -125,7 +125,12 @@ class Cache:
     def put_many(self, table: str, items: Iterable[tuple[str, Any]]) -> None:
         if self._db is None:
             return
-        rows = [(k, json.dumps(v, ensure_ascii=False, sort_keys=True)) for k, v in items]
+        rows = []
+        for key, value in items:
+            try:
+                rows.append((key, json.dumps(value, ensure_ascii=False, sort_keys=True)))
+            except (TypeError, ValueError):
+                continue  # not plain data (YAML !!binary, !!set): parsed again next time
         if rows:
             with self._transaction():
                 self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)

@@ -67,7 +67,9 @@ class _LinkRewriter(Treeprocessor):
                     new = self.resolve(value)
                     if not urlsplit(value).scheme and not value.startswith("#"):
                         self.seen.append((value, new))
-                    if new is not None:
+                    if new == "":  # a target left out of this build (issue 4): plain text
+                        del element.attrib[attr]
+                    elif new is not None:
                         element.set(attr, new)
 
     def resolve(self, ref: str) -> str | None:
@@ -84,6 +86,8 @@ class _LinkRewriter(Treeprocessor):
             ]
         for candidate in candidates:
             target = self.targets.get(candidate)
+            if target == "":
+                return ""
             if target is not None:
                 link = urls.relative(target, self.page)
                 return link + ("#" + parts.fragment if parts.fragment else "")

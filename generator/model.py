@@ -145,7 +145,8 @@ class Site:
     # frozen editions the live site links to, newest first (none inside an edition)
     edition: int | None = None
     editions: tuple[int, ...] = ()
-    # in an edition: photos and attachments of the items of other years (not copied)
+    # in an edition: the source files of other years' items and their photos and attachments
+    # (not copied; links to them in bodies become plain text)
     left_out: frozenset[str] = frozenset()
 
     def items(self) -> tuple[Item, ...]:
@@ -461,7 +462,7 @@ def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diag
         # free pages; nothing links to the live site (no absolute URLs in feed and sitemap)
         kept = [i for i in items if isinstance(i, Page) or i.year == edition]
         others = [i for i in items if not (isinstance(i, Page) or i.year == edition)]
-        left_out = _sources(others) - _sources(kept)
+        left_out = (_sources(others) - _sources(kept)) | {i.key for i in others}
         items = kept
         config = SiteConfig(**{**_fields(config), "current_year": edition, "base_url": ""})
     name_key = hanzi.name_sort_key(config.name_order)

@@ -5,6 +5,7 @@ when every file is written. A failed or interrupted build leaves the last good o
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -122,6 +123,62 @@ class StagedOutput:
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
 
+    def commit_changes(self, changed: Iterable[str], removed: Iterable[str]) -> None:
+        """Move the files written here into the existing output and delete ``removed``: for
+        small incremental builds, where rebuilding the whole folder would cost more than the
+        change. Signals wait until the moves are done; a journal beside the output lets the
+        next build finish them if the process dies half-way (see ``recover``)."""
+        changed, removed = sorted(changed), sorted(removed)
+        journal = _journal(self.output)
+        journal.write_text(
+            json.dumps({"root": str(self.root), "changed": changed, "removed": removed}),
+            encoding="utf-8",
+        )
+        with _signals_deferred():
+            _apply(self.output, self.root, changed, removed)
+            journal.unlink()
+
     def abort(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(self.root)
+
+
+def _journal(output: Path) -> Path:
+    return output.parent / f".{output.name}.journal.json"
+
+
+def _apply(output: Path, root: Path, changed: list[str], removed: list[str]) -> None:
+    made: set[Path] = set()
+    for rel in changed:
+        source = root / rel
+        if not source.exists():  # already moved by an interrupted run
+            continue
+        target = output / rel
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        os.replace(source, target)
+    for rel in removed:
+        target = output / rel
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+        parent = target.parent
+        while parent != output and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def recover(output: Path) -> None:
+    """Finish an incremental commit that a killed build left half done."""
+    journal = _journal(output)
+    if not journal.is_file():
+        return
+    try:
+        plan = json.loads(journal.read_text(encoding="utf-8"))
+        root = Path(plan["root"])
+        if root.parent == output.parent and output.is_dir():
+            _apply(output, root, list(plan["changed"]), list(plan["removed"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    journal.unlink(missing_ok=True)

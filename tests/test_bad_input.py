@@ -433,7 +433,7 @@ def test_hostile_slugs_tags_and_unit_ids_stay_inside_the_output(make_site: SiteB
 
 
 # ---------------------------------------------------------------------------------------------
-# scale: outcomes only (times are measured by benchmarks/bad_input_scale.py)
+# scale: outcomes only (no timings in unit tests)
 
 
 def deep_units(depth: int) -> str:
@@ -470,7 +470,7 @@ def test_a_cycle_at_the_end_of_a_deep_tree_is_found(make_site: SiteBuilder) -> N
 
 def test_fifty_thousand_units_are_modelled(tmp_path: Path) -> None:
     # the stages up to the URL plan (loading, validation, the tree, the plan); rendering 50,000
-    # unit pages is measured by the benchmark. A thousand branches name an unknown parent.
+    # unit pages is left to the benchmarks. A thousand branches name an unknown parent.
     units = many_units(50_000).replace("parent: p1\n", "parent: nowhere\n")
     source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile(unit="b49999")},
                         units_yaml=units)

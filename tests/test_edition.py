@@ -19,7 +19,7 @@ import pytest
 from generator import cli
 from generator.build import analyse, build
 from generator.config import BuildOptions
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, profile, write_site
 from tests.test_output import Links
 
 YEAR = 2025
@@ -172,7 +172,7 @@ def test_manifest_records_version_date_and_every_file(frozen: Path) -> None:
     assert not (edition / ".showcase-build").exists()
 
 
-def test_manifest_records_the_source_commit(source: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_manifest_records_the_source_commit(source: Path) -> None:
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "init", "-q", str(source)], check=True)
     subprocess.run([*git, "-C", str(source), "add", "-A"], check=True)
@@ -340,3 +340,28 @@ def test_unzipped_edition_searches_in_chinese_from_file_urls(
             v.close(root.as_uri())
         finally:
             browser.close()
+
+
+def test_links_to_other_years_become_plain_text_in_an_edition(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    body = "向[王进喜](../2024/wang.md)学习，见[办法](../../pages/rules.md)。"
+    source = write_site(
+        tmp_path / "src",
+        {
+            "profiles/2024/wang.md": profile(year=2024),
+            "profiles/2025/li.md": profile(name="李华", body=body),
+            "pages/rules.md": "---\ntitle: 评选办法\n---\n正文。\n",
+        },
+    )
+    out = tmp_path / "public"
+    assert build(BuildOptions(source=source, output=out)).ok
+    live = (out / "profiles/2025/li-hua/index.html").read_text(encoding="utf-8")
+    assert 'href="../../2024/wang-jin-xi/index.html"' in live
+    assert cli.main(["edition", "2025", str(source)]) == 0
+    edition = source / "editions" / "2025"
+    page = (edition / "profiles/2025/li-hua/index.html").read_text(encoding="utf-8")
+    assert "<a>王进喜</a>" in page and "wang" not in page
+    assert 'href="../../../pages/ping-xuan-ban-fa/index.html"' in page  # free pages kept
+    assert crawl(edition) == ([], [])

@@ -239,3 +239,13 @@ def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
     two = build(BuildOptions(source=src, output=tmp_path / "two", workers=2))
     assert one.ok and two.ok and one.pages >= 200
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def test_front_matter_that_is_not_plain_data_still_builds_with_a_cache(tmp_path: Path) -> None:
+    src = write_site(tmp_path / "src", {
+        "profiles/2025/a.md": profile(extra="note: !!binary aGVsbG8=\nmore: !!set {a, b}\n"),
+    })
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    for _ in range(2):
+        report = build(BuildOptions(source=src, output=out, cache_dir=cache))
+        assert report.ok, report.diagnostics

@@ -79,7 +79,7 @@ def test_a_killed_build_leaves_the_previous_output(
         while not staging and second.poll() is None and time.monotonic() < deadline:
             staging = [n for n in litter(tmp_path) if ".building-" in n]
             time.sleep(0.005)
-        assert staging, ("the build finished before it could be interrupted", second.communicate())
+        assert staging, ("the build ended before it could be interrupted", second.communicate())
         second.send_signal(signum)
         stdout, stderr = second.communicate(timeout=120)
     finally:

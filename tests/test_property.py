@@ -98,7 +98,7 @@ scalar = st.one_of(
     st.booleans(),
     st.integers(min_value=-(10**20), max_value=10**20),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(UNITS + ["2025", "2025-02-30", "2024-01-01", "done", "planned", "是"]),
+    st.sampled_from([*UNITS, "2025", "2025-02-30", "2024-01-01", "done", "planned", "是"]),
     st.sampled_from(HOSTILE),
     st.text(max_size=20),
 )
@@ -174,7 +174,7 @@ class _Audit(html.parser.HTMLParser):
         self.problems: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("iframe", "object", "embed", "base", "form", "style"):
+        if tag in ("iframe", "object", "embed", "base", "style"):
             self.problems.append(f"<{tag}>")
         for name, raw in attrs:
             if name.startswith("on"):
@@ -206,7 +206,7 @@ def assert_reported_with_a_file(diagnostics: tuple[Diagnostic, ...], files: set[
 # the properties
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files=site_files)
 def test_random_front_matter_is_reported_never_raised(files: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -231,7 +231,7 @@ def test_hostile_markdown_is_sanitized(body: str) -> None:
     assert_no_script(rendered.html, body)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files=site_files, body=markdown_body, title=text_piece)
 def test_whole_sites_never_crash_nor_run_script(
     files: dict[str, str], body: str, title: str
@@ -247,20 +247,26 @@ def test_whole_sites_never_crash_nor_run_script(
                                       "items": [{"text": title or "项", "status": "done"}]}),
         "pages/ok.md": dumped({"title": title or "页"}),
     }
-    all_files = {**files, **{rel: f"---\n{head}---\n{body}\n" for rel, head in valid.items()}}
+    hostile = {rel: f"---\n{head}---\n{body}\n" for rel, head in valid.items()}
     with tempfile.TemporaryDirectory() as tmp:
-        source = write_site(Path(tmp) / "src", {})
-        for rel, text in all_files.items():
+        # the hostile but valid site builds, and no page of it can run script
+        out = Path(tmp) / "out"
+        report = build(BuildOptions(source=write_site(Path(tmp) / "a", hostile), output=out))
+        assert_reported_with_a_file(report.diagnostics, set(hostile))
+        if report.ok:
+            pages = [p for p in out.rglob("*") if p.suffix in (".html", ".xml")]
+            assert len(pages) > 10
+            for page in pages:
+                assert_no_script(page.read_text(encoding="utf-8"), str(page.relative_to(out)))
+        else:  # only a title of blanks makes it invalid (a required field left empty)
+            assert not title.strip() or not out.exists(), report.diagnostics
+        # with random documents added it builds or fails with content errors, never raises
+        source = write_site(Path(tmp) / "b", hostile)
+        for rel, text in files.items():
             path = source / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8", errors="surrogatepass")
-        out = Path(tmp) / "out"
+        out = Path(tmp) / "out-b"
         report = build(BuildOptions(source=source, output=out))
-        assert_reported_with_a_file(report.diagnostics, set(all_files))
-        if report.ok:
-            pages = [p for p in out.rglob("*") if p.suffix in (".html", ".xml")]
-            assert pages
-            for page in pages:
-                assert_no_script(page.read_text(encoding="utf-8"), str(page.relative_to(out)))
-        else:
-            assert not out.exists()
+        assert_reported_with_a_file(report.diagnostics, {*hostile, *files})
+        assert out.exists() == report.ok
