@@ -148,6 +148,8 @@ class Site:
     # in an edition: the source files of other years' items and their photos and attachments
     # (not copied; links to them in bodies become plain text)
     left_out: frozenset[str] = frozenset()
+    # position of each unit in tree order, for sorting without scanning the tree
+    unit_rank: Mapping[str, int] = field(default_factory=dict)
 
     def items(self) -> tuple[Item, ...]:
         return (*self.profiles, *self.reports, *self.pledges)
@@ -528,6 +530,7 @@ def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diag
         edition,
         () if edition is not None else tuple(sorted(tree.editions, reverse=True)),
         left_out,
+        unit_rank,
     )
     return site, problems
 

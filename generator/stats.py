@@ -134,10 +134,9 @@ def branch_table(site: Site, unit_id: str) -> tuple[tuple[int, ...], tuple[Branc
     for pledge in pledges:
         by_branch.setdefault(pledge.unit, {})[pledge.year] = pledge
     rows = []
-    for unit in site.units:
-        if unit.id not in by_branch:
-            continue
-        own = by_branch[unit.id]
+    for unit_key in sorted(by_branch, key=lambda u: site.unit_rank.get(u, 0)):
+        unit = site.unit_by_id[unit_key]
+        own = by_branch[unit_key]
         cells = tuple(
             (y, own.get(y), of_pledge(own[y], current) if y in own else None) for y in years
         )
