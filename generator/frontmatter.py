@@ -110,6 +110,12 @@ def _too_deep(text: str) -> int:
                 depth -= 1
             elif event is None or isinstance(event, yaml.StreamEndEvent):
                 return 0
+    except yaml.MarkedYAMLError as exc:
+        # libyaml 0.2.5+ (PyYAML 6.0.4 wheels) stops at its own nesting limit while scanning
+        if "nesting depth" in str(exc.problem or ""):
+            mark = exc.problem_mark
+            return mark.line + 1 if mark is not None else 1
+        return 0  # any other problem is reported by the real parse
     finally:
         loader.dispose()
 
