@@ -64,12 +64,24 @@ def _run(
             yield result
         return
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(processes=workers) as pool:
+    pool = ctx.Pool(processes=workers)
+    finished = False
+    try:
         for chunk, result in zip(chunks, pool.imap(task, chunks), strict=True):
             done += len(chunk)
             if progress is not None:
                 progress(done, n)
             yield result
+        finished = True
+    finally:
+        # On success the workers leave on their own once the queue is closed; terminate()
+        # (signals to workers that may hold the queue's lock) is kept for errors only: it can
+        # leave a worker waiting forever on a lock that a killed worker held.
+        if finished:
+            pool.close()
+        else:
+            pool.terminate()
+        pool.join()
 
 
 # -- Markdown ---------------------------------------------------------------------------------
