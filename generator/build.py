@@ -251,11 +251,22 @@ def _build(
             stages=stages,
         )
 
-    bodies = _cached_bodies(store, [k for k in needed if k in links], keys)
-    missing = [i for i in everything if i.key in needed and i.key not in bodies]
+    # lists need only summaries (kept with the links); HTML only for the detail pages to render
+    html_needed = {job.context["item"].key for job in todo if "item" in job.context}
+    bodies = {k: r for k, r in links.items() if k in needed}
+    bodies.update(_cached_bodies(store, [k for k in html_needed if k in links], keys))
+    missing = [
+        i
+        for i in everything
+        if (i.key in needed and i.key not in links)
+        or (i.key in html_needed and not bodies[i.key].html)
+    ]
     converted = pool.convert(missing, dict(plan.items), converter, workers)
     store.put_many("markup", ((keys[k], _encode(r)) for k, r in converted.items()))
-    store.put_many("links", ((keys[k], [list(x) for x in r.links]) for k, r in converted.items()))
+    store.put_many(
+        "links",
+        ((keys[k], [[list(x) for x in r.links], r.text_summary]) for k, r in converted.items()),
+    )
     bodies.update(converted)
     if converted:
         # record fingerprints as the next build will compute them, with these links known
@@ -350,7 +361,8 @@ def _cached_links(
         entry = found.get(keys[item.key])
         if entry is None:
             continue
-        rendered = markup.Rendered("", "", tuple((a, b) for a, b in entry))
+        refs, summary = entry
+        rendered = markup.Rendered("", summary, tuple((a, b) for a, b in refs))
         if converter.still_valid(rendered, item.key, plan.items[item.key]):
             valid[item.key] = rendered
     return valid

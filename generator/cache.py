@@ -19,7 +19,7 @@ from typing import Any
 from generator import __version__
 
 CACHE_DIR = ".showcase-cache"
-SCHEMA = f"showcase-cache/4/{__version__}"
+SCHEMA = f"showcase-cache/5/{__version__}"
 FILE = "build.sqlite"
 
 
