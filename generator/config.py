@@ -7,7 +7,6 @@ from pathlib import Path
 
 DEFAULT_LANGUAGE = "zh-CN"
 LANGUAGES = ("zh-CN", "en")
-NAME_ORDERS = ("pinyin", "strokes")
 
 
 @dataclass(frozen=True, slots=True)

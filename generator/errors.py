@@ -62,16 +62,6 @@ class Diagnostic:
         return (self.path, self.line, self.column, self.code, self.field)
 
 
-class ContentErrors(Exception):
-    """Raised by the build when content has errors; carries every diagnostic."""
-
-    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
-        self.diagnostics: tuple[Diagnostic, ...] = tuple(
-            sorted(diagnostics, key=Diagnostic.sort_key)
-        )
-        super().__init__(f"{sum(d.is_error for d in self.diagnostics)} content error(s)")
-
-
 def _params(params: dict[str, object]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, str(v)) for k, v in params.items()))
 

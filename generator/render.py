@@ -1,4 +1,4 @@
-"""Render every page of the site: a read-only context per page -> RenderedFile(path, bytes, deps).
+"""Render every page of the site: a read-only context per page -> the page's bytes.
 
 ``pages()`` lists every page with its template, its context and its explicit inputs (content
 item keys, templates, configuration), so that incremental builds can tell what a change
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,13 +54,6 @@ class Deferred:
 
     def __repr__(self) -> str:
         return f"Deferred({self._name})"
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedFile:
-    path: str
-    data: bytes
-    deps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,6 +581,3 @@ def render(env: jinja2.Environment, job: PageJob, view: SiteView) -> bytes:
     text = template.render(context)
     return text.encode("utf-8")
 
-
-def page_count(total: int, size: int) -> int:
-    return max(1, math.ceil(total / max(1, size)))

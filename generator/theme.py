@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,5 +194,3 @@ def _shown_path(filename: str, roots: list[Path]) -> str:
             continue
     return filename
 
-
-Renderer = Callable[..., str]
