@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from generator.build import BuildReport, build
 from generator.config import BuildOptions
 
 ROOT = Path(__file__).resolve().parent.parent
+# Debian's Chromium, installed by .ci/run; `playwright install` is never used
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 EXAMPLE = ROOT / "site_content"
 
 SITE_YAML = """\
@@ -93,3 +104,13 @@ def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = build(BuildOptions(source=source, output=out))
     assert report.ok, report.diagnostics
     return out
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for the tests of one module."""
+    assert Path(CHROMIUM).exists(), "Chromium is installed by .ci/run (apt-get install chromium)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()

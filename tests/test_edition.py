@@ -312,7 +312,8 @@ def test_unzipped_edition_searches_in_chinese_from_file_urls(
 ) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.test_experience import ARGS, CHROMIUM, Visitor, results
+    from tests.conftest import ARGS, CHROMIUM
+    from tests.test_experience import Visitor, results
 
     assert cli.main(["edition", str(YEAR), str(source), "--zip", "-o", "handout.zip"]) == 0
     usb = tmp_path / "U盘" / "归档"

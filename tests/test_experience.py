@@ -16,19 +16,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.conftest import ROOT
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AXE = ROOT / "tests" / "vendor" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PHONE, DESKTOP, WIDE = 360, 1280, 1920
@@ -85,15 +76,6 @@ def site(example_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Chromium is installed by .ci/run (apt-get install chromium)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 class Visitor:
