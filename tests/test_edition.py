@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import posixpath
 import re
 import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -20,7 +18,7 @@ from generator import cli
 from generator.build import analyse, build
 from generator.config import BuildOptions
 from tests.conftest import EXAMPLE, profile, write_site
-from tests.test_output import Links
+from tests.test_output import crawl
 
 YEAR = 2025
 EPOCH = "1767139200"  # 2025-12-31T00:00:00Z
@@ -115,33 +113,6 @@ def test_the_live_site_has_no_banner(frozen: Path, tmp_path: Path) -> None:
     assert build(BuildOptions(source=frozen, output=out)).ok
     assert "归档版）" not in (out / "index.html").read_text(encoding="utf-8")
     assert "https://intranet.example.com/showcase/" in (out / "feed.xml").read_text("utf-8")
-
-
-def crawl(root: Path) -> tuple[list[str], list[str]]:
-    """Links that do not resolve to a file inside ``root``, and requests that leave it."""
-    broken: list[str] = []
-    external: list[str] = []
-    for page in sorted(root.rglob("*.html")):
-        parser = Links()
-        parser.feed(page.read_text(encoding="utf-8"))
-        rel_page = page.relative_to(root).as_posix()
-        for tag, attr, ref in parser.refs:
-            parts = urlsplit(ref)
-            if parts.scheme or ref.startswith("//"):
-                if tag != "a" or parts.scheme not in ("http", "https", "mailto"):
-                    external.append(f"{rel_page}: {tag} {attr}={ref}")
-                continue
-            if ref.startswith("/"):
-                external.append(f"{rel_page}: {ref}")
-                continue
-            if not parts.path:
-                continue
-            target = posixpath.normpath(
-                posixpath.join(posixpath.dirname(rel_page), unquote(parts.path))
-            )
-            if target.startswith("..") or not (root / target).is_file():
-                broken.append(f"{rel_page}: {ref}")
-    return broken, external
 
 
 def test_an_edition_is_self_contained_and_relocatable(frozen: Path, tmp_path: Path) -> None:
