@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from generator.build import BuildReport, build
 from generator.config import BuildOptions
+from tests.golden import build_example
 
 ROOT = Path(__file__).resolve().parent.parent
 # Debian's Chromium, installed by .ci/run; `playwright install` is never used
@@ -97,11 +97,7 @@ def make_site(tmp_path: Path) -> SiteBuilder:
 @pytest.fixture(scope="session")
 def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example site of the README, built once for the whole test session."""
-    work = tmp_path_factory.mktemp("example")
-    source = work / "site_content"
-    shutil.copytree(EXAMPLE, source)
-    out = work / "public"
-    report = build(BuildOptions(source=source, output=out))
+    report, out = build_example(tmp_path_factory.mktemp("example"))
     assert report.ok, report.diagnostics
     return out
 
