@@ -15,22 +15,15 @@ from typing import Any
 
 import jinja2
 
-from generator import (
-    cache,
-    deps,
-    history,
-    images,
-    loader,
-    markup,
-    model,
-    pool,
-    render,
-    theme,
-    urls,
-    writer,
-)
-from generator.config import BuildOptions
-from generator.errors import Diagnostic, has_errors
+from generator.base.config import BuildOptions
+from generator.base.errors import Diagnostic, has_errors
+from generator.content import history, loader
+from generator.output import cache, images, markup, pool, theme, writer
+from generator.output import fingerprints as deps
+from generator.output import render as templating
+from generator.pages import render
+from generator.site import model, urls
+from generator.site.bodies import Rendered
 
 CONTENT_FOLDERS = tuple(loader.CONTENT_KINDS)
 # an incremental build that changes at most this share of the output moves its files into the
@@ -279,7 +272,7 @@ def _build(
                     prints.page(job.template, job.context, job.items)[0], ""
                 )
     view = render.SiteView(site, plan, bodies)
-    env.globals.update(render.make_globals(view))
+    env.globals.update(templating.make_globals(view))
     mark("markdown")
 
     staged = writer.StagedOutput(options.output)
@@ -342,7 +335,7 @@ def _counts(site: model.Site) -> dict[str, int]:
     }
 
 
-def _encode(rendered: markup.Rendered) -> list[Any]:
+def _encode(rendered: Rendered) -> list[Any]:
     return [rendered.html, rendered.text_summary, [list(link) for link in rendered.links]]
 
 
@@ -352,17 +345,17 @@ def _cached_links(
     keys: dict[str, str],
     converter: markup.Converter,
     plan: urls.UrlPlan,
-) -> dict[str, markup.Rendered]:
+) -> dict[str, Rendered]:
     """Items whose cached HTML is still valid (same text and place, and every link resolves
     as it did), with their link resolutions; the HTML itself is fetched only when needed."""
     found = store.get_many("links", keys.values())
-    valid: dict[str, markup.Rendered] = {}
+    valid: dict[str, Rendered] = {}
     for item in items:
         entry = found.get(keys[item.key])
         if entry is None:
             continue
         refs, summary = entry
-        rendered = markup.Rendered("", summary, tuple((a, b) for a, b in refs))
+        rendered = Rendered("", summary, tuple((a, b) for a, b in refs))
         if converter.still_valid(rendered, item.key, plan.items[item.key]):
             valid[item.key] = rendered
     return valid
@@ -370,13 +363,13 @@ def _cached_links(
 
 def _cached_bodies(
     store: cache.Cache, wanted: list[str], keys: dict[str, str]
-) -> dict[str, markup.Rendered]:
+) -> dict[str, Rendered]:
     found = store.get_many("markup", (keys[k] for k in wanted))
     bodies = {}
     for key in wanted:
         entry = found.get(keys[key])
         if entry is not None:
-            bodies[key] = markup.Rendered(entry[0], entry[1], tuple((a, b) for a, b in entry[2]))
+            bodies[key] = Rendered(entry[0], entry[1], tuple((a, b) for a, b in entry[2]))
     return bodies
 
 

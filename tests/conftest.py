@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from generator.base.config import BuildOptions
 from generator.build import BuildReport, build
-from generator.config import BuildOptions
 from tests.golden import build_example
 
 ROOT = Path(__file__).resolve().parent.parent

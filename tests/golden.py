@@ -16,8 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from generator.base.config import BuildOptions
 from generator.build import BuildReport, build
-from generator.config import BuildOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "site_content"

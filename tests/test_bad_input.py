@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from generator import schema, theme, urls
+from generator.base.config import BuildOptions
+from generator.base.errors import Diagnostic
 from generator.build import BuildReport, analyse, build
-from generator.cli import main
-from generator.config import BuildOptions
-from generator.errors import Diagnostic
-from generator.reporting import format_diagnostic
+from generator.cli.console import format_diagnostic
+from generator.cli.main import main
+from generator.content import fields as schema
+from generator.output import theme
+from generator.site import urls
 from tests.conftest import UNITS_YAML, SiteBuilder, profile, write_site
 
 REPORT = "---\ntitle: 经验交流\nunit: branch\ndate: 2025-03-01\n---\n正文\n"

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from generator import checks
+from generator.base.config import BuildOptions
 from generator.build import analyse
-from generator.cli import main
-from generator.config import BuildOptions
+from generator.cli import check as checks
+from generator.cli.main import main
 from tests.conftest import EXAMPLE, profile, write_site
 
 MB = 1024 * 1024

@@ -11,9 +11,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from generator import cli
-from generator.compile import compile_year
-from generator.config import BuildOptions
+from generator.base.config import BuildOptions
+from generator.cli import main as cli
+from generator.cli.compile import compile_year
 from tests.conftest import SITE_YAML, profile, write_site
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.base.config import BuildOptions
 from generator.build import build
-from generator.config import BuildOptions
 from tests.conftest import profile, write_site
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import cli
+from generator.base.config import BuildOptions
 from generator.build import analyse, build
-from generator.config import BuildOptions
-from tests.conftest import EXAMPLE, profile, write_site
+from generator.cli import main as cli
+from tests.conftest import EXAMPLE, ROOT, profile, write_site
 from tests.test_output import crawl
 
 YEAR = 2025
@@ -235,7 +235,7 @@ def test_live_build_copies_the_edition_untouched_after_the_theme_changes(
     edition = edition_of(source)
     frozen_files = digest_tree(edition)
     # next year's theme: a site override of the base template
-    base = (Path(cli.__file__).parent.parent / "themes/default/templates/base.html").read_text(
+    base = (ROOT / "themes/default/templates/base.html").read_text(
         encoding="utf-8"
     )
     override = source / "theme/templates/base.html"

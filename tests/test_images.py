@@ -1,4 +1,4 @@
-"""Profile photos resized with Pillow (generator/images.py): sizes, EXIF orientation, metadata
+"""Profile photos resized with Pillow (output/images.py): sizes, EXIF orientation, metadata
 stripped, same bytes every time, cached by content hash, originals untouched, and the pages'
 srcset, width, height and lazy loading."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from generator import images
+from generator.output import images
 from tests.conftest import SiteBuilder, profile
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.base.config import BuildOptions
 from generator.build import build
-from generator.config import BuildOptions
 from tests.conftest import profile, write_site
 
 NAMES = ["王进喜", "李华", "张秀兰", "仇小明", "欧阳明远", "丁一", "戴明"]

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from generator.base.config import BuildOptions
 from generator.build import build
-from generator.cli import main
-from generator.config import BuildOptions
-from generator.frontmatter import split
+from generator.cli.main import main
+from generator.content.frontmatter import split
 from tests.conftest import SITE_YAML, profile, write_site
 
 

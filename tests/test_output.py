@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from generator.base.config import BuildOptions
 from generator.build import build
-from generator.config import BuildOptions
 from tests.conftest import EXAMPLE, ROOT, SiteBuilder, profile
 
 

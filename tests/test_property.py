@@ -18,10 +18,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import markup, urls
+from generator.base.config import BuildOptions
+from generator.base.errors import Diagnostic
 from generator.build import analyse, build
-from generator.config import BuildOptions
-from generator.errors import Diagnostic
+from generator.output import markup
+from generator.site import urls
 from tests.conftest import write_site
 
 FIELDS = [

@@ -1,4 +1,4 @@
-"""The search index builder (generator/search.py): Chinese terms, two-character names, phrases,
+"""The search index builder (generator/site/search.py): Chinese terms, two-character names, phrases,
 honours, field ranking, the compact deterministic index file, and the search page in the build."""
 
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from generator import build, search
-from generator.config import BuildOptions
+from generator import build
+from generator.base.config import BuildOptions
+from generator.site import search
 from tests.conftest import SiteBuilder, profile, write_site
 
 STORY = "王强在采油一队扎根二十年，首创“一井一策”管理法，带出徒弟三十余名。"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import hanzi
+from generator.base import hanzi
 from tests.conftest import SiteBuilder, profile
 
 

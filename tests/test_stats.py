@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from generator import build, charts, stats
-from generator.config import BuildOptions
-from generator.model import Pledge, Site
+from generator import build
+from generator.base.config import BuildOptions
+from generator.pages import charts
+from generator.site import stats
+from generator.site.model import Pledge, Site
 from tests.conftest import SITE_YAML, SiteBuilder, profile, write_site
 
 SVG = "{http://www.w3.org/2000/svg}"

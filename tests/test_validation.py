@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.build import BuildReport
-from generator.reporting import field_label, format_diagnostic
+from generator.cli.console import field_label, format_diagnostic
 from tests.conftest import UNITS_YAML, SiteBuilder, profile
 
 

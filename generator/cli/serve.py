@@ -26,10 +26,11 @@ from types import FrameType
 from typing import Any
 from urllib.parse import unquote
 
-from generator import messages, reporting
+from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.build import BuildReport, build
-from generator.cache import CACHE_DIR
-from generator.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.cli import console as reporting
+from generator.output.cache import CACHE_DIR
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 POLL_MS = 200

@@ -18,9 +18,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from generator import frontmatter, hanzi, loader, messages, model, schema, urls
-from generator.config import DEFAULT_LANGUAGE, BuildOptions, SiteConfig
-from generator.errors import Diagnostic
+from generator.base import hanzi, messages
+from generator.base.config import DEFAULT_LANGUAGE, BuildOptions, SiteConfig
+from generator.base.errors import Diagnostic
+from generator.content import fields as schema
+from generator.content import frontmatter, loader
+from generator.site import model, urls
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 DEFAULT_SOURCE = "site_content"

@@ -27,8 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator import __version__, build, loader, messages, reporting, writer
-from generator.config import DEFAULT_LANGUAGE, BuildOptions
+from generator import __version__, build
+from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.cli import console as reporting
+from generator.content import loader
+from generator.output import writer
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1

@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from generator.config import DEFAULT_LANGUAGE, LANGUAGES
+from generator.base.config import DEFAULT_LANGUAGE, LANGUAGES
 
-CATALOG_DIR = Path(__file__).parent / "catalog"
+CATALOG_DIR = Path(__file__).parent.parent / "catalog"
 
 
 @functools.cache

@@ -18,9 +18,12 @@ from typing import Any
 
 import jinja2
 
-from generator import markup, render, theme
-from generator.errors import Diagnostic
-from generator.model import Item
+from generator.base.errors import Diagnostic
+from generator.output import markup, theme
+from generator.output import render as templating
+from generator.pages import render
+from generator.site.bodies import Rendered
+from generator.site.model import Item
 
 PARALLEL_MIN = 300  # below this many tasks, forking costs more than it saves
 CHUNK = 64
@@ -87,7 +90,7 @@ def _run(
 # -- Markdown ---------------------------------------------------------------------------------
 
 
-def _convert_chunk(indices: range) -> list[tuple[str, markup.Rendered]]:
+def _convert_chunk(indices: range) -> list[tuple[str, Rendered]]:
     items: Sequence[Item] = _shared["items"]
     pages: dict[str, str] = _shared["pages"]
     converter: markup.Converter = _shared["converter"]
@@ -103,10 +106,10 @@ def convert(
     converter: markup.Converter,
     workers: int,
     progress: Progress | None = None,
-) -> dict[str, markup.Rendered]:
+) -> dict[str, Rendered]:
     _shared.update(items=items, pages=pages, converter=converter)
     try:
-        out: dict[str, markup.Rendered] = {}
+        out: dict[str, Rendered] = {}
         for result in _run(_convert_chunk, len(items), workers, progress):
             out.update(result)
         return out
@@ -133,7 +136,7 @@ def _render_chunk(indices: range) -> list[Written | Diagnostic]:
     for i in indices:
         job = jobs[i]
         try:
-            data = render.render(env, job, view)
+            data = templating.render(env, job, view)
         except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
             out.append(theme.template_error(exc, _shared["theme"]))
             continue

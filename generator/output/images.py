@@ -22,8 +22,8 @@ from pathlib import Path
 import PIL
 from PIL import Image, ImageOps
 
-from generator.errors import Diagnostic
-from generator.model import Profile, Site
+from generator.base.errors import Diagnostic
+from generator.site.model import Profile, Site
 
 WIDTHS = (240, 480)  # card in a list, photo on the detail page (and 2x for the cards)
 QUALITY = 82

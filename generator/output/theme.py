@@ -17,10 +17,10 @@ import jinja2.meta
 import yaml
 from markupsafe import Markup
 
-from generator.config import DEFAULT_LANGUAGE
-from generator.errors import Diagnostic
+from generator.base.config import DEFAULT_LANGUAGE
+from generator.base.errors import Diagnostic
 
-PACKAGED_THEMES = Path(__file__).resolve().parent.parent / "themes"
+PACKAGED_THEMES = Path(__file__).resolve().parents[2] / "themes"
 OVERRIDE_DIR = "theme"  # inside the site source
 
 

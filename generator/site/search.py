@@ -18,9 +18,9 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from generator import urls
-from generator.model import Item, Pledge, Profile, Report, Site
-from generator.urls import UrlPlan
+from generator.site import urls
+from generator.site.model import Item, Pledge, Profile, Report, Site
+from generator.site.urls import UrlPlan
 
 SEARCH_PAGE = "search/index.html"
 SEARCH_INDEX = "search/index.js"

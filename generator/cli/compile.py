@@ -24,10 +24,17 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from generator import build, markup, messages, render, reporting, stats, theme
-from generator.config import DEFAULT_LANGUAGE, BuildOptions
-from generator.errors import Diagnostic, has_errors
-from generator.model import Profile, Site
+from generator import build
+from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.base.errors import Diagnostic, has_errors
+from generator.cli import console as reporting
+from generator.output import markup, theme
+from generator.output import render as templating
+from generator.pages import render
+from generator.site import stats
+from generator.site.bodies import Rendered
+from generator.site.model import Profile, Site
 
 FORMATS = ("pdf", "html")
 PAGE_PATH = "compile.html"  # where the compilation would sit in the output, for links
@@ -116,11 +123,11 @@ def compile_year(options: BuildOptions, year: int) -> Compilation:
         page = plan.items[profile.key]
         rendered = converter.convert(profile.body, profile.key, page)
         html = _embed_images(rendered.html, page, by_output, options.source)
-        bodies[profile.key] = markup.Rendered(html, rendered.text_summary)
+        bodies[profile.key] = Rendered(html, rendered.text_summary)
         if profile.photo is not None:
             photos[profile.key] = data_uri(options.source / profile.photo.source)
     view = render.SiteView(site, plan, bodies)
-    env = theme.environment(theme_dirs, language, render.make_globals(view))
+    env = theme.environment(theme_dirs, language, templating.make_globals(view))
     context: dict[str, Any] = {
         "page_path": PAGE_PATH,
         "year": year,

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from generator.errors import Diagnostic
+from generator.base.errors import Diagnostic
 
 try:  # the C loader is several times faster; fall back when libyaml is missing
     _BaseLoader: Any = yaml.CSafeLoader

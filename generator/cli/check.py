@@ -26,11 +26,16 @@ from urllib.parse import unquote, urlsplit
 import markdown
 from markdown.treeprocessors import Treeprocessor
 
-from generator import loader, markup, messages, model, render, reporting, urls
+from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.base.errors import Diagnostic, Severity
 from generator.build import Analysis, analyse
-from generator.config import DEFAULT_LANGUAGE, BuildOptions
-from generator.errors import Diagnostic, Severity
-from generator.loader import SourceDoc
+from generator.cli import console as reporting
+from generator.content import loader
+from generator.content.loader import SourceDoc
+from generator.output import markup
+from generator.pages import render
+from generator.site import model, urls
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MB = 1024 * 1024

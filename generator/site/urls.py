@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from generator import hanzi
-from generator.errors import Diagnostic
-from generator.model import Item, Page, Pledge, Profile, Report, Site
+from generator.base import hanzi
+from generator.base.errors import Diagnostic
+from generator.site.model import Item, Page, Pledge, Profile, Report, Site
 
 INDEX = "index.html"
 KIND_SECTIONS = {"profile": "profiles", "report": "reports", "pledge": "pledges", "page": "pages"}

@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator import hanzi, schema
-from generator.config import BuildOptions, SiteConfig
-from generator.errors import Diagnostic
-from generator.loader import SourceDoc, SourceTree
+from generator.base import hanzi
+from generator.base.config import BuildOptions, SiteConfig
+from generator.base.errors import Diagnostic
+from generator.content import fields as schema
+from generator.content.loader import SourceDoc, SourceTree
 
 STATIC_DIR = "static"
 EMPTY_BODY_WARNED = ("profile", "report", "page")  # kinds whose body is their content

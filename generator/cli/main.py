@@ -12,10 +12,15 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
-from generator import __version__, checks, compile, edition, messages, reporting, scaffold, serve
+from generator import __version__
+from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.build import BuildReport, build
-from generator.cache import CACHE_DIR
-from generator.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.cli import check as checks
+from generator.cli import compile, edition, serve
+from generator.cli import console as reporting
+from generator.cli import new as scaffold
+from generator.output.cache import CACHE_DIR
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator import hanzi
-from generator.model import Item, Pledge, PledgeItem, Profile, Report, Site, Unit
+from generator.base import hanzi
+from generator.site.model import Item, Pledge, PledgeItem, Profile, Report, Site, Unit
 
 OPEN_STATUSES = ("planned", "in_progress")
 

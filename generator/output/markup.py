@@ -10,14 +10,15 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
 from markdown.treeprocessors import Treeprocessor
 
-from generator import hanzi, urls
+from generator.base import hanzi
+from generator.site import urls
+from generator.site.bodies import Rendered
 
 EXTENSIONS = ("extra", "sane_lists")
 # Raw HTML that editors paste (tables, spans, images) is kept; script, event handlers,
@@ -31,15 +32,6 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 MARKUP_VERSION = "1"  # bump when the Markdown configuration changes the HTML
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    html: str
-    text_summary: str
-    # every relative reference of the body and what it resolved to (None: left as written);
-    # a cached result is valid while each reference still resolves the same way
-    links: tuple[tuple[str, str | None], ...] = ()
 
 
 def cache_key(body: str, source: str, page: str) -> str:

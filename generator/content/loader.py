@@ -9,14 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from generator.cache import Cache
-from generator.errors import Diagnostic, Severity
-from generator.frontmatter import FrontMatter, YamlDocument, normalise_text, parse_yaml, split
-from generator.history import git_dates
+from generator.base.errors import Diagnostic, Severity
+from generator.content.frontmatter import (
+    FrontMatter,
+    YamlDocument,
+    normalise_text,
+    parse_yaml,
+    split,
+)
+from generator.content.history import git_dates
 
 MB = 1024 * 1024
 CONTENT_KINDS = {"profiles": "profile", "reports": "report", "pledges": "pledge", "pages": "page"}
@@ -30,6 +36,22 @@ CONFIG_LIMIT_MB = 20  # site.yaml and units.yaml (a unit list of a huge group is
 # issue 4: frozen yearly editions (editions/<year>/), built output kept in git: never content,
 # never static files, only copied as they are into the output's editions/<year>/
 EDITIONS_DIR = "editions"
+
+
+class Memo(Protocol):
+    """Where parsed front matter is kept between builds, by file digest (the build's cache)."""
+
+    def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]: ...
+
+    def put_many(self, table: str, items: Iterable[tuple[str, Any]]) -> None: ...
+
+
+class _NoMemo:
+    def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
+        return {}
+
+    def put_many(self, table: str, items: Iterable[tuple[str, Any]]) -> None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +176,11 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
-def load(root: Path, cache: Cache | None = None) -> tuple[SourceTree, list[Diagnostic]]:
+def load(root: Path, cache: Memo | None = None) -> tuple[SourceTree, list[Diagnostic]]:
     """Read every file of a site source. Problems are returned, never raised. With a cache,
     front matter is parsed only for files whose content changed."""
     problems: list[Diagnostic] = []
-    cache = cache or Cache.disabled()
+    cache = cache or _NoMemo()
     files: dict[str, int] = {}
     mtimes: dict[str, float] = {}
     for rel in _walk(root, problems):

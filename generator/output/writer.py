@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from generator import urls
+from generator.site import urls
 
 MARKER = ".showcase-build"  # marks a folder as showcase output, safe to replace
 

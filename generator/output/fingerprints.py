@@ -17,9 +17,9 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from generator.markup import Rendered
-from generator.model import Item, Profile, Report, Site, Unit
-from generator.urls import UrlPlan
+from generator.site.bodies import Rendered
+from generator.site.model import Item, Profile, Report, Site, Unit
+from generator.site.urls import UrlPlan
 
 Hasher = Any
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator import messages
-from generator.errors import Diagnostic
+from generator.base import messages
+from generator.base.errors import Diagnostic
 
 
 def source_line(root: Path, diagnostic: Diagnostic) -> str:

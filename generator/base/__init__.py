@@ -1,0 +1,1 @@
+"""Helpers every layer may use: diagnostics, configuration, editor messages, Chinese names."""

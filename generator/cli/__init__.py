@@ -1,0 +1,1 @@
+"""The command line: parser, console output and one module per command."""

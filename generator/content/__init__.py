@@ -1,0 +1,1 @@
+"""Reading the source: files -> SourceDocs, front matter, the field vocabulary, git dates."""

@@ -1,0 +1,1 @@
+"""The content kinds: each declares itself once; the registry drives everything else."""

@@ -1,0 +1,1 @@
+"""Theme, Markdown, images, cache, workers, fingerprints and the writer."""
