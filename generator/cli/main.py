@@ -1,29 +1,17 @@
-"""The ``showcase`` command line."""
+"""The ``showcase`` command line: the parser of every command and the dispatch to the command
+modules of this package (one module per command)."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import signal
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
-from types import FrameType
+from collections.abc import Callable, Sequence
 
 from generator import __version__
 from generator.base import messages
-from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
-from generator.build import BuildReport, build
-from generator.cli import check as checks
-from generator.cli import compile, edition, serve
-from generator.cli import console as reporting
-from generator.cli import new as scaffold
-from generator.output.cache import CACHE_DIR
-
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
-EXIT_INTERRUPTED = 130
+from generator.base.config import DEFAULT_LANGUAGE
+from generator.cli import build, check, compile, edition, new, serve
+from generator.cli.build import EXIT_USAGE
 
 
 def t(code: str) -> str:
@@ -34,128 +22,11 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="showcase", description=t("cli-description"))
     p.add_argument("--version", action="version", version=f"showcase {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    b = sub.add_parser("build", help=t("cli-build"), description=t("cli-build"))
-    b.add_argument("source", nargs="?", default="site_content", help=t("cli-source"))
-    b.add_argument("-o", "--output", default="public", help=t("cli-output"))
-    b.add_argument("--drafts", action="store_true", help=t("cli-drafts"))
-    b.add_argument("--strict", action="store_true", help=t("cli-strict"))
-    b.add_argument("-q", "--quiet", action="store_true", help=t("cli-quiet"))
-    b.add_argument("--no-cache", action="store_true", help=t("cli-no-cache"))
-    b.add_argument("-j", "--workers", type=int, default=0, help=t("cli-workers"))
-    b.set_defaults(func=cmd_build)
-    scaffold.add_parser(sub)
-    checks.add_parser(sub)
-    # Other commands register here: each module's add_parser(sub) sets func=<handler>, a
-    # function (args: argparse.Namespace) -> int exit code.
-    serve.add_parser(sub)
-    compile.add_parser(sub)
-    edition.add_parser(sub)
+    # each command module's add_parser(sub) sets func=<handler>, a function
+    # (args: argparse.Namespace) -> int exit code
+    for command in (build, new, check, serve, compile, edition):
+        command.add_parser(sub)
     return p
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr with a rate and an estimate of the time left."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.shown = 0.0
-        self.active = False
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if done < total and now - self.shown < 0.1:
-            return
-        self.shown = now
-        elapsed = max(now - self.started, 1e-6)
-        rate = done / elapsed
-        left = (total - done) / rate if rate else 0.0
-        width = 30
-        filled = int(width * done / max(total, 1))
-        line = messages.text(DEFAULT_LANGUAGE, "progress", done=done, total=total,
-                             rate=f"{rate:.0f}", left=f"{left:.0f}")
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {line}\x1b[K")
-        sys.stderr.flush()
-        self.active = True
-
-    def finish(self) -> None:
-        if self.active:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
-def print_report(report: BuildReport, source: Path, quiet: bool) -> None:
-    lang = report.language
-    for diagnostic in report.diagnostics:
-        if quiet and not diagnostic.is_error:
-            continue
-        print(reporting.format_diagnostic(diagnostic, lang, source), file=sys.stderr)
-    if report.diagnostics:
-        print(reporting.summary(report.diagnostics, lang), file=sys.stderr)
-
-
-def cmd_build(args: argparse.Namespace) -> int:
-    source = Path(args.source)
-    if not source.is_dir():
-        print(messages.text(DEFAULT_LANGUAGE, "source-missing", path=source), file=sys.stderr)
-        return EXIT_USAGE
-    options = BuildOptions(
-        source=source,
-        output=Path(args.output),
-        drafts=args.drafts,
-        strict=args.strict,
-        quiet=args.quiet,
-        cache_dir=None if args.no_cache else source / CACHE_DIR,
-        workers=max(0, args.workers),
-    )
-    bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar()
-    try:
-        with interrupts_stop_the_build():
-            report = build(options, bar)
-    except KeyboardInterrupt:
-        print(file=sys.stderr)
-        print(t("build-interrupted").format(output=args.output), file=sys.stderr)
-        return EXIT_INTERRUPTED
-    if bar is not None:
-        bar.finish()
-    if os.environ.get("SHOWCASE_TIMINGS"):
-        print(" ".join(f"{k}={v:.3f}s" for k, v in report.stages.items()), file=sys.stderr)
-    print_report(report, source, args.quiet)
-    if not report.ok:
-        print(messages.text(report.language, "build-failed", output=args.output), file=sys.stderr)
-        return EXIT_CONTENT
-    if not args.quiet:
-        params = {
-            **report.counts,
-            "pages": report.pages,
-            "files": report.files,
-            "seconds": f"{report.seconds:.2f}",
-            "output": args.output,
-        }
-        print(messages.text(report.language, "build-done", **params))
-    return EXIT_OK
-
-
-@contextlib.contextmanager
-def interrupts_stop_the_build() -> Iterator[None]:
-    """Ctrl-C (SIGINT) and kill (SIGTERM) raise KeyboardInterrupt in the build process, so the
-    writer's cleanup runs and the previous output stays as it was. Further signals are ignored
-    while that cleanup runs; forked worker processes just exit quietly."""
-    owner = os.getpid()
-    watched = (signal.SIGINT, signal.SIGTERM)
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        if os.getpid() != owner:  # a worker forked by the build: the build cleans up
-            os._exit(128 + signum)
-        for sig in watched:
-            signal.signal(sig, signal.SIG_IGN)
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, stop) for sig in watched}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
