@@ -33,7 +33,7 @@ from generator.build import Analysis, analyse
 from generator.cli import console as reporting
 from generator.content import loader
 from generator.content.loader import SourceDoc
-from generator.output import markup
+from generator.output import markup, writer
 from generator.pages import render
 from generator.site import model, urls
 
@@ -462,14 +462,10 @@ def fix_encoding(source: Path) -> list[Converted]:
         backup, n = stem + ".bak", 2
         while (source / backup).exists():
             backup, n = f"{stem}.{n}.bak", n + 1
-        temp = path.with_name(f".{path.name}.utf8-{os.getpid()}")
-        try:
+        with writer.atomic_path(path) as temp:  # moved into place when the block ends
             temp.write_text(found.text, encoding="utf-8", newline="")
             shutil.copymode(path, temp)
-            os.replace(path, source / backup)
-            os.replace(temp, path)
-        finally:
-            temp.unlink(missing_ok=True)
+            os.replace(path, source / backup)  # the original bytes, kept under a new name
         done.append(Converted(found.path, backup, found.encoding))
     return done
 

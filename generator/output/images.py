@@ -9,12 +9,9 @@ reads them instead of resizing again. Originals are only read, never changed.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +20,7 @@ import PIL
 from PIL import Image, ImageOps
 
 from generator.base.errors import Diagnostic
+from generator.output import writer
 from generator.site.model import Profile, Site
 
 WIDTHS = (240, 480)  # card in a list, photo on the detail page (and 2x for the cards)
@@ -95,18 +93,6 @@ def resize(data: bytes) -> list[tuple[int, int, bytes]]:
         return out
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
 def _cached(cache: Path, key: str) -> list[tuple[int, int, Path]] | None:
     """The derivatives of ``key`` if the cache has all of them."""
     try:
@@ -143,10 +129,10 @@ def derive(
             found = []
             for width, height, jpeg in made:
                 target = cache / f"{key}-{width}.jpg"
-                _write_atomic(target, jpeg)
+                writer.write_atomic(target, jpeg)
                 found.append((width, height, target))
             sizes = json.dumps([[w, h] for w, h, _ in found])
-            _write_atomic(cache / f"{key}.json", sizes.encode("utf-8"))
+            writer.write_atomic(cache / f"{key}.json", sizes.encode("utf-8"))
         entries = []
         for width, height, path in found:
             out = f"{OUTPUT_DIR}/{key}-{width}.jpg"
