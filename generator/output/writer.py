@@ -159,10 +159,8 @@ class StagedOutput:
         next build finish them if the process dies half-way (see ``recover``)."""
         changed, removed = sorted(changed), sorted(removed)
         journal = _journal(self.output)
-        journal.write_text(
-            json.dumps({"root": str(self.root), "changed": changed, "removed": removed}),
-            encoding="utf-8",
-        )
+        plan = {"root": str(self.root), "changed": changed, "removed": removed}
+        write_atomic(journal, json.dumps(plan).encode("utf-8"))
         with _signals_deferred():
             _apply(self.output, self.root, changed, removed)
             journal.unlink()
