@@ -31,7 +31,7 @@ from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.errors import Diagnostic, Severity
 from generator.build import Analysis, analyse
 from generator.cli import console as reporting
-from generator.content import loader
+from generator.content import loader, paths
 from generator.content.loader import SourceDoc
 from generator.output import markup, writer
 from generator.pages import render
@@ -89,17 +89,6 @@ class LinkParser:
         self._md.reset()
         self._md.convert(body)
         return list(self._collector.found)
-
-
-def source_candidates(ref_path: str, source: str) -> list[str]:
-    """Source files a link path may name, in the build's order (see markup._LinkRewriter):
-    from the site root when it starts with ``/``, else relative to the file, then to static/."""
-    if ref_path.startswith("/"):
-        return [ref_path.lstrip("/")]
-    return [
-        posixpath.normpath(posixpath.join(posixpath.dirname(source), ref_path)),
-        posixpath.normpath(posixpath.join(model.STATIC_DIR, ref_path)),
-    ]
 
 
 def output_candidates(ref_path: str, page: str) -> list[str]:
@@ -167,8 +156,7 @@ def _check_body(
         line, column = locator.locate(ref.target)
         where = (item.key, item.body_line + line)
         path = unquote(parts.path)
-        sources = source_candidates(path, item.key)
-        source = next((c for c in sources if c in targets.sources), None)
+        source = paths.resolve(path, item.key, targets.sources)
         diagnostic: Diagnostic | None = None
         if source is not None:
             size = targets.files.get(source, 0)
@@ -183,7 +171,7 @@ def _check_body(
         elif any(c in targets.outputs for c in output_candidates(path, page)):
             continue
         else:
-            unpublished = next((c for c in sources if c in targets.files), None)
+            unpublished = paths.resolve(path, item.key, targets.files)
             if unpublished is not None:
                 diagnostic = Diagnostic.warning(
                     *where, "link-unpublished", target=ref.target, file=unpublished
@@ -224,16 +212,6 @@ def _line(item: model.Item, key: str) -> int:
     return 1
 
 
-def _resolve_asset(doc_path: str, ref: str, files: Mapping[str, int]) -> str | None:
-    """A front matter path as the model resolves it: relative to the file, else to static/."""
-    clean = ref.strip().replace("\\", "/")
-    candidates = []
-    if not clean.startswith("/"):
-        candidates.append(posixpath.normpath(posixpath.join(posixpath.dirname(doc_path), clean)))
-    candidates.append(posixpath.normpath(posixpath.join(model.STATIC_DIR, clean.lstrip("/"))))
-    return next((c for c in candidates if c in files and not c.startswith("../")), None)
-
-
 def _check_profile(profile: model.Profile) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     if profile.photo is None:
@@ -265,7 +243,7 @@ def _check_report(
 ) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for key, ref in _raw_list(doc, "attachments"):
-        source = _resolve_asset(report.key, ref, files)
+        source = paths.resolve(ref, report.key, files)
         size = files.get(source, 0) if source is not None else 0
         if size > ATTACHMENT_LIMIT_MB * MB:
             found.append(
