@@ -159,7 +159,7 @@ def freeze(source: Path, year: int, force: bool = False) -> Frozen:
     work = Path(tempfile.mkdtemp(prefix=f".{year}.building-", dir=target.parent))
     try:
         output = work / "site"
-        options = BuildOptions(source=source, output=output, quiet=True, edition_year=year)
+        options = BuildOptions(source=source, output=output, edition_year=year)
         report = build.build(options)
         if not report.ok:
             return Frozen(report, None)

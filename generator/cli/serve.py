@@ -45,7 +45,6 @@ class ServeState:
     options: BuildOptions
     report: BuildReport | None = None
     built_once: bool = False
-    builds: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -56,7 +55,6 @@ class ServeState:
         with self.lock:
             report = build(self.options)
             self.report = report
-            self.builds += 1
             self.built_once = self.built_once or report.ok
         return report
 
