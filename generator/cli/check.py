@@ -35,7 +35,7 @@ from generator.content import loader, paths
 from generator.content.loader import SourceDoc
 from generator.output import markup, writer
 from generator.pages import render
-from generator.site import model, urls
+from generator.site import model, search, urls
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MB = 1024 * 1024
@@ -135,9 +135,46 @@ class _Targets:
     files: Mapping[str, int]  # every file of the source, with its size
 
 
+def page_paths(site: model.Site, plan: urls.UrlPlan) -> set[str]:
+    """The output path of every page the build makes, from the URL plan and the fixed places
+    of the sections; no page is put together."""
+    years = site.years
+    paths = {
+        urls.home(),
+        urls.units_index(),
+        urls.years_index(),
+        urls.tags_index(),
+        search.SEARCH_PAGE,
+        "feed.xml",
+        "sitemap.xml",
+        "404.html",
+        urls.join("stats", urls.INDEX),
+        urls.join("stats", "stats.json"),
+        urls.join("stats", "stats.csv"),
+        *plan.items.values(),
+        *plan.tags.values(),
+        *(urls.year(y) for y in years),
+        *(urls.join("stats", y, urls.INDEX) for y in years),
+        *(search.part_path(y) for y in years),
+    }
+    for kind, collection in (
+        ("profile", site.profiles),
+        ("report", site.reports),
+        ("pledge", site.pledges),
+    ):
+        pages = len(render.chunk(collection, site.config.page_size))
+        paths.update(urls.section(kind, n) for n in range(1, pages + 1))
+    for unit in site.units:
+        paths.add(urls.unit(unit.id))
+        paths.update(urls.unit(unit.id, i.year) for i in site.by_unit.get(unit.id, ()))
+    if site.editions:
+        paths.add(urls.editions_index())
+    return paths
+
+
 def _targets(analysis: Analysis) -> _Targets:
     plan = analysis.plan
-    outputs = {job.path for job in render.pages(analysis.site, plan)}
+    outputs = page_paths(analysis.site, plan)
     outputs.update(plan.assets.values())
     if analysis.theme is not None:
         outputs.update(urls.join(urls.THEME_ASSETS, rel) for rel in analysis.theme.static_files())
