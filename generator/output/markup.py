@@ -60,7 +60,7 @@ class _LinkRewriter(Treeprocessor):
                     new = self.resolve(value)
                     if not urlsplit(value).scheme and not value.startswith("#"):
                         self.seen.append((value, new))
-                    if new == "":  # a target left out of this build (issue 4): plain text
+                    if new == "":  # left out of an edition (another year): plain text
                         del element.attrib[attr]
                     elif new is not None:
                         element.set(attr, new)
