@@ -139,7 +139,7 @@ def page_paths(site: model.Site, plan: urls.UrlPlan) -> set[str]:
     """The output path of every page the build makes, from the URL plan and the fixed places
     of the sections; no page is put together."""
     years = site.years
-    paths = {
+    found = {
         urls.home(),
         urls.units_index(),
         urls.years_index(),
@@ -163,13 +163,13 @@ def page_paths(site: model.Site, plan: urls.UrlPlan) -> set[str]:
         ("pledge", site.pledges),
     ):
         pages = len(render.chunk(collection, site.config.page_size))
-        paths.update(urls.section(kind, n) for n in range(1, pages + 1))
+        found.update(urls.section(kind, n) for n in range(1, pages + 1))
     for unit in site.units:
-        paths.add(urls.unit(unit.id))
-        paths.update(urls.unit(unit.id, i.year) for i in site.by_unit.get(unit.id, ()))
+        found.add(urls.unit(unit.id))
+        found.update(urls.unit(unit.id, i.year) for i in site.by_unit.get(unit.id, ()))
     if site.editions:
-        paths.add(urls.editions_index())
-    return paths
+        found.add(urls.editions_index())
+    return found
 
 
 def _targets(analysis: Analysis) -> _Targets:
