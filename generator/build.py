@@ -185,7 +185,7 @@ def _build(
     env = theme.environment(theme_dirs, language, {})
     # issue 6: profile photos resized (cached by content hash in <source>/.showcase-cache/);
     # templates read their sizes from the `photo_variants` global, the files are copied below
-    photos, photo_problems = images.derive_for_site(site, options.source)
+    photos, photo_problems = images.derive_for_site(site, options.source, options.cache_dir)
     problems.extend(photo_problems)
     env.globals["photo_variants"] = photos.variants
     try:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from generator.base.config import BuildOptions
-from generator.build import analyse
+from generator.build import analyse, build
 from generator.cli import check as checks
 from generator.cli.main import main
 from tests.conftest import EXAMPLE, profile, write_site
@@ -387,3 +387,43 @@ def test_the_example_site_passes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert not [f for f in data["findings"] if f["severity"] == "error"]
     status, out = run_text(source, capsys)
     assert status == 0 and "0 个错误" in out
+
+
+# ---------------------------------------------------------------------------------------------
+# the output paths that links written as URLs are checked against
+
+
+def _pages_of(out: Path, copied: set[str]) -> set[str]:
+    """The pages of a built output folder: every file but the copied ones and the marker."""
+    found = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    copies = ("assets/", "photos/", "editions/2")  # theme files, resized photos, editions
+    return {rel for rel in found - copied if not rel.startswith(copies)} - {".showcase-build"}
+
+
+def test_page_paths_are_the_pages_of_the_example_site() -> None:
+    analysis = analyse(BuildOptions(source=EXAMPLE, output=Path("public")))
+    golden = Path(__file__).parent / "golden_site"
+    expected = _pages_of(golden, set(analysis.plan.assets.values()))
+    assert len(expected) > 50
+    assert checks.page_paths(analysis.site, analysis.plan) == expected
+
+
+def test_page_paths_are_the_pages_of_a_small_site(tmp_path: Path) -> None:
+    files = {
+        "profiles/2025/a.md": profile("王进喜", extra="tags: [石油, 铁人]\n"),
+        "profiles/2025/b.md": profile("李华", unit="other-branch"),
+        "profiles/2024/c.md": profile("张三", year=2024, extra="tags: [石油]\n"),
+        "reports/2025/r.md": report(),
+        "pledges/2024/p.md": pledge(2024),
+        "pages/about.md": "---\ntitle: 关于\n---\n关于本站。\n",
+        "editions/2023/index.html": "<p>2023</p>\n",
+    }
+    source = write_site(tmp_path / "src", files)
+    out = tmp_path / "out"
+    report_ = build(BuildOptions(source=source, output=out))
+    assert report_.ok, report_.diagnostics
+    analysis = analyse(BuildOptions(source=source, output=out))
+    assert analysis.site.editions == (2023,)
+    expected = _pages_of(out, set(analysis.plan.assets.values()))
+    assert "profiles/page/2/index.html" in expected and "editions/index.html" in expected
+    assert checks.page_paths(analysis.site, analysis.plan) == expected

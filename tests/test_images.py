@@ -4,16 +4,22 @@ srcset, width, height and lazy loading."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from generator.base.config import BuildOptions
+from generator.build import analyse, build
 from generator.output import images
-from tests.conftest import SiteBuilder, profile
+from tests.conftest import EXAMPLE, SiteBuilder, profile, write_site
+from tests.test_cli import run
 
 
 def jpeg(width: int, height: int, orientation: int = 1, colour: str = "#a4161a") -> bytes:
@@ -130,7 +136,7 @@ def test_pages_use_the_resized_photos(make_site: SiteBuilder, tmp_path: Path) ->
     report, out = make_site({"profiles/2025/wang.md": profile(extra="photo: wang.jpg\n")})
     assert report.ok, report.diagnostics
     key = hashlib.sha256(images.RECIPE.encode() + b"\0" + photo).hexdigest()[:24]
-    assert (source / ".showcase-cache/images" / f"{key}-240.jpg").is_file()
+    assert not (source / ".showcase-cache").exists()  # a build without cache keeps none
     assert (out / f"photos/{key}-240.jpg").is_file() and (out / f"photos/{key}-480.jpg").is_file()
     assert (out / "profiles/2025/wang.jpg").read_bytes() == photo  # the original, as it was
     assert not (out / ".showcase-cache").exists()
@@ -156,3 +162,74 @@ def test_a_profile_without_photo_gets_a_placeholder(make_site: SiteBuilder) -> N
         '<span class="photo photo-large photo-placeholder" role="img" aria-label="王进喜">王</span>'
         in detail
     )
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every folder (None) and file (its bytes) under ``root``, by relative path."""
+    found: dict[str, bytes | None] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        folder = Path(dirpath)
+        for name in dirnames:
+            found[(folder / name).relative_to(root).as_posix() + "/"] = None
+        for name in filenames:
+            found[(folder / name).relative_to(root).as_posix()] = (folder / name).read_bytes()
+    return found
+
+
+def test_without_cache_photos_are_resized_outside_the_source(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    write(source, "a.jpg", jpeg(900, 1200))
+    before = snapshot(source)
+    photos, failures = images.derive(["a.jpg"], source, None)
+    assert failures == [] and photos.files
+    assert snapshot(source) == before
+    folders = {path.parent for path in photos.files.values()}
+    assert len(folders) == 1
+    [folder] = folders
+    assert source not in folder.parents and all(p.is_file() for p in photos.files.values())
+    # the same bytes as a cached resize
+    shutil.copy(source / "a.jpg", tmp_path / "a.jpg")
+    cached, _ = images.derive(["a.jpg"], tmp_path, tmp_path / "cache")
+    assert cached.variants == photos.variants
+    assert all(
+        photos.files[rel].read_bytes() == cached.files[rel].read_bytes() for rel in cached.files
+    )
+    del photos
+    gc.collect()
+    assert not folder.exists()  # the temporary folder goes with the PhotoSet
+
+
+def test_photos_are_kept_in_the_build_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write_site(
+        tmp_path / "src", {"profiles/2025/wang.md": profile(extra="photo: wang.jpg\n")}
+    )
+    write(source, "profiles/2025/wang.jpg", jpeg(1200, 1600))
+    site = analyse(BuildOptions(source=source, output=tmp_path / "out")).site
+    cache = tmp_path / "cache"
+    first, problems = images.derive_for_site(site, source, cache)
+    assert problems == [] and first.scratch is None
+    assert {p.parent for p in first.files.values()} == {cache / images.CACHE_FOLDER}
+
+    def refuse(data: bytes) -> list[tuple[int, int, bytes]]:
+        raise AssertionError("resized although cached")
+
+    monkeypatch.setattr(images, "resize", refuse)
+    second, _ = images.derive_for_site(site, source, cache)
+    assert second == first
+
+
+def test_a_build_without_cache_leaves_the_source_as_it_was(tmp_path: Path) -> None:
+    source = tmp_path / "site_content"
+    shutil.copytree(EXAMPLE, source)
+    assert any(rel.endswith(".jpg") for rel in snapshot(source))  # photos to resize
+    before = snapshot(source)
+    result = run(["build", "--no-cache", "-o", "public"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "public/photos").is_dir()
+    assert snapshot(source) == before
+    report = build(BuildOptions(source=source, output=tmp_path / "again", cache_dir=None))
+    assert report.ok, report.diagnostics
+    assert snapshot(source) == before
+    assert snapshot(tmp_path / "again") == snapshot(tmp_path / "public")

@@ -133,16 +133,16 @@ def test_index_is_compact_and_keeps_whole_bodies_searchable(tmp_path: Path) -> N
         assert all(isinstance(n, int) for n in posting) and len(posting) % 2 == 0
 
 
-def test_index_script_assigns_a_global_and_is_deterministic(tmp_path: Path) -> None:
+def test_index_part_adds_itself_to_a_global_list_and_is_deterministic(tmp_path: Path) -> None:
     source = write_site(tmp_path / "src", SITE)
     first = build.analyse(BuildOptions(source=source, output=tmp_path / "o"))
     second = build.analyse(BuildOptions(source=source, output=tmp_path / "o"))
-    script = search.index_script(first.site, first.plan)
-    assert script == search.index_script(second.site, second.plan)
-    prefix = f"window.{search.GLOBAL_NAME}="
-    assert script.startswith(prefix) and script.endswith(";\n")
-    data = json.loads(script[len(prefix) : -2])
-    assert data["version"] == search.FORMAT_VERSION
+    script = search.part_script(first.site, first.plan, 2025)
+    assert script == search.part_script(second.site, second.plan, 2025)
+    prefix = f"(window.{search.PARTS_NAME}=window.{search.PARTS_NAME}||[]).push("
+    assert script.startswith(prefix) and script.endswith(");\n")
+    data = json.loads(script[len(prefix) : -3])
+    assert data["version"] == search.FORMAT_VERSION and data["years"] == [2025]
     assert list(data["terms"]) == sorted(data["terms"])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import socket
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from tornado.websocket import websocket_connect
 
+from generator.cli import serve
 from tests.conftest import ROOT, profile, write_site
 
 
@@ -138,3 +140,14 @@ def test_port_in_use_gives_a_clear_message(tmp_path: Path) -> None:
         _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
     assert f"端口 {port} 已被占用" in err and "Traceback" not in err
+
+
+def test_a_port_in_use_or_a_host_not_available_is_explained() -> None:
+    in_use = serve.bind_failure(OSError(errno.EADDRINUSE, "in use"), "zh-CN", "127.0.0.1", 8000)
+    assert in_use == (
+        "端口 8000 已被占用（可能已经有一个预览在运行）。请关闭它，或换一个端口："
+        "showcase serve --port 8001"
+    )
+    denied = serve.bind_failure(OSError(errno.EACCES, "denied"), "en", "10.0.0.9", 80)
+    assert denied is not None and "10.0.0.9" in denied and "80" in denied
+    assert serve.bind_failure(OSError(errno.ENOSPC, "full"), "en", "127.0.0.1", 80) is None

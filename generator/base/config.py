@@ -35,8 +35,7 @@ class BuildOptions:
     output: Path
     drafts: bool = False
     strict: bool = False
-    quiet: bool = False
     cache_dir: Path | None = None  # incremental state; None: a clean build every time
     workers: int = 0  # processes for Markdown and rendering; 0: one per available core
-    # issue 4: build the archived edition of one year (that year's items only, no cache)
+    # build the archived edition of one year (that year's items only, no cache)
     edition_year: int | None = None

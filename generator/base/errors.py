@@ -33,7 +33,6 @@ class Diagnostic:
     field: str = ""
     params: tuple[tuple[str, str], ...] = ()
     column: int = 0
-    source_line: str = ""
 
     @classmethod
     def error(

@@ -90,7 +90,6 @@ def cmd_build(args: argparse.Namespace) -> int:
         output=Path(args.output),
         drafts=args.drafts,
         strict=args.strict,
-        quiet=args.quiet,
         cache_dir=None if args.no_cache else source / CACHE_DIR,
         workers=max(0, args.workers),
     )

@@ -31,11 +31,11 @@ from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.errors import Diagnostic, Severity
 from generator.build import Analysis, analyse
 from generator.cli import console as reporting
-from generator.content import loader
+from generator.content import loader, paths
 from generator.content.loader import SourceDoc
-from generator.output import markup
+from generator.output import markup, writer
 from generator.pages import render
-from generator.site import model, urls
+from generator.site import model, search, urls
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MB = 1024 * 1024
@@ -91,17 +91,6 @@ class LinkParser:
         return list(self._collector.found)
 
 
-def source_candidates(ref_path: str, source: str) -> list[str]:
-    """Source files a link path may name, in the build's order (see markup._LinkRewriter):
-    from the site root when it starts with ``/``, else relative to the file, then to static/."""
-    if ref_path.startswith("/"):
-        return [ref_path.lstrip("/")]
-    return [
-        posixpath.normpath(posixpath.join(posixpath.dirname(source), ref_path)),
-        posixpath.normpath(posixpath.join(model.STATIC_DIR, ref_path)),
-    ]
-
-
 def output_candidates(ref_path: str, page: str) -> list[str]:
     """Output paths a link already written as a URL may mean, from the page it is on."""
     if ref_path.startswith("/"):
@@ -146,9 +135,46 @@ class _Targets:
     files: Mapping[str, int]  # every file of the source, with its size
 
 
+def page_paths(site: model.Site, plan: urls.UrlPlan) -> set[str]:
+    """The output path of every page the build makes, from the URL plan and the fixed places
+    of the sections; no page is put together."""
+    years = site.years
+    found = {
+        urls.home(),
+        urls.units_index(),
+        urls.years_index(),
+        urls.tags_index(),
+        search.SEARCH_PAGE,
+        "feed.xml",
+        "sitemap.xml",
+        "404.html",
+        urls.join("stats", urls.INDEX),
+        urls.join("stats", "stats.json"),
+        urls.join("stats", "stats.csv"),
+        *plan.items.values(),
+        *plan.tags.values(),
+        *(urls.year(y) for y in years),
+        *(urls.join("stats", y, urls.INDEX) for y in years),
+        *(search.part_path(y) for y in years),
+    }
+    for kind, collection in (
+        ("profile", site.profiles),
+        ("report", site.reports),
+        ("pledge", site.pledges),
+    ):
+        pages = len(render.chunk(collection, site.config.page_size))
+        found.update(urls.section(kind, n) for n in range(1, pages + 1))
+    for unit in site.units:
+        found.add(urls.unit(unit.id))
+        found.update(urls.unit(unit.id, i.year) for i in site.by_unit.get(unit.id, ()))
+    if site.editions:
+        found.add(urls.editions_index())
+    return found
+
+
 def _targets(analysis: Analysis) -> _Targets:
     plan = analysis.plan
-    outputs = {job.path for job in render.pages(analysis.site, plan)}
+    outputs = page_paths(analysis.site, plan)
     outputs.update(plan.assets.values())
     if analysis.theme is not None:
         outputs.update(urls.join(urls.THEME_ASSETS, rel) for rel in analysis.theme.static_files())
@@ -167,8 +193,7 @@ def _check_body(
         line, column = locator.locate(ref.target)
         where = (item.key, item.body_line + line)
         path = unquote(parts.path)
-        sources = source_candidates(path, item.key)
-        source = next((c for c in sources if c in targets.sources), None)
+        source = paths.resolve(path, item.key, targets.sources)
         diagnostic: Diagnostic | None = None
         if source is not None:
             size = targets.files.get(source, 0)
@@ -183,7 +208,7 @@ def _check_body(
         elif any(c in targets.outputs for c in output_candidates(path, page)):
             continue
         else:
-            unpublished = next((c for c in sources if c in targets.files), None)
+            unpublished = paths.resolve(path, item.key, targets.files)
             if unpublished is not None:
                 diagnostic = Diagnostic.warning(
                     *where, "link-unpublished", target=ref.target, file=unpublished
@@ -224,16 +249,6 @@ def _line(item: model.Item, key: str) -> int:
     return 1
 
 
-def _resolve_asset(doc_path: str, ref: str, files: Mapping[str, int]) -> str | None:
-    """A front matter path as the model resolves it: relative to the file, else to static/."""
-    clean = ref.strip().replace("\\", "/")
-    candidates = []
-    if not clean.startswith("/"):
-        candidates.append(posixpath.normpath(posixpath.join(posixpath.dirname(doc_path), clean)))
-    candidates.append(posixpath.normpath(posixpath.join(model.STATIC_DIR, clean.lstrip("/"))))
-    return next((c for c in candidates if c in files and not c.startswith("../")), None)
-
-
 def _check_profile(profile: model.Profile) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     if profile.photo is None:
@@ -265,7 +280,7 @@ def _check_report(
 ) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for key, ref in _raw_list(doc, "attachments"):
-        source = _resolve_asset(report.key, ref, files)
+        source = paths.resolve(ref, report.key, files)
         size = files.get(source, 0) if source is not None else 0
         if size > ATTACHMENT_LIMIT_MB * MB:
             found.append(
@@ -462,14 +477,10 @@ def fix_encoding(source: Path) -> list[Converted]:
         backup, n = stem + ".bak", 2
         while (source / backup).exists():
             backup, n = f"{stem}.{n}.bak", n + 1
-        temp = path.with_name(f".{path.name}.utf8-{os.getpid()}")
-        try:
+        with writer.atomic_path(path) as temp:  # moved into place when the block ends
             temp.write_text(found.text, encoding="utf-8", newline="")
             shutil.copymode(path, temp)
-            os.replace(path, source / backup)
-            os.replace(temp, path)
-        finally:
-            temp.unlink(missing_ok=True)
+            os.replace(path, source / backup)  # the original bytes, kept under a new name
         done.append(Converted(found.path, backup, found.encoding))
     return done
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import base64
 import mimetypes
-import os
 import posixpath
 import re
 import sys
@@ -29,7 +28,7 @@ from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.errors import Diagnostic, has_errors
 from generator.cli import console as reporting
-from generator.output import markup, theme
+from generator.output import markup, theme, writer
 from generator.output import render as templating
 from generator.pages import render
 from generator.site import stats
@@ -185,19 +184,15 @@ def run(args: argparse.Namespace) -> int:
     if not result.ok:
         print(messages.text(lang, "compile-failed", year=args.year), file=sys.stderr)
         return EXIT_CONTENT
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
     try:
-        if args.format == "html":
-            partial.write_text(result.html, encoding="utf-8")
-        else:
-            write_pdf(result.html, partial, source)
-        os.replace(partial, target)  # atomic: a reader never sees half a file
+        with writer.atomic_path(target) as partial:  # a reader never sees half a file
+            if args.format == "html":
+                partial.write_text(result.html, encoding="utf-8")
+            else:
+                write_pdf(result.html, partial, source)
     except ImportError:
         print(messages.text(lang, "compile-no-weasyprint"), file=sys.stderr)
         return EXIT_USAGE
-    finally:
-        partial.unlink(missing_ok=True)
     print(
         messages.text(
             lang,

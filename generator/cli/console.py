@@ -10,8 +10,6 @@ from generator.base.errors import Diagnostic
 
 
 def source_line(root: Path, diagnostic: Diagnostic) -> str:
-    if diagnostic.source_line:
-        return diagnostic.source_line
     if diagnostic.line <= 0 or diagnostic.path.startswith("theme:"):
         return ""
     try:

@@ -159,7 +159,7 @@ def freeze(source: Path, year: int, force: bool = False) -> Frozen:
     work = Path(tempfile.mkdtemp(prefix=f".{year}.building-", dir=target.parent))
     try:
         output = work / "site"
-        options = BuildOptions(source=source, output=output, quiet=True, edition_year=year)
+        options = BuildOptions(source=source, output=output, edition_year=year)
         report = build.build(options)
         if not report.ok:
             return Frozen(report, None)
@@ -174,9 +174,7 @@ def freeze(source: Path, year: int, force: bool = False) -> Frozen:
             digests(output),
         )
         (output / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-        if target.exists():
-            os.replace(target, work / "previous")
-        os.replace(output, target)
+        writer.swap_folder(output, target)
         return Frozen(report, target, manifest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -214,19 +212,13 @@ def write_zip(folder: Path, manifest: Manifest, target: Path, top: str) -> int:
     time, fixed permissions) under the folder ``top``. Returns the number of files."""
     names = sorted([*manifest.files, MANIFEST])
     stamp = zip_time(manifest)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with zipfile.ZipFile(partial, "w") as archive:
-            for rel in names:
-                info = zipfile.ZipInfo(f"{top}/{rel}", date_time=stamp)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 3  # Unix, so the permissions below are read
-                info.external_attr = 0o644 << 16
-                archive.writestr(info, (folder / rel).read_bytes(), compresslevel=9)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
+    with writer.atomic_path(target) as partial, zipfile.ZipFile(partial, "w") as archive:
+        for rel in names:
+            info = zipfile.ZipInfo(f"{top}/{rel}", date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, so the permissions below are read
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, (folder / rel).read_bytes(), compresslevel=9)
     return len(names)
 
 

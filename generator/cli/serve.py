@@ -45,7 +45,6 @@ class ServeState:
     options: BuildOptions
     report: BuildReport | None = None
     built_once: bool = False
-    builds: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -56,7 +55,6 @@ class ServeState:
         with self.lock:
             report = build(self.options)
             self.report = report
-            self.builds += 1
             self.built_once = self.built_once or report.ok
         return report
 
@@ -162,8 +160,6 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from livereload import Server
-    from livereload.handlers import LiveReloadHandler
-    from livereload.watcher import Watcher
     from tornado import ioloop
 
     source = Path(args.source)
@@ -177,11 +173,35 @@ def run(args: argparse.Namespace) -> int:
     report = state.rebuild()
     lang = state.language
     print_report(report, source)
-    roots = [source]
+    server = Server(app=make_app(state), watcher=batch_watcher(state, [source], workdir))
+    server.watch(str(source), delay="forever")
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        ioloop.IOLoop.current().add_callback_from_signal(ioloop.IOLoop.current().stop)
+
+    signal.signal(signal.SIGTERM, stop)
+    print(messages.text(lang, "serve-ready", url=f"http://{args.host}:{args.port}/"), flush=True)
+    try:
+        server.serve(port=args.port, host=args.host, debug=False, restart_delay=0)
+    except OSError as exc:
+        message = bind_failure(exc, lang, args.host, args.port)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def batch_watcher(state: ServeState, roots: list[Path], workdir: Path) -> Any:
+    """A livereload watcher that compares the whole tree at each poll and rebuilds once per
+    batch of changes (the served folder ``workdir`` excepted), then reloads the browsers."""
+    from livereload.handlers import LiveReloadHandler
+    from livereload.watcher import Watcher
+    from tornado import ioloop
 
     class BatchWatcher(Watcher):  # type: ignore[misc]
-        """One rebuild per batch of changes: the whole tree is compared at each poll."""
-
         def __init__(self) -> None:
             super().__init__()
             self.last = snapshot(roots, workdir)
@@ -196,35 +216,22 @@ def run(args: argparse.Namespace) -> int:
                 return
             self.last = current
             result = state.rebuild()
-            print_report(result, source)
+            print_report(result, state.options.source)
             LiveReloadHandler.reload_waiters(path="*")
 
         def examine(self) -> tuple[None, None]:
             return None, None
 
-    server = Server(app=make_app(state), watcher=BatchWatcher())
-    server.watch(str(source), delay="forever")
+    return BatchWatcher()
 
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        ioloop.IOLoop.current().add_callback_from_signal(ioloop.IOLoop.current().stop)
 
-    signal.signal(signal.SIGTERM, stop)
-    print(messages.text(lang, "serve-ready", url=f"http://{args.host}:{args.port}/"), flush=True)
-    try:
-        server.serve(port=args.port, host=args.host, debug=False, restart_delay=0)
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            print(messages.text(lang, "serve-port-in-use", port=args.port, next=args.port + 1),
-                  file=sys.stderr)
-            return 1
-        if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
-            print(messages.text(lang, "serve-bind-failed", host=args.host, port=args.port),
-                  file=sys.stderr)
-            return 1
-        raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+def bind_failure(exc: OSError, lang: str, host: str, port: int) -> str | None:
+    """The message for a host or port the server cannot listen on; None for other errors."""
+    if exc.errno == errno.EADDRINUSE:
+        return messages.text(lang, "serve-port-in-use", port=port, next=port + 1)
+    if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
+        return messages.text(lang, "serve-bind-failed", host=host, port=port)
+    return None
 
 
 def print_report(report: BuildReport, source: Path) -> None:

@@ -2,19 +2,21 @@
 
 Each photo becomes JPEGs ``WIDTHS`` wide (never enlarged), EXIF orientation applied, EXIF and
 other metadata left out (the colour profile is kept so colours stay right), same bytes for the
-same input. They are cached in ``<source>/.showcase-cache/images/`` (the loader skips folders
-starting with '.') under the hash of the original's bytes and of the recipe, so a second build
-reads them instead of resizing again. Originals are only read, never changed.
+same input. With a build cache they are kept in its folder (``<cache>/images/``) under the hash
+of the original's bytes and of the recipe, so a second build reads them instead of resizing
+again; without one (``--no-cache``) they are made in a temporary folder outside the source that
+lives as long as the ``PhotoSet``. Originals are only read, never changed, and nothing is
+written into the source folder.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
-import os
+import shutil
 import tempfile
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +25,12 @@ import PIL
 from PIL import Image, ImageOps
 
 from generator.base.errors import Diagnostic
+from generator.output import writer
 from generator.site.model import Profile, Site
 
 WIDTHS = (240, 480)  # card in a list, photo on the detail page (and 2x for the cards)
 QUALITY = 82
-CACHE_DIR = Path(".showcase-cache") / "images"
+CACHE_FOLDER = "images"  # inside the build's cache folder
 OUTPUT_DIR = "photos"  # folder of the output the derivatives are copied to
 RECIPE = f"jpeg-q{QUALITY}-w{'-'.join(map(str, WIDTHS))}-exif-transpose-pillow{PIL.__version__}"
 
@@ -39,12 +42,14 @@ class Variant:
     height: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class PhotoSet:
     """What the build copies and what the templates show."""
 
     files: Mapping[str, Path] = field(default_factory=dict)  # output path -> cached file
     variants: Mapping[str, tuple[Variant, ...]] = field(default_factory=dict)  # source -> sizes
+    # the temporary folder holding ``files`` when there is no cache; removed with this object
+    scratch: Path | None = field(default=None, compare=False, repr=False)
 
     def copies(self) -> list[tuple[str, Path]]:
         """(output path, file) pairs for ``StagedOutput.copy_all``, in a fixed order."""
@@ -95,18 +100,6 @@ def resize(data: bytes) -> list[tuple[int, int, bytes]]:
         return out
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
 def _cached(cache: Path, key: str) -> list[tuple[int, int, Path]] | None:
     """The derivatives of ``key`` if the cache has all of them."""
     try:
@@ -118,11 +111,15 @@ def _cached(cache: Path, key: str) -> list[tuple[int, int, Path]] | None:
 
 
 def derive(
-    sources: Iterable[str], source_root: Path, cache: Path
+    sources: Iterable[str], source_root: Path, cache: Path | None
 ) -> tuple[PhotoSet, list[Failure]]:
-    """Resize (or take from the cache) every photo in ``sources`` (paths relative to
+    """Resize (or take from the ``cache`` folder) every photo in ``sources`` (paths relative to
     ``source_root``). Returns the files to copy and the sizes per photo; a photo that cannot be
-    read is reported as a Failure and left out (pages then show the original)."""
+    read is reported as a Failure and left out (pages then show the original). Without a cache
+    folder the photos are resized into a temporary folder that the PhotoSet owns."""
+    scratch = None
+    if cache is None:
+        scratch = cache = Path(tempfile.mkdtemp(prefix="showcase-photos-"))
     files: dict[str, Path] = {}
     variants: dict[str, tuple[Variant, ...]] = {}
     failures: list[Failure] = []
@@ -143,27 +140,35 @@ def derive(
             found = []
             for width, height, jpeg in made:
                 target = cache / f"{key}-{width}.jpg"
-                _write_atomic(target, jpeg)
+                writer.write_atomic(target, jpeg)
                 found.append((width, height, target))
             sizes = json.dumps([[w, h] for w, h, _ in found])
-            _write_atomic(cache / f"{key}.json", sizes.encode("utf-8"))
+            writer.write_atomic(cache / f"{key}.json", sizes.encode("utf-8"))
         entries = []
         for width, height, path in found:
             out = f"{OUTPUT_DIR}/{key}-{width}.jpg"
             files[out] = path
             entries.append(Variant(out, width, height))
         variants[source] = tuple(entries)
-    return PhotoSet(files, variants), failures
+    photos = PhotoSet(files, variants, scratch)
+    if scratch is not None:
+        # the folder goes when the PhotoSet is garbage-collected, or at the latest at exit
+        weakref.finalize(photos, shutil.rmtree, scratch, ignore_errors=True)
+    return photos, failures
 
 
-def derive_for_site(site: Site, source_root: Path) -> tuple[PhotoSet, list[Diagnostic]]:
-    """The photos of every profile, cached beside the source; unreadable photos become
-    warnings at the profile's ``photo`` line."""
+def derive_for_site(
+    site: Site, source_root: Path, cache_dir: Path | None = None
+) -> tuple[PhotoSet, list[Diagnostic]]:
+    """The photos of every profile, kept in ``<cache_dir>/images/`` between builds (resized
+    again each time without a cache folder); unreadable photos become warnings at the
+    profile's ``photo`` line."""
     users: dict[str, list[Profile]] = {}
     for profile in site.profiles:
         if profile.photo is not None:
             users.setdefault(profile.photo.source, []).append(profile)
-    photos, failures = derive(users, source_root, source_root / CACHE_DIR)
+    cache = cache_dir / CACHE_FOLDER if cache_dir is not None else None
+    photos, failures = derive(users, source_root, cache)
     problems = [
         Diagnostic.warning(
             p.key,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import posixpath
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ import nh3
 from markdown.treeprocessors import Treeprocessor
 
 from generator.base import hanzi
+from generator.content import paths
 from generator.site import urls
 from generator.site.bodies import Rendered
 
@@ -42,7 +42,8 @@ def cache_key(body: str, source: str, page: str) -> str:
 
 
 class _LinkRewriter(Treeprocessor):
-    """Rewrites relative ``href``/``src`` that name a source file to the output's relative URL."""
+    """Rewrites relative ``href``/``src`` that name a source file (by the rule of
+    ``content.paths``) to the output's relative URL."""
 
     def __init__(self, md: markdown.Markdown, targets: Mapping[str, str]) -> None:
         super().__init__(md)
@@ -59,7 +60,7 @@ class _LinkRewriter(Treeprocessor):
                     new = self.resolve(value)
                     if not urlsplit(value).scheme and not value.startswith("#"):
                         self.seen.append((value, new))
-                    if new == "":  # a target left out of this build (issue 4): plain text
+                    if new == "":  # left out of an edition (another year): plain text
                         del element.attrib[attr]
                     elif new is not None:
                         element.set(attr, new)
@@ -68,22 +69,14 @@ class _LinkRewriter(Treeprocessor):
         parts = urlsplit(ref)
         if parts.scheme or parts.netloc or not parts.path or ref.startswith("#"):
             return None
-        path = unquote(parts.path)
-        if path.startswith("/"):
-            candidates = [path.lstrip("/")]
-        else:
-            candidates = [
-                posixpath.normpath(posixpath.join(posixpath.dirname(self.source), path)),
-                posixpath.normpath(posixpath.join("static", path)),
-            ]
-        for candidate in candidates:
-            target = self.targets.get(candidate)
-            if target == "":
-                return ""
-            if target is not None:
-                link = urls.relative(target, self.page)
-                return link + ("#" + parts.fragment if parts.fragment else "")
-        return None
+        found = paths.resolve(unquote(parts.path), self.source, self.targets)
+        if found is None:
+            return None
+        target = self.targets[found]
+        if target == "":
+            return ""
+        link = urls.relative(target, self.page)
+        return link + ("#" + parts.fragment if parts.fragment else "")
 
 
 class _HeadingShifter(Treeprocessor):

@@ -1,5 +1,7 @@
-"""Write a whole site atomically: into a temporary folder beside the output, swapped in only
-when every file is written. A failed or interrupted build leaves the last good output as it was.
+"""The one writer of files: a whole site atomically (into a temporary folder beside the output,
+swapped in only when every file is written; a failed or interrupted build leaves the last good
+output as it was), and single files atomically (``atomic_path``, ``write_atomic``,
+``swap_folder``) for the cache, compiled documents, editions and converted sources.
 """
 
 from __future__ import annotations
@@ -7,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import tempfile
@@ -63,6 +66,41 @@ def _signals_deferred() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """A fresh temporary path beside ``target`` (same folder, so the same file system) for the
+    block to write the new file to; it is moved over ``target`` in one step when the block ends
+    without an error, and removed otherwise. Readers see the old file or the new one, never
+    half of one. The file gets the usual permissions (the umask's), like a plain write."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+    try:
+        yield temp
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically (see ``atomic_path``)."""
+    with atomic_path(target) as temp, open(temp, "xb") as fh:
+        fh.write(data)
+
+
+def swap_folder(new: Path, target: Path) -> None:
+    """Put the folder ``new`` in the place of ``target`` (which may be missing), with
+    SIGINT/SIGTERM held back between the two renames so that one of the two folders is always
+    in place. ``new`` must be on the same file system as ``target``."""
+    with _signals_deferred():  # Ctrl-C or kill between the two renames would lose both
+        old: Path | None = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, old / "site")
+        os.replace(new, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 class StagedOutput:
     """A temporary folder beside ``output``; ``commit()`` swaps it in, ``abort()`` removes it."""
 
@@ -112,16 +150,7 @@ class StagedOutput:
 
     def commit(self) -> None:
         (self.root / MARKER).write_text("showcase\n", encoding="utf-8")
-        with _signals_deferred():  # Ctrl-C or kill between the two renames would lose both
-            old: Path | None = None
-            if self.output.exists():
-                old = Path(
-                    tempfile.mkdtemp(prefix=f".{self.output.name}.old-", dir=self.output.parent)
-                )
-                os.replace(self.output, old / "site")
-            os.replace(self.root, self.output)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+        swap_folder(self.root, self.output)
 
     def commit_changes(self, changed: Iterable[str], removed: Iterable[str]) -> None:
         """Move the files written here into the existing output and delete ``removed``: for
@@ -130,10 +159,8 @@ class StagedOutput:
         next build finish them if the process dies half-way (see ``recover``)."""
         changed, removed = sorted(changed), sorted(removed)
         journal = _journal(self.output)
-        journal.write_text(
-            json.dumps({"root": str(self.root), "changed": changed, "removed": removed}),
-            encoding="utf-8",
-        )
+        plan = {"root": str(self.root), "changed": changed, "removed": removed}
+        write_atomic(journal, json.dumps(plan).encode("utf-8"))
         with _signals_deferred():
             _apply(self.output, self.root, changed, removed)
             journal.unlink()

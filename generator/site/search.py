@@ -1,7 +1,8 @@
 """The site's own full-text search index: documents -> terms -> a compact JSON index.
 
-Pure: no I/O. The index is shipped as a script file (``search/index.js`` assigning a global) so
-that search works from file:// and under any sub-path, where a fetched index cannot load.
+Pure: no I/O. The index is shipped as script files (``search/index-<year>.js``, each adding
+itself to a global list) so that search works from file:// and under any sub-path, where a
+fetched index cannot load.
 
 Chinese has no spaces, so Chinese text is indexed as every single character plus every
 overlapping pair of characters (bigrams): a two-character name such as 王强 is the bigram
@@ -23,7 +24,6 @@ from generator.site.model import Item, Pledge, Profile, Report, Site
 from generator.site.urls import UrlPlan
 
 SEARCH_PAGE = "search/index.html"
-SEARCH_INDEX = "search/index.js"
 GLOBAL_NAME = "SHOWCASE_SEARCH"
 PARTS_NAME = "SHOWCASE_SEARCH_PARTS"
 FORMAT_VERSION = 2
@@ -156,11 +156,6 @@ def document(site: Site, plan: UrlPlan, item: Item) -> Document:
     )
 
 
-def documents(site: Site, plan: UrlPlan) -> list[Document]:
-    """The searchable items of the site in the site's fixed order (profiles, reports, pledges)."""
-    return [document(site, plan, item) for item in site.items()]
-
-
 def postings(docs: Iterable[Document], body_limit: int = 0) -> dict[str, list[int]]:
     """term -> [document number, field mask, document number, field mask, ...], terms sorted.
     ``body_limit`` > 0 indexes only that many characters of each body."""
@@ -232,10 +227,6 @@ def to_script(index: Mapping[str, object], name: str = GLOBAL_NAME) -> str:
     # is escaped anyway so the text is also safe inline.
     data = data.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("</", "<\\/")
     return f"window.{name}={data};\n"
-
-
-def index_script(site: Site, plan: UrlPlan) -> str:
-    return to_script(build_index(site, plan))
 
 
 def part_path(year: int) -> str:

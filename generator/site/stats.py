@@ -111,10 +111,6 @@ def branch_fulfilment(site: Site, branch_id: str) -> tuple[tuple[Pledge, Fulfilm
     return tuple((p, of_pledge(p, current)) for p in site.pledges if p.unit == branch_id)
 
 
-def year_fulfilment(site: Site, year: int) -> Fulfilment:
-    return fulfilment((p for p in site.pledges if p.year == year), site.config.current_year)
-
-
 @dataclass(frozen=True, slots=True)
 class BranchRow:
     """One branch of a unit page's side-by-side table: its fulfilment in each year shown."""

@@ -1,12 +1,12 @@
-/* showcase site search: runs entirely in the browser on the index in search/index.js
-   (window.SHOWCASE_SEARCH, built by generator/search.py), so it also works from file://.
+/* showcase site search: runs entirely in the browser on the index parts search/index-<year>.js
+   (window.SHOWCASE_SEARCH_PARTS, built by generator/site/search.py), so it also works from file://.
    Terms: each Chinese character alone and every pair of neighbouring characters; words of
    ASCII letters and digits lowercased. A query of one character looks for that character,
-   a longer run of Chinese for its pairs. Keep in step with generator/search.py. */
+   a longer run of Chinese for its pairs. Keep in step with generator/site/search.py. */
 (function () {
   "use strict";
 
-  var index = window.SHOWCASE_SEARCH || merge(window.SHOWCASE_SEARCH_PARTS || []);
+  var index = merge(window.SHOWCASE_SEARCH_PARTS || []);
 
   /* The index comes in parts, one per year (search/index-<year>.js); every part lists all
      units, so merging renumbers only documents. */

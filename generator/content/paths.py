@@ -1,0 +1,43 @@
+"""Which source file a path written in a content file names.
+
+One rule for every path an editor writes, in front matter (``photo``, ``attachments``) and in
+a Markdown body (links and images): a path is relative to the file it is written in, else
+relative to ``static/``; a path that starts with ``/`` is relative to the source folder, else
+to ``static/``. Backslashes count as slashes; a path that leaves the source folder names
+nothing. Pure: the caller gives the set of files to look in.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Container
+
+STATIC_DIR = "static"  # files copied as they are, and the second place a path is looked up
+
+
+def candidates(ref: str, source: str) -> list[str]:
+    """The source paths ``ref`` (written in the file ``source``) may name, in the order they
+    are tried; paths that leave the source folder are left out."""
+    clean = ref.strip().replace("\\", "/")
+    if not clean:
+        return []
+    if clean.startswith("/"):
+        first = clean.lstrip("/")
+    else:
+        first = posixpath.join(posixpath.dirname(source), clean)
+    found = []
+    for path in (first, posixpath.join(STATIC_DIR, clean.lstrip("/"))):
+        normal = posixpath.normpath(path)
+        if normal not in found and normal != "." and not _leaves(normal):
+            found.append(normal)
+    return found
+
+
+def resolve(ref: str, source: str, files: Container[str]) -> str | None:
+    """The file of ``files`` (source paths, relative to the source folder, with ``/``) that
+    the path ``ref`` written in the file ``source`` names, or None when there is none."""
+    return next((path for path in candidates(ref, source) if path in files), None)
+
+
+def _leaves(path: str) -> bool:
+    return path == ".." or path.startswith("../")
