@@ -33,6 +33,7 @@ from generator.build import Analysis, analyse
 from generator.cli import console as reporting
 from generator.content import loader
 from generator.content.loader import SourceDoc
+from generator.kinds.registry import BUILT_IN
 from generator.output import markup
 from generator.pages import render
 from generator.site import model, urls
@@ -456,7 +457,7 @@ def fix_encoding(source: Path) -> list[Converted]:
     ``<name>.gbk.bak`` (``.gbk.2.bak`` ... when taken), which the build ignores, and the
     converted text is written in its place: nothing is lost, line ends are kept."""
     done: list[Converted] = []
-    for found in loader.misencoded(source):
+    for found in loader.misencoded(source, BUILT_IN.folders()):
         path = source / found.path
         stem = found.path + BACKUP_SUFFIX[found.encoding]
         backup, n = stem + ".bak", 2

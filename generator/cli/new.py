@@ -23,11 +23,11 @@ from generator.base.config import DEFAULT_LANGUAGE, BuildOptions, SiteConfig
 from generator.base.errors import Diagnostic
 from generator.content import fields as schema
 from generator.content import frontmatter, loader
+from generator.kinds.registry import BUILT_IN
 from generator.site import model, urls
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 DEFAULT_SOURCE = "site_content"
-FOLDERS = {kind: folder for folder, kind in loader.CONTENT_KINDS.items()}
 # the flags each kind needs; asked for on a terminal, else reported (exit 2)
 REQUIRED: dict[str, tuple[str, ...]] = {
     "profile": ("name", "unit"),
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not source.is_dir():
             raise Stop(EXIT_USAGE, "new-source-missing", path=source)
-        tree, _problems = loader.load(source)
+        tree, _problems = loader.load(source, folders=BUILT_IN.folders())
         problems: list[Diagnostic] = []
         config = model.build_config(tree, problems)
         language = config.language
@@ -336,7 +336,8 @@ def _draft(
     if unit and kind != "pledge":
         params |= {"unit": _scalar(unit), "unit_name": units[unit].name}
     params["year"] = year
-    folder = FOLDERS[kind] if kind == "page" else f"{FOLDERS[kind]}/{year}"
+    folder = BUILT_IN[kind].folder
+    folder = folder if not BUILT_IN[kind].yearly else f"{folder}/{year}"
     # a page's slug is always written out: its address stays when its title is edited
     explicit = given or kind == "page"
     return Draft(kind, folder, slug, given, explicit, year, name, unit, language, params)
@@ -368,18 +369,13 @@ def _settle(draft: Draft, tree: loader.SourceTree, source: Path) -> tuple[Draft,
                     year=draft.year,
                 )
         return draft, []
-    collections: dict[str, tuple[model.Item, ...]] = {
-        "profile": site.profiles,
-        "report": site.reports,
-        "page": site.pages,
-    }
-    group = [item for item in collections[draft.kind] if item.year == draft.year]
+    group = [item for item in site.of_kind(draft.kind) if item.year == draft.year]
     plan, _url_problems = urls.plan(site, ())
     slugs = {item.key: {item.slug, plan.slugs.get(item.key, "")} - {""} for item in group}
     notes: list[Note] = [
-        ("new-namesake", {"path": shown[item.key], "name": item.name, "year": item.year})
+        ("new-namesake", {"path": shown[item.key], "name": draft.name, "year": item.year})
         for item in group
-        if isinstance(item, model.Profile) and item.name == draft.name
+        if draft.name and getattr(item, "name", None) == draft.name
     ]
     clash = next((item for item in group if draft.slug in slugs[item.key]), None)
     if clash is None:

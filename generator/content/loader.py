@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,7 +25,6 @@ from generator.content.frontmatter import (
 from generator.content.history import git_dates
 
 MB = 1024 * 1024
-CONTENT_KINDS = {"profiles": "profile", "reports": "report", "pledges": "pledge", "pages": "page"}
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 SKIPPED_PREFIXES = (".", "_", "~")
 # backups (``a.md.gbk.bak`` from ``check --fix-encoding``, ``a.md~`` from editors) are never
@@ -143,13 +142,14 @@ class Misencoded:
     text: str
 
 
-def misencoded(root: Path) -> list[Misencoded]:
-    """site.yaml, units.yaml and the Markdown files of the content folders that are saved as
-    GB18030/GBK or UTF-16 (for ``check --fix-encoding``); the text is kept as it is."""
+def misencoded(root: Path, folders: Iterable[str]) -> list[Misencoded]:
+    """site.yaml, units.yaml and the Markdown files of the content ``folders`` that are saved
+    as GB18030/GBK or UTF-16 (for ``check --fix-encoding``); the text is kept as it is."""
     found: list[Misencoded] = []
+    content_folders = set(folders)
     for rel in _walk(root, []):
         top, _, rest = rel.partition("/")
-        is_content = top in CONTENT_KINDS and rest and rel.endswith(MARKDOWN_SUFFIXES)
+        is_content = top in content_folders and rest and rel.endswith(MARKDOWN_SUFFIXES)
         if not (is_content or rel in ("site.yaml", "units.yaml")):
             continue
         if (root / rel).stat().st_size > CONFIG_LIMIT_MB * MB:
@@ -176,9 +176,12 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
-def load(root: Path, cache: Memo | None = None) -> tuple[SourceTree, list[Diagnostic]]:
-    """Read every file of a site source. Problems are returned, never raised. With a cache,
-    front matter is parsed only for files whose content changed."""
+def load(
+    root: Path, cache: Memo | None = None, *, folders: Mapping[str, str]
+) -> tuple[SourceTree, list[Diagnostic]]:
+    """Read every file of a site source; the Markdown files of each content folder of
+    ``folders`` (folder -> kind) are that kind's documents. Problems are returned, never
+    raised. With a cache, front matter is parsed only for files whose content changed."""
     problems: list[Diagnostic] = []
     cache = cache or _NoMemo()
     files: dict[str, int] = {}
@@ -196,7 +199,7 @@ def load(root: Path, cache: Memo | None = None) -> tuple[SourceTree, list[Diagno
     raw: dict[str, tuple[str, bytes]] = {}
     for rel in files:
         top, _, rest = rel.partition("/")
-        kind = CONTENT_KINDS.get(top)
+        kind = folders.get(top)
         if kind is None or not rest or not rel.endswith(MARKDOWN_SUFFIXES):
             continue
         if files[rel] > TEXT_LIMIT_MB * MB:
