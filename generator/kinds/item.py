@@ -46,7 +46,11 @@ class Item:
     year: int = 0
     date: dt.date | None = field(
         default=None,
-        metadata=front(f.date, type_doc="YYYY-MM-DD", doc="default: the file's first commit"),
+        metadata=front(
+            f.date,
+            type_doc="YYYY-MM-DD",
+            doc="default: the day the file was first committed (else last changed)",
+        ),
     )
     tags: tuple[str, ...] = field(
         default=(), metadata=front(f.text_list, search="words", type_doc="list of text")
@@ -71,7 +75,8 @@ class Item:
     updated: dt.date | None = None  # last change in git history
 
     def default_slug(self) -> str:
-        """The slug when none is given: the title in pinyin."""
+        """The title in pinyin, shortened to the main title's first phrase and at most 10
+        syllables."""
         return hanzi.title_slug(self.title)
 
     def asset_sources(self) -> tuple[str, ...]:

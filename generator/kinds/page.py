@@ -14,6 +14,8 @@ from generator.kinds.kind import Kind, Ordering
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Page(Item):
+    """A free page (关于本站, 评选办法 …), linked from the footer; no unit, no year."""
+
     # not source fields of a free page
     unit: str = ""
     date: dt.date | None = None

@@ -15,6 +15,8 @@ from generator.kinds.kind import Derivation, Kind, Ordering
 
 @dataclass(frozen=True, slots=True)
 class PledgeItem:
+    """One pledged item and how far it is done."""
+
     text: str = field(default="", metadata=front(f.text, required=True, search="words"))
     status: str = field(default="", metadata=front(f.status, required=True))
     note: str = field(default="", metadata=front(f.text, search="words"))
@@ -22,15 +24,26 @@ class PledgeItem:
 
 @dataclass(frozen=True, slots=True)
 class Review:
+    """The year-end appraisal of a pledge."""
+
     rating: str = field(default="", metadata=front(f.text, search="words"))
     comment: str = field(default="", metadata=front(f.text, search="words"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Pledge(Item):
+    """A party branch's pledge (支部承诺书) for one year; the body is the full text of the
+    pledge, the items are checked one by one."""
+
     title: str = ""  # the branch's name
     unit: str = field(
-        default="", metadata=front(f.text, required=True, key="branch", type_doc="unit id")
+        default="", metadata=front(
+            f.text,
+            required=True,
+            key="branch",
+            type_doc="unit id",
+            doc="the party branch: an id of units.yaml",
+        ),
     )
     year: int = field(
         default=0,

@@ -15,6 +15,8 @@ from generator.kinds.kind import Derivation, Kind, Ordering
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Profile(Item):
+    """A model worker (先进典型) honoured in one year; the body is the worker's story."""
+
     title: str = ""  # the name
     year: int = field(
         default=0,
@@ -46,7 +48,7 @@ class Profile(Item):
     )
 
     def default_slug(self) -> str:
-        """The name in pinyin, surname read as a surname: ``wang-jin-xi``."""
+        """The name in pinyin, surname read as a surname: `wang-jin-xi`."""
         return hanzi.name_slug(self.name)
 
 

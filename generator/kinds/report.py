@@ -13,6 +13,8 @@ from generator.kinds.kind import Kind, year_of_date
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Report(Item):
+    """An experience-exchange report (经验交流材料); the body is its full text."""
+
     date: dt.date | None = field(
         default=None,
         metadata=front(
