@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.content import fields as f
-from generator.content.fields import Spec, spec_of
+from generator.content.fields import Spec
 from generator.kinds.kind import Kind, Registry
 from generator.kinds.registry import BUILT_IN
 
@@ -49,9 +49,7 @@ def _notes(kind: Kind[Any], attr: str, spec: Spec) -> str:
 def _rows(kind: Kind[Any]) -> Iterator[str]:
     yield "| field | required | type | notes |"
     yield "|---|---|---|---|"
-    declared = list(spec_of(kind.model))
-    # the required fields first, then the optional ones, each in declaration order
-    for attr, spec in sorted(declared, key=lambda pair: not pair[1].required):
+    for attr, spec in kind.source_order():
         type_doc = spec.type_doc or TYPE_DOCS.get(spec.check, "")
         cells = (f"`{spec.key or attr}`", "yes" if spec.required else "", type_doc,
                  _notes(kind, attr, spec))

@@ -44,6 +44,13 @@ class Item:
         ),
     )
     year: int = 0
+    summary: str = field(
+        default="",
+        metadata=front(f.text, doc="default: the start of the body, cut by characters"),
+    )
+    tags: tuple[str, ...] = field(
+        default=(), metadata=front(f.text_list, search="words", type_doc="list of text")
+    )
     date: dt.date | None = field(
         default=None,
         metadata=front(
@@ -51,13 +58,6 @@ class Item:
             type_doc="YYYY-MM-DD",
             doc="default: the day the file was first committed (else last changed)",
         ),
-    )
-    tags: tuple[str, ...] = field(
-        default=(), metadata=front(f.text_list, search="words", type_doc="list of text")
-    )
-    summary: str = field(
-        default="",
-        metadata=front(f.text, doc="default: the start of the body, cut by characters"),
     )
     slug: str = field(
         default="", metadata=front(f.slug, type_doc="ASCII slug", doc="the last part of the URL")

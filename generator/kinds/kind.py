@@ -7,12 +7,13 @@ its folder, how items are ordered and derived, how the build treats them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from generator.content.fields import Field, declared, spec_of
+from generator.content.fields import Field, Spec, declared, spec_of
 from generator.kinds.item import Item
 
 ModelT = TypeVar("ModelT", bound=Item)
@@ -74,6 +75,18 @@ class Kind(Generic[ModelT]):
         """The source field read into ``unit`` ('' when the kind has no unit)."""
         specs = dict(spec_of(self.model))
         return (specs["unit"].key or "unit") if "unit" in specs else ""
+
+    def source_order(self) -> tuple[tuple[str, Spec], ...]:
+        """(attribute, Spec) of the source fields in the order editors read them (docs,
+        scaffold): the required ones, then the kind's own optional ones, then the optional
+        ones every kind shares; each group in declaration order."""
+        shared = {f.name for f in dataclasses.fields(Item)}
+        declared_here = list(spec_of(self.model))
+        return (
+            *((a, s) for a, s in declared_here if s.required),
+            *((a, s) for a, s in declared_here if not s.required and a not in shared),
+            *((a, s) for a, s in declared_here if not s.required and a in shared),
+        )
 
     def dates_from_source(self) -> bool:
         """Whether ``date`` is a source field (an absent one defaults to the file's date)."""

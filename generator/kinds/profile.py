@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,19 +9,20 @@ from generator.base import hanzi
 from generator.content import fields as f
 from generator.content.fields import front
 from generator.kinds.item import Asset, Item
-from generator.kinds.kind import Derivation, Kind, Ordering
+from generator.kinds.kind import Kind, Ordering
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Profile(Item):
     """A model worker (先进典型) honoured in one year; the body is the worker's story."""
 
-    title: str = ""  # the name
+    title: str = field(
+        default="", metadata=front(f.text, required=True, key="name", doc="王进喜")
+    )  # the worker's name
     year: int = field(
         default=0,
         metadata=front(f.year, required=True, type_doc="int", doc="the year of the honour"),
     )
-    name: str = field(default="", metadata=front(f.text, required=True, doc="王进喜"))
     honors: tuple[str, ...] = field(
         default=(),
         metadata=front(
@@ -47,13 +47,13 @@ class Profile(Item):
         default=None, metadata=front(f.boolean, type_doc="true/false", doc="(是/否 accepted)")
     )
 
+    @property
+    def name(self) -> str:
+        return self.title
+
     def default_slug(self) -> str:
         """The name in pinyin, surname read as a surname: `wang-jin-xi`."""
         return hanzi.name_slug(self.name)
-
-
-def _derive(values: Mapping[str, Any], _derivation: Derivation) -> dict[str, Any]:
-    return {"title": values["name"]}
 
 
 def _order(item: Profile, ordering: Ordering) -> tuple[Any, ...]:
@@ -61,4 +61,4 @@ def _order(item: Profile, ordering: Ordering) -> tuple[Any, ...]:
     return (-item.year, ordering.name_key(item.name), item.key)
 
 
-KIND = Kind("profile", "profiles", Profile, derive=_derive, order=_order)
+KIND = Kind("profile", "profiles", Profile, order=_order)
