@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from generator.base import messages
 from generator.base.config import BuildOptions
 from generator.build import BuildReport, analyse, build
 from generator.cli.console import format_diagnostic
+from generator.cli.new import scaffold
 from generator.content import fields as f
 from generator.content.fields import front
+from generator.content.frontmatter import split
 from generator.kinds import docs, profile
 from generator.kinds.item import Item
 from generator.kinds.kind import Kind, Registry, year_of_date
@@ -211,3 +214,60 @@ def test_the_field_reference_follows_a_new_kind_and_a_new_field() -> None:
     assert "| `duration` | yes | int |" in docs.reference(WITH_VIDEO)
     assert "### video (videos/**.md)" in docs.reference(WITH_VIDEO)
     assert "| `mentor` | yes | text |" in docs.reference(WITH_MENTOR)
+
+
+# ---------------------------------------------------------------------------------------------
+# the scaffold of `showcase new`
+
+PARAMS = {"name": "张秀兰", "honors": "  - 劳动模范", "unit": "branch", "unit_name": "采油一队",
+          "year": 2025, "today": "2025-01-02", "slug": "zhang", "slug_value": "zhang",
+          "title": "标题", "date": "2025-01-02", "branch": "branch", "branch_name": "采油一队"}
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+@pytest.mark.parametrize("kind", [k.name for k in BUILT_IN])
+def test_the_scaffold_has_a_line_for_every_declared_field(language: str, kind: str) -> None:
+    text = scaffold(BUILT_IN[kind], language, PARAMS)
+    front, problems = split(text, "new.md")
+    assert front is not None and not problems
+    for attr, spec in BUILT_IN[kind].source_order():
+        key = spec.key or attr
+        if spec.required:
+            assert key in front.meta, key
+        else:
+            assert f"\n# {key}:" in text, key  # commented out, ready to fill in
+    assert set(front.meta) == {s.key or a for a, s in BUILT_IN[kind].source_order() if s.required}
+
+
+def scaffold_wording(monkeypatch: pytest.MonkeyPatch, entries: dict[str, dict[str, str]]) -> None:
+    for code, entry in entries.items():
+        monkeypatch.setitem(messages.catalog("zh-CN"), code, entry)
+
+
+def test_a_field_declared_once_reaches_the_scaffold(monkeypatch: pytest.MonkeyPatch) -> None:
+    mentor = {"message": "师傅（必填）", "value": "mentor: 李师傅"}
+    scaffold_wording(monkeypatch, {"new-field-profile-mentor": mentor})
+    text = scaffold(WITH_MENTOR["profile"], "zh-CN", PARAMS)
+    assert "# 师傅（必填）\nmentor: 李师傅\n" in text
+    assert "mentor" not in scaffold(BUILT_IN["profile"], "zh-CN", PARAMS)
+
+
+def test_a_new_kind_words_only_its_own_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    scaffold_wording(
+        monkeypatch,
+        {
+            "new-scaffold-video": {"message": "# 视频。\n", "body": "\n视频简介。\n"},
+            "new-field-video-title": {"message": "标题（必填）", "value": "title: {title}"},
+            "new-field-video-unit": {"message": "单位（必填）", "value": "unit: {unit}"},
+            "new-field-video-date": {"message": "日期（必填）", "value": "date: {today}"},
+            "new-field-video-duration": {"message": "时长（必填）", "value": "duration: 60"},
+        },
+    )
+    text = scaffold(VIDEO, "zh-CN", PARAMS, written=("slug",))
+    front, problems = split(text, "new.md")
+    assert front is not None and not problems
+    # the shared fields (summary, tags, slug, draft) take the shared wording
+    assert front.meta == {"title": "标题", "unit": "branch", "date": "2025-01-02",
+                          "duration": 60, "slug": "zhang"}
+    assert "\n# tags:\n#   - 党建引领\n" in text and "\n# draft: true\n" in text
+    assert text.endswith("---\n\n视频简介。\n")

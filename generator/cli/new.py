@@ -13,7 +13,7 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from generator.base.config import DEFAULT_LANGUAGE, BuildOptions, SiteConfig
 from generator.base.errors import Diagnostic
 from generator.content import fields as schema
 from generator.content import frontmatter, loader
+from generator.kinds.kind import Kind
 from generator.kinds.registry import BUILT_IN
 from generator.site import model, urls
 
@@ -70,9 +71,32 @@ class Draft:
         return f"{self.folder}/{self.slug}.md"
 
     def text(self) -> str:
-        slug_line = f"slug: {_scalar(self.slug)}" if self.explicit else f"# slug: {self.slug}"
-        params = {**self.params, "slug": self.slug, "slug_line": slug_line}
-        return messages.text(self.language, f"new-scaffold-{self.kind}", **params)
+        slug_value = _scalar(self.slug) if self.explicit else self.slug
+        params = {**self.params, "slug": self.slug, "slug_value": slug_value}
+        written = ("slug",) if self.explicit else ()
+        return scaffold(BUILT_IN[self.kind], self.language, params, written)
+
+
+def scaffold(
+    kind: Kind[Any], language: str, params: Mapping[str, Any], written: Collection[str] = ()
+) -> str:
+    """The text of a new file of ``kind``: the notes at the top, a note and a line for every
+    source field in the kind's order (optional fields commented out, unless ``written``),
+    then the body. The wording comes from the catalog, filled with ``params``."""
+    parts = ["---\n", messages.text(language, f"new-scaffold-{kind.name}", **params)]
+    for attr, spec in kind.source_order():
+        key = spec.key or attr
+        code = f"new-field-{kind.name}-{key}"
+        if code not in messages.catalog(language):
+            code = f"new-field-{key}"  # a shared field of a kind without its own wording
+        note = messages.text(language, code, **params).split("\n")
+        value = messages.text(language, code, "value", **params).split("\n")
+        shown = spec.required or key in written
+        parts.extend(f"# {line}\n" for line in note)
+        parts.extend(f"{line}\n" if shown else f"# {line}\n" for line in value)
+    parts.append("---\n")
+    parts.append(messages.text(language, f"new-scaffold-{kind.name}", "body", **params))
+    return "".join(parts)
 
 
 def t(code: str) -> str:
