@@ -15,12 +15,13 @@ import pytest
 from generator.base import messages
 from generator.base.config import BuildOptions
 from generator.build import BuildReport, analyse, build
+from generator.cli import docs
 from generator.cli.console import format_diagnostic
 from generator.cli.new import scaffold
 from generator.content import fields as f
 from generator.content.fields import front
 from generator.content.frontmatter import split
-from generator.kinds import docs, profile
+from generator.kinds import profile
 from generator.kinds.item import Item
 from generator.kinds.kind import Kind, Registry, year_of_date
 from generator.kinds.profile import Profile
@@ -203,17 +204,17 @@ def test_the_built_in_kinds_read_the_same_files_as_before(tmp_path: Path) -> Non
 
 def test_the_docs_field_reference_matches_the_declarations() -> None:
     page = docs.DOCS.read_text(encoding="utf-8")
-    assert docs.rewritten(page) == page, "run: python3 -m generator.kinds.docs"
+    assert docs.rewritten(page) == page, "run: python3 -m generator.cli.docs"
 
 
 def test_the_field_reference_follows_a_new_kind_and_a_new_field() -> None:
-    built_in = docs.reference()
+    built_in = docs.kinds_reference()
     assert "### profile (profiles/**.md)" in built_in
     assert "| `honors` | yes | list of text, not empty |" in built_in
     assert "videos/**.md" not in built_in and "`mentor`" not in built_in
-    assert "| `duration` | yes | int |" in docs.reference(WITH_VIDEO)
-    assert "### video (videos/**.md)" in docs.reference(WITH_VIDEO)
-    assert "| `mentor` | yes | text |" in docs.reference(WITH_MENTOR)
+    assert "| `duration` | yes | int |" in docs.kinds_reference(WITH_VIDEO)
+    assert "### video (videos/**.md)" in docs.kinds_reference(WITH_VIDEO)
+    assert "| `mentor` | yes | text |" in docs.kinds_reference(WITH_MENTOR)
 
 
 # ---------------------------------------------------------------------------------------------

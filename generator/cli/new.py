@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from generator.base import hanzi, messages
-from generator.base.config import DEFAULT_LANGUAGE, BuildOptions, SiteConfig
+from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.errors import Diagnostic
 from generator.content import fields as schema
 from generator.content import frontmatter, loader
+from generator.content.settings import SiteConfig
 from generator.kinds.kind import Kind
 from generator.kinds.registry import BUILT_IN
 from generator.site import model, urls

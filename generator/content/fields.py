@@ -332,31 +332,6 @@ class Suggestions:
         return self._found[word]
 
 
-SPECS: dict[str, tuple[Field, ...]] = {
-    "unit": (
-        Field("id", slug, required=True),
-        Field("name", text, required=True),
-        Field("parent", text),
-        Field("kind", text),
-        Field("order", integer),
-    ),
-    "site": (
-        Field("title", text),
-        Field("subtitle", text),
-        Field("campaign", text),
-        Field("language", choice(("zh-CN", "en"))),
-        Field("page_size", integer),
-        Field("current_year", year),
-        Field("name_order", choice(("pinyin", "strokes"))),
-        Field("honours", text_list),
-        Field("theme", text),
-        Field("base_url", text),
-        Field("summary_length", integer),
-        Field("feed_size", integer),
-    ),
-}
-
-
 def validate(
     spec: tuple[Field, ...],
     raw: Mapping[str, Value],

@@ -7,6 +7,7 @@ later stages see one deterministic order.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -14,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from generator.base import hanzi
-from generator.base.config import BuildOptions, SiteConfig
+from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic
 from generator.content import fields as schema
+from generator.content.fields import front
 from generator.content.loader import SourceDoc, SourceTree
+from generator.content.settings import SiteConfig
 from generator.kinds.item import Asset, Item
 from generator.kinds.kind import Derivation, Kind, Ordering, Registry
 from generator.kinds.page import Page
@@ -36,21 +39,42 @@ __all__ = [
     "Report",
     "Review",
     "Site",
+    "SiteConfig",
     "Unit",
 ]
 
 STATIC_DIR = "static"
+UNITS_FILE = "units.yaml"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unit:
-    id: str
-    name: str
-    parent: str | None
-    kind: str
-    order: int
-    path: str
-    line: int
+    """One unit of units.yaml; its source fields are declared here, once."""
+
+    id: str = field(
+        metadata=front(
+            schema.slug,
+            required=True,
+            doc="lowercase ASCII letters, digits and hyphens; unique",
+        )
+    )
+    name: str = field(metadata=front(schema.text, required=True))
+    parent: str | None = field(
+        default=None, metadata=front(schema.text, doc="the id of the parent unit; none for roots")
+    )
+    kind: str = field(
+        default="", metadata=front(schema.text, doc="group, company, plant, department, branch …")
+    )
+    order: int = field(
+        default=0,
+        metadata=front(
+            schema.integer,
+            type_doc="int",
+            doc="siblings are ordered by `order`, then by the pinyin of the name",
+        ),
+    )
+    path: str = UNITS_FILE
+    line: int = 1
     ancestors: tuple[str, ...] = ()  # root first, without the unit itself
     children: tuple[str, ...] = ()
 
@@ -125,54 +149,64 @@ def build_config(tree: SourceTree, problems: list[Diagnostic]) -> SiteConfig:
     if not isinstance(doc.data, dict):
         problems.append(Diagnostic.error("site.yaml", 1, "expected-mapping-file"))
         return SiteConfig()
-    values, found = schema.validate(schema.SPECS["site"], doc.data, "site.yaml", doc.lines)
+    values, found = schema.validate(schema.declared(SiteConfig), doc.data, "site.yaml", doc.lines)
     problems.extend(found)
     return SiteConfig(**values)
 
 
 def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...]:
+    """The organisation tree of units.yaml in tree order; duplicates, unknown parents and
+    cycles reported."""
     doc = tree.units
-    path = "units.yaml"
     if doc is None or doc.data is None:
         return ()
     if not isinstance(doc.data, list):
-        problems.append(Diagnostic.error(path, 1, "expected-unit-list"))
+        problems.append(Diagnostic.error(UNITS_FILE, 1, "expected-unit-list"))
         return ()
+    raw = _read_units(doc.data, doc.lines, problems)
+    _check_parents(raw, doc.data, doc.lines, problems)
+    in_cycle = _cycles(raw, problems)
+    return _tree_order({uid: u for uid, u in raw.items() if uid not in in_cycle})
+
+
+def _read_units(
+    entries: list[Any], lines: Mapping[str, int], problems: list[Diagnostic]
+) -> dict[str, Unit]:
+    """Every valid entry of units.yaml by id (the first of a duplicated id)."""
     raw: dict[str, Unit] = {}
-    for index, entry in enumerate(doc.data):
-        line = doc.lines.get(str(index), 1)
+    for index, entry in enumerate(entries):
+        line = lines.get(str(index), 1)
         if not isinstance(entry, dict):
-            problems.append(Diagnostic.error(path, line, "expected-unit-mapping"))
+            problems.append(Diagnostic.error(UNITS_FILE, line, "expected-unit-mapping"))
             continue
-        ctx = schema.Context(path, doc.lines, problems, line)
-        values = schema.check_fields(ctx, schema.SPECS["unit"], entry, prefix=f"{index}.")
+        ctx = schema.Context(UNITS_FILE, lines, problems, line)
+        values = schema.check_fields(ctx, schema.declared(Unit), entry, prefix=f"{index}.")
         if "id" not in values or "name" not in values:
             continue
         unit_id = values["id"]
         if unit_id in raw:
+            key = f"{index}.id"
             problems.append(
                 Diagnostic.error(
-                    path,
-                    doc.lines.get(f"{index}.id", line),
-                    "duplicate-unit",
-                    f"{index}.id",
-                    id=unit_id,
+                    UNITS_FILE, lines.get(key, line), "duplicate-unit", key, id=unit_id,
                     first=raw[unit_id].line,
                 )
             )
             continue
-        raw[unit_id] = Unit(
-            unit_id,
-            values["name"],
-            values.get("parent") or None,
-            values.get("kind", ""),
-            values.get("order", 0),
-            path,
-            line,
-        )
+        values["parent"] = values.get("parent") or None
+        raw[unit_id] = Unit(**values, path=UNITS_FILE, line=line)
+    return raw
+
+
+def _check_parents(
+    raw: Mapping[str, Unit],
+    entries: list[Any],
+    lines: Mapping[str, int],
+    problems: list[Diagnostic],
+) -> None:
     index_of = {
         str(entry.get("id")): index
-        for index, entry in reversed(list(enumerate(doc.data)))
+        for index, entry in reversed(list(enumerate(entries)))
         if isinstance(entry, dict)
     }
     suggest_parent = schema.Suggestions(raw)
@@ -181,8 +215,8 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
             key = f"{index_of.get(unit.id, 0)}.parent"
             problems.append(
                 Diagnostic.error(
-                    path,
-                    doc.lines.get(key, unit.line),
+                    UNITS_FILE,
+                    lines.get(key, unit.line),
                     "unknown-parent",
                     key,
                     id=unit.id,
@@ -190,8 +224,12 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
                     suggestion=suggest_parent(unit.parent),
                 )
             )
-    # cycles: follow parents until a root, an unknown parent, a unit already followed, or a
-    # repeat (a cycle). Each unit is followed once: linear even for deep trees and many units.
+
+
+def _cycles(raw: dict[str, Unit], problems: list[Diagnostic]) -> set[str]:
+    """The units in a cycle of parents, each reported. Follows parents until a root, an
+    unknown parent, a unit already followed, or a repeat (a cycle): each unit is followed
+    once, linear even for deep trees and many units."""
     in_cycle: set[str] = set()
     done: set[str] = set()
     for unit in raw.values():
@@ -209,7 +247,7 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
             in_cycle.add(member)
             problems.append(
                 Diagnostic.error(
-                    path,
+                    UNITS_FILE,
                     raw[member].line,
                     "unit-cycle",
                     "parent",
@@ -217,7 +255,12 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
                     chain=" → ".join([*cycle[k:], *cycle[:k], member]),
                 )
             )
-    valid = {uid: u for uid, u in raw.items() if uid not in in_cycle}
+    return in_cycle
+
+
+def _tree_order(valid: Mapping[str, Unit]) -> tuple[Unit, ...]:
+    """Pre-order, siblings by order then the pinyin of the name; with ancestors and
+    children."""
     children: dict[str | None, list[Unit]] = defaultdict(list)
     for unit in valid.values():
         parent = unit.parent if unit.parent in valid else None
@@ -230,17 +273,7 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
         unit, ancestors = stack.pop()
         kids = children.get(unit.id, [])
         ordered.append(
-            Unit(
-                unit.id,
-                unit.name,
-                unit.parent,
-                unit.kind,
-                unit.order,
-                unit.path,
-                unit.line,
-                ancestors,
-                tuple(k.id for k in kids),
-            )
+            dataclasses.replace(unit, ancestors=ancestors, children=tuple(k.id for k in kids))
         )
         stack.extend((k, (*ancestors, unit.id)) for k in reversed(kids))
     return tuple(ordered)
