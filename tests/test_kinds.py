@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from generator.base.config import BuildOptions
 from generator.build import BuildReport, analyse, build
 from generator.cli import docs
 from generator.cli.console import format_diagnostic
-from generator.cli.new import scaffold
+from generator.cli.new import flags, scaffold
 from generator.content import fields as f
 from generator.content.fields import front
 from generator.content.frontmatter import split
@@ -272,3 +273,15 @@ def test_a_new_kind_words_only_its_own_fields(monkeypatch: pytest.MonkeyPatch) -
                           "duration": 60, "slug": "zhang"}
     assert "\n# tags:\n#   - 党建引领\n" in text and "\n# draft: true\n" in text
     assert text.endswith("---\n\n视频简介。\n")
+
+
+def test_the_options_of_new_follow_the_declarations() -> None:
+    def names(kind: Kind[Any]) -> tuple[str, ...]:
+        return tuple(flag.name for flag in flags(kind))
+
+    assert names(BUILT_IN["profile"]) == ("name", "unit", "year", "honor", "slug")
+    assert names(BUILT_IN["report"]) == ("title", "unit", "date", "slug")
+    assert names(BUILT_IN["pledge"]) == ("branch", "year")  # one per branch: no --slug
+    assert names(BUILT_IN["page"]) == ("title", "slug")
+    assert names(WITH_MENTOR["profile"]) == ("name", "unit", "year", "honor", "mentor", "slug")
+    assert names(VIDEO) == ("title", "unit", "date", "slug")  # a duration is filled in later

@@ -234,6 +234,7 @@ class Spec:
     search: str = ""  # "words": indexed with the body text; "honours": the honours of search
     type_doc: str = ""  # the type column of the field reference; default: by the checker
     doc: str = ""  # the notes column of the field reference
+    flag: str = ""  # a list's option of ``showcase new``, given once per entry
 
 
 def front(
@@ -245,10 +246,11 @@ def front(
     search: str = "",
     type_doc: str = "",
     doc: str = "",
+    flag: str = "",
 ) -> dict[str, Spec]:
     """Metadata for ``dataclasses.field``: the attribute is read from the source field ``key``
     (default: the attribute's name) and checked by ``check``."""
-    return {SPEC: Spec(check, required, key, asset, search, type_doc, doc)}
+    return {SPEC: Spec(check, required, key, asset, search, type_doc, doc, flag)}
 
 
 def spec_of(item: Any) -> Iterable[tuple[str, Spec]]:

@@ -195,19 +195,8 @@ def load(
     site = _yaml_file(root, "site.yaml", files, problems)
     units = _yaml_file(root, "units.yaml", files, problems)
     docs: list[SourceDoc] = []
-    digests: dict[str, str] = {}
-    raw: dict[str, tuple[str, bytes]] = {}
-    for rel in files:
-        top, _, rest = rel.partition("/")
-        kind = folders.get(top)
-        if kind is None or not rest or not rel.endswith(MARKDOWN_SUFFIXES):
-            continue
-        if files[rel] > TEXT_LIMIT_MB * MB:
-            problems.append(too_large(rel, files[rel]))
-            continue
-        data = (root / rel).read_bytes()
-        raw[rel] = (kind, data)
-        digests[rel] = hashlib.sha256(data).hexdigest()
+    raw = _content_files(root, files, folders, problems)
+    digests = {rel: hashlib.sha256(data).hexdigest() for rel, (_kind, data) in raw.items()}
     cached = cache.get_many("parsed", digests.values())
     fresh: list[tuple[str, Any]] = []
     for rel, (kind, data) in raw.items():
@@ -222,8 +211,7 @@ def load(
         if dates is not None:
             created, updated = dates.created, dates.updated
         else:
-            stamp = min(mtimes[rel], float(epoch)) if epoch.isdigit() else mtimes[rel]
-            created, updated = dt.datetime.fromtimestamp(stamp, dt.UTC).date(), None
+            created, updated = _file_date(mtimes[rel], epoch), None
         docs.append(
             SourceDoc(
                 kind,
@@ -240,6 +228,30 @@ def load(
     cache.put_many("parsed", fresh)
     tree = SourceTree(root, site, units, tuple(docs), files, digests, editions(root))
     return tree, problems
+
+
+def _content_files(
+    root: Path, files: Mapping[str, int], folders: Mapping[str, str], problems: list[Diagnostic]
+) -> dict[str, tuple[str, bytes]]:
+    """The Markdown files of the content folders: path -> (kind, bytes); too large ones are
+    reported, not read."""
+    raw: dict[str, tuple[str, bytes]] = {}
+    for rel in files:
+        top, _, rest = rel.partition("/")
+        kind = folders.get(top)
+        if kind is None or not rest or not rel.endswith(MARKDOWN_SUFFIXES):
+            continue
+        if files[rel] > TEXT_LIMIT_MB * MB:
+            problems.append(too_large(rel, files[rel]))
+            continue
+        raw[rel] = (kind, (root / rel).read_bytes())
+    return raw
+
+
+def _file_date(mtime: float, epoch: str) -> dt.date:
+    """A file's date outside git: its modification day, capped by SOURCE_DATE_EPOCH."""
+    stamp = min(mtime, float(epoch)) if epoch.isdigit() else mtime
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).date()
 
 
 def edition_folder(root: Path, year: int) -> Path:

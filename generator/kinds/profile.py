@@ -29,6 +29,7 @@ class Profile(Item):
             f.non_empty_text_list,
             required=True,
             search="honours",
+            flag="honor",
             type_doc="list of text, not empty",
             doc="劳动模范, 优秀共产党员 … (a single text is read as a list of one)",
         ),
