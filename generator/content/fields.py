@@ -253,13 +253,16 @@ def front(
     return {SPEC: Spec(check, required, key, asset, search, type_doc, doc, flag)}
 
 
-def spec_of(item: Any) -> Iterable[tuple[str, Spec]]:
+def spec_of(item: Any) -> tuple[tuple[str, Spec], ...]:
     """(attribute, Spec) of every declared source field of a dataclass (class or instance),
     in declaration order."""
-    for f in fields(item):
-        spec = f.metadata.get(SPEC)
-        if isinstance(spec, Spec):
-            yield f.name, spec
+    return _specs(item if isinstance(item, type) else type(item))
+
+
+@functools.cache
+def _specs(cls: Any) -> tuple[tuple[str, Spec], ...]:
+    found = ((f.name, f.metadata.get(SPEC)) for f in fields(cls))
+    return tuple((name, spec) for name, spec in found if isinstance(spec, Spec))
 
 
 def declared(cls: type) -> tuple[Field, ...]:
