@@ -41,6 +41,10 @@ __all__ = [
     "Site",
     "SiteConfig",
     "Unit",
+    "build_config",
+    "build_item",
+    "build_site",
+    "build_units",
 ]
 
 STATIC_DIR = "static"
