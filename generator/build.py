@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,8 @@ import jinja2
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
 from generator.content import history, loader
+from generator.kinds.kind import Registry
+from generator.kinds.registry import BUILT_IN
 from generator.output import cache, images, markup, pool, theme, writer
 from generator.output import fingerprints as deps
 from generator.output import render as templating
@@ -25,7 +27,6 @@ from generator.pages import render
 from generator.site import model, urls
 from generator.site.bodies import Rendered
 
-CONTENT_FOLDERS = tuple(loader.CONTENT_KINDS)
 # an incremental build that changes at most this share of the output moves its files into the
 # existing folder; a larger one builds a complete new folder and swaps it in
 IN_PLACE_SHARE = 0.2
@@ -46,14 +47,15 @@ class BuildReport:
 Progress = Callable[[int, int], None]
 
 
-def _copied_files(tree: loader.SourceTree) -> list[str]:
+def _copied_files(tree: loader.SourceTree, folders: Iterable[str]) -> list[str]:
     """Files copied as they are: everything under static/, and every non-Markdown file in the
     content folders (photos and attachments kept next to their story)."""
     out = []
+    content_folders = set(folders)
     for rel in tree.files:
         top = rel.partition("/")[0]
         if top == "static" or (
-            top in CONTENT_FOLDERS and not rel.endswith(loader.MARKDOWN_SUFFIXES)
+            top in content_folders and not rel.endswith(loader.MARKDOWN_SUFFIXES)
         ):
             out.append(rel)
     return out
@@ -71,10 +73,12 @@ class Analysis:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def analyse(options: BuildOptions, store: cache.Cache | None = None) -> Analysis:
+def analyse(
+    options: BuildOptions, store: cache.Cache | None = None, kinds: Registry = BUILT_IN
+) -> Analysis:
     """Load, validate, model and plan URLs; collect every diagnostic. Writes nothing."""
-    tree, problems = loader.load(options.source, store)
-    site, model_problems = model.build_site(tree, options)
+    tree, problems = loader.load(options.source, store, folders=kinds.folders())
+    site, model_problems = model.build_site(tree, options, kinds)
     problems.extend(model_problems)
     theme_dirs = theme.locate(options.source, site.config.theme)
     if theme_dirs is None:
@@ -90,14 +94,17 @@ def analyse(options: BuildOptions, store: cache.Cache | None = None) -> Analysis
             )
         )
     # issue 4: an edition leaves out the photos and attachments of other years' items
-    copied = [rel for rel in _copied_files(tree) if rel not in site.left_out]
+    copied = [rel for rel in _copied_files(tree, kinds.folders()) if rel not in site.left_out]
     plan, url_problems = urls.plan(site, copied)
     problems.extend(url_problems)
     return Analysis(tree, site, plan, theme_dirs, tuple(copied), _sorted(problems))
 
 
-def build(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
-    """Build the site; with a cache, only what changed is converted, rendered and written."""
+def build(
+    options: BuildOptions, progress: Progress | None = None, kinds: Registry = BUILT_IN
+) -> BuildReport:
+    """Build the site (of the content ``kinds``); with a cache, only what changed is
+    converted, rendered and written."""
     started = time.perf_counter()
     store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
     try:
@@ -111,7 +118,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                 language=store.get_meta("language") or "zh-CN",
                 counts=json.loads(store.get_meta("counts") or "{}"),
             )
-        report = _build(options, store, progress, started)
+        report = _build(options, store, progress, started, kinds)
         if report.ok and state and not report.diagnostics:
             store.set_meta("source", state + writer.identity(options.output))
             store.set_meta("language", report.language)
@@ -146,11 +153,15 @@ def _source_state(options: BuildOptions) -> str:
 
 
 def _build(
-    options: BuildOptions, store: cache.Cache, progress: Progress | None, started: float
+    options: BuildOptions,
+    store: cache.Cache,
+    progress: Progress | None,
+    started: float,
+    kinds: Registry,
 ) -> BuildReport:
     stages: dict[str, float] = {}
     mark = _Marker(stages, started)
-    analysis = analyse(options, store)
+    analysis = analyse(options, store, kinds)
     mark("analyse")
     site, plan, theme_dirs, copied = analysis.site, analysis.plan, analysis.theme, analysis.copied
     problems = list(analysis.diagnostics)
@@ -173,7 +184,7 @@ def _build(
         return failed()
 
     workers = pool.worker_count(options.workers)
-    everything: list[model.Item] = [*site.profiles, *site.reports, *site.pledges, *site.pages]
+    everything: list[model.Item] = [*site.items(), *site.pages]
     # issue 4: in an edition, links to what is left out (other years) become plain text
     left_out = {rel: "" for rel in site.left_out}
     converter = markup.Converter(

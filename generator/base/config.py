@@ -1,4 +1,5 @@
-"""Configuration values shared by every stage: the site's settings and the build's options."""
+"""Configuration values shared by every stage: the languages and the build's options (the
+site's settings, read from site.yaml, are ``generator.content.settings.SiteConfig``)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,6 @@ from pathlib import Path
 
 DEFAULT_LANGUAGE = "zh-CN"
 LANGUAGES = ("zh-CN", "en")
-
-
-@dataclass(frozen=True, slots=True)
-class SiteConfig:
-    """The settings of one site, read from site.yaml."""
-
-    title: str = "创先争优先进典型展示"
-    subtitle: str = ""
-    campaign: str = "创先争优"
-    language: str = DEFAULT_LANGUAGE
-    page_size: int = 12
-    current_year: int = 0
-    name_order: str = "pinyin"
-    honours: tuple[str, ...] = ()  # the official order of honours on the honour roll
-    theme: str = "default"
-    base_url: str = ""
-    summary_length: int = 120
-    feed_size: int = 30
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from generator.build import Analysis, analyse
 from generator.cli import console as reporting
 from generator.content import loader, paths
 from generator.content.loader import SourceDoc
+from generator.kinds.registry import BUILT_IN
 from generator.output import markup, writer
 from generator.pages import render
 from generator.site import model, search, urls
@@ -471,7 +472,7 @@ def fix_encoding(source: Path) -> list[Converted]:
     ``<name>.gbk.bak`` (``.gbk.2.bak`` ... when taken), which the build ignores, and the
     converted text is written in its place: nothing is lost, line ends are kept."""
     done: list[Converted] = []
-    for found in loader.misencoded(source):
+    for found in loader.misencoded(source, BUILT_IN.folders()):
         path = source / found.path
         stem = found.path + BACKUP_SUFFIX[found.encoding]
         backup, n = stem + ".bak", 2

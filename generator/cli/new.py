@@ -13,30 +13,64 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from generator.base import hanzi, messages
-from generator.base.config import DEFAULT_LANGUAGE, BuildOptions, SiteConfig
+from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.errors import Diagnostic
 from generator.content import fields as schema
 from generator.content import frontmatter, loader
+from generator.content.fields import Spec
+from generator.content.settings import SiteConfig
+from generator.kinds.kind import Kind
+from generator.kinds.registry import BUILT_IN
 from generator.site import model, urls
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 DEFAULT_SOURCE = "site_content"
-FOLDERS = {kind: folder for folder, kind in loader.CONTENT_KINDS.items()}
-# the flags each kind needs; asked for on a terminal, else reported (exit 2)
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "profile": ("name", "unit"),
-    "report": ("title", "unit"),
-    "pledge": ("branch",),
-    "page": ("title",),
-}
-UNIT_FLAGS = ("unit", "branch")
-OPTIONAL = ("year", "date", "slug", "honor")
+ASKED = ("text", "unit")  # the roles of the flags asked for on a terminal when missing
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """An option of ``showcase new <kind>``, read from the kind's declaration."""
+
+    name: str  # the option without "--"
+    attr: str  # the model attribute it fills ('' for the slug)
+    role: str  # text, unit (checked against units.yaml), year, date, list (repeatable), slug
+
+
+def _role(attr: str, spec: Spec) -> str:
+    """The role of a required source field's flag; '' for fields the scaffold fills with a
+    placeholder (records such as a pledge's items)."""
+    if attr == "unit":
+        return "unit"
+    if spec.flag:
+        return "list"
+    roles: dict[schema.Checker, str] = {
+        schema.text: "text",
+        schema.year: "year",
+        schema.date: "date",
+    }
+    return roles.get(spec.check, "")
+
+
+def flags(kind: Kind[Any]) -> tuple[Flag, ...]:
+    """The options of a kind: one per required source field (text and units are asked for on
+    a terminal; year and date default to this year and today; a list takes its flag once per
+    entry), and --slug unless the kind has one item per unit and year (its slug is the
+    unit)."""
+    found = []
+    for attr, spec in kind.source_order():
+        role = _role(attr, spec) if spec.required else ""
+        if role:
+            found.append(Flag(spec.flag or spec.key or attr, attr, role))
+    if not kind.one_per_unit:
+        found.append(Flag("slug", "", "slug"))
+    return tuple(found)
 
 
 class Stop(Exception):
@@ -70,9 +104,32 @@ class Draft:
         return f"{self.folder}/{self.slug}.md"
 
     def text(self) -> str:
-        slug_line = f"slug: {_scalar(self.slug)}" if self.explicit else f"# slug: {self.slug}"
-        params = {**self.params, "slug": self.slug, "slug_line": slug_line}
-        return messages.text(self.language, f"new-scaffold-{self.kind}", **params)
+        slug_value = _scalar(self.slug) if self.explicit else self.slug
+        params = {**self.params, "slug": self.slug, "slug_value": slug_value}
+        written = ("slug",) if self.explicit else ()
+        return scaffold(BUILT_IN[self.kind], self.language, params, written)
+
+
+def scaffold(
+    kind: Kind[Any], language: str, params: Mapping[str, Any], written: Collection[str] = ()
+) -> str:
+    """The text of a new file of ``kind``: the notes at the top, a note and a line for every
+    source field in the kind's order (optional fields commented out, unless ``written``),
+    then the body. The wording comes from the catalog, filled with ``params``."""
+    parts = ["---\n", messages.text(language, f"new-scaffold-{kind.name}", **params)]
+    for attr, spec in kind.source_order():
+        key = spec.key or attr
+        code = f"new-field-{kind.name}-{key}"
+        if code not in messages.catalog(language):
+            code = f"new-field-{key}"  # a shared field of a kind without its own wording
+        note = messages.text(language, code, **params).split("\n")
+        value = messages.text(language, code, "value", **params).split("\n")
+        shown = spec.required or key in written
+        parts.extend(f"# {line}\n" for line in note)
+        parts.extend(f"{line}\n" if shown else f"# {line}\n" for line in value)
+    parts.append("---\n")
+    parts.append(messages.text(language, f"new-scaffold-{kind.name}", "body", **params))
+    return "".join(parts)
 
 
 def t(code: str) -> str:
@@ -86,25 +143,13 @@ def add_parser(subparsers: Any) -> None:
     kinds = new.add_subparsers(dest="kind", metavar="KIND")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--source", default=DEFAULT_SOURCE, help=t("cli-new-source"))
-    for kind in REQUIRED:
-        help_text = t(f"cli-new-{kind}")
-        k = kinds.add_parser(kind, parents=[common], help=help_text, description=help_text)
-        if kind == "profile":
-            k.add_argument("--name", help=t("cli-new-name"))
-            k.add_argument("--unit", help=t("cli-new-unit"))
-            k.add_argument("--year", help=t("cli-new-year"))
-            k.add_argument("--honor", action="append", default=[], help=t("cli-new-honor"))
-        elif kind == "report":
-            k.add_argument("--title", help=t("cli-new-title"))
-            k.add_argument("--unit", help=t("cli-new-unit"))
-            k.add_argument("--date", help=t("cli-new-date"))
-        elif kind == "pledge":
-            k.add_argument("--branch", help=t("cli-new-branch"))
-            k.add_argument("--year", help=t("cli-new-year"))
-        else:
-            k.add_argument("--title", help=t("cli-new-title"))
-        if kind != "pledge":
-            k.add_argument("--slug", help=t("cli-new-slug"))
+    for kind in BUILT_IN:
+        help_text = t(f"cli-new-{kind.name}")
+        k = kinds.add_parser(kind.name, parents=[common], help=help_text, description=help_text)
+        for flag in flags(kind):
+            many: dict[str, Any] = {"action": "append", "default": []}
+            options = many if flag.role == "list" else {}
+            k.add_argument(f"--{flag.name}", help=t(f"cli-new-{flag.name}"), **options)
         k.set_defaults(func=run)
     new.set_defaults(print_help=new.print_help)
 
@@ -122,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not source.is_dir():
             raise Stop(EXIT_USAGE, "new-source-missing", path=source)
-        tree, _problems = loader.load(source)
+        tree, _problems = loader.load(source, folders=BUILT_IN.folders())
         problems: list[Diagnostic] = []
         config = model.build_config(tree, problems)
         language = config.language
@@ -177,9 +222,11 @@ def _collect(
 ) -> dict[str, Any]:
     """The required values (checked, asked for on a terminal) and the optional ones as given."""
     kind: str = args.kind
-    values = {flag: _clean(getattr(args, flag)) for flag in REQUIRED[kind]}
+    options = flags(BUILT_IN[kind])
+    unit_flags = {f.name for f in options if f.role == "unit"}
+    values = {f.name: _clean(getattr(args, f.name)) for f in options if f.role in ASKED}
     missing = [flag for flag, value in values.items() if not value]
-    given: dict[str, Any] = {flag: getattr(args, flag, None) for flag in OPTIONAL}
+    given = {f.name: getattr(args, f.name) for f in options if f.role not in ASKED}
     if missing and not _interactive():
         separator = messages.text(language, "new-list-separator")
         raise Stop(
@@ -188,17 +235,17 @@ def _collect(
             flags=separator.join(f"--{flag}" for flag in missing),
             example=messages.text(language, f"new-example-{kind}"),
         )
-    if any(flag in UNIT_FLAGS for flag in REQUIRED[kind]) and not units:
+    if unit_flags and not units:
         raise Stop(EXIT_INVALID, "new-no-units")
     for flag, value in values.items():
-        if value and flag in UNIT_FLAGS:
+        if value and flag in unit_flags:
             values[flag] = _resolve_unit(value, units, language)
     for flag in missing:
-        values[flag] = _ask(flag, language, units)
+        values[flag] = _ask(flag, flag in unit_flags, language, units)
     return given | values
 
 
-def _ask(flag: str, language: str, units: Mapping[str, model.Unit]) -> str:
+def _ask(flag: str, is_unit: bool, language: str, units: Mapping[str, model.Unit]) -> str:
     """Ask for one value until it is usable; a unit is checked against units.yaml at once."""
     prompt = messages.text(language, f"new-prompt-{flag}")
     while True:
@@ -210,7 +257,7 @@ def _ask(flag: str, language: str, units: Mapping[str, model.Unit]) -> str:
         if not answer:
             print(messages.text(language, "new-prompt-empty"), file=sys.stderr)
             continue
-        if flag not in UNIT_FLAGS:
+        if not is_unit:
             return answer
         try:
             return _resolve_unit(answer, units, language)
@@ -296,8 +343,38 @@ def _scalar(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _fill(
+    flag: Flag,
+    value: Any,
+    units: Mapping[str, model.Unit],
+    language: str,
+) -> dict[str, Any]:
+    """The scaffold's parameters from one text, unit or list flag."""
+    if flag.role == "unit":
+        return {flag.name: _scalar(value), f"{flag.name}_name": units[value].name}
+    if flag.role == "list":
+        entries = [h for h in (_clean(v) for v in value or ()) if h]
+        entries = entries or [messages.text(language, f"new-placeholder-{flag.name}")]
+        return {flag.attr: "\n".join(f"  - {_scalar(h)}" for h in entries)}
+    return {flag.name: _scalar(value)}
+
+
+def _year_of(
+    options: tuple[Flag, ...], values: Mapping[str, Any], config: SiteConfig, today: dt.date
+) -> tuple[int, dict[str, Any]]:
+    """The year of the new file (from --year, else from --date; free pages have none) and
+    the scaffold's date."""
+    roles = {f.role for f in options}
+    if "year" in roles:
+        return _year(values["year"], config, today), {}
+    if "date" in roles:
+        date = _date(values["date"], today)
+        return date.year, {"date": date.isoformat()}
+    return 0, {}
+
+
 def _draft(
-    kind: str,
+    kind_name: str,
     values: Mapping[str, Any],
     config: SiteConfig,
     units: Mapping[str, model.Unit],
@@ -305,41 +382,26 @@ def _draft(
     today: dt.date,
 ) -> Draft:
     """Check the remaining values and fill the scaffold of ``kind``."""
-    params: dict[str, Any] = {"today": today.isoformat()}
-    name = unit = ""
-    if kind == "profile":
-        name, unit = values["name"], values["unit"]
-        year = _year(values["year"], config, today)
-        slug, given = _slug(values["slug"], lambda: hanzi.name_slug(name), name)
-        honors = [_clean(h) for h in values["honor"] or ()]
-        honors = [h for h in honors if h] or [messages.text(language, "new-placeholder-honor")]
-        params |= {
-            "name": _scalar(name),
-            "honors": "\n".join(f"  - {_scalar(h)}" for h in honors),
-        }
-    elif kind == "report":
-        title, unit = values["title"], values["unit"]
-        date = _date(values["date"], today)
-        year = date.year
-        slug, given = _slug(values["slug"], lambda: hanzi.title_slug(title), title)
-        params |= {"title": _scalar(title), "date": date.isoformat()}
-    elif kind == "pledge":
-        unit = values["branch"]
-        year = _year(values["year"], config, today)
-        slug, given = unit, False  # the build's default slug of a pledge: the branch id
-        params |= {"branch": _scalar(unit), "branch_name": units[unit].name}
+    kind = BUILT_IN[kind_name]
+    options = flags(kind)
+    year, params = _year_of(options, values, config, today)
+    params |= {"today": today.isoformat(), "year": year}
+    for flag in options:
+        if flag.role in (*ASKED, "list"):
+            params |= _fill(flag, values[flag.name], units, language)
+    # the item as far as the values go, for its default slug
+    known = {f.attr: values[f.name] for f in options if f.role in ASKED}
+    item = kind.model(key="", kind=kind.name, **known)
+    if any(f.role == "slug" for f in options):
+        slug, given = _slug(values["slug"], item.default_slug, item.title)
     else:
-        title = values["title"]
-        year = 0  # free pages have no year
-        slug, given = _slug(values["slug"], lambda: hanzi.title_slug(title), title)
-        params |= {"title": _scalar(title)}
-    if unit and kind != "pledge":
-        params |= {"unit": _scalar(unit), "unit_name": units[unit].name}
-    params["year"] = year
-    folder = FOLDERS[kind] if kind == "page" else f"{FOLDERS[kind]}/{year}"
-    # a page's slug is always written out: its address stays when its title is edited
-    explicit = given or kind == "page"
-    return Draft(kind, folder, slug, given, explicit, year, name, unit, language, params)
+        slug, given = item.default_slug(), False
+    folder = f"{kind.folder}/{year}" if kind.yearly else kind.folder
+    # a free page's address is only its slug: it is written out, so that the address stays
+    # when the title is edited
+    explicit = given or not kind.yearly
+    name = item.title if kind.yearly else ""
+    return Draft(kind.name, folder, slug, given, explicit, year, name, item.unit, language, params)
 
 
 Note = tuple[str, dict[str, Any]]
@@ -357,29 +419,25 @@ def _settle(draft: Draft, tree: loader.SourceTree, source: Path) -> tuple[Draft,
     options = BuildOptions(source=source, output=source, drafts=True)
     site, _problems = model.build_site(tree, options)
     shown = {item.key: (source / item.key).as_posix() for item in (*site.items(), *site.pages)}
-    if draft.kind == "pledge":
-        for pledge in site.pledges:
-            if pledge.unit == draft.unit and pledge.year == draft.year:
+    kind = BUILT_IN[draft.kind]
+    if kind.one_per_unit:
+        for other in site.of_kind(kind.name):
+            if other.unit == draft.unit and other.year == draft.year:
                 raise Stop(
                     EXIT_INVALID,
-                    "new-pledge-exists",
-                    path=shown[pledge.key],
-                    branch=draft.unit,
+                    f"new-{kind.name}-exists",
+                    path=shown[other.key],
                     year=draft.year,
+                    **{kind.unit_key: draft.unit},
                 )
         return draft, []
-    collections: dict[str, tuple[model.Item, ...]] = {
-        "profile": site.profiles,
-        "report": site.reports,
-        "page": site.pages,
-    }
-    group = [item for item in collections[draft.kind] if item.year == draft.year]
+    group = [item for item in site.of_kind(draft.kind) if item.year == draft.year]
     plan, _url_problems = urls.plan(site, ())
     slugs = {item.key: {item.slug, plan.slugs.get(item.key, "")} - {""} for item in group}
     notes: list[Note] = [
-        ("new-namesake", {"path": shown[item.key], "name": item.name, "year": item.year})
+        ("new-namesake", {"path": shown[item.key], "name": draft.name, "year": item.year})
         for item in group
-        if isinstance(item, model.Profile) and item.name == draft.name
+        if draft.name and getattr(item, "name", None) == draft.name
     ]
     clash = next((item for item in group if draft.slug in slugs[item.key]), None)
     if clash is None:

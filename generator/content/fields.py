@@ -1,18 +1,20 @@
-"""One declarative spec per content kind; validation turns raw YAML into checked values.
+"""The field vocabulary: typed checkers, and validation that turns raw YAML into checked values.
 
-The specs read as documentation of the content format: see ``SPECS``. Validation never raises:
-it returns the clean values it could read and a diagnostic (with file, line and field) for each
-problem, so an editor sees every mistake at once.
+The fields of each content kind are declared once, on its model class (``generator.kinds``),
+with ``front``: the declaration carries the checker and reads as documentation. Validation
+never raises: it returns the clean values it could read and a diagnostic (with file, line and
+field) for each problem, so an editor sees every mistake at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
 import reprlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from generator.base.errors import Diagnostic
@@ -154,12 +156,16 @@ def non_empty_text_list(ctx: Context, key: str, value: Value) -> Value:
     return checked
 
 
-def mapping(fields: tuple[Field, ...]) -> Checker:
+def record(cls: type) -> Checker:
+    """A mapping checked against the fields declared on the dataclass ``cls`` (see
+    ``front``), read into an instance of it."""
+
     def check(ctx: Context, key: str, value: Value) -> Value:
         if not isinstance(value, dict):
             ctx.error(key, "expected-mapping", got=_shown(value))
             return INVALID
-        return check_fields(ctx, fields, value, prefix=key + ".")
+        clean = check_fields(ctx, declared(cls), value, prefix=key + ".")
+        return cls(**{f.attr: clean[f.name] for f in declared(cls) if f.name in clean})
 
     return check
 
@@ -204,9 +210,73 @@ def choice(options: tuple[str, ...]) -> Checker:
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """One field as validation sees it: its name in the source, its checker, and the name of
+    the attribute its value becomes."""
+
     name: str
     check: Checker
     required: bool = False
+    attr: str = ""
+
+
+SPEC = "showcase.field"  # the key of a field's Spec in a dataclass field's metadata
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """The declaration of one source field, kept in the metadata of the dataclass field that
+    holds its value: validation, the docs' field reference and the scaffold read it there."""
+
+    check: Checker
+    required: bool = False
+    key: str = ""  # the name in the source, when it differs from the attribute's
+    asset: bool = False  # a path (or paths) of a source file, resolved to the file
+    search: str = ""  # "words": indexed with the body text; "honours": the honours of search
+    type_doc: str = ""  # the type column of the field reference; default: by the checker
+    doc: str = ""  # the notes column of the field reference
+    flag: str = ""  # a list's option of ``showcase new``, given once per entry
+
+
+def front(
+    check: Checker,
+    *,
+    required: bool = False,
+    key: str = "",
+    asset: bool = False,
+    search: str = "",
+    type_doc: str = "",
+    doc: str = "",
+    flag: str = "",
+) -> dict[str, Spec]:
+    """Metadata for ``dataclasses.field``: the attribute is read from the source field ``key``
+    (default: the attribute's name) and checked by ``check``."""
+    return {SPEC: Spec(check, required, key, asset, search, type_doc, doc, flag)}
+
+
+def spec_of(item: Any) -> tuple[tuple[str, Spec], ...]:
+    """(attribute, Spec) of every declared source field of a dataclass (class or instance),
+    in declaration order."""
+    return _specs(item if isinstance(item, type) else type(item))
+
+
+@functools.cache
+def _specs(cls: Any) -> tuple[tuple[str, Spec], ...]:
+    found = ((f.name, f.metadata.get(SPEC)) for f in fields(cls))
+    return tuple((name, spec) for name, spec in found if isinstance(spec, Spec))
+
+
+def declared(cls: type) -> tuple[Field, ...]:
+    """The source fields declared on the dataclass ``cls``, for ``check_fields``."""
+    return _declared(cls)
+
+
+@functools.cache
+def _declared(cls: Any) -> tuple[Field, ...]:
+    if not is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
+    return tuple(
+        Field(spec.key or attr, spec.check, spec.required, attr) for attr, spec in spec_of(cls)
+    )
 
 
 def check_fields(
@@ -218,7 +288,7 @@ def check_fields(
     for f in fields:
         key = prefix + f.name
         value = raw.get(f.name)
-        if value is None or value == "" or value == []:
+        if value is None or value == "" or value == [] or value == {}:
             if f.required:
                 if f.name in raw:
                     ctx.error(key, "empty-list" if value == [] else "empty-field")
@@ -267,90 +337,14 @@ class Suggestions:
         return self._found[word]
 
 
-COMMON = (
-    Field("tags", text_list),
-    Field("slug", slug),
-    Field("draft", boolean),
-)
-
-PLEDGE_ITEM = (
-    Field("text", text, required=True),
-    Field("status", status, required=True),
-    Field("note", text),
-)
-
-REVIEW = (
-    Field("rating", text),
-    Field("comment", text),
-)
-
-SPECS: dict[str, tuple[Field, ...]] = {
-    "profile": (
-        Field("name", text, required=True),
-        Field("unit", text, required=True),
-        Field("year", year, required=True),
-        Field("honors", non_empty_text_list, required=True),
-        Field("position", text),
-        Field("photo", text),
-        Field("party_member", boolean),
-        Field("summary", text),
-        Field("date", date),
-        *COMMON,
-    ),
-    "report": (
-        Field("title", text, required=True),
-        Field("unit", text, required=True),
-        Field("date", date, required=True),
-        Field("event", text),
-        Field("speakers", text_list),
-        Field("attachments", text_list),
-        Field("summary", text),
-        *COMMON,
-    ),
-    "pledge": (
-        Field("branch", text, required=True),
-        Field("year", year, required=True),
-        Field("items", list_of(mapping(PLEDGE_ITEM), non_empty=True), required=True),
-        Field("date", date),
-        Field("secretary", text),
-        Field("review", mapping(REVIEW)),
-        Field("summary", text),
-        *COMMON,
-    ),
-    "page": (
-        Field("title", text, required=True),
-        Field("order", integer),
-        Field("slug", slug),
-        Field("draft", boolean),
-    ),
-    "unit": (
-        Field("id", slug, required=True),
-        Field("name", text, required=True),
-        Field("parent", text),
-        Field("kind", text),
-        Field("order", integer),
-    ),
-    "site": (
-        Field("title", text),
-        Field("subtitle", text),
-        Field("campaign", text),
-        Field("language", choice(("zh-CN", "en"))),
-        Field("page_size", integer),
-        Field("current_year", year),
-        Field("name_order", choice(("pinyin", "strokes"))),
-        Field("honours", text_list),
-        Field("theme", text),
-        Field("base_url", text),
-        Field("summary_length", integer),
-        Field("feed_size", integer),
-    ),
-}
-
-
 def validate(
-    kind: str, raw: Mapping[str, Value], path: str, lines: Mapping[str, int], default_line: int = 1
+    spec: tuple[Field, ...],
+    raw: Mapping[str, Value],
+    path: str,
+    lines: Mapping[str, int],
+    default_line: int = 1,
 ) -> tuple[dict[str, Value], list[Diagnostic]]:
-    """Check one document's front matter (or one unit, or site.yaml) against its spec."""
+    """Check one document's front matter (or one unit, or site.yaml) against its fields."""
     problems: list[Diagnostic] = []
     ctx = Context(path, lines, problems, default_line)
-    return check_fields(ctx, SPECS[kind], raw), problems
+    return check_fields(ctx, spec, raw), problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,7 +25,6 @@ from generator.content.frontmatter import (
 from generator.content.history import git_dates
 
 MB = 1024 * 1024
-CONTENT_KINDS = {"profiles": "profile", "reports": "report", "pledges": "pledge", "pages": "page"}
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 SKIPPED_PREFIXES = (".", "_", "~")
 # backups (``a.md.gbk.bak`` from ``check --fix-encoding``, ``a.md~`` from editors) are never
@@ -143,13 +142,14 @@ class Misencoded:
     text: str
 
 
-def misencoded(root: Path) -> list[Misencoded]:
-    """site.yaml, units.yaml and the Markdown files of the content folders that are saved as
-    GB18030/GBK or UTF-16 (for ``check --fix-encoding``); the text is kept as it is."""
+def misencoded(root: Path, folders: Iterable[str]) -> list[Misencoded]:
+    """site.yaml, units.yaml and the Markdown files of the content ``folders`` that are saved
+    as GB18030/GBK or UTF-16 (for ``check --fix-encoding``); the text is kept as it is."""
     found: list[Misencoded] = []
+    content_folders = set(folders)
     for rel in _walk(root, []):
         top, _, rest = rel.partition("/")
-        is_content = top in CONTENT_KINDS and rest and rel.endswith(MARKDOWN_SUFFIXES)
+        is_content = top in content_folders and rest and rel.endswith(MARKDOWN_SUFFIXES)
         if not (is_content or rel in ("site.yaml", "units.yaml")):
             continue
         if (root / rel).stat().st_size > CONFIG_LIMIT_MB * MB:
@@ -176,9 +176,12 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
-def load(root: Path, cache: Memo | None = None) -> tuple[SourceTree, list[Diagnostic]]:
-    """Read every file of a site source. Problems are returned, never raised. With a cache,
-    front matter is parsed only for files whose content changed."""
+def load(
+    root: Path, cache: Memo | None = None, *, folders: Mapping[str, str]
+) -> tuple[SourceTree, list[Diagnostic]]:
+    """Read every file of a site source; the Markdown files of each content folder of
+    ``folders`` (folder -> kind) are that kind's documents. Problems are returned, never
+    raised. With a cache, front matter is parsed only for files whose content changed."""
     problems: list[Diagnostic] = []
     cache = cache or _NoMemo()
     files: dict[str, int] = {}
@@ -192,19 +195,8 @@ def load(root: Path, cache: Memo | None = None) -> tuple[SourceTree, list[Diagno
     site = _yaml_file(root, "site.yaml", files, problems)
     units = _yaml_file(root, "units.yaml", files, problems)
     docs: list[SourceDoc] = []
-    digests: dict[str, str] = {}
-    raw: dict[str, tuple[str, bytes]] = {}
-    for rel in files:
-        top, _, rest = rel.partition("/")
-        kind = CONTENT_KINDS.get(top)
-        if kind is None or not rest or not rel.endswith(MARKDOWN_SUFFIXES):
-            continue
-        if files[rel] > TEXT_LIMIT_MB * MB:
-            problems.append(too_large(rel, files[rel]))
-            continue
-        data = (root / rel).read_bytes()
-        raw[rel] = (kind, data)
-        digests[rel] = hashlib.sha256(data).hexdigest()
+    raw = _content_files(root, files, folders, problems)
+    digests = {rel: hashlib.sha256(data).hexdigest() for rel, (_kind, data) in raw.items()}
     cached = cache.get_many("parsed", digests.values())
     fresh: list[tuple[str, Any]] = []
     for rel, (kind, data) in raw.items():
@@ -219,8 +211,7 @@ def load(root: Path, cache: Memo | None = None) -> tuple[SourceTree, list[Diagno
         if dates is not None:
             created, updated = dates.created, dates.updated
         else:
-            stamp = min(mtimes[rel], float(epoch)) if epoch.isdigit() else mtimes[rel]
-            created, updated = dt.datetime.fromtimestamp(stamp, dt.UTC).date(), None
+            created, updated = _file_date(mtimes[rel], epoch), None
         docs.append(
             SourceDoc(
                 kind,
@@ -237,6 +228,30 @@ def load(root: Path, cache: Memo | None = None) -> tuple[SourceTree, list[Diagno
     cache.put_many("parsed", fresh)
     tree = SourceTree(root, site, units, tuple(docs), files, digests, editions(root))
     return tree, problems
+
+
+def _content_files(
+    root: Path, files: Mapping[str, int], folders: Mapping[str, str], problems: list[Diagnostic]
+) -> dict[str, tuple[str, bytes]]:
+    """The Markdown files of the content folders: path -> (kind, bytes); too large ones are
+    reported, not read."""
+    raw: dict[str, tuple[str, bytes]] = {}
+    for rel in files:
+        top, _, rest = rel.partition("/")
+        kind = folders.get(top)
+        if kind is None or not rest or not rel.endswith(MARKDOWN_SUFFIXES):
+            continue
+        if files[rel] > TEXT_LIMIT_MB * MB:
+            problems.append(too_large(rel, files[rel]))
+            continue
+        raw[rel] = (kind, (root / rel).read_bytes())
+    return raw
+
+
+def _file_date(mtime: float, epoch: str) -> dt.date:
+    """A file's date outside git: its modification day, capped by SOURCE_DATE_EPOCH."""
+    stamp = min(mtime, float(epoch)) if epoch.isdigit() else mtime
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).date()
 
 
 def edition_folder(root: Path, year: int) -> Path:

@@ -129,7 +129,7 @@ class SiteView:
     def counts(self, items: Iterable[Item]) -> dict[str, int]:
         out = {"profile": 0, "report": 0, "pledge": 0}
         for item in items:
-            out[item.kind] += 1
+            out[item.kind] = out.get(item.kind, 0) + 1
         return out
 
     def unit_counts(self, unit_id: str) -> dict[str, int]:
@@ -227,7 +227,7 @@ def group_by_company(site: Site, items: Sequence[Item]) -> tuple[Group, ...]:
 def by_kind(items: Iterable[Item]) -> dict[str, tuple[Any, ...]]:
     out: dict[str, list[Item]] = {"profile": [], "report": [], "pledge": []}
     for item in items:
-        out[item.kind].append(item)
+        out.setdefault(item.kind, []).append(item)
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -279,7 +279,7 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
                 _keys(members),
             )
 
-    for item in (*site.profiles, *site.reports, *site.pledges, *site.pages):
+    for item in (*site.items(), *site.pages):
         template = f"{item.kind}.html"
         extra: tuple[str, ...] = ()
         if isinstance(item, Report):

@@ -7,32 +7,78 @@ later stages see one deterministic order.
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from generator.base import hanzi
-from generator.base.config import BuildOptions, SiteConfig
+from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic
 from generator.content import fields as schema
+from generator.content import paths
+from generator.content.fields import front
 from generator.content.loader import SourceDoc, SourceTree
+from generator.content.settings import SiteConfig
+from generator.kinds.item import Asset, Item
+from generator.kinds.kind import Derivation, Kind, Ordering, Registry
+from generator.kinds.page import Page
+from generator.kinds.pledge import Pledge, PledgeItem, Review
+from generator.kinds.profile import Profile
+from generator.kinds.registry import BUILT_IN
+from generator.kinds.report import Report
 
-STATIC_DIR = "static"
-EMPTY_BODY_WARNED = ("profile", "report", "page")  # kinds whose body is their content
+__all__ = [
+    "Asset",
+    "Item",
+    "Page",
+    "Pledge",
+    "PledgeItem",
+    "Profile",
+    "Report",
+    "Review",
+    "Site",
+    "SiteConfig",
+    "Unit",
+    "build_config",
+    "build_item",
+    "build_site",
+    "build_units",
+]
+
+UNITS_FILE = "units.yaml"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unit:
-    id: str
-    name: str
-    parent: str | None
-    kind: str
-    order: int
-    path: str
-    line: int
+    """One unit of units.yaml; its source fields are declared here, once."""
+
+    id: str = field(
+        metadata=front(
+            schema.slug,
+            required=True,
+            doc="lowercase ASCII letters, digits and hyphens; unique",
+        )
+    )
+    name: str = field(metadata=front(schema.text, required=True))
+    parent: str | None = field(
+        default=None, metadata=front(schema.text, doc="the id of the parent unit; none for roots")
+    )
+    kind: str = field(
+        default="", metadata=front(schema.text, doc="group, company, plant, department, branch …")
+    )
+    order: int = field(
+        default=0,
+        metadata=front(
+            schema.integer,
+            type_doc="int",
+            doc="siblings are ordered by `order`, then by the pinyin of the name",
+        ),
+    )
+    path: str = UNITS_FILE
+    line: int = 1
     ancestors: tuple[str, ...] = ()  # root first, without the unit itself
     children: tuple[str, ...] = ()
 
@@ -42,96 +88,11 @@ class Unit:
 
 
 @dataclass(frozen=True, slots=True)
-class Asset:
-    """A file of the source that a page uses (photo, attachment)."""
-
-    source: str  # relative to the site source
-    size: int
-
-    @property
-    def name(self) -> str:
-        return posixpath.basename(self.source)
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """What every content item has."""
-
-    key: str  # the source path, unique
-    kind: str
-    title: str
-    unit: str
-    year: int
-    date: dt.date | None
-    tags: tuple[str, ...]
-    summary: str
-    slug: str  # as given in front matter; '' means derive from the title
-    draft: bool
-    body: str
-    body_line: int
-    digest: str
-    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
-    updated: dt.date | None = None  # last change in git history
-
-
-@dataclass(frozen=True, slots=True)
-class Profile(Item):
-    name: str = ""
-    honors: tuple[str, ...] = ()
-    position: str = ""
-    photo: Asset | None = None
-    party_member: bool | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Report(Item):
-    event: str = ""
-    speakers: tuple[str, ...] = ()
-    attachments: tuple[Asset, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class PledgeItem:
-    text: str
-    status: str
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Review:
-    rating: str = ""
-    comment: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Pledge(Item):
-    items: tuple[PledgeItem, ...] = ()
-    secretary: str = ""
-    review: Review | None = None
-
-    @property
-    def done_count(self) -> int:
-        return sum(1 for i in self.items if i.status == "done")
-
-    @property
-    def progress(self) -> int:
-        """Share of items done, in whole percent."""
-        return round(100 * self.done_count / len(self.items)) if self.items else 0
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Item):
-    order: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class Site:
     config: SiteConfig
     units: tuple[Unit, ...]  # tree order (pre-order, siblings by order then name)
-    profiles: tuple[Profile, ...]
-    reports: tuple[Report, ...]
-    pledges: tuple[Pledge, ...]
-    pages: tuple[Page, ...]
+    # the items of each kind, by kind name, each in its kind's order
+    collections: Mapping[str, tuple[Item, ...]]
     unit_by_id: Mapping[str, Unit] = field(default_factory=dict)
     # every item of a unit and of all its descendants (roll-up), in each collection's order
     by_unit: Mapping[str, tuple[Item, ...]] = field(default_factory=dict)
@@ -151,9 +112,31 @@ class Site:
     left_out: frozenset[str] = frozenset()
     # position of each unit in tree order, for sorting without scanning the tree
     unit_rank: Mapping[str, int] = field(default_factory=dict)
+    kinds: Registry = BUILT_IN
 
     def items(self) -> tuple[Item, ...]:
-        return (*self.profiles, *self.reports, *self.pledges)
+        """Every item filed under a unit and a year (not the free pages), kind by kind in
+        the registry's order."""
+        return tuple(i for k in self.kinds.yearly() for i in self.collections.get(k.name, ()))
+
+    def of_kind(self, name: str) -> tuple[Item, ...]:
+        return self.collections.get(name, ())
+
+    @property
+    def profiles(self) -> tuple[Profile, ...]:
+        return cast(tuple[Profile, ...], self.of_kind("profile"))
+
+    @property
+    def reports(self) -> tuple[Report, ...]:
+        return cast(tuple[Report, ...], self.of_kind("report"))
+
+    @property
+    def pledges(self) -> tuple[Pledge, ...]:
+        return cast(tuple[Pledge, ...], self.of_kind("pledge"))
+
+    @property
+    def pages(self) -> tuple[Page, ...]:
+        return cast(tuple[Page, ...], self.of_kind("page"))
 
     def of_year(self, year: int) -> tuple[Item, ...]:
         return tuple(i for i in self.items() if i.year == year)
@@ -170,54 +153,64 @@ def build_config(tree: SourceTree, problems: list[Diagnostic]) -> SiteConfig:
     if not isinstance(doc.data, dict):
         problems.append(Diagnostic.error("site.yaml", 1, "expected-mapping-file"))
         return SiteConfig()
-    values, found = schema.validate("site", doc.data, "site.yaml", doc.lines)
+    values, found = schema.validate(schema.declared(SiteConfig), doc.data, "site.yaml", doc.lines)
     problems.extend(found)
     return SiteConfig(**values)
 
 
 def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...]:
+    """The organisation tree of units.yaml in tree order; duplicates, unknown parents and
+    cycles reported."""
     doc = tree.units
-    path = "units.yaml"
     if doc is None or doc.data is None:
         return ()
     if not isinstance(doc.data, list):
-        problems.append(Diagnostic.error(path, 1, "expected-unit-list"))
+        problems.append(Diagnostic.error(UNITS_FILE, 1, "expected-unit-list"))
         return ()
+    raw = _read_units(doc.data, doc.lines, problems)
+    _check_parents(raw, doc.data, doc.lines, problems)
+    in_cycle = _cycles(raw, problems)
+    return _tree_order({uid: u for uid, u in raw.items() if uid not in in_cycle})
+
+
+def _read_units(
+    entries: list[Any], lines: Mapping[str, int], problems: list[Diagnostic]
+) -> dict[str, Unit]:
+    """Every valid entry of units.yaml by id (the first of a duplicated id)."""
     raw: dict[str, Unit] = {}
-    for index, entry in enumerate(doc.data):
-        line = doc.lines.get(str(index), 1)
+    for index, entry in enumerate(entries):
+        line = lines.get(str(index), 1)
         if not isinstance(entry, dict):
-            problems.append(Diagnostic.error(path, line, "expected-unit-mapping"))
+            problems.append(Diagnostic.error(UNITS_FILE, line, "expected-unit-mapping"))
             continue
-        ctx = schema.Context(path, doc.lines, problems, line)
-        values = schema.check_fields(ctx, schema.SPECS["unit"], entry, prefix=f"{index}.")
+        ctx = schema.Context(UNITS_FILE, lines, problems, line)
+        values = schema.check_fields(ctx, schema.declared(Unit), entry, prefix=f"{index}.")
         if "id" not in values or "name" not in values:
             continue
         unit_id = values["id"]
         if unit_id in raw:
+            key = f"{index}.id"
             problems.append(
                 Diagnostic.error(
-                    path,
-                    doc.lines.get(f"{index}.id", line),
-                    "duplicate-unit",
-                    f"{index}.id",
-                    id=unit_id,
+                    UNITS_FILE, lines.get(key, line), "duplicate-unit", key, id=unit_id,
                     first=raw[unit_id].line,
                 )
             )
             continue
-        raw[unit_id] = Unit(
-            unit_id,
-            values["name"],
-            values.get("parent") or None,
-            values.get("kind", ""),
-            values.get("order", 0),
-            path,
-            line,
-        )
+        values["parent"] = values.get("parent") or None
+        raw[unit_id] = Unit(**values, path=UNITS_FILE, line=line)
+    return raw
+
+
+def _check_parents(
+    raw: Mapping[str, Unit],
+    entries: list[Any],
+    lines: Mapping[str, int],
+    problems: list[Diagnostic],
+) -> None:
     index_of = {
         str(entry.get("id")): index
-        for index, entry in reversed(list(enumerate(doc.data)))
+        for index, entry in reversed(list(enumerate(entries)))
         if isinstance(entry, dict)
     }
     suggest_parent = schema.Suggestions(raw)
@@ -226,8 +219,8 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
             key = f"{index_of.get(unit.id, 0)}.parent"
             problems.append(
                 Diagnostic.error(
-                    path,
-                    doc.lines.get(key, unit.line),
+                    UNITS_FILE,
+                    lines.get(key, unit.line),
                     "unknown-parent",
                     key,
                     id=unit.id,
@@ -235,8 +228,12 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
                     suggestion=suggest_parent(unit.parent),
                 )
             )
-    # cycles: follow parents until a root, an unknown parent, a unit already followed, or a
-    # repeat (a cycle). Each unit is followed once: linear even for deep trees and many units.
+
+
+def _cycles(raw: dict[str, Unit], problems: list[Diagnostic]) -> set[str]:
+    """The units in a cycle of parents, each reported. Follows parents until a root, an
+    unknown parent, a unit already followed, or a repeat (a cycle): each unit is followed
+    once, linear even for deep trees and many units."""
     in_cycle: set[str] = set()
     done: set[str] = set()
     for unit in raw.values():
@@ -254,7 +251,7 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
             in_cycle.add(member)
             problems.append(
                 Diagnostic.error(
-                    path,
+                    UNITS_FILE,
                     raw[member].line,
                     "unit-cycle",
                     "parent",
@@ -262,7 +259,12 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
                     chain=" → ".join([*cycle[k:], *cycle[:k], member]),
                 )
             )
-    valid = {uid: u for uid, u in raw.items() if uid not in in_cycle}
+    return in_cycle
+
+
+def _tree_order(valid: Mapping[str, Unit]) -> tuple[Unit, ...]:
+    """Pre-order, siblings by order then the pinyin of the name; with ancestors and
+    children."""
     children: dict[str | None, list[Unit]] = defaultdict(list)
     for unit in valid.values():
         parent = unit.parent if unit.parent in valid else None
@@ -275,17 +277,7 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
         unit, ancestors = stack.pop()
         kids = children.get(unit.id, [])
         ordered.append(
-            Unit(
-                unit.id,
-                unit.name,
-                unit.parent,
-                unit.kind,
-                unit.order,
-                unit.path,
-                unit.line,
-                ancestors,
-                tuple(k.id for k in kids),
-            )
+            dataclasses.replace(unit, ancestors=ancestors, children=tuple(k.id for k in kids))
         )
         stack.extend((k, (*ancestors, unit.id)) for k in reversed(kids))
     return tuple(ordered)
@@ -298,17 +290,10 @@ def build_units(tree: SourceTree, problems: list[Diagnostic]) -> tuple[Unit, ...
 def _asset(
     doc: SourceDoc, key: str, ref: str, tree: SourceTree, problems: list[Diagnostic]
 ) -> Asset | None:
-    """Resolve a path given in front matter: relative to the file, else relative to static/."""
-    clean = ref.strip().replace("\\", "/")
-    candidates = []
-    if not clean.startswith("/"):
-        candidates.append(posixpath.normpath(posixpath.join(posixpath.dirname(doc.path), clean)))
-    candidates.append(posixpath.normpath(posixpath.join(STATIC_DIR, clean.lstrip("/"))))
-    for candidate in candidates:
-        if candidate.startswith("../") or candidate == "..":
-            continue
-        if candidate in tree.files:
-            return Asset(candidate, tree.files[candidate])
+    """Resolve a path given in front matter by the one path rule (``content.paths``)."""
+    found = paths.resolve(ref, doc.path, tree.files)
+    if found is not None:
+        return Asset(found, tree.files[found])
     problems.append(
         Diagnostic.error(
             doc.path,
@@ -322,26 +307,38 @@ def _asset(
     return None
 
 
-def _common(
-    doc: SourceDoc, values: dict[str, Any], title: str, unit: str, year: int, date: dt.date | None
+def _unknown_unit(
+    doc: SourceDoc, key: str, unit: str, suggest: Callable[[str], str]
+) -> Diagnostic:
+    return Diagnostic.error(
+        doc.path, doc.lines.get(key, 1), "unknown-unit", key, unit=unit, suggestion=suggest(unit)
+    )
+
+
+def _attributes(
+    kind: Kind[Any],
+    doc: SourceDoc,
+    values: Mapping[str, Any],
+    tree: SourceTree,
+    problems: list[Diagnostic],
 ) -> dict[str, Any]:
-    return {
-        "key": doc.path,
-        "kind": doc.kind,
-        "title": title,
-        "unit": unit,
-        "year": year,
-        "date": date,
-        "tags": values.get("tags", ()),
-        "summary": values.get("summary", ""),
-        "slug": values.get("slug", ""),
-        "draft": values.get("draft", False),
-        "body": doc.body,
-        "body_line": doc.body_line,
-        "digest": doc.digest,
-        "lines": doc.lines,
-        "updated": doc.updated,
-    }
+    """The model attributes of the checked source values: paths resolved to files, and an
+    absent date taken from the file's history."""
+    attrs: dict[str, Any] = {}
+    for attr, spec in schema.spec_of(kind.model):
+        key = spec.key or attr
+        if key not in values:
+            continue
+        value = values[key]
+        if spec.asset and isinstance(value, str):
+            value = _asset(doc, key, value, tree, problems)
+        elif spec.asset:
+            found = (_asset(doc, f"{key}.{i}", ref, tree, problems) for i, ref in enumerate(value))
+            value = tuple(a for a in found if a is not None)
+        attrs[attr] = value
+    if kind.dates_from_source() and "date" not in attrs:
+        attrs["date"] = doc.created
+    return attrs
 
 
 def build_item(
@@ -350,153 +347,103 @@ def build_item(
     units: Mapping[str, Unit],
     problems: list[Diagnostic],
     suggest: Callable[[str], str] | None = None,
+    kinds: Registry = BUILT_IN,
 ) -> Item | None:
-    values, found = schema.validate(doc.kind, doc.meta, doc.path, doc.lines)
+    """One content file -> its kind's model item; None (and the problems reported) when the
+    file has errors."""
+    kind = kinds[doc.kind]
+    values, found = schema.validate(kind.fields, doc.meta, doc.path, doc.lines)
     problems.extend(found)
     if any(d.is_error for d in found):
         return None
-    unit_field = "branch" if doc.kind == "pledge" else "unit"
-    unit = values.get(unit_field, "")
-    if doc.kind != "page" and unit not in units:
+    unit_key = kind.unit_key
+    if unit_key and values[unit_key] not in units:
         problems.append(
-            Diagnostic.error(
-                doc.path,
-                doc.lines.get(unit_field, 1),
-                "unknown-unit",
-                unit_field,
-                unit=unit,
-                suggestion=(suggest or schema.Suggestions(units))(unit),
-            )
+            _unknown_unit(doc, unit_key, values[unit_key], suggest or schema.Suggestions(units))
         )
         return None
     before = len(problems)
-    item: Item
-    if doc.kind == "profile":
-        photo = _asset(doc, "photo", values["photo"], tree, problems) if "photo" in values else None
-        item = Profile(
-            **_common(
-                doc, values, values["name"], unit, values["year"], values.get("date", doc.created)
-            ),
-            name=values["name"],
-            honors=values["honors"],
-            position=values.get("position", ""),
-            photo=photo,
-            party_member=values.get("party_member"),
-        )
-    elif doc.kind == "report":
-        attachments = tuple(
-            a
-            for i, ref in enumerate(values.get("attachments", ()))
-            if (a := _asset(doc, f"attachments.{i}", ref, tree, problems)) is not None
-        )
-        item = Report(
-            **_common(doc, values, values["title"], unit, values["date"].year, values["date"]),
-            event=values.get("event", ""),
-            speakers=values.get("speakers", ()),
-            attachments=attachments,
-        )
-    elif doc.kind == "pledge":
-        review = values.get("review")
-        item = Pledge(
-            **_common(
-                doc, values, units[unit].name, unit, values["year"], values.get("date", doc.created)
-            ),
-            items=tuple(
-                PledgeItem(i["text"], i["status"], i.get("note", "")) for i in values["items"]
-            ),
-            secretary=values.get("secretary", ""),
-            review=Review(review.get("rating", ""), review.get("comment", "")) if review else None,
-        )
-    else:
-        item = Page(
-            **_common(doc, values, values["title"], "", 0, None), order=values.get("order", 0)
-        )
+    attrs = _attributes(kind, doc, values, tree, problems)
     if len(problems) != before:
         return None
-    if doc.kind in EMPTY_BODY_WARNED and not doc.body.strip():
-        # only front matter: the page would show the fields and no story (a pledge's items are
-        # its content, so an empty pledge body is fine)
+    attrs.update(kind.derive(attrs, Derivation(lambda uid: units[uid].name)))
+    item: Item = kind.model(
+        key=doc.path,
+        kind=kind.name,
+        body=doc.body,
+        body_line=doc.body_line,
+        digest=doc.digest,
+        lines=doc.lines,
+        updated=doc.updated,
+        **attrs,
+    )
+    if kind.warn_empty_body and not doc.body.strip():
+        # only front matter: the page would show the fields and no story
         problems.append(Diagnostic.warning(doc.path, max(doc.body_line - 1, 1), "empty-body"))
     return item
 
 
-def _check_duplicates(items: Iterable[Item], problems: list[Diagnostic]) -> None:
+def _check_duplicates(
+    items: Iterable[Item], kinds: Registry, problems: list[Diagnostic]
+) -> None:
+    """Two items of one kind, year and explicit slug; two of a one-per-unit kind (pledges)
+    of one unit and year."""
     seen: dict[tuple[str, int, str], Item] = {}
     for item in items:
-        if isinstance(item, Pledge):
-            key = ("pledge-branch", item.year, item.unit)
-            code, field_name = "duplicate-pledge", "branch"
+        kind = kinds[item.kind]
+        if kind.one_per_unit:
+            key = (f"{kind.name}-unit", item.year, item.unit)
+            code, field_name = f"duplicate-{kind.name}", kind.unit_key
         elif item.slug:
             key = (item.kind, item.year, item.slug)
             code, field_name = "duplicate-slug", "slug"
         else:
             continue
-        if key in seen:
-            first = seen[key]
-            problems.append(
-                Diagnostic.error(
-                    item.key,
-                    item.lines.get(field_name, 1),
-                    code,
-                    field_name,
-                    slug=item.slug,
-                    year=item.year,
-                    unit=item.unit,
-                    first=first.key,
-                )
-            )
-        else:
+        if key not in seen:
             seen[key] = item
+            continue
+        problems.append(
+            Diagnostic.error(
+                item.key,
+                item.lines.get(field_name, 1),
+                code,
+                field_name,
+                slug=item.slug,
+                year=item.year,
+                unit=item.unit,
+                first=seen[key].key,
+            )
+        )
 
 
-def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diagnostic]]:
-    problems: list[Diagnostic] = []
-    config = build_config(tree, problems)
-    units = build_units(tree, problems)
-    unit_by_id = {u.id: u for u in units}
-    suggest_unit = schema.Suggestions(unit_by_id)
-    built = [build_item(doc, tree, unit_by_id, problems, suggest_unit) for doc in tree.docs]
-    items = [i for i in built if i is not None and (options.drafts or not i.draft)]
-    _check_duplicates(items, problems)
-    edition = options.edition_year
-    left_out: frozenset[str] = frozenset()
-    if edition is not None:
-        # an archived edition: that year's profiles, reports and pledges, every unit and the
-        # free pages; nothing links to the live site (no absolute URLs in feed and sitemap)
-        kept = [i for i in items if isinstance(i, Page) or i.year == edition]
-        others = [i for i in items if not (isinstance(i, Page) or i.year == edition)]
-        left_out = (_sources(others) - _sources(kept)) | {i.key for i in others}
-        items = kept
-        config = SiteConfig(**{**_fields(config), "current_year": edition, "base_url": ""})
-    name_key = hanzi.name_sort_key(config.name_order)
-    profiles = sorted(
-        (i for i in items if isinstance(i, Profile)),
-        key=lambda p: (-p.year, name_key(p.name), p.key),
-    )
-    reports = sorted(
-        (i for i in items if isinstance(i, Report)),
-        key=lambda r: (-r.year, -(r.date or dt.date.min).toordinal(), r.key),
-    )
-    unit_rank = {u.id: n for n, u in enumerate(units)}
-    pledges = sorted(
-        (i for i in items if isinstance(i, Pledge)),
-        key=lambda p: (-p.year, unit_rank.get(p.unit, 0), p.key),
-    )
-    pages = sorted((i for i in items if isinstance(i, Page)), key=lambda p: (p.order, p.key))
-    content: list[Item] = [*profiles, *reports, *pledges]
-    years = tuple(sorted({i.year for i in content}, reverse=True))
-    if not config.current_year and years:
-        config = SiteConfig(**{**_fields(config), "current_year": years[0]})
-    by_unit: dict[str, list[Item]] = defaultdict(list)
-    for item in content:
-        unit = unit_by_id[item.unit]
-        for uid in (*unit.ancestors, unit.id):
-            by_unit[uid].append(item)
-    by_tag: dict[str, list[Item]] = defaultdict(list)
-    for item in content:
-        for tag in item.tags:
-            by_tag[tag].append(item)
-    tags = tuple(sorted(by_tag, key=lambda t: (hanzi.text_pinyin(t), t)))
+def _edition(
+    items: list[Item], kinds: Registry, edition: int
+) -> tuple[list[Item], frozenset[str]]:
+    """An archived edition's items: that year's items and the free pages; and what is left
+    out (the source files of the other items, and their photos and attachments)."""
+    kept = [i for i in items if not kinds[i.kind].yearly or i.year == edition]
+    others = [i for i in items if kinds[i.kind].yearly and i.year != edition]
+    return kept, (_sources(others) - _sources(kept)) | {i.key for i in others}
+
+
+def _collections(
+    items: Iterable[Item], kinds: Registry, ordering: Ordering
+) -> dict[str, tuple[Item, ...]]:
+    """The items of each kind, in the kind's order."""
+    grouped: dict[str, list[Item]] = {k.name: [] for k in kinds}
+    for item in items:
+        grouped[item.kind].append(item)
+    return {k.name: _sorted(grouped[k.name], k, ordering) for k in kinds}
+
+
+def _sorted(items: list[Item], kind: Kind[Any], ordering: Ordering) -> tuple[Item, ...]:
+    return tuple(sorted(items, key=lambda item: kind.order(item, ordering)))
+
+
+def _speakers(
+    profiles: Iterable[Profile], reports: Iterable[Report], unit_by_id: Mapping[str, Unit]
+) -> dict[tuple[str, str], str]:
+    """(report key, speaker name) -> the key of the profile of that name and year."""
     profile_of: dict[tuple[int, str], list[Profile]] = defaultdict(list)
     for profile in profiles:
         profile_of[(profile.year, profile.name)].append(profile)
@@ -510,6 +457,56 @@ def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diag
             ] or matches
             if near:
                 speaker_links[(report.key, speaker)] = near[0].key
+    return speaker_links
+
+
+def _grouped(
+    content: Iterable[Item], unit_by_id: Mapping[str, Unit]
+) -> tuple[dict[str, tuple[Item, ...]], dict[str, tuple[Item, ...]]]:
+    """Items by unit (rolled up to every ancestor) and by tag."""
+    by_unit: dict[str, list[Item]] = defaultdict(list)
+    by_tag: dict[str, list[Item]] = defaultdict(list)
+    for item in content:
+        unit = unit_by_id[item.unit]
+        for uid in (*unit.ancestors, unit.id):
+            by_unit[uid].append(item)
+        for tag in item.tags:
+            by_tag[tag].append(item)
+    return {k: tuple(v) for k, v in by_unit.items()}, {k: tuple(v) for k, v in by_tag.items()}
+
+
+def build_site(
+    tree: SourceTree, options: BuildOptions, kinds: Registry = BUILT_IN
+) -> tuple[Site, list[Diagnostic]]:
+    problems: list[Diagnostic] = []
+    config = build_config(tree, problems)
+    units = build_units(tree, problems)
+    unit_by_id = {u.id: u for u in units}
+    suggest_unit = schema.Suggestions(unit_by_id)
+    built = [
+        build_item(doc, tree, unit_by_id, problems, suggest_unit, kinds) for doc in tree.docs
+    ]
+    items = [i for i in built if i is not None and (options.drafts or not i.draft)]
+    _check_duplicates(items, kinds, problems)
+    edition = options.edition_year
+    left_out: frozenset[str] = frozenset()
+    if edition is not None:
+        # an archived edition: nothing links to the live site (no absolute URLs in feed and
+        # sitemap)
+        items, left_out = _edition(items, kinds, edition)
+        config = SiteConfig(**{**_fields(config), "current_year": edition, "base_url": ""})
+    unit_rank = {u.id: n for n, u in enumerate(units)}
+    ordering = Ordering(hanzi.name_sort_key(config.name_order), unit_rank)
+    collections = _collections(items, kinds, ordering)
+    content = [i for k in kinds.yearly() for i in collections[k.name]]
+    years = tuple(sorted({i.year for i in content}, reverse=True))
+    if not config.current_year and years:
+        config = SiteConfig(**{**_fields(config), "current_year": years[0]})
+    by_unit, by_tag = _grouped(content, unit_by_id)
+    tags = tuple(sorted(by_tag, key=lambda t: (hanzi.text_pinyin(t), t)))
+    profiles = cast(tuple[Profile, ...], collections.get("profile", ()))
+    reports = cast(tuple[Report, ...], collections.get("report", ()))
+    speaker_links = _speakers(profiles, reports, unit_by_id)
     talks: dict[str, list[str]] = defaultdict(list)
     for (report_key, _speaker), profile_key in speaker_links.items():
         if report_key not in talks[profile_key]:
@@ -517,34 +514,26 @@ def build_site(tree: SourceTree, options: BuildOptions) -> tuple[Site, list[Diag
     site = Site(
         config,
         units,
-        tuple(profiles),
-        tuple(reports),
-        tuple(pledges),
-        tuple(pages),
+        collections,
         unit_by_id,
-        {k: tuple(v) for k, v in by_unit.items()},
+        by_unit,
         years,
         tags,
-        {k: tuple(v) for k, v in by_tag.items()},
+        by_tag,
         speaker_links,
         {k: tuple(v) for k, v in talks.items()},
         edition,
         () if edition is not None else tuple(sorted(tree.editions, reverse=True)),
         left_out,
         unit_rank,
+        kinds,
     )
     return site, problems
 
 
 def _sources(items: Iterable[Item]) -> frozenset[str]:
     """The photos and attachments of some items (source paths)."""
-    found: set[str] = set()
-    for item in items:
-        if isinstance(item, Profile) and item.photo is not None:
-            found.add(item.photo.source)
-        elif isinstance(item, Report):
-            found.update(a.source for a in item.attachments)
-    return frozenset(found)
+    return frozenset(source for item in items for source in item.asset_sources())
 
 
 def _fields(config: SiteConfig) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from generator.site import urls
-from generator.site.model import Item, Pledge, Profile, Report, Site
+from generator.site.model import Item, Site
 from generator.site.urls import UrlPlan
 
 SEARCH_PAGE = "search/index.html"
@@ -119,37 +119,22 @@ class Document:
         return (self.title, " ".join(self.honors), self.unit_text, f"{self.summary} {self.body}")
 
 
-def _extra_words(item: Item) -> list[str]:
-    words = list(item.tags)
-    if isinstance(item, Profile):
-        words.append(item.position)
-    elif isinstance(item, Report):
-        words.extend([item.event, *item.speakers])
-    elif isinstance(item, Pledge):
-        words.append(item.secretary)
-        for entry in item.items:
-            words.extend([entry.text, entry.note])
-        if item.review:
-            words.extend([item.review.rating, item.review.comment])
-    return [w for w in words if w]
-
-
 def document(site: Site, plan: UrlPlan, item: Item) -> Document:
     unit = site.unit_by_id[item.unit]
     chain = (*unit.ancestors, unit.id)
     names = [site.unit_by_id[u].name for u in chain]
     body = plain_text(item.body)
-    extra = " ".join(_extra_words(item))
+    extra = " ".join(item.search_words())
     return Document(
         path=plan.items[item.key],
         kind=item.kind,
-        title=item.name if isinstance(item, Profile) and item.name else item.title,
+        title=item.title,
         unit=unit.id,
         units=chain,
         unit_name=unit.name,
         year=item.year,
         date=item.date.isoformat() if item.date else "",
-        honors=item.honors if isinstance(item, Profile) else (),
+        honors=item.search_honours(),
         summary=item.summary,
         body=f"{body} {extra}".strip() if extra else body,
         unit_text=" ".join(names),

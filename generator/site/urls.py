@@ -13,14 +13,15 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from generator.base import hanzi
 from generator.base.errors import Diagnostic
-from generator.site.model import Item, Page, Pledge, Profile, Report, Site
+from generator.kinds.kind import Kind, Registry
+from generator.kinds.registry import BUILT_IN
+from generator.site.model import Item, Site
 
 INDEX = "index.html"
-KIND_SECTIONS = {"profile": "profiles", "report": "reports", "pledge": "pledges", "page": "pages"}
-FALLBACK_SLUG = {"profile": "profile", "report": "report", "pledge": "pledge", "page": "page"}
 THEME_ASSETS = "assets"
 
 
@@ -32,8 +33,9 @@ def home() -> str:
     return INDEX
 
 
-def section(kind: str, page: int = 1) -> str:
-    base = KIND_SECTIONS[kind]
+def section(kind: str, page: int = 1, kinds: Registry = BUILT_IN) -> str:
+    """The list of a kind's items (its folder's name), page by page."""
+    base = kinds[kind].folder
     return join(base, INDEX) if page <= 1 else join(base, "page", page, INDEX)
 
 
@@ -100,11 +102,14 @@ class UrlPlan:
 
 
 def default_slug(item: Item) -> str:
-    if isinstance(item, Profile):
-        return hanzi.name_slug(item.name)
-    if isinstance(item, Pledge):
-        return item.unit
-    return hanzi.title_slug(item.title)
+    return item.default_slug()
+
+
+def detail(kind: Kind[Any], year_value: int, slug: str) -> str:
+    """An item's page: under its kind's section and year (free pages: no year)."""
+    if not kind.yearly:
+        return join(kind.folder, slug, INDEX)
+    return join(kind.folder, year_value, slug, INDEX)
 
 
 def _dedupe(base: str, taken: set[str], tried: dict[str, int]) -> str:
@@ -126,7 +131,7 @@ def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnos
     slugs: dict[str, str] = {}
     paths: dict[str, str] = {}
     groups: dict[tuple[str, int], list[Item]] = defaultdict(list)
-    items: list[Item] = [*site.profiles, *site.reports, *site.pledges, *site.pages]
+    items: list[Item] = [*site.items(), *site.pages]
     for item in items:
         groups[(item.kind, item.year)].append(item)
     for (kind, year_value), members in sorted(groups.items()):
@@ -135,14 +140,10 @@ def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnos
         taken: set[str] = {m.slug for m in members if m.slug}
         tried: dict[str, int] = {}
         for member in sorted(members, key=lambda m: m.key):
-            slug = member.slug or _dedupe(
-                default_slug(member) or FALLBACK_SLUG[kind], taken, tried
-            )
+            # a title or name without any pinyin falls back to the kind's name
+            slug = member.slug or _dedupe(member.default_slug() or kind, taken, tried)
             slugs[member.key] = slug
-            if isinstance(member, Page):
-                paths[member.key] = join("pages", slug, INDEX)
-            else:
-                paths[member.key] = join(KIND_SECTIONS[kind], year_value, slug, INDEX)
+            paths[member.key] = detail(site.kinds[kind], year_value, slug)
     tag_paths: dict[str, str] = {}
     taken_tags: set[str] = set()
     tried_tags: dict[str, int] = {}
@@ -154,17 +155,10 @@ def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnos
     for static in static_files:
         assets[static] = static  # static/ is copied to static/ as it is
     for item in items:
-        for asset in _assets_of(item):
+        for asset in item.asset_sources():
             assets.setdefault(asset, asset)
     for path in [*paths.values(), *assets.values()]:
         if not is_safe(path):
             problems.append(Diagnostic.error(path, 0, "unsafe-path", target=path))
     return UrlPlan(paths, slugs, tag_paths, assets), problems
 
-
-def _assets_of(item: Item) -> list[str]:
-    if isinstance(item, Profile) and item.photo is not None:
-        return [item.photo.source]
-    if isinstance(item, Report):
-        return [a.source for a in item.attachments]
-    return []
