@@ -15,13 +15,15 @@ from typing import Any
 
 import jinja2
 
+from generator import pages
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
 from generator.content import history, loader
 from generator.output import cache, images, markup, pool, theme, writer
 from generator.output import fingerprints as deps
 from generator.output import render as templating
-from generator.pages import render
+from generator.pages.base import PageJob
+from generator.pages.view import SiteView
 from generator.site import model, urls
 from generator.site.bodies import Rendered
 
@@ -201,12 +203,12 @@ def _build(
         links,
         lambda name: closure.get(name, name),
     )
-    jobs = list(render.pages(site, plan))
+    jobs = list(pages.pages(site, plan))
     mark("plan pages")
     identity = writer.identity(options.output)
     previous = store.outputs(identity) if identity else {}
     records: dict[str, cache.OutputRecord] = {}
-    todo: list[render.PageJob] = []
+    todo: list[PageJob] = []
     todo_refs: list[set[str]] = []
     needed: set[str] = set()
     for job in jobs:
@@ -271,7 +273,7 @@ def _build(
                 records[job.path] = cache.OutputRecord(
                     prints.page(job.template, job.context, job.items)[0], ""
                 )
-    view = render.SiteView(site, plan, bodies)
+    view = SiteView(site, plan, bodies)
     env.globals.update(templating.make_globals(view))
     mark("markdown")
 

@@ -21,7 +21,8 @@ import jinja2
 from generator.base.errors import Diagnostic
 from generator.output import markup, theme
 from generator.output import render as templating
-from generator.pages import render
+from generator.pages.base import PageJob
+from generator.pages.view import SiteView
 from generator.site.bodies import Rendered
 from generator.site.model import Item
 
@@ -128,8 +129,8 @@ class Written:
 
 def _render_chunk(indices: range) -> list[Written | Diagnostic]:
     env: jinja2.Environment = _shared["env"]
-    view: render.SiteView = _shared["view"]
-    jobs: Sequence[render.PageJob] = _shared["jobs"]
+    view: SiteView = _shared["view"]
+    jobs: Sequence[PageJob] = _shared["jobs"]
     root: Path = _shared["root"]
     dirs: set[Path] = _shared.setdefault("dirs", set())
     out: list[Written | Diagnostic] = []
@@ -151,8 +152,8 @@ def _render_chunk(indices: range) -> list[Written | Diagnostic]:
 
 def render_pages(
     env: jinja2.Environment,
-    view: render.SiteView,
-    jobs: Sequence[render.PageJob],
+    view: SiteView,
+    jobs: Sequence[PageJob],
     root: Path,
     theme_dirs: theme.ThemeDirs,
     workers: int,

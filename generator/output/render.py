@@ -8,7 +8,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from generator.pages.render import PageJob, SiteView, bar_chart, item_date
+from generator.pages.base import PageJob, item_date
+from generator.pages.charts import svg_bar_chart
+from generator.pages.view import SiteView
 from generator.site import urls
 from generator.site.model import Item, Unit
 
@@ -90,7 +92,7 @@ def make_globals(view: SiteView) -> dict[str, Any]:
         "theme_url": theme_url,
         "absolute_url": absolute_url,
         "item_date": item_date,
-        "bar_chart": bar_chart,
+        "bar_chart": svg_bar_chart,
         "stats_url": stats_url,
         "edition": view.site.edition,
         "editions": view.site.editions,
