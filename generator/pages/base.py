@@ -17,12 +17,12 @@ RELATED_ITEMS = 4  # "more from this unit" on a detail page
 @dataclass(frozen=True, slots=True)
 class PageJob:
     """One page to render: its output path, its template and the values its template sees
-    besides the template globals (a read-only context)."""
+    besides the template globals (a read-only context). What the template reads through the
+    site view is recorded while it renders (see ``pages.view``)."""
 
     path: str
     template: str
     context: Mapping[str, Any]
-    items: tuple[str, ...] = ()  # keys of content items the page shows beyond its context
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +55,6 @@ class Group:
 def chunk(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     size = max(1, size)
     return [items[i : i + size] for i in range(0, len(items), size)] or [()]
-
-
-def keys(items: Iterable[Item]) -> tuple[str, ...]:
-    return tuple(i.key for i in items)
 
 
 def by_kind(items: Iterable[Item]) -> dict[str, tuple[Any, ...]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from generator.pages.base import PageJob, item_date, keys
+from generator.pages.base import PageJob, item_date
 from generator.site import urls
 from generator.site.model import Site
 from generator.site.urls import UrlPlan
@@ -22,9 +22,8 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
             "items": tuple(feed_items),
             "updated": max((item_date(i) for i in feed_items), default=dt.date(2000, 1, 1)),
         },
-        keys(feed_items),
     )
-    yield PageJob("sitemap.xml", "sitemap.xml", {}, keys(site.items()))
+    yield PageJob("sitemap.xml", "sitemap.xml", {})
     yield PageJob("404.html", "404.html", {"section": "404"})
     if site.editions:  # the frozen editions (their files are copied by the build)
         yield PageJob(urls.editions_index(), "editions.html", {"section": "editions"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.pages.base import PageJob, honour_roll, keys
+from generator.pages.base import PageJob, honour_roll
 from generator.site import urls
 from generator.site.model import Site
 from generator.site.urls import UrlPlan
@@ -27,5 +27,4 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
             "reports": site.reports[:HOME_REPORTS],
             "pledges": tuple(p for p in site.pledges if p.year == current),
         },
-        keys(site.items()),  # unit counts and the years list read every item
     )

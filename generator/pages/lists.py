@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from generator.pages.base import PageJob, Pagination, chunk, keys
+from generator.pages.base import PageJob, Pagination, chunk
 from generator.site import urls
 from generator.site.model import Item, Site
 from generator.site.urls import UrlPlan
@@ -34,5 +34,4 @@ def _list(kind: str, collection: Sequence[Item], page_size: int) -> Iterator[Pag
                 "total": len(collection),
                 "pager": Pagination(number, len(chunks), paths),
             },
-            keys(members),
         )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from markupsafe import Markup
 
-from generator.pages.base import PageJob, keys
+from generator.pages.base import PageJob
 from generator.site import stats, urls
 from generator.site.model import Site
 from generator.site.urls import UrlPlan
@@ -15,12 +15,10 @@ from generator.site.urls import UrlPlan
 
 def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     figures = stats.figures(site)
-    every = keys(site.items())
     yield PageJob(
         urls.join("stats", urls.INDEX),
         "stats.html",
         {"section": "stats", "figures": figures},
-        every,
     )
     for year_value in site.years:
         yield PageJob(
@@ -32,17 +30,14 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
                 "figures": figures,
                 "pledges": tuple(p for p in site.pledges if p.year == year_value),
             },
-            keys(site.of_year(year_value)),
         )
     yield PageJob(
         urls.join("stats", "stats.json"),
         "stats.json",
         {"text": Markup(stats.to_json(figures))},
-        every,
     )
     yield PageJob(
         urls.join("stats", "stats.csv"),
         "stats.csv",
         {"text": Markup(stats.to_csv(stats.csv_rows(figures)))},
-        every,
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from generator.pages.base import Group, PageJob, by_kind, keys
-from generator.site import stats, urls
+from generator.pages.base import Group, PageJob, by_kind
+from generator.site import urls
 from generator.site.model import Item, Site, Unit
 from generator.site.urls import UrlPlan
 
@@ -15,7 +15,7 @@ UNIT_YEAR_PREVIEW = 12
 
 
 def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
-    yield PageJob(urls.units_index(), "units.html", {"section": "units"}, keys(site.items()))
+    yield PageJob(urls.units_index(), "units.html", {"section": "units"})
     for unit in site.units:
         items = site.by_unit.get(unit.id, ())
         years = sorted({i.year for i in items}, reverse=True)
@@ -31,7 +31,6 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
                     "year": year_value,
                     "kinds": by_kind(of_year_items),
                 },
-                keys(of_year_items),
             )
 
 
@@ -51,7 +50,6 @@ def _unit_page(site: Site, unit: Unit, items: Sequence[Item], years: list[int]) 
             "years": tuple(groups),
             "counts": by_kind(items),
         },
-        keys([*shown, *stats.pledges_of_unit(site, unit.id)]),
     )
 
 

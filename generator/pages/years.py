@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.pages.base import PageJob, by_kind, group_by_company, honour_roll, keys
+from generator.pages.base import PageJob, by_kind, group_by_company, honour_roll
 from generator.site import urls
 from generator.site.model import Site
 from generator.site.urls import UrlPlan
@@ -19,7 +19,6 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
             "section": "years",
             "year_counts": tuple((y, by_kind(site.of_year(y))) for y in site.years),
         },
-        keys(site.items()),
     )
     for year_value in site.years:
         year_items = site.of_year(year_value)
@@ -34,5 +33,4 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
                 "groups": {k: group_by_company(site, v) for k, v in kinds.items()},
                 "honour_roll": honour_roll(kinds["profile"], config.honours, config.name_order),
             },
-            keys(year_items),
         )
