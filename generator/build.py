@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,7 @@ def analyse(options: BuildOptions, store: cache.Cache | None = None) -> Analysis
                 available=", ".join(theme.available_themes(options.source)),
             )
         )
-    # issue 4: an edition leaves out the photos and attachments of other years' items
+    # an edition leaves out the photos and attachments of other years' items
     copied = [rel for rel in _copied_files(tree) if rel not in site.left_out]
     plan, url_problems = urls.plan(site, copied)
     problems.extend(url_problems)
@@ -156,7 +156,8 @@ def _build(
     analysis = analyse(options, store)
     mark("analyse")
     problems = [*analysis.diagnostics, *_cache_warning(store)]
-    inputs = _prepare(options, analysis, store, problems)
+    inputs, found = _prepare(options, analysis, store, problems)
+    problems.extend(found)
     if inputs is None:
         return _failed(problems, started, analysis.site.config.language)
     jobs = list(pages.pages(analysis.site, analysis.plan))
@@ -219,27 +220,30 @@ def _cache_warning(store: cache.Cache) -> list[Diagnostic]:
     return []
 
 
-def _blocked(options: BuildOptions, analysis: Analysis, problems: list[Diagnostic]) -> bool:
+def _blocked(
+    options: BuildOptions, analysis: Analysis, problems: Sequence[Diagnostic]
+) -> tuple[bool, list[Diagnostic]]:
     """Whether the build must stop before writing: errors (or warnings with --strict), no
-    theme, or an output folder that is not ours (added to ``problems``)."""
+    theme, or an output folder that is not ours (the one new problem it may find)."""
     if has_errors(problems) or (options.strict and problems) or analysis.theme is None:
-        return True
+        return True, []
     writer.recover(options.output)
     try:
         writer.check_output(options.output, options.source)
     except writer.OutputError as exc:
-        problems.append(Diagnostic.error(str(exc.path), 0, exc.code, folder=str(exc.path)))
-        return True
-    return False
+        return True, [Diagnostic.error(str(exc.path), 0, exc.code, folder=str(exc.path))]
+    return False, []
 
 
 def _prepare(
-    options: BuildOptions, analysis: Analysis, store: cache.Cache, problems: list[Diagnostic]
-) -> _Inputs | None:
-    """Everything the fingerprints need; None (with ``problems`` told why) if the build stops."""
+    options: BuildOptions, analysis: Analysis, store: cache.Cache, known: Sequence[Diagnostic]
+) -> tuple[_Inputs | None, list[Diagnostic]]:
+    """Everything the fingerprints need, and the problems found on the way; no inputs if the
+    build stops (because of those or of the ``known`` problems)."""
     theme_dirs = analysis.theme
-    if _blocked(options, analysis, problems) or theme_dirs is None:
-        return None
+    blocked, problems = _blocked(options, analysis, known)
+    if blocked or theme_dirs is None:
+        return None, problems
     site, plan = analysis.site, analysis.plan
     # in an edition, links to what is left out (other years) become plain text
     left_out = {rel: "" for rel in site.left_out}
@@ -258,7 +262,7 @@ def _prepare(
         closure = {name: _template_digest(env, name) for name in _template_names(env)}
     except jinja2.TemplateError as exc:
         problems.append(theme.template_error(exc, theme_dirs))
-        return None
+        return None, problems
     version = cache.SCHEMA + repr(sorted(photos.variants.items()))
     prints = deps.Fingerprints(
         site,
@@ -268,9 +272,10 @@ def _prepare(
         lambda name: closure.get(name, name),
     )
     workers = pool.worker_count(options.workers)
-    return _Inputs(
+    inputs = _Inputs(
         options, analysis, theme_dirs, store, workers, converter, keys, links, photos, prints
     )
+    return inputs, problems
 
 
 def _plan_work(
@@ -520,7 +525,7 @@ def _copies(
 def _edition_copies(
     source: Path, site: model.Site, editions: dict[int, tuple[str, ...]]
 ) -> dict[str, tuple[Path, str]]:
-    """issue 4: every frozen edition, byte for byte, to editions/<year>/ (none inside an
+    """Every frozen edition, byte for byte, to editions/<year>/ (none inside an
     edition: an edition never holds other editions)."""
     out: dict[str, tuple[Path, str]] = {}
     for year in site.editions:

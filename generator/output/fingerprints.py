@@ -119,7 +119,7 @@ def _walk(value: Any, digest: Hasher, seen: set[str]) -> None:
             digest.update(b"I" + current.key.encode())
             seen.add(current.key)
         elif isinstance(current, Unit):
-            digest.update(b"U" + current.id.encode())
+            digest.update(b"U" + repr(_unit_fields(current)).encode())
         elif isinstance(current, str | int | float | bool | dt.date | enum.Enum) or current is None:
             digest.update(b"S" + repr(current).encode())
         elif isinstance(current, Mapping):
@@ -138,12 +138,17 @@ def _walk(value: Any, digest: Hasher, seen: set[str]) -> None:
             digest.update(b"R" + repr(current).encode())
 
 
+def _unit_fields(unit: Unit) -> tuple[Any, ...]:
+    """What a page can show of a unit (not where units.yaml declares it)."""
+    return (unit.id, unit.name, unit.parent, unit.kind, unit.order, unit.ancestors, unit.children)
+
+
 def global_digest(site: Site, catalog: Mapping[str, str], version: str) -> str:
     """What every page depends on: configuration, units, catalog, the free pages' links, the
     editions (the banner and the footer's list)."""
     pages = [(p.key, p.title, p.order, p.digest) for p in site.pages]
     units = [(u.id, u.name, u.parent, u.kind, u.order, u.children) for u in site.units]
-    editions = repr((site.edition, site.editions))  # issue 4: banner and footer of every page
+    editions = repr((site.edition, site.editions))  # banner and footer of every page
     return _h(
         version, repr(site.config), repr(units), repr(sorted(catalog.items())), repr(pages),
         editions,

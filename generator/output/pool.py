@@ -3,9 +3,8 @@
 Workers are forked from the build process after everything they need is ready, so they
 share the site model, the URL plan and the compiled templates without pickling them. Each
 page is rendered on its own, so the output is the same whatever the number of workers.
-Workers write nothing: they return a page's bytes to the build process, whose writer writes
-them.
-Small jobs run in the build process itself.
+Small jobs run in the build process itself. Workers write nothing: they return a page's bytes
+(and what it read through the site view) to the build process, whose writer writes them.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from generator.site.bodies import Rendered
 from generator.site.model import Item, Page, Pledge, Profile, Report, Site, Unit
 from generator.site.urls import UrlPlan
 
-Arg = str | int | None
+Arg = str | int | None | tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -37,12 +37,13 @@ class Read:
     args: tuple[Arg, ...] = ()
 
     def encode(self) -> str:
-        return json.dumps([self.query, *self.args], ensure_ascii=False)
+        """As text for the cache (an argument that is not plain data is kept as its repr)."""
+        return json.dumps([self.query, *self.args], ensure_ascii=False, default=repr)
 
     @staticmethod
     def decode(text: str) -> Read:
         query, *args = json.loads(text)
-        return Read(str(query), tuple(args))
+        return Read(str(query), tuple(tuple(a) if isinstance(a, list) else a for a in args))
 
 
 class Recorder:
