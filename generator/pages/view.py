@@ -144,21 +144,21 @@ class SiteView:
     def __init__(self, site: Site, plan: UrlPlan, bodies: Mapping[str, Rendered]) -> None:
         self.plan = plan
         self.bodies = bodies
-        self.recorder = Recorder()
-        self.queries = Queries(site, plan)
-        self.config = ConfigView(site.config, self.recorder)
+        self._recorder = Recorder()
+        self._queries = Queries(site, plan)
+        self.config = ConfigView(site.config, self._recorder)
         self.edition = site.edition
         self.editions = site.editions
         self._current_year = site.config.current_year
 
     def _ask(self, query: str, *args: Arg) -> Any:
         read = Read(query, args)
-        self.recorder.add(read)
-        return self.queries.evaluate(read)
+        self._recorder.add(read)
+        return self._queries.evaluate(read)
 
     def recording(self) -> contextlib.AbstractContextManager[set[Read]]:
         """Collect the reads of one page: ``with view.recording() as reads: ...``."""
-        return self.recorder.page()
+        return self._recorder.page()
 
     # -- the organisation tree, the years, the free pages --------------------------------
 
@@ -194,7 +194,7 @@ class SiteView:
     def summary(self, item: Item) -> str:
         if item.summary:
             return item.summary
-        self.recorder.add(Read("item", (item.key,)))  # the summary comes from its body
+        self._recorder.add(Read("item", (item.key,)))  # the summary comes from its body
         body = self.bodies.get(item.key)
         return body.text_summary if body else ""
 
@@ -212,8 +212,8 @@ class SiteView:
 
     def search_script(self, year: int) -> Markup:
         """The search index of ``year`` as a script."""
-        self.recorder.add(Read("year_items", (year,)))
-        return Markup(search.part_script(self.queries.site, self.plan, year))
+        self._recorder.add(Read("year_items", (year,)))
+        return Markup(search.part_script(self._queries.site, self.plan, year))
 
     # -- pledges ---------------------------------------------------------------------------
 
