@@ -8,13 +8,14 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from generator import pages
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
 from generator.content import history, loader
@@ -23,7 +24,8 @@ from generator.kinds.registry import BUILT_IN
 from generator.output import cache, images, markup, pool, theme, writer
 from generator.output import fingerprints as deps
 from generator.output import render as templating
-from generator.pages import render
+from generator.pages.base import PageJob
+from generator.pages.view import SiteView
 from generator.site import model, urls
 from generator.site.bodies import Rendered
 
@@ -93,7 +95,7 @@ def analyse(
                 available=", ".join(theme.available_themes(options.source)),
             )
         )
-    # issue 4: an edition leaves out the photos and attachments of other years' items
+    # an edition leaves out the photos and attachments of other years' items
     copied = [rel for rel in _copied_files(tree, kinds.folders()) if rel not in site.left_out]
     plan, url_problems = urls.plan(site, copied)
     problems.extend(url_problems)
@@ -159,167 +161,283 @@ def _build(
     started: float,
     kinds: Registry,
 ) -> BuildReport:
-    stages: dict[str, float] = {}
-    mark = _Marker(stages, started)
+    """The stages in order: analyse -> plan pages -> fingerprints -> Markdown -> render and
+    write. Each stage returns values; none changes what an earlier stage made."""
+    mark = _Marker({}, started)
     analysis = analyse(options, store, kinds)
     mark("analyse")
-    site, plan, theme_dirs, copied = analysis.site, analysis.plan, analysis.theme, analysis.copied
-    problems = list(analysis.diagnostics)
+    problems = [*analysis.diagnostics, *_cache_warning(store)]
+    inputs, found = _prepare(options, analysis, store, problems)
+    problems.extend(found)
+    if inputs is None:
+        return _failed(problems, started, analysis.site.config.language)
+    jobs = list(pages.pages(analysis.site, analysis.plan))
+    mark("plan pages")
+    work = _plan_work(inputs, jobs, store.outputs(writer.identity(options.output)))
+    mark("fingerprints")
+    if work.had_previous and not work.todo and not work.copies and not work.removed:
+        return _done(inputs, problems, mark)
+    converted = _convert(inputs, work)
+    mark("markdown")
+    return _render_and_write(inputs, work, converted, problems, progress, mark)
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """What the stages after analysis share: the analysis, the Markdown converter and the
+    cached link resolutions, the resized photos, and the fingerprints of this build."""
+
+    options: BuildOptions
+    analysis: Analysis
+    theme: theme.ThemeDirs
+    store: cache.Cache
+    workers: int
+    converter: markup.Converter
+    keys: Mapping[str, str]  # item key -> its Markdown cache key
+    links: Mapping[str, Rendered]  # cached link resolutions and summaries, still valid
+    photos: images.PhotoSet
+    prints: deps.Fingerprints
+
+    @property
+    def items(self) -> tuple[model.Item, ...]:
+        site = self.analysis.site
+        return (*site.items(), *site.pages)
+
+
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """What this build renders, copies and removes, and the record of every output file."""
+
+    todo: tuple[PageJob, ...]
+    refs: tuple[frozenset[str], ...]  # the keys of the items in each todo page's context
+    copies: tuple[tuple[str, Path], ...]
+    removed: frozenset[str]
+    records: Mapping[str, cache.OutputRecord]
+    had_previous: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Converted:
+    """Every item's body for rendering, and the fingerprints with the new links known."""
+
+    bodies: Mapping[str, Rendered]
+    keys: frozenset[str]  # the items converted in this build
+    prints: deps.Fingerprints
+
+
+def _cache_warning(store: cache.Cache) -> list[Diagnostic]:
     if store.problem:
-        problems.append(Diagnostic.warning(cache.CACHE_DIR, 0, f"cache-{store.problem}"))
-    language = site.config.language
+        return [Diagnostic.warning(cache.CACHE_DIR, 0, f"cache-{store.problem}")]
+    return []
 
-    def failed() -> BuildReport:
-        return BuildReport(
-            False, _sorted(problems), seconds=time.perf_counter() - started, language=language
-        )
 
-    if has_errors(problems) or (options.strict and problems) or theme_dirs is None:
-        return failed()
+def _blocked(
+    options: BuildOptions, analysis: Analysis, problems: Sequence[Diagnostic]
+) -> tuple[bool, list[Diagnostic]]:
+    """Whether the build must stop before writing: errors (or warnings with --strict), no
+    theme, or an output folder that is not ours (the one new problem it may find)."""
+    if has_errors(problems) or (options.strict and problems) or analysis.theme is None:
+        return True, []
     writer.recover(options.output)
     try:
         writer.check_output(options.output, options.source)
     except writer.OutputError as exc:
-        problems.append(Diagnostic.error(str(exc.path), 0, exc.code, folder=str(exc.path)))
-        return failed()
+        return True, [Diagnostic.error(str(exc.path), 0, exc.code, folder=str(exc.path))]
+    return False, []
 
-    workers = pool.worker_count(options.workers)
-    everything: list[model.Item] = [*site.items(), *site.pages]
-    # issue 4: in an edition, links to what is left out (other years) become plain text
+
+def _prepare(
+    options: BuildOptions, analysis: Analysis, store: cache.Cache, known: Sequence[Diagnostic]
+) -> tuple[_Inputs | None, list[Diagnostic]]:
+    """Everything the fingerprints need, and the problems found on the way; no inputs if the
+    build stops (because of those or of the ``known`` problems)."""
+    theme_dirs = analysis.theme
+    blocked, problems = _blocked(options, analysis, known)
+    if blocked or theme_dirs is None:
+        return None, problems
+    site, plan = analysis.site, analysis.plan
+    # in an edition, links to what is left out (other years) become plain text
     left_out = {rel: "" for rel in site.left_out}
     converter = markup.Converter(
         {**left_out, **plan.items, **plan.assets}, site.config.summary_length
     )
-    keys = {i.key: markup.cache_key(i.body, i.key, plan.items[i.key]) for i in everything}
-    links = _cached_links(store, everything, keys, converter, plan)
-
-    env = theme.environment(theme_dirs, language, {})
-    # issue 6: profile photos resized (cached by content hash in <source>/.showcase-cache/);
-    # templates read their sizes from the `photo_variants` global, the files are copied below
+    items = (*site.items(), *site.pages)
+    keys = {i.key: markup.cache_key(i.body, i.key, plan.items[i.key]) for i in items}
+    links = _cached_links(store, list(items), keys, converter, plan)
+    # profile photos resized (cached by content hash); templates read their sizes from the
+    # `photo_variants` global, the files are copied with the other files
     photos, photo_problems = images.derive_for_site(site, options.source, options.cache_dir)
     problems.extend(photo_problems)
-    env.globals["photo_variants"] = photos.variants
+    env = theme.environment(theme_dirs, site.config.language)
     try:
         closure = {name: _template_digest(env, name) for name in _template_names(env)}
     except jinja2.TemplateError as exc:
         problems.append(theme.template_error(exc, theme_dirs))
-        return failed()
-    catalog = theme_dirs.catalog(language)
+        return None, problems
+    version = cache.SCHEMA + repr(sorted(photos.variants.items()))
     prints = deps.Fingerprints(
         site,
         plan,
-        deps.global_digest(site, catalog, cache.SCHEMA + repr(sorted(photos.variants.items()))),
+        deps.global_digest(site, theme_dirs.catalog(site.config.language), version),
         links,
         lambda name: closure.get(name, name),
     )
-    jobs = list(render.pages(site, plan))
-    mark("plan pages")
-    identity = writer.identity(options.output)
-    previous = store.outputs(identity) if identity else {}
+    workers = pool.worker_count(options.workers)
+    inputs = _Inputs(
+        options, analysis, theme_dirs, store, workers, converter, keys, links, photos, prints
+    )
+    return inputs, problems
+
+
+def _plan_work(
+    inputs: _Inputs, jobs: list[PageJob], previous: Mapping[str, cache.OutputRecord]
+) -> _Work:
+    """Fingerprint every page and file: a page is rendered again unless its fingerprint and
+    the digest of every input it read last time are unchanged."""
+    prints = inputs.prints
     records: dict[str, cache.OutputRecord] = {}
-    todo: list[render.PageJob] = []
-    todo_refs: list[set[str]] = []
-    needed: set[str] = set()
+    todo: list[PageJob] = []
+    refs: list[frozenset[str]] = []
     for job in jobs:
-        fingerprint, refs = prints.page(job.template, job.context, job.items)
-        records[job.path] = cache.OutputRecord(fingerprint, "")
+        fingerprint, seen = prints.page(job.template, job.context)
         old = previous.get(job.path)
-        if old is None or old.fingerprint != fingerprint:
-            todo.append(job)
-            todo_refs.append(refs)
-            needed.update(refs)
-        else:
+        if old is not None and old.fingerprint == fingerprint and prints.unchanged(old.reads):
             records[job.path] = old
-    copies = _copies(options, theme_dirs, plan, copied, store)
-    copies.update(_edition_copies(options.source, site, analysis.tree.editions))  # issue 4
-    # issue 6: the resized photos; a cached file's name holds its content hash
-    copies.update({rel: (path, path.name) for rel, path in photos.copies()})
-    todo_copies = []
-    for rel, (path, digest) in copies.items():
+        else:
+            records[job.path] = cache.OutputRecord(fingerprint, "")
+            todo.append(job)
+            refs.append(frozenset(seen))
+    copies = []
+    for rel, (path, digest) in _all_copies(inputs).items():
         old = previous.get(rel)
         records[rel] = cache.OutputRecord(digest, digest)
         if old is None or old.fingerprint != digest:
-            todo_copies.append((rel, path))
-    removed = set(previous) - set(records)
-    report_counts = _counts(site)
-    mark("fingerprints")
-    if previous and not todo and not todo_copies and not removed:
-        return BuildReport(
-            True,
-            _sorted(problems),
-            pages=0,
-            files=0,
-            seconds=time.perf_counter() - started,
-            language=language,
-            counts=report_counts,
-            stages=stages,
-        )
+            copies.append((rel, path))
+    removed = frozenset(set(previous) - set(records))
+    return _Work(tuple(todo), tuple(refs), tuple(copies), removed, records, bool(previous))
 
-    # lists need only summaries (kept with the links); HTML only for the detail pages to render
-    html_needed = {job.context["item"].key for job in todo if "item" in job.context}
-    bodies = {k: r for k, r in links.items() if k in needed}
+
+def _all_copies(inputs: _Inputs) -> dict[str, tuple[Path, str]]:
+    """Every file copied as it is, by output path: (source file, content digest)."""
+    options, analysis = inputs.options, inputs.analysis
+    copies = _copies(options, inputs.theme, analysis.plan, analysis.copied, inputs.store)
+    copies.update(_edition_copies(options.source, analysis.site, analysis.tree.editions))
+    # the resized photos; a cached file's name holds its content hash
+    copies.update({rel: (path, path.name) for rel, path in inputs.photos.copies()})
+    return copies
+
+
+def _convert(inputs: _Inputs, work: _Work) -> _Converted:
+    """Markdown to HTML for every item without valid cached links, and the HTML of the items
+    whose detail pages render; summaries of all items come with the cached links."""
+    store, keys, links = inputs.store, inputs.keys, inputs.links
+    html_needed = {job.context["item"].key for job in work.todo if "item" in job.context}
+    bodies = dict(links)
     bodies.update(_cached_bodies(store, [k for k in html_needed if k in links], keys))
     missing = [
         i
-        for i in everything
-        if (i.key in needed and i.key not in links)
-        or (i.key in html_needed and not bodies[i.key].html)
+        for i in inputs.items
+        if i.key not in links or (i.key in html_needed and not bodies[i.key].html)
     ]
-    converted = pool.convert(missing, dict(plan.items), converter, workers)
+    plan = inputs.analysis.plan
+    converted = pool.convert(missing, dict(plan.items), inputs.converter, inputs.workers)
     store.put_many("markup", ((keys[k], _encode(r)) for k, r in converted.items()))
     store.put_many(
         "links",
         ((keys[k], [[list(x) for x in r.links], r.text_summary]) for k, r in converted.items()),
     )
     bodies.update(converted)
-    if converted:
-        # record fingerprints as the next build will compute them, with these links known
-        prints = deps.Fingerprints(
-            site, plan, prints.global_digest, {**links, **converted}, prints.templates
-        )
-        for job, refs in zip(todo, todo_refs, strict=True):
-            if not refs.isdisjoint(converted):
-                records[job.path] = cache.OutputRecord(
-                    prints.page(job.template, job.context, job.items)[0], ""
-                )
-    view = render.SiteView(site, plan, bodies)
-    env.globals.update(templating.make_globals(view))
-    mark("markdown")
+    # fingerprints as the next build will compute them, with these links known
+    prints = inputs.prints.with_links({**links, **converted}) if converted else inputs.prints
+    return _Converted(bodies, frozenset(converted), prints)
 
+
+def _render_and_write(
+    inputs: _Inputs,
+    work: _Work,
+    converted: _Converted,
+    problems: list[Diagnostic],
+    progress: Progress | None,
+    mark: _Marker,
+) -> BuildReport:
+    """Render the pages to do (workers return bytes, the writer writes them), copy the files,
+    swap the output in and save the record of every output file."""
+    options, site = inputs.options, inputs.analysis.site
+    view = SiteView(site, inputs.analysis.plan, converted.bodies)
+    extra = {"photo_variants": inputs.photos.variants}
+    env = theme.environment(
+        inputs.theme, site.config.language, templating.make_globals(view, extra)
+    )
     staged = writer.StagedOutput(options.output)
     try:
         written, render_problems = pool.render_pages(
-            env, view, todo, staged.root, theme_dirs, workers, progress
+            env, view, work.todo, staged.write, inputs.theme, inputs.workers, progress
         )
         if render_problems:
-            problems.extend(render_problems)
-            return failed()
+            return _failed([*problems, *render_problems], mark.started, site.config.language)
         mark("render")
-        staged.claim(w.path for w in written)
-        for w in written:
-            records[w.path] = cache.OutputRecord(records[w.path].fingerprint, w.sha)
-        staged.copy_all(todo_copies)
-        fresh = {w.path for w in written} | {rel for rel, _ in todo_copies}
-        if previous and len(fresh) + len(removed) <= IN_PLACE_SHARE * len(records):
-            staged.commit_changes(fresh, removed)
-        else:
-            for rel in records:
-                if rel not in fresh:
-                    staged.keep(rel, options.output)
-            staged.commit()
+        records = _records(work, written, converted)
+        staged.copy_all(work.copies)
+        _commit(staged, work, {w.path for w in written}, records, options.output)
     finally:
         staged.abort()
-    store.save_outputs(writer.identity(options.output), records)
+    inputs.store.save_outputs(writer.identity(options.output), records)
     mark("write")
+    return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
+
+
+def _records(
+    work: _Work, written: list[pool.Written], converted: _Converted
+) -> dict[str, cache.OutputRecord]:
+    """The record of every output file; a rendered page keeps what it read, with digests."""
+    prints = converted.prints
+    records = dict(work.records)
+    for job, refs in zip(work.todo, work.refs, strict=True):
+        if not refs.isdisjoint(converted.keys):
+            records[job.path] = cache.OutputRecord(prints.page(job.template, job.context)[0], "")
+    for w in written:
+        reads = {read.encode(): prints.read(read) for read in sorted(w.reads)}
+        records[w.path] = cache.OutputRecord(records[w.path].fingerprint, w.sha, reads)
+    return records
+
+
+def _commit(
+    staged: writer.StagedOutput,
+    work: _Work,
+    rendered: set[str],
+    records: Mapping[str, cache.OutputRecord],
+    output: Path,
+) -> None:
+    """Small changes move into the existing output; otherwise the whole new folder, with
+    unchanged files carried over, is swapped in."""
+    fresh = rendered | {rel for rel, _ in work.copies}
+    if work.had_previous and len(fresh) + len(work.removed) <= IN_PLACE_SHARE * len(records):
+        staged.commit_changes(fresh, work.removed)
+        return
+    for rel in records:
+        if rel not in fresh:
+            staged.keep(rel, output)
+    staged.commit()
+
+
+def _failed(problems: list[Diagnostic], started: float, language: str) -> BuildReport:
+    return BuildReport(
+        False, _sorted(problems), seconds=time.perf_counter() - started, language=language
+    )
+
+
+def _done(
+    inputs: _Inputs, problems: list[Diagnostic], mark: _Marker, pages: int = 0, files: int = 0
+) -> BuildReport:
     return BuildReport(
         True,
         _sorted(problems),
-        pages=len(written),
-        files=len(written) + len(todo_copies),
-        seconds=time.perf_counter() - started,
-        language=language,
-        counts=report_counts,
-        stages=stages,
+        pages=pages,
+        files=files,
+        seconds=time.perf_counter() - mark.started,
+        language=inputs.analysis.site.config.language,
+        counts=_counts(inputs.analysis.site),
+        stages=mark.stages,
     )
 
 
@@ -328,6 +446,7 @@ class _Marker:
 
     def __init__(self, stages: dict[str, float], started: float) -> None:
         self.stages = stages
+        self.started = started
         self.last = started
 
     def __call__(self, name: str) -> None:
@@ -353,7 +472,7 @@ def _encode(rendered: Rendered) -> list[Any]:
 def _cached_links(
     store: cache.Cache,
     items: list[model.Item],
-    keys: dict[str, str],
+    keys: Mapping[str, str],
     converter: markup.Converter,
     plan: urls.UrlPlan,
 ) -> dict[str, Rendered]:
@@ -373,7 +492,7 @@ def _cached_links(
 
 
 def _cached_bodies(
-    store: cache.Cache, wanted: list[str], keys: dict[str, str]
+    store: cache.Cache, wanted: list[str], keys: Mapping[str, str]
 ) -> dict[str, Rendered]:
     found = store.get_many("markup", (keys[k] for k in wanted))
     bodies = {}
@@ -417,7 +536,7 @@ def _copies(
 def _edition_copies(
     source: Path, site: model.Site, editions: dict[int, tuple[str, ...]]
 ) -> dict[str, tuple[Path, str]]:
-    """issue 4: every frozen edition, byte for byte, to editions/<year>/ (none inside an
+    """Every frozen edition, byte for byte, to editions/<year>/ (none inside an
     edition: an edition never holds other editions)."""
     out: dict[str, tuple[Path, str]] = {}
     for year in site.editions:

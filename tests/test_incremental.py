@@ -8,11 +8,14 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.base.config import BuildOptions
 from generator.build import build
+from generator.output import cache, writer
+from generator.pages.view import Read
 from tests.conftest import profile, write_site
 
 NAMES = ["王进喜", "李华", "张秀兰", "仇小明", "欧阳明远", "丁一", "戴明"]
@@ -79,6 +82,33 @@ step = st.one_of(
     st.tuples(st.just("units"), st.sampled_from(["采油一队党支部", "采油一队第一党支部"])),
 )
 
+# Site theme overrides whose templates read through the site view what the default templates
+# do not: content reachable only through a view method (a speaker's summary, the related items'
+# summaries, a branch's pledge), and aggregates (every unit's counts, the years, the tags).
+VIEW_TEMPLATES = {
+    "report.html": (
+        '{% extends "base.html" %}{% block main %}{{ item.title }}'
+        "{% for s in item.speakers %}[{% set p = site.speaker(item, s) %}"
+        "{% if p %}{{ p.name }}:{{ site.summary(p) }}:"
+        "{% for r in site.spoke_at(p) %}{{ r.title }}{{ r.date }}{% endfor %}{% endif %}]"
+        "{% endfor %}{% endblock %}"
+    ),
+    "profile.html": (
+        '{% extends "base.html" %}{% block main %}{{ item.name }}'
+        "{% for r in site.related(item) %}[{{ r.key }}:{{ site.summary(r) }}]{% endfor %}"
+        "{% set b = site.branch_pledge(item) %}{% if b %}{{ b.done_count }}{% endif %}"
+        "/{{ site.unit_fulfilment(item.unit).done }}{% endblock %}"
+    ),
+    "404.html": (
+        '{% extends "base.html" %}{% block main %}'
+        "{% for u in site.units %}{{ u.name }}{{ site.unit_counts(u.id) }}{% endfor %}"
+        "{% for y in site.years %}{{ y }}{% endfor %}"
+        "{% for t, n in site.tag_counts() %}{{ t }}{{ n }}{% endfor %}{% endblock %}"
+    ),
+}
+view_step = st.tuples(st.just("view"), st.sampled_from(sorted(VIEW_TEMPLATES)), st.booleans())
+step = st.one_of(step, view_step)
+
 
 def apply(src: Path, change: tuple[object, ...]) -> None:
     kind = change[0]
@@ -136,6 +166,13 @@ def apply(src: Path, change: tuple[object, ...]) -> None:
         (src / "site.yaml").write_text(
             f"title: 测试站点\npage_size: {change[1]}\nname_order: {change[2]}\n", encoding="utf-8"
         )
+    elif kind == "view":
+        target = src / "theme/templates" / str(change[1])
+        if change[2]:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(VIEW_TEMPLATES[str(change[1])], encoding="utf-8")
+        else:
+            target.unlink(missing_ok=True)
     elif kind == "units":
         text = (src / "units.yaml").read_text(encoding="utf-8")
         for name in ("采油一队党支部", "采油一队第一党支部"):
@@ -143,14 +180,8 @@ def apply(src: Path, change: tuple[object, ...]) -> None:
         (src / "units.yaml").write_text(text, encoding="utf-8")
 
 
-@settings(
-    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(steps=st.lists(step, min_size=1, max_size=6))
-def test_incremental_builds_equal_clean_builds(
-    tmp_path_factory: object, steps: list[tuple[object, ...]]
-) -> None:
-    base: Path = tmp_path_factory.mktemp("inc")  # type: ignore[attr-defined]
+def assert_incremental_equals_clean(base: Path, steps: list[tuple[object, ...]]) -> None:
+    """Apply ``steps`` one by one; after each, an incremental build equals a clean build."""
     src = write_site(
         base / "src",
         {
@@ -173,6 +204,64 @@ def test_incremental_builds_equal_clean_builds(
         assert incremental.ok == full.ok, (change, incremental.diagnostics, full.diagnostics)
         if full.ok:
             assert tree(inc) == tree(clean), change
+
+
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(step, min_size=1, max_size=6))
+def test_incremental_builds_equal_clean_builds(
+    tmp_path_factory: object, steps: list[tuple[object, ...]]
+) -> None:
+    base: Path = tmp_path_factory.mktemp("inc")  # type: ignore[attr-defined]
+    assert_incremental_equals_clean(base, steps)
+
+
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(first=view_step.map(lambda v: (v[0], v[1], True)), steps=st.lists(step, max_size=5))
+def test_incremental_builds_equal_clean_builds_when_templates_read_through_the_view(
+    tmp_path_factory: object, first: tuple[object, ...], steps: list[tuple[object, ...]]
+) -> None:
+    base: Path = tmp_path_factory.mktemp("view")  # type: ignore[attr-defined]
+    assert_incremental_equals_clean(base, [first, *steps])
+
+
+SPEAKER = ("report", 0, "plant", 3, ["王进喜"])
+
+
+def test_an_item_read_only_through_the_view_is_a_dependency(tmp_path: Path) -> None:
+    # the report page shows its speaker's summary only through site.speaker() and
+    # site.summary(); an edit to the speaker's profile must reach it
+    assert_incremental_equals_clean(
+        tmp_path,
+        [
+            SPEAKER,
+            ("view", "report.html", True),
+            ("profile", 0, "王进喜", "branch", 2025, [], "事迹"),
+            ("profile", 0, "王进喜", "other-branch", 2025, [], "文字"),
+            ("profile", 0, "李华", "other-branch", 2025, [], "文字"),
+            ("profile", 0, "王进喜", "other-branch", 2024, [], "文字"),
+        ],
+    )
+
+
+def test_aggregates_read_through_the_view_are_dependencies(tmp_path: Path) -> None:
+    # the 404 page starts reading every unit's counts, the years and the tags
+    assert_incremental_equals_clean(
+        tmp_path,
+        [
+            ("view", "404.html", True),
+            ("profile", 1, "李华", "other-branch", 2024, ["师带徒"], ""),
+            ("profile", 1, "李华", "plant", 2024, [], ""),
+            ("pledge", "branch", 2025, ["done"]),
+            ("view", "profile.html", True),
+            ("pledge", "branch", 2025, ["planned", "done"]),
+            ("profile", 2, "张秀兰", "branch", 2025, [], "新"),
+            ("delete", 0),
+        ],
+    )
 
 
 def test_second_build_writes_nothing(tmp_path: Path) -> None:
@@ -249,3 +338,46 @@ def test_front_matter_that_is_not_plain_data_still_builds_with_a_cache(tmp_path:
     for _ in range(2):
         report = build(BuildOptions(source=src, output=out, cache_dir=cache))
         assert report.ok, report.diagnostics
+
+
+def test_the_cache_records_which_pages_read_each_input(tmp_path: Path) -> None:
+    src = write_site(
+        tmp_path / "src",
+        {
+            "profiles/2025/a.md": profile(),
+            "reports/2025/r.md": report_md("经验交流", "branch", 3, ["王进喜"]),
+        },
+    )
+    out, cache_dir = tmp_path / "out", tmp_path / "cache"
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
+    store = cache.Cache.open(cache_dir)
+    try:
+        readers = store.readers(Read("years").encode())
+        speaker = store.readers(Read("speaker", ("reports/2025/r.md", "王进喜")).encode())
+        records = store.outputs(writer.identity(out))
+    finally:
+        store.close()
+    # the home page lists the years; the search page loads one index per year
+    assert {"index.html", "search/index.html"} <= set(readers)
+    assert len(speaker) == 1 and speaker[0].startswith("reports/")
+    assert Read("speaker", ("reports/2025/r.md", "王进喜")).encode() in records[speaker[0]].reads
+    assert not records["feed.xml"].reads.keys() & {Read("years").encode()}
+
+
+def test_workers_write_nothing_themselves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every page goes through the writer of the build process, also with forked workers
+    files = {f"profiles/2025/p{i}.md": profile(name=f"王{i}") for i in range(220)}
+    src = write_site(tmp_path / "src", files)
+    through_writer: list[str] = []
+    original = writer.StagedOutput.write
+
+    def write(self: writer.StagedOutput, rel: str, data: bytes) -> None:
+        through_writer.append(rel)
+        original(self, rel, data)
+
+    monkeypatch.setattr(writer.StagedOutput, "write", write)
+    report = build(BuildOptions(source=src, output=tmp_path / "out", workers=2))
+    assert report.ok and report.pages >= 200
+    pages = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.html")}
+    assert pages <= set(through_writer)
+    assert len(through_writer) == len(set(through_writer)) == report.pages

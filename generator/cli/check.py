@@ -35,7 +35,7 @@ from generator.content import loader, paths
 from generator.content.loader import SourceDoc
 from generator.kinds.registry import BUILT_IN
 from generator.output import markup, writer
-from generator.pages import render
+from generator.pages import base
 from generator.site import model, search, urls
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -163,7 +163,7 @@ def page_paths(site: model.Site, plan: urls.UrlPlan) -> set[str]:
         ("report", site.reports),
         ("pledge", site.pledges),
     ):
-        pages = len(render.chunk(collection, site.config.page_size))
+        pages = len(base.chunk(collection, site.config.page_size))
         found.update(urls.section(kind, n) for n in range(1, pages + 1))
     for unit in site.units:
         found.add(urls.unit(unit.id))

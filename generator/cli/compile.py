@@ -30,7 +30,8 @@ from generator.base.errors import Diagnostic, has_errors
 from generator.cli import console as reporting
 from generator.output import markup, theme, writer
 from generator.output import render as templating
-from generator.pages import render
+from generator.pages import base
+from generator.pages.view import SiteView
 from generator.site import stats
 from generator.site.bodies import Rendered
 from generator.site.model import Profile, Site
@@ -73,7 +74,7 @@ def sections(site: Site, year: int) -> tuple[Section, ...]:
     profiles = [p for p in site.profiles if p.year == year]
     return tuple(
         Section(group.title, stats.ordered_names(group.items, site.config.name_order))
-        for group in render.group_by_company(site, profiles)
+        for group in base.group_by_company(site, profiles)
     )
 
 
@@ -125,7 +126,7 @@ def compile_year(options: BuildOptions, year: int) -> Compilation:
         bodies[profile.key] = Rendered(html, rendered.text_summary)
         if profile.photo is not None:
             photos[profile.key] = data_uri(options.source / profile.photo.source)
-    view = render.SiteView(site, plan, bodies)
+    view = SiteView(site, plan, bodies)
     env = theme.environment(theme_dirs, language, templating.make_globals(view))
     context: dict[str, Any] = {
         "page_path": PAGE_PATH,

@@ -1,5 +1,7 @@
 """Incremental state, keyed by content hashes: parsed front matter by file digest, Markdown
-output by body and link context, and a fingerprint and byte hash for every output file.
+output by body and link context, and for every output file its fingerprint, its byte hash and
+the inputs it read through the site view while it rendered, each with its digest then. The
+reads form an index from each input to the pages that read it (``readers``).
 
 Everything lives in one SQLite file in a folder that can be deleted at any time. A cache from
 another version, or one that cannot be read, is discarded with a warning and the build is a
@@ -11,15 +13,15 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from generator import __version__
 
 CACHE_DIR = ".showcase-cache"
-SCHEMA = f"showcase-cache/5/{__version__}"
+SCHEMA = f"showcase-cache/6/{__version__}"
 FILE = "build.sqlite"
 
 
@@ -27,6 +29,8 @@ FILE = "build.sqlite"
 class OutputRecord:
     fingerprint: str
     sha: str
+    # the inputs the page read through the site view (encoded reads) -> their digest then
+    reads: Mapping[str, str] = field(default_factory=dict)
 
 
 class Cache:
@@ -77,6 +81,10 @@ class Cache:
             CREATE TABLE IF NOT EXISTS links (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,
                                                 sha TEXT);
+            CREATE TABLE IF NOT EXISTS inputs (input TEXT PRIMARY KEY, digest TEXT);
+            CREATE TABLE IF NOT EXISTS page_reads (path TEXT, input TEXT,
+                                                   PRIMARY KEY (path, input));
+            CREATE INDEX IF NOT EXISTS readers ON page_reads (input);
             """
         )
         if fresh:
@@ -144,21 +152,41 @@ class Cache:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
         if row is None or row[0] != identity:
             return {}
+        reads: dict[str, dict[str, str]] = {}
+        query = "SELECT r.path, r.input, i.digest FROM page_reads r JOIN inputs i USING (input)"
+        for path, text, digest in self._db.execute(query):
+            reads.setdefault(path, {})[text] = digest
         return {
-            path: OutputRecord(fp, sha)
+            path: OutputRecord(fp, sha, reads.get(path, {}))
             for path, fp, sha in self._db.execute("SELECT path, fingerprint, sha FROM outputs")
         }
 
     def save_outputs(self, identity: str, records: dict[str, OutputRecord]) -> None:
         if self._db is None:
             return
+        digests = {text: d for r in records.values() for text, d in r.reads.items()}
         with self._transaction():
-            self._db.execute("DELETE FROM outputs")
+            for table in ("outputs", "inputs", "page_reads"):
+                self._db.execute(f"DELETE FROM {table}")
             self._db.executemany(
                 "INSERT INTO outputs VALUES (?, ?, ?)",
                 ((p, r.fingerprint, r.sha) for p, r in sorted(records.items())),
             )
+            self._db.executemany("INSERT INTO inputs VALUES (?, ?)", sorted(digests.items()))
+            self._db.executemany(
+                "INSERT INTO page_reads VALUES (?, ?)",
+                ((p, text) for p, r in sorted(records.items()) for text in sorted(r.reads)),
+            )
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('output', ?)", (identity,))
+
+    def readers(self, read: str) -> list[str]:
+        """The output paths whose pages read ``read`` (an encoded read) when they rendered."""
+        if self._db is None:
+            return []
+        rows = self._db.execute(
+            "SELECT path FROM page_reads WHERE input = ? ORDER BY path", (read,)
+        )
+        return [path for (path,) in rows]
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -1,11 +1,14 @@
 """Page fingerprints: a hash of everything a page is made from, so an incremental build
 re-renders exactly the pages whose inputs changed.
 
-A page's inputs are its template and every template that one uses, the site configuration
-and organisation tree, the theme's catalog, the free pages (every page's footer links them),
-the values of its context, and every content item it shows or reads through the site view
-(``PageJob.items``). An item stands for its source digest, its URL, its tags' URLs, its dates
-and its photos and attachments, and the resolution of its body's links.
+A page is up to date when two things hold. Its fingerprint before rendering is unchanged: its
+template and every template that one uses, the site configuration and organisation tree, the
+theme's catalog, the free pages (every page's footer links them), and the values of its
+context, content items included. And every read it made through the site view while it last
+rendered (``pages.view.Read``: an item, a unit's counts, the list of years, the related items
+of an item...) still has the digest it had then. An item stands for its source digest, its
+URL, its tags' URLs, its dates, its photos and attachments, and the resolution of its body's
+links; a read stands for its answer, with every item in it standing for its own digest.
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from generator.pages.view import Queries, Read
 from generator.site.bodies import Rendered
 from generator.site.model import Item, Profile, Report, Site, Unit
 from generator.site.urls import UrlPlan
 
 Hasher = Any
+_MISSING = object()  # the answer to a read whose item, unit or query no longer exists
 
 
 def _h(*parts: str) -> str:
@@ -45,7 +50,13 @@ class Fingerprints:
         self.links = links
         self.templates = templates
         self._items: dict[str, str] = {}
-        self._by_key = {i.key: i for i in (*site.items(), *site.pages)}
+        self._reads: dict[Read, str] = {}
+        self._queries = Queries(site, plan)
+        self._by_key = self._queries.by_key
+
+    def with_links(self, links: Mapping[str, Rendered | None]) -> Fingerprints:
+        """The same fingerprints with more body links known (item digests computed again)."""
+        return Fingerprints(self.site, self.plan, self.global_digest, links, self.templates)
 
     def item(self, key: str) -> str:
         found = self._items.get(key)
@@ -65,19 +76,38 @@ class Fingerprints:
         self._items[key] = found
         return found
 
-    def page(
-        self, template: str, context: Mapping[str, Any], items: Iterable[str]
-    ) -> tuple[str, set[str]]:
-        """The page's fingerprint and the keys of every item it refers to."""
-        seen: set[str] = set(items)
+    def page(self, template: str, context: Mapping[str, Any]) -> tuple[str, set[str]]:
+        """The page's fingerprint before rendering, and the keys of the items in its context."""
         digest = hashlib.sha256()
         digest.update(self.global_digest.encode())
         digest.update(self.templates(template).encode())
-        _walk(context, digest, seen)
+        return self._value(context, digest)
+
+    def read(self, read: Read) -> str:
+        """The digest of the answer to ``read`` in this build ("" if it has none any more)."""
+        found = self._reads.get(read)
+        if found is None:
+            try:
+                answer = self._queries.evaluate(read)
+            except (KeyError, IndexError, TypeError):
+                answer = _MISSING
+            found = "" if answer is _MISSING else self._value(answer, hashlib.sha256())[0]
+            self._reads[read] = found
+        return found
+
+    def unchanged(self, reads: Mapping[str, str]) -> bool:
+        """Whether every read (encoded, with its digest then) has the same digest now."""
+        return all(self.read(Read.decode(text)) == then for text, then in reads.items())
+
+    def _value(self, value: Any, digest: Hasher) -> tuple[str, set[str]]:
+        """Finish ``digest`` with a canonical form of ``value``, items by their digest; also
+        the keys of those items."""
+        seen: set[str] = set()
+        _walk(value, digest, seen)
         for key in sorted(seen):
             digest.update(key.encode())
             digest.update(self.item(key).encode())
-        return digest.hexdigest(), seen
+        return str(digest.hexdigest()), seen
 
 
 def _walk(value: Any, digest: Hasher, seen: set[str]) -> None:
@@ -89,7 +119,7 @@ def _walk(value: Any, digest: Hasher, seen: set[str]) -> None:
             digest.update(b"I" + current.key.encode())
             seen.add(current.key)
         elif isinstance(current, Unit):
-            digest.update(b"U" + current.id.encode())
+            digest.update(b"U" + repr(_unit_fields(current)).encode())
         elif isinstance(current, str | int | float | bool | dt.date | enum.Enum) or current is None:
             digest.update(b"S" + repr(current).encode())
         elif isinstance(current, Mapping):
@@ -108,12 +138,17 @@ def _walk(value: Any, digest: Hasher, seen: set[str]) -> None:
             digest.update(b"R" + repr(current).encode())
 
 
+def _unit_fields(unit: Unit) -> tuple[Any, ...]:
+    """What a page can show of a unit (not where units.yaml declares it)."""
+    return (unit.id, unit.name, unit.parent, unit.kind, unit.order, unit.ancestors, unit.children)
+
+
 def global_digest(site: Site, catalog: Mapping[str, str], version: str) -> str:
     """What every page depends on: configuration, units, catalog, the free pages' links, the
     editions (the banner and the footer's list)."""
     pages = [(p.key, p.title, p.order, p.digest) for p in site.pages]
     units = [(u.id, u.name, u.parent, u.kind, u.order, u.children) for u in site.units]
-    editions = repr((site.edition, site.editions))  # issue 4: banner and footer of every page
+    editions = repr((site.edition, site.editions))  # banner and footer of every page
     return _h(
         version, repr(site.config), repr(units), repr(sorted(catalog.items())), repr(pages),
         editions,

@@ -3,7 +3,8 @@
 Workers are forked from the build process after everything they need is ready, so they
 share the site model, the URL plan and the compiled templates without pickling them. Each
 page is rendered on its own, so the output is the same whatever the number of workers.
-Small jobs run in the build process itself.
+Small jobs run in the build process itself. Workers write nothing: they return a page's bytes
+(and what it read through the site view) to the build process, whose writer writes them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -21,7 +21,8 @@ import jinja2
 from generator.base.errors import Diagnostic
 from generator.output import markup, theme
 from generator.output import render as templating
-from generator.pages import render
+from generator.pages.base import PageJob
+from generator.pages.view import Read, SiteView
 from generator.site.bodies import Rendered
 from generator.site.model import Item
 
@@ -122,55 +123,52 @@ def convert(
 
 @dataclass(frozen=True, slots=True)
 class Written:
+    """A rendered page as the writer wrote it: its byte hash and the reads it made."""
+
     path: str
     sha: str
+    reads: frozenset[Read]
 
 
-def _render_chunk(indices: range) -> list[Written | Diagnostic]:
+def _render_chunk(indices: range) -> list[templating.RenderedPage | Diagnostic]:
     env: jinja2.Environment = _shared["env"]
-    view: render.SiteView = _shared["view"]
-    jobs: Sequence[render.PageJob] = _shared["jobs"]
-    root: Path = _shared["root"]
-    dirs: set[Path] = _shared.setdefault("dirs", set())
-    out: list[Written | Diagnostic] = []
+    view: SiteView = _shared["view"]
+    jobs: Sequence[PageJob] = _shared["jobs"]
+    out: list[templating.RenderedPage | Diagnostic] = []
     for i in indices:
-        job = jobs[i]
         try:
-            data = templating.render(env, job, view)
+            out.append(templating.render(env, jobs[i], view))
         except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
             out.append(theme.template_error(exc, _shared["theme"]))
-            continue
-        target = root / job.path
-        if target.parent not in dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            dirs.add(target.parent)
-        target.write_bytes(data)
-        out.append(Written(job.path, hashlib.sha256(data).hexdigest()))
     return out
 
 
 def render_pages(
     env: jinja2.Environment,
-    view: render.SiteView,
-    jobs: Sequence[render.PageJob],
-    root: Path,
+    view: SiteView,
+    jobs: Sequence[PageJob],
+    write: Callable[[str, bytes], None],
     theme_dirs: theme.ThemeDirs,
     workers: int,
     progress: Progress | None = None,
 ) -> tuple[list[Written], list[Diagnostic]]:
-    """Render ``jobs`` into files under ``root``; returns what was written and any errors."""
+    """Render ``jobs``; workers return each page's bytes and reads, and ``write`` (the
+    writer, in this process) writes them. Returns what was written and any errors."""
     for name in {job.template for job in jobs}:
         env.get_template(name)  # compile once, before the workers fork
-    _shared.update(env=env, view=view, jobs=jobs, root=root, theme=theme_dirs)
+    _shared.update(env=env, view=view, jobs=jobs, theme=theme_dirs)
     written: list[Written] = []
     problems: list[Diagnostic] = []
     try:
         for result in _run(_render_chunk, len(jobs), workers, progress, min_parallel=200):
             for entry in result:
-                if isinstance(entry, Written):
-                    written.append(entry)
-                else:
+                if isinstance(entry, Diagnostic):
                     problems.append(entry)
+                    continue
+                write(entry.path, entry.data)
+                written.append(
+                    Written(entry.path, hashlib.sha256(entry.data).hexdigest(), entry.reads)
+                )
         return written, problems
     finally:
         _shared.clear()

@@ -7,9 +7,11 @@ text (pages put the same numbers in a table beside the chart). All text is escap
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
+
+from markupsafe import Markup
 
 SVG_NS = "http://www.w3.org/2000/svg"
 ROW_HEIGHT = 28
@@ -87,3 +89,17 @@ def bar_chart(
         )
     out.append("</svg>")
     return "".join(out)
+
+
+def svg_bar_chart(
+    chart_id: str,
+    title: str,
+    desc: str,
+    rows: Iterable[tuple[str, int]],
+    maximum: int | None = None,
+    colour: int = 0,
+    suffix: str = "",
+) -> Markup:
+    """For templates: an inline SVG bar chart of (label, value) rows."""
+    bars = [Bar(label, value, f"{value}{suffix}" if suffix else "") for label, value in rows]
+    return Markup(bar_chart(chart_id, title, desc, bars, maximum, colour))

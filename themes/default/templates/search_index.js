@@ -1,1 +1,1 @@
-{{ index_script }}
+{{ site.search_script(year) }}

@@ -1,0 +1,251 @@
+"""The ``site`` global of templates: what a template may ask of the site beyond its page's
+context. Read-only, and it records what it is asked.
+
+Every question that reads site state is a ``Read``: a query name and its arguments (item
+keys, unit ids, years). While a page renders, ``recording()`` collects the reads of that page;
+they are the page's dependencies beyond its context and templates. ``evaluate()`` answers a
+read again without recording it, so that a later build can tell whether the answer changed.
+Helpers that only compute from their arguments (``counts``, ``fulfilment``, ``series``...)
+record nothing: their arguments came from the context or from recorded reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from generator.content.settings import SiteConfig
+from generator.pages.base import count_kinds, related
+from generator.site import search, stats
+from generator.site.bodies import Rendered
+from generator.site.model import Item, Page, Pledge, Profile, Report, Site, Unit
+from generator.site.urls import UrlPlan
+
+Arg = str | int | None | tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Read:
+    """One input a page read through the view: a query and its arguments."""
+
+    query: str
+    args: tuple[Arg, ...] = ()
+
+    def encode(self) -> str:
+        """As text for the cache (an argument that is not plain data is kept as its repr)."""
+        return json.dumps([self.query, *self.args], ensure_ascii=False, default=repr)
+
+    @staticmethod
+    def decode(text: str) -> Read:
+        query, *args = json.loads(text)
+        return Read(str(query), tuple(tuple(a) if isinstance(a, list) else a for a in args))
+
+
+class Recorder:
+    """Collects the reads of the page being rendered (none while no page renders)."""
+
+    def __init__(self) -> None:
+        self._reads: set[Read] | None = None
+
+    def add(self, read: Read) -> None:
+        if self._reads is not None:
+            self._reads.add(read)
+
+    @contextlib.contextmanager
+    def page(self) -> Iterator[set[Read]]:
+        reads: set[Read] = set()
+        self._reads = reads
+        try:
+            yield reads
+        finally:
+            self._reads = None
+
+
+class Queries:
+    """The answers to reads, from the site model alone, memoised."""
+
+    def __init__(self, site: Site, plan: UrlPlan) -> None:
+        self.site = site
+        self.plan = plan
+        self.by_key: dict[str, Item | Page] = {i.key: i for i in (*site.items(), *site.pages)}
+        self._memo: dict[Read, Any] = {}
+        self._pledges: dict[tuple[str, int], Pledge] | None = None
+        self._related: dict[str, tuple[Item, ...]] = {}
+        self._table: dict[str, Callable[..., Any]] = {
+            "item": self.by_key.__getitem__,
+            "unit": site.unit_by_id.__getitem__,
+            "units": lambda: site.units,
+            "years": lambda: site.years,
+            "pages": lambda: site.pages,
+            "items": site.items,
+            "tags": lambda: tuple((t, len(site.by_tag[t]), plan.tags[t]) for t in site.tags),
+            "year_items": site.of_year,
+            "unit_counts": self._unit_counts,
+            "speaker": self._speaker,
+            "spoke_at": self._spoke_at,
+            "related": lambda key: related(site, self.by_key[key], memo=self._related),
+            "unit_fulfilment": lambda unit_id, year: stats.unit_fulfilment(site, unit_id, year),
+            "branch_table": lambda unit_id: stats.branch_table(site, unit_id),
+            "branch_history": lambda unit_id: stats.branch_fulfilment(site, unit_id),
+            "branch_pledge": self._branch_pledge,
+        }
+
+    def evaluate(self, read: Read) -> Any:
+        """The answer to ``read``; raises ``KeyError`` for an unknown query or argument."""
+        if read in self._memo:
+            return self._memo[read]
+        answer = self._table[read.query](*read.args)
+        self._memo[read] = answer
+        return answer
+
+    def _unit_counts(self, unit_id: str) -> dict[str, int]:
+        return count_kinds(self.site, self.site.by_unit.get(unit_id, ()))
+
+    def _speaker(self, report_key: str, name: str) -> Profile | None:
+        key = self.site.speaker_links.get((report_key, name))
+        found = self.by_key.get(key) if key else None
+        return found if isinstance(found, Profile) else None
+
+    def _spoke_at(self, profile_key: str) -> tuple[Report, ...]:
+        found = (self.by_key[key] for key in self.site.talks.get(profile_key, ()))
+        return tuple(r for r in found if isinstance(r, Report))
+
+    def _branch_pledge(self, unit_id: str, year: int) -> Pledge | None:
+        if self._pledges is None:
+            self._pledges = stats.pledge_index(self.site)
+        return stats.pledge_for(self.site, unit_id, year, self._pledges)
+
+
+class ConfigView:
+    """The ``config`` global of templates: the site configuration, recording which keys a
+    page reads."""
+
+    def __init__(self, config: SiteConfig, recorder: Recorder) -> None:
+        self._config = config
+        self._recorder = recorder
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._config, name)
+        self._recorder.add(Read("config", (name,)))
+        return value
+
+
+class SiteView:
+    """What templates may ask of the site beyond a page's own context. Read-only."""
+
+    def __init__(self, site: Site, plan: UrlPlan, bodies: Mapping[str, Rendered]) -> None:
+        self.plan = plan
+        self.bodies = bodies
+        self._recorder = Recorder()
+        self._queries = Queries(site, plan)
+        self.config = ConfigView(site.config, self._recorder)
+        self.edition = site.edition
+        self.editions = site.editions
+        self._current_year = site.config.current_year
+
+    def _ask(self, query: str, *args: Arg) -> Any:
+        read = Read(query, args)
+        self._recorder.add(read)
+        return self._queries.evaluate(read)
+
+    def recording(self) -> contextlib.AbstractContextManager[set[Read]]:
+        """Collect the reads of one page: ``with view.recording() as reads: ...``."""
+        return self._recorder.page()
+
+    # -- the organisation tree, the years, the free pages --------------------------------
+
+    @property
+    def units(self) -> tuple[Unit, ...]:
+        return self._ask("units")  # type: ignore[no-any-return]
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return self._ask("years")  # type: ignore[no-any-return]
+
+    @property
+    def pages(self) -> tuple[Page, ...]:
+        return self._ask("pages")  # type: ignore[no-any-return]
+
+    def unit(self, unit_id: str) -> Unit:
+        return self._ask("unit", unit_id)  # type: ignore[no-any-return]
+
+    def unit_chain(self, unit_id: str) -> tuple[Unit, ...]:
+        unit = self.unit(unit_id)
+        return (*(self.unit(a) for a in unit.ancestors), unit)
+
+    # -- content items ---------------------------------------------------------------------
+
+    def items(self) -> tuple[Item, ...]:
+        """Every profile, report and pledge."""
+        return tuple(self._ask("items"))
+
+    def tag_counts(self) -> tuple[tuple[str, int], ...]:
+        """Every tag with the number of items that carry it."""
+        return tuple((tag, count) for tag, count, _path in self._ask("tags"))
+
+    def summary(self, item: Item) -> str:
+        if item.summary:
+            return item.summary
+        self._recorder.add(Read("item", (item.key,)))  # the summary comes from its body
+        body = self.bodies.get(item.key)
+        return body.text_summary if body else ""
+
+    def speaker(self, report: Report, name: str) -> Profile | None:
+        return self._ask("speaker", report.key, name)  # type: ignore[no-any-return]
+
+    def spoke_at(self, profile: Profile) -> tuple[Report, ...]:
+        return self._ask("spoke_at", profile.key)  # type: ignore[no-any-return]
+
+    def related(self, item: Item) -> tuple[Item, ...]:
+        return self._ask("related", item.key)  # type: ignore[no-any-return]
+
+    def unit_counts(self, unit_id: str) -> dict[str, int]:
+        return dict(self._ask("unit_counts", unit_id))
+
+    def search_script(self, year: int) -> Markup:
+        """The search index of ``year`` as a script."""
+        self._recorder.add(Read("year_items", (year,)))
+        return Markup(search.part_script(self._queries.site, self.plan, year))
+
+    # -- pledges ---------------------------------------------------------------------------
+
+    def unit_fulfilment(self, unit_id: str, year: int | None = None) -> stats.Fulfilment:
+        return self._ask("unit_fulfilment", unit_id, year)  # type: ignore[no-any-return]
+
+    def branch_table(
+        self, unit_id: str
+    ) -> tuple[tuple[int, ...], tuple[stats.BranchRow, ...]]:
+        return self._ask("branch_table", unit_id)  # type: ignore[no-any-return]
+
+    def branch_history(self, pledge: Pledge) -> tuple[tuple[Pledge, stats.Fulfilment], ...]:
+        return self._ask("branch_history", pledge.unit)  # type: ignore[no-any-return]
+
+    def branch_pledge(self, profile: Profile) -> Pledge | None:
+        return self._ask("branch_pledge", profile.unit, profile.year)  # type: ignore[no-any-return]
+
+    # -- computed from the arguments alone -------------------------------------------------
+
+    def counts(self, items: Iterable[Item]) -> dict[str, int]:
+        return count_kinds(self._queries.site, items)
+
+    def pledge_progress(self, pledges: Iterable[Pledge]) -> tuple[int, int, int]:
+        """(items done, items in all, whole percent) over several pledges."""
+        done = total = 0
+        for pledge in pledges:
+            done += pledge.done_count
+            total += len(pledge.items)
+        return done, total, round(100 * done / total) if total else 0
+
+    def fulfilment(self, pledges: Iterable[Pledge]) -> stats.Fulfilment:
+        return stats.fulfilment(pledges, self._current_year)
+
+    def overdue(self, pledge: Pledge, item: Any) -> bool:
+        return stats.is_overdue(pledge, item, self._current_year)
+
+    def series(self, rows: Iterable[stats.Counts], name: str) -> tuple[tuple[str, int], ...]:
+        return stats.series(rows, name)

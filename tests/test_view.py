@@ -1,0 +1,61 @@
+"""The site view records what a page reads through it, and only while a page renders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.base.config import BuildOptions
+from generator.build import analyse
+from generator.pages.view import Read, SiteView
+from tests.conftest import profile, write_site
+
+
+def view_of(tmp_path: Path) -> SiteView:
+    src = write_site(
+        tmp_path / "src",
+        {
+            "profiles/2025/a.md": profile(),
+            "profiles/2024/b.md": profile(name="李华", unit="other-branch", year=2024),
+        },
+    )
+    analysis = analyse(BuildOptions(source=src, output=tmp_path / "out"))
+    assert not analysis.diagnostics, analysis.diagnostics
+    return SiteView(analysis.site, analysis.plan, {})
+
+
+def test_reads_are_recorded_while_a_page_renders(tmp_path: Path) -> None:
+    view = view_of(tmp_path)
+    with view.recording() as reads:
+        years = view.years
+        counts = view.unit_counts("branch")
+        view.config.title  # noqa: B018 - reading the key is what is recorded
+        a_profile = view.items()[0]
+        view.related(a_profile)
+    assert years == (2025, 2024)
+    assert counts["profile"] == 1
+    assert reads == {
+        Read("years"),
+        Read("unit_counts", ("branch",)),
+        Read("config", ("title",)),
+        Read("items"),
+        Read("related", (a_profile.key,)),
+    }
+
+
+def test_nothing_is_recorded_outside_a_page_nor_by_pure_helpers(tmp_path: Path) -> None:
+    view = view_of(tmp_path)
+    items = view.items()  # no page renders: nothing to record into
+    with view.recording() as reads:
+        view.counts(items)
+        view.pledge_progress(())
+        view.fulfilment(())
+    assert reads == set()
+    with view.recording() as again:
+        view.unit("branch")
+    assert again == {Read("unit", ("branch",))}
+
+
+def test_a_read_survives_the_cache_as_text() -> None:
+    for read in (Read("years"), Read("unit_fulfilment", ("branch", None)), Read("x", (2025,))):
+        assert Read.decode(read.encode()) == read
+    assert Read.decode(Read("x", (("a", 1),)).encode()) == Read("x", (("a", 1),))
