@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark showcase against Pelican and Hugo on the same generated content (issue 5).
+"""Benchmark showcase against Pelican and Hugo on the same generated content.
 
     python3 benchmarks/run.py --sizes 1000 10000 [--tools showcase,pelican,hugo]
                               [--repeat 1] [--workdir benchmarks/work]

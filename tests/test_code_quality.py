@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -114,3 +115,38 @@ def test_mypy_strict_is_clean() -> None:
         [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_is_longer_than_sixty_lines() -> None:
+    """ruff checks complexity (C901) and statements (PLR0915); this checks the length."""
+    long: list[str] = []
+    for path in sorted((ROOT / "generator").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({length})")
+    assert not long, long
+
+
+ISSUE_LABEL = re.compile(r"\b(?:issue|Issue)\s+#?\d+|\(#\d+\)")
+
+
+def test_comments_say_what_the_code_does_not_which_issue_asked() -> None:
+    folders = ("generator", "themes", "tests", "benchmarks")
+    found = []
+    for folder in folders:
+        for path in sorted((ROOT / folder).rglob("*")):
+            if "golden_site" in path.parts or "vendor" in path.parts or not path.is_file():
+                continue
+            if path.suffix not in {".py", ".html", ".js", ".css", ".yaml", ".xml", ".txt"}:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for number, line in enumerate(text.splitlines(), start=1):
+                if ISSUE_LABEL.search(line) and "ISSUE_LABEL" not in line:
+                    found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)

@@ -1,4 +1,4 @@
-"""Archived yearly editions (issue 4): ``showcase edition YEAR`` freezes one year of the example
+"""Archived yearly editions: ``showcase edition YEAR`` freezes one year of the example
 site into ``site_content/editions/<year>/``; the live build copies it untouched and links it."""
 
 from __future__ import annotations

@@ -110,74 +110,103 @@ view_step = st.tuples(st.just("view"), st.sampled_from(sorted(VIEW_TEMPLATES)), 
 step = st.one_of(step, view_step)
 
 
+def _apply_profile(src: Path, change: tuple[object, ...]) -> None:
+    _, n, name, unit, year, tags, text = change
+    extra = f"tags: [{', '.join(tags)}]\n" if tags else ""  # type: ignore[arg-type]
+    (src / f"profiles/{year}").mkdir(parents=True, exist_ok=True)
+    for other in (2024, 2025):
+        (src / f"profiles/{other}/p{n}.md").unlink(missing_ok=True)
+    (src / f"profiles/{year}/p{n}.md").write_text(
+        profile(
+            name=str(name),
+            unit=str(unit),
+            year=int(year),
+            extra=extra,  # type: ignore[call-overload]
+            body=f"正文{text}",
+        ),
+        encoding="utf-8",
+    )
+
+
+def _apply_report(src: Path, change: tuple[object, ...]) -> None:
+    _, n, unit, day, speakers = change
+    (src / "reports/2025").mkdir(parents=True, exist_ok=True)
+    (src / f"reports/2025/r{n}.md").write_text(
+        report_md(f"经验交流{n}", str(unit), int(day), list(speakers)),  # type: ignore[call-overload, arg-type]
+        encoding="utf-8",
+    )
+
+
+def _apply_pledge(src: Path, change: tuple[object, ...]) -> None:
+    _, unit, year, statuses = change
+    (src / f"pledges/{year}").mkdir(parents=True, exist_ok=True)
+    (src / f"pledges/{year}/{unit}.md").write_text(
+        pledge_md(str(unit), int(year), list(statuses)), encoding="utf-8"
+    )  # type: ignore[call-overload, arg-type]
+
+
+def _apply_file_move(src: Path, change: tuple[object, ...]) -> None:
+    files = sorted(p for p in src.rglob("*.md") if "theme" not in p.parts)
+    if not files:
+        return
+    victim = files[int(change[1]) % len(files)]  # type: ignore[call-overload]
+    if change[0] == "delete":
+        victim.unlink()
+    else:
+        victim.rename(victim.with_name(f"renamed-{change[2]}-{victim.name}"))
+
+
+def _apply_template(src: Path, change: tuple[object, ...]) -> None:
+    target = src / "theme/templates/page.html"
+    if change[1]:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            '{% extends "base.html" %}{% block main %}'
+            + str(change[1])
+            + "{{ body }}{% endblock %}",
+            encoding="utf-8",
+        )
+    else:
+        target.unlink(missing_ok=True)
+
+
+def _apply_config(src: Path, change: tuple[object, ...]) -> None:
+    (src / "site.yaml").write_text(
+        f"title: 测试站点\npage_size: {change[1]}\nname_order: {change[2]}\n", encoding="utf-8"
+    )
+
+
+def _apply_view(src: Path, change: tuple[object, ...]) -> None:
+    target = src / "theme/templates" / str(change[1])
+    if change[2]:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(VIEW_TEMPLATES[str(change[1])], encoding="utf-8")
+    else:
+        target.unlink(missing_ok=True)
+
+
+def _apply_units(src: Path, change: tuple[object, ...]) -> None:
+    text = (src / "units.yaml").read_text(encoding="utf-8")
+    for name in ("采油一队党支部", "采油一队第一党支部"):
+        text = text.replace(f"name: {name}\n", f"name: {change[1]}\n")
+    (src / "units.yaml").write_text(text, encoding="utf-8")
+
+
+APPLY = {
+    "profile": _apply_profile,
+    "report": _apply_report,
+    "pledge": _apply_pledge,
+    "delete": _apply_file_move,
+    "rename": _apply_file_move,
+    "template": _apply_template,
+    "config": _apply_config,
+    "view": _apply_view,
+    "units": _apply_units,
+}
+
+
 def apply(src: Path, change: tuple[object, ...]) -> None:
-    kind = change[0]
-    if kind == "profile":
-        _, n, name, unit, year, tags, text = change
-        extra = f"tags: [{', '.join(tags)}]\n" if tags else ""  # type: ignore[arg-type]
-        (src / f"profiles/{year}").mkdir(parents=True, exist_ok=True)
-        for other in (2024, 2025):
-            (src / f"profiles/{other}/p{n}.md").unlink(missing_ok=True)
-        (src / f"profiles/{year}/p{n}.md").write_text(
-            profile(
-                name=str(name),
-                unit=str(unit),
-                year=int(year),
-                extra=extra,  # type: ignore[call-overload]
-                body=f"正文{text}",
-            ),
-            encoding="utf-8",
-        )
-    elif kind == "report":
-        _, n, unit, day, speakers = change
-        (src / "reports/2025").mkdir(parents=True, exist_ok=True)
-        (src / f"reports/2025/r{n}.md").write_text(
-            report_md(f"经验交流{n}", str(unit), int(day), list(speakers)),  # type: ignore[call-overload, arg-type]
-            encoding="utf-8",
-        )
-    elif kind == "pledge":
-        _, unit, year, statuses = change
-        (src / f"pledges/{year}").mkdir(parents=True, exist_ok=True)
-        (src / f"pledges/{year}/{unit}.md").write_text(
-            pledge_md(str(unit), int(year), list(statuses)), encoding="utf-8"
-        )  # type: ignore[call-overload, arg-type]
-    elif kind in ("delete", "rename"):
-        files = sorted(p for p in src.rglob("*.md") if "theme" not in p.parts)
-        if not files:
-            return
-        victim = files[int(change[1]) % len(files)]  # type: ignore[call-overload]
-        if kind == "delete":
-            victim.unlink()
-        else:
-            victim.rename(victim.with_name(f"renamed-{change[2]}-{victim.name}"))
-    elif kind == "template":
-        target = src / "theme/templates/page.html"
-        if change[1]:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(
-                '{% extends "base.html" %}{% block main %}'
-                + str(change[1])
-                + "{{ body }}{% endblock %}",
-                encoding="utf-8",
-            )
-        else:
-            target.unlink(missing_ok=True)
-    elif kind == "config":
-        (src / "site.yaml").write_text(
-            f"title: 测试站点\npage_size: {change[1]}\nname_order: {change[2]}\n", encoding="utf-8"
-        )
-    elif kind == "view":
-        target = src / "theme/templates" / str(change[1])
-        if change[2]:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(VIEW_TEMPLATES[str(change[1])], encoding="utf-8")
-        else:
-            target.unlink(missing_ok=True)
-    elif kind == "units":
-        text = (src / "units.yaml").read_text(encoding="utf-8")
-        for name in ("采油一队党支部", "采油一队第一党支部"):
-            text = text.replace(f"name: {name}\n", f"name: {change[1]}\n")
-        (src / "units.yaml").write_text(text, encoding="utf-8")
+    APPLY[str(change[0])](src, change)
 
 
 def assert_incremental_equals_clean(base: Path, steps: list[tuple[object, ...]]) -> None:

@@ -32,7 +32,7 @@ SKIPPED_PREFIXES = (".", "_", "~")
 SKIPPED_SUFFIXES = (".bak", "~")
 TEXT_LIMIT_MB = 5  # a Markdown file above this size is refused, not read
 CONFIG_LIMIT_MB = 20  # site.yaml and units.yaml (a unit list of a huge group is long)
-# issue 4: frozen yearly editions (editions/<year>/), built output kept in git: never content,
+# frozen yearly editions (editions/<year>/), built output kept in git: never content,
 # never static files, only copied as they are into the output's editions/<year>/
 EDITIONS_DIR = "editions"
 
@@ -80,7 +80,7 @@ class SourceTree:
     # photo and attachment paths without touching the disk again
     files: dict[str, int] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
-    # issue 4: year -> the files of that frozen edition (POSIX, relative to editions/<year>/)
+    # year -> the files of that frozen edition (POSIX, relative to editions/<year>/)
     editions: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 

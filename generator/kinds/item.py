@@ -79,13 +79,17 @@ class Item:
         syllables."""
         return hanzi.title_slug(self.title)
 
-    def asset_sources(self) -> tuple[str, ...]:
-        """The source files (photos, attachments) of the item's asset fields."""
-        found: list[str] = []
+    def assets(self) -> tuple[Asset, ...]:
+        """The files (photos, attachments) of the item's asset fields, in declaration order."""
+        found: list[Asset] = []
         for attr, spec in f.spec_of(self):
             if spec.asset:
-                found.extend(a.source for a in _assets(getattr(self, attr)))
+                found.extend(_assets(getattr(self, attr)))
         return tuple(found)
+
+    def asset_sources(self) -> tuple[str, ...]:
+        """The source paths of the item's assets."""
+        return tuple(a.source for a in self.assets())
 
     def search_words(self) -> list[str]:
         """The words of the fields searched with the body, in declaration order."""

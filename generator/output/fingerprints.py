@@ -22,7 +22,7 @@ from typing import Any
 
 from generator.pages.view import Queries, Read
 from generator.site.bodies import Rendered
-from generator.site.model import Item, Profile, Report, Site, Unit
+from generator.site.model import Item, Site, Unit
 from generator.site.urls import UrlPlan
 
 Hasher = Any
@@ -65,10 +65,7 @@ class Fingerprints:
         item = self._by_key[key]
         parts = [item.digest, self.plan.items[key], repr(item.date), repr(item.updated)]
         parts.extend(self.plan.tags.get(t, "") for t in item.tags)
-        if isinstance(item, Profile) and item.photo is not None:
-            parts.append(f"{item.photo.source}:{item.photo.size}")
-        if isinstance(item, Report):
-            parts.extend(f"{a.source}:{a.size}" for a in item.attachments)
+        parts.extend(f"{a.source}:{a.size}" for a in item.assets())
         rendered = self.links.get(key)
         if rendered is not None:
             parts.extend(f"{ref}>{to}" for ref, to in rendered.links)

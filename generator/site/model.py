@@ -103,7 +103,7 @@ class Site:
     speaker_links: Mapping[tuple[str, str], str] = field(default_factory=dict)
     # profile key -> keys of the reports the worker spoke at, newest first
     talks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # issue 4: the year of this archived edition (None: the live site), and the years of the
+    # the year of this archived edition (None: the live site), and the years of the
     # frozen editions the live site links to, newest first (none inside an edition)
     edition: int | None = None
     editions: tuple[int, ...] = ()

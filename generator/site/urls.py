@@ -59,7 +59,7 @@ def tags_index() -> str:
     return join("tags", INDEX)
 
 
-EDITIONS = "editions"  # issue 4: the frozen yearly editions, copied as they are
+EDITIONS = "editions"  # the frozen yearly editions, copied as they are
 
 
 def editions_index() -> str:
