@@ -136,7 +136,8 @@ def _source_state(options: BuildOptions) -> str:
     """A digest of everything a build reads: every file of the source and of the shipped
     themes (content and time), the git commit (dates come from history), the options."""
     digest = hashlib.sha256()
-    digest.update(repr((cache.SCHEMA, options.drafts, options.strict)).encode())
+    settings = (cache.SCHEMA, cache.code_digest(), options.drafts, options.strict)
+    digest.update(repr(settings).encode())
     skip = {cache.CACHE_DIR}
     for root in (options.source, theme.packaged_themes_dir()):
         for dirpath, dirnames, filenames in os.walk(root):
@@ -274,7 +275,7 @@ def _prepare(
     except jinja2.TemplateError as exc:
         problems.append(theme.template_error(exc, theme_dirs))
         return None, problems
-    version = cache.SCHEMA + repr(sorted(photos.variants.items()))
+    version = cache.SCHEMA + cache.code_digest() + repr(sorted(photos.variants.items()))
     prints = deps.Fingerprints(
         site,
         plan,
@@ -366,12 +367,15 @@ def _render_and_write(
     view = SiteView(site, inputs.analysis.plan, converted.bodies)
     extra = {"photo_variants": inputs.photos.variants}
     env = theme.environment(
-        inputs.theme, site.config.language, templating.make_globals(view, extra)
+        inputs.theme,
+        site.config.language,
+        templating.make_globals(view, inputs.analysis.plan, extra),
     )
+    todo = [templating.with_body(job, converted.bodies) for job in work.todo]
     staged = writer.StagedOutput(options.output)
     try:
         written, render_problems = pool.render_pages(
-            env, view, work.todo, staged.write, inputs.theme, inputs.workers, progress
+            env, view, todo, staged.write, inputs.theme, inputs.workers, progress
         )
         if render_problems:
             return _failed([*problems, *render_problems], mark.started, site.config.language)

@@ -309,6 +309,20 @@ def test_second_build_writes_nothing(tmp_path: Path) -> None:
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
 
 
+def test_a_changed_generator_renders_every_page_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages depend on the generator's own code: after an upgrade (or an edit to a page
+    family) nothing made by the old code is kept."""
+    src = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    out, cache_dir = tmp_path / "out", tmp_path / "cache"
+    first = build(BuildOptions(source=src, output=out, cache_dir=cache_dir))
+    assert first.ok and first.pages > 0
+    monkeypatch.setattr(cache, "code_digest", lambda: "another version of the code")
+    again = build(BuildOptions(source=src, output=out, cache_dir=cache_dir))
+    assert again.ok and again.pages == first.pages
+
+
 def test_one_edit_rebuilds_only_the_pages_that_show_it(tmp_path: Path) -> None:
     src = write_site(
         tmp_path / "src",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from generator.base.config import BuildOptions
 from generator.build import analyse
-from generator.pages.view import Read, SiteView
+from generator.pages.view import Queries, Read, SiteView
 from tests.conftest import profile, write_site
 
 
@@ -59,3 +61,29 @@ def test_a_read_survives_the_cache_as_text() -> None:
     for read in (Read("years"), Read("unit_fulfilment", ("branch", None)), Read("x", (2025,))):
         assert Read.decode(read.encode()) == read
     assert Read.decode(Read("x", (("a", 1),)).encode()) == Read("x", (("a", 1),))
+
+
+def test_every_recorded_read_has_an_answer_to_check_later(tmp_path: Path) -> None:
+    """A recorded read is checked on the next build by asking it again: every query a page
+    can record, configuration keys included, must have an answer."""
+    src = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    analysis = analyse(BuildOptions(source=src, output=tmp_path / "out"))
+    view = SiteView(analysis.site, analysis.plan, {})
+    queries = Queries(analysis.site, analysis.plan)
+    with view.recording() as reads:
+        view.config.title  # noqa: B018 - reading the key is what is recorded
+        view.unit_counts("branch")
+        view.years  # noqa: B018
+    assert queries.evaluate(Read("config", ("title",))) == "测试站点"
+    for read in reads:
+        queries.evaluate(read)
+    with pytest.raises(ValueError, match="no query"):
+        queries.evaluate(Read("no-such-query"))
+
+
+def test_templates_reach_the_plan_and_bodies_only_through_recorded_methods(
+    tmp_path: Path,
+) -> None:
+    view = view_of(tmp_path)
+    assert not hasattr(view, "plan")
+    assert not hasattr(view, "bodies")

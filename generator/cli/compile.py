@@ -127,7 +127,7 @@ def compile_year(options: BuildOptions, year: int) -> Compilation:
         if profile.photo is not None:
             photos[profile.key] = data_uri(options.source / profile.photo.source)
     view = SiteView(site, plan, bodies)
-    env = theme.environment(theme_dirs, language, templating.make_globals(view))
+    env = theme.environment(theme_dirs, language, templating.make_globals(view, plan))
     context: dict[str, Any] = {
         "page_path": PAGE_PATH,
         "year": year,

@@ -11,6 +11,8 @@ clean one.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -22,6 +24,19 @@ from generator import __version__
 
 CACHE_DIR = ".showcase-cache"
 SCHEMA = f"showcase-cache/6/{__version__}"
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of the generator's own code: what a build makes depends on it as much as on
+    the source, so a changed generator never reuses pages made by the old one."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 FILE = "build.sqlite"
 
 

@@ -3,6 +3,7 @@ the rendering of one page into bytes, with the reads the page made through the v
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from generator.pages.base import PageJob, item_date
 from generator.pages.charts import svg_bar_chart
 from generator.pages.view import Read, SiteView
 from generator.site import urls
+from generator.site.bodies import Rendered
 from generator.site.model import Item, Unit
 from generator.site.urls import UrlPlan
 
@@ -89,10 +91,12 @@ class Links:
         return urls.relative(path, ctx["page_path"])
 
 
-def make_globals(view: SiteView, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def make_globals(
+    view: SiteView, plan: UrlPlan, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Every global of the templates, built once per build: the URL helpers, the site view,
     the configuration (as the view records reads of it), and ``extra``."""
-    links = Links(view.plan, view)
+    links = Links(plan, view)
     return {
         "site": view,
         "config": view.config,
@@ -123,13 +127,20 @@ class RenderedPage:
     reads: frozenset[Read]
 
 
+def with_body(job: PageJob, bodies: Mapping[str, Rendered]) -> PageJob:
+    """A detail page's job with its item's body (HTML) in the context, as ``body``."""
+    if "item" not in job.context:
+        return job
+    body = bodies.get(job.context["item"].key)
+    html = Markup(body.html) if body else Markup("")
+    return dataclasses.replace(job, context={**job.context, "body": html})
+
+
 def render(env: jinja2.Environment, job: PageJob, view: SiteView) -> RenderedPage:
+    """The page's bytes, and what its templates read through the site view."""
     template = env.get_template(job.template)
     context = dict(job.context)
     context["page_path"] = job.path
-    if "item" in context:
-        body = view.bodies.get(context["item"].key)
-        context["body"] = Markup(body.html) if body else Markup("")
     with view.recording() as reads:
         text = template.render(context)
     return RenderedPage(job.path, text.encode("utf-8"), frozenset(reads))

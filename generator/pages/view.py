@@ -93,13 +93,17 @@ class Queries:
             "branch_table": lambda unit_id: stats.branch_table(site, unit_id),
             "branch_history": lambda unit_id: stats.branch_fulfilment(site, unit_id),
             "branch_pledge": self._branch_pledge,
+            "config": lambda name: getattr(site.config, name),
         }
 
     def evaluate(self, read: Read) -> Any:
         """The answer to ``read``; raises ``KeyError`` for an unknown query or argument."""
         if read in self._memo:
             return self._memo[read]
-        answer = self._table[read.query](*read.args)
+        query = self._table.get(read.query)
+        if query is None:
+            raise ValueError(f"the site view has no query {read.query!r}")
+        answer = query(*read.args)
         self._memo[read] = answer
         return answer
 
@@ -139,8 +143,10 @@ class SiteView:
     """What templates may ask of the site beyond a page's own context. Read-only."""
 
     def __init__(self, site: Site, plan: UrlPlan, bodies: Mapping[str, Rendered]) -> None:
-        self.plan = plan
-        self.bodies = bodies
+        # the URL plan and the converted bodies are not for templates: a template reaches
+        # them only through the methods below, which record what they read
+        self._plan = plan
+        self._bodies = bodies
         self._recorder = Recorder()
         self._queries = Queries(site, plan)
         self.config = ConfigView(site.config, self._recorder)
@@ -192,7 +198,7 @@ class SiteView:
         if item.summary:
             return item.summary
         self._recorder.add(Read("item", (item.key,)))  # the summary comes from its body
-        body = self.bodies.get(item.key)
+        body = self._bodies.get(item.key)
         return body.text_summary if body else ""
 
     def speaker(self, report: Report, name: str) -> Profile | None:
@@ -210,7 +216,7 @@ class SiteView:
     def search_script(self, year: int) -> Markup:
         """The search index of ``year`` as a script."""
         self._recorder.add(Read("year_items", (year,)))
-        return Markup(search.part_script(self._queries.site, self.plan, year))
+        return Markup(search.part_script(self._queries.site, self._plan, year))
 
     # -- pledges ---------------------------------------------------------------------------
 
