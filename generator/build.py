@@ -202,7 +202,7 @@ class _Inputs:
     @property
     def items(self) -> tuple[model.Item, ...]:
         site = self.analysis.site
-        return (*site.items(), *site.pages)
+        return site.all_items()
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +262,7 @@ def _prepare(
     converter = markup.Converter(
         {**left_out, **plan.items, **plan.assets}, site.config.summary_length
     )
-    items = (*site.items(), *site.pages)
+    items = site.all_items()
     keys = {i.key: markup.cache_key(i.body, i.key, plan.items[i.key]) for i in items}
     links = _cached_links(store, list(items), keys, converter, plan)
     # profile photos resized (cached by content hash); templates read their sizes from the

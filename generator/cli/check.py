@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 import markdown
 from markdown.treeprocessors import Treeprocessor
 
+from generator import pages
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.errors import Diagnostic, Severity
@@ -35,8 +36,7 @@ from generator.content import loader, paths
 from generator.content.loader import SourceDoc
 from generator.kinds.registry import BUILT_IN
 from generator.output import markup, writer
-from generator.pages import base
-from generator.site import model, search, urls
+from generator.site import model, urls
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MB = 1024 * 1024
@@ -137,40 +137,9 @@ class _Targets:
 
 
 def page_paths(site: model.Site, plan: urls.UrlPlan) -> set[str]:
-    """The output path of every page the build makes, from the URL plan and the fixed places
-    of the sections; no page is put together."""
-    years = site.years
-    found = {
-        urls.home(),
-        urls.units_index(),
-        urls.years_index(),
-        urls.tags_index(),
-        search.SEARCH_PAGE,
-        "feed.xml",
-        "sitemap.xml",
-        "404.html",
-        urls.join("stats", urls.INDEX),
-        urls.join("stats", "stats.json"),
-        urls.join("stats", "stats.csv"),
-        *plan.items.values(),
-        *plan.tags.values(),
-        *(urls.year(y) for y in years),
-        *(urls.join("stats", y, urls.INDEX) for y in years),
-        *(search.part_path(y) for y in years),
-    }
-    for kind, collection in (
-        ("profile", site.profiles),
-        ("report", site.reports),
-        ("pledge", site.pledges),
-    ):
-        pages = len(base.chunk(collection, site.config.page_size))
-        found.update(urls.section(kind, n) for n in range(1, pages + 1))
-    for unit in site.units:
-        found.add(urls.unit(unit.id))
-        found.update(urls.unit(unit.id, i.year) for i in site.by_unit.get(unit.id, ()))
-    if site.editions:
-        found.add(urls.editions_index())
-    return found
+    """The output path of every page the build makes, as the page families plan them (no
+    page is rendered)."""
+    return {job.path for job in pages.pages(site, plan)}
 
 
 def _targets(analysis: Analysis) -> _Targets:
@@ -369,7 +338,7 @@ def content_checks(analysis: Analysis, today: dt.date | None = None) -> list[Dia
     found: list[Diagnostic] = []
     targets = _targets(analysis)
     parser = LinkParser()
-    for item in (*site.profiles, *site.reports, *site.pledges, *site.pages):
+    for item in site.all_items():
         page = analysis.plan.items.get(item.key)
         if page is not None:
             found.extend(_check_body(item, page, targets, parser))

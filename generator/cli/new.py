@@ -418,7 +418,7 @@ def _settle(draft: Draft, tree: loader.SourceTree, source: Path) -> tuple[Draft,
         )
     options = BuildOptions(source=source, output=source, drafts=True)
     site, _problems = model.build_site(tree, options)
-    shown = {item.key: (source / item.key).as_posix() for item in (*site.items(), *site.pages)}
+    shown = {item.key: (source / item.key).as_posix() for item in site.all_items()}
     kind = BUILT_IN[draft.kind]
     if kind.one_per_unit:
         for other in site.of_kind(kind.name):

@@ -10,7 +10,7 @@ from generator.site.urls import UrlPlan
 
 
 def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
-    for item in (*site.items(), *site.pages):
+    for item in site.all_items():
         yield PageJob(
             plan.items[item.key],
             site.kinds[item.kind].template,

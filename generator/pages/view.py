@@ -72,7 +72,7 @@ class Queries:
     def __init__(self, site: Site, plan: UrlPlan) -> None:
         self.site = site
         self.plan = plan
-        self.by_key: dict[str, Item | Page] = {i.key: i for i in (*site.items(), *site.pages)}
+        self.by_key: dict[str, Item | Page] = {i.key: i for i in site.all_items()}
         self._memo: dict[Read, Any] = {}
         self._pledges: dict[tuple[str, int], Pledge] | None = None
         self._related: dict[str, tuple[Item, ...]] = {}

@@ -119,6 +119,14 @@ class Site:
         the registry's order."""
         return tuple(i for k in self.kinds.yearly() for i in self.collections.get(k.name, ()))
 
+    def all_items(self) -> tuple[Item, ...]:
+        """Every item of every kind: the yearly kinds first (as ``items()``), then the others
+        (the free pages), each in the registry's order."""
+        later = tuple(
+            i for k in self.kinds if not k.yearly for i in self.collections.get(k.name, ())
+        )
+        return (*self.items(), *later)
+
     def of_kind(self, name: str) -> tuple[Item, ...]:
         return self.collections.get(name, ())
 
@@ -192,7 +200,11 @@ def _read_units(
             key = f"{index}.id"
             problems.append(
                 Diagnostic.error(
-                    UNITS_FILE, lines.get(key, line), "duplicate-unit", key, id=unit_id,
+                    UNITS_FILE,
+                    lines.get(key, line),
+                    "duplicate-unit",
+                    key,
+                    id=unit_id,
                     first=raw[unit_id].line,
                 )
             )
@@ -307,9 +319,7 @@ def _asset(
     return None
 
 
-def _unknown_unit(
-    doc: SourceDoc, key: str, unit: str, suggest: Callable[[str], str]
-) -> Diagnostic:
+def _unknown_unit(doc: SourceDoc, key: str, unit: str, suggest: Callable[[str], str]) -> Diagnostic:
     return Diagnostic.error(
         doc.path, doc.lines.get(key, 1), "unknown-unit", key, unit=unit, suggestion=suggest(unit)
     )
@@ -383,9 +393,7 @@ def build_item(
     return item
 
 
-def _check_duplicates(
-    items: Iterable[Item], kinds: Registry, problems: list[Diagnostic]
-) -> None:
+def _check_duplicates(items: Iterable[Item], kinds: Registry, problems: list[Diagnostic]) -> None:
     """Two items of one kind, year and explicit slug; two of a one-per-unit kind (pledges)
     of one unit and year."""
     seen: dict[tuple[str, int, str], Item] = {}
@@ -416,9 +424,7 @@ def _check_duplicates(
         )
 
 
-def _edition(
-    items: list[Item], kinds: Registry, edition: int
-) -> tuple[list[Item], frozenset[str]]:
+def _edition(items: list[Item], kinds: Registry, edition: int) -> tuple[list[Item], frozenset[str]]:
     """An archived edition's items: that year's items and the free pages; and what is left
     out (the source files of the other items, and their photos and attachments)."""
     kept = [i for i in items if not kinds[i.kind].yearly or i.year == edition]
@@ -483,9 +489,7 @@ def build_site(
     units = build_units(tree, problems)
     unit_by_id = {u.id: u for u in units}
     suggest_unit = schema.Suggestions(unit_by_id)
-    built = [
-        build_item(doc, tree, unit_by_id, problems, suggest_unit, kinds) for doc in tree.docs
-    ]
+    built = [build_item(doc, tree, unit_by_id, problems, suggest_unit, kinds) for doc in tree.docs]
     items = [i for i in built if i is not None and (options.drafts or not i.draft)]
     _check_duplicates(items, kinds, problems)
     edition = options.edition_year

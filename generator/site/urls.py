@@ -131,7 +131,7 @@ def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnos
     slugs: dict[str, str] = {}
     paths: dict[str, str] = {}
     groups: dict[tuple[str, int], list[Item]] = defaultdict(list)
-    items: list[Item] = [*site.items(), *site.pages]
+    items: list[Item] = list(site.all_items())
     for item in items:
         groups[(item.kind, item.year)].append(item)
     for (kind, year_value), members in sorted(groups.items()):
