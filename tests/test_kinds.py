@@ -38,7 +38,7 @@ class Video(Item):
     duration: int = field(default=0, metadata=front(f.integer, required=True))
 
 
-VIDEO = Kind("video", "videos", Video, derive=year_of_date)
+VIDEO = Kind("video", "videos", Video, derive=year_of_date, label="Videos")
 WITH_VIDEO = BUILT_IN.adding(VIDEO)
 
 VIDEO_TEMPLATE = """\
@@ -47,15 +47,6 @@ VIDEO_TEMPLATE = """\
 {% block main %}<h1 class="video">{{ item.title }}</h1>
 <p class="duration">{{ item.duration }}</p><div class="prose">{{ body }}</div>{% endblock %}
 """
-# the tag and unit-year pages of the test site list every kind their view holds
-GENERIC_LIST = """\
-{% extends "base.html" %}
-{% block main %}{% for kind, items in kinds.items() %}{% for i in items %}
-<a class="listed-{{ kind }}" href="{{ url(i) }}">{{ i.title }}</a>{% endfor %}{% endfor %}
-{% endblock %}
-"""
-
-
 def video(title: str = "采油一队的一天", extra: str = "duration: 95\n") -> str:
     front_matter = f"title: {title}\nunit: branch\ndate: 2025-06-01\ntags: [巡井]\n{extra}"
     return f"---\n{front_matter}---\n视频简介。\n"
@@ -76,8 +67,6 @@ def test_an_extra_kind_builds_with_no_other_code_change(tmp_path: Path) -> None:
             "videos/2025/a.md": video(),
             "videos/2025/b.md": video("党员先锋岗", "duration: 30\nslug: xian-feng\n"),
             "theme/templates/video.html": VIDEO_TEMPLATE,
-            "theme/templates/tag.html": GENERIC_LIST,
-            "theme/templates/unit_year.html": GENERIC_LIST,
         },
     )
     assert report.ok, report.diagnostics
@@ -87,13 +76,17 @@ def test_an_extra_kind_builds_with_no_other_code_change(tmp_path: Path) -> None:
     second = out / "videos/2025/xian-feng/index.html"
     assert '<h1 class="video">采油一队的一天</h1>' in first.read_text(encoding="utf-8")
     assert '<p class="duration">30</p>' in second.read_text(encoding="utf-8")
-    # listed where pages list every kind: the tag page, the unit's year page (and the unit's
-    # parents, rolled up), the sitemap, the feed and the search index of the year
+    # listed by the default theme wherever it lists kinds: the tag page, the unit's year page
+    # (and the unit's parents, rolled up), the year page, the kind's own list, linked from
+    # the navigation of every page; also the sitemap, the feed and the search index
     for page in ("tags/xun-jing/index.html", "units/branch/2025/index.html",
-                 "units/group/2025/index.html"):
+                 "units/group/2025/index.html", "years/2025/index.html", "videos/index.html"):
         html = (out / page).read_text(encoding="utf-8")
-        assert html.count('class="listed-video"') == 2, page
-        assert "xian-feng/index.html" in html
+        assert html.count('<article class="row item-row">') == 2, page
+        assert "xian-feng/index.html" in html, page
+        assert ">Videos<" in html, page  # the label (no catalog entry: shown as declared)
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert '<a href="videos/index.html">Videos</a>' in home
     assert "videos/2025/xian-feng/" in (out / "sitemap.xml").read_text(encoding="utf-8")
     assert "videos/2025/xian-feng/" in (out / "feed.xml").read_text(encoding="utf-8")
     index = (out / "search/index-2025.js").read_text(encoding="utf-8")

@@ -59,6 +59,9 @@ class Kind(Generic[ModelT]):
     yearly: bool = True  # filed under a unit and a year, listed and counted (free pages: not)
     warn_empty_body: bool = True  # a body-less file is warned about (the body is the content)
     one_per_unit: bool = False  # at most one item per unit and year (else: unique slugs)
+    # what visitors call the kind's items (an English msgid of the theme's catalogs, which
+    # translate it: "Videos" -> 视频)
+    label: str = ""
 
     @property
     def template(self) -> str:

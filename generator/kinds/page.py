@@ -30,4 +30,4 @@ def _order(item: Page, _ordering: Ordering) -> tuple[Any, ...]:
     return (item.order, item.key)
 
 
-KIND = Kind("page", "pages", Page, order=_order, yearly=False)
+KIND = Kind("page", "pages", Page, order=_order, yearly=False, label="Free pages")

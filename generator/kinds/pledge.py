@@ -37,7 +37,8 @@ class Pledge(Item):
 
     title: str = ""  # the branch's name
     unit: str = field(
-        default="", metadata=front(
+        default="",
+        metadata=front(
             f.text,
             required=True,
             key="branch",
@@ -101,4 +102,5 @@ KIND = Kind(
     order=_order,
     warn_empty_body=False,  # its items are its content
     one_per_unit=True,
+    label="Branch pledges",
 )

@@ -62,4 +62,4 @@ def _order(item: Profile, ordering: Ordering) -> tuple[Any, ...]:
     return (-item.year, ordering.name_key(item.name), item.key)
 
 
-KIND = Kind("profile", "profiles", Profile, order=_order)
+KIND = Kind("profile", "profiles", Profile, order=_order, label="Model workers")

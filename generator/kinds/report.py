@@ -48,4 +48,4 @@ class Report(Item):
     )
 
 
-KIND = Kind("report", "reports", Report, derive=year_of_date)
+KIND = Kind("report", "reports", Report, derive=year_of_date, label="Experience reports")

@@ -142,11 +142,17 @@ def _unit_fields(unit: Unit) -> tuple[Any, ...]:
 
 def global_digest(site: Site, catalog: Mapping[str, str], version: str) -> str:
     """What every page depends on: configuration, units, catalog, the free pages' links, the
-    editions (the banner and the footer's list)."""
+    editions (the banner and the footer's list), the content kinds (the navigation)."""
     pages = [(p.key, p.title, p.order, p.digest) for p in site.pages]
+    kinds = repr([(k.name, k.folder, k.label, k.yearly) for k in site.kinds])
     units = [(u.id, u.name, u.parent, u.kind, u.order, u.children) for u in site.units]
     editions = repr((site.edition, site.editions))  # banner and footer of every page
     return _h(
-        version, repr(site.config), repr(units), repr(sorted(catalog.items())), repr(pages),
+        version,
+        repr(site.config),
+        repr(units),
+        repr(sorted(catalog.items())),
+        repr(pages),
         editions,
+        kinds,
     )

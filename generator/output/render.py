@@ -56,7 +56,8 @@ class Links:
 
     @jinja2.pass_context
     def section_url(self, ctx: Any, kind: str, page: int = 1) -> str:
-        return urls.relative(urls.section(kind, page), ctx["page_path"])
+        path = urls.section(kind, page, self._view.registry)
+        return urls.relative(path, ctx["page_path"])
 
     @jinja2.pass_context
     def asset_url(self, ctx: Any, source: str) -> str:

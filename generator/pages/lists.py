@@ -1,4 +1,4 @@
-"""The paginated lists of profiles, reports and pledges."""
+"""The paginated list of each yearly kind's items (profiles, reports, pledges ...)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,13 @@ from generator.site.urls import UrlPlan
 
 
 def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
-    collections: tuple[tuple[str, Sequence[Item]], ...] = (
-        ("profile", site.profiles),
-        ("report", site.reports),
-        ("pledge", site.pledges),
-    )
-    for kind, collection in collections:
-        yield from _list(kind, collection, site.config.page_size)
+    for kind in site.kinds.yearly():
+        yield from _list(site, kind.name, site.of_kind(kind.name))
 
 
-def _list(kind: str, collection: Sequence[Item], page_size: int) -> Iterator[PageJob]:
-    chunks = chunk(collection, page_size)
-    paths = tuple(urls.section(kind, n + 1) for n in range(len(chunks)))
+def _list(site: Site, kind: str, collection: Sequence[Item]) -> Iterator[PageJob]:
+    chunks = chunk(collection, site.config.page_size)
+    paths = tuple(urls.section(kind, n + 1, site.kinds) for n in range(len(chunks)))
     for number, members in enumerate(chunks, start=1):
         yield PageJob(
             paths[number - 1],

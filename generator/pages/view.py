@@ -20,6 +20,7 @@ from typing import Any
 from markupsafe import Markup
 
 from generator.content.settings import SiteConfig
+from generator.kinds.kind import Kind, Registry
 from generator.pages.base import count_kinds, related
 from generator.site import search, stats
 from generator.site.bodies import Rendered
@@ -185,6 +186,19 @@ class SiteView:
         return (*(self.unit(a) for a in unit.ancestors), unit)
 
     # -- content items ---------------------------------------------------------------------
+
+    @property
+    def kinds(self) -> tuple[Kind[Any], ...]:
+        """The kinds filed under units and years, in the registry's order (part of the code
+        a build runs, so not a recorded read)."""
+        return self._queries.site.kinds.yearly()
+
+    def kind(self, name: str) -> Kind[Any]:
+        return self._queries.site.kinds[name]
+
+    @property
+    def registry(self) -> Registry:
+        return self._queries.site.kinds
 
     def items(self) -> tuple[Item, ...]:
         """Every profile, report and pledge."""
