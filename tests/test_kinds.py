@@ -278,3 +278,20 @@ def test_the_options_of_new_follow_the_declarations() -> None:
     assert names(BUILT_IN["page"]) == ("title", "slug")
     assert names(WITH_MENTOR["profile"]) == ("name", "unit", "year", "honor", "mentor", "slug")
     assert names(VIDEO) == ("title", "unit", "date", "slug")  # a duration is filled in later
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+@pytest.mark.parametrize("kind", [k.name for k in BUILT_IN])
+def test_every_kind_and_field_has_its_wording_in_the_catalogs(kind: str, language: str) -> None:
+    """What a new kind or field needs in the editor catalogs, listed by what is missing (so
+    `showcase new` never meets a missing message at run time)."""
+    catalog = messages.catalog(language)
+    declared = BUILT_IN[kind]
+    codes = [f"{prefix}-{kind}" for prefix in ("cli-new", "new-scaffold", "new-file-exists")]
+    codes += [f"cli-new-{flag.name}" for flag in flags(declared)]
+    missing = [code for code in codes if code not in catalog]
+    for attr, spec in declared.source_order():
+        key = spec.key or attr
+        if f"new-field-{kind}-{key}" not in catalog and f"new-field-{key}" not in catalog:
+            missing.append(f"new-field-{kind}-{key}")
+    assert not missing, missing
