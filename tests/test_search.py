@@ -147,9 +147,10 @@ def test_index_part_adds_itself_to_a_global_list_and_is_deterministic(tmp_path: 
 
 
 def test_index_script_cannot_break_out_of_a_script(tmp_path: Path) -> None:
-    script = search.to_script({"text": "</script><b>\u2028"})
+    script = search.to_script({"text": "</script><b>\u2028"}, search.PARTS_NAME)
     assert "</script>" not in script and "\u2028" not in script
-    assert json.loads(script[len("window.SHOWCASE_SEARCH=") : -2]) == {"text": "</script><b>\u2028"}
+    prefix = f"window.{search.PARTS_NAME}="
+    assert json.loads(script[len(prefix) : -2]) == {"text": "</script><b>\u2028"}
 
 
 def test_build_writes_the_search_page_and_index(make_site: SiteBuilder) -> None:
