@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.base.config import BuildOptions
 from generator.build import analyse
 from generator.pages.view import Read, SiteView
 from tests.conftest import profile, write_site
@@ -18,7 +17,7 @@ def view_of(tmp_path: Path) -> SiteView:
             "profiles/2024/b.md": profile(name="李华", unit="other-branch", year=2024),
         },
     )
-    analysis = analyse(BuildOptions(source=src, output=tmp_path / "out"))
+    analysis = analyse(src)
     assert not analysis.diagnostics, analysis.diagnostics
     return SiteView(analysis.site, analysis.plan, {})
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from generator.base import hanzi
-from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic
 from generator.content import fields as schema
 from generator.content import paths
@@ -476,8 +475,15 @@ def _grouped(
 
 
 def build_site(
-    tree: SourceTree, options: BuildOptions, kinds: Registry = BUILT_IN
+    tree: SourceTree,
+    kinds: Registry = BUILT_IN,
+    *,
+    drafts: bool = False,
+    edition_year: int | None = None,
 ) -> tuple[Site, list[Diagnostic]]:
+    """The site of ``tree``: every item checked against its kind (drafts left out unless
+    ``drafts``; only the items of ``edition_year`` for an archived edition), the problems
+    found on the way."""
     problems: list[Diagnostic] = []
     config = build_config(tree, problems)
     units = build_units(tree, problems)
@@ -486,9 +492,9 @@ def build_site(
     built = [
         build_item(doc, tree, unit_by_id, problems, suggest_unit, kinds) for doc in tree.docs
     ]
-    items = [i for i in built if i is not None and (options.drafts or not i.draft)]
+    items = [i for i in built if i is not None and (drafts or not i.draft)]
     _check_duplicates(items, kinds, problems)
-    edition = options.edition_year
+    edition = edition_year
     left_out: frozenset[str] = frozenset()
     if edition is not None:
         # an archived edition: nothing links to the live site (no absolute URLs in feed and
