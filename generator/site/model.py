@@ -481,9 +481,8 @@ def build_site(
     drafts: bool = False,
     edition_year: int | None = None,
 ) -> tuple[Site, list[Diagnostic]]:
-    """The site of ``tree``: every item checked against its kind (drafts left out unless
-    ``drafts``; only the items of ``edition_year`` for an archived edition), the problems
-    found on the way."""
+    """The site of ``tree`` (drafts only with ``drafts``; an archived edition holds the items
+    of ``edition_year`` only) and the problems found checking every item against its kind."""
     problems: list[Diagnostic] = []
     config = build_config(tree, problems)
     units = build_units(tree, problems)
