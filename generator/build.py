@@ -64,6 +64,33 @@ def _copied_files(tree: loader.SourceTree, folders: Iterable[str]) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class Modelled:
+    """The site read and modelled: what the source says, before any theme or URL."""
+
+    tree: loader.SourceTree
+    site: model.Site
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def model_site(
+    source: Path,
+    *,
+    drafts: bool = False,
+    edition_year: int | None = None,
+    store: cache.Cache | None = None,
+    kinds: Registry = BUILT_IN,
+) -> Modelled:
+    """Read the source folder and model the site (load, validate, model); drafts only with
+    ``drafts``, one year's items only for the edition of ``edition_year``. Needs no output
+    folder and writes nothing."""
+    tree, problems = loader.load(source, store, folders=kinds.folders())
+    site, model_problems = model.build_site(
+        tree, kinds, drafts=drafts, edition_year=edition_year
+    )
+    return Modelled(tree, site, (*problems, *model_problems))
+
+
+@dataclass(frozen=True, slots=True)
 class Analysis:
     """Everything known about a site before anything is rendered: the stages up to URLs."""
 
@@ -76,30 +103,59 @@ class Analysis:
 
 
 def analyse(
-    options: BuildOptions, store: cache.Cache | None = None, kinds: Registry = BUILT_IN
+    source: Path,
+    *,
+    drafts: bool = False,
+    edition_year: int | None = None,
+    store: cache.Cache | None = None,
+    kinds: Registry = BUILT_IN,
 ) -> Analysis:
-    """Load, validate, model and plan URLs; collect every diagnostic. Writes nothing."""
-    tree, problems = loader.load(options.source, store, folders=kinds.folders())
-    site, model_problems = model.build_site(tree, options, kinds)
-    problems.extend(model_problems)
-    theme_dirs = theme.locate(options.source, site.config.theme)
+    """Read and model the site (see ``model_site``), find its theme and plan the URLs;
+    collect every diagnostic. Needs no output folder and writes nothing."""
+    modelled = model_site(
+        source, drafts=drafts, edition_year=edition_year, store=store, kinds=kinds
+    )
+    tree, site = modelled.tree, modelled.site
+    problems = list(modelled.diagnostics)
+    theme_dirs = theme.locate(source, site.config.theme)
+    problems.extend(_theme_problems(source, tree, site, theme_dirs))
+    # an edition leaves out the photos and attachments of other years' items
+    copied = [rel for rel in _copied_files(tree, kinds.folders()) if rel not in site.left_out]
+    plan, url_problems = urls.plan(site, copied)
+    problems.extend(url_problems)
+    return Analysis(tree, site, plan, theme_dirs, tuple(copied), _sorted(problems))
+
+
+def _theme_problems(
+    source: Path, tree: loader.SourceTree, site: model.Site, theme_dirs: theme.ThemeDirs | None
+) -> list[Diagnostic]:
+    """An unknown theme, or a kind with items whose detail template the theme lacks: found
+    here, before anything renders."""
     if theme_dirs is None:
         line = tree.site.lines.get("theme", 1) if tree.site else 1
-        problems.append(
+        available = ", ".join(theme.available_themes(source))
+        return [
             Diagnostic.error(
                 "site.yaml",
                 line,
                 "unknown-theme",
                 "theme",
                 theme=site.config.theme,
-                available=", ".join(theme.available_themes(options.source)),
+                available=available,
             )
+        ]
+    return [
+        Diagnostic.error(
+            f"{theme.OVERRIDE_DIR}/templates/{kind.template}",
+            0,
+            "kind-template-missing",
+            kind=kind.name,
+            folder=kind.folder,
+            template=kind.template,
         )
-    # an edition leaves out the photos and attachments of other years' items
-    copied = [rel for rel in _copied_files(tree, kinds.folders()) if rel not in site.left_out]
-    plan, url_problems = urls.plan(site, copied)
-    problems.extend(url_problems)
-    return Analysis(tree, site, plan, theme_dirs, tuple(copied), _sorted(problems))
+        for kind in site.kinds
+        if site.of_kind(kind.name) and not theme_dirs.has_template(kind.template)
+    ]
 
 
 def build(
@@ -165,7 +221,13 @@ def _build(
     """The stages in order: analyse -> plan pages -> fingerprints -> Markdown -> render and
     write. Each stage returns values; none changes what an earlier stage made."""
     mark = _Marker({}, started)
-    analysis = analyse(options, store, kinds)
+    analysis = analyse(
+        options.source,
+        drafts=options.drafts,
+        edition_year=options.edition_year,
+        store=store,
+        kinds=kinds,
+    )
     mark("analyse")
     problems = [*analysis.diagnostics, *_cache_warning(store)]
     inputs, found = _prepare(options, analysis, store, problems)
@@ -226,6 +288,37 @@ class _Converted:
     prints: deps.Fingerprints
 
 
+def markdown_converter(site: model.Site, plan: urls.UrlPlan) -> markup.Converter:
+    """The build's Markdown converter: links to source files become links to their output
+    (in an edition, links to what is left out, other years, become plain text)."""
+    left_out = {rel: "" for rel in site.left_out}
+    targets = {**left_out, **plan.items, **plan.assets}
+    return markup.Converter(targets, site.config.summary_length)
+
+
+def convert_bodies(
+    items: Sequence[model.Item],
+    plan: urls.UrlPlan,
+    converter: markup.Converter,
+    workers: int = 1,
+) -> dict[str, Rendered]:
+    """The bodies of ``items`` as HTML with summaries and link resolutions, by item key, each
+    converted for its own page (in worker processes when there are many)."""
+    return pool.convert(items, dict(plan.items), converter, workers)
+
+
+def render_environment(
+    theme_dirs: theme.ThemeDirs,
+    language: str,
+    view: SiteView,
+    plan: urls.UrlPlan,
+    extra: Mapping[str, Any] | None = None,
+) -> jinja2.Environment:
+    """The Jinja environment pages render in: the theme's templates and its catalog in
+    ``language``, and the template globals reading the site through ``view`` (and ``extra``)."""
+    return theme.environment(theme_dirs, language, templating.make_globals(view, plan, extra))
+
+
 def _cache_warning(store: cache.Cache) -> list[Diagnostic]:
     if store.problem:
         return [Diagnostic.warning(cache.CACHE_DIR, 0, f"cache-{store.problem}")]
@@ -257,11 +350,7 @@ def _prepare(
     if blocked or theme_dirs is None:
         return None, problems
     site, plan = analysis.site, analysis.plan
-    # in an edition, links to what is left out (other years) become plain text
-    left_out = {rel: "" for rel in site.left_out}
-    converter = markup.Converter(
-        {**left_out, **plan.items, **plan.assets}, site.config.summary_length
-    )
+    converter = markdown_converter(site, plan)
     items = site.all_items()
     keys = {i.key: markup.cache_key(i.body, i.key, plan.items[i.key]) for i in items}
     links = _cached_links(store, list(items), keys, converter, plan)
@@ -340,8 +429,7 @@ def _convert(inputs: _Inputs, work: _Work) -> _Converted:
         for i in inputs.items
         if i.key not in links or (i.key in html_needed and not bodies[i.key].html)
     ]
-    plan = inputs.analysis.plan
-    converted = pool.convert(missing, dict(plan.items), inputs.converter, inputs.workers)
+    converted = convert_bodies(missing, inputs.analysis.plan, inputs.converter, inputs.workers)
     store.put_many("markup", ((keys[k], _encode(r)) for k, r in converted.items()))
     store.put_many(
         "links",
@@ -366,11 +454,7 @@ def _render_and_write(
     options, site = inputs.options, inputs.analysis.site
     view = SiteView(site, inputs.analysis.plan, converted.bodies)
     extra = {"photo_variants": inputs.photos.variants}
-    env = theme.environment(
-        inputs.theme,
-        site.config.language,
-        templating.make_globals(view, inputs.analysis.plan, extra),
-    )
+    env = render_environment(inputs.theme, site.config.language, view, inputs.analysis.plan, extra)
     todo = [templating.with_body(job, converted.bodies) for job in work.todo]
     staged = writer.StagedOutput(options.output)
     try:

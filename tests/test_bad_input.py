@@ -476,7 +476,7 @@ def test_fifty_thousand_units_are_modelled(tmp_path: Path) -> None:
     units = many_units(50_000).replace("parent: p1\n", "parent: nowhere\n")
     source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile(unit="b49999")},
                         units_yaml=units)
-    analysis = analyse(BuildOptions(source=source, output=tmp_path / "out"))
+    analysis = analyse(source)
     unknown = [d for d in analysis.diagnostics if d.code == "unknown-parent"]
     assert len(unknown) == len(analysis.diagnostics) == 1000
     assert unknown[0].line == 3 * 50 + 2 + 3 * 1 + 3  # the parent line of b1

@@ -316,7 +316,7 @@ def test_a_started_or_current_pledge_is_fine(
 
 def test_today_is_injectable(tmp_path: Path) -> None:
     source = make(tmp_path, {"pledges/2025/branch.md": pledge(2025)})
-    analysis = analyse(BuildOptions(source=source, output=tmp_path / "out"))
+    analysis = analyse(source)
     during = checks.findings(analysis, today=dt.date(2025, 12, 31))
     after = checks.findings(analysis, today=dt.date(2026, 1, 1))
     assert [d.code for d in during] == []
@@ -333,7 +333,7 @@ def test_size_thresholds_are_module_constants(tmp_path: Path) -> None:
             "reports/2025/a.pdf": big(4),
         },
     )
-    analysis = analyse(BuildOptions(source=source, output=tmp_path / "out"))
+    analysis = analyse(source)
     assert checks.findings(analysis) == ()
     old = checks.IMAGE_LIMIT_MB, checks.ATTACHMENT_LIMIT_MB
     try:
@@ -401,7 +401,7 @@ def _pages_of(out: Path, copied: set[str]) -> set[str]:
 
 
 def test_page_paths_are_the_pages_of_the_example_site() -> None:
-    analysis = analyse(BuildOptions(source=EXAMPLE, output=Path("public")))
+    analysis = analyse(EXAMPLE)
     golden = Path(__file__).parent / "golden_site"
     expected = _pages_of(golden, set(analysis.plan.assets.values()))
     assert len(expected) > 50
@@ -422,7 +422,7 @@ def test_page_paths_are_the_pages_of_a_small_site(tmp_path: Path) -> None:
     out = tmp_path / "out"
     report_ = build(BuildOptions(source=source, output=out))
     assert report_.ok, report_.diagnostics
-    analysis = analyse(BuildOptions(source=source, output=out))
+    analysis = analyse(source)
     assert analysis.site.editions == (2023,)
     expected = _pages_of(out, set(analysis.plan.assets.values()))
     assert "profiles/page/2/index.html" in expected and "editions/index.html" in expected

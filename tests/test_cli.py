@@ -8,7 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE
+from generator.cli import main as cli
+from generator.kinds.registry import BUILT_IN
 from tests.conftest import EXAMPLE, ROOT, profile, write_site
+
+COMMANDS = ("build", "new", "check", "serve", "compile", "edition")
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -73,3 +81,34 @@ def test_warnings_fail_only_with_strict(tmp_path: Path) -> None:
     loose = run(["build", "src", "-o", "out"], tmp_path)
     assert loose.returncode == 0 and "警告" in loose.stderr
     assert run(["build", "src", "-o", "out", "--strict"], tmp_path).returncode == 1
+
+
+def _flat(text: str) -> str:
+    """The text without white space (help output is wrapped to the terminal's width)."""
+    return "".join(text.split())
+
+
+def test_help_of_showcase_lists_every_command(tmp_path: Path) -> None:
+    result = run(["--help"], tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("usage: showcase")
+    for command in COMMANDS:
+        assert command in result.stdout
+        assert _flat(messages.text(DEFAULT_LANGUAGE, f"cli-{command}")) in _flat(result.stdout)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[command, "--help"] for command in COMMANDS]
+    + [["new", kind.name, "--help"] for kind in BUILT_IN],
+    ids=" ".join,
+)
+def test_help_of_every_command(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 0
+    shown = capsys.readouterr()
+    assert shown.err == ""
+    assert shown.out.startswith(f"usage: showcase {' '.join(argv[:-1])}")
+    code = "cli-" + "-".join(argv[:-1])  # cli-build, cli-new-profile ...
+    assert _flat(messages.text(DEFAULT_LANGUAGE, code)) in _flat(shown.out)

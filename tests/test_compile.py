@@ -11,7 +11,6 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from generator.base.config import BuildOptions
 from generator.cli import main as cli
 from generator.cli.compile import compile_year
 from tests.conftest import SITE_YAML, profile, write_site
@@ -53,7 +52,7 @@ def make_source(tmp_path: Path, name_order: str) -> Path:
 
 def test_html_has_cover_contents_and_one_section_per_story(tmp_path: Path) -> None:
     source = make_source(tmp_path, "pinyin")
-    result = compile_year(BuildOptions(source=source, output=tmp_path / "out"), 2025)
+    result = compile_year(source, 2025)
     assert result.ok, result.diagnostics
     assert [(s.unit, [p.name for p in s.profiles]) for s in result.sections] == [
         ("第一采油厂", ["艾青", "王进喜", "张三"]),

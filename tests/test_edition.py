@@ -66,7 +66,7 @@ def edition_of(source: Path) -> Path:
 
 def test_edition_holds_that_year_only(frozen: Path) -> None:
     edition = edition_of(frozen)
-    site = analyse(BuildOptions(source=frozen, output=frozen.parent / "unused")).site
+    site = analyse(frozen).site
     files = set(digest_tree(edition))
     for kind in ("profiles", "reports", "pledges"):
         years = {p.name for p in (edition / kind).iterdir() if p.is_dir() and p.name != "page"}
@@ -76,7 +76,7 @@ def test_edition_holds_that_year_only(frozen: Path) -> None:
     assert not [f for f in files if re.search(r"(^|/|-)(2023|2024)(/|\.|$)", f)]
     # every item of this year has its page; no other year's worker is named anywhere (unless
     # this year's content names them too)
-    plan = analyse(BuildOptions(source=frozen, output=frozen.parent / "x", edition_year=YEAR)).plan
+    plan = analyse(frozen, edition_year=YEAR).plan
     assert len(plan.items) > 10
     assert not [path for path in plan.items.values() if path not in files]
     texts = {
@@ -267,7 +267,7 @@ def test_nothing_in_editions_is_content_nor_checked(
 ) -> None:
     # a Markdown file and a broken YAML file inside an edition are neither read nor reported
     (edition_of(source) / "profiles" / "x.md").write_text("---\nname: [\n---\n", encoding="utf-8")
-    analysis = analyse(BuildOptions(source=source, output=source.parent / "unused"))
+    analysis = analyse(source)
     assert not [f for f in analysis.tree.files if f.startswith("editions/")]
     assert not [d for d in analysis.diagnostics if d.path.startswith("editions")]
     cli.main(["check", str(source), "--format", "json"])

@@ -206,7 +206,7 @@ def test_photos_are_kept_in_the_build_cache_folder(
         tmp_path / "src", {"profiles/2025/wang.md": profile(extra="photo: wang.jpg\n")}
     )
     write(source, "profiles/2025/wang.jpg", jpeg(1200, 1600))
-    site = analyse(BuildOptions(source=source, output=tmp_path / "out")).site
+    site = analyse(source).site
     cache = tmp_path / "cache"
     first, problems = images.derive_for_site(site, source, cache)
     assert problems == [] and first.scratch is None

@@ -97,7 +97,7 @@ def test_an_extra_kind_builds_with_no_other_code_change(tmp_path: Path) -> None:
 
 def test_an_extra_kind_is_in_the_site_model(tmp_path: Path) -> None:
     source = write_site(tmp_path / "src", {"videos/2025/a.md": video()})
-    analysis = analyse(BuildOptions(source=source, output=tmp_path / "out"), kinds=WITH_VIDEO)
+    analysis = analyse(source, kinds=WITH_VIDEO)
     site = analysis.site
     (item,) = site.of_kind("video")
     assert isinstance(item, Video)
@@ -110,9 +110,35 @@ def test_an_extra_kind_is_in_the_site_model(tmp_path: Path) -> None:
 
 def test_an_unregistered_folder_is_not_content(tmp_path: Path) -> None:
     source = write_site(tmp_path / "src", {"videos/2025/a.md": video()})
-    analysis = analyse(BuildOptions(source=source, output=tmp_path / "out"))
+    analysis = analyse(source)
     assert analysis.site.items() == ()
     assert analysis.copied == ()  # the Markdown file of an unknown folder is not copied either
+
+
+def test_a_kind_without_its_detail_template_is_an_error_before_rendering(
+    tmp_path: Path,
+) -> None:
+    # the default theme lists any kind, but has no video.html for its detail pages
+    report, source, out = build_with(tmp_path, {"videos/2025/a.md": video()})
+    assert not report.ok
+    (problem,) = report.diagnostics
+    assert problem.is_error and problem.code == "kind-template-missing"
+    assert problem.path == "theme/templates/video.html"
+    assert not out.exists()  # stopped before anything rendered or was written
+    zh = format_diagnostic(problem, "zh-CN", source)
+    assert zh.startswith("theme/templates/video.html: 错误: 内容类型“video”"), zh
+    assert "“video.html”" in zh and "videos/" in zh
+    assert "修改方法：在网站中添加 theme/templates/video.html" in zh
+    en = format_diagnostic(problem, "en", source)
+    assert "content kind “video”" in en and "Add theme/templates/video.html" in en
+    # `check` finds it too: it is part of the analysis
+    assert problem in analyse(source, kinds=WITH_VIDEO).diagnostics
+
+
+def test_a_kind_without_items_needs_no_detail_template(tmp_path: Path) -> None:
+    report, _source, _out = build_with(tmp_path, {}, kinds=WITH_VIDEO)
+    assert report.ok, report.diagnostics
+    assert not report.diagnostics
 
 
 @pytest.mark.parametrize(
@@ -161,7 +187,7 @@ PROFILE = "---\nname: 王进喜\nunit: branch\nyear: 2025\nhonors: [劳动模范
 def test_a_field_declared_once_reaches_the_model(tmp_path: Path) -> None:
     files = {"profiles/a.md": PROFILE.format(extra="mentor: 李师傅\n")}
     source = write_site(tmp_path / "src", files)
-    analysis = analyse(BuildOptions(source=source, output=tmp_path / "out"), kinds=WITH_MENTOR)
+    analysis = analyse(source, kinds=WITH_MENTOR)
     assert not analysis.diagnostics
     (worker,) = analysis.site.profiles
     assert isinstance(worker, MentoredProfile)
@@ -177,7 +203,7 @@ def test_a_field_declared_once_is_validated(
     tmp_path: Path, extra: str, code: str, line: int
 ) -> None:
     source = write_site(tmp_path / "src", {"profiles/a.md": PROFILE.format(extra=extra)})
-    analysis = analyse(BuildOptions(source=source, output=tmp_path / "out"), kinds=WITH_MENTOR)
+    analysis = analyse(source, kinds=WITH_MENTOR)
     found = [(d.code, d.path, d.line, d.field) for d in analysis.diagnostics]
     assert found == [(code, "profiles/a.md", line, "mentor")]
     assert analysis.site.profiles == ()
@@ -185,7 +211,7 @@ def test_a_field_declared_once_is_validated(
 
 def test_the_built_in_kinds_read_the_same_files_as_before(tmp_path: Path) -> None:
     source = write_site(tmp_path / "src", {"profiles/a.md": PROFILE.format(extra="mentor: x\n")})
-    analysis = analyse(BuildOptions(source=source, output=tmp_path / "out"))
+    analysis = analyse(source)
     # without the declaration the field is unknown: a warning with a suggestion, never kept
     assert [(d.code, d.field) for d in analysis.diagnostics] == [("unknown-field", "mentor")]
     assert not hasattr(analysis.site.profiles[0], "mentor")

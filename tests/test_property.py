@@ -216,7 +216,7 @@ def test_random_front_matter_is_reported_never_raised(files: dict[str, str]) -> 
             path = source / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8", errors="surrogatepass")
-        analysis = analyse(BuildOptions(source=source, output=Path(tmp) / "out"))
+        analysis = analyse(source)
     assert_reported_with_a_file(analysis.diagnostics, set(files))
     for page in analysis.plan.items.values():
         assert urls.is_safe(page) and page.endswith("/index.html"), page

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from generator import build
-from generator.base.config import BuildOptions
 from generator.site import search
 from tests.conftest import SiteBuilder, profile, write_site
 
@@ -16,7 +15,7 @@ STORY = "王强在采油一队扎根二十年，首创“一井一策”管理�
 
 def analysed(tmp_path: Path, files: dict[str, str]) -> dict[str, object]:
     source = write_site(tmp_path / "src", files)
-    analysis = build.analyse(BuildOptions(source=source, output=tmp_path / "out"))
+    analysis = build.analyse(source)
     assert not [d for d in analysis.diagnostics if d.is_error], analysis.diagnostics
     return search.build_index(analysis.site, analysis.plan)
 
@@ -135,8 +134,8 @@ def test_index_is_compact_and_keeps_whole_bodies_searchable(tmp_path: Path) -> N
 
 def test_index_part_adds_itself_to_a_global_list_and_is_deterministic(tmp_path: Path) -> None:
     source = write_site(tmp_path / "src", SITE)
-    first = build.analyse(BuildOptions(source=source, output=tmp_path / "o"))
-    second = build.analyse(BuildOptions(source=source, output=tmp_path / "o"))
+    first = build.analyse(source)
+    second = build.analyse(source)
     script = search.part_script(first.site, first.plan, 2025)
     assert script == search.part_script(second.site, second.plan, 2025)
     prefix = f"(window.{search.PARTS_NAME}=window.{search.PARTS_NAME}||[]).push("
@@ -147,9 +146,10 @@ def test_index_part_adds_itself_to_a_global_list_and_is_deterministic(tmp_path: 
 
 
 def test_index_script_cannot_break_out_of_a_script(tmp_path: Path) -> None:
-    script = search.to_script({"text": "</script><b>\u2028"})
+    script = search.to_script({"text": "</script><b>\u2028"}, search.PARTS_NAME)
     assert "</script>" not in script and "\u2028" not in script
-    assert json.loads(script[len("window.SHOWCASE_SEARCH=") : -2]) == {"text": "</script><b>\u2028"}
+    prefix = f"window.{search.PARTS_NAME}="
+    assert json.loads(script[len(prefix) : -2]) == {"text": "</script><b>\u2028"}
 
 
 def test_build_writes_the_search_page_and_index(make_site: SiteBuilder) -> None:

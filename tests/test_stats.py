@@ -59,7 +59,7 @@ SITE = SITE_YAML + "current_year: 2025\n"
 @pytest.fixture
 def site(tmp_path: Path) -> Site:
     source = write_site(tmp_path / "src", FILES, site_yaml=SITE)
-    analysis = build.analyse(BuildOptions(source=source, output=tmp_path / "out"))
+    analysis = build.analyse(source)
     assert not [d for d in analysis.diagnostics if d.is_error], analysis.diagnostics
     return analysis.site
 

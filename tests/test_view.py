@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from generator.base.config import BuildOptions
 from generator.build import analyse
 from generator.pages.view import Queries, Read, SiteView
 from tests.conftest import profile, write_site
@@ -20,7 +19,7 @@ def view_of(tmp_path: Path) -> SiteView:
             "profiles/2024/b.md": profile(name="李华", unit="other-branch", year=2024),
         },
     )
-    analysis = analyse(BuildOptions(source=src, output=tmp_path / "out"))
+    analysis = analyse(src)
     assert not analysis.diagnostics, analysis.diagnostics
     return SiteView(analysis.site, analysis.plan, {})
 
@@ -67,7 +66,7 @@ def test_every_recorded_read_has_an_answer_to_check_later(tmp_path: Path) -> Non
     """A recorded read is checked on the next build by asking it again: every query a page
     can record, configuration keys included, must have an answer."""
     src = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
-    analysis = analyse(BuildOptions(source=src, output=tmp_path / "out"))
+    analysis = analyse(src)
     view = SiteView(analysis.site, analysis.plan, {})
     queries = Queries(analysis.site, analysis.plan)
     with view.recording() as reads:

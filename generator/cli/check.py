@@ -28,7 +28,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from generator import pages
 from generator.base import messages
-from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic, Severity
 from generator.build import Analysis, analyse
 from generator.cli import console as reporting
@@ -491,9 +491,7 @@ def run(args: argparse.Namespace, today: dt.date | None = None) -> int:
         print(message, file=sys.stderr)
         return EXIT_USAGE
     converted = fix_encoding(source) if getattr(args, "fix_encoding", False) else None
-    # analyse() writes nothing; the output folder is only part of the options
-    options = BuildOptions(source=source, output=Path("public"), drafts=args.drafts)
-    analysis = analyse(options)
+    analysis = analyse(source, drafts=args.drafts)
     language = analysis.site.config.language
     diagnostics = findings(analysis, today)
     if args.format == "json":

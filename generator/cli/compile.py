@@ -25,11 +25,10 @@ from markupsafe import Markup
 
 from generator import build
 from generator.base import messages
-from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic, has_errors
 from generator.cli import console as reporting
-from generator.output import markup, theme, writer
-from generator.output import render as templating
+from generator.output import theme, writer
 from generator.pages import base
 from generator.pages.view import SiteView
 from generator.site import stats
@@ -99,9 +98,10 @@ def _embed_images(html: str, page: str, by_output: Mapping[str, str], source: Pa
     return _IMG_SRC.sub(replace, html)
 
 
-def compile_year(options: BuildOptions, year: int) -> Compilation:
-    """Analyse the site and render the compilation of ``year`` as one HTML document."""
-    analysis = build.analyse(options)
+def compile_year(source: Path, year: int, drafts: bool = False) -> Compilation:
+    """Analyse the site and render the compilation of ``year`` as one HTML document, with the
+    build's stages: its analysis, its Markdown conversion and its render environment."""
+    analysis = build.analyse(source, drafts=drafts)
     site, plan, theme_dirs = analysis.site, analysis.plan, analysis.theme
     language = site.config.language
     problems = list(analysis.diagnostics)
@@ -115,19 +115,17 @@ def compile_year(options: BuildOptions, year: int) -> Compilation:
         )
         return Compilation("", (), tuple(problems), language)
     profiles = [p for s in chosen for p in s.profiles]
-    converter = markup.Converter({**plan.items, **plan.assets}, site.config.summary_length)
+    converted = build.convert_bodies(profiles, plan, build.markdown_converter(site, plan))
     by_output = {out: rel for rel, out in plan.assets.items()}
     bodies = {}
     photos: dict[str, str] = {}
     for profile in profiles:
-        page = plan.items[profile.key]
-        rendered = converter.convert(profile.body, profile.key, page)
-        html = _embed_images(rendered.html, page, by_output, options.source)
+        rendered = converted[profile.key]
+        html = _embed_images(rendered.html, plan.items[profile.key], by_output, source)
         bodies[profile.key] = Rendered(html, rendered.text_summary)
         if profile.photo is not None:
-            photos[profile.key] = data_uri(options.source / profile.photo.source)
-    view = SiteView(site, plan, bodies)
-    env = theme.environment(theme_dirs, language, templating.make_globals(view, plan))
+            photos[profile.key] = data_uri(source / profile.photo.source)
+    env = build.render_environment(theme_dirs, language, SiteView(site, plan, bodies), plan)
     context: dict[str, Any] = {
         "page_path": PAGE_PATH,
         "year": year,
@@ -176,8 +174,7 @@ def run(args: argparse.Namespace) -> int:
         print(_text("source-missing", path=source), file=sys.stderr)
         return EXIT_USAGE
     target = Path(args.output) if args.output else default_output(args.year, args.format)
-    options = BuildOptions(source=source, output=target.parent, drafts=args.drafts)
-    result = compile_year(options, args.year)
+    result = compile_year(source, args.year, args.drafts)
     lang = result.language
     for diagnostic in result.diagnostics:
         if diagnostic.is_error:

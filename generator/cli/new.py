@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from generator import build
 from generator.base import messages
-from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
-from generator.base.errors import Diagnostic
+from generator.base.config import DEFAULT_LANGUAGE
 from generator.content import fields as schema
-from generator.content import frontmatter, loader
+from generator.content import frontmatter
 from generator.content.fields import Spec
 from generator.content.settings import SiteConfig
 from generator.kinds.kind import Kind
@@ -167,16 +167,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not source.is_dir():
             raise Stop(EXIT_USAGE, "new-source-missing", path=source)
-        tree, _problems = loader.load(source, folders=BUILT_IN.folders())
-        problems: list[Diagnostic] = []
-        config = model.build_config(tree, problems)
+        modelled = build.model_site(source, drafts=True)
+        # site.yaml as written: a year missing there is not derived from the content
+        config = model.build_config(modelled.tree, [])
         language = config.language
-        units = {u.id: u for u in model.build_units(tree, problems)}
+        units = modelled.site.unit_by_id
         today = dt.date.today()
         _check_formats(args, config, today)  # before any question is asked
         values = _collect(args, language, units)
         draft = _draft(args.kind, values, config, units, language, today)
-        draft, notes = _settle(draft, tree, source)
+        draft, notes = _settle(draft, modelled.site, source)
         path = source / draft.rel
         _write(path, draft)
     except Stop as stop:
@@ -407,7 +407,7 @@ def _draft(
 Note = tuple[str, dict[str, Any]]
 
 
-def _settle(draft: Draft, tree: loader.SourceTree, source: Path) -> tuple[Draft, list[Note]]:
+def _settle(draft: Draft, site: model.Site, source: Path) -> tuple[Draft, list[Note]]:
     """Refuse what would overwrite a file or fail the build (a second pledge of a branch in a
     year, a --slug already taken); give a derived slug that an existing page already has a
     suffix, so that no existing page changes its address. Returns notes for the editor."""
@@ -416,8 +416,6 @@ def _settle(draft: Draft, tree: loader.SourceTree, source: Path) -> tuple[Draft,
         raise Stop(
             EXIT_INVALID, f"new-file-exists-{draft.kind}", path=target.as_posix(), slug=draft.slug
         )
-    options = BuildOptions(source=source, output=source, drafts=True)
-    site, _problems = model.build_site(tree, options)
     shown = {item.key: (source / item.key).as_posix() for item in site.all_items()}
     kind = BUILT_IN[draft.kind]
     if kind.one_per_unit:

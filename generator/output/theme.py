@@ -49,6 +49,10 @@ class ThemeDirs:
     def templates(self) -> list[str]:
         return [str(f / "templates") for f in self.folders if (f / "templates").is_dir()]
 
+    def has_template(self, name: str) -> bool:
+        """Whether a folder of the theme (or the site's override) holds the template."""
+        return any((Path(folder) / name).is_file() for folder in self.templates)
+
     def static_files(self) -> dict[str, Path]:
         """Static files of the theme by relative path; a site override wins."""
         found: dict[str, Path] = {}

@@ -141,13 +141,6 @@ class StagedOutput:
         except OSError:
             shutil.copyfile(previous / rel, target)
 
-    def claim(self, rels: Iterable[str]) -> None:
-        """Record files that workers wrote into ``root`` directly."""
-        for rel in rels:
-            if not urls.is_safe(rel) or rel in self._written:
-                raise ValueError(f"refusing to write {rel!r} twice or outside the output")
-            self._written.add(rel)
-
     def commit(self) -> None:
         (self.root / MARKER).write_text("showcase\n", encoding="utf-8")
         swap_folder(self.root, self.output)

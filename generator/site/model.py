@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from generator.base import hanzi
-from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic
 from generator.content import fields as schema
 from generator.content import paths
@@ -482,17 +481,25 @@ def _grouped(
 
 
 def build_site(
-    tree: SourceTree, options: BuildOptions, kinds: Registry = BUILT_IN
+    tree: SourceTree,
+    kinds: Registry = BUILT_IN,
+    *,
+    drafts: bool = False,
+    edition_year: int | None = None,
 ) -> tuple[Site, list[Diagnostic]]:
+    """The site of ``tree`` (drafts only with ``drafts``; an archived edition holds the items
+    of ``edition_year`` only) and the problems found checking every item against its kind."""
     problems: list[Diagnostic] = []
     config = build_config(tree, problems)
     units = build_units(tree, problems)
     unit_by_id = {u.id: u for u in units}
     suggest_unit = schema.Suggestions(unit_by_id)
-    built = [build_item(doc, tree, unit_by_id, problems, suggest_unit, kinds) for doc in tree.docs]
-    items = [i for i in built if i is not None and (options.drafts or not i.draft)]
+    built = [
+        build_item(doc, tree, unit_by_id, problems, suggest_unit, kinds) for doc in tree.docs
+    ]
+    items = [i for i in built if i is not None and (drafts or not i.draft)]
     _check_duplicates(items, kinds, problems)
-    edition = options.edition_year
+    edition = edition_year
     left_out: frozenset[str] = frozenset()
     if edition is not None:
         # an archived edition: nothing links to the live site (no absolute URLs in feed and

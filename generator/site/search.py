@@ -24,7 +24,6 @@ from generator.site.model import Item, Site
 from generator.site.urls import UrlPlan
 
 SEARCH_PAGE = "search/index.html"
-GLOBAL_NAME = "SHOWCASE_SEARCH"
 PARTS_NAME = "SHOWCASE_SEARCH_PARTS"
 FORMAT_VERSION = 2
 EXCERPT_LENGTH = 600  # characters of body text kept for excerpts
@@ -107,7 +106,6 @@ class Document:
     title: str
     unit: str  # unit id
     units: tuple[str, ...]  # the unit and its ancestors, root first (for the roll-up filter)
-    unit_name: str
     year: int
     date: str  # ISO date or ''
     honors: tuple[str, ...]
@@ -131,7 +129,6 @@ def document(site: Site, plan: UrlPlan, item: Item) -> Document:
         title=item.title,
         unit=unit.id,
         units=chain,
-        unit_name=unit.name,
         year=item.year,
         date=item.date.isoformat() if item.date else "",
         honors=item.search_honours(),
@@ -205,7 +202,7 @@ def build_index(
     }
 
 
-def to_script(index: Mapping[str, object], name: str = GLOBAL_NAME) -> str:
+def to_script(index: Mapping[str, object], name: str) -> str:
     """The index as a script assigning a global: loadable with <script src> from file://."""
     data = json.dumps(index, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
     # U+2028/2029 end lines in older JavaScript; '</' cannot close anything in a .js file but

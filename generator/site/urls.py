@@ -94,12 +94,6 @@ class UrlPlan:
     tags: Mapping[str, str]  # tag -> page path
     assets: Mapping[str, str] = field(default_factory=dict)  # source path -> output path
 
-    def item(self, item: Item) -> str:
-        return self.items[item.key]
-
-    def tag(self, tag: str) -> str:
-        return self.tags[tag]
-
 
 def default_slug(item: Item) -> str:
     return item.default_slug()
