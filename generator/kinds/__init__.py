@@ -7,9 +7,10 @@ items, attributes derived from others, how the build treats it. ``registry.BUILT
 the kinds; everything else (loader, model, URLs, search, ``showcase new``, the docs' field
 reference) iterates a registry.
 
-A new kind: a module here added to ``BUILT_IN``, its detail template ``<kind>.html`` in the
-theme, and its catalog entries (``cli-new-<kind>``, ``new-scaffold-<kind>``,
-``new-field-<kind>-<field>``, ``new-file-exists-<kind>``, ``new-example-<kind>``).
+A new kind: a module here added to ``BUILT_IN`` (its ``Kind`` names the visitors' ``label``),
+its detail template ``<kind>.html`` in the theme, its label in the theme's ``i18n/`` files, and
+its editor catalog entries (``cli-new-<kind>``, ``new-scaffold-<kind>``,
+``new-field-<kind>-<field>``, ``new-file-exists-<kind>``); the tests list what is missing.
 A new field: one declaration on the model class, plus its ``new-field-<kind>-<field>``
 wording; then ``python3 -m generator.cli.docs`` rewrites the field reference.
 """
