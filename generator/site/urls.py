@@ -95,10 +95,6 @@ class UrlPlan:
     assets: Mapping[str, str] = field(default_factory=dict)  # source path -> output path
 
 
-def default_slug(item: Item) -> str:
-    return item.default_slug()
-
-
 def detail(kind: Kind[Any], year_value: int, slug: str) -> str:
     """An item's page: under its kind's section and year (free pages: no year)."""
     if not kind.yearly:
