@@ -422,6 +422,7 @@ def _convert(inputs: _Inputs, work: _Work) -> _Converted:
     whose detail pages render; summaries of all items come with the cached links."""
     store, keys, links = inputs.store, inputs.keys, inputs.links
     html_needed = {job.context["item"].key for job in work.todo if "item" in job.context}
+    html_needed.update(key for job in work.todo for key in job.bodies)
     bodies = dict(links)
     bodies.update(_cached_bodies(store, [k for k in html_needed if k in links], keys))
     missing = [
@@ -554,7 +555,8 @@ def _counts(site: model.Site) -> dict[str, int]:
 
 
 def _encode(rendered: Rendered) -> list[Any]:
-    return [rendered.html, rendered.text_summary, [list(link) for link in rendered.links]]
+    links = [list(link) for link in rendered.links]
+    return [rendered.html, rendered.text_summary, links, rendered.text]
 
 
 def _cached_links(
@@ -587,7 +589,8 @@ def _cached_bodies(
     for key in wanted:
         entry = found.get(keys[key])
         if entry is not None:
-            bodies[key] = Rendered(entry[0], entry[1], tuple((a, b) for a, b in entry[2]))
+            links = tuple((a, b) for a, b in entry[2])
+            bodies[key] = Rendered(entry[0], entry[1], links, entry[3])
     return bodies
 
 

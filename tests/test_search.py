@@ -7,17 +7,25 @@ import json
 from pathlib import Path
 
 from generator import build
+from generator.output import markup
 from generator.site import search
 from tests.conftest import SiteBuilder, profile, write_site
 
 STORY = "王强在采油一队扎根二十年，首创“一井一策”管理法，带出徒弟三十余名。"
 
 
+def texts_of(analysis: build.Analysis) -> dict[str, str]:
+    """Every item's body as plain text, as the build converts it."""
+    site, plan = analysis.site, analysis.plan
+    converter = build.markdown_converter(site, plan)
+    return {k: r.text for k, r in build.convert_bodies(site.items(), plan, converter).items()}
+
+
 def analysed(tmp_path: Path, files: dict[str, str]) -> dict[str, object]:
     source = write_site(tmp_path / "src", files)
     analysis = build.analyse(source)
     assert not [d for d in analysis.diagnostics if d.is_error], analysis.diagnostics
-    return search.build_index(analysis.site, analysis.plan)
+    return search.build_index(analysis.site, analysis.plan, texts_of(analysis))
 
 
 def titles(index: dict[str, object], query: str) -> list[str]:
@@ -58,11 +66,14 @@ def test_a_query_is_split_the_same_way() -> None:
     assert search.query_terms("  ，。 ") == []
 
 
-def test_markdown_is_reduced_to_its_words() -> None:
-    text = search.plain_text(
-        "## 标题\n\n- **一井一策**，见[说明](a.md)\n\n> 引用 `代码`\n\n<b>粗</b>"
-    )
-    assert text == "标题 一井一策，见说明 引用 代码 粗"
+def test_a_body_is_reduced_to_its_words_once_for_summaries_and_search() -> None:
+    converter = markup.Converter({}, summary_length=120)
+    body = "## 标题\n\n- **一井一策**，见[说明](a.md)\n\n> 引用 `代码`\n\n<b>粗</b> &amp; 细"
+    rendered = converter.convert(body, "profiles/a.md", "profiles/a/index.html")
+    assert rendered.text == "标题 一井一策，见说明 引用 代码 粗 & 细"
+    assert markup.plain_text(rendered.html) == rendered.text
+    # the summary is the same text of the paragraphs only (no heading, no list)
+    assert rendered.text_summary == "引用 代码 粗 & 细"
 
 
 def test_a_two_character_name_finds_that_worker_first(tmp_path: Path) -> None:
@@ -136,8 +147,8 @@ def test_index_part_adds_itself_to_a_global_list_and_is_deterministic(tmp_path: 
     source = write_site(tmp_path / "src", SITE)
     first = build.analyse(source)
     second = build.analyse(source)
-    script = search.part_script(first.site, first.plan, 2025)
-    assert script == search.part_script(second.site, second.plan, 2025)
+    script = search.part_script(first.site, first.plan, 2025, texts_of(first))
+    assert script == search.part_script(second.site, second.plan, 2025, texts_of(second))
     prefix = f"(window.{search.PARTS_NAME}=window.{search.PARTS_NAME}||[]).push("
     assert script.startswith(prefix) and script.endswith(");\n")
     data = json.loads(script[len(prefix) : -3])

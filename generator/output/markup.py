@@ -29,9 +29,11 @@ _ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
 _URL_SCHEMES = {"http", "https", "mailto", "tel"}
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 _TAG = re.compile(r"<[^>]+>")
+_BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|td|th|tr|div|blockquote|pre|dt|dd)>|<br\s*/?>", re.I)
+_SPACE = re.compile(r"\s+")
 
 
-MARKUP_VERSION = "1"  # bump when the Markdown configuration changes the HTML
+MARKUP_VERSION = "2"  # bump when the Markdown configuration changes the HTML
 
 
 def cache_key(body: str, source: str, page: str) -> str:
@@ -107,7 +109,8 @@ class Converter:
         self._md.reset()
         body_html = sanitize(self._md.convert(body))
         links = tuple(dict.fromkeys(self._links.seen))
-        return Rendered(body_html, summary_of(body_html, self.summary_length), links)
+        summary = summary_of(body_html, self.summary_length)
+        return Rendered(body_html, summary, links, plain_text(body_html))
 
     def still_valid(self, rendered: Rendered, source: str, page: str) -> bool:
         """Whether every reference of a cached body still resolves as it did."""
@@ -120,8 +123,16 @@ def sanitize(fragment: str) -> str:
     return nh3.clean(fragment, attributes=_ATTRIBUTES, url_schemes=_URL_SCHEMES, link_rel=None)
 
 
+def plain_text(fragment: str) -> str:
+    """The text of an HTML fragment: the one way the build turns a body into plain text (for
+    summaries and the search index). Tags go, a block's end separates words, entities are
+    read, runs of white space become one space."""
+    text = _BLOCK_END.sub(" ", fragment)
+    text = html.unescape(_TAG.sub("", text))
+    return _SPACE.sub(" ", text).strip()
+
+
 def summary_of(body_html: str, length: int) -> str:
     """The start of the body's paragraphs as plain text, cut by characters."""
-    paragraphs = (_TAG.sub("", p) for p in _PARAGRAPH.findall(body_html))
-    plain = html.unescape(" ".join(p.strip() for p in paragraphs if p.strip()))
-    return hanzi.truncate(plain, length)
+    paragraphs = (plain_text(p) for p in _PARAGRAPH.findall(body_html))
+    return hanzi.truncate(" ".join(p for p in paragraphs if p), length)

@@ -23,6 +23,9 @@ class PageJob:
     path: str
     template: str
     context: Mapping[str, Any]
+    # items whose whole converted body the page needs besides its own item's (the search
+    # index of a year); the build loads them before the page renders
+    bodies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

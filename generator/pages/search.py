@@ -14,4 +14,7 @@ from generator.site.urls import UrlPlan
 def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     yield PageJob(search.SEARCH_PAGE, "search.html", {"section": "search", "years": site.years})
     for year_value in site.years:
-        yield PageJob(search.part_path(year_value), "search_index.js", {"year": year_value})
+        keys = tuple(item.key for item in site.of_year(year_value))
+        yield PageJob(
+            search.part_path(year_value), "search_index.js", {"year": year_value}, bodies=keys
+        )

@@ -230,7 +230,8 @@ class SiteView:
     def search_script(self, year: int) -> Markup:
         """The search index of ``year`` as a script."""
         self._recorder.add(Read("year_items", (year,)))
-        return Markup(search.part_script(self._queries.site, self._plan, year))
+        texts = {key: body.text for key, body in self._bodies.items()}
+        return Markup(search.part_script(self._queries.site, self._plan, year, texts))
 
     # -- pledges ---------------------------------------------------------------------------
 

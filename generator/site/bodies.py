@@ -12,3 +12,5 @@ class Rendered:
     # every relative reference of the body and what it resolved to (None: left as written);
     # a cached result is valid while each reference still resolves the same way
     links: tuple[tuple[str, str | None], ...] = ()
+    # the whole body as plain text (for the search index); kept with the HTML, loaded with it
+    text: str = ""

@@ -77,26 +77,6 @@ def query_terms(query: str) -> list[str]:
     return out
 
 
-_MD_PATTERNS = (
-    (re.compile(r"```.*?```", re.S), " "),
-    (re.compile(r"<[^>]+>"), " "),
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"^\s{0,3}(?:#{1,6}\s*|>\s?|[-*+]\s+|\d+[.)]\s+)", re.M), ""),
-    (re.compile(r"^\s*\|?[-:| ]+\|[-:| ]*$", re.M), " "),
-    (re.compile(r"[*_`~|]+"), ""),
-    (re.compile(r"\s+"), " "),
-)
-
-
-def plain_text(markdown_text: str) -> str:
-    """Markdown reduced to its words, for indexing and excerpts (markup removed, one line)."""
-    text = markdown_text
-    for pattern, replacement in _MD_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text.strip()
-
-
 @dataclass(frozen=True, slots=True)
 class Document:
     """What search knows of one content item."""
@@ -117,11 +97,11 @@ class Document:
         return (self.title, " ".join(self.honors), self.unit_text, f"{self.summary} {self.body}")
 
 
-def document(site: Site, plan: UrlPlan, item: Item) -> Document:
+def document(site: Site, plan: UrlPlan, item: Item, body: str) -> Document:
+    """What search knows of ``item``, whose body is ``body`` as plain text."""
     unit = site.unit_by_id[item.unit]
     chain = (*unit.ancestors, unit.id)
     names = [site.unit_by_id[u].name for u in chain]
-    body = plain_text(item.body)
     extra = " ".join(item.search_words())
     return Document(
         path=plan.items[item.key],
@@ -166,12 +146,17 @@ def excerpt_text(doc: Document) -> str:
 
 
 def build_index(
-    site: Site, plan: UrlPlan, page: str = SEARCH_PAGE, year: int | None = None
+    site: Site,
+    plan: UrlPlan,
+    texts: Mapping[str, str],
+    page: str = SEARCH_PAGE,
+    year: int | None = None,
 ) -> dict[str, object]:
-    """The index as plain data (of one year's items, or of all); links are relative to the
-    search page ``page``. Every part lists all units, so parts merge without renumbering."""
+    """The index as plain data (of one year's items, or of all), with each item's body as
+    plain text from ``texts`` (by item key); links are relative to the search page ``page``.
+    Every part lists all units, so parts merge without renumbering."""
     items = site.items() if year is None else site.of_year(year)
-    docs = [document(site, plan, item) for item in items]
+    docs = [document(site, plan, item, texts.get(item.key, "")) for item in items]
     unit_rows = [[u.id, u.name, u.depth] for u in site.units]
     unit_number = {row[0]: n for n, row in enumerate(unit_rows)}
     body_limit = 0
@@ -217,10 +202,10 @@ def part_path(year: int) -> str:
     return f"search/index-{year}.js"
 
 
-def part_script(site: Site, plan: UrlPlan, year: int) -> str:
+def part_script(site: Site, plan: UrlPlan, year: int, texts: Mapping[str, str]) -> str:
     """One year's part as a script that appends itself to a global list; search.js merges the
     parts the search page loaded."""
-    data = to_script(build_index(site, plan, year=year), PARTS_NAME).split("=", 1)[1]
+    data = to_script(build_index(site, plan, texts, year=year), PARTS_NAME).split("=", 1)[1]
     return f"(window.{PARTS_NAME}=window.{PARTS_NAME}||[]).push({data.rstrip().rstrip(';')});\n"
 
 
