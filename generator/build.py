@@ -276,7 +276,11 @@ class _Work:
     copies: tuple[tuple[str, Path], ...]
     removed: frozenset[str]
     records: Mapping[str, cache.OutputRecord]
-    had_previous: bool
+    previous: Mapping[str, cache.OutputRecord]  # the records of the last build
+
+    @property
+    def had_previous(self) -> bool:
+        return bool(self.previous)
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,7 +408,7 @@ def _plan_work(
         if old is None or old.fingerprint != digest:
             copies.append((rel, path))
     removed = frozenset(set(previous) - set(records))
-    return _Work(tuple(todo), tuple(refs), tuple(copies), removed, records, bool(previous))
+    return _Work(tuple(todo), tuple(refs), tuple(copies), removed, records, previous)
 
 
 def _all_copies(inputs: _Inputs) -> dict[str, tuple[Path, str]]:
@@ -470,7 +474,7 @@ def _render_and_write(
         _commit(staged, work, {w.path for w in written}, records, options.output)
     finally:
         staged.abort()
-    inputs.store.save_outputs(writer.identity(options.output), records)
+    inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
     mark("write")
     return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
 

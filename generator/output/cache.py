@@ -176,23 +176,43 @@ class Cache:
             for path, fp, sha in self._db.execute("SELECT path, fingerprint, sha FROM outputs")
         }
 
-    def save_outputs(self, identity: str, records: dict[str, OutputRecord]) -> None:
+    def save_outputs(
+        self,
+        identity: str,
+        records: Mapping[str, OutputRecord],
+        previous: Mapping[str, OutputRecord] | None = None,
+    ) -> None:
+        """Record what this build wrote. With the records the last build left (``previous``),
+        only the rows of changed and removed files are written again."""
         if self._db is None:
             return
-        digests = {text: d for r in records.values() for text, d in r.reads.items()}
+        previous = previous or {}
+        changed = {p: r for p, r in records.items() if previous.get(p) != r}
+        removed = [p for p in previous if p not in records]
         with self._transaction():
-            for table in ("outputs", "inputs", "page_reads"):
-                self._db.execute(f"DELETE FROM {table}")
+            if not previous:
+                for table in ("outputs", "inputs", "page_reads"):
+                    self._db.execute(f"DELETE FROM {table}")
+            self._forget([*changed, *removed])
             self._db.executemany(
                 "INSERT INTO outputs VALUES (?, ?, ?)",
-                ((p, r.fingerprint, r.sha) for p, r in sorted(records.items())),
+                ((p, r.fingerprint, r.sha) for p, r in sorted(changed.items())),
             )
-            self._db.executemany("INSERT INTO inputs VALUES (?, ?)", sorted(digests.items()))
+            digests = {text: d for r in changed.values() for text, d in r.reads.items()}
+            self._db.executemany(
+                "INSERT OR REPLACE INTO inputs VALUES (?, ?)", sorted(digests.items())
+            )
             self._db.executemany(
                 "INSERT INTO page_reads VALUES (?, ?)",
-                ((p, text) for p, r in sorted(records.items()) for text in sorted(r.reads)),
+                ((p, text) for p, r in sorted(changed.items()) for text in sorted(r.reads)),
             )
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('output', ?)", (identity,))
+
+    def _forget(self, paths: list[str]) -> None:
+        """Remove the rows of ``paths`` (an input no page reads any more may stay: harmless)."""
+        assert self._db is not None
+        self._db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in paths))
+        self._db.executemany("DELETE FROM page_reads WHERE path = ?", ((p,) for p in paths))
 
     def readers(self, read: str) -> list[str]:
         """The output paths whose pages read ``read`` (an encoded read) when they rendered."""
