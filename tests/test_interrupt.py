@@ -15,9 +15,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-MAKE_CORPUS = Path("/work/shared/make_corpus.py")
-if not MAKE_CORPUS.is_file():  # the corpus generator also lives beside the repository
-    MAKE_CORPUS = ROOT.parent / "shared" / "make_corpus.py"
+# the corpus generator lives beside the repository (MAKE_CORPUS names another copy)
+MAKE_CORPUS = Path(os.environ.get("MAKE_CORPUS", ROOT.parent / "shared" / "make_corpus.py"))
 
 
 def snapshot(folder: Path) -> dict[str, str]:
