@@ -4,7 +4,7 @@
     python3 benchmarks/run.py --sizes 1000 10000 [--tools showcase,pelican,hugo]
                               [--repeat 1] [--workdir benchmarks/work]
 
-For each size the corpus is generated with ../shared/make_corpus.py (beside the repository) in each tool's format
+For each size the corpus is generated with ../shared/make_corpus.py in each tool's format
 (same documents, same bodies), adjusted so that every tool renders the same page set (detail
 pages; lists, unit, year and tag pages paginated by 20), and each tool is timed for a cold
 build, a no-change rebuild and a rebuild after one profile was edited. Wall time, CPU time
