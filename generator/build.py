@@ -457,7 +457,7 @@ def _render_and_write(
     """Render the pages to do (workers return bytes, the writer writes them), copy the files,
     swap the output in and save the record of every output file."""
     options, site = inputs.options, inputs.analysis.site
-    view = SiteView(site, inputs.analysis.plan, converted.bodies)
+    view = SiteView(site, inputs.analysis.plan, converted.bodies, converted.prints.queries)
     extra = {"photo_variants": inputs.photos.variants}
     env = render_environment(inputs.theme, site.config.language, view, inputs.analysis.plan, extra)
     todo = [templating.with_body(job, converted.bodies) for job in work.todo]

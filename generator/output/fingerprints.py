@@ -43,6 +43,7 @@ class Fingerprints:
         global_digest: str,
         links: Mapping[str, Rendered | None],
         templates: Callable[[str], str],
+        queries: Queries | None = None,
     ) -> None:
         self.site = site
         self.plan = plan
@@ -51,12 +52,16 @@ class Fingerprints:
         self.templates = templates
         self._items: dict[str, str] = {}
         self._reads: dict[Read, str] = {}
-        self._queries = Queries(site, plan)
-        self._by_key = self._queries.by_key
+        # the answers to reads depend on the site alone: shared with the site view of the
+        # pages that render, so nothing is computed twice
+        self.queries = queries or Queries(site, plan)
+        self._by_key = self.queries.by_key
 
     def with_links(self, links: Mapping[str, Rendered | None]) -> Fingerprints:
         """The same fingerprints with more body links known (item digests computed again)."""
-        return Fingerprints(self.site, self.plan, self.global_digest, links, self.templates)
+        return Fingerprints(
+            self.site, self.plan, self.global_digest, links, self.templates, self.queries
+        )
 
     def item(self, key: str) -> str:
         found = self._items.get(key)
@@ -85,7 +90,7 @@ class Fingerprints:
         found = self._reads.get(read)
         if found is None:
             try:
-                answer = self._queries.evaluate(read)
+                answer = self.queries.evaluate(read)
             except (KeyError, IndexError, TypeError):
                 answer = _MISSING
             found = "" if answer is _MISSING else self._value(answer, hashlib.sha256())[0]

@@ -143,13 +143,20 @@ class ConfigView:
 class SiteView:
     """What templates may ask of the site beyond a page's own context. Read-only."""
 
-    def __init__(self, site: Site, plan: UrlPlan, bodies: Mapping[str, Rendered]) -> None:
+    def __init__(
+        self,
+        site: Site,
+        plan: UrlPlan,
+        bodies: Mapping[str, Rendered],
+        queries: Queries | None = None,
+    ) -> None:
         # the URL plan and the converted bodies are not for templates: a template reaches
         # them only through the methods below, which record what they read
         self._plan = plan
         self._bodies = bodies
         self._recorder = Recorder()
-        self._queries = Queries(site, plan)
+        self._queries = queries or Queries(site, plan)
+        self._texts: dict[str, str] | None = None
         self.config = ConfigView(site.config, self._recorder)
         self.edition = site.edition
         self.editions = site.editions
@@ -230,8 +237,9 @@ class SiteView:
     def search_script(self, year: int) -> Markup:
         """The search index of ``year`` as a script."""
         self._recorder.add(Read("year_items", (year,)))
-        texts = {key: body.text for key, body in self._bodies.items()}
-        return Markup(search.part_script(self._queries.site, self._plan, year, texts))
+        if self._texts is None:
+            self._texts = {key: body.text for key, body in self._bodies.items()}
+        return Markup(search.part_script(self._queries.site, self._plan, year, self._texts))
 
     # -- pledges ---------------------------------------------------------------------------
 
