@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,11 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE, ROOT, profile
 
-# the corpus generator lives beside the repository (MAKE_CORPUS names another copy)
-MAKE_CORPUS = Path(os.environ.get("MAKE_CORPUS", ROOT.parent / "shared" / "make_corpus.py"))
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "建国秀兰志强海生春梅晓文立新红梅长江明远婷婷振华"
+PARAGRAPH = "扎根一线二十年，带领班组攻克稠油热采难题，年增油三千余吨，带出徒弟三十余名。"
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -45,14 +48,23 @@ def showcase(*args: str) -> subprocess.Popen[str]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    assert MAKE_CORPUS.is_file(), MAKE_CORPUS
+    """A site of 1,500 profiles on the example's units: a build long enough to interrupt."""
     source = tmp_path_factory.mktemp("corpus") / "src"
-    subprocess.run(
-        [sys.executable, str(MAKE_CORPUS), str(source), "--pages", "1500", "--seed", "1",
-         "--format", "native"],
-        check=True,
-        capture_output=True,
-    )
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("profiles", "reports",
+                                                                    "pledges", "pages"))
+    site_yaml = source / "site.yaml"  # the test adds its own subtitle
+    kept = [x for x in site_yaml.read_text("utf-8").splitlines() if not x.startswith("subtitle:")]
+    site_yaml.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    units = [u["id"] for u in yaml.safe_load((EXAMPLE / "units.yaml").read_text("utf-8"))]
+    for n in range(1500):
+        name = SURNAMES[n % 20] + GIVEN[(n // 20) % 20] + GIVEN[(n // 400) % 20]
+        year = 2023 + n % 3
+        body = "\n\n".join(f"## 第{k}节\n\n{PARAGRAPH * 6}" for k in range(1, 5))
+        path = source / f"profiles/{year}/p{n}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            profile(name, unit=units[n % len(units)], year=year, body=body), encoding="utf-8"
+        )
     return source
 
 
