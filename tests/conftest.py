@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, sync_playwright
 from generator.base.config import BuildOptions
 from generator.build import BuildReport, build
 from tests.golden import build_example
+from tests.scale import build_scale_site
 
 ROOT = Path(__file__).resolve().parent.parent
 # Debian's Chromium, installed by .ci/run; `playwright install` is never used
@@ -100,6 +101,15 @@ def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report, out = build_example(tmp_path_factory.mktemp("example"))
     assert report.ok, report.diagnostics
     return out
+
+
+@pytest.fixture(scope="session")
+def scale_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A generated 5,000-document site, built once for the whole test session:
+    (source folder, output folder)."""
+    report, source, out = build_scale_site(tmp_path_factory.mktemp("scale"))
+    assert report.ok, report.diagnostics[:5]
+    return source, out
 
 
 @pytest.fixture(scope="module")
