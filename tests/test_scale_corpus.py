@@ -18,7 +18,8 @@ def test_vendored_generator_matches_the_shared_one_where_both_exist() -> None:
 
 def test_the_scale_site_builds_every_document(scale_build: tuple[Path, Path]) -> None:
     source, out = scale_build
-    sources = [p for p in source.rglob("*.md")]
+    sources = list(source.rglob("*.md"))
     assert len(sources) >= 5000
-    details = [p for kind in ("profiles", "reports", "pledges") for p in (out / kind).rglob("*.html")]
+    kinds = ("profiles", "reports", "pledges")
+    details = [p for kind in kinds for p in (out / kind).rglob("*.html")]
     assert len(details) >= 5000
