@@ -151,3 +151,14 @@ def test_a_port_in_use_or_a_host_not_available_is_explained() -> None:
     denied = serve.bind_failure(OSError(errno.EACCES, "denied"), "en", "10.0.0.9", 80)
     assert denied is not None and "10.0.0.9" in denied and "80" in denied
     assert serve.bind_failure(OSError(errno.ENOSPC, "full"), "en", "127.0.0.1", 80) is None
+
+
+def test_the_watcher_ignores_the_cache_hidden_folders_and_editor_files(tmp_path: Path) -> None:
+    wanted = serve.watched(tmp_path)
+    assert wanted(None, str(tmp_path / "profiles/2025/a.md"))
+    assert wanted(None, str(tmp_path / "units.yaml"))
+    assert not wanted(None, str(tmp_path / ".showcase-cache/serve/cache.sqlite"))
+    assert not wanted(None, str(tmp_path / ".git/index"))
+    assert not wanted(None, str(tmp_path / "profiles/2025/.a.md.swp"))
+    assert not wanted(None, str(tmp_path / "profiles/2025/a.md~"))
+    assert not wanted(None, str(tmp_path.parent / "elsewhere.md"))

@@ -11,7 +11,6 @@ import argparse
 import errno
 import html
 import mimetypes
-import os
 import posixpath
 import re
 import shutil
@@ -19,7 +18,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -33,7 +32,9 @@ from generator.cli import console as reporting
 from generator.output.cache import CACHE_DIR
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-POLL_MS = 200
+# a batch of changes ends when nothing changed for STEP_MS; it is cut at DEBOUNCE_MS
+DEBOUNCE_MS = 400
+STEP_MS = 50
 BODY_OPEN = re.compile(rb"<body[^>]*>", re.I)
 OVERLAY_ID = "showcase-error-overlay"
 
@@ -59,22 +60,21 @@ class ServeState:
         return report
 
 
-def snapshot(roots: Iterable[Path], skip: Path) -> dict[str, tuple[int, int]]:
-    """(mtime in ns, size) of every file under ``roots``, the served folder excepted."""
-    found: dict[str, tuple[int, int]] = {}
-    skip_str = str(skip)
-    for root in roots:
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = [d for d in dirnames if not str(Path(dirpath, d)).startswith(skip_str)
-                           and not d.startswith(".")]
-            for name in filenames:
-                path = os.path.join(dirpath, name)
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue
-                found[path] = (st.st_mtime_ns, st.st_size)
-    return found
+def watched(source: Path) -> Callable[[Any, str], bool]:
+    """The filter of the watcher: every file under ``source`` except hidden ones (the build
+    cache, .git) and editors' temporary files."""
+    root = source.resolve()
+
+    def wanted(_change: Any, path: str) -> bool:
+        try:
+            parts = Path(path).resolve().relative_to(root).parts
+        except ValueError:
+            return False
+        name = parts[-1] if parts else ""
+        hidden = any(part.startswith(".") for part in parts)
+        return not hidden and not name.endswith(("~", ".swp", ".swx", ".tmp"))
+
+    return wanted
 
 
 def overlay(report: BuildReport, root: Path) -> str:
@@ -173,7 +173,8 @@ def run(args: argparse.Namespace) -> int:
     report = state.rebuild()
     lang = state.language
     print_report(report, source)
-    server = Server(app=make_app(state), watcher=batch_watcher(state, [source], workdir))
+    watcher = batch_watcher(state, source)
+    server = Server(app=make_app(state), watcher=watcher)
     server.watch(str(source), delay="forever")
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -190,13 +191,16 @@ def run(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr)
         return 1
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        watcher.stopping.set()
+        with state.lock:  # a rebuild under way ends before its folder goes
+            shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
-def batch_watcher(state: ServeState, roots: list[Path], workdir: Path) -> Any:
-    """A livereload watcher that compares the whole tree at each poll and rebuilds once per
-    batch of changes (the served folder ``workdir`` excepted), then reloads the browsers."""
+def batch_watcher(state: ServeState, source: Path) -> Any:
+    """A livereload watcher fed by native file notifications (watchfiles): each debounced
+    batch of changes under ``source`` rebuilds once, in a thread of its own so that pages are
+    served during the rebuild, then the browsers reload."""
     from livereload.handlers import LiveReloadHandler
     from livereload.watcher import Watcher
     from tornado import ioloop
@@ -204,25 +208,35 @@ def batch_watcher(state: ServeState, roots: list[Path], workdir: Path) -> Any:
     class BatchWatcher(Watcher):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
-            self.last = snapshot(roots, workdir)
+            self.stopping = threading.Event()
 
         def start(self, callback: Callable[[], None]) -> bool:
-            ioloop.PeriodicCallback(self.poll, POLL_MS).start()
-            return True
+            loop = ioloop.IOLoop.current()
 
-        def poll(self) -> None:
-            current = snapshot(roots, workdir)
-            if current == self.last:
-                return
-            self.last = current
-            result = state.rebuild()
-            print_report(result, state.options.source)
-            LiveReloadHandler.reload_waiters(path="*")
+            def reload() -> None:
+                loop.add_callback(LiveReloadHandler.reload_waiters, path="*")
+
+            thread = threading.Thread(target=rebuild_on_change, daemon=True,
+                                      args=(state, source, self.stopping, reload))
+            thread.start()
+            return True
 
         def examine(self) -> tuple[None, None]:
             return None, None
 
     return BatchWatcher()
+
+
+def rebuild_on_change(state: ServeState, source: Path, stopping: threading.Event,
+                      reload: Callable[[], None]) -> None:
+    """Rebuild once per batch of changes until ``stopping`` is set."""
+    import watchfiles
+
+    for _changes in watchfiles.watch(source, watch_filter=watched(source), debounce=DEBOUNCE_MS,
+                                     step=STEP_MS, stop_event=stopping, raise_interrupt=False):
+        result = state.rebuild()
+        print_report(result, state.options.source)
+        reload()
 
 
 def bind_failure(exc: OSError, lang: str, host: str, port: int) -> str | None:
