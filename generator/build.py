@@ -18,7 +18,7 @@ import jinja2
 from generator import pages
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
-from generator.content import history, loader
+from generator.content import history, loader, stamps
 from generator.kinds.kind import Registry
 from generator.kinds.registry import BUILT_IN
 from generator.output import cache, images, markup, pool, theme, writer
@@ -166,7 +166,7 @@ def build(
     started = time.perf_counter()
     store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
     try:
-        state = _source_state(options) if store.enabled else ""
+        state = _source_state(options, store) if store.enabled else ""
         if state and store.get_meta("source") == state + writer.identity(options.output):
             # nothing at all changed since the last build of this output: nothing to do
             return BuildReport(
@@ -188,25 +188,21 @@ def build(
         store.close()
 
 
-def _source_state(options: BuildOptions) -> str:
+def _source_state(options: BuildOptions, store: cache.Cache) -> str:
     """A digest of everything a build reads: every file of the source and of the shipped
-    themes (content and time), the git commit (dates come from history), the options."""
+    themes (content and time), the git commit (dates come from history), the options.
+    Files whose size, time and inode are as last seen are not read again."""
     digest = hashlib.sha256()
     settings = (cache.SCHEMA, cache.code_digest(), options.drafts, options.strict)
     digest.update(repr(settings).encode())
     skip = {cache.CACHE_DIR}
+    paths: list[str] = []
     for root in (options.source, theme.packaged_themes_dir()):
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if d not in skip and d != "__pycache__")
-            for name in sorted(filenames):
-                path = os.path.join(dirpath, name)
-                try:
-                    st = os.stat(path)
-                    with open(path, "rb") as fh:
-                        content = hashlib.file_digest(fh, "sha256").hexdigest()
-                except OSError:
-                    continue
-                digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{content}\n".encode())
+            paths.extend(os.path.join(dirpath, name) for name in sorted(filenames))
+    for path, (st, content) in stamps.digests(paths, store).items():
+        digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{content}\n".encode())
     digest.update(history.head(options.source).encode())
     return digest.hexdigest()
 

@@ -1,8 +1,9 @@
 """``showcase serve``: build into a private folder, serve it with livereload, rebuild once per
 batch of changes, reload the browser, and show content errors in an overlay on the page.
 
-The served folder is a temporary one, so previewing (drafts included) never touches the
-published output. Only files inside that folder are served.
+The served folder is a private one in the build cache (``.showcase-cache/serve-site``), so
+previewing (drafts included) never touches the published output, and a later start with
+nothing changed serves it at once. Only files inside that folder are served.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ import html
 import mimetypes
 import posixpath
 import re
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -166,9 +165,9 @@ def run(args: argparse.Namespace) -> int:
     if not source.is_dir():
         print(messages.text(DEFAULT_LANGUAGE, "source-missing", path=source), file=sys.stderr)
         return 2
-    workdir = Path(tempfile.mkdtemp(prefix="showcase-serve-"))
-    options = BuildOptions(source=source, output=workdir / "site", drafts=args.drafts,
-                           cache_dir=source / CACHE_DIR / "serve")
+    # the served folder stays in the cache between runs, so a warm start rebuilds nothing
+    options = BuildOptions(source=source, output=source / CACHE_DIR / "serve-site",
+                           drafts=args.drafts, cache_dir=source / CACHE_DIR / "serve")
     state = ServeState(options)
     report = state.rebuild()
     lang = state.language
@@ -192,8 +191,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         watcher.stopping.set()
-        with state.lock:  # a rebuild under way ends before its folder goes
-            shutil.rmtree(workdir, ignore_errors=True)
+        with state.lock:  # a rebuild under way ends before the server exits
+            pass
     return 0
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from generator.base.errors import Diagnostic, Severity
+from generator.content import stamps
 from generator.content.frontmatter import (
     FrontMatter,
     YamlDocument,
@@ -195,12 +196,15 @@ def load(
     site = _yaml_file(root, "site.yaml", files, problems)
     units = _yaml_file(root, "units.yaml", files, problems)
     docs: list[SourceDoc] = []
-    raw = _content_files(root, files, folders, problems)
-    digests = {rel: hashlib.sha256(data).hexdigest() for rel, (_kind, data) in raw.items()}
+    raw = _content_files(files, folders, problems)
+    digests = _digests(root, raw, cache)
     cached = cache.get_many("parsed", digests.values())
     fresh: list[tuple[str, Any]] = []
-    for rel, (kind, data) in raw.items():
-        digest = digests[rel]
+    for rel, kind in raw.items():
+        digest = digests.get(rel)
+        if digest is None:
+            continue  # vanished while the build ran
+        data = b"" if digest in cached else (root / rel).read_bytes()
         front, doc_problems = _parsed(data, digest, rel, cached.get(digest))
         problems.extend(doc_problems)
         if front is None:
@@ -231,11 +235,11 @@ def load(
 
 
 def _content_files(
-    root: Path, files: Mapping[str, int], folders: Mapping[str, str], problems: list[Diagnostic]
-) -> dict[str, tuple[str, bytes]]:
-    """The Markdown files of the content folders: path -> (kind, bytes); too large ones are
-    reported, not read."""
-    raw: dict[str, tuple[str, bytes]] = {}
+    files: Mapping[str, int], folders: Mapping[str, str], problems: list[Diagnostic]
+) -> dict[str, str]:
+    """The Markdown files of the content folders: path -> kind; too large ones are reported,
+    not read."""
+    raw: dict[str, str] = {}
     for rel in files:
         top, _, rest = rel.partition("/")
         kind = folders.get(top)
@@ -244,8 +248,14 @@ def _content_files(
         if files[rel] > TEXT_LIMIT_MB * MB:
             problems.append(too_large(rel, files[rel]))
             continue
-        raw[rel] = (kind, (root / rel).read_bytes())
+        raw[rel] = kind
     return raw
+
+
+def _digests(root: Path, raw: Mapping[str, str], cache: Memo) -> dict[str, str]:
+    """The content digest of each file of ``raw`` (unchanged files are not read again)."""
+    found = stamps.digests((str(root / rel) for rel in raw), cache)
+    return {rel: found[str(root / rel)][1] for rel in raw if str(root / rel) in found}
 
 
 def _file_date(mtime: float, epoch: str) -> dt.date:

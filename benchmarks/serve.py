@@ -1,0 +1,126 @@
+"""Preview latency of ``showcase serve`` on a generated corpus: prints figures, asserts nothing.
+
+    python3 benchmarks/serve.py --pages 5000 [--edits 3] [--workdir benchmarks/work]
+
+For one corpus (``tests/vendor/corpus/make_corpus.py``, the copy of ../shared/make_corpus.py,
+with ``page_size: 20``) it measures:
+
+- **start, cold**: from starting ``showcase serve`` (no cache) to the home page served;
+- **start, warm**: the same again, with the cache and served folder of the first run;
+- **edit -> served**: from saving one profile (a sentence appended) until its detail page,
+  fetched over HTTP every 20 ms, shows the sentence; ``--edits`` times, each figure printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MAKE_CORPUS = REPO / "tests" / "vendor" / "corpus" / "make_corpus.py"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode("utf-8"))
+    except (OSError, urllib.error.URLError):
+        return None
+
+
+def wait_for(url: str, needle: str, timeout: float = 600.0, step: float = 0.02) -> float:
+    """Seconds until ``url`` answers with a page containing ``needle``."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        page = fetch(url)
+        if page is not None and needle in page:
+            return time.perf_counter() - started
+        time.sleep(step)
+    raise SystemExit(f"timed out waiting for {needle!r} at {url}")
+
+
+def serve(source: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "generator", "serve", str(source), "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def corpus(workdir: Path, pages: int) -> Path:
+    source = workdir / f"serve-{pages}"
+    if not (source / "site.yaml").is_file():
+        shutil.rmtree(source, ignore_errors=True)
+        subprocess.run([sys.executable, str(MAKE_CORPUS), str(source), "--pages", str(pages),
+                        "--seed", "1"], check=True, capture_output=True)
+        with (source / "site.yaml").open("a", encoding="utf-8") as fh:
+            fh.write("page_size: 20\n")
+    shutil.rmtree(source / ".showcase-cache", ignore_errors=True)
+    return source
+
+
+def first_profile(source: Path) -> tuple[Path, str]:
+    """The first profile's file and the path of its page, as the build plans it."""
+    sys.path.insert(0, str(REPO))
+    from generator.build import analyse
+
+    path = sorted((source / "profiles").rglob("*.md"))[0]
+    analysis = analyse(source)
+    rel = path.relative_to(source).as_posix()
+    item = next(i for i in analysis.site.all_items() if i.source == rel)
+    return path, analysis.plan.items[item.key]
+
+
+def timed_start(source: Path) -> tuple[subprocess.Popen[bytes], str, float]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    proc = serve(source, port)
+    wait_for(base, "<html")
+    return proc, base, time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=5000)
+    parser.add_argument("--edits", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "work")
+    args = parser.parse_args(argv)
+    source = corpus(args.workdir, args.pages)
+    proc, _, cold = timed_start(source)
+    proc.terminate()
+    proc.wait()
+    path, page = first_profile(source)
+    proc, base, warm = timed_start(source)
+    print(f"documents: {args.pages}")
+    print(f"start, cold: {cold:.2f} s")
+    print(f"start, warm: {warm:.2f} s")
+    try:
+        for n in range(args.edits):
+            time.sleep(1.0)
+            marker = f"预览测速第{n + 1}句{int(time.time())}"
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(f"\n{marker}。\n")
+            print(f"edit {n + 1} -> served: {wait_for(base + page, marker):.2f} s")
+    finally:
+        proc.terminate()
+        proc.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

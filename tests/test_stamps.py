@@ -1,0 +1,66 @@
+"""File digests that skip unchanged files, and re-read files changed within a clock tick."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.content import stamps
+
+
+class Memo:
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, Any]] = {}
+
+    def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
+        rows = self.tables.get(table, {})
+        return {k: rows[k] for k in keys if k in rows}
+
+    def put_many(self, table: str, items: Iterable[tuple[str, Any]]) -> None:
+        self.tables.setdefault(table, {}).update(items)
+
+
+def test_unchanged_files_are_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text("甲", encoding="utf-8")
+    b.write_text("乙", encoding="utf-8")
+    old = 1_600_000_000
+    for path in (a, b):
+        os.utime(path, (old, old))
+    memo = Memo()
+    first = stamps.digests([str(a), str(b)], memo)
+    assert first[str(a)][1] == hashlib.sha256("甲".encode()).hexdigest()
+    read: list[str] = []
+    real = stamps._hash
+    monkeypatch.setattr(stamps, "_hash", lambda p: read.append(p) or real(p))
+    again = stamps.digests([str(a), str(b)], memo)
+    assert read == [] and again[str(b)][1] == first[str(b)][1]
+    b.write_text("乙丙", encoding="utf-8")  # a new size and time: read again
+    changed = stamps.digests([str(a), str(b)], memo)
+    assert read == [str(b)]
+    assert changed[str(b)][1] == hashlib.sha256("乙丙".encode()).hexdigest()
+
+
+def test_a_file_changed_within_the_racy_window_is_always_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = tmp_path / "fresh.md"
+    fresh.write_text("刚改过", encoding="utf-8")  # modified now: its stamp cannot be trusted
+    memo = Memo()
+    stamps.digests([str(fresh)], memo)
+    read: list[str] = []
+    real = stamps._hash
+    monkeypatch.setattr(stamps, "_hash", lambda p: read.append(p) or real(p))
+    stamps.digests([str(fresh)], memo)
+    assert read == [str(fresh)]
+
+
+def test_missing_files_are_left_out(tmp_path: Path) -> None:
+    assert stamps.digests([str(tmp_path / "gone.md")], Memo()) == {}
