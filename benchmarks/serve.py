@@ -81,7 +81,7 @@ def first_profile(source: Path) -> tuple[Path, str]:
     path = sorted((source / "profiles").rglob("*.md"))[0]
     analysis = analyse(source)
     rel = path.relative_to(source).as_posix()
-    item = next(i for i in analysis.site.all_items() if i.source == rel)
+    item = next(i for i in analysis.site.all_items() if i.key == rel)
     return path, analysis.plan.items[item.key]
 
 
