@@ -11,8 +11,8 @@ from generator.site import urls
 from generator.site.model import Site
 from generator.site.urls import UrlPlan
 
-HOME_REPORTS = 6
-HOME_PLEDGES = 4
+HOME_REPORTS = 4
+HOME_PLEDGES = 3
 
 
 def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:

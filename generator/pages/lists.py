@@ -69,10 +69,11 @@ def _by_surname(
 ) -> tuple[list[PageJob], tuple[Initial, ...]]:
     """The people of a kind by surname, page by page, and the index of their surnames."""
     order = site.config.name_order
-    people = sorted(
-        collection, key=lambda p: (hanzi.surname_key(p.title, order), -p.year, p.key)
-    )
-    numbered = {s: n for n, s in enumerate(dict.fromkeys(hanzi.surname_of(p.title) for p in people), start=1)}
+    people = sorted(collection, key=lambda p: (hanzi.surname_key(p.title, order), -p.year, p.key))
+    numbered = {
+        s: n
+        for n, s in enumerate(dict.fromkeys(hanzi.surname_of(p.title) for p in people), start=1)
+    }
     parts = paginate(
         [(numbered[hanzi.surname_of(p.title)], p) for p in people],
         site.config.page_size,
@@ -95,8 +96,14 @@ def _by_surname(
         PageJob(
             pager.paths[pager.number - 1],
             "names.html",
-            {"section": kind, "kind": kind, "groups": groups, "total": len(people),
-             "pager": pager, "surnames": index},
+            {
+                "section": kind,
+                "kind": kind,
+                "groups": groups,
+                "total": len(people),
+                "pager": pager,
+                "surnames": index,
+            },
         )
         for groups, pager in pages_groups
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from generator.pages.base import PageJob, by_kind, paginate
 from generator.site import urls
@@ -16,10 +17,15 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
         tagged = site.by_tag[tag]
         totals = {k: len(v) for k, v in by_kind(tagged).items()}
         first = plan.tags[tag]
-        for members, pager in paginate(tagged, site.config.page_size, lambda n: urls.paged(first, n)):
+        for members, pager in paginate(tagged, site.config.page_size, partial(urls.paged, first)):
             yield PageJob(
                 pager.paths[pager.number - 1],
                 "tag.html",
-                {"section": "tags", "tag": tag, "kinds": by_kind(members), "totals": totals,
-                 "pager": pager},
+                {
+                    "section": "tags",
+                    "tag": tag,
+                    "kinds": by_kind(members),
+                    "totals": totals,
+                    "pager": pager,
+                },
             )

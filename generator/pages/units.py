@@ -27,8 +27,9 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
         counts = tuple((y, sum(1 for i in items if i.year == y)) for y in years)
         yield _unit_page(unit, items, years, counts)
         for year_value in years:
-            yield from _unit_year_pages(site, unit, [i for i in items if i.year == year_value],
-                                        year_value, counts)
+            yield from _unit_year_pages(
+                site, unit, [i for i in items if i.year == year_value], year_value, counts
+            )
 
 
 def _unit_year_pages(
@@ -40,7 +41,9 @@ def _unit_year_pages(
 ) -> Iterator[PageJob]:
     """The items of a unit (and the units below it) in one year, page by page."""
     totals = {k: len(v) for k, v in by_kind(items).items()}
-    pages_of = paginate(items, site.config.page_size, lambda n: urls.paged(urls.unit(unit.id, year_value), n))
+    pages_of = paginate(
+        items, site.config.page_size, lambda n: urls.paged(urls.unit(unit.id, year_value), n)
+    )
     for members, pager in pages_of:
         yield PageJob(
             pager.paths[pager.number - 1],

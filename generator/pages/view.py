@@ -247,14 +247,10 @@ class SiteView:
     def unit_fulfilment(self, unit_id: str, year: int | None = None) -> stats.Fulfilment:
         return self._ask("unit_fulfilment", unit_id, year)  # type: ignore[no-any-return]
 
-    def branch_table(
-        self, unit_id: str
-    ) -> tuple[tuple[int, ...], tuple[stats.BranchRow, ...]]:
+    def branch_table(self, unit_id: str) -> tuple[tuple[int, ...], tuple[stats.BranchRow, ...]]:
         return self._ask("branch_table", unit_id)  # type: ignore[no-any-return]
 
-    def unit_table(
-        self, unit_id: str
-    ) -> tuple[tuple[int, ...], tuple[stats.BranchRow, ...]]:
+    def unit_table(self, unit_id: str) -> tuple[tuple[int, ...], tuple[stats.BranchRow, ...]]:
         """The fulfilment table of a unit: its own pledges and those of each unit below it,
         year by year (see ``stats.unit_table``)."""
         return self._ask("unit_table", unit_id)  # type: ignore[no-any-return]

@@ -4,6 +4,7 @@ its companies) and the whole honour roll of each year, page by page."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from generator.pages.base import (
     Group,
@@ -29,19 +30,21 @@ YEAR_PREVIEW = 4
 RollPages = list[tuple[tuple[Group, ...], Pagination]]
 
 
-def roll(site: Site, year_value: int, profiles: Sequence[Profile]) -> tuple[RollPages, tuple[str, ...]]:
+def roll(
+    site: Site, year_value: int, profiles: Sequence[Profile]
+) -> tuple[RollPages, tuple[str, ...]]:
     """The whole honour roll of a year, page by page, and where each honour begins."""
     groups = people_by_honour(profiles, site.config.honours, site.config.name_order)
-    return roll_pages(
-        groups, site.config.page_size, lambda n: urls.honours(year_value, n)
-    )
+    return roll_pages(groups, site.config.page_size, lambda n: urls.honours(year_value, n))
 
 
 def roll_start(site: Site, year_value: int, profiles: Sequence[Profile]) -> dict[str, object]:
     """What home and year pages show of a year's roll: its start, the number of people and
     the link to the whole roll."""
     pages, links = roll(site, year_value, profiles)
-    groups = tuple(g for page_groups, _pager in pages for g in page_groups if not g.extra["continued"])
+    groups = tuple(
+        g for page_groups, _pager in pages for g in page_groups if not g.extra["continued"]
+    )
     return {
         "honour_roll": roll_preview(groups, links, ROLL_PER_HONOUR, ROLL_CARDS),
         "roll_total": len(profiles),
@@ -77,11 +80,9 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
             )
 
 
-def _year_page(site: Site, year_value: int, kinds: dict[str, tuple[object, ...]]) -> PageJob:
+def _year_page(site: Site, year_value: int, kinds: dict[str, tuple[Any, ...]]) -> PageJob:
     companies = {
-        k: tuple(
-            Group(g.title, (), key=g.key, total=g.total) for g in group_by_company(site, v)
-        )
+        k: tuple(Group(g.title, (), key=g.key, total=g.total) for g in group_by_company(site, v))
         for k, v in kinds.items()
     }
     return PageJob(
