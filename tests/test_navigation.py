@@ -130,6 +130,14 @@ def test_one_card_per_person_and_year_with_every_honour(make_site: SiteBuilder) 
             "技术标兵",
             "岗位能手",
         ]
+    # the whole roll still names every honour with its holders, the honours whose holders
+    # all stand under an earlier one too (技术标兵, held by two, comes first)
+    roll = (out / "years/2025/honours/index.html").read_text(encoding="utf-8")
+    holders = roll[roll.index('class="honour-holders"') :]
+    holders = holders[: holders.index("</section>")]
+    assert re.search(r'<a href="index.html#honour-1">技术标兵</a> <small>2人获得</small>', holders)
+    assert "<li>劳动模范 <small>1人获得</small>" in holders
+    assert "<li>岗位能手 <small>1人获得</small>" in holders
     names = (out / "profiles/names/index.html").read_text(encoding="utf-8")
     assert cards(names).count("王进喜") == 1  # page 1 of 2 people per page
     everything = names + (out / "profiles/names/page/2/index.html").read_text(encoding="utf-8")

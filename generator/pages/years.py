@@ -16,7 +16,7 @@ from generator.pages.base import (
     roll_pages,
     roll_preview,
 )
-from generator.site import urls
+from generator.site import stats, urls
 from generator.site.model import Profile, Site
 from generator.site.urls import UrlPlan
 
@@ -65,7 +65,8 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
         kinds = by_kind(site.of_year(year_value))
         profiles: tuple[Profile, ...] = kinds["profile"]
         yield _year_page(site, year_value, kinds)
-        roll_parts, _links = roll(site, year_value, profiles)
+        roll_parts, links = roll(site, year_value, profiles)
+        holders = _holders(site, profiles, links)
         for groups, pager in roll_parts:
             yield PageJob(
                 pager.paths[pager.number - 1],
@@ -75,9 +76,24 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
                     "year": year_value,
                     "groups": groups,
                     "total": len(profiles),
+                    "holders": holders,
                     "pager": pager,
                 },
             )
+
+
+def _holders(
+    site: Site, profiles: Sequence[Profile], links: Sequence[str]
+) -> tuple[tuple[str, int, str | None], ...]:
+    """Every honour of the year with how many hold it, and where the roll lists the people
+    who stand under it (none when they all stand under an earlier honour)."""
+    config = site.config
+    groups = people_by_honour(profiles, config.honours, config.name_order)
+    link_of = {g.title: link for g, link in zip(groups, links, strict=True)}
+    return tuple(
+        (h.title, h.total, link_of.get(h.title))
+        for h in stats.honour_roll(profiles, config.honours, config.name_order)
+    )
 
 
 def _year_page(site: Site, year_value: int, kinds: dict[str, tuple[Any, ...]]) -> PageJob:
