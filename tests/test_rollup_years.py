@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from generator.pages.units import UNIT_YEAR_PREVIEW
 from tests.conftest import SiteBuilder, profile
 
 REPORT = "---\ntitle: {title}\nunit: {unit}\ndate: {date}\n---\n正文\n"
@@ -53,7 +54,8 @@ def test_year_page_groups_by_kind_and_unit(make_site: SiteBuilder) -> None:
     html = (out / "years/2025/index.html").read_text(encoding="utf-8")
     assert "王进喜" in html and "李华" in html and "炼化经验" in html
     assert "张三" not in html
-    groups = re.findall(r'<h3 class="group-title"><a href="([^"]+)">([^<]+)</a>', html)
+    companies = html[html.index('class="link-list company-list"') :]
+    groups = re.findall(r'<li><a href="([^"]+)">([^<]+)</a>', companies)
     assert ("../../units/plant/2025/index.html", "第一采油厂") in groups
     assert ("../../units/other/2025/index.html", "炼化公司") in groups
     years = (out / "years/index.html").read_text(encoding="utf-8")
@@ -68,7 +70,11 @@ def test_unit_page_previews_each_year_and_links_to_the_full_list(make_site: Site
     report, out = make_site(files)
     assert report.ok
     unit_page = (out / "units/branch/index.html").read_text(encoding="utf-8")
-    assert unit_page.count('class="card profile-card"') == 12
+    assert unit_page.count('class="card profile-card"') == UNIT_YEAR_PREVIEW
     assert 'href="2025/index.html"' in unit_page
-    full = (out / "units/branch/2025/index.html").read_text(encoding="utf-8")
-    assert full.count('class="card profile-card"') == 15
+    # the year's page lists them all, page by page (page_size: 2)
+    full = [(out / "units/branch/2025/index.html").read_text(encoding="utf-8")]
+    more = (out / "units/branch/2025/page").rglob("*.html")
+    full += [p.read_text(encoding="utf-8") for p in more]
+    assert len(full) == 8
+    assert sum(page.count('class="card profile-card"') for page in full) == 15

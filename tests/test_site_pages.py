@@ -45,9 +45,17 @@ def test_fixed_pages_exist(example_build: Path, rel: str) -> None:
     assert (example_build / rel).is_file()
 
 
-def test_every_profile_has_its_page_on_unit_year_and_home(example_build: Path) -> None:
+def roll_pages(out: Path, year: int) -> str:
+    """Every page of a year's whole honour roll, as one text."""
+    roll = out / f"years/{year}/honours"
+    pages = [roll / "index.html", *roll.rglob("page/*/index.html")]
+    return "".join(p.read_text(encoding="utf-8") for p in pages)
+
+
+def test_every_profile_has_its_page_on_unit_year_and_the_honour_roll(example_build: Path) -> None:
     home = page(example_build, "index.html")
     current = yaml.safe_load((EXAMPLE / "site.yaml").read_text(encoding="utf-8"))["current_year"]
+    assert f'href="years/{current}/honours/index.html"' in home  # the whole roll of the year
     for md in sorted((EXAMPLE / "profiles").rglob("*.md")):
         meta = front(md)
         if meta.get("draft"):
@@ -57,9 +65,7 @@ def test_every_profile_has_its_page_on_unit_year_and_home(example_build: Path) -
         assert any(f"<h1>{name}" in p.read_text(encoding="utf-8") for p in pages), name
         assert name in page(example_build, f"units/{unit}/index.html")
         assert name in page(example_build, f"units/{unit}/{year}/index.html")
-        assert name in page(example_build, f"years/{year}/index.html")
-        if year == current:
-            assert name in home
+        assert name in roll_pages(example_build, year)
 
 
 def test_drafts_are_left_out_of_a_build(example_build: Path) -> None:

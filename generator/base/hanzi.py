@@ -188,6 +188,41 @@ def name_sort_key(order: str) -> Callable[[str], tuple[Any, ...]]:
     return stroke_key if order == "strokes" else pinyin_key
 
 
+def surname_of(name: str) -> str:
+    """The surname of a name, compound surnames whole (``欧阳``); for a name without a Chinese
+    surname, its first character."""
+    surname, _given = split_name(name)
+    return surname or name.strip()[:1]
+
+
+def surname_key(name: str, order: str) -> tuple[Any, ...]:
+    """Sort key that keeps the people of one surname together: the surname (by its strokes
+    then its reading with ``order == "strokes"``, else by its reading), then the whole name in
+    that order."""
+    surname = surname_of(name)
+    reading = name_pinyin(name)[: len(surname)] if split_name(name)[0] else text_pinyin(surname)
+    by_name = name_sort_key(order)(name)
+    if order == "strokes":
+        return surname_strokes(surname), reading, surname, by_name
+    return reading, surname, by_name
+
+
+def surname_strokes(surname: str) -> int:
+    return sum(_strokes(c) for c in surname)
+
+
+def surname_initial(name: str, order: str) -> str | int:
+    """Where a name is filed in an index by surname: the surname's stroke count with
+    ``order == "strokes"``, else the first letter of its reading (``#`` for anything else)."""
+    surname = surname_of(name)
+    if order == "strokes":
+        count = surname_strokes(surname)
+        return count if count < 999 else "#"
+    reading = surname_key(name, order)[0]
+    letter = reading[0][:1].upper() if reading else ""
+    return letter if "A" <= letter <= "Z" else "#"
+
+
 def slugify_syllables(parts: tuple[str, ...], max_parts: int = 0) -> str:
     words: list[str] = []
     for part in parts:

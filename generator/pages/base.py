@@ -4,7 +4,8 @@ pagination of lists, titled groups of items, and small helpers that group and or
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from generator.site import stats
 from generator.site.model import Item, Profile, Site, Unit
 
 RELATED_ITEMS = 4  # "more from this unit" on a detail page
+PAGER_WINDOW = 2  # pages a pager shows on each side of the current one
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,42 @@ class Pagination:
     @property
     def next(self) -> str | None:
         return self.paths[self.number] if self.number < self.total else None
+
+    @property
+    def entries(self) -> tuple[tuple[int, str] | None, ...]:
+        """What the pager shows between "previous" and "next": (number, path) of the pages it
+        links, ``None`` for a gap (an ellipsis); see ``page_numbers``."""
+        return tuple(
+            None if n is None else (n, self.paths[n - 1])
+            for n in page_numbers(self.number, self.total)
+        )
+
+
+def page_numbers(current: int, total: int, window: int = PAGER_WINDOW) -> tuple[int | None, ...]:
+    """The page numbers a pager shows: the first, the last, ``window`` pages on each side of
+    the current one (more at either end, so that the count stays the same), and ``None``
+    where pages are left out. At most ``2 * window + 5`` entries."""
+    most = 2 * window + 5
+    if total <= most:
+        return tuple(range(1, total + 1))
+    low = max(2, min(current - window, total - 2 * window - 2))
+    high = min(total - 1, max(current + window, 2 * window + 3))
+    left: tuple[int | None, ...] = (None,) if low > 3 else tuple(range(2, low))
+    right: tuple[int | None, ...] = (None,) if high < total - 2 else tuple(range(high + 1, total))
+    return (1, *left, *range(low, high + 1), *right, total)
+
+
+def paginate(
+    items: Sequence[Any], size: int, path_of: Callable[[int], str]
+) -> list[tuple[Sequence[Any], Pagination]]:
+    """``items`` cut into pages of ``size`` (one empty page when there are none), each with
+    its pager; ``path_of(n)`` is the path of page ``n``."""
+    chunks = chunk(items, size)
+    paths = tuple(path_of(n) for n in range(1, len(chunks) + 1))
+    return [
+        (members, Pagination(number, len(chunks), paths))
+        for number, members in enumerate(chunks, start=1)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +139,57 @@ def related(
     return tuple(i for i in ordered[: limit + 1] if i.key != item.key)[:limit]
 
 
-def honour_roll(
+def people_by_honour(
     profiles: Sequence[Profile], honours: Sequence[str] = (), name_order: str = "pinyin"
 ) -> tuple[Group, ...]:
-    """Profiles grouped by honour, in the site's official order of honours and of names
-    (see ``stats.honour_roll``)."""
-    return tuple(
-        Group(h.title, h.profiles, key=h.title, total=h.total)
-        for h in stats.honour_roll(profiles, honours, name_order)
-    )
+    """The honour roll with one card per person and year: a profile stands under the first of
+    its honours in the roll's order (the site's official order of honours, see
+    ``stats.honour_roll``), and its card shows all of them. Names follow ``name_order``."""
+    seen: set[str] = set()
+    groups = []
+    for honour in stats.honour_roll(profiles, honours, name_order):
+        members = tuple(p for p in honour.profiles if p.key not in seen)
+        seen.update(p.key for p in members)
+        if members:
+            groups.append(Group(honour.title, members, key=honour.title, total=len(members)))
+    return tuple(groups)
+
+
+def roll_pages(
+    groups: Sequence[Group], size: int, path_of: Callable[[int], str]
+) -> tuple[list[tuple[tuple[Group, ...], Pagination]], tuple[str, ...]]:
+    """A whole honour roll cut into pages of ``size`` people: each page's groups (key: the
+    group's number, for its anchor; ``extra["continued"]`` when it began on an earlier page)
+    with its pager; and the link to where each group begins."""
+    flat = [(n, person) for n, group in enumerate(groups, start=1) for person in group.items]
+    starts: dict[int, str] = {}
+    out = []
+    for members, pager in paginate(flat, size, path_of):
+        here = []
+        for n, run in itertools.groupby(members, key=lambda entry: entry[0]):
+            people = tuple(person for _n, person in run)
+            begins = people[0] is groups[n - 1].items[0]
+            if begins:
+                starts[n] = f"{pager.paths[pager.number - 1]}#honour-{n}"
+            title, total = groups[n - 1].title, groups[n - 1].total
+            here.append(Group(title, people, key=n, total=total, extra={"continued": not begins}))
+        out.append((tuple(here), pager))
+    return out, tuple(starts[n] for n in range(1, len(groups) + 1))
+
+
+def roll_preview(
+    groups: Sequence[Group], links: Sequence[str], per_group: int, limit: int
+) -> tuple[Group, ...]:
+    """The start of an honour roll: the first ``per_group`` people of each group while
+    ``limit`` cards last (later groups keep their title, count and link only); ``more`` of
+    each group is where the whole roll lists it."""
+    left = limit
+    out = []
+    for group, link in zip(groups, links, strict=True):
+        shown = group.items[: max(0, min(per_group, left))]
+        left -= len(shown)
+        out.append(Group(group.title, shown, key=group.key, total=group.total, more=link))
+    return tuple(out)
 
 
 def company_of(site: Site, unit_id: str) -> Unit:

@@ -1,30 +1,33 @@
-"""The home page: this year's honour roll and workers, the latest reports, this year's pledges."""
+"""The home page: the start of this year's honour roll, the latest reports, this year's
+pledges (their progress and the first few)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.pages.base import PageJob, honour_roll
+from generator.pages.base import PageJob
+from generator.pages.years import roll_start
 from generator.site import urls
 from generator.site.model import Site
 from generator.site.urls import UrlPlan
 
-HOME_REPORTS = 6
+HOME_REPORTS = 4
+HOME_PLEDGES = 3
 
 
 def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
-    config = site.config
-    current = config.current_year
+    current = site.config.current_year
     this_year = [p for p in site.profiles if p.year == current]
+    pledges = tuple(p for p in site.pledges if p.year == current)
     yield PageJob(
         urls.home(),
         "home.html",
         {
             "section": "home",
-            "honour_roll": honour_roll(this_year, config.honours, config.name_order),
             "year": current,
-            "profiles": tuple(this_year),
+            **roll_start(site, current, this_year),
             "reports": site.reports[:HOME_REPORTS],
-            "pledges": tuple(p for p in site.pledges if p.year == current),
+            "pledges": pledges,
+            "pledges_shown": pledges[:HOME_PLEDGES],
         },
     )

@@ -1,10 +1,11 @@
-"""The index of tags and one page per tag."""
+"""The index of tags and the pages of each tag, page by page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
-from generator.pages.base import PageJob, by_kind
+from generator.pages.base import PageJob, by_kind, paginate
 from generator.site import urls
 from generator.site.model import Site
 from generator.site.urls import UrlPlan
@@ -14,8 +15,17 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     yield PageJob(urls.tags_index(), "tags.html", {"section": "tags"})
     for tag in site.tags:
         tagged = site.by_tag[tag]
-        yield PageJob(
-            plan.tags[tag],
-            "tag.html",
-            {"section": "tags", "tag": tag, "kinds": by_kind(tagged)},
-        )
+        totals = {k: len(v) for k, v in by_kind(tagged).items()}
+        first = plan.tags[tag]
+        for members, pager in paginate(tagged, site.config.page_size, partial(urls.paged, first)):
+            yield PageJob(
+                pager.paths[pager.number - 1],
+                "tag.html",
+                {
+                    "section": "tags",
+                    "tag": tag,
+                    "kinds": by_kind(members),
+                    "totals": totals,
+                    "pager": pager,
+                },
+            )

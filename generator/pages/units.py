@@ -1,17 +1,22 @@
 """The organisation tree: the index of units, one page per unit (its items rolled up from the
-units below it, a preview per year) and one page per unit and year."""
+units below it: a preview of its recent years, links to every year) and the pages of each
+unit and year."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from generator.pages.base import Group, PageJob, by_kind
+from generator.pages.base import Group, PageJob, by_kind, paginate
 from generator.site import urls
 from generator.site.model import Item, Site, Unit
 from generator.site.urls import UrlPlan
 
 # how many items of each kind a unit page shows per year before linking to the year page
-UNIT_YEAR_PREVIEW = 12
+UNIT_YEAR_PREVIEW = 4
+# how many of its years (those with items, newest first) a unit page previews
+UNIT_RECENT_YEARS = 3
+# how many years (newest first) the fulfilment table of a unit page shows side by side
+TABLE_YEARS = 3
 
 
 def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
@@ -19,36 +24,58 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     for unit in site.units:
         items = site.by_unit.get(unit.id, ())
         years = sorted({i.year for i in items}, reverse=True)
-        yield _unit_page(site, unit, items, years)
+        counts = tuple((y, sum(1 for i in items if i.year == y)) for y in years)
+        yield _unit_page(unit, items, years, counts)
         for year_value in years:
-            of_year_items = [i for i in items if i.year == year_value]
-            yield PageJob(
-                urls.unit(unit.id, year_value),
-                "unit_year.html",
-                {
-                    "section": "units",
-                    "unit": unit,
-                    "year": year_value,
-                    "kinds": by_kind(of_year_items),
-                },
+            yield from _unit_year_pages(
+                site, unit, [i for i in items if i.year == year_value], year_value, counts
             )
 
 
-def _unit_page(site: Site, unit: Unit, items: Sequence[Item], years: list[int]) -> PageJob:
-    groups = []
-    shown: list[Item] = []
-    for year_value in years:
-        group = _year_group(unit, [i for i in items if i.year == year_value], year_value)
-        shown.extend(i for v in group.extra["kinds"].values() for i in v)
-        groups.append(group)
+def _unit_year_pages(
+    site: Site,
+    unit: Unit,
+    items: Sequence[Item],
+    year_value: int,
+    counts: tuple[tuple[int, int], ...],
+) -> Iterator[PageJob]:
+    """The items of a unit (and the units below it) in one year, page by page."""
+    totals = {k: len(v) for k, v in by_kind(items).items()}
+    pages_of = paginate(
+        items, site.config.page_size, lambda n: urls.paged(urls.unit(unit.id, year_value), n)
+    )
+    for members, pager in pages_of:
+        yield PageJob(
+            pager.paths[pager.number - 1],
+            "unit_year.html",
+            {
+                "section": "units",
+                "unit": unit,
+                "year": year_value,
+                "kinds": by_kind(members),
+                "totals": totals,
+                "unit_years": counts,
+                "pager": pager,
+            },
+        )
+
+
+def _unit_page(
+    unit: Unit, items: Sequence[Item], years: list[int], counts: tuple[tuple[int, int], ...]
+) -> PageJob:
+    groups = tuple(
+        _year_group(unit, [i for i in items if i.year == y], y) for y in years[:UNIT_RECENT_YEARS]
+    )
     return PageJob(
         urls.unit(unit.id),
         "unit.html",
         {
             "section": "units",
             "unit": unit,
-            "years": tuple(groups),
+            "years": groups,
             "counts": by_kind(items),
+            "unit_years": counts,
+            "table_years": TABLE_YEARS,
         },
     )
 

@@ -92,6 +92,7 @@ class Queries:
             "related": lambda key: related(site, self.by_key[key], memo=self._related),
             "unit_fulfilment": lambda unit_id, year: stats.unit_fulfilment(site, unit_id, year),
             "branch_table": lambda unit_id: stats.branch_table(site, unit_id),
+            "unit_table": lambda unit_id: stats.unit_table(site, unit_id),
             "branch_history": lambda unit_id: stats.branch_fulfilment(site, unit_id),
             "branch_pledge": self._branch_pledge,
             "config": lambda name: getattr(site.config, name),
@@ -246,10 +247,13 @@ class SiteView:
     def unit_fulfilment(self, unit_id: str, year: int | None = None) -> stats.Fulfilment:
         return self._ask("unit_fulfilment", unit_id, year)  # type: ignore[no-any-return]
 
-    def branch_table(
-        self, unit_id: str
-    ) -> tuple[tuple[int, ...], tuple[stats.BranchRow, ...]]:
+    def branch_table(self, unit_id: str) -> tuple[tuple[int, ...], tuple[stats.BranchRow, ...]]:
         return self._ask("branch_table", unit_id)  # type: ignore[no-any-return]
+
+    def unit_table(self, unit_id: str) -> tuple[tuple[int, ...], tuple[stats.BranchRow, ...]]:
+        """The fulfilment table of a unit: its own pledges and those of each unit below it,
+        year by year (see ``stats.unit_table``)."""
+        return self._ask("unit_table", unit_id)  # type: ignore[no-any-return]
 
     def branch_history(self, pledge: Pledge) -> tuple[tuple[Pledge, stats.Fulfilment], ...]:
         return self._ask("branch_history", pledge.unit)  # type: ignore[no-any-return]

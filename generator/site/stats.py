@@ -140,6 +140,38 @@ def branch_table(site: Site, unit_id: str) -> tuple[tuple[int, ...], tuple[Branc
     return years, tuple(rows)
 
 
+def unit_table(site: Site, unit_id: str) -> tuple[tuple[int, ...], tuple[BranchRow, ...]]:
+    """The fulfilment table of a unit page: the years with pledges (newest first) and a row
+    for the unit's own pledges, if it has any, then one for each unit directly below it that
+    has pledges, rolled up over the units below that one; in tree order. In a row's cells the
+    pledge is given only where the row is one branch's own pledge."""
+    pledges = pledges_of_unit(site, unit_id)
+    years = tuple(sorted({p.year for p in pledges}, reverse=True))
+    current = site.config.current_year
+    rows: dict[str, dict[int, list[Pledge]]] = {}
+    for pledge in pledges:
+        unit = site.unit_by_id[pledge.unit]
+        chain = (*unit.ancestors, unit.id)
+        row = chain[chain.index(unit_id) + 1] if pledge.unit != unit_id else unit_id
+        rows.setdefault(row, {}).setdefault(pledge.year, []).append(pledge)
+    out = []
+    for row_id in sorted(rows, key=lambda u: site.unit_rank.get(u, 0)):
+        own = rows[row_id]
+        cells = tuple(_table_cell(y, own.get(y, []), row_id, current) for y in years)
+        everything = [p for found in own.values() for p in found]
+        out.append(BranchRow(site.unit_by_id[row_id], cells, fulfilment(everything, current)))
+    return years, tuple(out)
+
+
+def _table_cell(
+    year: int, pledges: list[Pledge], row_id: str, current_year: int
+) -> tuple[int, Pledge | None, Fulfilment | None]:
+    if not pledges:
+        return year, None, None
+    single = pledges[0] if len(pledges) == 1 and pledges[0].unit == row_id else None
+    return year, single, fulfilment(pledges, current_year)
+
+
 def pledge_index(site: Site) -> dict[tuple[str, int], Pledge]:
     """Every pledge by (branch, year): look-ups without scanning all pledges."""
     return {(p.unit, p.year): p for p in site.pledges}

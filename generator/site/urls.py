@@ -39,8 +39,26 @@ def section(kind: str, page: int = 1, kinds: Registry = BUILT_IN) -> str:
     return join(base, INDEX) if page <= 1 else join(base, "page", page, INDEX)
 
 
+def paged(first: str, page: int) -> str:
+    """Page ``page`` of a list whose first page is ``first`` (``…/index.html``): the first
+    page itself, else ``…/page/<n>/index.html``."""
+    if page <= 1:
+        return first
+    return join(first[: -len(INDEX)].rstrip("/"), "page", page, INDEX)
+
+
+def names(kind: str, page: int = 1, kinds: Registry = BUILT_IN) -> str:
+    """The list of a kind's people by surname, page by page."""
+    return paged(join(kinds[kind].folder, "names", INDEX), page)
+
+
 def unit(unit_id: str, year: int | None = None) -> str:
     return join("units", unit_id, year or "", INDEX)
+
+
+def honours(year_value: int, page: int = 1) -> str:
+    """The whole honour roll of a year, page by page."""
+    return paged(join("years", year_value, "honours", INDEX), page)
 
 
 def units_index() -> str:
