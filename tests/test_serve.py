@@ -33,7 +33,8 @@ def fetch(url: str) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=5) as response:
             return response.status, response.read().decode("utf-8")
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode("utf-8")
+        with exc:  # closes the connection of the error response
+            return exc.code, exc.read().decode("utf-8")
 
 
 def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
