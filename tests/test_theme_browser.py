@@ -301,37 +301,45 @@ def check_404(browser: Browser, missing: str, home: str) -> None:
     page.close()
 
 
+def site_with_base_url(make_site: SiteBuilder, base_url: str) -> Path:
+    site_yaml = SITE_YAML + f"base_url: {base_url}\n"
+    report, out = make_site({"profiles/2025/a.md": profile()}, site_yaml=site_yaml)
+    assert report.ok, report.diagnostics
+    return out
+
+
 def test_404_at_any_depth_on_a_site_at_the_server_root(
-    browser: Browser, example_build: Path
+    browser: Browser, make_site: SiteBuilder
 ) -> None:
-    with serve(example_build, example_build) as origin:
+    out = site_with_base_url(make_site, "https://intranet.example.com")
+    with serve(out, out) as origin:
         check_404(browser, origin + "/a/b/c/missing.html", origin + "/")
         check_404(browser, origin + "/missing.html", origin + "/")
-
-
-def test_404_under_a_sub_path_finds_the_site_root(
-    browser: Browser, example_build: Path, tmp_path: Path
-) -> None:
-    root = tmp_path / "www" / "intranet" / "showcase"
-    shutil.copytree(example_build, root)
-    with serve(tmp_path / "www", root) as origin:
-        home = origin + "/intranet/showcase/"
-        check_404(browser, home + "profiles/2099/nobody/index.html", home)
-        check_404(browser, home + "units/gone/2020/index.html", home)
 
 
 def test_404_under_the_sub_path_of_base_url_at_any_depth(
     browser: Browser, make_site: SiteBuilder, tmp_path: Path
 ) -> None:
-    site_yaml = SITE_YAML + "base_url: https://intranet.example.com/showcase\n"
-    report, out = make_site({"profiles/2025/a.md": profile()}, site_yaml=site_yaml)
-    assert report.ok, report.diagnostics
+    out = site_with_base_url(make_site, "https://intranet.example.com/showcase")
     html = (out / "404.html").read_text(encoding="utf-8")
     assert html.index('<base href="/showcase/">') < html.index('rel="stylesheet"')
+    assert "<script" not in html
     root = tmp_path / "www" / "showcase"
     shutil.copytree(out, root)
     with serve(tmp_path / "www", root) as origin:
         check_404(browser, origin + "/showcase/a/b/c/missing.html", origin + "/showcase/")
+        check_404(browser, origin + "/showcase/profiles/2099/x/index.html", origin + "/showcase/")
+
+
+def test_404_without_base_url_works_in_the_root_folder_under_a_sub_path(
+    browser: Browser, example_build: Path, tmp_path: Path
+) -> None:
+    assert "<base" not in (example_build / "404.html").read_text(encoding="utf-8")
+    root = tmp_path / "www" / "intranet" / "showcase"
+    shutil.copytree(example_build, root)
+    with serve(tmp_path / "www", root) as origin:
+        home = origin + "/intranet/showcase/"
+        check_404(browser, home + "missing.html", home)
 
 
 def test_404_opened_from_disk_is_styled(browser: Browser, example_build: Path) -> None:
