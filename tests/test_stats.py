@@ -243,8 +243,17 @@ def test_bar_chart_parses_and_carries_its_numbers() -> None:
     ]
     values = [g.find(f"{SVG}text[@class='value']").text for g in bars]  # type: ignore[union-attr]
     assert values == ["55%", "0", "100"]
-    widths = [float(g.find(f"{SVG}rect").get("width", "")) for g in bars]  # type: ignore[union-attr]
-    assert widths == [charts.BAR_WIDTH * 0.55, 0, charts.BAR_WIDTH]
+    widths = [g.find(f"{SVG}rect").get("width", "") for g in bars]  # type: ignore[union-attr]
+    assert widths == [f"{charts.BAR_SHARE * 0.55:g}%", "0%", f"{charts.BAR_SHARE}%"]
+    # no viewBox: the drawing is as wide as its box and its text keeps the CSS size
+    assert root.get("viewBox") is None and root.get("width") == "100%"
+
+
+def test_bar_chart_colours_come_from_the_theme() -> None:
+    svg = charts.bar_chart("c", "t", "d", [charts.Bar("甲", 3)], colour=6)
+    rect = ET.fromstring(svg).find(f"{SVG}g/{SVG}rect")
+    assert rect is not None and rect.get("class") == "series-2"
+    assert not re.search(r"#[0-9a-fA-F]{6}", svg), "colours are the stylesheet's --chart-N"
 
 
 def test_bar_chart_is_deterministic_and_handles_no_bars() -> None:
@@ -276,15 +285,18 @@ def test_stats_pages_have_accessible_charts_with_tables(built: Path) -> None:
     for svg in charts_found:
         title, desc = svg.find(f"{SVG}title"), svg.find(f"{SVG}desc")
         assert title is not None and title.text and desc is not None and desc.text
-    assert html.count('class="chart-table"') == 6
+    # each figure once: the chart, and its column in the section's table (no table per chart)
+    assert html.count('class="chart-table"') == 0
+    assert html.count('class="stats-table"') == 2
     by_year = charts_found[2]  # fulfilment per year
     assert [(g.get("data-label"), g.get("data-value")) for g in by_year.findall(f"{SVG}g")] == [
-        ("2025", "55"),
-        ("2024", "50"),
+        ("2025年", "55"),
+        ("2024年", "50"),
     ]
     assert 'href="stats.json"' in html and 'href="stats.csv"' in html
     year = (built / "stats/2024/index.html").read_text(encoding="utf-8")
     assert len(svgs(year)) == 4  # honours, and per unit: workers, reports, fulfilment
+    assert year.count('class="chart-table"') == 1  # the honours, which have no other table
     assert (
         json.loads((built / "stats/stats.json").read_text(encoding="utf-8"))["total"][
             "pledge_items"

@@ -60,8 +60,9 @@ class SiteConfig:
         default="",
         metadata=front(
             f.text,
-            doc="only for absolute URLs in `feed.xml` and `sitemap.xml`; pages always link "
-            "relatively",
+            doc="absolute URLs in `feed.xml` and `sitemap.xml`, and the root folder of "
+            "`404.html` when a server answers a missing path with it (see docs/deploy.md); "
+            "pages always link relatively",
         ),
     )
     summary_length: int = field(

@@ -2,7 +2,12 @@
 
 Pure and deterministic: the same figures give the same bytes. Every chart is accessible: a
 ``<title>`` and ``<desc>`` referenced by ``aria-labelledby``, and every bar carries its number as
-text (pages put the same numbers in a table beside the chart). All text is escaped.
+text (pages put the same numbers in a table next to the chart). All text is escaped.
+
+The SVG has no ``viewBox``: it is as wide as its container and its text is drawn at the CSS size,
+so labels stay legible on a phone instead of shrinking with the drawing. Each row puts the label
+on its own line above the bar; bar lengths are percentages of the width. Colours come from the
+theme: a bar carries the class ``series-N`` and the stylesheet fills it with ``--chart-N``.
 """
 
 from __future__ import annotations
@@ -14,14 +19,15 @@ from xml.sax.saxutils import escape, quoteattr
 from markupsafe import Markup
 
 SVG_NS = "http://www.w3.org/2000/svg"
-ROW_HEIGHT = 28
-BAR_HEIGHT = 18
-LABEL_WIDTH = 150
-BAR_WIDTH = 300
-VALUE_WIDTH = 70
-PAD = 6
-# colour-blind safe, readable on white, and distinct in greyscale print
-PALETTE = ("#b3261e", "#1f5fa8", "#2e7d46", "#8a4b00")
+ROW_HEIGHT = 46  # one label line and one bar
+LABEL_Y = 17  # label baseline, from the top of the row
+BAR_Y = 24  # top of the bar, from the top of the row
+BAR_HEIGHT = 16
+BAR_SHARE = 80  # percent of the width the longest bar fills; its number follows
+FONT_SIZE = 14  # pixels; the stylesheet may set another size
+PAD = 4
+SERIES = 4  # the theme defines --chart-1 to --chart-4
+LABEL_LIMIT = 24  # characters of a label before it is cut with "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +38,31 @@ class Bar:
 
 
 def _num(value: float) -> str:
-    """Coordinates with at most one decimal, never '-0' or exponent notation."""
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    """Numbers with at most two decimals, never '-0' or exponent notation."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text
 
 
-def _clip(label: str, limit: int = 10) -> str:
+def _clip(label: str, limit: int = LABEL_LIMIT) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _bar(bar: Bar, y: int, top: int, series: int) -> str:
+    """One row: the label on its line, then the bar and its number."""
+    share = BAR_SHARE * max(0, bar.value) / top
+    shown = bar.text or str(bar.value)
+    mid = y + BAR_Y + BAR_HEIGHT / 2
+    return (
+        f'<g class="bar" data-label={quoteattr(bar.label)} data-value="{bar.value}">'
+        f"<title>{escape(bar.label)}: {escape(shown)}</title>"
+        f'<text class="label" x="0" y="{y + LABEL_Y}" font-size="{FONT_SIZE}">'
+        f"{escape(_clip(bar.label))}</text>"
+        f'<rect class="series-{series}" x="0" y="{y + BAR_Y}" width="{_num(share)}%"'
+        f' height="{BAR_HEIGHT}" fill="currentColor"/>'
+        f'<text class="value" x="{_num(share)}%" dx="{PAD + 2}" y="{_num(mid)}"'
+        f' dominant-baseline="central" font-size="{FONT_SIZE}">{escape(shown)}</text>'
+        "</g>"
+    )
 
 
 def bar_chart(
@@ -49,44 +73,25 @@ def bar_chart(
     maximum: int | None = None,
     colour: int = 0,
 ) -> str:
-    """A horizontal bar chart: one row per bar, label left, bar, number right.
+    """A horizontal bar chart: one row per bar, its label above it and its number after it.
 
-    ``maximum`` fixes the scale (100 for percentages); by default the largest value fills the
-    width. ``chart_id`` must be unique on the page (it names the title and desc elements).
+    ``maximum`` fixes the scale (100 for percentages); by default the largest value fills
+    ``BAR_SHARE`` percent of the width. ``colour`` picks the theme's series colour.
+    ``chart_id`` must be unique on the page (it names the title and desc elements).
     """
     top = max([maximum or 0, *(b.value for b in bars)]) or 1
-    width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
     height = PAD * 2 + ROW_HEIGHT * max(1, len(bars))
-    fill = PALETTE[colour % len(PALETTE)]
+    series = colour % SERIES
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
     out = [
-        f'<svg xmlns="{SVG_NS}" class="chart" role="img" viewBox="0 0 {width} {height}"'
-        f' width="{width}" height="{height}"'
-        f' aria-labelledby="{escape(title_id)} {escape(desc_id)}">',
+        f'<svg xmlns="{SVG_NS}" class="chart" role="img" width="100%" height="{height}"'
+        f' style="height: {height}px" aria-labelledby="{escape(title_id)} {escape(desc_id)}">',
         f"<title id={quoteattr(title_id)}>{escape(title)}</title>",
         f"<desc id={quoteattr(desc_id)}>{escape(desc)}</desc>",
     ]
-    for index, bar in enumerate(bars):
-        y = PAD + index * ROW_HEIGHT
-        mid = y + ROW_HEIGHT / 2
-        length = BAR_WIDTH * max(0, bar.value) / top
-        shown = bar.text or str(bar.value)
-        out.append(
-            f'<g class="bar" data-label={quoteattr(bar.label)} data-value="{bar.value}">'
-            f"<title>{escape(bar.label)}: {escape(shown)}</title>"
-            f'<text x="{LABEL_WIDTH - PAD}" y="{_num(mid)}" text-anchor="end"'
-            f' dominant-baseline="middle" font-size="13">{escape(_clip(bar.label))}</text>'
-            f'<rect x="{LABEL_WIDTH}" y="{_num(mid - BAR_HEIGHT / 2)}" width="{_num(length)}"'
-            f' height="{BAR_HEIGHT}" fill="{fill}"/>'
-            f'<text class="value" x="{_num(LABEL_WIDTH + length + PAD)}" y="{_num(mid)}"'
-            f' dominant-baseline="middle" font-size="13">{escape(shown)}</text>'
-            "</g>"
-        )
+    out.extend(_bar(bar, PAD + n * ROW_HEIGHT, top, series) for n, bar in enumerate(bars))
     if not bars:
-        out.append(
-            f'<text x="{LABEL_WIDTH}" y="{_num(PAD + ROW_HEIGHT / 2)}"'
-            ' dominant-baseline="middle" font-size="13">–</text>'
-        )
+        out.append(f'<text x="0" y="{PAD + LABEL_Y}" font-size="{FONT_SIZE}">–</text>')
     out.append("</svg>")
     return "".join(out)
 
