@@ -156,7 +156,7 @@ class SiteView:
         self._bodies = bodies
         self._recorder = Recorder()
         self._queries = queries or Queries(site, plan)
-        self._texts: dict[str, str] | None = None
+        self._search: search.Index | None = None
         self.config = ConfigView(site.config, self._recorder)
         self.edition = site.edition
         self.editions = site.editions
@@ -234,12 +234,15 @@ class SiteView:
     def unit_counts(self, unit_id: str) -> dict[str, int]:
         return dict(self._ask("unit_counts", unit_id))
 
-    def search_script(self, year: int) -> Markup:
-        """The search index of ``year`` as a script."""
-        self._recorder.add(Read("year_items", (year,)))
-        if self._texts is None:
-            self._texts = {key: body.text for key, body in self._bodies.items()}
-        return Markup(search.part_script(self._queries.site, self._plan, year, self._texts))
+    def search_data(self, part: str, number: int) -> Markup:
+        """One file of the search index (``search.script``); the whole index is computed once,
+        from every item and unit."""
+        self._recorder.add(Read("items"))
+        self._recorder.add(Read("units"))
+        if self._search is None:
+            texts = {key: body.text for key, body in self._bodies.items()}
+            self._search = search.build_index(self._queries.site, self._plan, texts)
+        return Markup(search.script(self._search, part, number))
 
     # -- pledges ---------------------------------------------------------------------------
 
