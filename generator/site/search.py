@@ -44,7 +44,7 @@ SUMMARY_LENGTH = 120  # characters of the summary shown when the excerpt has no 
 TEXT_LENGTH = 3000  # characters of a document's text kept for its excerpt
 # body characters per shard: the number of shards is the power of two that keeps about this
 # much text's postings in each
-TEXT_PER_SHARD = 40_000
+TEXT_PER_SHARD = 100_000
 
 # fields and their weights; the bit of field n in a posting's mask is 1 << n
 FIELDS = ("people", "honors", "title", "tags", "unit", "kind", "body")
