@@ -100,8 +100,18 @@ def _source(key: str, kind: str, meta: Mapping[str, object], body: str, chain: o
     runs = _CJK_RUN.findall(plain) + _WORD.findall(plain)
     runs += [str(meta.get("position") or ""), str(meta.get("event") or ""), *items]
     numbers = [w for line in body.splitlines() if line.startswith("|") for w in _WORD.findall(line)]
-    return Source(key, kind, year, people, " ".join(words), " ".join(runs), honors, tags, names,
-                  [n for n in numbers if n.isdigit() and len(n) > 1])
+    return Source(
+        key,
+        kind,
+        year,
+        people,
+        " ".join(words),
+        " ".join(runs),
+        honors,
+        tags,
+        names,
+        [n for n in numbers if n.isdigit() and len(n) > 1],
+    )
 
 
 # -- the queries -------------------------------------------------------------------------
@@ -158,7 +168,8 @@ def relevant(query: Query, sources: list[Source]) -> set[str]:
     if query.year is not None:
         kind = KIND_WORDS.get(query.word)
         return {
-            s.key for s in sources
+            s.key
+            for s in sources
             if s.year == query.year and (s.kind == kind or query.word in s.text)
         }
     text = query.text.lower()

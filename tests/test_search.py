@@ -4,7 +4,6 @@ in the build."""
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -90,7 +89,9 @@ def test_postings_are_compact_and_read_back_exactly() -> None:
     for total in (1, 7, 100, 5000):
         for size in (1, 3, total // 2, total):
             docs = sorted(rng.sample(range(total), max(1, min(size, total))))
-            masks = {d: rng.choice([search.BODY, search.BODY, search.TITLE | search.BODY]) for d in docs}
+            masks = {
+                d: rng.choice([search.BODY, search.BODY, search.TITLE | search.BODY]) for d in docs
+            }
             text = search.encode_posting(masks, total)
             assert search.decode_posting(text) == masks
             assert all(c in search.ALPHABET + "~|" for c in text)
@@ -183,7 +184,7 @@ def test_documents_carry_unit_year_and_kind_for_the_filters(tmp_path: Path) -> N
     assert units[2] == ["branch", "采油一队党支部", 1]  # id, name, parent
     docs = {str(row(index, n)[1]): n for n in range(int(manifest["count"]))}  # type: ignore[call-overload]
     wang = docs["王强"]
-    assert search.doc_year(manifest, wang) == 2025
+    assert search.doc_years(manifest)[wang] == 2025
     assert manifest["kinds"] == ["profile", "report", "pledge"]
     assert str(manifest["docKinds"])[docs["采油一队党支部经验交流"]] == "B"  # a report
     assert row(index, wang)[0] == "../profiles/2025/wang-qiang/index.html"  # relative to search/

@@ -152,4 +152,4 @@ def test_the_browser_ranks_as_the_python_reference(
         got = [str(links.nth(n).get_attribute("href")) for n in range(links.count())]
         assert got == expected, query
         page.close()
-    assert search.FORMAT_VERSION == index.manifest["version"]
+    assert index.manifest["version"] == search.FORMAT_VERSION

@@ -249,9 +249,7 @@ class SiteView:
     def unit_fulfilment(self, unit_id: str, year: int | None = None) -> stats.Fulfilment:
         return self._ask("unit_fulfilment", unit_id, year)  # type: ignore[no-any-return]
 
-    def branch_table(
-        self, unit_id: str
-    ) -> tuple[tuple[int, ...], tuple[stats.BranchRow, ...]]:
+    def branch_table(self, unit_id: str) -> tuple[tuple[int, ...], tuple[stats.BranchRow, ...]]:
         return self._ask("branch_table", unit_id)  # type: ignore[no-any-return]
 
     def branch_history(self, pledge: Pledge) -> tuple[tuple[Pledge, stats.Fulfilment], ...]:

@@ -29,6 +29,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from generator.base import hanzi
 from generator.site import urls
@@ -240,7 +241,10 @@ def decode_ids(text: str) -> list[int]:
             out.append(doc)
         return out
     return [
-        n * 6 + bit for n, char in enumerate(text[1:]) for bit in range(6) if _VALUE[char] >> bit & 1
+        n * 6 + bit
+        for n, char in enumerate(text[1:])
+        for bit in range(6)
+        if _VALUE[char] >> bit & 1
     ]
 
 
@@ -251,7 +255,9 @@ def encode_posting(found: Mapping[int, int], total: int) -> str:
     fielded = [d for d in ids if found[d] != BODY]
     text = encode_ids(ids, total)
     if fielded:
-        pairs = (v for a, b in zip((-1, *fielded), fielded, strict=False) for v in (b - a, found[b]))
+        pairs = (
+            v for a, b in zip((-1, *fielded), fielded, strict=False) for v in (b - a, found[b])
+        )
         text += "|" + varints(pairs)
     return text
 
@@ -427,30 +433,26 @@ class Hits:
     year: int | None
 
 
-def doc_year(manifest_data: Mapping[str, object], doc: int) -> int:
-    width = manifest_data["widths"][0]  # type: ignore[index]
-    text = str(manifest_data["docYears"])[doc * width : (doc + 1) * width]
-    value = 0
-    for char in text:
-        value = value * 64 + _VALUE[char]
-    return int(manifest_data["first"]) + value  # type: ignore[call-overload]
+def doc_years(manifest_data: Mapping[str, Any]) -> list[int]:
+    """The year of every document, from the manifest."""
+    width, first = int(manifest_data["widths"][0]), int(manifest_data["first"])
+    text = str(manifest_data["docYears"])
+    out = []
+    for start in range(0, len(text), width):
+        value = 0
+        for char in text[start : start + width]:
+            value = value * 64 + _VALUE[char]
+        out.append(first + value)
+    return out
 
 
-def search(
-    manifest_data: Mapping[str, object], shard: Callable[[int], Mapping[str, str]], query: str
-) -> Hits:
-    """The reference ranking (search.js does the same), for tests and tools: ``shard(n)`` is
-    the terms of shard ``n``."""
-    years = manifest_data["years"]
-    weights = manifest_data["weights"]
-    shards = manifest_data["shards"]
-    assert isinstance(years, list) and isinstance(weights, list) and isinstance(shards, int)
-    year, rest = query_year(query, years)
-    wanted = query_terms(rest)
-    count = int(manifest_data["count"])  # type: ignore[call-overload]
-    if not wanted:
-        found = [d for d in range(count) if year is not None and doc_year(manifest_data, d) == year]
-        return Hits(tuple(found), False, year)
+def _matches(
+    wanted: Sequence[str],
+    weights: Sequence[int],
+    shard: Callable[[int], Mapping[str, str]],
+    shards: int,
+) -> dict[int, list[int]]:
+    """document number -> [terms matched, score]."""
     matched: dict[int, list[int]] = {}
     for term in wanted:
         posting = shard(term_shard(term, shards)).get(term)
@@ -459,15 +461,30 @@ def search(
             entry = matched.setdefault(doc, [0, 0])
             entry[0] += 1
             entry[1] += best
+    return matched
+
+
+def search(
+    manifest_data: Mapping[str, Any], shard: Callable[[int], Mapping[str, str]], query: str
+) -> Hits:
+    """The reference ranking (search.js does the same), for tests and tools: ``shard(n)`` is
+    the terms of shard ``n``."""
+    years = doc_years(manifest_data)
+    year, rest = query_year(query, manifest_data["years"])
+    wanted = query_terms(rest)
+    if not wanted:
+        return Hits(tuple(d for d, y in enumerate(years) if y == year), False, year)
+    shards = int(manifest_data["shards"])
+    matched = _matches(wanted, manifest_data["weights"], shard, shards)
     most = max((m for m, _ in matched.values()), default=0)
     if most * 2 < len(wanted):
         return Hits((), False, year)
-    hits = [
-        (-s, -doc_year(manifest_data, d), d)
+    hits = sorted(
+        (-s, -years[d], d)
         for d, (m, s) in matched.items()
-        if m == most and (year is None or doc_year(manifest_data, d) == year)
-    ]
-    return Hits(tuple(h[2] for h in sorted(hits)), most < len(wanted), year)
+        if m == most and (year is None or years[d] == year)
+    )
+    return Hits(tuple(h[2] for h in hits), most < len(wanted), year)
 
 
 def iter_hits(index: Index, query: str) -> Iterator[int]:
