@@ -299,7 +299,6 @@
 
   function row(doc) {
     var data = loaded["d/" + Math.floor(doc / index.chunk)][doc % index.chunk];
-    var text = loaded["x/" + doc] || "";
     var kind = docKind(doc);
     var year = String(docYear(doc));
     var title = kind === "pledge" ? message("pledge-title", { branch: data[1], year: year }) : data[1];
@@ -314,34 +313,50 @@
       data[2].forEach(function (h) { honors.appendChild(element("span", "honor", highlighted(h, shown.query))); });
       item.appendChild(honors);
     }
-    item.appendChild(element("p", "result-excerpt", highlighted(excerpt(text, data[3], shown.query), shown.query)));
+    item.appendChild(element("p", "result-excerpt", highlighted(data[3], shown.query)));
     return item;
+  }
+
+  function fillExcerpt(item, doc) {
+    var summary = loaded["d/" + Math.floor(doc / index.chunk)][doc % index.chunk][3];
+    var text = excerpt(loaded["x/" + doc] || "", summary, shown.query);
+    if (text === summary) { return; }
+    var old = item.querySelector(".result-excerpt");
+    old.parentNode.replaceChild(element("p", "result-excerpt", highlighted(text, shown.query)), old);
   }
 
   var shown = { query: "", hits: [], next: 0, run: 0 };
 
-  /* Add the next PAGE_SIZE results, once their data and texts are loaded; then ``after``. */
+  /* Add the next PAGE_SIZE results once their data is loaded (then ``after``), with their
+     summaries; then put in the excerpts around the words found, as their texts arrive. The
+     list is aria-busy until every excerpt is in. */
   function showMore(after) {
     var run = shown.run;
     var docs = shown.hits.slice(shown.next, shown.next + PAGE_SIZE);
-    var names = [];
+    var chunks = [];
     docs.forEach(function (doc) {
       var chunk = "d/" + Math.floor(doc / index.chunk);
-      if (names.indexOf(chunk) < 0) { names.push(chunk); }
-      names.push("x/" + doc);
+      if (chunks.indexOf(chunk) < 0) { chunks.push(chunk); }
     });
     shown.next += docs.length;
-    loadAll(names, function () {
+    list.setAttribute("aria-busy", "true");
+    loadAll(chunks, function () {
       if (run !== shown.run) { return; }
       if (typeof after === "function") { after(); }
-      docs.forEach(function (doc) { list.appendChild(row(doc)); });
+      var rows = docs.map(function (doc) { return list.appendChild(row(doc)); });
       if (moreButton) { moreButton.hidden = shown.next >= shown.hits.length; }
+      loadAll(docs.map(function (doc) { return "x/" + doc; }), function () {
+        if (run !== shown.run) { return; }
+        docs.forEach(function (doc, n) { fillExcerpt(rows[n], doc); });
+        list.setAttribute("aria-busy", "false");
+      });
     });
   }
 
   function show(query) {
     var run = ++shown.run;
     list.textContent = "";
+    list.removeAttribute("aria-busy");
     if (moreButton) { moreButton.hidden = true; }
     query = query.trim();
     if (!query) { status.textContent = message("empty", {}); return; }
