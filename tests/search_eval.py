@@ -202,13 +202,12 @@ class BuiltIndex:
         return self._read(f"t/{number}.js")  # type: ignore[return-value]
 
     @cache  # noqa: B019
-    def rows(self, number: int) -> list[list[object]]:
-        text = (self.folder / f"d/{number}.js").read_text(encoding="utf-8")
-        return search.parse_script(text)[1]  # type: ignore[return-value]
-
     def url(self, doc: int) -> str:
-        chunk = int(self.manifest["chunk"])  # type: ignore[call-overload]
-        return str(self.rows(doc // chunk)[doc % chunk][0])
+        """The link of the result of document ``doc``."""
+        text = (self.folder / f"x/{doc}.js").read_text(encoding="utf-8")
+        row = search.parse_script(text)[1]
+        assert isinstance(row, list)
+        return str(row[0])
 
     def find(self, query: str) -> search.Hits:
         return search.search(self.manifest, self.shard, query)

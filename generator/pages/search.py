@@ -1,5 +1,5 @@
 """The search page and the files of the search index, each a script (so that it loads from
-file:// too): the manifest, the postings shards, the result chunks and the texts of excerpts.
+file:// too): the manifest, the postings shards and what each result shows.
 The index is computed once per build by the site view; each file's template asks the view
 for its slice."""
 
@@ -21,7 +21,6 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     yield PageJob(search.MANIFEST, TEMPLATE, {"part": "index", "number": 0}, bodies=keys)
     parts = (
         ("t", search.shard_path, search.shard_count(site)),
-        ("d", search.chunk_path, search.chunk_count(site)),
         ("x", search.text_path, len(keys)),
     )
     for part, path, count in parts:

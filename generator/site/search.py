@@ -9,9 +9,9 @@ needs:
   per document its kind, year and unit (enough to filter and count every hit);
 - ``search/t/<n>.js``, the postings shards: every term is in the shard given by a hash of the
   term, and the number of shards grows with the amount of text, so a shard stays small;
-- ``search/d/<n>.js``, what a result shows (link, title, honours, summary) in chunks of
-  ``CHUNK`` documents, and ``search/x/<n>.js``, the text of document ``n`` for its excerpt;
-  fetched only for the results on screen.
+- ``search/x/<n>.js``, what the result of document ``n`` shows: link, title, honours,
+  summary, and the start of its text for the excerpt; fetched only for the results on
+  screen.
 
 Chinese has no spaces, so Chinese text is indexed as every pair and every run of three
 characters; single characters only in names, honours, units and tags (a surname). A query
@@ -40,7 +40,6 @@ SEARCH_PAGE = "search/index.html"
 MANIFEST = "search/index.js"
 DATA_CALL = "SHOWCASE_SEARCH_DATA"
 FORMAT_VERSION = 3
-CHUNK = 8  # documents per chunk of result data
 SUMMARY_LENGTH = 120  # characters of the summary shown when the excerpt has no match
 TEXT_LENGTH = 3000  # characters of a document's text kept for its excerpt
 # body characters per shard: the number of shards is the power of two that keeps about this
@@ -301,8 +300,7 @@ class Index:
 
     manifest: dict[str, object]
     shards: tuple[dict[str, str], ...]
-    chunks: tuple[list[list[object]], ...]
-    texts: tuple[str, ...]
+    docs: tuple[list[object], ...]
 
 
 def fixed(values: Iterable[int], width: int) -> str:
@@ -334,7 +332,6 @@ def manifest(site: Site, docs: Sequence[Document], shards: int) -> dict[str, obj
         "fields": list(FIELDS),
         "weights": list(WEIGHTS),
         "shards": shards,
-        "chunk": CHUNK,
         "count": len(docs),
         "units": units,
         "years": sorted({d.year for d in docs}, reverse=True),
@@ -348,9 +345,15 @@ def manifest(site: Site, docs: Sequence[Document], shards: int) -> dict[str, obj
 
 
 def result_row(doc: Document, page: str) -> list[object]:
-    """What a result shows: [link, title, honours, summary]."""
+    """What a result shows: [link, title, honours, summary, start of the text]."""
     summary = doc.summary or hanzi.truncate(doc.body, SUMMARY_LENGTH)
-    return [urls.relative(doc.path, page), doc.title, list(doc.honors), summary]
+    return [
+        urls.relative(doc.path, page),
+        doc.title,
+        list(doc.honors),
+        summary,
+        doc.body[:TEXT_LENGTH],
+    ]
 
 
 def build_index(
@@ -367,17 +370,11 @@ def build_index(
     shards: list[dict[str, str]] = [{} for _ in range(count)]
     for term in sorted(table):
         shards[term_shard(term, count)][term] = encode_posting(table[term], len(docs))
-    rows = [result_row(d, page) for d in docs]
     return Index(
         manifest=manifest(site, docs, count),
         shards=tuple(shards),
-        chunks=tuple(rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)),
-        texts=tuple(d.body[:TEXT_LENGTH] for d in docs),
+        docs=tuple(result_row(d, page) for d in docs),
     )
-
-
-def chunk_count(site: Site) -> int:
-    return (len(site.items()) + CHUNK - 1) // CHUNK
 
 
 # -- the files -----------------------------------------------------------------------------
@@ -385,10 +382,6 @@ def chunk_count(site: Site) -> int:
 
 def shard_path(number: int) -> str:
     return f"search/t/{number}.js"
-
-
-def chunk_path(number: int) -> str:
-    return f"search/d/{number}.js"
 
 
 def text_path(number: int) -> str:
@@ -405,10 +398,10 @@ def to_script(name: str, data: object) -> str:
 
 
 def script(index: Index, part: str, number: int = 0) -> str:
-    """The script of one file of the index: ``part`` is "index", "t", "d" or "x"."""
+    """The script of one file of the index: ``part`` is "index", "t" or "x"."""
     if part == "index":
         return to_script("index", index.manifest)
-    data: object = {"t": index.shards, "d": index.chunks, "x": index.texts}[part][number]
+    data: object = index.shards[number] if part == "t" else index.docs[number]
     return to_script(f"{part}/{number}", data)
 
 

@@ -1,8 +1,8 @@
 /* showcase site search: runs entirely in the browser on the index files of search/ (built by
    generator/site/search.py), each a script calling SHOWCASE_SEARCH_DATA(name, data), so it
    also works from file://. The manifest (index.js) comes first; a query then loads only the
-   postings shards of its terms (t/<n>.js), and the results on screen load their data
-   (d/<n>.js, CHUNK documents a file) and the text of their excerpt (x/<n>.js).
+   postings shards of its terms (t/<n>.js), and the results on screen load what they show
+   (x/<n>.js: link, title, honours, summary and the start of the text, for the excerpt).
    Terms: pairs and runs of three Chinese characters, single characters in names, honours,
    units and tags; words of ASCII letters and digits lowercased. A query of one character
    looks for that character, of two for their pair, a longer run for its runs of three; a
@@ -298,7 +298,7 @@
   }
 
   function row(doc) {
-    var data = loaded["d/" + Math.floor(doc / index.chunk)][doc % index.chunk];
+    var data = loaded["x/" + doc];
     var kind = docKind(doc);
     var year = String(docYear(doc));
     var title = kind === "pledge" ? message("pledge-title", { branch: data[1], year: year }) : data[1];
@@ -313,43 +313,26 @@
       data[2].forEach(function (h) { honors.appendChild(element("span", "honor", highlighted(h, shown.query))); });
       item.appendChild(honors);
     }
-    item.appendChild(element("p", "result-excerpt", highlighted(data[3], shown.query)));
+    var text = excerpt(data[4], data[3], shown.query);
+    item.appendChild(element("p", "result-excerpt", highlighted(text, shown.query)));
     return item;
-  }
-
-  function fillExcerpt(item, doc) {
-    var summary = loaded["d/" + Math.floor(doc / index.chunk)][doc % index.chunk][3];
-    var text = excerpt(loaded["x/" + doc] || "", summary, shown.query);
-    if (text === summary) { return; }
-    var old = item.querySelector(".result-excerpt");
-    old.parentNode.replaceChild(element("p", "result-excerpt", highlighted(text, shown.query)), old);
   }
 
   var shown = { query: "", hits: [], next: 0, run: 0 };
 
-  /* Add the next PAGE_SIZE results once their data is loaded (then ``after``), with their
-     summaries; then put in the excerpts around the words found, as their texts arrive. The
-     list is aria-busy until every excerpt is in. */
+  /* Add the next PAGE_SIZE results once what they show is loaded (then ``after``); the list
+     is aria-busy meanwhile. */
   function showMore(after) {
     var run = shown.run;
     var docs = shown.hits.slice(shown.next, shown.next + PAGE_SIZE);
-    var chunks = [];
-    docs.forEach(function (doc) {
-      var chunk = "d/" + Math.floor(doc / index.chunk);
-      if (chunks.indexOf(chunk) < 0) { chunks.push(chunk); }
-    });
     shown.next += docs.length;
     list.setAttribute("aria-busy", "true");
-    loadAll(chunks, function () {
+    loadAll(docs.map(function (doc) { return "x/" + doc; }), function () {
       if (run !== shown.run) { return; }
       if (typeof after === "function") { after(); }
-      var rows = docs.map(function (doc) { return list.appendChild(row(doc)); });
+      docs.forEach(function (doc) { list.appendChild(row(doc)); });
       if (moreButton) { moreButton.hidden = shown.next >= shown.hits.length; }
-      loadAll(docs.map(function (doc) { return "x/" + doc; }), function () {
-        if (run !== shown.run) { return; }
-        docs.forEach(function (doc, n) { fillExcerpt(rows[n], doc); });
-        list.setAttribute("aria-busy", "false");
-      });
+      list.setAttribute("aria-busy", "false");
     });
   }
 
