@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -191,7 +192,7 @@ class BuiltIndex:
         self.manifest = self._read("index.js")
         self.loaded: set[str] = set()
 
-    def _read(self, name: str) -> dict[str, object]:
+    def _read(self, name: str) -> dict[str, Any]:
         _, data = search.parse_script((self.folder / name).read_text(encoding="utf-8"))
         assert isinstance(data, dict)
         return data
@@ -199,7 +200,7 @@ class BuiltIndex:
     @cache  # noqa: B019 - one instance per built site, kept for the session
     def shard(self, number: int) -> Mapping[str, str]:
         self.loaded.add(f"t/{number}.js")
-        return self._read(f"t/{number}.js")  # type: ignore[return-value]
+        return self._read(f"t/{number}.js")
 
     @cache  # noqa: B019
     def url(self, doc: int) -> str:
