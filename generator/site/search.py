@@ -251,13 +251,18 @@ def encode_posting(found: Mapping[int, int], total: int) -> str:
     """One term's documents (number -> field mask): every document, then "|" and the
     (gap, mask) pairs of the documents where it occurs in a field other than the body."""
     ids = sorted(found)
-    fielded = [d for d in ids if found[d] != BODY]
+    return posting_text(ids, [v for d in ids if found[d] != BODY for v in (d, found[d])], total)
+
+
+def posting_text(ids: Sequence[int], fielded: Sequence[int], total: int) -> str:
+    """``encode_posting`` of sorted ``ids`` and the flat (number, mask) pairs ``fielded``."""
     text = encode_ids(ids, total)
     if fielded:
-        pairs = (
-            v for a, b in zip((-1, *fielded), fielded, strict=False) for v in (b - a, found[b])
+        numbers = fielded[::2]
+        gaps = (b - a for a, b in zip((-1, *numbers), numbers, strict=False))
+        text += "|" + varints(
+            v for gap, mask in zip(gaps, fielded[1::2], strict=True) for v in (gap, mask)
         )
-        text += "|" + varints(pairs)
     return text
 
 
@@ -363,13 +368,18 @@ def build_index(
     links are relative to the search page ``page``."""
     docs = [document(site, plan, item, texts.get(item.key, "")) for item in site.items()]
     count = shard_count(site)
-    table: dict[str, dict[int, int]] = {}
+    # flat lists, not a mapping per term: a large site has tens of millions of postings
+    table: dict[str, list[int]] = {}
+    fielded: dict[str, list[int]] = {}
     for number, doc in enumerate(docs):
         for term, mask in field_terms(doc).items():
-            table.setdefault(term, {})[number] = mask
+            table.setdefault(term, []).append(number)
+            if mask != BODY:
+                fielded.setdefault(term, []).extend((number, mask))
     shards: list[dict[str, str]] = [{} for _ in range(count)]
     for term in sorted(table):
-        shards[term_shard(term, count)][term] = encode_posting(table[term], len(docs))
+        posting = posting_text(table.pop(term), fielded.get(term, ()), len(docs))
+        shards[term_shard(term, count)][term] = posting
     return Index(
         manifest=manifest(site, docs, count),
         shards=tuple(shards),
