@@ -3,6 +3,7 @@
 first results show in Chromium, and recall on queries derived from the sources.
 
     python3 benchmarks/search.py --documents 5000 [--workdir benchmarks/work] [--browser-queries 20]
+    python3 benchmarks/search.py --documents 30000 --index-only benchmarks/work/search-5000/public
 
 The corpus is generated with tests/vendor/corpus/make_corpus.py (seed 1) into
 WORKDIR/search-N/site and built into WORKDIR/search-N/public (both kept and reused). Printed
@@ -24,6 +25,7 @@ import functools
 import http.server
 import json
 import re
+import shutil
 import statistics
 import sys
 import threading
@@ -45,12 +47,17 @@ from tests.scale import write_corpus  # noqa: E402
 PAGE = 20
 
 
-def prepare(work: Path, documents: int) -> tuple[Path, Path, float]:
+def prepare(work: Path, documents: int, page_from: Path | None) -> tuple[Path, Path, float]:
+    """The generated site's source and output; the seconds of the build (of the index alone
+    with ``page_from``; 0 when reused)."""
     source, out = work / "site", work / "public"
     if not source.exists():
         write_corpus(source, documents)
     seconds = 0.0
-    if not (out / search.MANIFEST).exists():
+    if page_from and not (out / search.MANIFEST).exists():
+        index, seconds = computed_index(source)
+        write_index_only(index, out, page_from)
+    elif not (out / search.MANIFEST).exists():
         started = time.perf_counter()
         report = showcase.build(BuildOptions(source=source, output=out))
         assert report.ok, report.diagnostics[:5]
@@ -58,15 +65,34 @@ def prepare(work: Path, documents: int) -> tuple[Path, Path, float]:
     return source, out, seconds
 
 
-def index_seconds(source: Path) -> float:
-    """Seconds to compute the whole index, from bodies already converted."""
+def computed_index(source: Path) -> tuple[search.Index, float]:
+    """The whole index, and the seconds to compute it from bodies already converted."""
     analysis = showcase.analyse(source)
     converter = showcase.markdown_converter(analysis.site, analysis.plan)
     bodies = showcase.convert_bodies(analysis.site.items(), analysis.plan, converter, workers=2)
     texts = {key: body.text for key, body in bodies.items()}
     started = time.perf_counter()
-    search.build_index(analysis.site, analysis.plan, texts)
-    return time.perf_counter() - started
+    index = search.build_index(analysis.site, analysis.plan, texts)
+    return index, time.perf_counter() - started
+
+
+def write_index_only(index: search.Index, out: Path, page_from: Path) -> None:
+    """The index files alone, with the search page and assets of another built site (to
+    measure search on a size whose whole site takes long to build)."""
+    shutil.copytree(page_from / "assets", out / "assets", dirs_exist_ok=True)
+    (out / "search").mkdir(parents=True, exist_ok=True)
+    shutil.copy(page_from / search.SEARCH_PAGE, out / search.SEARCH_PAGE)
+    files = {search.MANIFEST: search.script(index, "index")}
+    files.update(
+        {search.shard_path(n): search.script(index, "t", n) for n in range(len(index.shards))}
+    )
+    files.update(
+        {search.text_path(n): search.script(index, "x", n) for n in range(len(index.docs))}
+    )
+    for rel, text in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def index_files(out: Path) -> dict[str, int]:
@@ -136,8 +162,15 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=HERE / "work")
     parser.add_argument("--browser-queries", type=int, default=20)
     parser.add_argument("--per-class", type=int, default=search_eval.PER_CLASS)
+    parser.add_argument(
+        "--index-only",
+        type=Path,
+        metavar="BUILT_SITE",
+        help="build only the index, with the search page of BUILT_SITE",
+    )
     args = parser.parse_args()
-    source, out, build_seconds = prepare(args.workdir / f"search-{args.documents}", args.documents)
+    work = args.workdir / f"search-{args.documents}"
+    source, out, build_seconds = prepare(work, args.documents, args.index_only)
     sources = search_eval.read_sources(source)
     queries = search_eval.query_set(sources, per_class=args.per_class)
     index = search_eval.BuiltIndex(out)
@@ -147,7 +180,7 @@ def main() -> None:
     result = {
         "documents": len(sources),
         "build seconds": round(build_seconds, 1),
-        "index seconds": round(index_seconds(source), 1),
+        "index seconds": round(build_seconds if args.index_only else computed_index(source)[1], 1),
         "index": index_files(out),
         "first query bytes": {"median": statistics.median(sizes), "max": max(sizes)},
         "browser": browser_times(out, [q.text for q in queries[::step]][: args.browser_queries]),
