@@ -68,6 +68,11 @@ def test_a_query_is_split_the_same_way() -> None:
     assert search.query_terms("劳动模范") == ["劳动模", "动模范"]
     assert search.query_terms("LNG  装置，lng") == ["lng", "装置"]
     assert search.query_terms("  ，。 ") == []
+    # a long run: overlapping runs of three at every other character, and the last three
+    assert search.query_terms("党支部书记培训班") == ["党支部", "部书记", "记培训", "培训班"]
+    # at most MAX_TERMS terms, spread over the query: each term may load a shard
+    long = search.query_terms("东部油田公司第一采油作业区党支部书记培训班")
+    assert len(long) == search.MAX_TERMS and long[0] == "东部油" and long[-1] == "培训班"
 
 
 def test_a_year_in_the_query_is_taken_out_as_the_year_filter() -> None:

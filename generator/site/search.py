@@ -41,6 +41,7 @@ MANIFEST = "search/index.js"
 DATA_CALL = "SHOWCASE_SEARCH_DATA"
 FORMAT_VERSION = 3
 SUMMARY_LENGTH = 120  # characters of the summary shown when the excerpt has no match
+MAX_TERMS = 8  # terms looked up for one query
 TEXT_LENGTH = 3000  # characters of a document's text kept for its excerpt
 # body characters per shard: the number of shards is the power of two that keeps about this
 # much text's postings in each
@@ -89,17 +90,23 @@ def terms(text: str, singles: bool = True) -> set[str]:
 
 def query_terms(query: str) -> list[str]:
     """The terms a query must match (what search.js computes): a single Chinese character
-    stands for itself, two for their pair, a longer run for its runs of three; words
-    lowercased. No repeats, in order."""
+    stands for itself, two for their pair, a longer run for runs of three starting at every
+    other character and at the end (they overlap, so they cover the run); words lowercased.
+    No repeats, in order; of more than MAX_TERMS, MAX_TERMS spread evenly (each term may load
+    a shard)."""
     out: list[str] = []
     for match in _TOKEN.finditer(query):
         token = match.group()
-        if _CJK_RUN.fullmatch(token):
-            size = min(len(token), 3)
-            found = [token[i : i + size] for i in range(len(token) - size + 1)]
-        else:
+        if not _CJK_RUN.fullmatch(token):
             found = [token.lower()]
+        elif len(token) < 3:
+            found = [token]
+        else:
+            starts = [*range(0, len(token) - 3, 2), len(token) - 3]
+            found = [token[i : i + 3] for i in starts]
         out.extend(t for t in found if t not in out)
+    if len(out) > MAX_TERMS:
+        out = [out[n * (len(out) - 1) // (MAX_TERMS - 1)] for n in range(MAX_TERMS)]
     return out
 
 

@@ -5,8 +5,9 @@
    (x/<n>.js: link, title, honours, summary and the start of the text, for the excerpt).
    Terms: pairs and runs of three Chinese characters, single characters in names, honours,
    units and tags; words of ASCII letters and digits lowercased. A query of one character
-   looks for that character, of two for their pair, a longer run for its runs of three; a
-   year in the query filters by year. Keep in step with generator/site/search.py. */
+   looks for that character, of two for their pair, a longer run for overlapping runs of
+   three (at every other character and at the end), at most MAX_TERMS terms in all; a year
+   in the query filters by year. Keep in step with generator/site/search.py. */
 (function () {
   "use strict";
 
@@ -17,6 +18,7 @@
   if (!form || !status || !list) { return; }
 
   var PAGE_SIZE = 20;
+  var MAX_TERMS = 8;  /* terms looked up for one query: each may load a shard */
   var ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   var TOKEN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{2ebef}]+|[0-9A-Za-z]+/gu;
   var CJK_RUN = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{2ebef}]+$/u;
@@ -82,15 +84,22 @@
     var out = [];
     tokens(query).forEach(function (token) {
       var found = [];
-      if (CJK_RUN.test(token)) {
-        var chars = Array.from(token);
-        var size = Math.min(chars.length, 3);
-        for (var i = 0; i + size <= chars.length; i++) { found.push(chars.slice(i, i + size).join("")); }
-      } else {
+      var chars = Array.from(token);
+      if (!CJK_RUN.test(token)) {
         found = [token.toLowerCase()];
+      } else if (chars.length < 3) {
+        found = [token];
+      } else {
+        for (var i = 0; i < chars.length - 3; i += 2) { found.push(chars.slice(i, i + 3).join("")); }
+        found.push(chars.slice(chars.length - 3).join(""));
       }
       found.forEach(function (t) { if (out.indexOf(t) < 0) { out.push(t); } });
     });
+    if (out.length > MAX_TERMS) {
+      var all = out;
+      out = [];
+      for (var n = 0; n < MAX_TERMS; n++) { out.push(all[Math.floor(n * (all.length - 1) / (MAX_TERMS - 1))]); }
+    }
     return out;
   }
 
