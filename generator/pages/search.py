@@ -19,10 +19,9 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     yield PageJob(search.SEARCH_PAGE, "search.html", {"section": "search", "years": site.years})
     keys = tuple(item.key for item in site.items())  # every body is in the index
     yield PageJob(search.MANIFEST, TEMPLATE, {"part": "index", "number": 0}, bodies=keys)
-    parts = (
-        ("t", search.shard_path, search.shard_count(site)),
-        ("x", search.text_path, len(keys)),
-    )
-    for part, path, count in parts:
-        for number in range(count):
-            yield PageJob(path(number), TEMPLATE, {"part": part, "number": number}, bodies=keys)
+    for number in range(search.shard_count(site)):
+        context = {"part": "t", "number": number}
+        yield PageJob(search.shard_path(number), TEMPLATE, context, bodies=keys)
+    for number, key in enumerate(keys):  # what one result shows reads its item alone
+        context = {"part": "x", "number": number}
+        yield PageJob(search.text_path(number), TEMPLATE, context, bodies=(key,))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -177,8 +178,8 @@ def document(site: Site, plan: UrlPlan, item: Item, body: str) -> Document:
     )
 
 
-def field_terms(doc: Document) -> dict[str, int]:
-    """term -> mask of the fields it occurs in."""
+def field_terms(doc: Document) -> tuple[set[str], dict[str, int]]:
+    """The terms of the body, and term -> mask of the other fields it occurs in."""
     masks: dict[str, int] = {}
 
     def add(found: Iterable[str], bit: int) -> None:
@@ -194,8 +195,7 @@ def field_terms(doc: Document) -> dict[str, int]:
         add(terms(tag), TAGS)
     add(terms(doc.unit_text), UNIT)
     add(terms(f"{KIND_WORDS.get(doc.kind, '')} {doc.year} {doc.year}年"), KIND)
-    add(terms(f"{doc.summary} {doc.body}", singles=False), BODY)
-    return masks
+    return terms(f"{doc.summary} {doc.body}", singles=False), masks
 
 
 # -- compact numbers -----------------------------------------------------------------------
@@ -356,7 +356,7 @@ def manifest(site: Site, docs: Sequence[Document], shards: int) -> dict[str, obj
     }
 
 
-def result_row(doc: Document, page: str) -> list[object]:
+def result_row(doc: Document, page: str = SEARCH_PAGE) -> list[object]:
     """What a result shows: [link, title, honours, summary, start of the text]."""
     summary = doc.summary or hanzi.truncate(doc.body, SUMMARY_LENGTH)
     return [
@@ -376,13 +376,18 @@ def build_index(
     docs = [document(site, plan, item, texts.get(item.key, "")) for item in site.items()]
     count = shard_count(site)
     # flat lists, not a mapping per term: a large site has tens of millions of postings
-    table: dict[str, list[int]] = {}
-    fielded: dict[str, list[int]] = {}
+    table: defaultdict[str, list[int]] = defaultdict(list)
+    fielded: defaultdict[str, list[int]] = defaultdict(list)
     for number, doc in enumerate(docs):
-        for term, mask in field_terms(doc).items():
-            table.setdefault(term, []).append(number)
-            if mask != BODY:
-                fielded.setdefault(term, []).extend((number, mask))
+        body, masks = field_terms(doc)
+        for term in body:
+            table[term].append(number)
+        for term, mask in masks.items():
+            if term in body:
+                mask |= BODY
+            else:
+                table[term].append(number)
+            fielded[term].extend((number, mask))
     shards: list[dict[str, str]] = [{} for _ in range(count)]
     for term in sorted(table):
         posting = posting_text(table.pop(term), fielded.get(term, ()), len(docs))
