@@ -111,7 +111,11 @@ def visitor(browser: Browser, site: Site) -> Iterator[Visitor]:
 
 
 def results(page: Page) -> list[str]:
-    page.wait_for_function("document.getElementById('search-status').textContent.length > 0")
+    """The titles of the results, once they and their excerpts are shown."""
+    page.wait_for_function(
+        "document.getElementById('search-status').textContent.length > 0"
+        " && document.getElementById('search-results').getAttribute('aria-busy') !== 'true'"
+    )
     return page.locator("#search-results .result-title").all_inner_texts()
 
 

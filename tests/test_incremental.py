@@ -397,11 +397,16 @@ def test_the_cache_records_which_pages_read_each_input(tmp_path: Path) -> None:
     try:
         readers = store.readers(Read("years").encode())
         speaker = store.readers(Read("speaker", ("reports/2025/r.md", "王进喜")).encode())
+        search_files = store.readers(Read("items").encode())
+        one_result = store.readers(Read("search_item", (1,)).encode())
         records = store.outputs(writer.identity(out))
     finally:
         store.close()
-    # the home page lists the years; the search page loads one index per year
-    assert {"index.html", "search/index.html"} <= set(readers)
+    # the home page lists the years; the search index reads every item, except what one
+    # result shows, which reads its own item
+    assert "index.html" in readers
+    assert {"search/index.js", "search/t/0.js"} <= set(search_files)
+    assert one_result == ["search/x/1.js"] and "search/x/1.js" not in search_files
     assert len(speaker) == 1 and speaker[0].startswith("reports/")
     assert Read("speaker", ("reports/2025/r.md", "王进喜")).encode() in records[speaker[0]].reads
     assert not records["feed.xml"].reads.keys() & {Read("years").encode()}

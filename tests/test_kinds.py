@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from generator.kinds.item import Item
 from generator.kinds.kind import Kind, Registry, year_of_date
 from generator.kinds.profile import Profile
 from generator.kinds.registry import BUILT_IN
+from generator.site import search
 from tests.conftest import write_site
 
 
@@ -89,9 +89,15 @@ def test_an_extra_kind_builds_with_no_other_code_change(tmp_path: Path) -> None:
     assert '<a href="videos/index.html">Videos</a>' in home
     assert "videos/2025/xian-feng/" in (out / "sitemap.xml").read_text(encoding="utf-8")
     assert "videos/2025/xian-feng/" in (out / "feed.xml").read_text(encoding="utf-8")
-    index = (out / "search/index-2025.js").read_text(encoding="utf-8")
-    docs = json.loads(index.split(".push(", 1)[1].rsplit(")", 1)[0])["docs"]
-    titles = sorted(d["title"] for d in docs if d["kind"] == "video")
+    _, manifest = search.parse_script((out / search.MANIFEST).read_text(encoding="utf-8"))
+    assert isinstance(manifest, dict) and "video" in manifest["kinds"]
+    number = manifest["kinds"].index("video")
+    rows: list[Any] = [
+        search.parse_script(file.read_text(encoding="utf-8"))[1]
+        for file in sorted((out / "search/x").iterdir(), key=lambda p: int(p.stem))
+    ]
+    kinds = str(manifest["docKinds"])
+    titles = sorted(r[1] for n, r in enumerate(rows) if search.ALPHABET.index(kinds[n]) == number)
     assert titles == ["党员先锋岗", "采油一队的一天"]
 
 

@@ -1,9 +1,10 @@
 """The search index builder (generator/site/search.py): Chinese terms, two-character names, phrases,
-honours, field ranking, the compact deterministic index file, and the search page in the build."""
+honours, pinyin, years, field ranking, the compact deterministic index files, and the search page
+in the build."""
 
 from __future__ import annotations
 
-import json
+import random
 from pathlib import Path
 
 from generator import build
@@ -21,17 +22,19 @@ def texts_of(analysis: build.Analysis) -> dict[str, str]:
     return {k: r.text for k, r in build.convert_bodies(site.items(), plan, converter).items()}
 
 
-def analysed(tmp_path: Path, files: dict[str, str]) -> dict[str, object]:
+def analysed(tmp_path: Path, files: dict[str, str]) -> search.Index:
     source = write_site(tmp_path / "src", files)
     analysis = build.analyse(source)
     assert not [d for d in analysis.diagnostics if d.is_error], analysis.diagnostics
     return search.build_index(analysis.site, analysis.plan, texts_of(analysis))
 
 
-def titles(index: dict[str, object], query: str) -> list[str]:
-    docs = index["docs"]
-    assert isinstance(docs, list)
-    return [docs[doc]["title"] for doc, _, _ in search.iter_hits(index, query)]
+def row(index: search.Index, doc: int) -> list[object]:
+    return index.docs[doc]
+
+
+def titles(index: search.Index, query: str) -> list[str]:
+    return [str(row(index, doc)[1]) for doc in search.iter_hits(index, query)]
 
 
 SITE = {
@@ -48,22 +51,65 @@ SITE = {
         "---\ntitle: 采油一队党支部经验交流\nunit: branch\ndate: 2025-04-01\n"
         "speakers: [王强]\n---\n支部经验。\n"
     ),
+    "profiles/2024/ouyang.md": profile("欧阳春梅", year=2024, honors="[岗位能手]", body="巡井。"),
 }
 
 
-def test_chinese_text_is_indexed_as_characters_and_pairs() -> None:
-    assert search.terms("王强") == ["王", "强", "王强"]
-    assert search.terms("劳动模范") == ["劳", "动", "模", "范", "劳动", "动模", "模范"]
-    assert search.terms("LNG装置 2025年") == ["lng", "装", "置", "装置", "2025", "年"]
-    assert search.terms("“一井一策”，") == ["一", "井", "一", "策", "一井", "井一", "一策"]
+def test_chinese_text_is_indexed_as_characters_pairs_and_triples() -> None:
+    assert search.terms("王强") == {"王", "强", "王强"}
+    assert search.terms("劳动模范", singles=False) == {"劳动", "动模", "模范", "劳动模", "动模范"}
+    assert search.terms("LNG装置 2025年") == {"lng", "装", "置", "装置", "2025", "年"}
+    assert "一井一" in search.terms("“一井一策”，")
 
 
 def test_a_query_is_split_the_same_way() -> None:
     assert search.query_terms("王") == ["王"]
     assert search.query_terms("王强") == ["王强"]
-    assert search.query_terms("劳动模范") == ["劳动", "动模", "模范"]
+    assert search.query_terms("劳动模范") == ["劳动模", "动模范"]
     assert search.query_terms("LNG  装置，lng") == ["lng", "装置"]
     assert search.query_terms("  ，。 ") == []
+    # a long run: overlapping runs of three at every other character, and the last three
+    assert search.query_terms("党支部书记培训班") == ["党支部", "部书记", "记培训", "培训班"]
+    # at most MAX_TERMS terms, spread over the query: each term may load a shard
+    long = search.query_terms("东部油田公司第一采油作业区党支部书记培训班")
+    assert len(long) == search.MAX_TERMS and long[0] == "东部油" and long[-1] == "培训班"
+
+
+def test_a_year_in_the_query_is_taken_out_as_the_year_filter() -> None:
+    years = (2015, 2020)
+    assert search.query_year("2015年劳动模范", years) == (2015, " 劳动模范")
+    assert search.query_year("承诺书 2020", years) == (2020, "承诺书  ")
+    assert search.query_year("2019年劳动模范", years) == (None, "2019年劳动模范")
+    assert search.query_year("产量12015吨", years) == (None, "产量12015吨")
+
+
+def test_a_name_is_also_indexed_by_its_pinyin() -> None:
+    found = search.name_terms("欧阳春梅")
+    assert {"ouyang", "chunmei", "ouyangchunmei", "oycm", "chun", "欧阳", "春梅"} <= found
+    assert {"wang", "qiang", "wangqiang", "wq"} <= search.name_terms("王强")
+
+
+def test_postings_are_compact_and_read_back_exactly() -> None:
+    rng = random.Random(5)
+    for total in (1, 7, 100, 5000):
+        for size in (1, 3, total // 2, total):
+            docs = sorted(rng.sample(range(total), max(1, min(size, total))))
+            masks = {
+                d: rng.choice([search.BODY, search.BODY, search.TITLE | search.BODY]) for d in docs
+            }
+            text = search.encode_posting(masks, total)
+            assert search.decode_posting(text) == masks
+            assert all(c in search.ALPHABET + "~|" for c in text)
+    dense = search.encode_posting(dict.fromkeys(range(600), search.BODY), 600)
+    assert dense.startswith("~") and len(dense) <= 101  # a bitmap: six documents a character
+
+
+def test_a_term_lands_in_one_shard_by_its_hash() -> None:
+    assert search.term_shard("王强", 1) == 0
+    assert search.term_shard("劳动模", 256) == search.term_shard("劳动模", 256)
+    assert search.term_shard("a", 2**32) == 0xE40C292C  # FNV-1a, as search.js computes it
+    spread = {search.term_shard(str(n), 64) for n in range(1000)}
+    assert len(spread) == 64
 
 
 def test_a_body_is_reduced_to_its_words_once_for_summaries_and_search() -> None:
@@ -85,9 +131,18 @@ def test_a_two_character_name_finds_that_worker_first(tmp_path: Path) -> None:
 
 def test_a_single_surname_finds_everyone_of_that_name(tmp_path: Path) -> None:
     found = titles(analysed(tmp_path, SITE), "王")
-    # one character looks in names, honours and units, not in every story that mentions it
-    # (single characters of body text are not indexed, which keeps large indexes small)
-    assert set(found) == {"王强", "王进喜"}
+    # one character looks in names, honours, units and tags, not in every story that
+    # mentions it; the report whose speaker is 王强 is found too
+    assert set(found) == {"王强", "王进喜", "采油一队党支部经验交流"}
+    assert found[-1] == "采油一队党支部经验交流"  # the profiles are newer or equal: name first
+
+
+def test_pinyin_finds_the_person(tmp_path: Path) -> None:
+    index = analysed(tmp_path, SITE)
+    assert titles(index, "ouyang") == ["欧阳春梅"]
+    assert titles(index, "OuYangChunMei") == ["欧阳春梅"]
+    assert titles(index, "oycm") == ["欧阳春梅"]
+    assert titles(index, "wang qiang")[:2] == ["王强", "采油一队党支部经验交流"]
 
 
 def test_a_phrase_from_the_story_finds_the_worker(tmp_path: Path) -> None:
@@ -98,7 +153,15 @@ def test_a_phrase_from_the_story_finds_the_worker(tmp_path: Path) -> None:
 
 def test_an_honour_finds_its_holders_before_mere_mentions(tmp_path: Path) -> None:
     assert titles(analysed(tmp_path, SITE), "劳动模范") == ["王进喜", "李青"]
-    assert titles(analysed(tmp_path, SITE), "岗位能手") == ["王强"]
+    assert titles(analysed(tmp_path, SITE), "岗位能手")[:2] == ["王强", "欧阳春梅"]
+
+
+def test_a_year_in_the_query_filters_by_year(tmp_path: Path) -> None:
+    index = analysed(tmp_path, SITE)
+    assert titles(index, "2024年岗位能手") == ["欧阳春梅"]
+    assert titles(index, "2025年岗位能手") == ["王强"]
+    assert set(titles(index, "2024")) == {"李青", "欧阳春梅"}
+    assert titles(index, "2025年经验交流")[0] == "采油一队党支部经验交流"
 
 
 def test_speakers_and_units_are_searchable(tmp_path: Path) -> None:
@@ -114,70 +177,73 @@ def test_when_nothing_matches_every_word_the_best_partial_matches_are_shown(
     assert titles(index, "王强 没有这个词") == []  # half the terms: not enough
     assert titles(index, "王强 岗位 没有") == ["王强"]  # two of three terms
     assert titles(index, "完全无关的词语") == []
+    assert search.search(index.manifest, index.shards.__getitem__, "王强 岗位 没有").partial
 
 
-def test_documents_carry_unit_chain_year_and_kind_for_the_filters(tmp_path: Path) -> None:
+def test_documents_carry_unit_year_and_kind_for_the_filters(tmp_path: Path) -> None:
     index = analysed(tmp_path, SITE)
-    units = [row[0] for row in index["units"]]  # type: ignore[attr-defined]
-    docs = {d["title"]: d for d in index["docs"]}  # type: ignore[attr-defined]
+    manifest = index.manifest
+    units = manifest["units"]
+    assert isinstance(units, list)
+    assert [u[0] for u in units] == ["group", "plant", "branch", "other", "other-branch"]
+    assert units[2] == ["branch", "采油一队党支部", 1]  # id, name, parent
+    docs = {str(row(index, n)[1]): n for n in range(int(manifest["count"]))}  # type: ignore[call-overload]
     wang = docs["王强"]
-    assert [units[u] for u in wang["units"]] == ["group", "plant", "branch"]
-    assert units[wang["unit"]] == "branch"
-    assert (wang["year"], wang["kind"]) == (2025, "profile")
-    assert docs["采油一队党支部经验交流"]["kind"] == "report"
-    assert wang["url"] == "../profiles/2025/wang-qiang/index.html"  # relative to search/
-    assert index["years"] == [2025, 2024]
+    assert search.doc_years(manifest)[wang] == 2025
+    assert manifest["kinds"] == ["profile", "report", "pledge"]
+    assert str(manifest["docKinds"])[docs["采油一队党支部经验交流"]] == "B"  # a report
+    assert row(index, wang)[0] == "../profiles/2025/wang-qiang/index.html"  # relative to search/
+    assert manifest["years"] == [2025, 2024]
 
 
-def test_index_is_compact_and_keeps_whole_bodies_searchable(tmp_path: Path) -> None:
-    long_story = "开头。" + "平凡岗位。" * 200 + "最后一句写到了稠油热采。"
+def test_whole_bodies_are_searchable_and_excerpts_come_apart(tmp_path: Path) -> None:
+    long_story = "开头。" + "平凡岗位。" * 2000 + "最后一句写到了稠油热采。"
     index = analysed(
         tmp_path,
         {"profiles/2025/a.md": profile("张三", body=long_story, extra="summary: 摘要。\n")},
     )
-    doc = index["docs"][0]  # type: ignore[index]
-    assert len(doc["text"]) == search.EXCERPT_LENGTH
-    assert doc["summary"] == "摘要。"  # shown as the excerpt when the match lies beyond the text
+    assert row(index, 0)[3] == "摘要。"  # shown as the excerpt when the match lies beyond the text
+    assert len(str(row(index, 0)[4])) == search.TEXT_LENGTH
     assert titles(index, "稠油热采") == ["张三"]
-    for posting in index["terms"].values():  # type: ignore[attr-defined]
-        assert all(isinstance(n, int) for n in posting) and len(posting) % 2 == 0
 
 
-def test_index_part_adds_itself_to_a_global_list_and_is_deterministic(tmp_path: Path) -> None:
+def test_index_files_are_deterministic_scripts(tmp_path: Path) -> None:
     source = write_site(tmp_path / "src", SITE)
-    first = build.analyse(source)
-    second = build.analyse(source)
-    script = search.part_script(first.site, first.plan, 2025, texts_of(first))
-    assert script == search.part_script(second.site, second.plan, 2025, texts_of(second))
-    prefix = f"(window.{search.PARTS_NAME}=window.{search.PARTS_NAME}||[]).push("
-    assert script.startswith(prefix) and script.endswith(");\n")
-    data = json.loads(script[len(prefix) : -3])
-    assert data["version"] == search.FORMAT_VERSION and data["years"] == [2025]
-    assert list(data["terms"]) == sorted(data["terms"])
+    first, second = build.analyse(source), build.analyse(source)
+    one = search.build_index(first.site, first.plan, texts_of(first))
+    two = search.build_index(second.site, second.plan, texts_of(second))
+    for part, count in (("index", 1), ("t", len(one.shards)), ("x", 5)):
+        for n in range(count):
+            script = search.script(one, part, n)
+            assert script == search.script(two, part, n)
+            assert script.startswith(f"{search.DATA_CALL}(")
+            name, data = search.parse_script(script)
+            assert name == ("index" if part == "index" else f"{part}/{n}")
+    name, data = search.parse_script(search.script(one, "t", 0))
+    assert isinstance(data, dict) and list(data) == sorted(data)
+    assert search.parse_script(search.script(one, "index"))[1]["version"] == search.FORMAT_VERSION  # type: ignore[index]
 
 
-def test_index_script_cannot_break_out_of_a_script(tmp_path: Path) -> None:
-    script = search.to_script({"text": "</script><b>\u2028"}, search.PARTS_NAME)
+def test_index_script_cannot_break_out_of_a_script() -> None:
+    script = search.to_script("x/0", "</script><b>\u2028")
     assert "</script>" not in script and "\u2028" not in script
-    prefix = f"window.{search.PARTS_NAME}="
-    assert json.loads(script[len(prefix) : -2]) == {"text": "</script><b>\u2028"}
+    assert search.parse_script(script) == ("x/0", "</script><b>\u2028")
 
 
 def test_build_writes_the_search_page_and_index(make_site: SiteBuilder) -> None:
     report, out = make_site(SITE)
     assert report.ok, report.diagnostics
     page = (out / "search/index.html").read_text(encoding="utf-8")
-    years = sorted({int(path.split("/")[1]) for path in SITE if path.startswith("profiles/")})
-    for year in years:  # one index part per year, so one edit re-renders one part
-        assert f'<script src="index-{year}.js"></script>' in page
     assert '<script src="../assets/js/search.js"></script>' in page
+    assert "index-20" not in page  # the index loads on demand, not with the page
     assert 'name="unit"' in page and 'name="year"' in page and 'name="kind"' in page
     assert '<option value="plant">' in page
+    assert 'id="search-more"' in page
     assert (out / "assets/js/search.js").is_file()
-    for year in years:
-        part = (out / f"search/index-{year}.js").read_text(encoding="utf-8")
-        assert part.startswith("(window.SHOWCASE_SEARCH_PARTS=window.SHOWCASE_SEARCH_PARTS||[])")
-    assert not (out / "search/index.js").exists()
+    name, manifest = search.parse_script((out / search.MANIFEST).read_text(encoding="utf-8"))
+    assert name == "index" and manifest["count"] == 5  # type: ignore[index]
+    assert sorted(p.name for p in (out / "search/x").iterdir()) == [f"{n}.js" for n in range(5)]
+    assert (out / "search/t/0.js").is_file()
     home = (out / "index.html").read_text(encoding="utf-8")
     assert 'action="search/index.html"' in home and 'name="q"' in home
     detail = (out / "profiles/2025/wang-qiang/index.html").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ every unit, the free pages), built with a banner into ``<source>/editions/<year>
 commit the folder; ``showcase build`` then copies it byte for byte into the output's
 ``editions/<year>/``, so it keeps looking as it did whatever happens to the theme or content.
 
-Links are relative and the search index is a script per year, so an edition works under any
+Links are relative and the search index is made of scripts, so an edition works under any
 sub-path and from file://, also unzipped from the deterministic ``--zip`` file.
 """
 

@@ -231,7 +231,9 @@ class Spec:
     required: bool = False
     key: str = ""  # the name in the source, when it differs from the attribute's
     asset: bool = False  # a path (or paths) of a source file, resolved to the file
-    search: str = ""  # "words": indexed with the body text; "honours": the honours of search
+    # "words": indexed with the body text; "honours", "people", "tags": search fields of
+    # their own, weighted above the body
+    search: str = ""
     type_doc: str = ""  # the type column of the field reference; default: by the checker
     doc: str = ""  # the notes column of the field reference
     flag: str = ""  # a list's option of ``showcase new``, given once per entry

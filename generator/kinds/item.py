@@ -49,7 +49,7 @@ class Item:
         metadata=front(f.text, doc="default: the start of the body, cut by characters"),
     )
     tags: tuple[str, ...] = field(
-        default=(), metadata=front(f.text_list, search="words", type_doc="list of text")
+        default=(), metadata=front(f.text_list, search="tags", type_doc="list of text")
     )
     date: dt.date | None = field(
         default=None,
@@ -98,6 +98,13 @@ class Item:
     def search_honours(self) -> tuple[str, ...]:
         """The words of the fields searched as honours."""
         return tuple(w for w in _searched(self, "honours") if w)
+
+    def search_people(self) -> tuple[str, ...]:
+        """The names of the people of the item (the worker, speakers, a branch secretary)."""
+        return tuple(w for w in _searched(self, "people") if w)
+
+    def search_tags(self) -> tuple[str, ...]:
+        return tuple(w for w in _searched(self, "tags") if w)
 
 
 def _assets(value: object) -> Iterator[Asset]:

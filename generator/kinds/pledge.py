@@ -50,7 +50,7 @@ class Pledge(Item):
         default=0,
         metadata=front(f.year, required=True, type_doc="int", doc="one pledge per branch and year"),
     )
-    secretary: str = field(default="", metadata=front(f.text, search="words", doc="支部书记"))
+    secretary: str = field(default="", metadata=front(f.text, search="people", doc="支部书记"))
     items: tuple[PledgeItem, ...] = field(
         default=(),
         metadata=front(

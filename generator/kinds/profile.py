@@ -17,7 +17,7 @@ class Profile(Item):
     """A model worker (先进典型) honoured in one year; the body is the worker's story."""
 
     title: str = field(
-        default="", metadata=front(f.text, required=True, key="name", doc="王进喜")
+        default="", metadata=front(f.text, required=True, key="name", search="people", doc="王进喜")
     )  # the worker's name
     year: int = field(
         default=0,

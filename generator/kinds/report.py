@@ -32,7 +32,7 @@ class Report(Item):
         default=(),
         metadata=front(
             f.text_list,
-            search="words",
+            search="people",
             type_doc="list of names",
             doc="a name that matches a profile of the same year links to it",
         ),

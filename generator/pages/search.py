@@ -1,5 +1,7 @@
-"""The search page, and the search index of each year as a script (so that it loads from
-file:// too; the template asks the site view for the script)."""
+"""The search page and the files of the search index, each a script (so that it loads from
+file:// too): the manifest, the postings shards and what each result shows.
+The index is computed once per build by the site view; each file's template asks the view
+for its slice."""
 
 from __future__ import annotations
 
@@ -10,11 +12,16 @@ from generator.site import search
 from generator.site.model import Site
 from generator.site.urls import UrlPlan
 
+TEMPLATE = "search_data.js"
+
 
 def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     yield PageJob(search.SEARCH_PAGE, "search.html", {"section": "search", "years": site.years})
-    for year_value in site.years:
-        keys = tuple(item.key for item in site.of_year(year_value))
-        yield PageJob(
-            search.part_path(year_value), "search_index.js", {"year": year_value}, bodies=keys
-        )
+    keys = tuple(item.key for item in site.items())  # every body is in the index
+    yield PageJob(search.MANIFEST, TEMPLATE, {"part": "index", "number": 0}, bodies=keys)
+    for number in range(search.shard_count(site)):
+        context = {"part": "t", "number": number}
+        yield PageJob(search.shard_path(number), TEMPLATE, context, bodies=keys)
+    for number, key in enumerate(keys):  # what one result shows reads its item alone
+        context = {"part": "x", "number": number}
+        yield PageJob(search.text_path(number), TEMPLATE, context, bodies=(key,))

@@ -76,6 +76,7 @@ class Queries:
         self.by_key: dict[str, Item | Page] = {i.key: i for i in site.all_items()}
         self._memo: dict[Read, Any] = {}
         self._pledges: dict[tuple[str, int], Pledge] | None = None
+        self._items: tuple[Item, ...] | None = None
         self._related: dict[str, tuple[Item, ...]] = {}
         self._table: dict[str, Callable[..., Any]] = {
             "item": self.by_key.__getitem__,
@@ -86,6 +87,7 @@ class Queries:
             "items": site.items,
             "tags": lambda: tuple((t, len(site.by_tag[t]), plan.tags[t]) for t in site.tags),
             "year_items": site.of_year,
+            "search_item": self._search_item,
             "unit_counts": self._unit_counts,
             "speaker": self._speaker,
             "spoke_at": self._spoke_at,
@@ -111,6 +113,12 @@ class Queries:
 
     def _unit_counts(self, unit_id: str) -> dict[str, int]:
         return count_kinds(self.site, self.site.by_unit.get(unit_id, ()))
+
+    def _search_item(self, number: int) -> Item:
+        """The item numbered ``number`` in the search index (raises IndexError past the end)."""
+        if self._items is None:
+            self._items = self.site.items()
+        return self._items[number]
 
     def _speaker(self, report_key: str, name: str) -> Profile | None:
         key = self.site.speaker_links.get((report_key, name))
@@ -157,7 +165,7 @@ class SiteView:
         self._bodies = bodies
         self._recorder = Recorder()
         self._queries = queries or Queries(site, plan)
-        self._texts: dict[str, str] | None = None
+        self._search: search.Index | None = None
         self.config = ConfigView(site.config, self._recorder)
         self.edition = site.edition
         self.editions = site.editions
@@ -235,12 +243,20 @@ class SiteView:
     def unit_counts(self, unit_id: str) -> dict[str, int]:
         return dict(self._ask("unit_counts", unit_id))
 
-    def search_script(self, year: int) -> Markup:
-        """The search index of ``year`` as a script."""
-        self._recorder.add(Read("year_items", (year,)))
-        if self._texts is None:
-            self._texts = {key: body.text for key, body in self._bodies.items()}
-        return Markup(search.part_script(self._queries.site, self._plan, year, self._texts))
+    def search_data(self, part: str, number: int) -> Markup:
+        """One file of the search index (``search.script``). The file of one result reads
+        its item alone; the others the whole index, computed once, from every item and unit."""
+        self._recorder.add(Read("units"))
+        if part == "x":
+            item = self._ask("search_item", number)
+            body = self._bodies.get(item.key)
+            doc = search.document(self._queries.site, self._plan, item, body.text if body else "")
+            return Markup(search.to_script(f"x/{number}", search.result_row(doc)))
+        self._recorder.add(Read("items"))
+        if self._search is None:
+            texts = {key: body.text for key, body in self._bodies.items()}
+            self._search = search.build_index(self._queries.site, self._plan, texts)
+        return Markup(search.script(self._search, part, number))
 
     # -- pledges ---------------------------------------------------------------------------
 

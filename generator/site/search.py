@@ -1,42 +1,63 @@
-"""The site's own full-text search index: documents -> terms -> a compact JSON index.
+"""The site's own full-text search index, split into small script files loaded on demand.
 
-Pure: no I/O. The index is shipped as script files (``search/index-<year>.js``, each adding
-itself to a global list) so that search works from file:// and under any sub-path, where a
-fetched index cannot load.
+Pure: no I/O. Every file is a script calling ``SHOWCASE_SEARCH_DATA(name, data)``, so that
+search works from file:// (where a fetched file cannot load) and under any sub-path. The
+browser (themes/default/static/js/search.js) loads the manifest first, then only what a query
+needs:
 
-Chinese has no spaces, so Chinese text is indexed as every single character plus every
-overlapping pair of characters (bigrams): a two-character name such as 王强 is the bigram
-``王强``, a single surname 王 is the character ``王``, and a phrase such as 劳动模范 is the
-sequence of its bigrams. Runs of ASCII letters and digits are words, lowercased. The browser
-splits a query the same way (themes/default/static/js/search.js) and ranks documents by how
-many query terms they match, then by the weight of the fields they match in.
+- ``search/index.js``, the manifest: the fields and their weights, the units, the years, and
+  per document its kind, year and unit (enough to filter and count every hit);
+- ``search/t/<n>.js``, the postings shards: every term is in the shard given by a hash of the
+  term, and the number of shards grows with the amount of text, so a shard stays small;
+- ``search/x/<n>.js``, what the result of document ``n`` shows: link, title, honours,
+  summary, and the start of its text for the excerpt; fetched only for the results on
+  screen.
+
+Chinese has no spaces, so Chinese text is indexed as every pair and every run of three
+characters; single characters only in names, honours, units and tags (a surname). A query
+looks up a single character as itself, two characters as their pair, a longer run as its runs
+of three. Runs of ASCII letters and digits are words, lowercased. Names are also indexed by
+their pinyin (whole, surname, given name, syllables and initials). A year in the query (2015,
+2015年) filters by year. Documents must match every query term (else those matching the most,
+at least half); they rank by the sum, over the terms, of the weight of the best field each
+term matched in, then by year, newest first.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from generator.base import hanzi
 from generator.site import urls
 from generator.site.model import Item, Site
 from generator.site.urls import UrlPlan
 
 SEARCH_PAGE = "search/index.html"
-PARTS_NAME = "SHOWCASE_SEARCH_PARTS"
-FORMAT_VERSION = 2
-EXCERPT_LENGTH = 600  # characters of body text kept for excerpts
-# How much body text is indexed per document: all of it on small sites; on large ones an
-# index part shares this many characters among its documents, and never less than BODY_MIN
-# per document, so that the index stays small enough for a browser to load.
-BODY_BUDGET = 60_000
-BODY_MIN = 80
+MANIFEST = "search/index.js"
+DATA_CALL = "SHOWCASE_SEARCH_DATA"
+FORMAT_VERSION = 3
+SUMMARY_LENGTH = 120  # characters of the summary shown when the excerpt has no match
+MAX_TERMS = 8  # terms looked up for one query
+TEXT_LENGTH = 3000  # characters of a document's text kept for its excerpt
+# body characters per shard: the number of shards is the power of two that keeps about this
+# much text's postings in each
+TEXT_PER_SHARD = 100_000
 
 # fields and their weights; the bit of field n in a posting's mask is 1 << n
-FIELDS = ("title", "honors", "unit", "body")
-WEIGHTS = (10, 6, 3, 1)
-TITLE, HONORS, UNIT, BODY = (1 << n for n in range(len(FIELDS)))
+FIELDS = ("people", "honors", "title", "tags", "unit", "kind", "body")
+WEIGHTS = (16, 12, 8, 6, 4, 3, 1)
+PEOPLE, HONORS, TITLE, TAGS, UNIT, KIND, BODY = (1 << n for n in range(len(FIELDS)))
+# words a visitor uses for a kind of document ("2020年承诺书")
+KIND_WORDS = {
+    "profile": "先进典型 先进人物 事迹",
+    "report": "经验交流 交流发言 经验材料",
+    "pledge": "承诺书 支部承诺 公开承诺",
+}
 
 _CJK = (
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # ideographs (ext. A, unified, compatibility)
@@ -44,37 +65,80 @@ _CJK = (
 )
 _TOKEN = re.compile(rf"[{_CJK}]+|[0-9A-Za-z]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
+_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])年?(?:度)?")
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_VALUE = {c: n for n, c in enumerate(ALPHABET)}
 
 
-def terms(text: str, singles: bool = True) -> list[str]:
-    """Every index term of ``text`` in order of appearance, duplicates kept. Without
-    ``singles``, single characters are terms only where they stand alone (body text: a
-    one-character query looks for names, honours and units)."""
-    out: list[str] = []
+# -- terms ---------------------------------------------------------------------------------
+
+
+def terms(text: str, singles: bool = True) -> set[str]:
+    """Every index term of ``text``: pairs and runs of three Chinese characters (and single
+    characters with ``singles``, or where one stands alone), words lowercased."""
+    out: set[str] = set()
     for match in _TOKEN.finditer(text):
         token = match.group()
-        if _CJK_RUN.fullmatch(token):
-            if singles or len(token) == 1:
-                out.extend(token)
-            out.extend(token[i : i + 2] for i in range(len(token) - 1))
-        else:
-            out.append(token.lower())
+        if not _CJK_RUN.fullmatch(token):
+            out.add(token.lower())
+            continue
+        if singles or len(token) == 1:
+            out.update(token)
+        out.update(token[i : i + 2] for i in range(len(token) - 1))
+        out.update(token[i : i + 3] for i in range(len(token) - 2))
     return out
 
 
 def query_terms(query: str) -> list[str]:
-    """The terms a query must match (what search.js computes in the browser): a single Chinese
-    character stands for itself, a longer run for its bigrams; words lowercased. No repeats."""
+    """The terms a query must match (what search.js computes): a single Chinese character
+    stands for itself, two for their pair, a longer run for runs of three starting at every
+    other character and at the end (they overlap, so they cover the run); words lowercased.
+    No repeats, in order; of more than MAX_TERMS, MAX_TERMS spread evenly (each term may load
+    a shard)."""
     out: list[str] = []
     for match in _TOKEN.finditer(query):
         token = match.group()
-        if _CJK_RUN.fullmatch(token):
-            pairs = [token[i : i + 2] for i in range(len(token) - 1)]
-            found = pairs or [token]
-        else:
+        if not _CJK_RUN.fullmatch(token):
             found = [token.lower()]
+        elif len(token) < 3:
+            found = [token]
+        else:
+            starts = [*range(0, len(token) - 3, 2), len(token) - 3]
+            found = [token[i : i + 3] for i in starts]
         out.extend(t for t in found if t not in out)
+    if len(out) > MAX_TERMS:
+        out = [out[n * (len(out) - 1) // (MAX_TERMS - 1)] for n in range(MAX_TERMS)]
     return out
+
+
+def query_year(query: str, years: Iterable[int]) -> tuple[int | None, str]:
+    """The first year of the site written in ``query`` (2015, 2015年, 2015年度) and the query
+    without it; (None, query) when it names none."""
+    known = set(years)
+    for match in _YEAR.finditer(query):
+        if int(match.group(1)) in known:
+            return int(match.group(1)), query[: match.start()] + " " + query[match.end() :]
+    return None, query
+
+
+def name_terms(name: str) -> set[str]:
+    """A person's name and its pinyin: whole, surname, given name, each syllable, initials."""
+    out = terms(name)
+    surname, given = hanzi.split_name(name)
+    if not surname:
+        return out
+    syllables = hanzi.name_pinyin(name)
+    head = len(hanzi.name_pinyin(surname)) if surname else 0
+    whole = "".join(syllables)
+    out.update((whole, "".join(syllables[:head]), "".join(syllables[head:])))
+    out.update(syllables)
+    out.add("".join(s[:1] for s in syllables))
+    if given:
+        out.update(terms(given))
+    return {t for t in out if t}
+
+
+# -- documents -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,151 +149,359 @@ class Document:
     kind: str
     title: str
     unit: str  # unit id
-    units: tuple[str, ...]  # the unit and its ancestors, root first (for the roll-up filter)
     year: int
-    date: str  # ISO date or ''
     honors: tuple[str, ...]
+    people: tuple[str, ...]
+    tags: tuple[str, ...]
     summary: str
     body: str  # plain text of the whole body and the item's other words
     unit_text: str  # names of the unit and its ancestors
-
-    def field_texts(self) -> tuple[str, str, str, str]:
-        return (self.title, " ".join(self.honors), self.unit_text, f"{self.summary} {self.body}")
 
 
 def document(site: Site, plan: UrlPlan, item: Item, body: str) -> Document:
     """What search knows of ``item``, whose body is ``body`` as plain text."""
     unit = site.unit_by_id[item.unit]
-    chain = (*unit.ancestors, unit.id)
-    names = [site.unit_by_id[u].name for u in chain]
+    names = [site.unit_by_id[u].name for u in (*unit.ancestors, unit.id)]
     extra = " ".join(item.search_words())
     return Document(
         path=plan.items[item.key],
         kind=item.kind,
         title=item.title,
         unit=unit.id,
-        units=chain,
         year=item.year,
-        date=item.date.isoformat() if item.date else "",
         honors=item.search_honours(),
+        people=item.search_people(),
+        tags=item.search_tags(),
         summary=item.summary,
         body=f"{body} {extra}".strip() if extra else body,
         unit_text=" ".join(names),
     )
 
 
-def postings(docs: Iterable[Document], body_limit: int = 0) -> dict[str, list[int]]:
-    """term -> [document number, field mask, document number, field mask, ...], terms sorted.
-    ``body_limit`` > 0 indexes only that many characters of each body."""
-    found: dict[str, list[int]] = {}
-    bits = (TITLE, HONORS, UNIT, BODY)
-    for number, doc in enumerate(docs):
-        masks: dict[str, int] = {}
-        texts = doc.field_texts()
-        if body_limit:
-            texts = (*texts[:3], texts[3][:body_limit])
-        for bit, text in zip(bits, texts, strict=True):
-            for term in set(terms(text, singles=bit != BODY)):
-                masks[term] = masks.get(term, 0) | bit
-        for term, mask in masks.items():
-            entry = found.get(term)
-            if entry is None:
-                found[term] = [number, mask]
-            else:
-                entry.append(number)
-                entry.append(mask)
-    return dict(sorted(found.items()))
+def field_terms(doc: Document) -> tuple[set[str], dict[str, int]]:
+    """The terms of the body, and term -> mask of the other fields it occurs in."""
+    masks: dict[str, int] = {}
+
+    def add(found: Iterable[str], bit: int) -> None:
+        for term in found:
+            masks[term] = masks.get(term, 0) | bit
+
+    for name in doc.people:
+        add(name_terms(name), PEOPLE)
+    for honor in doc.honors:
+        add(terms(honor), HONORS)
+    add(terms(doc.title), TITLE)
+    for tag in doc.tags:
+        add(terms(tag), TAGS)
+    add(terms(doc.unit_text), UNIT)
+    add(terms(f"{KIND_WORDS.get(doc.kind, '')} {doc.year} {doc.year}年"), KIND)
+    return terms(f"{doc.summary} {doc.body}", singles=False), masks
 
 
-def excerpt_text(doc: Document) -> str:
-    return doc.body[:EXCERPT_LENGTH]
+# -- compact numbers -----------------------------------------------------------------------
 
 
-def build_index(
-    site: Site,
-    plan: UrlPlan,
-    texts: Mapping[str, str],
-    page: str = SEARCH_PAGE,
-    year: int | None = None,
-) -> dict[str, object]:
-    """The index as plain data (of one year's items, or of all), with each item's body as
-    plain text from ``texts`` (by item key); links are relative to the search page ``page``.
-    Every part lists all units, so parts merge without renumbering."""
-    items = site.items() if year is None else site.of_year(year)
-    docs = [document(site, plan, item, texts.get(item.key, "")) for item in items]
-    unit_rows = [[u.id, u.name, u.depth] for u in site.units]
-    unit_number = {row[0]: n for n, row in enumerate(unit_rows)}
-    body_limit = 0
-    if sum(len(d.body) for d in docs) > BODY_BUDGET:
-        body_limit = max(BODY_MIN, BODY_BUDGET // max(1, len(docs)))
+def varints(values: Iterable[int]) -> str:
+    """Non-negative numbers as characters of ALPHABET: five bits a character, low bits first,
+    a character of the upper half says that more follow."""
+    out: list[str] = []
+    for value in values:
+        while value >= 32:
+            out.append(ALPHABET[32 + (value & 31)])
+            value >>= 5
+        out.append(ALPHABET[value])
+    return "".join(out)
+
+
+def read_varints(text: str) -> list[int]:
+    out: list[int] = []
+    value = shift = 0
+    for char in text:
+        digit = _VALUE[char]
+        value |= (digit & 31) << shift
+        if digit >= 32:
+            shift += 5
+        else:
+            out.append(value)
+            value = shift = 0
+    return out
+
+
+def encode_ids(ids: Sequence[int], total: int) -> str:
+    """Sorted document numbers: as the gaps between them, or as a bitmap ("~", six documents
+    a character) when that is shorter."""
+    gaps = varints(b - a for a, b in zip((-1, *ids), ids, strict=False))
+    if len(gaps) * 6 <= total:
+        return gaps
+    bits = [0] * ((total + 5) // 6)
+    for doc in ids:
+        bits[doc // 6] |= 1 << (doc % 6)
+    return "~" + "".join(ALPHABET[b] for b in bits).rstrip("A")
+
+
+def decode_ids(text: str) -> list[int]:
+    if not text.startswith("~"):
+        out, doc = [], -1
+        for gap in read_varints(text):
+            doc += gap
+            out.append(doc)
+        return out
+    return [
+        n * 6 + bit
+        for n, char in enumerate(text[1:])
+        for bit in range(6)
+        if _VALUE[char] >> bit & 1
+    ]
+
+
+def encode_posting(found: Mapping[int, int], total: int) -> str:
+    """One term's documents (number -> field mask): every document, then "|" and the
+    (gap, mask) pairs of the documents where it occurs in a field other than the body."""
+    ids = sorted(found)
+    return posting_text(ids, [v for d in ids if found[d] != BODY for v in (d, found[d])], total)
+
+
+def posting_text(ids: Sequence[int], fielded: Sequence[int], total: int) -> str:
+    """``encode_posting`` of sorted ``ids`` and the flat (number, mask) pairs ``fielded``."""
+    text = encode_ids(ids, total)
+    if fielded:
+        numbers = fielded[::2]
+        gaps = (b - a for a, b in zip((-1, *numbers), numbers, strict=False))
+        text += "|" + varints(
+            v for gap, mask in zip(gaps, fielded[1::2], strict=True) for v in (gap, mask)
+        )
+    return text
+
+
+def decode_posting(text: str) -> dict[int, int]:
+    """document number -> field mask (BODY where the posting names no field)."""
+    head, _, tail = text.partition("|")
+    found = dict.fromkeys(decode_ids(head), BODY)
+    values = read_varints(tail)
+    doc = -1
+    for i in range(0, len(values), 2):
+        doc += values[i]
+        found[doc] = values[i + 1]
+    return found
+
+
+def term_shard(term: str, shards: int) -> int:
+    """The shard of ``term``: FNV-1a over its code points (search.js computes the same)."""
+    value = 0x811C9DC5
+    for char in term:
+        value = ((value ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
+    return value % shards
+
+
+def shard_count(site: Site) -> int:
+    """How many postings shards: a power of two growing with the site's text, known before
+    any body is converted, so the pages can be planned."""
+    text = sum(len(item.body) + len(item.title) for item in site.items())
+    count = 1
+    while count * TEXT_PER_SHARD < text:
+        count *= 2
+    return count
+
+
+# -- the index -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """Every file of the search index, as data."""
+
+    manifest: dict[str, object]
+    shards: tuple[dict[str, str], ...]
+    docs: tuple[list[object], ...]
+
+
+def fixed(values: Iterable[int], width: int) -> str:
+    """Numbers as ``width`` characters each (six bits a character, high first)."""
+    return "".join(
+        "".join(ALPHABET[(v >> (6 * (width - 1 - n))) & 63] for n in range(width)) for v in values
+    )
+
+
+def width_of(largest: int) -> int:
+    width = 1
+    while largest >= 64**width:
+        width += 1
+    return width
+
+
+def manifest(site: Site, docs: Sequence[Document], shards: int) -> dict[str, object]:
+    kinds = [kind.name for kind in site.kinds.yearly()]
+    kinds.extend(sorted({d.kind for d in docs} - set(kinds)))
+    unit_number = {u.id: n for n, u in enumerate(site.units)}
+    units = [
+        [u.id, u.name, unit_number[u.ancestors[-1]] if u.ancestors else -1] for u in site.units
+    ]
+    first = min((d.year for d in docs), default=0)
+    year_width = width_of(max((d.year - first for d in docs), default=0))
+    unit_width = width_of(len(units))
     return {
         "version": FORMAT_VERSION,
         "fields": list(FIELDS),
         "weights": list(WEIGHTS),
-        "units": unit_rows,
+        "shards": shards,
+        "count": len(docs),
+        "units": units,
         "years": sorted({d.year for d in docs}, reverse=True),
-        "docs": [
-            {
-                "url": urls.relative(d.path, page),
-                "kind": d.kind,
-                "title": d.title,
-                "unit": unit_number[d.unit],
-                "units": [unit_number[u] for u in d.units],
-                "year": d.year,
-                "date": d.date,
-                "honors": list(d.honors),
-                "summary": d.summary,
-                "text": excerpt_text(d)[: body_limit or EXCERPT_LENGTH],
-            }
-            for d in docs
-        ],
-        "terms": postings(docs, body_limit),
+        "kinds": kinds,
+        "first": first,
+        "widths": [year_width, unit_width],
+        "docKinds": fixed((kinds.index(d.kind) for d in docs), 1),
+        "docYears": fixed((d.year - first for d in docs), year_width),
+        "docUnits": fixed((unit_number[d.unit] for d in docs), unit_width),
     }
 
 
-def to_script(index: Mapping[str, object], name: str) -> str:
-    """The index as a script assigning a global: loadable with <script src> from file://."""
-    data = json.dumps(index, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+def result_row(doc: Document, page: str = SEARCH_PAGE) -> list[object]:
+    """What a result shows: [link, title, honours, summary, start of the text]."""
+    summary = doc.summary or hanzi.truncate(doc.body, SUMMARY_LENGTH)
+    return [
+        urls.relative(doc.path, page),
+        doc.title,
+        list(doc.honors),
+        summary,
+        doc.body[:TEXT_LENGTH],
+    ]
+
+
+def build_index(
+    site: Site, plan: UrlPlan, texts: Mapping[str, str], page: str = SEARCH_PAGE
+) -> Index:
+    """The whole index, with each item's body as plain text from ``texts`` (by item key);
+    links are relative to the search page ``page``."""
+    docs = [document(site, plan, item, texts.get(item.key, "")) for item in site.items()]
+    count = shard_count(site)
+    # flat lists, not a mapping per term: a large site has tens of millions of postings
+    table: defaultdict[str, list[int]] = defaultdict(list)
+    fielded: defaultdict[str, list[int]] = defaultdict(list)
+    for number, doc in enumerate(docs):
+        body, masks = field_terms(doc)
+        for term in body:
+            table[term].append(number)
+        for term, mask in masks.items():
+            if term in body:
+                mask |= BODY
+            else:
+                table[term].append(number)
+            fielded[term].extend((number, mask))
+    shards: list[dict[str, str]] = [{} for _ in range(count)]
+    for term in sorted(table):
+        posting = posting_text(table.pop(term), fielded.get(term, ()), len(docs))
+        shards[term_shard(term, count)][term] = posting
+    return Index(
+        manifest=manifest(site, docs, count),
+        shards=tuple(shards),
+        docs=tuple(result_row(d, page) for d in docs),
+    )
+
+
+# -- the files -----------------------------------------------------------------------------
+
+
+def shard_path(number: int) -> str:
+    return f"search/t/{number}.js"
+
+
+def text_path(number: int) -> str:
+    return f"search/x/{number}.js"
+
+
+def to_script(name: str, data: object) -> str:
+    """A call ``SHOWCASE_SEARCH_DATA(name, data)``: loadable with <script src> from file://."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # U+2028/2029 end lines in older JavaScript; '</' cannot close anything in a .js file but
     # is escaped anyway so the text is also safe inline.
-    data = data.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("</", "<\\/")
-    return f"window.{name}={data};\n"
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("</", "<\\/")
+    return f'{DATA_CALL}("{name}",{text});\n'
 
 
-def part_path(year: int) -> str:
-    """The index part of one year: one edit re-renders one part, and parts render in
-    parallel."""
-    return f"search/index-{year}.js"
+def script(index: Index, part: str, number: int = 0) -> str:
+    """The script of one file of the index: ``part`` is "index", "t" or "x"."""
+    if part == "index":
+        return to_script("index", index.manifest)
+    data: object = index.shards[number] if part == "t" else index.docs[number]
+    return to_script(f"{part}/{number}", data)
 
 
-def part_script(site: Site, plan: UrlPlan, year: int, texts: Mapping[str, str]) -> str:
-    """One year's part as a script that appends itself to a global list; search.js merges the
-    parts the search page loaded."""
-    data = to_script(build_index(site, plan, texts, year=year), PARTS_NAME).split("=", 1)[1]
-    return f"(window.{PARTS_NAME}=window.{PARTS_NAME}||[]).push({data.rstrip().rstrip(';')});\n"
+def parse_script(text: str) -> tuple[str, object]:
+    """(name, data) of a script written by ``to_script``."""
+    head = f'{DATA_CALL}("'
+    assert text.startswith(head) and text.endswith(");\n"), text[:80]
+    name, data = text[len(head) : -3].split('",', 1)
+    return name, json.loads(data)
 
 
-def iter_hits(index: Mapping[str, object], query: str) -> Iterator[tuple[int, int, int]]:
-    """A reference implementation of the browser's ranking (search.js does the same), for
-    tests and tools: yields (document number, matched terms, score), best first. Documents
-    must match every query term; when none does, those matching the most terms (at least half
-    of them) are shown instead. The score adds, per matched term, the weight of the best field
-    it matched in."""
-    wanted = query_terms(query)
-    table = index["terms"]
-    weights = index["weights"]
-    assert isinstance(table, dict) and isinstance(weights, list)
+# -- the ranking ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """What a query finds: document numbers best first, and whether they match only part of
+    the query."""
+
+    docs: tuple[int, ...]
+    partial: bool
+    year: int | None
+
+
+def doc_years(manifest_data: Mapping[str, Any]) -> list[int]:
+    """The year of every document, from the manifest."""
+    width, first = int(manifest_data["widths"][0]), int(manifest_data["first"])
+    text = str(manifest_data["docYears"])
+    out = []
+    for start in range(0, len(text), width):
+        value = 0
+        for char in text[start : start + width]:
+            value = value * 64 + _VALUE[char]
+        out.append(first + value)
+    return out
+
+
+def _matches(
+    wanted: Sequence[str],
+    weights: Sequence[int],
+    shard: Callable[[int], Mapping[str, str]],
+    shards: int,
+) -> dict[int, list[int]]:
+    """document number -> [terms matched, score]."""
     matched: dict[int, list[int]] = {}
     for term in wanted:
-        posting = table.get(term, [])
-        for i in range(0, len(posting), 2):
-            doc, mask = posting[i], posting[i + 1]
+        posting = shard(term_shard(term, shards)).get(term)
+        for doc, mask in decode_posting(posting).items() if posting else ():
             best = max(w for n, w in enumerate(weights) if mask & (1 << n))
             entry = matched.setdefault(doc, [0, 0])
             entry[0] += 1
             entry[1] += best
+    return matched
+
+
+def search(
+    manifest_data: Mapping[str, Any], shard: Callable[[int], Mapping[str, str]], query: str
+) -> Hits:
+    """The reference ranking (search.js does the same), for tests and tools: ``shard(n)`` is
+    the terms of shard ``n``."""
+    years = doc_years(manifest_data)
+    year, rest = query_year(query, manifest_data["years"])
+    wanted = query_terms(rest)
+    if not wanted:
+        return Hits(tuple(d for d, y in enumerate(years) if y == year), False, year)
+    shards = int(manifest_data["shards"])
+    matched = _matches(wanted, manifest_data["weights"], shard, shards)
     most = max((m for m, _ in matched.values()), default=0)
-    if not wanted or most * 2 < len(wanted):
-        return
-    hits = [(doc, m, s) for doc, (m, s) in matched.items() if m == most]
-    yield from sorted(hits, key=lambda h: (-h[2], h[0]))
+    if most * 2 < len(wanted):
+        return Hits((), False, year)
+    hits = sorted(
+        (-s, -years[d], d)
+        for d, (m, s) in matched.items()
+        if m == most and (year is None or years[d] == year)
+    )
+    return Hits(tuple(h[2] for h in hits), most < len(wanted), year)
+
+
+def iter_hits(index: Index, query: str) -> Iterator[int]:
+    """Document numbers found by ``query`` in a built ``Index``, best first."""
+    yield from search(index.manifest, index.shards.__getitem__, query).docs

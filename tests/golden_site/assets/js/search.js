@@ -1,70 +1,166 @@
-/* showcase site search: runs entirely in the browser on the index parts search/index-<year>.js
-   (window.SHOWCASE_SEARCH_PARTS, built by generator/site/search.py), so it also works from file://.
-   Terms: each Chinese character alone and every pair of neighbouring characters; words of
-   ASCII letters and digits lowercased. A query of one character looks for that character,
-   a longer run of Chinese for its pairs. Keep in step with generator/site/search.py. */
+/* showcase site search: runs entirely in the browser on the index files of search/ (built by
+   generator/site/search.py), each a script calling SHOWCASE_SEARCH_DATA(name, data), so it
+   also works from file://. The manifest (index.js) comes first; a query then loads only the
+   postings shards of its terms (t/<n>.js), and the results on screen load what they show
+   (x/<n>.js: link, title, honours, summary and the start of the text, for the excerpt).
+   Terms: pairs and runs of three Chinese characters, single characters in names, honours,
+   units and tags; words of ASCII letters and digits lowercased. A query of one character
+   looks for that character, of two for their pair, a longer run for overlapping runs of
+   three (at every other character and at the end), at most MAX_TERMS terms in all; a year
+   in the query filters by year. Keep in step with generator/site/search.py. */
 (function () {
   "use strict";
 
-  var index = merge(window.SHOWCASE_SEARCH_PARTS || []);
-
-  /* The index comes in parts, one per year (search/index-<year>.js); every part lists all
-     units, so merging renumbers only documents. */
-  function merge(parts) {
-    if (!parts.length) { return null; }
-    var out = { version: parts[0].version, fields: parts[0].fields, weights: parts[0].weights,
-                units: parts[0].units, years: [], docs: [], terms: {} };
-    parts.forEach(function (part) {
-      var offset = out.docs.length;
-      part.years.forEach(function (y) { if (out.years.indexOf(y) < 0) { out.years.push(y); } });
-      Array.prototype.push.apply(out.docs, part.docs);
-      Object.keys(part.terms).forEach(function (term) {
-        var list = part.terms[term];
-        var target = out.terms[term] || (out.terms[term] = []);
-        for (var i = 0; i < list.length; i += 2) { target.push(list[i] + offset, list[i + 1]); }
-      });
-    });
-    out.years.sort(function (a, b) { return b - a; });
-    return out;
-  }
   var form = document.getElementById("search-form");
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
-  if (!index || !form || !status || !list) { return; }
+  var moreButton = document.getElementById("search-more");
+  if (!form || !status || !list) { return; }
 
+  var PAGE_SIZE = 20;
+  var MAX_TERMS = 8;  /* terms looked up for one query: each may load a shard */
+  var ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   var TOKEN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{2ebef}]+|[0-9A-Za-z]+/gu;
   var CJK_RUN = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{2ebef}]+$/u;
+  var YEAR = /(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])年?(?:度)?/g;
   var EXCERPT_BEFORE = 30;
   var EXCERPT_LENGTH = 120;
+  var VALUE = {};
+  for (var a = 0; a < ALPHABET.length; a++) { VALUE[ALPHABET[a]] = a; }
   var fields = {
     q: document.getElementById("search-q"),
     unit: document.getElementById("search-unit"),
     year: document.getElementById("search-year"),
     kind: document.getElementById("search-kind")
   };
-  var unitNumber = {};
-  index.units.forEach(function (row, n) { unitNumber[row[0]] = n; });
+
+  /* -- loading the index files ------------------------------------------------------------ */
+
+  var loaded = {};
+  var waiting = {};
+
+  window.SHOWCASE_SEARCH_DATA = function (name, data) {
+    loaded[name] = data;
+    var callbacks = waiting[name] || [];
+    delete waiting[name];
+    callbacks.forEach(function (callback) { callback(); });
+  };
+
+  function load(name, done) {
+    if (Object.prototype.hasOwnProperty.call(loaded, name)) { done(); return; }
+    if (waiting[name]) { waiting[name].push(done); return; }
+    waiting[name] = [done];
+    var script = document.createElement("script");
+    script.src = name + ".js";
+    script.onerror = function () { window.SHOWCASE_SEARCH_DATA(name, null); };
+    document.head.appendChild(script);
+  }
+
+  function loadAll(names, done) {
+    var left = names.length;
+    if (!left) { done(); return; }
+    names.forEach(function (name) { load(name, function () { if (--left === 0) { done(); } }); });
+  }
+
+  /* -- the manifest ------------------------------------------------------------------------ */
+
+  var index = null;
+
+  function fixed(text, n, width) {
+    var value = 0;
+    for (var i = n * width; i < (n + 1) * width; i++) { value = value * 64 + VALUE[text[i]]; }
+    return value;
+  }
+
+  function docYear(doc) { return index.first + fixed(index.docYears, doc, index.widths[0]); }
+  function docUnit(doc) { return fixed(index.docUnits, doc, index.widths[1]); }
+  function docKind(doc) { return index.kinds[fixed(index.docKinds, doc, 1)]; }
+
+  /* -- terms and postings ------------------------------------------------------------------ */
 
   function tokens(text) { return text.match(TOKEN) || []; }
 
   function queryTerms(query) {
     var out = [];
     tokens(query).forEach(function (token) {
-      var found;
-      if (CJK_RUN.test(token)) {
-        var chars = Array.from(token);
-        if (chars.length === 1) {
-          found = chars;
-        } else {
-          found = [];
-          for (var i = 0; i + 1 < chars.length; i++) { found.push(chars[i] + chars[i + 1]); }
-        }
-      } else {
+      var found = [];
+      var chars = Array.from(token);
+      if (!CJK_RUN.test(token)) {
         found = [token.toLowerCase()];
+      } else if (chars.length < 3) {
+        found = [token];
+      } else {
+        for (var i = 0; i < chars.length - 3; i += 2) { found.push(chars.slice(i, i + 3).join("")); }
+        found.push(chars.slice(chars.length - 3).join(""));
       }
       found.forEach(function (t) { if (out.indexOf(t) < 0) { out.push(t); } });
     });
+    if (out.length > MAX_TERMS) {
+      var all = out;
+      out = [];
+      for (var n = 0; n < MAX_TERMS; n++) { out.push(all[Math.floor(n * (all.length - 1) / (MAX_TERMS - 1))]); }
+    }
     return out;
+  }
+
+  /* The first year of the site named in the query, and the query without it. */
+  function queryYear(query) {
+    YEAR.lastIndex = 0;
+    var match;
+    while ((match = YEAR.exec(query)) !== null) {
+      if (index.years.indexOf(Number(match[1])) >= 0) {
+        var rest = query.slice(0, match.index) + " " + query.slice(match.index + match[0].length);
+        return { year: Number(match[1]), rest: rest };
+      }
+    }
+    return { year: null, rest: query };
+  }
+
+  function termShard(term) {
+    var value = 0x811c9dc5;
+    for (var ch of term) { value = Math.imul(value ^ ch.codePointAt(0), 0x01000193) >>> 0; }
+    return value % index.shards;
+  }
+
+  function varints(text) {
+    var out = [];
+    var value = 0;
+    var shift = 0;
+    for (var i = 0; i < text.length; i++) {
+      var digit = VALUE[text[i]];
+      value += (digit & 31) * Math.pow(2, shift);
+      if (digit >= 32) { shift += 5; } else { out.push(value); value = 0; shift = 0; }
+    }
+    return out;
+  }
+
+  function decodeIds(text) {
+    var out = [];
+    if (text[0] !== "~") {
+      var doc = -1;
+      varints(text).forEach(function (gap) { doc += gap; out.push(doc); });
+      return out;
+    }
+    for (var n = 1; n < text.length; n++) {
+      var bits = VALUE[text[n]];
+      for (var bit = 0; bit < 6; bit++) { if (bits >> bit & 1) { out.push((n - 1) * 6 + bit); } }
+    }
+    return out;
+  }
+
+  /* document number -> weight of the best field the term occurs in */
+  function posting(text) {
+    var found = new Map();
+    var parts = text.split("|");
+    var body = index.weights[index.weights.length - 1];
+    decodeIds(parts[0]).forEach(function (doc) { found.set(doc, body); });
+    var values = parts.length > 1 ? varints(parts[1]) : [];
+    var doc = -1;
+    for (var i = 0; i < values.length; i += 2) {
+      doc += values[i];
+      found.set(doc, bestWeight(values[i + 1]));
+    }
+    return found;
   }
 
   function bestWeight(mask) {
@@ -75,53 +171,89 @@
     return best;
   }
 
+  /* -- ranking ------------------------------------------------------------------------------ */
+
   /* Documents matching every term, best first; when none does, those matching the most
-     terms (at least half). Same rule as search.iter_hits in Python. */
-  function search(query) {
-    var wanted = queryTerms(query);
+     terms (at least half). Same rule as search.search in Python. */
+  function search(query, done) {
+    var asked = queryYear(query);
+    var wanted = queryTerms(asked.rest);
+    if (!wanted.length) {
+      var all = [];
+      if (asked.year !== null) {
+        for (var d = 0; d < index.count; d++) { if (docYear(d) === asked.year) { all.push(d); } }
+      }
+      done({ hits: all, partial: false, year: asked.year });
+      return;
+    }
+    var shards = [];
+    wanted.forEach(function (term) {
+      var name = "t/" + termShard(term);
+      if (shards.indexOf(name) < 0) { shards.push(name); }
+    });
+    loadAll(shards, function () { done(rank(wanted, asked.year)); });
+  }
+
+  function rank(wanted, year) {
     var matched = new Map();
     wanted.forEach(function (term) {
-      var posting = Object.prototype.hasOwnProperty.call(index.terms, term) ? index.terms[term] : [];
-      for (var i = 0; i < posting.length; i += 2) {
-        var entry = matched.get(posting[i]) || [0, 0];
+      var shard = loaded["t/" + termShard(term)] || {};
+      if (!Object.prototype.hasOwnProperty.call(shard, term)) { return; }
+      posting(shard[term]).forEach(function (weight, doc) {
+        var entry = matched.get(doc) || [0, 0];
         entry[0] += 1;
-        entry[1] += bestWeight(posting[i + 1]);
-        matched.set(posting[i], entry);
-      }
+        entry[1] += weight;
+        matched.set(doc, entry);
+      });
     });
     var most = 0;
     matched.forEach(function (entry) { if (entry[0] > most) { most = entry[0]; } });
-    if (!wanted.length || most * 2 < wanted.length) { return { hits: [], partial: false }; }
+    if (most * 2 < wanted.length) { return { hits: [], partial: false, year: year }; }
     var hits = [];
     matched.forEach(function (entry, doc) {
-      if (entry[0] === most) { hits.push({ doc: doc, score: entry[1] }); }
+      var docYearValue = docYear(doc);
+      if (entry[0] === most && (year === null || docYearValue === year)) {
+        hits.push({ doc: doc, score: entry[1], year: docYearValue });
+      }
     });
-    hits.sort(function (a, b) { return b.score - a.score || a.doc - b.doc; });
-    return { hits: hits, partial: most < wanted.length };
+    hits.sort(function (a, b) { return b.score - a.score || b.year - a.year || a.doc - b.doc; });
+    return { hits: hits.map(function (h) { return h.doc; }), partial: most < wanted.length, year: year };
+  }
+
+  function within(doc, unit) {
+    for (var u = docUnit(doc); u >= 0; u = index.units[u][2]) { if (u === unit) { return true; } }
+    return false;
   }
 
   function filtered(hits) {
     var unitId = fields.unit ? fields.unit.value : "";
-    var unit = unitId ? (Object.prototype.hasOwnProperty.call(unitNumber, unitId) ? unitNumber[unitId] : -1) : null;
+    var unit = null;
+    if (unitId) {
+      unit = -1;
+      index.units.forEach(function (row, n) { if (row[0] === unitId) { unit = n; } });
+    }
     var year = fields.year && fields.year.value ? Number(fields.year.value) : null;
     var kind = fields.kind && fields.kind.value ? fields.kind.value : null;
-    return hits.filter(function (hit) {
-      var d = index.docs[hit.doc];
-      return (unit === null || d.units.indexOf(unit) >= 0) &&
-        (year === null || d.year === year) && (kind === null || d.kind === kind);
+    return hits.filter(function (doc) {
+      return (unit === null || within(doc, unit)) &&
+        (year === null || docYear(doc) === year) && (kind === null || docKind(doc) === kind);
     });
   }
+
+  /* -- showing results ------------------------------------------------------------------- */
 
   /* What to highlight: each word of the query as typed; a Chinese run that does not occur
      as a whole is highlighted by its pairs of characters. */
   function needles(query, text) {
     var out = [];
+    var lowerText = text.toLowerCase();
     tokens(query).forEach(function (token) {
       var lower = token.toLowerCase();
-      if (text.toLowerCase().indexOf(lower) >= 0 || !CJK_RUN.test(token)) {
+      if (lowerText.indexOf(lower) >= 0 || !CJK_RUN.test(token)) {
         out.push(lower);
       } else {
-        queryTerms(token).forEach(function (t) { out.push(t); });
+        var chars = Array.from(token);
+        for (var i = 0; i + 1 < chars.length; i++) { out.push(chars[i] + chars[i + 1]); }
       }
     });
     out.sort(function (a, b) { return b.length - a.length; });
@@ -148,18 +280,14 @@
     return fragment;
   }
 
-  function excerpt(doc, query) {
-    var text = doc.text;
+  function excerpt(text, summary, query) {
     var lower = text.toLowerCase();
     var first = -1;
     needles(query, text).forEach(function (n) {
       var at = lower.indexOf(n);
       if (at >= 0 && (first < 0 || at < first)) { first = at; }
     });
-    if (first < 0) {
-      // the match lies beyond the stored text (or only in the title, unit or honours)
-      return doc.summary || (text.length > EXCERPT_LENGTH ? text.slice(0, EXCERPT_LENGTH) + "…" : text);
-    }
+    if (first < 0) { return summary; }  // the match is in the title, unit or honours
     var start = Math.max(0, first - EXCERPT_BEFORE);
     var end = Math.min(text.length, start + EXCERPT_LENGTH);
     return (start > 0 ? "…" : "") + text.slice(start, end) + (end < text.length ? "…" : "");
@@ -178,32 +306,63 @@
     return el;
   }
 
+  function row(doc) {
+    var data = loaded["x/" + doc];
+    var kind = docKind(doc);
+    var year = String(docYear(doc));
+    var title = kind === "pledge" ? message("pledge-title", { branch: data[1], year: year }) : data[1];
+    var item = element("li", "search-result result-" + kind);
+    var meta = [message("kind-" + kind, {}), message("year", { year: year }), index.units[docUnit(doc)][1]];
+    item.appendChild(element("p", "result-meta", meta.join(" · ")));
+    var link = element("a", "", highlighted(title, shown.query));
+    link.href = data[0];
+    item.appendChild(element("h2", "result-title", link));
+    if (data[2].length) {
+      var honors = element("p", "honors");
+      data[2].forEach(function (h) { honors.appendChild(element("span", "honor", highlighted(h, shown.query))); });
+      item.appendChild(honors);
+    }
+    var text = excerpt(data[4], data[3], shown.query);
+    item.appendChild(element("p", "result-excerpt", highlighted(text, shown.query)));
+    return item;
+  }
+
+  var shown = { query: "", hits: [], next: 0, run: 0 };
+
+  /* Add the next PAGE_SIZE results once what they show is loaded (then ``after``); the list
+     is aria-busy meanwhile. */
+  function showMore(after) {
+    var run = shown.run;
+    var docs = shown.hits.slice(shown.next, shown.next + PAGE_SIZE);
+    shown.next += docs.length;
+    list.setAttribute("aria-busy", "true");
+    loadAll(docs.map(function (doc) { return "x/" + doc; }), function () {
+      if (run !== shown.run) { return; }
+      if (typeof after === "function") { after(); }
+      docs.forEach(function (doc) { list.appendChild(row(doc)); });
+      if (moreButton) { moreButton.hidden = shown.next >= shown.hits.length; }
+      list.setAttribute("aria-busy", "false");
+    });
+  }
+
   function show(query) {
+    var run = ++shown.run;
     list.textContent = "";
+    list.removeAttribute("aria-busy");
+    if (moreButton) { moreButton.hidden = true; }
     query = query.trim();
     if (!query) { status.textContent = message("empty", {}); return; }
-    var result = search(query);
-    var hits = filtered(result.hits);
-    if (!hits.length) {
-      status.textContent = message("none", { query: query });
-      return;
-    }
-    status.textContent = message(result.partial ? "partial" : "count", { query: query, count: String(hits.length) });
-    hits.forEach(function (hit) {
-      var d = index.docs[hit.doc];
-      var item = element("li", "search-result result-" + d.kind);
-      var meta = [message("kind-" + d.kind, {}), message("year", { year: String(d.year) }), index.units[d.unit][1]];
-      item.appendChild(element("p", "result-meta", meta.join(" · ")));
-      var link = element("a", "", highlighted(d.title, query));
-      link.href = d.url;
-      item.appendChild(element("h2", "result-title", link));
-      if (d.honors.length) {
-        var honors = element("p", "honors");
-        d.honors.forEach(function (h) { honors.appendChild(element("span", "honor", highlighted(h, query))); });
-        item.appendChild(honors);
-      }
-      item.appendChild(element("p", "result-excerpt", highlighted(excerpt(d, query), query)));
-      list.appendChild(item);
+    search(query, function (result) {
+      if (run !== shown.run) { return; }
+      var hits = filtered(result.hits);
+      if (!hits.length) { status.textContent = message("none", { query: query }); return; }
+      var name = result.partial ? "partial" : (result.year !== null ? "count-year" : "count");
+      shown.query = query;
+      shown.hits = hits;
+      shown.next = 0;
+      showMore(function () {  // the count and the first results appear together
+        status.textContent = message(name, { query: query, count: String(hits.length), year: String(result.year) });
+      });
     });
   }
 
@@ -220,20 +379,26 @@
 
   function run() { show(fields.q.value); remember(); }
 
-  var timer = null;
-  form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
-  fields.q.addEventListener("input", function () {
-    clearTimeout(timer);
-    timer = setTimeout(run, 150);
-  });
-  ["unit", "year", "kind"].forEach(function (name) {
-    if (fields[name]) { fields[name].addEventListener("change", run); }
-  });
+  function start() {
+    index = loaded.index;
+    if (!index) { return; }
+    var timer = null;
+    form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
+    fields.q.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(run, 150);
+    });
+    ["unit", "year", "kind"].forEach(function (name) {
+      if (fields[name]) { fields[name].addEventListener("change", run); }
+    });
+    if (moreButton) { moreButton.addEventListener("click", showMore); }
+    var params = new URLSearchParams(location.search);
+    Object.keys(fields).forEach(function (name) {
+      var value = params.get(name);
+      if (fields[name] && value !== null) { fields[name].value = value; }
+    });
+    show(fields.q.value);
+  }
 
-  var params = new URLSearchParams(location.search);
-  Object.keys(fields).forEach(function (name) {
-    var value = params.get(name);
-    if (fields[name] && value !== null) { fields[name].value = value; }
-  });
-  show(fields.q.value);
+  load("index", start);
 }());

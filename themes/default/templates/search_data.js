@@ -1,0 +1,1 @@
+{{ site.search_data(part, number) }}

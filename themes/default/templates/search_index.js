@@ -1,1 +1,0 @@
-{{ site.search_script(year) }}
