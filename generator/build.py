@@ -556,7 +556,7 @@ def _counts(site: model.Site) -> dict[str, int]:
 
 def _encode(rendered: Rendered) -> list[Any]:
     links = [list(link) for link in rendered.links]
-    return [rendered.html, rendered.text_summary, links, rendered.text]
+    return [rendered.html, rendered.text_summary, links, rendered.text, rendered.terms]
 
 
 def _cached_links(
@@ -590,7 +590,7 @@ def _cached_bodies(
         entry = found.get(keys[key])
         if entry is not None:
             links = tuple((a, b) for a, b in entry[2])
-            bodies[key] = Rendered(entry[0], entry[1], links, entry[3])
+            bodies[key] = Rendered(entry[0], entry[1], links, entry[3], entry[4])
     return bodies
 
 

@@ -17,7 +17,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from generator.base import hanzi
 from generator.content import paths
-from generator.site import urls
+from generator.site import search, urls
 from generator.site.bodies import Rendered
 
 EXTENSIONS = ("extra", "sane_lists")
@@ -110,7 +110,8 @@ class Converter:
         body_html = sanitize(self._md.convert(body))
         links = tuple(dict.fromkeys(self._links.seen))
         summary = summary_of(body_html, self.summary_length)
-        return Rendered(body_html, summary, links, plain_text(body_html))
+        text = plain_text(body_html)
+        return Rendered(body_html, summary, links, text, search.body_terms(text))
 
     def still_valid(self, rendered: Rendered, source: str, page: str) -> bool:
         """Whether every reference of a cached body still resolves as it did."""

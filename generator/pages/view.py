@@ -255,7 +255,10 @@ class SiteView:
         self._recorder.add(Read("items"))
         if self._search is None:
             texts = {key: body.text for key, body in self._bodies.items()}
-            self._search = search.build_index(self._queries.site, self._plan, texts)
+            known = {key: body.terms for key, body in self._bodies.items()}
+            self._search = search.build_index(
+                self._queries.site, self._plan, texts, known_terms=known
+            )
         return Markup(search.script(self._search, part, number))
 
     # -- pledges ---------------------------------------------------------------------------

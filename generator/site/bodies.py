@@ -14,3 +14,6 @@ class Rendered:
     links: tuple[tuple[str, str | None], ...] = ()
     # the whole body as plain text (for the search index); kept with the HTML, loaded with it
     text: str = ""
+    # the search terms of ``text``, one a line (search.body_terms), computed where the body is
+    # converted so that the index does not split every body again
+    terms: str = ""

@@ -156,10 +156,13 @@ class Document:
     summary: str
     body: str  # plain text of the whole body and the item's other words
     unit_text: str  # names of the unit and its ancestors
+    words: str = ""  # the item's other words (also at the end of ``body``)
+    body_terms: str = ""  # the terms of the body's text alone, one a line, when known
 
 
-def document(site: Site, plan: UrlPlan, item: Item, body: str) -> Document:
-    """What search knows of ``item``, whose body is ``body`` as plain text."""
+def document(site: Site, plan: UrlPlan, item: Item, body: str, body_terms: str = "") -> Document:
+    """What search knows of ``item``, whose body is ``body`` as plain text (with its terms,
+    ``body_terms(body)``, when they are known)."""
     unit = site.unit_by_id[item.unit]
     names = [site.unit_by_id[u].name for u in (*unit.ancestors, unit.id)]
     extra = " ".join(item.search_words())
@@ -175,7 +178,23 @@ def document(site: Site, plan: UrlPlan, item: Item, body: str) -> Document:
         summary=item.summary,
         body=f"{body} {extra}".strip() if extra else body,
         unit_text=" ".join(names),
+        words=extra,
+        body_terms=body_terms,
     )
+
+
+def body_terms(text: str) -> str:
+    """The terms of a body's plain text, one a line (what ``field_terms`` needs of it)."""
+    return "\n".join(terms(text, singles=False))
+
+
+def _body_term_set(doc: Document) -> set[str]:
+    if not doc.body_terms:
+        return terms(f"{doc.summary} {doc.body}", singles=False)
+    # words separated by a space never form a term together, so the terms of the parts add up
+    found = set(doc.body_terms.split("\n"))
+    found.update(terms(f"{doc.summary} {doc.words}", singles=False))
+    return found
 
 
 def field_terms(doc: Document) -> tuple[set[str], dict[str, int]]:
@@ -195,7 +214,7 @@ def field_terms(doc: Document) -> tuple[set[str], dict[str, int]]:
         add(terms(tag), TAGS)
     add(terms(doc.unit_text), UNIT)
     add(terms(f"{KIND_WORDS.get(doc.kind, '')} {doc.year} {doc.year}年"), KIND)
-    return terms(f"{doc.summary} {doc.body}", singles=False), masks
+    return _body_term_set(doc), masks
 
 
 # -- compact numbers -----------------------------------------------------------------------
@@ -369,11 +388,20 @@ def result_row(doc: Document, page: str = SEARCH_PAGE) -> list[object]:
 
 
 def build_index(
-    site: Site, plan: UrlPlan, texts: Mapping[str, str], page: str = SEARCH_PAGE
+    site: Site,
+    plan: UrlPlan,
+    texts: Mapping[str, str],
+    page: str = SEARCH_PAGE,
+    known_terms: Mapping[str, str] | None = None,
 ) -> Index:
-    """The whole index, with each item's body as plain text from ``texts`` (by item key);
-    links are relative to the search page ``page``."""
-    docs = [document(site, plan, item, texts.get(item.key, "")) for item in site.items()]
+    """The whole index, with each item's body as plain text from ``texts`` (by item key) and
+    the terms of those texts from ``known_terms`` where given; links are relative to the
+    search page ``page``."""
+    known = known_terms or {}
+    docs = [
+        document(site, plan, item, texts.get(item.key, ""), known.get(item.key, ""))
+        for item in site.items()
+    ]
     count = shard_count(site)
     # flat lists, not a mapping per term: a large site has tens of millions of postings
     table: defaultdict[str, list[int]] = defaultdict(list)
