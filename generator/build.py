@@ -457,6 +457,8 @@ def _render_and_write(
     extra = {"photo_variants": inputs.photos.variants}
     env = render_environment(inputs.theme, site.config.language, view, inputs.analysis.plan, extra)
     todo = [templating.with_body(job, converted.bodies) for job in work.todo]
+    if len(todo) >= pool.MIN_PARALLEL and any(len(job.bodies) > 1 for job in todo):
+        view.search_index()  # the index files read every body: computed once, before the fork
     staged = writer.StagedOutput(options.output)
     try:
         written, render_problems = pool.render_pages(

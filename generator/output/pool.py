@@ -32,6 +32,8 @@ Progress = Callable[[int, int], None]
 
 # The state a forked worker reads. Set by the parent right before the pool starts and reset
 # right after; never changed while workers run.
+# fewer pages than this render in this process: starting workers would cost more
+MIN_PARALLEL = 200
 _shared: dict[str, Any] = {}
 
 
@@ -160,7 +162,7 @@ def render_pages(
     written: list[Written] = []
     problems: list[Diagnostic] = []
     try:
-        for result in _run(_render_chunk, len(jobs), workers, progress, min_parallel=200):
+        for result in _run(_render_chunk, len(jobs), workers, progress, min_parallel=MIN_PARALLEL):
             for entry in result:
                 if isinstance(entry, Diagnostic):
                     problems.append(entry)

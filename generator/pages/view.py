@@ -253,13 +253,18 @@ class SiteView:
             doc = search.document(self._queries.site, self._plan, item, body.text if body else "")
             return Markup(search.to_script(f"x/{number}", search.result_row(doc)))
         self._recorder.add(Read("items"))
+        return Markup(search.script(self.search_index(), part, number))
+
+    def search_index(self) -> search.Index:
+        """The whole search index, computed once (the build asks for it before the workers
+        start when pages need it, so that they share it instead of each computing it)."""
         if self._search is None:
             texts = {key: body.text for key, body in self._bodies.items()}
             known = {key: body.terms for key, body in self._bodies.items()}
             self._search = search.build_index(
                 self._queries.site, self._plan, texts, known_terms=known
             )
-        return Markup(search.script(self._search, part, number))
+        return self._search
 
     # -- pledges ---------------------------------------------------------------------------
 

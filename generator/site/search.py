@@ -249,9 +249,11 @@ def read_varints(text: str) -> list[int]:
 def encode_ids(ids: Sequence[int], total: int) -> str:
     """Sorted document numbers: as the gaps between them, or as a bitmap ("~", six documents
     a character) when that is shorter."""
-    gaps = varints(b - a for a, b in zip((-1, *ids), ids, strict=False))
-    if len(gaps) * 6 <= total:
-        return gaps
+    # every gap takes at least one character: this many documents never fit in fewer gaps
+    if len(ids) * 6 <= total:
+        gaps = varints(b - a for a, b in zip((-1, *ids), ids, strict=False))
+        if len(gaps) * 6 <= total:
+            return gaps
     bits = [0] * ((total + 5) // 6)
     for doc in ids:
         bits[doc // 6] |= 1 << (doc % 6)
