@@ -197,14 +197,16 @@ def load(
     units = _yaml_file(root, "units.yaml", files, problems)
     docs: list[SourceDoc] = []
     raw = _content_files(files, folders, problems)
-    digests = _digests(root, raw, cache)
+    digests, contents = _digests(root, raw, cache)
     cached = cache.get_many("parsed", digests.values())
     fresh: list[tuple[str, Any]] = []
     for rel, kind in raw.items():
         digest = digests.get(rel)
         if digest is None:
             continue  # vanished while the build ran
-        data = b"" if digest in cached else (root / rel).read_bytes()
+        data = contents.get(rel, b"")
+        if not data and digest not in cached:
+            data = (root / rel).read_bytes()  # unchanged, but its parse is not cached
         front, doc_problems = _parsed(data, digest, rel, cached.get(digest))
         problems.extend(doc_problems)
         if front is None:
@@ -252,10 +254,29 @@ def _content_files(
     return raw
 
 
-def _digests(root: Path, raw: Mapping[str, str], cache: Memo) -> dict[str, str]:
-    """The content digest of each file of ``raw`` (unchanged files are not read again)."""
-    found = stamps.digests((str(root / rel) for rel in raw), cache)
-    return {rel: found[str(root / rel)][1] for rel in raw if str(root / rel) in found}
+def _digests(
+    root: Path, raw: Mapping[str, str], cache: Memo
+) -> tuple[dict[str, str], dict[str, bytes]]:
+    """The content digest of each file of ``raw``, and the bytes of the files that had to be
+    read for it (unchanged files are not read; the others are read once)."""
+    trusted, unread = stamps.known((str(root / rel) for rel in raw), cache)
+    digests: dict[str, str] = {}
+    contents: dict[str, bytes] = {}
+    read: list[tuple[str, os.stat_result, str]] = []
+    for rel in raw:
+        path = str(root / rel)
+        if path in trusted:
+            digests[rel] = trusted[path][1]
+        elif path in unread:
+            try:
+                data = (root / rel).read_bytes()
+            except OSError:
+                continue
+            digests[rel] = hashlib.sha256(data).hexdigest()
+            contents[rel] = data
+            read.append((path, unread[path], digests[rel]))
+    stamps.remember(cache, read)
+    return digests, contents
 
 
 def _file_date(mtime: float, epoch: str) -> dt.date:

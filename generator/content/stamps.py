@@ -32,25 +32,47 @@ def _hash(path: str) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def digests(paths: Iterable[str], memo: StampMemo) -> dict[str, tuple[os.stat_result, str]]:
-    """path -> (its stat, the sha256 of its content) for every file of ``paths`` that can be
-    read; unchanged files are not read."""
+def known(
+    paths: Iterable[str], memo: StampMemo
+) -> tuple[dict[str, tuple[os.stat_result, str]], dict[str, os.stat_result]]:
+    """(path -> (stat, digest) of the files unchanged since their digest was remembered,
+    path -> stat of the others, which must be read); files that cannot be seen are left out."""
     wanted = list(paths)
-    known = memo.get_many(TABLE, wanted)
-    now = time.time_ns()
-    found: dict[str, tuple[os.stat_result, str]] = {}
-    fresh: list[tuple[str, Any]] = []
+    remembered = memo.get_many(TABLE, wanted)
+    trusted: dict[str, tuple[os.stat_result, str]] = {}
+    unread: dict[str, os.stat_result] = {}
     for path in wanted:
         try:
             st = os.stat(path)
-            stamp = known.get(path)
-            if stamp is not None and stamp[0] == _stat_key(st) and st.st_mtime_ns < stamp[2]:
-                found[path] = (st, stamp[1])
-                continue
-            digest = _hash(path)
         except OSError:
             continue
-        found[path] = (st, digest)
-        fresh.append((path, [_stat_key(st), digest, now - RACY_NS]))
-    memo.put_many(TABLE, fresh)
-    return found
+        stamp = remembered.get(path)
+        if stamp is not None and stamp[0] == _stat_key(st) and st.st_mtime_ns < stamp[2]:
+            trusted[path] = (st, stamp[1])
+        else:
+            unread[path] = st
+    return trusted, unread
+
+
+def remember(memo: StampMemo, read: Iterable[tuple[str, os.stat_result, str]]) -> None:
+    """Remember the digests of files just read, with their stat."""
+    now = time.time_ns()
+    memo.put_many(
+        TABLE, ((path, [_stat_key(st), digest, now - RACY_NS]) for path, st, digest in read)
+    )
+
+
+def digests(paths: Iterable[str], memo: StampMemo) -> dict[str, tuple[os.stat_result, str]]:
+    """path -> (its stat, the sha256 of its content) for every file of ``paths`` that can be
+    read, in the order of ``paths``; unchanged files are not read."""
+    wanted = list(paths)
+    trusted, unread = known(wanted, memo)
+    read: list[tuple[str, os.stat_result, str]] = []
+    for path, st in unread.items():
+        try:
+            read.append((path, st, _hash(path)))
+        except OSError:
+            continue
+    remember(memo, read)
+    found = {**trusted, **{path: (st, digest) for path, st, digest in read}}
+    return {path: found[path] for path in wanted if path in found}
