@@ -30,10 +30,11 @@ PARALLEL_MIN = 300  # below this many tasks, forking costs more than it saves
 CHUNK = 64
 Progress = Callable[[int, int], None]
 
-# The state a forked worker reads. Set by the parent right before the pool starts and reset
-# right after; never changed while workers run.
 # fewer pages than this render in this process: starting workers would cost more
 MIN_PARALLEL = 200
+
+# The state a forked worker reads. Set by the parent right before the pool starts and reset
+# right after; never changed while workers run.
 _shared: dict[str, Any] = {}
 
 
