@@ -119,6 +119,8 @@ def analyse(
     problems = list(modelled.diagnostics)
     theme_dirs = theme.locate(source, site.config.theme)
     problems.extend(_theme_problems(source, tree, site, theme_dirs))
+    if theme_dirs is not None:
+        problems.extend(theme_dirs.catalog_problems(site.config.language))
     # an edition leaves out the photos and attachments of other years' items
     copied = [rel for rel in _copied_files(tree, kinds.folders()) if rel not in site.left_out]
     plan, url_problems = urls.plan(site, copied)

@@ -250,8 +250,15 @@ CASES: list[tuple[str, str, str, tuple[str, int, str, str], str]] = [
         "alias bomb",
         "profiles/2025/a.md",
         "---\n" + BOMB + "name: *i\nunit: branch\nyear: 2025\nhonors: [劳动模范]\n---\n正文\n",
-        ("expected-text", 11, "name", "error"),
-        "应为一段文字",
+        ("yaml-alias", 3, "", "error"),
+        "不支持 YAML 的引用写法",
+    ),
+    (
+        "alias bomb in an unknown field",
+        "profiles/2025/a.md",
+        profile(extra="x:\n  " + BOMB.replace("\n", "\n  ").rstrip() + "\n"),
+        ("yaml-alias", 8, "", "error"),
+        "不支持 YAML 的引用写法",
     ),
     (
         "python object tag",

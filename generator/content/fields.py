@@ -133,6 +133,33 @@ def slug(ctx: Context, key: str, value: Value) -> Value:
     return value
 
 
+def theme_name(ctx: Context, key: str, value: Value) -> Value:
+    """A theme's name, or a folder relative to the site: never absolute, never out of it."""
+    value = text(ctx, key, value)
+    if value is INVALID:
+        return INVALID
+    parts = re.split(r"[/\\]", value)
+    if not value or value.startswith(("/", "\\", "~")) or ":" in value or ".." in parts:
+        ctx.error(key, "theme-outside-site", got=_shown(value))
+        return INVALID
+    return value
+
+
+def web_address(ctx: Context, key: str, value: Value) -> Value:
+    """An http(s) address or a path from the server's root (``/site/``), or nothing."""
+    value = text(ctx, key, value)
+    if value is INVALID or not value:
+        return value
+    lowered = value.lower()
+    usable = lowered.startswith(("http://", "https://")) or (
+        value.startswith("/") and not value.startswith("//")
+    )
+    if not usable or any(c.isspace() or ord(c) < 32 for c in value):
+        ctx.error(key, "bad-base-url", got=_shown(value))
+        return INVALID
+    return value
+
+
 def text_list(ctx: Context, key: str, value: Value) -> Value:
     """A list of texts; a single text is read as a list of one (a common shorthand)."""
     if isinstance(value, str):

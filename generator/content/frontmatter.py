@@ -63,10 +63,10 @@ def parse_yaml(
     """Parse YAML whose first line is line ``first_line`` of file ``path``."""
     offset = first_line - 1
     try:
-        too_deep = _too_deep(text)
-        if too_deep:
-            line = too_deep + offset
-            return None, [Diagnostic.error(path, line, "yaml-too-deep", limit=MAX_DEPTH)]
+        refused = _refused(text)
+        if refused is not None:
+            code, line = refused
+            return None, [Diagnostic.error(path, line + offset, code, limit=MAX_DEPTH)]
         loader = SafeLoader(text)
         try:
             node = loader.get_single_node()
@@ -91,11 +91,13 @@ def parse_yaml(
     return YamlDocument(data, lines), problems
 
 
-def _too_deep(text: str) -> int:
-    """The line of the first list or mapping nested deeper than ``MAX_DEPTH``, or 0.
+def _refused(text: str) -> tuple[str, int] | None:
+    """The first thing refused before any node is built, as (code, line), or None: a list or
+    mapping nested deeper than ``MAX_DEPTH`` (``yaml-too-deep``), or an alias (``*name``,
+    ``yaml-alias``), which lets a few hundred bytes stand for billions of values.
 
-    Read from the parser's event stream (flat, no recursion) before any node is built: the
-    C composer recurses per level and thousands of ``[`` would overflow the C stack."""
+    Read from the parser's event stream (flat, no recursion): the C composer recurses per
+    level and thousands of ``[`` would overflow the C stack."""
     loader = SafeLoader(text)
     depth = 0
     try:
@@ -104,20 +106,24 @@ def _too_deep(text: str) -> int:
             if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH + 1:  # the front matter's own mapping is level 0
-                    mark = event.start_mark
-                    return mark.line + 1 if mark is not None else 1
+                    return "yaml-too-deep", _line(event.start_mark)
             elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
                 depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                return "yaml-alias", _line(event.start_mark)
             elif event is None or isinstance(event, yaml.StreamEndEvent):
-                return 0
+                return None
     except yaml.MarkedYAMLError as exc:
         # libyaml 0.2.5+ (PyYAML 6.0.4 wheels) stops at its own nesting limit while scanning
         if "nesting depth" in str(exc.problem or ""):
-            mark = exc.problem_mark
-            return mark.line + 1 if mark is not None else 1
-        return 0  # any other problem is reported by the real parse
+            return "yaml-too-deep", _line(exc.problem_mark)
+        return None  # any other problem is reported by the real parse
     finally:
         loader.dispose()
+
+
+def _line(mark: Any) -> int:
+    return mark.line + 1 if mark is not None else 1
 
 
 def _walk(

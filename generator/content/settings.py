@@ -55,12 +55,16 @@ class SiteConfig:
             "`[劳动模范, 先进工作者, 技术标兵]`; honours not listed follow, most held first",
         ),
     )
-    theme: str = field(default="default", metadata=front(f.text, doc="theme name or path"))
+    theme: str = field(
+        default="default",
+        metadata=front(f.theme_name, doc="theme name, or a folder inside the site"),
+    )
     base_url: str = field(
         default="",
         metadata=front(
-            f.text,
-            doc="absolute URLs in `feed.xml` and `sitemap.xml`, and the root folder of "
+            f.web_address,
+            doc="an http(s) address or a path from the server's root; absolute URLs in "
+            "`feed.xml` and `sitemap.xml`, and the root folder of "
             "`404.html` when a server answers a missing path with it (see docs/deploy.md); "
             "pages always link relatively",
         ),

@@ -141,7 +141,7 @@ def _render_chunk(indices: range) -> list[templating.RenderedPage | Diagnostic]:
     for i in indices:
         try:
             out.append(templating.render(env, jobs[i], view))
-        except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        except (Exception, RecursionError) as exc:  # any template fault is the page's error
             out.append(theme.template_error(exc, _shared["theme"]))
     return out
 

@@ -14,11 +14,12 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
-import yaml
+import jinja2.sandbox
 from markupsafe import Markup
 
 from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic
+from generator.content.frontmatter import normalise_text, parse_yaml
 
 PACKAGED_THEMES = Path(__file__).resolve().parents[2] / "themes"
 OVERRIDE_DIR = "theme"  # inside the site source
@@ -68,14 +69,35 @@ class ThemeDirs:
         return dict(sorted(found.items()))
 
     def catalog(self, language: str) -> dict[str, str]:
+        """The visitor strings of ``language``, a site override's entries first; a file that
+        cannot be read adds nothing (``catalog_problems`` says why)."""
         merged: dict[str, str] = {}
         for folder in reversed(self.folders):
-            file = folder / "i18n" / f"{language}.yaml"
-            if file.is_file():
-                with open(file, encoding="utf-8") as fh:
-                    data = yaml.safe_load(fh) or {}
-                merged.update({str(k): str(v) for k, v in data.items()})
+            merged.update(_read_catalog(folder, language)[0])
         return merged
+
+    def catalog_problems(self, language: str) -> list[Diagnostic]:
+        """What is wrong with the theme's catalog files of ``language``."""
+        return [p for folder in self.folders for p in _read_catalog(folder, language)[1]]
+
+
+def _read_catalog(folder: Path, language: str) -> tuple[dict[str, str], tuple[Diagnostic, ...]]:
+    file = folder / "i18n" / f"{language}.yaml"
+    if not file.is_file():
+        return {}, ()
+    shown = f"{folder.name}/i18n/{language}.yaml"
+    try:
+        text = normalise_text(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, (Diagnostic.error(shown, 1, "yaml-syntax", problem=str(exc)),)
+    doc, problems = parse_yaml(text, shown)
+    if doc is None:
+        return {}, tuple(problems)
+    if doc.data is None:
+        return {}, tuple(problems)
+    if not isinstance(doc.data, dict):
+        return {}, (*problems, Diagnostic.error(shown, 1, "theme-i18n-not-mapping"))
+    return {str(k): str(v) for k, v in doc.data.items()}, tuple(problems)
 
 
 def locate(source: Path, name: str) -> ThemeDirs | None:
@@ -111,17 +133,48 @@ class Catalog:
         return self.gettext(singular if n == 1 else plural)
 
     def markup_gettext(self, message: str, **variables: Any) -> Markup:
-        return Markup(self.messages.get(message) or message) % variables
+        # a catalog string is text, never markup: a site's theme/i18n file cannot add tags
+        return Markup.escape(self.gettext(message)) % variables
 
     def markup_ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> Markup:
         variables.setdefault("num", num)
-        return Markup(self.ngettext(singular, plural, num)) % variables
+        return Markup.escape(self.ngettext(singular, plural, num)) % variables
+
+
+MAX_REPEAT = 1_000_000  # longest text or list a template may make with ``*``
+MAX_EXPONENT = 1_000  # largest exponent of ``**`` in a template
+
+
+class SafeEnvironment(jinja2.sandbox.SandboxedEnvironment):
+    """Jinja's sandbox, with ``*`` and ``**`` bounded so a template cannot exhaust memory."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+                raise jinja2.exceptions.SecurityError(f"exponent over {MAX_EXPONENT}")
+            return left**right
+        if _repeat_size(left, right) > MAX_REPEAT or _repeat_size(right, left) > MAX_REPEAT:
+            raise jinja2.exceptions.SecurityError(f"repetition longer than {MAX_REPEAT}")
+        return left * right
+
+
+def _repeat_size(sequence: Any, times: Any) -> int:
+    if isinstance(sequence, str | list | tuple) and isinstance(times, int):
+        return len(sequence) * times
+    return 0
 
 
 def environment(
     theme: ThemeDirs, language: str, globals_: dict[str, Any] | None = None
 ) -> jinja2.Environment:
-    env = jinja2.Environment(
+    # Every template renders in Jinja's sandbox: templates of the site's theme/ folder (or a
+    # theme inside the site) are content, and the sandbox refuses private attributes, Python
+    # internals and unsafe calls (``cycler.__init__.__globals__``) with a SecurityError.
+    env = SafeEnvironment(
         loader=jinja2.FileSystemLoader(theme.templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -183,6 +236,8 @@ def template_error(exc: Exception, theme: ThemeDirs) -> Diagnostic:
             path, line = _shown_path(filename, roots), lineno
     if isinstance(exc, jinja2.TemplateNotFound):
         return Diagnostic.error(path, line, "template-missing", name=exc.name)
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return Diagnostic.error(path, line, "template-unsafe", problem=str(exc))
     return Diagnostic.error(path, line, "template-error", problem=f"{type(exc).__name__}: {exc}")
 
 

@@ -1,0 +1,160 @@
+"""Hostile content: templates from the site run in the sandbox, YAML cannot expand without
+bound, the theme stays inside the site, and each case is a clear error with file and line."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from generator.base.config import BuildOptions
+from generator.build import BuildReport, build
+from generator.cli.console import format_diagnostic
+from generator.cli.main import main
+from tests.conftest import SITE_YAML, UNITS_YAML, SiteBuilder, profile, write_site
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
+)
+PERSON = {"profiles/2025/a.md": profile()}
+
+
+def codes(report: BuildReport) -> list[tuple[str, str, int]]:
+    return [(d.code, d.path, d.line) for d in report.diagnostics]
+
+
+def shown(report: BuildReport) -> str:
+    return "\n".join(format_diagnostic(d, "zh-CN", Path("/x")) for d in report.diagnostics)
+
+
+# ---------------------------------------------------------------------------------------------
+# templates of the site run in the sandbox
+
+ESCAPES = [
+    "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}",
+    "{{ lipsum.__globals__['os'].system('touch PWNED') }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ site._site }}",
+    "{{ 'x' * 100000000 }}",
+    "{{ 9 ** 9999999 }}",
+]
+
+
+@pytest.mark.parametrize("expression", ESCAPES)
+def test_a_site_template_cannot_run_code(
+    make_site: SiteBuilder, tmp_path: Path, expression: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    files = {**PERSON, "theme/templates/404.html": f"<p>{expression}</p>\n"}
+    report, _out = make_site(files)
+    assert not report.ok
+    assert not (tmp_path / "PWNED").exists()
+    found = [d for d in report.diagnostics if d.code in {"template-unsafe", "template-error"}]
+    assert found and found[0].path == "theme:404.html" and found[0].line == 1, codes(report)
+    assert "Traceback" not in shown(report)
+
+
+def test_an_unsafe_attribute_is_named_in_chinese(make_site: SiteBuilder) -> None:
+    files = {**PERSON, "theme/templates/404.html": "{{ cycler.__init__.__globals__ }}\n"}
+    report, _out = make_site(files)
+    assert [c for c in codes(report) if c[0] == "template-unsafe"] == [
+        ("template-unsafe", "theme:404.html", 1)
+    ]
+    assert "模板使用了不允许的写法" in shown(report)
+
+
+def test_a_template_runtime_error_is_a_diagnostic(make_site: SiteBuilder) -> None:
+    files = {**PERSON, "theme/templates/404.html": "\n{{ 1 // 0 }}\n"}
+    report, _out = make_site(files)
+    assert ("template-error", "theme:404.html", 2) in codes(report)
+
+
+@pytest.mark.parametrize("theme", ["/etc", "../elsewhere", "themes/../../x", "~/t", "C:\\\\t"])
+def test_the_theme_cannot_be_outside_the_site(make_site: SiteBuilder, theme: str) -> None:
+    report, _out = make_site(PERSON, site_yaml=SITE_YAML + f'theme: "{theme}"\n')
+    assert ("theme-outside-site", "site.yaml", 5) in codes(report), codes(report)
+    assert "不在网站文件夹内" in shown(report)
+    assert not report.ok
+
+
+def test_a_theme_folder_inside_the_site_is_allowed(make_site: SiteBuilder, tmp_path: Path) -> None:
+    default = Path(__file__).resolve().parents[1] / "themes/default"
+    source = write_site(tmp_path / "src", PERSON, site_yaml=SITE_YAML + "theme: themes/mine\n")
+    for rel in ("templates", "i18n", "static"):
+        _copy_tree(default / rel, source / "themes/mine" / rel)
+    report = build(BuildOptions(source=source, output=tmp_path / "out"))
+    assert report.ok, codes(report)
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    for path in src.rglob("*"):
+        if path.is_file():
+            target = dst / path.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+
+
+def test_catalog_strings_of_the_site_are_text_not_markup(make_site: SiteBuilder) -> None:
+    i18n = '"Model workers": "<script>alert(1)</script>劳模"\n'
+    report, out = make_site({**PERSON, "theme/i18n/zh-CN.yaml": i18n})
+    assert report.ok, codes(report)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;劳模" in html
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "line"),
+    [
+        ('"Home": [unclosed\n', "yaml-syntax", 2),
+        ("- a\n- b\n", "theme-i18n-not-mapping", 1),
+        ("a: &a x\nb: *a\n", "yaml-alias", 2),
+    ],
+)
+def test_a_bad_theme_catalog_is_a_diagnostic(
+    make_site: SiteBuilder, text: str, code: str, line: int
+) -> None:
+    report, _out = make_site({**PERSON, "theme/i18n/zh-CN.yaml": text})
+    assert (code, "theme/i18n/zh-CN.yaml", line) in codes(report), codes(report)
+    assert not report.ok
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML aliases are refused everywhere content is read
+
+
+def test_an_alias_bomb_is_refused_quickly(make_site: SiteBuilder) -> None:
+    text = profile(extra="x:\n  " + BOMB.replace("\n", "\n  ").rstrip() + "\n")
+    started = time.monotonic()
+    report, _out = make_site({"profiles/2025/a.md": text})
+    assert time.monotonic() - started < 20
+    assert ("yaml-alias", "profiles/2025/a.md", 8) in codes(report)
+    assert "不支持 YAML 的引用写法" in shown(report)
+
+
+@pytest.mark.parametrize("file", ["site.yaml", "units.yaml"])
+def test_aliases_in_the_settings_are_refused(make_site: SiteBuilder, file: str) -> None:
+    site_yaml, units_yaml = SITE_YAML, UNITS_YAML
+    if file == "site.yaml":
+        site_yaml += "subtitle: &s 一\ncampaign: *s\n"
+    else:
+        units_yaml = units_yaml.replace("name: 华油集团", "name: &n 华油集团") + (
+            "- id: more\n  name: *n\n  parent: group\n"
+        )
+    report, _out = make_site(PERSON, site_yaml=site_yaml, units_yaml=units_yaml)
+    assert [c[:2] for c in codes(report) if c[0] == "yaml-alias"] == [("yaml-alias", file)]
+    assert not report.ok
+
+
+def test_check_fails_on_an_alias_and_prints_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = profile(extra="x:\n  " + BOMB.replace("\n", "\n  ").rstrip() + "\n")
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": text})
+    code = main(["check", str(source), "--format", "json"])
+    assert code != 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert "yaml-alias" in json.dumps(data)
