@@ -18,7 +18,7 @@ import jinja2
 from generator import pages
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
-from generator.content import history, loader, stamps
+from generator.content import editions, history, loader, paths, stamps
 from generator.kinds.kind import Registry
 from generator.kinds.registry import BUILT_IN
 from generator.output import cache, images, markup, pool, theme, writer
@@ -123,9 +123,18 @@ def analyse(
         problems.extend(theme_dirs.catalog_problems(site.config.language))
     # an edition leaves out the photos and attachments of other years' items
     copied = [rel for rel in _copied_files(tree, kinds.folders()) if rel not in site.left_out]
+    problems.extend(_refused_copies(copied))
+    if edition_year is None:
+        problems.extend(editions.problems(source, tree.editions))
+    copied = [rel for rel in copied if not paths.active(rel)]
     plan, url_problems = urls.plan(site, copied)
     problems.extend(url_problems)
     return Analysis(tree, site, plan, theme_dirs, tuple(copied), _sorted(problems))
+
+
+def _refused_copies(copied: list[str]) -> list[Diagnostic]:
+    """Files a browser would run (HTML, SVG, scripts) are not published from the content."""
+    return [Diagnostic.error(rel, 0, "active-file-refused") for rel in copied if paths.active(rel)]
 
 
 def _theme_problems(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -417,6 +418,9 @@ def test_page_paths_are_the_pages_of_a_small_site(tmp_path: Path) -> None:
         "pledges/2024/p.md": pledge(2024),
         "pages/about.md": "---\ntitle: 关于\n---\n关于本站。\n",
         "editions/2023/index.html": "<p>2023</p>\n",
+        "editions/2023/manifest.json": json.dumps(
+            {"files": {"index.html": hashlib.sha256(b"<p>2023</p>\n").hexdigest()}}
+        ),
     }
     source = write_site(tmp_path / "src", files)
     out = tmp_path / "out"

@@ -270,12 +270,35 @@ def test_nothing_in_editions_is_content_nor_checked(
     source: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # a Markdown file and a broken YAML file inside an edition are neither read nor reported
+    # as content; the edition, no longer matching its manifest, is reported once
     (edition_of(source) / "profiles" / "x.md").write_text("---\nname: [\n---\n", encoding="utf-8")
     analysis = analyse(source)
     assert not [f for f in analysis.tree.files if f.startswith("editions/")]
-    assert not [d for d in analysis.diagnostics if d.path.startswith("editions")]
+    found = [(d.code, d.path) for d in analysis.diagnostics if d.path.startswith("editions")]
+    assert found == [("edition-tampered", "editions/2025/manifest.json")]
     cli.main(["check", str(source), "--format", "json"])
-    assert "editions/" not in capsys.readouterr().out
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    shown = [(f["code"], f["file"]) for f in findings if f["file"].startswith("editions")]
+    assert shown == [("edition-tampered", "editions/2025/manifest.json")]
+
+
+@pytest.mark.parametrize("change", ["changed", "removed", "added", "manifest"])
+def test_a_tampered_edition_is_not_published(source: Path, tmp_path: Path, change: str) -> None:
+    folder = edition_of(source)
+    if change == "changed":
+        (folder / "index.html").write_text("<script>alert(1)</script>", encoding="utf-8")
+    elif change == "removed":
+        (folder / "index.html").unlink()
+    elif change == "added":
+        (folder / "evil.html").write_text("<script>alert(1)</script>", encoding="utf-8")
+    else:
+        (folder / "manifest.json").write_text("{", encoding="utf-8")
+    out = tmp_path / "public"
+    report = build(BuildOptions(source=source, output=out))
+    assert not report.ok
+    codes = {d.code for d in report.diagnostics}
+    assert codes & {"edition-tampered", "edition-manifest-unreadable"}, codes
+    assert not (out / "editions").exists()
 
 
 # ---------------------------------------------------------------------------------------------

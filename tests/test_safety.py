@@ -158,3 +158,53 @@ def test_check_fails_on_an_alias_and_prints_json(
     out = capsys.readouterr().out
     data = json.loads(out)
     assert "yaml-alias" in json.dumps(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# files a browser would run are not published from the content
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "static/evil.html",
+        "static/x/evil.HTM",
+        "static/logo.svg",
+        "profiles/2025/page.xhtml",
+        "reports/run.js",
+        "static/feed.xml",
+    ],
+)
+def test_an_active_file_is_refused(make_site: SiteBuilder, rel: str) -> None:
+    report, out = make_site({**PERSON, rel: "<script>alert(1)</script>\n"})
+    assert ("active-file-refused", rel, 0) in codes(report), codes(report)
+    assert "不会发布" in shown(report)
+    assert not report.ok
+    assert not list(out.rglob("*evil*")) if out.exists() else True
+
+
+def test_a_draft_publishes_nothing_of_its_own(make_site: SiteBuilder) -> None:
+    draft = (
+        "---\ntitle: 计划\nunit: branch\ndate: 2025-03-01\ndraft: true\n"
+        "attachments: [secret-plan.pdf]\n---\n正文\n"
+    )
+    files = {**PERSON, "reports/2025/plan.md": draft, "reports/2025/secret-plan.pdf": "%PDF-1.4"}
+    report, out = make_site(files)
+    assert report.ok, codes(report)
+    assert not list(out.rglob("secret-plan*"))
+    report, out = make_site(files, drafts=True)
+    assert report.ok, codes(report)
+    assert list(out.rglob("secret-plan*"))
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)//", "//evil.example/", "ftp://x/", "a b"])
+def test_base_url_must_be_a_web_address(make_site: SiteBuilder, url: str) -> None:
+    report, _out = make_site(PERSON, site_yaml=SITE_YAML + f'base_url: "{url}"\n')
+    assert ("bad-base-url", "site.yaml", 5) in codes(report), codes(report)
+    assert not report.ok
+
+
+@pytest.mark.parametrize("url", ["https://cxzy.example.com/", "http://10.0.0.1/s/", "/showcase/"])
+def test_base_url_accepts_addresses_and_paths(make_site: SiteBuilder, url: str) -> None:
+    report, _out = make_site(PERSON, site_yaml=SITE_YAML + f'base_url: "{url}"\n')
+    assert report.ok, codes(report)

@@ -13,6 +13,18 @@ import posixpath
 from collections.abc import Container
 
 STATIC_DIR = "static"  # files copied as they are, and the second place a path is looked up
+# Files a browser runs rather than shows: never published from the content folders or
+# static/, since nothing sanitises them (a script in one would run on the site's address).
+ACTIVE_SUFFIXES = (
+    ".html", ".htm", ".xhtml", ".shtml", ".svg", ".svgz", ".xml", ".xsl", ".xslt", ".js",
+    ".mjs", ".swf", ".php", ".jsp", ".asp", ".aspx", ".htaccess", ".appcache", ".manifest",
+)
+
+
+def active(rel: str) -> bool:
+    """Whether the file ``rel`` is of a type a browser would run (see ``ACTIVE_SUFFIXES``)."""
+    name = rel.rpartition("/")[2].lower().rstrip(". ")
+    return name.endswith(ACTIVE_SUFFIXES)
 
 
 def candidates(ref: str, source: str) -> list[str]:

@@ -428,7 +428,21 @@ def _edition(items: list[Item], kinds: Registry, edition: int) -> tuple[list[Ite
     out (the source files of the other items, and their photos and attachments)."""
     kept = [i for i in items if not kinds[i.kind].yearly or i.year == edition]
     others = [i for i in items if kinds[i.kind].yearly and i.year != edition]
-    return kept, (_sources(others) - _sources(kept)) | {i.key for i in others}
+    return kept, _left_out(others, kept)
+
+
+def _published(built: list[Item | None], drafts: bool) -> tuple[list[Item], frozenset[str]]:
+    """The items published (drafts only with ``drafts``), and what is left out: a draft
+    publishes nothing of its own, no page, no photo, no attachment."""
+    items = [i for i in built if i is not None and (drafts or not i.draft)]
+    hidden = [i for i in built if i is not None and i.draft and not drafts]
+    return items, _left_out(hidden, items)
+
+
+def _left_out(others: list[Item], kept: list[Item]) -> frozenset[str]:
+    """The source files of ``others``, and their photos and attachments that no item of
+    ``kept`` uses too."""
+    return (_sources(others) - _sources(kept)) | {i.key for i in others}
 
 
 def _collections(
@@ -497,14 +511,14 @@ def build_site(
     built = [
         build_item(doc, tree, unit_by_id, problems, suggest_unit, kinds) for doc in tree.docs
     ]
-    items = [i for i in built if i is not None and (drafts or not i.draft)]
+    items, left_out = _published(built, drafts)
     _check_duplicates(items, kinds, problems)
     edition = edition_year
-    left_out: frozenset[str] = frozenset()
     if edition is not None:
         # an archived edition: nothing links to the live site (no absolute URLs in feed and
         # sitemap)
-        items, left_out = _edition(items, kinds, edition)
+        items, others = _edition(items, kinds, edition)
+        left_out |= others
         config = SiteConfig(**{**_fields(config), "current_year": edition, "base_url": ""})
     unit_rank = {u.id: n for n, u in enumerate(units)}
     ordering = Ordering(hanzi.name_sort_key(config.name_order), unit_rank)
