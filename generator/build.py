@@ -242,6 +242,9 @@ def _build(
     if inputs is None:
         return _failed(problems, started, analysis.site.config.language)
     jobs = list(pages.pages(analysis.site, analysis.plan))
+    clashes = urls.clashes((job.path for job in jobs), analysis.plan.assets)
+    if clashes:
+        return _failed([*problems, *clashes], started, analysis.site.config.language)
     mark("plan pages")
     work = _plan_work(inputs, jobs, store.outputs(writer.identity(options.output)))
     mark("fingerprints")

@@ -208,3 +208,106 @@ def test_base_url_must_be_a_web_address(make_site: SiteBuilder, url: str) -> Non
 def test_base_url_accepts_addresses_and_paths(make_site: SiteBuilder, url: str) -> None:
     report, _out = make_site(PERSON, site_yaml=SITE_YAML + f'base_url: "{url}"\n')
     assert report.ok, codes(report)
+
+
+# ---------------------------------------------------------------------------------------------
+# limits: Chinese errors with file and line instead of tracebacks
+
+LONG = "王" * 90
+
+
+@pytest.mark.parametrize(
+    ("files", "units", "expected"),
+    [
+        ({"profiles/2025/a.md": profile(name=LONG)}, None, None),
+        ({"profiles/2025/a.md": profile(extra=f"tags: [{'石' * 90}]\n")}, None, None),
+        (
+            {"profiles/2025/a.md": profile(extra="slug: " + "a" * 300 + "\n")},
+            None,
+            ("slug-too-long", "profiles/2025/a.md", 6),
+        ),
+        (
+            {"profiles/2025/a.md": profile(unit="u" * 260)},
+            UNITS_YAML + "- id: " + "u" * 260 + "\n  name: 长\n  parent: group\n",
+            ("slug-too-long", "units.yaml", 16),
+        ),
+    ],
+)
+def test_long_names_never_make_a_path_too_long(
+    make_site: SiteBuilder,
+    files: dict[str, str],
+    units: str | None,
+    expected: tuple[str, str, int] | None,
+) -> None:
+    report, out = make_site(files, units_yaml=units or UNITS_YAML)
+    if expected is None:
+        assert report.ok, codes(report)
+        assert all(len(p.name.encode()) <= 255 for p in out.rglob("*"))
+    else:
+        assert expected in codes(report), codes(report)
+
+
+def test_a_derived_slug_is_short() -> None:
+    from generator.base import hanzi
+
+    assert len(hanzi.name_slug("欧阳" * 25)) <= hanzi.MAX_DERIVED_SLUG
+    assert hanzi.name_slug("王进喜") == "wang-jin-xi"
+
+
+def test_new_refuses_a_slug_too_long(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = write_site(tmp_path / "src", PERSON)
+    args = ["new", "profile", "--source", str(source), "--name", "王", "--unit", "branch"]
+    assert main([*args, "--slug", "a" * 300]) != 0
+    assert "最长 100 个字符" in capsys.readouterr().err
+    assert main([*args[:-4], "--name", "欧阳" * 25, "--unit", "branch", "--year", "2025"]) == 0
+
+
+def test_a_copied_file_on_a_page_path_is_an_error(make_site: SiteBuilder) -> None:
+    files = {**PERSON, "profiles/2025/wang-jin-xi": "x"}
+    report, _out = make_site(files)
+    assert ("copy-clashes-with-page", "profiles/2025/wang-jin-xi", 0) in codes(report)
+    assert "与网站自动生成的网页冲突" in shown(report)
+
+
+def nested_list(depth: int) -> str:
+    return "".join("  " * i + "- x\n" for i in range(depth))
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "line"),
+    [
+        (nested_list(500), "body-too-deep", 58),
+        ("> " * 200 + "x\n", "body-too-deep", 7),
+        ("[" * 20000, "too-many-brackets", 7),
+        ("\n\n".join(["[" * 150] * 20), "too-many-brackets", 7 + 2 * 13),
+    ],
+)
+def test_bodies_over_the_limits_are_refused_quickly(
+    make_site: SiteBuilder, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    body: str, code: str, line: int,
+) -> None:
+    started = time.monotonic()
+    report, _out = make_site({"profiles/2025/a.md": profile(body=body)})
+    assert (code, "profiles/2025/a.md", line) in codes(report), codes(report)
+    assert main(["check", str(tmp_path / "src"), "--format", "json"]) != 0
+    found = json.loads(capsys.readouterr().out)["findings"]
+    assert code in {f["code"] for f in found}
+    assert time.monotonic() - started < 30
+
+
+def test_a_nested_list_within_the_limit_builds(make_site: SiteBuilder) -> None:
+    report, _out = make_site({"profiles/2025/a.md": profile(body=nested_list(40))})
+    assert report.ok, codes(report)
+
+
+def test_control_characters(make_site: SiteBuilder) -> None:
+    report, _out = make_site({"profiles/2025/a.md": profile(name='"张\\x0b三"')})
+    assert ("control-character", "profiles/2025/a.md", 2) in codes(report)
+    assert "U+000B" in shown(report)
+    body = "正文\x1b[31m，\x7f第二句\x0c。"  # (a NUL makes the file binary: refused)
+    report, out = make_site({"profiles/2025/a.md": profile(body=body)})
+    assert report.ok, codes(report)
+    for path in [*out.rglob("*.html"), *out.rglob("*.xml")]:
+        text = path.read_text(encoding="utf-8")
+        assert not any(c in text for c in "\x1b\x7f\x0c"), path
+    assert "正文[31m，第二句。" in (out / "profiles/2025/wang-jin-xi/index.html").read_text()

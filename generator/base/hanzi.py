@@ -223,6 +223,9 @@ def surname_initial(name: str, order: str) -> str | int:
     return letter if "A" <= letter <= "Z" else "#"
 
 
+MAX_DERIVED_SLUG = 60  # characters of a slug made from pinyin
+
+
 def slugify_syllables(parts: tuple[str, ...], max_parts: int = 0) -> str:
     words: list[str] = []
     for part in parts:
@@ -232,7 +235,11 @@ def slugify_syllables(parts: tuple[str, ...], max_parts: int = 0) -> str:
                 words.append(word)
     if max_parts:
         words = words[:max_parts]
-    return "-".join(words)
+    slug = "-".join(words)
+    # a derived slug is a folder name: cut at a word so it stays far below 255 bytes
+    while len(slug) > MAX_DERIVED_SLUG and "-" in slug:
+        slug = slug.rpartition("-")[0]
+    return slug[:MAX_DERIVED_SLUG]
 
 
 def name_slug(name: str) -> str:

@@ -32,7 +32,7 @@ from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic, Severity
 from generator.build import Analysis, analyse
 from generator.cli import console as reporting
-from generator.content import loader, paths
+from generator.content import limits, loader, paths
 from generator.content.loader import SourceDoc
 from generator.kinds.registry import BUILT_IN
 from generator.output import markup, writer
@@ -337,10 +337,13 @@ def content_checks(analysis: Analysis, today: dt.date | None = None) -> list[Dia
     docs = {doc.path: doc for doc in tree.docs}
     found: list[Diagnostic] = []
     targets = _targets(analysis)
+    found.extend(urls.clashes(page_paths(site, analysis.plan), analysis.plan.assets))
     parser = LinkParser()
+    # a body over the limits of content.limits is not parsed (it is reported already)
+    over = {d.path for d in analysis.diagnostics if d.code in limits.BODY_CODES}
     for item in site.all_items():
         page = analysis.plan.items.get(item.key)
-        if page is not None:
+        if page is not None and item.key not in over:
             found.extend(_check_body(item, page, targets, parser))
     for profile in site.profiles:
         found.extend(_check_profile(profile))

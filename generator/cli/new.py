@@ -311,8 +311,9 @@ def _slug(given: str | None, derive: Callable[[], str], text: str) -> tuple[str,
     """The slug given with --slug (checked) or derived from the name or title."""
     if given is not None:
         slug = given.strip()
-        if not schema.SLUG_RE.match(slug):
-            raise Stop(EXIT_INVALID, "new-bad-slug", got=given)
+        if not schema.SLUG_RE.match(slug) or len(slug) > schema.MAX_SLUG:
+            shown = given if len(given) <= schema.MAX_SLUG else given[:40] + "…"
+            raise Stop(EXIT_INVALID, "new-bad-slug", got=shown)
         return slug, True
     slug = derive()
     if not slug:

@@ -19,10 +19,13 @@ from typing import Any
 
 from generator.base.errors import Diagnostic
 
+MAX_SLUG = 100  # characters of a slug or unit id (a path segment; file systems allow 255)
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 YEAR_MIN, YEAR_MAX = 1949, 2100
 PLEDGE_STATUSES = ("planned", "in_progress", "done")
+# control characters (a YAML escape such as "\x0b" makes one): never part of a text field
+CONTROL_RE = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]")
 
 Value = Any
 Checker = Callable[["Context", str, Value], Value]
@@ -71,6 +74,9 @@ def text(ctx: Context, key: str, value: Value) -> Value:
     if isinstance(value, int | float | dt.date):
         return str(value)
     if isinstance(value, str):
+        if control := CONTROL_RE.search(value):
+            ctx.error(key, "control-character", got=f"U+{ord(control.group()):04X}")
+            return INVALID
         return value.strip()
     ctx.error(key, "expected-text", got=_shown(value))
     return INVALID
@@ -129,6 +135,9 @@ def slug(ctx: Context, key: str, value: Value) -> Value:
         return INVALID
     if not SLUG_RE.match(value):
         ctx.error(key, "bad-slug", got=_shown(value))
+        return INVALID
+    if len(value) > MAX_SLUG:
+        ctx.error(key, "slug-too-long", got=_shown(value), limit=MAX_SLUG)
         return INVALID
     return value
 

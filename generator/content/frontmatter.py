@@ -6,12 +6,14 @@ path (``honors``, ``items.2.status``), so later stages can point an editor at th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from generator.base.errors import Diagnostic
+from generator.content import limits
 
 try:  # the C loader is several times faster; fall back when libyaml is missing
     _BaseLoader: Any = yaml.CSafeLoader
@@ -30,6 +32,8 @@ class SafeLoader(_BaseLoader):  # type: ignore[misc]
 
 
 FENCE = "---"
+# C0 controls but tab and line feed, DEL, and C1 controls: never part of text
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_DEPTH = 20  # nesting of front matter values; real content needs three or four
 FENCE_ENDS = ("---", "...")
 
@@ -51,10 +55,12 @@ class FrontMatter:
 
 
 def normalise_text(raw: str) -> str:
-    """Drop a byte-order mark and turn CRLF and CR line ends into LF."""
+    """Drop a byte-order mark and control characters other than tab and line ends (they
+    make XML, such as the feed, not well-formed), and turn CRLF and CR line ends into LF."""
     if raw.startswith("\ufeff"):
         raw = raw[1:]
-    return raw.replace("\r\n", "\n").replace("\r", "\n")
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text) if _CONTROL.search(text) else text
 
 
 def parse_yaml(
@@ -187,4 +193,5 @@ def split(text: str, path: str) -> tuple[FrontMatter | None, list[Diagnostic]]:
     if not isinstance(meta, dict):
         return None, [*problems, Diagnostic.error(path, 2, "front-matter-not-mapping")]
     body = "\n".join(lines[end + 1 :])
+    problems.extend(limits.body_problems(body, path, end + 2))
     return FrontMatter({str(k): v for k, v in meta.items()}, doc.lines, body, end + 2), problems

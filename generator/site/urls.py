@@ -23,6 +23,7 @@ from generator.site.model import Item, Site
 
 INDEX = "index.html"
 THEME_ASSETS = "assets"
+MAX_SEGMENT_BYTES = 200  # longest folder or file name of a page (file systems allow 255)
 
 
 def join(*parts: object) -> str:
@@ -168,5 +169,50 @@ def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnos
     for path in [*paths.values(), *assets.values()]:
         if not is_safe(path):
             problems.append(Diagnostic.error(path, 0, "unsafe-path", target=path))
+    problems.extend(_too_long(paths, tag_paths, site))
     return UrlPlan(paths, slugs, tag_paths, assets), problems
+
+
+def _too_long(
+    paths: Mapping[str, str], tag_paths: Mapping[str, str], site: Site
+) -> list[Diagnostic]:
+    """Pages whose path has a folder name longer than file systems allow (255 bytes)."""
+    found = [
+        Diagnostic.error(key, 0, "path-too-long", target=path, limit=MAX_SEGMENT_BYTES)
+        for key, path in paths.items()
+        if _longest_segment(path) > MAX_SEGMENT_BYTES
+    ]
+    for tag, path in tag_paths.items():
+        if _longest_segment(path) > MAX_SEGMENT_BYTES:
+            first = site.by_tag[tag][0].key if site.by_tag.get(tag) else "site.yaml"
+            found.append(
+                Diagnostic.error(first, 0, "path-too-long", target=path, limit=MAX_SEGMENT_BYTES)
+            )
+    return found
+
+
+def _longest_segment(path: str) -> int:
+    return max((len(part.encode("utf-8")) for part in path.split("/")), default=0)
+
+
+def clashes(pages: Iterable[str], assets: Mapping[str, str]) -> list[Diagnostic]:
+    """Copied files (by source path) whose output path is a page's or a folder of pages, or
+    lies under a page's path."""
+    page_paths = set(pages)
+    page_folders = {f for page in page_paths for f in _ancestors(posixpath.dirname(page))}
+    return [
+        Diagnostic.error(source, 0, "copy-clashes-with-page", target=out)
+        for source, out in sorted(assets.items())
+        if out in page_paths
+        or out in page_folders
+        or any(a in page_paths for a in _ancestors(posixpath.dirname(out)))
+    ]
+
+
+def _ancestors(folder: str) -> list[str]:
+    out = []
+    while folder:
+        out.append(folder)
+        folder = posixpath.dirname(folder)
+    return out
 
