@@ -4,6 +4,7 @@ knows the order of the stages.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -187,7 +188,10 @@ def build(
                 language=store.get_meta("language") or "zh-CN",
                 counts=json.loads(store.get_meta("counts") or "{}"),
             )
-        report = _build(options, store, progress, started, kinds)
+        try:
+            report = _build(options, store, progress, started, kinds)
+        except OSError as exc:  # a full disk, a read-only or unwritable output, ...
+            report = _failed([system_error(exc)], started, "zh-CN")
         if report.ok and state and not report.diagnostics:
             store.set_meta("source", state + writer.identity(options.output))
             store.set_meta("language", report.language)
@@ -197,6 +201,22 @@ def build(
         return report
     finally:
         store.close()
+
+
+def system_error(exc: OSError) -> Diagnostic:
+    """A diagnostic for a failure of the machine rather than of the content: the disk is
+    full, the output is read-only or not writable, a name is too long."""
+    codes = {
+        errno.ENOSPC: "disk-full",
+        errno.EDQUOT: "disk-full",
+        errno.EROFS: "output-read-only",
+        errno.EACCES: "no-permission",
+        errno.EPERM: "no-permission",
+        errno.ENAMETOOLONG: "name-too-long",
+    }
+    path = str(exc.filename or "?")
+    code = codes.get(exc.errno or 0, "system-error")
+    return Diagnostic.error(path, 0, code, folder=path, problem=exc.strerror or str(exc))
 
 
 def _source_state(options: BuildOptions, store: cache.Cache) -> str:

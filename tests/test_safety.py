@@ -3,7 +3,9 @@ bound, the theme stays inside the site, and each case is a clear error with file
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from generator.base.config import BuildOptions
 from generator.build import BuildReport, build
 from generator.cli.console import format_diagnostic
 from generator.cli.main import main
+from generator.output import writer
 from tests.conftest import SITE_YAML, UNITS_YAML, SiteBuilder, profile, write_site
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -311,3 +314,33 @@ def test_control_characters(make_site: SiteBuilder) -> None:
         text = path.read_text(encoding="utf-8")
         assert not any(c in text for c in "\x1b\x7f\x0c"), path
     assert "正文[31m，第二句。" in (out / "profiles/2025/wang-jin-xi/index.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("number", "code", "words"),
+    [
+        (errno.ENOSPC, "disk-full", "磁盘空间已满"),
+        (errno.EROFS, "output-read-only", "只读"),
+        (errno.EIO, "system-error", "读写"),
+    ],
+)
+def test_a_failing_disk_is_a_diagnostic(
+    make_site: SiteBuilder,
+    monkeypatch: pytest.MonkeyPatch,
+    number: int,
+    code: str,
+    words: str,
+) -> None:
+    report, out = make_site(PERSON)
+    assert report.ok
+    before = (out / "index.html").read_bytes()
+
+    def fail(self: writer.StagedOutput, rel: str, data: bytes) -> None:
+        raise OSError(number, os.strerror(number), str(self.root / rel))
+
+    monkeypatch.setattr(writer.StagedOutput, "write", fail)
+    report, out = make_site({**PERSON, "profiles/2025/b.md": profile(name="李华")})
+    assert [d.code for d in report.diagnostics] == [code]
+    assert words in shown(report)
+    assert (out / "index.html").read_bytes() == before
+    assert not [p for p in out.parent.iterdir() if ".building-" in p.name]
