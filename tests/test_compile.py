@@ -3,16 +3,19 @@ read back with pypdf: sections, table of contents, names in the site's order."""
 
 from __future__ import annotations
 
+import http.server
 import re
 import struct
+import threading
 import zlib
 from pathlib import Path
+from typing import ClassVar
 
 import pypdf
 import pytest
 
 from generator.cli import main as cli
-from generator.cli.compile import compile_year
+from generator.cli.compile import compile_year, inside
 from tests.conftest import SITE_YAML, profile, write_site
 
 
@@ -118,3 +121,78 @@ def test_html_format_writes_a_standalone_file(tmp_path: Path) -> None:
     html = target.read_text(encoding="utf-8")
     assert "@page" in html and "target-counter" in html
     assert not list(tmp_path.glob(".*.partial"))
+
+
+# ---------------------------------------------------------------------------------------------
+# the compilation never reaches the network nor files outside the site
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+        self.wfile.write(tiny_png())
+
+    def log_message(self, format: str, *args: object) -> None:
+        del format, args
+
+
+def test_compile_fetches_nothing_and_links_stories_inside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(tiny_png())
+    port = server.server_address[1]
+    body = (
+        f"![远程](http://127.0.0.1:{port}/x.png) ![本机]({secret}) "
+        f"![本机2](file://{secret}) 见[艾青](ai.md)，[张三](zhang.md)，[李四](../2024/li.md)。"
+    )
+    files = {**FILES, "profiles/2025/ding.md": profile("丁一", "other-branch", body=body)}
+    source = write_site(tmp_path / "src", files)
+    (source / "profiles/2025/wang.png").write_bytes(tiny_png())
+    try:
+        target = tmp_path / "book.pdf"
+        assert cli.main(["compile", "2025", str(source), "-o", str(target)]) == 0
+        result = compile_year(source, 2025)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _Counting.hits == []
+    assert "PDF 中没有放入 http://127.0.0.1" in capsys.readouterr().err
+    html = result.html
+    assert re.search(r'href="#story-\d"[^>]*>艾青', html)
+    assert "file:" not in html and str(tmp_path / "src") not in html
+    assert "李四" in html and "2024/li" not in html  # another year: plain text
+    pdf = target.read_bytes()
+    assert b"file:" not in pdf and str(tmp_path).encode() not in pdf
+
+
+def test_site_fetcher_serves_only_the_site(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    inside_file = tmp_path / "site/a.png"
+    inside_file.write_bytes(b"x")
+    (tmp_path / "b.png").write_bytes(b"x")
+    root = tmp_path / "site"
+    assert inside("data:image/png;base64,AAAA", root)
+    assert inside(inside_file.as_uri(), root)
+    assert not inside((tmp_path / "b.png").as_uri(), root)
+    assert not inside(inside_file.as_uri().replace("/site/a", "/site/../b"), root)
+    assert not inside("http://127.0.0.1:8799/x.png", root)
+    assert not inside("file://otherhost/etc/passwd", root)
+
+
+def test_links_to_other_pages_use_the_site_address(tmp_path: Path) -> None:
+    body = "见[李四](../2024/li.md)。"
+    files = {**FILES, "profiles/2025/ding.md": profile("丁一", "other-branch", body=body)}
+    site_yaml = SITE_YAML + "base_url: https://cxzy.example.com/s/\n"
+    source = write_site(tmp_path / "src", files, site_yaml=site_yaml)
+    (source / "profiles/2025/wang.png").write_bytes(tiny_png())
+    html = compile_year(source, 2025).html
+    assert 'href="https://cxzy.example.com/s/profiles/2024/li-si/index.html"' in html

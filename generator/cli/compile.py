@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
-import jinja2
 from markupsafe import Markup
 
 from generator import build
@@ -39,6 +40,7 @@ FORMATS = ("pdf", "html")
 PAGE_PATH = "compile.html"  # where the compilation would sit in the output, for links
 TEMPLATE = "compile.html"
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
+_A_HREF = re.compile(r'(\shref=")([^"]*)(")')
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
 
@@ -117,11 +119,14 @@ def compile_year(source: Path, year: int, drafts: bool = False) -> Compilation:
     profiles = [p for s in chosen for p in s.profiles]
     converted = build.convert_bodies(profiles, plan, build.markdown_converter(site, plan))
     by_output = {out: rel for rel, out in plan.assets.items()}
+    story_id = {p.key: f"story-{n}" for n, p in enumerate(profiles, start=1)}
+    stories = {plan.items[key]: f"#{anchor}" for key, anchor in story_id.items()}
     bodies = {}
     photos: dict[str, str] = {}
     for profile in profiles:
         rendered = converted[profile.key]
         html = _embed_images(rendered.html, plan.items[profile.key], by_output, source)
+        html = _relink(html, plan.items[profile.key], stories, site.config.base_url)
         bodies[profile.key] = Rendered(html, rendered.text_summary)
         if profile.photo is not None:
             photos[profile.key] = data_uri(source / profile.photo.source)
@@ -132,21 +137,72 @@ def compile_year(source: Path, year: int, drafts: bool = False) -> Compilation:
         "sections": chosen,
         "photos": photos,
         "bodies": {k: Markup(v.html) for k, v in bodies.items()},
-        "story_id": {p.key: f"story-{n}" for n, p in enumerate(profiles, start=1)},
+        "story_id": story_id,
     }
     try:
         html = env.get_template(TEMPLATE).render(context)
-    except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
+    except (Exception, RecursionError) as exc:  # any template fault is the editor's error
         problems.append(theme.template_error(exc, theme_dirs))
         return Compilation("", chosen, tuple(problems), language)
     return Compilation(html, chosen, tuple(problems), language)
 
 
-def write_pdf(html: str, target: Path, base: Path) -> None:
-    """Lay out the HTML with WeasyPrint (CJK text from the system's Noto CJK fonts)."""
+def _relink(html: str, page: str, stories: Mapping[str, str], base_url: str) -> str:
+    """Links of a body (relative to ``page``) in the compilation: to a story of it, its
+    anchor; to another page of the site, its address under ``base_url`` (plain text without
+    one); links with a scheme (https:, mailto:) and anchors stay as they are."""
+
+    def replace(match: re.Match[str]) -> str:
+        href = match.group(2)
+        if href.startswith("#") or re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", href):
+            return match.group(0)
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), href.split("#")[0]))
+        if target in stories:
+            return match.group(1) + stories[target] + match.group(3)
+        if base_url.startswith(("http://", "https://")):
+            return match.group(1) + base_url.rstrip("/") + "/" + target + match.group(3)
+        return ""  # the link's text stays, as plain text
+
+    return _A_HREF.sub(replace, html)
+
+
+def write_pdf(html: str, target: Path, base: Path) -> list[str]:
+    """Lay out the HTML with WeasyPrint (CJK text from the system's Noto CJK fonts). Nothing
+    is fetched from the network, nor read from outside the site folder ``base``: returns the
+    addresses left out."""
     import weasyprint  # a heavy import, only for this command
 
-    weasyprint.HTML(string=html, base_url=str(base.resolve())).write_pdf(str(target))
+    fetcher = site_fetcher(base)
+    document = weasyprint.HTML(string=html, base_url=str(base.resolve()), url_fetcher=fetcher)
+    document.write_pdf(str(target))
+    return list(dict.fromkeys(fetcher.refused))
+
+
+def inside(url: str, root: Path) -> bool:
+    """Whether ``url`` is a data: URL, or a file: URL of a file inside ``root``."""
+    parts = urlsplit(url)
+    if parts.scheme == "data":
+        return True
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return False
+    path = Path(url2pathname(parts.path)).resolve()
+    return path.is_relative_to(root.resolve()) and path.is_file()
+
+
+def site_fetcher(root: Path) -> Any:
+    """A WeasyPrint URL fetcher that serves only ``inside`` URLs and refuses every other."""
+    import weasyprint.urls
+
+    class SiteFetcher(weasyprint.urls.URLFetcher):  # type: ignore[misc]
+        refused: list[str] = []  # noqa: RUF012 - one fetcher per document
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not inside(url, root):
+                self.refused.append(url[:120])
+                raise ValueError(f"not fetched: {url[:80]}")
+            return super().fetch(url, headers)
+
+    return SiteFetcher(allowed_protocols={"data", "file"}, allow_redirects=False)
 
 
 def default_output(year: int, fmt: str) -> Path:
@@ -187,7 +243,8 @@ def run(args: argparse.Namespace) -> int:
             if args.format == "html":
                 partial.write_text(result.html, encoding="utf-8")
             else:
-                write_pdf(result.html, partial, source)
+                for url in write_pdf(result.html, partial, source):
+                    print(messages.text(lang, "compile-not-fetched", url=url), file=sys.stderr)
     except ImportError:
         print(messages.text(lang, "compile-no-weasyprint"), file=sys.stderr)
         return EXIT_USAGE
