@@ -125,6 +125,7 @@ def analyse(
     # an edition leaves out the photos and attachments of other years' items
     copied = [rel for rel in _copied_files(tree, kinds.folders()) if rel not in site.left_out]
     problems.extend(_refused_copies(copied))
+    problems.extend(paths.name_clashes(tree.files))
     if edition_year is None:
         problems.extend(editions.problems(source, tree.editions))
     copied = [rel for rel in copied if not paths.active(rel)]

@@ -6,7 +6,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import struct
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -344,3 +346,64 @@ def test_a_failing_disk_is_a_diagnostic(
     assert words in shown(report)
     assert (out / "index.html").read_bytes() == before
     assert not [p for p in out.parent.iterdir() if ".building-" in p.name]
+
+
+# ---------------------------------------------------------------------------------------------
+# what is published: spreadsheets, names, photos
+
+
+def test_csv_cells_never_start_a_formula(make_site: SiteBuilder) -> None:
+    units = UNITS_YAML.replace("name: 第一采油厂", 'name: "=HYPERLINK(\\"http://x\\",\\"点\\")"')
+    units = units.replace("name: 炼化公司", 'name: "@SUM(1+1)"')
+    report, out = make_site(PERSON, units_yaml=units)
+    assert report.ok, codes(report)
+    text = (out / "stats/stats.csv").read_text(encoding="utf-8-sig")
+    cells = [cell for line in text.splitlines() for cell in line.split(",")]
+    assert not [c for c in cells if c.lstrip('"').startswith(("=", "+", "@"))], text
+    assert "'=HYPERLINK" in text
+
+
+def test_csv_cell_rule() -> None:
+    from generator.site.stats import csv_cell
+
+    assert csv_cell("-1+2") == "'-1+2"
+    assert csv_cell("＝1") == "'＝1"
+    assert csv_cell(-3) == -3
+    assert csv_cell(None) == ""
+    assert csv_cell("华油") == "华油"
+
+
+def test_names_that_differ_only_in_case_or_form_are_flagged(make_site: SiteBuilder) -> None:
+    files = {
+        **PERSON,
+        "static/files/Plan.pdf": "a",
+        "static/files/plan.pdf": "b",
+        "static/files/caf\u00e9.pdf": "c",
+        "static/files/cafe\u0301.pdf": "d",
+    }
+    report, _out = make_site(files)
+    clashes = sorted(c[1] for c in codes(report) if c[0] == "name-clash")
+    assert len(clashes) == 2, codes(report)
+    assert "只有大小写或字符编码形式不同" in shown(report)
+
+
+def _png_header(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [9000, 20000])
+def test_a_huge_photo_is_reported_in_chinese(
+    make_site: SiteBuilder, tmp_path: Path, side: int, recwarn: pytest.WarningsRecorder
+) -> None:
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile(extra="photo: a.png\n")})
+    (source / "profiles/2025/a.png").write_bytes(_png_header(side, side))
+    report = build(BuildOptions(source=source, output=tmp_path / "out"))
+    found = [d for d in report.diagnostics if d.code == "photo-too-large"]
+    assert [(d.path, d.line) for d in found] == [("profiles/2025/a.md", 6)], codes(report)
+    assert "太大" in shown(report) and "百万像素" in shown(report)
+    assert not [w for w in recwarn if "DecompressionBomb" in type(w.message).__name__]

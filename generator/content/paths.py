@@ -10,7 +10,10 @@ nothing. Pure: the caller gives the set of files to look in.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Container
+import unicodedata
+from collections.abc import Container, Iterable
+
+from generator.base.errors import Diagnostic
 
 STATIC_DIR = "static"  # files copied as they are, and the second place a path is looked up
 # Files a browser runs rather than shows: never published from the content folders or
@@ -53,3 +56,17 @@ def resolve(ref: str, source: str, files: Container[str]) -> str | None:
 
 def _leaves(path: str) -> bool:
     return path == ".." or path.startswith("../")
+
+
+def name_clashes(files: Iterable[str]) -> list[Diagnostic]:
+    """Files whose paths differ only in letter case or Unicode form (NFC/NFD): one file on
+    Windows and macOS, and a different page or link depending on the machine."""
+    seen: dict[str, str] = {}
+    found: list[Diagnostic] = []
+    for rel in sorted(files):
+        key = unicodedata.normalize("NFC", rel).casefold()
+        if key in seen:
+            found.append(Diagnostic.error(rel, 0, "name-clash", other=seen[key]))
+        else:
+            seen[key] = rel
+    return found

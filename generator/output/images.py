@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import tempfile
+import warnings
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from generator.site.model import Profile, Site
 
 WIDTHS = (240, 480)  # card in a list, photo on the detail page (and 2x for the cards)
 QUALITY = 82
+MAX_PIXELS = 60_000_000  # a photo of more pixels is not resized (a phone makes 12 to 50 million)
 CACHE_FOLDER = "images"  # inside the build's cache folder
 OUTPUT_DIR = "photos"  # folder of the output the derivatives are copied to
 RECIPE = f"jpeg-q{QUALITY}-w{'-'.join(map(str, WIDTHS))}-exif-transpose-pillow{PIL.__version__}"
@@ -60,6 +63,7 @@ class PhotoSet:
 class Failure:
     source: str  # the photo, relative to the site source
     reason: str
+    code: str = "photo-unreadable"  # the catalog message
 
 
 def _widths(original: int) -> list[int]:
@@ -77,9 +81,27 @@ def _as_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+class TooLarge(ValueError):
+    """A photo of more pixels than ``MAX_PIXELS`` (decoding it could exhaust memory)."""
+
+
+def _open(data: bytes) -> Image.Image:
+    """The photo, its size checked from the header before any pixel is decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:  # the pixel count is the first number
+        raise TooLarge(next(iter(re.findall(r"\d+", str(exc))), "?")) from exc
+    if opened.width * opened.height > MAX_PIXELS:
+        opened.close()
+        raise TooLarge(f"{opened.width}×{opened.height}")
+    return opened
+
+
 def resize(data: bytes) -> list[tuple[int, int, bytes]]:
     """The JPEG derivatives of one photo: (width, height, bytes), narrowest first."""
-    with Image.open(io.BytesIO(data)) as opened:
+    with _open(data) as opened:
         icc = opened.info.get("icc_profile")
         upright = ImageOps.exif_transpose(opened)
         image = _as_rgb(upright)
@@ -134,6 +156,9 @@ def derive(
         if found is None:
             try:
                 made = resize(data)
+            except TooLarge as exc:
+                failures.append(Failure(source, str(exc), "photo-too-large"))
+                continue
             except (OSError, ValueError, Image.DecompressionBombError) as exc:
                 failures.append(Failure(source, str(exc) or type(exc).__name__))
                 continue
@@ -173,10 +198,11 @@ def derive_for_site(
         Diagnostic.warning(
             p.key,
             p.lines.get("photo", 1),
-            "photo-unreadable",
+            failure.code,
             "photo",
             photo=failure.source,
             reason=failure.reason,
+            limit=MAX_PIXELS // 1_000_000,
         )
         for failure in failures
         for p in users[failure.source]

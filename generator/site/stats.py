@@ -383,8 +383,21 @@ def to_csv(rows: Iterable[Counts]) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         values = row.as_dict()
-        writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
+        writer.writerow([csv_cell(values[c]) for c in CSV_COLUMNS])
     return "\ufeff" + out.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet never reads as a formula (OWASP): text starting with = + - @
+    (or their full-width forms), a tab or a carriage return gets a leading ``'``."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 SERIES = ("workers", "honours", "reports", "percent")
