@@ -163,3 +163,63 @@ def test_the_watcher_ignores_the_cache_hidden_folders_and_editor_files(tmp_path:
     assert not wanted(None, str(tmp_path / "profiles/2025/.a.md.swp"))
     assert not wanted(None, str(tmp_path / "profiles/2025/a.md~"))
     assert not wanted(None, str(tmp_path.parent / "elsewhere.md"))
+
+
+# ---------------------------------------------------------------------------------------------
+# the preview answers only itself: Host, websocket Origin, redirects
+
+
+def _call(app: object, path: str, host: str) -> tuple[str, dict[str, str]]:
+    seen: dict[str, object] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    app({"PATH_INFO": path, "HTTP_HOST": host}, start_response)  # type: ignore[operator]
+    return str(seen["status"]), seen["headers"]  # type: ignore[return-value]
+
+
+def test_the_preview_refuses_other_hosts_and_never_redirects_off_site(tmp_path: Path) -> None:
+    from generator.base.config import BuildOptions
+
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    state = serve.ServeState(BuildOptions(source=source, output=tmp_path / "out"))
+    assert state.rebuild().ok
+    hosts = serve.allowed_hosts("127.0.0.1", 8000)
+    app = serve.make_app(state, hosts)
+    assert _call(app, "/", "127.0.0.1:8000")[0] == "200 OK"
+    assert _call(app, "/", "localhost:8000")[0] == "200 OK"
+    assert _call(app, "/", "evil.example:8000")[0].startswith("421")
+    assert _call(app, "/", "")[0].startswith("421")
+    for path in ("//evil.example/../profiles", "/%2fevil.example%2f..%2fprofiles"):
+        status, headers = _call(app, path.replace("%2f", "/"), "127.0.0.1:8000")
+        assert status.startswith("301") and headers["Location"] == "/profiles/", headers
+
+
+def test_origin_rule() -> None:
+    hosts = serve.allowed_hosts("0.0.0.0", 8000)
+    assert serve.origin_allowed("http://127.0.0.1:8000", hosts)
+    assert serve.origin_allowed("http://localhost:8000", hosts)
+    assert not serve.origin_allowed("http://evil.example:8000", hosts)
+    assert not serve.origin_allowed("null", hosts)
+    assert not serve.origin_allowed("http://127.0.0.1:9999", hosts)
+
+
+def test_the_reload_socket_refuses_other_origins(
+        served: tuple[str, Path, subprocess.Popen[str]]) -> None:
+    from tornado.httpclient import HTTPRequest
+
+    base, _source, _proc = served
+    url = base.replace("http://", "ws://") + "livereload"
+
+    async def connect(origin: str) -> bool:
+        request = HTTPRequest(url, headers={"Origin": origin})
+        try:
+            ws = await websocket_connect(request)
+        except Exception:  # noqa: BLE001 - the handshake refused
+            return False
+        ws.close()
+        return True
+
+    assert asyncio.run(connect(base.rstrip("/"))) is True
+    assert asyncio.run(connect("http://evil.example")) is False

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
@@ -101,8 +101,36 @@ def error_page(report: BuildReport, root: Path) -> bytes:
             ).encode()
 
 
-def make_app(state: ServeState) -> Callable[[dict[str, Any], StartResponse], list[bytes]]:
-    """A WSGI app serving the build output, with the overlay injected while a build fails."""
+def allowed_hosts(host: str, port: int) -> frozenset[str]:
+    """The Host headers the preview answers: the address it printed and the local names.
+    Any other (a DNS-rebinding page, for one) is refused."""
+    names = {host, "localhost", "127.0.0.1", "[::1]"}
+    if ":" in host and not host.startswith("["):
+        names.add(f"[{host}]")
+    return frozenset(n.lower() for name in names for n in (name, f"{name}:{port}"))
+
+
+def origin_allowed(origin: str, hosts: frozenset[str]) -> bool:
+    """Whether a browser ``Origin`` (``http://host:port``) is the preview itself."""
+    scheme, _, rest = origin.partition("://")
+    return scheme in ("http", "https") and rest.rstrip("/").lower() in hosts
+
+
+def guard_livereload(hosts: frozenset[str]) -> None:
+    """The reload websocket accepts only pages of the preview itself (its Origin and Host)."""
+    from livereload.handlers import LiveReloadHandler
+
+    def check_origin(handler: Any, origin: str) -> bool:
+        return origin_allowed(origin, hosts) and handler.request.host.lower() in hosts
+
+    LiveReloadHandler.check_origin = check_origin
+
+
+def make_app(
+    state: ServeState, hosts: frozenset[str] | None = None
+) -> Callable[[dict[str, Any], StartResponse], list[bytes]]:
+    """A WSGI app serving the build output, with the overlay injected while a build fails;
+    with ``hosts``, a request for any other Host is refused."""
     output = state.options.output
 
     def respond(start: StartResponse, status: str, body: bytes, ctype: str,
@@ -125,8 +153,9 @@ def make_app(state: ServeState) -> Callable[[dict[str, Any], StartResponse], lis
         target = (output / rel) if rel else output
         if target.is_dir():
             if raw and not raw.endswith("/"):
+                # the path as served, from the root: never "//host/..." (another site)
                 return respond(start, "301 Moved Permanently", b"", "text/plain",
-                               [("Location", raw + "/")])
+                               [("Location", quote("/" + rel + "/"))])
             target = target / "index.html"
         status = "200 OK"
         if not target.is_file() or not target.resolve().is_relative_to(output.resolve()):
@@ -140,7 +169,23 @@ def make_app(state: ServeState) -> Callable[[dict[str, Any], StartResponse], lis
                 body = BODY_OPEN.sub(lambda m: m.group(0) + snippet, body, count=1)
         return respond(start, status, body, ctype)
 
-    return app
+    return app if hosts is None else _only_hosts(app, hosts)
+
+
+App = Callable[[dict[str, Any], StartResponse], list[bytes]]
+
+
+def _only_hosts(app: App, hosts: frozenset[str]) -> App:
+    """``app``, answering 421 to a request for a Host not in ``hosts``."""
+
+    def guarded(environ: dict[str, Any], start: StartResponse) -> list[bytes]:
+        if environ.get("HTTP_HOST", "").lower() not in hosts:
+            start("421 Misdirected Request", [("Content-Type", "text/plain"),
+                                              ("Content-Length", "0")])
+            return [b""]
+        return app(environ, start)
+
+    return guarded
 
 
 def t(code: str) -> str:
@@ -173,7 +218,9 @@ def run(args: argparse.Namespace) -> int:
     lang = state.language
     print_report(report, source)
     watcher = batch_watcher(state, source)
-    server = Server(app=make_app(state), watcher=watcher)
+    hosts = allowed_hosts(args.host, args.port)
+    guard_livereload(hosts)
+    server = Server(app=make_app(state, hosts), watcher=watcher)
     server.watch(str(source), delay="forever")
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
