@@ -216,7 +216,7 @@ def test_the_reload_socket_refuses_other_origins(
         request = HTTPRequest(url, headers={"Origin": origin})
         try:
             ws = await websocket_connect(request)
-        except Exception:  # noqa: BLE001 - the handshake refused
+        except Exception:  # the handshake refused
             return False
         ws.close()
         return True
