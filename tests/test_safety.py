@@ -407,3 +407,32 @@ def test_a_huge_photo_is_reported_in_chinese(
     assert [(d.path, d.line) for d in found] == [("profiles/2025/a.md", 6)], codes(report)
     assert "太大" in shown(report) and "百万像素" in shown(report)
     assert not [w for w in recwarn if "DecompressionBomb" in type(w.message).__name__]
+
+
+# ---------------------------------------------------------------------------------------------
+# the output folder
+
+
+def test_an_output_inside_the_source_is_refused(tmp_path: Path) -> None:
+    source = write_site(tmp_path / "src", PERSON)
+    report = build(BuildOptions(source=source, output=source / "public"))
+    assert [d.code for d in report.diagnostics] == ["output-inside-source"]
+    assert "在网站源文件目录里面" in shown(report)
+    assert not (source / "public").exists()
+    # a hidden folder (never read as source), as serve's private folder, is fine
+    assert build(BuildOptions(source=source, output=source / ".preview")).ok
+
+
+def test_staging_folders_of_killed_builds_are_removed(tmp_path: Path) -> None:
+    source = write_site(tmp_path / "src", PERSON)
+    out = tmp_path / "out"
+    dead = tmp_path / ".out.building-999999999-abc"
+    (dead / "profiles").mkdir(parents=True)
+    old = tmp_path / ".out.building-xyz"
+    old.mkdir()
+    os.utime(old, (0, 0))
+    alive = tmp_path / f".out.building-{os.getpid()}-abc"
+    alive.mkdir()
+    assert build(BuildOptions(source=source, output=out)).ok
+    assert not dead.exists() and not old.exists()
+    assert alive.exists()  # a build still running keeps its folder

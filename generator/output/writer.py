@@ -13,9 +13,11 @@ import secrets
 import shutil
 import signal
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from generator.content.loader import SKIPPED_PREFIXES
 from generator.site import urls
 
 MARKER = ".showcase-build"  # marks a folder as showcase output, safe to replace
@@ -46,6 +48,9 @@ def check_output(output: Path, source: Path) -> None:
     out, src = output.resolve(), source.resolve()
     if out == src or out in src.parents:
         raise OutputError("output-contains-source", output)
+    if src in out.parents and not out.relative_to(src).parts[0].startswith(SKIPPED_PREFIXES):
+        # the output would be read as source by the next build, and grow with each one
+        raise OutputError("output-inside-source", output)
     if output.exists() and not output.is_dir():
         raise OutputError("output-not-folder", output)
     if output.is_dir() and any(output.iterdir()) and not (output / MARKER).exists():
@@ -94,7 +99,8 @@ def swap_folder(new: Path, target: Path) -> None:
     with _signals_deferred():  # Ctrl-C or kill between the two renames would lose both
         old: Path | None = None
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            prefix = f".{target.name}.old-{os.getpid()}-"
+            old = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
             os.replace(target, old / "site")
         os.replace(new, target)
         if old is not None:
@@ -107,7 +113,9 @@ class StagedOutput:
     def __init__(self, output: Path) -> None:
         self.output = output
         output.parent.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+        remove_stale(output)
+        prefix = f".{output.name}.building-{os.getpid()}-"
+        self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=output.parent))
         self._dirs: set[Path] = set()
         self._written: set[str] = set()
 
@@ -187,6 +195,38 @@ def _apply(output: Path, root: Path, changed: list[str], removed: list[str]) -> 
             parent.rmdir()
             parent = parent.parent
     shutil.rmtree(root, ignore_errors=True)
+
+
+STALE_AFTER = 24 * 3600  # seconds: a staging folder without a process id is stale after this
+
+
+def remove_stale(output: Path) -> list[Path]:
+    """Remove the staging folders beside ``output`` that a killed build left: those whose
+    process is gone (or, without a process id in the name, older than ``STALE_AFTER``).
+    A concurrent build's folder stays. Returns what was removed."""
+    removed = []
+    for prefix in (f".{output.name}.building-", f".{output.name}.old-"):
+        for folder in output.parent.glob(prefix + "*"):
+            pid = folder.name[len(prefix):].partition("-")[0]
+            if folder.is_dir() and not folder.is_symlink() and _stale(folder, pid):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed
+
+
+def _stale(folder: Path, pid: str) -> bool:
+    if pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # the process exists, owned by someone else
+            return False
+        return False
+    try:
+        return time.time() - folder.stat().st_mtime > STALE_AFTER
+    except OSError:
+        return False
 
 
 def recover(output: Path) -> None:
