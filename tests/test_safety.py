@@ -436,3 +436,20 @@ def test_staging_folders_of_killed_builds_are_removed(tmp_path: Path) -> None:
     assert build(BuildOptions(source=source, output=out)).ok
     assert not dead.exists() and not old.exists()
     assert alive.exists()  # a build still running keeps its folder
+
+
+def test_only_the_shipped_themes_alone_render_outside_the_sandbox(tmp_path: Path) -> None:
+    from generator.output import theme
+
+    plain = write_site(tmp_path / "plain", PERSON)
+    located = theme.locate(plain, "default")
+    assert located is not None and not located.sandboxed
+    assert not isinstance(theme.environment(located, "zh-CN"), theme.SafeEnvironment)
+    overridden = write_site(tmp_path / "over", {**PERSON, "theme/i18n/zh-CN.yaml": "a: b\n"})
+    located = theme.locate(overridden, "default")
+    assert located is not None and located.sandboxed
+    assert isinstance(theme.environment(located, "zh-CN"), theme.SafeEnvironment)
+    (overridden / "themes/mine/templates").mkdir(parents=True)
+    (overridden / "theme").rename(overridden / "unused")
+    located = theme.locate(overridden, "mine")
+    assert located is not None and located.sandboxed

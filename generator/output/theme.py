@@ -45,6 +45,8 @@ class ThemeDirs:
 
     folders: tuple[Path, ...]
     name: str
+    # templates render in the sandbox unless every folder is a theme shipped with showcase
+    sandboxed: bool = True
 
     @property
     def templates(self) -> list[str]:
@@ -111,7 +113,9 @@ def locate(source: Path, name: str) -> ThemeDirs | None:
         return None
     override = source / OVERRIDE_DIR
     folders = (override, base) if override.is_dir() else (base,)
-    return ThemeDirs(folders, name)
+    shipped = packaged_themes_dir().resolve()
+    trusted = all(folder.resolve().is_relative_to(shipped) for folder in folders)
+    return ThemeDirs(folders, name, sandboxed=not trusted)
 
 
 def available_themes(source: Path) -> list[str]:
@@ -171,10 +175,12 @@ def _repeat_size(sequence: Any, times: Any) -> int:
 def environment(
     theme: ThemeDirs, language: str, globals_: dict[str, Any] | None = None
 ) -> jinja2.Environment:
-    # Every template renders in Jinja's sandbox: templates of the site's theme/ folder (or a
-    # theme inside the site) are content, and the sandbox refuses private attributes, Python
-    # internals and unsafe calls (``cycler.__init__.__globals__``) with a SecurityError.
-    env = SafeEnvironment(
+    # Templates of the site's theme/ folder (or of a theme inside the site) are content: they
+    # render in Jinja's sandbox, which refuses private attributes, Python internals and unsafe
+    # calls (``cycler.__init__.__globals__``) with a SecurityError. The shipped themes alone
+    # render without it (the sandbox costs about a fifth of the render time).
+    kind = SafeEnvironment if theme.sandboxed else jinja2.Environment
+    env = kind(
         loader=jinja2.FileSystemLoader(theme.templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
