@@ -21,12 +21,12 @@ from generator.base.errors import Diagnostic, has_errors
 from generator.content import history, loader, stamps
 from generator.kinds.kind import Registry
 from generator.kinds.registry import BUILT_IN
-from generator.output import cache, images, markup, pool, theme, writer
+from generator.output import cache, images, markup, pool, searchindex, theme, writer
 from generator.output import fingerprints as deps
 from generator.output import render as templating
 from generator.pages.base import PageJob
 from generator.pages.view import SiteView
-from generator.site import model, urls
+from generator.site import model, search, urls
 from generator.site.bodies import Rendered
 
 # an incremental build that changes at most this share of the output moves its files into the
@@ -457,8 +457,9 @@ def _render_and_write(
     extra = {"photo_variants": inputs.photos.variants}
     env = render_environment(inputs.theme, site.config.language, view, inputs.analysis.plan, extra)
     todo = [templating.with_body(job, converted.bodies) for job in work.todo]
-    if len(todo) >= pool.MIN_PARALLEL and any(len(job.bodies) > 1 for job in todo):
-        view.search_index()  # the index files read every body: computed once, before the fork
+    if any(_is_index_file(job.path) for job in todo):
+        # computed once, before the workers start, patched from the last build's
+        view.use_search_index(_search_index(inputs, converted))
     staged = writer.StagedOutput(options.output)
     try:
         written, render_problems = pool.render_pages(
@@ -475,6 +476,33 @@ def _render_and_write(
     inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
     mark("write")
     return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
+
+
+def _is_index_file(path: str) -> bool:
+    """Whether ``path`` is the search manifest or a postings shard, which the whole index
+    makes."""
+    return path == search.MANIFEST or path.startswith(search.SHARD_FOLDER)
+
+
+def _search_index(inputs: _Inputs, converted: _Converted) -> search.Index:
+    """The site's search index: the bodies it needs are those converted in this build, else
+    those in the cache, else converted now."""
+    site, plan = inputs.analysis.site, inputs.analysis.plan
+
+    def bodies(keys: Sequence[str]) -> dict[str, Rendered]:
+        have = {k: converted.bodies[k] for k in keys if _has_text(converted.bodies.get(k))}
+        have.update(_cached_bodies(inputs.store, [k for k in keys if k not in have], inputs.keys))
+        wanted = set(keys) - set(have)
+        missing = [item for item in inputs.items if item.key in wanted]
+        have.update(convert_bodies(missing, plan, inputs.converter, inputs.workers))
+        return have
+
+    return searchindex.search_index(site, plan, inputs.store, inputs.keys, bodies)
+
+
+def _has_text(body: Rendered | None) -> bool:
+    """Whether ``body`` holds its HTML and text (not only the summary and links)."""
+    return body is not None and bool(body.html or body.text or body.terms)
 
 
 def _records(

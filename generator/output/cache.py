@@ -23,7 +23,7 @@ from typing import Any
 from generator import __version__
 
 CACHE_DIR = ".showcase-cache"
-SCHEMA = f"showcase-cache/8/{__version__}"
+SCHEMA = f"showcase-cache/9/{__version__}"
 
 
 @functools.cache
@@ -95,6 +95,8 @@ class Cache:
             CREATE TABLE IF NOT EXISTS markup (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS links (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS stamps (key TEXT PRIMARY KEY, data TEXT);
+            CREATE TABLE IF NOT EXISTS search_docs (key TEXT PRIMARY KEY, data TEXT);
+            CREATE TABLE IF NOT EXISTS search_shards (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,
                                                 sha TEXT);
             CREATE TABLE IF NOT EXISTS inputs (input TEXT PRIMARY KEY, digest TEXT);

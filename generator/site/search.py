@@ -25,8 +25,10 @@ term matched in, then by year, newest first.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -181,6 +183,15 @@ def document(site: Site, plan: UrlPlan, item: Item, body: str, body_terms: str =
         words=extra,
         body_terms=body_terms,
     )
+
+
+def signature(doc: Document, body_key: str) -> str:
+    """A digest of everything the term table of ``doc`` is made from: its fields and
+    ``body_key``, which stands for its body's text."""
+    fields = [doc.kind, doc.title, doc.unit_text, doc.year, doc.honors, doc.people]
+    fields += [doc.tags, doc.summary, doc.words, body_key]
+    text = json.dumps(fields, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
 def body_terms(text: str) -> str:
@@ -389,6 +400,70 @@ def result_row(doc: Document, page: str = SEARCH_PAGE) -> list[object]:
     ]
 
 
+def doc_table(doc: Document) -> dict[str, int]:
+    """Every term of ``doc`` and the mask of the fields it occurs in (BODY for the body)."""
+    body, masks = field_terms(doc)
+    table = dict.fromkeys(body, BODY)
+    for term, mask in masks.items():
+        table[term] = table.get(term, 0) | mask
+    return table
+
+
+def postings(tables: Iterable[Mapping[str, int]], total: int, count: int) -> list[dict[str, str]]:
+    """The ``count`` postings shards of the documents whose term tables are ``tables`` (in
+    document order; ``total`` documents in all), each shard's terms in sorted order."""
+    # one compact array per term, not a mapping per term: a large site has tens of millions of
+    # postings; ``fielded`` holds (number, mask) pairs where a term is in a field of its own
+    table: defaultdict[str, array[int]] = defaultdict(lambda: array("l"))
+    fielded: defaultdict[str, array[int]] = defaultdict(lambda: array("l"))
+    for number, terms_of in enumerate(tables):
+        for term, mask in terms_of.items():
+            table[term].append(number)
+            if mask != BODY:
+                fielded[term].extend((number, mask))
+    shards: list[dict[str, str]] = [{} for _ in range(count)]
+    for term in sorted(table):
+        posting = posting_text(table.pop(term), fielded.get(term, ()), total)
+        shards[term_shard(term, count)][term] = posting
+    return shards
+
+
+def patch_shard(
+    shard: Mapping[str, str], changes: Mapping[str, Mapping[int, int]], total: int
+) -> dict[str, str]:
+    """``shard`` with the postings of some documents changed: ``changes`` maps a term to
+    document number -> its new mask (0: the document no longer holds the term). The result is
+    what ``postings`` makes of the changed documents."""
+    out = dict(shard)
+    for term, docs in changes.items():
+        found = decode_posting(out[term]) if term in out else {}
+        for number, mask in docs.items():
+            if mask:
+                found[number] = mask
+            else:
+                found.pop(number, None)
+        if found:
+            out[term] = encode_posting(found, total)
+        else:
+            out.pop(term, None)
+    return dict(sorted(out.items()))
+
+
+def table_changes(
+    changed: Iterable[tuple[int, Mapping[str, int], Mapping[str, int]]], count: int
+) -> dict[int, dict[str, dict[int, int]]]:
+    """shard -> term -> document -> new mask (0: removed), from (document number, old table,
+    new table) of each changed document."""
+    out: dict[int, dict[str, dict[int, int]]] = {}
+    for number, old, new in changed:
+        for term in old.keys() | new.keys():
+            mask = new.get(term, 0)
+            if old.get(term, 0) != mask:
+                shard = out.setdefault(term_shard(term, count), {})
+                shard.setdefault(term, {})[number] = mask
+    return out
+
+
 def build_index(
     site: Site,
     plan: UrlPlan,
@@ -405,23 +480,7 @@ def build_index(
         for item in site.items()
     ]
     count = shard_count(site)
-    # flat lists, not a mapping per term: a large site has tens of millions of postings
-    table: defaultdict[str, list[int]] = defaultdict(list)
-    fielded: defaultdict[str, list[int]] = defaultdict(list)
-    for number, doc in enumerate(docs):
-        body, masks = field_terms(doc)
-        for term in body:
-            table[term].append(number)
-        for term, mask in masks.items():
-            if term in body:
-                mask |= BODY
-            else:
-                table[term].append(number)
-            fielded[term].extend((number, mask))
-    shards: list[dict[str, str]] = [{} for _ in range(count)]
-    for term in sorted(table):
-        posting = posting_text(table.pop(term), fielded.get(term, ()), len(docs))
-        shards[term_shard(term, count)][term] = posting
+    shards = postings((doc_table(doc) for doc in docs), len(docs), count)
     return Index(
         manifest=manifest(site, docs, count),
         shards=tuple(shards),
@@ -432,8 +491,11 @@ def build_index(
 # -- the files -----------------------------------------------------------------------------
 
 
+SHARD_FOLDER = "search/t/"
+
+
 def shard_path(number: int) -> str:
-    return f"search/t/{number}.js"
+    return f"{SHARD_FOLDER}{number}.js"
 
 
 def text_path(number: int) -> str:
