@@ -59,9 +59,8 @@ def test_an_edited_story_patches_the_index_and_matches_a_clean_build(
     source = write_site(tmp_path / "site", stories)
     options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache")
     assert build(options).ok
-    (source / "profiles/2025/p3.md").write_text(
-        profile(name="仇小明", body="仇小明发明了抽油机节能装置，获得技术革新奖。"), encoding="utf-8"
-    )
+    edited = profile(name="仇小明", body="仇小明发明了抽油机节能装置，获得技术革新奖。")
+    (source / "profiles/2025/p3.md").write_text(edited, encoding="utf-8")
 
     def refuse(*args: object) -> None:
         raise AssertionError("the index was computed again instead of patched")
