@@ -159,12 +159,19 @@ def _theme_problems(
 
 
 def build(
-    options: BuildOptions, progress: Progress | None = None, kinds: Registry = BUILT_IN
+    options: BuildOptions,
+    progress: Progress | None = None,
+    kinds: Registry = BUILT_IN,
+    store: cache.Cache | None = None,
 ) -> BuildReport:
     """Build the site (of the content ``kinds``); with a cache, only what changed is
-    converted, rendered and written."""
+    converted, rendered and written. A long-lived caller (serve) passes its own open
+    ``store``, which it keeps from build to build; otherwise the cache of ``options`` is
+    opened and closed here."""
     started = time.perf_counter()
-    store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
+    owned = store is None
+    if store is None:
+        store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
     try:
         state = _source_state(options, store) if store.enabled else ""
         if state and store.get_meta("source") == state + writer.identity(options.output):
@@ -185,7 +192,8 @@ def build(
             store.set_meta("source", "")
         return report
     finally:
-        store.close()
+        if owned:
+            store.close()
 
 
 def _source_state(options: BuildOptions, store: cache.Cache) -> str:
@@ -360,7 +368,7 @@ def _prepare(
     problems.extend(photo_problems)
     env = theme.environment(theme_dirs, site.config.language)
     try:
-        closure = {name: _template_digest(env, name) for name in _template_names(env)}
+        closure = _template_digests(env, store)
     except jinja2.TemplateError as exc:
         problems.append(theme.template_error(exc, theme_dirs))
         return None, problems
@@ -626,6 +634,22 @@ def _cached_bodies(
 
 def _template_names(env: jinja2.Environment) -> list[str]:
     return env.list_templates(filter_func=lambda n: not n.startswith("."))
+
+
+def _template_digests(env: jinja2.Environment, store: cache.Cache) -> dict[str, str]:
+    """The digest of every template with everything it includes, extends or imports; taken
+    from the cache while no template's source has changed."""
+    assert env.loader is not None
+    names = _template_names(env)
+    sources = hashlib.sha256(cache.code_digest().encode())
+    for name in names:
+        sources.update(f"{name}\0{env.loader.get_source(env, name)[0]}\0".encode())
+    cached = json.loads(store.get_meta("templates") or "null")
+    if cached and cached[0] == sources.hexdigest():
+        return dict(cached[1])
+    closure = {name: _template_digest(env, name) for name in names}
+    store.set_meta("templates", json.dumps([sources.hexdigest(), closure]))
+    return closure
 
 
 def _template_digest(env: jinja2.Environment, name: str) -> str:

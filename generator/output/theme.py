@@ -103,6 +103,8 @@ def available_themes(source: Path) -> list[str]:
 class Catalog:
     def __init__(self, messages: dict[str, str]) -> None:
         self.messages = messages
+        # strings without placeholders, translated and escaped once for every call
+        self._fixed: dict[str, Markup] = {}
 
     def gettext(self, message: str) -> str:
         return self.messages.get(message) or message
@@ -111,7 +113,12 @@ class Catalog:
         return self.gettext(singular if n == 1 else plural)
 
     def markup_gettext(self, message: str, **variables: Any) -> Markup:
-        return Markup(self.messages.get(message) or message) % variables
+        if variables:
+            return Markup(self.messages.get(message) or message) % variables
+        found = self._fixed.get(message)
+        if found is None:
+            found = self._fixed[message] = Markup(self.messages.get(message) or message) % {}
+        return found
 
     def markup_ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> Markup:
         variables.setdefault("num", num)

@@ -79,15 +79,15 @@ def terms(text: str, singles: bool = True) -> set[str]:
     """Every index term of ``text``: pairs and runs of three Chinese characters (and single
     characters with ``singles``, or where one stands alone), words lowercased."""
     out: set[str] = set()
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        if not _CJK_RUN.fullmatch(token):
+    for token in _TOKEN.findall(text):
+        if token.isascii():  # a token is a run of Chinese characters or of ASCII ones
             out.add(token.lower())
             continue
         if singles or len(token) == 1:
             out.update(token)
-        out.update(token[i : i + 2] for i in range(len(token) - 1))
-        out.update(token[i : i + 3] for i in range(len(token) - 2))
+        pairs = list(map(str.__add__, token, token[1:]))
+        out.update(pairs)
+        out.update(map(str.__add__, pairs, token[2:]))
     return out
 
 
