@@ -465,14 +465,23 @@ def _render_and_write(
     extra = {"photo_variants": inputs.photos.variants}
     env = render_environment(inputs.theme, site.config.language, view, inputs.analysis.plan, extra)
     todo = [templating.with_body(job, converted.bodies) for job in work.todo]
-    if any(_is_index_file(job.path) for job in todo):
-        # computed once, before the workers start, patched from the last build's
+    # the files of the search index come last: this process computes the index (patched from
+    # the last build's) while the workers render the other pages
+    last = [job for job in todo if _is_index_file(job.path)]
+    first = [job for job in todo if not _is_index_file(job.path)]
+
+    def index() -> None:
         view.use_search_index(_search_index(inputs, converted))
+
     staged = writer.StagedOutput(options.output)
     try:
         written, render_problems = pool.render_pages(
-            env, view, todo, staged.write, inputs.theme, inputs.workers, progress
+            env, view, first, staged.write, inputs.theme, inputs.workers, progress,
+            index if last else None,
         )
+        more, more_problems = pool.render_pages(env, view, last, staged.write, inputs.theme, 1)
+        written.extend(more)
+        render_problems.extend(more_problems)
         if render_problems:
             return _failed([*problems, *render_problems], mark.started, site.config.language)
         mark("render")
@@ -502,7 +511,8 @@ def _search_index(inputs: _Inputs, converted: _Converted) -> search.Index:
         have.update(_cached_bodies(inputs.store, [k for k in keys if k not in have], inputs.keys))
         wanted = set(keys) - set(have)
         missing = [item for item in inputs.items if item.key in wanted]
-        have.update(convert_bodies(missing, plan, inputs.converter, inputs.workers))
+        # in this process: it may run while the render workers do
+        have.update(convert_bodies(missing, plan, inputs.converter))
         return have
 
     return searchindex.search_index(site, plan, inputs.store, inputs.keys, bodies)
