@@ -65,13 +65,13 @@ def _shown(value: Value) -> str:
 
 
 def text(ctx: Context, key: str, value: Value) -> Value:
-    if isinstance(value, (bool, dict | list)):
+    if isinstance(value, str):  # the usual case first; plain tuples, not unions: called often
+        return value.strip()
+    if isinstance(value, (bool, dict, list)):
         ctx.error(key, "expected-text", got=_shown(value))
         return INVALID
-    if isinstance(value, int | float | dt.date):
+    if isinstance(value, (int, float, dt.date)):
         return str(value)
-    if isinstance(value, str):
-        return value.strip()
     ctx.error(key, "expected-text", got=_shown(value))
     return INVALID
 

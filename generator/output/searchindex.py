@@ -42,19 +42,21 @@ def search_index(
     stands for its body's text; ``bodies(keys)`` gives the bodies (plain text and terms) of the
     items asked for."""
     items = site.items()
-    shells = [search.document(site, plan, item, "") for item in items]
-    sigs = [search.signature(doc, body_keys[i.key]) for doc, i in zip(shells, items, strict=True)]
+    sigs = [search.signature(item, body_keys[item.key]) for item in items]
     count = search.shard_count(site)
-    order = _order(items, count)
+    order = _order(site, items, count)
     shards = _patched(site, plan, store, order, sigs, bodies)
     if shards is None:
         shards = _computed(site, plan, store, order, sigs, bodies)
-    return search.Index(search.manifest(site, shells, count), tuple(shards), ())
+    return search.Index(search.manifest(site, items, count), tuple(shards), ())
 
 
-def _order(items: Sequence[Item], count: int) -> str:
-    """What the document numbers and the shards depend on besides the documents."""
-    digest = hashlib.sha256(f"{cache.code_digest()}\0{count}\0".encode())
+def _order(site: Site, items: Sequence[Item], count: int) -> str:
+    """What the document numbers and the shards depend on besides each document: the
+    generator, the number of shards, the units' names (in documents' unit fields and titles)
+    and the documents in order."""
+    units = repr([(u.id, u.name, u.parent) for u in site.units])
+    digest = hashlib.sha256(f"{cache.code_digest()}\0{count}\0{units}\0".encode())
     for item in items:
         digest.update(item.key.encode("utf-8") + b"\0")
     return digest.hexdigest()

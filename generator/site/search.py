@@ -185,11 +185,11 @@ def document(site: Site, plan: UrlPlan, item: Item, body: str, body_terms: str =
     )
 
 
-def signature(doc: Document, body_key: str) -> str:
-    """A digest of everything the term table of ``doc`` is made from: its fields and
-    ``body_key``, which stands for its body's text."""
-    fields = [doc.kind, doc.title, doc.unit_text, doc.year, doc.honors, doc.people]
-    fields += [doc.tags, doc.summary, doc.words, body_key]
+def signature(item: Item, body_key: str) -> str:
+    """A digest of everything the term table of ``item`` is made from besides the units'
+    names: its source file and dates (every field comes from them, and from units' names),
+    and ``body_key``, which stands for its body's text."""
+    fields = [item.key, item.digest, repr(item.date), repr(item.updated), item.year, body_key]
     text = json.dumps(fields, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
@@ -361,7 +361,9 @@ def width_of(largest: int) -> int:
     return width
 
 
-def manifest(site: Site, docs: Sequence[Document], shards: int) -> dict[str, object]:
+def manifest(site: Site, docs: Sequence[Document | Item], shards: int) -> dict[str, object]:
+    """The manifest of ``docs`` (documents, or the items they are made from: only their kind,
+    year and unit are read)."""
     kinds = [kind.name for kind in site.kinds.yearly()]
     kinds.extend(sorted({d.kind for d in docs} - set(kinds)))
     unit_number = {u.id: n for n, u in enumerate(site.units)}
