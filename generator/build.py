@@ -84,8 +84,9 @@ def model_site(
     ``drafts``, one year's items only for the edition of ``edition_year``. Needs no output
     folder and writes nothing."""
     tree, problems = loader.load(source, store, folders=kinds.folders())
+    memo = store.memory("items") if store is not None else None
     site, model_problems = model.build_site(
-        tree, kinds, drafts=drafts, edition_year=edition_year
+        tree, kinds, drafts=drafts, edition_year=edition_year, memo=memo
     )
     return Modelled(tree, site, (*problems, *model_problems))
 

@@ -45,3 +45,25 @@ def test_builds_with_a_remembering_cache_use_memory_and_equal_clean_builds(tmp_p
     assert report.ok and 0 < report.pages < first.pages / 2, (report.pages, first.pages)
     assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
     assert files(tmp_path / "out") == files(tmp_path / "clean")
+
+
+def test_remembered_items_follow_renamed_units_and_removed_photos(tmp_path: Path) -> None:
+    stories = {
+        "profiles/2025/a.md": profile(name="王进喜", extra="photo: a.jpg\n"),
+        "profiles/2025/a.jpg": "not really a photo, but a file",
+        "profiles/2025/b.md": profile(name="李华", unit="plant"),
+    }
+    source = write_site(tmp_path / "site", stories)
+    folder = tmp_path / "cache"
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=folder)
+    store = cache.Cache.open(folder, remember=True)
+    build(options, store=store)
+    units = (source / "units.yaml").read_text(encoding="utf-8")
+    (source / "units.yaml").write_text(units.replace("第一采油厂", "第二采油厂"), encoding="utf-8")
+    assert build(options, store=store).ok
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert files(tmp_path / "out") == files(tmp_path / "clean")
+    (source / "profiles/2025/a.jpg").unlink()
+    report = build(options, store=store)
+    store.close()
+    assert any(d.code == "missing-asset" for d in report.diagnostics)

@@ -146,6 +146,13 @@ class Cache:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
             self._table("meta")[key] = value
 
+    def memory(self, name: str) -> dict[Any, Any] | None:
+        """A mapping kept in memory for the life of this process, for what is never written to
+        the database (the validated items of ``model.build_site``); None unless remembering."""
+        if self._memory is None:
+            return None
+        return self._memory.setdefault(f"memory:{name}", {})
+
     def _table(self, table: str) -> dict[str, Any]:
         """What is kept in memory of ``table`` (a throwaway mapping when nothing is)."""
         if self._memory is None or table not in MEMORY_TABLES:
