@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from generator.output import cache
 from generator.site import search
@@ -48,7 +49,22 @@ def search_index(
     shards = _patched(site, plan, store, order, sigs, bodies)
     if shards is None:
         shards = _computed(site, plan, store, order, sigs, bodies)
-    return search.Index(search.manifest(site, items, count), tuple(shards), ())
+    scripts = _scripts(shards, store.memory("search_scripts"))
+    return search.Index(search.manifest(site, items, count), tuple(shards), (), scripts)
+
+
+def _scripts(shards: Sequence[dict[str, str]], memo: dict[Any, Any] | None) -> tuple[str, ...]:
+    """The script of every shard, for a long-lived process (``memo``, else none): a shard
+    that is the very one of the last build keeps its script."""
+    if memo is None:
+        return ()
+    out = []
+    for number, shard in enumerate(shards):
+        kept = memo.get(number)
+        if kept is None or kept[0] is not shard:
+            kept = memo[number] = (shard, search.to_script(f"t/{number}", shard))
+        out.append(kept[1])
+    return tuple(out)
 
 
 def _order(site: Site, items: Sequence[Item], count: int) -> str:

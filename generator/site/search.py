@@ -345,6 +345,9 @@ class Index:
     manifest: dict[str, object]
     shards: tuple[dict[str, str], ...]
     docs: tuple[list[object], ...]
+    # the script of every shard, when the build kept them from its last index (else made
+    # from ``shards`` when asked for)
+    shard_scripts: tuple[str, ...] = ()
 
 
 def fixed(values: Iterable[int], width: int) -> str:
@@ -517,6 +520,8 @@ def script(index: Index, part: str, number: int = 0) -> str:
     """The script of one file of the index: ``part`` is "index", "t" or "x"."""
     if part == "index":
         return to_script("index", index.manifest)
+    if part == "t" and index.shard_scripts:
+        return index.shard_scripts[number]
     data: object = index.shards[number] if part == "t" else index.docs[number]
     return to_script(f"{part}/{number}", data)
 
