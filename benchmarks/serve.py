@@ -9,6 +9,10 @@ with ``page_size: 20``) it measures:
 - **start, warm**: the same again, with the cache and served folder of the first run;
 - **edit -> served**: from saving one profile (a sentence appended) until its detail page,
   fetched over HTTP every 20 ms, shows the sentence; ``--edits`` times, each figure printed.
+
+With ``--hugo``, the same for ``hugo server`` (rendering to memory, its default) on the same
+corpus in Hugo's format (written as benchmarks/run.py writes it, with the same profile edited):
+start to the home page served, and edit -> served.
 """
 
 from __future__ import annotations
@@ -94,11 +98,54 @@ def timed_start(source: Path) -> tuple[subprocess.Popen[bytes], str, float]:
     return proc, base, time.perf_counter() - started
 
 
+def edit_latencies(base: str, page: str, path: Path, edits: int) -> list[float]:
+    """Seconds from appending a sentence to ``path`` until ``base + page`` shows it."""
+    found = []
+    for n in range(edits):
+        time.sleep(1.0)
+        marker = f"预览测速第{n + 1}句{int(time.time())}"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"\n{marker}。\n")
+        found.append(wait_for(base + page, marker))
+    return found
+
+
+def hugo(pages: int, edits: int, workdir: Path) -> None:
+    """``hugo server`` on the same corpus: start and edit -> served, printed."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run  # benchmarks/run.py: its Hugo install and corpus
+
+    run.ensure_venv(["hugo"])
+    corpus = workdir / f"serve-hugo-{pages}"
+    if not (corpus / "hugo.toml").is_file():
+        run.generate_corpus("hugo", corpus, pages)
+    profile = run.edited_profile(corpus, "hugo")
+    original = profile.read_bytes()
+    page = profile.relative_to(corpus / "content").with_suffix("").as_posix() + "/"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(run.hugo_binary()), "server", "--port", str(port), "--bind", "127.0.0.1"],
+        cwd=corpus, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(base, "<html")
+        print(f"hugo server, start: {time.perf_counter() - started:.2f} s")
+        for n, seconds in enumerate(edit_latencies(base, page, profile, edits)):
+            print(f"hugo server, edit {n + 1} -> served: {seconds:.2f} s")
+    finally:
+        proc.terminate()
+        proc.wait()
+        profile.write_bytes(original)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--edits", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "work")
+    parser.add_argument("--hugo", action="store_true", help="also measure hugo server")
     args = parser.parse_args(argv)
     source = corpus(args.workdir, args.pages)
     proc, _, cold = timed_start(source)
@@ -110,15 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"start, cold: {cold:.2f} s")
     print(f"start, warm: {warm:.2f} s")
     try:
-        for n in range(args.edits):
-            time.sleep(1.0)
-            marker = f"预览测速第{n + 1}句{int(time.time())}"
-            with path.open("a", encoding="utf-8") as fh:
-                fh.write(f"\n{marker}。\n")
-            print(f"edit {n + 1} -> served: {wait_for(base + page, marker):.2f} s")
+        for n, seconds in enumerate(edit_latencies(base, page, path, args.edits)):
+            print(f"edit {n + 1} -> served: {seconds:.2f} s")
     finally:
         proc.terminate()
         proc.wait()
+    if args.hugo:
+        hugo(args.pages, args.edits, args.workdir)
     return 0
 
 

@@ -22,12 +22,12 @@ from generator.base.errors import Diagnostic, has_errors
 from generator.content import editions, history, loader, paths, stamps
 from generator.kinds.kind import Registry
 from generator.kinds.registry import BUILT_IN
-from generator.output import cache, images, markup, pool, theme, writer
+from generator.output import cache, images, markup, pool, searchindex, theme, writer
 from generator.output import fingerprints as deps
 from generator.output import render as templating
 from generator.pages.base import PageJob
 from generator.pages.view import SiteView
-from generator.site import model, urls
+from generator.site import model, search, urls
 from generator.site.bodies import Rendered
 
 # an incremental build that changes at most this share of the output moves its files into the
@@ -85,8 +85,9 @@ def model_site(
     ``drafts``, one year's items only for the edition of ``edition_year``. Needs no output
     folder and writes nothing."""
     tree, problems = loader.load(source, store, folders=kinds.folders())
+    memo = store.memory("items") if store is not None else None
     site, model_problems = model.build_site(
-        tree, kinds, drafts=drafts, edition_year=edition_year
+        tree, kinds, drafts=drafts, edition_year=edition_year, memo=memo
     )
     return Modelled(tree, site, (*problems, *model_problems))
 
@@ -172,12 +173,19 @@ def _theme_problems(
 
 
 def build(
-    options: BuildOptions, progress: Progress | None = None, kinds: Registry = BUILT_IN
+    options: BuildOptions,
+    progress: Progress | None = None,
+    kinds: Registry = BUILT_IN,
+    store: cache.Cache | None = None,
 ) -> BuildReport:
     """Build the site (of the content ``kinds``); with a cache, only what changed is
-    converted, rendered and written."""
+    converted, rendered and written. A long-lived caller (serve) passes its own open
+    ``store``, which it keeps from build to build; otherwise the cache of ``options`` is
+    opened and closed here."""
     started = time.perf_counter()
-    store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
+    owned = store is None
+    if store is None:
+        store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
     try:
         state = _source_state(options, store) if store.enabled else ""
         if state and store.get_meta("source") == state + writer.identity(options.output):
@@ -201,7 +209,8 @@ def build(
             store.set_meta("source", "")
         return report
     finally:
-        store.close()
+        if owned:
+            store.close()
 
 
 def system_error(exc: OSError) -> Diagnostic:
@@ -395,7 +404,7 @@ def _prepare(
     problems.extend(photo_problems)
     env = theme.environment(theme_dirs, site.config.language)
     try:
-        closure = {name: _template_digest(env, name) for name in _template_names(env)}
+        closure = _template_digests(env, store)
     except jinja2.TemplateError as exc:
         problems.append(theme.template_error(exc, theme_dirs))
         return None, problems
@@ -492,13 +501,23 @@ def _render_and_write(
     extra = {"photo_variants": inputs.photos.variants}
     env = render_environment(inputs.theme, site.config.language, view, inputs.analysis.plan, extra)
     todo = [templating.with_body(job, converted.bodies) for job in work.todo]
-    if len(todo) >= pool.MIN_PARALLEL and any(len(job.bodies) > 1 for job in todo):
-        view.search_index()  # the index files read every body: computed once, before the fork
+    # the files of the search index come last: this process computes the index (patched from
+    # the last build's) while the workers render the other pages
+    last = [job for job in todo if _is_index_file(job.path)]
+    first = [job for job in todo if not _is_index_file(job.path)]
+
+    def index() -> None:
+        view.use_search_index(_search_index(inputs, converted))
+
     staged = writer.StagedOutput(options.output)
     try:
         written, render_problems = pool.render_pages(
-            env, view, todo, staged.write, inputs.theme, inputs.workers, progress
+            env, view, first, staged.write, inputs.theme, inputs.workers, progress,
+            index if last else None,
         )
+        more, more_problems = pool.render_pages(env, view, last, staged.write, inputs.theme, 1)
+        written.extend(more)
+        render_problems.extend(more_problems)
         if render_problems:
             return _failed([*problems, *render_problems], mark.started, site.config.language)
         mark("render")
@@ -510,6 +529,34 @@ def _render_and_write(
     inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
     mark("write")
     return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
+
+
+def _is_index_file(path: str) -> bool:
+    """Whether ``path`` is the search manifest or a postings shard, which the whole index
+    makes."""
+    return path == search.MANIFEST or path.startswith(search.SHARD_FOLDER)
+
+
+def _search_index(inputs: _Inputs, converted: _Converted) -> search.Index:
+    """The site's search index: the bodies it needs are those converted in this build, else
+    those in the cache, else converted now."""
+    site, plan = inputs.analysis.site, inputs.analysis.plan
+
+    def bodies(keys: Sequence[str]) -> dict[str, Rendered]:
+        have = {k: converted.bodies[k] for k in keys if _has_text(converted.bodies.get(k))}
+        have.update(_cached_bodies(inputs.store, [k for k in keys if k not in have], inputs.keys))
+        wanted = set(keys) - set(have)
+        missing = [item for item in inputs.items if item.key in wanted]
+        # in this process: it may run while the render workers do
+        have.update(convert_bodies(missing, plan, inputs.converter))
+        return have
+
+    return searchindex.search_index(site, plan, inputs.store, inputs.keys, bodies)
+
+
+def _has_text(body: Rendered | None) -> bool:
+    """Whether ``body`` holds its HTML and text (not only the summary and links)."""
+    return body is not None and bool(body.html or body.text or body.terms)
 
 
 def _records(
@@ -633,6 +680,22 @@ def _cached_bodies(
 
 def _template_names(env: jinja2.Environment) -> list[str]:
     return env.list_templates(filter_func=lambda n: not n.startswith("."))
+
+
+def _template_digests(env: jinja2.Environment, store: cache.Cache) -> dict[str, str]:
+    """The digest of every template with everything it includes, extends or imports; taken
+    from the cache while no template's source has changed."""
+    assert env.loader is not None
+    names = _template_names(env)
+    sources = hashlib.sha256(cache.code_digest().encode())
+    for name in names:
+        sources.update(f"{name}\0{env.loader.get_source(env, name)[0]}\0".encode())
+    cached = json.loads(store.get_meta("templates") or "null")
+    if cached and cached[0] == sources.hexdigest():
+        return dict(cached[1])
+    closure = {name: _template_digest(env, name) for name in names}
+    store.set_meta("templates", json.dumps([sources.hexdigest(), closure]))
+    return closure
 
 
 def _template_digest(env: jinja2.Environment, name: str) -> str:

@@ -148,6 +148,7 @@ def _syllables(text: str, tone: bool) -> tuple[str, ...]:
     return toned if tone else plain
 
 
+@functools.lru_cache(maxsize=65536)
 def name_pinyin(name: str, tone: bool = False) -> tuple[str, ...]:
     """Pinyin syllables of a personal name, with the surname read as a surname."""
     surname, given = split_name(name)

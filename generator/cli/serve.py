@@ -28,6 +28,7 @@ from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.build import BuildReport, build
 from generator.cli import console as reporting
+from generator.output import cache
 from generator.output.cache import CACHE_DIR
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -46,6 +47,7 @@ class ServeState:
     report: BuildReport | None = None
     built_once: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    store: cache.Cache | None = None
 
     @property
     def language(self) -> str:
@@ -53,7 +55,10 @@ class ServeState:
 
     def rebuild(self) -> BuildReport:
         with self.lock:
-            report = build(self.options)
+            if self.store is None and self.options.cache_dir is not None:
+                # kept open, and what it holds kept in memory, for every rebuild
+                self.store = cache.Cache.open(self.options.cache_dir, remember=True)
+            report = build(self.options, store=self.store)
             self.report = report
             self.built_once = self.built_once or report.ok
         return report

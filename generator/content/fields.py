@@ -68,16 +68,16 @@ def _shown(value: Value) -> str:
 
 
 def text(ctx: Context, key: str, value: Value) -> Value:
-    if isinstance(value, (bool, dict | list)):
-        ctx.error(key, "expected-text", got=_shown(value))
-        return INVALID
-    if isinstance(value, int | float | dt.date):
-        return str(value)
-    if isinstance(value, str):
+    if isinstance(value, str):  # the usual case first; plain tuples, not unions: called often
         if control := CONTROL_RE.search(value):
             ctx.error(key, "control-character", got=f"U+{ord(control.group()):04X}")
             return INVALID
         return value.strip()
+    if isinstance(value, (bool, dict, list)):
+        ctx.error(key, "expected-text", got=_shown(value))
+        return INVALID
+    if isinstance(value, (int, float, dt.date)):
+        return str(value)
     ctx.error(key, "expected-text", got=_shown(value))
     return INVALID
 

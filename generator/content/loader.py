@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,26 +86,40 @@ class SourceTree:
     editions: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
-def _walk(root: Path, problems: list[Diagnostic]) -> list[str]:
-    """Every file of the source, sorted; links that lead outside the source are refused."""
-    found: list[str] = []
+def _walk(root: Path, problems: list[Diagnostic]) -> dict[str, os.stat_result]:
+    """Every file of the source (relative POSIX path -> its stat), each folder's files sorted
+    before its subfolders; links that lead outside the source are refused, linked folders
+    are not entered. One stat a file."""
+    found: dict[str, os.stat_result] = {}
     real_root = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(SKIPPED_PREFIXES))
-        rel_dir = Path(dirpath).relative_to(root)
-        if rel_dir == Path("."):
-            dirnames[:] = [d for d in dirnames if d != EDITIONS_DIR]
-        for name in sorted(filenames):
+
+    def visit(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+        folders = []
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir():
+                skipped = name.startswith(SKIPPED_PREFIXES) or entry.is_symlink()
+                if not skipped and not (not prefix and name == EDITIONS_DIR):
+                    folders.append(entry)
+                continue
             if name.startswith(SKIPPED_PREFIXES) or name.endswith(SKIPPED_SUFFIXES):
                 continue
-            rel = (rel_dir / name).as_posix()
-            full = Path(dirpath, name)
-            if full.is_symlink() and not full.resolve().is_relative_to(real_root):
+            rel = prefix + name
+            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(real_root):
                 problems.append(Diagnostic.error(rel, 0, "link-outside-source", target=rel))
                 continue
-            if not full.is_file():
+            try:
+                st = entry.stat()
+            except OSError:
                 continue
-            found.append(rel)
+            if stat.S_ISREG(st.st_mode):
+                found[rel] = st
+        for entry in folders:
+            visit(entry.path, f"{prefix}{entry.name}/")
+
+    visit(str(root), "")
     return found
 
 
@@ -187,8 +202,8 @@ def load(
     cache = cache or _NoMemo()
     files: dict[str, int] = {}
     mtimes: dict[str, float] = {}
-    for rel in _walk(root, problems):
-        st = (root / rel).stat()
+    walked = _walk(root, problems)
+    for rel, st in walked.items():
         files[rel] = st.st_size
         mtimes[rel] = st.st_mtime
     history = git_dates(root)
@@ -197,7 +212,7 @@ def load(
     units = _yaml_file(root, "units.yaml", files, problems)
     docs: list[SourceDoc] = []
     raw = _content_files(files, folders, problems)
-    digests, contents = _digests(root, raw, cache)
+    digests, contents = _digests(root, raw, cache, walked)
     cached = cache.get_many("parsed", digests.values())
     fresh: list[tuple[str, Any]] = []
     for rel, kind in raw.items():
@@ -255,11 +270,13 @@ def _content_files(
 
 
 def _digests(
-    root: Path, raw: Mapping[str, str], cache: Memo
+    root: Path, raw: Mapping[str, str], cache: Memo, walked: Mapping[str, os.stat_result]
 ) -> tuple[dict[str, str], dict[str, bytes]]:
     """The content digest of each file of ``raw``, and the bytes of the files that had to be
-    read for it (unchanged files are not read; the others are read once)."""
-    trusted, unread = stamps.known((str(root / rel) for rel in raw), cache)
+    read for it (unchanged files are not read; the others are read once). ``walked`` holds
+    the stat of each file, taken while walking the source."""
+    stats = {str(root / rel): walked[rel] for rel in raw}
+    trusted, unread = stamps.known(stats, cache, stats)
     digests: dict[str, str] = {}
     contents: dict[str, bytes] = {}
     read: list[tuple[str, os.stat_result, str]] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 TABLE = "stamps"
@@ -33,17 +33,19 @@ def _hash(path: str) -> str:
 
 
 def known(
-    paths: Iterable[str], memo: StampMemo
+    paths: Iterable[str], memo: StampMemo, stats: Mapping[str, os.stat_result] | None = None
 ) -> tuple[dict[str, tuple[os.stat_result, str]], dict[str, os.stat_result]]:
     """(path -> (stat, digest) of the files unchanged since their digest was remembered,
-    path -> stat of the others, which must be read); files that cannot be seen are left out."""
+    path -> stat of the others, which must be read); files that cannot be seen are left out.
+    ``stats`` holds the stats already taken (the others are taken here)."""
     wanted = list(paths)
     remembered = memo.get_many(TABLE, wanted)
     trusted: dict[str, tuple[os.stat_result, str]] = {}
     unread: dict[str, os.stat_result] = {}
+    taken = stats or {}
     for path in wanted:
         try:
-            st = os.stat(path)
+            st = taken.get(path) or os.stat(path)
         except OSError:
             continue
         stamp = remembered.get(path)

@@ -23,7 +23,7 @@ from typing import Any
 from generator import __version__
 
 CACHE_DIR = ".showcase-cache"
-SCHEMA = f"showcase-cache/8/{__version__}"
+SCHEMA = f"showcase-cache/9/{__version__}"
 
 
 @functools.cache
@@ -38,6 +38,8 @@ def code_digest() -> str:
             digest.update(path.read_bytes())
     return digest.hexdigest()
 FILE = "build.sqlite"
+# what a long-lived process keeps in memory: small, or read by every build
+MEMORY_TABLES = frozenset({"meta", "parsed", "links", "stamps", "search_shards"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +53,24 @@ class OutputRecord:
 class Cache:
     """A handle on the cache database; ``Cache.disabled()`` gives one that remembers nothing."""
 
-    def __init__(self, db: sqlite3.Connection | None, problem: str = "") -> None:
+    def __init__(
+        self, db: sqlite3.Connection | None, problem: str = "", remember: bool = False
+    ) -> None:
         self._db = db
         self.problem = problem  # why an existing cache was discarded, for a warning
+        # a long-lived process (serve) keeps what it read and wrote in memory as well, so that
+        # the next build does not read it from the database again
+        self._memory: dict[str, dict[str, Any]] | None = {} if remember and db else None
+        self._outputs: tuple[str, dict[str, OutputRecord]] | None = None
 
     @classmethod
     def disabled(cls) -> Cache:
         return cls(None)
 
     @classmethod
-    def open(cls, folder: Path) -> Cache:
+    def open(cls, folder: Path, remember: bool = False) -> Cache:
+        """The cache in ``folder``; with ``remember``, what is read and written is also kept
+        in memory for the next build in this process (see ``MEMORY_TABLES``)."""
         path = folder / FILE
         problem = ""
         try:
@@ -80,12 +90,13 @@ class Cache:
                 db = cls._connect(path)
             except (sqlite3.Error, OSError):
                 return cls(None, problem)
-        return cls(db, problem)
+        return cls(db, problem, remember)
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
         fresh = not path.exists()
-        db = sqlite3.connect(path, isolation_level=None)
+        # serve builds in its watcher thread, one build at a time
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(
@@ -95,6 +106,8 @@ class Cache:
             CREATE TABLE IF NOT EXISTS markup (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS links (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS stamps (key TEXT PRIMARY KEY, data TEXT);
+            CREATE TABLE IF NOT EXISTS search_docs (key TEXT PRIMARY KEY, data TEXT);
+            CREATE TABLE IF NOT EXISTS search_shards (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,
                                                 sha TEXT);
             CREATE TABLE IF NOT EXISTS inputs (input TEXT PRIMARY KEY, digest TEXT);
@@ -121,20 +134,44 @@ class Cache:
     def get_meta(self, key: str) -> str:
         if self._db is None:
             return ""
+        memory = self._table("meta")
+        if key in memory:
+            return str(memory[key])
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return str(row[0]) if row else ""
+        memory[key] = str(row[0]) if row else ""
+        return str(memory[key])
 
     def set_meta(self, key: str, value: str) -> None:
         if self._db is not None:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            self._table("meta")[key] = value
+
+    def memory(self, name: str) -> dict[Any, Any] | None:
+        """A mapping kept in memory for the life of this process, for what is never written to
+        the database (the validated items of ``model.build_site``); None unless remembering."""
+        if self._memory is None:
+            return None
+        return self._memory.setdefault(f"memory:{name}", {})
+
+    def _table(self, table: str) -> dict[str, Any]:
+        """What is kept in memory of ``table`` (a throwaway mapping when nothing is)."""
+        if self._memory is None or table not in MEMORY_TABLES:
+            return {}
+        return self._memory.setdefault(table, {})
 
     # -- key/value tables -------------------------------------------------------------------
 
     def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
         if self._db is None:
             return {}
-        wanted = list(dict.fromkeys(keys))
+        memory = self._table(table)
         found: dict[str, Any] = {}
+        wanted = []
+        for k in dict.fromkeys(keys):
+            if k in memory:
+                found[k] = memory[k]
+            else:
+                wanted.append(k)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -143,7 +180,7 @@ class Cache:
                 f"SELECT {key}, data FROM {table} WHERE {key} IN ({marks})", chunk
             )
             for k, data in rows:
-                found[k] = json.loads(data)
+                found[k] = memory[k] = json.loads(data)
         return found
 
     def put_many(self, table: str, items: Iterable[tuple[str, Any]]) -> None:
@@ -158,6 +195,9 @@ class Cache:
         if rows:
             with self._transaction():
                 self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
+            memory = self._table(table)
+            if self._memory is not None and table in MEMORY_TABLES:
+                memory.update((key, json.loads(text)) for key, text in rows)
 
     # -- outputs ----------------------------------------------------------------------------
 
@@ -165,6 +205,8 @@ class Cache:
         """What the last build wrote, if the output folder is still the one it wrote."""
         if self._db is None:
             return {}
+        if self._outputs is not None and self._outputs[0] == identity:
+            return dict(self._outputs[1])
         row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
         if row is None or row[0] != identity:
             return {}
@@ -208,6 +250,8 @@ class Cache:
                 ((p, text) for p, r in sorted(changed.items()) for text in sorted(r.reads)),
             )
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('output', ?)", (identity,))
+        if self._memory is not None:
+            self._outputs = (identity, dict(records))
 
     def _forget(self, paths: list[str]) -> None:
         """Remove the rows of ``paths`` (an input no page reads any more may stay: harmless)."""

@@ -26,6 +26,9 @@ from generator.site.model import Item, Site, Unit
 from generator.site.urls import UrlPlan
 
 Hasher = Any
+# id -> (the sequence, kept so that its id is not reused; its digest; the item keys in it)
+Shared = dict[int, tuple[object, bytes, frozenset[str]]]
+SHARED_LENGTH = 16  # sequences this long are digested once per build, however many pages hold them
 _MISSING = object()  # the answer to a read whose item, unit or query no longer exists
 
 
@@ -52,6 +55,8 @@ class Fingerprints:
         self.templates = templates
         self._items: dict[str, str] = {}
         self._reads: dict[Read, str] = {}
+        self._encoded: dict[str, str] = {}  # the same digests, by encoded read
+        self._shared: Shared = {}  # long sequences, by identity: pages share them
         # the answers to reads depend on the site alone: shared with the site view of the
         # pages that render, so nothing is computed twice
         self.queries = queries or Queries(site, plan)
@@ -99,25 +104,35 @@ class Fingerprints:
 
     def unchanged(self, reads: Mapping[str, str]) -> bool:
         """Whether every read (encoded, with its digest then) has the same digest now."""
-        return all(self.read(Read.decode(text)) == then for text, then in reads.items())
+        known = self._encoded
+        for text, then in reads.items():
+            now = known.get(text)
+            if now is None:
+                now = known[text] = self.read(Read.decode(text))
+            if now != then:
+                return False
+        return True
 
     def _value(self, value: Any, digest: Hasher) -> tuple[str, set[str]]:
         """Finish ``digest`` with a canonical form of ``value``, items by their digest; also
         the keys of those items."""
         seen: set[str] = set()
-        _walk(value, digest, seen)
+        _walk(value, digest, seen, self._shared)
         for key in sorted(seen):
             digest.update(key.encode())
             digest.update(self.item(key).encode())
         return str(digest.hexdigest()), seen
 
 
-def _walk(value: Any, digest: Hasher, seen: set[str]) -> None:
-    """Feed a canonical form of a context value into ``digest``; collect item keys."""
+def _walk(value: Any, digest: Hasher, seen: set[str], shared: Shared) -> None:
+    """Feed a canonical form of a context value into ``digest``; collect item keys. A long
+    list or tuple stands for its own digest, computed once (``shared``)."""
     stack = [value]
     while stack:
         current = stack.pop()
-        if isinstance(current, Item):
+        if isinstance(current, list | tuple) and len(current) >= SHARED_LENGTH:
+            digest.update(b"H" + _sequence(current, seen, shared))
+        elif isinstance(current, Item):
             digest.update(b"I" + current.key.encode())
             seen.add(current.key)
         elif isinstance(current, Unit):
@@ -138,6 +153,20 @@ def _walk(value: Any, digest: Hasher, seen: set[str]) -> None:
             stack.extend(getattr(current, f.name) for f in reversed(dataclasses.fields(current)))
         else:
             digest.update(b"R" + repr(current).encode())
+
+
+def _sequence(value: list[Any] | tuple[Any, ...], seen: set[str], shared: Shared) -> bytes:
+    """The digest of a long sequence (its elements walked one by one), memoised by identity;
+    adds the item keys in it to ``seen``."""
+    found = shared.get(id(value))
+    if found is None:
+        digest = hashlib.sha256(b"L%d" % len(value))
+        inner: set[str] = set()
+        for element in value:
+            _walk(element, digest, inner, shared)
+        found = shared[id(value)] = (value, digest.digest(), frozenset(inner))
+    seen.update(found[2])
+    return found[1]
 
 
 def _unit_fields(unit: Unit) -> tuple[Any, ...]:

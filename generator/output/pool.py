@@ -59,10 +59,15 @@ def _run(
     workers: int,
     progress: Progress | None,
     min_parallel: int = PARALLEL_MIN,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[list[Any]]:
+    """The results of ``task`` on chunks of ``range(n)``, in order; ``meanwhile`` runs in this
+    process once the workers have started (first, without workers)."""
     chunks = _chunks(n, CHUNK)
     done = 0
     if workers <= 1 or n < min_parallel or "fork" not in multiprocessing.get_all_start_methods():
+        if meanwhile is not None:
+            meanwhile()
         for chunk in chunks:
             result = task(chunk)
             done += len(chunk)
@@ -74,7 +79,10 @@ def _run(
     pool = ctx.Pool(processes=workers)
     finished = False
     try:
-        for chunk, result in zip(chunks, pool.imap(task, chunks), strict=True):
+        results = pool.imap(task, chunks)
+        if meanwhile is not None:
+            meanwhile()
+        for chunk, result in zip(chunks, results, strict=True):
             done += len(chunk)
             if progress is not None:
                 progress(done, n)
@@ -118,7 +126,7 @@ def convert(
             out.update(result)
         return out
     finally:
-        _shared.clear()
+        _forget("items", "pages", "converter")
 
 
 # -- Pages ------------------------------------------------------------------------------------
@@ -154,16 +162,19 @@ def render_pages(
     theme_dirs: theme.ThemeDirs,
     workers: int,
     progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[list[Written], list[Diagnostic]]:
     """Render ``jobs``; workers return each page's bytes and reads, and ``write`` (the
-    writer, in this process) writes them. Returns what was written and any errors."""
+    writer, in this process) writes them; ``meanwhile`` runs in this process while the
+    workers render. Returns what was written and any errors."""
     for name in {job.template for job in jobs}:
         env.get_template(name)  # compile once, before the workers fork
     _shared.update(env=env, view=view, jobs=jobs, theme=theme_dirs)
     written: list[Written] = []
     problems: list[Diagnostic] = []
     try:
-        for result in _run(_render_chunk, len(jobs), workers, progress, min_parallel=MIN_PARALLEL):
+        results = _run(_render_chunk, len(jobs), workers, progress, MIN_PARALLEL, meanwhile)
+        for result in results:
             for entry in result:
                 if isinstance(entry, Diagnostic):
                     problems.append(entry)
@@ -174,4 +185,11 @@ def render_pages(
                 )
         return written, problems
     finally:
-        _shared.clear()
+        _forget("env", "view", "jobs", "theme")
+
+
+def _forget(*names: str) -> None:
+    """Reset what one kind of task shares (the other may be running: the search index is
+    computed, converting a missing body, while pages render)."""
+    for name in names:
+        _shared.pop(name, None)

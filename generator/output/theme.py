@@ -129,6 +129,8 @@ def available_themes(source: Path) -> list[str]:
 class Catalog:
     def __init__(self, messages: dict[str, str]) -> None:
         self.messages = messages
+        # strings without placeholders, translated and escaped once for every call
+        self._fixed: dict[str, Markup] = {}
 
     def gettext(self, message: str) -> str:
         return self.messages.get(message) or message
@@ -138,7 +140,12 @@ class Catalog:
 
     def markup_gettext(self, message: str, **variables: Any) -> Markup:
         # a catalog string is text, never markup: a site's theme/i18n file cannot add tags
-        return Markup.escape(self.gettext(message)) % variables
+        if variables:
+            return Markup.escape(self.gettext(message)) % variables
+        found = self._fixed.get(message)
+        if found is None:
+            found = self._fixed[message] = Markup.escape(self.gettext(message)) % {}
+        return found
 
     def markup_ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> Markup:
         variables.setdefault("num", num)

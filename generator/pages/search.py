@@ -1,7 +1,7 @@
 """The search page and the files of the search index, each a script (so that it loads from
 file:// too): the manifest, the postings shards and what each result shows.
-The index is computed once per build by the site view; each file's template asks the view
-for its slice."""
+The build computes the index (``output.searchindex``, patched from the last build's) and
+gives it to the site view; each file's template asks the view for its slice."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ TEMPLATE = "search_data.js"
 
 def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     yield PageJob(search.SEARCH_PAGE, "search.html", {"section": "search", "years": site.years})
-    keys = tuple(item.key for item in site.items())  # every body is in the index
-    yield PageJob(search.MANIFEST, TEMPLATE, {"part": "index", "number": 0}, bodies=keys)
+    # the manifest and the shards: the build gives the view the index, made from every body
+    yield PageJob(search.MANIFEST, TEMPLATE, {"part": "index", "number": 0})
     for number in range(search.shard_count(site)):
-        context = {"part": "t", "number": number}
-        yield PageJob(search.shard_path(number), TEMPLATE, context, bodies=keys)
+        yield PageJob(search.shard_path(number), TEMPLATE, {"part": "t", "number": number})
+    keys = tuple(item.key for item in site.items())
     for number, key in enumerate(keys):  # what one result shows reads its item alone
         context = {"part": "x", "number": number}
         yield PageJob(search.text_path(number), TEMPLATE, context, bodies=(key,))

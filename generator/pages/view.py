@@ -255,9 +255,14 @@ class SiteView:
         self._recorder.add(Read("items"))
         return Markup(search.script(self.search_index(), part, number))
 
+    def use_search_index(self, index: search.Index) -> None:
+        """Answer ``search_data`` from ``index`` (the build computes it before the workers
+        start, so that they share it, patched from the last build's where it can be)."""
+        self._search = index
+
     def search_index(self) -> search.Index:
-        """The whole search index, computed once (the build asks for it before the workers
-        start when pages need it, so that they share it instead of each computing it)."""
+        """The whole search index: the one given to ``use_search_index``, else computed once
+        from the bodies the view holds."""
         if self._search is None:
             texts = {key: body.text for key, body in self._bodies.items()}
             known = {key: body.terms for key, body in self._bodies.items()}

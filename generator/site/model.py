@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -392,6 +392,64 @@ def build_item(
     return item
 
 
+# what a file became (its item, or None) and the problems found, by the file's kind, path,
+# digest and dates; "" holds the context they were made in
+ItemMemo = MutableMapping[Any, Any]
+
+
+def _remembered(
+    memo: ItemMemo | None, tree: SourceTree, units: Sequence[Unit], kinds: Registry
+) -> ItemMemo | None:
+    """``memo``, emptied first if what items are made from besides their own file changed:
+    the units, the paths of all files and the sizes of the files that are not Markdown
+    (photos and attachments), the kinds."""
+    if memo is None:
+        return None
+    others = sorted((rel, size) for rel, size in tree.files.items() if not rel.endswith(".md"))
+    context = repr((units, sorted(tree.files), others, id(kinds), [k.name for k in kinds]))
+    if memo.get("") != context:
+        memo.clear()
+        memo[""] = context
+    return memo
+
+
+def _items(
+    tree: SourceTree,
+    units: Sequence[Unit],
+    kinds: Registry,
+    problems: list[Diagnostic],
+    memo: ItemMemo | None,
+) -> list[Item]:
+    """The item of every file of ``tree`` without errors."""
+    unit_by_id = {u.id: u for u in units}
+    suggest = schema.Suggestions(unit_by_id)
+    built = (
+        _built_item(doc, tree, unit_by_id, problems, suggest, kinds, memo) for doc in tree.docs
+    )
+    return [item for item in built if item is not None]
+
+
+def _built_item(
+    doc: SourceDoc,
+    tree: SourceTree,
+    units: Mapping[str, Unit],
+    problems: list[Diagnostic],
+    suggest: Callable[[str], str],
+    kinds: Registry,
+    memo: ItemMemo | None,
+) -> Item | None:
+    """``build_item``, or what it gave for the same file in the same context (``memo``)."""
+    if memo is None:
+        return build_item(doc, tree, units, problems, suggest, kinds)
+    key = (doc.kind, doc.path, doc.digest, doc.created, doc.updated)
+    if key not in memo:
+        found: list[Diagnostic] = []
+        memo[key] = (build_item(doc, tree, units, found, suggest, kinds), tuple(found))
+    item, found_then = memo[key]
+    problems.extend(found_then)
+    return item  # type: ignore[no-any-return]
+
+
 def _check_duplicates(items: Iterable[Item], kinds: Registry, problems: list[Diagnostic]) -> None:
     """Two items of one kind, year and explicit slug; two of a one-per-unit kind (pledges)
     of one unit and year."""
@@ -431,11 +489,11 @@ def _edition(items: list[Item], kinds: Registry, edition: int) -> tuple[list[Ite
     return kept, _left_out(others, kept)
 
 
-def _published(built: list[Item | None], drafts: bool) -> tuple[list[Item], frozenset[str]]:
+def _published(built: list[Item], drafts: bool) -> tuple[list[Item], frozenset[str]]:
     """The items published (drafts only with ``drafts``), and what is left out: a draft
     publishes nothing of its own, no page, no photo, no attachment."""
-    items = [i for i in built if i is not None and (drafts or not i.draft)]
-    hidden = [i for i in built if i is not None and i.draft and not drafts]
+    items = [i for i in built if drafts or not i.draft]
+    hidden = [i for i in built if i.draft and not drafts]
     return items, _left_out(hidden, items)
 
 
@@ -500,17 +558,17 @@ def build_site(
     *,
     drafts: bool = False,
     edition_year: int | None = None,
+    memo: ItemMemo | None = None,
 ) -> tuple[Site, list[Diagnostic]]:
     """The site of ``tree`` (drafts only with ``drafts``; an archived edition holds the items
-    of ``edition_year`` only) and the problems found checking every item against its kind."""
+    of ``edition_year`` only) and the problems found checking every item against its kind.
+    A long-lived caller passes a ``memo`` it keeps: a file checked by an earlier build, with
+    the same content and dates, units and other files, is not checked again."""
     problems: list[Diagnostic] = []
     config = build_config(tree, problems)
     units = build_units(tree, problems)
     unit_by_id = {u.id: u for u in units}
-    suggest_unit = schema.Suggestions(unit_by_id)
-    built = [
-        build_item(doc, tree, unit_by_id, problems, suggest_unit, kinds) for doc in tree.docs
-    ]
+    built = _items(tree, units, kinds, problems, _remembered(memo, tree, units, kinds))
     items, left_out = _published(built, drafts)
     _check_duplicates(items, kinds, problems)
     edition = edition_year

@@ -25,8 +25,10 @@ term matched in, then by year, newest first.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,15 +79,15 @@ def terms(text: str, singles: bool = True) -> set[str]:
     """Every index term of ``text``: pairs and runs of three Chinese characters (and single
     characters with ``singles``, or where one stands alone), words lowercased."""
     out: set[str] = set()
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        if not _CJK_RUN.fullmatch(token):
+    for token in _TOKEN.findall(text):
+        if token.isascii():  # a token is a run of Chinese characters or of ASCII ones
             out.add(token.lower())
             continue
         if singles or len(token) == 1:
             out.update(token)
-        out.update(token[i : i + 2] for i in range(len(token) - 1))
-        out.update(token[i : i + 3] for i in range(len(token) - 2))
+        pairs = list(map(str.__add__, token, token[1:]))
+        out.update(pairs)
+        out.update(map(str.__add__, pairs, token[2:]))
     return out
 
 
@@ -181,6 +183,15 @@ def document(site: Site, plan: UrlPlan, item: Item, body: str, body_terms: str =
         words=extra,
         body_terms=body_terms,
     )
+
+
+def signature(item: Item, body_key: str) -> str:
+    """A digest of everything the term table of ``item`` is made from besides the units'
+    names: its source file and dates (every field comes from them, and from units' names),
+    and ``body_key``, which stands for its body's text."""
+    fields = [item.key, item.digest, repr(item.date), repr(item.updated), item.year, body_key]
+    text = json.dumps(fields, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
 def body_terms(text: str) -> str:
@@ -334,6 +345,9 @@ class Index:
     manifest: dict[str, object]
     shards: tuple[dict[str, str], ...]
     docs: tuple[list[object], ...]
+    # the script of every shard, when the build kept them from its last index (else made
+    # from ``shards`` when asked for)
+    shard_scripts: tuple[str, ...] = ()
 
 
 def fixed(values: Iterable[int], width: int) -> str:
@@ -350,7 +364,9 @@ def width_of(largest: int) -> int:
     return width
 
 
-def manifest(site: Site, docs: Sequence[Document], shards: int) -> dict[str, object]:
+def manifest(site: Site, docs: Sequence[Document | Item], shards: int) -> dict[str, object]:
+    """The manifest of ``docs`` (documents, or the items they are made from: only their kind,
+    year and unit are read)."""
     kinds = [kind.name for kind in site.kinds.yearly()]
     kinds.extend(sorted({d.kind for d in docs} - set(kinds)))
     unit_number = {u.id: n for n, u in enumerate(site.units)}
@@ -389,6 +405,70 @@ def result_row(doc: Document, page: str = SEARCH_PAGE) -> list[object]:
     ]
 
 
+def doc_table(doc: Document) -> dict[str, int]:
+    """Every term of ``doc`` and the mask of the fields it occurs in (BODY for the body)."""
+    body, masks = field_terms(doc)
+    table = dict.fromkeys(body, BODY)
+    for term, mask in masks.items():
+        table[term] = table.get(term, 0) | mask
+    return table
+
+
+def postings(tables: Iterable[Mapping[str, int]], total: int, count: int) -> list[dict[str, str]]:
+    """The ``count`` postings shards of the documents whose term tables are ``tables`` (in
+    document order; ``total`` documents in all), each shard's terms in sorted order."""
+    # one compact array per term, not a mapping per term: a large site has tens of millions of
+    # postings; ``fielded`` holds (number, mask) pairs where a term is in a field of its own
+    table: defaultdict[str, array[int]] = defaultdict(lambda: array("l"))
+    fielded: defaultdict[str, array[int]] = defaultdict(lambda: array("l"))
+    for number, terms_of in enumerate(tables):
+        for term, mask in terms_of.items():
+            table[term].append(number)
+            if mask != BODY:
+                fielded[term].extend((number, mask))
+    shards: list[dict[str, str]] = [{} for _ in range(count)]
+    for term in sorted(table):
+        posting = posting_text(table.pop(term), fielded.get(term, ()), total)
+        shards[term_shard(term, count)][term] = posting
+    return shards
+
+
+def patch_shard(
+    shard: Mapping[str, str], changes: Mapping[str, Mapping[int, int]], total: int
+) -> dict[str, str]:
+    """``shard`` with the postings of some documents changed: ``changes`` maps a term to
+    document number -> its new mask (0: the document no longer holds the term). The result is
+    what ``postings`` makes of the changed documents."""
+    out = dict(shard)
+    for term, docs in changes.items():
+        found = decode_posting(out[term]) if term in out else {}
+        for number, mask in docs.items():
+            if mask:
+                found[number] = mask
+            else:
+                found.pop(number, None)
+        if found:
+            out[term] = encode_posting(found, total)
+        else:
+            out.pop(term, None)
+    return dict(sorted(out.items()))
+
+
+def table_changes(
+    changed: Iterable[tuple[int, Mapping[str, int], Mapping[str, int]]], count: int
+) -> dict[int, dict[str, dict[int, int]]]:
+    """shard -> term -> document -> new mask (0: removed), from (document number, old table,
+    new table) of each changed document."""
+    out: dict[int, dict[str, dict[int, int]]] = {}
+    for number, old, new in changed:
+        for term in old.keys() | new.keys():
+            mask = new.get(term, 0)
+            if old.get(term, 0) != mask:
+                shard = out.setdefault(term_shard(term, count), {})
+                shard.setdefault(term, {})[number] = mask
+    return out
+
+
 def build_index(
     site: Site,
     plan: UrlPlan,
@@ -405,23 +485,7 @@ def build_index(
         for item in site.items()
     ]
     count = shard_count(site)
-    # flat lists, not a mapping per term: a large site has tens of millions of postings
-    table: defaultdict[str, list[int]] = defaultdict(list)
-    fielded: defaultdict[str, list[int]] = defaultdict(list)
-    for number, doc in enumerate(docs):
-        body, masks = field_terms(doc)
-        for term in body:
-            table[term].append(number)
-        for term, mask in masks.items():
-            if term in body:
-                mask |= BODY
-            else:
-                table[term].append(number)
-            fielded[term].extend((number, mask))
-    shards: list[dict[str, str]] = [{} for _ in range(count)]
-    for term in sorted(table):
-        posting = posting_text(table.pop(term), fielded.get(term, ()), len(docs))
-        shards[term_shard(term, count)][term] = posting
+    shards = postings((doc_table(doc) for doc in docs), len(docs), count)
     return Index(
         manifest=manifest(site, docs, count),
         shards=tuple(shards),
@@ -432,8 +496,11 @@ def build_index(
 # -- the files -----------------------------------------------------------------------------
 
 
+SHARD_FOLDER = "search/t/"
+
+
 def shard_path(number: int) -> str:
-    return f"search/t/{number}.js"
+    return f"{SHARD_FOLDER}{number}.js"
 
 
 def text_path(number: int) -> str:
@@ -453,6 +520,8 @@ def script(index: Index, part: str, number: int = 0) -> str:
     """The script of one file of the index: ``part`` is "index", "t" or "x"."""
     if part == "index":
         return to_script("index", index.manifest)
+    if part == "t" and index.shard_scripts:
+        return index.shard_scripts[number]
     data: object = index.shards[number] if part == "t" else index.docs[number]
     return to_script(f"{part}/{number}", data)
 

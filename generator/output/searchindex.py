@@ -1,0 +1,155 @@
+"""The search index of a build, patched from the last build's instead of computed again.
+
+The cache keeps the postings shards of the last index, the term table of every document (by
+a digest of what the table is made from, ``search.signature``) and that digest per document
+number. When the documents are the same and in the same order, only the documents whose
+digest changed are read again: their old and new terms give the postings to change, in the
+shards those terms fall in. Any other change (a document added, removed or moved, another
+number of shards, a changed generator) computes the whole index again, as a clean build does;
+both ways give the same files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from generator.output import cache
+from generator.site import search
+from generator.site.bodies import Rendered
+from generator.site.model import Item, Site
+from generator.site.urls import UrlPlan
+
+STATE = "search"  # meta key: the order of the documents and the digest of each
+TABLES = "search_docs"  # signature -> [body-only terms, one a line; {term: mask} of the rest]
+SHARDS = "search_shards"  # shard number -> {term: posting}
+PATCH_SHARE = 8  # at most one document in this many changed: patch; more: compute again
+BATCH = 500  # tables written to the cache at a time
+
+Bodies = Callable[[Sequence[str]], Mapping[str, Rendered]]
+
+
+def search_index(
+    site: Site,
+    plan: UrlPlan,
+    store: cache.Cache,
+    body_keys: Mapping[str, str],
+    bodies: Bodies,
+) -> search.Index:
+    """The manifest and the postings shards of the site's index (not the result files, which
+    the pages make one by one). ``body_keys`` maps an item key to its Markdown cache key, which
+    stands for its body's text; ``bodies(keys)`` gives the bodies (plain text and terms) of the
+    items asked for."""
+    items = site.items()
+    sigs = [search.signature(item, body_keys[item.key]) for item in items]
+    count = search.shard_count(site)
+    order = _order(site, items, count)
+    shards = _patched(site, plan, store, order, sigs, bodies)
+    if shards is None:
+        shards = _computed(site, plan, store, order, sigs, bodies)
+    scripts = _scripts(shards, store.memory("search_scripts"))
+    return search.Index(search.manifest(site, items, count), tuple(shards), (), scripts)
+
+
+def _scripts(shards: Sequence[dict[str, str]], memo: dict[Any, Any] | None) -> tuple[str, ...]:
+    """The script of every shard, for a long-lived process (``memo``, else none): a shard
+    that is the very one of the last build keeps its script."""
+    if memo is None:
+        return ()
+    out = []
+    for number, shard in enumerate(shards):
+        kept = memo.get(number)
+        if kept is None or kept[0] is not shard:
+            kept = memo[number] = (shard, search.to_script(f"t/{number}", shard))
+        out.append(kept[1])
+    return tuple(out)
+
+
+def _order(site: Site, items: Sequence[Item], count: int) -> str:
+    """What the document numbers and the shards depend on besides each document: the
+    generator, the number of shards, the units' names (in documents' unit fields and titles)
+    and the documents in order."""
+    units = repr([(u.id, u.name, u.parent) for u in site.units])
+    digest = hashlib.sha256(f"{cache.code_digest()}\0{count}\0{units}\0".encode())
+    for item in items:
+        digest.update(item.key.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def _patched(
+    site: Site, plan: UrlPlan, store: cache.Cache, order: str, sigs: list[str], bodies: Bodies
+) -> list[dict[str, str]] | None:
+    """The last index patched for the documents that changed; None when it cannot be."""
+    state = json.loads(store.get_meta(STATE) or "null")
+    if not state or state[0] != order or len(state[1]) != len(sigs):
+        return None
+    old_sigs: list[str] = state[1]
+    changed = [n for n, (a, b) in enumerate(zip(old_sigs, sigs, strict=True)) if a != b]
+    count = search.shard_count(site)
+    if len(changed) * PATCH_SHARE > len(sigs):
+        return None
+    old = store.get_many(TABLES, (old_sigs[n] for n in changed))
+    stored = store.get_many(SHARDS, (str(s) for s in range(count)))
+    if len(stored) != count or any(old_sigs[n] not in old for n in changed):
+        return None
+    items = site.items()
+    texts = bodies([items[n].key for n in changed])
+    new = {n: search.doc_table(_document(site, plan, items[n], texts)) for n in changed}
+    changes = search.table_changes(
+        ((n, _decode(old[old_sigs[n]]), new[n]) for n in changed), count
+    )
+    shards = [stored[str(s)] for s in range(count)]
+    for number, terms in changes.items():
+        shards[number] = search.patch_shard(shards[number], terms, len(items))
+    store.set_meta(STATE, "")  # the state is not whole until everything below is saved
+    store.put_many(TABLES, ((sigs[n], _encode(table)) for n, table in new.items()))
+    store.put_many(SHARDS, ((str(s), shards[s]) for s in sorted(changes)))
+    store.set_meta(STATE, json.dumps([order, sigs]))
+    return shards
+
+
+def _computed(
+    site: Site, plan: UrlPlan, store: cache.Cache, order: str, sigs: list[str], bodies: Bodies
+) -> list[dict[str, str]]:
+    """The whole index computed again, and kept in the cache for the next build."""
+    items = site.items()
+    texts = bodies([item.key for item in items])
+    store.set_meta(STATE, "")
+
+    def tables() -> Iterator[dict[str, int]]:
+        pending: list[tuple[str, list[object]]] = []
+        for sig, item in zip(sigs, items, strict=True):
+            table = search.doc_table(_document(site, plan, item, texts))
+            pending.append((sig, _encode(table)))
+            if len(pending) >= BATCH:
+                store.put_many(TABLES, pending)
+                pending.clear()
+            yield table
+        store.put_many(TABLES, pending)
+
+    shards = search.postings(tables(), len(items), search.shard_count(site))
+    store.put_many(SHARDS, ((str(s), shard) for s, shard in enumerate(shards)))
+    store.set_meta(STATE, json.dumps([order, sigs]))
+    return shards
+
+
+def _document(
+    site: Site, plan: UrlPlan, item: Item, texts: Mapping[str, Rendered]
+) -> search.Document:
+    body = texts.get(item.key)
+    return search.document(site, plan, item, body.text if body else "", body.terms if body else "")
+
+
+def _encode(table: Mapping[str, int]) -> list[object]:
+    body = "\n".join(term for term, mask in table.items() if mask == search.BODY)
+    return [body, {term: mask for term, mask in table.items() if mask != search.BODY}]
+
+
+def _decode(entry: Sequence[object]) -> dict[str, int]:
+    body, fielded = entry
+    assert isinstance(body, str) and isinstance(fielded, dict)
+    table = dict.fromkeys(body.split("\n"), search.BODY) if body else {}
+    table.update(fielded)
+    return table

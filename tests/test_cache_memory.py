@@ -1,0 +1,73 @@
+"""A long-lived process (serve) keeps the cache open and what it holds in memory: its builds
+read nothing again from the database and still equal clean builds."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+from generator.base.config import BuildOptions
+from generator.build import build
+from generator.output import cache
+from tests.conftest import profile, write_site
+
+
+def files(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_builds_with_a_remembering_cache_use_memory_and_equal_clean_builds(tmp_path: Path) -> None:
+    people = ["王进喜", "李华", "张秀兰", "仇小明", "欧阳明远", "丁一", "戴明", "刘英俊", "陈红"]
+    stories = {
+        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}的事迹，第{n}篇。")
+        for n, name in enumerate(people)
+    }
+    source = write_site(tmp_path / "site", stories)
+    folder = tmp_path / "cache"
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=folder)
+    store = cache.Cache.open(folder, remember=True)
+    first = build(options, store=store)
+    assert first.ok
+    # what the database holds of the last build is gone: only memory still knows it
+    with sqlite3.connect(folder / cache.FILE) as db:
+        db.execute("DELETE FROM outputs")
+        db.execute("DELETE FROM parsed")
+    edited = profile(name="李华", body="李华改进了注水工艺。")
+    (source / "profiles/2025/p1.md").write_text(edited, encoding="utf-8")
+    report = build(options, store=store)
+    # a file saved again unchanged: the shards are the last build's, with their scripts
+    os.utime(source / "profiles/2025/p2.md", (1_800_000_000, 1_800_000_000))
+    assert build(options, store=store).ok
+    store.close()
+    # incremental (the records of the last build came from memory), not a whole build
+    assert report.ok and 0 < report.pages < first.pages / 2, (report.pages, first.pages)
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert files(tmp_path / "out") == files(tmp_path / "clean")
+
+
+def test_remembered_items_follow_renamed_units_and_removed_photos(tmp_path: Path) -> None:
+    stories = {
+        "profiles/2025/a.md": profile(name="王进喜", extra="photo: a.jpg\n"),
+        "profiles/2025/a.jpg": "not really a photo, but a file",
+        "profiles/2025/b.md": profile(name="李华", unit="plant"),
+    }
+    source = write_site(tmp_path / "site", stories)
+    folder = tmp_path / "cache"
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=folder)
+    store = cache.Cache.open(folder, remember=True)
+    build(options, store=store)
+    units = (source / "units.yaml").read_text(encoding="utf-8")
+    (source / "units.yaml").write_text(units.replace("第一采油厂", "第二采油厂"), encoding="utf-8")
+    assert build(options, store=store).ok
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert files(tmp_path / "out") == files(tmp_path / "clean")
+    (source / "profiles/2025/a.jpg").unlink()
+    report = build(options, store=store)
+    store.close()
+    assert any(d.code == "missing-asset" for d in report.diagnostics)

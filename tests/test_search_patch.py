@@ -1,0 +1,74 @@
+"""The search index patched from the last build's equals the index computed again: in the
+postings functions, and in builds where one story changes."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.base.config import BuildOptions
+from generator.build import build
+from generator.output import searchindex
+from generator.site import search
+from tests.conftest import profile, write_site
+
+TERMS = ["王进", "进喜", "安全", "生产", "创新", "wang", "2025", "技术革新"]
+MASKS = [search.BODY, search.PEOPLE, search.TITLE | search.BODY, search.TAGS]
+NAMES = ["王进喜", "李华", "张秀兰", "仇小明", "欧阳明远", "丁一", "戴明", "刘英俊", "陈红", "赵强"]
+table = st.dictionaries(st.sampled_from(TERMS), st.sampled_from(MASKS), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.lists(table, min_size=1, max_size=12),
+    edits=st.lists(st.tuples(st.integers(0, 11), table), max_size=4),
+    count=st.sampled_from([1, 2, 4]),
+)
+def test_patching_gives_the_postings_of_the_new_tables(
+    before: list[dict[str, int]], edits: list[tuple[int, dict[str, int]]], count: int
+) -> None:
+    after = list(before)
+    for number, new in edits:
+        after[number % len(after)] = new
+    shards = search.postings(before, len(before), count)
+    changed = [(n, before[n], after[n]) for n in range(len(before)) if before[n] != after[n]]
+    for shard, terms in search.table_changes(changed, count).items():
+        shards[shard] = search.patch_shard(shards[shard], terms, len(before))
+    assert shards == search.postings(after, len(after), count)
+
+
+def files(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_an_edited_story_patches_the_index_and_matches_a_clean_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stories = {
+        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}在采油一线工作了{n + 10}年。")
+        for n, name in enumerate(NAMES)
+    }
+    source = write_site(tmp_path / "site", stories)
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache")
+    assert build(options).ok
+    edited = profile(name="仇小明", body="仇小明发明了抽油机节能装置，获得技术革新奖。")
+    (source / "profiles/2025/p3.md").write_text(edited, encoding="utf-8")
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the index was computed again instead of patched")
+
+    monkeypatch.setattr(searchindex, "_computed", refuse)
+    assert build(options).ok
+    monkeypatch.undo()
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert files(tmp_path / "out") == files(tmp_path / "clean")
+    shards = "".join(p.read_text("utf-8") for p in (tmp_path / "out/search/t").iterdir())
+    assert '"节能"' in shards and '"安全"' not in shards
