@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from generator.content.loader import SKIPPED_PREFIXES
+from generator.content.loader import EDITIONS_DIR, SKIPPED_PREFIXES
 from generator.site import urls
 
 MARKER = ".showcase-build"  # marks a folder as showcase output, safe to replace
@@ -48,13 +48,19 @@ def check_output(output: Path, source: Path) -> None:
     out, src = output.resolve(), source.resolve()
     if out == src or out in src.parents:
         raise OutputError("output-contains-source", output)
-    if src in out.parents and not out.relative_to(src).parts[0].startswith(SKIPPED_PREFIXES):
+    if src in out.parents and not _never_read(out.relative_to(src).parts[0]):
         # the output would be read as source by the next build, and grow with each one
         raise OutputError("output-inside-source", output)
     if output.exists() and not output.is_dir():
         raise OutputError("output-not-folder", output)
     if output.is_dir() and any(output.iterdir()) and not (output / MARKER).exists():
         raise OutputError("output-not-ours", output)
+
+
+def _never_read(top: str) -> bool:
+    """Whether the loader never reads a folder of the source so named: hidden ones (serve's
+    private output in the cache) and ``editions/`` (where an edition is built)."""
+    return top.startswith(SKIPPED_PREFIXES) or top == EDITIONS_DIR
 
 
 @contextlib.contextmanager
