@@ -453,3 +453,27 @@ def test_only_the_shipped_themes_alone_render_outside_the_sandbox(tmp_path: Path
     (overridden / "theme").rename(overridden / "unused")
     located = theme.locate(overridden, "mine")
     assert located is not None and located.sandboxed
+
+
+def test_check_prints_json_even_when_the_machine_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from generator.cli import check
+
+    source = write_site(tmp_path / "src", PERSON)
+
+    def deep(*_args: object, **_kwargs: object) -> object:
+        raise RecursionError
+
+    monkeypatch.setattr(check, "findings", deep)
+    assert main(["check", str(source), "--format", "json"]) != 0
+    found = json.loads(capsys.readouterr().out)["findings"]
+    assert [f["code"] for f in found] == ["nested-too-deep"]
+
+    def unreadable(*_args: object, **_kwargs: object) -> object:
+        raise PermissionError(errno.EACCES, "Permission denied", str(source / "units.yaml"))
+
+    monkeypatch.setattr(check, "findings", unreadable)
+    assert main(["check", str(source), "--format", "json"]) != 0
+    found = json.loads(capsys.readouterr().out)["findings"]
+    assert [f["code"] for f in found] == ["no-permission"]

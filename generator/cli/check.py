@@ -30,7 +30,7 @@ from generator import pages
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic, Severity
-from generator.build import Analysis, analyse
+from generator.build import Analysis, analyse, system_error
 from generator.cli import console as reporting
 from generator.content import limits, loader, paths
 from generator.content.loader import SourceDoc
@@ -487,6 +487,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return c
 
 
+def _checked(
+    source: Path, drafts: bool, today: dt.date | None
+) -> tuple[str, tuple[Diagnostic, ...]]:
+    """The site's language and every finding; a failure of the machine (an unreadable
+    folder) or content nested beyond every limit is a finding too, never a traceback."""
+    try:
+        analysis = analyse(source, drafts=drafts)
+        return analysis.site.config.language, findings(analysis, today)
+    except OSError as exc:
+        return DEFAULT_LANGUAGE, (system_error(exc),)
+    except RecursionError:
+        return DEFAULT_LANGUAGE, (Diagnostic.error(str(source), 0, "nested-too-deep"),)
+
+
 def run(args: argparse.Namespace, today: dt.date | None = None) -> int:
     source = Path(args.source)
     if not source.is_dir():
@@ -494,9 +508,7 @@ def run(args: argparse.Namespace, today: dt.date | None = None) -> int:
         print(message, file=sys.stderr)
         return EXIT_USAGE
     converted = fix_encoding(source) if getattr(args, "fix_encoding", False) else None
-    analysis = analyse(source, drafts=args.drafts)
-    language = analysis.site.config.language
-    diagnostics = findings(analysis, today)
+    language, diagnostics = _checked(source, args.drafts, today)
     if args.format == "json":
         data = as_json(diagnostics, language)
         if converted is not None:
