@@ -477,3 +477,12 @@ def test_check_prints_json_even_when_the_machine_fails(
     assert main(["check", str(source), "--format", "json"]) != 0
     found = json.loads(capsys.readouterr().out)["findings"]
     assert [f["code"] for f in found] == ["no-permission"]
+
+
+def test_no_output_holds_the_build_machine_paths(make_site: SiteBuilder, tmp_path: Path) -> None:
+    body = f"见[本机]({tmp_path}/secret.pdf)与![图]({tmp_path}/x.png)。"
+    report, out = make_site({"profiles/2025/a.md": profile(body=body)})
+    assert report.ok, codes(report)
+    machine = str(tmp_path / "src").encode()
+    leaks = [p for p in out.rglob("*") if p.is_file() and machine in p.read_bytes()]
+    assert leaks == []
