@@ -106,7 +106,8 @@ class Draft:
     def text(self) -> str:
         slug_value = _scalar(self.slug) if self.explicit else self.slug
         params = {**self.params, "slug": self.slug, "slug_value": slug_value}
-        written = ("slug",) if self.explicit else ()
+        # every new file starts as a draft: deleting the line publishes it
+        written = ("slug", "draft") if self.explicit else ("draft",)
         return scaffold(BUILT_IN[self.kind], self.language, params, written)
 
 

@@ -28,6 +28,7 @@ from generator.kinds.pledge import Pledge, PledgeItem, Review
 from generator.kinds.profile import Profile
 from generator.kinds.registry import BUILT_IN
 from generator.kinds.report import Report
+from generator.site import placeholders
 
 __all__ = [
     "Asset",
@@ -386,6 +387,9 @@ def build_item(
         updated=doc.updated,
         **attrs,
     )
+    if not item.draft:
+        # a published file must not show the instructions ``showcase new`` wrote into it
+        problems.extend(placeholders.find(doc.path, doc.meta, doc.lines, doc.body, doc.body_line))
     if kind.warn_empty_body and not doc.body.strip():
         # only front matter: the page would show the fields and no story
         problems.append(Diagnostic.warning(doc.path, max(doc.body_line - 1, 1), "empty-body"))
