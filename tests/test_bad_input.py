@@ -195,7 +195,7 @@ CASES: list[tuple[str, str, str, tuple[str, int, str, str], str]] = [
         "profiles/2025/a.md",
         profile(year="1.0e+400"),  # type: ignore[arg-type]
         ("expected-int", 4, "year", "error"),
-        "应为整数，实际是“inf”",
+        "应为整数，实际是“1.0e+400”",
     ),
     (
         "impossible date",
@@ -222,15 +222,15 @@ CASES: list[tuple[str, str, str, tuple[str, int, str, str], str]] = [
         "yaml syntax",
         "profiles/2025/a.md",
         profile(extra='position: "采油工\n'),
-        ("yaml-syntax", 6, "", "error"),
-        "YAML 格式有误",
+        ("yaml-unclosed-quote", 6, "", "error"),
+        '这一行的引号 " 没有配对',
     ),
     (
         "tab indentation",
         "profiles/2025/a.md",
         profile(extra="tags:\n\t- 安全\n"),
-        ("yaml-syntax", 7, "", "error"),
-        "YAML 格式有误",
+        ("yaml-tab", 7, "", "error"),
+        "这一行用 Tab 键缩进了",
     ),
     (
         "nesting too deep",
@@ -258,7 +258,7 @@ CASES: list[tuple[str, str, str, tuple[str, int, str, str], str]] = [
         "profiles/2025/a.md",
         profile(extra="position: !!python/object/apply:os.system [echo pwned]\n"),
         ("yaml-syntax", 6, "", "error"),
-        "YAML 格式有误",
+        "格式有误，信息块读不出来",
     ),
     (
         "no front matter",

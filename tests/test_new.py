@@ -51,7 +51,8 @@ def test_new_profile(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert path.as_posix() in out and "showcase serve" in out
     honour = "（荣誉称号，例如 劳动模范）"
-    expected = {"name": "张秀兰", "unit": "branch", "year": 2025, "honors": [honour], "draft": True}
+    expected = {"name": "张秀兰", "unit": "branch", "year": "2025", "honors": [honour]}
+    expected["draft"] = True
     assert meta(path) == expected
     text = path.read_text(encoding="utf-8")
     assert "# 姓名（必填）" in text and "# photo: zhang-xiu-lan.jpg" in text
@@ -92,7 +93,7 @@ def test_new_pledge(site: Path, tmp_path: Path) -> None:
     assert new(site, "pledge", "--branch", "other-branch", "--year", "2025") == 0
     path = site / "pledges/2025/other-branch.md"
     values = meta(path)
-    assert values["branch"] == "other-branch" and values["year"] == 2025
+    assert values["branch"] == "other-branch" and values["year"] == "2025"
     assert values["items"] == [{"text": values["items"][0]["text"], "status": "planned"}]
     html = (built(site, tmp_path) / "pledges/2025/other-branch/index.html").read_text("utf-8")
     assert "常减压车间党支部" in html

@@ -3,10 +3,26 @@ hint on how to fix it, in the site's language."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator.base import messages
 from generator.base.errors import Diagnostic
+
+
+@dataclass(slots=True)
+class Verbosity:
+    """How much the commands print, set once from -v/--verbose and -q/--quiet."""
+
+    verbose: bool = False
+    quiet: bool = False
+
+
+VERBOSITY = Verbosity()
+
+
+def configure(*, verbose: bool, quiet: bool) -> None:
+    VERBOSITY.verbose, VERBOSITY.quiet = verbose and not quiet, quiet
 
 
 def source_line(root: Path, diagnostic: Diagnostic) -> str:
@@ -65,6 +81,10 @@ def format_diagnostic(diagnostic: Diagnostic, language: str, root: Path) -> str:
     fix = hint(diagnostic, language)
     if fix:
         lines.append("    " + messages.text(language, "how-to-fix") + fix)
+    detail = diagnostic.param_dict().get("problem", "")
+    if VERBOSITY.verbose and detail:
+        # the YAML parser's own words, for whoever helps the editor
+        lines.append("    " + messages.text(language, "parser-said", problem=detail))
     return "\n".join(lines)
 
 

@@ -64,8 +64,15 @@ def _shown(value: Value) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
+INTEGER_RE = re.compile(r"^[+-]?\d+$")
+
+
 def text(ctx: Context, key: str, value: Value) -> Value:
-    if isinstance(value, (bool, dict | list)):
+    if isinstance(value, bool):
+        # true or false where text was meant: YAML reads them as yes and no
+        ctx.error(key, "text-read-as-yes-no", got=str(value).lower())
+        return INVALID
+    if isinstance(value, dict | list):
         ctx.error(key, "expected-text", got=_shown(value))
         return INVALID
     if isinstance(value, int | float | dt.date):
@@ -82,7 +89,7 @@ def integer(ctx: Context, key: str, value: Value) -> Value:
         return INVALID
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and INTEGER_RE.match(value.strip()):
         return int(value.strip())
     ctx.error(key, "expected-int", got=_shown(value))
     return INVALID
