@@ -91,7 +91,7 @@ def _flat(text: str) -> str:
 def test_help_of_showcase_lists_every_command(tmp_path: Path) -> None:
     result = run(["--help"], tmp_path)
     assert result.returncode == 0 and result.stderr == ""
-    assert result.stdout.startswith("usage: showcase")
+    assert result.stdout.startswith(messages.text(DEFAULT_LANGUAGE, "cli-usage") + "showcase")
     for command in COMMANDS:
         assert command in result.stdout
         assert _flat(messages.text(DEFAULT_LANGUAGE, f"cli-{command}")) in _flat(result.stdout)
@@ -109,6 +109,59 @@ def test_help_of_every_command(argv: list[str], capsys: pytest.CaptureFixture[st
     assert exited.value.code == 0
     shown = capsys.readouterr()
     assert shown.err == ""
-    assert shown.out.startswith(f"usage: showcase {' '.join(argv[:-1])}")
+    usage = messages.text(DEFAULT_LANGUAGE, "cli-usage")
+    assert shown.out.startswith(f"{usage}showcase {' '.join(argv[:-1])}")
     code = "cli-" + "-".join(argv[:-1])  # cli-build, cli-new-profile ...
     assert _flat(messages.text(DEFAULT_LANGUAGE, code)) in _flat(shown.out)
+    for english in ARGPARSE_ENGLISH:
+        assert english not in shown.out
+    if argv != ["new", "--help"]:  # new alone only lists the kinds
+        assert "-v, --verbose" in shown.out and "-q, --quiet" in shown.out
+
+
+ARGPARSE_ENGLISH = ("usage:", "options:", "positional arguments", "show this help", "error:")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["build", "--bogus"], "不认识的参数：--bogus"),
+        (["check", "--format", "xml"], "--format 不能是“xml”"),
+        (["compile", "abc"], "的值“abc”无效，应为数字"),
+        (["edition"], "缺少必填的参数"),
+        (["nope"], "不能是“nope”"),
+        (["build", "-o"], "-o/--output 后面要写一个值"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)
+def test_usage_errors_are_worded_by_the_catalog(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "--help 查看用法" in err
+    for english in ARGPARSE_ENGLISH:
+        assert english not in err
+
+
+def test_quiet_prints_only_what_fails(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile(extra="unti: x\n")})
+    loud = run(["check", "src"], tmp_path)
+    assert "警告" in loud.stdout and "检查完毕" in loud.stdout
+    quiet = run(["check", "src", "-q"], tmp_path)
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+    strict = run(["check", "src", "-q", "--strict"], tmp_path)
+    assert strict.returncode == 1 and "unti" in strict.stdout and "检查完毕" not in strict.stdout
+    created = run(["new", "page", "--title", "评选办法", "--source", "src", "-q"], tmp_path)
+    assert created.returncode == 0 and created.stdout == ""
+    assert (tmp_path / "src/pages/ping-xuan-ban-fa.md").is_file()
+
+
+def test_verbose_shows_the_parser_s_words(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile(extra="position：技师\n")})
+    plain = run(["check", "src"], tmp_path)
+    assert "中文冒号" in plain.stdout and "could not find" not in plain.stdout
+    verbose = run(["check", "src", "--verbose"], tmp_path)
+    assert "中文冒号" in verbose.stdout and "解析器原文：" in verbose.stdout

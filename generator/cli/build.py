@@ -30,7 +30,10 @@ def t(code: str) -> str:
 
 def add_parser(sub: Any) -> None:
     b = sub.add_parser("build", help=t("cli-build"), description=t("cli-build"))
-    b.add_argument("source", nargs="?", default="site_content", help=t("cli-source"))
+    b.add_argument(
+        "source", nargs="?", default="site_content", metavar=t("cli-metavar-source"),
+        help=t("cli-source"),
+    )
     b.add_argument("-o", "--output", default="public", help=t("cli-output"))
     b.add_argument("--drafts", action="store_true", help=t("cli-drafts"))
     b.add_argument("--strict", action="store_true", help=t("cli-strict"))

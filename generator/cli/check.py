@@ -475,7 +475,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     c: argparse.ArgumentParser = subparsers.add_parser(
         "check", help=_t("cli-check"), description=_t("cli-check")
     )
-    c.add_argument("source", nargs="?", default="site_content", help=_t("cli-source"))
+    c.add_argument(
+        "source", nargs="?", default="site_content", metavar=_t("cli-metavar-source"),
+        help=_t("cli-source"),
+    )
     c.add_argument("--format", choices=FORMATS, default="text", help=_t("cli-check-format"))
     c.add_argument("--strict", action="store_true", help=_t("cli-strict"))
     c.add_argument("--drafts", action="store_true", help=_t("cli-drafts"))
@@ -503,6 +506,12 @@ def run(args: argparse.Namespace, today: dt.date | None = None) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         if converted is not None:
-            print(converted_text(converted, language))
-        print(as_text(diagnostics, language, source, args.strict))
+            reporting.say(converted_text(converted, language))
+        if reporting.VERBOSITY.quiet:
+            # only what fails the check: errors, and warnings with --strict
+            failing = (Severity.ERROR, Severity.WARNING) if args.strict else (Severity.ERROR,)
+            for diagnostic in (d for d in diagnostics if d.severity in failing):
+                print(reporting.format_diagnostic(diagnostic, language, source))
+        else:
+            print(as_text(diagnostics, language, source, args.strict))
     return exit_code(diagnostics, args.strict)

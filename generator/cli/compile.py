@@ -156,8 +156,13 @@ def default_output(year: int, fmt: str) -> Path:
 def add_parser(sub: Any) -> None:
     text = _text
     p = sub.add_parser("compile", help=text("cli-compile"), description=text("cli-compile"))
-    p.add_argument("year", type=int, help=text("cli-compile-year"))
-    p.add_argument("source", nargs="?", default="site_content", help=text("cli-source"))
+    p.add_argument(
+        "year", type=int, metavar=text("cli-metavar-year"), help=text("cli-compile-year")
+    )
+    p.add_argument(
+        "source", nargs="?", default="site_content", metavar=text("cli-metavar-source"),
+        help=text("cli-source"),
+    )
     p.add_argument("--format", choices=FORMATS, default="pdf", help=text("cli-compile-format"))
     p.add_argument("-o", "--output", default=None, help=text("cli-compile-output"))
     p.add_argument("--drafts", action="store_true", help=text("cli-drafts"))
@@ -191,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print(messages.text(lang, "compile-no-weasyprint"), file=sys.stderr)
         return EXIT_USAGE
-    print(
+    reporting.say(
         messages.text(
             lang,
             "compile-done",

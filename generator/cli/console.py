@@ -25,6 +25,12 @@ def configure(*, verbose: bool, quiet: bool) -> None:
     VERBOSITY.verbose, VERBOSITY.quiet = verbose and not quiet, quiet
 
 
+def say(text: str) -> None:
+    """A line of a command's progress or result, on stdout; nothing with --quiet."""
+    if not VERBOSITY.quiet:
+        print(text, flush=True)
+
+
 def source_line(root: Path, diagnostic: Diagnostic) -> str:
     if diagnostic.line <= 0 or diagnostic.path.startswith("theme:"):
         return ""

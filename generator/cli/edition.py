@@ -229,8 +229,13 @@ def write_zip(folder: Path, manifest: Manifest, target: Path, top: str) -> int:
 def add_parser(sub: Any) -> None:
     text = _text
     p = sub.add_parser("edition", help=text("cli-edition"), description=text("cli-edition"))
-    p.add_argument("year", type=int, help=text("cli-edition-year"))
-    p.add_argument("source", nargs="?", default="site_content", help=text("cli-source"))
+    p.add_argument(
+        "year", type=int, metavar=text("cli-metavar-year"), help=text("cli-edition-year")
+    )
+    p.add_argument(
+        "source", nargs="?", default="site_content", metavar=text("cli-metavar-source"),
+        help=text("cli-source"),
+    )
     p.add_argument("--zip", action="store_true", help=text("cli-edition-zip"))
     p.add_argument("-o", "--output", default=None, help=text("cli-edition-output"))
     p.add_argument("--force", action="store_true", help=text("cli-edition-force"))
@@ -277,7 +282,7 @@ def run(args: argparse.Namespace) -> int:
     if result.folder is None:
         return _report_failure(result, source, year)
     assert result.manifest is not None
-    print(
+    reporting.say(
         _text(
             "edition-done",
             year=year,
@@ -315,7 +320,7 @@ def _run_verify(folder: Path, year: int) -> int:
         return EXIT_CONTENT
     result = verify(folder, manifest)
     if result.ok:
-        print(_text("edition-verify-ok", year=year, count=result.checked, path=folder))
+        reporting.say(_text("edition-verify-ok", year=year, count=result.checked, path=folder))
         return EXIT_OK
     for code, paths in (
         ("edition-file-changed", result.changed),
@@ -345,5 +350,5 @@ def _run_zip(folder: Path, year: int, output: str | None) -> int:
         return _run_verify(folder, year)
     target = Path(output) if output else default_zip(year)
     count = write_zip(folder, manifest, target, f"edition-{year}")
-    print(_text("edition-zip-done", year=year, count=count, path=target))
+    reporting.say(_text("edition-zip-done", year=year, count=count, path=target))
     return EXIT_OK

@@ -21,6 +21,7 @@ from typing import Any
 from generator import build
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
+from generator.cli import console
 from generator.content import fields as schema
 from generator.content import frontmatter
 from generator.content.fields import Spec
@@ -141,12 +142,11 @@ def add_parser(subparsers: Any) -> None:
     """Register ``showcase new <kind>`` on the CLI's sub-command parsers."""
     new = subparsers.add_parser("new", help=t("cli-new"), description=t("cli-new"))
     new.set_defaults(func=run, kind=None)
-    kinds = new.add_subparsers(dest="kind", metavar="KIND")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--source", default=DEFAULT_SOURCE, help=t("cli-new-source"))
+    kinds = new.add_subparsers(dest="kind", metavar=t("cli-metavar-kind"))
     for kind in BUILT_IN:
         help_text = t(f"cli-new-{kind.name}")
-        k = kinds.add_parser(kind.name, parents=[common], help=help_text, description=help_text)
+        k = kinds.add_parser(kind.name, help=help_text, description=help_text)
+        k.add_argument("--source", default=DEFAULT_SOURCE, help=t("cli-new-source"))
         for flag in flags(kind):
             many: dict[str, Any] = {"action": "append", "default": []}
             options = many if flag.role == "list" else {}
@@ -183,9 +183,9 @@ def run(args: argparse.Namespace) -> int:
     except Stop as stop:
         _print_problem(language, stop.code, stop.extra_hint, stop.params, "severity-error")
         return stop.exit_code
-    print(messages.text(language, "new-created", path=path.as_posix()))
+    console.say(messages.text(language, "new-created", path=path.as_posix()))
     command = "showcase serve" if args.source == DEFAULT_SOURCE else f"showcase serve {source}"
-    print(messages.text(language, "new-next-step", command=command))
+    console.say(messages.text(language, "new-next-step", command=command))
     for code, params in notes:
         _print_problem(language, code, "", params, "severity-warning")
     return EXIT_OK
