@@ -305,12 +305,15 @@ def test_a_pledge_needs_no_body(make_site: SiteBuilder) -> None:
     assert (out / "pledges/2025/branch/index.html").is_file()
 
 
-def test_a_binary_file_renamed_to_md(make_site: SiteBuilder, tmp_path: Path) -> None:
+def test_a_binary_file_renamed_to_md(
+    make_site: SiteBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "src/profiles/2025"
     folder.mkdir(parents=True)
     (folder / "photo.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     report, _out = make_site({})
     assert only(report, "binary-file") == ("profiles/2025/photo.md", 0, "", "error")
+    monkeypatch.chdir(tmp_path / "src")  # paths are shown relative to where the editor stands
     text = shown(report, tmp_path / "src")
     assert text.startswith(
         "profiles/2025/photo.md: 错误: 这不是文本文件（里面有图片、Word 文档等二进制内容），"

@@ -165,3 +165,22 @@ def test_verbose_shows_the_parser_s_words(tmp_path: Path) -> None:
     assert "中文冒号" in plain.stdout and "could not find" not in plain.stdout
     verbose = run(["check", "src", "--verbose"], tmp_path)
     assert "中文冒号" in verbose.stdout and "解析器原文：" in verbose.stdout
+
+
+def test_one_shape_from_the_repository_root_or_inside_the_source(tmp_path: Path) -> None:
+    write_site(tmp_path / "site_content", {"profiles/2025/a.md": profile(unit="nowhere")})
+    root = run(["check"], tmp_path)
+    assert root.returncode == 1 and "site_content/profiles/2025/a.md:3: 错误" in root.stdout
+    inside = tmp_path / "site_content"
+    here = run(["check"], inside)  # site.yaml in the current folder: it is the source
+    assert here.returncode == 1 and "\nprofiles/2025/a.md:3: 错误" in "\n" + here.stdout
+    (inside / "profiles/2025/a.md").write_text(profile(), encoding="utf-8")
+    created = run(["new", "page", "--title", "评选办法"], inside)
+    assert created.returncode == 0, created.stderr
+    assert "已创建 pages/ping-xuan-ban-fa.md" in created.stdout
+    assert "运行 showcase serve 预览" in created.stdout
+    positional = run(["new", "page", "site_content", "--title", "关于"], tmp_path)
+    assert "已创建 site_content/pages/guan-yu.md" in positional.stdout, positional.stderr
+    built = run(["build"], inside)  # the output goes next to the source, never inside it
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "public/index.html").is_file() and not (inside / "public").exists()

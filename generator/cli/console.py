@@ -3,6 +3,7 @@ hint on how to fix it, in the site's language."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,25 @@ def say(text: str) -> None:
     """A line of a command's progress or result, on stdout; nothing with --quiet."""
     if not VERBOSITY.quiet:
         print(text, flush=True)
+
+
+def pasteable(path: Path) -> str:
+    """``path`` as the editor can paste it where they stand: relative to the current folder
+    when it is inside it, else absolute."""
+    absolute = path.absolute()
+    try:
+        relative = Path(os.path.relpath(absolute, Path.cwd()))
+    except ValueError:  # another drive on Windows
+        return absolute.as_posix()
+    return absolute.as_posix() if relative.parts[:1] == ("..",) else relative.as_posix()
+
+
+def shown_path(root: Path, path: str) -> str:
+    """A path of the source (relative to ``root``) as ``pasteable`` shows it; as it is for a
+    source folder that does not exist or a theme file."""
+    if path.startswith("theme:") or not root.is_dir():
+        return path
+    return pasteable(root / path)
 
 
 def source_line(root: Path, diagnostic: Diagnostic) -> str:
@@ -79,7 +99,9 @@ def hint(diagnostic: Diagnostic, language: str) -> str:
 
 def format_diagnostic(diagnostic: Diagnostic, language: str, root: Path) -> str:
     severity = messages.text(language, f"severity-{diagnostic.severity.value}")
-    location = diagnostic.path + (f":{diagnostic.line}" if diagnostic.line > 0 else "")
+    location = shown_path(root, diagnostic.path) + (
+        f":{diagnostic.line}" if diagnostic.line > 0 else ""
+    )
     lines = [f"{location}: {severity}: {message(diagnostic, language)}"]
     src = source_line(root, diagnostic)
     if src.strip():

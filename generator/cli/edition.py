@@ -31,6 +31,7 @@ from generator import __version__, build
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.cli import console as reporting
+from generator.cli import parsing
 from generator.content import loader
 from generator.output import writer
 
@@ -233,7 +234,7 @@ def add_parser(sub: Any) -> None:
         "year", type=int, metavar=text("cli-metavar-year"), help=text("cli-edition-year")
     )
     p.add_argument(
-        "source", nargs="?", default="site_content", metavar=text("cli-metavar-source"),
+        "source", nargs="?", default=None, metavar=text("cli-metavar-source"),
         help=text("cli-source"),
     )
     p.add_argument("--zip", action="store_true", help=text("cli-edition-zip"))
@@ -275,7 +276,7 @@ def run(args: argparse.Namespace) -> int:
     frozen_before = folder.exists()
     if frozen_before and not args.force:
         if args.zip:  # hand out the frozen edition as it is
-            return _run_zip(folder, year, args.output)
+            return _run_zip(folder, year, zip_path(args, source))
         _say("edition-exists", year=year, path=folder)
         return EXIT_CONTENT
     result = freeze(source, year, force=args.force)
@@ -292,8 +293,13 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     if args.zip:
-        return _run_zip(result.folder, year, args.output)
+        return _run_zip(result.folder, year, zip_path(args, source))
     return EXIT_OK
+
+
+def zip_path(args: argparse.Namespace, source: Path) -> str:
+    """The zip file of --output, else edition-<year>.zip next to the source folder."""
+    return str(args.output or parsing.beside_source(source, default_zip(args.year).name))
 
 
 def _report_failure(result: Frozen, source: Path, year: int) -> int:

@@ -40,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.print_help(sys.stderr)
         return EXIT_USAGE
     console.configure(verbose=args.verbose, quiet=args.quiet)
+    if hasattr(args, "source"):  # every command takes the source folder the same way
+        given = args.source or getattr(args, "source_option", None)
+        args.source = str(parsing.source_folder(given))
     handler: Callable[[argparse.Namespace], int] = args.func
     return handler(args)
 

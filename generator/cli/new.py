@@ -21,7 +21,7 @@ from typing import Any
 from generator import build
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
-from generator.cli import console
+from generator.cli import console, parsing
 from generator.content import fields as schema
 from generator.content import frontmatter
 from generator.content.fields import Spec
@@ -31,7 +31,6 @@ from generator.kinds.registry import BUILT_IN
 from generator.site import model, urls
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-DEFAULT_SOURCE = "site_content"
 ASKED = ("text", "unit")  # the roles of the flags asked for on a terminal when missing
 
 
@@ -146,7 +145,12 @@ def add_parser(subparsers: Any) -> None:
     for kind in BUILT_IN:
         help_text = t(f"cli-new-{kind.name}")
         k = kinds.add_parser(kind.name, help=help_text, description=help_text)
-        k.add_argument("--source", default=DEFAULT_SOURCE, help=t("cli-new-source"))
+        k.add_argument(
+            "source", nargs="?", default=None, metavar=t("cli-metavar-source"),
+            help=t("cli-source"),
+        )
+        # the older spelling of the source folder, still understood
+        k.add_argument("--source", dest="source_option", default=None, help=argparse.SUPPRESS)
         for flag in flags(kind):
             many: dict[str, Any] = {"action": "append", "default": []}
             options = many if flag.role == "list" else {}
@@ -183,8 +187,9 @@ def run(args: argparse.Namespace) -> int:
     except Stop as stop:
         _print_problem(language, stop.code, stop.extra_hint, stop.params, "severity-error")
         return stop.exit_code
-    console.say(messages.text(language, "new-created", path=path.as_posix()))
-    command = "showcase serve" if args.source == DEFAULT_SOURCE else f"showcase serve {source}"
+    console.say(messages.text(language, "new-created", path=console.pasteable(path)))
+    same = source == parsing.source_folder(None)
+    command = "showcase serve" if same else f"showcase serve {console.pasteable(source)}"
     console.say(messages.text(language, "new-next-step", command=command))
     for code, params in notes:
         _print_problem(language, code, "", params, "severity-warning")

@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
+from generator.cli import console
 
 EXIT_USAGE = 2
 
@@ -114,3 +116,24 @@ def every_parser(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParse
             for sub in dict.fromkeys(action.choices.values()):
                 found.extend(every_parser(sub))
     return found
+
+
+DEFAULT_SOURCE = "site_content"
+SITE_FILE = "site.yaml"
+
+
+def source_folder(given: str | None) -> Path:
+    """The source folder of a command: as given; else ``site_content``, or the current folder
+    when it holds site.yaml itself (the editor stands inside the source folder)."""
+    if given:
+        return Path(given)
+    here = Path.cwd()
+    if (here / SITE_FILE).is_file() and not (here / DEFAULT_SOURCE / SITE_FILE).is_file():
+        return Path(".")
+    return Path(DEFAULT_SOURCE)
+
+
+def beside_source(source: Path, name: str) -> Path:
+    """Where an output named ``name`` goes by default: next to the source folder (the
+    repository root when the source is ``site_content``), so never inside the source."""
+    return Path(console.pasteable(source.absolute().resolve().parent / name))

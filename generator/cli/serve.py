@@ -152,7 +152,7 @@ def t(code: str) -> str:
 def add_parser(sub: Any) -> None:
     s = sub.add_parser("serve", help=t("cli-serve"), description=t("cli-serve"))
     s.add_argument(
-        "source", nargs="?", default="site_content", metavar=t("cli-metavar-source"),
+        "source", nargs="?", default=None, metavar=t("cli-metavar-source"),
         help=t("cli-source"),
     )
     s.add_argument("--host", default="127.0.0.1", help=t("cli-host"))
