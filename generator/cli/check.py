@@ -270,8 +270,9 @@ def _check_report(
         if (report.key, speaker) in site.speaker_links:
             continue
         key = keys.get(speaker, "speakers")
+        # a speaker need not be a model worker: a note, which --strict does not fail on
         found.append(
-            Diagnostic.warning(
+            Diagnostic.info(
                 report.key,
                 _line(report, key),
                 "speaker-without-profile",
