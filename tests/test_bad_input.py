@@ -313,10 +313,10 @@ def test_a_binary_file_renamed_to_md(
     (folder / "photo.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     report, _out = make_site({})
     assert only(report, "binary-file") == ("profiles/2025/photo.md", 0, "", "error")
-    monkeypatch.chdir(tmp_path / "src")  # paths are shown relative to where the editor stands
+    monkeypatch.chdir(tmp_path)  # paths are shown relative to where the editor stands
     text = shown(report, tmp_path / "src")
     assert text.startswith(
-        "profiles/2025/photo.md: 错误: 这不是文本文件（里面有图片、Word 文档等二进制内容），"
+        "src/profiles/2025/photo.md: 错误: 这不是文本文件（里面有图片、Word 文档等二进制内容），"
     )
     assert "\x00" not in text  # the binary line is not printed
     assert "恢复原来的扩展名" in text

@@ -14,7 +14,6 @@ from generator.base.config import BuildOptions
 from generator.build import analyse, build
 from generator.cli import check as checks
 from generator.cli.main import main
-from generator.cli.main import main
 from tests.conftest import EXAMPLE, profile, write_site
 
 MB = 1024 * 1024

@@ -162,7 +162,7 @@ def test_unknown_unit(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["profile", "--name", "李华", "--unit", "branch", "--year", "25"], "“25”"),
         (["pledge", "--branch", "branch", "--year", "二〇二五"], "“二〇二五”"),
-        (["report", "--title", "x", "--unit", "branch", "--date", "2025/3/1"], "“2025/3/1”"),
+        (["report", "--title", "x", "--unit", "branch", "--date", "3/1/2025"], "“3/1/2025”"),
         (["report", "--title", "x", "--unit", "branch", "--date", "2025-02-30"], "不存在"),
         (["page", "--title", "规则", "--slug", "Rules"], "“Rules”"),
         (["page", "--title", "？？"], "--slug"),

@@ -44,11 +44,13 @@ def pasteable(path: Path) -> str:
 
 
 def shown_path(root: Path, path: str) -> str:
-    """A path of the source (relative to ``root``) as ``pasteable`` shows it; as it is for a
-    source folder that does not exist or a theme file."""
+    """A path of the source (relative to ``root``) as the editor can paste it: relative to the
+    current folder when the source is inside it; else, and for a source folder that does not
+    exist or a theme file, relative to the source as it is."""
     if path.startswith("theme:") or not root.is_dir():
         return path
-    return pasteable(root / path)
+    shown = pasteable(root / path)
+    return path if Path(shown).is_absolute() else shown
 
 
 def source_line(root: Path, diagnostic: Diagnostic) -> str:

@@ -81,7 +81,9 @@ def kinds_reference(kinds: Registry = BUILT_IN) -> str:
 
 
 def _default(value: object) -> str:
-    return str(value) if value not in ("", 0, (), None) else ""
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value) if value not in ("", 0, None) else ""
 
 
 def settings_reference() -> str:

@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         today = dt.date.today()
         _check_formats(args, config, today)  # before any question is asked
         values = _collect(args, language, units)
+        _check_unit_kind(BUILT_IN[args.kind], values, units, config)
         draft = _draft(args.kind, values, config, units, language, today)
         draft, notes = _settle(draft, modelled.site, source)
         path = source / draft.rel
@@ -290,6 +291,22 @@ def _resolve_unit(value: str, units: Mapping[str, model.Unit], language: str) ->
     raise Stop(EXIT_INVALID, "new-unknown-unit", extra, unit=value)
 
 
+def _check_unit_kind(
+    kind: Kind[Any], values: Mapping[str, Any], units: Mapping[str, model.Unit], config: SiteConfig
+) -> None:
+    """Refuse a unit the kind's items may not be filed for (a pledge for a plant)."""
+    if kind.unit_kinds is None:
+        return
+    allowed = kind.unit_kinds(config)
+    for flag in flags(kind):
+        unit = units.get(values.get(flag.name, "")) if flag.role == "unit" else None
+        if unit is not None and unit.kind and unit.kind not in allowed:
+            raise Stop(
+                EXIT_INVALID, f"wrong-unit-kind-{kind.name}", unit=unit.id, name=unit.name,
+                got=unit.kind, allowed="、".join(allowed),
+            )
+
+
 def _year(value: str | None, config: SiteConfig, today: dt.date) -> int:
     if value is None:
         return config.current_year or today.year
@@ -304,11 +321,11 @@ def _year(value: str | None, config: SiteConfig, today: dt.date) -> int:
 def _date(value: str | None, today: dt.date) -> dt.date:
     if value is None:
         return today
-    match = schema.DATE_RE.match(value.strip())
-    if match is None:
+    parts = schema.date_parts(value)
+    if parts is None:
         raise Stop(EXIT_INVALID, "new-bad-date", got=value)
     try:
-        return dt.date(*(int(part) for part in match.groups()))
+        return dt.date(*parts)
     except ValueError:
         raise Stop(EXIT_INVALID, "new-impossible-date", got=value) from None
 

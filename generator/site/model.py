@@ -358,6 +358,7 @@ def build_item(
     problems: list[Diagnostic],
     suggest: Callable[[str], str] | None = None,
     kinds: Registry = BUILT_IN,
+    config: SiteConfig | None = None,
 ) -> Item | None:
     """One content file -> its kind's model item; None (and the problems reported) when the
     file has errors."""
@@ -371,6 +372,8 @@ def build_item(
         problems.append(
             _unknown_unit(doc, unit_key, values[unit_key], suggest or schema.Suggestions(units))
         )
+        return None
+    if unit_key and not _unit_kind_allowed(kind, doc, units[values[unit_key]], config, problems):
         return None
     before = len(problems)
     attrs = _attributes(kind, doc, values, tree, problems)
@@ -394,6 +397,30 @@ def build_item(
         # only front matter: the page would show the fields and no story
         problems.append(Diagnostic.warning(doc.path, max(doc.body_line - 1, 1), "empty-body"))
     return item
+
+
+def _unit_kind_allowed(
+    kind: Kind[Any],
+    doc: SourceDoc,
+    unit: Unit,
+    config: SiteConfig | None,
+    problems: list[Diagnostic],
+) -> bool:
+    """Whether an item may be filed for ``unit`` (a pledge for a party branch); reported if
+    not. A unit without a kind is allowed."""
+    if kind.unit_kinds is None or not unit.kind:
+        return True
+    allowed = kind.unit_kinds(config or SiteConfig())
+    if unit.kind in allowed:
+        return True
+    key = kind.unit_key
+    problems.append(
+        Diagnostic.error(
+            doc.path, doc.lines.get(key, 1), f"wrong-unit-kind-{kind.name}", key,
+            unit=unit.id, name=unit.name, got=unit.kind, allowed="、".join(allowed),
+        )
+    )
+    return False
 
 
 def _check_duplicates(items: Iterable[Item], kinds: Registry, problems: list[Diagnostic]) -> None:
@@ -498,9 +525,8 @@ def build_site(
     units = build_units(tree, problems)
     unit_by_id = {u.id: u for u in units}
     suggest_unit = schema.Suggestions(unit_by_id)
-    built = [
-        build_item(doc, tree, unit_by_id, problems, suggest_unit, kinds) for doc in tree.docs
-    ]
+    built = [build_item(doc, tree, unit_by_id, problems, suggest_unit, kinds, config)
+             for doc in tree.docs]
     items = [i for i in built if i is not None and (drafts or not i.draft)]
     _check_duplicates(items, kinds, problems)
     edition = edition_year
