@@ -184,3 +184,12 @@ def test_one_shape_from_the_repository_root_or_inside_the_source(tmp_path: Path)
     built = run(["build"], inside)  # the output goes next to the source, never inside it
     assert built.returncode == 0, built.stderr
     assert (tmp_path / "public/index.html").is_file() and not (inside / "public").exists()
+
+
+def test_a_build_with_nothing_to_do_says_so(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    first = run(["build", "src", "-o", "out"], tmp_path)
+    assert first.returncode == 0 and "已生成" in first.stdout and "没有变化" not in first.stdout
+    again = run(["build", "src", "-o", "out"], tmp_path)
+    assert again.returncode == 0 and "内容没有变化" in again.stdout
+    assert "已生成 0 个页面" not in again.stdout and "1 位先进典型" in again.stdout

@@ -122,7 +122,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             "seconds": f"{report.seconds:.2f}",
             "output": args.output,
         }
-        print(messages.text(report.language, "build-done", **params))
+        # nothing rendered or copied: the output was up to date, which is no failure
+        done = "build-done" if report.pages or report.files else "build-unchanged"
+        print(messages.text(report.language, done, **params))
     return EXIT_OK
 
 
