@@ -60,6 +60,9 @@ def test_gbk_files_name_the_encoding_and_the_fix(tmp_path: Path) -> None:
     # the line of the first character that is not UTF-8: the name
     assert "profiles/2025/wang.md:2: 错误: 文件不是 UTF-8 编码，看起来是 GB18030/GBK 编码。" in text
     assert "showcase check --fix-encoding" in text
+    # the offending line is quoted as the editor wrote it, decoded, not as mojibake
+    quoted = shown(report, source)
+    assert "       2 | name: 王进喜" in quoted and "\ufffd" not in quoted
 
 
 def test_fix_encoding_converts_keeps_a_backup_and_the_build_ignores_it(

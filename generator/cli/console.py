@@ -53,11 +53,17 @@ def shown_path(root: Path, path: str) -> str:
     return path if Path(shown).is_absolute() else shown
 
 
+# the encoding a file is read in when a diagnostic says it was saved in another
+ENCODING_OF = {"encoding-gbk": "gb18030"}
+
+
 def source_line(root: Path, diagnostic: Diagnostic) -> str:
+    """The line a diagnostic points at, decoded as the file is saved (GBK when found so)."""
     if diagnostic.line <= 0 or diagnostic.path.startswith("theme:"):
         return ""
+    encoding = ENCODING_OF.get(diagnostic.code, "utf-8-sig")
     try:
-        with open(root / diagnostic.path, encoding="utf-8-sig", errors="replace") as fh:
+        with open(root / diagnostic.path, encoding=encoding, errors="replace") as fh:
             for number, line in enumerate(fh, start=1):
                 if number == diagnostic.line:
                     return line.rstrip("\r\n")
