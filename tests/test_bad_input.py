@@ -240,7 +240,7 @@ CASES: list[tuple[str, str, str, tuple[str, int, str, str], str]] = [
         "profiles/2025/a.md",
         profile(extra="tags: " + "[" * 30 + "]" * 30 + "\n"),
         ("yaml-too-deep", 6, "", "error"),
-        "信息块的嵌套层次太深（超过 20 层）",
+        "信息块的嵌套层次太深（超过20层）",
     ),
     (
         "nesting deeper than the YAML parser can go",
@@ -334,7 +334,7 @@ def test_a_20_mb_markdown_file_fails_cleanly(make_site: SiteBuilder, tmp_path: P
     )
     report, out = make_site({"profiles/2025/a.md": profile()})
     assert only(report, "file-too-large") == ("reports/huge.md", 0, "", "error")
-    assert "reports/huge.md: 错误: 文件太大（20.0 MB），超过了 5 MB 的上限，没有读取。" in shown(
+    assert "reports/huge.md: 错误: 文件太大（20.0 MB），超过了5 MB 的上限，没有读取。" in shown(
         report
     )
     assert not report.ok and not out.exists()

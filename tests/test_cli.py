@@ -55,7 +55,7 @@ def test_content_errors_exit_1_with_every_error_on_stderr(tmp_path: Path) -> Non
     assert "Traceback" not in result.stderr
     assert "profiles/2025/a.md:3: 错误: 字段 unit：" in result.stderr
     assert "profiles/2025/b.md:6: 错误: 字段 year：" in result.stderr
-    assert "共 2 个错误" in result.stderr
+    assert "共2个错误" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -192,4 +192,4 @@ def test_a_build_with_nothing_to_do_says_so(tmp_path: Path) -> None:
     assert first.returncode == 0 and "已生成" in first.stdout and "没有变化" not in first.stdout
     again = run(["build", "src", "-o", "out"], tmp_path)
     assert again.returncode == 0 and "内容没有变化" in again.stdout
-    assert "已生成 0 个页面" not in again.stdout and "1 位先进典型" in again.stdout
+    assert "已生成0个页面" not in again.stdout and "1名先进典型" in again.stdout
