@@ -11,6 +11,7 @@ with the usage and a pointer to ``--help``. Every command also gets ``-v/--verbo
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -18,7 +19,6 @@ from typing import Any, NoReturn
 
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
-from generator.cli import console
 
 EXIT_USAGE = 2
 
@@ -136,4 +136,8 @@ def source_folder(given: str | None) -> Path:
 def beside_source(source: Path, name: str) -> Path:
     """Where an output named ``name`` goes by default: next to the source folder (the
     repository root when the source is ``site_content``), so never inside the source."""
-    return Path(console.pasteable(source.absolute().resolve().parent / name))
+    target = source.absolute().resolve().parent / name
+    try:  # ../public from inside the source folder
+        return Path(os.path.relpath(target, Path.cwd()))
+    except ValueError:  # another drive on Windows
+        return target
