@@ -433,7 +433,9 @@ def _items(
     memo: ItemMemo | None,
     config: SiteConfig,
 ) -> list[Item]:
-    """The item of every file of ``tree`` without errors."""
+    """The item of every file of ``tree`` without errors (taken from ``memo`` where the same
+    file was checked in the same context)."""
+    memo = _remembered(memo, tree, units, kinds, config)
     unit_by_id = {u.id: u for u in units}
     suggest = schema.Suggestions(unit_by_id)
     built = (
@@ -587,14 +589,12 @@ def build_site(
 ) -> tuple[Site, list[Diagnostic]]:
     """The site of ``tree`` (drafts only with ``drafts``; an archived edition holds the items
     of ``edition_year`` only) and the problems found checking every item against its kind.
-    A long-lived caller passes a ``memo`` it keeps: a file checked by an earlier build, with
-    the same content and dates, units and other files, is not checked again."""
+    A file checked by an earlier build with the same ``memo`` is not checked again."""
     problems: list[Diagnostic] = []
     config = build_config(tree, problems)
     units = build_units(tree, problems)
     unit_by_id = {u.id: u for u in units}
-    remembered = _remembered(memo, tree, units, kinds, config)
-    items = _items(tree, units, kinds, problems, remembered, config)
+    items = _items(tree, units, kinds, problems, memo, config)
     items = [i for i in items if drafts or not i.draft]
     _check_duplicates(items, kinds, problems)
     edition = edition_year
