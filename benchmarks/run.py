@@ -377,6 +377,37 @@ def bench_hugo(corpus: Path, work: Path, repeat: int) -> Series:
     return series
 
 
+def bench_serve(base: Path, tools: list[str], edits: int) -> dict[str, dict[str, object]]:
+    """The preview servers on the corpora of one size (benchmarks/serve.py measures)."""
+    import serve  # benchmarks/serve.py, beside this file
+
+    found: dict[str, dict[str, object]] = {}
+    if "showcase" in tools:
+        print("[serve] showcase serve ...", file=sys.stderr, flush=True)
+        found["showcase"] = serve.measure_showcase(base / "native", edits)
+    if "hugo" in tools:
+        print("[serve] hugo server ...", file=sys.stderr, flush=True)
+        corpus = base / "hugo"
+        profile = edited_profile(corpus, "hugo")
+        found["hugo"] = serve.measure_hugo(corpus, hugo_binary(), profile, edits)
+    return found
+
+
+def serve_table(size: int, found: dict[str, dict[str, object]]) -> str:
+    """The preview servers' figures as a Markdown table."""
+    lines = [f"Preview server, {size:,} documents (edit: a sentence appended to one profile, "
+             "until its page, fetched over HTTP every 20 ms, shows it):", "",
+             "| tool | start, cold s | start, warm s | edit -> served, median s | max s |",
+             "|---|---:|---:|---:|---:|"]
+    for tool, figures in found.items():
+        times = sorted(figures["edits"])  # type: ignore[call-overload]
+        median = statistics.median(times) if times else None
+        lines.append(f"| {tool} | {fmt(figures['start_cold'])} "  # type: ignore[arg-type]
+                     f"| {fmt(figures['start_warm'])} | {fmt(median)} "  # type: ignore[arg-type]
+                     f"| {fmt(times[-1] if times else None)} |")
+    return "\n".join(lines)
+
+
 def replace_kind(run: Run, kind: str) -> Run:
     run.kind = kind
     return run
@@ -479,6 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--regenerate", action="store_true", help="rebuild the corpora")
     ap.add_argument("--merge", action="store_true",
                     help="keep the other tools' runs from an existing results-<size>.json")
+    ap.add_argument("--serve", type=int, default=0, metavar="EDITS",
+                    help="also time the preview servers (showcase serve, hugo server): "
+                         "start, and EDITS edits until the edited page is served changed")
     args = ap.parse_args(argv)
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = set(tools) - set(TOOLS)
@@ -527,6 +561,9 @@ def main(argv: list[str] | None = None) -> int:
         result = {"size": size, "seed": SEED, "page_size": PAGE_SIZE, "repeat": args.repeat,
                   "machine": info, "versions": versions,
                   "series": [asdict(s) for s in all_series], "targets": report}
+        if args.serve:
+            result["serve"] = bench_serve(base, tools, args.serve)
+            print("\n" + serve_table(size, result["serve"]))
         results.write_text(
             json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if len(size_series) > 1:

@@ -73,7 +73,6 @@ def corpus(workdir: Path, pages: int) -> Path:
                         "--seed", "1"], check=True, capture_output=True)
         with (source / "site.yaml").open("a", encoding="utf-8") as fh:
             fh.write("page_size: 20\n")
-    shutil.rmtree(source / ".showcase-cache", ignore_errors=True)
     return source
 
 
@@ -110,34 +109,46 @@ def edit_latencies(base: str, page: str, path: Path, edits: int) -> list[float]:
     return found
 
 
-def hugo(pages: int, edits: int, workdir: Path) -> None:
-    """``hugo server`` on the same corpus: start and edit -> served, printed."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import run  # benchmarks/run.py: its Hugo install and corpus
+def measure_showcase(source: Path, edits: int) -> dict[str, object]:
+    """showcase serve on ``source``: start with no cache, start again warm, and the seconds
+    of each of ``edits`` edits to the first profile until its page is served changed."""
+    shutil.rmtree(source / ".showcase-cache", ignore_errors=True)
+    proc, _, cold = timed_start(source)
+    proc.terminate()
+    proc.wait()
+    path, page = first_profile(source)
+    original = path.read_bytes()
+    proc, base, warm = timed_start(source)
+    try:
+        found = edit_latencies(base, page, path, edits)
+    finally:
+        proc.terminate()
+        proc.wait()
+        path.write_bytes(original)
+    return {"start_cold": cold, "start_warm": warm, "edits": found}
 
-    run.ensure_venv(["hugo"])
-    corpus = workdir / f"serve-hugo-{pages}"
-    if not (corpus / "hugo.toml").is_file():
-        run.generate_corpus("hugo", corpus, pages)
-    profile = run.edited_profile(corpus, "hugo")
+
+def measure_hugo(corpus: Path, hugo: Path, profile: Path, edits: int) -> dict[str, object]:
+    """``hugo server`` (rendering to memory, its default) on ``corpus``: start, and each of
+    ``edits`` edits to ``profile`` until its page is served changed."""
     original = profile.read_bytes()
     page = profile.relative_to(corpus / "content").with_suffix("").as_posix() + "/"
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [str(run.hugo_binary()), "server", "--port", str(port), "--bind", "127.0.0.1"],
+        [str(hugo), "server", "--port", str(port), "--bind", "127.0.0.1"],
         cwd=corpus, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(base, "<html")
-        print(f"hugo server, start: {time.perf_counter() - started:.2f} s")
-        for n, seconds in enumerate(edit_latencies(base, page, profile, edits)):
-            print(f"hugo server, edit {n + 1} -> served: {seconds:.2f} s")
+        start = time.perf_counter() - started
+        found = edit_latencies(base, page, profile, edits)
     finally:
         proc.terminate()
         proc.wait()
         profile.write_bytes(original)
+    return {"start_cold": start, "start_warm": None, "edits": found}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,23 +158,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "work")
     parser.add_argument("--hugo", action="store_true", help="also measure hugo server")
     args = parser.parse_args(argv)
-    source = corpus(args.workdir, args.pages)
-    proc, _, cold = timed_start(source)
-    proc.terminate()
-    proc.wait()
-    path, page = first_profile(source)
-    proc, base, warm = timed_start(source)
+    found = measure_showcase(corpus(args.workdir, args.pages), args.edits)
     print(f"documents: {args.pages}")
-    print(f"start, cold: {cold:.2f} s")
-    print(f"start, warm: {warm:.2f} s")
-    try:
-        for n, seconds in enumerate(edit_latencies(base, page, path, args.edits)):
-            print(f"edit {n + 1} -> served: {seconds:.2f} s")
-    finally:
-        proc.terminate()
-        proc.wait()
+    print(f"start, cold: {found['start_cold']:.2f} s")
+    print(f"start, warm: {found['start_warm']:.2f} s")
+    for n, seconds in enumerate(found["edits"]):  # type: ignore[arg-type]
+        print(f"edit {n + 1} -> served: {seconds:.2f} s")
     if args.hugo:
-        hugo(args.pages, args.edits, args.workdir)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import run  # benchmarks/run.py: its Hugo install and corpus
+
+        run.ensure_venv(["hugo"])
+        hugo_corpus = args.workdir / f"serve-hugo-{args.pages}"
+        if not (hugo_corpus / "hugo.toml").is_file():
+            run.generate_corpus("hugo", hugo_corpus, args.pages)
+        profile = run.edited_profile(hugo_corpus, "hugo")
+        found = measure_hugo(hugo_corpus, run.hugo_binary(), profile, args.edits)
+        print(f"hugo server, start: {found['start_cold']:.2f} s")
+        for n, seconds in enumerate(found["edits"]):  # type: ignore[arg-type]
+            print(f"hugo server, edit {n + 1} -> served: {seconds:.2f} s")
     return 0
 
 

@@ -60,6 +60,9 @@ def test_gbk_files_name_the_encoding_and_the_fix(tmp_path: Path) -> None:
     # the line of the first character that is not UTF-8: the name
     assert "profiles/2025/wang.md:2: 错误: 文件不是 UTF-8 编码，看起来是 GB18030/GBK 编码。" in text
     assert "showcase check --fix-encoding" in text
+    # the offending line is quoted as the editor wrote it, decoded, not as mojibake
+    quoted = shown(report, source)
+    assert "       2 | name: 王进喜" in quoted and "\ufffd" not in quoted
 
 
 def test_fix_encoding_converts_keeps_a_backup_and_the_build_ignores_it(
@@ -195,7 +198,7 @@ CASES: list[tuple[str, str, str, tuple[str, int, str, str], str]] = [
         "profiles/2025/a.md",
         profile(year="1.0e+400"),  # type: ignore[arg-type]
         ("expected-int", 4, "year", "error"),
-        "应为整数，实际是“inf”",
+        "应为整数，实际是“1.0e+400”",
     ),
     (
         "impossible date",
@@ -222,22 +225,22 @@ CASES: list[tuple[str, str, str, tuple[str, int, str, str], str]] = [
         "yaml syntax",
         "profiles/2025/a.md",
         profile(extra='position: "采油工\n'),
-        ("yaml-syntax", 6, "", "error"),
-        "YAML 格式有误",
+        ("yaml-unclosed-quote", 6, "", "error"),
+        '这一行的引号 " 没有配对',
     ),
     (
         "tab indentation",
         "profiles/2025/a.md",
         profile(extra="tags:\n\t- 安全\n"),
-        ("yaml-syntax", 7, "", "error"),
-        "YAML 格式有误",
+        ("yaml-tab", 7, "", "error"),
+        "这一行用 Tab 键缩进了",
     ),
     (
         "nesting too deep",
         "profiles/2025/a.md",
         profile(extra="tags: " + "[" * 30 + "]" * 30 + "\n"),
         ("yaml-too-deep", 6, "", "error"),
-        "信息块的嵌套层次太深（超过 20 层）",
+        "信息块的嵌套层次太深（超过20层）",
     ),
     (
         "nesting deeper than the YAML parser can go",
@@ -265,7 +268,7 @@ CASES: list[tuple[str, str, str, tuple[str, int, str, str], str]] = [
         "profiles/2025/a.md",
         profile(extra="position: !!python/object/apply:os.system [echo pwned]\n"),
         ("yaml-syntax", 6, "", "error"),
-        "YAML 格式有误",
+        "格式有误，信息块读不出来",
     ),
     (
         "no front matter",
@@ -312,15 +315,18 @@ def test_a_pledge_needs_no_body(make_site: SiteBuilder) -> None:
     assert (out / "pledges/2025/branch/index.html").is_file()
 
 
-def test_a_binary_file_renamed_to_md(make_site: SiteBuilder, tmp_path: Path) -> None:
+def test_a_binary_file_renamed_to_md(
+    make_site: SiteBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "src/profiles/2025"
     folder.mkdir(parents=True)
     (folder / "photo.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     report, _out = make_site({})
     assert only(report, "binary-file") == ("profiles/2025/photo.md", 0, "", "error")
+    monkeypatch.chdir(tmp_path)  # paths are shown relative to where the editor stands
     text = shown(report, tmp_path / "src")
     assert text.startswith(
-        "profiles/2025/photo.md: 错误: 这不是文本文件（里面有图片、Word 文档等二进制内容），"
+        "src/profiles/2025/photo.md: 错误: 这不是文本文件（里面有图片、Word 文档等二进制内容），"
     )
     assert "\x00" not in text  # the binary line is not printed
     assert "恢复原来的扩展名" in text
@@ -335,7 +341,7 @@ def test_a_20_mb_markdown_file_fails_cleanly(make_site: SiteBuilder, tmp_path: P
     )
     report, out = make_site({"profiles/2025/a.md": profile()})
     assert only(report, "file-too-large") == ("reports/huge.md", 0, "", "error")
-    assert "reports/huge.md: 错误: 文件太大（20.0 MB），超过了 5 MB 的上限，没有读取。" in shown(
+    assert "reports/huge.md: 错误: 文件太大（20.0 MB），超过了5 MB 的上限，没有读取。" in shown(
         report
     )
     assert not report.ok and not out.exists()

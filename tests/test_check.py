@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import shutil
@@ -15,7 +14,8 @@ from generator.base.config import BuildOptions
 from generator.build import analyse, build
 from generator.cli import check as checks
 from generator.cli.main import main
-from tests.conftest import EXAMPLE, profile, write_site
+from generator.site import stats
+from tests.conftest import EXAMPLE, SITE_YAML, profile, write_site
 
 MB = 1024 * 1024
 PHOTO = "photo: p.jpg\n"  # a profile with a photo has no "no photo" note
@@ -148,7 +148,8 @@ CASES: dict[str, tuple[dict[str, str | bytes], str, str, int, str, str]] = {
         "info",
     ),
     "pledge never started": (
-        {"pledges/2020/branch.md": pledge(2020)},
+        # the site's current year is the newest with content: 2021, so 2020 is over
+        {"pledges/2020/branch.md": pledge(2020), "pledges/2021/branch.md": pledge(2021)},
         "pledge-not-started",
         "pledges/2020/branch.md",
         4,
@@ -165,7 +166,7 @@ CASES: dict[str, tuple[dict[str, str | bytes], str, str, int, str, str]] = {
         "reports/2025/r.md",
         7,
         "speakers.1",
-        "warning",
+        "info",
     ),
     "honoured twice": (
         {
@@ -315,13 +316,17 @@ def test_a_started_or_current_pledge_is_fine(
     assert (status, data["findings"]) == (0, [])
 
 
-def test_today_is_injectable(tmp_path: Path) -> None:
+def test_over_means_before_the_site_s_current_year_as_on_the_pages(tmp_path: Path) -> None:
     source = make(tmp_path, {"pledges/2025/branch.md": pledge(2025)})
-    analysis = analyse(source)
-    during = checks.findings(analysis, today=dt.date(2025, 12, 31))
-    after = checks.findings(analysis, today=dt.date(2026, 1, 1))
+    during = checks.findings(analyse(source))  # 2025 is the current year: not over
     assert [d.code for d in during] == []
+    (source / "site.yaml").write_text(SITE_YAML + "current_year: 2026\n", encoding="utf-8")
+    analysis = analyse(source)
+    after = checks.findings(analysis)
     assert [(d.code, d.line, d.field) for d in after] == [("pledge-not-started", 4, "items")]
+    # the pages count the same items as overdue
+    (pledge_item,) = analysis.site.pledges
+    assert stats.of_pledge(pledge_item, analysis.site.config.current_year).overdue == 2
 
 
 def test_size_thresholds_are_module_constants(tmp_path: Path) -> None:
@@ -387,7 +392,9 @@ def test_the_example_site_passes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert data["errors"] == 0
     assert not [f for f in data["findings"] if f["severity"] == "error"]
     status, out = run_text(source, capsys)
-    assert status == 0 and "0 个错误" in out
+    assert status == 0 and "0个错误" in out
+    # usable in CI: the shipped example passes the strict check
+    assert main(["check", str(source), "--strict"]) == 0, capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def test_content_errors_exit_1_with_every_error_on_stderr(tmp_path: Path) -> Non
     assert "Traceback" not in result.stderr
     assert "profiles/2025/a.md:3: 错误: 字段 unit：" in result.stderr
     assert "profiles/2025/b.md:6: 错误: 字段 year：" in result.stderr
-    assert "共 2 个错误" in result.stderr
+    assert "共2个错误" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -91,7 +91,7 @@ def _flat(text: str) -> str:
 def test_help_of_showcase_lists_every_command(tmp_path: Path) -> None:
     result = run(["--help"], tmp_path)
     assert result.returncode == 0 and result.stderr == ""
-    assert result.stdout.startswith("usage: showcase")
+    assert result.stdout.startswith(messages.text(DEFAULT_LANGUAGE, "cli-usage") + "showcase")
     for command in COMMANDS:
         assert command in result.stdout
         assert _flat(messages.text(DEFAULT_LANGUAGE, f"cli-{command}")) in _flat(result.stdout)
@@ -109,6 +109,87 @@ def test_help_of_every_command(argv: list[str], capsys: pytest.CaptureFixture[st
     assert exited.value.code == 0
     shown = capsys.readouterr()
     assert shown.err == ""
-    assert shown.out.startswith(f"usage: showcase {' '.join(argv[:-1])}")
+    usage = messages.text(DEFAULT_LANGUAGE, "cli-usage")
+    assert shown.out.startswith(f"{usage}showcase {' '.join(argv[:-1])}")
     code = "cli-" + "-".join(argv[:-1])  # cli-build, cli-new-profile ...
     assert _flat(messages.text(DEFAULT_LANGUAGE, code)) in _flat(shown.out)
+    for english in ARGPARSE_ENGLISH:
+        assert english not in shown.out
+    if argv != ["new", "--help"]:  # new alone only lists the kinds
+        assert "-v, --verbose" in shown.out and "-q, --quiet" in shown.out
+
+
+ARGPARSE_ENGLISH = ("usage:", "options:", "positional arguments", "show this help", "error:")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["build", "--bogus"], "不认识的参数：--bogus"),
+        (["check", "--format", "xml"], "--format 不能是“xml”"),
+        (["compile", "abc"], "的值“abc”无效，应为数字"),
+        (["edition"], "缺少必填的参数"),
+        (["nope"], "不能是“nope”"),
+        (["build", "-o"], "-o/--output 后面要写一个值"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)
+def test_usage_errors_are_worded_by_the_catalog(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "--help 查看用法" in err
+    for english in ARGPARSE_ENGLISH:
+        assert english not in err
+
+
+def test_quiet_prints_only_what_fails(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile(extra="unti: x\n")})
+    loud = run(["check", "src"], tmp_path)
+    assert "警告" in loud.stdout and "检查完毕" in loud.stdout
+    quiet = run(["check", "src", "-q"], tmp_path)
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+    strict = run(["check", "src", "-q", "--strict"], tmp_path)
+    assert strict.returncode == 1 and "unti" in strict.stdout and "检查完毕" not in strict.stdout
+    created = run(["new", "page", "--title", "评选办法", "--source", "src", "-q"], tmp_path)
+    assert created.returncode == 0 and created.stdout == ""
+    assert (tmp_path / "src/pages/ping-xuan-ban-fa.md").is_file()
+
+
+def test_verbose_shows_the_parser_s_words(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile(extra="position：技师\n")})
+    plain = run(["check", "src"], tmp_path)
+    assert "中文冒号" in plain.stdout and "could not find" not in plain.stdout
+    verbose = run(["check", "src", "--verbose"], tmp_path)
+    assert "中文冒号" in verbose.stdout and "解析器原文：" in verbose.stdout
+
+
+def test_one_shape_from_the_repository_root_or_inside_the_source(tmp_path: Path) -> None:
+    write_site(tmp_path / "site_content", {"profiles/2025/a.md": profile(unit="nowhere")})
+    root = run(["check"], tmp_path)
+    assert root.returncode == 1 and "site_content/profiles/2025/a.md:3: 错误" in root.stdout
+    inside = tmp_path / "site_content"
+    here = run(["check"], inside)  # site.yaml in the current folder: it is the source
+    assert here.returncode == 1 and "\nprofiles/2025/a.md:3: 错误" in "\n" + here.stdout
+    (inside / "profiles/2025/a.md").write_text(profile(), encoding="utf-8")
+    created = run(["new", "page", "--title", "评选办法"], inside)
+    assert created.returncode == 0, created.stderr
+    assert "已创建 pages/ping-xuan-ban-fa.md" in created.stdout
+    assert "运行 showcase serve 预览" in created.stdout
+    positional = run(["new", "page", "site_content", "--title", "关于"], tmp_path)
+    assert "已创建 site_content/pages/guan-yu.md" in positional.stdout, positional.stderr
+    built = run(["build"], inside)  # the output goes next to the source, never inside it
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "public/index.html").is_file() and not (inside / "public").exists()
+
+
+def test_a_build_with_nothing_to_do_says_so(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    first = run(["build", "src", "-o", "out"], tmp_path)
+    assert first.returncode == 0 and "已生成" in first.stdout and "没有变化" not in first.stdout
+    again = run(["build", "src", "-o", "out"], tmp_path)
+    assert again.returncode == 0 and "内容没有变化" in again.stdout
+    assert "已生成0个页面" not in again.stdout and "1名先进典型" in again.stdout

@@ -362,5 +362,5 @@ def test_links_to_other_years_become_plain_text_in_an_edition(
     edition = source / "editions" / "2025"
     page = (edition / "profiles/2025/li-hua/index.html").read_text(encoding="utf-8")
     assert "<a>王进喜</a>" in page and "wang" not in page
-    assert 'href="../../../pages/ping-xuan-ban-fa/index.html"' in page  # free pages kept
+    assert 'href="../../../pages/rules/index.html"' in page  # free pages kept
     assert crawl(edition) == ([], [])

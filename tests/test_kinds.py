@@ -295,7 +295,7 @@ def test_a_new_kind_words_only_its_own_fields(monkeypatch: pytest.MonkeyPatch) -
     assert front is not None and not problems
     # the shared fields (summary, tags, slug, draft) take the shared wording
     assert front.meta == {"title": "标题", "unit": "branch", "date": "2025-01-02",
-                          "duration": 60, "slug": "zhang"}
+                          "duration": "60", "slug": "zhang"}  # numbers stay as written
     assert "\n# tags:\n#   - 党建引领\n" in text and "\n# draft: true\n" in text
     assert text.endswith("---\n\n视频简介。\n")
 

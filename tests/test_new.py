@@ -36,8 +36,9 @@ def meta(path: Path) -> dict[str, Any]:
 
 
 def built(site: Path, tmp_path: Path) -> Path:
+    """The site as the preview shows it (new files are drafts)."""
     out = tmp_path / "out"
-    report = build(BuildOptions(source=site, output=out))
+    report = build(BuildOptions(source=site, output=out, drafts=True))
     assert report.ok, report.diagnostics
     assert not report.diagnostics, report.diagnostics  # not even a warning
     return out
@@ -49,13 +50,16 @@ def test_new_profile(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     path = site / "profiles/2025/zhang-xiu-lan.md"
     out = capsys.readouterr().out
     assert path.as_posix() in out and "showcase serve" in out
-    assert meta(path) == {"name": "张秀兰", "unit": "branch", "year": 2025, "honors": ["劳动模范"]}
+    honour = "（荣誉称号，例如 劳动模范）"
+    expected = {"name": "张秀兰", "unit": "branch", "year": "2025", "honors": [honour]}
+    expected["draft"] = True
+    assert meta(path) == expected
     text = path.read_text(encoding="utf-8")
     assert "# 姓名（必填）" in text and "# photo: zhang-xiu-lan.jpg" in text
     assert "unit: branch  # 采油一队党支部" in text
     assert "\n## " in text.split("\n---\n", 1)[1]  # the body suggests a structure
     html = (built(site, tmp_path) / "profiles/2025/zhang-xiu-lan/index.html").read_text("utf-8")
-    assert "张秀兰" in html and "劳动模范" in html
+    assert "张秀兰" in html and honour in html
 
 
 def test_new_profile_with_honours_and_year_from_site_yaml(site: Path, tmp_path: Path) -> None:
@@ -72,7 +76,7 @@ def test_new_report(site: Path, tmp_path: Path) -> None:
     title = "党建引领: 老油田焕发新活力——采油一队经验交流材料"
     assert new(site, "report", "--title", title, "--unit", "plant", "--date", "2025-07-15") == 0
     path = site / "reports/2025/dang-jian-yin-ling.md"
-    assert meta(path) == {"title": title, "unit": "plant", "date": "2025-07-15"}
+    assert meta(path) == {"title": title, "unit": "plant", "date": "2025-07-15", "draft": True}
     html = (built(site, tmp_path) / "reports/2025/dang-jian-yin-ling/index.html").read_text("utf-8")
     assert "老油田焕发新活力" in html
 
@@ -89,7 +93,7 @@ def test_new_pledge(site: Path, tmp_path: Path) -> None:
     assert new(site, "pledge", "--branch", "other-branch", "--year", "2025") == 0
     path = site / "pledges/2025/other-branch.md"
     values = meta(path)
-    assert values["branch"] == "other-branch" and values["year"] == 2025
+    assert values["branch"] == "other-branch" and values["year"] == "2025"
     assert values["items"] == [{"text": values["items"][0]["text"], "status": "planned"}]
     html = (built(site, tmp_path) / "pledges/2025/other-branch/index.html").read_text("utf-8")
     assert "常减压车间党支部" in html
@@ -98,7 +102,7 @@ def test_new_pledge(site: Path, tmp_path: Path) -> None:
 def test_new_page(site: Path, tmp_path: Path) -> None:
     assert new(site, "page", "--title", "评选办法") == 0
     path = site / "pages/ping-xuan-ban-fa.md"
-    assert meta(path) == {"title": "评选办法", "slug": "ping-xuan-ban-fa"}
+    assert meta(path) == {"title": "评选办法", "slug": "ping-xuan-ban-fa", "draft": True}
     assert new(site, "page", "--title", "关于本站", "--slug", "about") == 0
     out = built(site, tmp_path)
     assert "评选办法" in (out / "pages/ping-xuan-ban-fa/index.html").read_text("utf-8")
@@ -158,7 +162,7 @@ def test_unknown_unit(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["profile", "--name", "李华", "--unit", "branch", "--year", "25"], "“25”"),
         (["pledge", "--branch", "branch", "--year", "二〇二五"], "“二〇二五”"),
-        (["report", "--title", "x", "--unit", "branch", "--date", "2025/3/1"], "“2025/3/1”"),
+        (["report", "--title", "x", "--unit", "branch", "--date", "3/1/2025"], "“3/1/2025”"),
         (["report", "--title", "x", "--unit", "branch", "--date", "2025-02-30"], "不存在"),
         (["page", "--title", "规则", "--slug", "Rules"], "“Rules”"),
         (["page", "--title", "？？"], "--slug"),

@@ -141,6 +141,24 @@ def test_port_in_use_gives_a_clear_message(tmp_path: Path) -> None:
         _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
     assert f"端口 {port} 已被占用" in err and "Traceback" not in err
+    # the port is checked before anything else is said: no address, no build report
+    assert _out == "" and err.strip().count("\n") == 0
+
+
+def test_the_preview_logs_no_english(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    port = free_port()
+    proc = start(["src", "--port", str(port)], tmp_path)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until(lambda: fetch(base)[0] == 200)
+        assert fetch(base + "favicon.ico")[0] == 404
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    assert f"预览地址：{base}" in out and "预览已停止" in out
+    for english in ("Serving on", "404 GET", "200 GET", "Reload", "Shutting down", "[I ", "[W "):
+        assert english not in out + err
 
 
 def test_a_port_in_use_or_a_host_not_available_is_explained() -> None:

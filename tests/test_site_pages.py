@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator.output.theme import file_size
 from tests.conftest import EXAMPLE
 
 
@@ -89,7 +90,7 @@ def test_report_pages_link_speakers_and_attachments(example_build: Path) -> None
         name = Path(attachment).name
         href = re.search(r'href="([^"]*' + re.escape(name) + ')"', html)
         assert href, f"attachment {name} not linked"
-        assert re.search(re.escape(name) + r"</a> <small>[\d.]+ (kB|Bytes|MB)</small>", html)
+        assert re.search(re.escape(name) + r"</a> <small>[\d.]+ (KB|MB)</small>", html)
     facts = html[html.index('<dl class="facts">') : html.index("</dl>")]  # not "more from"
     linked = re.findall(r'<a href="\.\./\.\./\.\./profiles/\d{4}/[^"]+">([^<]+)</a>', facts)
     assert linked, "a speaker with a profile of that year should be linked"
@@ -154,3 +155,8 @@ def test_sitemap_lists_pages(example_build: Path) -> None:
     locs = [e.text for e in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
     assert "index.html" in locs
     assert all(loc and (example_build / loc).is_file() for loc in locs)
+
+
+def test_sizes_are_written_in_kb_and_mb() -> None:
+    assert [file_size(n) for n in (0, 991, 10_957, 1024 * 1024 - 1, 5 * 1024 * 1024)] == [
+        "0.0 KB", "1.0 KB", "10.7 KB", "1.0 MB", "5.0 MB"]

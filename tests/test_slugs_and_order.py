@@ -117,3 +117,18 @@ def test_site_chooses_name_order(make_site: SiteBuilder, order: str, expected: l
     assert report.ok, report.diagnostics
     assert list_order(out, "profiles/index.html") == expected
     assert list_order(out, "units/branch/2025/index.html") == expected
+
+
+def test_free_pages_take_the_file_name_when_it_is_a_valid_slug(make_site: SiteBuilder) -> None:
+    report, out = make_site({
+        "pages/about.md": "---\ntitle: 关于本站活动\n---\n正文。\n",
+        "pages/评选办法.md": "---\ntitle: 评选办法\n---\n正文。\n",
+        "pages/Rules_2025.md": "---\ntitle: 章程\n---\n正文。\n",
+        "pages/kept.md": "---\ntitle: 说明\nslug: shuo-ming\n---\n正文。\n",
+    })
+    assert report.ok, report.diagnostics
+    assert (out / "pages/about/index.html").is_file()  # the file name, as the editor chose
+    assert not (out / "pages/guan-yu-ben-ci-huo-dong").exists()
+    assert (out / "pages/ping-xuan-ban-fa/index.html").is_file()  # not a slug: the title
+    assert (out / "pages/zhang-cheng/index.html").is_file()
+    assert (out / "pages/shuo-ming/index.html").is_file()  # a slug written wins

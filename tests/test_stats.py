@@ -346,3 +346,20 @@ def test_stats_output_is_byte_identical_across_builds(tmp_path: Path) -> None:
             [(tmp_path / name / f).read_bytes() for f in ("stats/index.html", "stats/stats.json")]
         )
     assert outputs[0] == outputs[1]
+
+
+def test_a_unit_without_pledges_shows_a_dash_everywhere(make_site: SiteBuilder) -> None:
+    pledge = "---\nbranch: branch\nyear: 2025\nitems:\n  - text: 示范岗\n    status: done\n---\n"
+    report, out = make_site({
+        "pledges/2025/branch.md": pledge,
+        "profiles/2025/a.md": profile(unit="other-branch"),
+    })
+    assert report.ok, report.diagnostics
+    page = (out / "stats/2025/index.html").read_text(encoding="utf-8")
+    row = re.search(r"<tr>\s*<th scope=\"row\"><a [^>]*>炼化公司</a></th>.*?</tr>", page, re.S)
+    assert row is not None and '<span class="no-pledge"' in row.group(0)
+    assert "共0项" not in page  # no 0 % for a unit that made no pledges
+    chart = re.search(r'<svg[^>]*aria-labelledby="unit-pledges-2025-title.*?</svg>', page, re.S)
+    assert chart is not None and "第一采油厂" in chart.group(0) and "炼化公司" not in chart.group(0)
+    unit_page = (out / "units/other/index.html").read_text(encoding="utf-8")
+    assert "共0项" not in unit_page

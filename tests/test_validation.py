@@ -114,7 +114,7 @@ CASES: list[tuple[str, dict[str, str], tuple[str, str, int, str], str]] = [
         "yaml syntax",
         {"profiles/2025/a.md": profile(extra="position: [采油工\n")},
         ("yaml-syntax", "profiles/2025/a.md", 7, ""),
-        "YAML 格式有误",
+        "格式有误，信息块读不出来",
     ),
     (
         "no front matter",

@@ -18,6 +18,7 @@ from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.build import BuildReport, build
 from generator.cli import console as reporting
+from generator.cli import parsing
 from generator.output.cache import CACHE_DIR
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
@@ -30,8 +31,11 @@ def t(code: str) -> str:
 
 def add_parser(sub: Any) -> None:
     b = sub.add_parser("build", help=t("cli-build"), description=t("cli-build"))
-    b.add_argument("source", nargs="?", default="site_content", help=t("cli-source"))
-    b.add_argument("-o", "--output", default="public", help=t("cli-output"))
+    b.add_argument(
+        "source", nargs="?", default=None, metavar=t("cli-metavar-source"),
+        help=t("cli-source"),
+    )
+    b.add_argument("-o", "--output", default=None, help=t("cli-output"))
     b.add_argument("--drafts", action="store_true", help=t("cli-drafts"))
     b.add_argument("--strict", action="store_true", help=t("cli-strict"))
     b.add_argument("-q", "--quiet", action="store_true", help=t("cli-quiet"))
@@ -85,6 +89,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not source.is_dir():
         print(messages.text(DEFAULT_LANGUAGE, "source-missing", path=source), file=sys.stderr)
         return EXIT_USAGE
+    args.output = args.output or str(parsing.beside_source(source, "public"))
     options = BuildOptions(
         source=source,
         output=Path(args.output),
@@ -117,7 +122,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             "seconds": f"{report.seconds:.2f}",
             "output": args.output,
         }
-        print(messages.text(report.language, "build-done", **params))
+        # nothing rendered or copied: the output was up to date, which is no failure
+        done = "build-done" if report.pages or report.files else "build-unchanged"
+        print(messages.text(report.language, done, **params))
     return EXIT_OK
 
 

@@ -9,7 +9,6 @@ and returns diagnostics; ``run()`` is the command around it (text or JSON, exit 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import posixpath
@@ -36,7 +35,7 @@ from generator.content import limits, loader, paths
 from generator.content.loader import SourceDoc
 from generator.kinds.registry import BUILT_IN
 from generator.output import markup, writer
-from generator.site import model, urls
+from generator.site import model, stats, urls
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MB = 1024 * 1024
@@ -270,8 +269,9 @@ def _check_report(
         if (report.key, speaker) in site.speaker_links:
             continue
         key = keys.get(speaker, "speakers")
+        # a speaker need not be a model worker: a note, which --strict does not fail on
         found.append(
-            Diagnostic.warning(
+            Diagnostic.info(
                 report.key,
                 _line(report, key),
                 "speaker-without-profile",
@@ -283,8 +283,13 @@ def _check_report(
     return found
 
 
-def _check_pledge(pledge: model.Pledge, site: model.Site, today: dt.date) -> list[Diagnostic]:
-    if pledge.year >= today.year or any(i.status != "planned" for i in pledge.items):
+def _check_pledge(pledge: model.Pledge, site: model.Site) -> list[Diagnostic]:
+    """A pledge whose items are all still planned once its year is over. Over means what
+    "overdue" means on every page: before the site's current year (site.yaml, else the newest
+    year with content), so that the check and the pages agree."""
+    current = site.config.current_year
+    overdue = [i for i in pledge.items if stats.is_overdue(pledge, i, current)]
+    if not overdue or any(i.status != "planned" for i in pledge.items):
         return []
     unit = site.unit_by_id.get(pledge.unit)
     return [
@@ -295,6 +300,7 @@ def _check_pledge(pledge: model.Pledge, site: model.Site, today: dt.date) -> lis
             "items",
             year=pledge.year,
             count=len(pledge.items),
+            current=current,
             branch=unit.name if unit is not None else pledge.unit,
         )
     ]
@@ -330,9 +336,8 @@ def _check_honoured_twice(site: model.Site) -> list[Diagnostic]:
 # all findings
 
 
-def content_checks(analysis: Analysis, today: dt.date | None = None) -> list[Diagnostic]:
+def content_checks(analysis: Analysis) -> list[Diagnostic]:
     """The checks of ``showcase check`` that the build does not make."""
-    today = today or dt.date.today()
     site, tree = analysis.site, analysis.tree
     docs = {doc.path: doc for doc in tree.docs}
     found: list[Diagnostic] = []
@@ -350,15 +355,15 @@ def content_checks(analysis: Analysis, today: dt.date | None = None) -> list[Dia
     for report in site.reports:
         found.extend(_check_report(report, docs.get(report.key), site, tree.files))
     for pledge in site.pledges:
-        found.extend(_check_pledge(pledge, site, today))
+        found.extend(_check_pledge(pledge, site))
     found.extend(_check_honoured_twice(site))
     return found
 
 
-def findings(analysis: Analysis, today: dt.date | None = None) -> tuple[Diagnostic, ...]:
+def findings(analysis: Analysis) -> tuple[Diagnostic, ...]:
     """Every validation diagnostic of the build and every content check, sorted by file, line
     and column."""
-    every = {*analysis.diagnostics, *content_checks(analysis, today)}
+    every = {*analysis.diagnostics, *content_checks(analysis)}
     return tuple(sorted(every, key=Diagnostic.sort_key))
 
 
@@ -478,7 +483,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     c: argparse.ArgumentParser = subparsers.add_parser(
         "check", help=_t("cli-check"), description=_t("cli-check")
     )
-    c.add_argument("source", nargs="?", default="site_content", help=_t("cli-source"))
+    c.add_argument(
+        "source", nargs="?", default=None, metavar=_t("cli-metavar-source"),
+        help=_t("cli-source"),
+    )
     c.add_argument("--format", choices=FORMATS, default="text", help=_t("cli-check-format"))
     c.add_argument("--strict", action="store_true", help=_t("cli-strict"))
     c.add_argument("--drafts", action="store_true", help=_t("cli-drafts"))
@@ -487,28 +495,26 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return c
 
 
-def _checked(
-    source: Path, drafts: bool, today: dt.date | None
-) -> tuple[str, tuple[Diagnostic, ...]]:
+def _checked(source: Path, drafts: bool) -> tuple[str, tuple[Diagnostic, ...]]:
     """The site's language and every finding; a failure of the machine (an unreadable
     folder) or content nested beyond every limit is a finding too, never a traceback."""
     try:
         analysis = analyse(source, drafts=drafts)
-        return analysis.site.config.language, findings(analysis, today)
+        return analysis.site.config.language, findings(analysis)
     except OSError as exc:
         return DEFAULT_LANGUAGE, (system_error(exc),)
     except RecursionError:
         return DEFAULT_LANGUAGE, (Diagnostic.error(str(source), 0, "nested-too-deep"),)
 
 
-def run(args: argparse.Namespace, today: dt.date | None = None) -> int:
+def run(args: argparse.Namespace) -> int:
     source = Path(args.source)
     if not source.is_dir():
         message = messages.text(DEFAULT_LANGUAGE, "check-source-missing", path=source)
         print(message, file=sys.stderr)
         return EXIT_USAGE
     converted = fix_encoding(source) if getattr(args, "fix_encoding", False) else None
-    language, diagnostics = _checked(source, args.drafts, today)
+    language, diagnostics = _checked(source, args.drafts)
     if args.format == "json":
         data = as_json(diagnostics, language)
         if converted is not None:
@@ -518,6 +524,12 @@ def run(args: argparse.Namespace, today: dt.date | None = None) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         if converted is not None:
-            print(converted_text(converted, language))
-        print(as_text(diagnostics, language, source, args.strict))
+            reporting.say(converted_text(converted, language))
+        if reporting.VERBOSITY.quiet:
+            # only what fails the check: errors, and warnings with --strict
+            failing = (Severity.ERROR, Severity.WARNING) if args.strict else (Severity.ERROR,)
+            for diagnostic in (d for d in diagnostics if d.severity in failing):
+                print(reporting.format_diagnostic(diagnostic, language, source))
+        else:
+            print(as_text(diagnostics, language, source, args.strict))
     return exit_code(diagnostics, args.strict)

@@ -29,6 +29,7 @@ from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic, has_errors
 from generator.cli import console as reporting
+from generator.cli import parsing
 from generator.output import theme, writer
 from generator.pages import base
 from generator.pages.view import SiteView
@@ -212,8 +213,13 @@ def default_output(year: int, fmt: str) -> Path:
 def add_parser(sub: Any) -> None:
     text = _text
     p = sub.add_parser("compile", help=text("cli-compile"), description=text("cli-compile"))
-    p.add_argument("year", type=int, help=text("cli-compile-year"))
-    p.add_argument("source", nargs="?", default="site_content", help=text("cli-source"))
+    p.add_argument(
+        "year", type=int, metavar=text("cli-metavar-year"), help=text("cli-compile-year")
+    )
+    p.add_argument(
+        "source", nargs="?", default=None, metavar=text("cli-metavar-source"),
+        help=text("cli-source"),
+    )
     p.add_argument("--format", choices=FORMATS, default="pdf", help=text("cli-compile-format"))
     p.add_argument("-o", "--output", default=None, help=text("cli-compile-output"))
     p.add_argument("--drafts", action="store_true", help=text("cli-drafts"))
@@ -229,7 +235,11 @@ def run(args: argparse.Namespace) -> int:
     if not source.is_dir():
         print(_text("source-missing", path=source), file=sys.stderr)
         return EXIT_USAGE
-    target = Path(args.output) if args.output else default_output(args.year, args.format)
+    target = (
+        Path(args.output)
+        if args.output
+        else parsing.beside_source(source, default_output(args.year, args.format).name)
+    )
     result = compile_year(source, args.year, args.drafts)
     lang = result.language
     for diagnostic in result.diagnostics:
@@ -248,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print(messages.text(lang, "compile-no-weasyprint"), file=sys.stderr)
         return EXIT_USAGE
-    print(
+    reporting.say(
         messages.text(
             lang,
             "compile-done",

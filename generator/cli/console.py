@@ -3,17 +3,67 @@ hint on how to fix it, in the site's language."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator.base import messages
 from generator.base.errors import Diagnostic
 
 
+@dataclass(slots=True)
+class Verbosity:
+    """How much the commands print, set once from -v/--verbose and -q/--quiet."""
+
+    verbose: bool = False
+    quiet: bool = False
+
+
+VERBOSITY = Verbosity()
+
+
+def configure(*, verbose: bool, quiet: bool) -> None:
+    VERBOSITY.verbose, VERBOSITY.quiet = verbose and not quiet, quiet
+
+
+def say(text: str) -> None:
+    """A line of a command's progress or result, on stdout; nothing with --quiet."""
+    if not VERBOSITY.quiet:
+        print(text, flush=True)
+
+
+def pasteable(path: Path) -> str:
+    """``path`` as the editor can paste it where they stand: relative to the current folder
+    when it is inside it, else absolute."""
+    absolute = path.absolute()
+    try:
+        relative = Path(os.path.relpath(absolute, Path.cwd()))
+    except ValueError:  # another drive on Windows
+        return absolute.as_posix()
+    return absolute.as_posix() if relative.parts[:1] == ("..",) else relative.as_posix()
+
+
+def shown_path(root: Path, path: str) -> str:
+    """A path of the source (relative to ``root``) as the editor can paste it: relative to the
+    current folder when the source is inside it; else, and for a source folder that does not
+    exist or a theme file, relative to the source as it is."""
+    if path.startswith("theme:") or not root.is_dir():
+        return path
+    shown = pasteable(root / path)
+    return path if Path(shown).is_absolute() else shown
+
+
+# the encoding a file is read in when a diagnostic says it was saved in another
+ENCODING_OF = {"encoding-gbk": "gb18030"}
+
+
 def source_line(root: Path, diagnostic: Diagnostic) -> str:
+    """The line a diagnostic points at, decoded as the file is saved (GBK when found so)."""
     if diagnostic.line <= 0 or diagnostic.path.startswith("theme:"):
         return ""
+    encoding = ENCODING_OF.get(diagnostic.code, "utf-8-sig")
     try:
-        with open(root / diagnostic.path, encoding="utf-8-sig", errors="replace") as fh:
+        with open(root / diagnostic.path, encoding=encoding, errors="replace") as fh:
             for number, line in enumerate(fh, start=1):
                 if number == diagnostic.line:
                     return line.rstrip("\r\n")
@@ -57,7 +107,9 @@ def hint(diagnostic: Diagnostic, language: str) -> str:
 
 def format_diagnostic(diagnostic: Diagnostic, language: str, root: Path) -> str:
     severity = messages.text(language, f"severity-{diagnostic.severity.value}")
-    location = diagnostic.path + (f":{diagnostic.line}" if diagnostic.line > 0 else "")
+    location = shown_path(root, diagnostic.path) + (
+        f":{diagnostic.line}" if diagnostic.line > 0 else ""
+    )
     lines = [f"{location}: {severity}: {message(diagnostic, language)}"]
     src = source_line(root, diagnostic)
     if src.strip():
@@ -65,6 +117,10 @@ def format_diagnostic(diagnostic: Diagnostic, language: str, root: Path) -> str:
     fix = hint(diagnostic, language)
     if fix:
         lines.append("    " + messages.text(language, "how-to-fix") + fix)
+    detail = diagnostic.param_dict().get("problem", "")
+    if VERBOSITY.verbose and detail:
+        # the YAML parser's own words, for whoever helps the editor
+        lines.append("    " + messages.text(language, "parser-said", problem=detail))
     return "\n".join(lines)
 
 

@@ -1,5 +1,7 @@
 """The field reference of docs/content-format.md, written from the declarations: the settings
-of site.yaml, the fields of units.yaml and the front matter of every content kind.
+of site.yaml, the fields of units.yaml and the front matter of every content kind; and the
+editors' field reference in Chinese (docs/fields.md), each field in its kind's order with the
+wording ``showcase new`` uses.
 
 ``python3 -m generator.cli.docs`` rewrites each part between its markers
 (``<!-- reference:NAME -->`` … ``<!-- /reference:NAME -->``); a test checks that the committed
@@ -16,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE
 from generator.content import fields as f
 from generator.content.fields import Spec, spec_of
 from generator.content.settings import SiteConfig
@@ -24,6 +28,8 @@ from generator.kinds.registry import BUILT_IN
 from generator.site.model import Unit
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "content-format.md"
+# the editors' field reference, in the default language, from the same declarations
+FIELDS_DOC = DOCS.with_name("fields.md")
 # the type column of the checkers that do not say it themselves (``Spec.type_doc``)
 TYPE_DOCS: dict[f.Checker, str] = {
     f.text: "text",
@@ -81,7 +87,9 @@ def kinds_reference(kinds: Registry = BUILT_IN) -> str:
 
 
 def _default(value: object) -> str:
-    return str(value) if value not in ("", 0, (), None) else ""
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value) if value not in ("", 0, None) else ""
 
 
 def settings_reference() -> str:
@@ -120,12 +128,58 @@ def rewritten(page: str, kinds: Registry = BUILT_IN) -> str:
     return page
 
 
+# sample values that fill the examples of the editors' field reference
+SAMPLE = {
+    "name": "张秀兰", "unit": "caiyou-1-zhibu-2", "unit_name": "第一采油厂采油二队党支部",
+    "branch": "caiyou-1-zhibu-2", "branch_name": "第一采油厂采油二队党支部", "year": 2025,
+    "today": "2025-06-18", "date": "2025-06-18", "title": "党建引领数字化转型",
+    "slug": "zhang-xiu-lan", "slug_value": "zhang-xiu-lan", "honors": "  - 劳动模范",
+}
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split("\n")).replace("|", "\\|")
+
+
+def _example(text: str) -> str:
+    """A sample front matter line (or lines) as code in a table cell."""
+    return "<br>".join(f"`{line}`" for line in text.split("\n") if line.strip())
+
+
+def _field_code(kind: Kind[Any], key: str, language: str) -> str:
+    code = f"new-field-{kind.name}-{key}"
+    return code if code in messages.catalog(language) else f"new-field-{key}"
+
+
+def fields_page(language: str = DEFAULT_LANGUAGE, kinds: Registry = BUILT_IN) -> str:
+    """The editors' field reference (docs/fields.md): every field of every kind in the
+    kind's order, with the wording and example that ``showcase new`` writes into a new file."""
+    def say(code: str, part: str = "message") -> str:
+        return messages.text(language, code, part, **SAMPLE)
+
+    lines = [f"# {say('docs-fields-title')}", "", say("docs-fields-intro"), ""]
+    for kind in kinds:
+        lines += [f"## {say(f'cli-new-{kind.name}')}", ""]
+        lines += [f"| {say('docs-fields-field')} | {say('docs-fields-meaning')} "
+                  f"| {say('docs-fields-example')} |", "|---|---|---|"]
+        for attr, spec in kind.source_order():
+            code = _field_code(kind, spec.key or attr, language)
+            lines.append(f"| `{spec.key or attr}` | {_cell(say(code))} "
+                         f"| {_example(say(code, 'value'))} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> int:
     page = DOCS.read_text(encoding="utf-8")
     new = rewritten(page)
     if new != page:
         DOCS.write_text(new, encoding="utf-8")
         print(f"updated {DOCS}", file=sys.stderr)
+    fields = fields_page()
+    if not FIELDS_DOC.is_file() or FIELDS_DOC.read_text(encoding="utf-8") != fields:
+        FIELDS_DOC.write_text(fields, encoding="utf-8")
+        print(f"updated {FIELDS_DOC}", file=sys.stderr)
     return 0
 
 

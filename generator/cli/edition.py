@@ -31,6 +31,7 @@ from generator import __version__, build
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.cli import console as reporting
+from generator.cli import parsing
 from generator.content import loader
 from generator.output import writer
 
@@ -229,8 +230,13 @@ def write_zip(folder: Path, manifest: Manifest, target: Path, top: str) -> int:
 def add_parser(sub: Any) -> None:
     text = _text
     p = sub.add_parser("edition", help=text("cli-edition"), description=text("cli-edition"))
-    p.add_argument("year", type=int, help=text("cli-edition-year"))
-    p.add_argument("source", nargs="?", default="site_content", help=text("cli-source"))
+    p.add_argument(
+        "year", type=int, metavar=text("cli-metavar-year"), help=text("cli-edition-year")
+    )
+    p.add_argument(
+        "source", nargs="?", default=None, metavar=text("cli-metavar-source"),
+        help=text("cli-source"),
+    )
     p.add_argument("--zip", action="store_true", help=text("cli-edition-zip"))
     p.add_argument("-o", "--output", default=None, help=text("cli-edition-output"))
     p.add_argument("--force", action="store_true", help=text("cli-edition-force"))
@@ -270,14 +276,14 @@ def run(args: argparse.Namespace) -> int:
     frozen_before = folder.exists()
     if frozen_before and not args.force:
         if args.zip:  # hand out the frozen edition as it is
-            return _run_zip(folder, year, args.output)
+            return _run_zip(folder, year, zip_path(args, source))
         _say("edition-exists", year=year, path=folder)
         return EXIT_CONTENT
     result = freeze(source, year, force=args.force)
     if result.folder is None:
         return _report_failure(result, source, year)
     assert result.manifest is not None
-    print(
+    reporting.say(
         _text(
             "edition-done",
             year=year,
@@ -287,8 +293,13 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     if args.zip:
-        return _run_zip(result.folder, year, args.output)
+        return _run_zip(result.folder, year, zip_path(args, source))
     return EXIT_OK
+
+
+def zip_path(args: argparse.Namespace, source: Path) -> str:
+    """The zip file of --output, else edition-<year>.zip next to the source folder."""
+    return str(args.output or parsing.beside_source(source, default_zip(args.year).name))
 
 
 def _report_failure(result: Frozen, source: Path, year: int) -> int:
@@ -315,7 +326,7 @@ def _run_verify(folder: Path, year: int) -> int:
         return EXIT_CONTENT
     result = verify(folder, manifest)
     if result.ok:
-        print(_text("edition-verify-ok", year=year, count=result.checked, path=folder))
+        reporting.say(_text("edition-verify-ok", year=year, count=result.checked, path=folder))
         return EXIT_OK
     for code, paths in (
         ("edition-file-changed", result.changed),
@@ -345,5 +356,5 @@ def _run_zip(folder: Path, year: int, output: str | None) -> int:
         return _run_verify(folder, year)
     target = Path(output) if output else default_zip(year)
     count = write_zip(folder, manifest, target, f"edition-{year}")
-    print(_text("edition-zip-done", year=year, count=count, path=target))
+    reporting.say(_text("edition-zip-done", year=year, count=count, path=target))
     return EXIT_OK

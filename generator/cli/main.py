@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from generator import __version__
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
-from generator.cli import build, check, compile, edition, new, serve
+from generator.cli import build, check, compile, console, edition, new, parsing, serve
 from generator.cli.build import EXIT_USAGE
 
 
@@ -19,13 +19,17 @@ def t(code: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="showcase", description=t("cli-description"))
-    p.add_argument("--version", action="version", version=f"showcase {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    p = parsing.Parser(prog="showcase", description=t("cli-description"))
+    p.add_argument(
+        "--version", action="version", version=f"showcase {__version__}", help=t("cli-version")
+    )
+    sub = p.add_subparsers(dest="command", metavar=t("cli-metavar-command"))
     # each command module's add_parser(sub) sets func=<handler>, a function
     # (args: argparse.Namespace) -> int exit code
     for command in (build, new, check, serve, compile, edition):
         command.add_parser(sub)
+    for command_parser in parsing.every_parser(p)[1:]:
+        parsing.add_verbosity(command_parser)
     return p
 
 
@@ -35,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         p.print_help(sys.stderr)
         return EXIT_USAGE
+    console.configure(verbose=args.verbose, quiet=args.quiet)
+    if hasattr(args, "source"):  # every command takes the source folder the same way
+        given = args.source or getattr(args, "source_option", None)
+        args.source = str(parsing.source_folder(given))
     handler: Callable[[argparse.Namespace], int] = args.func
     return handler(args)
 

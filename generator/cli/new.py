@@ -21,6 +21,7 @@ from typing import Any
 from generator import build
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
+from generator.cli import console, parsing
 from generator.content import fields as schema
 from generator.content import frontmatter
 from generator.content.fields import Spec
@@ -30,7 +31,6 @@ from generator.kinds.registry import BUILT_IN
 from generator.site import model, urls
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-DEFAULT_SOURCE = "site_content"
 ASKED = ("text", "unit")  # the roles of the flags asked for on a terminal when missing
 
 
@@ -106,7 +106,8 @@ class Draft:
     def text(self) -> str:
         slug_value = _scalar(self.slug) if self.explicit else self.slug
         params = {**self.params, "slug": self.slug, "slug_value": slug_value}
-        written = ("slug",) if self.explicit else ()
+        # every new file starts as a draft: deleting the line publishes it
+        written = ("slug", "draft") if self.explicit else ("draft",)
         return scaffold(BUILT_IN[self.kind], self.language, params, written)
 
 
@@ -140,12 +141,16 @@ def add_parser(subparsers: Any) -> None:
     """Register ``showcase new <kind>`` on the CLI's sub-command parsers."""
     new = subparsers.add_parser("new", help=t("cli-new"), description=t("cli-new"))
     new.set_defaults(func=run, kind=None)
-    kinds = new.add_subparsers(dest="kind", metavar="KIND")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--source", default=DEFAULT_SOURCE, help=t("cli-new-source"))
+    kinds = new.add_subparsers(dest="kind", metavar=t("cli-metavar-kind"))
     for kind in BUILT_IN:
         help_text = t(f"cli-new-{kind.name}")
-        k = kinds.add_parser(kind.name, parents=[common], help=help_text, description=help_text)
+        k = kinds.add_parser(kind.name, help=help_text, description=help_text)
+        k.add_argument(
+            "source", nargs="?", default=None, metavar=t("cli-metavar-source"),
+            help=t("cli-source"),
+        )
+        # the older spelling of the source folder, still understood
+        k.add_argument("--source", dest="source_option", default=None, help=argparse.SUPPRESS)
         for flag in flags(kind):
             many: dict[str, Any] = {"action": "append", "default": []}
             options = many if flag.role == "list" else {}
@@ -175,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         today = dt.date.today()
         _check_formats(args, config, today)  # before any question is asked
         values = _collect(args, language, units)
+        _check_unit_kind(BUILT_IN[args.kind], values, units, config)
         draft = _draft(args.kind, values, config, units, language, today)
         draft, notes = _settle(draft, modelled.site, source)
         path = source / draft.rel
@@ -182,9 +188,10 @@ def run(args: argparse.Namespace) -> int:
     except Stop as stop:
         _print_problem(language, stop.code, stop.extra_hint, stop.params, "severity-error")
         return stop.exit_code
-    print(messages.text(language, "new-created", path=path.as_posix()))
-    command = "showcase serve" if args.source == DEFAULT_SOURCE else f"showcase serve {source}"
-    print(messages.text(language, "new-next-step", command=command))
+    console.say(messages.text(language, "new-created", path=console.pasteable(path)))
+    same = source == parsing.source_folder(None)
+    command = "showcase serve" if same else f"showcase serve {console.pasteable(source)}"
+    console.say(messages.text(language, "new-next-step", command=command))
     for code, params in notes:
         _print_problem(language, code, "", params, "severity-warning")
     return EXIT_OK
@@ -284,6 +291,22 @@ def _resolve_unit(value: str, units: Mapping[str, model.Unit], language: str) ->
     raise Stop(EXIT_INVALID, "new-unknown-unit", extra, unit=value)
 
 
+def _check_unit_kind(
+    kind: Kind[Any], values: Mapping[str, Any], units: Mapping[str, model.Unit], config: SiteConfig
+) -> None:
+    """Refuse a unit the kind's items may not be filed for (a pledge for a plant)."""
+    if kind.unit_kinds is None:
+        return
+    allowed = kind.unit_kinds(config)
+    for flag in flags(kind):
+        unit = units.get(values.get(flag.name, "")) if flag.role == "unit" else None
+        if unit is not None and unit.kind and unit.kind not in allowed:
+            raise Stop(
+                EXIT_INVALID, f"wrong-unit-kind-{kind.name}", unit=unit.id, name=unit.name,
+                got=unit.kind, allowed="、".join(allowed),
+            )
+
+
 def _year(value: str | None, config: SiteConfig, today: dt.date) -> int:
     if value is None:
         return config.current_year or today.year
@@ -298,11 +321,11 @@ def _year(value: str | None, config: SiteConfig, today: dt.date) -> int:
 def _date(value: str | None, today: dt.date) -> dt.date:
     if value is None:
         return today
-    match = schema.DATE_RE.match(value.strip())
-    if match is None:
+    parts = schema.date_parts(value)
+    if parts is None:
         raise Stop(EXIT_INVALID, "new-bad-date", got=value)
     try:
-        return dt.date(*(int(part) for part in match.groups()))
+        return dt.date(*parts)
     except ValueError:
         raise Stop(EXIT_INVALID, "new-impossible-date", got=value) from None
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import errno
 import html
+import logging
 import mimetypes
 import posixpath
 import re
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -199,7 +201,10 @@ def t(code: str) -> str:
 
 def add_parser(sub: Any) -> None:
     s = sub.add_parser("serve", help=t("cli-serve"), description=t("cli-serve"))
-    s.add_argument("source", nargs="?", default="site_content", help=t("cli-source"))
+    s.add_argument(
+        "source", nargs="?", default=None, metavar=t("cli-metavar-source"),
+        help=t("cli-source"),
+    )
     s.add_argument("--host", default="127.0.0.1", help=t("cli-host"))
     s.add_argument("--port", type=int, default=8000, help=t("cli-port"))
     s.add_argument("--drafts", action=argparse.BooleanOptionalAction, default=True,
@@ -215,6 +220,10 @@ def run(args: argparse.Namespace) -> int:
     if not source.is_dir():
         print(messages.text(DEFAULT_LANGUAGE, "source-missing", path=source), file=sys.stderr)
         return 2
+    busy = port_problem(args.host, args.port)
+    if busy is not None:  # said before anything else is printed
+        print(busy, file=sys.stderr)
+        return 1
     # the served folder stays in the cache between runs, so a warm start rebuilds nothing
     options = BuildOptions(source=source, output=source / CACHE_DIR / "serve-site",
                            drafts=args.drafts, cache_dir=source / CACHE_DIR / "serve")
@@ -226,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
     hosts = allowed_hosts(args.host, args.port)
     guard_livereload(hosts)
     server = Server(app=make_app(state, hosts), watcher=watcher)
+    quiet_server_logs(server)
     server.watch(str(source), delay="forever")
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -245,7 +255,38 @@ def run(args: argparse.Namespace) -> int:
         watcher.stopping.set()
         with state.lock:  # a rebuild under way ends before the server exits
             pass
+    reporting.say(messages.text(lang, "serve-stopped"))
     return 0
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """The message for a host and port the preview cannot listen on, found by binding them
+    once (as the server will); None when they are free."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return messages.text(DEFAULT_LANGUAGE, "serve-bind-failed", host=host, port=port)
+    for family, kind, proto, _name, address in infos[:1]:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                return bind_failure(exc, DEFAULT_LANGUAGE, host, port) or str(exc)
+    return None
+
+
+def quiet_server_logs(server: Any) -> None:
+    """livereload and tornado log every request and reload in English: their logs go nowhere,
+    or to stderr as they are with --verbose (for whoever helps the editor)."""
+    handler: logging.Handler = (
+        logging.StreamHandler() if reporting.VERBOSITY.verbose else logging.NullHandler()
+    )
+    for name in ("livereload", "tornado"):
+        log = logging.getLogger(name)
+        log.addHandler(handler)
+        log.propagate = False
+    server._setup_logging = lambda: None  # livereload would add its own handlers
 
 
 def batch_watcher(state: ServeState, source: Path) -> Any:

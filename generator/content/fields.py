@@ -21,11 +21,27 @@ from generator.base.errors import Diagnostic
 
 MAX_SLUG = 100  # characters of a slug or unit id (a path segment; file systems allow 255)
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+# 2025-06-18, 2025/6/18, 2025.6.18 and 2025年6月18日: one separator throughout, or 年 月 日
+DATE_RE = re.compile(
+    r"^(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|\.(\d{1,2})\.(\d{1,2})"
+    r"|\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?)$"
+)
+
+
+def date_parts(text: str) -> tuple[int, int, int] | None:
+    """Year, month and day of a date written in one of the forms of ``DATE_RE``."""
+    match = DATE_RE.match(text.strip())
+    if match is None:
+        return None
+    year, *rest = (int(part) for part in match.groups() if part is not None)
+    return year, rest[0], rest[1]
 YEAR_MIN, YEAR_MAX = 1949, 2100
 PLEDGE_STATUSES = ("planned", "in_progress", "done")
 # control characters (a YAML escape such as "\x0b" makes one): never part of a text field
 CONTROL_RE = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]")
+# the statuses as editors write them in Chinese (the site shows 推进中; 进行中 is as common)
+STATUS_WORDS = {"计划中": "planned", "推进中": "in_progress", "进行中": "in_progress",
+                "已完成": "done"}
 
 Value = Any
 Checker = Callable[["Context", str, Value], Value]
@@ -67,13 +83,20 @@ def _shown(value: Value) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
+INTEGER_RE = re.compile(r"^[+-]?\d+$")
+
+
 def text(ctx: Context, key: str, value: Value) -> Value:
     if isinstance(value, str):  # the usual case first; plain tuples, not unions: called often
         if control := CONTROL_RE.search(value):
             ctx.error(key, "control-character", got=f"U+{ord(control.group()):04X}")
             return INVALID
         return value.strip()
-    if isinstance(value, (bool, dict, list)):
+    if isinstance(value, bool):
+        # true or false where text was meant: YAML reads them as yes and no
+        ctx.error(key, "text-read-as-yes-no", got=str(value).lower())
+        return INVALID
+    if isinstance(value, (dict, list)):
         ctx.error(key, "expected-text", got=_shown(value))
         return INVALID
     if isinstance(value, (int, float, dt.date)):
@@ -88,7 +111,7 @@ def integer(ctx: Context, key: str, value: Value) -> Value:
         return INVALID
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and INTEGER_RE.match(value.strip()):
         return int(value.strip())
     ctx.error(key, "expected-int", got=_shown(value))
     return INVALID
@@ -118,12 +141,12 @@ def date(ctx: Context, key: str, value: Value) -> Value:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    match = DATE_RE.match(str(value).strip()) if isinstance(value, str | int) else None
-    if match is None:
+    parts = date_parts(str(value)) if isinstance(value, str | int) else None
+    if parts is None:
         ctx.error(key, "expected-date", got=_shown(value))
         return INVALID
     try:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+        return dt.date(*parts)
     except ValueError:
         ctx.error(key, "impossible-date", got=_shown(value))
         return INVALID
@@ -224,6 +247,7 @@ def status(ctx: Context, key: str, value: Value) -> Value:
     value = text(ctx, key, value)
     if value is INVALID:
         return INVALID
+    value = STATUS_WORDS.get(value, value)
     if value not in PLEDGE_STATUSES:
         suggestion = _suggest(value, PLEDGE_STATUSES)
         ctx.error(key, "bad-status", got=_shown(value), suggestion=suggestion)

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from generator.base.errors import Diagnostic
-from generator.content import limits
+from generator.content import limits, yamlslips
 
 try:  # the C loader is several times faster; fall back when libyaml is missing
     _BaseLoader: Any = yaml.CSafeLoader
@@ -21,14 +21,30 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _BaseLoader = yaml.SafeLoader
 
 
+# resolvers left out: what they read stays text, and the field's checker reads it. Dates stay
+# text so that the schema can check them and point at their line (PyYAML would fail on
+# 2025-02-30 with no position); numbers, so that text is kept as written (``0123`` would be
+# 83, ``1.50`` 1.5, ``12:30`` 750) and the checker of a number field reads the digits; yes, no,
+# on and off, so that they are text too (the YAML 1.2 rule).
+_AS_TEXT = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("timestamp", "int", "float", "bool")
+)
+
+
 class SafeLoader(_BaseLoader):  # type: ignore[misc]
-    """Safe YAML without implicit timestamps: dates stay text so that the schema can check them
-    and point at their line (PyYAML would fail on 2025-02-30 with no position)."""
+    """Safe YAML where only true, false and null are read as anything but text (see
+    ``_AS_TEXT``)."""
 
     yaml_implicit_resolvers = {  # noqa: RUF012 - the attribute PyYAML reads
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        first: [(tag, rx) for tag, rx in resolvers if tag not in _AS_TEXT]
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }
+
+
+# every boolean but true and false stays text; only true and false (any case) are booleans
+SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 FENCE = "---"
@@ -88,13 +104,13 @@ def parse_yaml(
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + offset if mark is not None else first_line
         problem = (exc.problem or exc.context or "").strip()
-        return None, [Diagnostic.error(path, line, "yaml-syntax", problem=problem)]
+        return None, [yamlslips.explain(text, path, first_line, line, problem)]
     except RecursionError:
         # nesting so deep that the YAML parser itself gives up (thousands of brackets)
         return None, [Diagnostic.error(path, first_line, "yaml-too-deep", limit=MAX_DEPTH)]
     except (yaml.YAMLError, ValueError, TypeError) as exc:
-        return None, [Diagnostic.error(path, first_line, "yaml-syntax", problem=str(exc))]
-    return YamlDocument(data, lines), problems
+        return None, [yamlslips.explain(text, path, first_line, first_line, str(exc))]
+    return YamlDocument(data, lines), [*problems, *yamlslips.lint(text, path, first_line)]
 
 
 def _refused(text: str) -> tuple[str, int] | None:
@@ -191,7 +207,11 @@ def split(text: str, path: str) -> tuple[FrontMatter | None, list[Diagnostic]]:
         return None, problems
     meta = doc.data if doc.data is not None else {}
     if not isinstance(meta, dict):
-        return None, [*problems, Diagnostic.error(path, 2, "front-matter-not-mapping")]
+        # a single line such as ``name：单晓燕`` reads as text, not as a field
+        slip = yamlslips.explain(meta_text, path, 2, end, "")
+        if slip.code == "yaml-syntax":
+            slip = Diagnostic.error(path, 2, "front-matter-not-mapping")
+        return None, [*problems, slip]
     body = "\n".join(lines[end + 1 :])
     problems.extend(limits.body_problems(body, path, end + 2))
     return FrontMatter({str(k): v for k, v in meta.items()}, doc.lines, body, end + 2), problems

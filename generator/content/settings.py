@@ -55,6 +55,14 @@ class SiteConfig:
             "`[劳动模范, 先进工作者, 技术标兵]`; honours not listed follow, most held first",
         ),
     )
+    pledge_unit_kinds: tuple[str, ...] = field(
+        default=("branch",),
+        metadata=front(
+            f.text_list,
+            doc="the kinds of unit (`kind` in units.yaml) a pledge may be filed for; a unit "
+            "without a kind is accepted",
+        ),
+    )
     theme: str = field(
         default="default",
         metadata=front(f.theme_name, doc="theme name, or a folder inside the site"),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from generator.content.fields import Field, Spec, declared, spec_of
+from generator.content.settings import SiteConfig
 from generator.kinds.item import Item
 
 ModelT = TypeVar("ModelT", bound=Item)
@@ -59,6 +60,9 @@ class Kind(Generic[ModelT]):
     yearly: bool = True  # filed under a unit and a year, listed and counted (free pages: not)
     warn_empty_body: bool = True  # a body-less file is warned about (the body is the content)
     one_per_unit: bool = False  # at most one item per unit and year (else: unique slugs)
+    # the kinds of unit (units.yaml ``kind``) its items may be filed for, read from the site's
+    # settings; None: any unit
+    unit_kinds: Callable[[SiteConfig], tuple[str, ...]] | None = None
     # what visitors call the kind's items (an English msgid of the theme's catalogs, which
     # translate it: "Videos" -> 视频)
     label: str = ""

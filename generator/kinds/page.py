@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.base import hanzi
 from generator.content import fields as f
 from generator.content.fields import front
 from generator.kinds.item import Item
@@ -24,6 +26,13 @@ class Page(Item):
     order: int = field(
         default=0, metadata=front(f.integer, type_doc="int", doc="order in the footer")
     )
+
+
+    def default_slug(self) -> str:
+        """The file name when it is a valid slug (`pages/about.md`: `about`), else the title
+        in pinyin."""
+        stem = posixpath.splitext(posixpath.basename(self.key))[0]
+        return stem if f.SLUG_RE.match(stem) else hanzi.title_slug(self.title)
 
 
 def _order(item: Page, _ordering: Ordering) -> tuple[Any, ...]:

@@ -58,7 +58,8 @@ class Pledge(Item):
             required=True,
             search="words",
             type_doc="list, not empty",
-            doc="each `{text (required), status (required: planned, in_progress or done), note}`",
+            doc="each `{text (required), status (required: planned, in_progress or done; "
+            "also 计划中, 推进中 or 进行中, 已完成), note}`",
         ),
     )
     review: Review | None = field(
@@ -102,5 +103,6 @@ KIND = Kind(
     order=_order,
     warn_empty_body=False,  # its items are its content
     one_per_unit=True,
+    unit_kinds=lambda config: config.pledge_unit_kinds,
     label="Branch pledges",
 )

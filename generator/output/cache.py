@@ -23,7 +23,7 @@ from typing import Any
 from generator import __version__
 
 CACHE_DIR = ".showcase-cache"
-SCHEMA = f"showcase-cache/9/{__version__}"
+SCHEMA = f"showcase-cache/10/{__version__}"
 
 
 @functools.cache

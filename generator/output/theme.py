@@ -179,6 +179,18 @@ def _repeat_size(sequence: Any, times: Any) -> int:
     return 0
 
 
+KB = 1024
+
+
+def file_size(size: int) -> str:
+    """A file size as editors and visitors read it everywhere: KB below one MB, else MB, one
+    decimal (``991 B`` is ``1.0 KB``; 1 KB is 1024 bytes, as file managers count)."""
+    kilobytes = max(size, 1) / KB
+    if round(kilobytes, 1) < KB:
+        return f"{kilobytes:.1f} KB"
+    return f"{size / (KB * KB):.1f} MB"
+
+
 def environment(
     theme: ThemeDirs, language: str, globals_: dict[str, Any] | None = None
 ) -> jinja2.Environment:
@@ -206,6 +218,7 @@ def environment(
     env.globals["_"] = env.globals["gettext"] = catalog.markup_gettext
     env.globals["ngettext"] = catalog.markup_ngettext
     env.globals["lang"] = language
+    env.filters["size"] = file_size
     env.globals.update(globals_ or {})
     return env
 

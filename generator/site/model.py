@@ -28,6 +28,7 @@ from generator.kinds.pledge import Pledge, PledgeItem, Review
 from generator.kinds.profile import Profile
 from generator.kinds.registry import BUILT_IN
 from generator.kinds.report import Report
+from generator.site import placeholders
 
 __all__ = [
     "Asset",
@@ -357,6 +358,7 @@ def build_item(
     problems: list[Diagnostic],
     suggest: Callable[[str], str] | None = None,
     kinds: Registry = BUILT_IN,
+    config: SiteConfig | None = None,
 ) -> Item | None:
     """One content file -> its kind's model item; None (and the problems reported) when the
     file has errors."""
@@ -370,6 +372,8 @@ def build_item(
         problems.append(
             _unknown_unit(doc, unit_key, values[unit_key], suggest or schema.Suggestions(units))
         )
+        return None
+    if unit_key and not _unit_kind_allowed(kind, doc, units[values[unit_key]], config, problems):
         return None
     before = len(problems)
     attrs = _attributes(kind, doc, values, tree, problems)
@@ -386,6 +390,9 @@ def build_item(
         updated=doc.updated,
         **attrs,
     )
+    if not item.draft:
+        # a published file must not show the instructions ``showcase new`` wrote into it
+        problems.extend(placeholders.find(doc.path, doc.meta, doc.lines, doc.body, doc.body_line))
     if kind.warn_empty_body and not doc.body.strip():
         # only front matter: the page would show the fields and no story
         problems.append(Diagnostic.warning(doc.path, max(doc.body_line - 1, 1), "empty-body"))
@@ -398,15 +405,20 @@ ItemMemo = MutableMapping[Any, Any]
 
 
 def _remembered(
-    memo: ItemMemo | None, tree: SourceTree, units: Sequence[Unit], kinds: Registry
+    memo: ItemMemo | None,
+    tree: SourceTree,
+    units: Sequence[Unit],
+    kinds: Registry,
+    config: SiteConfig,
 ) -> ItemMemo | None:
     """``memo``, emptied first if what items are made from besides their own file changed:
     the units, the paths of all files and the sizes of the files that are not Markdown
-    (photos and attachments), the kinds."""
+    (photos and attachments), the kinds, the settings."""
     if memo is None:
         return None
     others = sorted((rel, size) for rel, size in tree.files.items() if not rel.endswith(".md"))
-    context = repr((units, sorted(tree.files), others, id(kinds), [k.name for k in kinds]))
+    kind_names = [k.name for k in kinds]
+    context = repr((units, sorted(tree.files), others, id(kinds), kind_names, config))
     if memo.get("") != context:
         memo.clear()
         memo[""] = context
@@ -419,12 +431,16 @@ def _items(
     kinds: Registry,
     problems: list[Diagnostic],
     memo: ItemMemo | None,
+    config: SiteConfig,
 ) -> list[Item]:
-    """The item of every file of ``tree`` without errors."""
+    """The item of every file of ``tree`` without errors (taken from ``memo`` where the same
+    file was checked in the same context)."""
+    memo = _remembered(memo, tree, units, kinds, config)
     unit_by_id = {u.id: u for u in units}
     suggest = schema.Suggestions(unit_by_id)
     built = (
-        _built_item(doc, tree, unit_by_id, problems, suggest, kinds, memo) for doc in tree.docs
+        _built_item(doc, tree, unit_by_id, problems, suggest, kinds, memo, config)
+        for doc in tree.docs
     )
     return [item for item in built if item is not None]
 
@@ -437,17 +453,42 @@ def _built_item(
     suggest: Callable[[str], str],
     kinds: Registry,
     memo: ItemMemo | None,
+    config: SiteConfig,
 ) -> Item | None:
     """``build_item``, or what it gave for the same file in the same context (``memo``)."""
     if memo is None:
-        return build_item(doc, tree, units, problems, suggest, kinds)
+        return build_item(doc, tree, units, problems, suggest, kinds, config)
     key = (doc.kind, doc.path, doc.digest, doc.created, doc.updated)
     if key not in memo:
         found: list[Diagnostic] = []
-        memo[key] = (build_item(doc, tree, units, found, suggest, kinds), tuple(found))
+        memo[key] = (build_item(doc, tree, units, found, suggest, kinds, config), tuple(found))
     item, found_then = memo[key]
     problems.extend(found_then)
     return item  # type: ignore[no-any-return]
+
+
+def _unit_kind_allowed(
+    kind: Kind[Any],
+    doc: SourceDoc,
+    unit: Unit,
+    config: SiteConfig | None,
+    problems: list[Diagnostic],
+) -> bool:
+    """Whether an item may be filed for ``unit`` (a pledge for a party branch); reported if
+    not. A unit without a kind is allowed."""
+    if kind.unit_kinds is None or not unit.kind:
+        return True
+    allowed = kind.unit_kinds(config or SiteConfig())
+    if unit.kind in allowed:
+        return True
+    key = kind.unit_key
+    problems.append(
+        Diagnostic.error(
+            doc.path, doc.lines.get(key, 1), f"wrong-unit-kind-{kind.name}", key,
+            unit=unit.id, name=unit.name, got=unit.kind, allowed="、".join(allowed),
+        )
+    )
+    return False
 
 
 def _check_duplicates(items: Iterable[Item], kinds: Registry, problems: list[Diagnostic]) -> None:
@@ -562,13 +603,12 @@ def build_site(
 ) -> tuple[Site, list[Diagnostic]]:
     """The site of ``tree`` (drafts only with ``drafts``; an archived edition holds the items
     of ``edition_year`` only) and the problems found checking every item against its kind.
-    A long-lived caller passes a ``memo`` it keeps: a file checked by an earlier build, with
-    the same content and dates, units and other files, is not checked again."""
+    A file checked by an earlier build with the same ``memo`` is not checked again."""
     problems: list[Diagnostic] = []
     config = build_config(tree, problems)
     units = build_units(tree, problems)
     unit_by_id = {u.id: u for u in units}
-    built = _items(tree, units, kinds, problems, _remembered(memo, tree, units, kinds))
+    built = _items(tree, units, kinds, problems, memo, config)
     items, left_out = _published(built, drafts)
     _check_duplicates(items, kinds, problems)
     edition = edition_year

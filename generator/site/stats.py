@@ -405,13 +405,12 @@ SERIES = ("workers", "honours", "reports", "percent")
 
 def series(rows: Iterable[Counts], name: str) -> tuple[tuple[str, int], ...]:
     """(label, value) pairs of one figure for a chart: workers, honours, reports or percent
-    (share of pledged items fulfilled)."""
+    (share of pledged items fulfilled, of the rows with pledges only)."""
     if name not in SERIES:
         raise ValueError(f"unknown series {name!r}; expected one of {', '.join(SERIES)}")
-    return tuple(
-        (row.label, row.pledge.percent if name == "percent" else int(getattr(row, name)))
-        for row in rows
-    )
+    if name == "percent":  # a unit with no pledges has no share: it has no bar ("–")
+        return tuple((row.label, row.pledge.percent) for row in rows if row.pledge.total)
+    return tuple((row.label, int(getattr(row, name))) for row in rows)
 
 
 def csv_rows(data: Figures) -> tuple[Counts, ...]:
