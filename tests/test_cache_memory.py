@@ -3,7 +3,6 @@ read nothing again from the database and still equal clean builds."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from pathlib import Path
@@ -12,14 +11,7 @@ from generator.base.config import BuildOptions
 from generator.build import build
 from generator.output import cache
 from tests.conftest import profile, write_site
-
-
-def files(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+from tests.test_output import digest_tree as files
 
 
 def test_builds_with_a_remembering_cache_use_memory_and_equal_clean_builds(tmp_path: Path) -> None:

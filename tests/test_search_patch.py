@@ -3,7 +3,6 @@ postings functions, and in builds where one story changes."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from generator.build import build
 from generator.output import searchindex
 from generator.site import search
 from tests.conftest import profile, write_site
+from tests.test_output import digest_tree as files
 
 TERMS = ["王进", "进喜", "安全", "生产", "创新", "wang", "2025", "技术革新"]
 MASKS = [search.BODY, search.PEOPLE, search.TITLE | search.BODY, search.TAGS]
@@ -39,14 +39,6 @@ def test_patching_gives_the_postings_of_the_new_tables(
     for shard, terms in search.table_changes(changed, count).items():
         shards[shard] = search.patch_shard(shards[shard], terms, len(before))
     assert shards == search.postings(after, len(after), count)
-
-
-def files(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_an_edited_story_patches_the_index_and_matches_a_clean_build(

@@ -79,14 +79,19 @@ def _list_indent(lines: list[str], number: int) -> dict[str, str] | None:
     if match is None:
         return None
     indent = len(match.group("indent"))
+    before = _line_above(lines, number)
+    above = LIST_ITEM.match(before) if before is not None else None
+    if before is None or above is None:
+        return None
+    width = len(above.group("indent"))
+    return {} if width != indent and not _nested(before, width, indent) else None
+
+
+def _line_above(lines: list[str], number: int) -> str | None:
+    """The nearest line above line ``number`` that is neither blank nor a comment."""
     for before in reversed(lines[:number]):
-        if not before.strip() or _is_comment(before):
-            continue
-        above = LIST_ITEM.match(before)
-        if above is None:
-            return None
-        width = len(above.group("indent"))
-        return {} if width != indent and not _nested(before, width, indent) else None
+        if before.strip() and not _is_comment(before):
+            return before
     return None
 
 
@@ -105,16 +110,15 @@ def _record_indent(lines: list[str], number: int) -> dict[str, str] | None:
     if match is None:
         return None
     indent = len(match.group("indent"))
-    for before in reversed(lines[:number]):
-        if not before.strip() or _is_comment(before):
-            continue
-        record = RECORD.match(before)
-        if record is None:
-            field = FIELD.match(before)
-            return {} if field and 0 < indent != len(field.group("indent")) else None
-        column = len(record.group("dash"))
-        return {} if indent != column and indent > column - 2 else None
-    return None
+    before = _line_above(lines, number)
+    if before is None:
+        return None
+    record = RECORD.match(before)
+    if record is None:
+        field = FIELD.match(before)
+        return {} if field and 0 < indent != len(field.group("indent")) else None
+    column = len(record.group("dash"))
+    return {} if indent != column and indent > column - 2 else None
 
 
 # the slips in the order they are looked for on each line
