@@ -674,7 +674,9 @@ def _cached_bodies(
         entry = found.get(keys[key])
         if entry is not None:
             links = tuple((a, b) for a, b in entry[2])
-            bodies[key] = Rendered(entry[0], entry[1], links, entry[3], entry[4])
+            # the cache is a file anyone may change: its HTML is sanitized again
+            html = markup.sanitize(entry[0])
+            bodies[key] = Rendered(html, entry[1], links, entry[3], entry[4])
     return bodies
 
 

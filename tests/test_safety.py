@@ -486,3 +486,26 @@ def test_no_output_holds_the_build_machine_paths(make_site: SiteBuilder, tmp_pat
     machine = str(tmp_path / "src").encode()
     leaks = [p for p in out.rglob("*") if p.is_file() and machine in p.read_bytes()]
     assert leaks == []
+
+
+def test_body_html_from_a_tampered_cache_is_sanitized_again(tmp_path: Path) -> None:
+    import sqlite3
+
+    from generator.output import cache
+
+    source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile(body="正文。")})
+    folder = tmp_path / "cache"
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=folder)
+    assert build(options).ok
+    with sqlite3.connect(folder / cache.FILE) as db:
+        for key, data in db.execute("SELECT key, data FROM markup").fetchall():
+            entry = json.loads(data)
+            entry[0] += "<script>alert(1)</script><p onclick=\"x()\">点</p>"
+            db.execute("UPDATE markup SET data = ? WHERE key = ?", (json.dumps(entry), key))
+    # another title: every page renders again, its body taken from the cache
+    (source / "site.yaml").write_text(SITE_YAML.replace("测试站点", "测试站点二"), "utf-8")
+    assert build(options).ok
+    pages = (tmp_path / "out/profiles/2025").rglob("index.html")
+    html = next(p for p in pages if "正文" in p.read_text("utf-8")).read_text("utf-8")
+    assert "测试站点二" in html and "点</p>" in html  # the tampered entry was used
+    assert "<script>alert" not in html and "onclick" not in html
