@@ -74,6 +74,13 @@ class Formatter(argparse.HelpFormatter):
     ) -> None:
         super().add_usage(usage, actions, groups, t("cli-usage") if prefix is None else prefix)
 
+    def _get_default_metavar_for_optional(self, action: argparse.Action) -> str:
+        """The placeholder of an option's value in the catalog's words (``-o 输出位置``)."""
+        try:
+            return t(f"cli-metavar-{action.dest}")
+        except KeyError:
+            return t("cli-metavar-value")
+
 
 class Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose every word comes from the catalog."""
