@@ -15,9 +15,6 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
-from strokes import strokes as _stroke_count
-
 # Surnames whose reading as a surname differs from the character's common reading.
 SURNAME_READINGS: dict[str, tuple[str, ...]] = {
     "仇": ("qiu",),
@@ -128,6 +125,10 @@ def _both(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Pinyin with tone numbers and without, from one conversion (pypinyin is the slow part
     of sorting and slugs): a Chinese character's syllable loses its tone digit; any other run
     is kept as it is."""
+    # imported when first needed: its dictionaries take longer to load than a build that
+    # finds nothing changed takes in all
+    from pypinyin import Style, lazy_pinyin
+
     toned = tuple(
         s.lower()
         for s in lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, v_to_u=False)
@@ -181,7 +182,9 @@ def stroke_key(name: str) -> tuple[int, tuple[int, ...], tuple[tuple[str, ...], 
 
 
 def _strokes(char: str) -> int:
-    count = _stroke_count(char)
+    from strokes import strokes as stroke_count  # imported when first needed, as pypinyin
+
+    count = stroke_count(char)
     return count if isinstance(count, int) and count > 0 else 999
 
 
