@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
 import os
@@ -14,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tornado.websocket import websocket_connect
@@ -82,8 +84,17 @@ async def next_reload(url: str, change: object) -> dict[str, object]:
     await asyncio.sleep(0.3)
     change()  # type: ignore[operator]
     message = await asyncio.wait_for(ws.read_message(), timeout=10)
-    ws.close()
+    await closed(ws)
     return json.loads(message)  # type: ignore[arg-type, no-any-return]
+
+
+async def closed(ws: Any) -> None:
+    """Close a websocket and wait for the closing handshake, so that its socket is closed
+    before the event loop ends (else it is collected later, unclosed, in another test)."""
+    ws.close()
+    with contextlib.suppress(asyncio.TimeoutError):
+        while await asyncio.wait_for(ws.read_message(), timeout=5) is not None:
+            pass
 
 
 def edit(path: Path, text: str) -> None:
@@ -236,7 +247,7 @@ def test_the_reload_socket_refuses_other_origins(
             ws = await websocket_connect(request)
         except Exception:  # the handshake refused
             return False
-        ws.close()
+        await closed(ws)
         return True
 
     assert asyncio.run(connect(base.rstrip("/"))) is True
