@@ -195,9 +195,8 @@ class Cache:
         if rows:
             with self._transaction():
                 self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
-            memory = self._table(table)
             if self._memory is not None and table in MEMORY_TABLES:
-                memory.update((key, json.loads(text)) for key, text in rows)
+                self._table(table).update((key, json.loads(text)) for key, text in rows)
 
     # -- outputs ----------------------------------------------------------------------------
 
