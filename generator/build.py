@@ -4,13 +4,13 @@ knows the order of the stages.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,20 @@ import jinja2
 from generator import pages
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
-from generator.content import editions, history, loader, paths, stamps
+from generator.base.report import BuildReport as BuildReport  # re-exported: the build returns it
+from generator.content import editions, loader, paths
 from generator.kinds.kind import Registry
 from generator.kinds.registry import BUILT_IN
-from generator.output import cache, images, markup, pool, searchindex, theme, writer
+from generator.output import (
+    cache,
+    freshness,
+    images,
+    markup,
+    pool,
+    searchindex,
+    theme,
+    writer,
+)
 from generator.output import fingerprints as deps
 from generator.output import render as templating
 from generator.pages.base import PageJob
@@ -33,18 +43,6 @@ from generator.site.bodies import Rendered
 # an incremental build that changes at most this share of the output moves its files into the
 # existing folder; a larger one builds a complete new folder and swaps it in
 IN_PLACE_SHARE = 0.2
-
-
-@dataclass(frozen=True, slots=True)
-class BuildReport:
-    ok: bool
-    diagnostics: tuple[Diagnostic, ...]
-    pages: int = 0
-    files: int = 0
-    seconds: float = 0.0
-    language: str = "zh-CN"
-    counts: dict[str, int] = field(default_factory=dict)
-    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
 
 Progress = Callable[[int, int], None]
@@ -177,36 +175,28 @@ def build(
     progress: Progress | None = None,
     kinds: Registry = BUILT_IN,
     store: cache.Cache | None = None,
+    state: str | None = None,
 ) -> BuildReport:
     """Build the site (of the content ``kinds``); with a cache, only what changed is
     converted, rendered and written. A long-lived caller (serve) passes its own open
     ``store``, which it keeps from build to build; otherwise the cache of ``options`` is
-    opened and closed here."""
+    opened and closed here. A caller that has just computed the source ``state``
+    (``freshness.source_state``) passes it."""
     started = time.perf_counter()
     owned = store is None
     if store is None:
         store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
     try:
-        state = _source_state(options, store) if store.enabled else ""
-        if state and store.get_meta("source") == state + writer.identity(options.output):
-            # nothing at all changed since the last build of this output: nothing to do
-            return BuildReport(
-                True,
-                (),
-                seconds=time.perf_counter() - started,
-                language=store.get_meta("language") or "zh-CN",
-                counts=json.loads(store.get_meta("counts") or "{}"),
-            )
+        if state is None:
+            state = freshness.source_state(options, store)
+        last = freshness.last_report(options, store, state)
+        if last is not None:  # nothing at all changed since the last build of this output
+            return dataclasses.replace(last, seconds=time.perf_counter() - started)
         try:
             report = _build(options, store, progress, started, kinds)
         except OSError as exc:  # a full disk, a read-only or unwritable output, ...
             report = _failed([system_error(exc)], started, "zh-CN")
-        if report.ok and state and not report.diagnostics:
-            store.set_meta("source", state + writer.identity(options.output))
-            store.set_meta("language", report.language)
-            store.set_meta("counts", json.dumps(report.counts))
-        else:
-            store.set_meta("source", "")
+        freshness.remember(options, store, state, report)
         return report
     finally:
         if owned:
@@ -227,25 +217,6 @@ def system_error(exc: OSError) -> Diagnostic:
     path = str(exc.filename or "?")
     code = codes.get(exc.errno or 0, "system-error")
     return Diagnostic.error(path, 0, code, folder=path, problem=exc.strerror or str(exc))
-
-
-def _source_state(options: BuildOptions, store: cache.Cache) -> str:
-    """A digest of everything a build reads: every file of the source and of the shipped
-    themes (content and time), the git commit (dates come from history), the options.
-    Files whose size, time and inode are as last seen are not read again."""
-    digest = hashlib.sha256()
-    settings = (cache.SCHEMA, cache.code_digest(), options.drafts, options.strict)
-    digest.update(repr(settings).encode())
-    skip = {cache.CACHE_DIR}
-    paths: list[str] = []
-    for root in (options.source, theme.packaged_themes_dir()):
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d not in skip and d != "__pycache__")
-            paths.extend(os.path.join(dirpath, name) for name in sorted(filenames))
-    for path, (st, content) in stamps.digests(paths, store).items():
-        digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{content}\n".encode())
-    digest.update(history.head(options.source).encode())
-    return digest.hexdigest()
 
 
 def _build(

@@ -15,8 +15,8 @@ from generator.build import BuildReport, analyse, build
 from generator.cli.console import format_diagnostic
 from generator.cli.main import main
 from generator.content import fields as schema
+from generator.content import paths
 from generator.output import theme
-from generator.site import urls
 from tests.conftest import UNITS_YAML, SiteBuilder, profile, write_site
 
 REPORT = "---\ntitle: 经验交流\nunit: branch\ndate: 2025-03-01\n---\n正文\n"
@@ -405,12 +405,12 @@ def test_hostile_titles_are_escaped_in_pages_feed_and_sitemap(make_site: SiteBui
      "/../x"],
 )
 def test_unsafe_paths_are_refused(path: str) -> None:
-    assert not urls.is_safe(path)
+    assert not paths.is_safe(path)
 
 
 @pytest.mark.parametrize("path", ["index.html", "profiles/2025/a/index.html", "a/../b", "x..y"])
 def test_safe_paths_are_accepted(path: str) -> None:
-    assert urls.is_safe(path)
+    assert paths.is_safe(path)
 
 
 @pytest.mark.parametrize(

@@ -193,3 +193,29 @@ def test_a_build_with_nothing_to_do_says_so(tmp_path: Path) -> None:
     again = run(["build", "src", "-o", "out"], tmp_path)
     assert again.returncode == 0 and "内容没有变化" in again.stdout
     assert "已生成0个页面" not in again.stdout and "1名先进典型" in again.stdout
+
+
+RENDERING_STACK = ("generator.build", "jinja2", "markdown", "PIL", "generator.site.model")
+
+
+def _loaded_after(args: list[str], cwd: Path) -> list[str]:
+    """The modules of the rendering stack that running ``args`` imported."""
+    script = (
+        "import sys\nfrom generator.cli.main import main\n"
+        f"code = main({args!r})\n"
+        f"print(code, [m for m in {RENDERING_STACK!r} if m in sys.modules])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=True)
+    code, loaded = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert code == "0", done.stderr
+    return [m.strip(" '[]") for m in loaded.split(",") if m.strip(" '[]")]
+
+
+def test_an_up_to_date_build_ends_before_importing_the_rendering_stack(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    assert _loaded_after(["build", "src", "-o", "out"], tmp_path) == list(RENDERING_STACK)
+    assert _loaded_after(["build", "src", "-o", "out"], tmp_path) == []
+    (tmp_path / "src/profiles/2025/a.md").write_text(profile(body="改了。"), encoding="utf-8")
+    assert "generator.build" in _loaded_after(["build", "src", "-o", "out"], tmp_path)

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic
 from generator.build import analyse, build
+from generator.content import paths
 from generator.output import markup
-from generator.site import urls
 from tests.conftest import write_site
 
 FIELDS = [
@@ -219,9 +219,9 @@ def test_random_front_matter_is_reported_never_raised(files: dict[str, str]) -> 
         analysis = analyse(source)
     assert_reported_with_a_file(analysis.diagnostics, set(files))
     for page in analysis.plan.items.values():
-        assert urls.is_safe(page) and page.endswith("/index.html"), page
+        assert paths.is_safe(page) and page.endswith("/index.html"), page
     for tag_page in analysis.plan.tags.values():
-        assert urls.is_safe(tag_page), tag_page
+        assert paths.is_safe(tag_page), tag_page
 
 
 @settings(max_examples=2000, deadline=None)

@@ -15,6 +15,8 @@ import yaml
 from generator.base.config import DEFAULT_LANGUAGE, LANGUAGES
 
 CATALOG_DIR = Path(__file__).parent.parent / "catalog"
+# the C loader when PyYAML has one: every command reads the catalogs before anything else
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @functools.cache
@@ -26,7 +28,7 @@ def catalog(language: str) -> dict[str, dict[str, str]]:
     files = [CATALOG_DIR / f"{lang}.yaml", *sorted(CATALOG_DIR.glob(f"{lang}.*.yaml"))]
     for file in files:
         with open(file, encoding="utf-8") as fh:
-            data.update(yaml.safe_load(fh) or {})
+            data.update(yaml.load(fh, Loader=_LOADER) or {})
     return data
 
 

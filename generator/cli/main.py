@@ -4,21 +4,37 @@ modules of this package (one module per command)."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
+from types import ModuleType
 
 from generator import __version__
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
-from generator.cli import build, check, compile, console, edition, new, parsing, serve
+from generator.cli import console, parsing
 from generator.cli.build import EXIT_USAGE
+
+# the commands, in the order help lists them; each is the module generator.cli.<name>
+COMMANDS = ("build", "new", "check", "serve", "compile", "edition")
 
 
 def t(code: str) -> str:
     return messages.text(DEFAULT_LANGUAGE, code)
 
 
-def parser() -> argparse.ArgumentParser:
+def command_modules(argv: Sequence[str] | None) -> list[ModuleType]:
+    """The modules of the commands the parser needs: only the command named on the line (so
+    that ``showcase build`` does not import what ``serve`` or ``compile`` need), or all of
+    them for help, the version and a mistyped command."""
+    first = argv[0] if argv else None
+    names = [first] if first in COMMANDS else list(COMMANDS)
+    return [importlib.import_module(f"generator.cli.{name}") for name in names]
+
+
+def parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``argv``, only the commands it needs (see
+    ``command_modules``)."""
     p = parsing.Parser(prog="showcase", description=t("cli-description"))
     p.add_argument(
         "--version", action="version", version=f"showcase {__version__}", help=t("cli-version")
@@ -26,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar=t("cli-metavar-command"))
     # each command module's add_parser(sub) sets func=<handler>, a function
     # (args: argparse.Namespace) -> int exit code
-    for command in (build, new, check, serve, compile, edition):
+    for command in command_modules(argv):
         command.add_parser(sub)
     for command_parser in parsing.every_parser(p)[1:]:
         parsing.add_verbosity(command_parser)
@@ -34,7 +50,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    p = parser(argv)
     args = p.parse_args(argv)
     if args.command is None:
         p.print_help(sys.stderr)

@@ -28,7 +28,8 @@ from urllib.parse import quote, unquote
 
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
-from generator.build import BuildReport, build
+from generator.base.report import BuildReport
+from generator.build import build
 from generator.cli import console as reporting
 from generator.output import cache
 from generator.output.cache import CACHE_DIR

@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 from generator.base.errors import Diagnostic
-from generator.content.loader import EDITIONS_DIR, edition_folder
+from generator.content.loader import edition_folder
+from generator.content.paths import EDITIONS_DIR
 
 MANIFEST = "manifest.json"
 

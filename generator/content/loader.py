@@ -25,18 +25,15 @@ from generator.content.frontmatter import (
     split,
 )
 from generator.content.history import git_dates
+from generator.content.paths import EDITIONS_DIR, SKIPPED_PREFIXES
 
 MB = 1024 * 1024
 MARKDOWN_SUFFIXES = (".md", ".markdown")
-SKIPPED_PREFIXES = (".", "_", "~")
 # backups (``a.md.gbk.bak`` from ``check --fix-encoding``, ``a.md~`` from editors) are never
 # read nor published
 SKIPPED_SUFFIXES = (".bak", "~")
 TEXT_LIMIT_MB = 5  # a Markdown file above this size is refused, not read
 CONFIG_LIMIT_MB = 20  # site.yaml and units.yaml (a unit list of a huge group is long)
-# frozen yearly editions (editions/<year>/), built output kept in git: never content,
-# never static files, only copied as they are into the output's editions/<year>/
-EDITIONS_DIR = "editions"
 
 
 class Memo(Protocol):

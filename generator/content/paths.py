@@ -15,6 +15,19 @@ from collections.abc import Container, Iterable
 
 from generator.base.errors import Diagnostic
 
+# names starting with these are never read nor published (hidden files, drafts of folders)
+SKIPPED_PREFIXES = (".", "_", "~")
+# frozen yearly editions (editions/<year>/), built output kept in git: never content,
+# never static files, only copied as they are into the output's editions/<year>/
+EDITIONS_DIR = "editions"
+
+
+def is_safe(path: str) -> bool:
+    """A planned output path must stay inside the output folder."""
+    norm = posixpath.normpath(path)
+    return not (norm.startswith(("/", "../")) or norm == ".." or "\\" in path or "\0" in path)
+
+
 STATIC_DIR = "static"  # files copied as they are, and the second place a path is looked up
 # Files a browser runs rather than shows: never published from the content folders or
 # static/, since nothing sanitises them (a script in one would run on the site's address).

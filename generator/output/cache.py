@@ -23,7 +23,7 @@ from typing import Any
 from generator import __version__
 
 CACHE_DIR = ".showcase-cache"
-SCHEMA = f"showcase-cache/10/{__version__}"
+SCHEMA = f"showcase-cache/11/{__version__}"
 
 
 @functools.cache
@@ -39,7 +39,11 @@ def code_digest() -> str:
     return digest.hexdigest()
 FILE = "build.sqlite"
 # what a long-lived process keeps in memory: small, or read by every build
-MEMORY_TABLES = frozenset({"meta", "parsed", "links", "stamps", "search_shards"})
+MEMORY_TABLES = frozenset({"meta", "parsed", "links", "search_shards"})
+# what every build reads whole (the stamps of every file): kept as one JSON document, read
+# with one query and kept in memory while the cache is open. A file that is gone keeps its
+# entry: a few bytes, dropped with the cache when the schema changes.
+WHOLE_TABLES = frozenset({"stamps"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,7 @@ class Cache:
         # the next build does not read it from the database again
         self._memory: dict[str, dict[str, Any]] | None = {} if remember and db else None
         self._outputs: tuple[str, dict[str, OutputRecord]] | None = None
+        self._wholes: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def disabled(cls) -> Cache:
@@ -105,7 +110,6 @@ class Cache:
             CREATE TABLE IF NOT EXISTS parsed (digest TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS markup (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS links (key TEXT PRIMARY KEY, data TEXT);
-            CREATE TABLE IF NOT EXISTS stamps (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS search_docs (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS search_shards (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,
@@ -161,9 +165,21 @@ class Cache:
 
     # -- key/value tables -------------------------------------------------------------------
 
+    def _whole(self, table: str) -> dict[str, Any]:
+        """Every entry of a table of ``WHOLE_TABLES``, read once."""
+        assert self._db is not None
+        if table not in self._wholes:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"table:{table}",))
+            found = row.fetchone()
+            self._wholes[table] = json.loads(found[0]) if found else {}
+        return self._wholes[table]
+
     def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
         if self._db is None:
             return {}
+        if table in WHOLE_TABLES:
+            whole = self._whole(table)
+            return {k: whole[k] for k in keys if k in whole}
         memory = self._table(table)
         found: dict[str, Any] = {}
         wanted = []
@@ -192,7 +208,14 @@ class Cache:
                 rows.append((key, json.dumps(value, ensure_ascii=False, sort_keys=True)))
             except (TypeError, ValueError):
                 continue  # not plain data (YAML !!binary, !!set): parsed again next time
-        if rows:
+        if rows and table in WHOLE_TABLES:
+            whole = self._whole(table)
+            whole.update((key, json.loads(text)) for key, text in rows)
+            document = json.dumps(whole, ensure_ascii=False, sort_keys=True)
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"table:{table}", document)
+            )
+        elif rows:
             with self._transaction():
                 self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
             if self._memory is not None and table in MEMORY_TABLES:

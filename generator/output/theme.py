@@ -17,26 +17,11 @@ import jinja2.meta
 import jinja2.sandbox
 from markupsafe import Markup
 
-from generator.base.config import DEFAULT_LANGUAGE
+from generator.base.config import DEFAULT_LANGUAGE, packaged_themes_dir
 from generator.base.errors import Diagnostic
 from generator.content.frontmatter import normalise_text, parse_yaml
 
-PACKAGED_THEMES = Path(__file__).resolve().parents[2] / "themes"
 OVERRIDE_DIR = "theme"  # inside the site source
-
-
-def packaged_themes_dir() -> Path:
-    """Where the themes shipped with showcase live (``themes/`` of the repository, installed
-    as the ``generator.themes`` package)."""
-    try:
-        import generator.themes as shipped  # type: ignore[import-not-found,unused-ignore]
-
-        for location in getattr(shipped, "__path__", []):
-            if Path(location, "default").is_dir():
-                return Path(location)
-    except ImportError:  # pragma: no cover - the package data is missing
-        pass
-    return PACKAGED_THEMES
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from generator.content.loader import EDITIONS_DIR, SKIPPED_PREFIXES
-from generator.site import urls
+from generator.content.paths import EDITIONS_DIR, SKIPPED_PREFIXES, is_safe
 
 MARKER = ".showcase-build"  # marks a folder as showcase output, safe to replace
 
@@ -126,7 +125,7 @@ class StagedOutput:
         self._written: set[str] = set()
 
     def _target(self, rel: str) -> Path:
-        if not urls.is_safe(rel) or rel in self._written:
+        if not is_safe(rel) or rel in self._written:
             raise ValueError(f"refusing to write {rel!r} twice or outside the output")
         self._written.add(rel)
         target = self.root / rel

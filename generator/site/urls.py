@@ -17,6 +17,7 @@ from typing import Any
 
 from generator.base import hanzi
 from generator.base.errors import Diagnostic
+from generator.content.paths import is_safe
 from generator.kinds.kind import Kind, Registry
 from generator.kinds.registry import BUILT_IN
 from generator.site.model import Item, Site
@@ -98,12 +99,6 @@ def relative(target: str, from_page: str) -> str:
     while common < len(start) and common < len(parts) - 1 and start[common] == parts[common]:
         common += 1
     return "../" * (len(start) - common) + "/".join(parts[common:])
-
-
-def is_safe(path: str) -> bool:
-    """A planned path must stay inside the output folder."""
-    norm = posixpath.normpath(path)
-    return not (norm.startswith(("/", "../")) or norm == ".." or "\\" in path or "\0" in path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,19 @@
+"""What a build reports: whether it succeeded, its diagnostics, and what it made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from generator.base.errors import Diagnostic
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    ok: bool
+    diagnostics: tuple[Diagnostic, ...]
+    pages: int = 0
+    files: int = 0
+    seconds: float = 0.0
+    language: str = "zh-CN"
+    counts: dict[str, int] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage

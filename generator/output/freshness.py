@@ -1,0 +1,75 @@
+"""Whether a build has anything to do: a digest of everything a build reads (every file of the
+source and of the shipped themes, the git commit, the generator's code, the options), compared
+with the one the last good build into the same output folder left.
+
+Light on purpose: the command line asks it before the rendering stack (Jinja, Markdown, the
+site model) is even imported, so that a build that finds nothing changed ends at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+from generator.base.config import BuildOptions, packaged_themes_dir
+from generator.base.report import BuildReport
+from generator.content import history, stamps
+from generator.output import cache, writer
+
+_NOT_READ = frozenset({cache.CACHE_DIR, "__pycache__"})
+
+
+def source_state(options: BuildOptions, store: cache.Cache) -> str:
+    """A digest of everything a build reads ('' without a cache). Files whose size, time and
+    inode are as last seen are not read again."""
+    if not store.enabled:
+        return ""
+    digest = hashlib.sha256()
+    settings = (cache.SCHEMA, cache.code_digest(), options.drafts, options.strict)
+    digest.update(repr(settings).encode())
+    paths: list[str] = []
+    for root in (options.source, packaged_themes_dir()):
+        _walk(str(root), paths)
+    for path, (st, content) in stamps.digests(paths, store).items():
+        digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{content}\n".encode())
+    digest.update(history.head(options.source).encode())
+    return digest.hexdigest()
+
+
+def _walk(folder: str, found: list[str]) -> None:
+    """Append the files under ``folder`` to ``found``, in name order, leaving out the cache
+    and Python's byte code (links to files count, links to folders are not followed)."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name not in _NOT_READ:
+                _walk(entry.path, found)
+        elif not entry.is_dir():  # a link to a folder is not followed
+            found.append(entry.path)
+
+
+def last_report(options: BuildOptions, store: cache.Cache, state: str) -> BuildReport | None:
+    """The report of the last build when nothing it read has changed since (``state``) and
+    its output folder is still the one it wrote; None when there is something to do."""
+    if not state or store.get_meta("source") != state + writer.identity(options.output):
+        return None
+    return BuildReport(
+        True,
+        (),
+        language=store.get_meta("language") or "zh-CN",
+        counts=json.loads(store.get_meta("counts") or "{}"),
+    )
+
+
+def remember(options: BuildOptions, store: cache.Cache, state: str, report: BuildReport) -> None:
+    """Record what the next build compares with: the state, when this build was good and
+    clean; nothing (so the next build runs) otherwise."""
+    if report.ok and state and not report.diagnostics:
+        store.set_meta("source", state + writer.identity(options.output))
+        store.set_meta("language", report.language)
+        store.set_meta("counts", json.dumps(report.counts))
+    else:
+        store.set_meta("source", "")
