@@ -250,6 +250,7 @@ def _build(
     work = _plan_work(inputs, jobs, store.outputs(writer.identity(options.output)))
     mark("fingerprints")
     if work.had_previous and not work.todo and not work.copies and not work.removed:
+        work.shape.remember(inputs.store)
         return _done(inputs, problems, mark)
     converted = _convert(inputs, work)
     mark("markdown")
@@ -271,6 +272,7 @@ class _Inputs:
     links: Mapping[str, Rendered]  # cached link resolutions and summaries, still valid
     photos: images.PhotoSet
     prints: deps.Fingerprints
+    templates: Mapping[str, str]  # template name -> digest of it and what it includes
 
     @property
     def items(self) -> tuple[model.Item, ...]:
@@ -288,6 +290,7 @@ class _Work:
     removed: frozenset[str]
     records: Mapping[str, cache.OutputRecord]
     previous: Mapping[str, cache.OutputRecord]  # the records of the last build
+    shape: _Shape
 
     @property
     def had_previous(self) -> bool:
@@ -389,7 +392,17 @@ def _prepare(
     )
     workers = pool.worker_count(options.workers)
     inputs = _Inputs(
-        options, analysis, theme_dirs, store, workers, converter, keys, links, photos, prints
+        options,
+        analysis,
+        theme_dirs,
+        store,
+        workers,
+        converter,
+        keys,
+        links,
+        photos,
+        prints,
+        closure,
     )
     return inputs, problems
 
@@ -398,14 +411,22 @@ def _plan_work(
     inputs: _Inputs, jobs: list[PageJob], previous: Mapping[str, cache.OutputRecord]
 ) -> _Work:
     """Fingerprint every page and file: a page is rendered again unless its fingerprint and
-    the digest of every input it read last time are unchanged."""
+    the digest of every input it read last time are unchanged. When only bodies changed
+    since the last build (same skeleton), a page that holds and read none of the changed
+    items is kept without being fingerprinted."""
     prints = inputs.prints
+    all_copies = _all_copies(inputs)
+    shape = _Shape.of(inputs, all_copies)
+    changed = shape.changed_since(inputs.store) if previous else None
     records: dict[str, cache.OutputRecord] = {}
     todo: list[PageJob] = []
     refs: list[frozenset[str]] = []
     for job in jobs:
-        fingerprint, seen = prints.page(job.template, job.context)
         old = previous.get(job.path)
+        if old is not None and _untouched(old, changed):
+            records[job.path] = old
+            continue
+        fingerprint, seen = prints.page(job.template, job.context)
         if old is not None and old.fingerprint == fingerprint and prints.unchanged(old.reads):
             records[job.path] = old
         else:
@@ -413,13 +434,47 @@ def _plan_work(
             todo.append(job)
             refs.append(frozenset(seen))
     copies = []
-    for rel, (path, digest) in _all_copies(inputs).items():
+    for rel, (path, digest) in all_copies.items():
         old = previous.get(rel)
         records[rel] = cache.OutputRecord(digest, digest)
         if old is None or old.fingerprint != digest:
             copies.append((rel, path))
     removed = frozenset(set(previous) - set(records))
-    return _Work(tuple(todo), tuple(refs), tuple(copies), removed, records, previous)
+    return _Work(tuple(todo), tuple(refs), tuple(copies), removed, records, previous, shape)
+
+
+def _untouched(old: cache.OutputRecord, changed: frozenset[str] | None) -> bool:
+    """Whether a page is known unchanged without its fingerprint: nothing but bodies changed
+    (``changed``: the items whose source changed) and it holds and read none of those."""
+    return changed is not None and old.items is not None and old.items.isdisjoint(changed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """The skeleton of this build (``fingerprints.skeleton``) and every item's source digest,
+    kept for the next build to find what changed."""
+
+    skeleton: str
+    digests: Mapping[str, str]
+
+    @classmethod
+    def of(cls, inputs: _Inputs, copies: Mapping[str, tuple[Path, str]]) -> _Shape:
+        site, plan = inputs.analysis.site, inputs.analysis.plan
+        parts = {f"template:{k}": v for k, v in inputs.templates.items()}
+        parts.update({f"copy:{rel}": digest for rel, (_, digest) in copies.items()})
+        skeleton = deps.skeleton(site, plan, inputs.prints.global_digest, parts)
+        return cls(skeleton, {item.key: item.digest for item in site.all_items()})
+
+    def changed_since(self, store: cache.Cache) -> frozenset[str] | None:
+        """The items whose source changed since the last build, when nothing else did."""
+        if store.get_meta("skeleton") != self.skeleton:
+            return None
+        then = json.loads(store.get_meta("item_digests") or "{}")
+        return frozenset(k for k, digest in self.digests.items() if then.get(k) != digest)
+
+    def remember(self, store: cache.Cache) -> None:
+        store.set_meta("skeleton", self.skeleton)
+        store.set_meta("item_digests", json.dumps(self.digests, sort_keys=True))
 
 
 def _all_copies(inputs: _Inputs) -> dict[str, tuple[Path, str]]:
@@ -483,7 +538,13 @@ def _render_and_write(
     staged = writer.StagedOutput(options.output)
     try:
         written, render_problems = pool.render_pages(
-            env, view, first, staged.write, inputs.theme, inputs.workers, progress,
+            env,
+            view,
+            first,
+            staged.write,
+            inputs.theme,
+            inputs.workers,
+            progress,
             index if last else None,
         )
         more, more_problems = pool.render_pages(env, view, last, staged.write, inputs.theme, 1)
@@ -498,6 +559,7 @@ def _render_and_write(
     finally:
         staged.abort()
     inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
+    work.shape.remember(inputs.store)
     mark("write")
     return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
 
@@ -536,12 +598,15 @@ def _records(
     """The record of every output file; a rendered page keeps what it read, with digests."""
     prints = converted.prints
     records = dict(work.records)
+    held: dict[str, frozenset[str]] = {}
     for job, refs in zip(work.todo, work.refs, strict=True):
+        held[job.path] = refs
         if not refs.isdisjoint(converted.keys):
             records[job.path] = cache.OutputRecord(prints.page(job.template, job.context)[0], "")
     for w in written:
         reads = {read.encode(): prints.read(read) for read in sorted(w.reads)}
-        records[w.path] = cache.OutputRecord(records[w.path].fingerprint, w.sha, reads)
+        items = deps.page_items(held[w.path], (prints.read_items(read) for read in w.reads))
+        records[w.path] = cache.OutputRecord(records[w.path].fingerprint, w.sha, reads, items)
     return records
 
 

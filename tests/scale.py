@@ -24,9 +24,19 @@ SEED = 1
 def write_corpus(target: Path, documents: int = DOCUMENTS, seed: int = SEED) -> Path:
     """The generated site's sources in ``target`` (which must not exist or be empty)."""
     subprocess.run(
-        [sys.executable, str(MAKE_CORPUS), str(target), "--pages", str(documents),
-         "--seed", str(seed), "--format", "native"],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            str(MAKE_CORPUS),
+            str(target),
+            "--pages",
+            str(documents),
+            "--seed",
+            str(seed),
+            "--format",
+            "native",
+        ],
+        check=True,
+        capture_output=True,
     )
     return target
 

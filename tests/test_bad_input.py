@@ -103,8 +103,11 @@ def test_fix_encoding_never_overwrites_a_backup(
     (source / "profiles/2025/wang.md.gbk.bak").write_bytes(b"an older backup")
     assert main(["check", "--fix-encoding", "--format", "json", str(source)]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert {"file": "profiles/2025/wang.md", "backup": "profiles/2025/wang.md.gbk.2.bak",
-            "encoding": "GB18030/GBK"} in data["converted"]
+    assert {
+        "file": "profiles/2025/wang.md",
+        "backup": "profiles/2025/wang.md.gbk.2.bak",
+        "encoding": "GB18030/GBK",
+    } in data["converted"]
     assert (source / "profiles/2025/wang.md.gbk.bak").read_bytes() == b"an older backup"
     assert (source / "profiles/2025/wang.md.gbk.2.bak").read_bytes() == original
 
@@ -125,12 +128,14 @@ def test_utf16_is_named_and_fixed(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_editor_backups_are_ignored(make_site: SiteBuilder) -> None:
-    report, out = make_site({
-        "profiles/2025/a.md": profile(),
-        "profiles/2025/a.md~": "not even front matter",
-        "profiles/2025/b.md.bak": "nor this",
-        "static/old.css.bak": "x",
-    })
+    report, out = make_site(
+        {
+            "profiles/2025/a.md": profile(),
+            "profiles/2025/a.md~": "not even front matter",
+            "profiles/2025/b.md.bak": "nor this",
+            "static/old.css.bak": "x",
+        }
+    )
     assert report.ok and not report.diagnostics, report.diagnostics
     assert not [p for p in out.rglob("*") if p.name.endswith(("~", ".bak"))]
 
@@ -401,8 +406,16 @@ def test_hostile_titles_are_escaped_in_pages_feed_and_sitemap(make_site: SiteBui
 
 @pytest.mark.parametrize(
     "path",
-    ["../x", "../../etc/passwd", "/etc/passwd", "a/../../b", "..", "a\\b", "a\0b", "profiles/.."
-     "/../x"],
+    [
+        "../x",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "a/../../b",
+        "..",
+        "a\\b",
+        "a\0b",
+        "profiles/../../x",
+    ],
 )
 def test_unsafe_paths_are_refused(path: str) -> None:
     assert not paths.is_safe(path)
@@ -414,8 +427,23 @@ def test_safe_paths_are_accepted(path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "slug", ["../x", "..", "a/b", "/abs", "a\\b", "%2e%2e", "A-B", "a--b", "-a", "a-", "", "a b",
-             "wang.jin", "王"]
+    "slug",
+    [
+        "../x",
+        "..",
+        "a/b",
+        "/abs",
+        "a\\b",
+        "%2e%2e",
+        "A-B",
+        "a--b",
+        "-a",
+        "a-",
+        "",
+        "a b",
+        "wang.jin",
+        "王",
+    ],
 )
 def test_explicit_slugs_are_plain_ascii_words(slug: str) -> None:
     problems: list[Diagnostic] = []
@@ -425,10 +453,13 @@ def test_explicit_slugs_are_plain_ascii_words(slug: str) -> None:
 
 
 def test_hostile_slugs_tags_and_unit_ids_stay_inside_the_output(make_site: SiteBuilder) -> None:
-    report, _out = make_site({
-        "profiles/2025/a.md": profile(extra="slug: ../../../tmp/x\n"),
-        "pages/p.md": "---\ntitle: 页\nslug: /etc\n---\n正文\n",
-    }, units_yaml=UNITS_YAML + "- id: ../evil\n  name: 坏单位\n")
+    report, _out = make_site(
+        {
+            "profiles/2025/a.md": profile(extra="slug: ../../../tmp/x\n"),
+            "pages/p.md": "---\ntitle: 页\nslug: /etc\n---\n正文\n",
+        },
+        units_yaml=UNITS_YAML + "- id: ../evil\n  name: 坏单位\n",
+    )
     bad = sorted((d.path, d.line, d.field) for d in report.diagnostics if d.code == "bad-slug")
     assert bad == [
         ("pages/p.md", 3, "slug"),
@@ -437,10 +468,14 @@ def test_hostile_slugs_tags_and_unit_ids_stay_inside_the_output(make_site: SiteB
     ]
     assert not report.ok
     # tags and titles are turned into slugs, never used as paths
-    report, out = make_site({
-        "profiles/2025/a.md": profile(extra="tags: ['../../..', '/etc/passwd', '..\\\\x', '.']\n"),
-        "pages/p.md": "---\ntitle: ../../../x\n---\n正文\n",
-    })
+    report, out = make_site(
+        {
+            "profiles/2025/a.md": profile(
+                extra="tags: ['../../..', '/etc/passwd', '..\\\\x', '.']\n"
+            ),
+            "pages/p.md": "---\ntitle: ../../../x\n---\n正文\n",
+        }
+    )
     assert report.ok, report.diagnostics
     root = out.resolve()
     assert all(p.resolve().is_relative_to(root) for p in out.rglob("*"))
@@ -475,8 +510,9 @@ def test_a_unit_tree_200_levels_deep_builds(make_site: SiteBuilder) -> None:
 
 
 def test_a_cycle_at_the_end_of_a_deep_tree_is_found(make_site: SiteBuilder) -> None:
-    units = deep_units(200).replace("- id: u0\n  name: 第0级\n", "- id: u0\n  name: 第0级\n"
-                                    "  parent: u199\n")
+    units = deep_units(200).replace(
+        "- id: u0\n  name: 第0级\n", "- id: u0\n  name: 第0级\n  parent: u199\n"
+    )
     report, _out = make_site({}, units_yaml=units)
     cycles = [d for d in report.diagnostics if d.code == "unit-cycle"]
     assert len(cycles) == 200
@@ -487,8 +523,9 @@ def test_fifty_thousand_units_are_modelled(tmp_path: Path) -> None:
     # the stages up to the URL plan (loading, validation, the tree, the plan); rendering 50,000
     # unit pages is left to the benchmarks. A thousand branches name an unknown parent.
     units = many_units(50_000).replace("parent: p1\n", "parent: nowhere\n")
-    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile(unit="b49999")},
-                        units_yaml=units)
+    source = write_site(
+        tmp_path / "src", {"profiles/2025/a.md": profile(unit="b49999")}, units_yaml=units
+    )
     analysis = analyse(source)
     unknown = [d for d in analysis.diagnostics if d.code == "unknown-parent"]
     assert len(unknown) == len(analysis.diagnostics) == 1000

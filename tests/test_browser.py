@@ -27,8 +27,7 @@ def visit_and_navigate(browser: Browser, start: str, allowed_prefix: str) -> lis
     page.locator(".profile-card a").first.click()
     page.wait_for_load_state()
     assert page.locator("h1").first.inner_text().startswith(name)
-    css_applied = page.evaluate(
-        "getComputedStyle(document.querySelector('.site-header')).display")
+    css_applied = page.evaluate("getComputedStyle(document.querySelector('.site-header')).display")
     assert css_applied != "inline", "the stylesheet did not load"
     page.locator(".facts dd a").last.click()
     page.wait_for_load_state()
@@ -39,13 +38,13 @@ def visit_and_navigate(browser: Browser, start: str, allowed_prefix: str) -> lis
 
 
 def test_site_works_from_file_urls(browser: Browser, example_build: Path) -> None:
-    outside = visit_and_navigate(browser, (example_build / "index.html").as_uri(),
-                                 example_build.as_uri())
+    outside = visit_and_navigate(
+        browser, (example_build / "index.html").as_uri(), example_build.as_uri()
+    )
     assert outside == []
 
 
-def test_site_works_under_a_sub_path(browser: Browser, example_build: Path,
-                                     tmp_path: Path) -> None:
+def test_site_works_under_a_sub_path(browser: Browser, example_build: Path, tmp_path: Path) -> None:
     root = tmp_path / "www"
     shutil.copytree(example_build, root / "intranet" / "showcase")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))

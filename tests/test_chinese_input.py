@@ -49,7 +49,12 @@ def test_chinese_pledge_statuses(tmp_path: Path) -> None:
     assert not result.diagnostics, result.diagnostics
     (item,) = result.site.pledges
     assert [i.status for i in item.items] == [
-        "planned", "in_progress", "in_progress", "done", "done"]
+        "planned",
+        "in_progress",
+        "in_progress",
+        "done",
+        "done",
+    ]
 
 
 @pytest.mark.parametrize("written", ["2025-06-18", "2025/6/18", "2025年6月18日", "2025.6.18"])
@@ -60,9 +65,14 @@ def test_dates_as_editors_write_them(tmp_path: Path, written: str) -> None:
     assert item.date == dt.date(2025, 6, 18)
 
 
-@pytest.mark.parametrize(("written", "code"), [("2025/2/30", "impossible-date"),
-                                               ("2025/6-18", "expected-date"),
-                                               ("6/18/2025", "expected-date")])
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("2025/2/30", "impossible-date"),
+        ("2025/6-18", "expected-date"),
+        ("6/18/2025", "expected-date"),
+    ],
+)
 def test_wrong_dates_are_still_refused(tmp_path: Path, written: str, code: str) -> None:
     result = modelled(tmp_path, {"reports/2025/r.md": report(written)})
     codes = [d.code for d in result.diagnostics]

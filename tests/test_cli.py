@@ -206,8 +206,9 @@ def _loaded_after(args: list[str], cwd: Path) -> list[str]:
         f"print(code, [m for m in {RENDERING_STACK!r} if m in sys.modules])\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", script], cwd=cwd, env=env,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
     code, loaded = done.stdout.strip().splitlines()[-1].split(" ", 1)
     assert code == "0", done.stderr
     return [m.strip(" '[]") for m in loaded.split(",") if m.strip(" '[]")]

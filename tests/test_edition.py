@@ -238,9 +238,7 @@ def test_live_build_copies_the_edition_untouched_after_the_theme_changes(
     edition = edition_of(source)
     frozen_files = digest_tree(edition)
     # next year's theme: a site override of the base template
-    base = (ROOT / "themes/default/templates/base.html").read_text(
-        encoding="utf-8"
-    )
+    base = (ROOT / "themes/default/templates/base.html").read_text(encoding="utf-8")
     override = source / "theme/templates/base.html"
     override.parent.mkdir(parents=True)
     override.write_text(base.replace("<main", "<p>新主题</p><main"), encoding="utf-8")
@@ -305,9 +303,7 @@ def test_a_tampered_edition_is_not_published(source: Path, tmp_path: Path, chang
 # in a real browser, unzipped from the zip and opened from file://
 
 
-def test_unzipped_edition_searches_in_chinese_from_file_urls(
-    source: Path, tmp_path: Path
-) -> None:
+def test_unzipped_edition_searches_in_chinese_from_file_urls(source: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     from tests.conftest import ARGS, CHROMIUM

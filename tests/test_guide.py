@@ -43,8 +43,14 @@ def test_the_guide_s_commands_run_on_the_example_site(tmp_path: Path) -> None:
     ran = commands()
     assert [c[:2] for c in ran] == [["showcase", "new"], ["showcase", "check"]]
     for command in ran:
-        result = subprocess.run([sys.executable, "-m", "generator", *command[1:]], cwd=tmp_path,
-                                env=env, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", *command[1:]],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert result.returncode == 0, (command, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
     assert (tmp_path / "site_content/profiles/2025/zhang-xiu-lan.md").is_file()
@@ -63,7 +69,8 @@ def test_the_guide_s_example_file_parses_and_its_link_exists() -> None:
 
 def test_the_chinese_field_reference_is_up_to_date() -> None:
     assert docs.FIELDS_DOC.read_text("utf-8") == docs.fields_page(), (
-        "run: python3 -m generator.cli.docs")
+        "run: python3 -m generator.cli.docs"
+    )
     page = docs.fields_page()
     for kind in BUILT_IN:
         for attr, spec in kind.source_order():

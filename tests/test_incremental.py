@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from generator.base.config import BuildOptions
 from generator.build import build
 from generator.output import cache, writer
+from generator.output import fingerprints as deps
 from generator.pages.view import Read
 from tests.conftest import profile, write_site
 
@@ -344,6 +345,51 @@ def test_one_edit_rebuilds_only_the_pages_that_show_it(tmp_path: Path) -> None:
     assert report.pages == 0
 
 
+def test_a_body_edit_checks_only_the_pages_that_hold_or_read_the_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When only a body changed, a page that holds and read none of the changed items is kept
+    without computing its fingerprint; the result still equals a clean build."""
+    files = {
+        f"profiles/{2020 + n % 5}/p{n}.md": profile(
+            name=f"员工{n}", unit=UNITS[n % 3], year=2020 + n % 5, body=f"第{n}号的事迹。"
+        )
+        for n in range(30)
+    }
+    src = write_site(tmp_path / "src", files)
+    out, cache_dir, clean = tmp_path / "out", tmp_path / "cache", tmp_path / "clean"
+    fixed_times(src)
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
+    checked: list[str] = []
+    original = deps.Fingerprints.page
+
+    def counting(self: deps.Fingerprints, template: str, context: object) -> object:
+        checked.append(template)
+        return original(self, template, context)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deps.Fingerprints, "page", counting)
+    full = len(list(out.rglob("index.html")))
+    edited = src / "profiles/2021/p1.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
+    fixed_times(src)
+    again = build(BuildOptions(source=src, output=out, cache_dir=cache_dir))
+    assert again.ok and again.pages > 0
+    assert 0 < len(checked) < full / 3, (len(checked), full)
+    assert "新增的一段" in (out / "profiles/2021/yun-gong-1/index.html").read_text("utf-8")
+    monkeypatch.undo()
+    assert build(BuildOptions(source=src, output=clean)).ok
+    assert tree(out) == tree(clean)
+    # a change beyond bodies (a new tag) checks every page again
+    edited.write_text(
+        profile(name="员工1", unit=UNITS[1], year=2021, extra="tags: [安全生产]\n"),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(deps.Fingerprints, "page", counting)
+    checked.clear()
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
+    assert len(checked) >= full
+
+
 def test_a_broken_cache_gives_a_warning_and_a_clean_build(tmp_path: Path) -> None:
     src = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
     out, cache = tmp_path / "out", tmp_path / "cache"
@@ -374,9 +420,12 @@ def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
 
 
 def test_front_matter_that_is_not_plain_data_still_builds_with_a_cache(tmp_path: Path) -> None:
-    src = write_site(tmp_path / "src", {
-        "profiles/2025/a.md": profile(extra="note: !!binary aGVsbG8=\nmore: !!set {a, b}\n"),
-    })
+    src = write_site(
+        tmp_path / "src",
+        {
+            "profiles/2025/a.md": profile(extra="note: !!binary aGVsbG8=\nmore: !!set {a, b}\n"),
+        },
+    )
     out, cache = tmp_path / "out", tmp_path / "cache"
     for _ in range(2):
         report = build(BuildOptions(source=src, output=out, cache_dir=cache))

@@ -50,8 +50,9 @@ def showcase(*args: str) -> subprocess.Popen[str]:
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A site of 1,500 profiles on the example's units: a build long enough to interrupt."""
     source = tmp_path_factory.mktemp("corpus") / "src"
-    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("profiles", "reports",
-                                                                    "pledges", "pages"))
+    shutil.copytree(
+        EXAMPLE, source, ignore=shutil.ignore_patterns("profiles", "reports", "pledges", "pages")
+    )
     site_yaml = source / "site.yaml"  # the test adds its own subtitle
     kept = [x for x in site_yaml.read_text("utf-8").splitlines() if not x.startswith("subtitle:")]
     site_yaml.write_text("\n".join(kept) + "\n", encoding="utf-8")

@@ -47,6 +47,8 @@ VIDEO_TEMPLATE = """\
 {% block main %}<h1 class="video">{{ item.title }}</h1>
 <p class="duration">{{ item.duration }}</p><div class="prose">{{ body }}</div>{% endblock %}
 """
+
+
 def video(title: str = "采油一队的一天", extra: str = "duration: 95\n") -> str:
     front_matter = f"title: {title}\nunit: branch\ndate: 2025-06-01\ntags: [巡井]\n{extra}"
     return f"---\n{front_matter}---\n视频简介。\n"
@@ -79,8 +81,13 @@ def test_an_extra_kind_builds_with_no_other_code_change(tmp_path: Path) -> None:
     # listed by the default theme wherever it lists kinds: the tag page, the unit's year page
     # (and the unit's parents, rolled up), the year page, the kind's own list, linked from
     # the navigation of every page; also the sitemap, the feed and the search index
-    for page in ("tags/xun-jing/index.html", "units/branch/2025/index.html",
-                 "units/group/2025/index.html", "years/2025/index.html", "videos/index.html"):
+    for page in (
+        "tags/xun-jing/index.html",
+        "units/branch/2025/index.html",
+        "units/group/2025/index.html",
+        "years/2025/index.html",
+        "videos/index.html",
+    ):
         html = (out / page).read_text(encoding="utf-8")
         assert html.count('<article class="row item-row">') == 2, page
         assert "xian-feng/index.html" in html, page
@@ -184,8 +191,9 @@ class MentoredProfile(Profile):
 
 
 WITH_MENTOR = Registry(
-    tuple(dataclasses.replace(k, model=MentoredProfile) if k is profile.KIND else k
-          for k in BUILT_IN)
+    tuple(
+        dataclasses.replace(k, model=MentoredProfile) if k is profile.KIND else k for k in BUILT_IN
+    )
 )
 PROFILE = "---\nname: 王进喜\nunit: branch\nyear: 2025\nhonors: [劳动模范]\n{extra}---\n事迹。\n"
 
@@ -246,9 +254,20 @@ def test_the_field_reference_follows_a_new_kind_and_a_new_field() -> None:
 # ---------------------------------------------------------------------------------------------
 # the scaffold of `showcase new`
 
-PARAMS = {"name": "张秀兰", "honors": "  - 劳动模范", "unit": "branch", "unit_name": "采油一队",
-          "year": 2025, "today": "2025-01-02", "slug": "zhang", "slug_value": "zhang",
-          "title": "标题", "date": "2025-01-02", "branch": "branch", "branch_name": "采油一队"}
+PARAMS = {
+    "name": "张秀兰",
+    "honors": "  - 劳动模范",
+    "unit": "branch",
+    "unit_name": "采油一队",
+    "year": 2025,
+    "today": "2025-01-02",
+    "slug": "zhang",
+    "slug_value": "zhang",
+    "title": "标题",
+    "date": "2025-01-02",
+    "branch": "branch",
+    "branch_name": "采油一队",
+}
 
 
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
@@ -294,8 +313,13 @@ def test_a_new_kind_words_only_its_own_fields(monkeypatch: pytest.MonkeyPatch) -
     front, problems = split(text, "new.md")
     assert front is not None and not problems
     # the shared fields (summary, tags, slug, draft) take the shared wording
-    assert front.meta == {"title": "标题", "unit": "branch", "date": "2025-01-02",
-                          "duration": "60", "slug": "zhang"}  # numbers stay as written
+    assert front.meta == {
+        "title": "标题",
+        "unit": "branch",
+        "date": "2025-01-02",
+        "duration": "60",
+        "slug": "zhang",
+    }  # numbers stay as written
     assert "\n# tags:\n#   - 党建引领\n" in text and "\n# draft: true\n" in text
     assert text.endswith("---\n\n视频简介。\n")
 

@@ -183,16 +183,19 @@ def test_site_selects_another_theme(make_site: SiteBuilder, tmp_path: Path) -> N
     shutil.copytree(ROOT / "themes" / "default", theme)
     (theme / "templates" / "home.html").write_text(
         '{% extends "base.html" %}{% block main %}<p id="plain">素雅主题</p>{% endblock %}',
-        encoding="utf-8")
-    report, out = make_site({"profiles/2025/a.md": profile()},
-                            site_yaml="title: 测试\ntheme: plain\n")
+        encoding="utf-8",
+    )
+    report, out = make_site(
+        {"profiles/2025/a.md": profile()}, site_yaml="title: 测试\ntheme: plain\n"
+    )
     assert report.ok, report.diagnostics
     assert '<p id="plain">素雅主题</p>' in (out / "index.html").read_text(encoding="utf-8")
 
 
 def test_english_site_uses_the_english_catalog(make_site: SiteBuilder) -> None:
-    report, out = make_site({"profiles/2025/a.md": profile()},
-                            site_yaml="title: Showcase\nlanguage: en\n")
+    report, out = make_site(
+        {"profiles/2025/a.md": profile()}, site_yaml="title: Showcase\nlanguage: en\n"
+    )
     assert report.ok
     html = (out / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in html and "Model workers" in html and "先进典型" not in html
@@ -201,14 +204,18 @@ def test_english_site_uses_the_english_catalog(make_site: SiteBuilder) -> None:
 
 
 def test_markdown_links_to_source_files_become_page_links(make_site: SiteBuilder) -> None:
-    body = ("见[李华的事迹](../2024/li.md)和![合影](team.jpg)，"
-            "以及[章程](/pages/rules.md)与[外部](https://example.org/)。")
-    report, out = make_site({
-        "profiles/2025/a.md": profile(body=body),
-        "profiles/2025/team.jpg": "not really a jpeg",
-        "profiles/2024/li.md": profile(name="李华", year=2024),
-        "pages/rules.md": "---\ntitle: 评选办法\nslug: rules\n---\n正文\n",
-    })
+    body = (
+        "见[李华的事迹](../2024/li.md)和![合影](team.jpg)，"
+        "以及[章程](/pages/rules.md)与[外部](https://example.org/)。"
+    )
+    report, out = make_site(
+        {
+            "profiles/2025/a.md": profile(body=body),
+            "profiles/2025/team.jpg": "not really a jpeg",
+            "profiles/2024/li.md": profile(name="李华", year=2024),
+            "pages/rules.md": "---\ntitle: 评选办法\nslug: rules\n---\n正文\n",
+        }
+    )
     assert report.ok, report.diagnostics
     html = (out / "profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
     assert 'href="../../2024/li-hua/index.html"' in html

@@ -16,10 +16,24 @@ from generator.site import placeholders
 from tests.conftest import profile, write_site
 
 NEW = {
-    "profile": ("profiles/2025/zhang-xiu-lan.md", "--name", "张秀兰", "--unit", "branch",
-                "--year", "2025"),
-    "report": ("reports/2025/jie-neng-jiang-hao.md", "--title", "节能降耗", "--unit", "plant",
-               "--date", "2025-07-15"),
+    "profile": (
+        "profiles/2025/zhang-xiu-lan.md",
+        "--name",
+        "张秀兰",
+        "--unit",
+        "branch",
+        "--year",
+        "2025",
+    ),
+    "report": (
+        "reports/2025/jie-neng-jiang-hao.md",
+        "--title",
+        "节能降耗",
+        "--unit",
+        "plant",
+        "--date",
+        "2025-07-15",
+    ),
     "pledge": ("pledges/2025/other-branch.md", "--branch", "other-branch", "--year", "2025"),
     "page": ("pages/about.md", "--title", "关于本站", "--slug", "about"),
 }
@@ -88,8 +102,10 @@ def test_a_filled_in_file_is_published(site: Path, tmp_path: Path, kind: str) ->
 
 def test_every_language_s_notes_are_found() -> None:
     rx = placeholders.pattern()
-    assert rx.search("（用一两段话介绍张秀兰同志：岗位、工作年限和主要荣誉。没有写摘要时，"
-                     "这一段的开头就是列表页上的介绍。）")
+    assert rx.search(
+        "（用一两段话介绍张秀兰同志：岗位、工作年限和主要荣誉。没有写摘要时，"
+        "这一段的开头就是列表页上的介绍。）"
+    )
     assert rx.search("(The results in numbers.)")
     assert rx.search("（荣誉称号，例如 劳动模范）")
     assert not rx.search("（完）") and not rx.search("劳动模范")

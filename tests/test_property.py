@@ -26,12 +26,38 @@ from generator.output import markup
 from tests.conftest import write_site
 
 FIELDS = [
-    "name", "unit", "year", "honors", "position", "photo", "party_member", "summary", "tags",
-    "slug", "date", "draft", "title", "event", "speakers", "attachments", "branch", "items",
-    "secretary", "review", "order", "text", "status", "note", "unti",
+    "name",
+    "unit",
+    "year",
+    "honors",
+    "position",
+    "photo",
+    "party_member",
+    "summary",
+    "tags",
+    "slug",
+    "date",
+    "draft",
+    "title",
+    "event",
+    "speakers",
+    "attachments",
+    "branch",
+    "items",
+    "secretary",
+    "review",
+    "order",
+    "text",
+    "status",
+    "note",
+    "unti",
 ]
-KINDS = {"profiles": "profiles/2025/", "reports": "reports/", "pledges": "pledges/2025/",
-         "pages": "pages/"}
+KINDS = {
+    "profiles": "profiles/2025/",
+    "reports": "reports/",
+    "pledges": "pledges/2025/",
+    "pages": "pages/",
+}
 UNITS = ["group", "plant", "branch", "other", "other-branch"]
 
 HOSTILE = [
@@ -47,7 +73,7 @@ HOSTILE = [
     '<a href="jav&#x09;ascript:alert(1)">x</a>',
     '<a href="&#106;avascript:alert(1)">x</a>',
     "[点我](javascript:alert(1))",
-    "[点我](JAVASCRIPT:alert(1) \"t\")",
+    '[点我](JAVASCRIPT:alert(1) "t")',
     "![图](javascript:alert(1))",
     "[x]: javascript:alert(1)\n\n[x]",
     "<javascript:alert(1)>",
@@ -111,8 +137,7 @@ value = st.recursive(
     ),
     max_leaves=12,
 )
-meta = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8)), value,
-                       max_size=8)
+meta = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8)), value, max_size=8)
 
 
 def dumped(data: dict[str, Any]) -> str:
@@ -130,8 +155,11 @@ front_matter = st.one_of(meta.map(dumped), raw_yaml)
 def document(draw: st.DrawFn) -> str:
     head = draw(front_matter)
     body = draw(markdown_body)
-    shape = draw(st.sampled_from(["normal", "normal", "normal", "unclosed", "none", "crlf",
-                                  "bom", "only-front"]))
+    shape = draw(
+        st.sampled_from(
+            ["normal", "normal", "normal", "unclosed", "none", "crlf", "bom", "only-front"]
+        )
+    )
     if shape == "unclosed":
         return f"---\n{head}\n{body}"
     if shape == "none":
@@ -146,8 +174,9 @@ def document(draw: st.DrawFn) -> str:
     return text
 
 
-names = st.text(alphabet=string.ascii_lowercase + string.digits + "-_.~ 王", min_size=1,
-                max_size=10)
+names = st.text(
+    alphabet=string.ascii_lowercase + string.digits + "-_.~ 王", min_size=1, max_size=10
+)
 site_files = st.dictionaries(
     st.tuples(st.sampled_from(list(KINDS)), names).map(lambda p: KINDS[p[0]] + p[1] + ".md"),
     document(),
@@ -163,8 +192,18 @@ site_files = st.dictionaries(
 ALLOWED_SCRIPT = re.compile(
     r'<script src="(?:\.\./)*(?:index-\d{4}\.js|assets/js/[a-z-]+\.js)"></script>'
 )
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster",
-                  "background", "srcset", "content"}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "data",
+    "poster",
+    "background",
+    "srcset",
+    "content",
+}
 
 
 class _Audit(html.parser.HTMLParser):
@@ -239,13 +278,28 @@ def test_whole_sites_never_crash_nor_run_script(
 ) -> None:
     # one valid document of each kind carries the hostile text into every template
     valid = {
-        "profiles/2025/ok.md": dumped({"name": title or "王", "unit": "branch", "year": 2025,
-                                       "honors": [title or "劳模"], "tags": [title or "t"],
-                                       "position": title}),
-        "reports/ok.md": dumped({"title": title or "题", "unit": "branch", "date": "2025-03-01",
-                                 "speakers": [title or "王"], "event": title}),
-        "pledges/2025/ok.md": dumped({"branch": "branch", "year": 2025,
-                                      "items": [{"text": title or "项", "status": "done"}]}),
+        "profiles/2025/ok.md": dumped(
+            {
+                "name": title or "王",
+                "unit": "branch",
+                "year": 2025,
+                "honors": [title or "劳模"],
+                "tags": [title or "t"],
+                "position": title,
+            }
+        ),
+        "reports/ok.md": dumped(
+            {
+                "title": title or "题",
+                "unit": "branch",
+                "date": "2025-03-01",
+                "speakers": [title or "王"],
+                "event": title,
+            }
+        ),
+        "pledges/2025/ok.md": dumped(
+            {"branch": "branch", "year": 2025, "items": [{"text": title or "项", "status": "done"}]}
+        ),
         "pages/ok.md": dumped({"title": title or "页"}),
     }
     hostile = {rel: f"---\n{head}---\n{body}\n" for rel, head in valid.items()}

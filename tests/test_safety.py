@@ -288,8 +288,12 @@ def nested_list(depth: int) -> str:
     ],
 )
 def test_bodies_over_the_limits_are_refused_quickly(
-    make_site: SiteBuilder, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    body: str, code: str, line: int,
+    make_site: SiteBuilder,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    body: str,
+    code: str,
+    line: int,
 ) -> None:
     started = time.monotonic()
     report, _out = make_site({"profiles/2025/a.md": profile(body=body)})
@@ -500,7 +504,7 @@ def test_body_html_from_a_tampered_cache_is_sanitized_again(tmp_path: Path) -> N
     with sqlite3.connect(folder / cache.FILE) as db:
         for key, data in db.execute("SELECT key, data FROM markup").fetchall():
             entry = json.loads(data)
-            entry[0] += "<script>alert(1)</script><p onclick=\"x()\">点</p>"
+            entry[0] += '<script>alert(1)</script><p onclick="x()">点</p>'
             db.execute("UPDATE markup SET data = ? WHERE key = ?", (json.dumps(entry), key))
     # another title: every page renders again, its body taken from the cache
     (source / "site.yaml").write_text(SITE_YAML.replace("测试站点", "测试站点二"), "utf-8")

@@ -41,8 +41,14 @@ def fetch(url: str) -> tuple[int, str]:
 
 def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "generator", "serve", *args], cwd=cwd,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "generator", "serve", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_until(predicate: object, timeout: float = 10.0) -> None:
@@ -59,10 +65,13 @@ def wait_until(predicate: object, timeout: float = 10.0) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
-    source = write_site(tmp_path / "src", {
-        "profiles/2025/a.md": profile(body="第一版事迹。"),
-        "profiles/2025/b.md": profile(name="李华", extra="draft: true\n"),
-    })
+    source = write_site(
+        tmp_path / "src",
+        {
+            "profiles/2025/a.md": profile(body="第一版事迹。"),
+            "profiles/2025/b.md": profile(name="李华", extra="draft: true\n"),
+        },
+    )
     port = free_port()
     proc = start(["src", "--port", str(port)], tmp_path)
     base = f"http://127.0.0.1:{port}/"
@@ -76,8 +85,11 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
 
 async def next_reload(url: str, change: object) -> dict[str, object]:
     ws = await websocket_connect(url)
-    ws.write_message(json.dumps({"command": "hello",
-                                 "protocols": ["http://livereload.com/protocols/official-7"]}))
+    ws.write_message(
+        json.dumps(
+            {"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}
+        )
+    )
     hello = json.loads(await ws.read_message())  # type: ignore[arg-type]
     assert hello["command"] == "hello"
     ws.write_message(json.dumps({"command": "info", "url": url}))
@@ -104,7 +116,8 @@ def edit(path: Path, text: str) -> None:
 
 
 def test_serve_rebuilds_reloads_and_shows_errors(
-        served: tuple[str, Path, subprocess.Popen[str]]) -> None:
+    served: tuple[str, Path, subprocess.Popen[str]],
+) -> None:
     base, source, _proc = served
     page = base + "profiles/2025/wang-jin-xi/index.html"
     status, html = fetch(page)
@@ -135,7 +148,8 @@ def test_serve_rebuilds_reloads_and_shows_errors(
 
 
 def test_serve_serves_nothing_outside_the_output(
-        served: tuple[str, Path, subprocess.Popen[str]]) -> None:
+    served: tuple[str, Path, subprocess.Popen[str]],
+) -> None:
     base, _source, _proc = served
     for path in ("../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "..%2f..%2fsite.yaml"):
         status, body = fetch(base + path)
@@ -235,7 +249,8 @@ def test_origin_rule() -> None:
 
 
 def test_the_reload_socket_refuses_other_origins(
-        served: tuple[str, Path, subprocess.Popen[str]]) -> None:
+    served: tuple[str, Path, subprocess.Popen[str]],
+) -> None:
     from tornado.httpclient import HTTPRequest
 
     base, _source, _proc = served

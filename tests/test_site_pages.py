@@ -159,4 +159,9 @@ def test_sitemap_lists_pages(example_build: Path) -> None:
 
 def test_sizes_are_written_in_kb_and_mb() -> None:
     assert [file_size(n) for n in (0, 991, 10_957, 1024 * 1024 - 1, 5 * 1024 * 1024)] == [
-        "0.0 KB", "1.0 KB", "10.7 KB", "1.0 MB", "5.0 MB"]
+        "0.0 KB",
+        "1.0 KB",
+        "10.7 KB",
+        "1.0 MB",
+        "5.0 MB",
+    ]

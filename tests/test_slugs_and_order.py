@@ -120,12 +120,14 @@ def test_site_chooses_name_order(make_site: SiteBuilder, order: str, expected: l
 
 
 def test_free_pages_take_the_file_name_when_it_is_a_valid_slug(make_site: SiteBuilder) -> None:
-    report, out = make_site({
-        "pages/about.md": "---\ntitle: 关于本站活动\n---\n正文。\n",
-        "pages/评选办法.md": "---\ntitle: 评选办法\n---\n正文。\n",
-        "pages/Rules_2025.md": "---\ntitle: 章程\n---\n正文。\n",
-        "pages/kept.md": "---\ntitle: 说明\nslug: shuo-ming\n---\n正文。\n",
-    })
+    report, out = make_site(
+        {
+            "pages/about.md": "---\ntitle: 关于本站活动\n---\n正文。\n",
+            "pages/评选办法.md": "---\ntitle: 评选办法\n---\n正文。\n",
+            "pages/Rules_2025.md": "---\ntitle: 章程\n---\n正文。\n",
+            "pages/kept.md": "---\ntitle: 说明\nslug: shuo-ming\n---\n正文。\n",
+        }
+    )
     assert report.ok, report.diagnostics
     assert (out / "pages/about/index.html").is_file()  # the file name, as the editor chose
     assert not (out / "pages/guan-yu-ben-ci-huo-dong").exists()

@@ -350,10 +350,12 @@ def test_stats_output_is_byte_identical_across_builds(tmp_path: Path) -> None:
 
 def test_a_unit_without_pledges_shows_a_dash_everywhere(make_site: SiteBuilder) -> None:
     pledge = "---\nbranch: branch\nyear: 2025\nitems:\n  - text: 示范岗\n    status: done\n---\n"
-    report, out = make_site({
-        "pledges/2025/branch.md": pledge,
-        "profiles/2025/a.md": profile(unit="other-branch"),
-    })
+    report, out = make_site(
+        {
+            "pledges/2025/branch.md": pledge,
+            "profiles/2025/a.md": profile(unit="other-branch"),
+        }
+    )
     assert report.ok, report.diagnostics
     page = (out / "stats/2025/index.html").read_text(encoding="utf-8")
     row = re.search(r"<tr>\s*<th scope=\"row\"><a [^>]*>炼化公司</a></th>.*?</tr>", page, re.S)

@@ -86,11 +86,7 @@ def stats_pages(out: Path) -> list[Path]:
 
 def squeezed(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The first-column cells that wrap with fewer than MIN_CHARACTERS characters a line."""
-    return [
-        c
-        for c in cells
-        if c["lines"] > 1 and c["width"] < MIN_CHARACTERS * c["font"] - 0.5
-    ]
+    return [c for c in cells if c["lines"] > 1 and c["width"] < MIN_CHARACTERS * c["font"] - 0.5]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,8 +243,9 @@ def not_found_handler(page_404: Path) -> type[http.server.SimpleHTTPRequestHandl
     nginx's ``error_page 404`` and Apache's ``ErrorDocument 404`` do."""
 
     class Handler(http.server.SimpleHTTPRequestHandler):
-        def send_error(self, code: int, message: str | None = None,
-                       explain: str | None = None) -> None:
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
             if code != 404:
                 super().send_error(code, message, explain)
                 return

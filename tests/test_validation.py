@@ -286,10 +286,12 @@ def test_paths_cannot_leave_the_source(make_site: SiteBuilder, tmp_path: Path) -
     static = tmp_path / "src" / "static"
     static.mkdir(parents=True)
     (static / "leak.txt").symlink_to(secret)
-    report, out = make_site({
-        "profiles/2025/a.md": profile(extra="photo: ../../../secret.txt\n"),
-        "profiles/2025/b.md": profile(name="李华", extra=f"photo: {secret}\n"),
-    })
+    report, out = make_site(
+        {
+            "profiles/2025/a.md": profile(extra="photo: ../../../secret.txt\n"),
+            "profiles/2025/b.md": profile(name="李华", extra=f"photo: {secret}\n"),
+        }
+    )
     assert not report.ok
     found = {(d.code, d.path) for d in report.diagnostics}
     assert ("link-outside-source", "static/leak.txt") in found

@@ -18,22 +18,57 @@ HEAD = "---\ntitle: 经验交流\nunit: branch\n"
 # (case, lines after HEAD, code, line of the slip in the file, words of the message)
 CASES = [
     ("full-width colon", "name：单晓燕\nyear: 2025\n", "yaml-full-width-colon", 4, "中文冒号"),
-    ("no space after colon", "name:单晓燕\nyear: 2025\n", "yaml-no-space-after-colon", 4,
-     "冒号后面没有空格"),
+    (
+        "no space after colon",
+        "name:单晓燕\nyear: 2025\n",
+        "yaml-no-space-after-colon",
+        4,
+        "冒号后面没有空格",
+    ),
     ("tab indentation", "tags:\n\t- 安全\nyear: 2025\n", "yaml-tab", 5, "Tab"),
     ("unclosed quote", 'summary: "扎根一线\nyear: 2025\n', "yaml-unclosed-quote", 4, "没有配对"),
-    ("full-width quotes", "summary: “党建引领: 焕发新活力”\nyear: 2025\n",
-     "yaml-full-width-quote", 4, "中文引号"),
-    ("full-width quotes and #", "summary: “党建 #1 工程”\nyear: 2025\n",
-     "yaml-full-width-quote", 4, "中文引号"),
-    ("full-width comma", "tags: [党建，创新]\nyear: 2025\n", "yaml-full-width-comma", 4,
-     "中文逗号"),
-    ("list item out of line", "tags:\n  - 党建\n - 创新\nyear: 2025\n", "yaml-list-indent", 6,
-     "没有和上面的列表项对齐"),
-    ("list item read as text", "tags:\n- 党建\n  - 创新\nyear: 2025\n", "yaml-list-indent", 6,
-     "没有和上面的列表项对齐"),
-    ("field of an item out of line", "items:\n  - text: 建成示范岗\n   status: done\n",
-     "yaml-item-field-indent", 6, "没有和同一列表项的上一个字段对齐"),
+    (
+        "full-width quotes",
+        "summary: “党建引领: 焕发新活力”\nyear: 2025\n",
+        "yaml-full-width-quote",
+        4,
+        "中文引号",
+    ),
+    (
+        "full-width quotes and #",
+        "summary: “党建 #1 工程”\nyear: 2025\n",
+        "yaml-full-width-quote",
+        4,
+        "中文引号",
+    ),
+    (
+        "full-width comma",
+        "tags: [党建，创新]\nyear: 2025\n",
+        "yaml-full-width-comma",
+        4,
+        "中文逗号",
+    ),
+    (
+        "list item out of line",
+        "tags:\n  - 党建\n - 创新\nyear: 2025\n",
+        "yaml-list-indent",
+        6,
+        "没有和上面的列表项对齐",
+    ),
+    (
+        "list item read as text",
+        "tags:\n- 党建\n  - 创新\nyear: 2025\n",
+        "yaml-list-indent",
+        6,
+        "没有和上面的列表项对齐",
+    ),
+    (
+        "field of an item out of line",
+        "items:\n  - text: 建成示范岗\n   status: done\n",
+        "yaml-item-field-indent",
+        6,
+        "没有和同一列表项的上一个字段对齐",
+    ),
     ("only a full-width colon", "", "yaml-full-width-colon", 2, "中文冒号"),
 ]
 
@@ -51,8 +86,9 @@ def document(case: str, lines: str) -> str:
     return HEAD + lines + "---\n正文\n"
 
 
-@pytest.mark.parametrize(("case", "lines", "code", "line", "words"), CASES,
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "lines", "code", "line", "words"), CASES, ids=[c[0] for c in CASES]
+)
 def test_each_slip_has_its_own_message_at_its_line(
     case: str, lines: str, code: str, line: int, words: str
 ) -> None:
@@ -73,7 +109,10 @@ def test_numbers_and_yes_stay_text_as_written() -> None:
     front, problems = split(HEAD + "position: 0123\nevent: 12:30\nsummary: yes\n---\n", "a.md")
     assert front is not None and not problems
     assert (front.meta["position"], front.meta["event"], front.meta["summary"]) == (
-        "0123", "12:30", "yes")
+        "0123",
+        "12:30",
+        "yes",
+    )
 
 
 def test_true_where_text_was_meant() -> None:

@@ -34,7 +34,10 @@ def t(code: str) -> str:
 def add_parser(sub: Any) -> None:
     b = sub.add_parser("build", help=t("cli-build"), description=t("cli-build"))
     b.add_argument(
-        "source", nargs="?", default=None, metavar=t("cli-metavar-source"),
+        "source",
+        nargs="?",
+        default=None,
+        metavar=t("cli-metavar-source"),
         help=t("cli-source"),
     )
     b.add_argument("-o", "--output", default=None, help=t("cli-output"))
@@ -64,8 +67,14 @@ class ProgressBar:
         left = (total - done) / rate if rate else 0.0
         width = 30
         filled = int(width * done / max(total, 1))
-        line = messages.text(DEFAULT_LANGUAGE, "progress", done=done, total=total,
-                             rate=f"{rate:.0f}", left=f"{left:.0f}")
+        line = messages.text(
+            DEFAULT_LANGUAGE,
+            "progress",
+            done=done,
+            total=total,
+            rate=f"{rate:.0f}",
+            left=f"{left:.0f}",
+        )
         sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {line}\x1b[K")
         sys.stderr.flush()
         self.active = True
@@ -168,5 +177,3 @@ def interrupts_stop_the_build() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-

@@ -484,7 +484,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "check", help=_t("cli-check"), description=_t("cli-check")
     )
     c.add_argument(
-        "source", nargs="?", default=None, metavar=_t("cli-metavar-source"),
+        "source",
+        nargs="?",
+        default=None,
+        metavar=_t("cli-metavar-source"),
         help=_t("cli-source"),
     )
     c.add_argument("--format", choices=FORMATS, default="text", help=_t("cli-check-format"))

@@ -217,7 +217,10 @@ def add_parser(sub: Any) -> None:
         "year", type=int, metavar=text("cli-metavar-year"), help=text("cli-compile-year")
     )
     p.add_argument(
-        "source", nargs="?", default=None, metavar=text("cli-metavar-source"),
+        "source",
+        nargs="?",
+        default=None,
+        metavar=text("cli-metavar-source"),
         help=text("cli-source"),
     )
     p.add_argument("--format", choices=FORMATS, default="pdf", help=text("cli-compile-format"))

@@ -72,8 +72,12 @@ def _field_rows(
     fields: Iterable[tuple[str, Spec]], notes: Callable[[str, Spec], str]
 ) -> Iterator[tuple[str, ...]]:
     for attr, spec in fields:
-        yield (f"`{spec.key or attr}`", "yes" if spec.required else "", _type(spec),
-               notes(attr, spec))
+        yield (
+            f"`{spec.key or attr}`",
+            "yes" if spec.required else "",
+            _type(spec),
+            notes(attr, spec),
+        )
 
 
 def kinds_reference(kinds: Registry = BUILT_IN) -> str:
@@ -130,10 +134,18 @@ def rewritten(page: str, kinds: Registry = BUILT_IN) -> str:
 
 # sample values that fill the examples of the editors' field reference
 SAMPLE = {
-    "name": "张秀兰", "unit": "caiyou-1-zhibu-2", "unit_name": "第一采油厂采油二队党支部",
-    "branch": "caiyou-1-zhibu-2", "branch_name": "第一采油厂采油二队党支部", "year": 2025,
-    "today": "2025-06-18", "date": "2025-06-18", "title": "党建引领数字化转型",
-    "slug": "zhang-xiu-lan", "slug_value": "zhang-xiu-lan", "honors": "  - 劳动模范",
+    "name": "张秀兰",
+    "unit": "caiyou-1-zhibu-2",
+    "unit_name": "第一采油厂采油二队党支部",
+    "branch": "caiyou-1-zhibu-2",
+    "branch_name": "第一采油厂采油二队党支部",
+    "year": 2025,
+    "today": "2025-06-18",
+    "date": "2025-06-18",
+    "title": "党建引领数字化转型",
+    "slug": "zhang-xiu-lan",
+    "slug_value": "zhang-xiu-lan",
+    "honors": "  - 劳动模范",
 }
 
 
@@ -154,18 +166,23 @@ def _field_code(kind: Kind[Any], key: str, language: str) -> str:
 def fields_page(language: str = DEFAULT_LANGUAGE, kinds: Registry = BUILT_IN) -> str:
     """The editors' field reference (docs/fields.md): every field of every kind in the
     kind's order, with the wording and example that ``showcase new`` writes into a new file."""
+
     def say(code: str, part: str = "message") -> str:
         return messages.text(language, code, part, **SAMPLE)
 
     lines = [f"# {say('docs-fields-title')}", "", say("docs-fields-intro"), ""]
     for kind in kinds:
         lines += [f"## {say(f'cli-new-{kind.name}')}", ""]
-        lines += [f"| {say('docs-fields-field')} | {say('docs-fields-meaning')} "
-                  f"| {say('docs-fields-example')} |", "|---|---|---|"]
+        lines += [
+            f"| {say('docs-fields-field')} | {say('docs-fields-meaning')} "
+            f"| {say('docs-fields-example')} |",
+            "|---|---|---|",
+        ]
         for attr, spec in kind.source_order():
             code = _field_code(kind, spec.key or attr, language)
-            lines.append(f"| `{spec.key or attr}` | {_cell(say(code))} "
-                         f"| {_example(say(code, 'value'))} |")
+            lines.append(
+                f"| `{spec.key or attr}` | {_cell(say(code))} | {_example(say(code, 'value'))} |"
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -140,9 +140,7 @@ def file_digest(path: Path) -> str:
 def digests(folder: Path) -> dict[str, str]:
     """SHA-256 of every file of an edition folder except the manifest."""
     return {
-        rel: file_digest(folder / rel)
-        for rel in loader.edition_files(folder)
-        if rel != MANIFEST
+        rel: file_digest(folder / rel) for rel in loader.edition_files(folder) if rel != MANIFEST
     }
 
 
@@ -234,7 +232,10 @@ def add_parser(sub: Any) -> None:
         "year", type=int, metavar=text("cli-metavar-year"), help=text("cli-edition-year")
     )
     p.add_argument(
-        "source", nargs="?", default=None, metavar=text("cli-metavar-source"),
+        "source",
+        nargs="?",
+        default=None,
+        metavar=text("cli-metavar-source"),
         help=text("cli-source"),
     )
     p.add_argument("--zip", action="store_true", help=text("cli-edition-zip"))

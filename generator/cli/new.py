@@ -146,7 +146,10 @@ def add_parser(subparsers: Any) -> None:
         help_text = t(f"cli-new-{kind.name}")
         k = kinds.add_parser(kind.name, help=help_text, description=help_text)
         k.add_argument(
-            "source", nargs="?", default=None, metavar=t("cli-metavar-source"),
+            "source",
+            nargs="?",
+            default=None,
+            metavar=t("cli-metavar-source"),
             help=t("cli-source"),
         )
         # the older spelling of the source folder, still understood
@@ -302,8 +305,12 @@ def _check_unit_kind(
         unit = units.get(values.get(flag.name, "")) if flag.role == "unit" else None
         if unit is not None and unit.kind and unit.kind not in allowed:
             raise Stop(
-                EXIT_INVALID, f"wrong-unit-kind-{kind.name}", unit=unit.id, name=unit.name,
-                got=unit.kind, allowed="、".join(allowed),
+                EXIT_INVALID,
+                f"wrong-unit-kind-{kind.name}",
+                unit=unit.id,
+                name=unit.name,
+                got=unit.kind,
+                allowed="、".join(allowed),
             )
 
 

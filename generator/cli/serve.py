@@ -89,7 +89,8 @@ def overlay(report: BuildReport, root: Path) -> str:
     lang = report.language
     items = "".join(
         f"<li><pre>{html.escape(reporting.format_diagnostic(d, lang, root))}</pre></li>"
-        for d in report.diagnostics if d.is_error
+        for d in report.diagnostics
+        if d.is_error
     )
     title = html.escape(messages.text(lang, "serve-overlay-title"))
     note = html.escape(messages.text(lang, "serve-overlay-note"))
@@ -104,9 +105,10 @@ def overlay(report: BuildReport, root: Path) -> str:
 
 def error_page(report: BuildReport, root: Path) -> bytes:
     title = html.escape(messages.text(report.language, "serve-overlay-title"))
-    return (f'<!DOCTYPE html><html lang="{report.language}"><head><meta charset="utf-8">'
-            f"<title>{title}</title></head><body>{overlay(report, root)}</body></html>"
-            ).encode()
+    return (
+        f'<!DOCTYPE html><html lang="{report.language}"><head><meta charset="utf-8">'
+        f"<title>{title}</title></head><body>{overlay(report, root)}</body></html>"
+    ).encode()
 
 
 def allowed_hosts(host: str, port: int) -> frozenset[str]:
@@ -141,10 +143,19 @@ def make_app(
     with ``hosts``, a request for any other Host is refused."""
     output = state.options.output
 
-    def respond(start: StartResponse, status: str, body: bytes, ctype: str,
-                extra: list[tuple[str, str]] | None = None) -> list[bytes]:
-        headers = [("Content-Type", ctype), ("Content-Length", str(len(body))),
-                   ("Cache-Control", "no-store"), *(extra or [])]
+    def respond(
+        start: StartResponse,
+        status: str,
+        body: bytes,
+        ctype: str,
+        extra: list[tuple[str, str]] | None = None,
+    ) -> list[bytes]:
+        headers = [
+            ("Content-Type", ctype),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            *(extra or []),
+        ]
         start(status, headers)
         return [body]
 
@@ -152,8 +163,12 @@ def make_app(
         report = state.report
         failing = report is not None and not report.ok
         if not state.built_once and report is not None:
-            return respond(start, "200 OK", error_page(report, state.options.source),
-                           "text/html; charset=utf-8")
+            return respond(
+                start,
+                "200 OK",
+                error_page(report, state.options.source),
+                "text/html; charset=utf-8",
+            )
         raw = unquote(environ.get("PATH_INFO", "/"))
         rel = posixpath.normpath("/" + raw).lstrip("/")
         if rel == ".":
@@ -162,8 +177,13 @@ def make_app(
         if target.is_dir():
             if raw and not raw.endswith("/"):
                 # the path as served, from the root: never "//host/..." (another site)
-                return respond(start, "301 Moved Permanently", b"", "text/plain",
-                               [("Location", quote("/" + rel + "/"))])
+                return respond(
+                    start,
+                    "301 Moved Permanently",
+                    b"",
+                    "text/plain",
+                    [("Location", quote("/" + rel + "/"))],
+                )
             target = target / "index.html"
         status = "200 OK"
         if not target.is_file() or not target.resolve().is_relative_to(output.resolve()):
@@ -188,8 +208,9 @@ def _only_hosts(app: App, hosts: frozenset[str]) -> App:
 
     def guarded(environ: dict[str, Any], start: StartResponse) -> list[bytes]:
         if environ.get("HTTP_HOST", "").lower() not in hosts:
-            start("421 Misdirected Request", [("Content-Type", "text/plain"),
-                                              ("Content-Length", "0")])
+            start(
+                "421 Misdirected Request", [("Content-Type", "text/plain"), ("Content-Length", "0")]
+            )
             return [b""]
         return app(environ, start)
 
@@ -203,13 +224,17 @@ def t(code: str) -> str:
 def add_parser(sub: Any) -> None:
     s = sub.add_parser("serve", help=t("cli-serve"), description=t("cli-serve"))
     s.add_argument(
-        "source", nargs="?", default=None, metavar=t("cli-metavar-source"),
+        "source",
+        nargs="?",
+        default=None,
+        metavar=t("cli-metavar-source"),
         help=t("cli-source"),
     )
     s.add_argument("--host", default="127.0.0.1", help=t("cli-host"))
     s.add_argument("--port", type=int, default=8000, help=t("cli-port"))
-    s.add_argument("--drafts", action=argparse.BooleanOptionalAction, default=True,
-                   help=t("cli-serve-drafts"))
+    s.add_argument(
+        "--drafts", action=argparse.BooleanOptionalAction, default=True, help=t("cli-serve-drafts")
+    )
     s.set_defaults(func=run)
 
 
@@ -226,8 +251,12 @@ def run(args: argparse.Namespace) -> int:
         print(busy, file=sys.stderr)
         return 1
     # the served folder stays in the cache between runs, so a warm start rebuilds nothing
-    options = BuildOptions(source=source, output=source / CACHE_DIR / "serve-site",
-                           drafts=args.drafts, cache_dir=source / CACHE_DIR / "serve")
+    options = BuildOptions(
+        source=source,
+        output=source / CACHE_DIR / "serve-site",
+        drafts=args.drafts,
+        cache_dir=source / CACHE_DIR / "serve",
+    )
     state = ServeState(options)
     report = state.rebuild()
     lang = state.language
@@ -309,8 +338,9 @@ def batch_watcher(state: ServeState, source: Path) -> Any:
             def reload() -> None:
                 loop.add_callback(LiveReloadHandler.reload_waiters, path="*")
 
-            thread = threading.Thread(target=rebuild_on_change, daemon=True,
-                                      args=(state, source, self.stopping, reload))
+            thread = threading.Thread(
+                target=rebuild_on_change, daemon=True, args=(state, source, self.stopping, reload)
+            )
             thread.start()
             return True
 
@@ -320,13 +350,20 @@ def batch_watcher(state: ServeState, source: Path) -> Any:
     return BatchWatcher()
 
 
-def rebuild_on_change(state: ServeState, source: Path, stopping: threading.Event,
-                      reload: Callable[[], None]) -> None:
+def rebuild_on_change(
+    state: ServeState, source: Path, stopping: threading.Event, reload: Callable[[], None]
+) -> None:
     """Rebuild once per batch of changes until ``stopping`` is set."""
     import watchfiles
 
-    for _changes in watchfiles.watch(source, watch_filter=watched(source), debounce=DEBOUNCE_MS,
-                                     step=STEP_MS, stop_event=stopping, raise_interrupt=False):
+    for _changes in watchfiles.watch(
+        source,
+        watch_filter=watched(source),
+        debounce=DEBOUNCE_MS,
+        step=STEP_MS,
+        stop_event=stopping,
+        raise_interrupt=False,
+    ):
         result = state.rebuild()
         print_report(result, state.options.source)
         reload()
@@ -345,5 +382,8 @@ def print_report(report: BuildReport, source: Path) -> None:
     for diagnostic in report.diagnostics:
         print(reporting.format_diagnostic(diagnostic, report.language, source), file=sys.stderr)
     key = "serve-rebuilt" if report.ok else "serve-rebuild-failed"
-    print(messages.text(report.language, key, pages=report.pages,
-                        seconds=f"{report.seconds:.2f}"), file=sys.stderr, flush=True)
+    print(
+        messages.text(report.language, key, pages=report.pages, seconds=f"{report.seconds:.2f}"),
+        file=sys.stderr,
+        flush=True,
+    )

@@ -35,13 +35,19 @@ def date_parts(text: str) -> tuple[int, int, int] | None:
         return None
     year, *rest = (int(part) for part in match.groups() if part is not None)
     return year, rest[0], rest[1]
+
+
 YEAR_MIN, YEAR_MAX = 1949, 2100
 PLEDGE_STATUSES = ("planned", "in_progress", "done")
 # control characters (a YAML escape such as "\x0b" makes one): never part of a text field
 CONTROL_RE = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]")
 # the statuses as editors write them in Chinese (the site shows 推进中; 进行中 is as common)
-STATUS_WORDS = {"计划中": "planned", "推进中": "in_progress", "进行中": "in_progress",
-                "已完成": "done"}
+STATUS_WORDS = {
+    "计划中": "planned",
+    "推进中": "in_progress",
+    "进行中": "in_progress",
+    "已完成": "done",
+}
 
 Value = Any
 Checker = Callable[["Context", str, Value], Value]

@@ -26,9 +26,7 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 # 2025-02-30 with no position); numbers, so that text is kept as written (``0123`` would be
 # 83, ``1.50`` 1.5, ``12:30`` 750) and the checker of a number field reads the digits; yes, no,
 # on and off, so that they are text too (the YAML 1.2 rule).
-_AS_TEXT = frozenset(
-    f"tag:yaml.org,2002:{name}" for name in ("timestamp", "int", "float", "bool")
-)
+_AS_TEXT = frozenset(f"tag:yaml.org,2002:{name}" for name in ("timestamp", "int", "float", "bool"))
 
 
 class SafeLoader(_BaseLoader):  # type: ignore[misc]

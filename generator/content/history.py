@@ -71,8 +71,14 @@ def head(root: Path) -> str:
     if git is None:
         return ""
     try:
-        result = subprocess.run([git, "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                                text=True, check=False, timeout=30)
+        result = subprocess.run(
+            [git, "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError):
         return ""
     return result.stdout.strip() if result.returncode == 0 else ""

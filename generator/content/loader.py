@@ -336,13 +336,16 @@ def edition_files(folder: Path) -> tuple[str, ...]:
     return tuple(sorted(files))
 
 
-def _parsed(data: bytes, digest: str, rel: str,
-            cached: Any) -> tuple[FrontMatter | None, list[Diagnostic]]:
+def _parsed(
+    data: bytes, digest: str, rel: str, cached: Any
+) -> tuple[FrontMatter | None, list[Diagnostic]]:
     """Split and parse one Markdown file, or take the result from the cache by digest."""
     if cached is not None:
         meta, lines, body, body_line, found = cached
-        problems = [Diagnostic(rel, d[0], Severity(d[1]), d[2], d[3],
-                               tuple((k, v) for k, v in d[4])) for d in found]
+        problems = [
+            Diagnostic(rel, d[0], Severity(d[1]), d[2], d[3], tuple((k, v) for k, v in d[4]))
+            for d in found
+        ]
         return FrontMatter(meta, lines, body, body_line), problems
     text, problems = decode(data, rel)
     if text is None:
@@ -352,8 +355,9 @@ def _parsed(data: bytes, digest: str, rel: str,
 
 
 def _to_cache(front: FrontMatter, problems: list[Diagnostic]) -> Any:
-    found = [[d.line, d.severity.value, d.code, d.field, [list(p) for p in d.params]]
-             for d in problems]
+    found = [
+        [d.line, d.severity.value, d.code, d.field, [list(p) for p in d.params]] for d in problems
+    ]
     return [front.meta, front.lines, front.body, front.body_line, found]
 
 

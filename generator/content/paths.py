@@ -32,8 +32,25 @@ STATIC_DIR = "static"  # files copied as they are, and the second place a path i
 # Files a browser runs rather than shows: never published from the content folders or
 # static/, since nothing sanitises them (a script in one would run on the site's address).
 ACTIVE_SUFFIXES = (
-    ".html", ".htm", ".xhtml", ".shtml", ".svg", ".svgz", ".xml", ".xsl", ".xslt", ".js",
-    ".mjs", ".swf", ".php", ".jsp", ".asp", ".aspx", ".htaccess", ".appcache", ".manifest",
+    ".html",
+    ".htm",
+    ".xhtml",
+    ".shtml",
+    ".svg",
+    ".svgz",
+    ".xml",
+    ".xsl",
+    ".xslt",
+    ".js",
+    ".mjs",
+    ".swf",
+    ".php",
+    ".jsp",
+    ".asp",
+    ".aspx",
+    ".htaccess",
+    ".appcache",
+    ".manifest",
 )
 
 

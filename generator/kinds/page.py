@@ -27,7 +27,6 @@ class Page(Item):
         default=0, metadata=front(f.integer, type_doc="int", doc="order in the footer")
     )
 
-
     def default_slug(self) -> str:
         """The file name when it is a valid slug (`pages/about.md`: `about`), else the title
         in pinyin."""

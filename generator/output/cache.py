@@ -23,7 +23,7 @@ from typing import Any
 from generator import __version__
 
 CACHE_DIR = ".showcase-cache"
-SCHEMA = f"showcase-cache/11/{__version__}"
+SCHEMA = f"showcase-cache/12/{__version__}"
 
 
 @functools.cache
@@ -37,6 +37,8 @@ def code_digest() -> str:
             digest.update(path.relative_to(package).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
 FILE = "build.sqlite"
 # what a long-lived process keeps in memory: small, or read by every build
 MEMORY_TABLES = frozenset({"meta", "parsed", "links", "search_shards"})
@@ -52,6 +54,20 @@ class OutputRecord:
     sha: str
     # the inputs the page read through the site view (encoded reads) -> their digest then
     reads: Mapping[str, str] = field(default_factory=dict)
+    # the keys of the items in its context and in the answers to its reads; None when
+    # unknown or too many to keep (see ``fingerprints``): the page is always checked
+    items: frozenset[str] | None = None
+
+
+def _items(text: str | None) -> frozenset[str] | None:
+    """The item keys of a page as the outputs table keeps them (one a line)."""
+    if text is None:
+        return None
+    return frozenset(text.split("\n")) if text else frozenset()
+
+
+def _lines(items: frozenset[str] | None) -> str | None:
+    return None if items is None else "\n".join(sorted(items))
 
 
 class Cache:
@@ -113,7 +129,7 @@ class Cache:
             CREATE TABLE IF NOT EXISTS search_docs (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS search_shards (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,
-                                                sha TEXT);
+                                                sha TEXT, items TEXT);
             CREATE TABLE IF NOT EXISTS inputs (input TEXT PRIMARY KEY, digest TEXT);
             CREATE TABLE IF NOT EXISTS page_reads (path TEXT, input TEXT,
                                                    PRIMARY KEY (path, input));
@@ -236,9 +252,10 @@ class Cache:
         query = "SELECT r.path, r.input, i.digest FROM page_reads r JOIN inputs i USING (input)"
         for path, text, digest in self._db.execute(query):
             reads.setdefault(path, {})[text] = digest
+        query = "SELECT path, fingerprint, sha, items FROM outputs"
         return {
-            path: OutputRecord(fp, sha, reads.get(path, {}))
-            for path, fp, sha in self._db.execute("SELECT path, fingerprint, sha FROM outputs")
+            path: OutputRecord(fp, sha, reads.get(path, {}), _items(items))
+            for path, fp, sha, items in self._db.execute(query)
         }
 
     def save_outputs(
@@ -260,8 +277,8 @@ class Cache:
                     self._db.execute(f"DELETE FROM {table}")
             self._forget([*changed, *removed])
             self._db.executemany(
-                "INSERT INTO outputs VALUES (?, ?, ?)",
-                ((p, r.fingerprint, r.sha) for p, r in sorted(changed.items())),
+                "INSERT INTO outputs VALUES (?, ?, ?, ?)",
+                ((p, r.fingerprint, r.sha, _lines(r.items)) for p, r in sorted(changed.items())),
             )
             digests = {text: d for r in changed.values() for text, d in r.reads.items()}
             self._db.executemany(

@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from generator.pages.view import Queries, Read
@@ -55,6 +55,7 @@ class Fingerprints:
         self.templates = templates
         self._items: dict[str, str] = {}
         self._reads: dict[Read, str] = {}
+        self._read_items: dict[Read, frozenset[str]] = {}
         self._encoded: dict[str, str] = {}  # the same digests, by encoded read
         self._shared: Shared = {}  # long sequences, by identity: pages share them
         # the answers to reads depend on the site alone: shared with the site view of the
@@ -98,9 +99,17 @@ class Fingerprints:
                 answer = self.queries.evaluate(read)
             except (KeyError, IndexError, TypeError):
                 answer = _MISSING
-            found = "" if answer is _MISSING else self._value(answer, hashlib.sha256())[0]
+            found, seen = "", set[str]()
+            if answer is not _MISSING:
+                found, seen = self._value(answer, hashlib.sha256())
             self._reads[read] = found
+            self._read_items[read] = frozenset(seen)
         return found
+
+    def read_items(self, read: Read) -> frozenset[str]:
+        """The keys of the items in the answer to ``read``."""
+        self.read(read)
+        return self._read_items[read]
 
     def unchanged(self, reads: Mapping[str, str]) -> bool:
         """Whether every read (encoded, with its digest then) has the same digest now."""
@@ -172,6 +181,50 @@ def _sequence(value: list[Any] | tuple[Any, ...], seen: set[str], shared: Shared
 def _unit_fields(unit: Unit) -> tuple[Any, ...]:
     """What a page can show of a unit (not where units.yaml declares it)."""
     return (unit.id, unit.name, unit.parent, unit.kind, unit.order, unit.ancestors, unit.children)
+
+
+# what an item is besides its source digest: everything but its body (and the digest)
+_BODY_FIELDS = frozenset({"body", "digest"})
+# a page that depends on more items than this is always checked (its keys are not kept)
+MANY_ITEMS = 256
+
+
+def face(item: Item) -> str:
+    """A digest of everything about ``item`` except its body: what page families sort, group
+    and count by. Two builds whose items all have the same faces differ only in bodies."""
+    values = [
+        (f.name, _canonical(getattr(item, f.name)))
+        for f in dataclasses.fields(item)
+        if f.name not in _BODY_FIELDS
+    ]
+    return _h(type(item).__name__, repr(values))
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` with mappings as sorted pairs: a cached item and a parsed one compare equal."""
+    if isinstance(value, Mapping):
+        return sorted(value.items())
+    return value
+
+
+def skeleton(site: Site, plan: UrlPlan, global_digest: str, parts: Mapping[str, str]) -> str:
+    """A digest of everything every page is made from except the items' bodies: the global
+    digest, the URL plan, every item's face in site order, and the ``parts`` the build adds
+    (template digests, copied files). While it is unchanged, a page's fingerprint and reads
+    can change only through the items it holds or read (``page_items``)."""
+    digest = hashlib.sha256(global_digest.encode())
+    for mapping in (plan.items, plan.slugs, plan.tags, plan.assets, parts):
+        digest.update(repr(sorted(mapping.items())).encode())
+    for item in site.all_items():
+        digest.update(f"{item.key}\0{face(item)}\n".encode())
+    return digest.hexdigest()
+
+
+def page_items(refs: frozenset[str], read_items: Iterable[frozenset[str]]) -> frozenset[str] | None:
+    """The items a page depends on (those of its context, ``refs``, and of the answers to
+    its reads), or None when there are too many to keep."""
+    found = set(refs).union(*read_items)
+    return frozenset(found) if len(found) <= MANY_ITEMS else None
 
 
 def global_digest(site: Site, catalog: Mapping[str, str], version: str) -> str:

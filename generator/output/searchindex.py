@@ -97,9 +97,7 @@ def _patched(
     items = site.items()
     texts = bodies([items[n].key for n in changed])
     new = {n: search.doc_table(_document(site, plan, items[n], texts)) for n in changed}
-    changes = search.table_changes(
-        ((n, _decode(old[old_sigs[n]]), new[n]) for n in changed), count
-    )
+    changes = search.table_changes(((n, _decode(old[old_sigs[n]]), new[n]) for n in changed), count)
     shards = [stored[str(s)] for s in range(count)]
     for number, terms in changes.items():
         shards[number] = search.patch_shard(shards[number], terms, len(items))

@@ -263,4 +263,3 @@ def _shown_path(filename: str, roots: list[Path]) -> str:
         except ValueError:
             continue
     return filename
-

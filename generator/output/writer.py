@@ -212,7 +212,7 @@ def remove_stale(output: Path) -> list[Path]:
     removed = []
     for prefix in (f".{output.name}.building-", f".{output.name}.old-"):
         for folder in output.parent.glob(prefix + "*"):
-            pid = folder.name[len(prefix):].partition("-")[0]
+            pid = folder.name[len(prefix) :].partition("-")[0]
             if folder.is_dir() and not folder.is_symlink() and _stale(folder, pid):
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder)

@@ -484,8 +484,14 @@ def _unit_kind_allowed(
     key = kind.unit_key
     problems.append(
         Diagnostic.error(
-            doc.path, doc.lines.get(key, 1), f"wrong-unit-kind-{kind.name}", key,
-            unit=unit.id, name=unit.name, got=unit.kind, allowed="、".join(allowed),
+            doc.path,
+            doc.lines.get(key, 1),
+            f"wrong-unit-kind-{kind.name}",
+            key,
+            unit=unit.id,
+            name=unit.name,
+            got=unit.kind,
+            allowed="、".join(allowed),
         )
     )
     return False

@@ -210,4 +210,3 @@ def _ancestors(folder: str) -> list[str]:
         out.append(folder)
         folder = posixpath.dirname(folder)
     return out
-
