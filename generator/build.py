@@ -231,10 +231,19 @@ def system_error(exc: OSError) -> Diagnostic:
 
 def _source_state(options: BuildOptions, store: cache.Cache) -> str:
     """A digest of everything a build reads: every file of the source and of the shipped
-    themes (content and time), the git commit (dates come from history), the options.
+    themes (content and time), the git commit (dates come from history), the options,
+    SOURCE_DATE_EPOCH, the versions of showcase and of the libraries that shape the output.
     Files whose size, time and inode are as last seen are not read again."""
     digest = hashlib.sha256()
-    settings = (cache.SCHEMA, cache.code_digest(), options.drafts, options.strict)
+    settings = (
+        cache.schema(),
+        cache.code_digest(),
+        options.drafts,
+        options.strict,
+        options.edition_year,
+        # file dates outside git are capped by it
+        os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
+    )
     digest.update(repr(settings).encode())
     skip = {cache.CACHE_DIR}
     paths: list[str] = []
@@ -378,9 +387,14 @@ def _blocked(
         return True, []
     writer.recover(options.output)
     try:
-        writer.check_output(options.output, options.source)
+        writer.check_output(options.output, options.source, options.force)
     except writer.OutputError as exc:
-        return True, [Diagnostic.error(str(exc.path), 0, exc.code, folder=str(exc.path))]
+        return True, [
+            # an absolute path: printed relative to where the editor stands, not to the source
+            Diagnostic.error(
+                os.path.abspath(exc.path), 0, exc.code, "", folder=str(exc.path), **exc.params
+            )
+        ]
     return False, []
 
 
@@ -408,7 +422,7 @@ def _prepare(
     except jinja2.TemplateError as exc:
         problems.append(theme.template_error(exc, theme_dirs))
         return None, problems
-    version = cache.SCHEMA + cache.code_digest() + repr(sorted(photos.variants.items()))
+    version = cache.schema() + cache.code_digest() + repr(sorted(photos.variants.items()))
     prints = deps.Fingerprints(
         site,
         plan,
@@ -585,7 +599,7 @@ def _commit(
     unchanged files carried over, is swapped in."""
     fresh = rendered | {rel for rel, _ in work.copies}
     if work.had_previous and len(fresh) + len(work.removed) <= IN_PLACE_SHARE * len(records):
-        staged.commit_changes(fresh, work.removed)
+        staged.commit_changes(fresh, work.removed, records)
         return
     for rel in records:
         if rel not in fresh:
