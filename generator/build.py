@@ -414,7 +414,9 @@ def _prepare(
     links = _cached_links(store, list(items), keys, converter, plan)
     # profile photos resized (cached by content hash); templates read their sizes from the
     # `photo_variants` global, the files are copied with the other files
-    photos, photo_problems = images.derive_for_site(site, options.source, options.cache_dir)
+    photos, photo_problems = images.derive_for_site(
+        site, options.source, options.cache_dir, _image_digests(options.source, analysis, store)
+    )
     problems.extend(photo_problems)
     env = theme.environment(theme_dirs, site.config.language)
     try:
@@ -435,6 +437,17 @@ def _prepare(
         options, analysis, theme_dirs, store, workers, converter, keys, links, photos, prints
     )
     return inputs, problems
+
+
+def _image_digests(source: Path, analysis: Analysis, store: cache.Cache) -> dict[str, str]:
+    """The content digest of every image the site publishes, by its source path (files whose
+    size, times and inode are as last seen are not read again)."""
+    wanted = {
+        str(source / rel): rel
+        for rel in analysis.copied
+        if Path(rel).suffix.lower() in images.PUBLISHED_FORMATS
+    }
+    return {wanted[path]: digest for path, (_st, digest) in stamps.digests(wanted, store).items()}
 
 
 def _plan_work(
@@ -468,7 +481,7 @@ def _plan_work(
 def _all_copies(inputs: _Inputs) -> dict[str, tuple[Path, str]]:
     """Every file copied as it is, by output path: (source file, content digest)."""
     options, analysis = inputs.options, inputs.analysis
-    copies = _copies(options, inputs.theme, analysis.plan, analysis.copied, inputs.store)
+    copies = _copies(options, inputs.theme, analysis.plan, analysis.copied, inputs.photos)
     copies.update(_edition_copies(options.source, analysis.site, analysis.tree.editions))
     # the resized photos; a cached file's name holds its content hash
     copies.update({rel: (path, path.name) for rel, path in inputs.photos.copies()})
@@ -728,15 +741,19 @@ def _copies(
     theme_dirs: theme.ThemeDirs,
     plan: urls.UrlPlan,
     copied: tuple[str, ...],
-    store: cache.Cache,
+    photos: images.PhotoSet,
 ) -> dict[str, tuple[Path, str]]:
     """Files copied as they are, by output path: (source file, content digest)."""
     out: dict[str, tuple[Path, str]] = {}
     for rel, path in theme_dirs.static_files().items():
         out[urls.join(urls.THEME_ASSETS, rel)] = (path, _file_digest(path))
     for rel in copied:
-        path = options.source / rel
-        out[plan.assets[rel]] = (path, _file_digest(path))
+        made = photos.originals.get(rel)
+        if made is not None:  # an image scaled down or without its metadata
+            out[plan.assets[rel]] = (made, made.name)
+        else:
+            path = options.source / rel
+            out[plan.assets[rel]] = (path, _file_digest(path))
     return out
 
 
