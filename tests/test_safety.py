@@ -202,6 +202,27 @@ def test_a_draft_publishes_nothing_of_its_own(make_site: SiteBuilder) -> None:
     assert list(out.rglob("secret-plan*"))
 
 
+def test_files_only_a_draft_links_are_not_published(make_site: SiteBuilder) -> None:
+    draft = (
+        "---\ntitle: 计划\nunit: branch\ndate: 2025-03-01\ndraft: true\n---\n"
+        "见[方案](budget.pdf \"方案\")、![现场](site-photo.png)和[附表][t]。\n\n"
+        '<img src="raw.png">\n\n![合影](shared.png)\n\n[t]: /reports/2025/table.xlsx\n'
+    )
+    published = profile(body="![合影](../../reports/2025/shared.png)")
+    files = {
+        "profiles/2025/a.md": published,
+        "reports/2025/plan.md": draft,
+        **{f"reports/2025/{name}": "x" for name in
+           ("budget.pdf", "site-photo.png", "table.xlsx", "raw.png", "shared.png")},
+    }
+    report, out = make_site(files)
+    assert report.ok, codes(report)
+    assert sorted(p.name for p in (out / "reports/2025").iterdir()) == ["shared.png"]
+    report, out = make_site(files, drafts=True)
+    assert report.ok, codes(report)
+    assert {p.name for p in (out / "reports/2025").iterdir()} >= {"budget.pdf", "raw.png"}
+
+
 @pytest.mark.parametrize("url", ["javascript:alert(1)//", "//evil.example/", "ftp://x/", "a b"])
 def test_base_url_must_be_a_web_address(make_site: SiteBuilder, url: str) -> None:
     report, _out = make_site(PERSON, site_yaml=SITE_YAML + f'base_url: "{url}"\n')
