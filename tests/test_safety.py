@@ -10,8 +10,10 @@ import struct
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from generator.base.config import BuildOptions
 from generator.build import BuildReport, build
@@ -646,3 +648,47 @@ def test_the_cache_folder_cannot_be_where_it_would_be_lost_or_read(
     assert main(args) == 2
     assert expected in capsys.readouterr().err
     assert not (tmp_path / place).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# the folder of hostile sites (tests/hostile/*.yaml, see its README)
+
+HOSTILE = Path(__file__).parent / "hostile"
+
+
+def _hostile_files(case: dict[str, Any]) -> dict[str, str]:
+    """The files of a hostile site, with what ``append`` generates added to one of them."""
+    files = {rel: str(text) for rel, text in case["files"].items()}
+    extra = case.get("append")
+    if extra:
+        if "nested_list" in extra:
+            files[extra["file"]] += nested_list(int(extra["nested_list"]))
+        else:
+            files[extra["file"]] += str(extra["repeat"]) * int(extra["times"])
+    return files
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in HOSTILE.glob("*.yaml")))
+def test_a_hostile_site_gets_its_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    case = yaml.safe_load((HOSTILE / f"{name}.yaml").read_text(encoding="utf-8"))
+    files = _hostile_files(case)
+    site_yaml = files.pop("site.yaml", SITE_YAML)
+    source = write_site(tmp_path / "src", files, site_yaml=site_yaml, units_yaml=UNITS_YAML)
+    monkey = pytest.MonkeyPatch()
+    monkey.chdir(tmp_path)  # a template that escaped would write here
+    try:
+        report = build(BuildOptions(source=source, output=tmp_path / "out"))
+    finally:
+        monkey.undo()
+    expect = case["expect"]
+    assert not report.ok
+    assert (expect["code"], expect["file"], expect["line"]) in codes(report), codes(report)
+    assert expect["says"] in shown(report)
+    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "out").exists()
+    if case.get("check", True):
+        capsys.readouterr()
+        assert main(["check", str(source), "--format", "json"]) == 1
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        assert expect["code"] in {f["code"] for f in findings}
