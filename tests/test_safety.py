@@ -692,3 +692,9 @@ def test_a_hostile_site_gets_its_message(
         assert main(["check", str(source), "--format", "json"]) == 1
         findings = json.loads(capsys.readouterr().out)["findings"]
         assert expect["code"] in {f["code"] for f in findings}
+
+
+def test_a_draft_linking_to_no_address_at_all_builds(make_site: SiteBuilder) -> None:
+    draft = "---\ntitle: 计划\nunit: branch\ndate: 2025-03-01\ndraft: true\n---\n[x](//[x) [y](%zz)\n"
+    report, _out = make_site({**PERSON, "reports/2025/plan.md": draft})
+    assert report.ok, codes(report)

@@ -571,7 +571,10 @@ def _linked_files(items: Iterable[Item], files: Container[str]) -> frozenset[str
     for item in items:
         for match in _BODY_REF.finditer(item.body):
             ref = next(group for group in match.groups() if group)
-            parts = urlsplit(ref)
+            try:
+                parts = urlsplit(ref)
+            except ValueError:  # not an address at all ("//[x")
+                continue
             if parts.scheme or parts.netloc:
                 continue
             hit = paths.resolve(unquote(parts.path), item.key, files)
