@@ -695,6 +695,9 @@ def test_a_hostile_site_gets_its_message(
 
 
 def test_a_draft_linking_to_no_address_at_all_builds(make_site: SiteBuilder) -> None:
-    draft = "---\ntitle: 计划\nunit: branch\ndate: 2025-03-01\ndraft: true\n---\n[x](//[x) [y](%zz)\n"
+    draft = (
+        "---\ntitle: 计划\nunit: branch\ndate: 2025-03-01\ndraft: true\n---\n"
+        "[x](//[x) [y](%zz)\n"
+    )
     report, _out = make_site({**PERSON, "reports/2025/plan.md": draft})
     assert report.ok, codes(report)
