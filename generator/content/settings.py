@@ -87,6 +87,6 @@ class SiteConfig:
             f.integer,
             doc="the long side, in pixels, of photos and images as published and put in "
             "compilations: larger ones are scaled down; every published photo is turned "
-            "upright and loses its EXIF data (camera, time, GPS position)",
+            "upright and loses its EXIF data (camera, time, GPS position); at least 480",
         ),
     )

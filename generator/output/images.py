@@ -160,6 +160,7 @@ def published(data: bytes, suffix: str, limit: int) -> bytes | None:
     fmt = PUBLISHED_FORMATS.get(suffix.lower())
     if fmt is None:
         return None
+    limit = max(limit, WIDTHS[-1])  # never smaller than the detail page's photo
     with _open(data) as opened:
         if getattr(opened, "n_frames", 1) > 1:  # an animation would lose its frames
             return None
