@@ -8,6 +8,7 @@ import dataclasses
 import errno
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from generator import pages
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
 from generator.base.report import BuildReport as BuildReport  # re-exported: the build returns it
-from generator.content import editions, loader, paths
+from generator.content import editions, loader, paths, stamps
 from generator.kinds.kind import Registry
 from generator.kinds.registry import BUILT_IN
 from generator.output import (
@@ -352,9 +353,14 @@ def _blocked(
         return True, []
     writer.recover(options.output)
     try:
-        writer.check_output(options.output, options.source)
+        writer.check_output(options.output, options.source, options.force)
     except writer.OutputError as exc:
-        return True, [Diagnostic.error(str(exc.path), 0, exc.code, folder=str(exc.path))]
+        return True, [
+            # an absolute path: printed relative to where the editor stands, not to the source
+            Diagnostic.error(
+                os.path.abspath(exc.path), 0, exc.code, "", folder=str(exc.path), **exc.params
+            )
+        ]
     return False, []
 
 
@@ -374,7 +380,9 @@ def _prepare(
     links = _cached_links(store, list(items), keys, converter, plan)
     # profile photos resized (cached by content hash); templates read their sizes from the
     # `photo_variants` global, the files are copied with the other files
-    photos, photo_problems = images.derive_for_site(site, options.source, options.cache_dir)
+    photos, photo_problems = images.derive_for_site(
+        site, options.source, options.cache_dir, _image_digests(options.source, analysis, store)
+    )
     problems.extend(photo_problems)
     env = theme.environment(theme_dirs, site.config.language)
     try:
@@ -382,7 +390,7 @@ def _prepare(
     except jinja2.TemplateError as exc:
         problems.append(theme.template_error(exc, theme_dirs))
         return None, problems
-    version = cache.SCHEMA + cache.code_digest() + repr(sorted(photos.variants.items()))
+    version = cache.schema() + cache.code_digest() + repr(sorted(photos.variants.items()))
     prints = deps.Fingerprints(
         site,
         plan,
@@ -405,6 +413,17 @@ def _prepare(
         closure,
     )
     return inputs, problems
+
+
+def _image_digests(source: Path, analysis: Analysis, store: cache.Cache) -> dict[str, str]:
+    """The content digest of every image the site publishes, by its source path (files whose
+    size, times and inode are as last seen are not read again)."""
+    wanted = {
+        str(source / rel): rel
+        for rel in analysis.copied
+        if Path(rel).suffix.lower() in images.PUBLISHED_FORMATS
+    }
+    return {wanted[path]: digest for path, (_st, digest) in stamps.digests(wanted, store).items()}
 
 
 def _plan_work(
@@ -480,7 +499,7 @@ class _Shape:
 def _all_copies(inputs: _Inputs) -> dict[str, tuple[Path, str]]:
     """Every file copied as it is, by output path: (source file, content digest)."""
     options, analysis = inputs.options, inputs.analysis
-    copies = _copies(options, inputs.theme, analysis.plan, analysis.copied, inputs.store)
+    copies = _copies(options, inputs.theme, analysis.plan, analysis.copied, inputs.photos)
     copies.update(_edition_copies(options.source, analysis.site, analysis.tree.editions))
     # the resized photos; a cached file's name holds its content hash
     copies.update({rel: (path, path.name) for rel, path in inputs.photos.copies()})
@@ -621,7 +640,7 @@ def _commit(
     unchanged files carried over, is swapped in."""
     fresh = rendered | {rel for rel, _ in work.copies}
     if work.had_previous and len(fresh) + len(work.removed) <= IN_PLACE_SHARE * len(records):
-        staged.commit_changes(fresh, work.removed)
+        staged.commit_changes(fresh, work.removed, records)
         return
     for rel in records:
         if rel not in fresh:
@@ -750,15 +769,19 @@ def _copies(
     theme_dirs: theme.ThemeDirs,
     plan: urls.UrlPlan,
     copied: tuple[str, ...],
-    store: cache.Cache,
+    photos: images.PhotoSet,
 ) -> dict[str, tuple[Path, str]]:
     """Files copied as they are, by output path: (source file, content digest)."""
     out: dict[str, tuple[Path, str]] = {}
     for rel, path in theme_dirs.static_files().items():
         out[urls.join(urls.THEME_ASSETS, rel)] = (path, _file_digest(path))
     for rel in copied:
-        path = options.source / rel
-        out[plan.assets[rel]] = (path, _file_digest(path))
+        made = photos.originals.get(rel)
+        if made is not None:  # an image scaled down or without its metadata
+            out[plan.assets[rel]] = (made, made.name)
+        else:
+            path = options.source / rel
+            out[plan.assets[rel]] = (path, _file_digest(path))
     return out
 
 

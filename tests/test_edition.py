@@ -360,3 +360,79 @@ def test_links_to_other_years_become_plain_text_in_an_edition(
     assert "<a>王进喜</a>" in page and "wang" not in page
     assert 'href="../../../pages/rules/index.html"' in page  # free pages kept
     assert crawl(edition) == ([], [])
+
+
+def _commit_all(source: Path) -> None:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q", str(source)], check=True)
+    subprocess.run([*git, "-C", str(source), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(source), "commit", "-qm", "content"], check=True)
+
+
+def test_an_edition_of_uncommitted_content_needs_allow_dirty(
+    source: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit_all(source)
+    page = source / "profiles/2025/deng-zhiyuan.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n补记。\n", encoding="utf-8")
+    (source / "pages/new.md").write_text("---\ntitle: 新页\n---\n正文\n", encoding="utf-8")
+    before = digest_tree(edition_of(source))
+    assert cli.main(["edition", str(YEAR), str(source), "--force"]) == 1
+    err = capsys.readouterr().err
+    assert "网站目录里有 2 处修改还没有提交到 git" in err
+    assert "pages/new.md, profiles/2025/deng-zhiyuan.md" in err and "--allow-dirty" in err
+    assert digest_tree(edition_of(source)) == before
+    assert cli.main(["edition", str(YEAR), str(source), "--force", "--allow-dirty"]) == 0
+    assert "2 个未提交到 git 的文件" in capsys.readouterr().err
+    manifest = json.loads((edition_of(source) / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["uncommitted"] == ["pages/new.md", "profiles/2025/deng-zhiyuan.md"]
+    # a clean checkout records none
+    _commit_all(source)
+    assert cli.main(["edition", str(YEAR), str(source), "--force"]) == 0
+    manifest = json.loads((edition_of(source) / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["uncommitted"] == []
+
+
+def test_generate_verify_and_zip_count_the_same_files(
+    source: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["edition", str(YEAR), str(source), "--force"]) == 0
+    made = re.search(r"共(\d+)个文件（另有清单", capsys.readouterr().out)
+    assert cli.main(["edition", "--verify", str(YEAR), str(source)]) == 0
+    verified = re.search(r"完好：(\d+)个文件", capsys.readouterr().out)
+    assert cli.main(["edition", str(YEAR), str(source), "--zip", "-o", "e.zip"]) == 0
+    zipped = re.search(r"（(\d+)个文件和清单", capsys.readouterr().out)
+    assert made and verified and zipped
+    files = len(json.loads((edition_of(source) / "manifest.json").read_text("utf-8"))["files"])
+    assert int(made[1]) == int(verified[1]) == int(zipped[1]) == files
+
+
+def test_verify_takes_a_zip_or_an_unzipped_folder(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "e.zip"
+    assert cli.main(["edition", str(YEAR), str(source), "--zip", "-o", str(archive)]) == 0
+    unzipped = tmp_path / "unzipped"
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(unzipped)
+    for given in (archive, unzipped, unzipped / f"edition-{YEAR}"):
+        capsys.readouterr()
+        assert cli.main(["edition", "--verify", str(YEAR), str(given)]) == 0, given
+        assert "2025年度归档版完好" in capsys.readouterr().out
+    page = unzipped / f"edition-{YEAR}/index.html"
+    page.write_bytes(page.read_bytes() + b"<!-- changed -->")
+    assert cli.main(["edition", "--verify", str(YEAR), str(unzipped)]) == 1
+    assert f"已改动：{unzipped.as_posix()}/edition-{YEAR}/index.html" in capsys.readouterr().err
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(archive) as z, zipfile.ZipFile(tampered, "w") as out:
+        for info in z.infolist():
+            data = z.read(info)
+            out.writestr(info, data + b"x" if info.filename.endswith("404.html") else data)
+        out.writestr(f"edition-{YEAR}/extra.js", "alert(1)")
+    assert cli.main(["edition", "--verify", str(YEAR), str(tampered)]) == 1
+    err = capsys.readouterr().err
+    assert f"已改动：{tampered.as_posix()}:edition-{YEAR}/404.html" in err
+    assert f"多出：{tampered.as_posix()}:edition-{YEAR}/extra.js" in err
+    (tmp_path / "not.zip").write_bytes(b"PK no zip")
+    assert cli.main(["edition", "--verify", str(YEAR), str(tmp_path / "not.zip")]) == 1
+    assert "缺失或已损坏" in capsys.readouterr().err

@@ -4,6 +4,7 @@ srcset, width, height and lazy loading."""
 
 from __future__ import annotations
 
+import base64
 import gc
 import hashlib
 import io
@@ -17,6 +18,7 @@ from PIL import Image
 
 from generator.base.config import BuildOptions
 from generator.build import analyse, build
+from generator.cli.compile import compile_year
 from generator.output import images
 from tests.conftest import EXAMPLE, SiteBuilder, profile, write_site
 from tests.test_cli import run
@@ -138,7 +140,9 @@ def test_pages_use_the_resized_photos(make_site: SiteBuilder, tmp_path: Path) ->
     key = hashlib.sha256(images.RECIPE.encode() + b"\0" + photo).hexdigest()[:24]
     assert not (source / ".showcase-cache").exists()  # a build without cache keeps none
     assert (out / f"photos/{key}-240.jpg").is_file() and (out / f"photos/{key}-480.jpg").is_file()
-    assert (out / "profiles/2025/wang.jpg").read_bytes() == photo  # the original, as it was
+    assert (source / "profiles/2025/wang.jpg").read_bytes() == photo  # the original untouched
+    with Image.open(out / "profiles/2025/wang.jpg") as published:  # published without EXIF
+        assert published.size == (1200, 1600) and not published.getexif()
     assert not (out / ".showcase-cache").exists()
     card = re.search(
         r'<img class="photo photo-card"[^>]*>', (out / "profiles/index.html").read_text()
@@ -233,3 +237,67 @@ def test_a_build_without_cache_leaves_the_source_as_it_was(tmp_path: Path) -> No
     assert report.ok, report.diagnostics
     assert snapshot(source) == before
     assert snapshot(tmp_path / "again") == snapshot(tmp_path / "public")
+
+
+# ---------------------------------------------------------------------------------------------
+# photos and images published as files, and in compilations
+
+
+def _published(out: Path, rel: str) -> Image.Image:
+    image = Image.open(out / rel)
+    image.load()
+    return image
+
+
+def test_published_photos_are_scaled_down_upright_and_without_exif(
+    make_site: SiteBuilder,
+) -> None:
+    files = {
+        "profiles/2025/a.md": profile(body="![现场](scene.jpg)\n\n![小图](small.jpg)"),
+    }
+    _report, out = make_site(files)  # the site first, then its binary files
+    source = out.parent / "src"
+    write(source, "profiles/2025/scene.jpg", jpeg(3000, 2000, orientation=6))
+    write(source, "profiles/2025/small.jpg", jpeg(300, 200))
+    clean = io.BytesIO()
+    Image.new("RGB", (800, 600), "#336699").save(clean, "JPEG", quality=90)
+    write(source, "static/clean.jpg", clean.getvalue())
+    report = build(BuildOptions(source=source, output=out, cache_dir=out.parent / "cache"))
+    assert report.ok, report.diagnostics
+    scene = _published(out, "profiles/2025/scene.jpg")
+    assert scene.size == (1333, 2000)  # upright, the long side at the default 2,000
+    assert not scene.getexif() and "exif" not in scene.info
+    small = _published(out, "profiles/2025/small.jpg")
+    assert small.size == (300, 200) and not small.getexif()  # small, but its EXIF removed
+    # an image without metadata and within the size is published byte for byte
+    assert (out / "static/clean.jpg").read_bytes() == clean.getvalue()
+
+
+def test_the_size_of_published_photos_is_a_setting(make_site: SiteBuilder) -> None:
+    _report, out = make_site(
+        {"profiles/2025/a.md": profile(body="![现场](scene.jpg)")},
+        site_yaml="title: 测试\nphoto_max_size: 800\n",
+    )
+    source = out.parent / "src"
+    write(source, "profiles/2025/scene.jpg", jpeg(3000, 2000))
+    assert build(BuildOptions(source=source, output=out, cache_dir=None)).ok
+    assert _published(out, "profiles/2025/scene.jpg").size == (800, 533)
+    assert not list(source.rglob(".showcase-cache"))
+
+
+def test_a_compilation_embeds_photos_scaled_down_and_without_exif(tmp_path: Path) -> None:
+    source = write_site(
+        tmp_path / "src",
+        {"profiles/2025/a.md": profile(extra="photo: a.jpg\n", body="![现场](scene.jpg)")},
+    )
+    write(source, "profiles/2025/a.jpg", jpeg(2400, 3200))
+    write(source, "profiles/2025/scene.jpg", jpeg(4000, 3000, orientation=6))
+    compiled = compile_year(source, 2025)
+    assert compiled.ok, compiled.diagnostics
+    uris = re.findall(r'src="data:image/jpeg;base64,([^"]+)"', compiled.html)
+    assert len(uris) == 2
+    for uri in uris:
+        with Image.open(io.BytesIO(base64.b64decode(uri))) as image:
+            assert max(image.size) == 2000
+            assert image.height > image.width  # both stand upright
+            assert not image.getexif()

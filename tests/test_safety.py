@@ -10,14 +10,16 @@ import struct
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from generator.base.config import BuildOptions
 from generator.build import BuildReport, build
 from generator.cli.console import format_diagnostic
 from generator.cli.main import main
-from generator.output import writer
+from generator.output import cache, writer
 from tests.conftest import SITE_YAML, UNITS_YAML, SiteBuilder, profile, write_site
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -200,6 +202,29 @@ def test_a_draft_publishes_nothing_of_its_own(make_site: SiteBuilder) -> None:
     report, out = make_site(files, drafts=True)
     assert report.ok, codes(report)
     assert list(out.rglob("secret-plan*"))
+
+
+def test_files_only_a_draft_links_are_not_published(make_site: SiteBuilder) -> None:
+    draft = (
+        "---\ntitle: 计划\nunit: branch\ndate: 2025-03-01\ndraft: true\n---\n"
+        '见[方案](budget.pdf "方案")、![现场](site-photo.png)和[附表][t]。\n\n'
+        '<img src="raw.png">\n\n![合影](shared.png)\n\n[t]: /reports/2025/table.xlsx\n'
+    )
+    published = profile(body="![合影](../../reports/2025/shared.png)")
+    files = {
+        "profiles/2025/a.md": published,
+        "reports/2025/plan.md": draft,
+        **{
+            f"reports/2025/{name}": "x"
+            for name in ("budget.pdf", "site-photo.png", "table.xlsx", "raw.png", "shared.png")
+        },
+    }
+    report, out = make_site(files)
+    assert report.ok, codes(report)
+    assert sorted(p.name for p in (out / "reports/2025").iterdir()) == ["shared.png"]
+    report, out = make_site(files, drafts=True)
+    assert report.ok, codes(report)
+    assert {p.name for p in (out / "reports/2025").iterdir()} >= {"budget.pdf", "raw.png"}
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)//", "//evil.example/", "ftp://x/", "a b"])
@@ -513,3 +538,171 @@ def test_body_html_from_a_tampered_cache_is_sanitized_again(tmp_path: Path) -> N
     html = next(p for p in pages if "正文" in p.read_text("utf-8")).read_text("utf-8")
     assert "测试站点二" in html and "点</p>" in html  # the tampered entry was used
     assert "<script>alert" not in html and "onclick" not in html
+
+
+def test_unrelated_files_in_the_output_ask_for_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_site(tmp_path / "src", PERSON)
+    out = tmp_path / "out"
+    (out / "notes").mkdir(parents=True)
+    (out / "notes/plan.txt").write_text("keep", encoding="utf-8")
+    (out / ".DS_Store").write_bytes(b"")  # what a desktop leaves behind is not asked about
+    assert main(["build", str(source), "-o", str(out), "--no-cache"]) == 1
+    err = capsys.readouterr().err
+    assert "里有 1 个不是 showcase 生成的文件（notes/plan.txt）" in err
+    assert "--force" in err
+    assert (out / "notes/plan.txt").is_file()
+    assert main(["build", str(source), "-o", str(out), "--no-cache", "--force", "-q"]) == 0
+    assert not (out / "notes").exists()
+    assert (out / "index.html").is_file()
+    # the next build into it needs no --force: every file there is one it wrote
+    assert main(["build", str(source), "-o", str(out), "--no-cache", "-q"]) == 0
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "showcase\n",
+        "",
+        '{"generator": "showcase", "format": 2, "files": "*"}',
+        '{"generator": "showcase", "format": 2, "files": ["index.html"]}',
+    ],
+)
+def test_a_planted_marker_does_not_make_a_folder_replaceable(tmp_path: Path, marker: str) -> None:
+    source = write_site(tmp_path / "src", PERSON)
+    out = tmp_path / "home"
+    (out / "Documents").mkdir(parents=True)
+    (out / "Documents/thesis.docx").write_bytes(b"years of work")
+    (out / "index.html").write_text("listed in the marker", encoding="utf-8")
+    (out / writer.MARKER).write_text(marker, encoding="utf-8")
+    report = build(BuildOptions(source=source, output=out))
+    assert [d.code for d in report.diagnostics] == ["output-not-ours"]
+    assert "Documents/thesis.docx" in shown(report)
+    assert (out / "Documents/thesis.docx").read_bytes() == b"years of work"
+
+
+def test_the_marker_lists_the_output_after_an_in_place_change(tmp_path: Path) -> None:
+    files = {f"profiles/2025/p{i}.md": profile(name=f"张{chr(0x4E00 + i)}") for i in range(12)}
+    source = write_site(tmp_path / "src", files)
+    out, store = tmp_path / "out", tmp_path / "cache"
+    assert build(BuildOptions(source=source, output=out, cache_dir=store)).ok
+    (source / "profiles/2025/p3.md").write_text(profile(name="张三", body="改过。"), "utf-8")
+    assert build(BuildOptions(source=source, output=out, cache_dir=store)).ok
+    assert writer.foreign_files(out) == []
+    listed = writer.marked_files(out)
+    assert listed is not None and "profiles/2025/zhang-san/index.html" in listed
+
+
+# ---------------------------------------------------------------------------------------------
+# the build cache
+
+
+def test_a_new_source_date_epoch_is_not_a_no_change_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write_site(tmp_path / "src", PERSON)  # outside git: dates from file times
+    out, store = tmp_path / "out", tmp_path / "cache"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1600000000")  # 2020-09-13
+    assert build(BuildOptions(source=source, output=out, cache_dir=store)).ok
+    assert "2020-09-13" in (out / "sitemap.xml").read_text(encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1500000000")  # 2017-07-14
+    report = build(BuildOptions(source=source, output=out, cache_dir=store))
+    assert report.ok and report.files > 0
+    assert "2017-07-14" in (out / "sitemap.xml").read_text(encoding="utf-8")
+
+
+def test_other_options_or_library_versions_are_not_a_no_change_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {**PERSON, "profiles/2025/b.md": profile(name="李四", extra="draft: true\n")}
+    source = write_site(tmp_path / "src", files)
+    out, store = tmp_path / "out", tmp_path / "cache"
+    assert build(BuildOptions(source=source, output=out, cache_dir=store)).ok
+    assert build(BuildOptions(source=source, output=out, cache_dir=store)).files == 0
+    assert build(BuildOptions(source=source, output=out, cache_dir=store, drafts=True)).files
+    assert (out / "profiles/2025/li-si/index.html").is_file()
+    monkeypatch.setattr(cache, "schema", lambda: "showcase-cache/other markdown=0")
+    report = build(BuildOptions(source=source, output=out, cache_dir=store, drafts=True))
+    assert report.files > 0
+    assert [d.code for d in report.diagnostics] == ["cache-stale"]
+
+
+def test_the_cache_folder_can_be_chosen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = write_site(tmp_path / "src", PERSON)
+    out = tmp_path / "out"
+    args = ["build", str(source), "-o", str(out), "-q"]
+    assert main([*args, "--cache-dir", str(tmp_path / "a")]) == 0
+    assert (tmp_path / "a" / cache.FILE).is_file()
+    monkeypatch.setenv("SHOWCASE_CACHE_DIR", str(tmp_path / "b"))
+    assert main(args) == 0
+    assert (tmp_path / "b" / cache.FILE).is_file()
+    assert not (source / cache.CACHE_DIR).exists()  # nothing written into the source
+    assert main([*args, "--no-cache"]) == 0
+    assert not (source / cache.CACHE_DIR).exists()
+
+
+@pytest.mark.parametrize(
+    ("place", "expected"),
+    [("out/cache", "在输出目录里面"), ("src/cache", "会被当作网站内容读取")],
+)
+def test_the_cache_folder_cannot_be_where_it_would_be_lost_or_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], place: str, expected: str
+) -> None:
+    source = write_site(tmp_path / "src", PERSON)
+    args = ["build", str(source), "-o", str(tmp_path / "out"), "--cache-dir", str(tmp_path / place)]
+    assert main(args) == 2
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / place).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# the folder of hostile sites (tests/hostile/*.yaml, see its README)
+
+HOSTILE = Path(__file__).parent / "hostile"
+
+
+def _hostile_files(case: dict[str, Any]) -> dict[str, str]:
+    """The files of a hostile site, with what ``append`` generates added to one of them."""
+    files = {rel: str(text) for rel, text in case["files"].items()}
+    extra = case.get("append")
+    if extra:
+        if "nested_list" in extra:
+            files[extra["file"]] += nested_list(int(extra["nested_list"]))
+        else:
+            files[extra["file"]] += str(extra["repeat"]) * int(extra["times"])
+    return files
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in HOSTILE.glob("*.yaml")))
+def test_a_hostile_site_gets_its_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    case = yaml.safe_load((HOSTILE / f"{name}.yaml").read_text(encoding="utf-8"))
+    files = _hostile_files(case)
+    site_yaml = files.pop("site.yaml", SITE_YAML)
+    source = write_site(tmp_path / "src", files, site_yaml=site_yaml, units_yaml=UNITS_YAML)
+    monkey = pytest.MonkeyPatch()
+    monkey.chdir(tmp_path)  # a template that escaped would write here
+    try:
+        report = build(BuildOptions(source=source, output=tmp_path / "out"))
+    finally:
+        monkey.undo()
+    expect = case["expect"]
+    assert not report.ok
+    assert (expect["code"], expect["file"], expect["line"]) in codes(report), codes(report)
+    assert expect["says"] in shown(report)
+    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "out").exists()
+    if case.get("check", True):
+        capsys.readouterr()
+        assert main(["check", str(source), "--format", "json"]) == 1
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        assert expect["code"] in {f["code"] for f in findings}
+
+
+def test_a_draft_linking_to_no_address_at_all_builds(make_site: SiteBuilder) -> None:
+    draft = (
+        "---\ntitle: 计划\nunit: branch\ndate: 2025-03-01\ndraft: true\n---\n[x](//[x) [y](%zz)\n"
+    )
+    report, _out = make_site({**PERSON, "reports/2025/plan.md": draft})
+    assert report.ok, codes(report)

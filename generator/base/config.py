@@ -23,6 +23,8 @@ class BuildOptions:
     workers: int = 0  # processes for Markdown and rendering; 0: one per available core
     # build the archived edition of one year (that year's items only, no cache)
     edition_year: int | None = None
+    # replace an output folder that holds files showcase did not write
+    force: bool = False
 
 
 PACKAGED_THEMES = Path(__file__).resolve().parents[2] / "themes"

@@ -45,6 +45,8 @@ def add_parser(sub: Any) -> None:
     b.add_argument("--strict", action="store_true", help=t("cli-strict"))
     b.add_argument("-q", "--quiet", action="store_true", help=t("cli-quiet"))
     b.add_argument("--no-cache", action="store_true", help=t("cli-no-cache"))
+    b.add_argument("--cache-dir", default=None, help=t("cli-cache-dir"))
+    b.add_argument("--force", action="store_true", help=t("cli-build-force"))
     b.add_argument("-j", "--workers", type=int, default=0, help=t("cli-workers"))
     b.set_defaults(func=cmd_build)
 
@@ -101,13 +103,21 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(messages.text(DEFAULT_LANGUAGE, "source-missing", path=source), file=sys.stderr)
         return EXIT_USAGE
     args.output = args.output or str(parsing.beside_source(source, "public"))
+    cache_dir = cache_folder(args, source)
+    problem = cache_problem(cache_dir, source, Path(args.output))
+    if problem:
+        print(messages.text(DEFAULT_LANGUAGE, problem, folder=cache_dir), file=sys.stderr)
+        fix = messages.text(DEFAULT_LANGUAGE, problem, "hint")
+        print("    " + t("how-to-fix") + fix, file=sys.stderr)
+        return EXIT_USAGE
     options = BuildOptions(
         source=source,
         output=Path(args.output),
         drafts=args.drafts,
         strict=args.strict,
-        cache_dir=None if args.no_cache else source / CACHE_DIR,
+        cache_dir=cache_dir,
         workers=max(0, args.workers),
+        force=args.force,
     )
     bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar()
     try:
@@ -154,6 +164,33 @@ def run(options: BuildOptions, progress: ProgressBar | None = None) -> BuildRepo
         return build(options, progress, store=store, state=state)
     finally:
         store.close()
+
+
+CACHE_ENV = "SHOWCASE_CACHE_DIR"  # where the build cache goes when --cache-dir is not given
+
+
+def cache_folder(args: argparse.Namespace, source: Path) -> Path | None:
+    """The build cache: none with --no-cache; else --cache-dir, else $SHOWCASE_CACHE_DIR,
+    else the hidden ``.showcase-cache`` folder of the source."""
+    if args.no_cache:
+        return None
+    given = args.cache_dir or os.environ.get(CACHE_ENV, "").strip()
+    return Path(given) if given else source / CACHE_DIR
+
+
+def cache_problem(cache_dir: Path | None, source: Path, output: Path) -> str:
+    """The catalog code of what is wrong with the cache's place ('' when nothing): inside the
+    output it would be deleted by each build; inside the source, outside a hidden folder, it
+    would be read as content."""
+    if cache_dir is None:
+        return ""
+    cache, src, out = cache_dir.resolve(), source.resolve(), output.resolve()
+    if cache == out or out in cache.parents:
+        return "cache-dir-inside-output"
+    hidden = src in cache.parents and cache.relative_to(src).parts[0].startswith(".")
+    if cache == src or (src in cache.parents and not hidden):
+        return "cache-dir-inside-source"
+    return ""
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic, has_errors
 from generator.cli import console as reporting
 from generator.cli import parsing
-from generator.output import theme, writer
+from generator.output import images, theme, writer
 from generator.pages import base
 from generator.pages.view import SiteView
 from generator.site import stats
@@ -80,12 +80,17 @@ def sections(site: Site, year: int) -> tuple[Section, ...]:
     )
 
 
-def data_uri(path: Path) -> str:
+def data_uri(path: Path, limit: int) -> str:
+    """The file as a data URI; a photo as the site publishes it (at most ``limit`` pixels on
+    the long side, upright, without EXIF)."""
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+    data = images.for_print(path, limit)
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _embed_images(html: str, page: str, by_output: Mapping[str, str], source: Path) -> str:
+def _embed_images(
+    html: str, page: str, by_output: Mapping[str, str], source: Path, limit: int
+) -> str:
     """Replace links to the site's own images (relative to ``page``) by data URIs."""
 
     def replace(match: re.Match[str]) -> str:
@@ -96,7 +101,7 @@ def _embed_images(html: str, page: str, by_output: Mapping[str, str], source: Pa
         rel = by_output.get(target)
         if rel is None or not (source / rel).is_file():
             return match.group(0)
-        return match.group(1) + data_uri(source / rel) + match.group(3)
+        return match.group(1) + data_uri(source / rel, limit) + match.group(3)
 
     return _IMG_SRC.sub(replace, html)
 
@@ -124,13 +129,14 @@ def compile_year(source: Path, year: int, drafts: bool = False) -> Compilation:
     stories = {plan.items[key]: f"#{anchor}" for key, anchor in story_id.items()}
     bodies = {}
     photos: dict[str, str] = {}
+    limit = site.config.photo_max_size
     for profile in profiles:
         rendered = converted[profile.key]
-        html = _embed_images(rendered.html, plan.items[profile.key], by_output, source)
+        html = _embed_images(rendered.html, plan.items[profile.key], by_output, source, limit)
         html = _relink(html, plan.items[profile.key], stories, site.config.base_url)
         bodies[profile.key] = Rendered(html, rendered.text_summary)
         if profile.photo is not None:
-            photos[profile.key] = data_uri(source / profile.photo.source)
+            photos[profile.key] = data_uri(source / profile.photo.source, limit)
     env = build.render_environment(theme_dirs, language, SiteView(site, plan, bodies), plan)
     context: dict[str, Any] = {
         "page_path": PAGE_PATH,

@@ -32,7 +32,7 @@ from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.cli import console as reporting
 from generator.cli import parsing
-from generator.content import loader
+from generator.content import history, loader
 from generator.output import writer
 
 MANIFEST = "manifest.json"
@@ -49,6 +49,9 @@ class Manifest:
     source_commit: str | None
     built: str  # ISO 8601, UTC
     files: Mapping[str, str] = field(default_factory=dict)  # path -> SHA-256
+    # source files that differed from ``source_commit`` (built with --allow-dirty); None
+    # outside git
+    uncommitted: tuple[str, ...] | None = ()
 
     def to_json(self) -> str:
         data = {
@@ -56,6 +59,7 @@ class Manifest:
             "edition": self.year,
             "generator": self.generator,
             "source_commit": self.source_commit,
+            "uncommitted": None if self.uncommitted is None else list(self.uncommitted),
             "built": self.built,
             "files": dict(sorted(self.files.items())),
         }
@@ -76,12 +80,14 @@ class Manifest:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
             return None
         commit = data.get("source_commit")
+        dirty = data.get("uncommitted")
         return Manifest(
             year,
             str(data.get("generator", "")),
             commit if isinstance(commit, str) else None,
             str(data.get("built", "")),
             files,
+            tuple(map(str, dirty)) if isinstance(dirty, list) else None,
         )
 
 
@@ -107,6 +113,7 @@ class Frozen:
     folder: Path | None
     manifest: Manifest | None = None
     problem: str = ""  # a catalog code when nothing was frozen for another reason
+    files: tuple[str, ...] = ()  # the files the problem is about
 
 
 def build_time() -> dt.datetime:
@@ -144,14 +151,18 @@ def digests(folder: Path) -> dict[str, str]:
     }
 
 
-def freeze(source: Path, year: int, force: bool = False) -> Frozen:
+def freeze(source: Path, year: int, force: bool = False, allow_dirty: bool = False) -> Frozen:
     """Build the edition of ``year`` into ``<source>/editions/<year>/`` with its manifest.
-    Refuses to replace an existing edition unless ``force``; an edition is swapped in whole
-    (a failed build leaves the previous one as it was)."""
+    Refuses to replace an existing edition unless ``force``, and to freeze content that
+    differs from the git commit unless ``allow_dirty`` (the manifest then lists those files);
+    an edition is swapped in whole (a failed build leaves the previous one as it was)."""
     target = loader.edition_folder(source, year)
     empty = build.BuildReport(True, ())
     if target.exists() and not force:
         return Frozen(empty, None, problem="edition-exists")
+    dirty = history.uncommitted(source)
+    if dirty and not allow_dirty:
+        return Frozen(empty, None, problem="edition-dirty", files=tuple(dirty))
     target.parent.mkdir(parents=True, exist_ok=True)
     # hidden work folder beside the target: same file system (atomic rename), never read as
     # content (the loader skips names starting with ".")
@@ -171,6 +182,7 @@ def freeze(source: Path, year: int, force: bool = False) -> Frozen:
             source_commit(source),
             build_time().strftime("%Y-%m-%dT%H:%M:%SZ"),
             digests(output),
+            None if dirty is None else tuple(dirty),
         )
         (output / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
         writer.swap_folder(output, target)
@@ -189,7 +201,11 @@ def read_manifest(folder: Path) -> Manifest | None:
 
 def verify(folder: Path, manifest: Manifest) -> Verification:
     """Compare an edition folder with its manifest."""
-    found = digests(folder)
+    return compare(digests(folder), manifest)
+
+
+def compare(found: Mapping[str, str], manifest: Manifest) -> Verification:
+    """Compare the SHA-256 of an edition's files (the manifest left out) with its manifest."""
     expected = dict(manifest.files)
     changed = tuple(sorted(p for p in expected if p in found and found[p] != expected[p]))
     missing = tuple(sorted(p for p in expected if p not in found))
@@ -208,7 +224,8 @@ def zip_time(manifest: Manifest) -> tuple[int, int, int, int, int, int]:
 
 def write_zip(folder: Path, manifest: Manifest, target: Path, top: str) -> int:
     """The edition as one deterministic zip (sorted names, the build date as every file's
-    time, fixed permissions) under the folder ``top``. Returns the number of files."""
+    time, fixed permissions) under the folder ``top``. Returns the number of files besides
+    the manifest (as ``showcase edition`` and ``--verify`` count them)."""
     names = sorted([*manifest.files, MANIFEST])
     stamp = zip_time(manifest)
     with writer.atomic_path(target) as partial, zipfile.ZipFile(partial, "w") as archive:
@@ -218,7 +235,7 @@ def write_zip(folder: Path, manifest: Manifest, target: Path, top: str) -> int:
             info.create_system = 3  # Unix, so the permissions below are read
             info.external_attr = 0o644 << 16
             archive.writestr(info, (folder / rel).read_bytes(), compresslevel=9)
-    return len(names)
+    return len(manifest.files)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,6 +259,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-o", "--output", default=None, help=text("cli-edition-output"))
     p.add_argument("--force", action="store_true", help=text("cli-edition-force"))
     p.add_argument("--verify", action="store_true", help=text("cli-edition-verify"))
+    p.add_argument("--allow-dirty", action="store_true", help=text("cli-edition-allow-dirty"))
     p.set_defaults(func=run)
 
 
@@ -265,7 +283,8 @@ def default_zip(year: int) -> Path:
 def run(args: argparse.Namespace) -> int:
     source = Path(args.source)
     year: int = args.year
-    if not source.is_dir():
+    given = _given_edition(source, year) if args.verify else None
+    if given is None and not source.is_dir():
         print(_text("source-missing", path=source), file=sys.stderr)
         return EXIT_USAGE
     if year not in YEAR_RANGE:
@@ -273,14 +292,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     folder = loader.edition_folder(source, year)
     if args.verify:
-        return _run_verify(folder, year)
+        return _run_verify(given or folder, year)
     frozen_before = folder.exists()
     if frozen_before and not args.force:
         if args.zip:  # hand out the frozen edition as it is
             return _run_zip(folder, year, zip_path(args, source))
         _say("edition-exists", year=year, path=folder)
         return EXIT_CONTENT
-    result = freeze(source, year, force=args.force)
+    result = freeze(source, year, force=args.force, allow_dirty=args.allow_dirty)
     if result.folder is None:
         return _report_failure(result, source, year)
     assert result.manifest is not None
@@ -289,10 +308,12 @@ def run(args: argparse.Namespace) -> int:
             "edition-done",
             year=year,
             pages=result.report.pages,
-            files=len(result.manifest.files) + 1,
+            files=len(result.manifest.files),
             path=result.folder,
         )
     )
+    if result.manifest.uncommitted:
+        _say("edition-dirty-recorded", count=len(result.manifest.uncommitted))
     if args.zip:
         return _run_zip(result.folder, year, zip_path(args, source))
     return EXIT_OK
@@ -311,23 +332,72 @@ def _report_failure(result: Frozen, source: Path, year: int) -> int:
     if result.report.diagnostics:
         print(reporting.summary(result.report.diagnostics, lang), file=sys.stderr)
     if result.problem:
-        _say(result.problem, year=year, path=loader.edition_folder(source, year))
+        shown = ", ".join(result.files[:5]) + (", …" if len(result.files) > 5 else "")
+        path = loader.edition_folder(source, year)
+        _say(result.problem, year=year, path=path, count=len(result.files), files=shown)
     else:
         _say("edition-failed", year=year)
     return EXIT_CONTENT
 
 
-def _run_verify(folder: Path, year: int) -> int:
-    if not folder.is_dir():
-        _say("edition-missing", year=year, path=folder)
+def _given_edition(given: Path, year: int) -> Path | None:
+    """The edition ``--verify`` was given in place of the site folder: a zip file, an edition
+    folder (it holds manifest.json) or the folder it was unzipped into; None for a site."""
+    if given.is_file():
+        return given
+    for folder in (given, given / f"edition-{year}"):
+        if (folder / MANIFEST).is_file():
+            return folder
+    return None
+
+
+def _read_edition(where: Path) -> tuple[Manifest | None, dict[str, str], str]:
+    """The manifest of an edition folder or zip, the SHA-256 of its other files, and the
+    prefix its files are shown under."""
+    if where.is_dir():
+        return read_manifest(where), digests(where), where.as_posix()
+    try:
+        with zipfile.ZipFile(where) as archive:
+            return _zip_edition(where, archive)
+    except (OSError, zipfile.BadZipFile, UnicodeDecodeError):
+        return None, {}, where.as_posix()
+
+
+def _zip_edition(
+    where: Path, archive: zipfile.ZipFile
+) -> tuple[Manifest | None, dict[str, str], str]:
+    """``_read_edition`` of a zip: its files under one top folder (as ``--zip`` writes them)
+    or at its root; read as they are unpacked, nothing written."""
+    names = [n for n in archive.namelist() if not n.endswith("/")]
+    tops = {n.partition("/")[0] for n in names}
+    top = next(iter(tops)) if len(tops) == 1 and all("/" in n for n in names) else ""
+    inner = {n[len(top) + 1 :] if top else n: n for n in names}
+    if MANIFEST not in inner:
+        return None, {}, where.as_posix()
+    manifest = Manifest.from_json(archive.read(inner[MANIFEST]).decode("utf-8"))
+    found = {}
+    for rel, name in inner.items():
+        if rel != MANIFEST:
+            digest = hashlib.sha256()
+            with archive.open(name) as fh:
+                while chunk := fh.read(1 << 20):
+                    digest.update(chunk)
+            found[rel] = digest.hexdigest()
+    return manifest, found, f"{where.as_posix()}:{top}"
+
+
+def _run_verify(where: Path, year: int) -> int:
+    """Check an edition (a folder, or a zip file) against its manifest."""
+    if not where.exists():
+        _say("edition-missing", year=year, path=where)
         return EXIT_CONTENT
-    manifest = read_manifest(folder)
+    manifest, found, shown = _read_edition(where)
     if manifest is None or manifest.year != year:
-        _say("edition-manifest-bad", year=year, path=folder / MANIFEST)
+        _say("edition-manifest-bad", year=year, path=f"{shown}/{MANIFEST}")
         return EXIT_CONTENT
-    result = verify(folder, manifest)
+    result = compare(found, manifest)
     if result.ok:
-        reporting.say(_text("edition-verify-ok", year=year, count=result.checked, path=folder))
+        reporting.say(_text("edition-verify-ok", year=year, count=result.checked, path=where))
         return EXIT_OK
     for code, paths in (
         ("edition-file-changed", result.changed),
@@ -335,14 +405,14 @@ def _run_verify(folder: Path, year: int) -> int:
         ("edition-file-extra", result.extra),
     ):
         for rel in paths:
-            print(_text(code, path=(folder / rel).as_posix()), file=sys.stderr)
+            print(_text(code, path=f"{shown}/{rel}"), file=sys.stderr)
     _say(
         "edition-verify-failed",
         year=year,
         changed=len(result.changed),
         missing=len(result.missing),
         extra=len(result.extra),
-        path=folder.as_posix(),
+        path=shown,
     )
     return EXIT_CONTENT
 

@@ -250,12 +250,14 @@ def run(args: argparse.Namespace) -> int:
     if busy is not None:  # said before anything else is printed
         print(busy, file=sys.stderr)
         return 1
-    # the served folder stays in the cache between runs, so a warm start rebuilds nothing
+    # the served folder stays in the cache between runs, so a warm start rebuilds nothing;
+    # it is the preview's own (hidden, in the cache), replaced without asking
     options = BuildOptions(
         source=source,
         output=source / CACHE_DIR / "serve-site",
         drafts=args.drafts,
         cache_dir=source / CACHE_DIR / "serve",
+        force=True,
     )
     state = ServeState(options)
     report = state.rebuild()

@@ -82,3 +82,54 @@ def head(root: Path) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def uncommitted(root: Path) -> list[str] | None:
+    """The files under ``root`` (relative to it, POSIX, sorted) that differ from the commit
+    checked out: changed, added, deleted or not yet in git (ignored files aside); None outside
+    git. Hidden folders and ``editions/``, which are never read as content, are left out."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        prefix = subprocess.run(
+            [git, "rev-parse", "--show-prefix"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
+            timeout=30,
+        )
+        status = subprocess.run(
+            [
+                git,
+                "status",
+                "--porcelain=v1",
+                "-z",
+                "--untracked-files=all",
+                "--no-renames",
+                "--",
+                ".",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if prefix.returncode != 0 or status.returncode != 0:
+        return None
+    found = set()
+    for entry in status.stdout.split("\0"):
+        name = entry[3:]
+        if not name.startswith(prefix.stdout.strip()):
+            continue
+        rel = name[len(prefix.stdout.strip()) :]
+        top = rel.partition("/")[0]
+        if rel and not top.startswith(".") and top != "editions":
+            found.add(rel)
+    return sorted(found)

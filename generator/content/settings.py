@@ -81,3 +81,12 @@ class SiteConfig:
         default=120, metadata=front(f.integer, doc="characters of an automatic summary")
     )
     feed_size: int = field(default=30, metadata=front(f.integer, doc="entries in the feed"))
+    photo_max_size: int = field(
+        default=2000,
+        metadata=front(
+            f.integer,
+            doc="the long side, in pixels, of photos and images as published and put in "
+            "compilations: larger ones are scaled down; every published photo is turned "
+            "upright and loses its EXIF data (camera, time, GPS position); at least 480",
+        ),
+    )

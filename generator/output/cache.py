@@ -17,6 +17,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,21 @@ from generator import __version__
 
 CACHE_DIR = ".showcase-cache"
 SCHEMA = f"showcase-cache/12/{__version__}"
+# the libraries whose version changes what a build writes
+OUTPUT_LIBRARIES = ("jinja2", "markdown", "nh3", "pillow", "pypinyin", "pyyaml", "strokes")
+
+
+@functools.cache
+def schema() -> str:
+    """The cache's format and the versions of the libraries that shape the output: a cache
+    written under any other is discarded (a new Markdown or Pillow may write other bytes)."""
+    found = [SCHEMA]
+    for name in OUTPUT_LIBRARIES:
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name}=?")
+    return " ".join(found)
 
 
 @functools.cache
@@ -98,7 +114,7 @@ class Cache:
             folder.mkdir(parents=True, exist_ok=True)
             db = cls._connect(path)
             row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is None or row[0] != SCHEMA:
+            if row is None or row[0] != schema():
                 problem = "stale"
                 db.close()
                 path.unlink(missing_ok=True)
@@ -137,7 +153,7 @@ class Cache:
             """
         )
         if fresh:
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (schema(),))
         else:
             db.execute("SELECT count(*) FROM outputs").fetchone()  # fails if corrupt
         return db

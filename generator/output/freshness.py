@@ -1,6 +1,7 @@
 """Whether a build has anything to do: a digest of everything a build reads (every file of the
-source and of the shipped themes, the git commit, the generator's code, the options), compared
-with the one the last good build into the same output folder left.
+source and of the shipped themes, the git commit, the generator's code, the versions of the
+libraries that shape the output, the options, SOURCE_DATE_EPOCH), compared with the one the
+last good build into the same output folder left.
 
 Light on purpose: the command line asks it before the rendering stack (Jinja, Markdown, the
 site model) is even imported, so that a build that finds nothing changed ends at once."""
@@ -25,7 +26,15 @@ def source_state(options: BuildOptions, store: cache.Cache) -> str:
     if not store.enabled:
         return ""
     digest = hashlib.sha256()
-    settings = (cache.SCHEMA, cache.code_digest(), options.drafts, options.strict)
+    settings = (
+        cache.schema(),
+        cache.code_digest(),
+        options.drafts,
+        options.strict,
+        options.edition_year,
+        # file dates outside git are capped by it
+        os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
+    )
     digest.update(repr(settings).encode())
     paths: list[str] = []
     for root in (options.source, packaged_themes_dir()):

@@ -1,4 +1,5 @@
-"""Profile photos resized for lists and detail pages, cached between builds by content hash.
+"""Profile photos resized for lists and detail pages, and every published photo or image made
+safe to publish, cached between builds by content hash.
 
 Each photo becomes JPEGs ``WIDTHS`` wide (never enlarged), EXIF orientation applied, EXIF and
 other metadata left out (the colour profile is kept so colours stay right), same bytes for the
@@ -7,6 +8,12 @@ of the original's bytes and of the recipe, so a second build reads them instead 
 again; without one (``--no-cache``) they are made in a temporary folder outside the source that
 lives as long as the ``PhotoSet``. Originals are only read, never changed, and nothing is
 written into the source folder.
+
+A JPEG, PNG or WebP file the site publishes (a photo next to a story, an image in ``static/``)
+is published as it is only when it is at most ``photo_max_size`` (site.yaml) on its long side
+and carries no metadata; otherwise a copy scaled down to that size, turned upright by its EXIF
+orientation, without EXIF (GPS included), XMP or comments is published at the same address
+(``published``), and compilations embed the same (``for_print``).
 """
 
 from __future__ import annotations
@@ -36,6 +43,38 @@ MAX_PIXELS = 60_000_000  # a photo of more pixels is not resized (a phone makes 
 CACHE_FOLDER = "images"  # inside the build's cache folder
 OUTPUT_DIR = "photos"  # folder of the output the derivatives are copied to
 RECIPE = f"jpeg-q{QUALITY}-w{'-'.join(map(str, WIDTHS))}-exif-transpose-pillow{PIL.__version__}"
+# photos and images published as files (and embedded in compilations): at most the site's
+# ``photo_max_size`` on the long side, EXIF orientation applied, no metadata but the colour
+# profile; files of other types are published as they are
+PUBLISHED_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+ORIGINAL_QUALITY = 88
+ORIGINAL_RECIPE = f"original-q{ORIGINAL_QUALITY}-exif-transpose-pillow{PIL.__version__}"
+# what an image file may say about itself and still be published as it is: how to decode and
+# show it, nothing about the camera, the place or the author
+HARMLESS_INFO = frozenset(
+    {
+        "jfif",
+        "jfif_version",
+        "jfif_unit",
+        "jfif_density",
+        "dpi",
+        "icc_profile",
+        "adobe",
+        "adobe_transform",
+        "progressive",
+        "progression",
+        "gamma",
+        "transparency",
+        "srgb",
+        "chromaticity",
+        "aspect",
+        "loop",
+        "background",
+        "duration",
+        "timestamp",
+        "interlace",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +90,8 @@ class PhotoSet:
 
     files: Mapping[str, Path] = field(default_factory=dict)  # output path -> cached file
     variants: Mapping[str, tuple[Variant, ...]] = field(default_factory=dict)  # source -> sizes
+    # source path -> the file published in its place (scaled down, metadata removed)
+    originals: Mapping[str, Path] = field(default_factory=dict)
     # the temporary folder holding ``files`` when there is no cache; removed with this object
     scratch: Path | None = field(default=None, compare=False, repr=False)
 
@@ -122,6 +163,85 @@ def resize(data: bytes) -> list[tuple[int, int, bytes]]:
         return out
 
 
+def _has_metadata(image: Image.Image) -> bool:
+    """Whether an image carries EXIF (GPS included), XMP, comments or any other note beyond
+    what showing it needs."""
+    return bool(image.getexif()) or any(key not in HARMLESS_INFO for key in image.info)
+
+
+def published(data: bytes, suffix: str, limit: int) -> bytes | None:
+    """An image file as the site publishes it: None when it can go as it is (a type not
+    re-encoded, at most ``limit`` pixels on the long side and without metadata); else the same
+    format again, scaled down to ``limit``, turned upright by its EXIF orientation, with no
+    metadata but the colour profile. Raises ``TooLarge`` or Pillow's errors."""
+    fmt = PUBLISHED_FORMATS.get(suffix.lower())
+    if fmt is None:
+        return None
+    limit = max(limit, WIDTHS[-1])  # never smaller than the detail page's photo
+    with _open(data) as opened:
+        if getattr(opened, "n_frames", 1) > 1:  # an animation would lose its frames
+            return None
+        if max(opened.size) <= limit and not _has_metadata(opened):
+            return None
+        icc = opened.info.get("icc_profile")
+        image = ImageOps.exif_transpose(opened)
+        if max(image.size) > limit:
+            image.thumbnail((limit, limit), Image.Resampling.LANCZOS)
+        image.info = {}
+        if fmt == "JPEG" and image.mode not in ("RGB", "L", "CMYK"):
+            image = _as_rgb(image)
+        options: dict[str, object] = {"optimize": True}
+        if fmt != "PNG":
+            options["quality"] = ORIGINAL_QUALITY
+        if icc:
+            options["icc_profile"] = icc
+        buffer = io.BytesIO()
+        image.save(buffer, fmt, **options)
+        return buffer.getvalue()
+
+
+def for_print(path: Path, limit: int) -> bytes:
+    """The bytes of an image as published (see ``published``): the file's own bytes when it
+    can go as it is or cannot be read as an image."""
+    data = path.read_bytes()
+    try:
+        made = published(data, path.suffix, limit)
+    except (TooLarge, OSError, ValueError, Image.DecompressionBombError):
+        return data
+    return data if made is None else made
+
+
+def derive_originals(
+    digests: Mapping[str, str], source_root: Path, folder: Path, limit: int
+) -> dict[str, Path]:
+    """The images among ``digests`` (source path -> SHA-256 of its content) that are not
+    published as they are, each made once into ``folder`` (see ``published``): source path ->
+    the file to publish. A file that cannot be read as an image is published as it is."""
+    out: dict[str, Path] = {}
+    for rel, digest in sorted(digests.items()):
+        suffix = Path(rel).suffix.lower()
+        if suffix not in PUBLISHED_FORMATS:
+            continue
+        recipe = f"{ORIGINAL_RECIPE}-{limit}\0{digest}"
+        key = hashlib.sha256(recipe.encode()).hexdigest()[:24]
+        target, same = folder / f"{key}-original{suffix}", folder / f"{key}.same"
+        if target.is_file():
+            out[rel] = target
+            continue
+        if same.is_file():
+            continue
+        try:
+            made = published((source_root / rel).read_bytes(), suffix, limit)
+        except (TooLarge, OSError, ValueError, Image.DecompressionBombError):
+            continue
+        if made is None:
+            writer.write_atomic(same, b"")
+        else:
+            writer.write_atomic(target, made)
+            out[rel] = target
+    return out
+
+
 def _cached(cache: Path, key: str) -> list[tuple[int, int, Path]] | None:
     """The derivatives of ``key`` if the cache has all of them."""
     try:
@@ -133,15 +253,22 @@ def _cached(cache: Path, key: str) -> list[tuple[int, int, Path]] | None:
 
 
 def derive(
-    sources: Iterable[str], source_root: Path, cache: Path | None
+    sources: Iterable[str],
+    source_root: Path,
+    cache: Path | None,
+    originals: Mapping[str, str] | None = None,
+    limit: int = 0,
 ) -> tuple[PhotoSet, list[Failure]]:
     """Resize (or take from the ``cache`` folder) every photo in ``sources`` (paths relative to
-    ``source_root``). Returns the files to copy and the sizes per photo; a photo that cannot be
-    read is reported as a Failure and left out (pages then show the original). Without a cache
-    folder the photos are resized into a temporary folder that the PhotoSet owns."""
+    ``source_root``), and make the published form of every image in ``originals`` (path ->
+    content digest; see ``derive_originals``, at most ``limit`` pixels on the long side).
+    Returns the files to copy and the sizes per photo; a photo that cannot be read is reported
+    as a Failure and left out (pages then show the original). Without a cache folder the
+    photos are resized into a temporary folder that the PhotoSet owns."""
     scratch = None
     if cache is None:
         scratch = cache = Path(tempfile.mkdtemp(prefix="showcase-photos-"))
+    published_files = derive_originals(originals or {}, source_root, cache, limit)
     files: dict[str, Path] = {}
     variants: dict[str, tuple[Variant, ...]] = {}
     failures: list[Failure] = []
@@ -175,7 +302,7 @@ def derive(
             files[out] = path
             entries.append(Variant(out, width, height))
         variants[source] = tuple(entries)
-    photos = PhotoSet(files, variants, scratch)
+    photos = PhotoSet(files, variants, published_files, scratch)
     if scratch is not None:
         # the folder goes when the PhotoSet is garbage-collected, or at the latest at exit
         weakref.finalize(photos, shutil.rmtree, scratch, ignore_errors=True)
@@ -183,9 +310,13 @@ def derive(
 
 
 def derive_for_site(
-    site: Site, source_root: Path, cache_dir: Path | None = None
+    site: Site,
+    source_root: Path,
+    cache_dir: Path | None = None,
+    originals: Mapping[str, str] | None = None,
 ) -> tuple[PhotoSet, list[Diagnostic]]:
-    """The photos of every profile, kept in ``<cache_dir>/images/`` between builds (resized
+    """The photos of every profile, and the published form of the images among ``originals``
+    (source path -> content digest), kept in ``<cache_dir>/images/`` between builds (made
     again each time without a cache folder); unreadable photos become warnings at the
     profile's ``photo`` line."""
     users: dict[str, list[Profile]] = {}
@@ -193,7 +324,8 @@ def derive_for_site(
         if profile.photo is not None:
             users.setdefault(profile.photo.source, []).append(profile)
     cache = cache_dir / CACHE_FOLDER if cache_dir is not None else None
-    photos, failures = derive(users, source_root, cache)
+    limit = site.config.photo_max_size
+    photos, failures = derive(users, source_root, cache, originals, limit)
     problems = [
         Diagnostic.warning(
             p.key,

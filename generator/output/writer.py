@@ -19,7 +19,13 @@ from pathlib import Path
 
 from generator.content.paths import EDITIONS_DIR, SKIPPED_PREFIXES, is_safe
 
-MARKER = ".showcase-build"  # marks a folder as showcase output, safe to replace
+# marks a folder as showcase output and lists every file the build wrote there: only those
+# files are replaced without --force
+MARKER = ".showcase-build"
+MARKER_FORMAT = 2
+# files a desktop leaves in any folder it shows, replaced without asking
+DESKTOP_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+FOREIGN_SHOWN = 5  # files named in the message when an output folder holds foreign files
 
 
 def identity(output: Path) -> str:
@@ -33,17 +39,61 @@ def identity(output: Path) -> str:
     return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}"
 
 
-class OutputError(Exception):
-    """The output folder cannot be used; ``code`` names the catalog message."""
+def marker_text(files: Iterable[str]) -> str:
+    """The marker of an output folder holding ``files`` (paths relative to it)."""
+    data = {"generator": "showcase", "format": MARKER_FORMAT, "files": sorted(files)}
+    return json.dumps(data, ensure_ascii=False, indent=0) + "\n"
 
-    def __init__(self, code: str, path: Path) -> None:
+
+def marked_files(output: Path) -> set[str] | None:
+    """The files the marker of ``output`` lists; None without a valid marker (a file merely
+    named like it, or one of another format, marks nothing)."""
+    try:
+        data = json.loads((output / MARKER).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != MARKER_FORMAT:
+        return None
+    files = data.get("files")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return set(files)
+
+
+def foreign_files(output: Path) -> list[str]:
+    """The files of ``output`` that the last build there did not write (all of them without
+    a valid marker), sorted; a linked folder counts as one file."""
+    ours = marked_files(output) or set()
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(output):
+        folder = Path(dirpath).relative_to(output)
+        dirnames.sort()
+        for name in list(dirnames):
+            if (Path(dirpath) / name).is_symlink():
+                dirnames.remove(name)
+                filenames.append(name)
+        for name in sorted(filenames):
+            rel = (folder / name).as_posix()
+            if rel != MARKER and name not in DESKTOP_FILES and rel not in ours:
+                found.append(rel)
+    return sorted(found)
+
+
+class OutputError(Exception):
+    """The output folder cannot be used; ``code`` names the catalog message, ``params`` fill
+    it."""
+
+    def __init__(self, code: str, path: Path, **params: object) -> None:
         super().__init__(f"{code}: {path}")
         self.code = code
         self.path = path
+        self.params = params
 
 
-def check_output(output: Path, source: Path) -> None:
-    """Refuse an output folder that would destroy something that is not a previous build."""
+def check_output(output: Path, source: Path, force: bool = False) -> None:
+    """Refuse an output folder that would destroy something that is not a previous build:
+    the source, a file, or (unless ``force``) a folder holding files the last build there
+    did not write."""
     out, src = output.resolve(), source.resolve()
     if out == src or out in src.parents:
         raise OutputError("output-contains-source", output)
@@ -52,8 +102,10 @@ def check_output(output: Path, source: Path) -> None:
         raise OutputError("output-inside-source", output)
     if output.exists() and not output.is_dir():
         raise OutputError("output-not-folder", output)
-    if output.is_dir() and any(output.iterdir()) and not (output / MARKER).exists():
-        raise OutputError("output-not-ours", output)
+    foreign = foreign_files(output) if output.is_dir() and not force else []
+    if foreign:
+        shown = ", ".join(foreign[:FOREIGN_SHOWN]) + (", …" if len(foreign) > FOREIGN_SHOWN else "")
+        raise OutputError("output-not-ours", output, count=len(foreign), files=shown)
 
 
 def _never_read(top: str) -> bool:
@@ -155,15 +207,19 @@ class StagedOutput:
             shutil.copyfile(previous / rel, target)
 
     def commit(self) -> None:
-        (self.root / MARKER).write_text("showcase\n", encoding="utf-8")
+        (self.root / MARKER).write_text(marker_text(self._written), encoding="utf-8")
         swap_folder(self.root, self.output)
 
-    def commit_changes(self, changed: Iterable[str], removed: Iterable[str]) -> None:
+    def commit_changes(
+        self, changed: Iterable[str], removed: Iterable[str], every: Iterable[str]
+    ) -> None:
         """Move the files written here into the existing output and delete ``removed``: for
         small incremental builds, where rebuilding the whole folder would cost more than the
-        change. Signals wait until the moves are done; a journal beside the output lets the
-        next build finish them if the process dies half-way (see ``recover``)."""
-        changed, removed = sorted(changed), sorted(removed)
+        change; the marker then lists ``every`` file of the output. Signals wait until the
+        moves are done; a journal beside the output lets the next build finish them if the
+        process dies half-way (see ``recover``)."""
+        (self.root / MARKER).write_text(marker_text(every), encoding="utf-8")
+        changed, removed = [*sorted(changed), MARKER], sorted(removed)
         journal = _journal(self.output)
         plan = {"root": str(self.root), "changed": changed, "removed": removed}
         write_atomic(journal, json.dumps(plan).encode("utf-8"))

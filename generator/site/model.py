@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
+from urllib.parse import unquote, urlsplit
 
 from generator.base import hanzi
 from generator.base.errors import Diagnostic
@@ -528,26 +530,63 @@ def _check_duplicates(items: Iterable[Item], kinds: Registry, problems: list[Dia
         )
 
 
-def _edition(items: list[Item], kinds: Registry, edition: int) -> tuple[list[Item], frozenset[str]]:
+def _edition(
+    items: list[Item], kinds: Registry, edition: int, files: Container[str]
+) -> tuple[list[Item], frozenset[str]]:
     """An archived edition's items: that year's items and the free pages; and what is left
     out (the source files of the other items, and their photos and attachments)."""
     kept = [i for i in items if not kinds[i.kind].yearly or i.year == edition]
     others = [i for i in items if kinds[i.kind].yearly and i.year != edition]
-    return kept, _left_out(others, kept)
+    return kept, _left_out(others, kept, files)
 
 
-def _published(built: list[Item], drafts: bool) -> tuple[list[Item], frozenset[str]]:
+def _published(
+    built: list[Item], drafts: bool, files: Container[str]
+) -> tuple[list[Item], frozenset[str]]:
     """The items published (drafts only with ``drafts``), and what is left out: a draft
-    publishes nothing of its own, no page, no photo, no attachment."""
+    publishes nothing of its own, no page, no photo, no attachment, no file its text links."""
     items = [i for i in built if drafts or not i.draft]
     hidden = [i for i in built if i.draft and not drafts]
-    return items, _left_out(hidden, items)
+    return items, _left_out(hidden, items, files)
 
 
-def _left_out(others: list[Item], kept: list[Item]) -> frozenset[str]:
-    """The source files of ``others``, and their photos and attachments that no item of
-    ``kept`` uses too."""
-    return (_sources(others) - _sources(kept)) | {i.key for i in others}
+def _left_out(others: list[Item], kept: list[Item], files: Container[str]) -> frozenset[str]:
+    """The source files of ``others``, and their photos, attachments and the files (of
+    ``files``) their texts link to or show, that no item of ``kept`` uses too."""
+    left = (_sources(others) - _sources(kept)) | {i.key for i in others}
+    linked = _linked_files(others, files)
+    if linked:
+        linked -= _sources(kept) | _linked_files(kept, files)
+    return left | linked
+
+
+# where a Markdown body names a file: a link or image ``](path "title")``, a reference
+# definition ``[name]: path``, an HTML ``src=`` or ``href=``
+_BODY_REF = re.compile(
+    r"\]\(\s*<?([^)\s>]+)"
+    r"|^[ ]{0,3}\[[^\]]+\]:\s*<?([^\s>]+)"
+    r"""|\b(?:src|href)\s*=\s*["']?([^"'\s>]+)""",
+    re.M | re.I,
+)
+
+
+def _linked_files(items: Iterable[Item], files: Container[str]) -> frozenset[str]:
+    """The files of ``files`` that the bodies of ``items`` link to or show (by the one rule
+    for paths, ``paths.resolve``)."""
+    found = set()
+    for item in items:
+        for match in _BODY_REF.finditer(item.body):
+            ref = next(group for group in match.groups() if group)
+            try:
+                parts = urlsplit(ref)
+            except ValueError:  # not an address at all ("//[x")
+                continue
+            if parts.scheme or parts.netloc:
+                continue
+            hit = paths.resolve(unquote(parts.path), item.key, files)
+            if hit is not None:
+                found.add(hit)
+    return frozenset(found)
 
 
 def _collections(
@@ -615,13 +654,13 @@ def build_site(
     units = build_units(tree, problems)
     unit_by_id = {u.id: u for u in units}
     built = _items(tree, units, kinds, problems, memo, config)
-    items, left_out = _published(built, drafts)
+    items, left_out = _published(built, drafts, tree.files)
     _check_duplicates(items, kinds, problems)
     edition = edition_year
     if edition is not None:
         # an archived edition: nothing links to the live site (no absolute URLs in feed and
         # sitemap)
-        items, others = _edition(items, kinds, edition)
+        items, others = _edition(items, kinds, edition, tree.files)
         left_out |= others
         config = SiteConfig(**{**_fields(config), "current_year": edition, "base_url": ""})
     unit_rank = {u.id: n for n, u in enumerate(units)}
