@@ -10,7 +10,17 @@ from collections.abc import Callable, Sequence
 from generator import __version__
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
-from generator.cli import build, check, compile, console, edition, new, parsing, serve
+from generator.cli import (
+    build,
+    check,
+    compile,
+    console,
+    edition,
+    imports,
+    new,
+    parsing,
+    serve,
+)
 from generator.cli.build import EXIT_USAGE
 
 
@@ -26,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar=t("cli-metavar-command"))
     # each command module's add_parser(sub) sets func=<handler>, a function
     # (args: argparse.Namespace) -> int exit code
-    for command in (build, new, check, serve, compile, edition):
+    for command in (build, new, check, serve, compile, edition, imports):
         command.add_parser(sub)
     for command_parser in parsing.every_parser(p)[1:]:
         parsing.add_verbosity(command_parser)
