@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from generator.importing.units import Matcher
-from generator.importing.word import SPEAKERS, Converted
+from generator.importing.word import DATE, SPEAKERS, Converted
 
 HAN_NAME = r"[\u4e00-\u9fff][\u4e00-\u9fff·]{1,4}"
 COMRADE = re.compile(rf"(?:关于)?(?P<name>{HAN_NAME}?)同志")
@@ -18,10 +18,6 @@ BIO_LINE = re.compile(rf"^(?P<name>{HAN_NAME}?)[，,]\s*(?:男|女)")
 ABOUT = re.compile(r"——\s*记(?P<rest>.+)$")
 NAME_SEPARATORS = re.compile(r"[、，,；;\s]+")
 BRACKETS = re.compile(r"[（(][^）)]*[）)]")
-DATE = re.compile(
-    r"^[（(]?\s*(?P<y>\d{4})\s*(?:年|[-./])\s*(?P<m>\d{1,2})\s*(?:月|[-./])\s*(?P<d>\d{1,2})\s*日?"
-    r"\s*[）)]?$"
-)
 YEAR_OF = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年度?")
 # words between a unit and a name in "——记第一采油厂采油一队班长张秀兰"
 POSITIONS = re.compile(

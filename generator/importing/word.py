@@ -60,8 +60,12 @@ FOOTNOTE_ITEM = re.compile(
     r"^\d+\.\s+(?P<text>.*?)\s*\[↑\]\(#(?:footnote|endnote)-ref-(?P<id>-?\d+)\)\s*$", re.M
 )
 IGNORED_MESSAGES = ("Unrecognised paragraph style", "Unrecognised run style")
-# lines under the title that are front matter, not body: a subtitle, the speakers
+# lines under the title that are front matter, not body: a subtitle, the speakers, the date
 SUBTITLE = re.compile(r"^——")
+DATE = re.compile(
+    r"^[（(]?\s*(?P<y>\d{4})\s*(?:年|[-./])\s*(?P<m>\d{1,2})\s*(?:月|[-./])\s*(?P<d>\d{1,2})\s*日?"
+    r"\s*[）)]?$"
+)
 SPEAKERS = re.compile(r"^(?:交流发言人|交流人|发言人|汇报人|报告人)\s*[:：]\s*(?P<names>.+)$")
 
 
@@ -165,6 +169,12 @@ def _split_title(blocks: list[str]) -> tuple[str, list[str]]:
     return "", blocks
 
 
+def _front_line(block: str) -> bool:
+    """A line under the title that goes into the front matter: subtitle, speakers, date."""
+    plain = _plain(block)
+    return bool(SUBTITLE.match(plain) or SPEAKERS.match(plain) or DATE.match(plain))
+
+
 def _plain(block: str) -> str:
     return re.sub(r"[*#>]+", "", block).strip()
 
@@ -199,7 +209,7 @@ def convert(data: bytes, name: str) -> Converted:
     kept = [
         block
         for number, block in enumerate(rest)
-        if not (number < 4 and (SUBTITLE.match(block) or SPEAKERS.match(_plain(block))))
+        if not (number < 4 and _front_line(block))
     ]
     body = _footnotes("\n\n".join(_headings(kept)))
     if not title and not body.strip():
