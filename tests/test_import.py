@@ -214,7 +214,7 @@ def test_an_import_never_overwrites_and_says_so(
     capsys.readouterr()
     assert run("import", "word", talk, "--source", site) == 1
     err = capsys.readouterr().err
-    assert "已经存在，没有覆盖它" in err and "交流材料.docx" not in err or "已经存在" in err
+    assert re.search(r"错误: 文件 .*reports/2025/di-yi-cai-you.*\.md 已经存在，没有覆盖它", err)
     assert files_of(site) == before
 
 

@@ -103,4 +103,6 @@ def unique(draft: new.Draft, taken: set[str], source: Path) -> new.Draft:
 
 
 def next_step(ctx: Context) -> None:
-    console.say(messages.text(ctx.language, "import-next-step", source=console.pasteable(ctx.source)))
+    console.say(
+        messages.text(ctx.language, "import-next-step", source=console.pasteable(ctx.source))
+    )

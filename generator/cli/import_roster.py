@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
@@ -156,7 +157,7 @@ def _summary(
     table: roster.Table, planned: list[Planned], notes: list[Note], ctx: Context, write: bool
 ) -> None:
     skipped = len({n.params.get("row") for n in notes if n.code in SKIPPED})
-    params = {"file": table.file, "rows": len(table.rows), "files": len(planned),
+    params: dict[str, Any] = {"file": table.file, "rows": len(table.rows), "files": len(planned),
               "skipped": skipped, "header": table.header_row}
     code = "import-roster-summary-written" if write else "import-roster-summary-dry"
     console.say(messages.text(ctx.language, code, **params))

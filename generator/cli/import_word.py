@@ -11,6 +11,7 @@ import argparse
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from generator.base import hanzi, messages
 from generator.base.config import DEFAULT_LANGUAGE
@@ -57,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
         unit = new.resolve_unit(args.unit, ctx.units, ctx.language) if args.unit else ""
         year = new.year_value(args.year, ctx.config, ctx.today) if args.year else None
     except new.Stop as stop:
-        new.print_problem(DEFAULT_LANGUAGE, stop.code, stop.extra_hint, stop.params, "severity-error")
+        new.print_problem(
+            DEFAULT_LANGUAGE, stop.code, stop.extra_hint, stop.params, "severity-error"
+        )
         return stop.exit_code
     options = Options(args.kind or "", unit, year, tuple(h.strip() for h in args.honor if h))
     planned, refused = _plan_all([Path(f) for f in args.files], options, ctx)
@@ -130,7 +133,7 @@ def _unit(found: infer.Inferred, name: str, notes: list[Note]) -> str:
     return ""
 
 
-def _unit_params(unit: str, ctx: Context) -> tuple[dict[str, str], dict[str, str]]:
+def _unit_params(unit: str, ctx: Context) -> tuple[dict[str, Any], dict[str, str]]:
     """The scaffold's unit values, or the placeholder line when no unit is known."""
     if unit:
         return {"unit": new.scalar(unit), "unit_name": ctx.units[unit].name}, {}

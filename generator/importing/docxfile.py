@@ -10,8 +10,8 @@ converted by mammoth.
 from __future__ import annotations
 
 import io
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Iterator
 
 from generator.importing.problems import Note, Refused

@@ -91,12 +91,15 @@ def _header(cells: Sequence[str]) -> dict[int, str]:
 def table(grid: Sequence[Sequence[str]], name: str) -> Table:
     """The roster in ``grid`` (rows of cell texts, row 1 first); ``Refused`` without a
     header."""
-    for index, cells in enumerate(grid[:HEADER_ROWS]):
-        columns = _header(cells)
-        if "name" in columns.values() and len(columns) >= 2:
-            break
-    else:
+    found = [
+        (index, columns)
+        for index, columns in enumerate(_header(cells) for cells in grid[:HEADER_ROWS])
+        if "name" in columns.values() and len(columns) >= 2
+    ]
+    if not found:
         raise Refused("import-roster-no-header", file=name, rows=HEADER_ROWS)
+    index, columns = found[0]
+    cells = grid[index]
     # title rows: a cell merged across the columns reads once
     title = " ".join(dict.fromkeys(cell for cells in grid[:index] for cell in cells if cell))
     unknown = tuple(c for p, c in enumerate(cells) if c and p not in columns)

@@ -52,9 +52,11 @@ SUFFIXES = {
 WEB_SUFFIXES = (".png", ".jpg", ".gif", ".webp")
 # a portrait: taller than wide, but not a strip; large enough to be a photo
 PORTRAIT_MIN, PORTRAIT_MAX, PORTRAIT_MIN_WIDTH = 1.1, 2.2, 80
+TABLE_OR_LIST = ("#", "!", "|", "-")
 # a paragraph that is a section heading in Chinese documents without heading styles
-SECTION = re.compile(r"^(?:\*\*)?(?P<text>[一二三四五六七八九十]{1,3}[、是]\S[^。；;\n]{0,30})(?:\*\*)?$")
-SUBSECTION = re.compile(r"^(?:\*\*)?(?P<text>[（(][一二三四五六七八九十]{1,3}[）)]\S[^。；;\n]{0,30})(?:\*\*)?$")
+NUMERAL = "[一二三四五六七八九十]{1,3}"
+SECTION = re.compile(rf"^(?:\*\*)?(?P<text>{NUMERAL}、\S[^。；;\n]{{0,30}})(?:\*\*)?$")
+SUBSECTION = re.compile(rf"^(?:\*\*)?(?P<text>[（(]{NUMERAL}[）)]\S[^。；;\n]{{0,30}})(?:\*\*)?$")
 FOOTNOTE_REF = re.compile(r"\[\\?\[(?P<n>\d+)\\?\]\]\(#(?:footnote|endnote)-(?P<id>-?\d+)\)")
 FOOTNOTE_ITEM = re.compile(
     r"^\d+\.\s+(?P<text>.*?)\s*\[↑\]\(#(?:footnote|endnote)-ref-(?P<id>-?\d+)\)\s*$", re.M
@@ -163,9 +165,9 @@ def _split_title(blocks: list[str]) -> tuple[str, list[str]]:
     if first.startswith("# "):
         return first[2:].strip(), blocks[1:]
     plain = first.strip("*").strip()
-    if len(plain) <= 40 and not plain.endswith(("。", "！", "；")) and "\n" not in plain:
-        if not plain.startswith(("#", "!", "|", "-")):
-            return plain, blocks[1:]
+    short = len(plain) <= 40 and "\n" not in plain
+    if short and not plain.endswith(("。", "！", "；")) and not plain.startswith(TABLE_OR_LIST):
+        return plain, blocks[1:]
     return "", blocks
 
 
