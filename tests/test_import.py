@@ -93,13 +93,13 @@ def add_footnote(path: Path, paragraph_text: str, note: str) -> None:
             archive.writestr(name, data)
 
 
-def profile_docx(path: Path) -> Path:
+def profile_docx(path: Path, name: str = "张秀兰") -> Path:
     """A 先进事迹材料 as units send it: title, subtitle, headings, bold and italics, lists, a
     table, a landscape picture then a portrait, a comment, a tracked change, a text box and
     a footnote."""
     d = docx.Document()
-    d.add_heading("张秀兰同志2025年度先进事迹材料", 0)
-    d.add_paragraph("——记第一采油厂采油一队张秀兰")
+    d.add_heading(f"{name}同志2025年度先进事迹材料", 0)
+    d.add_paragraph(f"——记第一采油厂采油一队{name}")
     d.add_heading("一、扎根一线二十年", 1)
     p = d.add_paragraph("她是")
     p.add_run("采油能手").bold = True
@@ -273,6 +273,20 @@ def test_kind_unit_and_name_not_found_leave_placeholders_for_check(
     assert run("check", site) == 1
     listed = capsys.readouterr().out
     assert re.search(r"profiles/2024/zong-jie\.md:\d+: 错误: .*unit", listed), listed
+
+
+def clean_roster_xlsx(path: Path) -> Path:
+    """A roster without problems: a merged title row, then the header and two people."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["2025年度先进个人表彰名单"])
+    sheet.merge_cells("A1:C1")
+    sheet.append(["姓名", "单位", "荣誉称号"])
+    sheet.append(["孙立新", "第二采油厂维修队党支部", "技术标兵"])
+    sheet.append(["周文", "炼化公司质量检验中心党支部", "青年岗位能手"])
+    book.save(path)
+    return path
 
 
 def roster_xlsx(path: Path) -> Path:
