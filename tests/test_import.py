@@ -18,9 +18,15 @@ from docx.oxml.ns import nsdecls
 from docx.shared import Inches
 from PIL import Image
 
+from generator import build
+from generator.base import messages
 from generator.cli.main import main
 from generator.content.frontmatter import split
-from tests.conftest import EXAMPLE
+from generator.importing import infer
+from generator.importing.units import Matcher
+from generator.importing.word import Converted
+from generator.site.model import Unit
+from tests.conftest import EXAMPLE, ROOT
 
 W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 V_NS = 'xmlns:v="urn:schemas-microsoft-com:vml"'
@@ -391,3 +397,55 @@ def test_rosters_that_cannot_be_read_say_why(
         assert words in err and name in err, (name, err)
         assert "Traceback" not in out + err
     assert files_of(site) == before
+
+
+def test_every_message_of_the_import_is_in_both_catalogs() -> None:
+    codes: set[str] = set()
+    sources = [*(ROOT / "generator/importing").glob("*.py"),
+               *(ROOT / "generator/cli").glob("import*.py")]
+    for path in sources:
+        codes.update(re.findall(r'"((?:import|cli-import|cli-metavar)-[a-z-]+)"',
+                                path.read_text("utf-8")))
+    codes.update(f"new-placeholder-{field}" for field in ("name", "unit", "title", "date"))
+    codes.update(f"import-roster-column-{column}" for column in ("gender", "ethnicity"))
+    assert len(codes) > 40
+    for language in ("zh-CN", "en"):
+        missing = codes - set(messages.catalog(language))
+        assert not missing, (language, sorted(missing))
+
+
+def units_of(site: Path) -> dict[str, Unit]:
+    return dict(build.model_site(site, drafts=True).site.unit_by_id)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("第一采油厂采油一队党支部", ("caiyou-1-zhibu-1",)),
+        ("caiyou-2-zhibu-3", ("caiyou-2-zhibu-3",)),
+        ("第二采油厂维修队", ("caiyou-2-zhibu-3",)),
+        ("维修队党支部", ("caiyou-2-zhibu-3",)),
+        ("采油一队", ("caiyou-1-zhibu-1", "caiyou-2-zhibu-1")),
+        ("华油集团第一采油厂采油二队", ("caiyou-1-zhibu-2",)),
+        ("第九采油厂", ()),
+    ],
+)
+def test_units_are_matched_by_full_or_short_name(text: str, expected: tuple[str, ...]) -> None:
+    assert Matcher.of(units_of(EXAMPLE)).match(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "lines", "name"),
+    [
+        ("张秀兰同志先进事迹材料", (), "张秀兰"),
+        ("扎根油田二十年", ("——记第一采油厂采油一队班长欧阳明远",), "欧阳明远"),
+        ("先进事迹材料", ("姓名：李婷婷",), "李婷婷"),
+        ("先进事迹材料", ("王强，男，汉族，1980年生。",), "王强"),
+        ("先进事迹材料", ("他扎根一线二十年。",), ""),
+    ],
+)
+def test_the_name_is_read_from_the_title_or_the_first_lines(
+    title: str, lines: tuple[str, ...], name: str
+) -> None:
+    doc = Converted("x.docx", title, lines, "正文\n", (), ())
+    assert infer.person(doc, Matcher.of(units_of(EXAMPLE))) == name

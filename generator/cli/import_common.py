@@ -10,7 +10,7 @@ from pathlib import Path
 
 from generator import build
 from generator.base import messages
-from generator.cli import console, new
+from generator.cli import console, new, parsing
 from generator.content.settings import SiteConfig
 from generator.importing.problems import Note
 from generator.site import model
@@ -103,6 +103,7 @@ def unique(draft: new.Draft, taken: set[str], source: Path) -> new.Draft:
 
 
 def next_step(ctx: Context) -> None:
-    console.say(
-        messages.text(ctx.language, "import-next-step", source=console.pasteable(ctx.source))
-    )
+    """What to do after an import: check the drafts (the command as it can be pasted)."""
+    same = ctx.source == parsing.source_folder(None)
+    command = "showcase check" if same else f"showcase check {console.pasteable(ctx.source)}"
+    console.say(messages.text(ctx.language, "import-next-step", command=command))

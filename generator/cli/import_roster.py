@@ -23,6 +23,7 @@ from generator.cli.import_common import (
     Context,
     context,
     honor_lines,
+    next_step,
     report,
     unique,
 )
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     defaults = people.Defaults(year, honors, ctx.default_year())
     found, notes = people.people(table, Matcher.of(ctx.units), defaults)
-    planned = _plan(found, ctx, notes)
+    planned = _plan(found, table.file, ctx, notes)
     for note in notes:
         report(note, ctx, "severity-error" if note.code in SKIPPED else "severity-warning")
     for plan in planned:
@@ -82,11 +83,13 @@ def _existing(person: people.Person, ctx: Context) -> tuple[str, bool]:
     return "", False
 
 
-def _plan(found: list[people.Person], ctx: Context, notes: list[Note]) -> list[Planned]:
+def _plan(
+    found: list[people.Person], file: str, ctx: Context, notes: list[Note]
+) -> list[Planned]:
     planned: list[Planned] = []
     taken: set[str] = set()
     for person in found:
-        where = {"row": person.rows[0], "name": person.name, "year": person.year}
+        where = {"file": file, "row": person.rows[0], "name": person.name, "year": person.year}
         path, same = _existing(person, ctx)
         if path and same:
             notes.append(Note("import-roster-exists", where | {"path": path}))
@@ -162,5 +165,4 @@ def _summary(
     code = "import-roster-summary-written" if write else "import-roster-summary-dry"
     console.say(messages.text(ctx.language, code, **params))
     if write and planned:
-        console.say(messages.text(ctx.language, "import-next-step",
-                                  source=console.pasteable(ctx.source)))
+        next_step(ctx)

@@ -22,6 +22,7 @@ from generator.cli.import_common import (
     Context,
     context,
     honor_lines,
+    next_step,
     placeholder,
     report,
     stop_note,
@@ -71,8 +72,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     for plan in planned:
         _write(plan, ctx)
-    console.say(messages.text(ctx.language, "import-next-step",
-                              source=console.pasteable(ctx.source)))
+    next_step(ctx)
     return EXIT_OK
 
 

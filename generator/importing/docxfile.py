@@ -21,6 +21,9 @@ ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 DOCUMENT = "word/document.xml"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 SHOWN = 20  # characters of a paragraph quoted to find it again
+MB = 1024 * 1024
+MAX_FILE_MB = 100  # a document larger than this (or whose text unpacks larger) is refused
+MAX_TEXT_MB = 50
 
 # what converts with a loss: the element and the catalog code of the note
 LOSSES = (
@@ -52,6 +55,8 @@ def check(data: bytes, name: str) -> None:
     """Refuse what mammoth cannot read, with the reason (``Refused``)."""
     if not data:
         raise Refused("import-word-empty", file=name)
+    if len(data) > MAX_FILE_MB * MB:
+        raise Refused("import-word-too-large", file=name, mb=MAX_FILE_MB)
     if data.startswith(OLE_MAGIC):
         code = "import-word-encrypted" if ENCRYPTED in data else "import-word-old-doc"
         raise Refused(code, file=name)
@@ -65,6 +70,8 @@ def check(data: bytes, name: str) -> None:
             names = set(archive.namelist())
             if DOCUMENT not in names:
                 raise Refused(_kind_of_zip(names), file=name)
+            if archive.getinfo(DOCUMENT).file_size > MAX_TEXT_MB * MB:
+                raise Refused("import-word-too-large", file=name, mb=MAX_TEXT_MB)
             if archive.testzip() is not None:
                 raise Refused("import-word-damaged", file=name)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError):

@@ -88,6 +88,12 @@ def _header(cells: Sequence[str]) -> dict[int, str]:
     return found
 
 
+def _note_row(values: dict[str, str]) -> bool:
+    """A remark under the table ("注：排名不分先后"), one cell merged across the columns."""
+    filled = [value for value in values.values() if value]
+    return len(filled) > 1 and len(set(filled)) == 1
+
+
 def table(grid: Sequence[Sequence[str]], name: str) -> Table:
     """The roster in ``grid`` (rows of cell texts, row 1 first); ``Refused`` without a
     header."""
@@ -106,7 +112,7 @@ def table(grid: Sequence[Sequence[str]], name: str) -> Table:
     rows = []
     for number, row in enumerate(grid[index + 1 :], start=index + 2):
         values = {field: row[p] if p < len(row) else "" for p, field in columns.items()}
-        if any(values.values()):
+        if any(values.values()) and not _note_row(values):
             rows.append(Row(number, values))
     return Table(name, title, index + 1, tuple(rows), unknown)
 

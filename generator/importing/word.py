@@ -53,6 +53,7 @@ WEB_SUFFIXES = (".png", ".jpg", ".gif", ".webp")
 # a portrait: taller than wide, but not a strip; large enough to be a photo
 PORTRAIT_MIN, PORTRAIT_MAX, PORTRAIT_MIN_WIDTH = 1.1, 2.2, 80
 TABLE_OR_LIST = ("#", "!", "|", "-")
+ATTACHMENT = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]*\s*[:：]?$")
 # a paragraph that is a section heading in Chinese documents without heading styles
 NUMERAL = "[一二三四五六七八九十]{1,3}"
 SECTION = re.compile(rf"^(?:\*\*)?(?P<text>{NUMERAL}、\S[^。；;\n]{{0,30}})(?:\*\*)?$")
@@ -61,7 +62,14 @@ FOOTNOTE_REF = re.compile(r"\[\\?\[(?P<n>\d+)\\?\]\]\(#(?:footnote|endnote)-(?P<
 FOOTNOTE_ITEM = re.compile(
     r"^\d+\.\s+(?P<text>.*?)\s*\[↑\]\(#(?:footnote|endnote)-ref-(?P<id>-?\d+)\)\s*$", re.M
 )
-IGNORED_MESSAGES = ("Unrecognised paragraph style", "Unrecognised run style")
+# mammoth's notes on styles: the styles are not carried over anyway, the text is
+IGNORED_MESSAGES = (
+    "Unrecognised paragraph style",
+    "Unrecognised run style",
+    "Paragraph style with ID",
+    "Run style with ID",
+    "Table style with ID",
+)
 # lines under the title that are front matter, not body: a subtitle, the speakers, the date
 SUBTITLE = re.compile(r"^——")
 DATE = re.compile(
@@ -158,7 +166,9 @@ def _footnotes(body: str) -> str:
 
 def _split_title(blocks: list[str]) -> tuple[str, list[str]]:
     """The document's title (a first ``#`` heading, else a short first paragraph) and the
-    blocks after it."""
+    blocks after it; an attachment number above the title ("附件2") is dropped."""
+    while blocks and ATTACHMENT.match(_plain(blocks[0])):
+        blocks = blocks[1:]
     if not blocks:
         return "", blocks
     first = blocks[0]
