@@ -1,4 +1,11 @@
-"""What ``showcase import`` reads: Word documents (``word``, with ``docxfile`` for the checks
-of the file itself) and honour rosters (``roster``), turned into values for new content
-files; names of units matched against units.yaml (``units``). Nothing here writes: the
-command (``cli/imports.py``) writes the files with the rules of ``showcase new``."""
+"""What ``showcase import`` reads, turned into values for new content files; nothing here
+writes (the command, ``cli/import_word.py`` and ``cli/import_roster.py``, writes the files with
+the rules of ``showcase new``).
+
+- ``word``: a Word document (.docx) to Markdown with mammoth, its pictures kept;
+  ``docxfile``: the checks of the file itself, and what converts with a loss, by paragraph;
+  ``infer``: the front matter values the document's text gives.
+- ``roster``: an honour roster (.xlsx or .csv) as rows under its header; ``people``: those rows
+  checked and merged into the people to create.
+- ``units``: unit names matched against units.yaml; ``problems``: notes as catalog codes.
+"""

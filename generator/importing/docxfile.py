@@ -65,6 +65,11 @@ def check(data: bytes, name: str) -> None:
             raise Refused(code, file=name)
     if not data.startswith(b"PK"):
         raise Refused("import-word-not-word", file=name)
+    _check_zip(data, name)
+
+
+def _check_zip(data: bytes, name: str) -> None:
+    """A zip that is a Word document, whole, and not too large once unpacked."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())

@@ -4,7 +4,6 @@ rows of the same person merged, and what could not be used reported by row numbe
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from generator.content import fields as schema
@@ -142,7 +141,3 @@ def people(
             found[key] = person
     return list(found.values()), notes
 
-
-def listed(values: Sequence[str]) -> tuple[str, ...]:
-    """Non-empty values once each, in order."""
-    return tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
