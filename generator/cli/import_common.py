@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from generator import build
 from generator.base import messages
@@ -73,6 +74,15 @@ def stop_note(stop: new.Stop) -> Note:
     """A ``new`` refusal as a note (its extra hint, a suggestion, kept)."""
     code = "import-file-exists" if stop.code.startswith("new-file-exists") else stop.code
     return Note(code, {**stop.params, "extra_hint": stop.extra_hint})
+
+
+# notes of new.settle whose hint names an option of new that import does not have
+SETTLE_NOTES = {"new-slug-changed": "import-slug-changed"}
+
+
+def settle_notes(found: Sequence[tuple[str, dict[str, Any]]]) -> list[Note]:
+    """The notes of ``new.settle`` in the words of an import."""
+    return [Note(SETTLE_NOTES.get(code, code), params) for code, params in found]
 
 
 def placeholder(language: str, field: str) -> str:

@@ -25,6 +25,7 @@ from generator.cli.import_common import (
     honor_lines,
     next_step,
     report,
+    settle_notes,
     unique,
 )
 from generator.importing import people, roster
@@ -97,13 +98,13 @@ def _plan(
         if path:
             notes.append(Note("import-roster-namesake", where | {"path": path}))
         try:
-            draft, settle_notes = new.settle(_draft(person, ctx), ctx.site, ctx.source)
+            draft, found_notes = new.settle(_draft(person, ctx), ctx.site, ctx.source)
         except new.Stop as stop:
             notes.append(Note("import-roster-file-exists",
                               where | {"path": stop.params.get("path", "")}))
             continue
         planned.append(Planned(person, unique(draft, taken, ctx.source)))
-        notes.extend(Note(code, params) for code, params in settle_notes)
+        notes.extend(settle_notes(found_notes))
     return planned
 
 

@@ -25,6 +25,7 @@ from generator.cli.import_common import (
     next_step,
     placeholder,
     report,
+    settle_notes,
     stop_note,
     unique,
 )
@@ -76,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-
 def _plan_all(
     files: list[Path], options: Options, ctx: Context
 ) -> tuple[list[Planned], list[Note]]:
@@ -116,9 +116,9 @@ def _plan(
     notes = list(doc.notes)
     unit = options.unit or _unit(found, name, notes)
     draft = (_profile if kind == "profile" else _report)(doc, found, unit, options, ctx, notes)
-    draft, settle_notes = new.settle(draft, ctx.site, ctx.source)
+    draft, found_notes = new.settle(draft, ctx.site, ctx.source)
     draft = unique(draft, taken, ctx.source)
-    notes.extend(Note(code, params) for code, params in settle_notes)
+    notes.extend(settle_notes(found_notes))
     return _with_images(draft, doc, ctx.source, notes)
 
 
