@@ -449,3 +449,17 @@ def test_the_name_is_read_from_the_title_or_the_first_lines(
 ) -> None:
     doc = Converted("x.docx", title, lines, "正文\n", (), ())
     assert infer.person(doc, Matcher.of(units_of(EXAMPLE))) == name
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("第一采油厂张秀兰同志先进事迹", "张秀兰"),
+        ("张秀兰先进事迹材料", "张秀兰"),
+        ("先进事迹材料", ""),
+        ("扎根一线——记第一采油厂采油一队采油工王强同志", "王强"),
+    ],
+)
+def test_the_name_is_read_beside_the_unit_in_the_title(title: str, name: str) -> None:
+    doc = Converted("x.docx", title, (), "正文\n", (), ())
+    assert infer.person(doc, Matcher.of(units_of(EXAMPLE))) == name

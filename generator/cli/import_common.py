@@ -112,6 +112,17 @@ def unique(draft: new.Draft, taken: set[str], source: Path) -> new.Draft:
     return settled
 
 
+def write_failed(problem: new.Stop | OSError, ctx: Context) -> None:
+    """A file that could not be written after all (created meanwhile, a full disk, no
+    permission): what was written before it stays, and the editor is told which."""
+    if isinstance(problem, new.Stop):
+        report(stop_note(problem), ctx, "severity-error")
+        return
+    path = Path(problem.filename).as_posix() if problem.filename else str(ctx.source)
+    report(Note("import-write-failed", {"path": path, "reason": problem.strerror or ""}), ctx,
+           "severity-error")
+
+
 def next_step(ctx: Context) -> None:
     """What to do after an import: check the drafts (the command as it can be pasted)."""
     same = ctx.source == parsing.source_folder(None)

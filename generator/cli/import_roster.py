@@ -27,6 +27,7 @@ from generator.cli.import_common import (
     report,
     settle_notes,
     unique,
+    write_failed,
 )
 from generator.importing import people, roster
 from generator.importing.problems import Note, Refused
@@ -69,19 +70,36 @@ def run(args: argparse.Namespace) -> int:
     planned = _plan(found, table.file, ctx, notes)
     for note in notes:
         report(note, ctx, "severity-error" if note.code in SKIPPED else "severity-warning")
-    for plan in planned:
-        _show(plan, ctx, args.write)
+    try:
+        for plan in planned:
+            _show(plan, ctx, args.write)
+    except (new.Stop, OSError) as problem:
+        write_failed(problem, ctx)
+        return EXIT_FAILED
     _summary(table, planned, notes, ctx, args.write)
     return EXIT_FAILED if any(n.code in SKIPPED for n in notes) else EXIT_OK
 
 
-def _existing(person: people.Person, ctx: Context) -> tuple[str, bool]:
+Existing = dict[tuple[str, int], list[tuple[str, str]]]
+
+
+def _profiles(ctx: Context) -> Existing:
+    """The profiles of the site by name and year: (path, unit) of each."""
+    found: Existing = {}
+    for item in ctx.site.of_kind("profile"):
+        key = (str(getattr(item, "name", "")), item.year)
+        found.setdefault(key, []).append(((ctx.source / item.key).as_posix(), item.unit))
+    return found
+
+
+def _existing(person: people.Person, profiles: Existing) -> tuple[str, bool]:
     """The path of a profile of the same name that year, and whether it is of the same
     unit (the same person) or another (a namesake)."""
-    for item in ctx.site.of_kind("profile"):
-        if item.year == person.year and getattr(item, "name", None) == person.name:
-            return (ctx.source / item.key).as_posix(), item.unit == person.unit
-    return "", False
+    same = profiles.get((person.name, person.year), [])
+    for path, unit in same:
+        if unit == person.unit:
+            return path, True
+    return (same[0][0], False) if same else ("", False)
 
 
 def _plan(
@@ -89,9 +107,10 @@ def _plan(
 ) -> list[Planned]:
     planned: list[Planned] = []
     taken: set[str] = set()
+    profiles = _profiles(ctx)
     for person in found:
         where = {"file": file, "row": person.rows[0], "name": person.name, "year": person.year}
-        path, same = _existing(person, ctx)
+        path, same = _existing(person, profiles)
         if path and same:
             notes.append(Note("import-roster-exists", where | {"path": path}))
             continue
@@ -161,8 +180,9 @@ def _summary(
     table: roster.Table, planned: list[Planned], notes: list[Note], ctx: Context, write: bool
 ) -> None:
     skipped = len({n.params.get("row") for n in notes if n.code in SKIPPED})
-    params: dict[str, Any] = {"file": table.file, "rows": len(table.rows), "files": len(planned),
-              "skipped": skipped, "header": table.header_row}
+    params: dict[str, Any] = {"file": table.file, "rows": len(table.rows),
+                              "files": len(planned), "skipped": skipped,
+                              "header": table.header_row}
     code = "import-roster-summary-written" if write else "import-roster-summary-dry"
     console.say(messages.text(ctx.language, code, **params))
     if write and planned:

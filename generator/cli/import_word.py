@@ -28,6 +28,7 @@ from generator.cli.import_common import (
     settle_notes,
     stop_note,
     unique,
+    write_failed,
 )
 from generator.importing import infer, word
 from generator.importing.problems import Note, Refused
@@ -71,8 +72,12 @@ def run(args: argparse.Namespace) -> int:
             report(note, ctx, "severity-error")
         console.say(messages.text(ctx.language, "import-word-nothing-written"))
         return EXIT_FAILED
-    for plan in planned:
-        _write(plan, ctx)
+    try:
+        for plan in planned:
+            _write(plan, ctx)
+    except (new.Stop, OSError) as problem:
+        write_failed(problem, ctx)
+        return EXIT_FAILED
     next_step(ctx)
     return EXIT_OK
 

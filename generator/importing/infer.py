@@ -14,6 +14,8 @@ from generator.importing.word import DATE, SPEAKERS, Converted
 HAN_NAME = r"[\u4e00-\u9fff][\u4e00-\u9fff·]{1,4}"
 COMRADE = re.compile(rf"(?:关于)?(?P<name>{HAN_NAME}?)同志")
 NAME_LINE = re.compile(rf"^(?:姓\s*名)[:：]\s*(?P<name>{HAN_NAME})")
+STORY_OF = re.compile(rf"^(?P<name>{HAN_NAME}?)(?:同志)?的?(?:先进|个人|典型)*事迹")
+NOT_NAMES = ("先进", "个人", "典型", "主要", "关于")  # title words, never a name
 BIO_LINE = re.compile(rf"^(?P<name>{HAN_NAME}?)[，,]\s*(?:男|女)")
 ABOUT = re.compile(r"——\s*记(?P<rest>.+)$")
 NAME_SEPARATORS = re.compile(r"[、，,；;\s]+")
@@ -59,13 +61,21 @@ def _name_after(rest: str, matcher: Matcher) -> str:
     found = sorted((form for form in matcher.by_form if form in text), key=len, reverse=True)
     if found:
         text = text[text.rindex(found[0]) + len(found[0]) :]
-    text = POSITIONS.sub("", BRACKETS.sub("", text))
+    text = POSITIONS.sub("", BRACKETS.sub("", text)).removesuffix("同志")
     return text if re.fullmatch(HAN_NAME, text) and len(text) <= 4 else ""
 
 
+def _without_units(text: str, matcher: Matcher) -> str:
+    """``text`` without the unit names in it (the longest first)."""
+    text = "".join(text.split())
+    for form in sorted(matcher.by_form, key=len, reverse=True):
+        text = text.replace(form, "")
+    return text
+
+
 def person(doc: Converted, matcher: Matcher) -> str:
-    """The person's name: "张秀兰同志先进事迹材料", "……——记第一采油厂张秀兰", a
-    "姓名：" line, or a first line "张秀兰，女，…"."""
+    """The person's name: "（第一采油厂）张秀兰（同志）先进事迹材料", "……——记第一采油厂
+    张秀兰", a "姓名：" line, or a first line "张秀兰，女，…"."""
     heads = [doc.title, *doc.lines[:2]]
     for line in heads:
         about = ABOUT.search(line)
@@ -73,8 +83,9 @@ def person(doc: Converted, matcher: Matcher) -> str:
             name = _name_after(about.group("rest"), matcher)
             if name:
                 return name
-    match = COMRADE.search(doc.title)
-    if match and len(match.group("name")) <= 4:
+    title = _without_units(doc.title, matcher)
+    match = COMRADE.search(title) or STORY_OF.match(title)
+    if match and len(match.group("name")) <= 4 and not match["name"].startswith(NOT_NAMES):
         return match.group("name")
     for line in doc.lines[:6]:
         found = NAME_LINE.match(line) or BIO_LINE.match(line)
