@@ -128,6 +128,13 @@ def profile_docx(path: Path, name: str = "张秀兰") -> Path:
     changed._p.append(parse_xml(
         f'<w:ins {nsdecls("w")} w:id="9" w:author="审稿人" w:date="2025-01-01T00:00:00Z">'
         "<w:r><w:t>百分之十二</w:t></w:r></w:ins>"))
+    changed._p.append(parse_xml(
+        f'<w:del {nsdecls("w")} w:id="10" w:author="审稿人" w:date="2025-01-01T00:00:00Z">'
+        "<w:r><w:delText>百分之八</w:delText></w:r></w:del>"))
+    embedded = d.add_paragraph("各年产量见下表：")
+    embedded._p.append(parse_xml(
+        f'<w:r {W_NS} {V_NS}><w:object><v:shape style="width:200pt;height:80pt"/></w:object>'
+        "</w:r>"))
     boxed = d.add_paragraph("见右侧说明")
     boxed._p.append(parse_xml(
         f'<w:r {W_NS} {V_NS}><w:pict><v:shape style="width:100pt;height:40pt"><v:textbox>'
@@ -189,6 +196,8 @@ def test_word_documents_become_a_profile_and_a_report_that_check_and_build(
     assert re.search(r"第 \d+ 段（“单井日产提高了百分之十二”）有修订痕迹", err)
     assert re.search(r"第 \d+ 段（“见右侧说明.*”）有文本框", err)
     assert re.search(r"第 \d+ 段（“她的经验在全厂推广。”）有脚注", err)
+    assert re.search(r"第 \d+ 段（“各年产量见下表：”）有嵌入的对象", err)
+    assert "百分之八" not in body  # deleted by a tracked change
 
     (report,) = (site / "reports/2025").glob("di-yi-cai-you*.md")
     meta = front(report)
