@@ -29,8 +29,8 @@ HEADER_ROWS = 10
 # without spaces, brackets or case)
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "名字", "人员姓名", "name", "fullname"),
-    "unit": ("单位", "所在单位", "工作单位", "单位名称", "所在支部", "unit", "organization",
-             "organisation", "department"),
+    "unit": ("单位", "所在单位", "工作单位", "单位名称", "所在支部", "单位及职务", "工作单位及职务",
+             "单位职务", "unit", "organization", "organisation", "department"),
     "honor": ("荣誉", "荣誉称号", "称号", "奖项", "表彰类别", "honor", "honour", "honors",
               "honours", "award"),
     "position": ("职务", "岗位", "职务岗位", "职务/岗位", "职称", "position", "job", "post"),
