@@ -472,3 +472,23 @@ def test_the_name_is_read_from_the_title_or_the_first_lines(
 def test_the_name_is_read_beside_the_unit_in_the_title(title: str, name: str) -> None:
     doc = Converted("x.docx", title, (), "正文\n", (), ())
     assert infer.person(doc, Matcher.of(units_of(EXAMPLE))) == name
+
+
+def test_a_title_written_as_the_first_heading_and_sections_one_level_lower(
+    site: Path, tmp_path: Path
+) -> None:
+    d = docx.Document()
+    d.add_paragraph("附件2")
+    d.add_heading("钻井公司固井队周建华同志先进事迹", 1)
+    d.add_heading("一、技术攻关", 2)
+    d.add_paragraph("他带队完成了深井固井。")
+    d.add_heading("（一）难题", 3)
+    d.save(tmp_path / "周建华.docx")
+    assert run("import", "word", tmp_path / "周建华.docx", "--source", site, "--year",
+               "2025") == 0
+    created = site / "profiles/2025/zhou-jian-hua.md"
+    meta = front(created)
+    assert meta["name"] == "周建华" and meta["unit"] == "zuanjing-zhibu-2"
+    body = created.read_text("utf-8").split("\n---\n", 1)[1]
+    assert "## 一、技术攻关" in body and "### （一）难题" in body
+    assert "附件" not in body and "周建华同志先进事迹" not in body

@@ -53,6 +53,7 @@ WEB_SUFFIXES = (".png", ".jpg", ".gif", ".webp")
 # a portrait: taller than wide, but not a strip; large enough to be a photo
 PORTRAIT_MIN, PORTRAIT_MAX, PORTRAIT_MIN_WIDTH = 1.1, 2.2, 80
 TABLE_OR_LIST = ("#", "!", "|", "-")
+HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>[^\n]+)$")
 ATTACHMENT = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]*\s*[:：]?$")
 # a paragraph that is a section heading in Chinese documents without heading styles
 NUMERAL = "[一二三四五六七八九十]{1,3}"
@@ -158,6 +159,19 @@ def _headings(blocks: list[str]) -> list[str]:
     return shaped
 
 
+def _levels(blocks: list[str]) -> list[str]:
+    """Headings moved up so that the highest in the body is ``##`` (a document whose title
+    was its first heading numbers its sections one level lower)."""
+    levels = [len(m["marks"]) for b in blocks if (m := HEADING.match(b))]
+    shift = min(levels, default=2) - 2
+    if shift <= 0:
+        return blocks
+    return [
+        "#" * (len(m["marks"]) - shift) + " " + m["text"] if (m := HEADING.match(b)) else b
+        for b in blocks
+    ]
+
+
 def _footnotes(body: str) -> str:
     """mammoth's footnote links and end list as Markdown footnotes (``[^1]``)."""
     body = FOOTNOTE_ITEM.sub(lambda m: f"[^{m.group('id')}]: {m.group('text')}", body)
@@ -172,8 +186,9 @@ def _split_title(blocks: list[str]) -> tuple[str, list[str]]:
     if not blocks:
         return "", blocks
     first = blocks[0]
-    if first.startswith("# "):
-        return first[2:].strip(), blocks[1:]
+    heading = HEADING.match(first)
+    if heading:  # the title as Word's title style, or as its first heading
+        return heading["text"].strip(), blocks[1:]
     plain = first.strip("*").strip()
     short = len(plain) <= 40 and "\n" not in plain
     if short and not plain.endswith(("。", "！", "；")) and not plain.startswith(TABLE_OR_LIST):
@@ -223,7 +238,7 @@ def convert(data: bytes, name: str) -> Converted:
         for number, block in enumerate(rest)
         if not (number < 4 and _front_line(block))
     ]
-    body = _footnotes("\n\n".join(_headings(kept)))
+    body = _footnotes("\n\n".join(_levels(_headings(kept))))
     if not title and not body.strip():
         raise Refused("import-word-no-text", file=name)
     return Converted(name, title, lines, body.strip() + "\n", tuple(images), tuple(notes))
