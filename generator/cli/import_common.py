@@ -20,8 +20,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 KINDS = ("profile", "report")
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class Context:
     """The site an import writes into, read once."""
@@ -47,7 +45,7 @@ def context(source: Path) -> Context:
     modelled = build.model_site(source, drafts=True)
     config = model.build_config(modelled.tree, [])
     if not modelled.site.unit_by_id:
-        raise new.Stop(EXIT_FAILED, "new-no-units")
+        raise new.Stop(EXIT_FAILED, "import-no-units")
     return Context(source, modelled.site, config, config.language, dt.date.today())
 
 
