@@ -16,7 +16,7 @@ from generator.cli import main as cli
 from generator.kinds.registry import BUILT_IN
 from tests.conftest import EXAMPLE, ROOT, profile, write_site
 
-COMMANDS = ("build", "new", "check", "serve", "compile", "edition")
+COMMANDS = ("build", "new", "check", "serve", "compile", "edition", "import")
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,7 @@ from generator.base import messages
 from generator.kinds.registry import BUILT_IN
 from tests.conftest import ROOT
 
-PACKAGES = ("base", "content", "kinds", "site", "pages", "output", "cli")
+PACKAGES = ("base", "content", "kinds", "site", "pages", "output", "importing", "cli")
 
 
 def test_every_module_is_in_a_layer() -> None:

@@ -16,6 +16,7 @@ from generator.cli import docs
 from generator.content.frontmatter import split
 from generator.kinds.registry import BUILT_IN
 from tests.conftest import EXAMPLE, ROOT
+from tests.test_import import clean_roster_xlsx, profile_docx, report_docx
 
 GUIDE = ROOT / "docs" / "publishing-guide.md"
 BLOCK = re.compile(r"```(\w*)\n(.*?)```", re.S)
@@ -41,7 +42,14 @@ def test_the_guide_s_commands_run_on_the_example_site(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "site_content")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     ran = commands()
-    assert [c[:2] for c in ran] == [["showcase", "new"], ["showcase", "check"]]
+    assert [c[:3] for c in ran] == [
+        ["showcase", "new", "profile"],
+        ["showcase", "check"],
+        ["showcase", "import", "word"],
+        ["showcase", "import", "roster"],
+        ["showcase", "import", "roster"],
+    ]
+    _documents_of(ran, tmp_path)
     for command in ran:
         result = subprocess.run(
             [sys.executable, "-m", "generator", *command[1:]],
@@ -54,6 +62,21 @@ def test_the_guide_s_commands_run_on_the_example_site(tmp_path: Path) -> None:
         assert result.returncode == 0, (command, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
     assert (tmp_path / "site_content/profiles/2025/zhang-xiu-lan.md").is_file()
+    assert (tmp_path / "site_content/profiles/2025/li-hong-mei.md").is_file()
+    assert (tmp_path / "site_content/profiles/2025/sun-li-xin.md").is_file()
+
+
+def _documents_of(commands: list[list[str]], folder: Path) -> None:
+    """The Word documents and rosters the guide's import commands name, made as units send
+    them (a profile of 李红梅, a report, a roster)."""
+    for command in commands:
+        for name in command[3:]:
+            if name.endswith(".docx") and "交流" in name:
+                report_docx(folder / name)
+            elif name.endswith(".docx"):
+                profile_docx(folder / name, "李红梅")
+            elif name.endswith(".xlsx") and not (folder / name).exists():
+                clean_roster_xlsx(folder / name)
 
 
 def test_the_guide_s_example_file_parses_and_its_link_exists() -> None:

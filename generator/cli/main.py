@@ -15,8 +15,16 @@ from generator.base.config import DEFAULT_LANGUAGE
 from generator.cli import console, parsing
 from generator.cli.build import EXIT_USAGE
 
-# the commands, in the order help lists them; each is the module generator.cli.<name>
-COMMANDS = ("build", "new", "check", "serve", "compile", "edition")
+# the commands, in the order help lists them, and their modules in generator.cli
+COMMANDS = {
+    "build": "build",
+    "new": "new",
+    "check": "check",
+    "serve": "serve",
+    "compile": "compile",
+    "edition": "edition",
+    "import": "imports",
+}
 
 
 def t(code: str) -> str:
@@ -28,7 +36,7 @@ def command_modules(argv: Sequence[str] | None) -> list[ModuleType]:
     that ``showcase build`` does not import what ``serve`` or ``compile`` need), or all of
     them for help, the version and a mistyped command."""
     first = argv[0] if argv else None
-    names = [first] if first in COMMANDS else list(COMMANDS)
+    names = [COMMANDS[first]] if first in COMMANDS else list(COMMANDS.values())
     return [importlib.import_module(f"generator.cli.{name}") for name in names]
 
 

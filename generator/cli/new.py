@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,25 +98,36 @@ class Draft:
     unit: str
     language: str
     params: Mapping[str, Any]
+    # what an import writes instead of the scaffold's example lines and body
+    lines: Mapping[str, str] = field(default_factory=dict)
+    body: str | None = None
 
     @property
     def rel(self) -> str:
         return f"{self.folder}/{self.slug}.md"
 
     def text(self) -> str:
-        slug_value = _scalar(self.slug) if self.explicit else self.slug
+        slug_value = scalar(self.slug) if self.explicit else self.slug
         params = {**self.params, "slug": self.slug, "slug_value": slug_value}
         # every new file starts as a draft: deleting the line publishes it
         written = ("slug", "draft") if self.explicit else ("draft",)
-        return scaffold(BUILT_IN[self.kind], self.language, params, written)
+        return scaffold(BUILT_IN[self.kind], self.language, params, written, self.lines, self.body)
 
 
 def scaffold(
-    kind: Kind[Any], language: str, params: Mapping[str, Any], written: Collection[str] = ()
+    kind: Kind[Any],
+    language: str,
+    params: Mapping[str, Any],
+    written: Collection[str] = (),
+    lines: Mapping[str, str] | None = None,
+    body: str | None = None,
 ) -> str:
     """The text of a new file of ``kind``: the notes at the top, a note and a line for every
     source field in the kind's order (optional fields commented out, unless ``written``),
-    then the body. The wording comes from the catalog, filled with ``params``."""
+    then the body. The wording comes from the catalog, filled with ``params``; ``lines``
+    (field key -> its line or lines) are written instead of the catalog's example and
+    uncommented, and ``body`` instead of the catalog's body."""
+    lines = lines or {}
     parts = ["---\n", messages.text(language, f"new-scaffold-{kind.name}", **params)]
     for attr, spec in kind.source_order():
         key = spec.key or attr
@@ -124,12 +135,15 @@ def scaffold(
         if code not in messages.catalog(language):
             code = f"new-field-{key}"  # a shared field of a kind without its own wording
         note = messages.text(language, code, **params).split("\n")
-        value = messages.text(language, code, "value", **params).split("\n")
-        shown = spec.required or key in written
+        given = lines.get(key)
+        value = (given or messages.text(language, code, "value", **params)).split("\n")
+        shown = spec.required or key in written or given is not None
         parts.extend(f"# {line}\n" for line in note)
         parts.extend(f"{line}\n" if shown else f"# {line}\n" for line in value)
     parts.append("---\n")
-    parts.append(messages.text(language, f"new-scaffold-{kind.name}", "body", **params))
+    if body is None:
+        body = messages.text(language, f"new-scaffold-{kind.name}", "body", **params)
+    parts.append(body)
     return "".join(parts)
 
 
@@ -185,22 +199,22 @@ def run(args: argparse.Namespace) -> int:
         values = _collect(args, language, units)
         _check_unit_kind(BUILT_IN[args.kind], values, units, config)
         draft = _draft(args.kind, values, config, units, language, today)
-        draft, notes = _settle(draft, modelled.site, source)
+        draft, notes = settle(draft, modelled.site, source)
         path = source / draft.rel
-        _write(path, draft)
+        write(path, draft)
     except Stop as stop:
-        _print_problem(language, stop.code, stop.extra_hint, stop.params, "severity-error")
+        print_problem(language, stop.code, stop.extra_hint, stop.params, "severity-error")
         return stop.exit_code
     console.say(messages.text(language, "new-created", path=console.pasteable(path)))
     same = source == parsing.source_folder(None)
     command = "showcase serve" if same else f"showcase serve {console.pasteable(source)}"
     console.say(messages.text(language, "new-next-step", command=command))
     for code, params in notes:
-        _print_problem(language, code, "", params, "severity-warning")
+        print_problem(language, code, "", params, "severity-warning")
     return EXIT_OK
 
 
-def _print_problem(
+def print_problem(
     language: str, code: str, extra_hint: str, params: Mapping[str, Any], severity: str
 ) -> None:
     label = messages.text(language, severity)
@@ -249,7 +263,7 @@ def _collect(
         raise Stop(EXIT_INVALID, "new-no-units")
     for flag, value in values.items():
         if value and flag in unit_flags:
-            values[flag] = _resolve_unit(value, units, language)
+            values[flag] = resolve_unit(value, units, language)
     for flag in missing:
         values[flag] = _ask(flag, flag in unit_flags, language, units)
     return given | values
@@ -270,12 +284,12 @@ def _ask(flag: str, is_unit: bool, language: str, units: Mapping[str, model.Unit
         if not is_unit:
             return answer
         try:
-            return _resolve_unit(answer, units, language)
+            return resolve_unit(answer, units, language)
         except Stop as stop:
-            _print_problem(language, stop.code, stop.extra_hint, stop.params, "severity-error")
+            print_problem(language, stop.code, stop.extra_hint, stop.params, "severity-error")
 
 
-def _resolve_unit(value: str, units: Mapping[str, model.Unit], language: str) -> str:
+def resolve_unit(value: str, units: Mapping[str, model.Unit], language: str) -> str:
     """A unit id from an id or a unit's full name; unknown -> Stop with the closest unit."""
     if value in units:
         return value
@@ -314,7 +328,7 @@ def _check_unit_kind(
             )
 
 
-def _year(value: str | None, config: SiteConfig, today: dt.date) -> int:
+def year_value(value: str | None, config: SiteConfig, today: dt.date) -> int:
     if value is None:
         return config.current_year or today.year
     text = value.strip()
@@ -354,7 +368,7 @@ def _slug(given: str | None, derive: Callable[[], str], text: str) -> tuple[str,
 def _check_formats(args: argparse.Namespace, config: SiteConfig, today: dt.date) -> None:
     """Check the formats of the optional flags given (year, date, slug)."""
     if getattr(args, "year", None) is not None:
-        _year(args.year, config, today)
+        year_value(args.year, config, today)
     if getattr(args, "date", None) is not None:
         _date(args.date, today)
     if getattr(args, "slug", None) is not None:
@@ -365,7 +379,7 @@ def _check_formats(args: argparse.Namespace, config: SiteConfig, today: dt.date)
 # the file
 
 
-def _scalar(value: str) -> str:
+def scalar(value: str) -> str:
     """``value`` as a YAML scalar: as it is when it reads back unchanged, else double-quoted
     (a JSON string is a valid YAML one)."""
     doc, problems = frontmatter.parse_yaml(f"v: {value}\n", "-")
@@ -382,12 +396,12 @@ def _fill(
 ) -> dict[str, Any]:
     """The scaffold's parameters from one text, unit or list flag."""
     if flag.role == "unit":
-        return {flag.name: _scalar(value), f"{flag.name}_name": units[value].name}
+        return {flag.name: scalar(value), f"{flag.name}_name": units[value].name}
     if flag.role == "list":
         entries = [h for h in (_clean(v) for v in value or ()) if h]
         entries = entries or [messages.text(language, f"new-placeholder-{flag.name}")]
-        return {flag.attr: "\n".join(f"  - {_scalar(h)}" for h in entries)}
-    return {flag.name: _scalar(value)}
+        return {flag.attr: "\n".join(f"  - {scalar(h)}" for h in entries)}
+    return {flag.name: scalar(value)}
 
 
 def _year_of(
@@ -397,7 +411,7 @@ def _year_of(
     the scaffold's date."""
     roles = {f.role for f in options}
     if "year" in roles:
-        return _year(values["year"], config, today), {}
+        return year_value(values["year"], config, today), {}
     if "date" in roles:
         date = _date(values["date"], today)
         return date.year, {"date": date.isoformat()}
@@ -438,7 +452,7 @@ def _draft(
 Note = tuple[str, dict[str, Any]]
 
 
-def _settle(draft: Draft, site: model.Site, source: Path) -> tuple[Draft, list[Note]]:
+def settle(draft: Draft, site: model.Site, source: Path) -> tuple[Draft, list[Note]]:
     """Refuse what would overwrite a file or fail the build (a second pledge of a branch in a
     year, a --slug already taken); give a derived slug that an existing page already has a
     suffix, so that no existing page changes its address. Returns notes for the editor."""
@@ -487,7 +501,7 @@ def _settle(draft: Draft, site: model.Site, source: Path) -> tuple[Draft, list[N
     return settled, notes
 
 
-def _write(path: Path, draft: Draft) -> None:
+def write(path: Path, draft: Draft) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(path, "x", encoding="utf-8", newline="\n") as fh:

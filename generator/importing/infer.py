@@ -1,0 +1,144 @@
+"""The front matter values a Word document gives in its own words: the kind, the person's
+name, the unit, the year and date, a report's title and speakers. What cannot be told is
+left empty; the command then writes the placeholder ``showcase new`` would write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from generator.importing.units import Matcher
+from generator.importing.word import DATE, SPEAKERS, Converted
+
+HAN_NAME = r"[\u4e00-\u9fff][\u4e00-\u9fff·]{1,4}"
+COMRADE = re.compile(rf"(?:关于)?(?P<name>{HAN_NAME}?)同志")
+NAME_LINE = re.compile(rf"^(?:姓\s*名)[:：]\s*(?P<name>{HAN_NAME})")
+STORY_OF = re.compile(rf"^(?P<name>{HAN_NAME}?)(?:同志)?的?(?:先进|个人|典型)*事迹")
+NOT_NAMES = ("先进", "个人", "典型", "主要", "关于")  # title words, never a name
+BIO_LINE = re.compile(rf"^(?P<name>{HAN_NAME}?)[，,]\s*(?:男|女)")
+ABOUT = re.compile(r"——\s*记(?P<rest>.+)$")
+NAME_SEPARATORS = re.compile(r"[、，,；;\s]+")
+BRACKETS = re.compile(r"[（(][^）)]*[）)]")
+YEAR_OF = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年度?")
+# words between a unit and a name in "——记第一采油厂采油一队班长张秀兰"
+POSITIONS = re.compile(
+    r"^(?:党支部书记|支部书记|书记|党员|班长|队长|站长|组长|技术员|工程师|高级技师|技师|师傅|"
+    r"主任|副主任|经理|职工|员工|采油工|的|优秀共产党员|劳动模范)+"
+)
+PROFILE_WORDS = ("事迹",)
+REPORT_WORDS = ("经验交流", "交流材料", "交流发言", "经验材料", "典型经验")
+
+
+@dataclass(frozen=True, slots=True)
+class Inferred:
+    """What the document says; '' / () / None where it says nothing clear."""
+
+    kind: str
+    name: str
+    title: str
+    units: tuple[str, ...]  # one unit when clear, the candidates when several fit
+    year: int | None
+    date: dt.date | None
+    speakers: tuple[str, ...]
+
+
+def guess_kind(doc: Converted) -> str:
+    """profile or report from the words of the title and the first lines; '' if neither."""
+    head = " ".join((doc.title, *doc.lines[:3]))
+    if any(SPEAKERS.match(line) for line in doc.lines):
+        return "report"
+    if any(word in head for word in REPORT_WORDS):
+        return "report"
+    if any(word in head for word in PROFILE_WORDS):
+        return "profile"
+    return ""
+
+
+def _name_after(rest: str, matcher: Matcher) -> str:
+    """The name at the end of "第一采油厂采油一队张秀兰": after the unit and the position."""
+    text = "".join(rest.split())
+    found = sorted((form for form in matcher.by_form if form in text), key=len, reverse=True)
+    if found:
+        text = text[text.rindex(found[0]) + len(found[0]) :]
+    text = POSITIONS.sub("", BRACKETS.sub("", text)).removesuffix("同志")
+    return text if re.fullmatch(HAN_NAME, text) and len(text) <= 4 else ""
+
+
+def _without_units(text: str, matcher: Matcher) -> str:
+    """``text`` without the unit names in it (the longest first)."""
+    text = "".join(text.split())
+    for form in sorted(matcher.by_form, key=len, reverse=True):
+        text = text.replace(form, "")
+    return text
+
+
+def person(doc: Converted, matcher: Matcher) -> str:
+    """The person's name: "（第一采油厂）张秀兰（同志）先进事迹材料", "……——记第一采油厂
+    张秀兰", a "姓名：" line, or a first line "张秀兰，女，…"."""
+    heads = [doc.title, *doc.lines[:2]]
+    for line in heads:
+        about = ABOUT.search(line)
+        if about:
+            name = _name_after(about.group("rest"), matcher)
+            if name:
+                return name
+    title = _without_units(doc.title, matcher)
+    match = COMRADE.search(title) or STORY_OF.match(title)
+    if match and len(match.group("name")) <= 4 and not match["name"].startswith(NOT_NAMES):
+        return match.group("name")
+    for line in doc.lines[:6]:
+        found = NAME_LINE.match(line) or BIO_LINE.match(line)
+        if found and len(found.group("name")) <= 4:
+            return found.group("name")
+    return ""
+
+
+def speakers(doc: Converted) -> tuple[str, ...]:
+    """The names of a 交流人/发言人 line, without the positions in brackets."""
+    for line in doc.lines:
+        match = SPEAKERS.match(line)
+        if match:
+            names = NAME_SEPARATORS.split(BRACKETS.sub("", match.group("names")))
+            return tuple(dict.fromkeys(n for n in names if re.fullmatch(HAN_NAME, n)))
+    return ()
+
+
+def date(doc: Converted) -> dt.date | None:
+    """A line that is only a date (under the title, or the signature's date at the end)."""
+    last = [line.strip() for line in doc.body.strip().split("\n")[-3:]]
+    for line in (*doc.lines, *last):
+        match = DATE.match(line.strip())
+        if match:
+            try:
+                return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                continue
+    return None
+
+
+def year(doc: Converted, when: dt.date | None) -> int | None:
+    """The year: "2025年度" or "2025年" in the title or the first lines, else the date's."""
+    for line in (doc.title, *doc.lines[:2]):
+        match = YEAR_OF.search(line)
+        if match:
+            return int(match["y"])
+    return when.year if when else None
+
+
+def units(doc: Converted, matcher: Matcher) -> tuple[str, ...]:
+    """The unit the title or the first lines name (the most specific name found)."""
+    for line in (doc.title, *doc.lines[:5]):
+        found = matcher.find_in("".join(line.split()))
+        if found:
+            return found
+    return ()
+
+
+def infer(doc: Converted, kind: str, matcher: Matcher) -> Inferred:
+    """Every value the document gives for a ``kind`` file."""
+    when = date(doc)
+    title = ABOUT.sub("", doc.title).strip() if kind == "report" else ""
+    name = person(doc, matcher) if kind == "profile" else ""
+    talkers = speakers(doc) if kind == "report" else ()
+    return Inferred(kind, name, title, units(doc, matcher), year(doc, when), when, talkers)
