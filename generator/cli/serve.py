@@ -136,6 +136,40 @@ def guard_livereload(hosts: frozenset[str]) -> None:
     LiveReloadHandler.check_origin = check_origin
 
 
+def _respond(
+    start: StartResponse,
+    status: str,
+    body: bytes,
+    ctype: str,
+    extra: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    headers = [
+        ("Content-Type", ctype),
+        ("Content-Length", str(len(body))),
+        ("Cache-Control", "no-store"),
+        *(extra or []),
+    ]
+    start(status, headers)
+    return [body]
+
+
+def _served_file(output: Path, raw: str) -> tuple[str, Path | str]:
+    """What a request path names in ``output``: ("301", the path with a slash) for a folder
+    asked without one, else (status, file), a missing file being the 404 page."""
+    rel = posixpath.normpath("/" + raw).lstrip("/")
+    if rel == ".":
+        rel = ""
+    target = (output / rel) if rel else output
+    if target.is_dir():
+        if raw and not raw.endswith("/"):
+            # the path as served, from the root: never "//host/..." (another site)
+            return "301 Moved Permanently", quote("/" + rel + "/")
+        target = target / "index.html"
+    if not target.is_file() or not target.resolve().is_relative_to(output.resolve()):
+        return "404 Not Found", output / "404.html"
+    return "200 OK", target
+
+
 def make_app(
     state: ServeState, hosts: frozenset[str] | None = None
 ) -> Callable[[dict[str, Any], StartResponse], list[bytes]]:
@@ -143,51 +177,15 @@ def make_app(
     with ``hosts``, a request for any other Host is refused."""
     output = state.options.output
 
-    def respond(
-        start: StartResponse,
-        status: str,
-        body: bytes,
-        ctype: str,
-        extra: list[tuple[str, str]] | None = None,
-    ) -> list[bytes]:
-        headers = [
-            ("Content-Type", ctype),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", "no-store"),
-            *(extra or []),
-        ]
-        start(status, headers)
-        return [body]
-
     def app(environ: dict[str, Any], start: StartResponse) -> list[bytes]:
         report = state.report
         failing = report is not None and not report.ok
         if not state.built_once and report is not None:
-            return respond(
-                start,
-                "200 OK",
-                error_page(report, state.options.source),
-                "text/html; charset=utf-8",
-            )
-        raw = unquote(environ.get("PATH_INFO", "/"))
-        rel = posixpath.normpath("/" + raw).lstrip("/")
-        if rel == ".":
-            rel = ""
-        target = (output / rel) if rel else output
-        if target.is_dir():
-            if raw and not raw.endswith("/"):
-                # the path as served, from the root: never "//host/..." (another site)
-                return respond(
-                    start,
-                    "301 Moved Permanently",
-                    b"",
-                    "text/plain",
-                    [("Location", quote("/" + rel + "/"))],
-                )
-            target = target / "index.html"
-        status = "200 OK"
-        if not target.is_file() or not target.resolve().is_relative_to(output.resolve()):
-            status, target = "404 Not Found", output / "404.html"
+            page = error_page(report, state.options.source)
+            return _respond(start, "200 OK", page, "text/html; charset=utf-8")
+        status, target = _served_file(output, unquote(environ.get("PATH_INFO", "/")))
+        if isinstance(target, str):
+            return _respond(start, status, b"", "text/plain", [("Location", target)])
         body = target.read_bytes() if target.is_file() else b"404"
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if ctype == "text/html":
@@ -195,7 +193,7 @@ def make_app(
             if failing and report is not None:
                 snippet = overlay(report, state.options.source).encode()
                 body = BODY_OPEN.sub(lambda m: m.group(0) + snippet, body, count=1)
-        return respond(start, status, body, ctype)
+        return _respond(start, status, body, ctype)
 
     return app if hosts is None else _only_hosts(app, hosts)
 
