@@ -192,12 +192,25 @@ MANY_ITEMS = 256
 def face(item: Item) -> str:
     """A digest of everything about ``item`` except its body: what page families sort, group
     and count by. Two builds whose items all have the same faces differ only in bodies."""
-    values = [
-        (f.name, _canonical(getattr(item, f.name)))
-        for f in dataclasses.fields(item)
-        if f.name not in _BODY_FIELDS
-    ]
+    names = _face_fields(type(item))
+    values = [(name, _canonical(getattr(item, name))) for name in names]
     return _h(type(item).__name__, repr(values))
+
+
+def _face_fields(kind: type[Item]) -> tuple[str, ...]:
+    found = _FIELDS.get(kind)
+    if found is None:
+        fields = dataclasses.fields(kind)
+        found = _FIELDS[kind] = tuple(f.name for f in fields if f.name not in _BODY_FIELDS)
+    return found
+
+
+_FIELDS: dict[type[Item], tuple[str, ...]] = {}
+
+
+# the faces of the last skeleton's items, by identity (the item kept alive with it): serve
+# keeps the items of unchanged files from build to build, so their faces are not computed again
+_faces: dict[int, tuple[Item, str]] = {}
 
 
 def _canonical(value: Any) -> Any:
@@ -215,8 +228,14 @@ def skeleton(site: Site, plan: UrlPlan, global_digest: str, parts: Mapping[str, 
     digest = hashlib.sha256(global_digest.encode())
     for mapping in (plan.items, plan.slugs, plan.tags, plan.assets, parts):
         digest.update(repr(sorted(mapping.items())).encode())
+    known, now = _faces, {}
     for item in site.all_items():
-        digest.update(f"{item.key}\0{face(item)}\n".encode())
+        found = known.get(id(item))
+        text = found[1] if found is not None and found[0] is item else face(item)
+        now[id(item)] = (item, text)
+        digest.update(f"{item.key}\0{text}\n".encode())
+    known.clear()
+    known.update(now)
     return digest.hexdigest()
 
 

@@ -13,6 +13,7 @@ import json
 import os
 
 from generator.base.config import BuildOptions, packaged_themes_dir
+from generator.base.errors import Diagnostic, Severity
 from generator.base.report import BuildReport
 from generator.content import history, stamps
 from generator.output import cache, writer
@@ -61,24 +62,53 @@ def _walk(folder: str, found: list[str]) -> None:
 
 
 def last_report(options: BuildOptions, store: cache.Cache, state: str) -> BuildReport | None:
-    """The report of the last build when nothing it read has changed since (``state``) and
-    its output folder is still the one it wrote; None when there is something to do."""
+    """The report of the last build, its warnings included, when nothing it read has changed
+    since (``state``) and its output folder is still the one it wrote; None when there is
+    something to do."""
     if not state or store.get_meta("source") != state + writer.identity(options.output):
+        return None
+    diagnostics = _diagnostics(store.get_meta("diagnostics") or "[]")
+    if diagnostics is None:
         return None
     return BuildReport(
         True,
-        (),
+        diagnostics,
         language=store.get_meta("language") or "zh-CN",
         counts=json.loads(store.get_meta("counts") or "{}"),
     )
 
 
 def remember(options: BuildOptions, store: cache.Cache, state: str, report: BuildReport) -> None:
-    """Record what the next build compares with: the state, when this build was good and
-    clean; nothing (so the next build runs) otherwise."""
-    if report.ok and state and not report.diagnostics:
+    """Record what the next build compares with: the state and the report, when this build
+    was good (warnings are kept to be shown again); nothing (so the next build runs)
+    otherwise."""
+    if report.ok and state:
         store.set_meta("source", state + writer.identity(options.output))
         store.set_meta("language", report.language)
         store.set_meta("counts", json.dumps(report.counts))
+        rows = [
+            [d.path, d.line, d.severity.value, d.code, d.field, d.params, d.column]
+            for d in report.diagnostics
+        ]
+        store.set_meta("diagnostics", json.dumps(rows, ensure_ascii=False))
     else:
         store.set_meta("source", "")
+
+
+def _diagnostics(text: str) -> tuple[Diagnostic, ...] | None:
+    """The diagnostics ``remember`` kept (None if they cannot be read)."""
+    try:
+        return tuple(
+            Diagnostic(
+                str(path),
+                int(line),
+                Severity(severity),
+                str(code),
+                str(field),
+                tuple((str(k), str(v)) for k, v in params),
+                int(column),
+            )
+            for path, line, severity, code, field, params, column in json.loads(text)
+        )
+    except (ValueError, TypeError):
+        return None

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import jinja2.meta
 import jinja2.sandbox
 from markupsafe import Markup
@@ -176,6 +177,27 @@ def file_size(size: int) -> str:
     return f"{size / (KB * KB):.1f} MB"
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in this process from build to build (serve rebuilds often),
+    by name and file; Jinja compares the source's checksum before using one. Never on disk:
+    bytecode from a cache folder anyone could write would run as code."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+# one per kind of environment: the sandbox compiles ``*`` and ``**`` to checked calls
+_COMPILED: dict[type[jinja2.Environment], _CompiledTemplates] = {}
+
+
 def environment(
     theme: ThemeDirs, language: str, globals_: dict[str, Any] | None = None
 ) -> jinja2.Environment:
@@ -192,6 +214,7 @@ def environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_COMPILED.setdefault(kind, _CompiledTemplates()),
     )
     catalog = Catalog(theme.catalog(language or DEFAULT_LANGUAGE))
     env.install_gettext_callables(  # type: ignore[attr-defined]

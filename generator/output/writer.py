@@ -65,18 +65,23 @@ def foreign_files(output: Path) -> list[str]:
     a valid marker), sorted; a linked folder counts as one file."""
     ours = marked_files(output) or set()
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(output):
-        folder = Path(dirpath).relative_to(output)
-        dirnames.sort()
-        for name in list(dirnames):
-            if (Path(dirpath) / name).is_symlink():
-                dirnames.remove(name)
-                filenames.append(name)
-        for name in sorted(filenames):
-            rel = (folder / name).as_posix()
-            if rel != MARKER and name not in DESKTOP_FILES and rel not in ours:
-                found.append(rel)
+    _foreign(str(output), "", ours, found)
     return sorted(found)
+
+
+def _foreign(folder: str, prefix: str, ours: set[str], found: list[str]) -> None:
+    """Append to ``found`` the files under ``folder`` (``prefix``: its path in the output)
+    that are not in ``ours``; links to folders are not followed."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        rel = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            _foreign(entry.path, rel + "/", ours, found)
+        elif rel != MARKER and entry.name not in DESKTOP_FILES and rel not in ours:
+            found.append(rel)
 
 
 class OutputError(Exception):
