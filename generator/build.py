@@ -243,15 +243,22 @@ def _build(
     problems.extend(found)
     if inputs is None:
         return _failed(problems, started, analysis.site.config.language)
-    jobs = list(pages.pages(analysis.site, analysis.plan))
-    clashes = urls.clashes((job.path for job in jobs), analysis.plan.assets)
-    if clashes:
-        return _failed([*problems, *clashes], started, analysis.site.config.language)
+    copies = _all_copies(inputs)
+    shape = _Shape.of(inputs, copies)
+    previous = store.outputs(writer.identity(options.output))
+    # within one process (serve), the last good build's pages when only bodies changed since
+    planned = shape.last_jobs(store) if previous else None
+    if planned is None:
+        jobs = list(pages.pages(analysis.site, analysis.plan))
+        clashes = urls.clashes((job.path for job in jobs), analysis.plan.assets)
+        if clashes:
+            return _failed([*problems, *clashes], started, analysis.site.config.language)
+        planned = (jobs, frozenset())
     mark("plan pages")
-    work = _plan_work(inputs, jobs, store.outputs(writer.identity(options.output)))
+    work = _plan_work(inputs, planned, previous, shape, copies)
     mark("fingerprints")
     if work.had_previous and not work.todo and not work.copies and not work.removed:
-        work.shape.remember(inputs.store)
+        shape.remember(inputs.store, work.jobs)
         return _done(inputs, problems, mark)
     converted = _convert(inputs, work)
     mark("markdown")
@@ -292,6 +299,7 @@ class _Work:
     records: Mapping[str, cache.OutputRecord]
     previous: Mapping[str, cache.OutputRecord]  # the records of the last build
     shape: _Shape
+    jobs: list[PageJob]  # every page of the site, the checked ones with this build's items
 
     @property
     def had_previous(self) -> bool:
@@ -427,24 +435,32 @@ def _image_digests(source: Path, analysis: Analysis, store: cache.Cache) -> dict
 
 
 def _plan_work(
-    inputs: _Inputs, jobs: list[PageJob], previous: Mapping[str, cache.OutputRecord]
+    inputs: _Inputs,
+    planned: tuple[list[PageJob], frozenset[str]],
+    previous: Mapping[str, cache.OutputRecord],
+    shape: _Shape,
+    all_copies: Mapping[str, tuple[Path, str]],
 ) -> _Work:
     """Fingerprint every page and file: a page is rendered again unless its fingerprint and
     the digest of every input it read last time are unchanged. When only bodies changed
     since the last build (same skeleton), a page that holds and read none of the changed
-    items is kept without being fingerprinted."""
+    items is kept without being fingerprinted. ``planned``: the page jobs, and the keys of
+    the items they hold an older version of (the last build's jobs, reused), which the
+    pages that are checked are given first."""
     prints = inputs.prints
-    all_copies = _all_copies(inputs)
-    shape = _Shape.of(inputs, all_copies)
+    jobs, stale = list(planned[0]), planned[1]
     changed = shape.changed_since(inputs.store) if previous else None
+    fresh = _fresh_items(inputs, stale)
     records: dict[str, cache.OutputRecord] = {}
     todo: list[PageJob] = []
     refs: list[frozenset[str]] = []
-    for job in jobs:
+    for n, job in enumerate(jobs):
         old = previous.get(job.path)
         if old is not None and _untouched(old, changed):
             records[job.path] = old
             continue
+        if fresh:
+            job = jobs[n] = rebind(job, fresh)
         fingerprint, seen = prints.page(job.template, job.context)
         if old is not None and old.fingerprint == fingerprint and prints.unchanged(old.reads):
             records[job.path] = old
@@ -459,7 +475,37 @@ def _plan_work(
         if old is None or old.fingerprint != digest:
             copies.append((rel, path))
     removed = frozenset(set(previous) - set(records))
-    return _Work(tuple(todo), tuple(refs), tuple(copies), removed, records, previous, shape)
+    return _Work(tuple(todo), tuple(refs), tuple(copies), removed, records, previous, shape, jobs)
+
+
+def _fresh_items(inputs: _Inputs, keys: frozenset[str]) -> dict[str, model.Item]:
+    """This build's items of ``keys``, by key."""
+    by_key = inputs.prints.queries.by_key
+    return {key: by_key[key] for key in keys if key in by_key}
+
+
+def rebind(job: PageJob, fresh: Mapping[str, model.Item]) -> PageJob:
+    """``job`` with the items of ``fresh`` in place of those of the same key in its context:
+    the page as planning it again would give it, when the items differ only in their bodies
+    (the page families never read a body)."""
+    context = _rebound(job.context, fresh)
+    return dataclasses.replace(job, context=context)
+
+
+def _rebound(value: Any, fresh: Mapping[str, model.Item]) -> Any:
+    if isinstance(value, model.Item):
+        return fresh.get(value.key, value)
+    if isinstance(value, Mapping):
+        return {k: _rebound(v, fresh) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rebound(v, fresh) for v in value]
+    if type(value) is tuple:
+        return tuple(_rebound(v, fresh) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        values = {f.name: _rebound(getattr(value, f.name), fresh) for f in fields if f.init}
+        return dataclasses.replace(value, **values)
+    return value
 
 
 def _untouched(old: cache.OutputRecord, changed: frozenset[str] | None) -> bool:
@@ -491,9 +537,27 @@ class _Shape:
         then = json.loads(store.get_meta("item_digests") or "{}")
         return frozenset(k for k, digest in self.digests.items() if then.get(k) != digest)
 
-    def remember(self, store: cache.Cache) -> None:
+    def remember(self, store: cache.Cache, jobs: list[PageJob]) -> None:
+        """Keep the skeleton and digests for the next build; a process that builds again
+        (serve) also keeps the page jobs, which stay valid while the skeleton does."""
         store.set_meta("skeleton", self.skeleton)
         store.set_meta("item_digests", json.dumps(self.digests, sort_keys=True))
+        kept = store.memory("jobs")
+        if kept is not None:
+            kept.clear()
+            kept[self.skeleton] = (self.digests, jobs)
+
+    def last_jobs(self, store: cache.Cache) -> tuple[list[PageJob], frozenset[str]] | None:
+        """The page jobs of the last good build in this process, when its skeleton was this
+        one: the same pages, whose items differ at most in their bodies; and the keys of the
+        items that changed since (``rebind`` gives a page the new ones)."""
+        kept = store.memory("jobs")
+        found = kept.get(self.skeleton) if kept is not None else None
+        if found is None:
+            return None
+        digests, jobs = found
+        stale = frozenset(k for k, digest in self.digests.items() if digests.get(k) != digest)
+        return jobs, stale
 
 
 def _all_copies(inputs: _Inputs) -> dict[str, tuple[Path, str]]:
@@ -578,7 +642,7 @@ def _render_and_write(
     finally:
         staged.abort()
     inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
-    work.shape.remember(inputs.store)
+    work.shape.remember(inputs.store, work.jobs)
     mark("write")
     return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
 

@@ -7,6 +7,9 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+import generator.build as building
 from generator.base.config import BuildOptions
 from generator.build import build
 from generator.output import cache
@@ -63,3 +66,54 @@ def test_remembered_items_follow_renamed_units_and_removed_photos(tmp_path: Path
     report = build(options, store=store)
     store.close()
     assert any(d.code == "missing-asset" for d in report.diagnostics)
+
+
+def test_pages_planned_once_while_only_bodies_change_and_builds_equal_clean_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one process, while only bodies change, the last build's pages are used again (the
+    page families are not asked again) with the changed items in the pages that show them."""
+    people = ["王进喜", "李华", "张秀兰", "仇小明", "欧阳明远", "丁一"]
+    stories = {
+        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}的事迹，第{n}篇。")
+        for n, name in enumerate(people)
+    }
+    # a site template that shows an item's source text, not only its converted body
+    stories["theme/templates/profile.html"] = (
+        '{% extends "base.html" %}{% block main %}{{ item.name }}:{{ item.body }}{% endblock %}'
+    )
+    source = write_site(tmp_path / "site", stories)
+    folder = tmp_path / "cache"
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=folder)
+    store = cache.Cache.open(folder, remember=True)
+    planned: list[int] = []
+    original = building.pages.pages
+
+    def counting(*args: object) -> object:
+        planned.append(1)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(building.pages, "pages", counting)
+    assert build(options, store=store).ok and len(planned) == 1
+    edits = [
+        ("p1", profile(name="李华", body="李华改进了注水工艺。")),
+        ("p2", profile(name="张秀兰", body="张秀兰带出了十名徒弟。")),
+        ("p1", profile(name="李华", body="李华的事迹，第1篇。")),
+        ("p1", profile(name="李华", body="李华又改进了一次。\n\n第二段。")),
+    ]
+    for step, (name, text) in enumerate(edits):
+        (source / f"profiles/2025/{name}.md").write_text(text, encoding="utf-8")
+        assert build(options, store=store).ok
+        clean = tmp_path / f"clean{step}"
+        assert build(BuildOptions(source=source, output=clean)).ok
+        assert files(tmp_path / "out") == files(clean), step
+    assert len(planned) == 1 + len(edits)  # each clean build plans its pages; serve did not
+    # a change beyond a body (a new tag) plans the pages again
+    (source / "profiles/2025/p3.md").write_text(
+        profile(name="仇小明", extra="tags: [安全生产]\n"), encoding="utf-8"
+    )
+    assert build(options, store=store).ok
+    store.close()
+    assert len(planned) == 2 + len(edits)
+    assert build(BuildOptions(source=source, output=tmp_path / "clean-last")).ok
+    assert files(tmp_path / "out") == files(tmp_path / "clean-last")
