@@ -129,9 +129,27 @@ def analyse(
     if edition_year is None:
         problems.extend(editions.problems(source, tree.editions))
     copied = [rel for rel in copied if not paths.active(rel)]
-    plan, url_problems = urls.plan(site, copied)
+    plan, url_problems = _url_plan(site, copied, store)
     problems.extend(url_problems)
     return Analysis(tree, site, plan, theme_dirs, tuple(copied), _sorted(problems))
+
+
+def _url_plan(
+    site: model.Site, copied: list[str], store: cache.Cache | None
+) -> tuple[urls.UrlPlan, list[Diagnostic]]:
+    """``urls.plan``; in a process that builds again (serve), the last build's plan while
+    the items' faces (all but bodies), the units, the kinds and the copied files are the
+    same: it is made of nothing else."""
+    kept = store.memory("url_plan") if store is not None else None
+    if kept is None:
+        return urls.plan(site, copied)
+    key = deps.faces(site) + repr((site.units, [k.name for k in site.kinds], id(site.kinds)))
+    key += repr(copied)
+    found: tuple[urls.UrlPlan, list[Diagnostic]] | None = kept.get(key)
+    if found is None:
+        kept.clear()
+        found = kept[key] = urls.plan(site, copied)
+    return found
 
 
 def _refused_copies(copied: list[str]) -> list[Diagnostic]:
@@ -687,7 +705,7 @@ def _records(
         if not refs.isdisjoint(converted.keys):
             records[job.path] = cache.OutputRecord(prints.page(job.template, job.context)[0], "")
     for w in written:
-        reads = {read.encode(): prints.read(read) for read in sorted(w.reads)}
+        reads = {prints.encoded(read): prints.read(read) for read in sorted(w.reads)}
         items = deps.page_items(held[w.path], (prints.read_items(read) for read in w.reads))
         records[w.path] = cache.OutputRecord(records[w.path].fingerprint, w.sha, reads, items)
     return records

@@ -56,6 +56,7 @@ class Fingerprints:
         self._items: dict[str, str] = {}
         self._reads: dict[Read, str] = {}
         self._read_items: dict[Read, frozenset[str]] = {}
+        self._texts: dict[Read, str] = {}
         self._encoded: dict[str, str] = {}  # the same digests, by encoded read
         self._shared: Shared = {}  # long sequences, by identity: pages share them
         # the answers to reads depend on the site alone: shared with the site view of the
@@ -105,6 +106,13 @@ class Fingerprints:
             self._reads[read] = found
             self._read_items[read] = frozenset(seen)
         return found
+
+    def encoded(self, read: Read) -> str:
+        """``read.encode()``, once per read and build."""
+        text = self._texts.get(read)
+        if text is None:
+            text = self._texts[read] = read.encode()
+        return text
 
     def read_items(self, read: Read) -> frozenset[str]:
         """The keys of the items in the answer to ``read``."""
@@ -228,6 +236,13 @@ def skeleton(site: Site, plan: UrlPlan, global_digest: str, parts: Mapping[str, 
     digest = hashlib.sha256(global_digest.encode())
     for mapping in (plan.items, plan.slugs, plan.tags, plan.assets, parts):
         digest.update(repr(sorted(mapping.items())).encode())
+    digest.update(faces(site).encode())
+    return digest.hexdigest()
+
+
+def faces(site: Site) -> str:
+    """A digest of every item's key and face, in site order."""
+    digest = hashlib.sha256()
     known, now = _faces, {}
     for item in site.all_items():
         found = known.get(id(item))
