@@ -318,6 +318,8 @@ class _Work:
     previous: Mapping[str, cache.OutputRecord]  # the records of the last build
     shape: _Shape
     jobs: list[PageJob]  # every page of the site, the checked ones with this build's items
+    # the items whose source changed when nothing else did since the last build, else None
+    changed: frozenset[str] | None
 
     @property
     def had_previous(self) -> bool:
@@ -493,7 +495,10 @@ def _plan_work(
         if old is None or old.fingerprint != digest:
             copies.append((rel, path))
     removed = frozenset(set(previous) - set(records))
-    return _Work(tuple(todo), tuple(refs), tuple(copies), removed, records, previous, shape, jobs)
+    todo_jobs, todo_refs = tuple(todo), tuple(refs)
+    return _Work(
+        todo_jobs, todo_refs, tuple(copies), removed, records, previous, shape, jobs, changed
+    )
 
 
 def _fresh_items(inputs: _Inputs, keys: frozenset[str]) -> dict[str, model.Item]:
@@ -648,13 +653,16 @@ def _render_and_write(
             progress,
             index if last else None,
         )
+        kept: dict[str, cache.OutputRecord] = {}
+        if last and work.changed is not None:  # only bodies changed: the same files but shards
+            last, kept = _changed_shards(last, view.search_index(), work.previous)
         more, more_problems = pool.render_pages(env, view, last, staged.write, inputs.theme, 1)
         written.extend(more)
         render_problems.extend(more_problems)
         if render_problems:
             return _failed([*problems, *render_problems], mark.started, site.config.language)
         mark("render")
-        records = _records(work, written, converted)
+        records = {**_records(work, written, converted), **kept}
         staged.copy_all(work.copies)
         _commit(staged, work, {w.path for w in written}, records, options.output)
     finally:
@@ -663,6 +671,23 @@ def _render_and_write(
     work.shape.remember(inputs.store, work.jobs)
     mark("write")
     return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
+
+
+def _changed_shards(
+    jobs: list[PageJob], index: search.Index, previous: Mapping[str, cache.OutputRecord]
+) -> tuple[list[PageJob], dict[str, cache.OutputRecord]]:
+    """The index files to render: all but the shards the patched index left as they were,
+    whose files (and records) stay the last build's."""
+    todo: list[PageJob] = []
+    kept: dict[str, cache.OutputRecord] = {}
+    for job in jobs:
+        number = job.context.get("number")
+        old = previous.get(job.path)
+        if job.path != search.MANIFEST and number in index.unchanged and old is not None:
+            kept[job.path] = old
+        else:
+            todo.append(job)
+    return todo, kept
 
 
 def _is_index_file(path: str) -> bool:

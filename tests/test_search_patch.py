@@ -64,3 +64,26 @@ def test_an_edited_story_patches_the_index_and_matches_a_clean_build(
     assert files(tmp_path / "out") == files(tmp_path / "clean")
     shards = "".join(p.read_text("utf-8") for p in (tmp_path / "out/search/t").iterdir())
     assert '"节能"' in shards and '"安全"' not in shards
+
+
+def test_a_body_edit_rewrites_only_the_shards_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "TEXT_PER_SHARD", 20)  # many shards for a small site
+    stories = {
+        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}在采油一线工作了{n + 10}年。")
+        for n, name in enumerate(NAMES)
+    }
+    source = write_site(tmp_path / "site", stories)
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache")
+    assert build(options).ok
+    shards = sorted((tmp_path / "out/search/t").iterdir())
+    before = {p.name: p.stat().st_mtime_ns for p in shards}
+    edited = profile(name="仇小明", body="仇小明在采油一线工作了13年。节能。")
+    (source / "profiles/2025/p3.md").write_text(edited, encoding="utf-8")
+    assert build(options).ok
+    after = {p.name: p.stat().st_mtime_ns for p in shards}
+    rewritten = [name for name in before if after[name] != before[name]]
+    assert 0 < len(rewritten) < len(shards) / 2, (rewritten, len(shards))
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert files(tmp_path / "out") == files(tmp_path / "clean")

@@ -46,11 +46,15 @@ def search_index(
     sigs = [search.signature(item, body_keys[item.key]) for item in items]
     count = search.shard_count(site)
     order = _order(site, items, count)
-    shards = _patched(site, plan, store, order, sigs, bodies)
-    if shards is None:
-        shards = _computed(site, plan, store, order, sigs, bodies)
+    patched = _patched(site, plan, store, order, sigs, bodies)
+    if patched is None:
+        shards, unchanged = _computed(site, plan, store, order, sigs, bodies), frozenset[int]()
+    else:
+        shards, changed = patched
+        unchanged = frozenset(range(count)) - changed
     scripts = _scripts(shards, store.memory("search_scripts"))
-    return search.Index(search.manifest(site, items, count), tuple(shards), (), scripts)
+    manifest = search.manifest(site, items, count)
+    return search.Index(manifest, tuple(shards), (), scripts, unchanged)
 
 
 def _scripts(shards: Sequence[dict[str, str]], memo: dict[Any, Any] | None) -> tuple[str, ...]:
@@ -80,8 +84,9 @@ def _order(site: Site, items: Sequence[Item], count: int) -> str:
 
 def _patched(
     site: Site, plan: UrlPlan, store: cache.Cache, order: str, sigs: list[str], bodies: Bodies
-) -> list[dict[str, str]] | None:
-    """The last index patched for the documents that changed; None when it cannot be."""
+) -> tuple[list[dict[str, str]], frozenset[int]] | None:
+    """The last index patched for the documents that changed, and the numbers of the shards
+    that changed; None when it cannot be."""
     state = json.loads(store.get_meta(STATE) or "null")
     if not state or state[0] != order or len(state[1]) != len(sigs):
         return None
@@ -105,7 +110,7 @@ def _patched(
     store.put_many(TABLES, ((sigs[n], _encode(table)) for n, table in new.items()))
     store.put_many(SHARDS, ((str(s), shards[s]) for s in sorted(changes)))
     store.set_meta(STATE, json.dumps([order, sigs]))
-    return shards
+    return shards, frozenset(changes)
 
 
 def _computed(

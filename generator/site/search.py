@@ -348,6 +348,8 @@ class Index:
     # the script of every shard, when the build kept them from its last index (else made
     # from ``shards`` when asked for)
     shard_scripts: tuple[str, ...] = ()
+    # the numbers of the shards that are the last build's, unchanged (the index was patched)
+    unchanged: frozenset[int] = frozenset()
 
 
 def fixed(values: Iterable[int], width: int) -> str:
