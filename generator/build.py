@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 
 from generator import pages
+from generator.base import hanzi
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
 from generator.base.report import BuildReport as BuildReport  # re-exported: the build returns it
@@ -83,12 +84,45 @@ def model_site(
     """Read the source folder and model the site (load, validate, model); drafts only with
     ``drafts``, one year's items only for the edition of ``edition_year``. Needs no output
     folder and writes nothing."""
+    if store is not None:
+        _known_readings(store)
     tree, problems = loader.load(source, store, folders=kinds.folders())
     memo = store.memory("items") if store is not None else None
     site, model_problems = model.build_site(
         tree, kinds, drafts=drafts, edition_year=edition_year, memo=memo
     )
     return Modelled(tree, site, (*problems, *model_problems))
+
+
+PINYIN = "pinyin"  # meta key: the readings pypinyin gave, by text (JSON)
+
+
+def _known_readings(store: cache.Cache) -> None:
+    """Give ``hanzi`` the readings the cache keeps (once per cache, which serve keeps open),
+    so that pypinyin (its dictionaries take a second to load) is asked only for new text."""
+    loaded = store.memory("pinyin")
+    if loaded is not None and loaded:
+        return
+    try:
+        kept = json.loads(store.get_meta(PINYIN) or "{}")
+        readings = {
+            str(text): (tuple(map(str, toned)), tuple(map(str, plain)))
+            for text, (toned, plain) in kept.items()
+        }
+    except (ValueError, TypeError, AttributeError):
+        return  # not what this code writes: asked again
+    hanzi.remember_readings(readings)
+    if loaded is not None:
+        loaded[PINYIN] = True
+
+
+def _keep_readings(store: cache.Cache) -> None:
+    """Add the readings pypinyin gave in this build to those the cache keeps."""
+    new = hanzi.learned_readings()
+    if new and store.enabled:
+        kept = json.loads(store.get_meta(PINYIN) or "{}")
+        kept.update(new)
+        store.set_meta(PINYIN, json.dumps(kept, ensure_ascii=False, sort_keys=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +249,7 @@ def build(
             report = _build(options, store, progress, started, kinds)
         except OSError as exc:  # a full disk, a read-only or unwritable output, ...
             report = _failed([system_error(exc)], started, "zh-CN")
+        _keep_readings(store)
         freshness.remember(options, store, state, report)
         return report
     finally:

@@ -195,7 +195,6 @@ def test_a_build_with_nothing_to_do_says_so(tmp_path: Path) -> None:
     assert "已生成0个页面" not in again.stdout and "1名先进典型" in again.stdout
 
 
-
 def test_a_site_with_warnings_is_up_to_date_too_and_shows_them_again(tmp_path: Path) -> None:
     # an empty body is a warning: the second build finds nothing changed and says it again
     write_site(tmp_path / "src", {"profiles/2025/a.md": profile(body="")})
@@ -205,6 +204,7 @@ def test_a_site_with_warnings_is_up_to_date_too_and_shows_them_again(tmp_path: P
     again = run(["build", "src", "-o", "out"], tmp_path)
     assert again.returncode == 0 and "内容没有变化" in again.stdout
     assert again.stderr == first.stderr and "a.md" in again.stderr
+
 
 RENDERING_STACK = ("generator.build", "jinja2", "markdown", "PIL", "generator.site.model")
 

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.base import hanzi
 from generator.base.config import BuildOptions
 from generator.build import build
 from generator.output import cache, writer
@@ -478,3 +479,32 @@ def test_workers_write_nothing_themselves(tmp_path: Path, monkeypatch: pytest.Mo
     pages = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.html")}
     assert pages <= set(through_writer)
     assert len(through_writer) == len(set(through_writer)) == report.pages
+
+
+def test_pinyin_readings_come_from_the_cache_in_a_new_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pypinyin (a second to load) is asked only for text the cache has no reading of."""
+
+    def new_process() -> None:  # nothing known in memory
+        monkeypatch.setattr(hanzi, "_known", {})
+        monkeypatch.setattr(hanzi, "_learned", {})
+        hanzi._both.cache_clear()
+        hanzi.name_pinyin.cache_clear()
+
+    new_process()
+    src = write_site(
+        tmp_path / "src",
+        {"profiles/2025/a.md": profile(), "profiles/2025/b.md": profile(name="欧阳明远")},
+    )
+    out, cache_dir = tmp_path / "out", tmp_path / "cache"
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
+    new_process()  # where pypinyin must not be asked
+
+    def refuse(text: str) -> object:
+        raise AssertionError(f"pypinyin asked for {text!r}")
+
+    monkeypatch.setattr(hanzi, "_convert", refuse)
+    (src / "profiles/2025/a.md").write_text(profile(body="新的事迹。"), encoding="utf-8")
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
+    assert (out / "profiles/2025/ou-yang-ming-yuan/index.html").is_file()

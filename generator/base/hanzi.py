@@ -120,8 +120,36 @@ def split_name(name: str) -> tuple[str, str]:
 _HAN_OR_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\u3400-\u9fff\uf900-\ufaff]+")
 
 
+Readings = tuple[tuple[str, ...], tuple[str, ...]]  # pinyin with tone numbers, and without
+
+# readings known before pypinyin is asked (a build keeps them in its cache), and those
+# pypinyin gave in this process since ``learned_readings`` was last called
+_known: dict[str, Readings] = {}
+_learned: dict[str, Readings] = {}
+
+
+def remember_readings(readings: dict[str, Readings]) -> None:
+    """Readings found by an earlier run, used instead of asking pypinyin again."""
+    _known.update(readings)
+
+
+def learned_readings() -> dict[str, Readings]:
+    """The readings pypinyin gave since the last call (then forgotten here)."""
+    found = dict(_learned)
+    _learned.clear()
+    return found
+
+
 @functools.lru_cache(maxsize=65536)
-def _both(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _both(text: str) -> Readings:
+    """Pinyin with tone numbers and without (see ``_convert``), known or converted."""
+    found = _known.get(text)
+    if found is None:
+        found = _learned[text] = _known[text] = _convert(text)
+    return found
+
+
+def _convert(text: str) -> Readings:
     """Pinyin with tone numbers and without, from one conversion (pypinyin is the slow part
     of sorting and slugs): a Chinese character's syllable loses its tone digit; any other run
     is kept as it is."""
