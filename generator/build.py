@@ -346,7 +346,8 @@ class _Work:
     """What this build renders, copies and removes, and the record of every output file."""
 
     todo: tuple[PageJob, ...]
-    refs: tuple[frozenset[str], ...]  # the keys of the items in each todo page's context
+    # the keys of the items in each todo page's context (None: not known yet, a new page)
+    refs: tuple[frozenset[str] | None, ...]
     copies: tuple[tuple[str, Path], ...]
     removed: frozenset[str]
     records: Mapping[str, cache.OutputRecord]
@@ -508,16 +509,21 @@ def _plan_work(
     fresh = _fresh_items(inputs, stale)
     records: dict[str, cache.OutputRecord] = {}
     todo: list[PageJob] = []
-    refs: list[frozenset[str]] = []
+    refs: list[frozenset[str] | None] = []
     for n, job in enumerate(jobs):
         old = previous.get(job.path)
-        if old is not None and _untouched(old, changed):
+        if old is None:  # a new page: fingerprinted once, after its items' bodies (_records)
+            records[job.path] = cache.OutputRecord("", "")
+            todo.append(job)
+            refs.append(None)
+            continue
+        if _untouched(old, changed):
             records[job.path] = old
             continue
         if fresh:
             job = jobs[n] = rebind(job, fresh)
         fingerprint, seen = prints.page(job.template, job.context)
-        if old is not None and old.fingerprint == fingerprint and prints.unchanged(old.reads):
+        if old.fingerprint == fingerprint and prints.unchanged(old.reads):
             records[job.path] = old
         else:
             records[job.path] = cache.OutputRecord(fingerprint, "")
@@ -761,9 +767,11 @@ def _records(
     records = dict(work.records)
     held: dict[str, frozenset[str]] = {}
     for job, refs in zip(work.todo, work.refs, strict=True):
+        if refs is None or not refs.isdisjoint(converted.keys):
+            fingerprint, seen = prints.page(job.template, job.context)
+            records[job.path] = cache.OutputRecord(fingerprint, "")
+            refs = frozenset(seen)
         held[job.path] = refs
-        if not refs.isdisjoint(converted.keys):
-            records[job.path] = cache.OutputRecord(prints.page(job.template, job.context)[0], "")
     for w in written:
         reads = {prints.encoded(read): prints.read(read) for read in sorted(w.reads)}
         items = deps.page_items(held[w.path], (prints.read_items(read) for read in w.reads))
