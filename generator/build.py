@@ -103,15 +103,7 @@ def _known_readings(store: cache.Cache) -> None:
     loaded = store.memory("pinyin")
     if loaded is not None and loaded:
         return
-    try:
-        kept = json.loads(store.get_meta(PINYIN) or "{}")
-        readings = {
-            str(text): (tuple(map(str, toned)), tuple(map(str, plain)))
-            for text, (toned, plain) in kept.items()
-        }
-    except (ValueError, TypeError, AttributeError):
-        return  # not what this code writes: asked again
-    hanzi.remember_readings(readings)
+    hanzi.remember_readings(_stored_readings(store))
     if loaded is not None:
         loaded[PINYIN] = True
 
@@ -120,9 +112,24 @@ def _keep_readings(store: cache.Cache) -> None:
     """Add the readings pypinyin gave in this build to those the cache keeps."""
     new = hanzi.learned_readings()
     if new and store.enabled:
-        kept = json.loads(store.get_meta(PINYIN) or "{}")
+        kept = _stored_readings(store)
         kept.update(new)
-        store.set_meta(PINYIN, json.dumps(kept, ensure_ascii=False, sort_keys=True))
+        text = json.dumps([cache.code_digest(), kept], ensure_ascii=False, sort_keys=True)
+        store.set_meta(PINYIN, text)
+
+
+def _stored_readings(store: cache.Cache) -> dict[str, hanzi.Readings]:
+    """The readings the cache keeps, when this code wrote them (else none)."""
+    try:
+        code, kept = json.loads(store.get_meta(PINYIN) or "[]") or ["", {}]
+        if code != cache.code_digest():
+            return {}
+        return {
+            str(text): (tuple(map(str, toned)), tuple(map(str, plain)))
+            for text, (toned, plain) in kept.items()
+        }
+    except (ValueError, TypeError, AttributeError):
+        return {}  # not what this code writes: asked again
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +184,13 @@ def _url_plan(
     kept = store.memory("url_plan") if store is not None else None
     if kept is None:
         return urls.plan(site, copied)
-    key = deps.faces(site) + repr((site.units, [k.name for k in site.kinds], id(site.kinds)))
-    key += repr(copied)
-    found: tuple[urls.UrlPlan, list[Diagnostic]] | None = kept.get(key)
-    if found is None:
+    key = deps.faces(site) + repr((site.units, [k.name for k in site.kinds], copied))
+    found = kept.get(key)
+    if found is None or found[0] is not site.kinds:
         kept.clear()
-        found = kept[key] = urls.plan(site, copied)
-    return found
+        found = kept[key] = (site.kinds, urls.plan(site, copied))
+    plan: tuple[urls.UrlPlan, list[Diagnostic]] = found[1]
+    return plan
 
 
 def _refused_copies(copied: list[str]) -> list[Diagnostic]:
@@ -512,16 +519,16 @@ def _plan_work(
     refs: list[frozenset[str] | None] = []
     for n, job in enumerate(jobs):
         old = previous.get(job.path)
+        if old is not None and _untouched(old, changed):
+            records[job.path] = old
+            continue
+        if fresh:
+            job = jobs[n] = rebind(job, fresh)
         if old is None:  # a new page: fingerprinted once, after its items' bodies (_records)
             records[job.path] = cache.OutputRecord("", "")
             todo.append(job)
             refs.append(None)
             continue
-        if _untouched(old, changed):
-            records[job.path] = old
-            continue
-        if fresh:
-            job = jobs[n] = rebind(job, fresh)
         fingerprint, seen = prints.page(job.template, job.context)
         if old.fingerprint == fingerprint and prints.unchanged(old.reads):
             records[job.path] = old
@@ -565,6 +572,10 @@ def _rebound(value: Any, fresh: Mapping[str, model.Item]) -> Any:
         return [_rebound(v, fresh) for v in value]
     if type(value) is tuple:
         return tuple(_rebound(v, fresh) for v in value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return type(value)(*(_rebound(v, fresh) for v in value))
+    if isinstance(value, set | frozenset):
+        return type(value)(_rebound(v, fresh) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = dataclasses.fields(value)
         values = {f.name: _rebound(getattr(value, f.name), fresh) for f in fields if f.init}
@@ -591,6 +602,8 @@ class _Shape:
         site, plan = inputs.analysis.site, inputs.analysis.plan
         parts = {f"template:{k}": v for k, v in inputs.templates.items()}
         parts.update({f"copy:{rel}": digest for rel, (_, digest) in copies.items()})
+        # the number of search shards grows with the bodies' length, and makes pages
+        parts["search-shards"] = str(search.shard_count(site))
         skeleton = deps.skeleton(site, plan, inputs.prints.global_digest, parts)
         return cls(skeleton, {item.key: item.digest for item in site.all_items()})
 
@@ -709,6 +722,8 @@ def _render_and_write(
     finally:
         staged.abort()
     inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
+    if last:  # the index files were written: the output's shards are the cache's index
+        searchindex.written(inputs.store)
     work.shape.remember(inputs.store, work.jobs)
     mark("write")
     return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))

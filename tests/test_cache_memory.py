@@ -13,6 +13,7 @@ import generator.build as building
 from generator.base.config import BuildOptions
 from generator.build import build
 from generator.output import cache
+from generator.site import search
 from tests.conftest import profile, write_site
 from tests.test_output import digest_tree as files
 
@@ -117,3 +118,30 @@ def test_pages_planned_once_while_only_bodies_change_and_builds_equal_clean_ones
     assert len(planned) == 2 + len(edits)
     assert build(BuildOptions(source=source, output=tmp_path / "clean-last")).ok
     assert files(tmp_path / "out") == files(tmp_path / "clean-last")
+
+
+def test_a_body_edit_that_changes_the_number_of_search_shards_plans_the_pages_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The number of search shards grows with the bodies: a body that grows or shrinks past
+    a threshold changes which pages there are, in serve as in a clean build."""
+    monkeypatch.setattr(search, "TEXT_PER_SHARD", 200)
+    names = ["王进喜", "李华", "张秀兰", "仇小明"]
+    stories = {
+        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}的事迹。")
+        for n, name in enumerate(names)
+    }
+    source = write_site(tmp_path / "site", stories)
+    folder = tmp_path / "cache"
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=folder)
+    store = cache.Cache.open(folder, remember=True)
+    assert build(options, store=store).ok
+    for step, times in enumerate((40, 1)):  # longer, then short again
+        body = "李华改进了注水工艺。" * times
+        (source / "profiles/2025/p1.md").write_text(profile(name="李华", body=body), "utf-8")
+        report = build(options, store=store)
+        assert report.ok, report.diagnostics
+        clean = tmp_path / f"clean{step}"
+        assert build(BuildOptions(source=source, output=clean)).ok
+        assert files(tmp_path / "out") == files(clean), step
+    store.close()

@@ -508,3 +508,33 @@ def test_pinyin_readings_come_from_the_cache_in_a_new_process(
     (src / "profiles/2025/a.md").write_text(profile(body="新的事迹。"), encoding="utf-8")
     assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
     assert (out / "profiles/2025/ou-yang-ming-yuan/index.html").is_file()
+
+
+@pytest.mark.parametrize("kept", ["not json", "[1, 2]", '{"a": 1}', '["other code", {}]'])
+def test_pinyin_readings_the_cache_cannot_give_are_asked_again(
+    tmp_path: Path, kept: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hanzi, "_known", {})  # a new process: nothing known in memory
+    monkeypatch.setattr(hanzi, "_learned", {})
+    hanzi._both.cache_clear()
+    hanzi.name_pinyin.cache_clear()
+    src = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    out, cache_dir = tmp_path / "out", tmp_path / "cache"
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
+    store = cache.Cache.open(cache_dir)
+    store.set_meta("pinyin", kept)
+    store.close()
+    (src / "profiles/2025/b.md").write_text(profile(name="欧阳明远"), encoding="utf-8")
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
+    assert (out / "profiles/2025/ou-yang-ming-yuan/index.html").is_file()
+
+
+def test_a_discarded_cache_is_reported_once(tmp_path: Path) -> None:
+    src = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    options = BuildOptions(source=src, output=tmp_path / "out", cache_dir=tmp_path / "cache")
+    assert build(options).ok
+    store = cache.Cache.open(tmp_path / "cache")
+    store.set_meta("schema", "an older showcase")
+    store.close()
+    assert "cache-stale" in [d.code for d in build(options).diagnostics]
+    assert "cache-stale" not in [d.code for d in build(options).diagnostics]

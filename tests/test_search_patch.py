@@ -87,3 +87,25 @@ def test_a_body_edit_rewrites_only_the_shards_it_changes(
     assert 0 < len(rewritten) < len(shards) / 2, (rewritten, len(shards))
     assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
     assert files(tmp_path / "out") == files(tmp_path / "clean")
+
+
+def test_a_failed_build_between_two_good_ones_leaves_no_stale_shard(tmp_path: Path) -> None:
+    """A build that patches the cached index and then fails leaves the output's shards
+    behind the cache's: the next build writes them all again."""
+    stories = {
+        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}的事迹。")
+        for n, name in enumerate(NAMES)
+    }
+    source = write_site(tmp_path / "site", stories)
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache")
+    assert build(options).ok
+    edited = profile(name="李华", body="李华改进了注水工艺。")
+    (source / "profiles/2025/p1.md").write_text(edited, encoding="utf-8")
+    broken = source / "theme/templates/404.html"  # fails while rendering
+    broken.parent.mkdir(parents=True)
+    broken.write_text("{{ no_such_thing.x }}", encoding="utf-8")
+    assert not build(options).ok
+    broken.unlink()
+    assert build(options).ok
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert files(tmp_path / "out") == files(tmp_path / "clean")

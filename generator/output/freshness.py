@@ -89,6 +89,7 @@ def remember(options: BuildOptions, store: cache.Cache, state: str, report: Buil
         rows = [
             [d.path, d.line, d.severity.value, d.code, d.field, d.params, d.column]
             for d in report.diagnostics
+            if not d.code.startswith("cache-")  # about the cache as that build found it
         ]
         store.set_meta("diagnostics", json.dumps(rows, ensure_ascii=False))
     else:

@@ -23,6 +23,7 @@ from generator.site.model import Item, Site
 from generator.site.urls import UrlPlan
 
 STATE = "search"  # meta key: the order of the documents and the digest of each
+OUTPUT_STATE = "search_output"  # meta key: the STATE the shard files of the output are of
 TABLES = "search_docs"  # signature -> [body-only terms, one a line; {term: mask} of the rest]
 SHARDS = "search_shards"  # shard number -> {term: posting}
 PATCH_SHARE = 8  # at most one document in this many changed: patch; more: compute again
@@ -86,8 +87,10 @@ def _patched(
     site: Site, plan: UrlPlan, store: cache.Cache, order: str, sigs: list[str], bodies: Bodies
 ) -> tuple[list[dict[str, str]], frozenset[int]] | None:
     """The last index patched for the documents that changed, and the numbers of the shards
-    that changed; None when it cannot be."""
-    state = json.loads(store.get_meta(STATE) or "null")
+    that differ from the output's (all when the output's are not the last index's: a build
+    failed after patching it); None when it cannot be."""
+    before = store.get_meta(STATE)
+    state = json.loads(before or "null")
     if not state or state[0] != order or len(state[1]) != len(sigs):
         return None
     old_sigs: list[str] = state[1]
@@ -110,7 +113,14 @@ def _patched(
     store.put_many(TABLES, ((sigs[n], _encode(table)) for n, table in new.items()))
     store.put_many(SHARDS, ((str(s), shards[s]) for s in sorted(changes)))
     store.set_meta(STATE, json.dumps([order, sigs]))
+    if store.get_meta(OUTPUT_STATE) != before:
+        return shards, frozenset(range(count))
     return shards, frozenset(changes)
+
+
+def written(store: cache.Cache) -> None:
+    """Record that the output now holds the shard files of the cache's index."""
+    store.set_meta(OUTPUT_STATE, store.get_meta(STATE) or "")
 
 
 def _computed(
