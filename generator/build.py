@@ -236,12 +236,14 @@ def build(
     kinds: Registry = BUILT_IN,
     store: cache.Cache | None = None,
     state: str | None = None,
+    whole: bool = False,
 ) -> BuildReport:
     """Build the site (of the content ``kinds``); with a cache, only what changed is
     converted, rendered and written. A long-lived caller (serve) passes its own open
     ``store``, which it keeps from build to build; otherwise the cache of ``options`` is
     opened and closed here. A caller that has just computed the source ``state``
-    (``freshness.source_state``) passes it."""
+    (``freshness.source_state``) passes it. With ``whole``, every stage runs even when
+    nothing changed (serve fills its memory so, for the first edit)."""
     started = time.perf_counter()
     owned = store is None
     if store is None:
@@ -249,7 +251,7 @@ def build(
     try:
         if state is None:
             state = freshness.source_state(options, store)
-        last = freshness.last_report(options, store, state)
+        last = None if whole else freshness.last_report(options, store, state)
         if last is not None:  # nothing at all changed since the last build of this output
             return dataclasses.replace(last, seconds=time.perf_counter() - started)
         try:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from tornado.websocket import websocket_connect
 
+from generator.base.config import BuildOptions
 from generator.cli import serve
 from tests.conftest import ROOT, profile, write_site
 
@@ -267,3 +268,20 @@ def test_the_reload_socket_refuses_other_origins(
 
     assert asyncio.run(connect(base.rstrip("/"))) is True
     assert asyncio.run(connect("http://evil.example")) is False
+
+
+def test_a_start_that_finds_nothing_changed_warms_up_in_the_background(tmp_path: Path) -> None:
+    source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache")
+    first = serve.ServeState(options)
+    assert first.rebuild().ok and first.warm_up() is None  # it built: memory is warm
+    assert first.store is not None
+    first.store.close()
+    again = serve.ServeState(options)
+    assert again.rebuild().ok and again.store is not None
+    assert not again.store.memory("jobs")  # nothing read: the last build was up to date
+    thread = again.warm_up()
+    assert thread is not None
+    thread.join(timeout=60)
+    assert again.store.memory("jobs") and again.report is not None and again.report.ok
+    again.store.close()

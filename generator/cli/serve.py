@@ -56,15 +56,27 @@ class ServeState:
     def language(self) -> str:
         return self.report.language if self.report else DEFAULT_LANGUAGE
 
-    def rebuild(self) -> BuildReport:
+    def rebuild(self, whole: bool = False) -> BuildReport:
+        """Build what changed (with ``whole``, run every stage even when nothing did)."""
         with self.lock:
             if self.store is None and self.options.cache_dir is not None:
                 # kept open, and what it holds kept in memory, for every rebuild
                 self.store = cache.Cache.open(self.options.cache_dir, remember=True)
-            report = build(self.options, store=self.store)
+            report = build(self.options, store=self.store, whole=whole)
             self.report = report
             self.built_once = self.built_once or report.ok
         return report
+
+    def warm_up(self) -> threading.Thread | None:
+        """After a start that found nothing changed (and so read nothing), a rebuild of every
+        stage in the background: the site, its pages and the records of the output are then
+        in memory, and the first edit is as quick as the next ones."""
+        report = self.report
+        if report is None or not report.ok or report.stages:
+            return None
+        thread = threading.Thread(target=self.rebuild, args=(True,), daemon=True)
+        thread.start()
+        return thread
 
 
 def watched(source: Path) -> Callable[[Any, str], bool]:
@@ -261,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
     report = state.rebuild()
     lang = state.language
     print_report(report, source)
+    state.warm_up()
     watcher = batch_watcher(state, source)
     hosts = allowed_hosts(args.host, args.port)
     guard_livereload(hosts)
