@@ -1,6 +1,6 @@
 """Preview latency of ``showcase serve`` on a generated corpus: prints figures, asserts nothing.
 
-    python3 benchmarks/serve.py --pages 5000 [--edits 3] [--workdir benchmarks/work]
+    python3 benchmarks/serve.py --pages 5000 [--edits 3] [--settle SECONDS] [--workdir benchmarks/work]
 
 For one corpus (``tests/vendor/corpus/make_corpus.py``, the copy of ../shared/make_corpus.py,
 with ``page_size: 20``) it measures:
@@ -109,9 +109,10 @@ def edit_latencies(base: str, page: str, path: Path, edits: int) -> list[float]:
     return found
 
 
-def measure_showcase(source: Path, edits: int) -> dict[str, object]:
+def measure_showcase(source: Path, edits: int, settle: float = 0.0) -> dict[str, object]:
     """showcase serve on ``source``: start with no cache, start again warm, and the seconds
-    of each of ``edits`` edits to the first profile until its page is served changed."""
+    of each of ``edits`` edits to the first profile until its page is served changed (the
+    first ``settle`` seconds after the warm start: the preview warms up in the background)."""
     shutil.rmtree(source / ".showcase-cache", ignore_errors=True)
     proc, _, cold = timed_start(source)
     proc.terminate()
@@ -120,6 +121,7 @@ def measure_showcase(source: Path, edits: int) -> dict[str, object]:
     original = path.read_bytes()
     proc, base, warm = timed_start(source)
     try:
+        time.sleep(settle)
         found = edit_latencies(base, page, path, edits)
     finally:
         proc.terminate()
@@ -157,8 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edits", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "work")
     parser.add_argument("--hugo", action="store_true", help="also measure hugo server")
+    parser.add_argument(
+        "--settle", type=float, default=0.0, help="seconds to wait after the warm start"
+    )
     args = parser.parse_args(argv)
-    found = measure_showcase(corpus(args.workdir, args.pages), args.edits)
+    found = measure_showcase(corpus(args.workdir, args.pages), args.edits, args.settle)
     print(f"documents: {args.pages}")
     print(f"start, cold: {found['start_cold']:.2f} s")
     print(f"start, warm: {found['start_warm']:.2f} s")
