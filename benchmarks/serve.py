@@ -1,6 +1,7 @@
 """Preview latency of ``showcase serve`` on a generated corpus: prints figures, asserts nothing.
 
-    python3 benchmarks/serve.py --pages 5000 [--edits 3] [--settle SECONDS] [--workdir benchmarks/work]
+    python3 benchmarks/serve.py --pages 5000 [--edits 3] [--settle SECONDS]
+                                [--workdir benchmarks/work]
 
 For one corpus (``tests/vendor/corpus/make_corpus.py``, the copy of ../shared/make_corpus.py,
 with ``page_size: 20``) it measures:
