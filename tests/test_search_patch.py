@@ -22,6 +22,19 @@ NAMES = ["王进喜", "李华", "张秀兰", "仇小明", "欧阳明远", "丁�
 table = st.dictionaries(st.sampled_from(TERMS), st.sampled_from(MASKS), max_size=6)
 
 
+def _site(tmp_path: Path, body: str) -> tuple[Path, BuildOptions]:
+    """A site of one profile per name of NAMES (``body`` filled with the name and a number
+    of years), and the options of a cached build of it."""
+    stories = {
+        f"profiles/2025/p{n}.md": profile(name=name, body=body.format(name=name, years=n + 10))
+        for n, name in enumerate(NAMES)
+    }
+    source = write_site(tmp_path / "site", stories)
+    return source, BuildOptions(
+        source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache"
+    )
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     before=st.lists(table, min_size=1, max_size=12),
@@ -44,12 +57,7 @@ def test_patching_gives_the_postings_of_the_new_tables(
 def test_an_edited_story_patches_the_index_and_matches_a_clean_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stories = {
-        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}在采油一线工作了{n + 10}年。")
-        for n, name in enumerate(NAMES)
-    }
-    source = write_site(tmp_path / "site", stories)
-    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache")
+    source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
     assert build(options).ok
     edited = profile(name="仇小明", body="仇小明发明了抽油机节能装置，获得技术革新奖。")
     (source / "profiles/2025/p3.md").write_text(edited, encoding="utf-8")
@@ -70,12 +78,7 @@ def test_a_body_edit_rewrites_only_the_shards_it_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search, "TEXT_PER_SHARD", 20)  # many shards for a small site
-    stories = {
-        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}在采油一线工作了{n + 10}年。")
-        for n, name in enumerate(NAMES)
-    }
-    source = write_site(tmp_path / "site", stories)
-    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache")
+    source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
     assert build(options).ok
     shards = sorted((tmp_path / "out/search/t").iterdir())
     before = {p.name: p.stat().st_mtime_ns for p in shards}
@@ -92,12 +95,7 @@ def test_a_body_edit_rewrites_only_the_shards_it_changes(
 def test_a_failed_build_between_two_good_ones_leaves_no_stale_shard(tmp_path: Path) -> None:
     """A build that patches the cached index and then fails leaves the output's shards
     behind the cache's: the next build writes them all again."""
-    stories = {
-        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}的事迹。")
-        for n, name in enumerate(NAMES)
-    }
-    source = write_site(tmp_path / "site", stories)
-    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache")
+    source, options = _site(tmp_path, "{name}的事迹。")
     assert build(options).ok
     edited = profile(name="李华", body="李华改进了注水工艺。")
     (source / "profiles/2025/p1.md").write_text(edited, encoding="utf-8")

@@ -19,38 +19,37 @@ class FileDates:
     updated: dt.date
 
 
-def git_dates(root: Path) -> dict[str, FileDates]:
-    """First and last commit date (author date) of every committed file under ``root``, by
-    path relative to ``root`` (POSIX)."""
+def _git(root: Path, *args: str, timeout: int = 120) -> str | None:
+    """The output of ``git args`` run in ``root``; None without git, outside a repository or
+    when it fails."""
     git = shutil.which("git")
     if git is None:
-        return {}
+        return None
     try:
         result = subprocess.run(
-            [
-                git,
-                "log",
-                "--relative",
-                "--no-renames",
-                "--format=%x00%as",
-                "--name-only",
-                "--",
-                ".",
-            ],
+            [git, *args],
             cwd=root,
             capture_output=True,
             text=True,
             encoding="utf-8",
             check=False,
-            timeout=120,
+            timeout=timeout,
         )
     except (OSError, subprocess.SubprocessError):
-        return {}
-    if result.returncode != 0:
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def git_dates(root: Path) -> dict[str, FileDates]:
+    """First and last commit date (author date) of every committed file under ``root``, by
+    path relative to ``root`` (POSIX)."""
+    log = "--relative", "--no-renames", "--format=%x00%as", "--name-only", "--", "."
+    output = _git(root, "log", *log)
+    if output is None:
         return {}
     created: dict[str, dt.date] = {}
     updated: dict[str, dt.date] = {}
-    for block in result.stdout.split("\0")[1:]:  # newest commit first
+    for block in output.split("\0")[1:]:  # newest commit first
         lines = block.strip("\n").split("\n")
         try:
             day = dt.date.fromisoformat(lines[0].strip())
@@ -67,68 +66,25 @@ def git_dates(root: Path) -> dict[str, FileDates]:
 
 def head(root: Path) -> str:
     """The commit checked out at ``root`` ('' outside git)."""
-    git = shutil.which("git")
-    if git is None:
-        return ""
-    try:
-        result = subprocess.run(
-            [git, "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return result.stdout.strip() if result.returncode == 0 else ""
+    return (_git(root, "rev-parse", "HEAD", timeout=30) or "").strip()
 
 
 def uncommitted(root: Path) -> list[str] | None:
     """The files under ``root`` (relative to it, POSIX, sorted) that differ from the commit
     checked out: changed, added, deleted or not yet in git (ignored files aside); None outside
     git. Hidden folders and ``editions/``, which are never read as content, are left out."""
-    git = shutil.which("git")
-    if git is None:
+    shown = _git(root, "rev-parse", "--show-prefix", timeout=30)
+    options = "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", "."
+    status = _git(root, "status", *options)
+    if shown is None or status is None:
         return None
-    try:
-        prefix = subprocess.run(
-            [git, "rev-parse", "--show-prefix"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            check=False,
-            timeout=30,
-        )
-        status = subprocess.run(
-            [
-                git,
-                "status",
-                "--porcelain=v1",
-                "-z",
-                "--untracked-files=all",
-                "--no-renames",
-                "--",
-                ".",
-            ],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            check=False,
-            timeout=120,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if prefix.returncode != 0 or status.returncode != 0:
-        return None
+    prefix = shown.strip()
     found = set()
-    for entry in status.stdout.split("\0"):
+    for entry in status.split("\0"):
         name = entry[3:]
-        if not name.startswith(prefix.stdout.strip()):
+        if not name.startswith(prefix):
             continue
-        rel = name[len(prefix.stdout.strip()) :]
+        rel = name[len(prefix) :]
         top = rel.partition("/")[0]
         if rel and not top.startswith(".") and top != "editions":
             found.add(rel)
