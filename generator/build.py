@@ -18,7 +18,6 @@ from typing import Any
 import jinja2
 
 from generator import pages
-from generator.base import hanzi
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
 from generator.base.report import BuildReport as BuildReport  # re-exported: the build returns it
@@ -31,12 +30,15 @@ from generator.output import (
     images,
     markup,
     pool,
+    readings,
     searchindex,
     theme,
     writer,
 )
 from generator.output import fingerprints as deps
 from generator.output import render as templating
+from generator.output import shape as shapes
+from generator.output.shape import Shape
 from generator.pages.base import PageJob
 from generator.pages.view import SiteView
 from generator.site import model, search, urls
@@ -85,51 +87,13 @@ def model_site(
     ``drafts``, one year's items only for the edition of ``edition_year``. Needs no output
     folder and writes nothing."""
     if store is not None:
-        _known_readings(store)
+        readings.load(store)
     tree, problems = loader.load(source, store, folders=kinds.folders())
     memo = store.memory("items") if store is not None else None
     site, model_problems = model.build_site(
         tree, kinds, drafts=drafts, edition_year=edition_year, memo=memo
     )
     return Modelled(tree, site, (*problems, *model_problems))
-
-
-PINYIN = "pinyin"  # meta key: the readings pypinyin gave, by text (JSON)
-
-
-def _known_readings(store: cache.Cache) -> None:
-    """Give ``hanzi`` the readings the cache keeps (once per cache, which serve keeps open),
-    so that pypinyin (its dictionaries take a second to load) is asked only for new text."""
-    loaded = store.memory("pinyin")
-    if loaded is not None and loaded:
-        return
-    hanzi.remember_readings(_stored_readings(store))
-    if loaded is not None:
-        loaded[PINYIN] = True
-
-
-def _keep_readings(store: cache.Cache) -> None:
-    """Add the readings pypinyin gave in this build to those the cache keeps."""
-    new = hanzi.learned_readings()
-    if new and store.enabled:
-        kept = _stored_readings(store)
-        kept.update(new)
-        text = json.dumps([cache.code_digest(), kept], ensure_ascii=False, sort_keys=True)
-        store.set_meta(PINYIN, text)
-
-
-def _stored_readings(store: cache.Cache) -> dict[str, hanzi.Readings]:
-    """The readings the cache keeps, when this code wrote them (else none)."""
-    try:
-        code, kept = json.loads(store.get_meta(PINYIN) or "[]") or ["", {}]
-        if code != cache.code_digest():
-            return {}
-        return {
-            str(text): (tuple(map(str, toned)), tuple(map(str, plain)))
-            for text, (toned, plain) in kept.items()
-        }
-    except (ValueError, TypeError, AttributeError):
-        return {}  # not what this code writes: asked again
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +222,7 @@ def build(
             report = _build(options, store, progress, started, kinds)
         except OSError as exc:  # a full disk, a read-only or unwritable output, ...
             report = _failed([system_error(exc)], started, "zh-CN")
-        _keep_readings(store)
+        readings.keep(store)
         freshness.remember(options, store, state, report)
         return report
     finally:
@@ -306,7 +270,7 @@ def _build(
     if inputs is None:
         return _failed(problems, started, analysis.site.config.language)
     copies = _all_copies(inputs)
-    shape = _Shape.of(inputs, copies)
+    shape = Shape.of(analysis.site, analysis.plan, inputs.prints, inputs.templates, copies)
     previous = store.outputs(writer.identity(options.output))
     # within one process (serve), the last good build's pages when only bodies changed since
     planned = shape.last_jobs(store) if previous else None
@@ -361,7 +325,7 @@ class _Work:
     removed: frozenset[str]
     records: Mapping[str, cache.OutputRecord]
     previous: Mapping[str, cache.OutputRecord]  # the records of the last build
-    shape: _Shape
+    shape: Shape
     jobs: list[PageJob]  # every page of the site, the checked ones with this build's items
     # the items whose source changed when nothing else did since the last build, else None
     changed: frozenset[str] | None
@@ -503,7 +467,7 @@ def _plan_work(
     inputs: _Inputs,
     planned: tuple[list[PageJob], frozenset[str]],
     previous: Mapping[str, cache.OutputRecord],
-    shape: _Shape,
+    shape: Shape,
     all_copies: Mapping[str, tuple[Path, str]],
 ) -> _Work:
     """Fingerprint every page and file: a page is rendered again unless its fingerprint and
@@ -515,17 +479,17 @@ def _plan_work(
     prints = inputs.prints
     jobs, stale = list(planned[0]), planned[1]
     changed = shape.changed_since(inputs.store) if previous else None
-    fresh = _fresh_items(inputs, stale)
+    fresh = shapes.fresh_items(prints.queries.by_key, stale)
     records: dict[str, cache.OutputRecord] = {}
     todo: list[PageJob] = []
     refs: list[frozenset[str] | None] = []
     for n, job in enumerate(jobs):
         old = previous.get(job.path)
-        if old is not None and _untouched(old, changed):
+        if old is not None and shapes.untouched(old, changed):
             records[job.path] = old
             continue
         if fresh:
-            job = jobs[n] = rebind(job, fresh)
+            job = jobs[n] = shapes.rebind(job, fresh)
         if old is None:  # a new page: fingerprinted once, after its items' bodies (_records)
             records[job.path] = cache.OutputRecord("", "")
             todo.append(job)
@@ -549,94 +513,6 @@ def _plan_work(
     return _Work(
         todo_jobs, todo_refs, tuple(copies), removed, records, previous, shape, jobs, changed
     )
-
-
-def _fresh_items(inputs: _Inputs, keys: frozenset[str]) -> dict[str, model.Item]:
-    """This build's items of ``keys``, by key."""
-    by_key = inputs.prints.queries.by_key
-    return {key: by_key[key] for key in keys if key in by_key}
-
-
-def rebind(job: PageJob, fresh: Mapping[str, model.Item]) -> PageJob:
-    """``job`` with the items of ``fresh`` in place of those of the same key in its context:
-    the page as planning it again would give it, when the items differ only in their bodies
-    (the page families never read a body)."""
-    context = _rebound(job.context, fresh)
-    return dataclasses.replace(job, context=context)
-
-
-def _rebound(value: Any, fresh: Mapping[str, model.Item]) -> Any:
-    if isinstance(value, model.Item):
-        return fresh.get(value.key, value)
-    if isinstance(value, Mapping):
-        return {k: _rebound(v, fresh) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rebound(v, fresh) for v in value]
-    if type(value) is tuple:
-        return tuple(_rebound(v, fresh) for v in value)
-    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
-        return type(value)(*(_rebound(v, fresh) for v in value))
-    if isinstance(value, set | frozenset):
-        return type(value)(_rebound(v, fresh) for v in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = dataclasses.fields(value)
-        values = {f.name: _rebound(getattr(value, f.name), fresh) for f in fields if f.init}
-        return dataclasses.replace(value, **values)
-    return value
-
-
-def _untouched(old: cache.OutputRecord, changed: frozenset[str] | None) -> bool:
-    """Whether a page is known unchanged without its fingerprint: nothing but bodies changed
-    (``changed``: the items whose source changed) and it holds and read none of those."""
-    return changed is not None and old.items is not None and old.items.isdisjoint(changed)
-
-
-@dataclass(frozen=True, slots=True)
-class _Shape:
-    """The skeleton of this build (``fingerprints.skeleton``) and every item's source digest,
-    kept for the next build to find what changed."""
-
-    skeleton: str
-    digests: Mapping[str, str]
-
-    @classmethod
-    def of(cls, inputs: _Inputs, copies: Mapping[str, tuple[Path, str]]) -> _Shape:
-        site, plan = inputs.analysis.site, inputs.analysis.plan
-        parts = {f"template:{k}": v for k, v in inputs.templates.items()}
-        parts.update({f"copy:{rel}": digest for rel, (_, digest) in copies.items()})
-        # the number of search shards grows with the bodies' length, and makes pages
-        parts["search-shards"] = str(search.shard_count(site))
-        skeleton = deps.skeleton(site, plan, inputs.prints.global_digest, parts)
-        return cls(skeleton, {item.key: item.digest for item in site.all_items()})
-
-    def changed_since(self, store: cache.Cache) -> frozenset[str] | None:
-        """The items whose source changed since the last build, when nothing else did."""
-        if store.get_meta("skeleton") != self.skeleton:
-            return None
-        then = json.loads(store.get_meta("item_digests") or "{}")
-        return frozenset(k for k, digest in self.digests.items() if then.get(k) != digest)
-
-    def remember(self, store: cache.Cache, jobs: list[PageJob]) -> None:
-        """Keep the skeleton and digests for the next build; a process that builds again
-        (serve) also keeps the page jobs, which stay valid while the skeleton does."""
-        store.set_meta("skeleton", self.skeleton)
-        store.set_meta("item_digests", json.dumps(self.digests, sort_keys=True))
-        kept = store.memory("jobs")
-        if kept is not None:
-            kept.clear()
-            kept[self.skeleton] = (self.digests, jobs)
-
-    def last_jobs(self, store: cache.Cache) -> tuple[list[PageJob], frozenset[str]] | None:
-        """The page jobs of the last good build in this process, when its skeleton was this
-        one: the same pages, whose items differ at most in their bodies; and the keys of the
-        items that changed since (``rebind`` gives a page the new ones)."""
-        kept = store.memory("jobs")
-        found = kept.get(self.skeleton) if kept is not None else None
-        if found is None:
-            return None
-        digests, jobs = found
-        stale = frozenset(k for k, digest in self.digests.items() if digests.get(k) != digest)
-        return jobs, stale
 
 
 def _all_copies(inputs: _Inputs) -> dict[str, tuple[Path, str]]:
@@ -739,9 +615,9 @@ def _changed_shards(
     todo: list[PageJob] = []
     kept: dict[str, cache.OutputRecord] = {}
     for job in jobs:
-        number = job.context.get("number")
         old = previous.get(job.path)
-        if job.path != search.MANIFEST and number in index.unchanged and old is not None:
+        shard = job.context.get("part") == "t"  # not the manifest
+        if shard and job.context.get("number") in index.unchanged and old is not None:
             kept[job.path] = old
         else:
             todo.append(job)

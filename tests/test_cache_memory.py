@@ -18,20 +18,26 @@ from tests.conftest import profile, write_site
 from tests.test_output import digest_tree as files
 
 
+def _remembering(tmp_path: Path, stories: dict[str, str]) -> tuple[Path, BuildOptions, cache.Cache]:
+    """A site of ``stories``, the options of a cached build of it, and its cache opened as
+    serve opens it (remembering)."""
+    source = write_site(tmp_path / "site", stories)
+    folder = tmp_path / "cache"
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=folder)
+    return source, options, cache.Cache.open(folder, remember=True)
+
+
 def test_builds_with_a_remembering_cache_use_memory_and_equal_clean_builds(tmp_path: Path) -> None:
     people = ["王进喜", "李华", "张秀兰", "仇小明", "欧阳明远", "丁一", "戴明", "刘英俊", "陈红"]
     stories = {
         f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}的事迹，第{n}篇。")
         for n, name in enumerate(people)
     }
-    source = write_site(tmp_path / "site", stories)
-    folder = tmp_path / "cache"
-    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=folder)
-    store = cache.Cache.open(folder, remember=True)
+    source, options, store = _remembering(tmp_path, stories)
     first = build(options, store=store)
     assert first.ok
     # what the database holds of the last build is gone: only memory still knows it
-    with sqlite3.connect(folder / cache.FILE) as db:
+    with sqlite3.connect(tmp_path / "cache" / cache.FILE) as db:
         db.execute("DELETE FROM outputs")
         db.execute("DELETE FROM parsed")
     edited = profile(name="李华", body="李华改进了注水工艺。")
@@ -53,10 +59,7 @@ def test_remembered_items_follow_renamed_units_and_removed_photos(tmp_path: Path
         "profiles/2025/a.jpg": "not really a photo, but a file",
         "profiles/2025/b.md": profile(name="李华", unit="plant"),
     }
-    source = write_site(tmp_path / "site", stories)
-    folder = tmp_path / "cache"
-    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=folder)
-    store = cache.Cache.open(folder, remember=True)
+    source, options, store = _remembering(tmp_path, stories)
     build(options, store=store)
     units = (source / "units.yaml").read_text(encoding="utf-8")
     (source / "units.yaml").write_text(units.replace("第一采油厂", "第二采油厂"), encoding="utf-8")
@@ -83,10 +86,7 @@ def test_pages_planned_once_while_only_bodies_change_and_builds_equal_clean_ones
     stories["theme/templates/profile.html"] = (
         '{% extends "base.html" %}{% block main %}{{ item.name }}:{{ item.body }}{% endblock %}'
     )
-    source = write_site(tmp_path / "site", stories)
-    folder = tmp_path / "cache"
-    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=folder)
-    store = cache.Cache.open(folder, remember=True)
+    source, options, store = _remembering(tmp_path, stories)
     planned: list[int] = []
     original = building.pages.pages
 
@@ -131,10 +131,7 @@ def test_a_body_edit_that_changes_the_number_of_search_shards_plans_the_pages_ag
         f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}的事迹。")
         for n, name in enumerate(names)
     }
-    source = write_site(tmp_path / "site", stories)
-    folder = tmp_path / "cache"
-    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=folder)
-    store = cache.Cache.open(folder, remember=True)
+    source, options, store = _remembering(tmp_path, stories)
     assert build(options, store=store).ok
     for step, times in enumerate((40, 1)):  # longer, then short again
         body = "李华改进了注水工艺。" * times

@@ -1,0 +1,119 @@
+"""What a build is made of besides the items' bodies, and what that lets the next build skip.
+
+The *skeleton* (``fingerprints.skeleton``) digests everything a page is made from except the
+bodies; each item's source digest is kept beside it. While the skeleton is unchanged, only
+bodies changed: a page whose recorded items (``OutputRecord.items``) include none of the
+changed ones is kept without its fingerprint (``untouched``), and a process that builds again
+(serve) uses its last good build's page jobs, giving a page that is checked the new items
+(``rebind``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.output import cache
+from generator.output import fingerprints as deps
+from generator.pages.base import PageJob
+from generator.site import search
+from generator.site.model import Item, Site
+from generator.site.urls import UrlPlan
+
+
+def fresh_items(by_key: Mapping[str, Item], keys: frozenset[str]) -> dict[str, Item]:
+    """The items of ``keys`` in ``by_key`` (this build's), by key."""
+    return {key: by_key[key] for key in keys if key in by_key}
+
+
+def rebind(job: PageJob, fresh: Mapping[str, Item]) -> PageJob:
+    """``job`` with the items of ``fresh`` in place of those of the same key in its context:
+    the page as planning it again would give it, when the items differ only in their bodies
+    (the page families never read a body)."""
+    context = _rebound(job.context, fresh)
+    return dataclasses.replace(job, context=context)
+
+
+def _rebound(value: Any, fresh: Mapping[str, Item]) -> Any:
+    if isinstance(value, Item):
+        return fresh.get(value.key, value)
+    if isinstance(value, Mapping):
+        return {k: _rebound(v, fresh) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rebound(v, fresh) for v in value]
+    if type(value) is tuple:
+        return tuple(_rebound(v, fresh) for v in value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return type(value)(*(_rebound(v, fresh) for v in value))
+    if isinstance(value, set | frozenset):
+        return type(value)(_rebound(v, fresh) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        values = {f.name: _rebound(getattr(value, f.name), fresh) for f in fields if f.init}
+        return dataclasses.replace(value, **values)
+    return value
+
+
+def untouched(old: cache.OutputRecord, changed: frozenset[str] | None) -> bool:
+    """Whether a page is known unchanged without its fingerprint: nothing but bodies changed
+    (``changed``: the items whose source changed) and it holds and read none of those."""
+    return changed is not None and old.items is not None and old.items.isdisjoint(changed)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """The skeleton of this build (``fingerprints.skeleton``) and every item's source digest,
+    kept for the next build to find what changed."""
+
+    skeleton: str
+    digests: Mapping[str, str]
+
+    @classmethod
+    def of(
+        cls,
+        site: Site,
+        plan: UrlPlan,
+        prints: deps.Fingerprints,
+        templates: Mapping[str, str],
+        copies: Mapping[str, tuple[Path, str]],
+    ) -> Shape:
+        """The shape of a build of ``site``: its ``templates`` (name -> digest of it and what
+        it includes) and copied files (output path -> (source, digest)) count."""
+        parts = {f"template:{k}": v for k, v in templates.items()}
+        parts.update({f"copy:{rel}": digest for rel, (_, digest) in copies.items()})
+        # the number of search shards grows with the bodies' length, and makes pages
+        parts["search-shards"] = str(search.shard_count(site))
+        skeleton = deps.skeleton(site, plan, prints.global_digest, parts)
+        return cls(skeleton, {item.key: item.digest for item in site.all_items()})
+
+    def changed_since(self, store: cache.Cache) -> frozenset[str] | None:
+        """The items whose source changed since the last build, when nothing else did."""
+        if store.get_meta("skeleton") != self.skeleton:
+            return None
+        then = json.loads(store.get_meta("item_digests") or "{}")
+        return frozenset(k for k, digest in self.digests.items() if then.get(k) != digest)
+
+    def remember(self, store: cache.Cache, jobs: list[PageJob]) -> None:
+        """Keep the skeleton and digests for the next build; a process that builds again
+        (serve) also keeps the page jobs, which stay valid while the skeleton does."""
+        store.set_meta("skeleton", self.skeleton)
+        store.set_meta("item_digests", json.dumps(self.digests, sort_keys=True))
+        kept = store.memory("jobs")
+        if kept is not None:
+            kept.clear()
+            kept[self.skeleton] = (self.digests, jobs)
+
+    def last_jobs(self, store: cache.Cache) -> tuple[list[PageJob], frozenset[str]] | None:
+        """The page jobs of the last good build in this process, when its skeleton was this
+        one: the same pages, whose items differ at most in their bodies; and the keys of the
+        items that changed since (``rebind`` gives a page the new ones)."""
+        kept = store.memory("jobs")
+        found = kept.get(self.skeleton) if kept is not None else None
+        if found is None:
+            return None
+        digests, jobs = found
+        stale = frozenset(k for k, digest in self.digests.items() if digests.get(k) != digest)
+        return jobs, stale
