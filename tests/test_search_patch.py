@@ -47,11 +47,11 @@ def test_patching_gives_the_postings_of_the_new_tables(
     after = list(before)
     for number, new in edits:
         after[number % len(after)] = new
-    shards = search.postings(before, len(before), count)
+    shards = search.postings(map(search.split, before), len(before), count)
     changed = [(n, before[n], after[n]) for n in range(len(before)) if before[n] != after[n]]
     for shard, terms in search.table_changes(changed, count).items():
         shards[shard] = search.patch_shard(shards[shard], terms, len(before))
-    assert shards == search.postings(after, len(after), count)
+    assert shards == search.postings(map(search.split, after), len(after), count)
 
 
 def test_an_edited_story_patches_the_index_and_matches_a_clean_build(

@@ -104,8 +104,10 @@ def _patched(
         return None
     items = site.items()
     texts = bodies([items[n].key for n in changed])
-    new = {n: search.doc_table(_document(site, plan, items[n], texts)) for n in changed}
-    changes = search.table_changes(((n, _decode(old[old_sigs[n]]), new[n]) for n in changed), count)
+    new = {n: search.split_table(_document(site, plan, items[n], texts)) for n in changed}
+    changes = search.table_changes(
+        ((n, _decode(old[old_sigs[n]]), search.merged(new[n])) for n in changed), count
+    )
     shards = [stored[str(s)] for s in range(count)]
     for number, terms in changes.items():
         shards[number] = search.patch_shard(shards[number], terms, len(items))
@@ -131,10 +133,10 @@ def _computed(
     texts = bodies([item.key for item in items])
     store.set_meta(STATE, "")
 
-    def tables() -> Iterator[dict[str, int]]:
+    def tables() -> Iterator[search.Split]:
         pending: list[tuple[str, list[object]]] = []
         for sig, item in zip(sigs, items, strict=True):
-            table = search.doc_table(_document(site, plan, item, texts))
+            table = search.split_table(_document(site, plan, item, texts))
             pending.append((sig, _encode(table)))
             if len(pending) >= BATCH:
                 store.put_many(TABLES, pending)
@@ -155,9 +157,9 @@ def _document(
     return search.document(site, plan, item, body.text if body else "", body.terms if body else "")
 
 
-def _encode(table: Mapping[str, int]) -> list[object]:
-    body = "\n".join(term for term, mask in table.items() if mask == search.BODY)
-    return [body, {term: mask for term, mask in table.items() if mask != search.BODY}]
+def _encode(table: search.Split) -> list[object]:
+    body, fielded = table
+    return ["\n".join(body), dict(fielded)]
 
 
 def _decode(entry: Sequence[object]) -> dict[str, int]:

@@ -25,13 +25,15 @@ term matched in, then by year, newest first.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import operator
 import re
-from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 from typing import Any
 
 from generator.base import hanzi
@@ -234,13 +236,29 @@ def field_terms(doc: Document) -> tuple[set[str], dict[str, int]]:
 def varints(values: Iterable[int]) -> str:
     """Non-negative numbers as characters of ALPHABET: five bits a character, low bits first,
     a character of the upper half says that more follow."""
+    values = list(values)
+    table = _varint_table(max(values, default=0))
+    return "".join(map(table.__getitem__, values))
+
+
+_VARINTS: list[str] = []
+
+
+def _varint(value: int) -> str:
     out: list[str] = []
-    for value in values:
-        while value >= 32:
-            out.append(ALPHABET[32 + (value & 31)])
-            value >>= 5
-        out.append(ALPHABET[value])
+    while value >= 32:
+        out.append(ALPHABET[32 + (value & 31)])
+        value >>= 5
+    out.append(ALPHABET[value])
     return "".join(out)
+
+
+def _varint_table(largest: int) -> list[str]:
+    """The characters of every number up to ``largest`` (at least), made once per process:
+    a posting list becomes its text by table lookups."""
+    if len(_VARINTS) <= largest:
+        _VARINTS.extend(_varint(v) for v in range(len(_VARINTS), max(largest + 1, 4096)))
+    return _VARINTS
 
 
 def read_varints(text: str) -> list[int]:
@@ -262,13 +280,28 @@ def encode_ids(ids: Sequence[int], total: int) -> str:
     a character) when that is shorter."""
     # every gap takes at least one character: this many documents never fit in fewer gaps
     if len(ids) * 6 <= total:
-        gaps = varints(b - a for a, b in zip((-1, *ids), ids, strict=False))
+        gaps = varints(map(operator.sub, ids, chain((-1,), ids)))
         if len(gaps) * 6 <= total:
             return gaps
-    bits = [0] * ((total + 5) // 6)
-    for doc in ids:
-        bits[doc // 6] |= 1 << (doc % 6)
-    return "~" + "".join(ALPHABET[b] for b in bits).rstrip("A")
+    return "~" + _bitmap(ids, total)
+
+
+_BIT_PLACES: list[int] = []
+
+
+def _bitmap(ids: Sequence[int], total: int) -> str:
+    """Document n as bit n % 6 of character n // 6. The characters of ALPHABET are those of
+    base64, whose digits are six bits of a byte string read high bit first: each group of six
+    flags is laid out reversed, and the string of flags read as one binary number."""
+    size = (total + 5) // 6  # characters
+    bits = -(-size * 6 // 24) * 24  # whole groups of three bytes
+    while len(_BIT_PLACES) < bits:  # document n -> its place among the flags
+        n = len(_BIT_PLACES)
+        _BIT_PLACES.append(n - n % 6 + 5 - n % 6)
+    flags = bytearray(b"0") * bits
+    any(map(flags.__setitem__, map(_BIT_PLACES.__getitem__, ids), repeat(ord("1"))))
+    raw = int(flags, 2).to_bytes(bits // 8, "big")
+    return base64.b64encode(raw)[:size].decode("ascii").rstrip("A")
 
 
 def decode_ids(text: str) -> list[int]:
@@ -407,25 +440,49 @@ def result_row(doc: Document, page: str = SEARCH_PAGE) -> list[object]:
     ]
 
 
+# a document's terms: those of its body alone, and term -> mask of the others (the BODY bit
+# set where the term is in the body too)
+Split = tuple[Collection[str], Mapping[str, int]]
+
+
+def split_table(doc: Document) -> Split:
+    """``doc_table`` of ``doc`` as (its body-only terms, the mask of every other term)."""
+    body, masks = field_terms(doc)
+    fielded = {term: mask | BODY if term in body else mask for term, mask in masks.items()}
+    body.difference_update(fielded)
+    return body, fielded
+
+
+def split(table: Mapping[str, int]) -> Split:
+    """A term table as ``split_table`` gives it."""
+    return [t for t, m in table.items() if m == BODY], {t: m for t, m in table.items() if m != BODY}
+
+
 def doc_table(doc: Document) -> dict[str, int]:
     """Every term of ``doc`` and the mask of the fields it occurs in (BODY for the body)."""
-    body, masks = field_terms(doc)
-    table = dict.fromkeys(body, BODY)
-    for term, mask in masks.items():
-        table[term] = table.get(term, 0) | mask
-    return table
+    return merged(split_table(doc))
 
 
-def postings(tables: Iterable[Mapping[str, int]], total: int, count: int) -> list[dict[str, str]]:
+def merged(table: Split) -> dict[str, int]:
+    """A split term table as one mapping, term -> mask."""
+    body, fielded = table
+    out = dict.fromkeys(body, BODY)
+    out.update(fielded)
+    return out
+
+
+def postings(tables: Iterable[Split], total: int, count: int) -> list[dict[str, str]]:
     """The ``count`` postings shards of the documents whose term tables are ``tables`` (in
-    document order; ``total`` documents in all), each shard's terms in sorted order."""
-    # one compact array per term, not a mapping per term: a large site has tens of millions of
-    # postings; ``fielded`` holds (number, mask) pairs where a term is in a field of its own
-    table: defaultdict[str, array[int]] = defaultdict(lambda: array("l"))
-    fielded: defaultdict[str, array[int]] = defaultdict(lambda: array("l"))
-    for number, terms_of in enumerate(tables):
-        for term, mask in terms_of.items():
-            table[term].append(number)
+    document order, split as ``split_table`` does; ``total`` documents in all), each shard's
+    terms in sorted order."""
+    # a list of numbers per term, filled by C-level loops (a large site has tens of millions
+    # of postings); ``fielded`` holds (number, mask) pairs where a term is in another field
+    table: defaultdict[str, list[int]] = defaultdict(list)
+    fielded: defaultdict[str, list[int]] = defaultdict(list)
+    posting_of = table.__getitem__
+    for number, (body, masks) in enumerate(tables):
+        any(map(list.append, map(posting_of, chain(body, masks)), repeat(number)))
+        for term, mask in masks.items():
             if mask != BODY:
                 fielded[term].extend((number, mask))
     shards: list[dict[str, str]] = [{} for _ in range(count)]
@@ -487,7 +544,7 @@ def build_index(
         for item in site.items()
     ]
     count = shard_count(site)
-    shards = postings((doc_table(doc) for doc in docs), len(docs), count)
+    shards = postings((split_table(doc) for doc in docs), len(docs), count)
     return Index(
         manifest=manifest(site, docs, count),
         shards=tuple(shards),
