@@ -104,6 +104,32 @@ def test_postings_are_compact_and_read_back_exactly() -> None:
     assert dense.startswith("~") and len(dense) <= 101  # a bitmap: six documents a character
 
 
+def _reference_ids(ids: list[int], total: int) -> str:
+    """encode_ids written out plainly: gaps five bits a character, or document n as bit
+    n % 6 of character n // 6 (what search.js reads)."""
+    gaps = "".join(
+        "".join(
+            search.ALPHABET[(gap >> (5 * i) & 31) + (32 if gap >> (5 * (i + 1)) else 0)]
+            for i in range(max(1, (gap.bit_length() + 4) // 5))
+        )
+        for gap in (b - a for a, b in zip([-1, *ids], ids, strict=False))
+    )
+    if len(ids) * 6 <= total and len(gaps) * 6 <= total:
+        return gaps
+    chars = [0] * ((total + 5) // 6)
+    for doc in ids:
+        chars[doc // 6] |= 1 << (doc % 6)
+    return "~" + "".join(search.ALPHABET[c] for c in chars).rstrip("A")
+
+
+def test_document_numbers_are_encoded_as_the_plain_definition_says() -> None:
+    rng = random.Random(11)
+    for total in (1, 5, 6, 7, 23, 24, 25, 64, 1000, 40_000):
+        for size in (0, 1, 2, 5, total // 7, total // 2, total):
+            ids = sorted(rng.sample(range(total), min(size, total)))
+            assert search.encode_ids(ids, total) == _reference_ids(ids, total), (total, size)
+
+
 def test_a_term_lands_in_one_shard_by_its_hash() -> None:
     assert search.term_shard("王强", 1) == 0
     assert search.term_shard("劳动模", 256) == search.term_shard("劳动模", 256)
