@@ -28,6 +28,12 @@ class Links:
         self._plan = plan
         self._view = view
 
+    def _here(self, ctx: Any) -> str:
+        """The page being rendered: ``page_path`` in the context, else (in a macro imported
+        without the page's context) the page the view is recording."""
+        page = ctx.get("page_path")
+        return str(page) if page is not None else self._view.current_page
+
     def _target_path(self, target: Any) -> str:
         if isinstance(target, Item):
             return self._plan.items[target.key]
@@ -37,31 +43,31 @@ class Links:
 
     @jinja2.pass_context
     def url(self, ctx: Any, target: Any) -> str:
-        return urls.relative(self._target_path(target), ctx["page_path"])
+        return urls.relative(self._target_path(target), self._here(ctx))
 
     @jinja2.pass_context
     def unit_url(self, ctx: Any, unit: Unit | str, year: int | None = None) -> str:
         unit_id = unit.id if isinstance(unit, Unit) else unit
-        return urls.relative(urls.unit(unit_id, year), ctx["page_path"])
+        return urls.relative(urls.unit(unit_id, year), self._here(ctx))
 
     @jinja2.pass_context
     def year_url(self, ctx: Any, year: int | None = None) -> str:
         target = urls.year(year) if year else urls.years_index()
-        return urls.relative(target, ctx["page_path"])
+        return urls.relative(target, self._here(ctx))
 
     @jinja2.pass_context
     def tag_url(self, ctx: Any, tag: str | None = None) -> str:
         target = self._plan.tags[tag] if tag else urls.tags_index()
-        return urls.relative(target, ctx["page_path"])
+        return urls.relative(target, self._here(ctx))
 
     @jinja2.pass_context
     def section_url(self, ctx: Any, kind: str, page: int = 1) -> str:
         path = urls.section(kind, page, self._view.registry)
-        return urls.relative(path, ctx["page_path"])
+        return urls.relative(path, self._here(ctx))
 
     @jinja2.pass_context
     def asset_url(self, ctx: Any, source: str) -> str:
-        return urls.relative(self._plan.assets.get(source, source), ctx["page_path"])
+        return urls.relative(self._plan.assets.get(source, source), self._here(ctx))
 
     @jinja2.pass_context
     def stats_url(self, ctx: Any, target: int | str | None = None) -> str:
@@ -70,17 +76,17 @@ class Links:
             path = urls.join("stats", target)
         else:
             path = urls.join("stats", target or "", urls.INDEX)
-        return urls.relative(path, ctx["page_path"])
+        return urls.relative(path, self._here(ctx))
 
     @jinja2.pass_context
     def edition_url(self, ctx: Any, year: int | None = None) -> str:
         """The editions page, or the home page of one frozen edition."""
         target = urls.edition(year) if year else urls.editions_index()
-        return urls.relative(target, ctx["page_path"])
+        return urls.relative(target, self._here(ctx))
 
     @jinja2.pass_context
     def theme_url(self, ctx: Any, name: str) -> str:
-        return urls.relative(urls.join(urls.THEME_ASSETS, name), ctx["page_path"])
+        return urls.relative(urls.join(urls.THEME_ASSETS, name), self._here(ctx))
 
     @jinja2.pass_context
     def absolute_url(self, ctx: Any, target: Any) -> str:
@@ -89,7 +95,7 @@ class Links:
         base = self._view.config.base_url
         if base:
             return str(base).rstrip("/") + "/" + path
-        return urls.relative(path, ctx["page_path"])
+        return urls.relative(path, self._here(ctx))
 
 
 def make_globals(
@@ -142,6 +148,6 @@ def render(env: jinja2.Environment, job: PageJob, view: SiteView) -> RenderedPag
     template = env.get_template(job.template)
     context = dict(job.context)
     context["page_path"] = job.path
-    with view.recording() as reads:
+    with view.recording(job.path) as reads:
         text = template.render(context)
     return RenderedPage(job.path, text.encode("utf-8"), frozenset(reads))

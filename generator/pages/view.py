@@ -52,19 +52,20 @@ class Recorder:
 
     def __init__(self) -> None:
         self._reads: set[Read] | None = None
+        self.path = ""  # the output path of the page being rendered
 
     def add(self, read: Read) -> None:
         if self._reads is not None:
             self._reads.add(read)
 
     @contextlib.contextmanager
-    def page(self) -> Iterator[set[Read]]:
+    def page(self, path: str = "") -> Iterator[set[Read]]:
         reads: set[Read] = set()
-        self._reads = reads
+        self._reads, self.path = reads, path
         try:
             yield reads
         finally:
-            self._reads = None
+            self._reads, self.path = None, ""
 
 
 class Queries:
@@ -176,9 +177,15 @@ class SiteView:
         self._recorder.add(read)
         return self._queries.evaluate(read)
 
-    def recording(self) -> contextlib.AbstractContextManager[set[Read]]:
-        """Collect the reads of one page: ``with view.recording() as reads: ...``."""
-        return self._recorder.page()
+    def recording(self, path: str = "") -> contextlib.AbstractContextManager[set[Read]]:
+        """Collect the reads of the page at ``path``: ``with view.recording(path) as
+        reads: ...``."""
+        return self._recorder.page(path)
+
+    @property
+    def current_page(self) -> str:
+        """The output path of the page being rendered ("" between pages)."""
+        return self._recorder.path
 
     # -- the organisation tree, the years, the free pages --------------------------------
 
