@@ -56,6 +56,8 @@ def _too_deep(body: str) -> int:
 def _open_brackets(body: str) -> int:
     """The index of the line where the unclosed ``[`` of a paragraph, or of the body, pass
     their limit, or -1."""
+    if body.count("[") <= MAX_OPEN_PER_BLOCK:  # neither count can pass its limit
+        return -1
     total = block = 0
     for index, line in enumerate(body.split("\n")):
         if not line.strip():
