@@ -284,7 +284,7 @@ def _build(
     work = _plan_work(inputs, planned, previous, shape, copies)
     mark("fingerprints")
     if work.had_previous and not work.todo and not work.copies and not work.removed:
-        shape.remember(inputs.store, work.jobs)
+        shape.remember(inputs.store, work.jobs, inputs.prints)
         return _done(inputs, problems, mark)
     converted = _convert(inputs, work)
     mark("markdown")
@@ -478,6 +478,9 @@ def _plan_work(
     pages that are checked are given first."""
     prints = inputs.prints
     jobs, stale = list(planned[0]), planned[1]
+    last_reads = shape.last_reads(inputs.store) if previous else None
+    if last_reads is not None:
+        prints.inherit(*last_reads)
     changed = shape.changed_since(inputs.store) if previous else None
     fresh = shapes.fresh_items(prints.queries.by_key, stale)
     records: dict[str, cache.OutputRecord] = {}
@@ -546,7 +549,11 @@ def _convert(inputs: _Inputs, work: _Work) -> _Converted:
     )
     bodies.update(converted)
     # fingerprints as the next build will compute them, with these links known
-    prints = inputs.prints.with_links({**links, **converted}) if converted else inputs.prints
+    prints = (
+        inputs.prints.with_links({**links, **converted}, frozenset(converted))
+        if converted
+        else inputs.prints
+    )
     return _Converted(bodies, frozenset(converted), prints)
 
 
@@ -602,7 +609,7 @@ def _render_and_write(
     inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
     if last:  # the index files were written: the output's shards are the cache's index
         searchindex.written(inputs.store)
-    work.shape.remember(inputs.store, work.jobs)
+    work.shape.remember(inputs.store, work.jobs, converted.prints)
     mark("write")
     return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
 

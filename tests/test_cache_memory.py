@@ -13,6 +13,8 @@ import generator.build as building
 from generator.base.config import BuildOptions
 from generator.build import build
 from generator.output import cache
+from generator.output import fingerprints as deps
+from generator.pages.view import Read
 from generator.site import search
 from tests.conftest import profile, write_site
 from tests.test_output import digest_tree as files
@@ -142,3 +144,37 @@ def test_a_body_edit_that_changes_the_number_of_search_shards_plans_the_pages_ag
         assert build(BuildOptions(source=source, output=clean)).ok
         assert files(tmp_path / "out") == files(clean), step
     store.close()
+
+
+def test_a_body_edit_evaluates_again_only_the_reads_that_hold_the_edited_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one process, while only bodies change, a read whose answer holds none of the
+    edited items keeps its last digest (its answer is made of faces); one that holds an
+    edited item is evaluated again. The builds still equal clean ones."""
+    people = ["王进喜", "李华", "张秀兰", "仇小明"]
+    stories = {
+        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}的事迹，第{n}篇。")
+        for n, name in enumerate(people)
+    }
+    source, options, store = _remembering(tmp_path, stories)
+    assert build(options, store=store).ok
+    evaluated: list[tuple[str, frozenset[str]]] = []
+    original = deps.Fingerprints.read
+
+    def counting(self: deps.Fingerprints, read: Read) -> str:
+        fresh = read not in self._reads
+        found = original(self, read)
+        if fresh:
+            evaluated.append((read.query, self.read_items(read)))
+        return found
+
+    monkeypatch.setattr(deps.Fingerprints, "read", counting)
+    edited = profile(name="李华", body="李华改进了注水工艺。")
+    (source / "profiles/2025/p1.md").write_text(edited, encoding="utf-8")
+    assert build(options, store=store).ok
+    store.close()
+    key = "profiles/2025/p1.md"
+    assert evaluated and all(key in items for _query, items in evaluated), evaluated
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert files(tmp_path / "out") == files(tmp_path / "clean")

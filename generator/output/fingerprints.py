@@ -18,6 +18,7 @@ import datetime as dt
 import enum
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from generator.pages.view import Queries, Read
@@ -34,6 +35,15 @@ _MISSING = object()  # the answer to a read whose item, unit or query no longer 
 
 def _h(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class KnownReads:
+    """The reads of one build: the digest of each, the items in its answer, its encoding."""
+
+    digests: Mapping[Read, str]
+    items: Mapping[Read, frozenset[str]]
+    texts: Mapping[Read, str]
 
 
 class Fingerprints:
@@ -64,11 +74,36 @@ class Fingerprints:
         self.queries = queries or Queries(site, plan)
         self._by_key = self.queries.by_key
 
-    def with_links(self, links: Mapping[str, Rendered | None]) -> Fingerprints:
-        """The same fingerprints with more body links known (item digests computed again)."""
-        return Fingerprints(
+    def known_reads(self) -> KnownReads:
+        """The digests of the reads computed so far, for the next build in this process."""
+        return KnownReads(dict(self._reads), dict(self._read_items), dict(self._texts))
+
+    def inherit(self, known: KnownReads, changed: frozenset[str]) -> None:
+        """Take the digests of the ``known`` reads (the last build's in this process, whose
+        skeleton was this one's: only the bodies of the ``changed`` items differ) whose
+        answers hold none of those items. Everything else in an answer is made of the items'
+        faces, so it is unchanged."""
+        for read, digest in known.digests.items():
+            items = known.items.get(read)
+            if items is None or not items.isdisjoint(changed) or read in self._reads:
+                continue
+            self._reads[read] = digest
+            self._read_items[read] = items
+            text = known.texts.get(read)
+            if text is not None:
+                self._texts[read] = text
+                self._encoded[text] = digest
+
+    def with_links(
+        self, links: Mapping[str, Rendered | None], changed: frozenset[str]
+    ) -> Fingerprints:
+        """The same fingerprints with more body links known (those of the ``changed`` items):
+        item digests computed again, reads that hold none of those items kept."""
+        out = Fingerprints(
             self.site, self.plan, self.global_digest, links, self.templates, self.queries
         )
+        out.inherit(self.known_reads(), changed)
+        return out
 
     def item(self, key: str) -> str:
         found = self._items.get(key)

@@ -96,24 +96,43 @@ class Shape:
         then = json.loads(store.get_meta("item_digests") or "{}")
         return frozenset(k for k, digest in self.digests.items() if then.get(k) != digest)
 
-    def remember(self, store: cache.Cache, jobs: list[PageJob]) -> None:
+    def remember(self, store: cache.Cache, jobs: list[PageJob], prints: deps.Fingerprints) -> None:
         """Keep the skeleton and digests for the next build; a process that builds again
-        (serve) also keeps the page jobs, which stay valid while the skeleton does."""
+        (serve) also keeps the page jobs and the digests of the reads, which stay valid
+        while the skeleton does (reads: for the answers without a changed item)."""
         store.set_meta("skeleton", self.skeleton)
         store.set_meta("item_digests", json.dumps(self.digests, sort_keys=True))
         kept = store.memory("jobs")
         if kept is not None:
             kept.clear()
-            kept[self.skeleton] = (self.digests, jobs)
+            kept[self.skeleton] = (self.digests, jobs, prints.known_reads())
 
     def last_jobs(self, store: cache.Cache) -> tuple[list[PageJob], frozenset[str]] | None:
         """The page jobs of the last good build in this process, when its skeleton was this
         one: the same pages, whose items differ at most in their bodies; and the keys of the
         items that changed since (``rebind`` gives a page the new ones)."""
-        kept = store.memory("jobs")
-        found = kept.get(self.skeleton) if kept is not None else None
+        found = self._last(store)
         if found is None:
             return None
-        digests, jobs = found
-        stale = frozenset(k for k, digest in self.digests.items() if digests.get(k) != digest)
-        return jobs, stale
+        digests, jobs, _reads = found
+        return jobs, self._stale(digests)
+
+    def last_reads(self, store: cache.Cache) -> tuple[deps.KnownReads, frozenset[str]] | None:
+        """The digests of the reads of the last good build in this process, when its skeleton
+        was this one, and the keys of the items that changed since (``Fingerprints.inherit``
+        takes the digests of the reads that hold none of them)."""
+        found = self._last(store)
+        if found is None:
+            return None
+        digests, _jobs, reads = found
+        return reads, self._stale(digests)
+
+    def _last(
+        self, store: cache.Cache
+    ) -> tuple[Mapping[str, str], list[PageJob], deps.KnownReads] | None:
+        kept = store.memory("jobs")
+        found = kept.get(self.skeleton) if kept is not None else None
+        return found
+
+    def _stale(self, digests: Mapping[str, str]) -> frozenset[str]:
+        return frozenset(k for k, digest in self.digests.items() if digests.get(k) != digest)
