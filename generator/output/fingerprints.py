@@ -82,17 +82,19 @@ class Fingerprints:
         """Take the digests of the ``known`` reads (the last build's in this process, whose
         skeleton was this one's: only the bodies of the ``changed`` items differ) whose
         answers hold none of those items. Everything else in an answer is made of the items'
-        faces, so it is unchanged."""
-        for read, digest in known.digests.items():
-            items = known.items.get(read)
-            if items is None or not items.isdisjoint(changed) or read in self._reads:
-                continue
-            self._reads[read] = digest
-            self._read_items[read] = items
-            text = known.texts.get(read)
-            if text is not None:
-                self._texts[read] = text
-                self._encoded[text] = digest
+        faces, so it is unchanged. Digests computed in this build stay."""
+        stale = [read for read, items in known.items.items() if not items.isdisjoint(changed)]
+        # whole mappings merged (in C), then the stale reads taken out
+        reads = {**known.digests, **self._reads}
+        read_items = {**known.items, **self._read_items}
+        texts = {**known.texts, **self._texts}
+        for read in stale:
+            if read not in self._reads:
+                del reads[read], read_items[read]
+                texts.pop(read, None)
+        encoded = {text: reads[read] for read, text in texts.items() if read in reads}
+        self._reads, self._read_items, self._texts = reads, read_items, texts
+        self._encoded = {**encoded, **self._encoded}
 
     def with_links(
         self, links: Mapping[str, Rendered | None], changed: frozenset[str]

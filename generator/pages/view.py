@@ -14,8 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
@@ -30,9 +29,9 @@ from generator.site.urls import UrlPlan
 Arg = str | int | None | tuple[Any, ...]
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Read:
-    """One input a page read through the view: a query and its arguments."""
+class Read(NamedTuple):
+    """One input a page read through the view: a query and its arguments (a named tuple:
+    hashed and compared in C, as builds handle hundreds of thousands of them)."""
 
     query: str
     args: tuple[Arg, ...] = ()
