@@ -413,7 +413,7 @@ def _prepare(
     site, plan = analysis.site, analysis.plan
     converter = markdown_converter(site, plan)
     items = site.all_items()
-    keys = {i.key: markup.cache_key(i.body, i.key, plan.items[i.key]) for i in items}
+    keys = _markup_keys(items, plan, store.memory("markup_keys"))
     links = _cached_links(store, list(items), keys, converter, plan)
     # profile photos resized (cached by content hash); templates read their sizes from the
     # `photo_variants` global, the files are copied with the other files
@@ -450,6 +450,24 @@ def _prepare(
         closure,
     )
     return inputs, problems
+
+
+def _markup_keys(
+    items: Sequence[model.Item], plan: urls.UrlPlan, memo: dict[Any, Any] | None
+) -> dict[str, str]:
+    """Each item's Markdown cache key; in a process that builds again (serve, ``memo``),
+    computed once per item object and page, not once per build."""
+    out: dict[str, str] = {}
+    for item in items:
+        page = plan.items[item.key]
+        kept = memo.get(item.key) if memo is not None else None
+        if kept is not None and kept[0] is item and kept[1] == page:
+            out[item.key] = kept[2]
+            continue
+        out[item.key] = markup.cache_key(item.body, item.key, page)
+        if memo is not None:
+            memo[item.key] = (item, page, out[item.key])
+    return out
 
 
 def _image_digests(source: Path, analysis: Analysis, store: cache.Cache) -> dict[str, str]:
@@ -493,7 +511,10 @@ def _plan_work(
             continue
         if fresh:
             job = jobs[n] = shapes.rebind(job, fresh)
-        if old is None:  # a new page: fingerprinted once, after its items' bodies (_records)
+        # a new page, or after a body edit the search manifest and shards (they read every
+        # body; _changed_shards keeps the shards the patch left as they were): fingerprinted
+        # once, after the bodies are converted (_records)
+        if old is None or (changed and _is_index_file(job.path)):
             records[job.path] = cache.OutputRecord("", "")
             todo.append(job)
             refs.append(None)

@@ -7,11 +7,13 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import generator.build as building
 from generator.base import hanzi
 from generator.base.config import BuildOptions
 from generator.build import build
@@ -364,11 +366,23 @@ def test_a_body_edit_checks_only_the_pages_that_hold_or_read_the_item(
     checked: list[str] = []
     original = deps.Fingerprints.page
 
-    def counting(self: deps.Fingerprints, template: str, context: object) -> object:
-        checked.append(template)
-        return original(self, template, context)  # type: ignore[arg-type]
+    planning = building._plan_work
+    in_planning: list[bool] = []
+
+    def counting(self: deps.Fingerprints, template: str, context: dict[str, object]) -> object:
+        if in_planning:  # checked before rendering (not a page fingerprinted once rendered)
+            checked.append(f"{template}:{context.get('part', '')}")
+        return original(self, template, context)
+
+    def planned(*args: Any) -> Any:
+        in_planning.append(True)
+        try:
+            return planning(*args)
+        finally:
+            in_planning.clear()
 
     monkeypatch.setattr(deps.Fingerprints, "page", counting)
+    monkeypatch.setattr(building, "_plan_work", planned)
     full = len(list(out.rglob("index.html")))
     edited = src / "profiles/2021/p1.md"
     edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
@@ -376,6 +390,8 @@ def test_a_body_edit_checks_only_the_pages_that_hold_or_read_the_item(
     again = build(BuildOptions(source=src, output=out, cache_dir=cache_dir))
     assert again.ok and again.pages > 0
     assert 0 < len(checked) < full / 3, (len(checked), full)
+    # the search manifest and shards are made again from the patched index, unchecked
+    assert not {"search_data.js:index", "search_data.js:t"} & set(checked), checked
     assert "新增的一段" in (out / "profiles/2021/yun-gong-1/index.html").read_text("utf-8")
     monkeypatch.undo()
     assert build(BuildOptions(source=src, output=clean)).ok
@@ -386,6 +402,7 @@ def test_a_body_edit_checks_only_the_pages_that_hold_or_read_the_item(
         encoding="utf-8",
     )
     monkeypatch.setattr(deps.Fingerprints, "page", counting)
+    monkeypatch.setattr(building, "_plan_work", planned)
     checked.clear()
     assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
     assert len(checked) >= full

@@ -44,6 +44,8 @@ class KnownReads:
     digests: Mapping[Read, str]
     items: Mapping[Read, frozenset[str]]
     texts: Mapping[Read, str]
+    item_digests: Mapping[str, str]
+    shared: Shared  # long sequences: made of item keys and faces, never of bodies
 
 
 class Fingerprints:
@@ -75,8 +77,15 @@ class Fingerprints:
         self._by_key = self.queries.by_key
 
     def known_reads(self) -> KnownReads:
-        """The digests of the reads computed so far, for the next build in this process."""
-        return KnownReads(dict(self._reads), dict(self._read_items), dict(self._texts))
+        """The digests of the reads, items and long sequences computed so far, for the next
+        build in this process."""
+        return KnownReads(
+            dict(self._reads),
+            dict(self._read_items),
+            dict(self._texts),
+            dict(self._items),
+            dict(self._shared),
+        )
 
     def inherit(self, known: KnownReads, changed: frozenset[str]) -> None:
         """Take the digests of the ``known`` reads (the last build's in this process, whose
@@ -95,6 +104,9 @@ class Fingerprints:
         encoded = {text: reads[read] for read, text in texts.items() if read in reads}
         self._reads, self._read_items, self._texts = reads, read_items, texts
         self._encoded = {**encoded, **self._encoded}
+        kept = {k: d for k, d in known.item_digests.items() if k not in changed}
+        self._items = {**kept, **self._items}
+        self._shared = {**known.shared, **self._shared}
 
     def with_links(
         self, links: Mapping[str, Rendered | None], changed: frozenset[str]
