@@ -29,6 +29,19 @@ def _remembering(tmp_path: Path, stories: dict[str, str]) -> tuple[Path, BuildOp
     return source, options, cache.Cache.open(folder, remember=True)
 
 
+def _four_built(tmp_path: Path, body: str) -> tuple[Path, BuildOptions, cache.Cache]:
+    """``_remembering`` of four profiles (``body`` filled with each name and number), built
+    once."""
+    names = ["王进喜", "李华", "张秀兰", "仇小明"]
+    stories = {
+        f"profiles/2025/p{n}.md": profile(name=name, body=body.format(name=name, n=n))
+        for n, name in enumerate(names)
+    }
+    source, options, store = _remembering(tmp_path, stories)
+    assert build(options, store=store).ok
+    return source, options, store
+
+
 def test_builds_with_a_remembering_cache_use_memory_and_equal_clean_builds(tmp_path: Path) -> None:
     people = ["王进喜", "李华", "张秀兰", "仇小明", "欧阳明远", "丁一", "戴明", "刘英俊", "陈红"]
     stories = {
@@ -128,13 +141,7 @@ def test_a_body_edit_that_changes_the_number_of_search_shards_plans_the_pages_ag
     """The number of search shards grows with the bodies: a body that grows or shrinks past
     a threshold changes which pages there are, in serve as in a clean build."""
     monkeypatch.setattr(search, "TEXT_PER_SHARD", 200)
-    names = ["王进喜", "李华", "张秀兰", "仇小明"]
-    stories = {
-        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}的事迹。")
-        for n, name in enumerate(names)
-    }
-    source, options, store = _remembering(tmp_path, stories)
-    assert build(options, store=store).ok
+    source, options, store = _four_built(tmp_path, "{name}的事迹。")
     for step, times in enumerate((40, 1)):  # longer, then short again
         body = "李华改进了注水工艺。" * times
         (source / "profiles/2025/p1.md").write_text(profile(name="李华", body=body), "utf-8")
@@ -152,13 +159,7 @@ def test_a_body_edit_evaluates_again_only_the_reads_that_hold_the_edited_item(
     """In one process, while only bodies change, a read whose answer holds none of the
     edited items keeps its last digest (its answer is made of faces); one that holds an
     edited item is evaluated again. The builds still equal clean ones."""
-    people = ["王进喜", "李华", "张秀兰", "仇小明"]
-    stories = {
-        f"profiles/2025/p{n}.md": profile(name=name, body=f"{name}的事迹，第{n}篇。")
-        for n, name in enumerate(people)
-    }
-    source, options, store = _remembering(tmp_path, stories)
-    assert build(options, store=store).ok
+    source, options, store = _four_built(tmp_path, "{name}的事迹，第{n}篇。")
     evaluated: list[tuple[str, frozenset[str]]] = []
     original = deps.Fingerprints.read
 
