@@ -413,7 +413,13 @@ def _prepare(
     site, plan = analysis.site, analysis.plan
     converter = markdown_converter(site, plan)
     items = site.all_items()
-    keys = _markup_keys(items, plan, store.memory("markup_keys"))
+    # each item's Markdown cache key (a digest of its body), by its page
+    keys = store.per_item(
+        "markup_keys",
+        items,
+        lambda item: plan.items[item.key],
+        lambda item, page: markup.cache_key(item.body, item.key, page),
+    )
     links = _cached_links(store, list(items), keys, converter, plan)
     # profile photos resized (cached by content hash); templates read their sizes from the
     # `photo_variants` global, the files are copied with the other files
@@ -450,24 +456,6 @@ def _prepare(
         closure,
     )
     return inputs, problems
-
-
-def _markup_keys(
-    items: Sequence[model.Item], plan: urls.UrlPlan, memo: dict[Any, Any] | None
-) -> dict[str, str]:
-    """Each item's Markdown cache key; in a process that builds again (serve, ``memo``),
-    computed once per item object and page, not once per build."""
-    out: dict[str, str] = {}
-    for item in items:
-        page = plan.items[item.key]
-        kept = memo.get(item.key) if memo is not None else None
-        if kept is not None and kept[0] is item and kept[1] == page:
-            out[item.key] = kept[2]
-            continue
-        out[item.key] = markup.cache_key(item.body, item.key, page)
-        if memo is not None:
-            memo[item.key] = (item, page, out[item.key])
-    return out
 
 
 def _image_digests(source: Path, analysis: Analysis, store: cache.Cache) -> dict[str, str]:

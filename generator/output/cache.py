@@ -15,7 +15,7 @@ import functools
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -188,6 +188,27 @@ class Cache:
         if self._memory is None:
             return None
         return self._memory.setdefault(f"memory:{name}", {})
+
+    def per_item(
+        self,
+        name: str,
+        items: Iterable[Any],
+        token: Callable[[Any], str],
+        compute: Callable[[Any, str], str],
+    ) -> dict[str, str]:
+        """``compute(item, token(item))`` of every item, by key; in a process that builds
+        again (remembering), computed once per item object and token, not once per build."""
+        memo = self.memory(name)
+        out: dict[str, str] = {}
+        for item in items:
+            mark = token(item)
+            kept = memo.get(item.key) if memo is not None else None
+            if kept is None or kept[0] is not item or kept[1] != mark:
+                kept = (item, mark, compute(item, mark))
+                if memo is not None:
+                    memo[item.key] = kept
+            out[item.key] = kept[2]
+        return out
 
     def _table(self, table: str) -> dict[str, Any]:
         """What is kept in memory of ``table`` (a throwaway mapping when nothing is)."""

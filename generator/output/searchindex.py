@@ -44,7 +44,10 @@ def search_index(
     stands for its body's text; ``bodies(keys)`` gives the bodies (plain text and terms) of the
     items asked for."""
     items = site.items()
-    sigs = _signatures(items, body_keys, store.memory("search_signatures"))
+    by_key = store.per_item(
+        "search_signatures", items, lambda item: body_keys[item.key], search.signature
+    )
+    sigs = [by_key[item.key] for item in items]
     count = search.shard_count(site)
     order = _order(site, items, count)
     patched = _patched(site, plan, store, order, sigs, bodies)
@@ -56,23 +59,6 @@ def search_index(
     scripts = _scripts(shards, store.memory("search_scripts"))
     manifest = search.manifest(site, items, count)
     return search.Index(manifest, tuple(shards), (), scripts, unchanged)
-
-
-def _signatures(
-    items: Sequence[Item], body_keys: Mapping[str, str], memo: dict[Any, Any] | None
-) -> list[str]:
-    """``search.signature`` of every item; in a process that builds again (serve, ``memo``),
-    computed once per item object and body."""
-    out: list[str] = []
-    for item in items:
-        body_key = body_keys[item.key]
-        kept = memo.get(item.key) if memo is not None else None
-        if kept is None or kept[0] is not item or kept[1] != body_key:
-            kept = (item, body_key, search.signature(item, body_key))
-            if memo is not None:
-                memo[item.key] = kept
-        out.append(kept[2])
-    return out
 
 
 def _scripts(shards: Sequence[dict[str, str]], memo: dict[Any, Any] | None) -> tuple[str, ...]:

@@ -452,21 +452,12 @@ Split = tuple[Collection[str], Mapping[str, int]]
 
 
 def split_table(doc: Document) -> Split:
-    """``doc_table`` of ``doc`` as (its body-only terms, the mask of every other term)."""
+    """Every term of ``doc``, split: its body-only terms, and the mask of the fields every
+    other term occurs in (with BODY where it is in the body too)."""
     listed, body = _body_terms(doc)
     masks = field_masks(doc)
     fielded = {term: mask | BODY if term in body else mask for term, mask in masks.items()}
     return list(filterfalse(fielded.__contains__, listed)), fielded
-
-
-def split(table: Mapping[str, int]) -> Split:
-    """A term table as ``split_table`` gives it."""
-    return [t for t, m in table.items() if m == BODY], {t: m for t, m in table.items() if m != BODY}
-
-
-def doc_table(doc: Document) -> dict[str, int]:
-    """Every term of ``doc`` and the mask of the fields it occurs in (BODY for the body)."""
-    return merged(split_table(doc))
 
 
 def merged(table: Split) -> dict[str, int]:
