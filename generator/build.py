@@ -82,13 +82,15 @@ def model_site(
     edition_year: int | None = None,
     store: cache.Cache | None = None,
     kinds: Registry = BUILT_IN,
+    changed: frozenset[str] | None = None,
 ) -> Modelled:
     """Read the source folder and model the site (load, validate, model); drafts only with
     ``drafts``, one year's items only for the edition of ``edition_year``. Needs no output
-    folder and writes nothing."""
+    folder and writes nothing. ``changed``: see ``loader.load``."""
     if store is not None:
         readings.load(store)
-    tree, problems = loader.load(source, store, folders=kinds.folders())
+    kept = store.memory("source-tree") if store is not None else None
+    tree, problems = loader.load(source, store, folders=kinds.folders(), changed=changed, kept=kept)
     memo = store.memory("items") if store is not None else None
     site, model_problems = model.build_site(
         tree, kinds, drafts=drafts, edition_year=edition_year, memo=memo
@@ -115,11 +117,17 @@ def analyse(
     edition_year: int | None = None,
     store: cache.Cache | None = None,
     kinds: Registry = BUILT_IN,
+    changed: frozenset[str] | None = None,
 ) -> Analysis:
     """Read and model the site (see ``model_site``), find its theme and plan the URLs;
     collect every diagnostic. Needs no output folder and writes nothing."""
     modelled = model_site(
-        source, drafts=drafts, edition_year=edition_year, store=store, kinds=kinds
+        source,
+        drafts=drafts,
+        edition_year=edition_year,
+        store=store,
+        kinds=kinds,
+        changed=changed,
     )
     tree, site = modelled.tree, modelled.site
     problems = list(modelled.diagnostics)
@@ -201,25 +209,28 @@ def build(
     store: cache.Cache | None = None,
     state: str | None = None,
     whole: bool = False,
+    changed: frozenset[str] | None = None,
 ) -> BuildReport:
     """Build the site (of the content ``kinds``); with a cache, only what changed is
     converted, rendered and written. A long-lived caller (serve) passes its own open
     ``store``, which it keeps from build to build; otherwise the cache of ``options`` is
     opened and closed here. A caller that has just computed the source ``state``
     (``freshness.source_state``) passes it. With ``whole``, every stage runs even when
-    nothing changed (serve fills its memory so, for the first edit)."""
+    nothing changed (serve fills its memory so, for the first edit). A long-lived caller
+    that watches the source passes the files ``changed`` since its last build (paths
+    relative to the source), so that the others are not looked at again."""
     started = time.perf_counter()
     owned = store is None
     if store is None:
         store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
     try:
         if state is None:
-            state = freshness.source_state(options, store)
+            state = freshness.source_state(options, store, changed)
         last = None if whole else freshness.last_report(options, store, state)
         if last is not None:  # nothing at all changed since the last build of this output
             return dataclasses.replace(last, seconds=time.perf_counter() - started)
         try:
-            report = _build(options, store, progress, started, kinds)
+            report = _build(options, store, progress, started, kinds, changed)
         except OSError as exc:  # a full disk, a read-only or unwritable output, ...
             report = _failed([system_error(exc)], started, "zh-CN")
         readings.keep(store)
@@ -252,6 +263,7 @@ def _build(
     progress: Progress | None,
     started: float,
     kinds: Registry,
+    changed: frozenset[str] | None = None,
 ) -> BuildReport:
     """The stages in order: analyse -> plan pages -> fingerprints -> Markdown -> render and
     write. Each stage returns values; none changes what an earlier stage made."""
@@ -262,6 +274,7 @@ def _build(
         edition_year=options.edition_year,
         store=store,
         kinds=kinds,
+        changed=changed,
     )
     mark("analyse")
     problems = [*analysis.diagnostics, *_cache_warning(store)]

@@ -179,3 +179,47 @@ def test_a_body_edit_evaluates_again_only_the_reads_that_hold_the_edited_item(
     assert evaluated and all(key in items for _query, items in evaluated), evaluated
     assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
     assert files(tmp_path / "out") == files(tmp_path / "clean")
+
+
+def test_builds_told_which_files_changed_look_at_no_other_and_equal_clean_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve tells each build the files its watcher saw change: a body edit reads that file
+    alone (the source is not walked again); a new file or a change to the configuration
+    reads everything again. Each build equals a clean one."""
+    from generator.content import loader
+    from generator.output import freshness
+
+    source, options, store = _four_built(tmp_path, "{name}的事迹，第{n}篇。")
+    walks: list[str] = []
+    for module in (loader, freshness):
+        real = module._walk
+        monkeypatch.setattr(
+            module,
+            "_walk",
+            lambda *a, _real=real, _m=module.__name__: walks.append(_m) or _real(*a),
+        )
+    steps = [
+        ("profiles/2025/p1.md", profile(name="李华", body="李华改进了注水工艺。"), False),
+        (
+            "profiles/2025/p2.md",
+            profile(name="张秀兰", body="出错了 [[", extra="year: 二〇二五\n"),
+            False,
+        ),
+        ("profiles/2025/p2.md", profile(name="张秀兰", body="张秀兰带出了十名徒弟。"), False),
+        ("profiles/2025/p9.md", profile(name="丁一", body="新来的典型。"), True),
+        ("units.yaml", (source / "units.yaml").read_text(encoding="utf-8") + "\n", True),
+    ]
+    for step, (rel, text, walked) in enumerate(steps):
+        (source / rel).write_text(text, encoding="utf-8")
+        walks.clear()
+        report = build(options, store=store, changed=frozenset({rel}))
+        assert bool(walks) == walked, (step, walks)
+        clean = tmp_path / f"clean{step}"
+        expected = build(BuildOptions(source=source, output=clean))
+        assert report.diagnostics == expected.diagnostics, step
+        if expected.ok:
+            assert files(tmp_path / "out") == files(clean), step
+    store.close()
+    # the cache written by these builds says nothing changed since the last of them
+    assert build(options).stages == {}

@@ -209,6 +209,16 @@ def test_the_watcher_ignores_the_cache_hidden_folders_and_editor_files(tmp_path:
     assert not wanted(None, str(tmp_path.parent / "elsewhere.md"))
 
 
+def test_the_watcher_tells_the_build_which_files_changed(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    changes = {
+        (1, str(tmp_path / "site/profiles/2025/a.md")),
+        (2, str(tmp_path / "site/units.yaml")),
+    }
+    assert serve.changed_files(tmp_path / "site", changes) == {"profiles/2025/a.md", "units.yaml"}
+    assert serve.changed_files(tmp_path / "site", {(1, str(tmp_path / "other.md"))}) is None
+
+
 # ---------------------------------------------------------------------------------------------
 # the preview answers only itself: Host, websocket Origin, redirects
 

@@ -64,3 +64,26 @@ def test_a_file_changed_within_the_racy_window_is_always_read(
 
 def test_missing_files_are_left_out(tmp_path: Path) -> None:
     assert stamps.digests([str(tmp_path / "gone.md")], Memo()) == {}
+
+
+def test_the_cache_writes_the_stamps_once_per_build_and_keeps_them_when_closed(
+    tmp_path: Path,
+) -> None:
+    from generator.output import cache
+
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    for path, text in ((a, "甲"), (b, "乙")):
+        path.write_text(text, encoding="utf-8")
+        os.utime(path, (1_600_000_000, 1_600_000_000))
+    store = cache.Cache.open(tmp_path / "cache")
+    writes: list[str] = []
+    store._db.set_trace_callback(writes.append)  # type: ignore[union-attr]
+    stamps.digests([str(a)], store)
+    stamps.digests([str(b)], store)
+    assert not any(w.startswith("INSERT") for w in writes)  # nothing written yet
+    store.close()  # writes the table, once
+    assert sum(w.startswith("INSERT") for w in writes) == 1
+    again = cache.Cache.open(tmp_path / "cache")
+    kept = again.get_many(stamps.TABLE, [str(a), str(b)])
+    again.close()
+    assert set(kept) == {str(a), str(b)}

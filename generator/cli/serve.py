@@ -19,7 +19,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -56,16 +56,32 @@ class ServeState:
     def language(self) -> str:
         return self.report.language if self.report else DEFAULT_LANGUAGE
 
-    def rebuild(self, whole: bool = False) -> BuildReport:
-        """Build what changed (with ``whole``, run every stage even when nothing did)."""
+    def rebuild(
+        self,
+        whole: bool = False,
+        persist: bool = True,
+        changed: frozenset[str] | None = None,
+    ) -> BuildReport:
+        """Build what changed (with ``whole``, run every stage even when nothing did); the
+        watcher tells which files ``changed`` (relative to the source) since the last
+        rebuild. Without ``persist``, what the cache writes once per build waits for
+        ``persist``: the caller reloads the browsers first."""
         with self.lock:
             if self.store is None and self.options.cache_dir is not None:
                 # kept open, and what it holds kept in memory, for every rebuild
                 self.store = cache.Cache.open(self.options.cache_dir, remember=True)
-            report = build(self.options, store=self.store, whole=whole)
+            report = build(self.options, store=self.store, whole=whole, changed=changed)
             self.report = report
             self.built_once = self.built_once or report.ok
+            if persist and self.store is not None:
+                self.store.flush()
         return report
+
+    def persist(self) -> None:
+        """Write what the last rebuild left for the cache to write (see ``rebuild``)."""
+        with self.lock:
+            if self.store is not None:
+                self.store.flush()
 
     def warm_up(self) -> threading.Thread | None:
         """After a start that found nothing changed (and so read nothing), a rebuild of every
@@ -297,7 +313,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         watcher.stopping.set()
         with state.lock:  # a rebuild under way ends before the server exits
-            pass
+            if state.store is not None:
+                state.store.close()
     reporting.say(messages.text(lang, "serve-stopped"))
     return 0
 
@@ -369,7 +386,7 @@ def rebuild_on_change(
     """Rebuild once per batch of changes until ``stopping`` is set."""
     import watchfiles
 
-    for _changes in watchfiles.watch(
+    for changes in watchfiles.watch(
         source,
         watch_filter=watched(source),
         debounce=DEBOUNCE_MS,
@@ -377,9 +394,20 @@ def rebuild_on_change(
         stop_event=stopping,
         raise_interrupt=False,
     ):
-        result = state.rebuild()
-        print_report(result, state.options.source)
+        result = state.rebuild(persist=False, changed=changed_files(source, changes))
         reload()
+        print_report(result, state.options.source)
+        state.persist()
+
+
+def changed_files(source: Path, changes: Iterable[tuple[Any, str]]) -> frozenset[str] | None:
+    """The paths (relative to ``source``, POSIX) of a batch of watcher changes; None when one
+    is outside it."""
+    root = source.resolve()
+    try:
+        return frozenset(Path(path).resolve().relative_to(root).as_posix() for _, path in changes)
+    except ValueError:
+        return None
 
 
 def bind_failure(exc: OSError, lang: str, host: str, port: int) -> str | None:

@@ -6,6 +6,7 @@ content file itself.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -24,7 +25,7 @@ from generator.content.frontmatter import (
     parse_yaml,
     split,
 )
-from generator.content.history import git_dates
+from generator.content.history import FileDates, git_dates, head
 from generator.content.paths import EDITIONS_DIR, SKIPPED_PREFIXES
 
 MB = 1024 * 1024
@@ -190,28 +191,115 @@ def _decodes(data: bytes, encoding: str) -> bool:
 
 
 def load(
-    root: Path, cache: Memo | None = None, *, folders: Mapping[str, str]
+    root: Path,
+    cache: Memo | None = None,
+    *,
+    folders: Mapping[str, str],
+    changed: frozenset[str] | None = None,
+    kept: dict[str, Any] | None = None,
 ) -> tuple[SourceTree, list[Diagnostic]]:
     """Read every file of a site source; the Markdown files of each content folder of
     ``folders`` (folder -> kind) are that kind's documents. Problems are returned, never
-    raised. With a cache, front matter is parsed only for files whose content changed."""
-    problems: list[Diagnostic] = []
+    raised. With a cache, front matter is parsed only for files whose content changed.
+
+    A process that loads again keeps the last tree in ``kept``; when ``changed`` (paths
+    relative to the source) are the only files changed since, as a watcher saw them, and
+    each is a document of that tree, only they are read and the tree is patched."""
     cache = cache or _NoMemo()
-    files: dict[str, int] = {}
-    mtimes: dict[str, float] = {}
+    found = None
+    if kept is not None and changed is not None:
+        found = _patched(root, cache, folders, changed, kept)
+    if found is None:
+        found = _load(root, cache, folders, kept)
+    if kept is not None:
+        kept["last"] = (root, dict(folders), *found)
+    return found
+
+
+def _load(
+    root: Path, cache: Memo, folders: Mapping[str, str], kept: dict[str, Any] | None
+) -> tuple[SourceTree, list[Diagnostic]]:
+    """Read the whole source (see ``load``)."""
+    problems: list[Diagnostic] = []
     walked = _walk(root, problems)
-    for rel, st in walked.items():
-        files[rel] = st.st_size
-        mtimes[rel] = st.st_mtime
-    history = git_dates(root)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    files = {rel: st.st_size for rel, st in walked.items()}
     site = _yaml_file(root, "site.yaml", files, problems)
     units = _yaml_file(root, "units.yaml", files, problems)
-    docs: list[SourceDoc] = []
     raw = _content_files(files, folders, problems)
+    docs, digests = _documents(root, raw, cache, walked, _history(root, kept), problems)
+    tree = SourceTree(root, site, units, tuple(docs), files, digests, editions(root))
+    return tree, problems
+
+
+def _patched(
+    root: Path,
+    cache: Memo,
+    folders: Mapping[str, str],
+    changed: frozenset[str],
+    kept: dict[str, Any],
+) -> tuple[SourceTree, list[Diagnostic]] | None:
+    """The last tree with the ``changed`` documents read again; None when something else
+    changed (a new, removed or moved file, a folder, the configuration)."""
+    last = kept.get("last")
+    if last is None or last[0] != root or last[1] != dict(folders):
+        return None
+    tree, problems = last[2], last[3]
+    position = {doc.path: n for n, doc in enumerate(tree.docs)}
+    folder = str(root).rstrip(os.sep) + os.sep
+    stats: dict[str, os.stat_result] = {}
+    for rel in changed:
+        try:
+            st = os.stat(folder + rel.replace("/", os.sep))
+        except OSError:
+            return None
+        if rel not in position or not stat.S_ISREG(st.st_mode):
+            return None
+        if st.st_size > TEXT_LIMIT_MB * MB:
+            return None
+        stats[rel] = st
+    found = [p for p in problems if p.path not in changed]
+    raw = {rel: tree.docs[position[rel]].kind for rel in sorted(changed)}
+    docs, digests = _documents(root, raw, cache, stats, _history(root, kept), found)
+    if len(docs) != len(raw):
+        return None  # a file that could not be read now: read everything again
+    all_docs = list(tree.docs)
+    for doc in docs:
+        all_docs[position[doc.path]] = doc
+    files = {**tree.files, **{rel: st.st_size for rel, st in stats.items()}}
+    patched = dataclasses.replace(
+        tree, docs=tuple(all_docs), files=files, digests={**tree.digests, **digests}
+    )
+    return patched, found
+
+
+def _history(root: Path, kept: dict[str, Any] | None) -> Mapping[str, FileDates]:
+    """``git_dates`` of ``root``; in a process that loads again, asked of git again only
+    when the checked-out commit changed."""
+    if kept is None:
+        return git_dates(root)
+    now = head(root)
+    last = kept.get("history")
+    if last is None or last[0] != now:
+        last = kept["history"] = (now, git_dates(root))
+    dates: Mapping[str, FileDates] = last[1]
+    return dates
+
+
+def _documents(
+    root: Path,
+    raw: Mapping[str, str],
+    cache: Memo,
+    walked: Mapping[str, os.stat_result],
+    history: Mapping[str, FileDates],
+    problems: list[Diagnostic],
+) -> tuple[list[SourceDoc], dict[str, str]]:
+    """The documents of ``raw`` (path -> kind) and their digests; ``walked`` holds the
+    stat of each file. Front matter is parsed only for contents the cache does not know."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     digests, contents = _digests(root, raw, cache, walked)
     cached = cache.get_many("parsed", digests.values())
     fresh: list[tuple[str, Any]] = []
+    docs: list[SourceDoc] = []
     for rel, kind in raw.items():
         digest = digests.get(rel)
         if digest is None:
@@ -229,23 +317,11 @@ def load(
         if dates is not None:
             created, updated = dates.created, dates.updated
         else:
-            created, updated = _file_date(mtimes[rel], epoch), None
-        docs.append(
-            SourceDoc(
-                kind,
-                rel,
-                front.meta,
-                front.lines,
-                front.body,
-                front.body_line,
-                digest,
-                created,
-                updated,
-            )
-        )
+            created, updated = _file_date(walked[rel].st_mtime, epoch), None
+        meta, lines, body, body_line = front.meta, front.lines, front.body, front.body_line
+        docs.append(SourceDoc(kind, rel, meta, lines, body, body_line, digest, created, updated))
     cache.put_many("parsed", fresh)
-    tree = SourceTree(root, site, units, tuple(docs), files, digests, editions(root))
-    return tree, problems
+    return docs, digests
 
 
 def _content_files(

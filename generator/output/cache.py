@@ -99,6 +99,7 @@ class Cache:
         self._memory: dict[str, dict[str, Any]] | None = {} if remember and db else None
         self._outputs: tuple[str, dict[str, OutputRecord]] | None = None
         self._wholes: dict[str, dict[str, Any]] = {}
+        self._unsaved: set[str] = set()  # whole tables changed since they were last written
 
     @classmethod
     def disabled(cls) -> Cache:
@@ -164,8 +165,21 @@ class Cache:
 
     def close(self) -> None:
         if self._db is not None:
+            self.flush()
             self._db.close()
             self._db = None
+
+    def flush(self) -> None:
+        """Write the whole tables changed since they were last written (each is one document,
+        so it is written once per build, not once per change)."""
+        if self._db is None:
+            return
+        for table in sorted(self._unsaved):
+            document = json.dumps(self._wholes[table], ensure_ascii=False, sort_keys=True)
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"table:{table}", document)
+            )
+        self._unsaved.clear()
 
     def get_meta(self, key: str) -> str:
         if self._db is None:
@@ -262,12 +276,8 @@ class Cache:
             except (TypeError, ValueError):
                 continue  # not plain data (YAML !!binary, !!set): parsed again next time
         if rows and table in WHOLE_TABLES:
-            whole = self._whole(table)
-            whole.update((key, json.loads(text)) for key, text in rows)
-            document = json.dumps(whole, ensure_ascii=False, sort_keys=True)
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"table:{table}", document)
-            )
+            self._whole(table).update((key, json.loads(text)) for key, text in rows)
+            self._unsaved.add(table)  # written by ``flush``
         elif rows:
             with self._transaction():
                 self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)

@@ -21,9 +21,13 @@ from generator.output import cache, writer
 _NOT_READ = frozenset({cache.CACHE_DIR, "__pycache__"})
 
 
-def source_state(options: BuildOptions, store: cache.Cache) -> str:
+def source_state(
+    options: BuildOptions, store: cache.Cache, changed: frozenset[str] | None = None
+) -> str:
     """A digest of everything a build reads ('' without a cache). Files whose size, time and
-    inode are as last seen are not read again."""
+    inode are as last seen are not read again. ``changed`` (paths relative to the source)
+    are the only files changed since the last call in this process, as a watcher saw them:
+    when each is a file seen then, the others are not looked at again."""
     if not store.enabled:
         return ""
     digest = hashlib.sha256()
@@ -37,13 +41,37 @@ def source_state(options: BuildOptions, store: cache.Cache) -> str:
         os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
     )
     digest.update(repr(settings).encode())
-    paths: list[str] = []
-    for root in (options.source, packaged_themes_dir()):
-        _walk(str(root), paths)
-    for path, (st, content) in stamps.digests(paths, store).items():
-        digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{content}\n".encode())
+    digest.update(b"".join(_file_lines(options, store, changed).values()))
     digest.update(history.head(options.source).encode())
     return digest.hexdigest()
+
+
+def _file_lines(
+    options: BuildOptions, store: cache.Cache, changed: frozenset[str] | None
+) -> dict[str, bytes]:
+    """path -> the line of the state that stands for that file (its size, time and digest),
+    in walking order; in a process that builds again, the last lines with those of the
+    ``changed`` files made again, when each of them is a file known then."""
+    kept = store.memory("state-lines")
+    last: dict[str, bytes] | None = kept.get(str(options.source)) if kept is not None else None
+    paths: list[str] = []
+    if last is not None and changed is not None:
+        paths = [os.path.join(str(options.source), *rel.split("/")) for rel in changed]
+        if all(path in last and os.path.isfile(path) for path in paths):
+            last = {**last, **dict.fromkeys(paths, b"")}
+        else:
+            last = None
+    if last is None or changed is None:
+        paths = []
+        for root in (options.source, packaged_themes_dir()):
+            _walk(str(root), paths)
+        last = dict.fromkeys(paths, b"")
+    for path, (st, content) in stamps.digests(paths, store).items():
+        last[path] = f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{content}\n".encode()
+    lines = {path: line for path, line in last.items() if line}
+    if kept is not None:
+        kept[str(options.source)] = lines
+    return lines
 
 
 def _walk(folder: str, found: list[str]) -> None:
