@@ -297,7 +297,7 @@ def _build(
     work = _plan_work(inputs, planned, previous, shape, copies)
     mark("fingerprints")
     if work.had_previous and not work.todo and not work.copies and not work.removed:
-        shape.remember(inputs.store, work.jobs, inputs.prints)
+        shape.remember(inputs.store, work.jobs, inputs.prints, work.held)
         return _done(inputs, problems, mark)
     converted = _convert(inputs, work)
     mark("markdown")
@@ -342,6 +342,7 @@ class _Work:
     jobs: list[PageJob]  # every page of the site, the checked ones with this build's items
     # the items whose source changed when nothing else did since the last build, else None
     changed: frozenset[str] | None
+    held: shapes.Held  # what the pages found unchanged held, for those of too many items
 
     @property
     def had_previous(self) -> bool:
@@ -502,42 +503,59 @@ def _plan_work(
         prints.inherit(*last_reads)
     changed = shape.changed_since(inputs.store) if previous else None
     fresh = shapes.fresh_items(prints.queries.by_key, stale)
+    held = shape.held(inputs.store)
+    found: shapes.Held = {}
     records: dict[str, cache.OutputRecord] = {}
     todo: list[PageJob] = []
     refs: list[frozenset[str] | None] = []
     for n, job in enumerate(jobs):
         old = previous.get(job.path)
-        if old is not None and shapes.untouched(old, changed):
+        if old is not None and shapes.untouched(old, changed, held.get(job.path)):
             records[job.path] = old
             continue
-        if fresh:
-            job = jobs[n] = shapes.rebind(job, fresh)
         # a new page, or after a body edit the search manifest and shards (they read every
         # body; _changed_shards keeps the shards the patch left as they were): fingerprinted
         # once, after the bodies are converted (_records)
         if old is None or (changed and _is_index_file(job.path)):
+            if fresh and old is None:
+                job = jobs[n] = shapes.rebind(job, fresh)
             records[job.path] = cache.OutputRecord("", "")
             todo.append(job)
             refs.append(None)
             continue
+        if fresh:
+            job = jobs[n] = shapes.rebind(job, fresh)
         fingerprint, seen = prints.page(job.template, job.context)
         if old.fingerprint == fingerprint and prints.unchanged(old.reads):
             records[job.path] = old
+            if old.items is None:  # too many to record: kept in memory (see ``Shape.held``)
+                found[job.path] = (frozenset(seen), *map(prints.items_of, old.reads))
         else:
             records[job.path] = cache.OutputRecord(fingerprint, "")
             todo.append(job)
             refs.append(frozenset(seen))
+    copies = _copies_to_do(all_copies, previous, records)
+    removed = frozenset(set(previous) - set(records))
+    todo_jobs, todo_refs = tuple(todo), tuple(refs)
+    return _Work(
+        todo_jobs, todo_refs, tuple(copies), removed, records, previous, shape, jobs, changed, found
+    )
+
+
+def _copies_to_do(
+    all_copies: Mapping[str, tuple[Path, str]],
+    previous: Mapping[str, cache.OutputRecord],
+    records: dict[str, cache.OutputRecord],
+) -> list[tuple[str, Path]]:
+    """The files to copy (new or changed since the last build); the record of every copied
+    file is added to ``records``."""
     copies = []
     for rel, (path, digest) in all_copies.items():
         old = previous.get(rel)
         records[rel] = cache.OutputRecord(digest, digest)
         if old is None or old.fingerprint != digest:
             copies.append((rel, path))
-    removed = frozenset(set(previous) - set(records))
-    todo_jobs, todo_refs = tuple(todo), tuple(refs)
-    return _Work(
-        todo_jobs, todo_refs, tuple(copies), removed, records, previous, shape, jobs, changed
-    )
+    return copies
 
 
 def _all_copies(inputs: _Inputs) -> dict[str, tuple[Path, str]]:
@@ -623,7 +641,8 @@ def _render_and_write(
         if render_problems:
             return _failed([*problems, *render_problems], mark.started, site.config.language)
         mark("render")
-        records = {**_records(work, written, converted), **kept}
+        records, held = _records(work, written, converted)
+        records.update(kept)
         staged.copy_all(work.copies)
         _commit(staged, work, {w.path for w in written}, records, options.output)
     finally:
@@ -631,7 +650,7 @@ def _render_and_write(
     inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
     if last:  # the index files were written: the output's shards are the cache's index
         searchindex.written(inputs.store)
-    work.shape.remember(inputs.store, work.jobs, converted.prints)
+    work.shape.remember(inputs.store, work.jobs, converted.prints, {**work.held, **held})
     mark("write")
     return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
 
@@ -683,22 +702,26 @@ def _has_text(body: Rendered | None) -> bool:
 
 def _records(
     work: _Work, written: list[pool.Written], converted: _Converted
-) -> dict[str, cache.OutputRecord]:
-    """The record of every output file; a rendered page keeps what it read, with digests."""
+) -> tuple[dict[str, cache.OutputRecord], shapes.Held]:
+    """The record of every output file (a rendered page keeps what it read, with digests),
+    and the items each rendered page held and read, in parts (``shape.untouched``)."""
     prints = converted.prints
     records = dict(work.records)
-    held: dict[str, frozenset[str]] = {}
+    refs_of: dict[str, frozenset[str]] = {}
     for job, refs in zip(work.todo, work.refs, strict=True):
         if refs is None or not refs.isdisjoint(converted.keys):
             fingerprint, seen = prints.page(job.template, job.context)
             records[job.path] = cache.OutputRecord(fingerprint, "")
             refs = frozenset(seen)
-        held[job.path] = refs
+        refs_of[job.path] = refs
+    held: shapes.Held = {}
     for w in written:
         reads = {prints.encoded(read): prints.read(read) for read in sorted(w.reads)}
-        items = deps.page_items(held[w.path], (prints.read_items(read) for read in w.reads))
+        parts = (refs_of[w.path], *(prints.read_items(read) for read in w.reads))
+        items = deps.page_items(parts[0], parts[1:])
         records[w.path] = cache.OutputRecord(records[w.path].fingerprint, w.sha, reads, items)
-    return records
+        held[w.path] = parts
+    return records, held
 
 
 def _commit(

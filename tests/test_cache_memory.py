@@ -223,3 +223,37 @@ def test_builds_told_which_files_changed_look_at_no_other_and_equal_clean_builds
     store.close()
     # the cache written by these builds says nothing changed since the last of them
     assert build(options).stages == {}
+
+
+def test_pages_of_many_items_are_not_checked_after_an_edit_to_none_of_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page that holds too many items to record them is still known untouched, in a
+    process that rendered it or checked it once, by an edit to an item it does not hold."""
+    monkeypatch.setattr(deps, "MANY_ITEMS", 2)
+    stories = {f"profiles/2025/o{n}.md": profile(name=f"李{n}", unit="other") for n in range(3)}
+    stories["profiles/2025/b.md"] = profile(name="王进喜", unit="branch")
+    source, options, store = _remembering(tmp_path, stories)
+    checked: list[str] = []
+    real = deps.Fingerprints.page
+
+    def page(self: deps.Fingerprints, template: str, context: dict[str, object]) -> object:
+        unit = context.get("unit")
+        checked.append(getattr(unit, "id", ""))
+        return real(self, template, context)
+
+    monkeypatch.setattr(deps.Fingerprints, "page", page)
+    assert build(options, store=store).ok  # every page rendered: what each holds is known
+    for step in range(2):
+        edited = profile(name="王进喜", unit="branch", body=f"第{step}次修改。")
+        (source / "profiles/2025/b.md").write_text(edited, encoding="utf-8")
+        checked.clear()
+        assert build(options, store=store).ok
+        assert "branch" in checked and "other" not in checked, (step, checked)
+        store.close()
+        # a new process: its first build checks the pages of many items once, unchanged
+        store = cache.Cache.open(tmp_path / "cache", remember=True)
+        assert build(options, store=store, whole=True).ok and "other" in checked
+    store.close()
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert files(tmp_path / "out") == files(tmp_path / "clean")

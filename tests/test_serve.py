@@ -295,3 +295,24 @@ def test_a_start_that_finds_nothing_changed_warms_up_in_the_background(tmp_path:
     thread.join(timeout=60)
     assert again.store.memory("jobs") and again.report is not None and again.report.ok
     again.store.close()
+
+
+def test_a_rebuild_collects_no_garbage_until_the_browsers_have_reloaded(tmp_path: Path) -> None:
+    import gc
+
+    source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache")
+    state = serve.ServeState(options)
+    collected: list[str] = []
+    gc.callbacks.append(lambda phase, _info: collected.append(phase))
+    try:
+        assert state.rebuild(persist=False).ok
+        assert not gc.isenabled() and not collected  # nothing collected while it built
+        state.persist()
+        assert gc.isenabled() and "stop" in collected
+        assert state.rebuild().ok and gc.isenabled()  # a rebuild that persists at once
+    finally:
+        gc.callbacks.pop()
+        gc.enable()
+        if state.store is not None:
+            state.store.close()

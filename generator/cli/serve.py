@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import html
 import logging
 import mimetypes
@@ -70,18 +71,29 @@ class ServeState:
             if self.store is None and self.options.cache_dir is not None:
                 # kept open, and what it holds kept in memory, for every rebuild
                 self.store = cache.Cache.open(self.options.cache_dir, remember=True)
-            report = build(self.options, store=self.store, whole=whole, changed=changed)
+            # the site in memory is large: a full collection during the rebuild would cost
+            # a fifth of it; garbage is collected once the rebuild is over
+            gc.disable()
+            try:
+                report = build(self.options, store=self.store, whole=whole, changed=changed)
+            finally:
+                if persist:
+                    self._persist()
             self.report = report
             self.built_once = self.built_once or report.ok
-            if persist and self.store is not None:
-                self.store.flush()
         return report
 
     def persist(self) -> None:
-        """Write what the last rebuild left for the cache to write (see ``rebuild``)."""
+        """Write what the last rebuild left for the cache to write, and collect its garbage
+        (see ``rebuild``)."""
         with self.lock:
-            if self.store is not None:
-                self.store.flush()
+            self._persist()
+
+    def _persist(self) -> None:
+        if self.store is not None:
+            self.store.flush()
+        gc.enable()
+        gc.collect()
 
     def warm_up(self) -> threading.Thread | None:
         """After a start that found nothing changed (and so read nothing), a rebuild of every

@@ -163,6 +163,10 @@ class Fingerprints:
             text = self._texts[read] = read.encode()
         return text
 
+    def items_of(self, text: str) -> frozenset[str]:
+        """``read_items`` of an encoded read."""
+        return self.read_items(Read.decode(text))
+
     def read_items(self, read: Read) -> frozenset[str]:
         """The keys of the items in the answer to ``read``."""
         self.read(read)

@@ -57,10 +57,24 @@ def _rebound(value: Any, fresh: Mapping[str, Item]) -> Any:
     return value
 
 
-def untouched(old: cache.OutputRecord, changed: frozenset[str] | None) -> bool:
+# page path -> the item keys its last render held and read, in parts (its context's, then
+# each read's answer's: sets shared with the reads, so that a page of many items costs nothing)
+Held = dict[str, tuple[frozenset[str], ...]]
+
+
+def untouched(
+    old: cache.OutputRecord,
+    changed: frozenset[str] | None,
+    held: tuple[frozenset[str], ...] | None = None,
+) -> bool:
     """Whether a page is known unchanged without its fingerprint: nothing but bodies changed
-    (``changed``: the items whose source changed) and it holds and read none of those."""
-    return changed is not None and old.items is not None and old.items.isdisjoint(changed)
+    (``changed``: the items whose source changed) and it holds and read none of those (its
+    record knows its items; for a page of too many items, what this process ``held``)."""
+    if changed is None:
+        return False
+    if old.items is not None:
+        return old.items.isdisjoint(changed)
+    return held is not None and all(part.isdisjoint(changed) for part in held)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +110,31 @@ class Shape:
         then = json.loads(store.get_meta("item_digests") or "{}")
         return frozenset(k for k, digest in self.digests.items() if then.get(k) != digest)
 
-    def remember(self, store: cache.Cache, jobs: list[PageJob], prints: deps.Fingerprints) -> None:
+    def remember(
+        self,
+        store: cache.Cache,
+        jobs: list[PageJob],
+        prints: deps.Fingerprints,
+        held: Held | None = None,
+    ) -> None:
         """Keep the skeleton and digests for the next build; a process that builds again
         (serve) also keeps the page jobs and the digests of the reads, which stay valid
-        while the skeleton does (reads: for the answers without a changed item)."""
+        while the skeleton does (reads: for the answers without a changed item), and what
+        the pages rendered by this build ``held``: valid while their records are."""
         store.set_meta("skeleton", self.skeleton)
         store.set_meta("item_digests", json.dumps(self.digests, sort_keys=True))
         kept = store.memory("jobs")
         if kept is not None:
             kept.clear()
             kept[self.skeleton] = (self.digests, jobs, prints.known_reads())
+        pages = store.memory("held")
+        if pages is not None and held:
+            pages.update(held)
+
+    @staticmethod
+    def held(store: cache.Cache) -> Held:
+        """What the pages rendered in this process held (see ``remember``)."""
+        return store.memory("held") or {}
 
     def last_jobs(self, store: cache.Cache) -> tuple[list[PageJob], frozenset[str]] | None:
         """The page jobs of the last good build in this process, when its skeleton was this
