@@ -735,7 +735,8 @@ def _commit(
     unchanged files carried over, is swapped in."""
     fresh = rendered | {rel for rel, _ in work.copies}
     if work.had_previous and len(fresh) + len(work.removed) <= IN_PLACE_SHARE * len(records):
-        staged.commit_changes(fresh, work.removed, records)
+        same = not work.removed and records.keys() == work.previous.keys()
+        staged.commit_changes(fresh, work.removed, None if same else records)
         return
     for rel in records:
         if rel not in fresh:

@@ -122,6 +122,17 @@ def _reference_ids(ids: list[int], total: int) -> str:
     return "~" + "".join(search.ALPHABET[c] for c in chars).rstrip("A")
 
 
+def test_fixed_width_numbers_are_six_bits_a_character_high_first() -> None:
+    rng = random.Random(3)
+    for width in (1, 2, 3):
+        values = [rng.randrange(64**width) for _ in range(300)] + [0, 64**width - 1]
+        plain = "".join(
+            "".join(search.ALPHABET[value // 64**n % 64] for n in reversed(range(width)))
+            for value in values
+        )
+        assert search.fixed(values, width) == plain, width
+
+
 def test_document_numbers_are_encoded_as_the_plain_definition_says() -> None:
     rng = random.Random(11)
     for total in (1, 5, 6, 7, 23, 24, 25, 64, 1000, 40_000):

@@ -316,7 +316,10 @@ class Cache:
         if self._db is None:
             return
         previous = previous or {}
-        changed = {p: r for p, r in records.items() if previous.get(p) != r}
+        # a record kept from the last build is the same object: compared by identity first
+        changed = {
+            p: r for p, r in records.items() if (old := previous.get(p)) is not r and old != r
+        }
         removed = [p for p in previous if p not in records]
         with self._transaction():
             if not previous:

@@ -216,15 +216,18 @@ class StagedOutput:
         swap_folder(self.root, self.output)
 
     def commit_changes(
-        self, changed: Iterable[str], removed: Iterable[str], every: Iterable[str]
+        self, changed: Iterable[str], removed: Iterable[str], every: Iterable[str] | None
     ) -> None:
         """Move the files written here into the existing output and delete ``removed``: for
         small incremental builds, where rebuilding the whole folder would cost more than the
-        change; the marker then lists ``every`` file of the output. Signals wait until the
-        moves are done; a journal beside the output lets the next build finish them if the
-        process dies half-way (see ``recover``)."""
-        (self.root / MARKER).write_text(marker_text(every), encoding="utf-8")
-        changed, removed = [*sorted(changed), MARKER], sorted(removed)
+        change; the marker then lists ``every`` file of the output (None: the same files as
+        before, the marker stays). Signals wait until the moves are done; a journal beside
+        the output lets the next build finish them if the process dies half-way (see
+        ``recover``)."""
+        changed, removed = sorted(changed), sorted(removed)
+        if every is not None:
+            (self.root / MARKER).write_text(marker_text(every), encoding="utf-8")
+            changed.append(MARKER)
         journal = _journal(self.output)
         plan = {"root": str(self.root), "changed": changed, "removed": removed}
         write_atomic(journal, json.dumps(plan).encode("utf-8"))

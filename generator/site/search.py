@@ -366,12 +366,19 @@ def term_shard(term: str, shards: int) -> int:
 
 def shard_count(site: Site) -> int:
     """How many postings shards: a power of two growing with the site's text, known before
-    any body is converted, so the pages can be planned."""
+    any body is converted, so the pages can be planned. Counted once per site (the stages
+    of a build ask it several times)."""
+    if _shard_counts and _shard_counts[0][0] is site:
+        return _shard_counts[0][1]
     text = sum(len(item.body) + len(item.title) for item in site.items())
     count = 1
     while count * TEXT_PER_SHARD < text:
         count *= 2
+    _shard_counts[:] = [(site, count)]
     return count
+
+
+_shard_counts: list[tuple[Site, int]] = []  # the last site asked, with its count
 
 
 # -- the index -----------------------------------------------------------------------------
@@ -393,9 +400,16 @@ class Index:
 
 def fixed(values: Iterable[int], width: int) -> str:
     """Numbers as ``width`` characters each (six bits a character, high first)."""
+    if width <= len(_FIXED):  # the usual widths: one lookup a number
+        table = _FIXED[width - 1]
+        return "".join([table[v & (64**width - 1)] for v in values])
     return "".join(
         "".join(ALPHABET[(v >> (6 * (width - 1 - n))) & 63] for n in range(width)) for v in values
     )
+
+
+# the characters of every number of one and of two characters
+_FIXED = (tuple(ALPHABET), tuple(a + b for a in ALPHABET for b in ALPHABET))
 
 
 def width_of(largest: int) -> int:
