@@ -53,7 +53,8 @@ def _file_lines(
     in walking order; in a process that builds again, the last lines with those of the
     ``changed`` files made again, when each of them is a file known then."""
     kept = store.memory("state-lines")
-    last: dict[str, bytes] | None = kept.get(str(options.source)) if kept is not None else None
+    # taken out until the new lines are made: a call that fails half-way leaves nothing
+    last: dict[str, bytes] | None = kept.pop(str(options.source), None) if kept else None
     paths: list[str] = []
     if last is not None and changed is not None:
         paths = [os.path.join(str(options.source), *rel.split("/")) for rel in changed]
