@@ -230,7 +230,7 @@ def build(
         if last is not None:  # nothing at all changed since the last build of this output
             return dataclasses.replace(last, seconds=time.perf_counter() - started)
         try:
-            report = _build(options, store, progress, started, kinds, changed)
+            report = _build(options, store, progress, started, kinds, changed, whole)
         except OSError as exc:  # a full disk, a read-only or unwritable output, ...
             report = _failed([system_error(exc)], started, "zh-CN")
         readings.keep(store)
@@ -264,9 +264,12 @@ def _build(
     started: float,
     kinds: Registry,
     changed: frozenset[str] | None = None,
+    whole: bool = False,
 ) -> BuildReport:
     """The stages in order: analyse -> plan pages -> fingerprints -> Markdown -> render and
-    write. Each stage returns values; none changes what an earlier stage made."""
+    write. Each stage returns values; none changes what an earlier stage made. With
+    ``whole`` (serve warming up) and nothing to render, what the first render would do
+    first is done (``_warm``)."""
     mark = _Marker({}, started)
     analysis = analyse(
         options.source,
@@ -298,6 +301,8 @@ def _build(
     mark("fingerprints")
     if work.had_previous and not work.todo and not work.copies and not work.removed:
         shape.remember(inputs.store, work.jobs, inputs.prints, work.held)
+        if whole:
+            _warm(inputs)
         return _done(inputs, problems, mark)
     converted = _convert(inputs, work)
     mark("markdown")
@@ -676,6 +681,14 @@ def _is_index_file(path: str) -> bool:
     """Whether ``path`` is the search manifest or a postings shard, which the whole index
     makes."""
     return path == search.MANIFEST or path.startswith(search.SHARD_FOLDER)
+
+
+def _warm(inputs: _Inputs) -> None:
+    """What the first build to render in this process would do first, done now (serve warms
+    up): compile the templates, load the search index and the signature of every body."""
+    theme.precompile(inputs.theme, inputs.analysis.site.config.language)
+    if inputs.store.memory("search_scripts") is not None:
+        _search_index(inputs, _Converted(inputs.links, frozenset(), inputs.prints))
 
 
 def _search_index(inputs: _Inputs, converted: _Converted) -> search.Index:

@@ -8,6 +8,7 @@ import errno
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from tornado.websocket import websocket_connect
 
 from generator.base.config import BuildOptions
 from generator.cli import serve
+from generator.output import cache
 from tests.conftest import ROOT, profile, write_site
 
 
@@ -290,10 +292,23 @@ def test_a_start_that_finds_nothing_changed_warms_up_in_the_background(tmp_path:
     again = serve.ServeState(options)
     assert again.rebuild().ok and again.store is not None
     assert not again.store.memory("jobs")  # nothing read: the last build was up to date
+    from generator.output import theme
+
+    theme._COMPILED.clear()  # as in a new process
     thread = again.warm_up()
     assert thread is not None
     thread.join(timeout=60)
     assert again.store.memory("jobs") and again.report is not None and again.report.ok
+    # what the first edit would do first is done: templates compiled, search index loaded
+    compiled = [kept._code for kept in theme._COMPILED.values()]
+    assert compiled and len(compiled[0]) > 10
+    assert again.store.memory("search_signatures") and again.store.memory("search_scripts")
+    # the records of the output were read once, and are known from memory from now on
+    with sqlite3.connect(tmp_path / "cache" / cache.FILE) as db:
+        db.execute("DELETE FROM outputs")
+    (source / "profiles/2025/a.md").write_text(profile(body="改过的正文。"), encoding="utf-8")
+    edited = again.rebuild(changed=frozenset({"profiles/2025/a.md"}))
+    assert first.report is not None and edited.ok and 0 < edited.pages < first.report.pages
     again.store.close()
 
 

@@ -300,10 +300,13 @@ class Cache:
         for path, text, digest in self._db.execute(query):
             reads.setdefault(path, {})[text] = digest
         query = "SELECT path, fingerprint, sha, items FROM outputs"
-        return {
+        found = {
             path: OutputRecord(fp, sha, reads.get(path, {}), _items(items))
             for path, fp, sha, items in self._db.execute(query)
         }
+        if self._memory is not None:
+            self._outputs = (identity, dict(found))
+        return found
 
     def save_outputs(
         self,

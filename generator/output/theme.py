@@ -4,6 +4,7 @@ StrictUndefined, the translation catalog, and template errors turned into diagno
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import traceback
@@ -229,6 +230,16 @@ def environment(
     env.filters["size"] = file_size
     env.globals.update(globals_ or {})
     return env
+
+
+def precompile(theme: ThemeDirs, language: str) -> None:
+    """Compile every template of ``theme`` into this process's cache, for a process that
+    renders later (serve, warming up); a template that does not compile is left for the
+    render to report."""
+    env = environment(theme, language)
+    for name in env.list_templates():
+        with contextlib.suppress(jinja2.TemplateError, OSError, UnicodeDecodeError):
+            env.get_template(name)
 
 
 @functools.cache
