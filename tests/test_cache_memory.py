@@ -257,3 +257,32 @@ def test_pages_of_many_items_are_not_checked_after_an_edit_to_none_of_them(
     store.close()
     assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
     assert files(tmp_path / "out") == files(tmp_path / "clean")
+
+
+def test_a_load_that_fails_half_way_leaves_nothing_stale_to_patch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.content import loader
+    from generator.kinds.registry import BUILT_IN
+
+    stories = {"profiles/2025/a.md": profile(name="王进喜"), "profiles/2025/b.md": profile()}
+    source = write_site(tmp_path / "site", stories)
+    folders, kept = BUILT_IN.folders(), dict[str, object]()
+    loader.load(source, folders=folders, kept=kept)
+    (source / "profiles/2025/a.md").write_text(profile(body="第一处改动。"), encoding="utf-8")
+
+    def broken(*_args: object) -> None:
+        raise OSError("the disk went away")
+
+    real = loader._documents
+    monkeypatch.setattr(loader, "_documents", broken)
+    with pytest.raises(OSError):
+        loader.load(source, folders=folders, changed=frozenset({"profiles/2025/a.md"}), kept=kept)
+    monkeypatch.setattr(loader, "_documents", real)
+    (source / "profiles/2025/b.md").write_text(profile(body="第二处改动。"), encoding="utf-8")
+    tree, _ = loader.load(
+        source, folders=folders, changed=frozenset({"profiles/2025/b.md"}), kept=kept
+    )
+    bodies = {doc.path: doc.body for doc in tree.docs}
+    assert "第一处改动" in bodies["profiles/2025/a.md"]  # not the tree before the failed load
+    assert "第二处改动" in bodies["profiles/2025/b.md"]

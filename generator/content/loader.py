@@ -207,8 +207,10 @@ def load(
     each is a document of that tree, only they are read and the tree is patched."""
     cache = cache or _NoMemo()
     found = None
-    if kept is not None and changed is not None:
-        found = _patched(root, cache, folders, changed, kept)
+    # taken out while loading: a load that fails half-way leaves nothing to patch
+    last = kept.pop("last", None) if kept is not None else None
+    if last is not None and kept is not None and changed is not None:
+        found = _patched(root, cache, folders, changed, last, kept)
     if found is None:
         found = _load(root, cache, folders, kept)
     if kept is not None:
@@ -236,12 +238,12 @@ def _patched(
     cache: Memo,
     folders: Mapping[str, str],
     changed: frozenset[str],
+    last: tuple[Any, ...],
     kept: dict[str, Any],
 ) -> tuple[SourceTree, list[Diagnostic]] | None:
-    """The last tree with the ``changed`` documents read again; None when something else
+    """The ``last`` tree with the ``changed`` documents read again; None when something else
     changed (a new, removed or moved file, a folder, the configuration)."""
-    last = kept.get("last")
-    if last is None or last[0] != root or last[1] != dict(folders):
+    if last[0] != root or last[1] != dict(folders):
         return None
     tree, problems = last[2], last[3]
     position = {doc.path: n for n, doc in enumerate(tree.docs)}
