@@ -518,18 +518,16 @@ def _plan_work(
         if old is not None and shapes.untouched(old, changed, held.get(job.path)):
             records[job.path] = old
             continue
+        if fresh:
+            job = jobs[n] = shapes.rebind(job, fresh)
         # a new page, or after a body edit the search manifest and shards (they read every
         # body; _changed_shards keeps the shards the patch left as they were): fingerprinted
         # once, after the bodies are converted (_records)
         if old is None or (changed and _is_index_file(job.path)):
-            if fresh and old is None:
-                job = jobs[n] = shapes.rebind(job, fresh)
             records[job.path] = cache.OutputRecord("", "")
             todo.append(job)
             refs.append(None)
             continue
-        if fresh:
-            job = jobs[n] = shapes.rebind(job, fresh)
         fingerprint, seen = prints.page(job.template, job.context)
         if old.fingerprint == fingerprint and prints.unchanged(old.reads):
             records[job.path] = old
