@@ -86,6 +86,35 @@ def _lines(items: frozenset[str] | None) -> str | None:
     return None if items is None else "\n".join(sorted(items))
 
 
+class _StoredReads(Mapping[str, str]):
+    """The reads of one output file as the cache holds them (encoded read -> its digest
+    then), read from the database when first asked for."""
+
+    __slots__ = ("_db", "_found", "_path")
+
+    def __init__(self, db: sqlite3.Connection, path: str) -> None:
+        self._db, self._path = db, path
+        self._found: dict[str, str] | None = None
+
+    def _load(self) -> dict[str, str]:
+        if self._found is None:
+            query = (
+                "SELECT r.input, i.digest FROM page_reads r JOIN inputs i USING (input)"
+                " WHERE r.path = ?"
+            )
+            self._found = dict(self._db.execute(query, (self._path,)))
+        return self._found
+
+    def __getitem__(self, key: str) -> str:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
 class Cache:
     """A handle on the cache database; ``Cache.disabled()`` gives one that remembers nothing."""
 
@@ -295,14 +324,12 @@ class Cache:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
         if row is None or row[0] != identity:
             return {}
-        reads: dict[str, dict[str, str]] = {}
-        query = "SELECT r.path, r.input, i.digest FROM page_reads r JOIN inputs i USING (input)"
-        for path, text, digest in self._db.execute(query):
-            reads.setdefault(path, {})[text] = digest
+        # a page's reads are read when it is checked: most pages of a build are not
         query = "SELECT path, fingerprint, sha, items FROM outputs"
+        db = self._db
         found = {
-            path: OutputRecord(fp, sha, reads.get(path, {}), _items(items))
-            for path, fp, sha, items in self._db.execute(query)
+            path: OutputRecord(fp, sha, _StoredReads(db, path), _items(items))
+            for path, fp, sha, items in db.execute(query)
         }
         if self._memory is not None:
             self._outputs = (identity, dict(found))
