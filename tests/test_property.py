@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import markdown
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -269,6 +270,21 @@ def test_hostile_markdown_is_sanitized(body: str) -> None:
     converter = markup.Converter({}, 120)
     rendered = converter.convert(body, "profiles/2025/a.md", "profiles/2025/a/index.html")
     assert_no_script(rendered.html, body)
+
+
+_PLAIN_MARKDOWN = markdown.Markdown(extensions=list(markup.EXTENSIONS), output_format="html")
+_SKIPPING_MARKDOWN = markdown.Markdown(extensions=list(markup.EXTENSIONS), output_format="html")
+markup._skip_plain_text(_SKIPPING_MARKDOWN)
+prose = st.text(alphabet="劳动模范的事迹 \n\t　，。*_`[]!<>&\\:~#-|>0a", max_size=60)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(body=st.lists(st.one_of(text_piece, prose), max_size=8).map("\n".join))
+def test_skipping_plain_text_gives_what_python_markdown_gives(body: str) -> None:
+    assert isinstance(_SKIPPING_MARKDOWN.treeprocessors["inline"], markup._PlainTextSkipper)
+    _PLAIN_MARKDOWN.reset()
+    _SKIPPING_MARKDOWN.reset()
+    assert _SKIPPING_MARKDOWN.convert(body) == _PLAIN_MARKDOWN.convert(body)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

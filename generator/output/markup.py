@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
-from markdown.treeprocessors import Treeprocessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from generator.base import hanzi
 from generator.content import paths
@@ -81,6 +81,39 @@ class _LinkRewriter(Treeprocessor):
         return link + ("#" + parts.fragment if parts.fragment else "")
 
 
+# the inline patterns of EXTENSIONS, and what each needs in a text to match at all: a
+# backtick, a backslash, a bracket ([ or ![), a <, an &, a * or _, or two spaces before a
+# line end (a line break)
+_INLINE_PATTERNS = frozenset(
+    {
+        "backtick", "escape", "footnote", "reference", "link", "image_link",
+        "image_reference", "short_reference", "short_image_ref", "autolink", "automail",
+        "linebreak", "html", "entity", "em_strong",
+    }
+)  # fmt: skip
+_INLINE_NEEDS = re.compile(r"[`\\\[<&*_]|  \n")
+
+
+class _PlainTextSkipper(InlineProcessor):
+    """Python-Markdown's inline stage, which tries each of its patterns on every text of the
+    tree, given a text none of them can match (most Chinese prose) as it is at once: the
+    same result, without the tries."""
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
+        if patternIndex == 0 and not _INLINE_NEEDS.search(data):
+            return data
+        handled: str = super()._InlineProcessor__handleInline(data, patternIndex)  # type: ignore[misc]
+        return handled
+
+
+def _skip_plain_text(md: markdown.Markdown) -> None:
+    """Use ``_PlainTextSkipper`` when the inline patterns are exactly the known ones (another
+    pattern could match other text)."""
+    patterns = md.inlinePatterns
+    if len(patterns) == len(_INLINE_PATTERNS) and all(n in patterns for n in _INLINE_PATTERNS):
+        md.treeprocessors.register(_PlainTextSkipper(md), "inline", 20)
+
+
 class _HeadingShifter(Treeprocessor):
     """The page's title is its only <h1>: a body that starts its own headings at ``#`` is
     shifted one level down (# -> h2, ## -> h3 ...)."""
@@ -97,6 +130,7 @@ class Converter:
 
     def __init__(self, targets: Mapping[str, str], summary_length: int) -> None:
         self._md = markdown.Markdown(extensions=list(EXTENSIONS), output_format="html")
+        _skip_plain_text(self._md)
         self._links = _LinkRewriter(self._md, targets)
         self._md.treeprocessors.register(self._links, "showcase-links", 1)
         self._md.treeprocessors.register(_HeadingShifter(self._md), "showcase-headings", 2)
