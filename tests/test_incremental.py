@@ -392,6 +392,9 @@ def test_a_body_edit_checks_only_the_pages_that_hold_or_read_the_item(
     assert 0 < len(checked) < full / 3, (len(checked), full)
     # the search manifest and shards are made again from the patched index, unchecked
     assert not {"search_data.js:index", "search_data.js:t"} & set(checked), checked
+    # pages that only count items or list their addresses hold no item to check: the
+    # sitemap, the years page, and unit pages that preview none of the year edited
+    assert not {"sitemap.xml:", "years.html:", "unit.html:"} & set(checked), checked
     assert "新增的一段" in (out / "profiles/2021/yun-gong-1/index.html").read_text("utf-8")
     monkeypatch.undo()
     assert build(BuildOptions(source=src, output=clean)).ok

@@ -113,6 +113,12 @@ def by_kind(items: Iterable[Item]) -> dict[str, tuple[Any, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+def count_by_kind(items: Iterable[Item]) -> dict[str, int]:
+    """How many of ``items`` there are of each kind (every built-in kind, zero included):
+    what a page that only counts holds, so that it does not hold the items themselves."""
+    return {k: len(v) for k, v in by_kind(items).items()}
+
+
 def item_date(item: Item) -> dt.date:
     """The date an item is filed under: its own date, else the first day of its year."""
     return item.date or dt.date(max(item.year, 1), 1, 1)

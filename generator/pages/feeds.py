@@ -23,7 +23,17 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
             "updated": max((item_date(i) for i in feed_items), default=dt.date(2000, 1, 1)),
         },
     )
-    yield PageJob("sitemap.xml", "sitemap.xml", {})
+    yield PageJob("sitemap.xml", "sitemap.xml", {"entries": sitemap_entries(site, plan)})
     yield PageJob("404.html", "404.html", {"section": "404"})
     if site.editions:  # the frozen editions (their files are copied by the build)
         yield PageJob(urls.editions_index(), "editions.html", {"section": "editions"})
+
+
+def sitemap_entries(site: Site, plan: UrlPlan) -> tuple[tuple[str, str], ...]:
+    """The sitemap's pages as (path, last modified date or ""): every item's page, every free
+    page and every unit's page. Paths and dates only, so that an edit to a body leaves the
+    sitemap as it was without checking it."""
+    dated = tuple((plan.items[i.key], i.date.isoformat() if i.date else "") for i in site.items())
+    free = tuple((plan.items[p.key], "") for p in site.pages)
+    units = tuple((urls.unit(u.id), "") for u in site.units)
+    return dated + free + units

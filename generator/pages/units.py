@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from generator.pages.base import Group, PageJob, by_kind, paginate
+from generator.pages.base import Group, PageJob, by_kind, count_by_kind, paginate
 from generator.site import urls
 from generator.site.model import Item, Site, Unit
 from generator.site.urls import UrlPlan
@@ -73,7 +73,7 @@ def _unit_page(
             "section": "units",
             "unit": unit,
             "years": groups,
-            "counts": by_kind(items),
+            "counts": count_by_kind(items),
             "unit_years": counts,
             "table_years": TABLE_YEARS,
         },

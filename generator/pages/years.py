@@ -11,6 +11,7 @@ from generator.pages.base import (
     PageJob,
     Pagination,
     by_kind,
+    count_by_kind,
     group_by_company,
     people_by_honour,
     roll_pages,
@@ -58,7 +59,7 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
         "years.html",
         {
             "section": "years",
-            "year_counts": tuple((y, by_kind(site.of_year(y))) for y in site.years),
+            "year_counts": tuple((y, count_by_kind(site.of_year(y))) for y in site.years),
         },
     )
     for year_value in site.years:
