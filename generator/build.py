@@ -813,18 +813,42 @@ def _cached_links(
     plan: urls.UrlPlan,
 ) -> dict[str, Rendered]:
     """Items whose cached HTML is still valid (same text and place, and every link resolves
-    as it did), with their link resolutions; the HTML itself is fetched only when needed."""
-    found = store.get_many("links", keys.values())
-    valid: dict[str, Rendered] = {}
-    for item in items:
+    as it did), with their link resolutions; the HTML itself is fetched only when needed. In
+    a process that builds again (serve), while every link target is as it was, an item whose
+    Markdown cache key is unchanged keeps the last answer."""
+    memo = _links_memo(store, converter.targets)
+    wanted = [item for item in items if memo.get(item.key, ("",))[0] != keys[item.key]]
+    found = store.get_many("links", (keys[item.key] for item in wanted))
+    for item in wanted:
         entry = found.get(keys[item.key])
         if entry is None:
             continue
         refs, summary = entry
         rendered = Rendered("", summary, tuple((a, b) for a, b in refs))
-        if converter.still_valid(rendered, item.key, plan.items[item.key]):
-            valid[item.key] = rendered
-    return valid
+        valid = converter.still_valid(rendered, item.key, plan.items[item.key])
+        memo[item.key] = (keys[item.key], rendered if valid else None)
+    valid_now: dict[str, Rendered] = {}
+    for item in items:
+        kept = memo.get(item.key)
+        if kept is not None and kept[1] is not None and kept[0] == keys[item.key]:
+            valid_now[item.key] = kept[1]
+    return valid_now
+
+
+def _links_memo(
+    store: cache.Cache, targets: Mapping[str, str]
+) -> dict[str, tuple[str, Rendered | None]]:
+    """The answers of ``_cached_links`` by item key (Markdown cache key, cached links or None
+    when they no longer resolve), valid while the link ``targets`` are the same; a throwaway
+    mapping unless the cache remembers."""
+    memory = store.memory("cached_links")
+    if memory is None:
+        return {}
+    if memory.get("targets") != targets:
+        memory.clear()
+        memory["targets"] = dict(targets)
+    answers: dict[str, tuple[str, Rendered | None]] = memory.setdefault("answers", {})
+    return answers
 
 
 def _cached_bodies(

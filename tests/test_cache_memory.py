@@ -87,6 +87,31 @@ def test_remembered_items_follow_renamed_units_and_removed_photos(tmp_path: Path
     assert any(d.code == "missing-asset" for d in report.diagnostics)
 
 
+def test_remembered_links_follow_a_linked_page_that_moves(tmp_path: Path) -> None:
+    """A body whose text is unchanged is not converted again, but its links are resolved
+    again when what they lead to moves."""
+    stories = {
+        "profiles/2025/a.md": profile(name="王进喜", body="学习[李华](b.md)的经验。"),
+        "profiles/2025/b.md": profile(name="李华"),
+    }
+    source, options, store = _remembering(tmp_path, stories)
+    assert build(options, store=store).ok
+    # built again: the links of the first body are now known valid (and remembered)
+    (source / "profiles/2025/c.md").write_text(profile(name="张秀兰"), encoding="utf-8")
+    assert build(options, store=store).ok
+    assert "li-hua/index.html" in (tmp_path / "out/profiles/2025/wang-jin-xi/index.html").read_text(
+        encoding="utf-8"
+    )
+    moved = profile(name="李华", extra="slug: li-hua-model\n")
+    (source / "profiles/2025/b.md").write_text(moved, encoding="utf-8")
+    assert build(options, store=store).ok
+    store.close()
+    page = (tmp_path / "out/profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
+    assert "li-hua-model/index.html" in page
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert files(tmp_path / "out") == files(tmp_path / "clean")
+
+
 def test_pages_planned_once_while_only_bodies_change_and_builds_equal_clean_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

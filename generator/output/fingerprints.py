@@ -44,6 +44,7 @@ class KnownReads:
     digests: Mapping[Read, str]
     items: Mapping[Read, frozenset[str]]
     texts: Mapping[Read, str]
+    encoded: Mapping[str, str]  # the digests again, by encoded read
     item_digests: Mapping[str, str]
     shared: Shared  # long sequences: made of item keys and faces, never of bodies
 
@@ -78,13 +79,10 @@ class Fingerprints:
 
     def known_reads(self) -> KnownReads:
         """The digests of the reads, items and long sequences computed so far, for the next
-        build in this process."""
+        build in this process: this object's own mappings, not copies (it computes nothing
+        more once they are taken; ``inherit`` merges them into new ones)."""
         return KnownReads(
-            dict(self._reads),
-            dict(self._read_items),
-            dict(self._texts),
-            dict(self._items),
-            dict(self._shared),
+            self._reads, self._read_items, self._texts, self._encoded, self._items, self._shared
         )
 
     def inherit(self, known: KnownReads, changed: frozenset[str]) -> None:
@@ -97,13 +95,14 @@ class Fingerprints:
         reads = {**known.digests, **self._reads}
         read_items = {**known.items, **self._read_items}
         texts = {**known.texts, **self._texts}
+        encoded = {**known.encoded, **self._encoded}
         for read in stale:
             if read not in self._reads:
                 del reads[read], read_items[read]
-                texts.pop(read, None)
-        encoded = {text: reads[read] for read, text in texts.items() if read in reads}
+                text = texts.pop(read, "") or read.encode()
+                encoded.pop(text, "")
         self._reads, self._read_items, self._texts = reads, read_items, texts
-        self._encoded = {**encoded, **self._encoded}
+        self._encoded = encoded
         kept = {k: d for k, d in known.item_digests.items() if k not in changed}
         self._items = {**kept, **self._items}
         self._shared = {**known.shared, **self._shared}
@@ -287,24 +286,47 @@ def skeleton(site: Site, plan: UrlPlan, global_digest: str, parts: Mapping[str, 
     (template digests, copied files). While it is unchanged, a page's fingerprint and reads
     can change only through the items it holds or read (``page_items``)."""
     digest = hashlib.sha256(global_digest.encode())
-    for mapping in (plan.items, plan.slugs, plan.tags, plan.assets, parts):
-        digest.update(repr(sorted(mapping.items())).encode())
+    digest.update(_plan_digest(plan))
+    digest.update(repr(sorted(parts.items())).encode())
     digest.update(faces(site).encode())
     return digest.hexdigest()
 
 
+# the last plan digested, and its digest: serve keeps the plan while the faces are the same
+_last_plan: list[Any] = [None, b""]
+
+
+def _plan_digest(plan: UrlPlan) -> bytes:
+    if _last_plan[0] is not plan:
+        digest = hashlib.sha256()
+        for mapping in (plan.items, plan.slugs, plan.tags, plan.assets):
+            digest.update(repr(sorted(mapping.items())).encode())
+        _last_plan[:] = [plan, digest.digest()]
+    found: bytes = _last_plan[1]
+    return found
+
+
+# the last site whose faces were digested, and that digest (a build asks twice)
+_last_faces: list[Any] = [None, ""]
+
+
 def faces(site: Site) -> str:
     """A digest of every item's key and face, in site order."""
-    digest = hashlib.sha256()
+    if _last_faces[0] is site:
+        done: str = _last_faces[1]
+        return done
     known, now = _faces, {}
+    parts = []
     for item in site.all_items():
         found = known.get(id(item))
         text = found[1] if found is not None and found[0] is item else face(item)
         now[id(item)] = (item, text)
-        digest.update(f"{item.key}\0{text}\n".encode())
+        parts.append(f"{item.key}\0{text}\n")
     known.clear()
     known.update(now)
-    return digest.hexdigest()
+    digest = hashlib.sha256("".join(parts).encode()).hexdigest()
+    _last_faces[:] = [site, digest]
+    return digest
 
 
 def page_items(refs: frozenset[str], read_items: Iterable[frozenset[str]]) -> frozenset[str] | None:

@@ -136,6 +136,12 @@ class Converter:
         self._md.treeprocessors.register(_HeadingShifter(self._md), "showcase-headings", 2)
         self.summary_length = summary_length
 
+    @property
+    def targets(self) -> Mapping[str, str]:
+        """What a link to a source file may lead to: source path -> output path ("" for a
+        file left out of an edition)."""
+        return self._links.targets
+
     def convert(self, body: str, source: str, page: str) -> Rendered:
         self._links.source = source
         self._links.page = page

@@ -115,19 +115,27 @@ class Site:
     # position of each unit in tree order, for sorting without scanning the tree
     unit_rank: Mapping[str, int] = field(default_factory=dict)
     kinds: Registry = BUILT_IN
+    # items() and all_items(), computed once (every stage of a build asks for them)
+    _yearly: tuple[Item, ...] = field(default=(), init=False, compare=False, repr=False)
+    _all: tuple[Item, ...] = field(default=(), init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        yearly = tuple(i for k in self.kinds.yearly() for i in self.collections.get(k.name, ()))
+        later = tuple(
+            i for k in self.kinds if not k.yearly for i in self.collections.get(k.name, ())
+        )
+        object.__setattr__(self, "_yearly", yearly)
+        object.__setattr__(self, "_all", yearly + later)
 
     def items(self) -> tuple[Item, ...]:
         """Every item filed under a unit and a year (not the free pages), kind by kind in
         the registry's order."""
-        return tuple(i for k in self.kinds.yearly() for i in self.collections.get(k.name, ()))
+        return self._yearly
 
     def all_items(self) -> tuple[Item, ...]:
         """Every item of every kind: the yearly kinds first (as ``items()``), then the others
         (the free pages), each in the registry's order."""
-        later = tuple(
-            i for k in self.kinds if not k.yearly for i in self.collections.get(k.name, ())
-        )
-        return (*self.items(), *later)
+        return self._all
 
     def of_kind(self, name: str) -> tuple[Item, ...]:
         return self.collections.get(name, ())
@@ -553,6 +561,8 @@ def _published(
 def _left_out(others: list[Item], kept: list[Item], files: Container[str]) -> frozenset[str]:
     """The source files of ``others``, and their photos, attachments and the files (of
     ``files``) their texts link to or show, that no item of ``kept`` uses too."""
+    if not others:
+        return frozenset()
     left = (_sources(others) - _sources(kept)) | {i.key for i in others}
     linked = _linked_files(others, files)
     if linked:
