@@ -697,8 +697,8 @@ def _search_index(inputs: _Inputs, converted: _Converted) -> search.Index:
     def bodies(keys: Sequence[str]) -> dict[str, Rendered]:
         have = {k: converted.bodies[k] for k in keys if _has_text(converted.bodies.get(k))}
         have.update(_cached_bodies(inputs.store, [k for k in keys if k not in have], inputs.keys))
-        wanted = set(keys) - set(have)
-        missing = [item for item in inputs.items if item.key in wanted]
+        by_key = inputs.prints.queries.by_key
+        missing = [by_key[k] for k in keys if k not in have]
         # in this process: it may run while the render workers do
         have.update(convert_bodies(missing, plan, inputs.converter))
         return have

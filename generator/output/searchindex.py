@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from generator.output import cache
+from generator.output import fingerprints as deps
 from generator.site import search
 from generator.site.bodies import Rendered
 from generator.site.model import Item, Site
@@ -57,7 +58,7 @@ def search_index(
         shards, changed = patched
         unchanged = frozenset(range(count)) - changed
     scripts = _scripts(shards, store.memory("search_scripts"))
-    manifest = search.manifest(site, items, count)
+    manifest = _manifest(site, items, count, order, store.memory("search_manifest"))
     return search.Index(manifest, tuple(shards), (), scripts, unchanged)
 
 
@@ -75,14 +76,29 @@ def _scripts(shards: Sequence[dict[str, str]], memo: dict[Any, Any] | None) -> t
     return tuple(out)
 
 
+def _manifest(
+    site: Site, items: Sequence[Item], count: int, order: str, memo: dict[Any, Any] | None
+) -> dict[str, object]:
+    """``search.manifest``; for a long-lived process (``memo``, else none), the last one
+    while the documents' order and faces (their kinds, years and units) are the same."""
+    if memo is None:
+        return search.manifest(site, items, count)
+    key = (order, deps.faces(site), tuple(k.name for k in site.kinds.yearly()))
+    found = memo.get(key)
+    if found is None:
+        memo.clear()
+        found = memo[key] = search.manifest(site, items, count)
+    manifest: dict[str, object] = found
+    return manifest
+
+
 def _order(site: Site, items: Sequence[Item], count: int) -> str:
     """What the document numbers and the shards depend on besides each document: the
     generator, the number of shards, the units' names (in documents' unit fields and titles)
     and the documents in order."""
     units = repr([(u.id, u.name, u.parent) for u in site.units])
     digest = hashlib.sha256(f"{cache.code_digest()}\0{count}\0{units}\0".encode())
-    for item in items:
-        digest.update(item.key.encode("utf-8") + b"\0")
+    digest.update("".join([f"{item.key}\0" for item in items]).encode("utf-8"))
     return digest.hexdigest()
 
 
