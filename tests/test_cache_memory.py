@@ -311,3 +311,38 @@ def test_a_load_that_fails_half_way_leaves_nothing_stale_to_patch(
     bodies = {doc.path: doc.body for doc in tree.docs}
     assert "第一处改动" in bodies["profiles/2025/a.md"]  # not the tree before the failed load
     assert "第二处改动" in bodies["profiles/2025/b.md"]
+
+
+def test_a_site_whose_items_changed_only_in_bodies_is_patched_and_equals_a_new_one(
+    tmp_path: Path,
+) -> None:
+    """A process that models the site again after body edits puts the new items in place of
+    the old in the last site (collections, units, tags) instead of assembling it again; the
+    result equals the site modelled afresh. Any other change assembles it again."""
+    units = ["branch", "other-branch", "plant"]
+    stories = {
+        f"profiles/{2024 + n % 2}/p{n}.md": profile(
+            name=f"员工{n}",
+            unit=units[n % 3],
+            year=2024 + n % 2,
+            extra=f"tags: [安全生产, 标签{n % 2}]\n",
+            body=f"第{n}号的事迹。",
+        )
+        for n in range(8)
+    }
+    source, _options, store = _remembering(tmp_path, stories)
+    first = building.model_site(source, store=store).site
+    edited = source / "profiles/2025/p3.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
+    patched = building.model_site(source, store=store).site
+    assert patched.unit_by_id is first.unit_by_id  # the last site's, patched
+    assert any("新增的一段" in item.body for item in patched.by_unit["group"])
+    assert patched == building.model_site(source).site
+    # a changed field (a tag) assembles the site again
+    edited.write_text(
+        edited.read_text(encoding="utf-8").replace("标签1", "标签9"), encoding="utf-8"
+    )
+    again = building.model_site(source, store=store).site
+    store.close()
+    assert again.unit_by_id is not patched.unit_by_id
+    assert "标签9" in again.tags and again == building.model_site(source).site

@@ -662,7 +662,6 @@ def build_site(
     problems: list[Diagnostic] = []
     config = build_config(tree, problems)
     units = build_units(tree, problems)
-    unit_by_id = {u.id: u for u in units}
     built = _items(tree, units, kinds, problems, memo, config)
     items, left_out = _published(built, drafts, tree.files)
     _check_duplicates(items, kinds, problems)
@@ -673,6 +672,31 @@ def build_site(
         items, others = _edition(items, kinds, edition, tree.files)
         left_out |= others
         config = SiteConfig(**{**_fields(config), "current_year": edition, "base_url": ""})
+    editions = () if edition is not None else tuple(sorted(tree.editions, reverse=True))
+    setting = (config, edition, editions, left_out)
+    site = _patched(memo, setting, items)
+    if site is None:
+        site = _assembled(config, units, items, kinds, setting)
+    if memo is not None:
+        memo[_STRUCTURE] = (setting, items, site)
+    return site, problems
+
+
+# where ``build_site`` keeps, in the memo of the items, the last site and what it was made of
+_STRUCTURE = ("site structure",)
+
+
+def _assembled(
+    config: SiteConfig,
+    units: tuple[Unit, ...],
+    items: list[Item],
+    kinds: Registry,
+    setting: tuple[Any, ...],
+) -> Site:
+    """The site of the published ``items``: collections sorted, items grouped by unit (rolled
+    up) and by tag, years, tags, speakers linked to their profiles."""
+    _config, edition, editions, left_out = setting
+    unit_by_id = {u.id: u for u in units}
     unit_rank = {u.id: n for n, u in enumerate(units)}
     ordering = Ordering(hanzi.name_sort_key(config.name_order), unit_rank)
     collections = _collections(items, kinds, ordering)
@@ -689,7 +713,7 @@ def build_site(
     for (report_key, _speaker), profile_key in speaker_links.items():
         if report_key not in talks[profile_key]:
             talks[profile_key].append(report_key)
-    site = Site(
+    return Site(
         config,
         units,
         collections,
@@ -701,12 +725,66 @@ def build_site(
         speaker_links,
         {k: tuple(v) for k, v in talks.items()},
         edition,
-        () if edition is not None else tuple(sorted(tree.editions, reverse=True)),
+        editions,
         left_out,
         unit_rank,
         kinds,
     )
-    return site, problems
+
+
+def _patched(memo: ItemMemo | None, setting: tuple[Any, ...], items: list[Item]) -> Site | None:
+    """The last site of this ``memo`` (a process that builds again) with ``items`` in place
+    of its own, when they differ from its items in their bodies alone, in the same order and
+    ``setting``: everything a site is assembled from besides bodies is then the same. None
+    when they differ in more."""
+    last = memo.get(_STRUCTURE) if memo is not None else None
+    if last is None or last[0] != setting:
+        return None
+    fresh = _new_bodies(last[1], items)
+    if fresh is None:
+        return None
+    site: Site = last[2]
+    return _with_items(site, fresh) if fresh else site
+
+
+def _new_bodies(before: Sequence[Item], now: Sequence[Item]) -> dict[str, Item] | None:
+    """The items of ``now`` that differ from those of ``before`` (at the same place) in
+    their bodies alone, by key; None when any differs in more, or the lists differ."""
+    if len(before) != len(now):
+        return None
+    fresh: dict[str, Item] = {}
+    for old, new in zip(before, now, strict=True):
+        if old is new:
+            continue
+        if old.key != new.key or dataclasses.replace(new, body=old.body, digest=old.digest) != old:
+            return None
+        fresh[new.key] = new
+    return fresh
+
+
+def _with_items(site: Site, fresh: Mapping[str, Item]) -> Site:
+    """``site`` with the items of ``fresh`` in place of those of the same key (and the same
+    kind, unit and tags) in its collections and groups."""
+    kinds: set[str] = set()
+    units: set[str] = set()
+    tags: set[str] = set()
+    for item in fresh.values():
+        kinds.add(item.kind)
+        units.update((*site.unit_by_id[item.unit].ancestors, item.unit))
+        tags.update(item.tags)
+
+    def swapped(group: Mapping[str, tuple[Item, ...]], names: set[str]) -> dict[str, Any]:
+        out = dict(group)
+        for name in names & out.keys():
+            out[name] = tuple(fresh.get(i.key, i) for i in out[name])
+        return out
+
+    return dataclasses.replace(
+        site,
+        collections=swapped(site.collections, kinds),
+        by_unit=swapped(site.by_unit, units),
+        by_tag=swapped(site.by_tag, tags),
+    )
 
 
 def _sources(items: Iterable[Item]) -> frozenset[str]:
