@@ -510,14 +510,15 @@ def _plan_work(
     fresh = shapes.fresh_items(prints.queries.by_key, stale)
     held = shape.held(inputs.store)
     found: shapes.Held = {}
-    records: dict[str, cache.OutputRecord] = {}
     todo: list[PageJob] = []
     refs: list[frozenset[str] | None] = []
+    records: dict[str, cache.OutputRecord] = shapes.untouched_records(
+        (job.path for job in jobs), previous, changed, held
+    )
     for n, job in enumerate(jobs):
-        old = previous.get(job.path)
-        if old is not None and shapes.untouched(old, changed, held.get(job.path)):
-            records[job.path] = old
+        if job.path in records:
             continue
+        old = previous.get(job.path)
         if fresh:
             job = jobs[n] = shapes.rebind(job, fresh)
         # a new page, or after a body edit the search manifest and shards (they read every

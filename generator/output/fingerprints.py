@@ -90,7 +90,11 @@ class Fingerprints:
         skeleton was this one's: only the bodies of the ``changed`` items differ) whose
         answers hold none of those items. Everything else in an answer is made of the items'
         faces, so it is unchanged. Digests computed in this build stay."""
-        stale = [read for read, items in known.items.items() if not items.isdisjoint(changed)]
+        if len(changed) == 1:
+            (key,) = changed
+            stale = [read for read, items in known.items.items() if key in items]
+        else:
+            stale = [read for read, items in known.items.items() if not items.isdisjoint(changed)]
         # whole mappings merged (in C), then the stale reads taken out
         reads = {**known.digests, **self._reads}
         read_items = {**known.items, **self._read_items}
@@ -187,9 +191,8 @@ class Fingerprints:
         the keys of those items."""
         seen: set[str] = set()
         _walk(value, digest, seen, self._shared)
-        for key in sorted(seen):
-            digest.update(key.encode())
-            digest.update(self.item(key).encode())
+        item = self.item
+        digest.update("".join([key + item(key) for key in sorted(seen)]).encode())
         return str(digest.hexdigest()), seen
 
 
@@ -231,8 +234,14 @@ def _sequence(value: list[Any] | tuple[Any, ...], seen: set[str], shared: Shared
     if found is None:
         digest = hashlib.sha256(b"L%d" % len(value))
         inner: set[str] = set()
-        for element in value:
-            _walk(element, digest, inner, shared)
+        if all(isinstance(element, Item) for element in value):
+            # the bytes walking each item gives, at once
+            keys = [element.key for element in value]
+            digest.update("".join(["I" + key for key in keys]).encode())
+            inner.update(keys)
+        else:
+            for element in value:
+                _walk(element, digest, inner, shared)
         found = shared[id(value)] = (value, digest.digest(), frozenset(inner))
     seen.update(found[2])
     return found[1]

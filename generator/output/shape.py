@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,28 @@ def untouched(
     return held is not None and all(part.isdisjoint(changed) for part in held)
 
 
+def untouched_records(
+    paths: Iterable[str],
+    previous: Mapping[str, cache.OutputRecord],
+    changed: frozenset[str] | None,
+    held: Held,
+) -> dict[str, cache.OutputRecord]:
+    """The last build's records of the pages of ``paths`` that ``untouched`` knows
+    unchanged, by path (its test written out for the usual case: one pass over every page)."""
+    if changed is None:
+        return {}
+    return {
+        path: old
+        for path in paths
+        if (old := previous.get(path)) is not None
+        and (
+            old.items.isdisjoint(changed)
+            if old.items is not None
+            else untouched(old, changed, held.get(path))
+        )
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Shape:
     """The skeleton of this build (``fingerprints.skeleton``) and every item's source digest,
@@ -107,8 +129,9 @@ class Shape:
         """The items whose source changed since the last build, when nothing else did."""
         if store.get_meta("skeleton") != self.skeleton:
             return None
-        then = json.loads(store.get_meta("item_digests") or "{}")
-        return frozenset(k for k, digest in self.digests.items() if then.get(k) != digest)
+        found = self._last(store)  # in memory: what the cache holds, unparsed
+        then = found[0] if found is not None else json.loads(store.get_meta("item_digests") or "{}")
+        return self._stale(then)
 
     def remember(
         self,
