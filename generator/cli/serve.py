@@ -36,9 +36,11 @@ from generator.output import cache
 from generator.output.cache import CACHE_DIR
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-# a batch of changes ends when nothing changed for STEP_MS; it is cut at DEBOUNCE_MS
+# the watcher looks for changes every STEP_MS: a batch ends at the first look that finds
+# nothing new (so 1-2 steps after the last change: an editor's save, temporary file and
+# rename included, takes a few milliseconds); it is cut at DEBOUNCE_MS
 DEBOUNCE_MS = 400
-STEP_MS = 50
+STEP_MS = 20
 BODY_OPEN = re.compile(rb"<body[^>]*>", re.I)
 OVERLAY_ID = "showcase-error-overlay"
 
