@@ -826,29 +826,28 @@ def _cached_links(
             continue
         refs, summary = entry
         rendered = Rendered("", summary, tuple((a, b) for a, b in refs))
-        valid = converter.still_valid(rendered, item.key, plan.items[item.key])
-        memo[item.key] = (keys[item.key], rendered if valid else None)
+        if converter.still_valid(rendered, item.key, plan.items[item.key]):
+            memo[item.key] = (keys[item.key], rendered)
     valid_now: dict[str, Rendered] = {}
     for item in items:
         kept = memo.get(item.key)
-        if kept is not None and kept[1] is not None and kept[0] == keys[item.key]:
+        if kept is not None and kept[0] == keys[item.key]:
             valid_now[item.key] = kept[1]
     return valid_now
 
 
-def _links_memo(
-    store: cache.Cache, targets: Mapping[str, str]
-) -> dict[str, tuple[str, Rendered | None]]:
-    """The answers of ``_cached_links`` by item key (Markdown cache key, cached links or None
-    when they no longer resolve), valid while the link ``targets`` are the same; a throwaway
-    mapping unless the cache remembers."""
+def _links_memo(store: cache.Cache, targets: Mapping[str, str]) -> dict[str, tuple[str, Rendered]]:
+    """The valid answers of ``_cached_links`` by item key (Markdown cache key, cached links),
+    while the link ``targets`` are the same (links that no longer resolve are converted
+    again, and the new ones cached under the same key: not remembered); a throwaway mapping
+    unless the cache remembers."""
     memory = store.memory("cached_links")
     if memory is None:
         return {}
     if memory.get("targets") != targets:
         memory.clear()
         memory["targets"] = dict(targets)
-    answers: dict[str, tuple[str, Rendered | None]] = memory.setdefault("answers", {})
+    answers: dict[str, tuple[str, Rendered]] = memory.setdefault("answers", {})
     return answers
 
 

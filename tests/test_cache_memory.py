@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -330,11 +331,15 @@ def test_a_site_whose_items_changed_only_in_bodies_is_patched_and_equals_a_new_o
         )
         for n in range(8)
     }
+    stories["pages/about.md"] = "---\ntitle: 关于本站\n---\n本站介绍。\n"
     source, _options, store = _remembering(tmp_path, stories)
     first = building.model_site(source, store=store).site
     edited = source / "profiles/2025/p3.md"
     edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
+    page = source / "pages/about.md"  # a free page: no unit, no year
+    page.write_text(page.read_text(encoding="utf-8") + "更多介绍。\n", encoding="utf-8")
     patched = building.model_site(source, store=store).site
+    assert "更多介绍" in patched.pages[0].body
     assert patched.unit_by_id is first.unit_by_id  # the last site's, patched
     assert any("新增的一段" in item.body for item in patched.by_unit["group"])
     assert patched == building.model_site(source).site
@@ -346,3 +351,33 @@ def test_a_site_whose_items_changed_only_in_bodies_is_patched_and_equals_a_new_o
     store.close()
     assert again.unit_by_id is not patched.unit_by_id
     assert "标签9" in again.tags and again == building.model_site(source).site
+
+
+def test_links_that_stopped_resolving_are_converted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body whose link lost its target is converted again, once: its new links are cached
+    and the next builds take them from there."""
+    stories = {
+        "profiles/2025/a.md": profile(name="王进喜", body="学习[李华](b.md)的经验。"),
+        "profiles/2025/b.md": profile(name="李华"),
+        "profiles/2025/c.md": profile(name="张秀兰", body="第一稿。"),
+    }
+    source, options, store = _remembering(tmp_path, stories)
+    assert build(options, store=store).ok
+    converted: list[set[str]] = []
+    real = building.convert_bodies
+
+    def counting(items: Any, *args: Any, **kwargs: Any) -> Any:
+        converted.append({item.key for item in items})
+        return real(items, *args, **kwargs)
+
+    monkeypatch.setattr(building, "convert_bodies", counting)
+    (source / "profiles/2025/b.md").unlink()
+    build(options, store=store)
+    assert "profiles/2025/a.md" in set().union(*converted)
+    converted.clear()
+    (source / "profiles/2025/c.md").write_text(profile(name="张秀兰", body="第二稿。"), "utf-8")
+    assert build(options, store=store).ok
+    store.close()
+    assert set().union(*converted) == {"profiles/2025/c.md"}

@@ -6,10 +6,12 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jinja2
 import pytest
 import yaml
 
 from generator.output.theme import file_size
+from generator.pages.base import Count, count_by_kind
 from tests.conftest import EXAMPLE
 
 
@@ -165,3 +167,14 @@ def test_sizes_are_written_in_kb_and_mb() -> None:
         "1.0 MB",
         "5.0 MB",
     ]
+
+
+def test_a_count_answers_length_as_the_list_it_replaces_did() -> None:
+    """Pages that only count hold numbers; a site template written when they held lists of
+    items (``counts.profile|length``) gives the same text."""
+    counts = count_by_kind([])
+    template = jinja2.Environment().from_string(
+        "{{ counts.profile|length }} {{ '%d'|format(counts.report) }} {{ counts.pledge }}"
+    )
+    assert template.render(counts=counts) == "0 0 0"
+    assert len(Count(3)) == 3 and Count(3) + 1 == 4 and repr(Count(3)) == "3"

@@ -113,10 +113,20 @@ def by_kind(items: Iterable[Item]) -> dict[str, tuple[Any, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def count_by_kind(items: Iterable[Item]) -> dict[str, int]:
+class Count(int):
+    """A number of items that also answers ``len()`` (``|length`` in a template), as the lists
+    of items pages held in its place did: a site's template written for those keeps working."""
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        return int(self)
+
+
+def count_by_kind(items: Iterable[Item]) -> dict[str, Count]:
     """How many of ``items`` there are of each kind (every built-in kind, zero included):
     what a page that only counts holds, so that it does not hold the items themselves."""
-    return {k: len(v) for k, v in by_kind(items).items()}
+    return {k: Count(len(v)) for k, v in by_kind(items).items()}
 
 
 def item_date(item: Item) -> dt.date:

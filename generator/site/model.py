@@ -770,7 +770,9 @@ def _with_items(site: Site, fresh: Mapping[str, Item]) -> Site:
     tags: set[str] = set()
     for item in fresh.values():
         kinds.add(item.kind)
-        units.update((*site.unit_by_id[item.unit].ancestors, item.unit))
+        unit = site.unit_by_id.get(item.unit)  # a free page has none
+        if unit is not None:
+            units.update((*unit.ancestors, unit.id))
         tags.update(item.tags)
 
     def swapped(group: Mapping[str, tuple[Item, ...]], names: set[str]) -> dict[str, Any]:
