@@ -90,11 +90,7 @@ class Fingerprints:
         skeleton was this one's: only the bodies of the ``changed`` items differ) whose
         answers hold none of those items. Everything else in an answer is made of the items'
         faces, so it is unchanged. Digests computed in this build stay."""
-        if len(changed) == 1:
-            (key,) = changed
-            stale = [read for read, items in known.items.items() if key in items]
-        else:
-            stale = [read for read, items in known.items.items() if not items.isdisjoint(changed)]
+        stale = [read for read, items in known.items.items() if not items.isdisjoint(changed)]
         # whole mappings merged (in C), then the stale reads taken out
         reads = {**known.digests, **self._reads}
         read_items = {**known.items, **self._read_items}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,7 +126,12 @@ class Count(int):
 def count_by_kind(items: Iterable[Item]) -> dict[str, Count]:
     """How many of ``items`` there are of each kind (every built-in kind, zero included):
     what a page that only counts holds, so that it does not hold the items themselves."""
-    return {k: Count(len(v)) for k, v in by_kind(items).items()}
+    return counted(by_kind(items))
+
+
+def counted(groups: Mapping[str, Sized]) -> dict[str, Count]:
+    """The size of each group (of ``by_kind``), by its name."""
+    return {k: Count(len(v)) for k, v in groups.items()}
 
 
 def item_date(item: Item) -> dt.date:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from generator.pages.base import Group, PageJob, by_kind, count_by_kind, paginate
+from generator.pages.base import Group, PageJob, by_kind, count_by_kind, counted, paginate
 from generator.site import urls
 from generator.site.model import Item, Site, Unit
 from generator.site.urls import UrlPlan
@@ -40,7 +40,7 @@ def _unit_year_pages(
     counts: tuple[tuple[int, int], ...],
 ) -> Iterator[PageJob]:
     """The items of a unit (and the units below it) in one year, page by page."""
-    totals = {k: len(v) for k, v in by_kind(items).items()}
+    totals = count_by_kind(items)
     pages_of = paginate(
         items, site.config.page_size, lambda n: urls.paged(urls.unit(unit.id, year_value), n)
     )
@@ -92,7 +92,7 @@ def _year_group(unit: Unit, items: list[Item], year_value: int) -> Group:
         more=urls.unit(unit.id, year_value),
         extra={
             "kinds": preview,
-            "counts": {k: len(v) for k, v in of_year.items()},
+            "counts": counted(of_year),
             "truncated": any(len(v) > UNIT_YEAR_PREVIEW for v in of_year.values()),
         },
     )

@@ -12,6 +12,7 @@ from generator.pages.base import (
     Pagination,
     by_kind,
     count_by_kind,
+    counted,
     group_by_company,
     people_by_honour,
     roll_pages,
@@ -108,7 +109,7 @@ def _year_page(site: Site, year_value: int, kinds: dict[str, tuple[Any, ...]]) -
         {
             "section": "years",
             "year": year_value,
-            "counts": {k: len(v) for k, v in kinds.items()},
+            "counts": counted(kinds),
             "pledges": kinds["pledge"],
             "latest": {k: v[:YEAR_PREVIEW] for k, v in kinds.items() if k != "profile"},
             "companies": companies,
