@@ -630,7 +630,7 @@ def _render_and_write(
             env,
             view,
             first,
-            staged.write,
+            staged,
             inputs.theme,
             inputs.workers,
             progress,
@@ -639,7 +639,7 @@ def _render_and_write(
         kept: dict[str, cache.OutputRecord] = {}
         if last and work.changed is not None:  # only bodies changed: the same files but shards
             last, kept = _changed_shards(last, view.search_index(), work.previous)
-        more, more_problems = pool.render_pages(env, view, last, staged.write, inputs.theme, 1)
+        more, more_problems = pool.render_pages(env, view, last, staged, inputs.theme, 1)
         written.extend(more)
         render_problems.extend(more_problems)
         if render_problems:

@@ -485,23 +485,43 @@ def test_the_cache_records_which_pages_read_each_input(tmp_path: Path) -> None:
     assert not records["feed.xml"].keys() & {Read("years").encode()}
 
 
-def test_workers_write_nothing_themselves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # every page goes through the writer of the build process, also with forked workers
+def test_workers_write_each_page_once_into_the_staged_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # with forked workers, the workers write the pages they render, each page once, and the
+    # output holds exactly the pages written
     files = {f"profiles/2025/p{i}.md": profile(name=f"王{i}") for i in range(220)}
     src = write_site(tmp_path / "src", files)
-    through_writer: list[str] = []
-    original = writer.StagedOutput.write
+    log = tmp_path / "writes.log"
+    original = writer.write_new
 
-    def write(self: writer.StagedOutput, rel: str, data: bytes) -> None:
-        through_writer.append(rel)
-        original(self, rel, data)
+    def write_new(root: Path, rel: str, data: bytes) -> None:
+        with log.open("a", encoding="utf-8") as fh:  # one line a call, from any process
+            fh.write(f"{os.getpid()} {rel}\n")
+        original(root, rel, data)
 
-    monkeypatch.setattr(writer.StagedOutput, "write", write)
+    monkeypatch.setattr(writer, "write_new", write_new)
     report = build(BuildOptions(source=src, output=tmp_path / "out", workers=2))
     assert report.ok and report.pages >= 200
+    calls = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
+    written = [rel for _, rel in calls]
     pages = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.html")}
-    assert pages <= set(through_writer)
-    assert len(through_writer) == len(set(through_writer)) == report.pages
+    assert pages <= set(written)
+    assert len(written) == len(set(written)) == report.pages
+    assert str(os.getpid()) not in {pid for pid, rel in calls if rel.endswith(".html")}
+    assert len({pid for pid, _ in calls}) >= 2
+
+
+def test_a_page_claimed_twice_or_outside_the_output_is_refused(tmp_path: Path) -> None:
+    staged = writer.StagedOutput(tmp_path / "out")
+    try:
+        staged.claim(["a/index.html"])
+        with pytest.raises(ValueError):
+            staged.claim(["a/index.html"])
+        with pytest.raises(ValueError):
+            staged.claim(["../elsewhere.html"])
+    finally:
+        staged.abort()
 
 
 def test_pinyin_readings_come_from_the_cache_in_a_new_process(

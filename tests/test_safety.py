@@ -366,13 +366,37 @@ def test_a_failing_disk_is_a_diagnostic(
     assert report.ok
     before = (out / "index.html").read_bytes()
 
-    def fail(self: writer.StagedOutput, rel: str, data: bytes) -> None:
-        raise OSError(number, os.strerror(number), str(self.root / rel))
+    def fail(root: Path, rel: str, data: bytes) -> None:
+        raise OSError(number, os.strerror(number), str(root / rel))
 
-    monkeypatch.setattr(writer.StagedOutput, "write", fail)
+    monkeypatch.setattr(writer, "write_new", fail)
     report, out = make_site({**PERSON, "profiles/2025/b.md": profile(name="李华")})
     assert [d.code for d in report.diagnostics] == [code]
     assert words in shown(report)
+    assert (out / "index.html").read_bytes() == before
+    assert not [p for p in out.parent.iterdir() if ".building-" in p.name]
+
+
+def test_a_disk_failing_in_a_worker_is_a_diagnostic(
+    make_site: SiteBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the workers write the pages they render: the error crosses into the build process
+    many = {f"profiles/2025/p{i}.md": profile(name=f"王{i}") for i in range(220)}
+    report, out = make_site(many)
+    assert report.ok
+    before = (out / "index.html").read_bytes()
+    parent = os.getpid()
+    original = writer.write_new
+
+    def fail_in_workers(root: Path, rel: str, data: bytes) -> None:
+        if os.getpid() != parent:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(root / rel))
+        original(root, rel, data)
+
+    monkeypatch.setattr(writer, "write_new", fail_in_workers)
+    monkeypatch.setenv("SHOWCASE_WORKERS", "2")
+    report, out = make_site({**many, "profiles/2025/b.md": profile(name="李华")})
+    assert [d.code for d in report.diagnostics] == ["disk-full"]
     assert (out / "index.html").read_bytes() == before
     assert not [p for p in out.parent.iterdir() if ".building-" in p.name]
 

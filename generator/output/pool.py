@@ -3,8 +3,9 @@
 Workers are forked from the build process after everything they need is ready, so they
 share the site model, the URL plan and the compiled templates without pickling them. Each
 page is rendered on its own, so the output is the same whatever the number of workers.
-Small jobs run in the build process itself. Workers write nothing: they return a page's bytes
-(and what it read through the site view) to the build process, whose writer writes them.
+Small jobs run in the build process itself. Each worker writes the pages it renders into the
+staged output folder (file creation costs kernel time, which the workers share) and returns
+each page's path, byte hash and the reads it made through the site view.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from generator.base.errors import Diagnostic
-from generator.output import markup, theme
+from generator.output import markup, theme, writer
 from generator.output import render as templating
 from generator.pages.base import PageJob
 from generator.pages.view import Read, SiteView
@@ -141,16 +143,21 @@ class Written:
     reads: frozenset[Read]
 
 
-def _render_chunk(indices: range) -> list[templating.RenderedPage | Diagnostic]:
+def _render_chunk(indices: range) -> list[Written | Diagnostic]:
     env: jinja2.Environment = _shared["env"]
     view: SiteView = _shared["view"]
     jobs: Sequence[PageJob] = _shared["jobs"]
-    out: list[templating.RenderedPage | Diagnostic] = []
+    root: Path = _shared["root"]
+    out: list[Written | Diagnostic] = []
     for i in indices:
         try:
-            out.append(templating.render(env, jobs[i], view))
+            page = templating.render(env, jobs[i], view)
         except (Exception, RecursionError) as exc:  # any template fault is the page's error
             out.append(theme.template_error(exc, _shared["theme"]))
+            continue
+        # outside the try: a failed write (a full disk) fails the build, as a system error
+        writer.write_new(root, page.path, page.data)
+        out.append(Written(page.path, hashlib.sha256(page.data).hexdigest(), page.reads))
     return out
 
 
@@ -158,18 +165,20 @@ def render_pages(
     env: jinja2.Environment,
     view: SiteView,
     jobs: Sequence[PageJob],
-    write: Callable[[str, bytes], None],
+    staged: writer.StagedOutput,
     theme_dirs: theme.ThemeDirs,
     workers: int,
     progress: Progress | None = None,
     meanwhile: Callable[[], None] | None = None,
 ) -> tuple[list[Written], list[Diagnostic]]:
-    """Render ``jobs``; workers return each page's bytes and reads, and ``write`` (the
-    writer, in this process) writes them; ``meanwhile`` runs in this process while the
-    workers render. Returns what was written and any errors."""
+    """Render ``jobs`` into the ``staged`` folder: each worker writes the pages it renders
+    (their paths claimed here first) and returns what it wrote, with each page's reads;
+    ``meanwhile`` runs in this process while the workers render. Returns what was written
+    and any errors."""
     for name in {job.template for job in jobs}:
         env.get_template(name)  # compile once, before the workers fork
-    _shared.update(env=env, view=view, jobs=jobs, theme=theme_dirs)
+    staged.claim(job.path for job in jobs)
+    _shared.update(env=env, view=view, jobs=jobs, theme=theme_dirs, root=staged.root)
     written: list[Written] = []
     problems: list[Diagnostic] = []
     try:
@@ -178,14 +187,11 @@ def render_pages(
             for entry in result:
                 if isinstance(entry, Diagnostic):
                     problems.append(entry)
-                    continue
-                write(entry.path, entry.data)
-                written.append(
-                    Written(entry.path, hashlib.sha256(entry.data).hexdigest(), entry.reads)
-                )
+                else:
+                    written.append(entry)
         return written, problems
     finally:
-        _forget("env", "view", "jobs", "theme")
+        _forget("env", "view", "jobs", "theme", "root")
 
 
 def _forget(*names: str) -> None:

@@ -169,6 +169,20 @@ def swap_folder(new: Path, target: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def write_new(root: Path, rel: str, data: bytes) -> None:
+    """Write the new file ``rel`` (claimed with ``StagedOutput.claim``) under ``root``, the
+    staged folder, making its folder first when it is missing. Any process may call it: a
+    folder made by another meanwhile is no error, a file written twice is."""
+    target = root / rel
+    try:
+        fh = open(target, "xb")
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(target, "xb")
+    with fh:
+        fh.write(data)
+
+
 class StagedOutput:
     """A temporary folder beside ``output``; ``commit()`` swaps it in, ``abort()`` removes it."""
 
@@ -181,10 +195,19 @@ class StagedOutput:
         self._dirs: set[Path] = set()
         self._written: set[str] = set()
 
-    def _target(self, rel: str) -> Path:
+    def _claim(self, rel: str) -> None:
         if not is_safe(rel) or rel in self._written:
             raise ValueError(f"refusing to write {rel!r} twice or outside the output")
         self._written.add(rel)
+
+    def claim(self, rels: Iterable[str]) -> None:
+        """Check and record the paths of files that ``write_new`` will write here, in this
+        process or in a forked worker (which cannot tell this object what it wrote)."""
+        for rel in rels:
+            self._claim(rel)
+
+    def _target(self, rel: str) -> Path:
+        self._claim(rel)
         target = self.root / rel
         parent = target.parent
         if parent not in self._dirs:
