@@ -175,12 +175,12 @@ def write_new(root: Path, rel: str, data: bytes) -> None:
     folder made by another meanwhile is no error, a file written twice is."""
     target = root / rel
     try:
-        fh = open(target, "xb")
+        with open(target, "xb") as fh:
+            fh.write(data)
     except FileNotFoundError:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(target, "xb")
-    with fh:
-        fh.write(data)
+        with open(target, "xb") as fh:
+            fh.write(data)
 
 
 class StagedOutput:
