@@ -615,11 +615,10 @@ def _render_and_write(
     view = SiteView(site, inputs.analysis.plan, converted.bodies, converted.prints.queries)
     extra = {"photo_variants": inputs.photos.variants}
     env = render_environment(inputs.theme, site.config.language, view, inputs.analysis.plan, extra)
-    todo = [templating.with_body(job, converted.bodies) for job in work.todo]
     # the files of the search index come last: this process computes the index (patched from
     # the last build's) while the workers render the other pages
-    last = [job for job in todo if _is_index_file(job.path)]
-    first = [job for job in todo if not _is_index_file(job.path)]
+    last = [job for job in work.todo if _is_index_file(job.path)]
+    first = [job for job in work.todo if not _is_index_file(job.path)]
 
     def index() -> None:
         view.use_search_index(_search_index(inputs, converted))
@@ -635,6 +634,7 @@ def _render_and_write(
             inputs.workers,
             progress,
             index if last else None,
+            bodies=converted.bodies,
         )
         kept: dict[str, cache.OutputRecord] = {}
         if last and work.changed is not None:  # only bodies changed: the same files but shards

@@ -381,3 +381,20 @@ def test_links_that_stopped_resolving_are_converted_once(
     assert build(options, store=store).ok
     store.close()
     assert set().union(*converted) == {"profiles/2025/c.md"}
+
+
+def test_put_many_writes_every_row_in_batches_and_skips_what_is_not_plain_data(
+    tmp_path: Path,
+) -> None:
+    rows = [(f"k{n}", {"n": n}) for n in range(3 * cache.PUT_BATCH + 5)]
+    rows.insert(7, ("odd", {1, 2}))  # a set is not JSON: left out, the rest written
+    store = cache.Cache.open(tmp_path / "c", remember=True)
+    store.put_many("links", iter(rows))
+    store.put_many("stamps", iter(rows))
+    store.flush()
+    wanted = [key for key, _ in rows]
+    expected = {key: value for key, value in rows if key != "odd"}
+    assert store.get_many("links", wanted) == expected  # from memory
+    again = cache.Cache.open(tmp_path / "c")
+    assert again.get_many("links", wanted) == expected  # from the file
+    assert again.get_many("stamps", wanted) == expected

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -56,6 +57,8 @@ def code_digest() -> str:
 
 
 FILE = "build.sqlite"
+# rows encoded and written at a time by ``put_many``
+PUT_BATCH = 256
 # what a long-lived process keeps in memory: small, or read by every build
 MEMORY_TABLES = frozenset({"meta", "parsed", "links", "search_shards"})
 # what every build reads whole (the stamps of every file): kept as one JSON document, read
@@ -296,22 +299,25 @@ class Cache:
         return found
 
     def put_many(self, table: str, items: Iterable[tuple[str, Any]]) -> None:
+        """Store ``items`` (key, plain data) as JSON, encoded and written PUT_BATCH at a time
+        (the JSON of all bodies at once would double the memory of a large build)."""
         if self._db is None:
             return
-        rows = []
-        for key, value in items:
-            try:
-                rows.append((key, json.dumps(value, ensure_ascii=False, sort_keys=True)))
-            except (TypeError, ValueError):
-                continue  # not plain data (YAML !!binary, !!set): parsed again next time
-        if rows and table in WHOLE_TABLES:
-            self._whole(table).update((key, json.loads(text)) for key, text in rows)
-            self._unsaved.add(table)  # written by ``flush``
-        elif rows:
-            with self._transaction():
+        batches = _batches(_encoded(items), PUT_BATCH)
+        if table in WHOLE_TABLES:
+            for rows in batches:
+                self._whole(table).update((key, json.loads(text)) for key, text in rows)
+                self._unsaved.add(table)  # written by ``flush``
+            return
+        remembered: list[tuple[str, str]] = []
+        keep = self._memory is not None and table in MEMORY_TABLES
+        with self._transaction():
+            for rows in batches:
                 self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
-            if self._memory is not None and table in MEMORY_TABLES:
-                self._table(table).update((key, json.loads(text)) for key, text in rows)
+                if keep:
+                    remembered.extend(rows)
+        if remembered:
+            self._table(table).update((key, json.loads(text)) for key, text in remembered)
 
     # -- outputs ----------------------------------------------------------------------------
 
@@ -397,3 +403,18 @@ class Cache:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+def _encoded(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
+    """(key, JSON) of each item that is plain data (YAML !!binary or !!set is not: such a
+    file is parsed again next time)."""
+    for key, value in items:
+        try:
+            yield key, json.dumps(value, ensure_ascii=False, sort_keys=True)
+        except (TypeError, ValueError):
+            continue
+
+
+def _batches(rows: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+    while batch := list(itertools.islice(rows, size)):
+        yield batch

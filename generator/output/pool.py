@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,7 +151,7 @@ def _render_chunk(indices: range) -> list[Written | Diagnostic]:
     out: list[Written | Diagnostic] = []
     for i in indices:
         try:
-            page = templating.render(env, jobs[i], view)
+            page = templating.render(env, jobs[i], view, _shared["bodies"])
         except (Exception, RecursionError) as exc:  # any template fault is the page's error
             out.append(theme.template_error(exc, _shared["theme"]))
             continue
@@ -170,15 +170,16 @@ def render_pages(
     workers: int,
     progress: Progress | None = None,
     meanwhile: Callable[[], None] | None = None,
+    bodies: Mapping[str, Rendered] | None = None,
 ) -> tuple[list[Written], list[Diagnostic]]:
     """Render ``jobs`` into the ``staged`` folder: each worker writes the pages it renders
     (their paths claimed here first) and returns what it wrote, with each page's reads;
-    ``meanwhile`` runs in this process while the workers render. Returns what was written
-    and any errors."""
+    ``meanwhile`` runs in this process while the workers render. A detail page gets its
+    item's HTML from ``bodies`` as it renders. Returns what was written and any errors."""
     for name in {job.template for job in jobs}:
         env.get_template(name)  # compile once, before the workers fork
     staged.claim(job.path for job in jobs)
-    _shared.update(env=env, view=view, jobs=jobs, theme=theme_dirs, root=staged.root)
+    _shared.update(env=env, view=view, jobs=jobs, theme=theme_dirs, root=staged.root, bodies=bodies)
     written: list[Written] = []
     problems: list[Diagnostic] = []
     try:
@@ -191,7 +192,7 @@ def render_pages(
                     written.append(entry)
         return written, problems
     finally:
-        _forget("env", "view", "jobs", "theme", "root")
+        _forget("env", "view", "jobs", "theme", "root", "bodies")
 
 
 def _forget(*names: str) -> None:

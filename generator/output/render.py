@@ -143,8 +143,16 @@ def with_body(job: PageJob, bodies: Mapping[str, Rendered]) -> PageJob:
     return dataclasses.replace(job, context={**job.context, "body": html})
 
 
-def render(env: jinja2.Environment, job: PageJob, view: SiteView) -> RenderedPage:
-    """The page's bytes, and what its templates read through the site view."""
+def render(
+    env: jinja2.Environment,
+    job: PageJob,
+    view: SiteView,
+    bodies: Mapping[str, Rendered] | None = None,
+) -> RenderedPage:
+    """The page's bytes, and what its templates read through the site view; a detail page
+    gets its item's HTML from ``bodies`` (see ``with_body``)."""
+    if bodies is not None:
+        job = with_body(job, bodies)
     template = env.get_template(job.template)
     context = dict(job.context)
     context["page_path"] = job.path
