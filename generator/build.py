@@ -609,8 +609,9 @@ def _render_and_write(
     progress: Progress | None,
     mark: _Marker,
 ) -> BuildReport:
-    """Render the pages to do (workers return bytes, the writer writes them), copy the files,
-    swap the output in and save the record of every output file."""
+    """Render the pages to do (the workers write them into the staged folder and return
+    their hashes and reads), copy the files, swap the output in and save the record of every
+    output file."""
     options, site = inputs.options, inputs.analysis.site
     view = SiteView(site, inputs.analysis.plan, converted.bodies, converted.prints.queries)
     extra = {"photo_variants": inputs.photos.variants}

@@ -394,7 +394,28 @@ def test_put_many_writes_every_row_in_batches_and_skips_what_is_not_plain_data(
     store.flush()
     wanted = [key for key, _ in rows]
     expected = {key: value for key, value in rows if key != "odd"}
-    assert store.get_many("links", wanted) == expected  # from memory
+    assert store.memory("links") is not None
+    assert {k: v for k, v in store._table("links").items() if k in expected} == expected
     again = cache.Cache.open(tmp_path / "c")
     assert again.get_many("links", wanted) == expected  # from the file
     assert again.get_many("stamps", wanted) == expected
+    store.close()
+    again.close()
+
+
+def test_put_many_stopped_half_way_stores_nothing(tmp_path: Path) -> None:
+    def rows() -> Any:
+        for n in range(2 * cache.PUT_BATCH + 3):
+            yield f"k{n}", n
+        raise RuntimeError("stopped")
+
+    store = cache.Cache.open(tmp_path / "c", remember=True)
+    for table in ("links", "stamps"):
+        with pytest.raises(RuntimeError):
+            store.put_many(table, rows())
+        assert store.get_many(table, ["k0", "k300"]) == {}
+    store.flush()
+    store.close()
+    again = cache.Cache.open(tmp_path / "c")
+    assert again.get_many("links", ["k0"]) == again.get_many("stamps", ["k0"]) == {}
+    again.close()

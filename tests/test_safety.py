@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import multiprocessing
 import os
 import struct
 import time
@@ -399,6 +400,7 @@ def test_a_disk_failing_in_a_worker_is_a_diagnostic(
     assert [d.code for d in report.diagnostics] == ["disk-full"]
     assert (out / "index.html").read_bytes() == before
     assert not [p for p in out.parent.iterdir() if ".building-" in p.name]
+    assert not multiprocessing.active_children()  # the workers were stopped
 
 
 # ---------------------------------------------------------------------------------------------

@@ -304,11 +304,16 @@ class Cache:
         if self._db is None:
             return
         batches = _batches(_encoded(items), PUT_BATCH)
-        if table in WHOLE_TABLES:
-            for rows in batches:
-                self._whole(table).update((key, json.loads(text)) for key, text in rows)
-                self._unsaved.add(table)  # written by ``flush``
+        if table in WHOLE_TABLES:  # small: updated all at once, written by ``flush``
+            found = {key: json.loads(text) for rows in batches for key, text in rows}
+            if found:
+                self._whole(table).update(found)
+                self._unsaved.add(table)
             return
+        first = next(batches, None)
+        if first is None:
+            return
+        batches = itertools.chain((first,), batches)
         remembered: list[tuple[str, str]] = []
         keep = self._memory is not None and table in MEMORY_TABLES
         with self._transaction():

@@ -136,7 +136,8 @@ def convert(
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """A rendered page as the writer wrote it: its byte hash and the reads it made."""
+    """A rendered page as the worker wrote it (``writer.write_new``): its byte hash and the
+    reads it made."""
 
     path: str
     sha: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import posixpath
 import secrets
 import shutil
 import signal
@@ -196,9 +197,11 @@ class StagedOutput:
         self._written: set[str] = set()
 
     def _claim(self, rel: str) -> None:
-        if not is_safe(rel) or rel in self._written:
+        # two spellings of one file (a/./x, a/x) are one claim
+        norm = posixpath.normpath(rel)
+        if not is_safe(rel) or norm in self._written:
             raise ValueError(f"refusing to write {rel!r} twice or outside the output")
-        self._written.add(rel)
+        self._written.add(norm)
 
     def claim(self, rels: Iterable[str]) -> None:
         """Check and record the paths of files that ``write_new`` will write here, in this
