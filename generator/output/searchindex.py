@@ -5,8 +5,9 @@ a digest of what the table is made from, ``search.signature``) and that digest p
 number. When the documents are the same and in the same order, only the documents whose
 digest changed are read again: their old and new terms give the postings to change, in the
 shards those terms fall in. Any other change (a document added, removed or moved, another
-number of shards, a changed generator) computes the whole index again, as a clean build does;
-both ways give the same files.
+number of shards, a changed generator) computes the whole index again, as a clean build does,
+from the cached tables of the documents of the last index while the generator and the units'
+names are the same; every way gives the same files.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from generator.site.bodies import Rendered
 from generator.site.model import Item, Site
 from generator.site.urls import UrlPlan
 
-STATE = "search"  # meta key: the order of the documents and the digest of each
+# meta key: the order of the documents, the digest of each and the context of their tables
+STATE = "search"
 OUTPUT_STATE = "search_output"  # meta key: the STATE the shard files of the output are of
 TABLES = "search_docs"  # signature -> [body-only terms, one a line; {term: mask} of the rest]
 SHARDS = "search_shards"  # shard number -> {term: posting}
@@ -92,12 +94,17 @@ def _manifest(
     return manifest
 
 
+def _context(site: Site) -> str:
+    """What every term table depends on besides its document: the generator and the units'
+    names (in documents' unit fields and titles)."""
+    units = repr([(u.id, u.name, u.parent) for u in site.units])
+    return hashlib.sha256(f"{cache.code_digest()}\0{units}".encode()).hexdigest()
+
+
 def _order(site: Site, items: Sequence[Item], count: int) -> str:
     """What the document numbers and the shards depend on besides each document: the
-    generator, the number of shards, the units' names (in documents' unit fields and titles)
-    and the documents in order."""
-    units = repr([(u.id, u.name, u.parent) for u in site.units])
-    digest = hashlib.sha256(f"{cache.code_digest()}\0{count}\0{units}\0".encode())
+    context of the tables (``_context``), the number of shards and the documents in order."""
+    digest = hashlib.sha256(f"{_context(site)}\0{count}\0".encode())
     digest.update("".join([f"{item.key}\0" for item in items]).encode("utf-8"))
     return digest.hexdigest()
 
@@ -133,7 +140,7 @@ def _patched(
     store.set_meta(STATE, "")  # the state is not whole until everything below is saved
     store.put_many(TABLES, ((sigs[n], _encode(table)) for n, table in new.items()))
     store.put_many(SHARDS, ((str(s), shards[s]) for s in sorted(changes)))
-    store.set_meta(STATE, json.dumps([order, sigs]))
+    store.set_meta(STATE, json.dumps([order, sigs, _context(site)]))
     if store.get_meta(OUTPUT_STATE) != before:
         return shards, frozenset(range(count))
     return shards, frozenset(changes)
@@ -147,26 +154,58 @@ def written(store: cache.Cache) -> None:
 def _computed(
     site: Site, plan: UrlPlan, store: cache.Cache, order: str, sigs: list[str], bodies: Bodies
 ) -> list[dict[str, str]]:
-    """The whole index computed again, and kept in the cache for the next build."""
+    """The whole index computed again, and kept in the cache for the next build. The term
+    table of a document of the last index is the cache's while the generator and the units'
+    names are the same (a signature stands for everything else a table is made from)."""
     items = site.items()
-    texts = bodies([item.key for item in items])
+    context = _context(site)
+    reusable = _reusable(store, context, sigs)
+    texts = bodies([item.key for item, sig in zip(items, sigs, strict=True) if sig not in reusable])
     store.set_meta(STATE, "")
-
-    def tables() -> Iterator[search.Split]:
-        pending: list[tuple[str, list[object]]] = []
-        for sig, item in zip(sigs, items, strict=True):
-            table = search.split_table(_document(site, plan, item, texts))
-            pending.append((sig, _encode(table)))
-            if len(pending) >= BATCH:
-                store.put_many(TABLES, pending)
-                pending.clear()
-            yield table
-        store.put_many(TABLES, pending)
-
-    shards = search.postings(tables(), len(items), search.shard_count(site))
+    tables = _tables(site, plan, store, sigs, reusable, texts, bodies)
+    shards = search.postings(tables, len(items), search.shard_count(site))
     store.put_many(SHARDS, ((str(s), shard) for s, shard in enumerate(shards)))
-    store.set_meta(STATE, json.dumps([order, sigs]))
+    store.set_meta(STATE, json.dumps([order, sigs, context]))
     return shards
+
+
+def _reusable(store: cache.Cache, context: str, sigs: Sequence[str]) -> frozenset[str]:
+    """The signatures of ``sigs`` whose tables the cache holds as made in ``context``: those of
+    the last index, when it was made in the same context (each build writes the table of every
+    document of its index before it records the index)."""
+    state = json.loads(store.get_meta(STATE) or "null")
+    if not state or len(state) < 3 or state[2] != context:
+        return frozenset()
+    return frozenset(state[1]).intersection(sigs)
+
+
+def _tables(
+    site: Site,
+    plan: UrlPlan,
+    store: cache.Cache,
+    sigs: Sequence[str],
+    reusable: frozenset[str],
+    texts: Mapping[str, Rendered],
+    bodies: Bodies,
+) -> Iterator[search.Split]:
+    """The term table of every document, in order, BATCH at a time: the cache's where
+    ``reusable``, else made from its body and kept in the cache."""
+    items = site.items()
+    for start in range(0, len(items), BATCH):
+        part = range(start, min(start + BATCH, len(items)))
+        cached = store.get_many(TABLES, [sigs[n] for n in part if sigs[n] in reusable])
+        made: list[tuple[str, list[object]]] = []
+        for n in part:
+            entry = cached.get(sigs[n])
+            if entry is not None:
+                yield _split(entry)
+                continue
+            item = items[n]
+            found = texts if item.key in texts else bodies([item.key])  # a table gone missing
+            table = search.split_table(_document(site, plan, item, found))
+            made.append((sigs[n], _encode(table)))
+            yield table
+        store.put_many(TABLES, made)
 
 
 def _document(
@@ -179,6 +218,13 @@ def _document(
 def _encode(table: search.Split) -> list[object]:
     body, fielded = table
     return ["\n".join(body), dict(fielded)]
+
+
+def _split(entry: Sequence[object]) -> search.Split:
+    """A table as the cache holds it (``_encode``), split as ``search.split_table`` gives it."""
+    body, fielded = entry
+    assert isinstance(body, str) and isinstance(fielded, dict)
+    return (body.split("\n") if body else []), fielded
 
 
 def _decode(entry: Sequence[object]) -> dict[str, int]:
