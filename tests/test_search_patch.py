@@ -116,13 +116,8 @@ def test_a_failed_build_between_two_good_ones_leaves_no_stale_shard(tmp_path: Pa
     assert files(tmp_path / "out") == files(tmp_path / "clean")
 
 
-def test_an_added_story_computes_the_index_from_the_cached_tables_of_the_others(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
-    assert build(options).ok
-    added = profile(name="孙立", body="孙立改进了注水工艺，节能降耗。")
-    (source / "profiles/2025/p10.md").write_text(added, encoding="utf-8")
+def _tables_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The titles of the documents whose term tables ``search.split_table`` makes from now on."""
     made: list[str] = []
     original = search.split_table
 
@@ -131,11 +126,26 @@ def test_an_added_story_computes_the_index_from_the_cached_tables_of_the_others(
         return original(doc)
 
     monkeypatch.setattr(search, "split_table", counted)
+    return made
+
+
+def _equals_a_clean_build(source: Path, tmp_path: Path) -> None:
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert files(tmp_path / "out") == files(tmp_path / "clean")
+
+
+def test_an_added_story_computes_the_index_from_the_cached_tables_of_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
+    assert build(options).ok
+    added = profile(name="孙立", body="孙立改进了注水工艺，节能降耗。")
+    (source / "profiles/2025/p10.md").write_text(added, encoding="utf-8")
+    made = _tables_made(monkeypatch)
     assert build(options).ok
     assert made == ["孙立"]  # the other ten documents' tables came from the cache
     monkeypatch.undo()
-    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
-    assert files(tmp_path / "out") == files(tmp_path / "clean")
+    _equals_a_clean_build(source, tmp_path)
 
 
 def test_renamed_units_make_every_table_again(
@@ -145,18 +155,10 @@ def test_renamed_units_make_every_table_again(
     assert build(options).ok
     units = (source / "units.yaml").read_text(encoding="utf-8")
     (source / "units.yaml").write_text(units.replace("采油一队", "采油三队"), encoding="utf-8")
-    made: list[str] = []
-    original = search.split_table
-
-    def counted(doc: search.Document) -> search.Split:
-        made.append(doc.title)
-        return original(doc)
-
-    monkeypatch.setattr(search, "split_table", counted)
+    made = _tables_made(monkeypatch)
     assert build(options).ok
     assert len(made) == len(NAMES)  # a unit's name is in every table that holds the unit
     monkeypatch.undo()
-    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
-    assert files(tmp_path / "out") == files(tmp_path / "clean")
+    _equals_a_clean_build(source, tmp_path)
     shards = "".join(p.read_text("utf-8") for p in (tmp_path / "out/search/t").iterdir())
     assert '"三队"' in shards
