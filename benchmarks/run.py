@@ -496,7 +496,8 @@ def merge(old: dict[str, object], new: list[Series], versions: dict[str, str]) -
         tool = data["tool"].split()[0]
         old_versions = old.get("versions", {})
         if isinstance(old_versions, dict) and tool in old_versions:
-            versions.setdefault(tool, old_versions[tool] + " (earlier run)")
+            earlier = str(old_versions[tool]).replace(" (earlier run)", "")
+            versions.setdefault(tool, earlier + " (earlier run)")
     order = {t: i for i, t in enumerate(TOOLS)}
     return sorted(new + kept, key=lambda s: order.get(s.tool.split()[0], 99))
 
