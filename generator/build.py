@@ -4,13 +4,15 @@ knows the order of the stages.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
+import gc
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,7 +232,8 @@ def build(
         if last is not None:  # nothing at all changed since the last build of this output
             return dataclasses.replace(last, seconds=time.perf_counter() - started)
         try:
-            report = _build(options, store, progress, started, kinds, changed, whole)
+            with _collector_paused():
+                report = _build(options, store, progress, started, kinds, changed, whole)
         except OSError as exc:  # a full disk, a read-only or unwritable output, ...
             report = _failed([system_error(exc)], started, "zh-CN")
         readings.keep(store)
@@ -239,6 +242,21 @@ def build(
     finally:
         if owned:
             store.close()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the build runs: the build makes millions
+    of objects that live until its end, and each full collection walks all of them (a third
+    of a one-edit build at 30,000 documents). Reference counting still frees the rest; the
+    worker processes collect their own garbage (``pool``)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def system_error(exc: OSError) -> Diagnostic:

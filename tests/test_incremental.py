@@ -3,6 +3,7 @@ a build with nothing changed writes nothing."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -17,7 +18,7 @@ import generator.build as building
 from generator.base import hanzi
 from generator.base.config import BuildOptions
 from generator.build import build
-from generator.output import cache, writer
+from generator.output import cache, pool, writer
 from generator.output import fingerprints as deps
 from generator.pages.view import Read
 from tests.conftest import profile, write_site
@@ -608,3 +609,39 @@ def test_the_reads_of_a_page_are_read_from_the_cache_only_when_it_is_checked(
         )
     finally:
         store.close()
+
+
+def _collector_state(indices: range) -> list[tuple[bool, int]]:
+    return [(gc.isenabled(), gc.get_freeze_count()) for _ in indices]
+
+
+def test_the_collector_is_paused_while_a_build_runs_and_on_in_its_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    original = building._build
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(building, "_build", watched)
+    src = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    assert gc.isenabled()
+    assert build(BuildOptions(source=src, output=tmp_path / "out")).ok
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # a caller that paused it (serve) finds it paused still
+    try:
+        assert build(BuildOptions(source=src, output=tmp_path / "out2")).ok
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    # workers collect their own garbage (even forked from a build that paused it), not what
+    # they inherited (frozen while they run)
+    gc.disable()
+    try:
+        states = [s for part in pool._run(_collector_state, 8, 2, None, 1) for s in part]
+    finally:
+        gc.enable()
+    assert states and all(enabled and frozen > 0 for enabled, frozen in states)
+    assert gc.get_freeze_count() == 0

@@ -10,6 +10,7 @@ each page's path, byte hash and the reads it made through the site view.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -78,7 +79,10 @@ def _run(
             yield result
         return
     ctx = multiprocessing.get_context("fork")
-    pool = ctx.Pool(processes=workers)
+    # what exists now is never collected in the workers (their collector, on again, walks
+    # only what they make), nor copied into them by the collector's bookkeeping
+    gc.freeze()
+    pool = ctx.Pool(processes=workers, initializer=gc.enable)
     finished = False
     try:
         results = pool.imap(task, chunks)
@@ -99,6 +103,7 @@ def _run(
         else:
             pool.terminate()
         pool.join()
+        gc.unfreeze()
 
 
 # -- Markdown ---------------------------------------------------------------------------------
