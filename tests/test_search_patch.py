@@ -4,6 +4,7 @@ postings functions, and in builds where one story changes."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -153,8 +154,7 @@ def test_renamed_units_make_every_table_again(
 ) -> None:
     source, options = _site(tmp_path, "{name}的事迹。")
     assert build(options).ok
-    units = (source / "units.yaml").read_text(encoding="utf-8")
-    (source / "units.yaml").write_text(units.replace("采油一队", "采油三队"), encoding="utf-8")
+    _rename_unit(source, "采油一队", "采油三队")
     made = _tables_made(monkeypatch)
     assert build(options).ok
     assert len(made) == len(NAMES)  # a unit's name is in every table that holds the unit
@@ -162,3 +162,47 @@ def test_renamed_units_make_every_table_again(
     _equals_a_clean_build(source, tmp_path)
     shards = "".join(p.read_text("utf-8") for p in (tmp_path / "out/search/t").iterdir())
     assert '"三队"' in shards
+
+
+def _rename_unit(source: Path, old: str, new: str) -> None:
+    units = (source / "units.yaml").read_text(encoding="utf-8")
+    (source / "units.yaml").write_text(units.replace(old, new), encoding="utf-8")
+
+
+def test_an_index_that_failed_half_way_lends_no_table_to_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the tables of a failed computation are of another context than the state before it
+    source, options = _site(tmp_path, "{name}的事迹。")
+    assert build(options).ok
+    _rename_unit(source, "采油一队", "采油三队")
+    original = search.postings
+
+    def broken(tables: Any, total: int, count: int) -> list[dict[str, str]]:
+        list(tables)  # every table made and kept in the cache
+        raise RuntimeError("stopped")
+
+    monkeypatch.setattr(search, "postings", broken)
+    with pytest.raises(RuntimeError):
+        build(options)
+    monkeypatch.setattr(search, "postings", original)
+    _rename_unit(source, "采油三队", "采油一队")
+    (source / "profiles/2025/p10.md").write_text(profile(name="孙立"), encoding="utf-8")
+    assert build(options).ok
+    _equals_a_clean_build(source, tmp_path)
+
+
+def test_only_the_tables_of_the_last_index_are_taken(tmp_path: Path) -> None:
+    # a table kept from an older context (a story's earlier text) is not taken back
+    source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
+    assert build(options).ok
+    story = source / "profiles/2025/p3.md"
+    first = story.read_text(encoding="utf-8")
+    story.write_text(profile(name="仇小明", body="仇小明改进了抽油机。"), encoding="utf-8")
+    assert build(options).ok
+    _rename_unit(source, "采油一队", "采油三队")
+    assert build(options).ok
+    story.write_text(first, encoding="utf-8")
+    (source / "profiles/2025/p10.md").write_text(profile(name="孙立"), encoding="utf-8")
+    assert build(options).ok
+    _equals_a_clean_build(source, tmp_path)

@@ -65,7 +65,8 @@ def _run(
     meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[list[Any]]:
     """The results of ``task`` on chunks of ``range(n)``, in order; ``meanwhile`` runs in this
-    process once the workers have started (first, without workers)."""
+    process once the workers have started (first, without workers). ``meanwhile`` must not
+    start workers of its own: the objects frozen for these are unfrozen when they stop."""
     chunks = _chunks(n, CHUNK)
     done = 0
     if workers <= 1 or n < min_parallel or "fork" not in multiprocessing.get_all_start_methods():
@@ -82,7 +83,11 @@ def _run(
     # what exists now is never collected in the workers (their collector, on again, walks
     # only what they make), nor copied into them by the collector's bookkeeping
     gc.freeze()
-    pool = ctx.Pool(processes=workers, initializer=gc.enable)
+    try:
+        pool = ctx.Pool(processes=workers, initializer=gc.enable)
+    except BaseException:  # no worker started (a process limit): nothing stays frozen
+        gc.unfreeze()
+        raise
     finished = False
     try:
         results = pool.imap(task, chunks)
