@@ -218,9 +218,6 @@ class StagedOutput:
             self._dirs.add(parent)
         return target
 
-    def write(self, rel: str, data: bytes) -> None:
-        self._target(rel).write_bytes(data)
-
     def copy(self, rel: str, source: Path) -> None:
         shutil.copyfile(source, self._target(rel))
 
