@@ -735,7 +735,7 @@ def _records(
     work: _Work, written: list[pool.Written], converted: _Converted
 ) -> tuple[dict[str, cache.OutputRecord], shapes.Held]:
     """The record of every output file (a rendered page keeps what it read, with digests),
-    and the items each rendered page held and read, in parts (``shape.untouched``)."""
+    and the items each rendered page held and read, in parts (``shape.untouched_records``)."""
     prints = converted.prints
     records = dict(work.records)
     refs_of: dict[str, frozenset[str]] = {}

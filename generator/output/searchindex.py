@@ -228,8 +228,5 @@ def _split(entry: Sequence[object]) -> search.Split:
 
 
 def _decode(entry: Sequence[object]) -> dict[str, int]:
-    body, fielded = entry
-    assert isinstance(body, str) and isinstance(fielded, dict)
-    table = dict.fromkeys(body.split("\n"), search.BODY) if body else {}
-    table.update(fielded)
-    return table
+    """A table as the cache holds it, as one mapping (term -> mask)."""
+    return search.merged(_split(entry))

@@ -3,9 +3,9 @@
 The *skeleton* (``fingerprints.skeleton``) digests everything a page is made from except the
 bodies; each item's source digest is kept beside it. While the skeleton is unchanged, only
 bodies changed: a page whose recorded items (``OutputRecord.items``) include none of the
-changed ones is kept without its fingerprint (``untouched``), and a process that builds again
-(serve) uses its last good build's page jobs, giving a page that is checked the new items
-(``rebind``)."""
+changed ones is kept without its fingerprint (``untouched_records``), and a process that
+builds again (serve) uses its last good build's page jobs, giving a page that is checked the
+new items (``rebind``)."""
 
 from __future__ import annotations
 
@@ -62,41 +62,31 @@ def _rebound(value: Any, fresh: Mapping[str, Item]) -> Any:
 Held = dict[str, tuple[frozenset[str], ...]]
 
 
-def untouched(
-    old: cache.OutputRecord,
-    changed: frozenset[str] | None,
-    held: tuple[frozenset[str], ...] | None = None,
-) -> bool:
-    """Whether a page is known unchanged without its fingerprint: nothing but bodies changed
-    (``changed``: the items whose source changed) and it holds and read none of those (its
-    record knows its items; for a page of too many items, what this process ``held``)."""
-    if changed is None:
-        return False
-    if old.items is not None:
-        return old.items.isdisjoint(changed)
-    return held is not None and all(part.isdisjoint(changed) for part in held)
-
-
 def untouched_records(
     paths: Iterable[str],
     previous: Mapping[str, cache.OutputRecord],
     changed: frozenset[str] | None,
     held: Held,
 ) -> dict[str, cache.OutputRecord]:
-    """The last build's records of the pages of ``paths`` that ``untouched`` knows
-    unchanged, by path (its test written out for the usual case: one pass over every page)."""
+    """The last build's records of the pages of ``paths`` known unchanged without their
+    fingerprints, by path: nothing but bodies changed (``changed``: the items whose source
+    changed) and the page holds and read none of those (its record knows its items; for a
+    page of too many items, what this process ``held``). One pass over every page."""
     if changed is None:
         return {}
-    return {
-        path: old
-        for path in paths
-        if (old := previous.get(path)) is not None
-        and (
-            old.items.isdisjoint(changed)
-            if old.items is not None
-            else untouched(old, changed, held.get(path))
-        )
-    }
+    out: dict[str, cache.OutputRecord] = {}
+    for path in paths:
+        old = previous.get(path)
+        if old is None:
+            continue
+        if old.items is not None:
+            same = old.items.isdisjoint(changed)
+        else:
+            parts = held.get(path)
+            same = parts is not None and all(part.isdisjoint(changed) for part in parts)
+        if same:
+            out[path] = old
+    return out
 
 
 @dataclass(frozen=True, slots=True)
