@@ -18,6 +18,7 @@ environment is never touched. Standard library only.
 from __future__ import annotations
 
 import argparse
+import compileall
 import filecmp
 import hashlib
 import itertools
@@ -265,6 +266,10 @@ def snapshot_showcase(workdir: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in (dest / "generator").rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(dest)).encode() + b"\0" + path.read_bytes())
+    # the bytecode, as `pip install` compiles it: each build process then loads the modules
+    # instead of compiling them again (PYTHONDONTWRITEBYTECODE, set on some machines, would
+    # otherwise make every build compile the whole package)
+    compileall.compile_dir(dest / "generator", quiet=1)
     SNAPSHOT = dest
     return digest.hexdigest()[:12]
 

@@ -1,3 +1,3 @@
-from generator.cli.main import main
+from generator.cli.main import run
 
-raise SystemExit(main())
+run()

@@ -231,3 +231,30 @@ def test_an_up_to_date_build_ends_before_importing_the_rendering_stack(tmp_path:
     assert _loaded_after(["build", "src", "-o", "out"], tmp_path) == []
     (tmp_path / "src/profiles/2025/a.md").write_text(profile(body="改了。"), encoding="utf-8")
     assert "generator.build" in _loaded_after(["build", "src", "-o", "out"], tmp_path)
+
+
+def test_the_command_exits_without_teardown_but_runs_the_exit_handlers(tmp_path: Path) -> None:
+    """``run`` leaves by ``os._exit`` with main's code, after the exit handlers (temporary
+    folders, worker processes) and with what was printed flushed."""
+    script = (
+        "import atexit, sys\n"
+        "from generator.cli import main\n"
+        "atexit.register(lambda: print('handler ran'))\n"
+        "sys.argv = ['showcase', 'build', 'missing-folder']\n"
+        "print('before', end='')\n"
+        "main.run()\n"
+        "print('never')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": ""}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert result.returncode == cli.main(["build", str(tmp_path / "missing-folder")]) != 0
+    assert result.stdout == "beforehandler ran\n"
+    assert "missing-folder" in result.stderr and "Traceback" not in result.stderr

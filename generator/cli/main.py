@@ -4,7 +4,9 @@ modules of this package (one module per command)."""
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -72,5 +74,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return handler(args)
 
 
+def run() -> None:
+    """The ``showcase`` command: ``main``, then the exit without the interpreter's teardown.
+    A build leaves millions of objects, and freeing them one by one at exit took longer than
+    a one-edit build's rendering (0.25 s at 10,000 documents, 0.9 s after a cold build). The
+    exit handlers still run (temporary folders, worker processes), and the output is flushed."""
+    code = main()
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
