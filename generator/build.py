@@ -30,6 +30,7 @@ from generator.output import (
     cache,
     freshness,
     images,
+    itemcache,
     markup,
     pool,
     readings,
@@ -94,8 +95,9 @@ def model_site(
     kept = store.memory("source-tree") if store is not None else None
     tree, problems = loader.load(source, store, folders=kinds.folders(), changed=changed, kept=kept)
     memo = store.memory("items") if store is not None else None
+    lasting = itemcache.KeptItems.of(store, kinds) if store is not None else None
     site, model_problems = model.build_site(
-        tree, kinds, drafts=drafts, edition_year=edition_year, memo=memo
+        tree, kinds, drafts=drafts, edition_year=edition_year, memo=memo, kept=lasting
     )
     return Modelled(tree, site, (*problems, *model_problems))
 

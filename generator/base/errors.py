@@ -6,7 +6,7 @@ This module imports only the standard library so every other module can use it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -52,6 +52,19 @@ class Diagnostic:
 
     def param_dict(self) -> dict[str, str]:
         return dict(self.params)
+
+    def as_row(self) -> list[object]:
+        """The diagnostic as JSON values, without its path (``from_row`` makes it again)."""
+        params = [list(p) for p in self.params]
+        return [self.line, self.severity.value, self.code, self.field, params, self.column]
+
+    @classmethod
+    def from_row(cls, path: str, row: Sequence[object]) -> Diagnostic:
+        """The diagnostic of ``path`` that ``as_row`` gave ``row``."""
+        line, severity, code, field, params, column = row
+        assert isinstance(line, int) and isinstance(column, int) and isinstance(params, list)
+        pairs = tuple((str(k), str(v)) for k, v in params)
+        return cls(path, line, Severity(severity), str(code), str(field), pairs, column)
 
     @property
     def is_error(self) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from generator.base.errors import Diagnostic, Severity
+from generator.base.errors import Diagnostic
 from generator.content import stamps
 from generator.content.frontmatter import (
     FrontMatter,
@@ -423,10 +423,7 @@ def _parsed(
     """Split and parse one Markdown file, or take the result from the cache by digest."""
     if cached is not None:
         meta, lines, body, body_line, found = cached
-        problems = [
-            Diagnostic(rel, d[0], Severity(d[1]), d[2], d[3], tuple((k, v) for k, v in d[4]))
-            for d in found
-        ]
+        problems = [Diagnostic.from_row(rel, row) for row in found]
         return FrontMatter(meta, lines, body, body_line), problems
     text, problems = decode(data, rel)
     if text is None:
@@ -436,9 +433,7 @@ def _parsed(
 
 
 def _to_cache(front: FrontMatter, problems: list[Diagnostic]) -> Any:
-    found = [
-        [d.line, d.severity.value, d.code, d.field, [list(p) for p in d.params]] for d in problems
-    ]
+    found = [d.as_row() for d in problems]
     return [front.meta, front.lines, front.body, front.body_line, found]
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from generator import __version__
 
 CACHE_DIR = ".showcase-cache"
-SCHEMA = f"showcase-cache/12/{__version__}"
+SCHEMA = f"showcase-cache/13/{__version__}"
 # the libraries whose version changes what a build writes
 OUTPUT_LIBRARIES = ("jinja2", "markdown", "nh3", "pillow", "pypinyin", "pyyaml", "strokes")
 
@@ -174,6 +174,7 @@ class Cache:
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
             CREATE TABLE IF NOT EXISTS parsed (digest TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS markup (key TEXT PRIMARY KEY, data TEXT);
+            CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS links (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS search_docs (key TEXT PRIMARY KEY, data TEXT);
             CREATE TABLE IF NOT EXISTS search_shards (key TEXT PRIMARY KEY, data TEXT);

@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from urllib.parse import unquote, urlsplit
 
 from generator.base import hanzi
@@ -412,26 +412,53 @@ def build_item(
 # what a file became (its item, or None) and the problems found, by the file's kind, path,
 # digest and dates; "" holds the context they were made in
 ItemMemo = MutableMapping[Any, Any]
+Checked = tuple[Item, tuple[Diagnostic, ...]]
+
+
+def memo_key(doc: SourceDoc) -> tuple[Any, ...]:
+    """What ``build_item`` makes an item of, besides the context: the file's kind, path,
+    digest and dates."""
+    return (doc.kind, doc.path, doc.digest, doc.created, doc.updated)
+
+
+class KeptItems(Protocol):
+    """The items of earlier builds, kept by the build's cache from process to process, by
+    ``memo_key`` and ``lasting_context``."""
+
+    def load(self, context: str, docs: Sequence[SourceDoc]) -> Mapping[tuple[Any, ...], Checked]:
+        """The kept items of ``docs`` (those found), by ``memo_key``."""
+
+    def save(self, context: str, made: Sequence[tuple[SourceDoc, Checked]]) -> None:
+        """Keep the items just made of these files."""
+
+
+def lasting_context(
+    tree: SourceTree, units: Sequence[Unit], kinds: Registry, config: SiteConfig
+) -> str:
+    """What an item is made from besides its own file, as far as it can be kept between
+    processes: the units, the files that are not Markdown, with their sizes (photos and
+    attachments are resolved among them), the kinds' names and the settings. An item whose
+    files include a Markdown file is not kept (``keepable``)."""
+    others = sorted((rel, size) for rel, size in tree.files.items() if not rel.endswith(".md"))
+    return repr((units, others, [k.name for k in kinds], config))
+
+
+def keepable(item: Item) -> bool:
+    """Whether ``lasting_context`` covers everything ``item`` was made from."""
+    return not any(a.source.endswith(".md") for a in item.assets())
 
 
 def _remembered(
-    memo: ItemMemo | None,
-    tree: SourceTree,
-    units: Sequence[Unit],
-    kinds: Registry,
-    config: SiteConfig,
+    memo: ItemMemo | None, context: str, tree: SourceTree, kinds: Registry
 ) -> ItemMemo | None:
     """``memo``, emptied first if what items are made from besides their own file changed:
-    the units, the paths of all files and the sizes of the files that are not Markdown
-    (photos and attachments), the kinds, the settings."""
+    the ``lasting_context``, the paths of all files and the kinds themselves."""
     if memo is None:
         return None
-    others = sorted((rel, size) for rel, size in tree.files.items() if not rel.endswith(".md"))
-    kind_names = [k.name for k in kinds]
-    context = repr((units, sorted(tree.files), others, id(kinds), kind_names, config))
-    if memo.get("") != context:
+    whole = repr((context, sorted(tree.files), id(kinds)))
+    if memo.get("") != whole:
         memo.clear()
-        memo[""] = context
+        memo[""] = whole
     return memo
 
 
@@ -442,17 +469,37 @@ def _items(
     problems: list[Diagnostic],
     memo: ItemMemo | None,
     config: SiteConfig,
+    kept: KeptItems | None = None,
 ) -> list[Item]:
     """The item of every file of ``tree`` without errors (taken from ``memo`` where the same
-    file was checked in the same context)."""
-    memo = _remembered(memo, tree, units, kinds, config)
+    file was checked in the same context, else from ``kept``, which keeps the new ones)."""
+    context = lasting_context(tree, units, kinds, config)
+    memo = _remembered(memo, context, tree, kinds)
+    fresh: list[SourceDoc] = []
+    if kept is not None:
+        memo, fresh = _from_kept(memo, kept, context, tree)
     unit_by_id = {u.id: u for u in units}
     suggest = schema.Suggestions(unit_by_id)
-    built = (
+    built = [
         _built_item(doc, tree, unit_by_id, problems, suggest, kinds, memo, config)
         for doc in tree.docs
-    )
+    ]
+    if kept is not None and memo is not None:
+        made = [(doc, memo[memo_key(doc)]) for doc in fresh]
+        kept.save(context, [m for m in made if m[1][0] is not None and keepable(m[1][0])])
     return [item for item in built if item is not None]
+
+
+def _from_kept(
+    memo: ItemMemo | None, kept: KeptItems, context: str, tree: SourceTree
+) -> tuple[ItemMemo, list[SourceDoc]]:
+    """``memo`` (a new one if None) with the items ``kept`` holds of the files it lacks, and
+    the files of neither, whose items the build makes."""
+    memo = {} if memo is None else memo
+    wanted = [doc for doc in tree.docs if memo_key(doc) not in memo]
+    found = kept.load(context, wanted)
+    memo.update(found)
+    return memo, [doc for doc in wanted if memo_key(doc) not in found]
 
 
 def _built_item(
@@ -468,7 +515,7 @@ def _built_item(
     """``build_item``, or what it gave for the same file in the same context (``memo``)."""
     if memo is None:
         return build_item(doc, tree, units, problems, suggest, kinds, config)
-    key = (doc.kind, doc.path, doc.digest, doc.created, doc.updated)
+    key = memo_key(doc)
     if key not in memo:
         found: list[Diagnostic] = []
         memo[key] = (build_item(doc, tree, units, found, suggest, kinds, config), tuple(found))
@@ -655,14 +702,16 @@ def build_site(
     drafts: bool = False,
     edition_year: int | None = None,
     memo: ItemMemo | None = None,
+    kept: KeptItems | None = None,
 ) -> tuple[Site, list[Diagnostic]]:
     """The site of ``tree`` (drafts only with ``drafts``; an archived edition holds the items
     of ``edition_year`` only) and the problems found checking every item against its kind.
-    A file checked by an earlier build with the same ``memo`` is not checked again."""
+    A file checked by an earlier build with the same ``memo``, or in an earlier process whose
+    items ``kept`` holds, is not checked again."""
     problems: list[Diagnostic] = []
     config = build_config(tree, problems)
     units = build_units(tree, problems)
-    built = _items(tree, units, kinds, problems, memo, config)
+    built = _items(tree, units, kinds, problems, memo, config, kept)
     items, left_out = _published(built, drafts, tree.files)
     _check_duplicates(items, kinds, problems)
     edition = edition_year

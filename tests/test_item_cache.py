@@ -1,0 +1,186 @@
+"""Validated items kept in the build cache from process to process (output/itemcache.py):
+what comes back equals what the checks made, and anything an item is made from, when it
+changes, makes the item again."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import build
+from generator.kinds.registry import BUILT_IN
+from generator.output import cache, itemcache
+from generator.output import fingerprints as deps
+from generator.site import model
+from tests.conftest import EXAMPLE, profile, write_site
+
+
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the files checked (``model.build_item`` called), in order."""
+    calls: list[str] = []
+    original = model.build_item
+
+    def counted(doc: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(doc.path)
+        return original(doc, *args, **kwargs)
+
+    monkeypatch.setattr(model, "build_item", counted)
+    return calls
+
+
+def _modelled(source: Path, kinds: Any = BUILT_IN, folder: Path | None = None) -> build.Modelled:
+    """The site modelled in a new process's way: a cache opened anew (the source's, or the
+    one in ``folder``), nothing in memory."""
+    store = cache.Cache.open(folder or source / cache.CACHE_DIR)
+    try:
+        return build.model_site(source, store=store, kinds=kinds)
+    finally:
+        store.close()
+
+
+def _same_items(fresh: build.Modelled, kept: build.Modelled) -> None:
+    assert len(fresh.site.all_items()) == len(kept.site.all_items()) > 0
+    for a, b in zip(fresh.site.all_items(), kept.site.all_items(), strict=True):
+        assert a == b
+        assert repr(a) == repr(b)
+        assert a.lines == b.lines
+        assert deps.face(a) == deps.face(b)
+    assert fresh.diagnostics == kept.diagnostics
+
+
+def test_every_item_of_the_example_comes_back_as_it_was_made(
+    tmp_path: Path, made: list[str]
+) -> None:
+    source = tmp_path / "site"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns(".showcase-cache"))
+    first = _modelled(source)
+    checked = len(made)
+    kinds = {item.kind for item in first.site.all_items()}
+    assert kinds == {"profile", "report", "pledge", "page"}
+    assert any(isinstance(i, model.Profile) and i.photo for i in first.site.all_items())
+    assert any(isinstance(i, model.Pledge) and i.review for i in first.site.all_items())
+    again = _modelled(source)
+    assert len(made) == checked  # no file checked again
+    _same_items(first, again)
+    _same_items(build.model_site(source), again)  # and equal to items made without a cache
+
+
+def test_the_items_of_5000_documents_come_back_as_they_were_made(
+    scale_build: tuple[Path, Path], made: list[str], tmp_path: Path
+) -> None:
+    source, _out = scale_build
+    first = _modelled(source, folder=tmp_path)
+    assert len(made) == 5000
+    made.clear()
+    again = _modelled(source, folder=tmp_path)
+    assert made == []
+    _same_items(first, again)
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Iterator[Path]:
+    yield write_site(
+        tmp_path / "src",
+        {
+            "profiles/2025/a.md": profile(name="王进喜", extra="photo: a.jpg\n"),
+            "profiles/2025/a.jpg": "not really a photo",
+            "profiles/2025/b.md": profile(name="李华"),
+            "profiles/2025/empty.md": profile(name="张三", body=""),
+        },
+    )
+
+
+def test_a_new_story_is_checked_alone(small: Path, made: list[str]) -> None:
+    _modelled(small)
+    (small / "profiles/2025/c.md").write_text(profile(name="赵六"), encoding="utf-8")
+    made.clear()
+    _modelled(small)
+    assert made == ["profiles/2025/c.md"]
+
+
+def test_a_renamed_unit_makes_every_item_again(small: Path, made: list[str]) -> None:
+    _modelled(small)
+    units = (small / "units.yaml").read_text(encoding="utf-8")
+    (small / "units.yaml").write_text(units.replace("采油一队党支部", "采油二队党支部"), "utf-8")
+    made.clear()
+    again = _modelled(small)
+    assert sorted(made) == ["profiles/2025/a.md", "profiles/2025/b.md", "profiles/2025/empty.md"]
+    assert again.site.unit_by_id["branch"].name == "采油二队党支部"
+
+
+def test_a_changed_photo_makes_the_items_again(small: Path, made: list[str]) -> None:
+    """Photos and attachments are part of every kept item's context (an item is made from
+    the files its paths resolve to, and those depend on which files exist)."""
+    first = _modelled(small)
+    (small / "profiles/2025/a.jpg").write_text("a larger photo than before", encoding="utf-8")
+    made.clear()
+    again = _modelled(small)
+    assert "profiles/2025/a.md" in made and len(made) == 3
+    sizes = [i.photo.size for m in (first, again) for i in m.site.profiles if i.photo]
+    assert sizes == [18, 26]
+
+
+def test_warnings_come_back_with_the_item(small: Path, made: list[str]) -> None:
+    first = _modelled(small)
+    made.clear()
+    again = _modelled(small)
+    assert made == []
+    codes = [d.code for d in again.diagnostics]
+    assert "empty-body" in codes
+    assert again.diagnostics == first.diagnostics
+
+
+def test_a_file_with_errors_is_checked_every_time(small: Path, made: list[str]) -> None:
+    (small / "profiles/2025/bad.md").write_text(profile(unit="nowhere"), encoding="utf-8")
+    for _ in range(2):
+        made.clear()
+        found = _modelled(small)
+        assert "profiles/2025/bad.md" in made
+        assert any(d.code == "unknown-unit" for d in found.diagnostics)
+
+
+def test_a_row_the_code_cannot_read_is_checked_again(small: Path, made: list[str]) -> None:
+    first = _modelled(small)
+    store = cache.Cache.open(small / cache.CACHE_DIR)
+    try:
+        rows = store.get_many(itemcache.TABLE, _row_keys(store))
+        store.put_many(itemcache.TABLE, [(key, [["too", "few"], []]) for key in rows])
+    finally:
+        store.close()
+    made.clear()
+    again = _modelled(small)
+    assert len(made) == 3
+    _same_items(first, again)
+
+
+def _row_keys(store: cache.Cache) -> list[str]:
+    db = store._db  # noqa: SLF001 - the test reads every row the build kept
+    assert db is not None
+    return [key for (key,) in db.execute(f"SELECT key FROM {itemcache.TABLE}")]
+
+
+def test_items_of_other_kinds_than_the_built_in_are_not_kept(
+    small: Path, made: list[str]
+) -> None:
+    """Another kind's code is not part of the cache's key: with it, every file is checked."""
+    video = dataclasses.replace(BUILT_IN.kinds[0], name="video", folder="videos")
+    for _ in range(2):
+        made.clear()
+        _modelled(small, BUILT_IN.adding(video))
+        assert len(made) == 3
+    assert itemcache.KeptItems.of(cache.Cache.disabled(), BUILT_IN) is None
+
+
+def test_a_value_of_another_type_than_declared_is_not_kept() -> None:
+    keep, _back = itemcache._codec(tuple[str, ...])  # noqa: SLF001
+    assert keep(("a", "b")) == ["a", "b"]
+    with pytest.raises(itemcache.Unkept):
+        keep(["a", "b"])
+    with pytest.raises(itemcache.Unkept):
+        itemcache._codec(float)  # noqa: SLF001
