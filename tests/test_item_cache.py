@@ -68,6 +68,8 @@ def test_every_item_of_the_example_comes_back_as_it_was_made(
     again = _modelled(source)
     assert len(made) == checked  # no file checked again
     _same_items(first, again)
+    for item in again.site.all_items():  # the faces kept with the items are theirs
+        assert deps._faces[id(item)] == (item, deps.face(item))  # noqa: SLF001
     _same_items(build.model_site(source), again)  # and equal to items made without a cache
 
 

@@ -278,6 +278,11 @@ _FIELDS: dict[type[Item], tuple[str, ...]] = {}
 _faces: dict[int, tuple[Item, str]] = {}
 
 
+def known_faces(pairs: Iterable[tuple[Item, str]]) -> None:
+    """Take the faces of these items as known (the item cache keeps an item's face with it)."""
+    _faces.update((id(item), (item, text)) for item, text in pairs)
+
+
 def _canonical(value: Any) -> Any:
     """``value`` with mappings as sorted pairs: a cached item and a parsed one compare equal."""
     if isinstance(value, Mapping):

@@ -28,6 +28,7 @@ from generator.content.loader import SourceDoc
 from generator.kinds.kind import Registry
 from generator.kinds.registry import BUILT_IN
 from generator.output import cache
+from generator.output import fingerprints as deps
 from generator.site.model import Checked, memo_key
 
 TABLE = "items"
@@ -67,17 +68,21 @@ class KeptItems:
         prefix = _prefix(context)
         wanted = {_row_key(prefix, doc): doc for doc in docs}
         found: dict[tuple[Any, ...], Checked] = {}
+        faces = []
         for key, row in self._store.get_many(TABLE, wanted).items():
             doc = wanted[key]
             try:
-                found[memo_key(doc)] = self._checked(doc, row)
+                item, problems = self._checked(doc, row)
             except (TypeError, ValueError, KeyError, AssertionError):
                 continue  # a row this code cannot read: the file is checked again
+            found[memo_key(doc)] = (item, problems)
+            faces.append((item, str(row[2])))
+        deps.known_faces(faces)
         return found
 
     def _checked(self, doc: SourceDoc, row: list[Any]) -> Checked:
         """The item and the problems of ``doc`` that ``save`` kept as ``row``."""
-        values, problems = row
+        values, problems, _face = row
         names, codecs = self._fields[doc.kind]
         decoded = [v if c[1] is None else c[1](v) for c, v in zip(codecs, values, strict=True)]
         item = self._kinds[doc.kind].model(
@@ -101,7 +106,10 @@ class KeptItems:
                 values = [c[0](getattr(item, n)) for n, c in zip(names, codecs, strict=True)]
             except Unkept:
                 continue
-            rows.append((_row_key(prefix, doc), [values, [p.as_row() for p in problems]]))
+            # the face the fingerprints will ask for (and the next process too)
+            face = deps.face(item)
+            deps.known_faces([(item, face)])
+            rows.append((_row_key(prefix, doc), [values, [p.as_row() for p in problems], face]))
         self._store.put_many(TABLE, rows)
 
 
