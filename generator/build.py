@@ -452,12 +452,12 @@ def _prepare(
     site, plan = analysis.site, analysis.plan
     converter = markdown_converter(site, plan)
     items = site.all_items()
-    # each item's Markdown cache key (a digest of its body), by its page
+    # each item's Markdown cache key (a digest of its file and page), by its page
     keys = store.per_item(
         "markup_keys",
         items,
         lambda item: plan.items[item.key],
-        lambda item, page: markup.cache_key(item.body, item.key, page),
+        lambda item, page: markup.cache_key(item.body, item.key, page, item.digest),
     )
     links = _cached_links(store, list(items), keys, converter, plan)
     # profile photos resized (cached by content hash); templates read their sizes from the

@@ -36,10 +36,12 @@ _SPACE = re.compile(r"\s+")
 MARKUP_VERSION = "2"  # bump when the Markdown configuration changes the HTML
 
 
-def cache_key(body: str, source: str, page: str) -> str:
+def cache_key(body: str, source: str, page: str, digest: str = "") -> str:
     """What a body's HTML depends on besides its links: the text, where the file is, where
-    the page is, and the converter's configuration."""
-    text = "\0".join((MARKUP_VERSION, source, page, body))
+    the page is, and the converter's configuration. The ``digest`` of the source file, when
+    given, stands for the text (the file holds it): a key is then made without reading the
+    whole body again."""
+    text = "\0".join((MARKUP_VERSION, source, page, f"file:{digest}" if digest else f"text:{body}"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
