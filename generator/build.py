@@ -421,23 +421,28 @@ def _cache_warning(store: cache.Cache) -> list[Diagnostic]:
 
 
 def _blocked(
-    options: BuildOptions, analysis: Analysis, problems: Sequence[Diagnostic]
+    options: BuildOptions, analysis: Analysis, problems: Sequence[Diagnostic], store: cache.Cache
 ) -> tuple[bool, list[Diagnostic]]:
     """Whether the build must stop before writing: errors (or warnings with --strict), no
-    theme, or an output folder that is not ours (the one new problem it may find)."""
+    theme, or an output folder that is not ours (the one new problem it may find). An output
+    that the cache knows (the very folder the last build there committed) is not searched
+    for files that are not ours now but before its files change (``_refuse_foreign``)."""
     if has_errors(problems) or (options.strict and problems) or analysis.theme is None:
         return True, []
     writer.recover(options.output)
+    known = bool(store.outputs(writer.identity(options.output)))
     try:
-        writer.check_output(options.output, options.source, options.force)
+        writer.check_output(options.output, options.source, options.force, look_inside=not known)
     except writer.OutputError as exc:
-        return True, [
-            # an absolute path: printed relative to where the editor stands, not to the source
-            Diagnostic.error(
-                os.path.abspath(exc.path), 0, exc.code, "", folder=str(exc.path), **exc.params
-            )
-        ]
+        return True, [_output_problem(exc)]
     return False, []
+
+
+def _output_problem(exc: writer.OutputError) -> Diagnostic:
+    # an absolute path: printed relative to where the editor stands, not to the source
+    return Diagnostic.error(
+        os.path.abspath(exc.path), 0, exc.code, "", folder=str(exc.path), **exc.params
+    )
 
 
 def _prepare(
@@ -446,7 +451,7 @@ def _prepare(
     """Everything the fingerprints need, and the problems found on the way; no inputs if the
     build stops (because of those or of the ``known`` problems)."""
     theme_dirs = analysis.theme
-    blocked, problems = _blocked(options, analysis, known)
+    blocked, problems = _blocked(options, analysis, known, store)
     if blocked or theme_dirs is None:
         return None, problems
     site, plan = analysis.site, analysis.plan
@@ -669,7 +674,10 @@ def _render_and_write(
         records, held = _records(work, written, converted)
         records.update(kept)
         staged.copy_all(work.copies)
-        _commit(staged, work, {w.path for w in written}, records, options.output)
+        try:
+            _commit(staged, work, {w.path for w in written}, records, options.output, options.force)
+        except writer.OutputError as exc:
+            return _failed([*problems, _output_problem(exc)], mark.started, site.config.language)
     finally:
         staged.abort()
     inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
@@ -763,14 +771,21 @@ def _commit(
     rendered: set[str],
     records: Mapping[str, cache.OutputRecord],
     output: Path,
+    force: bool,
 ) -> None:
     """Small changes move into the existing output; otherwise the whole new folder, with
-    unchanged files carried over, is swapped in."""
+    unchanged files carried over, is swapped in. Either way, unless ``force``, an output
+    that was known (not searched before the build: ``_blocked``) is first searched for files
+    that are not ours where they would be lost (OutputError)."""
     fresh = rendered | {rel for rel, _ in work.copies}
     if work.had_previous and len(fresh) + len(work.removed) <= IN_PLACE_SHARE * len(records):
+        if not force:  # only the files new in the output could replace one that is not ours
+            writer.refuse_foreign(output, [rel for rel in fresh if rel not in work.previous])
         same = not work.removed and records.keys() == work.previous.keys()
         staged.commit_changes(fresh, work.removed, None if same else records)
         return
+    if work.had_previous and not force:  # the whole folder is replaced: nothing else in it
+        writer.refuse_foreign(output)
     for rel in records:
         if rel not in fresh:
             staged.keep(rel, output)

@@ -69,7 +69,7 @@ def test_every_item_of_the_example_comes_back_as_it_was_made(
     assert len(made) == checked  # no file checked again
     _same_items(first, again)
     for item in again.site.all_items():  # the faces kept with the items are theirs
-        assert deps._faces[id(item)] == (item, deps.face(item))  # noqa: SLF001
+        assert deps._faces[id(item)] == (item, deps.face(item))
     _same_items(build.model_site(source), again)  # and equal to items made without a cache
 
 
@@ -162,14 +162,12 @@ def test_a_row_the_code_cannot_read_is_checked_again(small: Path, made: list[str
 
 
 def _row_keys(store: cache.Cache) -> list[str]:
-    db = store._db  # noqa: SLF001 - the test reads every row the build kept
+    db = store._db
     assert db is not None
     return [key for (key,) in db.execute(f"SELECT key FROM {itemcache.TABLE}")]
 
 
-def test_items_of_other_kinds_than_the_built_in_are_not_kept(
-    small: Path, made: list[str]
-) -> None:
+def test_items_of_other_kinds_than_the_built_in_are_not_kept(small: Path, made: list[str]) -> None:
     """Another kind's code is not part of the cache's key: with it, every file is checked."""
     video = dataclasses.replace(BUILT_IN.kinds[0], name="video", folder="videos")
     for _ in range(2):
@@ -180,9 +178,9 @@ def test_items_of_other_kinds_than_the_built_in_are_not_kept(
 
 
 def test_a_value_of_another_type_than_declared_is_not_kept() -> None:
-    keep, _back = itemcache._codec(tuple[str, ...])  # noqa: SLF001
+    keep, _back = itemcache._codec(tuple[str, ...])
     assert keep(("a", "b")) == ["a", "b"]
     with pytest.raises(itemcache.Unkept):
         keep(["a", "b"])
     with pytest.raises(itemcache.Unkept):
-        itemcache._codec(float)  # noqa: SLF001
+        itemcache._codec(float)

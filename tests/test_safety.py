@@ -732,3 +732,55 @@ def test_a_draft_linking_to_no_address_at_all_builds(make_site: SiteBuilder) -> 
     )
     report, _out = make_site({**PERSON, "reports/2025/plan.md": draft})
     assert report.ok, codes(report)
+
+
+def _known_output(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A site of twelve profiles built once with a cache: (source, output, cache folder)."""
+    files = {f"profiles/2025/p{i}.md": profile(name=f"张{chr(0x4E00 + i)}") for i in range(12)}
+    source = write_site(tmp_path / "src", {**files, "static/readme.txt": "说明"})
+    out, store = tmp_path / "out", tmp_path / "cache"
+    assert build(BuildOptions(source=source, output=out, cache_dir=store)).ok
+    return source, out, store
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_file_not_ours_where_a_known_output_gets_a_new_file_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A folder the last build committed is searched only where a small build adds files;
+    a file not ours there stops the build before anything moves."""
+    source, out, store = _known_output(tmp_path)
+    (out / "static/notice.txt").write_text("the editor's own notice", encoding="utf-8")
+    before = _tree(out)
+    (source / "static/notice.txt").write_text("通知", encoding="utf-8")
+    report = build(BuildOptions(source=source, output=out, cache_dir=store))
+    assert [d.code for d in report.diagnostics] == ["output-not-ours"]
+    assert "static/notice.txt" in shown(report)
+    assert _tree(out) == before
+
+
+def test_a_file_not_ours_stops_a_build_that_replaces_a_known_output(tmp_path: Path) -> None:
+    source, out, store = _known_output(tmp_path)
+    (out / "profiles/notes.txt").write_text("keep me", encoding="utf-8")
+    before = _tree(out)
+    site_yaml = (source / "site.yaml").read_text(encoding="utf-8")
+    (source / "site.yaml").write_text(site_yaml.replace("测试站点", "新站点"), encoding="utf-8")
+    report = build(BuildOptions(source=source, output=out, cache_dir=store))
+    assert [d.code for d in report.diagnostics] == ["output-not-ours"]
+    assert _tree(out) == before
+    forced = build(BuildOptions(source=source, output=out, cache_dir=store, force=True))
+    assert forced.ok and not (out / "profiles/notes.txt").exists()
+
+
+def test_a_small_build_leaves_a_file_not_ours_where_it_is(tmp_path: Path) -> None:
+    source, out, store = _known_output(tmp_path)
+    (out / "profiles/notes.txt").write_text("keep me", encoding="utf-8")
+    edited = profile(name=f"张{chr(0x4E03)}", body="改过。")
+    (source / "profiles/2025/p3.md").write_text(edited, encoding="utf-8")
+    report = build(BuildOptions(source=source, output=out, cache_dir=store))
+    assert report.ok, report.diagnostics
+    assert "改过" in (out / "profiles/2025/zhang-qi/index.html").read_text(encoding="utf-8")
+    assert (out / "profiles/notes.txt").read_text(encoding="utf-8") == "keep me"

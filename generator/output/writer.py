@@ -96,10 +96,11 @@ class OutputError(Exception):
         self.params = params
 
 
-def check_output(output: Path, source: Path, force: bool = False) -> None:
+def check_output(output: Path, source: Path, force: bool = False, look_inside: bool = True) -> None:
     """Refuse an output folder that would destroy something that is not a previous build:
     the source, a file, or (unless ``force``) a folder holding files the last build there
-    did not write."""
+    did not write; without ``look_inside``, the caller looks for those later
+    (``refuse_foreign``)."""
     out, src = output.resolve(), source.resolve()
     if out == src or out in src.parents:
         raise OutputError("output-contains-source", output)
@@ -108,7 +109,21 @@ def check_output(output: Path, source: Path, force: bool = False) -> None:
         raise OutputError("output-inside-source", output)
     if output.exists() and not output.is_dir():
         raise OutputError("output-not-folder", output)
-    foreign = foreign_files(output) if output.is_dir() and not force else []
+    if look_inside and not force:
+        refuse_foreign(output)
+
+
+def refuse_foreign(output: Path, paths: Iterable[str] | None = None) -> None:
+    """OutputError if ``output`` holds files the last build there did not write: anywhere
+    in it, or only at ``paths`` when given (the files a build adds to it)."""
+    if not output.is_dir():
+        return
+    if paths is None:
+        foreign = foreign_files(output)
+    else:
+        found = [p for p in paths if os.path.lexists(output / p)]
+        ours = (marked_files(output) or set()) if found else set()
+        foreign = sorted(p for p in found if p not in ours)
     if foreign:
         shown = ", ".join(foreign[:FOREIGN_SHOWN]) + (", …" if len(foreign) > FOREIGN_SHOWN else "")
         raise OutputError("output-not-ours", output, count=len(foreign), files=shown)
