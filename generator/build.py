@@ -430,7 +430,7 @@ def _blocked(
     if has_errors(problems) or (options.strict and problems) or analysis.theme is None:
         return True, []
     writer.recover(options.output)
-    known = bool(store.outputs(writer.identity(options.output)))
+    known = store.knows_output(writer.identity(options.output))
     try:
         writer.check_output(options.output, options.source, options.force, look_inside=not known)
     except writer.OutputError as exc:

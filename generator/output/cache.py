@@ -327,6 +327,13 @@ class Cache:
 
     # -- outputs ----------------------------------------------------------------------------
 
+    def knows_output(self, identity: str) -> bool:
+        """Whether the last build recorded here wrote the output folder of ``identity``."""
+        if self._db is None or not identity:
+            return False
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
+        return row is not None and row[0] == identity
+
     def outputs(self, identity: str) -> dict[str, OutputRecord]:
         """What the last build wrote, if the output folder is still the one it wrote."""
         if self._db is None:

@@ -287,6 +287,14 @@ def counts(
     return Counts(label, year, unit, profiles, honours, reports, fulfilment(pledges, current_year))
 
 
+def _by_year(items: Iterable[Item]) -> dict[int, list[Item]]:
+    """``items`` grouped by year, each group in their order."""
+    found: dict[int, list[Item]] = {}
+    for item in items:
+        found.setdefault(item.year, []).append(item)
+    return found
+
+
 def top_units(site: Site) -> tuple[Unit, ...]:
     """The units the statistics break down by: those one level below the root (companies,
     plants), or the roots themselves when the tree is flat."""
@@ -317,11 +325,13 @@ class Figures:
 def figures(site: Site) -> Figures:
     current = site.config.current_year
     content = site.items()
-    years = tuple(counts(content, str(y), y, None, current) for y in site.years)
+    yearly = _by_year(content)
+    years = tuple(counts(yearly.get(y, ()), str(y), y, None, current) for y in site.years)
     tops = top_units(site)
     units = tuple(counts(site.by_unit.get(u.id, ()), u.name, None, u.id, current) for u in tops)
+    per_unit = {u.id: _by_year(site.by_unit.get(u.id, ())) for u in tops}
     by_year_unit = tuple(
-        (y, tuple(counts(site.by_unit.get(u.id, ()), u.name, y, u.id, current) for u in tops))
+        (y, tuple(counts(per_unit[u.id].get(y, ()), u.name, y, u.id, current) for u in tops))
         for y in site.years
     )
     honours = tuple(

@@ -8,6 +8,7 @@ links work from file:// as well as from a web server under any sub-path.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import posixpath
 from collections import defaultdict
@@ -193,13 +194,20 @@ def _longest_segment(path: str) -> int:
 def clashes(pages: Iterable[str], assets: Mapping[str, str]) -> list[Diagnostic]:
     """Copied files (by source path) whose output path is a page's or a folder of pages, or
     lies under a page's path."""
+    if not assets:
+        return []
     page_paths = set(pages)
-    page_folders = {f for page in page_paths for f in _ancestors(posixpath.dirname(page))}
+    ordered = sorted(page_paths)
+
+    def holds_pages(folder: str) -> bool:
+        at = bisect.bisect_left(ordered, folder + "/")
+        return at < len(ordered) and ordered[at].startswith(folder + "/")
+
     return [
         Diagnostic.error(source, 0, "copy-clashes-with-page", target=out)
         for source, out in sorted(assets.items())
         if out in page_paths
-        or out in page_folders
+        or holds_pages(out)
         or any(a in page_paths for a in _ancestors(posixpath.dirname(out)))
     ]
 
