@@ -4,11 +4,12 @@ unit and year."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from generator.pages.base import Group, PageJob, by_kind, count_by_kind, counted, paginate
 from generator.site import urls
 from generator.site.model import Item, Site, Unit
+from generator.site.stats import by_year
 from generator.site.urls import UrlPlan
 
 # how many items of each kind a unit page shows per year before linking to the year page
@@ -23,13 +24,12 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     yield PageJob(urls.units_index(), "units.html", {"section": "units"})
     for unit in site.units:
         items = site.by_unit.get(unit.id, ())
-        years = sorted({i.year for i in items}, reverse=True)
-        counts = tuple((y, sum(1 for i in items if i.year == y)) for y in years)
-        yield _unit_page(unit, items, years, counts)
+        yearly = by_year(items)
+        years = sorted(yearly, reverse=True)
+        counts = tuple((y, len(yearly[y])) for y in years)
+        yield _unit_page(unit, items, yearly, years, counts)
         for year_value in years:
-            yield from _unit_year_pages(
-                site, unit, [i for i in items if i.year == year_value], year_value, counts
-            )
+            yield from _unit_year_pages(site, unit, yearly[year_value], year_value, counts)
 
 
 def _unit_year_pages(
@@ -61,11 +61,13 @@ def _unit_year_pages(
 
 
 def _unit_page(
-    unit: Unit, items: Sequence[Item], years: list[int], counts: tuple[tuple[int, int], ...]
+    unit: Unit,
+    items: Sequence[Item],
+    yearly: Mapping[int, list[Item]],
+    years: list[int],
+    counts: tuple[tuple[int, int], ...],
 ) -> PageJob:
-    groups = tuple(
-        _year_group(unit, [i for i in items if i.year == y], y) for y in years[:UNIT_RECENT_YEARS]
-    )
+    groups = tuple(_year_group(unit, yearly[y], y) for y in years[:UNIT_RECENT_YEARS])
     return PageJob(
         urls.unit(unit.id),
         "unit.html",

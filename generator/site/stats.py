@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from generator.base import hanzi
 from generator.site.model import Item, Pledge, PledgeItem, Profile, Report, Site, Unit
@@ -287,7 +287,7 @@ def counts(
     return Counts(label, year, unit, profiles, honours, reports, fulfilment(pledges, current_year))
 
 
-def _by_year(items: Iterable[Item]) -> dict[int, list[Item]]:
+def by_year(items: Iterable[Item]) -> dict[int, list[Item]]:
     """``items`` grouped by year, each group in their order."""
     found: dict[int, list[Item]] = {}
     for item in items:
@@ -325,22 +325,23 @@ class Figures:
 def figures(site: Site) -> Figures:
     current = site.config.current_year
     content = site.items()
-    yearly = _by_year(content)
+    yearly = by_year(content)
     years = tuple(counts(yearly.get(y, ()), str(y), y, None, current) for y in site.years)
     tops = top_units(site)
     units = tuple(counts(site.by_unit.get(u.id, ()), u.name, None, u.id, current) for u in tops)
-    per_unit = {u.id: _by_year(site.by_unit.get(u.id, ())) for u in tops}
+    per_unit = {u.id: by_year(site.by_unit.get(u.id, ())) for u in tops}
     by_year_unit = tuple(
         (y, tuple(counts(per_unit[u.id].get(y, ()), u.name, y, u.id, current) for u in tops))
         for y in site.years
     )
+    profiles = by_year(site.profiles)
     honours = tuple(
         (
             y,
             tuple(
                 (h.title, h.total)
                 for h in honour_roll(
-                    (p for p in site.profiles if p.year == y),
+                    cast(list[Profile], profiles.get(y, [])),
                     site.config.honours,
                     site.config.name_order,
                 )
