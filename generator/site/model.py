@@ -118,6 +118,10 @@ class Site:
     # items() and all_items(), computed once (every stage of a build asks for them)
     _yearly: tuple[Item, ...] = field(default=(), init=False, compare=False, repr=False)
     _all: tuple[Item, ...] = field(default=(), init=False, compare=False, repr=False)
+    # of_year() of every year, computed once
+    _of_year: Mapping[int, tuple[Item, ...]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         yearly = tuple(i for k in self.kinds.yearly() for i in self.collections.get(k.name, ()))
@@ -126,6 +130,10 @@ class Site:
         )
         object.__setattr__(self, "_yearly", yearly)
         object.__setattr__(self, "_all", yearly + later)
+        of_year: dict[int, list[Item]] = {}
+        for item in yearly:
+            of_year.setdefault(item.year, []).append(item)
+        object.__setattr__(self, "_of_year", {y: tuple(v) for y, v in of_year.items()})
 
     def items(self) -> tuple[Item, ...]:
         """Every item filed under a unit and a year (not the free pages), kind by kind in
@@ -157,7 +165,8 @@ class Site:
         return cast(tuple[Page, ...], self.of_kind("page"))
 
     def of_year(self, year: int) -> tuple[Item, ...]:
-        return tuple(i for i in self.items() if i.year == year)
+        """The items of ``year``, in the order of ``items()``."""
+        return self._of_year.get(year, ())
 
 
 # ---------------------------------------------------------------------------------------------
