@@ -184,3 +184,22 @@ def test_a_value_of_another_type_than_declared_is_not_kept() -> None:
         keep(["a", "b"])
     with pytest.raises(itemcache.Unkept):
         itemcache._codec(float)
+
+
+def test_an_item_with_a_markdown_attachment_is_checked_every_time(
+    tmp_path: Path, made: list[str]
+) -> None:
+    """Markdown files are not part of the kept items' context (adding a story must not make
+    every item again), so an item made from one is not kept."""
+    report = (
+        "---\ntitle: 报告\nunit: branch\ndate: 2025-05-01\n"
+        "attachments: [../../static/notes.md]\n---\n正文。\n"
+    )
+    source = write_site(
+        tmp_path / "src", {"reports/2025/r.md": report, "static/notes.md": "# 笔记\n"}
+    )
+    for _ in range(2):
+        made.clear()
+        found = _modelled(source)
+        assert made == ["reports/2025/r.md"]
+        assert [a.source for a in found.site.reports[0].attachments] == ["static/notes.md"]
