@@ -89,7 +89,7 @@ def model_site(
 ) -> Modelled:
     """Read the source folder and model the site (load, validate, model); drafts only with
     ``drafts``, one year's items only for the edition of ``edition_year``. Needs no output
-    folder and writes nothing. ``changed``: see ``loader.load``."""
+    folder and writes nothing but to the cache. ``changed``: see ``loader.load``."""
     if store is not None:
         readings.load(store)
     kept = store.memory("source-tree") if store is not None else None
@@ -124,7 +124,7 @@ def analyse(
     changed: frozenset[str] | None = None,
 ) -> Analysis:
     """Read and model the site (see ``model_site``), find its theme and plan the URLs;
-    collect every diagnostic. Needs no output folder and writes nothing."""
+    collect every diagnostic. Needs no output folder and writes nothing but to the cache."""
     modelled = model_site(
         source,
         drafts=drafts,
@@ -345,6 +345,8 @@ class _Inputs:
     photos: images.PhotoSet
     prints: deps.Fingerprints
     templates: Mapping[str, str]  # template name -> digest of it and what it includes
+    # the output is looked through for files not ours when files move in, not before
+    deferred: bool = False
 
     @property
     def items(self) -> tuple[model.Item, ...]:
@@ -422,20 +424,20 @@ def _cache_warning(store: cache.Cache) -> list[Diagnostic]:
 
 def _blocked(
     options: BuildOptions, analysis: Analysis, problems: Sequence[Diagnostic], store: cache.Cache
-) -> tuple[bool, list[Diagnostic]]:
+) -> tuple[bool, bool, list[Diagnostic]]:
     """Whether the build must stop before writing: errors (or warnings with --strict), no
-    theme, or an output folder that is not ours (the one new problem it may find). An output
-    that the cache knows (the very folder the last build there committed) is not searched
-    for files that are not ours now but before its files change (``_refuse_foreign``)."""
+    theme, or an output folder that is not ours (the one new problem it may find); and
+    whether the output, which the cache knows (the very folder the last build there
+    committed), was left to be looked through just before files move in (``_commit``)."""
     if has_errors(problems) or (options.strict and problems) or analysis.theme is None:
-        return True, []
+        return True, False, []
     writer.recover(options.output)
-    known = store.knows_output(writer.identity(options.output))
+    deferred = not options.force and store.knows_output(writer.identity(options.output))
     try:
-        writer.check_output(options.output, options.source, options.force, look_inside=not known)
+        writer.check_output(options.output, options.source, options.force, look_inside=not deferred)
     except writer.OutputError as exc:
-        return True, [_output_problem(exc)]
-    return False, []
+        return True, False, [_output_problem(exc)]
+    return False, deferred, []
 
 
 def _output_problem(exc: writer.OutputError) -> Diagnostic:
@@ -451,7 +453,7 @@ def _prepare(
     """Everything the fingerprints need, and the problems found on the way; no inputs if the
     build stops (because of those or of the ``known`` problems)."""
     theme_dirs = analysis.theme
-    blocked, problems = _blocked(options, analysis, known, store)
+    blocked, deferred, problems = _blocked(options, analysis, known, store)
     if blocked or theme_dirs is None:
         return None, problems
     site, plan = analysis.site, analysis.plan
@@ -498,6 +500,7 @@ def _prepare(
         photos,
         prints,
         closure,
+        deferred,
     )
     return inputs, problems
 
@@ -675,7 +678,9 @@ def _render_and_write(
         records.update(kept)
         staged.copy_all(work.copies)
         try:
-            _commit(staged, work, {w.path for w in written}, records, options.output, options.force)
+            _commit(
+                staged, work, {w.path for w in written}, records, options.output, inputs.deferred
+            )
         except writer.OutputError as exc:
             return _failed([*problems, _output_problem(exc)], mark.started, site.config.language)
     finally:
@@ -771,20 +776,21 @@ def _commit(
     rendered: set[str],
     records: Mapping[str, cache.OutputRecord],
     output: Path,
-    force: bool,
+    deferred: bool,
 ) -> None:
     """Small changes move into the existing output; otherwise the whole new folder, with
-    unchanged files carried over, is swapped in. Either way, unless ``force``, an output
-    that was known (not searched before the build: ``_blocked``) is first searched for files
-    that are not ours where they would be lost (OutputError)."""
+    unchanged files carried over, is swapped in. When the output was not looked through
+    before the build (``deferred``), it is now, where anything would be lost: the paths a
+    small change touches, or the whole folder (OutputError)."""
     fresh = rendered | {rel for rel, _ in work.copies}
     if work.had_previous and len(fresh) + len(work.removed) <= IN_PLACE_SHARE * len(records):
-        if not force:  # only the files new in the output could replace one that is not ours
-            writer.refuse_foreign(output, [rel for rel in fresh if rel not in work.previous])
+        if deferred:
+            added = [rel for rel in fresh if rel not in work.previous]
+            writer.refuse_foreign(output, added, [*fresh, *work.removed])
         same = not work.removed and records.keys() == work.previous.keys()
         staged.commit_changes(fresh, work.removed, None if same else records)
         return
-    if work.had_previous and not force:  # the whole folder is replaced: nothing else in it
+    if deferred:  # the whole folder is replaced: nothing else may be in it
         writer.refuse_foreign(output)
     for rel in records:
         if rel not in fresh:

@@ -203,3 +203,40 @@ def test_an_item_with_a_markdown_attachment_is_checked_every_time(
         found = _modelled(source)
         assert made == ["reports/2025/r.md"]
         assert [a.source for a in found.site.reports[0].attachments] == ["static/notes.md"]
+
+
+def test_an_item_with_errors_is_not_kept(tmp_path: Path, made: list[str]) -> None:
+    """A file left with a note ``showcase new`` wrote makes an item and an error: checked
+    again every time, so the error is found every time."""
+    note = "（荣誉称号，例如 劳动模范）"
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile(body=note)})
+    for _ in range(2):
+        made.clear()
+        found = _modelled(source)
+        assert made == ["profiles/2025/a.md"]
+        assert [d.code for d in found.diagnostics if d.is_error] == ["placeholder-left"]
+
+
+def test_a_row_of_other_fields_is_checked_again(small: Path, made: list[str]) -> None:
+    first = _modelled(small)
+    store = cache.Cache.open(small / cache.CACHE_DIR)
+    try:
+        rows = store.get_many(itemcache.TABLE, _row_keys(store))
+        store.put_many(itemcache.TABLE, [(key, [["too", "few"], [], "face"]) for key in rows])
+    finally:
+        store.close()
+    made.clear()
+    _same_items(first, _modelled(small))
+    assert len(made) == 3
+
+
+def test_the_rows_of_an_older_context_are_dropped(small: Path) -> None:
+    _modelled(small)
+    units = (small / "units.yaml").read_text(encoding="utf-8")
+    (small / "units.yaml").write_text(units.replace("采油一队党支部", "采油二队党支部"), "utf-8")
+    _modelled(small)
+    store = cache.Cache.open(small / cache.CACHE_DIR)
+    try:
+        assert len(_row_keys(store)) == 3
+    finally:
+        store.close()

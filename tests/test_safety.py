@@ -7,6 +7,7 @@ import errno
 import json
 import multiprocessing
 import os
+import shutil
 import struct
 import time
 import zlib
@@ -784,3 +785,40 @@ def test_a_small_build_leaves_a_file_not_ours_where_it_is(tmp_path: Path) -> Non
     assert report.ok, report.diagnostics
     assert "改过" in (out / "profiles/2025/zhang-qi/index.html").read_text(encoding="utf-8")
     assert (out / "profiles/notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def _link_for_folder(page_folder: Path, outside: Path) -> None:
+    shutil.rmtree(page_folder)
+    page_folder.symlink_to(outside, target_is_directory=True)
+
+
+def _file_for_folder(page_folder: Path, _outside: Path) -> None:
+    shutil.rmtree(page_folder)
+    page_folder.write_text("a file where the page's folder was", encoding="utf-8")
+
+
+def _folder_for_page(page_folder: Path, _outside: Path) -> None:
+    (page_folder / "index.html").unlink()
+    (page_folder / "index.html").mkdir()
+    (page_folder / "index.html/notes.txt").write_text("keep me", encoding="utf-8")
+
+
+@pytest.mark.parametrize("planted", [_link_for_folder, _file_for_folder, _folder_for_page])
+def test_a_small_build_into_a_known_output_follows_and_replaces_nothing_not_ours(
+    tmp_path: Path, planted: Any
+) -> None:
+    """Where the files of a small build go, a link, a file in place of a folder or a folder
+    in place of a page stops it before anything moves (none is seen from the output's top)."""
+    source, out, store = _known_output(tmp_path)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "index.html").write_text("not the site's", encoding="utf-8")
+    planted(out / "profiles/2025/zhang-qi", outside)
+    before = _tree(out)
+    edited = profile(name=f"张{chr(0x4E03)}", body="改过。")
+    (source / "profiles/2025/p3.md").write_text(edited, encoding="utf-8")
+    report = build(BuildOptions(source=source, output=out, cache_dir=store))
+    assert [d.code for d in report.diagnostics] == ["output-not-ours"]
+    assert "profiles/2025/zhang-qi" in shown(report)
+    assert _tree(out) == before
+    assert (outside / "index.html").read_text(encoding="utf-8") == "not the site's"

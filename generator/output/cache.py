@@ -230,8 +230,9 @@ class Cache:
             self._table("meta")[key] = value
 
     def memory(self, name: str) -> dict[Any, Any] | None:
-        """A mapping kept in memory for the life of this process, for what is never written to
-        the database (the validated items of ``model.build_site``); None unless remembering."""
+        """A mapping kept in memory for the life of this process, for what the database does
+        not hold as it is (the item objects of ``model.build_site``, the page jobs); None
+        unless remembering."""
         if self._memory is None:
             return None
         return self._memory.setdefault(f"memory:{name}", {})
@@ -273,6 +274,12 @@ class Cache:
             found = row.fetchone()
             self._wholes[table] = json.loads(found[0]) if found else {}
         return self._wholes[table]
+
+    def clear(self, table: str) -> None:
+        """Forget every row of a key/value ``table``."""
+        if self._db is not None:
+            self._db.execute(f"DELETE FROM {table}")
+            self._table(table).clear()
 
     def get_many(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
         if self._db is None:

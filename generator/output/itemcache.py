@@ -4,7 +4,9 @@ A build checks every content file against its kind and makes its item (``model.b
 The cache keeps each item made without errors, with the warnings found, under a digest of the
 file (its kind, path, content digest and dates), of what else items are made from
 (``model.lasting_context``: units, photos and attachments, kinds, settings) and of the
-generator's code. The next process takes the item instead of checking the file again.
+generator's code. The next process takes the item instead of checking the file again. The
+cache holds the items of one context: when it changes (a unit renamed, a photo replaced, the
+generator upgraded), the rows of the last one are dropped.
 
 An item is kept as a JSON list of its fields' values, each converted by the type its field
 declares (``_codec``): strings, numbers, booleans and None as they are, tuples as lists, dates
@@ -66,6 +68,11 @@ class KeptItems:
 
     def load(self, context: str, docs: Sequence[SourceDoc]) -> dict[tuple[Any, ...], Checked]:
         prefix = _prefix(context)
+        if self._store.get_meta(TABLE) != prefix.hex():
+            # every row was made in another context (or by other code): none can serve again
+            self._store.clear(TABLE)
+            self._store.set_meta(TABLE, prefix.hex())
+            return {}
         wanted = {_row_key(prefix, doc): doc for doc in docs}
         found: dict[tuple[Any, ...], Checked] = {}
         faces = []

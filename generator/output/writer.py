@@ -13,6 +13,7 @@ import posixpath
 import secrets
 import shutil
 import signal
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -113,20 +114,48 @@ def check_output(output: Path, source: Path, force: bool = False, look_inside: b
         refuse_foreign(output)
 
 
-def refuse_foreign(output: Path, paths: Iterable[str] | None = None) -> None:
-    """OutputError if ``output`` holds files the last build there did not write: anywhere
-    in it, or only at ``paths`` when given (the files a build adds to it)."""
+def refuse_foreign(
+    output: Path, added: Iterable[str] | None = None, touched: Iterable[str] = ()
+) -> None:
+    """OutputError if ``output`` holds files the last build there did not write: anywhere in
+    it, or, for a small build, only where it would lose or follow something: a file at a
+    path it ``added``, a folder at a path it replaces or removes (``touched``), a link or a
+    file where a folder above one of those goes."""
     if not output.is_dir():
         return
-    if paths is None:
-        foreign = foreign_files(output)
-    else:
-        found = [p for p in paths if os.path.lexists(output / p)]
-        ours = (marked_files(output) or set()) if found else set()
-        foreign = sorted(p for p in found if p not in ours)
+    foreign = foreign_files(output) if added is None else _in_the_way(output, added, touched)
     if foreign:
         shown = ", ".join(foreign[:FOREIGN_SHOWN]) + (", …" if len(foreign) > FOREIGN_SHOWN else "")
         raise OutputError("output-not-ours", output, count=len(foreign), files=shown)
+
+
+def _in_the_way(output: Path, added: Iterable[str], touched: Iterable[str]) -> list[str]:
+    """The paths of ``refuse_foreign`` for a small build, sorted."""
+    found = [rel for rel in added if os.path.lexists(output / rel)]
+    ours = (marked_files(output) or set()) if found else set()
+    odd = {rel for rel in found if rel not in ours}
+    folders: set[str] = set()
+    for rel in touched:
+        mode = _mode(output / rel)
+        if mode is not None and stat.S_ISDIR(mode):
+            odd.add(rel)
+        parent = posixpath.dirname(rel)
+        while parent and parent not in folders:
+            folders.add(parent)
+            parent = posixpath.dirname(parent)
+    for folder in folders:
+        mode = _mode(output / folder)
+        if mode is not None and not stat.S_ISDIR(mode):  # a link or a file, not a folder
+            odd.add(folder)
+    return sorted(odd)
+
+
+def _mode(path: Path) -> int | None:
+    """The mode of ``path`` itself (a link is not followed); None when nothing is there."""
+    try:
+        return os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def _never_read(top: str) -> bool:

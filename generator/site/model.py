@@ -21,7 +21,7 @@ from generator.base.errors import Diagnostic
 from generator.content import fields as schema
 from generator.content import paths
 from generator.content.fields import front
-from generator.content.loader import SourceDoc, SourceTree
+from generator.content.loader import MARKDOWN_SUFFIXES, SourceDoc, SourceTree
 from generator.content.settings import SiteConfig
 from generator.kinds.item import Asset, Item
 from generator.kinds.kind import Derivation, Kind, Ordering, Registry
@@ -448,13 +448,19 @@ def lasting_context(
     processes: the units, the files that are not Markdown, with their sizes (photos and
     attachments are resolved among them), the kinds' names and the settings. An item whose
     files include a Markdown file is not kept (``keepable``)."""
-    others = sorted((rel, size) for rel, size in tree.files.items() if not rel.endswith(".md"))
+    others = sorted(
+        (rel, size) for rel, size in tree.files.items() if not rel.endswith(MARKDOWN_SUFFIXES)
+    )
     return repr((units, others, [k.name for k in kinds], config))
 
 
-def keepable(item: Item) -> bool:
-    """Whether ``lasting_context`` covers everything ``item`` was made from."""
-    return not any(a.source.endswith(".md") for a in item.assets())
+def keepable(checked: tuple[Item | None, tuple[Diagnostic, ...]]) -> bool:
+    """Whether an item made without errors is kept: when ``lasting_context`` covers
+    everything it was made from (not a Markdown file among its photos and attachments)."""
+    item, problems = checked
+    if item is None or any(p.is_error for p in problems):
+        return False
+    return not any(a.source.endswith(MARKDOWN_SUFFIXES) for a in item.assets())
 
 
 def _remembered(
@@ -495,7 +501,7 @@ def _items(
     ]
     if kept is not None and memo is not None:
         made = [(doc, memo[memo_key(doc)]) for doc in fresh]
-        kept.save(context, [m for m in made if m[1][0] is not None and keepable(m[1][0])])
+        kept.save(context, [m for m in made if keepable(m[1])])
     return [item for item in built if item is not None]
 
 
