@@ -258,3 +258,21 @@ def test_the_command_exits_without_teardown_but_runs_the_exit_handlers(tmp_path:
     assert result.returncode == cli.main(["build", str(tmp_path / "missing-folder")]) != 0
     assert result.stdout == "beforehandler ran\n"
     assert "missing-folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_closed_pipe_at_exit_is_no_traceback(tmp_path: Path) -> None:
+    """``showcase build | head -1`` closing early: what cannot be printed is dropped."""
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": ""}
+    with subprocess.Popen(
+        [sys.executable, "-m", "generator", "build", "src", "-o", "out"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # before the build prints its summary
+        errors = process.stderr.read().decode("utf-8")
+        assert process.wait() == 0
+    assert "Traceback" not in errors and (tmp_path / "out/index.html").is_file()
