@@ -31,11 +31,9 @@ from generator.kinds.kind import Registry
 from generator.kinds.registry import BUILT_IN
 from generator.output import cache
 from generator.output import fingerprints as deps
-from generator.site.model import Checked, memo_key
+from generator.site.model import FROM_SOURCE, Checked, item_of, memo_key
 
 TABLE = "items"
-# the fields an item takes from its source document, not kept
-FROM_SOURCE = frozenset({"key", "kind", "body", "body_line", "digest", "lines", "updated"})
 
 
 class Unkept(ValueError):
@@ -92,16 +90,7 @@ class KeptItems:
         values, problems, _face = row
         names, codecs = self._fields[doc.kind]
         decoded = [v if c[1] is None else c[1](v) for c, v in zip(codecs, values, strict=True)]
-        item = self._kinds[doc.kind].model(
-            key=doc.path,
-            kind=doc.kind,
-            body=doc.body,
-            body_line=doc.body_line,
-            digest=doc.digest,
-            lines=doc.lines,
-            updated=doc.updated,
-            **dict(zip(names, decoded, strict=True)),
-        )
+        item = item_of(self._kinds[doc.kind], doc, dict(zip(names, decoded, strict=True)))
         return item, tuple(Diagnostic.from_row(doc.path, p) for p in problems)
 
     def save(self, context: str, made: Sequence[tuple[SourceDoc, Checked]]) -> None:

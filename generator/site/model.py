@@ -370,6 +370,25 @@ def _attributes(
     return attrs
 
 
+# the fields of an item that come from its source document as they are
+FROM_SOURCE = frozenset({"key", "kind", "body", "body_line", "digest", "lines", "updated"})
+
+
+def item_of(kind: Kind[Any], doc: SourceDoc, attrs: Mapping[str, Any]) -> Item:
+    """The item of ``kind`` made of ``doc`` and its other fields' values ``attrs``."""
+    item: Item = kind.model(
+        key=doc.path,
+        kind=kind.name,
+        body=doc.body,
+        body_line=doc.body_line,
+        digest=doc.digest,
+        lines=doc.lines,
+        updated=doc.updated,
+        **attrs,
+    )
+    return item
+
+
 def build_item(
     doc: SourceDoc,
     tree: SourceTree,
@@ -399,16 +418,7 @@ def build_item(
     if len(problems) != before:
         return None
     attrs.update(kind.derive(attrs, Derivation(lambda uid: units[uid].name)))
-    item: Item = kind.model(
-        key=doc.path,
-        kind=kind.name,
-        body=doc.body,
-        body_line=doc.body_line,
-        digest=doc.digest,
-        lines=doc.lines,
-        updated=doc.updated,
-        **attrs,
-    )
+    item = item_of(kind, doc, attrs)
     if not item.draft:
         # a published file must not show the instructions ``showcase new`` wrote into it
         problems.extend(placeholders.find(doc.path, doc.meta, doc.lines, doc.body, doc.body_line))
