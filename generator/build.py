@@ -676,13 +676,9 @@ def _render_and_write(
         mark("render")
         records, held = _records(work, written, converted)
         records.update(kept)
-        staged.copy_all(work.copies)
-        try:
-            _commit(
-                staged, work, {w.path for w in written}, records, options.output, inputs.deferred
-            )
-        except writer.OutputError as exc:
-            return _failed([*problems, _output_problem(exc)], mark.started, site.config.language)
+        stop = _commit(staged, work, {w.path for w in written}, records, inputs)
+        if stop:
+            return _failed([*problems, *stop], mark.started, site.config.language)
     finally:
         staged.abort()
     inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
@@ -775,27 +771,34 @@ def _commit(
     work: _Work,
     rendered: set[str],
     records: Mapping[str, cache.OutputRecord],
-    output: Path,
-    deferred: bool,
-) -> None:
-    """Small changes move into the existing output; otherwise the whole new folder, with
-    unchanged files carried over, is swapped in. When the output was not looked through
-    before the build (``deferred``), it is now, where anything would be lost: the paths a
-    small change touches, or the whole folder (OutputError)."""
+    inputs: _Inputs,
+) -> list[Diagnostic]:
+    """Copy the files, then move small changes into the existing output, or else swap in the
+    whole new folder with unchanged files carried over. When the output was not looked
+    through before the build (``deferred``), it is now, where anything would be lost: the
+    paths a small change touches, or the whole folder. Returns what stopped it (nothing
+    moved), if anything."""
+    staged.copy_all(work.copies)
+    output = inputs.options.output
     fresh = rendered | {rel for rel, _ in work.copies}
-    if work.had_previous and len(fresh) + len(work.removed) <= IN_PLACE_SHARE * len(records):
-        if deferred:
-            added = [rel for rel in fresh if rel not in work.previous]
-            writer.refuse_foreign(output, added, [*fresh, *work.removed])
-        same = not work.removed and records.keys() == work.previous.keys()
-        staged.commit_changes(fresh, work.removed, None if same else records)
-        return
-    if deferred:  # the whole folder is replaced: nothing else may be in it
-        writer.refuse_foreign(output)
+    small = len(fresh) + len(work.removed) <= IN_PLACE_SHARE * len(records)
+    try:
+        if work.had_previous and small:
+            if inputs.deferred:
+                added = [rel for rel in fresh if rel not in work.previous]
+                writer.refuse_foreign(output, added, [*fresh, *work.removed])
+            same = not work.removed and records.keys() == work.previous.keys()
+            staged.commit_changes(fresh, work.removed, None if same else records)
+            return []
+        if inputs.deferred:  # the whole folder is replaced: nothing else may be in it
+            writer.refuse_foreign(output)
+    except writer.OutputError as exc:
+        return [_output_problem(exc)]
     for rel in records:
         if rel not in fresh:
             staged.keep(rel, output)
     staged.commit()
+    return []
 
 
 def _failed(problems: list[Diagnostic], started: float, language: str) -> BuildReport:
