@@ -822,3 +822,30 @@ def test_a_small_build_into_a_known_output_follows_and_replaces_nothing_not_ours
     assert "profiles/2025/zhang-qi" in shown(report)
     assert _tree(out) == before
     assert (outside / "index.html").read_text(encoding="utf-8") == "not the site's"
+
+
+def _unlisted(out: Path) -> None:
+    """The editor's own text in one of our pages, taken off the marker's list in place."""
+    page = "profiles/2025/zhang-qi/index.html"
+    (out / page).write_text("the editor's own page", encoding="utf-8")
+    data = json.loads((out / writer.MARKER).read_text(encoding="utf-8"))
+    data["files"].remove(page)
+    (out / writer.MARKER).write_text(json.dumps(data), encoding="utf-8")
+
+
+def _marker_emptied(out: Path) -> None:
+    (out / writer.MARKER).write_text("{}", encoding="utf-8")
+
+
+@pytest.mark.parametrize("edit", [_unlisted, _marker_emptied])
+def test_a_marker_edited_in_place_makes_the_output_unknown(tmp_path: Path, edit: Any) -> None:
+    """Whoever edits the marker makes the output one the cache does not know: it is looked
+    through before the build, as any unknown folder is."""
+    source, out, store = _known_output(tmp_path)
+    edit(out)
+    before = _tree(out)
+    edited = profile(name=f"张{chr(0x4E03)}", body="改过。")
+    (source / "profiles/2025/p3.md").write_text(edited, encoding="utf-8")
+    report = build(BuildOptions(source=source, output=out, cache_dir=store))
+    assert [d.code for d in report.diagnostics] == ["output-not-ours"]
+    assert _tree(out) == before

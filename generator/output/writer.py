@@ -31,14 +31,20 @@ FOREIGN_SHOWN = 5  # files named in the message when an output folder holds fore
 
 
 def identity(output: Path) -> str:
-    """Tells one committed output folder from another (each build swaps in a new folder)."""
+    """Tells one committed output folder from another (each build swaps in a new folder, or
+    rewrites its marker when a small build changes its list of files); a marker edited by
+    anyone else makes another identity too."""
     try:
         st = output.stat()
+        mark = (output / MARKER).stat()
     except OSError:
         return ""
-    if not (output / MARKER).is_file():
+    if not stat.S_ISREG(mark.st_mode):
         return ""
-    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}"
+    return (
+        f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:"
+        f"{mark.st_ino}:{mark.st_size}:{mark.st_mtime_ns}"
+    )
 
 
 def marker_text(files: Iterable[str]) -> str:
