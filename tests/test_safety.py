@@ -849,3 +849,26 @@ def test_a_marker_edited_in_place_makes_the_output_unknown(tmp_path: Path, edit:
     report = build(BuildOptions(source=source, output=out, cache_dir=store))
     assert [d.code for d in report.diagnostics] == ["output-not-ours"]
     assert _tree(out) == before
+
+
+def test_a_cache_committed_to_git_is_not_used(tmp_path: Path) -> None:
+    """Anyone who can commit could have put converted HTML or checked items there: a cache
+    that git tracks is left alone, with a warning saying how to take it out of git."""
+    from tests.test_dates import git
+
+    source = write_site(tmp_path / "src", PERSON)
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=source / ".cache")
+    assert build(options).ok
+    git(source, "init", "-q")
+    git(source, "add", "-A")
+    git(source, "commit", "-q", "-m", "站点和缓存")
+    committed = (source / ".cache" / cache.FILE).read_bytes()
+    (source / "profiles/2025/a.md").write_text(profile(body="改过。"), encoding="utf-8")
+    report = build(options)
+    assert report.ok
+    assert [d.code for d in report.diagnostics] == ["cache-tracked"]
+    assert "git rm -r --cached" in shown(report)
+    assert "改过" in (tmp_path / "out/profiles/2025/wang-jin-xi/index.html").read_text("utf-8")
+    assert (source / ".cache" / cache.FILE).read_bytes() == committed
+    git(source, "rm", "-r", "-q", "--cached", ".cache")
+    assert build(options).diagnostics == ()

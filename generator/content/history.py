@@ -64,6 +64,13 @@ def git_dates(root: Path) -> dict[str, FileDates]:
     return {name: FileDates(created[name], updated[name]) for name in created}
 
 
+def tracked(folder: Path) -> bool:
+    """Whether git tracks any file in ``folder`` (False outside git, or when it is missing)."""
+    if not folder.is_dir():
+        return False
+    return bool(_git(folder, "ls-files", "-z", "--", ".", timeout=30))
+
+
 def head(root: Path) -> str:
     """The commit checked out at ``root`` ('' outside git)."""
     return (_git(root, "rev-parse", "HEAD", timeout=30) or "").strip()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import __version__
+from generator.content import history
 
 CACHE_DIR = ".showcase-cache"
 SCHEMA = f"showcase-cache/13/{__version__}"
@@ -141,6 +142,10 @@ class Cache:
     def open(cls, folder: Path, remember: bool = False) -> Cache:
         """The cache in ``folder``; with ``remember``, what is read and written is also kept
         in memory for the next build in this process (see ``MEMORY_TABLES``)."""
+        if history.tracked(folder):
+            # committed to git: what it holds may come from anyone who can commit, and a
+            # build trusts it (converted HTML, validated items)
+            return cls(None, "tracked")
         path = folder / FILE
         problem = ""
         try:
