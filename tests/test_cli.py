@@ -19,17 +19,26 @@ from tests.conftest import EXAMPLE, ROOT, profile, write_site
 COMMANDS = ("build", "new", "check", "serve", "compile", "edition", "import")
 
 
-def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``showcase`` started by a test: this checkout's package first."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
+
+
+def python(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Python run with ``args`` in ``cwd`` (``env`` added to the ``child_env``), to the end."""
     return subprocess.run(
-        [sys.executable, "-m", "generator", *args],
+        [sys.executable, *args],
         cwd=cwd,
-        env=env,
+        env=child_env(**env),
         capture_output=True,
         text=True,
         encoding="utf-8",
         check=False,
     )
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return python(["-m", "generator", *args], cwd)
 
 
 def test_build_without_arguments_uses_site_content_and_public(tmp_path: Path) -> None:
@@ -216,7 +225,7 @@ def _loaded_after(args: list[str], cwd: Path) -> list[str]:
         f"code = main({args!r})\n"
         f"print(code, [m for m in {RENDERING_STACK!r} if m in sys.modules])\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = child_env()
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=cwd, env=env, capture_output=True, text=True, check=True
     )
@@ -245,16 +254,7 @@ def test_the_command_exits_without_teardown_but_runs_the_exit_handlers(tmp_path:
         "main.run()\n"
         "print('never')\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": ""}
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-    )
+    result = python(["-c", script], tmp_path, PYTHONUNBUFFERED="")
     assert result.returncode == cli.main(["build", str(tmp_path / "missing-folder")]) != 0
     assert result.stdout == "beforehandler ran\n"
     assert "missing-folder" in result.stderr and "Traceback" not in result.stderr
@@ -263,7 +263,7 @@ def test_the_command_exits_without_teardown_but_runs_the_exit_handlers(tmp_path:
 def test_a_closed_pipe_at_exit_is_no_traceback(tmp_path: Path) -> None:
     """``showcase build | head -1`` closing early: what cannot be printed is dropped."""
     write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": ""}
+    env = child_env(PYTHONUNBUFFERED="")
     with subprocess.Popen(
         [sys.executable, "-m", "generator", "build", "src", "-o", "out"],
         cwd=tmp_path,

@@ -25,15 +25,15 @@ table = st.dictionaries(st.sampled_from(TERMS), st.sampled_from(MASKS), max_size
 
 def _site(tmp_path: Path, body: str) -> tuple[Path, BuildOptions]:
     """A site of one profile per name of NAMES (``body`` filled with the name and a number
-    of years), and the options of a cached build of it."""
+    of years), built once with a cache, and the options of that build."""
     stories = {
         f"profiles/2025/p{n}.md": profile(name=name, body=body.format(name=name, years=n + 10))
         for n, name in enumerate(NAMES)
     }
     source = write_site(tmp_path / "site", stories)
-    return source, BuildOptions(
-        source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache"
-    )
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache")
+    assert build(options).ok
+    return source, options
 
 
 def _split(table: dict[str, int]) -> search.Split:
@@ -66,7 +66,6 @@ def test_an_edited_story_patches_the_index_and_matches_a_clean_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
-    assert build(options).ok
     edited = profile(name="仇小明", body="仇小明发明了抽油机节能装置，获得技术革新奖。")
     (source / "profiles/2025/p3.md").write_text(edited, encoding="utf-8")
 
@@ -87,7 +86,6 @@ def test_a_body_edit_rewrites_only_the_shards_it_changes(
 ) -> None:
     monkeypatch.setattr(search, "TEXT_PER_SHARD", 20)  # many shards for a small site
     source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
-    assert build(options).ok
     shards = sorted((tmp_path / "out/search/t").iterdir())
     before = {p.name: p.stat().st_mtime_ns for p in shards}
     edited = profile(name="仇小明", body="仇小明在采油一线工作了13年。节能。")
@@ -104,7 +102,6 @@ def test_a_failed_build_between_two_good_ones_leaves_no_stale_shard(tmp_path: Pa
     """A build that patches the cached index and then fails leaves the output's shards
     behind the cache's: the next build writes them all again."""
     source, options = _site(tmp_path, "{name}的事迹。")
-    assert build(options).ok
     edited = profile(name="李华", body="李华改进了注水工艺。")
     (source / "profiles/2025/p1.md").write_text(edited, encoding="utf-8")
     broken = source / "theme/templates/404.html"  # fails while rendering
@@ -139,7 +136,6 @@ def test_an_added_story_computes_the_index_from_the_cached_tables_of_the_others(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
-    assert build(options).ok
     added = profile(name="孙立", body="孙立改进了注水工艺，节能降耗。")
     (source / "profiles/2025/p10.md").write_text(added, encoding="utf-8")
     made = _tables_made(monkeypatch)
@@ -153,7 +149,6 @@ def test_renamed_units_make_every_table_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source, options = _site(tmp_path, "{name}的事迹。")
-    assert build(options).ok
     _rename_unit(source, "采油一队", "采油三队")
     made = _tables_made(monkeypatch)
     assert build(options).ok
@@ -174,7 +169,6 @@ def test_an_index_that_failed_half_way_lends_no_table_to_the_next(
 ) -> None:
     # the tables of a failed computation are of another context than the state before it
     source, options = _site(tmp_path, "{name}的事迹。")
-    assert build(options).ok
     _rename_unit(source, "采油一队", "采油三队")
     original = search.postings
 
@@ -195,7 +189,6 @@ def test_an_index_that_failed_half_way_lends_no_table_to_the_next(
 def test_only_the_tables_of_the_last_index_are_taken(tmp_path: Path) -> None:
     # a table kept from an older context (a story's earlier text) is not taken back
     source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
-    assert build(options).ok
     story = source / "profiles/2025/p3.md"
     first = story.read_text(encoding="utf-8")
     story.write_text(profile(name="仇小明", body="仇小明改进了抽油机。"), encoding="utf-8")

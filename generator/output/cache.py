@@ -352,8 +352,7 @@ class Cache:
             return {}
         if self._outputs is not None and self._outputs[0] == identity:
             return dict(self._outputs[1])
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
-        if row is None or row[0] != identity:
+        if not self.knows_output(identity):
             return {}
         # a page's reads are read when it is checked: most pages of a build are not
         query = "SELECT path, fingerprint, sha, items FROM outputs"
