@@ -847,8 +847,10 @@ def _counts(site: model.Site) -> dict[str, int]:
 
 
 def _encode(rendered: Rendered) -> list[Any]:
+    """A body as the cache keeps it: its HTML, summary and links. Its text and terms are
+    not kept: the text is read from the HTML again, the terms from the text when needed."""
     links = [list(link) for link in rendered.links]
-    return [rendered.html, rendered.text_summary, links, rendered.text, rendered.terms]
+    return [rendered.html, rendered.text_summary, links]
 
 
 def _cached_links(
@@ -907,7 +909,7 @@ def _cached_bodies(
             links = tuple((a, b) for a, b in entry[2])
             # the cache is a file anyone may change: its HTML is sanitized again
             html = markup.sanitize(entry[0])
-            bodies[key] = Rendered(html, entry[1], links, entry[3], entry[4])
+            bodies[key] = Rendered(html, entry[1], links, markup.plain_text(html))
     return bodies
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -657,3 +659,32 @@ def test_workers_that_cannot_start_leave_nothing_frozen(monkeypatch: pytest.Monk
     with pytest.raises(OSError):
         list(pool._run(_collector_state, 8, 2, None, 1))
     assert gc.get_freeze_count() == 0
+
+
+def test_the_cache_keeps_a_body_as_html_and_the_search_reads_its_text_from_it(
+    tmp_path: Path,
+) -> None:
+    """A cached body is its HTML, summary and links; a later build that makes every search
+    table again from cached bodies (a unit renamed) writes what a clean build writes."""
+    src = write_site(
+        tmp_path / "src",
+        {
+            "profiles/2025/a.md": profile(body="坚守井场二十年，创新采油工艺。"),
+            "profiles/2024/b.md": profile(name="李华", year=2024, body="带领班组攻关节能降耗。"),
+        },
+    )
+    fixed_times(src)
+    out, cache_dir = tmp_path / "out", tmp_path / "cache"
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
+    with sqlite3.connect(cache_dir / "build.sqlite") as db:
+        rows = [json.loads(data) for (data,) in db.execute("SELECT data FROM markup")]
+    assert len(rows) == 2 and all(len(row) == 3 for row in rows)
+    assert any("坚守井场" in row[0] for row in rows)
+    apply(src, ("units", "采油一队攻坚党支部"))
+    fixed_times(src)
+    again = build(BuildOptions(source=src, output=out, cache_dir=cache_dir))
+    clean = build(BuildOptions(source=src, output=tmp_path / "clean"))
+    assert again.ok and clean.ok
+    assert tree(out) == tree(tmp_path / "clean")
+    results = "".join(p.read_text(encoding="utf-8") for p in (out / "search/x").iterdir())
+    assert "坚守井场" in results and "节能降耗" in results

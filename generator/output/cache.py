@@ -26,7 +26,7 @@ from generator import __version__
 from generator.content import history
 
 CACHE_DIR = ".showcase-cache"
-SCHEMA = f"showcase-cache/13/{__version__}"
+SCHEMA = f"showcase-cache/14/{__version__}"
 # the libraries whose version changes what a build writes
 OUTPUT_LIBRARIES = ("jinja2", "markdown", "nh3", "pillow", "pypinyin", "pyyaml", "strokes")
 

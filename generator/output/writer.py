@@ -42,8 +42,7 @@ def identity(output: Path) -> str:
     if not stat.S_ISREG(mark.st_mode):
         return ""
     return (
-        f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:"
-        f"{mark.st_ino}:{mark.st_size}:{mark.st_mtime_ns}"
+        f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{mark.st_ino}:{mark.st_size}:{mark.st_mtime_ns}"
     )
 
 

@@ -12,8 +12,8 @@ class Rendered:
     # every relative reference of the body and what it resolved to (None: left as written);
     # a cached result is valid while each reference still resolves the same way
     links: tuple[tuple[str, str | None], ...] = ()
-    # the whole body as plain text (for the search index); kept with the HTML, loaded with it
+    # the whole body as plain text (for the search index); read from the HTML
     text: str = ""
     # the search terms of ``text``, one a line (search.body_terms), computed where the body is
-    # converted so that the index does not split every body again
+    # converted so that the index does not split every body again (empty: not known)
     terms: str = ""
