@@ -383,6 +383,8 @@ class _Converted:
     bodies: Mapping[str, Rendered]
     keys: frozenset[str]  # the items converted in this build
     prints: deps.Fingerprints
+    # the signatures of the search term tables stored as the bodies were converted
+    tables: frozenset[str] = frozenset()
 
 
 def markdown_converter(site: model.Site, plan: urls.UrlPlan) -> markup.Converter:
@@ -398,10 +400,13 @@ def convert_bodies(
     plan: urls.UrlPlan,
     converter: markup.Converter,
     workers: int = 1,
+    tables: tuple[pool.Then, pool.Keep] | None = None,
 ) -> dict[str, Rendered]:
     """The bodies of ``items`` as HTML with summaries and link resolutions, by item key, each
-    converted for its own page (in worker processes when there are many)."""
-    return pool.convert(items, dict(plan.items), converter, workers)
+    converted for its own page (in worker processes when there are many); with ``tables``
+    (``_term_tables``), the search term table of each is made there too."""
+    then, keep = tables or (None, None)
+    return pool.convert(items, dict(plan.items), converter, workers, then=then, keep=keep)
 
 
 def render_environment(
@@ -613,7 +618,11 @@ def _convert(inputs: _Inputs, work: _Work) -> _Converted:
         for i in inputs.items
         if i.key not in links or (i.key in html_needed and not bodies[i.key].html)
     ]
-    converted = convert_bodies(missing, inputs.analysis.plan, inputs.converter, inputs.workers)
+    made: set[str] = set()
+    tables = _term_tables(inputs, made) if inputs.store.enabled else None
+    converted = convert_bodies(
+        missing, inputs.analysis.plan, inputs.converter, inputs.workers, tables
+    )
     store.put_many("markup", ((keys[k], _encode(r)) for k, r in converted.items()))
     store.put_many(
         "links",
@@ -626,7 +635,27 @@ def _convert(inputs: _Inputs, work: _Work) -> _Converted:
         if converted
         else inputs.prints
     )
-    return _Converted(bodies, frozenset(converted), prints)
+    return _Converted(bodies, frozenset(converted), prints, frozenset(made))
+
+
+def _term_tables(inputs: _Inputs, made: set[str]) -> tuple[pool.Then, pool.Keep]:
+    """The search term table of each body, made where the body is converted (in the workers,
+    where there are many) and stored as it comes (its signature added to ``made``); the body
+    is then held without its terms."""
+    site, plan, keys = inputs.analysis.site, inputs.analysis.plan, inputs.keys
+    searched = {item.key for item in site.items()}
+
+    def then(item: model.Item, body: Rendered) -> tuple[Rendered, tuple[str, str] | None]:
+        if item.key not in searched:
+            return body, None
+        row = searchindex.table_row(site, plan, item, body, keys[item.key])
+        return dataclasses.replace(body, terms=""), row
+
+    def keep(rows: list[tuple[str, str]]) -> None:
+        inputs.store.put_encoded(searchindex.TABLES, rows)
+        made.update(sig for sig, _ in rows)
+
+    return then, keep
 
 
 def _render_and_write(
@@ -734,7 +763,8 @@ def _search_index(inputs: _Inputs, converted: _Converted) -> search.Index:
         have.update(convert_bodies(missing, plan, inputs.converter))
         return have
 
-    return searchindex.search_index(site, plan, inputs.store, inputs.keys, bodies)
+    made = converted.tables
+    return searchindex.search_index(site, plan, inputs.store, inputs.keys, bodies, made)
 
 
 def _has_text(body: Rendered | None) -> bool:

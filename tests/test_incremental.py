@@ -23,6 +23,7 @@ from generator.build import build
 from generator.output import cache, pool, writer
 from generator.output import fingerprints as deps
 from generator.pages.view import Read
+from generator.site import search
 from tests.conftest import profile, write_site
 
 NAMES = ["王进喜", "李华", "张秀兰", "仇小明", "欧阳明远", "丁一", "戴明"]
@@ -688,3 +689,30 @@ def test_the_cache_keeps_a_body_as_html_and_the_search_reads_its_text_from_it(
     assert tree(out) == tree(tmp_path / "clean")
     results = "".join(p.read_text(encoding="utf-8") for p in (out / "search/x").iterdir())
     assert "坚守井场" in results and "节能降耗" in results
+
+
+def test_the_search_term_tables_are_made_in_the_workers_that_convert_the_bodies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each document's term table is made once, in the worker that converted its body, and
+    the index is made from those tables: it equals a build's in one process."""
+    calls = tmp_path / "calls"
+    real = search.split_table
+
+    def recording(doc: search.Document) -> search.Split:
+        with open(calls, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(doc)
+
+    monkeypatch.setattr(search, "split_table", recording)
+    files = {f"profiles/2025/p{i}.md": profile(name=f"王{NAMES[i % 7]}{i}") for i in range(300)}
+    src = write_site(tmp_path / "src", files)
+    fixed_times(src)
+    two = build(
+        BuildOptions(source=src, output=tmp_path / "two", cache_dir=tmp_path / "c", workers=2)
+    )
+    assert two.ok
+    pids = calls.read_text(encoding="utf-8").split()
+    assert len(pids) == 300 and str(os.getpid()) not in pids
+    one = build(BuildOptions(source=src, output=tmp_path / "one", workers=1))
+    assert one.ok and tree(tmp_path / "one") == tree(tmp_path / "two")

@@ -314,11 +314,16 @@ class Cache:
     def put_many(self, table: str, items: Iterable[tuple[str, Any]]) -> None:
         """Store ``items`` (key, plain data) as JSON, encoded and written PUT_BATCH at a time
         (the JSON of all bodies at once would double the memory of a large build)."""
+        self.put_encoded(table, _encoded(items))
+
+    def put_encoded(self, table: str, rows: Iterable[tuple[str, str]]) -> None:
+        """Store ``rows`` (key, JSON made by ``encode``), as ``put_many`` does: for data
+        encoded in another process."""
         if self._db is None:
             return
-        batches = _batches(_encoded(items), PUT_BATCH)
+        batches = _batches(iter(rows), PUT_BATCH)
         if table in WHOLE_TABLES:  # small: updated all at once, written by ``flush``
-            found = {key: json.loads(text) for rows in batches for key, text in rows}
+            found = {key: json.loads(text) for batch in batches for key, text in batch}
             if found:
                 self._whole(table).update(found)
                 self._unsaved.add(table)
@@ -330,10 +335,10 @@ class Cache:
         remembered: list[tuple[str, str]] = []
         keep = self._memory is not None and table in MEMORY_TABLES
         with self._transaction():
-            for rows in batches:
-                self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
+            for batch in batches:
+                self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", batch)
                 if keep:
-                    remembered.extend(rows)
+                    remembered.extend(batch)
         if remembered:
             self._table(table).update((key, json.loads(text)) for key, text in remembered)
 
@@ -429,12 +434,17 @@ class Cache:
         self._db.execute("COMMIT")
 
 
+def encode(value: Any) -> str:
+    """The JSON the cache keeps of ``value`` (plain data; TypeError or ValueError else)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 def _encoded(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
     """(key, JSON) of each item that is plain data (YAML !!binary or !!set is not: such a
     file is parsed again next time)."""
     for key, value in items:
         try:
-            yield key, json.dumps(value, ensure_ascii=False, sort_keys=True)
+            yield key, encode(value)
         except (TypeError, ValueError):
             continue
 

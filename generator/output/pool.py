@@ -114,14 +114,24 @@ def _run(
 # -- Markdown ---------------------------------------------------------------------------------
 
 
-def _convert_chunk(indices: range) -> list[tuple[str, Rendered]]:
+# what ``convert`` does with a body where it is converted: the body to hold, and a by-product
+# (None: none) for ``Keep``
+Then = Callable[[Item, Rendered], tuple[Rendered, Any]]
+Keep = Callable[[list[Any]], None]
+
+
+def _convert_chunk(indices: range) -> list[tuple[str, Rendered, Any]]:
     items: Sequence[Item] = _shared["items"]
     pages: dict[str, str] = _shared["pages"]
     converter: markup.Converter = _shared["converter"]
-    return [
-        (items[i].key, converter.convert(items[i].body, items[i].key, pages[items[i].key]))
-        for i in indices
-    ]
+    then: Then | None = _shared["then"]
+    out: list[tuple[str, Rendered, Any]] = []
+    for i in indices:
+        item = items[i]
+        body = converter.convert(item.body, item.key, pages[item.key])
+        kept, product = then(item, body) if then is not None else (body, None)
+        out.append((item.key, kept, product))
+    return out
 
 
 def convert(
@@ -130,15 +140,27 @@ def convert(
     converter: markup.Converter,
     workers: int,
     progress: Progress | None = None,
+    then: Then | None = None,
+    keep: Keep | None = None,
 ) -> dict[str, Rendered]:
-    _shared.update(items=items, pages=pages, converter=converter)
+    """The bodies of ``items`` converted, by item key. ``then(item, body)`` runs where a body
+    is converted (in a worker, when there are many) and gives the body to return and a
+    by-product; ``keep`` receives the by-products in this process, a chunk at a time, in
+    order, as they come (so that they need not be held until the end)."""
+    _shared.update(items=items, pages=pages, converter=converter, then=then)
     try:
         out: dict[str, Rendered] = {}
         for result in _run(_convert_chunk, len(items), workers, progress):
-            out.update(result)
+            products = []
+            for key, body, product in result:
+                out[key] = body
+                if product is not None:
+                    products.append(product)
+            if keep is not None and products:
+                keep(products)
         return out
     finally:
-        _forget("items", "pages", "converter")
+        _forget("items", "pages", "converter", "then")
 
 
 # -- Pages ------------------------------------------------------------------------------------

@@ -41,11 +41,13 @@ def search_index(
     store: cache.Cache,
     body_keys: Mapping[str, str],
     bodies: Bodies,
+    made: frozenset[str] = frozenset(),
 ) -> search.Index:
     """The manifest and the postings shards of the site's index (not the result files, which
     the pages make one by one). ``body_keys`` maps an item key to its Markdown cache key, which
     stands for its body's text; ``bodies(keys)`` gives the bodies (plain text and terms) of the
-    items asked for."""
+    items asked for; ``made`` holds the signatures of the term tables this build stored
+    (``table_row``, where the bodies were converted)."""
     items = site.items()
     by_key = store.per_item(
         "search_signatures", items, lambda item: body_keys[item.key], search.signature
@@ -53,9 +55,10 @@ def search_index(
     sigs = [by_key[item.key] for item in items]
     count = search.shard_count(site)
     order = _order(site, items, count)
-    patched = _patched(site, plan, store, order, sigs, bodies)
+    patched = _patched(site, plan, store, order, sigs, bodies, made)
     if patched is None:
-        shards, unchanged = _computed(site, plan, store, order, sigs, bodies), frozenset[int]()
+        computed = _computed(site, plan, store, order, sigs, bodies, made)
+        shards, unchanged = computed, frozenset[int]()
     else:
         shards, changed = patched
         unchanged = frozenset(range(count)) - changed
@@ -110,7 +113,13 @@ def _order(site: Site, items: Sequence[Item], count: int) -> str:
 
 
 def _patched(
-    site: Site, plan: UrlPlan, store: cache.Cache, order: str, sigs: list[str], bodies: Bodies
+    site: Site,
+    plan: UrlPlan,
+    store: cache.Cache,
+    order: str,
+    sigs: list[str],
+    bodies: Bodies,
+    made: frozenset[str],
 ) -> tuple[list[dict[str, str]], frozenset[int]] | None:
     """The last index patched for the documents that changed, and the numbers of the shards
     that differ from the output's (all when the output's are not the last index's: a build
@@ -128,22 +137,50 @@ def _patched(
     stored = store.get_many(SHARDS, (str(s) for s in range(count)))
     if len(stored) != count or any(old_sigs[n] not in old for n in changed):
         return None
-    items = site.items()
-    texts = bodies([items[n].key for n in changed])
-    new = {n: search.split_table(_document(site, plan, items[n], texts)) for n in changed}
+    new = _new_tables(site, plan, store, [(n, sigs[n]) for n in changed], bodies, made)
     changes = search.table_changes(
         ((n, _decode(old[old_sigs[n]]), search.merged(new[n])) for n in changed), count
     )
     shards = [stored[str(s)] for s in range(count)]
     for number, terms in changes.items():
-        shards[number] = search.patch_shard(shards[number], terms, len(items))
+        shards[number] = search.patch_shard(shards[number], terms, len(sigs))
     store.set_meta(STATE, "")  # the state is not whole until everything below is saved
-    store.put_many(TABLES, ((sigs[n], _encode(table)) for n, table in new.items()))
+    store.put_many(TABLES, ((sigs[n], _encode(t)) for n, t in new.items() if sigs[n] not in made))
     store.put_many(SHARDS, ((str(s), shards[s]) for s in sorted(changes)))
     store.set_meta(STATE, json.dumps([order, sigs, _context(site)]))
     if store.get_meta(OUTPUT_STATE) != before:
         return shards, frozenset(range(count))
     return shards, frozenset(changes)
+
+
+def _new_tables(
+    site: Site,
+    plan: UrlPlan,
+    store: cache.Cache,
+    numbered: list[tuple[int, str]],
+    bodies: Bodies,
+    made: frozenset[str],
+) -> dict[int, search.Split]:
+    """The term tables of the documents ``numbered`` (number, signature): those this build
+    stored, else made from their bodies."""
+    items = site.items()
+    stored = store.get_many(TABLES, [sig for _, sig in numbered if sig in made])
+    texts = bodies([items[n].key for n, sig in numbered if sig not in stored])
+    return {
+        n: _split(stored[sig])
+        if sig in stored
+        else search.split_table(_document(site, plan, items[n], texts))
+        for n, sig in numbered
+    }
+
+
+def table_row(
+    site: Site, plan: UrlPlan, item: Item, body: Rendered, body_key: str
+) -> tuple[str, str]:
+    """The term table of ``item`` with ``body`` as the cache keeps it: (its signature, JSON),
+    made where the body is converted; ``cache.Cache.put_encoded`` stores it."""
+    table = search.split_table(_document(site, plan, item, {item.key: body}))
+    return search.signature(item, body_key), cache.encode(_encode(table))
 
 
 def written(store: cache.Cache) -> None:
@@ -152,14 +189,20 @@ def written(store: cache.Cache) -> None:
 
 
 def _computed(
-    site: Site, plan: UrlPlan, store: cache.Cache, order: str, sigs: list[str], bodies: Bodies
+    site: Site,
+    plan: UrlPlan,
+    store: cache.Cache,
+    order: str,
+    sigs: list[str],
+    bodies: Bodies,
+    made: frozenset[str],
 ) -> list[dict[str, str]]:
     """The whole index computed again, and kept in the cache for the next build. The term
     table of a document of the last index is the cache's while the generator and the units'
     names are the same (a signature stands for everything else a table is made from)."""
     items = site.items()
     context = _context(site)
-    reusable = _reusable(store, context, sigs)
+    reusable = _reusable(store, context, sigs) | made.intersection(sigs)
     texts = bodies([item.key for item, sig in zip(items, sigs, strict=True) if sig not in reusable])
     store.set_meta(STATE, "")
     tables = _tables(site, plan, store, sigs, reusable, texts, bodies)
