@@ -644,6 +644,7 @@ def _term_tables(inputs: _Inputs, made: set[str]) -> tuple[pool.Then, pool.Keep]
     is then held without its terms."""
     site, plan, keys = inputs.analysis.site, inputs.analysis.plan, inputs.keys
     searched = {item.key for item in site.items()}
+    searchindex.forget_other_context(inputs.store, site)
 
     def then(item: model.Item, body: Rendered) -> tuple[Rendered, tuple[str, str] | None]:
         if item.key not in searched:
@@ -937,7 +938,8 @@ def _cached_bodies(
         entry = found.get(keys[key])
         if entry is not None:
             links = tuple((a, b) for a, b in entry[2])
-            # the cache is a file anyone may change: its HTML is sanitized again
+            # the cache is a file anyone may change: its HTML is sanitized again (sanitizing
+            # sanitized HTML gives it back as it was, so the text read from it is the same)
             html = markup.sanitize(entry[0])
             bodies[key] = Rendered(html, entry[1], links, markup.plain_text(html))
     return bodies

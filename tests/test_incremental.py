@@ -716,3 +716,35 @@ def test_the_search_term_tables_are_made_in_the_workers_that_convert_the_bodies(
     assert len(pids) == 300 and str(os.getpid()) not in pids
     one = build(BuildOptions(source=src, output=tmp_path / "one", workers=1))
     assert one.ok and tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def test_a_build_stopped_after_storing_term_tables_leaves_no_table_of_another_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build with a unit renamed stores the term tables of the bodies it converts, then
+    stops before its index is made; the last index (of the old names) is forgotten, so a
+    later build under the old names does not take those tables for its own."""
+    files = {f"profiles/2025/p{i}.md": profile(name=f"王{NAMES[i]}") for i in range(2)}
+    src = write_site(tmp_path / "src", files)
+    fixed_times(src)
+    out, cache_dir = tmp_path / "out", tmp_path / "cache"
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
+    units = (src / "units.yaml").read_text(encoding="utf-8")
+    apply(src, ("units", "采油一队攻坚党支部"))
+    with sqlite3.connect(cache_dir / "build.sqlite") as db:  # every body is converted again
+        db.execute("DELETE FROM markup")
+        db.execute("DELETE FROM links")
+
+    def stopped(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("stopped")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(building.searchindex, "search_index", stopped)
+        with pytest.raises(RuntimeError):
+            build(BuildOptions(source=src, output=out, cache_dir=cache_dir))
+    (src / "units.yaml").write_text(units, encoding="utf-8")
+    (src / "profiles/2025/p9.md").write_text(profile(name="赵新"), encoding="utf-8")
+    fixed_times(src)
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
+    assert build(BuildOptions(source=src, output=tmp_path / "clean")).ok
+    assert tree(out / "search") == tree(tmp_path / "clean/search")

@@ -7,7 +7,8 @@ digest changed are read again: their old and new terms give the postings to chan
 shards those terms fall in. Any other change (a document added, removed or moved, another
 number of shards, a changed generator) computes the whole index again, as a clean build does,
 from the cached tables of the documents of the last index while the generator and the units'
-names are the same; every way gives the same files.
+names are the same, and from the tables made in this build where its bodies were converted
+(``table_row``); every way gives the same files.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ def search_index(
 ) -> search.Index:
     """The manifest and the postings shards of the site's index (not the result files, which
     the pages make one by one). ``body_keys`` maps an item key to its Markdown cache key, which
-    stands for its body's text; ``bodies(keys)`` gives the bodies (plain text and terms) of the
-    items asked for; ``made`` holds the signatures of the term tables this build stored
-    (``table_row``, where the bodies were converted)."""
+    stands for its body's text; ``bodies(keys)`` gives the bodies (plain text, and terms when
+    known) of the items asked for; ``made`` holds the signatures of the term tables this
+    build stored (``table_row``, where the bodies were converted)."""
     items = site.items()
     by_key = store.per_item(
         "search_signatures", items, lambda item: body_keys[item.key], search.signature
@@ -137,7 +138,7 @@ def _patched(
     stored = store.get_many(SHARDS, (str(s) for s in range(count)))
     if len(stored) != count or any(old_sigs[n] not in old for n in changed):
         return None
-    new = _new_tables(site, plan, store, [(n, sigs[n]) for n in changed], bodies, made)
+    new, found = _new_tables(site, plan, store, [(n, sigs[n]) for n in changed], bodies, made)
     changes = search.table_changes(
         ((n, _decode(old[old_sigs[n]]), search.merged(new[n])) for n in changed), count
     )
@@ -145,7 +146,7 @@ def _patched(
     for number, terms in changes.items():
         shards[number] = search.patch_shard(shards[number], terms, len(sigs))
     store.set_meta(STATE, "")  # the state is not whole until everything below is saved
-    store.put_many(TABLES, ((sigs[n], _encode(t)) for n, t in new.items() if sigs[n] not in made))
+    store.put_many(TABLES, ((sigs[n], _encode(t)) for n, t in new.items() if n not in found))
     store.put_many(SHARDS, ((str(s), shards[s]) for s in sorted(changes)))
     store.set_meta(STATE, json.dumps([order, sigs, _context(site)]))
     if store.get_meta(OUTPUT_STATE) != before:
@@ -160,27 +161,36 @@ def _new_tables(
     numbered: list[tuple[int, str]],
     bodies: Bodies,
     made: frozenset[str],
-) -> dict[int, search.Split]:
+) -> tuple[dict[int, search.Split], frozenset[int]]:
     """The term tables of the documents ``numbered`` (number, signature): those this build
-    stored, else made from their bodies."""
+    stored, else made from their bodies; and the numbers of those found stored."""
     items = site.items()
     stored = store.get_many(TABLES, [sig for _, sig in numbered if sig in made])
     texts = bodies([items[n].key for n, sig in numbered if sig not in stored])
-    return {
-        n: _split(stored[sig])
-        if sig in stored
-        else search.split_table(_document(site, plan, items[n], texts))
+    tables = {
+        n: _split(stored[sig]) if sig in stored else _table_of(site, plan, items[n], texts)
         for n, sig in numbered
     }
+    return tables, frozenset(n for n, sig in numbered if sig in stored)
 
 
 def table_row(
     site: Site, plan: UrlPlan, item: Item, body: Rendered, body_key: str
 ) -> tuple[str, str]:
     """The term table of ``item`` with ``body`` as the cache keeps it: (its signature, JSON),
-    made where the body is converted; ``cache.Cache.put_encoded`` stores it."""
-    table = search.split_table(_document(site, plan, item, {item.key: body}))
+    made where the body is converted; ``cache.Cache.put_encoded`` stores it (after
+    ``forget_other_context``)."""
+    table = _table_of(site, plan, item, {item.key: body})
     return search.signature(item, body_key), cache.encode(_encode(table))
+
+
+def forget_other_context(store: cache.Cache, site: Site) -> None:
+    """Forget the last index when its tables were made in another context than ``site``'s
+    (another generator, units renamed): a table stored under one of its signatures now is
+    made in this context, which that index could not patch or reuse anyway."""
+    state = json.loads(store.get_meta(STATE) or "null")
+    if state and (len(state) < 3 or state[2] != _context(site)):
+        store.set_meta(STATE, "")
 
 
 def written(store: cache.Cache) -> None:
@@ -199,7 +209,8 @@ def _computed(
 ) -> list[dict[str, str]]:
     """The whole index computed again, and kept in the cache for the next build. The term
     table of a document of the last index is the cache's while the generator and the units'
-    names are the same (a signature stands for everything else a table is made from)."""
+    names are the same (a signature stands for everything else a table is made from), as is
+    one in ``made``, stored by this build where its body was converted."""
     items = site.items()
     context = _context(site)
     reusable = _reusable(store, context, sigs) | made.intersection(sigs)
@@ -237,7 +248,7 @@ def _tables(
     for start in range(0, len(items), BATCH):
         part = range(start, min(start + BATCH, len(items)))
         cached = store.get_many(TABLES, [sigs[n] for n in part if sigs[n] in reusable])
-        made: list[tuple[str, list[object]]] = []
+        fresh: list[tuple[str, list[object]]] = []
         for n in part:
             entry = cached.get(sigs[n])
             if entry is not None:
@@ -245,10 +256,14 @@ def _tables(
                 continue
             item = items[n]
             found = texts if item.key in texts else bodies([item.key])  # a table gone missing
-            table = search.split_table(_document(site, plan, item, found))
-            made.append((sigs[n], _encode(table)))
+            table = _table_of(site, plan, item, found)
+            fresh.append((sigs[n], _encode(table)))
             yield table
-        store.put_many(TABLES, made)
+        store.put_many(TABLES, fresh)
+
+
+def _table_of(site: Site, plan: UrlPlan, item: Item, texts: Mapping[str, Rendered]) -> search.Split:
+    return search.split_table(_document(site, plan, item, texts))
 
 
 def _document(
