@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import functools
 import gc
 import hashlib
 import json
@@ -86,14 +87,20 @@ def model_site(
     store: cache.Cache | None = None,
     kinds: Registry = BUILT_IN,
     changed: frozenset[str] | None = None,
+    workers: int | None = None,
 ) -> Modelled:
     """Read the source folder and model the site (load, validate, model); drafts only with
     ``drafts``, one year's items only for the edition of ``edition_year``. Needs no output
-    folder and writes nothing but to the cache. ``changed``: see ``loader.load``."""
+    folder and writes nothing but to the cache. ``changed``: see ``loader.load``; front
+    matter is parsed in ``workers`` processes (default: one per core) when there is much."""
     if store is not None:
         readings.load(store)
     kept = store.memory("source-tree") if store is not None else None
-    tree, problems = loader.load(source, store, folders=kinds.folders(), changed=changed, kept=kept)
+    parse = functools.partial(pool.parse_files, workers=pool.worker_count(workers))
+    folders = kinds.folders()
+    tree, problems = loader.load(
+        source, store, folders=folders, changed=changed, kept=kept, parse=parse
+    )
     memo = store.memory("items") if store is not None else None
     lasting = itemcache.KeptItems.of(store, kinds) if store is not None else None
     site, model_problems = model.build_site(
@@ -122,6 +129,7 @@ def analyse(
     store: cache.Cache | None = None,
     kinds: Registry = BUILT_IN,
     changed: frozenset[str] | None = None,
+    workers: int | None = None,
 ) -> Analysis:
     """Read and model the site (see ``model_site``), find its theme and plan the URLs;
     collect every diagnostic. Needs no output folder and writes nothing but to the cache."""
@@ -132,6 +140,7 @@ def analyse(
         store=store,
         kinds=kinds,
         changed=changed,
+        workers=workers,
     )
     tree, site = modelled.tree, modelled.site
     problems = list(modelled.diagnostics)
@@ -298,6 +307,7 @@ def _build(
         store=store,
         kinds=kinds,
         changed=changed,
+        workers=options.workers,
     )
     mark("analyse")
     problems = [*analysis.diagnostics, *_cache_warning(store)]

@@ -20,6 +20,7 @@ import generator.build as building
 from generator.base import hanzi
 from generator.base.config import BuildOptions
 from generator.build import build
+from generator.content import loader
 from generator.output import cache, pool, writer
 from generator.output import fingerprints as deps
 from generator.pages.view import Read
@@ -748,3 +749,30 @@ def test_a_build_stopped_after_storing_term_tables_leaves_no_table_of_another_co
     assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
     assert build(BuildOptions(source=src, output=tmp_path / "clean")).ok
     assert tree(out / "search") == tree(tmp_path / "clean/search")
+
+
+def test_front_matter_is_parsed_in_workers_as_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many files to parse are shared out among worker processes; the documents and the
+    problems found, in order, are those of a parse in one process."""
+    calls = tmp_path / "calls"
+    real = loader.parse_file
+
+    def recording(rel: str, data: bytes) -> loader.Parsed:
+        with open(calls, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(rel, data)
+
+    monkeypatch.setattr(loader, "parse_file", recording)
+    files = {f"profiles/2025/p{i}.md": profile(name=f"王{NAMES[i % 7]}{i}") for i in range(300)}
+    files["profiles/2025/p7.md"] = "---\nname: [王\n---\n正文\n"  # broken YAML
+    files["profiles/2025/p8.md"] = "没有前言的文件\n"
+    src = write_site(tmp_path / "src", files)
+    two = building.model_site(src, workers=2)
+    pids = calls.read_text(encoding="utf-8").split()
+    assert len(pids) == 300 and str(os.getpid()) not in pids
+    one = building.model_site(src, workers=1)
+    assert one.tree.docs == two.tree.docs and len(one.tree.docs) == 298
+    assert one.diagnostics == two.diagnostics
+    assert {d.path for d in one.diagnostics} >= {"profiles/2025/p7.md", "profiles/2025/p8.md"}

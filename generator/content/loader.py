@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -197,10 +197,12 @@ def load(
     folders: Mapping[str, str],
     changed: frozenset[str] | None = None,
     kept: dict[str, Any] | None = None,
+    parse: Parse | None = None,
 ) -> tuple[SourceTree, list[Diagnostic]]:
     """Read every file of a site source; the Markdown files of each content folder of
     ``folders`` (folder -> kind) are that kind's documents. Problems are returned, never
-    raised. With a cache, front matter is parsed only for files whose content changed.
+    raised. With a cache, front matter is parsed only for files whose content changed;
+    ``parse`` parses them (``parse_files``, in this process, unless given).
 
     A process that loads again keeps the last tree in ``kept``; when ``changed`` (paths
     relative to the source) are the only files changed since, as a watcher saw them, and
@@ -212,14 +214,14 @@ def load(
     if last is not None and kept is not None and changed is not None:
         found = _patched(root, cache, folders, changed, last, kept)
     if found is None:
-        found = _load(root, cache, folders, kept)
+        found = _load(root, cache, folders, kept, parse or parse_files)
     if kept is not None:
         kept["last"] = (root, dict(folders), *found)
     return found
 
 
 def _load(
-    root: Path, cache: Memo, folders: Mapping[str, str], kept: dict[str, Any] | None
+    root: Path, cache: Memo, folders: Mapping[str, str], kept: dict[str, Any] | None, parse: Parse
 ) -> tuple[SourceTree, list[Diagnostic]]:
     """Read the whole source (see ``load``)."""
     problems: list[Diagnostic] = []
@@ -228,7 +230,8 @@ def _load(
     site = _yaml_file(root, "site.yaml", files, problems)
     units = _yaml_file(root, "units.yaml", files, problems)
     raw = _content_files(files, folders, problems)
-    docs, digests = _documents(root, raw, cache, walked, _history(root, kept), problems)
+    history = _history(root, kept)
+    docs, digests = _documents(root, raw, cache, walked, history, problems, parse)
     tree = SourceTree(root, site, units, tuple(docs), files, digests, editions(root))
     return tree, problems
 
@@ -261,7 +264,7 @@ def _patched(
         stats[rel] = st
     found = [p for p in problems if p.path not in changed]
     raw = {rel: tree.docs[position[rel]].kind for rel in sorted(changed)}
-    docs, digests = _documents(root, raw, cache, stats, _history(root, kept), found)
+    docs, digests = _documents(root, raw, cache, stats, _history(root, kept), found, parse_files)
     if len(docs) != len(raw):
         return None  # a file that could not be read now: read everything again
     all_docs = list(tree.docs)
@@ -294,26 +297,29 @@ def _documents(
     walked: Mapping[str, os.stat_result],
     history: Mapping[str, FileDates],
     problems: list[Diagnostic],
+    parse: Parse,
 ) -> tuple[list[SourceDoc], dict[str, str]]:
     """The documents of ``raw`` (path -> kind) and their digests; ``walked`` holds the
-    stat of each file. Front matter is parsed only for contents the cache does not know."""
+    stat of each file. Front matter is parsed (by ``parse``) only for contents the cache does
+    not know."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     digests, contents = _digests(root, raw, cache, walked)
     cached = cache.get_many("parsed", digests.values())
+    todo = [rel for rel in raw if rel in digests and digests[rel] not in cached]
+    # a file unchanged but whose parse is not cached was not read for its digest
+    files = [(rel, contents.get(rel) or _read(root, rel)) for rel in todo]
+    parsed = dict(zip(todo, parse(files), strict=True))
     fresh: list[tuple[str, Any]] = []
     docs: list[SourceDoc] = []
     for rel, kind in raw.items():
         digest = digests.get(rel)
         if digest is None:
             continue  # vanished while the build ran
-        data = contents.get(rel, b"")
-        if not data and digest not in cached:
-            data = (root / rel).read_bytes()  # unchanged, but its parse is not cached
-        front, doc_problems = _parsed(data, digest, rel, cached.get(digest))
+        front, doc_problems = parsed.get(rel) or _from_cache(rel, cached[digest])
         problems.extend(doc_problems)
         if front is None:
             continue
-        if digest not in cached:
+        if rel in parsed:
             fresh.append((digest, _to_cache(front, doc_problems)))
         dates = history.get(rel)
         if dates is not None:
@@ -324,6 +330,10 @@ def _documents(
         docs.append(SourceDoc(kind, rel, meta, lines, body, body_line, digest, created, updated))
     cache.put_many("parsed", fresh)
     return docs, digests
+
+
+def _read(root: Path, rel: str) -> bytes:
+    return (root / rel).read_bytes()
 
 
 def _content_files(
@@ -417,19 +427,30 @@ def edition_files(folder: Path) -> tuple[str, ...]:
     return tuple(sorted(files))
 
 
-def _parsed(
-    data: bytes, digest: str, rel: str, cached: Any
-) -> tuple[FrontMatter | None, list[Diagnostic]]:
-    """Split and parse one Markdown file, or take the result from the cache by digest."""
-    if cached is not None:
-        meta, lines, body, body_line, found = cached
-        problems = [Diagnostic.from_row(rel, row) for row in found]
-        return FrontMatter(meta, lines, body, body_line), problems
+# what parses Markdown files, given as (path, bytes), in order: ``parse_files``, or one that
+# shares the files out among worker processes
+Parsed = tuple[FrontMatter | None, list[Diagnostic]]
+Parse = Callable[[Sequence[tuple[str, bytes]]], list[Parsed]]
+
+
+def parse_files(files: Sequence[tuple[str, bytes]]) -> list[Parsed]:
+    return [parse_file(rel, data) for rel, data in files]
+
+
+def parse_file(rel: str, data: bytes) -> Parsed:
+    """Split and parse one Markdown file."""
     text, problems = decode(data, rel)
     if text is None:
         return None, problems
     front, split_problems = split(text, rel)
     return front, [*problems, *split_problems]
+
+
+def _from_cache(rel: str, cached: Any) -> Parsed:
+    """A file's parse as the cache keeps it (``_to_cache``)."""
+    meta, lines, body, body_line, found = cached
+    problems = [Diagnostic.from_row(rel, row) for row in found]
+    return FrontMatter(meta, lines, body, body_line), problems
 
 
 def _to_cache(front: FrontMatter, problems: list[Diagnostic]) -> Any:

@@ -22,6 +22,7 @@ from typing import Any
 import jinja2
 
 from generator.base.errors import Diagnostic
+from generator.content import loader
 from generator.output import markup, theme, writer
 from generator.output import render as templating
 from generator.pages.base import PageJob
@@ -161,6 +162,25 @@ def convert(
         return out
     finally:
         _forget("items", "pages", "converter", "then")
+
+
+# -- Front matter -----------------------------------------------------------------------------
+
+
+def _parse_chunk(indices: range) -> list[loader.Parsed]:
+    files: Sequence[tuple[str, bytes]] = _shared["files"]
+    return [loader.parse_file(*files[i]) for i in indices]
+
+
+def parse_files(files: Sequence[tuple[str, bytes]], workers: int) -> list[loader.Parsed]:
+    """``loader.parse_files`` shared out among ``workers`` processes when there are many."""
+    _shared.update(files=files)
+    try:
+        return [
+            parsed for result in _run(_parse_chunk, len(files), workers, None) for parsed in result
+        ]
+    finally:
+        _forget("files")
 
 
 # -- Pages ------------------------------------------------------------------------------------
