@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from generator.output import cache
@@ -56,10 +57,10 @@ def search_index(
     sigs = [by_key[item.key] for item in items]
     count = search.shard_count(site)
     order = _order(site, items, count)
-    patched = _patched(site, plan, store, order, sigs, bodies, made)
+    request = _Request(site, plan, store, order, sigs, bodies, made)
+    patched = _patched(request)
     if patched is None:
-        computed = _computed(site, plan, store, order, sigs, bodies, made)
-        shards, unchanged = computed, frozenset[int]()
+        shards, unchanged = _computed(request), frozenset[int]()
     else:
         shards, changed = patched
         unchanged = frozenset(range(count)) - changed
@@ -113,18 +114,25 @@ def _order(site: Site, items: Sequence[Item], count: int) -> str:
     return digest.hexdigest()
 
 
-def _patched(
-    site: Site,
-    plan: UrlPlan,
-    store: cache.Cache,
-    order: str,
-    sigs: list[str],
-    bodies: Bodies,
-    made: frozenset[str],
-) -> tuple[list[dict[str, str]], frozenset[int]] | None:
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What the index is patched or computed from."""
+
+    site: Site
+    plan: UrlPlan
+    store: cache.Cache
+    order: str  # the documents' order and the tables' context (``_order``)
+    sigs: list[str]  # the signature of each document's table, in document order
+    bodies: Bodies
+    made: frozenset[str]  # the signatures of the tables this build stored
+
+
+def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] | None:
     """The last index patched for the documents that changed, and the numbers of the shards
     that differ from the output's (all when the output's are not the last index's: a build
     failed after patching it); None when it cannot be."""
+    site, plan, store, order = request.site, request.plan, request.store, request.order
+    sigs, bodies, made = request.sigs, request.bodies, request.made
     before = store.get_meta(STATE)
     state = json.loads(before or "null")
     if not state or state[0] != order or len(state[1]) != len(sigs):
@@ -198,19 +206,13 @@ def written(store: cache.Cache) -> None:
     store.set_meta(OUTPUT_STATE, store.get_meta(STATE) or "")
 
 
-def _computed(
-    site: Site,
-    plan: UrlPlan,
-    store: cache.Cache,
-    order: str,
-    sigs: list[str],
-    bodies: Bodies,
-    made: frozenset[str],
-) -> list[dict[str, str]]:
+def _computed(request: _Request) -> list[dict[str, str]]:
     """The whole index computed again, and kept in the cache for the next build. The term
     table of a document of the last index is the cache's while the generator and the units'
     names are the same (a signature stands for everything else a table is made from), as is
     one in ``made``, stored by this build where its body was converted."""
+    site, plan, store, order = request.site, request.plan, request.store, request.order
+    sigs, bodies, made = request.sigs, request.bodies, request.made
     items = site.items()
     context = _context(site)
     reusable = _reusable(store, context, sigs) | made.intersection(sigs)
