@@ -294,22 +294,24 @@ def encode_ids(ids: Sequence[int], total: int) -> str:
     return "~" + _bitmap(ids, total)
 
 
-_BIT_PLACES: list[int] = []
+# the character of a base64 digit read low bit first, by that digit's character
+_REVERSED = bytes.maketrans(
+    ALPHABET.encode("ascii"),
+    bytes(ord(ALPHABET[int(f"{v:06b}"[::-1], 2)]) for v in range(64)),
+)
 
 
 def _bitmap(ids: Sequence[int], total: int) -> str:
     """Document n as bit n % 6 of character n // 6. The characters of ALPHABET are those of
-    base64, whose digits are six bits of a byte string read high bit first: each group of six
-    flags is laid out reversed, and the string of flags read as one binary number."""
+    base64, whose digits are six bits of a byte string read high bit first: the flags are
+    laid out in document order, read as one binary number, and each digit of its base64 is
+    then replaced by the digit of its six bits reversed."""
     size = (total + 5) // 6  # characters
     bits = -(-size * 6 // 24) * 24  # whole groups of three bytes
-    while len(_BIT_PLACES) < bits:  # document n -> its place among the flags
-        n = len(_BIT_PLACES)
-        _BIT_PLACES.append(n - n % 6 + 5 - n % 6)
     flags = bytearray(b"0") * bits
-    any(map(flags.__setitem__, map(_BIT_PLACES.__getitem__, ids), repeat(ord("1"))))
+    any(map(flags.__setitem__, ids, repeat(ord("1"))))
     raw = int(flags, 2).to_bytes(bits // 8, "big")
-    return base64.b64encode(raw)[:size].decode("ascii").rstrip("A")
+    return base64.b64encode(raw)[:size].translate(_REVERSED).decode("ascii").rstrip("A")
 
 
 def decode_ids(text: str) -> list[int]:
