@@ -650,8 +650,7 @@ def _convert(inputs: _Inputs, work: _Work) -> _Converted:
 
 def _term_tables(inputs: _Inputs, made: set[str]) -> tuple[pool.Then, pool.Keep]:
     """The search term table of each body, made where the body is converted (in the workers,
-    where there are many) and stored as it comes (its signature added to ``made``); the body
-    is then held without its terms."""
+    where there are many) and stored as it comes (its signature added to ``made``)."""
     site, plan, keys = inputs.analysis.site, inputs.analysis.plan, inputs.keys
     searched = {item.key for item in site.items()}
     searchindex.forget_other_context(inputs.store, site)
@@ -659,8 +658,7 @@ def _term_tables(inputs: _Inputs, made: set[str]) -> tuple[pool.Then, pool.Keep]
     def then(item: model.Item, body: Rendered) -> tuple[Rendered, tuple[str, str] | None]:
         if item.key not in searched:
             return body, None
-        row = searchindex.table_row(site, plan, item, body, keys[item.key])
-        return dataclasses.replace(body, terms=""), row
+        return body, searchindex.table_row(site, plan, item, body, keys[item.key])
 
     def keep(rows: list[tuple[str, str]]) -> None:
         inputs.store.put_encoded(searchindex.TABLES, rows)
@@ -780,7 +778,7 @@ def _search_index(inputs: _Inputs, converted: _Converted) -> search.Index:
 
 def _has_text(body: Rendered | None) -> bool:
     """Whether ``body`` holds its HTML and text (not only the summary and links)."""
-    return body is not None and bool(body.html or body.text or body.terms)
+    return body is not None and bool(body.html or body.text)
 
 
 def _records(
@@ -888,8 +886,8 @@ def _counts(site: model.Site) -> dict[str, int]:
 
 
 def _encode(rendered: Rendered) -> list[Any]:
-    """A body as the cache keeps it: its HTML, summary and links. Its text and terms are
-    not kept: the text is read from the HTML again, the terms from the text when needed."""
+    """A body as the cache keeps it: its HTML, summary and links (its text is read from the
+    HTML again)."""
     links = [list(link) for link in rendered.links]
     return [rendered.html, rendered.text_summary, links]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from generator import build
 from generator.output import markup
 from generator.site import search
-from tests.conftest import ROOT, SiteBuilder, profile, write_site
+from tests.conftest import SiteBuilder, profile, write_site
 
 STORY = "王强在采油一队扎根二十年，首创“一井一策”管理法，带出徒弟三十余名。"
 
@@ -285,17 +285,3 @@ def test_build_writes_the_search_page_and_index(make_site: SiteBuilder) -> None:
     assert 'action="search/index.html"' in home and 'name="q"' in home
     detail = (out / "profiles/2025/wang-qiang/index.html").read_text(encoding="utf-8")
     assert 'action="../../../search/index.html"' in detail
-
-
-def test_body_terms_from_the_conversion_give_the_same_index() -> None:
-    """The build hands the index each body's terms as the conversion found them; the index
-    is the same as one that splits every body itself."""
-    analysis = build.analyse(ROOT / "site_content")
-    site, plan = analysis.site, analysis.plan
-    converter = build.markdown_converter(site, plan)
-    bodies = build.convert_bodies(site.items(), plan, converter)
-    texts = {k: r.text for k, r in bodies.items()}
-    known = {k: r.terms for k, r in bodies.items()}
-    assert all(known.values())
-    with_terms = search.build_index(site, plan, texts, known_terms=known)
-    assert with_terms == search.build_index(site, plan, texts)

@@ -17,7 +17,7 @@ from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from generator.base import hanzi
 from generator.content import paths
-from generator.site import search, urls
+from generator.site import urls
 from generator.site.bodies import Rendered
 
 EXTENSIONS = ("extra", "sane_lists")
@@ -153,7 +153,7 @@ class Converter:
         links = tuple(dict.fromkeys(self._links.seen))
         summary = summary_of(body_html, self.summary_length)
         text = plain_text(body_html)
-        return Rendered(body_html, summary, links, text, search.body_terms(text))
+        return Rendered(body_html, summary, links, text)
 
     def still_valid(self, rendered: Rendered, source: str, page: str) -> bool:
         """Whether every reference of a cached body still resolves as it did."""

@@ -47,8 +47,8 @@ def search_index(
 ) -> search.Index:
     """The manifest and the postings shards of the site's index (not the result files, which
     the pages make one by one). ``body_keys`` maps an item key to its Markdown cache key, which
-    stands for its body's text; ``bodies(keys)`` gives the bodies (plain text, and terms when
-    known) of the items asked for; ``made`` holds the signatures of the term tables this
+    stands for its body's text; ``bodies(keys)`` gives the bodies (their plain text) of the
+    items asked for; ``made`` holds the signatures of the term tables this
     build stored (``table_row``, where the bodies were converted)."""
     items = site.items()
     by_key = store.per_item(
@@ -272,7 +272,7 @@ def _document(
     site: Site, plan: UrlPlan, item: Item, texts: Mapping[str, Rendered]
 ) -> search.Document:
     body = texts.get(item.key)
-    return search.document(site, plan, item, body.text if body else "", body.terms if body else "")
+    return search.document(site, plan, item, body.text if body else "")
 
 
 def _encode(table: search.Split) -> list[object]:

@@ -271,10 +271,7 @@ class SiteView:
         from the bodies the view holds."""
         if self._search is None:
             texts = {key: body.text for key, body in self._bodies.items()}
-            known = {key: body.terms for key, body in self._bodies.items()}
-            self._search = search.build_index(
-                self._queries.site, self._plan, texts, known_terms=known
-            )
+            self._search = search.build_index(self._queries.site, self._plan, texts)
         return self._search
 
     # -- pledges ---------------------------------------------------------------------------

@@ -14,6 +14,3 @@ class Rendered:
     links: tuple[tuple[str, str | None], ...] = ()
     # the whole body as plain text (for the search index); read from the HTML
     text: str = ""
-    # the search terms of ``text``, one a line (search.body_terms), computed where the body is
-    # converted so that the index does not split every body again (empty: not known)
-    terms: str = ""

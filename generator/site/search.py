@@ -163,12 +163,10 @@ class Document:
     body: str  # plain text of the whole body and the item's other words
     unit_text: str  # names of the unit and its ancestors
     words: str = ""  # the item's other words (also at the end of ``body``)
-    body_terms: str = ""  # the terms of the body's text alone, one a line, when known
 
 
-def document(site: Site, plan: UrlPlan, item: Item, body: str, body_terms: str = "") -> Document:
-    """What search knows of ``item``, whose body is ``body`` as plain text (with its terms,
-    ``body_terms(body)``, when they are known)."""
+def document(site: Site, plan: UrlPlan, item: Item, body: str) -> Document:
+    """What search knows of ``item``, whose body is ``body`` as plain text."""
     unit = site.unit_by_id[item.unit]
     names = [site.unit_by_id[u].name for u in (*unit.ancestors, unit.id)]
     extra = " ".join(item.search_words())
@@ -185,7 +183,6 @@ def document(site: Site, plan: UrlPlan, item: Item, body: str, body_terms: str =
         body=f"{body} {extra}".strip() if extra else body,
         unit_text=" ".join(names),
         words=extra,
-        body_terms=body_terms,
     )
 
 
@@ -198,24 +195,11 @@ def signature(item: Item, body_key: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def body_terms(text: str) -> str:
-    """The terms of a body's plain text, one a line (what ``split_table`` needs of it)."""
-    return "\n".join(terms(text, singles=False))
-
-
 def _body_terms(doc: Document) -> tuple[list[str], set[str]]:
     """The terms of the body, as a list in the order they were made (a large index is
     filled faster when its terms are visited in memory order) and as a set."""
-    if not doc.body_terms:
-        found = terms(f"{doc.summary} {doc.body}", singles=False)
-        return list(found), found
-    listed = doc.body_terms.split("\n")
-    found = set(listed)
-    # words separated by a space never form a term together, so the terms of the parts add up
-    more = terms(f"{doc.summary} {doc.words}", singles=False) - found
-    listed.extend(more)
-    found.update(more)
-    return listed, found
+    found = terms(f"{doc.summary} {doc.body}", singles=False)
+    return list(found), found
 
 
 def field_masks(doc: Document) -> dict[str, int]:
@@ -549,16 +533,10 @@ def build_index(
     plan: UrlPlan,
     texts: Mapping[str, str],
     page: str = SEARCH_PAGE,
-    known_terms: Mapping[str, str] | None = None,
 ) -> Index:
-    """The whole index, with each item's body as plain text from ``texts`` (by item key) and
-    the terms of those texts from ``known_terms`` where given; links are relative to the
-    search page ``page``."""
-    known = known_terms or {}
-    docs = [
-        document(site, plan, item, texts.get(item.key, ""), known.get(item.key, ""))
-        for item in site.items()
-    ]
+    """The whole index, with each item's body as plain text from ``texts`` (by item key);
+    links are relative to the search page ``page``."""
+    docs = [document(site, plan, item, texts.get(item.key, "")) for item in site.items()]
     count = shard_count(site)
     shards = postings((split_table(doc) for doc in docs), len(docs), count)
     return Index(
