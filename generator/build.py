@@ -92,7 +92,8 @@ def model_site(
     """Read the source folder and model the site (load, validate, model); drafts only with
     ``drafts``, one year's items only for the edition of ``edition_year``. Needs no output
     folder and writes nothing but to the cache. ``changed``: see ``loader.load``; front
-    matter is parsed in ``workers`` processes (default: one per core) when there is much."""
+    matter is parsed in ``workers`` processes (default: ``pool.worker_count``, one per core
+    or SHOWCASE_WORKERS) when there is much."""
     if store is not None:
         readings.load(store)
     kept = store.memory("source-tree") if store is not None else None

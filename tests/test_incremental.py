@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from generator.base import hanzi
 from generator.base.config import BuildOptions
 from generator.build import build
 from generator.content import loader
+from generator.kinds.registry import BUILT_IN
 from generator.output import cache, pool, writer
 from generator.output import fingerprints as deps
 from generator.pages.view import Read
@@ -661,6 +663,9 @@ def test_workers_that_cannot_start_leave_nothing_frozen(monkeypatch: pytest.Monk
     with pytest.raises(OSError):
         list(pool._run(_collector_state, 8, 2, None, 1))
     assert gc.get_freeze_count() == 0
+    # front matter is then parsed in this process
+    files = [(f"profiles/2025/p{i}.md", profile(name=f"王强{i}").encode()) for i in range(300)]
+    assert pool.parse_files(files, 2) == loader.parse_files(files)
 
 
 def test_the_cache_keeps_a_body_as_html_and_the_search_reads_its_text_from_it(
@@ -776,3 +781,42 @@ def test_front_matter_is_parsed_in_workers_as_in_one_process(
     assert one.tree.docs == two.tree.docs and len(one.tree.docs) == 298
     assert one.diagnostics == two.diagnostics
     assert {d.path for d in one.diagnostics} >= {"profiles/2025/p7.md", "profiles/2025/p8.md"}
+    # what the workers parsed is cached: a second load parses only the two broken files
+    # (never cached) and finds the same
+    store = cache.Cache.open(tmp_path / "cache")
+    building.model_site(src, store=store, workers=2)
+    store.close()
+
+    def nothing_to_parse(files: Sequence[tuple[str, bytes]]) -> list[loader.Parsed]:
+        assert sorted(rel for rel, _ in files) == ["profiles/2025/p7.md", "profiles/2025/p8.md"]
+        return loader.parse_files(files)
+
+    again = cache.Cache.open(tmp_path / "cache")
+    tree, problems = loader.load(src, again, folders=BUILT_IN.folders(), parse=nothing_to_parse)
+    again.close()
+    assert tree.docs == one.tree.docs
+    assert [d for d in problems if d.path.startswith("profiles")] == [
+        d for d in one.diagnostics if d.path.startswith("profiles")
+    ]
+
+
+def test_a_file_that_changes_as_it_is_read_again_is_not_cached_under_its_old_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file known by its stamp but whose parse is not cached is read again to be parsed; if
+    it changed meanwhile, its parse is not kept under the digest it was found with."""
+    src = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    fixed_times(src)  # stamps of files older than the build are trusted
+    store = cache.Cache.open(tmp_path / "cache")
+    building.model_site(src, store=store)
+    store.close()
+    with sqlite3.connect(tmp_path / "cache/build.sqlite") as db:
+        db.execute("DELETE FROM parsed")
+    changed = profile(name="李华").encode("utf-8")
+    monkeypatch.setattr(loader, "_read", lambda root, rel: changed)
+    store = cache.Cache.open(tmp_path / "cache")
+    modelled = building.model_site(src, store=store)
+    store.close()
+    assert [doc.meta["name"] for doc in modelled.tree.docs] == ["李华"]
+    with sqlite3.connect(tmp_path / "cache/build.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM parsed").fetchone() == (0,)

@@ -20,7 +20,7 @@ class BuildOptions:
     drafts: bool = False
     strict: bool = False
     cache_dir: Path | None = None  # incremental state; None: a clean build every time
-    workers: int = 0  # processes for Markdown and rendering; 0: one per available core
+    workers: int = 0  # processes for parsing, Markdown and rendering; 0: one per available core
     # build the archived edition of one year (that year's items only, no cache)
     edition_year: int | None = None
     # replace an output folder that holds files showcase did not write

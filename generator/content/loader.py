@@ -212,7 +212,7 @@ def load(
     # taken out while loading: a load that fails half-way leaves nothing to patch
     last = kept.pop("last", None) if kept is not None else None
     if last is not None and kept is not None and changed is not None:
-        found = _patched(root, cache, folders, changed, last, kept)
+        found = _patched(root, cache, folders, changed, last, kept, parse or parse_files)
     if found is None:
         found = _load(root, cache, folders, kept, parse or parse_files)
     if kept is not None:
@@ -243,6 +243,7 @@ def _patched(
     changed: frozenset[str],
     last: tuple[Any, ...],
     kept: dict[str, Any],
+    parse: Parse,
 ) -> tuple[SourceTree, list[Diagnostic]] | None:
     """The ``last`` tree with the ``changed`` documents read again; None when something else
     changed (a new, removed or moved file, a folder, the configuration)."""
@@ -264,7 +265,7 @@ def _patched(
         stats[rel] = st
     found = [p for p in problems if p.path not in changed]
     raw = {rel: tree.docs[position[rel]].kind for rel in sorted(changed)}
-    docs, digests = _documents(root, raw, cache, stats, _history(root, kept), found, parse_files)
+    docs, digests = _documents(root, raw, cache, stats, _history(root, kept), found, parse)
     if len(docs) != len(raw):
         return None  # a file that could not be read now: read everything again
     all_docs = list(tree.docs)
@@ -306,9 +307,12 @@ def _documents(
     digests, contents = _digests(root, raw, cache, walked)
     cached = cache.get_many("parsed", digests.values())
     todo = [rel for rel in raw if rel in digests and digests[rel] not in cached]
-    # a file unchanged but whose parse is not cached was not read for its digest
-    files = [(rel, contents.get(rel) or _read(root, rel)) for rel in todo]
+    # a file unchanged but whose parse is not cached was not read for its digest: read now,
+    # its parse is kept only if it still has that digest (else it changed meanwhile)
+    files = [(rel, contents[rel] if rel in contents else _read(root, rel)) for rel in todo]
+    moved = {rel for rel, data in files if rel not in contents and _digest(data) != digests[rel]}
     parsed = dict(zip(todo, parse(files), strict=True))
+    del files
     fresh: list[tuple[str, Any]] = []
     docs: list[SourceDoc] = []
     for rel, kind in raw.items():
@@ -319,7 +323,7 @@ def _documents(
         problems.extend(doc_problems)
         if front is None:
             continue
-        if rel in parsed:
+        if rel in parsed and rel not in moved:
             fresh.append((digest, _to_cache(front, doc_problems)))
         dates = history.get(rel)
         if dates is not None:
@@ -334,6 +338,10 @@ def _documents(
 
 def _read(root: Path, rel: str) -> bytes:
     return (root / rel).read_bytes()
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _content_files(
@@ -377,7 +385,7 @@ def _digests(
                 data = (root / rel).read_bytes()
             except OSError:
                 continue
-            digests[rel] = hashlib.sha256(data).hexdigest()
+            digests[rel] = _digest(data)
             contents[rel] = data
             read.append((path, unread[path], digests[rel]))
     stamps.remember(cache, read)

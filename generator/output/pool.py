@@ -1,4 +1,5 @@
-"""Parallel work across processes: Markdown conversion and page rendering.
+"""Parallel work across processes: parsing front matter, Markdown conversion and page
+rendering.
 
 Workers are forked from the build process after everything they need is ready, so they
 share the site model, the URL plan and the compiled templates without pickling them. Each
@@ -173,12 +174,15 @@ def _parse_chunk(indices: range) -> list[loader.Parsed]:
 
 
 def parse_files(files: Sequence[tuple[str, bytes]], workers: int) -> list[loader.Parsed]:
-    """``loader.parse_files`` shared out among ``workers`` processes when there are many."""
+    """``loader.parse_files`` shared out among ``workers`` processes when there are many; in
+    this process when no worker can start (a process limit)."""
     _shared.update(files=files)
     try:
         return [
             parsed for result in _run(_parse_chunk, len(files), workers, None) for parsed in result
         ]
+    except OSError:  # parsing reads nothing: the error is a worker that could not start
+        return loader.parse_files(files)
     finally:
         _forget("files")
 
