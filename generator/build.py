@@ -656,10 +656,10 @@ def _term_tables(inputs: _Inputs, made: set[str]) -> tuple[pool.Then, pool.Keep]
     searched = {item.key for item in site.items()}
     searchindex.forget_other_context(inputs.store, site)
 
-    def then(item: model.Item, body: Rendered) -> tuple[Rendered, tuple[str, str] | None]:
+    def then(item: model.Item, body: Rendered) -> tuple[str, str] | None:
         if item.key not in searched:
-            return body, None
-        return body, searchindex.table_row(site, plan, item, body, keys[item.key])
+            return None
+        return searchindex.table_row(site, plan, item, body, keys[item.key])
 
     def keep(rows: list[tuple[str, str]]) -> None:
         inputs.store.put_encoded(searchindex.TABLES, rows)
@@ -947,10 +947,10 @@ def _cached_bodies(
         entry = found.get(keys[key])
         if entry is not None:
             links = tuple((a, b) for a, b in entry[2])
-            # the cache is a file anyone may change: its HTML is sanitized again (sanitizing
-            # sanitized HTML gives it back as it was, so the text read from it is the same)
+            # the cache is a file anyone may change: its HTML is sanitized again; the text is
+            # read from the HTML as stored, which is what the build that stored it read
             html = markup.sanitize(entry[0])
-            bodies[key] = Rendered(html, entry[1], links, markup.plain_text(html))
+            bodies[key] = Rendered(html, entry[1], links, markup.plain_text(entry[0]))
     return bodies
 
 

@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -697,20 +697,25 @@ def test_the_cache_keeps_a_body_as_html_and_the_search_reads_its_text_from_it(
     assert "坚守井场" in results and "节能降耗" in results
 
 
+def _recording(real: Callable[..., Any], calls: Path) -> Callable[..., Any]:
+    """``real``, writing the number of the process that calls it, a line a call, to ``calls``
+    (worker processes share the file)."""
+
+    def recording(*args: Any) -> Any:
+        with open(calls, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(*args)
+
+    return recording
+
+
 def test_the_search_term_tables_are_made_in_the_workers_that_convert_the_bodies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each document's term table is made once, in the worker that converted its body, and
     the index is made from those tables: it equals a build's in one process."""
     calls = tmp_path / "calls"
-    real = search.split_table
-
-    def recording(doc: search.Document) -> search.Split:
-        with open(calls, "a", encoding="utf-8") as fh:
-            fh.write(f"{os.getpid()}\n")
-        return real(doc)
-
-    monkeypatch.setattr(search, "split_table", recording)
+    monkeypatch.setattr(search, "split_table", _recording(search.split_table, calls))
     files = {f"profiles/2025/p{i}.md": profile(name=f"王{NAMES[i % 7]}{i}") for i in range(300)}
     src = write_site(tmp_path / "src", files)
     fixed_times(src)
@@ -762,14 +767,7 @@ def test_front_matter_is_parsed_in_workers_as_in_one_process(
     """Many files to parse are shared out among worker processes; the documents and the
     problems found, in order, are those of a parse in one process."""
     calls = tmp_path / "calls"
-    real = loader.parse_file
-
-    def recording(rel: str, data: bytes) -> loader.Parsed:
-        with open(calls, "a", encoding="utf-8") as fh:
-            fh.write(f"{os.getpid()}\n")
-        return real(rel, data)
-
-    monkeypatch.setattr(loader, "parse_file", recording)
+    monkeypatch.setattr(loader, "parse_file", _recording(loader.parse_file, calls))
     files = {f"profiles/2025/p{i}.md": profile(name=f"王{NAMES[i % 7]}{i}") for i in range(300)}
     files["profiles/2025/p7.md"] = "---\nname: [王\n---\n正文\n"  # broken YAML
     files["profiles/2025/p8.md"] = "没有前言的文件\n"
@@ -800,11 +798,12 @@ def test_front_matter_is_parsed_in_workers_as_in_one_process(
     ]
 
 
-def test_a_file_that_changes_as_it_is_read_again_is_not_cached_under_its_old_digest(
+def test_a_file_that_changes_as_it_is_read_again_gets_the_digest_of_what_was_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file known by its stamp but whose parse is not cached is read again to be parsed; if
-    it changed meanwhile, its parse is not kept under the digest it was found with."""
+    it changed meanwhile, its document and its cached parse have the digest of what was read,
+    and a file gone meanwhile is left out."""
     src = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
     fixed_times(src)  # stamps of files older than the build are trusted
     store = cache.Cache.open(tmp_path / "cache")
@@ -813,10 +812,23 @@ def test_a_file_that_changes_as_it_is_read_again_is_not_cached_under_its_old_dig
     with sqlite3.connect(tmp_path / "cache/build.sqlite") as db:
         db.execute("DELETE FROM parsed")
     changed = profile(name="李华").encode("utf-8")
-    monkeypatch.setattr(loader, "_read", lambda root, rel: changed)
+    real = loader._read
+    monkeypatch.setattr(
+        loader, "_read", lambda r, rel: changed if rel.endswith(".md") else real(r, rel)
+    )
     store = cache.Cache.open(tmp_path / "cache")
     modelled = building.model_site(src, store=store)
     store.close()
-    assert [doc.meta["name"] for doc in modelled.tree.docs] == ["李华"]
+    digest = hashlib.sha256(changed).hexdigest()
+    assert [(doc.meta["name"], doc.digest) for doc in modelled.tree.docs] == [("李华", digest)]
     with sqlite3.connect(tmp_path / "cache/build.sqlite") as db:
-        assert db.execute("SELECT count(*) FROM parsed").fetchone() == (0,)
+        assert [row[0] for row in db.execute("SELECT digest FROM parsed")] == [digest]
+        db.execute("DELETE FROM parsed")
+
+    def gone(root: Path, rel: str) -> bytes:
+        if rel.endswith(".md"):
+            raise FileNotFoundError(rel)
+        return real(root, rel)
+
+    monkeypatch.setattr(loader, "_read", gone)
+    assert building.model_site(src, store=cache.Cache.open(tmp_path / "cache")).tree.docs == ()

@@ -123,9 +123,9 @@ def _walk(root: Path, problems: list[Diagnostic]) -> dict[str, os.stat_result]:
 
 def read_text(root: Path, rel: str) -> tuple[str | None, str, list[Diagnostic]]:
     """Read a UTF-8 text file (BOM and any line ends accepted). Returns text and digest."""
-    data = (root / rel).read_bytes()
+    data = _read(root, rel)
     text, problems = decode(data, rel)
-    return text, hashlib.sha256(data).hexdigest(), problems
+    return text, _digest(data), problems
 
 
 def decode(data: bytes, rel: str) -> tuple[str | None, list[Diagnostic]]:
@@ -307,11 +307,8 @@ def _documents(
     digests, contents = _digests(root, raw, cache, walked)
     cached = cache.get_many("parsed", digests.values())
     todo = [rel for rel in raw if rel in digests and digests[rel] not in cached]
-    # a file unchanged but whose parse is not cached was not read for its digest: read now,
-    # its parse is kept only if it still has that digest (else it changed meanwhile)
-    files = [(rel, contents[rel] if rel in contents else _read(root, rel)) for rel in todo]
-    moved = {rel for rel, data in files if rel not in contents and _digest(data) != digests[rel]}
-    parsed = dict(zip(todo, parse(files), strict=True))
+    files = _to_parse(root, todo, contents, digests)
+    parsed = dict(zip([rel for rel, _ in files], parse(files), strict=True))
     del files
     fresh: list[tuple[str, Any]] = []
     docs: list[SourceDoc] = []
@@ -323,7 +320,7 @@ def _documents(
         problems.extend(doc_problems)
         if front is None:
             continue
-        if rel in parsed and rel not in moved:
+        if rel in parsed:
             fresh.append((digest, _to_cache(front, doc_problems)))
         dates = history.get(rel)
         if dates is not None:
@@ -334,6 +331,28 @@ def _documents(
         docs.append(SourceDoc(kind, rel, meta, lines, body, body_line, digest, created, updated))
     cache.put_many("parsed", fresh)
     return docs, digests
+
+
+def _to_parse(
+    root: Path, todo: list[str], contents: Mapping[str, bytes], digests: dict[str, str]
+) -> list[tuple[str, bytes]]:
+    """The files of ``todo`` with their bytes: those read for their digest, else read now (a
+    file known by its stamp whose parse is not cached). A file read now gets the digest of
+    what was read (it may have changed since); one that cannot be read any more is left out,
+    and its digest with it."""
+    files = []
+    for rel in todo:
+        if rel in contents:
+            files.append((rel, contents[rel]))
+            continue
+        try:
+            data = _read(root, rel)
+        except OSError:
+            del digests[rel]
+            continue
+        digests[rel] = _digest(data)
+        files.append((rel, data))
+    return files
 
 
 def _read(root: Path, rel: str) -> bytes:
@@ -382,7 +401,7 @@ def _digests(
             digests[rel] = trusted[path][1]
         elif path in unread:
             try:
-                data = (root / rel).read_bytes()
+                data = _read(root, rel)
             except OSError:
                 continue
             digests[rel] = _digest(data)

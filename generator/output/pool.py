@@ -116,9 +116,8 @@ def _run(
 # -- Markdown ---------------------------------------------------------------------------------
 
 
-# what ``convert`` does with a body where it is converted: the body to hold, and a by-product
-# (None: none) for ``Keep``
-Then = Callable[[Item, Rendered], tuple[Rendered, Any]]
+# what ``convert`` makes of a body where it is converted, for ``Keep`` (None: nothing)
+Then = Callable[[Item, Rendered], Any]
 Keep = Callable[[list[Any]], None]
 
 
@@ -131,8 +130,7 @@ def _convert_chunk(indices: range) -> list[tuple[str, Rendered, Any]]:
     for i in indices:
         item = items[i]
         body = converter.convert(item.body, item.key, pages[item.key])
-        kept, product = then(item, body) if then is not None else (body, None)
-        out.append((item.key, kept, product))
+        out.append((item.key, body, then(item, body) if then is not None else None))
     return out
 
 
@@ -146,9 +144,9 @@ def convert(
     keep: Keep | None = None,
 ) -> dict[str, Rendered]:
     """The bodies of ``items`` converted, by item key. ``then(item, body)`` runs where a body
-    is converted (in a worker, when there are many) and gives the body to return and a
-    by-product; ``keep`` receives the by-products in this process, a chunk at a time, in
-    order, as they come (so that they need not be held until the end)."""
+    is converted (in a worker, when there are many) and makes something of it; ``keep``
+    receives what it made in this process, a chunk at a time, in order, as it comes (so
+    that it need not be held until the end)."""
     _shared.update(items=items, pages=pages, converter=converter, then=then)
     try:
         out: dict[str, Rendered] = {}

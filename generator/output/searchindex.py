@@ -131,8 +131,7 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
     """The last index patched for the documents that changed, and the numbers of the shards
     that differ from the output's (all when the output's are not the last index's: a build
     failed after patching it); None when it cannot be."""
-    site, plan, store, order = request.site, request.plan, request.store, request.order
-    sigs, bodies, made = request.sigs, request.bodies, request.made
+    site, store, order, sigs = request.site, request.store, request.order, request.sigs
     before = store.get_meta(STATE)
     state = json.loads(before or "null")
     if not state or state[0] != order or len(state[1]) != len(sigs):
@@ -146,7 +145,7 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
     stored = store.get_many(SHARDS, (str(s) for s in range(count)))
     if len(stored) != count or any(old_sigs[n] not in old for n in changed):
         return None
-    new, found = _new_tables(site, plan, store, [(n, sigs[n]) for n in changed], bodies, made)
+    new, found = _new_tables(request, [(n, sigs[n]) for n in changed])
     changes = search.table_changes(
         ((n, _decode(old[old_sigs[n]]), search.merged(new[n])) for n in changed), count
     )
@@ -163,18 +162,14 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
 
 
 def _new_tables(
-    site: Site,
-    plan: UrlPlan,
-    store: cache.Cache,
-    numbered: list[tuple[int, str]],
-    bodies: Bodies,
-    made: frozenset[str],
+    request: _Request, numbered: list[tuple[int, str]]
 ) -> tuple[dict[int, search.Split], frozenset[int]]:
     """The term tables of the documents ``numbered`` (number, signature): those this build
     stored, else made from their bodies; and the numbers of those found stored."""
+    site, plan = request.site, request.plan
     items = site.items()
-    stored = store.get_many(TABLES, [sig for _, sig in numbered if sig in made])
-    texts = bodies([items[n].key for n, sig in numbered if sig not in stored])
+    stored = request.store.get_many(TABLES, [sig for _, sig in numbered if sig in request.made])
+    texts = request.bodies([items[n].key for n, sig in numbered if sig not in stored])
     tables = {
         n: _split(stored[sig]) if sig in stored else _table_of(site, plan, items[n], texts)
         for n, sig in numbered
@@ -196,8 +191,7 @@ def forget_other_context(store: cache.Cache, site: Site) -> None:
     """Forget the last index when its tables were made in another context than ``site``'s
     (another generator, units renamed): a table stored under one of its signatures now is
     made in this context, which that index could not patch or reuse anyway."""
-    state = json.loads(store.get_meta(STATE) or "null")
-    if state and (len(state) < 3 or state[2] != _context(site)):
+    if store.get_meta(STATE) and not _last_signatures(store, _context(site)):
         store.set_meta(STATE, "")
 
 
@@ -229,10 +223,16 @@ def _reusable(store: cache.Cache, context: str, sigs: Sequence[str]) -> frozense
     """The signatures of ``sigs`` whose tables the cache holds as made in ``context``: those of
     the last index, when it was made in the same context (each build writes the table of every
     document of its index before it records the index)."""
+    return _last_signatures(store, context).intersection(sigs)
+
+
+def _last_signatures(store: cache.Cache, context: str) -> frozenset[str]:
+    """The signatures of the last index's documents when it was made in ``context``, else
+    none."""
     state = json.loads(store.get_meta(STATE) or "null")
     if not state or len(state) < 3 or state[2] != context:
         return frozenset()
-    return frozenset(state[1]).intersection(sigs)
+    return frozenset(state[1])
 
 
 def _tables(

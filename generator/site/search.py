@@ -162,7 +162,6 @@ class Document:
     summary: str
     body: str  # plain text of the whole body and the item's other words
     unit_text: str  # names of the unit and its ancestors
-    words: str = ""  # the item's other words (also at the end of ``body``)
 
 
 def document(site: Site, plan: UrlPlan, item: Item, body: str) -> Document:
@@ -182,7 +181,6 @@ def document(site: Site, plan: UrlPlan, item: Item, body: str) -> Document:
         summary=item.summary,
         body=f"{body} {extra}".strip() if extra else body,
         unit_text=" ".join(names),
-        words=extra,
     )
 
 
