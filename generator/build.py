@@ -941,16 +941,17 @@ def _links_memo(store: cache.Cache, targets: Mapping[str, str]) -> dict[str, tup
 def _cached_bodies(
     store: cache.Cache, wanted: list[str], keys: Mapping[str, str]
 ) -> dict[str, Rendered]:
+    """The bodies of ``wanted`` the cache holds as a build stores them. The cache is a file
+    anyone may change: a body whose HTML the sanitiser would change is not taken (and is
+    converted again), so no script comes from the cache and every page is what a clean build
+    makes (the sanitiser does not give back every HTML it made unchanged: ``&#13;``)."""
     found = store.get_many("markup", (keys[k] for k in wanted))
     bodies = {}
     for key in wanted:
         entry = found.get(keys[key])
-        if entry is not None:
+        if entry is not None and markup.sanitize(entry[0]) == entry[0]:
             links = tuple((a, b) for a, b in entry[2])
-            # the cache is a file anyone may change: its HTML is sanitized again; the text is
-            # read from the HTML as stored, which is what the build that stored it read
-            html = markup.sanitize(entry[0])
-            bodies[key] = Rendered(html, entry[1], links, markup.plain_text(entry[0]))
+            bodies[key] = Rendered(entry[0], entry[1], links, markup.plain_text(entry[0]))
     return bodies
 
 
