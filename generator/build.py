@@ -357,7 +357,7 @@ class _Inputs:
     prints: deps.Fingerprints
     templates: Mapping[str, str]  # template name -> digest of it and what it includes
     # the output is looked through for files not ours when files move in, not before
-    deferred: bool = False
+    deferred: bool
 
     @property
     def items(self) -> tuple[model.Item, ...]:
@@ -415,7 +415,7 @@ def convert_bodies(
 ) -> dict[str, Rendered]:
     """The bodies of ``items`` as HTML with summaries and link resolutions, by item key, each
     converted for its own page (in worker processes when there are many); with ``tables``
-    (``_term_tables``), the search term table of each is made there too."""
+    (``searchindex.made_where_converted``), the search term table of each is made there too."""
     then, keep = tables or (None, None)
     return pool.convert(items, dict(plan.items), converter, workers, then=then, keep=keep)
 
@@ -450,7 +450,8 @@ def _blocked(
     writer.recover(options.output)
     deferred = not options.force and store.knows_output(writer.identity(options.output))
     try:
-        writer.check_output(options.output, options.source, options.force, look_inside=not deferred)
+        look_inside = not (options.force or deferred)
+        writer.check_output(options.output, options.source, look_inside=look_inside)
     except writer.OutputError as exc:
         return True, False, [_output_problem(exc)]
     return False, deferred, []
@@ -630,7 +631,13 @@ def _convert(inputs: _Inputs, work: _Work) -> _Converted:
         if i.key not in links or (i.key in html_needed and not bodies[i.key].html)
     ]
     made: set[str] = set()
-    tables = _term_tables(inputs, made) if inputs.store.enabled else None
+    tables = (
+        searchindex.made_where_converted(
+            inputs.store, inputs.analysis.site, inputs.analysis.plan, inputs.keys, made
+        )
+        if store.enabled
+        else None
+    )
     converted = convert_bodies(
         missing, inputs.analysis.plan, inputs.converter, inputs.workers, tables
     )
@@ -647,25 +654,6 @@ def _convert(inputs: _Inputs, work: _Work) -> _Converted:
         else inputs.prints
     )
     return _Converted(bodies, frozenset(converted), prints, frozenset(made))
-
-
-def _term_tables(inputs: _Inputs, made: set[str]) -> tuple[pool.Then, pool.Keep]:
-    """The search term table of each body, made where the body is converted (in the workers,
-    where there are many) and stored as it comes (its signature added to ``made``)."""
-    site, plan, keys = inputs.analysis.site, inputs.analysis.plan, inputs.keys
-    searched = {item.key for item in site.items()}
-    searchindex.forget_other_context(inputs.store, site)
-
-    def then(item: model.Item, body: Rendered) -> tuple[str, str] | None:
-        if item.key not in searched:
-            return None
-        return searchindex.table_row(site, plan, item, body, keys[item.key])
-
-    def keep(rows: list[tuple[str, str]]) -> None:
-        inputs.store.put_encoded(searchindex.TABLES, rows)
-        made.update(sig for sig, _ in rows)
-
-    return then, keep
 
 
 def _render_and_write(

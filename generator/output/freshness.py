@@ -13,7 +13,7 @@ import json
 import os
 
 from generator.base.config import BuildOptions, packaged_themes_dir
-from generator.base.errors import Diagnostic, Severity
+from generator.base.errors import Diagnostic
 from generator.base.report import BuildReport
 from generator.content import history, stamps
 from generator.output import cache, writer
@@ -116,7 +116,7 @@ def remember(options: BuildOptions, store: cache.Cache, state: str, report: Buil
         store.set_meta("language", report.language)
         store.set_meta("counts", json.dumps(report.counts))
         rows = [
-            [d.path, d.line, d.severity.value, d.code, d.field, d.params, d.column]
+            [d.path, *d.as_row()]
             for d in report.diagnostics
             if not d.code.startswith("cache-")  # about the cache as that build found it
         ]
@@ -128,17 +128,6 @@ def remember(options: BuildOptions, store: cache.Cache, state: str, report: Buil
 def _diagnostics(text: str) -> tuple[Diagnostic, ...] | None:
     """The diagnostics ``remember`` kept (None if they cannot be read)."""
     try:
-        return tuple(
-            Diagnostic(
-                str(path),
-                int(line),
-                Severity(severity),
-                str(code),
-                str(field),
-                tuple((str(k), str(v)) for k, v in params),
-                int(column),
-            )
-            for path, line, severity, code, field, params, column in json.loads(text)
-        )
-    except (ValueError, TypeError):
+        return tuple(Diagnostic.from_row(str(row[0]), row[1:]) for row in json.loads(text))
+    except (ValueError, TypeError, IndexError, AssertionError):
         return None

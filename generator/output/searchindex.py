@@ -171,19 +171,42 @@ def _new_tables(
     stored = request.store.get_many(TABLES, [sig for _, sig in numbered if sig in request.made])
     texts = request.bodies([items[n].key for n, sig in numbered if sig not in stored])
     tables = {
-        n: _split(stored[sig]) if sig in stored else _table_of(site, plan, items[n], texts)
+        n: _split(stored[sig])
+        if sig in stored
+        else _table_of(site, plan, items[n], texts.get(items[n].key))
         for n, sig in numbered
     }
     return tables, frozenset(n for n, sig in numbered if sig in stored)
 
 
+def made_where_converted(
+    store: cache.Cache, site: Site, plan: UrlPlan, body_keys: Mapping[str, str], made: set[str]
+) -> tuple[Callable[[Item, Rendered], tuple[str, str] | None], Callable[[list[Any]], None]]:
+    """What makes the term table of each body where it is converted (``pool.convert``'s
+    ``then``, in the workers when there are many) and what stores the tables as they come
+    (its ``keep``, adding their signatures to ``made``, which ``search_index`` is given).
+    ``body_keys`` maps an item key to its Markdown cache key."""
+    searched = {item.key for item in site.items()}
+    forget_other_context(store, site)
+
+    def then(item: Item, body: Rendered) -> tuple[str, str] | None:
+        if item.key not in searched:
+            return None
+        return table_row(site, plan, item, body, body_keys[item.key])
+
+    def keep(rows: list[tuple[str, str]]) -> None:
+        store.put_encoded(TABLES, rows)
+        made.update(sig for sig, _ in rows)
+
+    return then, keep
+
+
 def table_row(
     site: Site, plan: UrlPlan, item: Item, body: Rendered, body_key: str
 ) -> tuple[str, str]:
-    """The term table of ``item`` with ``body`` as the cache keeps it: (its signature, JSON),
-    made where the body is converted; ``cache.Cache.put_encoded`` stores it (after
-    ``forget_other_context``)."""
-    table = _table_of(site, plan, item, {item.key: body})
+    """The term table of ``item`` with ``body`` as the cache keeps it: (its signature, JSON);
+    ``cache.Cache.put_encoded`` stores it (after ``forget_other_context``)."""
+    table = _table_of(site, plan, item, body)
     return search.signature(item, body_key), cache.encode(_encode(table))
 
 
@@ -258,21 +281,15 @@ def _tables(
                 continue
             item = items[n]
             found = texts if item.key in texts else bodies([item.key])  # a table gone missing
-            table = _table_of(site, plan, item, found)
+            table = _table_of(site, plan, item, found.get(item.key))
             fresh.append((sigs[n], _encode(table)))
             yield table
         store.put_many(TABLES, fresh)
 
 
-def _table_of(site: Site, plan: UrlPlan, item: Item, texts: Mapping[str, Rendered]) -> search.Split:
-    return search.split_table(_document(site, plan, item, texts))
-
-
-def _document(
-    site: Site, plan: UrlPlan, item: Item, texts: Mapping[str, Rendered]
-) -> search.Document:
-    body = texts.get(item.key)
-    return search.document(site, plan, item, body.text if body else "")
+def _table_of(site: Site, plan: UrlPlan, item: Item, body: Rendered | None) -> search.Split:
+    """The term table of ``item`` with ``body`` (None: a body without text)."""
+    return search.split_table(search.document(site, plan, item, body.text if body else ""))
 
 
 def _encode(table: search.Split) -> list[object]:

@@ -102,11 +102,11 @@ class OutputError(Exception):
         self.params = params
 
 
-def check_output(output: Path, source: Path, force: bool = False, look_inside: bool = True) -> None:
+def check_output(output: Path, source: Path, look_inside: bool = True) -> None:
     """Refuse an output folder that would destroy something that is not a previous build:
-    the source, a file, or (unless ``force``) a folder holding files the last build there
-    did not write; without ``look_inside``, the caller looks for those later
-    (``refuse_foreign``)."""
+    the source, a file, or (with ``look_inside``) a folder holding files the last build there
+    did not write; without it, the caller looks for those later (``refuse_foreign``) or was
+    told not to (``--force``)."""
     out, src = output.resolve(), source.resolve()
     if out == src or out in src.parents:
         raise OutputError("output-contains-source", output)
@@ -115,7 +115,7 @@ def check_output(output: Path, source: Path, force: bool = False, look_inside: b
         raise OutputError("output-inside-source", output)
     if output.exists() and not output.is_dir():
         raise OutputError("output-not-folder", output)
-    if look_inside and not force:
+    if look_inside:
         refuse_foreign(output)
 
 

@@ -8,8 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from generator.pages.base import Group, PageJob, by_kind, count_by_kind, counted, paginate
 from generator.site import urls
-from generator.site.model import Item, Site, Unit
-from generator.site.stats import by_year
+from generator.site.model import Item, Site, Unit, by_year
 from generator.site.urls import UrlPlan
 
 # how many items of each kind a unit page shows per year before linking to the year page

@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 from generator.base import hanzi
@@ -89,6 +89,17 @@ class Unit:
         return len(self.ancestors)
 
 
+ItemT = TypeVar("ItemT", bound="Item")
+
+
+def by_year(items: Iterable[ItemT]) -> dict[int, list[ItemT]]:
+    """``items`` grouped by year, each group in their order."""
+    found: dict[int, list[ItemT]] = {}
+    for item in items:
+        found.setdefault(item.year, []).append(item)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Site:
     config: SiteConfig
@@ -130,10 +141,8 @@ class Site:
         )
         object.__setattr__(self, "_yearly", yearly)
         object.__setattr__(self, "_all", yearly + later)
-        of_year: dict[int, list[Item]] = {}
-        for item in yearly:
-            of_year.setdefault(item.year, []).append(item)
-        object.__setattr__(self, "_of_year", {y: tuple(v) for y, v in of_year.items()})
+        of_year = {y: tuple(v) for y, v in by_year(yearly).items()}
+        object.__setattr__(self, "_of_year", of_year)
 
     def items(self) -> tuple[Item, ...]:
         """Every item filed under a unit and a year (not the free pages), kind by kind in
@@ -498,11 +507,12 @@ def _items(
 ) -> list[Item]:
     """The item of every file of ``tree`` without errors (taken from ``memo`` where the same
     file was checked in the same context, else from ``kept``, which keeps the new ones)."""
-    context = lasting_context(tree, units, kinds, config)
-    memo = _remembered(memo, context, tree, kinds)
     fresh: list[SourceDoc] = []
-    if kept is not None:
-        memo, fresh = _from_kept(memo, kept, context, tree)
+    if memo is not None or kept is not None:  # else nothing is remembered: no context needed
+        context = lasting_context(tree, units, kinds, config)
+        memo = _remembered(memo, context, tree, kinds)
+        if kept is not None:
+            memo, fresh = _from_kept(memo, kept, context, tree)
     unit_by_id = {u.id: u for u in units}
     suggest = schema.Suggestions(unit_by_id)
     built = [

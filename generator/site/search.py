@@ -193,13 +193,6 @@ def signature(item: Item, body_key: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def _body_terms(doc: Document) -> tuple[list[str], set[str]]:
-    """The terms of the body, as a list in the order they were made (a large index is
-    filled faster when its terms are visited in memory order) and as a set."""
-    found = terms(f"{doc.summary} {doc.body}", singles=False)
-    return list(found), found
-
-
 def field_masks(doc: Document) -> dict[str, int]:
     """Term -> mask of the fields other than the body it occurs in."""
     masks: dict[str, int] = {}
@@ -454,10 +447,10 @@ Split = tuple[Collection[str], Mapping[str, int]]
 def split_table(doc: Document) -> Split:
     """Every term of ``doc``, split: its body-only terms, and the mask of the fields every
     other term occurs in (with BODY where it is in the body too)."""
-    listed, body = _body_terms(doc)
+    body = terms(f"{doc.summary} {doc.body}", singles=False)
     masks = field_masks(doc)
     fielded = {term: mask | BODY if term in body else mask for term, mask in masks.items()}
-    return list(filterfalse(fielded.__contains__, listed)), fielded
+    return list(filterfalse(fielded.__contains__, body)), fielded
 
 
 def merged(table: Split) -> dict[str, int]:

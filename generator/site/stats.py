@@ -12,10 +12,10 @@ import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from generator.base import hanzi
-from generator.site.model import Item, Pledge, PledgeItem, Profile, Report, Site, Unit
+from generator.site.model import Item, Pledge, PledgeItem, Profile, Report, Site, Unit, by_year
 
 OPEN_STATUSES = ("planned", "in_progress")
 
@@ -275,8 +275,6 @@ def counts(
     profiles = reports = honours = 0
     pledges: list[Pledge] = []
     for item in items:
-        if year is not None and item.year != year:
-            continue
         if isinstance(item, Profile):
             profiles += 1
             honours += len(item.honors)
@@ -285,14 +283,6 @@ def counts(
         elif isinstance(item, Pledge):
             pledges.append(item)
     return Counts(label, year, unit, profiles, honours, reports, fulfilment(pledges, current_year))
-
-
-def by_year(items: Iterable[Item]) -> dict[int, list[Item]]:
-    """``items`` grouped by year, each group in their order."""
-    found: dict[int, list[Item]] = {}
-    for item in items:
-        found.setdefault(item.year, []).append(item)
-    return found
 
 
 def top_units(site: Site) -> tuple[Unit, ...]:
@@ -325,8 +315,7 @@ class Figures:
 def figures(site: Site) -> Figures:
     current = site.config.current_year
     content = site.items()
-    yearly = by_year(content)
-    years = tuple(counts(yearly.get(y, ()), str(y), y, None, current) for y in site.years)
+    years = tuple(counts(site.of_year(y), str(y), y, None, current) for y in site.years)
     tops = top_units(site)
     units = tuple(counts(site.by_unit.get(u.id, ()), u.name, None, u.id, current) for u in tops)
     per_unit = {u.id: by_year(site.by_unit.get(u.id, ())) for u in tops}
@@ -341,7 +330,7 @@ def figures(site: Site) -> Figures:
             tuple(
                 (h.title, h.total)
                 for h in honour_roll(
-                    cast(list[Profile], profiles.get(y, [])),
+                    profiles.get(y, []),
                     site.config.honours,
                     site.config.name_order,
                 )
