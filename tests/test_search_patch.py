@@ -55,11 +55,11 @@ def test_patching_gives_the_postings_of_the_new_tables(
     after = list(before)
     for number, new in edits:
         after[number % len(after)] = new
-    shards = search.postings(map(_split, before), len(before), count)
+    shards = search.postings(map(_split, before), count)
     changed = [(n, before[n], after[n]) for n in range(len(before)) if before[n] != after[n]]
     for shard, terms in search.table_changes(changed, count).items():
-        shards[shard] = search.patch_shard(shards[shard], terms, len(before))
-    assert shards == search.postings(map(_split, after), len(after), count)
+        shards[shard] = search.patch_shard(shards[shard], terms)
+    assert shards == search.postings(map(_split, after), count)
 
 
 def test_an_edited_story_patches_the_index_and_matches_a_clean_build(
@@ -145,6 +145,45 @@ def test_an_added_story_computes_the_index_from_the_cached_tables_of_the_others(
     _equals_a_clean_build(source, tmp_path)
 
 
+def _refuse_computing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("the index was computed again instead of patched")
+
+    monkeypatch.setattr(searchindex, "_computed", refuse)
+
+
+def _mtimes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+
+
+def test_a_newest_story_takes_the_next_number_and_leaves_the_others_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documents are numbered oldest first: a story added with the latest date is patched
+    into the index, and no other document's result file is written again."""
+    source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
+    results = tmp_path / "out/search/x"
+    before = _mtimes(results)
+    # dated, as the others, the day it was written; last by its name
+    added = profile(name="孙立", body="孙立改进了注水工艺。")
+    (source / "profiles/2025/z-new.md").write_text(added, encoding="utf-8")
+    _refuse_computing(monkeypatch)
+    assert build(options).ok
+    after = _mtimes(results)
+    assert set(after) - set(before) == {f"{len(NAMES)}.js"}
+    assert all(after[name] == before[name] for name in before)
+    assert "孙立" in (results / f"{len(NAMES)}.js").read_text("utf-8")
+    monkeypatch.undo()
+    _equals_a_clean_build(source, tmp_path)
+    # and taken away again, the index is patched back
+    (source / "profiles/2025/z-new.md").unlink()
+    _refuse_computing(monkeypatch)
+    assert build(options).ok
+    assert _mtimes(results) == before
+    monkeypatch.undo()
+    _equals_a_clean_build(source, tmp_path)
+
+
 def test_renamed_units_make_every_table_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -172,7 +211,7 @@ def test_an_index_that_failed_half_way_lends_no_table_to_the_next(
     _rename_unit(source, "采油一队", "采油三队")
     original = search.postings
 
-    def broken(tables: Any, total: int, count: int) -> list[dict[str, str]]:
+    def broken(tables: Any, count: int) -> list[dict[str, str]]:
         list(tables)  # every table made and kept in the cache
         raise RuntimeError("stopped")
 

@@ -2,10 +2,11 @@
 
 The cache keeps the postings shards of the last index, the term table of every document (by
 a digest of what the table is made from, ``search.signature``) and that digest per document
-number. When the documents are the same and in the same order, only the documents whose
-digest changed are read again: their old and new terms give the postings to change, in the
-shards those terms fall in. Any other change (a document added, removed or moved, another
-number of shards, a changed generator) computes the whole index again, as a clean build does,
+number. When few documents changed, or were added or removed at the end (documents are
+numbered oldest first, so a new story usually comes last), only those are read again: their
+old and new terms give the postings to change, in the shards those terms fall in. Any other
+change (many documents, another number of shards, a changed generator, a story inserted
+before others, which renumbers them) computes the whole index again, as a clean build does,
 from the cached tables of the documents of the last index while the generator and the units'
 names are the same, and from the tables made in this build where its bodies were converted
 (``table_row``); every way gives the same files.
@@ -50,7 +51,7 @@ def search_index(
     stands for its body's text; ``bodies(keys)`` gives the bodies (their plain text) of the
     items asked for; ``made`` holds the signatures of the term tables this
     build stored (``table_row``, where the bodies were converted)."""
-    items = site.items()
+    items = site.chronological()
     by_key = store.per_item(
         "search_signatures", items, lambda item: body_keys[item.key], search.signature
     )
@@ -132,33 +133,50 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
     that differ from the output's (all when the output's are not the last index's: a build
     failed after patching it); None when it cannot be."""
     site, store, order, sigs = request.site, request.store, request.order, request.sigs
+    count = search.shard_count(site)
     before = store.get_meta(STATE)
     state = json.loads(before or "null")
-    if not state or state[0] != order or len(state[1]) != len(sigs):
+    if not state or len(state) < 4 or state[2:] != [_context(site), count]:
         return None
     old_sigs: list[str] = state[1]
-    changed = [n for n, (a, b) in enumerate(zip(old_sigs, sigs, strict=True)) if a != b]
-    count = search.shard_count(site)
+    changed = _changed_numbers(old_sigs, sigs)
     if len(changed) * PATCH_SHARE > len(sigs):
         return None
-    old = store.get_many(TABLES, (old_sigs[n] for n in changed))
+    gone = [n for n in changed if n < len(old_sigs)]
+    old = store.get_many(TABLES, (old_sigs[n] for n in gone))
     stored = store.get_many(SHARDS, (str(s) for s in range(count)))
-    if len(stored) != count or any(old_sigs[n] not in old for n in changed):
+    if len(stored) != count or any(old_sigs[n] not in old for n in gone):
         return None
-    new, found = _new_tables(request, [(n, sigs[n]) for n in changed])
+    new, found = _new_tables(request, [(n, sigs[n]) for n in changed if n < len(sigs)])
     changes = search.table_changes(
-        ((n, _decode(old[old_sigs[n]]), search.merged(new[n])) for n in changed), count
+        (
+            (
+                n,
+                _decode(old[old_sigs[n]]) if n < len(old_sigs) else {},
+                search.merged(new[n]) if n < len(sigs) else {},
+            )
+            for n in changed
+        ),
+        count,
     )
     shards = [stored[str(s)] for s in range(count)]
     for number, terms in changes.items():
-        shards[number] = search.patch_shard(shards[number], terms, len(sigs))
+        shards[number] = search.patch_shard(shards[number], terms)
     store.set_meta(STATE, "")  # the state is not whole until everything below is saved
     store.put_many(TABLES, ((sigs[n], _encode(t)) for n, t in new.items() if n not in found))
     store.put_many(SHARDS, ((str(s), shards[s]) for s in sorted(changes)))
-    store.set_meta(STATE, json.dumps([order, sigs, _context(site)]))
+    store.set_meta(STATE, json.dumps([order, sigs, _context(site), count]))
     if store.get_meta(OUTPUT_STATE) != before:
         return shards, frozenset(range(count))
     return shards, frozenset(changes)
+
+
+def _changed_numbers(old: Sequence[str], new: Sequence[str]) -> list[int]:
+    """The numbers of the documents whose signatures differ between ``old`` and ``new``,
+    including those added or removed at the end."""
+    common = min(len(old), len(new))
+    changed = [n for n in range(common) if old[n] != new[n]]
+    return changed + list(range(common, max(len(old), len(new))))
 
 
 def _new_tables(
@@ -167,7 +185,7 @@ def _new_tables(
     """The term tables of the documents ``numbered`` (number, signature): those this build
     stored, else made from their bodies; and the numbers of those found stored."""
     site, plan = request.site, request.plan
-    items = site.items()
+    items = site.chronological()
     stored = request.store.get_many(TABLES, [sig for _, sig in numbered if sig in request.made])
     texts = request.bodies([items[n].key for n, sig in numbered if sig not in stored])
     tables = {
@@ -186,7 +204,7 @@ def made_where_converted(
     ``then``, in the workers when there are many) and what stores the tables as they come
     (its ``keep``, adding their signatures to ``made``, which ``search_index`` is given).
     ``body_keys`` maps an item key to its Markdown cache key."""
-    searched = {item.key for item in site.items()}
+    searched = {item.key for item in site.chronological()}
     forget_other_context(store, site)
 
     def then(item: Item, body: Rendered) -> tuple[str, str] | None:
@@ -230,15 +248,16 @@ def _computed(request: _Request) -> list[dict[str, str]]:
     one in ``made``, stored by this build where its body was converted."""
     site, plan, store, order = request.site, request.plan, request.store, request.order
     sigs, bodies, made = request.sigs, request.bodies, request.made
-    items = site.items()
+    items = site.chronological()
     context = _context(site)
     reusable = _reusable(store, context, sigs) | made.intersection(sigs)
     texts = bodies([item.key for item, sig in zip(items, sigs, strict=True) if sig not in reusable])
     store.set_meta(STATE, "")
     tables = _tables(site, plan, store, sigs, reusable, texts, bodies)
-    shards = search.postings(tables, len(items), search.shard_count(site))
+    count = search.shard_count(site)
+    shards = search.postings(tables, count)
     store.put_many(SHARDS, ((str(s), shard) for s, shard in enumerate(shards)))
-    store.set_meta(STATE, json.dumps([order, sigs, context]))
+    store.set_meta(STATE, json.dumps([order, sigs, context, count]))
     return shards
 
 
@@ -269,7 +288,7 @@ def _tables(
 ) -> Iterator[search.Split]:
     """The term table of every document, in order, BATCH at a time: the cache's where
     ``reusable``, else made from its body and kept in the cache."""
-    items = site.items()
+    items = site.chronological()
     for start in range(0, len(items), BATCH):
         part = range(start, min(start + BATCH, len(items)))
         cached = store.get_many(TABLES, [sigs[n] for n in part if sigs[n] in reusable])

@@ -21,7 +21,7 @@ def pages(site: Site, plan: UrlPlan) -> Iterator[PageJob]:
     yield PageJob(search.MANIFEST, TEMPLATE, {"part": "index", "number": 0})
     for number in range(search.shard_count(site)):
         yield PageJob(search.shard_path(number), TEMPLATE, {"part": "t", "number": number})
-    keys = tuple(item.key for item in site.items())
+    keys = tuple(item.key for item in site.chronological())
     for number, key in enumerate(keys):  # what one result shows reads its item alone
         context = {"part": "x", "number": number}
         yield PageJob(search.text_path(number), TEMPLATE, context, bodies=(key,))

@@ -117,7 +117,7 @@ class Queries:
     def _search_item(self, number: int) -> Item:
         """The item numbered ``number`` in the search index (raises IndexError past the end)."""
         if self._items is None:
-            self._items = self.site.items()
+            self._items = self.site.chronological()
         return self._items[number]
 
     def _speaker(self, report_key: str, name: str) -> Profile | None:

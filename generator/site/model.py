@@ -8,6 +8,7 @@ later stages see one deterministic order.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import posixpath
 import re
 from collections import defaultdict
@@ -133,6 +134,10 @@ class Site:
     _of_year: Mapping[int, tuple[Item, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
+    # chronological(), computed when first asked for
+    _chronological: tuple[Item, ...] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         yearly = tuple(i for k in self.kinds.yearly() for i in self.collections.get(k.name, ()))
@@ -153,6 +158,15 @@ class Site:
         """Every item of every kind: the yearly kinds first (as ``items()``), then the others
         (the free pages), each in the registry's order."""
         return self._all
+
+    def chronological(self) -> tuple[Item, ...]:
+        """The items of ``items()`` oldest first: by year, date (none first) and key. An item
+        added with the latest date comes last, after every item there was before."""
+        found = self._chronological
+        if found is None:
+            found = tuple(sorted(self._yearly, key=_chronological_key))
+            object.__setattr__(self, "_chronological", found)
+        return found
 
     def of_kind(self, name: str) -> tuple[Item, ...]:
         return self.collections.get(name, ())
@@ -176,6 +190,10 @@ class Site:
     def of_year(self, year: int) -> tuple[Item, ...]:
         """The items of ``year``, in the order of ``items()``."""
         return self._of_year.get(year, ())
+
+
+def _chronological_key(item: Item) -> tuple[int, dt.date, str]:
+    return item.year, item.date or dt.date.min, item.key
 
 
 # ---------------------------------------------------------------------------------------------

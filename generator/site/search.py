@@ -20,7 +20,12 @@ of three. Runs of ASCII letters and digits are words, lowercased. Names are also
 their pinyin (whole, surname, given name, syllables and initials). A year in the query (2015,
 2015年) filters by year. Documents must match every query term (else those matching the most,
 at least half); they rank by the sum, over the terms, of the weight of the best field each
-term matched in, then by year, newest first.
+term matched in, then by year (newest first), kind (profiles, reports, pledges) and date
+(newest first).
+
+Documents are numbered oldest first (``Site.chronological``), so that a story added with
+the latest date takes the next number and leaves the others' numbers, result files and
+postings as they were; a posting's text depends on its document numbers alone.
 """
 
 from __future__ import annotations
@@ -258,15 +263,17 @@ def read_varints(text: str) -> list[int]:
     return out
 
 
-def encode_ids(ids: Sequence[int], total: int) -> str:
+def encode_ids(ids: Sequence[int]) -> str:
     """Sorted document numbers: as the gaps between them, or as a bitmap ("~", six documents
-    a character) when that is shorter."""
+    a character, up to the last number) when that is shorter. The text depends on the numbers
+    alone, not on how many documents there are: a document added after them changes nothing."""
+    width = ids[-1] // 6 + 1 if ids else 0  # characters of the bitmap
     # every gap takes at least one character: this many documents never fit in fewer gaps
-    if len(ids) * 6 <= total:
+    if len(ids) <= width:
         gaps = varints(map(operator.sub, ids, chain((-1,), ids)))
-        if len(gaps) * 6 <= total:
+        if len(gaps) <= width:
             return gaps
-    return "~" + _bitmap(ids, total)
+    return "~" + _bitmap(ids, width)
 
 
 # the character of a base64 digit read low bit first, by that digit's character
@@ -276,17 +283,16 @@ _REVERSED = bytes.maketrans(
 )
 
 
-def _bitmap(ids: Sequence[int], total: int) -> str:
-    """Document n as bit n % 6 of character n // 6. The characters of ALPHABET are those of
-    base64, whose digits are six bits of a byte string read high bit first: the flags are
-    laid out in document order, read as one binary number, and each digit of its base64 is
-    then replaced by the digit of its six bits reversed."""
-    size = (total + 5) // 6  # characters
+def _bitmap(ids: Sequence[int], size: int) -> str:
+    """Document n as bit n % 6 of character n // 6, in ``size`` characters. The characters of
+    ALPHABET are those of base64, whose digits are six bits of a byte string read high bit
+    first: the flags are laid out in document order, read as one binary number, and each
+    digit of its base64 is then replaced by the digit of its six bits reversed."""
     bits = -(-size * 6 // 24) * 24  # whole groups of three bytes
     flags = bytearray(b"0") * bits
     any(map(flags.__setitem__, ids, repeat(ord("1"))))
     raw = int(flags, 2).to_bytes(bits // 8, "big")
-    return base64.b64encode(raw)[:size].translate(_REVERSED).decode("ascii").rstrip("A")
+    return base64.b64encode(raw)[:size].translate(_REVERSED).decode("ascii")
 
 
 def decode_ids(text: str) -> list[int]:
@@ -304,16 +310,16 @@ def decode_ids(text: str) -> list[int]:
     ]
 
 
-def encode_posting(found: Mapping[int, int], total: int) -> str:
+def encode_posting(found: Mapping[int, int]) -> str:
     """One term's documents (number -> field mask): every document, then "|" and the
     (gap, mask) pairs of the documents where it occurs in a field other than the body."""
     ids = sorted(found)
-    return posting_text(ids, [v for d in ids if found[d] != BODY for v in (d, found[d])], total)
+    return posting_text(ids, [v for d in ids if found[d] != BODY for v in (d, found[d])])
 
 
-def posting_text(ids: Sequence[int], fielded: Sequence[int], total: int) -> str:
+def posting_text(ids: Sequence[int], fielded: Sequence[int]) -> str:
     """``encode_posting`` of sorted ``ids`` and the flat (number, mask) pairs ``fielded``."""
-    text = encode_ids(ids, total)
+    text = encode_ids(ids)
     if fielded:
         numbers = fielded[::2]
         gaps = (b - a for a, b in zip((-1, *numbers), numbers, strict=False))
@@ -461,10 +467,9 @@ def merged(table: Split) -> dict[str, int]:
     return out
 
 
-def postings(tables: Iterable[Split], total: int, count: int) -> list[dict[str, str]]:
+def postings(tables: Iterable[Split], count: int) -> list[dict[str, str]]:
     """The ``count`` postings shards of the documents whose term tables are ``tables`` (in
-    document order, split as ``split_table`` does; ``total`` documents in all), each shard's
-    terms in sorted order."""
+    document order, split as ``split_table`` does), each shard's terms in sorted order."""
     # an array of numbers per term (4 bytes a posting, not a list's 8), filled by C-level
     # loops (a large site has tens of millions of postings); ``fielded`` holds (number, mask)
     # pairs where a term is in another field
@@ -478,13 +483,13 @@ def postings(tables: Iterable[Split], total: int, count: int) -> list[dict[str, 
                 fielded[term].extend((number, mask))
     shards: list[dict[str, str]] = [{} for _ in range(count)]
     for term in sorted(table):
-        posting = posting_text(table.pop(term), fielded.get(term, ()), total)
+        posting = posting_text(table.pop(term), fielded.get(term, ()))
         shards[term_shard(term, count)][term] = posting
     return shards
 
 
 def patch_shard(
-    shard: Mapping[str, str], changes: Mapping[str, Mapping[int, int]], total: int
+    shard: Mapping[str, str], changes: Mapping[str, Mapping[int, int]]
 ) -> dict[str, str]:
     """``shard`` with the postings of some documents changed: ``changes`` maps a term to
     document number -> its new mask (0: the document no longer holds the term). The result is
@@ -498,7 +503,7 @@ def patch_shard(
             else:
                 found.pop(number, None)
         if found:
-            out[term] = encode_posting(found, total)
+            out[term] = encode_posting(found)
         else:
             out.pop(term, None)
     return dict(sorted(out.items()))
@@ -527,9 +532,9 @@ def build_index(
 ) -> Index:
     """The whole index, with each item's body as plain text from ``texts`` (by item key);
     links are relative to the search page ``page``."""
-    docs = [document(site, plan, item, texts.get(item.key, "")) for item in site.items()]
+    docs = [document(site, plan, item, texts.get(item.key, "")) for item in site.chronological()]
     count = shard_count(site)
-    shards = postings((split_table(doc) for doc in docs), len(docs), count)
+    shards = postings((split_table(doc) for doc in docs), count)
     return Index(
         manifest=manifest(site, docs, count),
         shards=tuple(shards),
@@ -628,21 +633,23 @@ def search(
     """The reference ranking (search.js does the same), for tests and tools: ``shard(n)`` is
     the terms of shard ``n``."""
     years = doc_years(manifest_data)
+    kinds = [_VALUE[char] for char in str(manifest_data["docKinds"])]
     year, rest = query_year(query, manifest_data["years"])
     wanted = query_terms(rest)
     if not wanted:
-        return Hits(tuple(d for d, y in enumerate(years) if y == year), False, year)
+        listed = sorted((kinds[d], -d) for d in range(len(years)) if years[d] == year)
+        return Hits(tuple(-h[1] for h in listed), False, year)
     shards = int(manifest_data["shards"])
     matched = _matches(wanted, manifest_data["weights"], shard, shards)
     most = max((m for m, _ in matched.values()), default=0)
     if most * 2 < len(wanted):
         return Hits((), False, year)
     hits = sorted(
-        (-s, -years[d], d)
+        (-s, -years[d], kinds[d], -d)
         for d, (m, s) in matched.items()
         if m == most and (year is None or years[d] == year)
     )
-    return Hits(tuple(h[2] for h in hits), most < len(wanted), year)
+    return Hits(tuple(-h[3] for h in hits), most < len(wanted), year)
 
 
 def iter_hits(index: Index, query: str) -> Iterator[int]:
