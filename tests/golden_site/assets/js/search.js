@@ -74,7 +74,8 @@
 
   function docYear(doc) { return index.first + fixed(index.docYears, doc, index.widths[0]); }
   function docUnit(doc) { return fixed(index.docUnits, doc, index.widths[1]); }
-  function docKind(doc) { return index.kinds[fixed(index.docKinds, doc, 1)]; }
+  function docKindRank(doc) { return fixed(index.docKinds, doc, 1); }
+  function docKind(doc) { return index.kinds[docKindRank(doc)]; }
 
   /* -- terms and postings ------------------------------------------------------------------ */
 
@@ -181,7 +182,9 @@
     if (!wanted.length) {
       var all = [];
       if (asked.year !== null) {
-        for (var d = 0; d < index.count; d++) { if (docYear(d) === asked.year) { all.push(d); } }
+        for (var d = index.count - 1; d >= 0; d--) { if (docYear(d) === asked.year) { all.push(d); } }
+        /* kind by kind; documents are numbered oldest first, so newest first within a kind */
+        all.sort(function (a, b) { return docKindRank(a) - docKindRank(b) || b - a; });
       }
       done({ hits: all, partial: false, year: asked.year });
       return;
@@ -213,10 +216,10 @@
     matched.forEach(function (entry, doc) {
       var docYearValue = docYear(doc);
       if (entry[0] === most && (year === null || docYearValue === year)) {
-        hits.push({ doc: doc, score: entry[1], year: docYearValue });
+        hits.push({ doc: doc, score: entry[1], year: docYearValue, kind: docKindRank(doc) });
       }
     });
-    hits.sort(function (a, b) { return b.score - a.score || b.year - a.year || a.doc - b.doc; });
+    hits.sort(function (a, b) { return b.score - a.score || b.year - a.year || a.kind - b.kind || b.doc - a.doc; });
     return { hits: hits.map(function (h) { return h.doc; }), partial: most < wanted.length, year: year };
   }
 
