@@ -848,3 +848,30 @@ def test_a_body_the_sanitiser_reads_otherwise_twice_is_converted_again_not_cache
     assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
     assert build(BuildOptions(source=src, output=tmp_path / "clean")).ok
     assert tree(out) == tree(tmp_path / "clean")
+
+
+def test_the_reads_pages_share_come_back_from_the_workers_as_one_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page reads the site's units; a build of thousands of pages keeps one object
+    for each distinct read, not one per page and read."""
+    returned: list[list[pool.Written]] = []
+    original = pool.render_pages
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        written, problems = original(*args, **kwargs)
+        returned.append(list(written))  # the build extends the list it is given
+        return written, problems
+
+    monkeypatch.setattr(pool, "MIN_PARALLEL", 1)  # rendered by workers, even a small site
+    monkeypatch.setattr(building.pool, "render_pages", recorded)
+    stories = {f"profiles/2025/p{i}.md": profile(name=f"王强{i}") for i in range(6)}
+    src = write_site(tmp_path / "site", stories)
+    assert build(BuildOptions(source=src, output=tmp_path / "out", workers=2)).ok
+    objects: dict[Read, set[int]] = {}
+    for page in returned[0]:  # the pages but the search index's, rendered last
+        for read in page.reads:
+            objects.setdefault(read, set()).add(id(read))
+    shared = [read for read, ids in objects.items() if len(ids) > 1 or read.query == "units"]
+    assert shared and all(len(objects[read]) == 1 for read in shared)
+    assert sum(1 for page in returned[0] if Read("units") in page.reads) > 1

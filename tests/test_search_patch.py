@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from generator.base.config import BuildOptions
 from generator.build import build
-from generator.output import searchindex
+from generator.output import indexer, searchindex
 from generator.site import search
 from tests.conftest import profile, write_site
 from tests.test_output import digest_tree as files
@@ -238,3 +238,29 @@ def test_only_the_tables_of_the_last_index_are_taken(tmp_path: Path) -> None:
     (source / "profiles/2025/p10.md").write_text(profile(name="孙立"), encoding="utf-8")
     assert build(options).ok
     _equals_a_clean_build(source, tmp_path)
+
+
+def test_a_large_index_is_made_in_a_fresh_process_with_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From ``indexer.ELSEWHERE_FROM`` documents the postings are made in another process,
+    which gives the shards a build makes itself; when that process fails, the build makes
+    them itself."""
+    made: list[object] = []
+    original = indexer.computed_elsewhere
+
+    def recorded(*args: Any) -> list[dict[str, str]] | None:
+        made.append(original(*args))
+        return made[-1]  # type: ignore[return-value]
+
+    monkeypatch.setattr(indexer, "ELSEWHERE_FROM", 1)
+    monkeypatch.setattr(indexer, "computed_elsewhere", recorded)
+    source, _ = _site(tmp_path, "{name}在采油一线工作了{years}年。")
+    assert len(made) == 1 and isinstance(made[0], list)  # the other process made them
+    _equals_a_clean_build(source, tmp_path)  # a small site: made in the build process
+    # a process that fails: the build makes the shards itself
+    monkeypatch.setattr(indexer, "MODULE", "generator.no_such_module")
+    fresh = BuildOptions(source=source, output=tmp_path / "again", cache_dir=tmp_path / "c2")
+    assert build(fresh).ok
+    assert made[-1] is None and len(made) == 2
+    assert files(tmp_path / "again") == files(tmp_path / "clean")

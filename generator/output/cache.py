@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -126,6 +126,7 @@ class Cache:
         self, db: sqlite3.Connection | None, problem: str = "", remember: bool = False
     ) -> None:
         self._db = db
+        self.path: Path | None = None  # the database file (``open`` sets it)
         self.problem = problem  # why an existing cache was discarded, for a warning
         # a long-lived process (serve) keeps what it read and wrote in memory as well, so that
         # the next build does not read it from the database again
@@ -165,7 +166,9 @@ class Cache:
                 db = cls._connect(path)
             except (sqlite3.Error, OSError):
                 return cls(None, problem)
-        return cls(db, problem, remember)
+        opened = cls(db, problem, remember)
+        opened.path = path
+        return opened
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -300,15 +303,8 @@ class Cache:
                 found[k] = memory[k]
             else:
                 wanted.append(k)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            key = "digest" if table == "parsed" else "key"
-            rows = self._db.execute(
-                f"SELECT {key}, data FROM {table} WHERE {key} IN ({marks})", chunk
-            )
-            for k, data in rows:
-                found[k] = memory[k] = json.loads(data)
+        for k, data in select(self._db, table, wanted):
+            found[k] = memory[k] = json.loads(data)
         return found
 
     def put_many(self, table: str, items: Iterable[tuple[str, Any]]) -> None:
@@ -432,6 +428,23 @@ class Cache:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+def select(db: sqlite3.Connection, table: str, keys: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """(key, JSON) of the rows of the key/value ``table`` with ``keys``, 500 at a time."""
+    column = "digest" if table == "parsed" else "key"
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        yield from db.execute(
+            f"SELECT {column}, data FROM {table} WHERE {column} IN ({marks})", chunk
+        )
+
+
+def read_only(path: Path) -> sqlite3.Connection:
+    """A connection that only reads the cache database ``path`` (from another process while
+    the build writes it: the database is in WAL mode, so each sees what the other committed)."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
 def encode(value: Any) -> str:

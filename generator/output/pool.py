@@ -237,6 +237,9 @@ def render_pages(
     _shared.update(env=env, view=view, jobs=jobs, theme=theme_dirs, root=staged.root, bodies=bodies)
     written: list[Written] = []
     problems: list[Diagnostic] = []
+    # one object for each distinct read: pages read the same inputs many times over, and
+    # each read comes back from a worker as an object of its own
+    reads: dict[Read, Read] = {}
     try:
         results = _run(_render_chunk, len(jobs), workers, progress, MIN_PARALLEL, meanwhile)
         for result in results:
@@ -244,7 +247,8 @@ def render_pages(
                 if isinstance(entry, Diagnostic):
                     problems.append(entry)
                 else:
-                    written.append(entry)
+                    shared = frozenset(map(reads.setdefault, entry.reads, entry.reads))
+                    written.append(Written(entry.path, entry.sha, shared))
         return written, problems
     finally:
         _forget("env", "view", "jobs", "theme", "root", "bodies")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.output import cache
+from generator.output import cache, indexer
 from generator.output import fingerprints as deps
 from generator.site import search
 from generator.site.bodies import Rendered
@@ -30,7 +30,7 @@ from generator.site.urls import UrlPlan
 # meta key: the order of the documents, the digest of each and the context of their tables
 STATE = "search"
 OUTPUT_STATE = "search_output"  # meta key: the STATE the shard files of the output are of
-TABLES = "search_docs"  # signature -> [body-only terms, one a line; {term: mask} of the rest]
+TABLES = indexer.TABLES
 SHARDS = "search_shards"  # shard number -> {term: posting}
 PATCH_SHARE = 8  # at most one document in this many changed: patch; more: compute again
 BATCH = 500  # tables written to the cache at a time
@@ -163,7 +163,9 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
     for number, terms in changes.items():
         shards[number] = search.patch_shard(shards[number], terms)
     store.set_meta(STATE, "")  # the state is not whole until everything below is saved
-    store.put_many(TABLES, ((sigs[n], _encode(t)) for n, t in new.items() if n not in found))
+    store.put_many(
+        TABLES, ((sigs[n], indexer.encode_table(t)) for n, t in new.items() if n not in found)
+    )
     store.put_many(SHARDS, ((str(s), shards[s]) for s in sorted(changes)))
     store.set_meta(STATE, json.dumps([order, sigs, _context(site), count]))
     if store.get_meta(OUTPUT_STATE) != before:
@@ -189,7 +191,7 @@ def _new_tables(
     stored = request.store.get_many(TABLES, [sig for _, sig in numbered if sig in request.made])
     texts = request.bodies([items[n].key for n, sig in numbered if sig not in stored])
     tables = {
-        n: _split(stored[sig])
+        n: indexer.split_row(stored[sig])
         if sig in stored
         else _table_of(site, plan, items[n], texts.get(items[n].key))
         for n, sig in numbered
@@ -225,7 +227,7 @@ def table_row(
     """The term table of ``item`` with ``body`` as the cache keeps it: (its signature, JSON);
     ``cache.Cache.put_encoded`` stores it (after ``forget_other_context``)."""
     table = _table_of(site, plan, item, body)
-    return search.signature(item, body_key), cache.encode(_encode(table))
+    return search.signature(item, body_key), cache.encode(indexer.encode_table(table))
 
 
 def forget_other_context(store: cache.Cache, site: Site) -> None:
@@ -251,14 +253,26 @@ def _computed(request: _Request) -> list[dict[str, str]]:
     items = site.chronological()
     context = _context(site)
     reusable = _reusable(store, context, sigs) | made.intersection(sigs)
-    texts = bodies([item.key for item, sig in zip(items, sigs, strict=True) if sig not in reusable])
-    store.set_meta(STATE, "")
-    tables = _tables(site, plan, store, sigs, reusable, texts, bodies)
     count = search.shard_count(site)
-    shards = search.postings(tables, count)
+    store.set_meta(STATE, "")
+    shards = _elsewhere(store, sigs, reusable, count)
+    if shards is None:
+        texts = bodies([k.key for k, sig in zip(items, sigs, strict=True) if sig not in reusable])
+        tables = _tables(site, plan, store, sigs, reusable, texts, bodies)
+        shards = search.postings(tables, count)
     store.put_many(SHARDS, ((str(s), shard) for s, shard in enumerate(shards)))
     store.set_meta(STATE, json.dumps([order, sigs, context, count]))
     return shards
+
+
+def _elsewhere(
+    store: cache.Cache, sigs: Sequence[str], reusable: frozenset[str], count: int
+) -> list[dict[str, str]] | None:
+    """The shards made in a fresh process (``indexer``) when the site is large and the cache
+    holds every table; else None."""
+    if len(sigs) < indexer.ELSEWHERE_FROM or store.path is None or not reusable.issuperset(sigs):
+        return None
+    return indexer.computed_elsewhere(store.path, sigs, count)
 
 
 def _reusable(store: cache.Cache, context: str, sigs: Sequence[str]) -> frozenset[str]:
@@ -296,12 +310,12 @@ def _tables(
         for n in part:
             entry = cached.get(sigs[n])
             if entry is not None:
-                yield _split(entry)
+                yield indexer.split_row(entry)
                 continue
             item = items[n]
             found = texts if item.key in texts else bodies([item.key])  # a table gone missing
             table = _table_of(site, plan, item, found.get(item.key))
-            fresh.append((sigs[n], _encode(table)))
+            fresh.append((sigs[n], indexer.encode_table(table)))
             yield table
         store.put_many(TABLES, fresh)
 
@@ -311,18 +325,6 @@ def _table_of(site: Site, plan: UrlPlan, item: Item, body: Rendered | None) -> s
     return search.split_table(search.document(site, plan, item, body.text if body else ""))
 
 
-def _encode(table: search.Split) -> list[object]:
-    body, fielded = table
-    return ["\n".join(body), dict(fielded)]
-
-
-def _split(entry: Sequence[object]) -> search.Split:
-    """A table as the cache holds it (``_encode``), split as ``search.split_table`` gives it."""
-    body, fielded = entry
-    assert isinstance(body, str) and isinstance(fielded, dict)
-    return (body.split("\n") if body else []), fielded
-
-
 def _decode(entry: Sequence[object]) -> dict[str, int]:
     """A table as the cache holds it, as one mapping (term -> mask)."""
-    return search.merged(_split(entry))
+    return search.merged(indexer.split_row(entry))

@@ -1,0 +1,102 @@
+"""The term tables of the search index as the cache keeps them, and the postings shards of a
+large index computed from them in a fresh Python process.
+
+Made in the build process, the postings of every term (tens of millions on a site of ten
+thousand documents) would grow it by well over a hundred megabytes while its workers render,
+and it is the largest process of a build. A fresh process holds nothing but the postings, and
+gives back only the shards. The build runs ``python -m generator.output.indexer`` with the
+request on its stdin (the cache's file, the tables' signatures in document order, the number
+of shards) and reads the shards, as JSON, from its stdout; when that process cannot start or
+fails, the build makes the postings itself, as it does for a smaller site.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from generator.output import cache
+from generator.site import search
+
+TABLES = "search_docs"  # signature -> [body-only terms, one a line; {term: mask} of the rest]
+ELSEWHERE_FROM = 2000  # documents: from this many, the postings are made in a fresh process
+BATCH = 500  # tables read from the cache at a time
+MODULE = "generator.output.indexer"
+
+
+def encode_table(table: search.Split) -> list[object]:
+    """A term table as the cache keeps it (JSON): its body-only terms, one a line, and the
+    mask of every other term."""
+    body, fielded = table
+    return ["\n".join(body), dict(fielded)]
+
+
+def split_row(entry: Sequence[object]) -> search.Split:
+    """A table as the cache holds it (``encode_table``), split as ``search.split_table``
+    gives it."""
+    body, fielded = entry
+    assert isinstance(body, str) and isinstance(fielded, dict)
+    return (body.split("\n") if body else []), fielded
+
+
+def computed_elsewhere(
+    database: Path, sigs: Sequence[str], count: int
+) -> list[dict[str, str]] | None:
+    """``search.postings`` of the tables ``sigs`` (signatures, in document order; every one in
+    the cache ``database``, committed) in ``count`` shards, made in a fresh process; None when
+    that process could not start or failed."""
+    request = json.dumps([str(database), list(sigs), count])
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])  # the folder that holds this package
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", MODULE],
+            input=request.encode("utf-8"),
+            capture_output=True,
+            env=env,
+            check=False,
+        )
+        shards = json.loads(done.stdout) if done.returncode == 0 else None
+    except (OSError, ValueError):
+        return None
+    return shards if _are_shards(shards, count) else None
+
+
+def _are_shards(value: object, count: int) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == count
+        and all(
+            isinstance(shard, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in shard.items())
+            for shard in value
+        )
+    )
+
+
+def _tables(database: Path, sigs: Sequence[str]) -> Iterator[search.Split]:
+    """The tables ``sigs`` from the cache, in order, BATCH at a time (KeyError: one is not
+    there)."""
+    with contextlib.closing(cache.read_only(database)) as db:
+        for start in range(0, len(sigs), BATCH):
+            part = sigs[start : start + BATCH]
+            rows = dict(cache.select(db, TABLES, part))
+            for sig in part:
+                yield split_row(json.loads(rows[sig]))
+
+
+def main() -> None:
+    """The fresh process: the request from stdin, the shards to stdout."""
+    database, sigs, count = json.loads(sys.stdin.buffer.read())
+    shards = search.postings(_tables(Path(database), sigs), count)
+    sys.stdout.buffer.write(json.dumps(shards, ensure_ascii=False).encode("utf-8"))
+
+
+if __name__ == "__main__":
+    main()
