@@ -36,11 +36,12 @@ import json
 import operator
 import re
 from array import array
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain, filterfalse, repeat
+from itertools import chain, compress, filterfalse, repeat
 from typing import Any
 
 from generator.base import hanzi
@@ -302,12 +303,21 @@ def decode_ids(text: str) -> list[int]:
             doc += gap
             out.append(doc)
         return out
-    return [
-        n * 6 + bit
-        for n, char in enumerate(text[1:])
-        for bit in range(6)
-        if _VALUE[char] >> bit & 1
-    ]
+    return _read_bitmap(text[1:])
+
+
+# the digit of the six bits of a digit reversed, as text; and a flag "0"/"1" as a byte 0/1
+_UNREVERSED = {ord(c): _REVERSED[ord(c)] for c in ALPHABET}
+_FLAG_BYTES = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def _read_bitmap(text: str) -> list[int]:
+    """The document numbers of a bitmap (``_bitmap``): its digits as base64 again, read as
+    one binary number whose digits are the flags in document order."""
+    digits = text.translate(_UNREVERSED).encode("ascii")
+    raw = base64.b64decode(digits + b"A" * (-len(digits) % 4))
+    flags = format(int.from_bytes(raw, "big"), f"0{len(raw) * 8}b")
+    return list(compress(range(len(flags)), flags.encode("ascii").translate(_FLAG_BYTES)))
 
 
 def encode_posting(found: Mapping[int, int]) -> str:
@@ -331,14 +341,22 @@ def posting_text(ids: Sequence[int], fielded: Sequence[int]) -> str:
 
 def decode_posting(text: str) -> dict[int, int]:
     """document number -> field mask (BODY where the posting names no field)."""
+    ids, fielded = _posting_parts(text)
+    found = dict.fromkeys(ids, BODY)
+    found.update(fielded)
+    return found
+
+
+def _posting_parts(text: str) -> tuple[list[int], dict[int, int]]:
+    """A posting's sorted document numbers, and the mask of those it names a field of."""
     head, _, tail = text.partition("|")
-    found = dict.fromkeys(decode_ids(head), BODY)
     values = read_varints(tail)
+    fielded: dict[int, int] = {}
     doc = -1
     for i in range(0, len(values), 2):
         doc += values[i]
-        found[doc] = values[i + 1]
-    return found
+        fielded[doc] = values[i + 1]
+    return decode_ids(head), fielded
 
 
 def term_shard(term: str, shards: int) -> int:
@@ -496,17 +514,28 @@ def patch_shard(
     what ``postings`` makes of the changed documents."""
     out = dict(shard)
     for term, docs in changes.items():
-        found = decode_posting(out[term]) if term in out else {}
+        ids, fielded = _posting_parts(out[term]) if term in out else ([], {})
         for number, mask in docs.items():
-            if mask:
-                found[number] = mask
+            _set_flag(ids, number, bool(mask))
+            if mask and mask != BODY:
+                fielded[number] = mask
             else:
-                found.pop(number, None)
-        if found:
-            out[term] = encode_posting(found)
+                fielded.pop(number, None)
+        if ids:
+            out[term] = posting_text(ids, [v for d in sorted(fielded) for v in (d, fielded[d])])
         else:
             out.pop(term, None)
     return dict(sorted(out.items()))
+
+
+def _set_flag(ids: list[int], number: int, present: bool) -> None:
+    """Put ``number`` into the sorted list ``ids``, or take it out."""
+    at = bisect_left(ids, number)
+    there = at < len(ids) and ids[at] == number
+    if present and not there:
+        ids.insert(at, number)
+    elif there and not present:
+        del ids[at]
 
 
 def table_changes(
