@@ -874,3 +874,59 @@ def test_a_cache_committed_to_git_is_not_used(tmp_path: Path) -> None:
     assert (source / ".cache" / cache.FILE).read_bytes() == committed
     git(source, "rm", "-r", "-q", "--cached", ".cache")
     assert build(options).diagnostics == ()
+
+
+def test_a_second_build_into_the_same_output_waits_for_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two builds at once into one output (or with one cache) would write over each other:
+    the second waits, says so, and builds when the first is done."""
+    import threading
+
+    from generator.cli import build as cli_build
+
+    src = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    out = tmp_path / "out"
+    events: list[str] = []
+    holding, released = threading.Event(), threading.Event()
+
+    def other_build() -> None:  # holds the output's lock as a running build does
+        with writer.exclusive(out, None, lambda folder: events.append("other waited")):
+            holding.set()
+            released.wait(30)
+            events.append("other done")
+
+    def waiting(folder: Path) -> None:
+        events.append(f"waiting for {folder.name}")
+        original(folder)
+        released.set()
+
+    original = cli_build._waiting
+    monkeypatch.setattr(cli_build, "_waiting", waiting)
+    thread = threading.Thread(target=other_build)
+    thread.start()
+    assert holding.wait(30)
+    assert main(["build", str(src), "-o", str(out), "--quiet"]) == 0
+    thread.join(30)
+    assert events == ["waiting for out", "other done"]  # it built once the other was done
+    assert (out / "index.html").exists()
+    assert "另一个生成正在使用" in capsys.readouterr().err
+    # the cache is locked the same way: a build with the same cache into another output
+    holding.clear()
+    released.clear()
+    cache_dir = src / ".showcase-cache"
+
+    def cache_user() -> None:
+        with writer.exclusive(tmp_path / "elsewhere", cache_dir, lambda folder: None):
+            holding.set()
+            released.wait(30)
+            events.append("cache user done")
+
+    thread = threading.Thread(target=cache_user)
+    thread.start()
+    assert holding.wait(30)
+    assert main(["build", str(src), "-o", str(tmp_path / "out2"), "--quiet"]) == 0
+    thread.join(30)
+    assert events[-2:] == ["waiting for .showcase-cache", "cache user done"]
+    # no lock file stays behind
+    assert not writer.lock_file(out).exists() and not (cache_dir / writer.CACHE_LOCK).exists()

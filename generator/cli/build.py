@@ -20,7 +20,7 @@ from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.report import BuildReport
 from generator.cli import console as reporting
 from generator.cli import parsing
-from generator.output import cache, freshness
+from generator.output import cache, freshness, writer
 from generator.output.cache import CACHE_DIR
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
@@ -153,17 +153,23 @@ def run(options: BuildOptions, progress: ProgressBar | None = None) -> BuildRepo
     """The build of ``options``, or the last build's report when nothing changed since: that
     is found before the rendering stack is imported, so an up-to-date build ends at once."""
     started = time.perf_counter()
-    store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
-    try:
-        state = freshness.source_state(options, store)
-        last = freshness.last_report(options, store, state)
-        if last is not None:
-            return dataclasses.replace(last, seconds=time.perf_counter() - started)
-        from generator.build import build  # imported only when there is work to do
+    # one build at a time into one output, or with one cache
+    with writer.exclusive(options.output, options.cache_dir, _waiting):
+        store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
+        try:
+            state = freshness.source_state(options, store)
+            last = freshness.last_report(options, store, state)
+            if last is not None:
+                return dataclasses.replace(last, seconds=time.perf_counter() - started)
+            from generator.build import build  # imported only when there is work to do
 
-        return build(options, progress, store=store, state=state)
-    finally:
-        store.close()
+            return build(options, progress, store=store, state=state)
+        finally:
+            store.close()
+
+
+def _waiting(folder: Path) -> None:
+    print(t("build-waiting").format(folder=folder), file=sys.stderr, flush=True)
 
 
 CACHE_ENV = "SHOWCASE_CACHE_DIR"  # where the build cache goes when --cache-dir is not given

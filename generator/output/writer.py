@@ -16,8 +16,13 @@ import signal
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: builds are not locked
+    fcntl = None  # type: ignore[assignment]
 
 from generator.content.paths import EDITIONS_DIR, SKIPPED_PREFIXES, is_safe
 
@@ -383,3 +388,78 @@ def recover(output: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     journal.unlink(missing_ok=True)
+
+
+# -- one build at a time ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def exclusive(
+    output: Path, cache_dir: Path | None, waiting: Callable[[Path], None]
+) -> Iterator[None]:
+    """Hold the locks of ``output`` and of the cache folder ``cache_dir`` while a build runs:
+    another build into the same output, or with the same cache, waits until this one ends
+    (``waiting(folder)`` is called when it has to wait). The system releases a lock when its
+    process ends, however it ends; where a lock file cannot be made (a read-only folder, no
+    POSIX locks), the build runs without it."""
+    with contextlib.ExitStack() as stack:
+        if cache_dir is not None:
+            stack.enter_context(_locked(cache_dir / CACHE_LOCK, cache_dir, waiting))
+        stack.enter_context(_locked(lock_file(output), output, waiting))
+        yield
+
+
+CACHE_LOCK = "lock"  # in the cache folder
+
+
+def lock_file(output: Path) -> Path:
+    """The lock of an output folder: a hidden file beside it (the folder is swapped whole)."""
+    return output.parent / f".{output.name}.lock"
+
+
+@contextlib.contextmanager
+def _locked(path: Path, folder: Path, waiting: Callable[[Path], None]) -> Iterator[None]:
+    """The lock file ``path`` held, made if missing and removed when released (so that no
+    lock file stays beside the output); a build that waited on a file the holder removed
+    meanwhile locks the new one instead."""
+    told = False
+    while True:
+        fd = _open_lock(path)
+        if fd < 0 or fcntl is None:
+            yield
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not told:
+                waiting(folder)
+                told = True
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        if _is_file_at(fd, path):
+            break
+        os.close(fd)  # the holder removed the file we waited on: lock the one there now
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)
+
+
+def _open_lock(path: Path) -> int:
+    """A descriptor of the lock file ``path`` (made if missing), or -1 when it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError:
+        return -1
+
+
+def _is_file_at(fd: int, path: Path) -> bool:
+    """Whether the open file ``fd`` is still the file at ``path``."""
+    try:
+        there = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    mine = os.fstat(fd)
+    return (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino)
