@@ -7,7 +7,8 @@
 For each size the corpus is generated with ../shared/make_corpus.py in each tool's format
 (same documents, same bodies), adjusted so that every tool renders the same page set (detail
 pages; lists, unit, year and tag pages paginated by 20), and each tool is timed for a cold
-build, a no-change rebuild and a rebuild after one profile was edited. Wall time, CPU time
+build, a no-change rebuild, a rebuild after one profile was edited and one after a new
+profile was added (the newest of the site, as a new story usually is). Wall time, CPU time
 (user + sys) and peak memory (max RSS) come from os.wait4 on the tool's process. A Markdown
 table per size is printed and written with all runs to benchmarks/results-<size>.json.
 
@@ -140,12 +141,37 @@ def edited_profile(corpus: Path, fmt: str) -> Path:
     return min(base.rglob("*.md"))
 
 
+ADDED_NAME = "zz-added-by-benchmark.md"
+
+
+def add_story(corpus: Path, fmt: str) -> Path:
+    """A new profile, the newest of the site: the first profile of the newest year copied
+    under another name and person, dated the last day of that year. Returns its path."""
+    base = corpus / "profiles" if fmt == "native" else corpus / "content" / "profiles"
+    newest = max(p for p in base.iterdir() if p.is_dir())
+    source = min(p for p in newest.glob("*.md") if p.name != ADDED_NAME)
+    text = source.read_text(encoding="utf-8")
+    lines = []
+    for line in text.split("\n"):
+        if line.startswith("date:"):
+            line = f"date: {newest.name}-12-31"
+        elif line.startswith(("name:", "title:")):  # another person: surname 新
+            key, _, value = line.partition(":")
+            quote = '"' if value.strip().startswith('"') else ""
+            plain = value.strip().strip('"')
+            line = f"{key}: {quote}新{plain[1:]}{quote}"
+        lines.append(line)
+    added = newest / ADDED_NAME
+    added.write_text("\n".join(lines), encoding="utf-8")
+    return added
+
+
 # --------------------------------------------------------------------------- measuring
 
 
 @dataclass
 class Run:
-    kind: str  # cold, no-change, one-edit
+    kind: str  # cold, no-change, one-edit, add-story
     wall: float  # seconds
     cpu: float  # user + sys seconds of the child (and the children it waited for)
     rss_mib: float  # max RSS of the child (largest single process in its tree)
@@ -329,6 +355,9 @@ def bench_showcase(corpus: Path, work: Path, repeat: int) -> Series:
         if diff or series.identical != "DIFF":
             series.identical = "DIFF" if diff else "OK"
             series.diff_sample = diff[:10]
+        added = add_story(corpus, "native")
+        series.runs.append(replace_kind(build(out), "add-story"))
+        added.unlink()
     profile.write_bytes(original)
     if series.identical == "OK":  # kept for inspection otherwise
         shutil.rmtree(verify, ignore_errors=True)
@@ -358,6 +387,9 @@ def bench_pelican(corpus: Path, work: Path, repeat: int) -> list[Series]:
             series.runs.append(replace_kind(build(use_cache), "no-change"))
             append_sentence(profile, n)
             series.runs.append(replace_kind(build(use_cache), "one-edit"))
+            added = add_story(corpus, "pelican")
+            series.runs.append(replace_kind(build(use_cache), "add-story"))
+            added.unlink()
     profile.write_bytes(original)
     return [plain, cached]
 
@@ -378,6 +410,9 @@ def bench_hugo(corpus: Path, work: Path, repeat: int) -> Series:
         series.runs.append(replace_kind(measure(cmd, corpus), "no-change"))
         append_sentence(profile, n)
         series.runs.append(replace_kind(measure(cmd, corpus), "one-edit"))
+        added = add_story(corpus, "hugo")
+        series.runs.append(replace_kind(measure(cmd, corpus), "add-story"))
+        added.unlink()
     profile.write_bytes(original)
     return series
 
@@ -425,7 +460,7 @@ def append_sentence(path: Path, n: int) -> None:
 
 # --------------------------------------------------------------------------- report
 
-KINDS = ("cold", "no-change", "one-edit")
+KINDS = ("cold", "no-change", "one-edit", "add-story")
 
 
 def fmt(value: float | None, unit: str = "") -> str:
