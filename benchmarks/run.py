@@ -33,6 +33,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -153,13 +154,16 @@ def add_story(corpus: Path, fmt: str) -> Path:
     text = source.read_text(encoding="utf-8")
     lines = []
     for line in text.split("\n"):
-        if line.startswith("date:"):
-            line = f"date: {newest.name}-12-31"
-        elif line.startswith(("name:", "title:")):  # another person: surname 新
-            key, _, value = line.partition(":")
+        key, colon, value = line.partition(":")
+        field = key.strip().lower() if colon else ""  # Pelican's keys are capitalised
+        if field == "date":
+            line = f"{key}: {newest.name}-12-31"
+        elif field in ("name", "title"):  # another person: surname 新
             quote = '"' if value.strip().startswith('"') else ""
             plain = value.strip().strip('"')
             line = f"{key}: {quote}新{plain[1:]}{quote}"
+        elif field == "slug":
+            line = f"{key}: {value.strip()}-added"
         lines.append(line)
     added = newest / ADDED_NAME
     added.write_text("\n".join(lines), encoding="utf-8")
@@ -223,7 +227,7 @@ class Series:
     runs: list[Run] = field(default_factory=list)
     pages: int = 0
     files: int = 0
-    identical: str = ""  # showcase: OK / DIFF after the one-edit build
+    identical: str = ""  # showcase: OK / DIFF after the one-edit and add-story builds
     diff_sample: list[str] = field(default_factory=list)
 
     def median(self, kind: str, attr: str) -> float | None:
@@ -349,19 +353,26 @@ def bench_showcase(corpus: Path, work: Path, repeat: int) -> Series:
         series.runs.append(replace_kind(build(out), "no-change"))
         append_sentence(profile, n)
         series.runs.append(replace_kind(build(out), "one-edit"))
-        shutil.rmtree(verify, ignore_errors=True)
-        build(verify, "--no-cache")
-        diff = same_tree(out, verify)
-        if diff or series.identical != "DIFF":
-            series.identical = "DIFF" if diff else "OK"
-            series.diff_sample = diff[:10]
+        compare_with_clean(series, out, verify, build)
         added = add_story(corpus, "native")
         series.runs.append(replace_kind(build(out), "add-story"))
+        compare_with_clean(series, out, verify, build)
         added.unlink()
     profile.write_bytes(original)
     if series.identical == "OK":  # kept for inspection otherwise
         shutil.rmtree(verify, ignore_errors=True)
     return series
+
+
+def compare_with_clean(series: Series, out: Path, verify: Path, build: Any) -> None:
+    """Compare ``out`` with a clean build (no cache) into ``verify``; any difference marks
+    the series DIFF for good."""
+    shutil.rmtree(verify, ignore_errors=True)
+    build(verify, "--no-cache")
+    diff = same_tree(out, verify)
+    if diff or series.identical != "DIFF":
+        series.identical = "DIFF" if diff else "OK"
+        series.diff_sample = diff[:10]
 
 
 def bench_pelican(corpus: Path, work: Path, repeat: int) -> list[Series]:
@@ -488,7 +499,8 @@ def table(size: int, all_series: list[Series]) -> str:
             mine = [sc.median(kind, a) if sc else None for a in ("wall", "cpu", "rss_mib")]
             ratios = (["–"] * 3 if s is sc else
                       [ratio(m, v) for m, v in zip(mine, (wall, cpu, rss), strict=True)])
-            note = f" ({s.identical})" if s.tool == "showcase" and kind == "one-edit" else ""
+            shown = ("one-edit", "add-story")
+            note = f" ({s.identical})" if s.tool == "showcase" and kind in shown else ""
             counts = f"{s.pages} | {s.files}" if kind == "cold" else " | "
             rows.append(f"| {s.tool} | {kind}{note} | {fmt(wall)} | {fmt(cpu)} | {fmt(rss)} | "
                         f"{counts} | {' | '.join(ratios)} |")
@@ -594,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
         print(table(size, all_series))
         sc = next((s for s in all_series if s.tool == "showcase"), None)
         if sc is not None:
-            print(f"\nshowcase after one edit vs a clean build: {sc.identical}"
+            print(f"\nshowcase after one edit and after a new story vs a clean build: {sc.identical}"
                   + (f" {sc.diff_sample}" if sc.diff_sample else ""))
         report = targets(size, all_series)
         if report:

@@ -930,3 +930,19 @@ def test_a_second_build_into_the_same_output_waits_for_the_first(
     assert events[-2:] == ["waiting for .showcase-cache", "cache user done"]
     # no lock file stays behind
     assert not writer.lock_file(out).exists() and not (cache_dir / writer.CACHE_LOCK).exists()
+
+
+def test_a_build_where_files_cannot_be_locked_runs_unlocked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some network folders refuse locks: the build runs as it would without them."""
+
+    def refused(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(writer.fcntl, "flock", refused)
+    src = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    out = tmp_path / "out"
+    assert main(["build", str(src), "-o", str(out), "--quiet"]) == 0
+    assert (out / "index.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]  # no lock file left

@@ -3,6 +3,7 @@ postings functions, and in builds where one story changes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from generator.base.config import BuildOptions
 from generator.build import build
-from generator.output import indexer, searchindex
+from generator.output import cache, indexer, searchindex
 from generator.site import search
 from tests.conftest import profile, write_site
 from tests.test_output import digest_tree as files
@@ -47,16 +48,29 @@ def _split(table: dict[str, int]) -> search.Split:
 @given(
     before=st.lists(table, min_size=1, max_size=12),
     edits=st.lists(st.tuples(st.integers(0, 11), table), max_size=4),
+    added=st.lists(table, max_size=8),
+    dropped=st.integers(0, 3),
     count=st.sampled_from([1, 2, 4]),
 )
 def test_patching_gives_the_postings_of_the_new_tables(
-    before: list[dict[str, int]], edits: list[tuple[int, dict[str, int]]], count: int
+    before: list[dict[str, int]],
+    edits: list[tuple[int, dict[str, int]]],
+    added: list[dict[str, int]],
+    dropped: int,
+    count: int,
 ) -> None:
+    """Documents edited, and added or removed at the end (bitmaps growing and shrinking)."""
     after = list(before)
     for number, new in edits:
         after[number % len(after)] = new
+    after = after[: max(0, len(after) - dropped)] + added
     shards = search.postings(map(_split, before), count)
-    changed = [(n, before[n], after[n]) for n in range(len(before)) if before[n] != after[n]]
+    numbers = searchindex._changed_numbers(before, after)  # type: ignore[arg-type]
+
+    def at(tables: list[dict[str, int]], n: int) -> dict[str, int]:
+        return tables[n] if n < len(tables) else {}
+
+    changed = [(n, at(before, n), at(after, n)) for n in numbers]
     for shard, terms in search.table_changes(changed, count).items():
         shards[shard] = search.patch_shard(shards[shard], terms)
     assert shards == search.postings(map(_split, after), count)
@@ -184,6 +198,23 @@ def test_a_newest_story_takes_the_next_number_and_leaves_the_others_as_they_were
     _equals_a_clean_build(source, tmp_path)
 
 
+def test_a_story_inserted_before_others_is_patched_with_their_cached_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A story that sorts before the last one moves it up a number: when few documents moved,
+    the index is patched, and the moved document's table comes from the cache."""
+    source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
+    added = profile(name="孙立", body="孙立改进了注水工艺。")
+    (source / "profiles/2025/p85.md").write_text(added, encoding="utf-8")  # before p9
+    monkeypatch.setattr(searchindex, "PATCH_SHARE", 2)  # two of eleven changed: patched
+    _refuse_computing(monkeypatch)
+    made = _tables_made(monkeypatch)
+    assert build(options).ok
+    assert made == ["孙立"]  # not 赵强's (p9), which only moved
+    monkeypatch.undo()
+    _equals_a_clean_build(source, tmp_path)
+
+
 def test_renamed_units_make_every_table_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -257,10 +288,49 @@ def test_a_large_index_is_made_in_a_fresh_process_with_the_same_bytes(
     monkeypatch.setattr(indexer, "computed_elsewhere", recorded)
     source, _ = _site(tmp_path, "{name}在采油一线工作了{years}年。")
     assert len(made) == 1 and isinstance(made[0], list)  # the other process made them
-    _equals_a_clean_build(source, tmp_path)  # a small site: made in the build process
+    _equals_a_clean_build(source, tmp_path)  # a build without a cache: in its own process
     # a process that fails: the build makes the shards itself
     monkeypatch.setattr(indexer, "MODULE", "generator.no_such_module")
     fresh = BuildOptions(source=source, output=tmp_path / "again", cache_dir=tmp_path / "c2")
     assert build(fresh).ok
     assert made[-1] is None and len(made) == 2
     assert files(tmp_path / "again") == files(tmp_path / "clean")
+
+
+def test_the_index_process_imports_nothing_from_the_folder_the_build_runs_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build is often run from the site's folder: a ``generator`` package or a module
+    named as a standard one there must not be what the index process imports."""
+    source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile(name="王强")})
+    marker = tmp_path / "ran"
+    planted = f"open({str(marker)!r}, 'w').write('ran')\n"
+    for rel in ("generator/__init__.py", "json.py", "base64.py"):
+        (source / rel).parent.mkdir(parents=True, exist_ok=True)
+        (source / rel).write_text(planted, encoding="utf-8")
+    monkeypatch.chdir(source)
+    monkeypatch.setattr(indexer, "ELSEWHERE_FROM", 1)
+    made: list[object] = []
+    original = indexer.computed_elsewhere
+    monkeypatch.setattr(indexer, "computed_elsewhere", lambda *a: made.append(original(*a)))
+    options = BuildOptions(source=Path("."), output=tmp_path / "out", cache_dir=tmp_path / "c")
+    build(options)
+    assert not marker.exists()
+    assert made and isinstance(made[0], list)  # the process ran, and made the shards
+
+
+def test_a_tampered_cached_shard_is_not_patched_but_computed_again(tmp_path: Path) -> None:
+    import sqlite3
+
+    source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
+    assert options.cache_dir is not None
+    db = sqlite3.connect(options.cache_dir / cache.FILE)
+    with db:
+        for key, data in db.execute("SELECT key, data FROM search_shards").fetchall():
+            bad = dict.fromkeys(json.loads(data), "~!!!!B")  # read as "B" if not refused
+            db.execute("UPDATE search_shards SET data = ? WHERE key = ?", (json.dumps(bad), key))
+    db.close()
+    edited = profile(name="仇小明", body="仇小明发明了抽油机节能装置。")
+    (source / "profiles/2025/p3.md").write_text(edited, encoding="utf-8")
+    assert build(options).ok
+    _equals_a_clean_build(source, tmp_path)

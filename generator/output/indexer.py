@@ -55,11 +55,14 @@ def computed_elsewhere(
     root = str(Path(__file__).resolve().parents[2])  # the folder that holds this package
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     try:
+        # -P and the package's folder as the working folder: nothing in the folder the build
+        # was started from (often the site's) is imported
         done = subprocess.run(
-            [sys.executable, "-m", MODULE],
+            [sys.executable, "-P", "-m", MODULE],
             input=request.encode("utf-8"),
             capture_output=True,
             env=env,
+            cwd=root,
             check=False,
         )
         shards = json.loads(done.stdout) if done.returncode == 0 else None

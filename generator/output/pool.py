@@ -11,6 +11,7 @@ each page's path, byte hash and the reads it made through the site view.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import multiprocessing
@@ -248,7 +249,7 @@ def render_pages(
                     problems.append(entry)
                 else:
                     shared = frozenset(map(reads.setdefault, entry.reads, entry.reads))
-                    written.append(Written(entry.path, entry.sha, shared))
+                    written.append(dataclasses.replace(entry, reads=shared))
         return written, problems
     finally:
         _forget("env", "view", "jobs", "theme", "root", "bodies")

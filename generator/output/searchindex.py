@@ -2,11 +2,12 @@
 
 The cache keeps the postings shards of the last index, the term table of every document (by
 a digest of what the table is made from, ``search.signature``) and that digest per document
-number. When few documents changed, or were added or removed at the end (documents are
-numbered oldest first, so a new story usually comes last), only those are read again: their
-old and new terms give the postings to change, in the shards those terms fall in. Any other
-change (many documents, another number of shards, a changed generator, a story inserted
-before others, which renumbers them) computes the whole index again, as a clean build does,
+number. When few documents changed, moved (a story inserted before others moves each of them
+up a number) or were added or removed at the end (documents are numbered oldest first, so a
+new story usually comes last), only those are read again: their old and new terms give the
+postings to change, in the shards those terms fall in. Any other change (many documents,
+another number of shards, a changed generator, a cached shard that cannot be read) computes
+the whole index again, as a clean build does,
 from the cached tables of the documents of the last index while the generator and the units'
 names are the same, and from the tables made in this build where its bodies were converted
 (``table_row``); every way gives the same files.
@@ -27,7 +28,8 @@ from generator.site.bodies import Rendered
 from generator.site.model import Item, Site
 from generator.site.urls import UrlPlan
 
-# meta key: the order of the documents, the digest of each and the context of their tables
+# meta key: the order of the documents, the digest of each, the context of their tables and
+# the number of shards
 STATE = "search"
 OUTPUT_STATE = "search_output"  # meta key: the STATE the shard files of the output are of
 TABLES = indexer.TABLES
@@ -147,7 +149,8 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
     stored = store.get_many(SHARDS, (str(s) for s in range(count)))
     if len(stored) != count or any(old_sigs[n] not in old for n in gone):
         return None
-    new, found = _new_tables(request, [(n, sigs[n]) for n in changed if n < len(sigs)])
+    numbered = [(n, sigs[n]) for n in changed if n < len(sigs)]
+    new, found = _new_tables(request, numbered, frozenset(old_sigs))
     changes = search.table_changes(
         (
             (
@@ -159,9 +162,9 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
         ),
         count,
     )
-    shards = [stored[str(s)] for s in range(count)]
-    for number, terms in changes.items():
-        shards[number] = search.patch_shard(shards[number], terms)
+    shards = _patch(stored, changes, count)
+    if shards is None:
+        return None
     store.set_meta(STATE, "")  # the state is not whole until everything below is saved
     store.put_many(
         TABLES, ((sigs[n], indexer.encode_table(t)) for n, t in new.items() if n not in found)
@@ -173,6 +176,20 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
     return shards, frozenset(changes)
 
 
+def _patch(
+    stored: Mapping[str, Any], changes: Mapping[int, Mapping[str, Mapping[int, int]]], count: int
+) -> list[dict[str, str]] | None:
+    """The ``count`` cached shards (``stored``, by number as text) with ``changes`` made
+    (``search.table_changes``); None when a cached shard cannot be read (tampered with)."""
+    shards = [stored[str(s)] for s in range(count)]
+    try:
+        for number, terms in changes.items():
+            shards[number] = search.patch_shard(shards[number], terms)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return shards
+
+
 def _changed_numbers(old: Sequence[str], new: Sequence[str]) -> list[int]:
     """The numbers of the documents whose signatures differ between ``old`` and ``new``,
     including those added or removed at the end."""
@@ -182,13 +199,15 @@ def _changed_numbers(old: Sequence[str], new: Sequence[str]) -> list[int]:
 
 
 def _new_tables(
-    request: _Request, numbered: list[tuple[int, str]]
+    request: _Request, numbered: list[tuple[int, str]], last: frozenset[str]
 ) -> tuple[dict[int, search.Split], frozenset[int]]:
     """The term tables of the documents ``numbered`` (number, signature): those this build
-    stored, else made from their bodies; and the numbers of those found stored."""
+    stored or the ``last`` index's (a document that moved), else made from their bodies; and
+    the numbers of those found stored."""
     site, plan = request.site, request.plan
     items = site.chronological()
-    stored = request.store.get_many(TABLES, [sig for _, sig in numbered if sig in request.made])
+    kept = request.made | last
+    stored = request.store.get_many(TABLES, [sig for _, sig in numbered if sig in kept])
     texts = request.bodies([items[n].key for n, sig in numbered if sig not in stored])
     tables = {
         n: indexer.split_row(stored[sig])

@@ -400,8 +400,9 @@ def exclusive(
     """Hold the locks of ``output`` and of the cache folder ``cache_dir`` while a build runs:
     another build into the same output, or with the same cache, waits until this one ends
     (``waiting(folder)`` is called when it has to wait). The system releases a lock when its
-    process ends, however it ends; where a lock file cannot be made (a read-only folder, no
-    POSIX locks), the build runs without it."""
+    process and the workers it forked end, however they end; where a lock file cannot be made
+    or locked (a read-only folder, some network folders, no POSIX locks), the build runs
+    without it."""
     with contextlib.ExitStack() as stack:
         if cache_dir is not None:
             stack.enter_context(_locked(cache_dir / CACHE_LOCK, cache_dir, waiting))
@@ -413,7 +414,9 @@ CACHE_LOCK = "lock"  # in the cache folder
 
 
 def lock_file(output: Path) -> Path:
-    """The lock of an output folder: a hidden file beside it (the folder is swapped whole)."""
+    """The lock of an output folder: a hidden file beside it (the folder is swapped whole),
+    one for every spelling of its path."""
+    output = output.resolve()
     return output.parent / f".{output.name}.lock"
 
 
@@ -421,29 +424,44 @@ def lock_file(output: Path) -> Path:
 def _locked(path: Path, folder: Path, waiting: Callable[[Path], None]) -> Iterator[None]:
     """The lock file ``path`` held, made if missing and removed when released (so that no
     lock file stays beside the output); a build that waited on a file the holder removed
-    meanwhile locks the new one instead."""
-    told = False
-    while True:
-        fd = _open_lock(path)
-        if fd < 0 or fcntl is None:
-            yield
-            return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not told:
-                waiting(folder)
-                told = True
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        if _is_file_at(fd, path):
-            break
-        os.close(fd)  # the holder removed the file we waited on: lock the one there now
+    meanwhile locks the new one instead. Without POSIX locks, or where the file cannot be
+    made or locked (some network folders), nothing is held."""
+    fd = _held(path, folder, waiting) if fcntl is not None else -1
     try:
         yield
     finally:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        os.close(fd)
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            os.close(fd)
+
+
+def _held(path: Path, folder: Path, waiting: Callable[[Path], None]) -> int:
+    """A descriptor of the lock file ``path``, locked; -1 when it cannot be."""
+    told = False
+    while True:
+        fd = _open_lock(path)
+        if fd < 0:
+            return -1
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not told:
+                    waiting(folder)
+                    told = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # locks not supported here (nobody holds one): the build runs unlocked
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return -1
+        except BaseException:  # interrupted while waiting
+            os.close(fd)
+            raise
+        if _is_file_at(fd, path):
+            return fd
+        os.close(fd)  # the holder removed the file we waited on: lock the one there now
 
 
 def _open_lock(path: Path) -> int:

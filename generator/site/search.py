@@ -315,7 +315,7 @@ def _read_bitmap(text: str) -> list[int]:
     """The document numbers of a bitmap (``_bitmap``): its digits as base64 again, read as
     one binary number whose digits are the flags in document order."""
     digits = text.translate(_UNREVERSED).encode("ascii")
-    raw = base64.b64decode(digits + b"A" * (-len(digits) % 4))
+    raw = base64.b64decode(digits + b"A" * (-len(digits) % 4), validate=True)
     flags = format(int.from_bytes(raw, "big"), f"0{len(raw) * 8}b")
     return list(compress(range(len(flags)), flags.encode("ascii").translate(_FLAG_BYTES)))
 
