@@ -822,9 +822,12 @@ def _commit(
             writer.refuse_foreign(output)
     except writer.OutputError as exc:
         return [_output_problem(exc)]
-    for rel in records:
-        if rel not in fresh:
-            staged.keep(rel, output)
+    try:
+        for rel in records:
+            if rel not in fresh:
+                staged.keep(rel, output)
+    except writer.OutputError as exc:
+        return [_output_problem(exc)]
     staged.commit()
     return []
 

@@ -946,3 +946,54 @@ def test_a_build_where_files_cannot_be_locked_runs_unlocked(
     assert main(["build", str(src), "-o", str(out), "--quiet"]) == 0
     assert (out / "index.html").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]  # no lock file left
+
+
+def test_a_link_in_the_output_is_never_followed(tmp_path: Path) -> None:
+    """A link put in the output where a page was (by anyone who can write there) is not a
+    file of ours: the next build stops and names it rather than publish what it points to."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("口令", encoding="utf-8")
+    src = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    out = tmp_path / "out"
+    assert main(["build", str(src), "-o", str(out), "--quiet"]) == 0
+    page = out / "units" / "index.html"
+    page.unlink()
+    page.symlink_to(secret)
+    assert "units/index.html" in writer.foreign_files(out)
+    (src / "site.yaml").write_text(SITE_YAML + "subtitle: 第二版\n", encoding="utf-8")
+    assert main(["build", str(src), "-o", str(out), "--quiet"]) != 0
+    assert page.is_symlink()  # the output stays as it was
+    # a build told to go ahead (--force) does not carry the link's target over either
+    staged = writer.StagedOutput(out)
+    try:
+        with pytest.raises(writer.OutputError) as refused:
+            staged.keep("units/index.html", out)
+        assert refused.value.code == "output-link"
+    finally:
+        staged.abort()
+
+
+def test_a_journal_replayed_after_a_crash_stays_inside_the_output(tmp_path: Path) -> None:
+    """The journal of an unfinished incremental commit lies beside the output: replaying it
+    neither deletes nor writes outside the output, nor through a link inside it."""
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("x", encoding="utf-8")
+    (out / "linked").symlink_to(outside, target_is_directory=True)
+    root = tmp_path / ".out.building-1-x"
+    (root / "linked").mkdir(parents=True)
+    (root / "linked" / "new.html").write_text("<p>", encoding="utf-8")
+    (root / "a" / "b.html").parent.mkdir(parents=True)
+    (root / "a" / "b.html").write_text("<p>", encoding="utf-8")
+    plan = {
+        "root": str(root),
+        "changed": ["linked/new.html", "a/b.html"],
+        "removed": ["../outside/keep.txt", "linked/keep.txt"],
+    }
+    (tmp_path / ".out.journal.json").write_text(json.dumps(plan), encoding="utf-8")
+    writer.recover(out)
+    assert (outside / "keep.txt").exists() and not (outside / "new.html").exists()
+    assert (out / "a" / "b.html").exists()  # what is inside the output is finished
+    assert not (tmp_path / ".out.journal.json").exists()

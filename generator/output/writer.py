@@ -74,7 +74,8 @@ def marked_files(output: Path) -> set[str] | None:
 
 def foreign_files(output: Path) -> list[str]:
     """The files of ``output`` that the last build there did not write (all of them without
-    a valid marker), sorted; a linked folder counts as one file."""
+    a valid marker), sorted; a linked folder counts as one file, and a link is never one of
+    ours, whatever its name."""
     ours = marked_files(output) or set()
     found: list[str] = []
     _foreign(str(output), "", ours, found)
@@ -92,7 +93,9 @@ def _foreign(folder: str, prefix: str, ours: set[str], found: list[str]) -> None
         rel = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
             _foreign(entry.path, rel + "/", ours, found)
-        elif rel != MARKER and entry.name not in DESKTOP_FILES and rel not in ours:
+        elif rel == MARKER or entry.name in DESKTOP_FILES:
+            continue
+        elif rel not in ours or entry.is_symlink():  # a link is never a file we wrote
             found.append(rel)
 
 
@@ -281,12 +284,16 @@ class StagedOutput:
 
     def keep(self, rel: str, previous: Path) -> None:
         """Carry an unchanged file over from the previous output: a hard link where the file
-        system allows (no bytes written), a copy otherwise."""
+        system allows (no bytes written), a copy otherwise. A link put in its place is not
+        followed (it could lead anywhere on the machine): OutputError."""
+        source = previous / rel
+        if not _is_plain_file(source, previous):
+            raise OutputError("output-link", previous, file=rel)
         target = self._target(rel)
         try:
-            os.link(previous / rel, target)
+            os.link(source, target, follow_symlinks=False)
         except OSError:
-            shutil.copyfile(previous / rel, target)
+            shutil.copyfile(source, target, follow_symlinks=False)
 
     def commit(self) -> None:
         (self.root / MARKER).write_text(marker_text(self._written), encoding="utf-8")
@@ -321,8 +328,37 @@ def _journal(output: Path) -> Path:
     return output.parent / f".{output.name}.journal.json"
 
 
+def _is_plain_file(path: Path, top: Path) -> bool:
+    """Whether ``path`` is a file, not a link, in real folders (no link) below ``top``."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+    except OSError:
+        return False
+    return _in_real_folders(path, top)
+
+
+def _in_real_folders(path: Path, top: Path) -> bool:
+    """Whether every folder between ``top`` and ``path`` that exists is a folder, not a link
+    (writing or deleting ``path`` then stays inside ``top``)."""
+    parent = path.parent
+    while parent != top:
+        mode = _mode(parent)
+        if mode is not None and not stat.S_ISDIR(mode):
+            return False
+        if parent == parent.parent:
+            return False  # not below ``top`` at all
+        parent = parent.parent
+    return True
+
+
 def _apply(output: Path, root: Path, changed: list[str], removed: list[str]) -> None:
+    """Move the files ``changed`` from ``root`` into ``output`` and delete ``removed``; a path
+    that would leave the output (``..``, a link on the way) is left alone: the journal that
+    ``recover`` replays is a file anyone who can write beside the output could edit."""
     made: set[Path] = set()
+    changed = [rel for rel in changed if is_safe(rel) and _in_real_folders(output / rel, output)]
+    removed = [rel for rel in removed if is_safe(rel) and _in_real_folders(output / rel, output)]
     for rel in changed:
         source = root / rel
         if not source.exists():  # already moved by an interrupted run
