@@ -969,6 +969,15 @@ def test_a_link_in_the_output_is_never_followed(tmp_path: Path) -> None:
         with pytest.raises(writer.OutputError) as refused:
             staged.keep("units/index.html", out)
         assert refused.value.code == "output-link"
+        # nor a file under a folder that became a link
+        elsewhere = tmp_path / "elsewhere"
+        shutil.copytree(out / "profiles", elsewhere)
+        shutil.rmtree(out / "profiles")
+        (out / "profiles").symlink_to(elsewhere, target_is_directory=True)
+        kept = next(p for p in elsewhere.rglob("*.html")).relative_to(elsewhere)
+        with pytest.raises(writer.OutputError):
+            staged.keep(f"profiles/{kept.as_posix()}", out)
+        staged.keep("index.html", out)  # a plain file is carried over
     finally:
         staged.abort()
 

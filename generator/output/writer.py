@@ -252,6 +252,7 @@ class StagedOutput:
         self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=output.parent))
         self._dirs: set[Path] = set()
         self._written: set[str] = set()
+        self._real: set[Path] = set()  # folders of the previous output found to be no link
 
     def _claim(self, rel: str) -> None:
         # two spellings of one file (a/./x, a/x) are one claim
@@ -287,7 +288,7 @@ class StagedOutput:
         system allows (no bytes written), a copy otherwise. A link put in its place is not
         followed (it could lead anywhere on the machine): OutputError."""
         source = previous / rel
-        if not _is_plain_file(source, previous):
+        if not _is_plain_file(source, previous, self._real):
             raise OutputError("output-link", previous, file=rel)
         target = self._target(rel)
         try:
@@ -328,27 +329,32 @@ def _journal(output: Path) -> Path:
     return output.parent / f".{output.name}.journal.json"
 
 
-def _is_plain_file(path: Path, top: Path) -> bool:
+def _is_plain_file(path: Path, top: Path, known: set[Path] | None = None) -> bool:
     """Whether ``path`` is a file, not a link, in real folders (no link) below ``top``."""
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return False
     except OSError:
         return False
-    return _in_real_folders(path, top)
+    return _in_real_folders(path, top, known)
 
 
-def _in_real_folders(path: Path, top: Path) -> bool:
+def _in_real_folders(path: Path, top: Path, known: set[Path] | None = None) -> bool:
     """Whether every folder between ``top`` and ``path`` that exists is a folder, not a link
-    (writing or deleting ``path`` then stays inside ``top``)."""
+    (writing or deleting ``path`` then stays inside ``top``); folders in ``known`` were found
+    so before, and those found now are added to it."""
     parent = path.parent
     while parent != top:
+        if known is not None and parent in known:
+            return True  # and so are the folders above it
         mode = _mode(parent)
         if mode is not None and not stat.S_ISDIR(mode):
             return False
         if parent == parent.parent:
             return False  # not below ``top`` at all
         parent = parent.parent
+    if known is not None:
+        known.update(path.parents[: len(path.relative_to(top).parts) - 1])
     return True
 
 
