@@ -820,13 +820,15 @@ def _commit(
             return []
         if inputs.deferred:  # the whole folder is replaced: nothing else may be in it
             writer.refuse_foreign(output)
-    except writer.OutputError as exc:
-        return [_output_problem(exc)]
-    try:
+        plain = writer.plain_files(output)
         for rel in records:
             if rel not in fresh:
-                staged.keep(rel, output)
+                staged.keep(rel, output, plain)
     except writer.OutputError as exc:
+        if exc.code == "output-link":
+            # the output is not as the cache knows it: the next build renders every page and
+            # looks through the whole folder first
+            inputs.store.forget_output()
         return [_output_problem(exc)]
     staged.commit()
     return []

@@ -23,6 +23,7 @@ from generator.cli.console import format_diagnostic
 from generator.cli.main import main
 from generator.output import cache, writer
 from tests.conftest import SITE_YAML, UNITS_YAML, SiteBuilder, profile, write_site
+from tests.test_output import digest_tree
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
@@ -963,23 +964,61 @@ def test_a_link_in_the_output_is_never_followed(tmp_path: Path) -> None:
     (src / "site.yaml").write_text(SITE_YAML + "subtitle: 第二版\n", encoding="utf-8")
     assert main(["build", str(src), "-o", str(out), "--quiet"]) != 0
     assert page.is_symlink()  # the output stays as it was
-    # a build told to go ahead (--force) does not carry the link's target over either
+    # carrying unchanged files over: neither the link nor a file under a linked folder
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(out / "profiles", elsewhere)
+    shutil.rmtree(out / "profiles")
+    (out / "profiles").symlink_to(elsewhere, target_is_directory=True)
+    plain = writer.plain_files(out)
+    assert "index.html" in plain and "units/index.html" not in plain
+    assert not any(rel.startswith("profiles/") for rel in plain)
     staged = writer.StagedOutput(out)
     try:
         with pytest.raises(writer.OutputError) as refused:
-            staged.keep("units/index.html", out)
+            staged.keep("units/index.html", out, plain)
         assert refused.value.code == "output-link"
-        # nor a file under a folder that became a link
-        elsewhere = tmp_path / "elsewhere"
-        shutil.copytree(out / "profiles", elsewhere)
-        shutil.rmtree(out / "profiles")
-        (out / "profiles").symlink_to(elsewhere, target_is_directory=True)
-        kept = next(p for p in elsewhere.rglob("*.html")).relative_to(elsewhere)
-        with pytest.raises(writer.OutputError):
-            staged.keep(f"profiles/{kept.as_posix()}", out)
-        staged.keep("index.html", out)  # a plain file is carried over
+        staged.keep("index.html", out, plain)  # a plain file is carried over
     finally:
         staged.abort()
+
+
+@pytest.mark.parametrize("linked", ["an unchanged page", "the folder of a changed page"])
+def test_a_link_found_when_carrying_files_over_stops_once_then_heals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linked: str
+) -> None:
+    """A build told to go ahead (--force) that finds a link where an unchanged page was (the
+    whole folder is swapped) or on the way to a page it changes (changed in place) stops with
+    output-link and moves nothing; once the link is deleted, as the hint says, the next build
+    makes every page again and the output equals a clean build's."""
+    import generator.build as building
+
+    # every build swaps a whole folder, or every build changes files in place
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 0 if linked == "an unchanged page" else 1)
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "index.html").write_text("口令", encoding="utf-8")
+    src = write_site(tmp_path / "site", {"profiles/2025/a.md": profile(body="第一稿。")})
+    out = tmp_path / "out"
+    options = BuildOptions(source=src, output=out, cache_dir=tmp_path / "cache", force=True)
+    assert build(options).ok
+    if linked == "an unchanged page":
+        link = out / "units" / "index.html"
+        link.unlink()
+        link.symlink_to(secret / "index.html")
+    else:  # and the folder's times put back, as the cache knows them
+        before = out.stat()
+        link = out / "profiles"
+        shutil.rmtree(link)
+        link.symlink_to(secret, target_is_directory=True)
+        os.utime(out, ns=(before.st_atime_ns, before.st_mtime_ns))
+    (src / "profiles/2025/a.md").write_text(profile(body="第二稿。"), encoding="utf-8")
+    report = build(options)
+    assert not report.ok and [d.code for d in report.diagnostics] == ["output-link"]
+    assert link.is_symlink() and sorted(p.name for p in secret.iterdir()) == ["index.html"]
+    link.unlink()
+    assert build(options).ok
+    assert build(BuildOptions(source=src, output=tmp_path / "clean")).ok
+    assert digest_tree(out) == digest_tree(tmp_path / "clean")
 
 
 def test_a_journal_replayed_after_a_crash_stays_inside_the_output(tmp_path: Path) -> None:
@@ -1006,3 +1045,10 @@ def test_a_journal_replayed_after_a_crash_stays_inside_the_output(tmp_path: Path
     assert (outside / "keep.txt").exists() and not (outside / "new.html").exists()
     assert (out / "a" / "b.html").exists()  # what is inside the output is finished
     assert not (tmp_path / ".out.journal.json").exists()
+    # a link the journal would move in first, then delete through
+    (root / "c").parent.mkdir(parents=True, exist_ok=True)
+    (root / "c").symlink_to(outside, target_is_directory=True)
+    plan = {"root": str(root), "changed": ["c"], "removed": ["c/keep.txt"]}
+    (tmp_path / ".out.journal.json").write_text(json.dumps(plan), encoding="utf-8")
+    writer.recover(out)
+    assert (outside / "keep.txt").exists() and not (out / "c").exists()

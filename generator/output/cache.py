@@ -347,6 +347,13 @@ class Cache:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'output'").fetchone()
         return row is not None and row[0] == identity
 
+    def forget_output(self) -> None:
+        """Forget which output folder the last build wrote: the next build renders every
+        page and looks through the whole folder first (it was found not as written)."""
+        if self._db is not None:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('output', '')")
+        self._outputs = None
+
     def outputs(self, identity: str) -> dict[str, OutputRecord]:
         """What the last build wrote, if the output folder is still the one it wrote."""
         if self._db is None:

@@ -252,7 +252,6 @@ class StagedOutput:
         self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=output.parent))
         self._dirs: set[Path] = set()
         self._written: set[str] = set()
-        self._real: set[Path] = set()  # folders of the previous output found to be no link
 
     def _claim(self, rel: str) -> None:
         # two spellings of one file (a/./x, a/x) are one claim
@@ -283,14 +282,14 @@ class StagedOutput:
         for rel, source in files:
             self.copy(rel, source)
 
-    def keep(self, rel: str, previous: Path) -> None:
+    def keep(self, rel: str, previous: Path, plain: set[str]) -> None:
         """Carry an unchanged file over from the previous output: a hard link where the file
-        system allows (no bytes written), a copy otherwise. A link put in its place is not
-        followed (it could lead anywhere on the machine): OutputError."""
-        source = previous / rel
-        if not _is_plain_file(source, previous, self._real):
+        system allows (no bytes written), a copy otherwise. ``plain``: the files of
+        ``previous`` that are files in folders, no links (``plain_files``); a file that is
+        not among them (a link put in its place, or gone) is not carried: OutputError."""
+        if rel not in plain:
             raise OutputError("output-link", previous, file=rel)
-        target = self._target(rel)
+        source, target = previous / rel, self._target(rel)
         try:
             os.link(source, target, follow_symlinks=False)
         except OSError:
@@ -310,6 +309,9 @@ class StagedOutput:
         the output lets the next build finish them if the process dies half-way (see
         ``recover``)."""
         changed, removed = sorted(changed), sorted(removed)
+        for rel in (*changed, *removed):
+            if not _in_real_folders(self.output / rel, self.output):
+                raise OutputError("output-link", self.output, file=rel)
         if every is not None:
             (self.root / MARKER).write_text(marker_text(every), encoding="utf-8")
             changed.append(MARKER)
@@ -329,60 +331,75 @@ def _journal(output: Path) -> Path:
     return output.parent / f".{output.name}.journal.json"
 
 
-def _is_plain_file(path: Path, top: Path, known: set[Path] | None = None) -> bool:
-    """Whether ``path`` is a file, not a link, in real folders (no link) below ``top``."""
-    try:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            return False
-    except OSError:
-        return False
-    return _in_real_folders(path, top, known)
+def plain_files(output: Path) -> set[str]:
+    """The paths of the files of ``output`` that are files in folders, no link on the way
+    (one walk; links are not followed)."""
+    found: set[str] = set()
+    stack = [(str(output), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, prefix + entry.name + "/"))
+            elif entry.is_file(follow_symlinks=False):
+                found.add(prefix + entry.name)
+    return found
 
 
-def _in_real_folders(path: Path, top: Path, known: set[Path] | None = None) -> bool:
+def _in_real_folders(path: Path, top: Path) -> bool:
     """Whether every folder between ``top`` and ``path`` that exists is a folder, not a link
-    (writing or deleting ``path`` then stays inside ``top``); folders in ``known`` were found
-    so before, and those found now are added to it."""
+    (writing or deleting ``path`` then stays inside ``top``)."""
     parent = path.parent
     while parent != top:
-        if known is not None and parent in known:
-            return True  # and so are the folders above it
         mode = _mode(parent)
         if mode is not None and not stat.S_ISDIR(mode):
             return False
         if parent == parent.parent:
             return False  # not below ``top`` at all
         parent = parent.parent
-    if known is not None:
-        known.update(path.parents[: len(path.relative_to(top).parts) - 1])
     return True
 
 
 def _apply(output: Path, root: Path, changed: list[str], removed: list[str]) -> None:
-    """Move the files ``changed`` from ``root`` into ``output`` and delete ``removed``; a path
-    that would leave the output (``..``, a link on the way) is left alone: the journal that
-    ``recover`` replays is a file anyone who can write beside the output could edit."""
+    """Move the files ``changed`` from ``root`` into ``output`` and delete ``removed``. Each
+    path is checked just before it is acted on: one that would leave the output (``..``, a
+    link on the way) is left alone, and only files (no links) are moved in. The journal that
+    ``recover`` replays lies beside the output, where anyone who can write there could edit
+    it."""
     made: set[Path] = set()
-    changed = [rel for rel in changed if is_safe(rel) and _in_real_folders(output / rel, output)]
-    removed = [rel for rel in removed if is_safe(rel) and _in_real_folders(output / rel, output)]
     for rel in changed:
-        source = root / rel
-        if not source.exists():  # already moved by an interrupted run
+        source, target = root / rel, output / rel
+        if not (_safe_in(output, rel) and _safe_in(root, rel)) or _mode(source) is None:
+            continue  # refused, or already moved by an interrupted run
+        if not stat.S_ISREG(_mode(source) or 0):
             continue
-        target = output / rel
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
         os.replace(source, target)
     for rel in removed:
+        if not _safe_in(output, rel):
+            continue
         target = output / rel
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             target.unlink()
         parent = target.parent
-        while parent != output and parent.is_dir() and not any(parent.iterdir()):
+        while parent != output and _safe_in(output, parent.relative_to(output).as_posix()):
+            if not parent.is_dir() or any(parent.iterdir()):
+                break
             parent.rmdir()
             parent = parent.parent
     shutil.rmtree(root, ignore_errors=True)
+
+
+def _safe_in(top: Path, rel: str) -> bool:
+    """Whether acting on ``top / rel`` stays inside ``top``: a plain relative path with no
+    link among the folders on the way."""
+    return is_safe(rel) and _in_real_folders(top / rel, top)
 
 
 STALE_AFTER = 24 * 3600  # seconds: a staging folder without a process id is stale after this
