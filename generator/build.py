@@ -818,9 +818,10 @@ def _commit(
             same = not work.removed and records.keys() == work.previous.keys()
             staged.commit_changes(fresh, work.removed, None if same else records)
             return []
+        listing = writer.list_files(output)  # one walk for both
         if inputs.deferred:  # the whole folder is replaced: nothing else may be in it
-            writer.refuse_foreign(output)
-        plain = writer.plain_files(output)
+            writer.refuse_foreign(output, listing=listing)
+        plain = writer.plain_files(listing)
         for rel in records:
             if rel not in fresh:
                 staged.keep(rel, output, plain)

@@ -208,13 +208,14 @@ def load(
     relative to the source) are the only files changed since, as a watcher saw them, and
     each is a document of that tree, only they are read and the tree is patched."""
     cache = cache or _NoMemo()
+    parse = parse or parse_files
     found = None
     # taken out while loading: a load that fails half-way leaves nothing to patch
     last = kept.pop("last", None) if kept is not None else None
     if last is not None and kept is not None and changed is not None:
-        found = _patched(root, cache, folders, changed, last, kept, parse or parse_files)
+        found = _patched(root, cache, folders, changed, last, kept, parse)
     if found is None:
-        found = _load(root, cache, folders, kept, parse or parse_files)
+        found = _load(root, cache, folders, kept, parse)
     if kept is not None:
         kept["last"] = (root, dict(folders), *found)
     return found

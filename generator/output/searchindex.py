@@ -145,12 +145,16 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
     if len(changed) * PATCH_SHARE > len(sigs):
         return None
     gone = [n for n in changed if n < len(old_sigs)]
-    old = store.get_many(TABLES, (old_sigs[n] for n in gone))
+    numbered = [(n, sigs[n]) for n in changed if n < len(sigs)]
+    # the old tables, and the new ones this build stored or the last index has (a document
+    # that moved), read at once
+    kept = request.made | frozenset(old_sigs)
+    wanted = [*(old_sigs[n] for n in gone), *(sig for _, sig in numbered if sig in kept)]
+    old = store.get_many(TABLES, wanted)
     stored = store.get_many(SHARDS, (str(s) for s in range(count)))
     if len(stored) != count or any(old_sigs[n] not in old for n in gone):
         return None
-    numbered = [(n, sigs[n]) for n in changed if n < len(sigs)]
-    new, found = _new_tables(request, numbered, frozenset(old_sigs))
+    new, found = _new_tables(request, numbered, old)
     changes = search.table_changes(
         (
             (
@@ -199,15 +203,14 @@ def _changed_numbers(old: Sequence[str], new: Sequence[str]) -> list[int]:
 
 
 def _new_tables(
-    request: _Request, numbered: list[tuple[int, str]], last: frozenset[str]
+    request: _Request, numbered: list[tuple[int, str]], rows: Mapping[str, Any]
 ) -> tuple[dict[int, search.Split], frozenset[int]]:
-    """The term tables of the documents ``numbered`` (number, signature): those this build
-    stored or the ``last`` index's (a document that moved), else made from their bodies; and
-    the numbers of those found stored."""
+    """The term tables of the documents ``numbered`` (number, signature): those among the
+    cached ``rows`` (by signature), else made from their bodies; and the numbers of those
+    found there."""
     site, plan = request.site, request.plan
     items = site.chronological()
-    kept = request.made | last
-    stored = request.store.get_many(TABLES, [sig for _, sig in numbered if sig in kept])
+    stored = {sig: rows[sig] for _, sig in numbered if sig in rows}
     texts = request.bodies([items[n].key for n, sig in numbered if sig not in stored])
     tables = {
         n: indexer.split_row(stored[sig])

@@ -72,31 +72,46 @@ def marked_files(output: Path) -> set[str] | None:
     return set(files)
 
 
-def foreign_files(output: Path) -> list[str]:
+def foreign_files(output: Path, listing: Listing | None = None) -> list[str]:
     """The files of ``output`` that the last build there did not write (all of them without
     a valid marker), sorted; a linked folder counts as one file, and a link is never one of
-    ours, whatever its name."""
+    ours, whatever its name. ``listing``: ``list_files(output)``, when already made."""
     ours = marked_files(output) or set()
-    found: list[str] = []
-    _foreign(str(output), "", ours, found)
-    return sorted(found)
+    return sorted(
+        rel
+        for rel, _plain, link in (list_files(output) if listing is None else listing)
+        if rel != MARKER
+        and posixpath.basename(rel) not in DESKTOP_FILES
+        and (rel not in ours or link)
+    )
 
 
-def _foreign(folder: str, prefix: str, ours: set[str], found: list[str]) -> None:
-    """Append to ``found`` the files under ``folder`` (``prefix``: its path in the output)
-    that are not in ``ours``; links to folders are not followed."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        rel = prefix + entry.name
-        if entry.is_dir(follow_symlinks=False):
-            _foreign(entry.path, rel + "/", ours, found)
-        elif rel == MARKER or entry.name in DESKTOP_FILES:
+# every file of a folder, links to folders included: (path, a plain file?, a link?)
+Listing = list[tuple[str, bool, bool]]
+
+
+def list_files(output: Path) -> Listing:
+    """Everything but folders in ``output``, found in one walk that follows no link."""
+    found: Listing = []
+    stack = [(str(output), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
             continue
-        elif rel not in ours or entry.is_symlink():  # a link is never a file we wrote
-            found.append(rel)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, prefix + entry.name + "/"))
+            else:
+                rel = prefix + entry.name
+                found.append((rel, entry.is_file(follow_symlinks=False), entry.is_symlink()))
+    return found
+
+
+def plain_files(listing: Listing) -> set[str]:
+    """The paths of a ``list_files`` listing that are plain files (no link on the way)."""
+    return {rel for rel, plain, _link in listing if plain}
 
 
 class OutputError(Exception):
@@ -128,15 +143,21 @@ def check_output(output: Path, source: Path, look_inside: bool = True) -> None:
 
 
 def refuse_foreign(
-    output: Path, added: Iterable[str] | None = None, touched: Iterable[str] = ()
+    output: Path,
+    added: Iterable[str] | None = None,
+    touched: Iterable[str] = (),
+    listing: Listing | None = None,
 ) -> None:
     """OutputError if ``output`` holds files the last build there did not write: anywhere in
     it, or, for a small build, only where it would lose or follow something: a file at a
     path it ``added``, a folder at a path it replaces or removes (``touched``), a link or a
-    file where a folder above one of those goes."""
+    file where a folder above one of those goes. ``listing``: see ``foreign_files``."""
     if not output.is_dir():
         return
-    foreign = foreign_files(output) if added is None else _in_the_way(output, added, touched)
+    if added is None:
+        foreign = foreign_files(output, listing)
+    else:
+        foreign = _in_the_way(output, added, touched)
     if foreign:
         shown = ", ".join(foreign[:FOREIGN_SHOWN]) + (", …" if len(foreign) > FOREIGN_SHOWN else "")
         raise OutputError("output-not-ours", output, count=len(foreign), files=shown)
@@ -331,25 +352,6 @@ def _journal(output: Path) -> Path:
     return output.parent / f".{output.name}.journal.json"
 
 
-def plain_files(output: Path) -> set[str]:
-    """The paths of the files of ``output`` that are files in folders, no link on the way
-    (one walk; links are not followed)."""
-    found: set[str] = set()
-    stack = [(str(output), "")]
-    while stack:
-        folder, prefix = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((entry.path, prefix + entry.name + "/"))
-            elif entry.is_file(follow_symlinks=False):
-                found.add(prefix + entry.name)
-    return found
-
-
 def _in_real_folders(path: Path, top: Path) -> bool:
     """Whether every folder between ``top`` and ``path`` that exists is a folder, not a link
     (writing or deleting ``path`` then stays inside ``top``)."""
@@ -373,10 +375,11 @@ def _apply(output: Path, root: Path, changed: list[str], removed: list[str]) -> 
     made: set[Path] = set()
     for rel in changed:
         source, target = root / rel, output / rel
-        if not (_safe_in(output, rel) and _safe_in(root, rel)) or _mode(source) is None:
-            continue  # refused, or already moved by an interrupted run
-        if not stat.S_ISREG(_mode(source) or 0):
+        if not (_safe_in(output, rel) and _safe_in(root, rel)):
             continue
+        mode = _mode(source)
+        if mode is None or not stat.S_ISREG(mode):
+            continue  # already moved by an interrupted run, or not a file
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)

@@ -76,7 +76,6 @@ class Queries:
         self.by_key: dict[str, Item | Page] = {i.key: i for i in site.all_items()}
         self._memo: dict[Read, Any] = {}
         self._pledges: dict[tuple[str, int], Pledge] | None = None
-        self._items: tuple[Item, ...] | None = None
         self._related: dict[str, tuple[Item, ...]] = {}
         self._table: dict[str, Callable[..., Any]] = {
             "item": self.by_key.__getitem__,
@@ -116,9 +115,7 @@ class Queries:
 
     def _search_item(self, number: int) -> Item:
         """The item numbered ``number`` in the search index (raises IndexError past the end)."""
-        if self._items is None:
-            self._items = self.site.chronological()
-        return self._items[number]
+        return self.site.chronological()[number]
 
     def _speaker(self, report_key: str, name: str) -> Profile | None:
         key = self.site.speaker_links.get((report_key, name))

@@ -306,15 +306,14 @@ def decode_ids(text: str) -> list[int]:
     return _read_bitmap(text[1:])
 
 
-# the digit of the six bits of a digit reversed, as text; and a flag "0"/"1" as a byte 0/1
-_UNREVERSED = {ord(c): _REVERSED[ord(c)] for c in ALPHABET}
+# a flag "0"/"1" as a byte 0/1
 _FLAG_BYTES = bytes.maketrans(b"01", b"\x00\x01")
 
 
 def _read_bitmap(text: str) -> list[int]:
     """The document numbers of a bitmap (``_bitmap``): its digits as base64 again, read as
     one binary number whose digits are the flags in document order."""
-    digits = text.translate(_UNREVERSED).encode("ascii")
+    digits = text.encode("ascii").translate(_REVERSED)  # reversing six bits undoes itself
     raw = base64.b64decode(digits + b"A" * (-len(digits) % 4), validate=True)
     flags = format(int.from_bytes(raw, "big"), f"0{len(raw) * 8}b")
     return list(compress(range(len(flags)), flags.encode("ascii").translate(_FLAG_BYTES)))
