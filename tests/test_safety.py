@@ -512,6 +512,63 @@ def test_only_the_shipped_themes_alone_render_outside_the_sandbox(tmp_path: Path
     assert located is not None and located.sandboxed
 
 
+def _fresh_template_cache(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> Path:
+    """Compiled templates forgotten as in a new process, and Jinja's folder of them in ``tmp``."""
+    import tempfile
+
+    from generator.output import theme
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    monkeypatch.setattr(theme, "_COMPILED", {})
+    return tmp / f"_jinja2-cache-{os.getuid()}"
+
+
+def test_compiled_templates_are_kept_for_the_next_process_in_a_folder_of_the_user_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import jinja2
+
+    from generator.output import theme
+
+    source = write_site(tmp_path / "site", PERSON)
+    folder = _fresh_template_cache(monkeypatch, tmp_path / "tmp")
+    (tmp_path / "tmp").mkdir()
+    located = theme.locate(source, "default")
+    assert located is not None
+    theme.environment(located, "zh-CN").get_template("base.html")
+    kept = sorted(folder.glob("showcase-Environment-*.cache"))
+    assert kept and (folder.stat().st_mode & 0o777) == 0o700
+    # a new process loads them: nothing is compiled again
+    monkeypatch.setattr(theme, "_COMPILED", {})
+
+    def no_compile(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("compiled again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(jinja2.Environment, "compile", no_compile)
+        first = theme.environment(located, "zh-CN").get_template("base.html")
+    # a damaged file is compiled again and replaced
+    monkeypatch.setattr(theme, "_COMPILED", {})
+    for path in kept:
+        path.write_bytes(path.read_bytes()[:40])
+    again = theme.environment(located, "zh-CN").get_template("base.html")
+    assert again.blocks.keys() == first.blocks.keys()
+    assert all(path.stat().st_size > 40 for path in kept)
+
+
+def test_compiled_templates_never_go_through_a_planted_link(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    source = write_site(tmp_path / "site", PERSON)
+    folder = _fresh_template_cache(monkeypatch, tmp_path / "tmp")
+    (tmp_path / "tmp").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder.symlink_to(elsewhere)
+    assert build(BuildOptions(source=source, output=tmp_path / "out")).ok
+    assert not list(elsewhere.iterdir())  # kept in memory only
+
+
 def test_check_prints_json_even_when_the_machine_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import pickle
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from markupsafe import Markup
 from generator.base.config import DEFAULT_LANGUAGE, packaged_themes_dir
 from generator.base.errors import Diagnostic
 from generator.content.frontmatter import normalise_text, parse_yaml
+from generator.output.cache import code_digest
 
 OVERRIDE_DIR = "theme"  # inside the site source
 
@@ -180,23 +182,56 @@ def file_size(size: int) -> str:
 
 class _CompiledTemplates(jinja2.BytecodeCache):
     """Compiled templates kept in this process from build to build (serve rebuilds often),
-    by name and file; Jinja compares the source's checksum before using one. Never on disk:
-    bytecode from a cache folder anyone could write would run as code."""
+    and on disk for the next process, by name and file; Jinja compares the source's checksum
+    before using one. On disk means Jinja's own folder for the user in the system's temporary
+    folder, which Jinja makes readable and writable by the user alone (never the site's
+    cache folder: bytecode from a folder the content could fill would run as code); files
+    are named by the generator's code and the kind of environment, whose options the code
+    depends on. Without such a folder, templates are kept in memory only."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str) -> None:
         self._code: dict[str, bytes] = {}
+        self._kind = kind
+
+    @functools.cached_property
+    def _disk(self) -> jinja2.FileSystemBytecodeCache | None:
+        pattern = f"showcase-{self._kind}-{code_digest()[:20]}-%s.cache"
+        try:
+            return jinja2.FileSystemBytecodeCache(pattern=pattern)
+        except (RuntimeError, OSError):  # no safe folder of the user's own
+            return None
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         code = self._code.get(bucket.key)
         if code is not None:
             bucket.bytecode_from_string(code)
+            return
+        disk = self._disk
+        if disk is not None:
+            # a damaged file is compiled again and replaced
+            with contextlib.suppress(OSError, ValueError, EOFError, TypeError, pickle.PickleError):
+                disk.load_bytecode(bucket)
+            if bucket.code is None:
+                bucket.reset()
+            else:
+                self._code[bucket.key] = bucket.bytecode_to_string()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         self._code[bucket.key] = bucket.bytecode_to_string()
+        disk = self._disk
+        if disk is not None:
+            with contextlib.suppress(OSError):
+                disk.dump_bytecode(bucket)
 
 
 # one per kind of environment: the sandbox compiles ``*`` and ``**`` to checked calls
 _COMPILED: dict[type[jinja2.Environment], _CompiledTemplates] = {}
+
+
+def _compiled(kind: type[jinja2.Environment]) -> _CompiledTemplates:
+    if kind not in _COMPILED:
+        _COMPILED[kind] = _CompiledTemplates(kind.__name__)
+    return _COMPILED[kind]
 
 
 def environment(
@@ -215,7 +250,7 @@ def environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        bytecode_cache=_COMPILED.setdefault(kind, _CompiledTemplates()),
+        bytecode_cache=_compiled(kind),
     )
     catalog = Catalog(theme.catalog(language or DEFAULT_LANGUAGE))
     env.install_gettext_callables(  # type: ignore[attr-defined]
