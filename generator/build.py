@@ -312,13 +312,13 @@ def _build(
     )
     mark("analyse")
     problems = [*analysis.diagnostics, *_cache_warning(store)]
-    inputs, found = _prepare(options, analysis, store, problems)
+    inputs, found = _prepare(options, analysis, store, problems, watched=changed is not None)
     problems.extend(found)
     if inputs is None:
         return _failed(problems, started, analysis.site.config.language)
     copies = _all_copies(inputs)
     shape = Shape.of(analysis.site, analysis.plan, inputs.prints, inputs.templates, copies)
-    previous = store.outputs(writer.identity(options.output))
+    previous, stamps = _last_output(options.output, store, inputs.watched)
     # within one process (serve), the last good build's pages when only bodies changed since
     planned = shape.last_jobs(store) if previous else None
     if planned is None:
@@ -328,16 +328,44 @@ def _build(
             return _failed([*problems, *clashes], started, analysis.site.config.language)
         planned = (jobs, frozenset())
     mark("plan pages")
-    work = _plan_work(inputs, planned, previous, shape, copies)
+    work = _plan_work(inputs, planned, (previous, stamps), shape, copies)
     mark("fingerprints")
     if work.had_previous and not work.todo and not work.copies and not work.removed:
         shape.remember(inputs.store, work.jobs, inputs.prints, work.held)
+        if work.stamps is None:  # the output was walked: its folders' times are kept again
+            freshness.remember_folders(options.output, store, work.records)
         if whole:
             _warm(inputs)
         return _done(inputs, problems, mark)
     converted = _convert(inputs, work)
     mark("markdown")
     return _render_and_write(inputs, work, converted, problems, progress, mark)
+
+
+def _last_output(
+    output: Path, store: cache.Cache, watched: bool
+) -> tuple[dict[str, cache.OutputRecord], freshness.Stamps | None]:
+    """The records of what the last build wrote into ``output``, and the change times of its
+    folders then when they still hold. A file deleted by hand, or replaced by a link, since
+    is made again as if new: when a folder changed, the output is walked. A watcher (serve)
+    writes into a folder of its own and does not look."""
+    identity = writer.identity(output)
+    previous = store.outputs(identity)
+    stamps = freshness.kept_folders(output, store, identity)
+    if previous and not watched and not freshness.folders_intact(output, stamps):
+        return _still_there(output, previous), None
+    return previous, stamps
+
+
+def _still_there(
+    output: Path, previous: dict[str, cache.OutputRecord]
+) -> dict[str, cache.OutputRecord]:
+    """The records of the last build's files that are still plain files in ``output`` (one
+    walk of it)."""
+    present = writer.plain_files(writer.list_files(output))
+    if present.issuperset(previous):
+        return previous
+    return {rel: record for rel, record in previous.items() if rel in present}
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +386,9 @@ class _Inputs:
     templates: Mapping[str, str]  # template name -> digest of it and what it includes
     # the output is looked through for files not ours when files move in, not before
     deferred: bool
+    # started by a watcher (serve), which writes into a folder of its own: the change times of
+    # the output's folders are neither looked at nor kept (``freshness.folders_intact``)
+    watched: bool = False
 
     @property
     def items(self) -> tuple[model.Item, ...]:
@@ -381,6 +412,8 @@ class _Work:
     # the items whose source changed when nothing else did since the last build, else None
     changed: frozenset[str] | None
     held: shapes.Held  # what the pages found unchanged held, for those of too many items
+    # the change times of the output's folders the build started from, when they hold
+    stamps: freshness.Stamps | None = None
 
     @property
     def had_previous(self) -> bool:
@@ -465,9 +498,14 @@ def _output_problem(exc: writer.OutputError) -> Diagnostic:
 
 
 def _prepare(
-    options: BuildOptions, analysis: Analysis, store: cache.Cache, known: Sequence[Diagnostic]
+    options: BuildOptions,
+    analysis: Analysis,
+    store: cache.Cache,
+    known: Sequence[Diagnostic],
+    watched: bool = False,
 ) -> tuple[_Inputs | None, list[Diagnostic]]:
-    """Everything the fingerprints need, and the problems found on the way; no inputs if the
+    """Everything the fingerprints need, and the problems found on the way (``watched``: the
+    build was started by a watcher, see ``_Inputs``); no inputs if the
     build stops (because of those or of the ``known`` problems)."""
     theme_dirs = analysis.theme
     blocked, deferred, problems = _blocked(options, analysis, known, store)
@@ -518,6 +556,7 @@ def _prepare(
         prints,
         closure,
         deferred,
+        watched,
     )
     return inputs, problems
 
@@ -536,7 +575,7 @@ def _image_digests(source: Path, analysis: Analysis, store: cache.Cache) -> dict
 def _plan_work(
     inputs: _Inputs,
     planned: tuple[list[PageJob], frozenset[str]],
-    previous: Mapping[str, cache.OutputRecord],
+    last: tuple[Mapping[str, cache.OutputRecord], freshness.Stamps | None],
     shape: Shape,
     all_copies: Mapping[str, tuple[Path, str]],
 ) -> _Work:
@@ -545,7 +584,9 @@ def _plan_work(
     since the last build (same skeleton), a page that holds and read none of the changed
     items is kept without being fingerprinted. ``planned``: the page jobs, and the keys of
     the items they hold an older version of (the last build's jobs, reused), which the
-    pages that are checked are given first."""
+    pages that are checked are given first. ``last``: the records of the last build's files
+    and the change times of the output's folders then (``_last_output``)."""
+    previous, stamps = last
     prints = inputs.prints
     jobs, stale = list(planned[0]), planned[1]
     last_reads = shape.last_reads(inputs.store) if previous else None
@@ -587,7 +628,17 @@ def _plan_work(
     removed = frozenset(set(previous) - set(records))
     todo_jobs, todo_refs = tuple(todo), tuple(refs)
     return _Work(
-        todo_jobs, todo_refs, tuple(copies), removed, records, previous, shape, jobs, changed, found
+        todo_jobs,
+        todo_refs,
+        tuple(copies),
+        removed,
+        records,
+        previous,
+        shape,
+        jobs,
+        changed,
+        found,
+        stamps,
     )
 
 
@@ -666,7 +717,8 @@ def _render_and_write(
 ) -> BuildReport:
     """Render the pages to do (the workers write them into the staged folder and return
     their hashes and reads), copy the files, swap the output in and save the record of every
-    output file."""
+    output file, and the change times of its folders (from the ones the build started from,
+    when it changed files in place)."""
     options, site = inputs.options, inputs.analysis.site
     view = SiteView(site, inputs.analysis.plan, converted.bodies, converted.prints.queries)
     extra = {"photo_variants": inputs.photos.variants}
@@ -703,12 +755,15 @@ def _render_and_write(
         mark("render")
         records, held = _records(work, written, converted)
         records.update(kept)
-        stop = _commit(staged, work, {w.path for w in written}, records, inputs)
+        stop, touched = _commit(staged, work, {w.path for w in written}, records, inputs)
         if stop:
             return _failed([*problems, *stop], mark.started, site.config.language)
     finally:
         staged.abort()
     inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
+    # kept times that held: only the folders of the files changed in place are looked at
+    touched = touched if work.stamps is not None else None
+    freshness.remember_folders(options.output, inputs.store, records, touched)
     if last:  # the index files were written: the output's shards are the cache's index
         searchindex.written(inputs.store)
     work.shape.remember(inputs.store, work.jobs, converted.prints, {**work.held, **held})
@@ -800,12 +855,12 @@ def _commit(
     rendered: set[str],
     records: Mapping[str, cache.OutputRecord],
     inputs: _Inputs,
-) -> list[Diagnostic]:
+) -> tuple[list[Diagnostic], frozenset[str] | None]:
     """Copy the files, then move small changes into the existing output, or else swap in the
     whole new folder with unchanged files carried over. When the output was not looked
     through before the build (``deferred``), it is now, where anything would be lost: the
     paths a small change touches, or the whole folder. Returns what stopped it (nothing
-    moved), if anything."""
+    moved), if anything, and the files changed in place (None: a new folder)."""
     staged.copy_all(work.copies)
     output = inputs.options.output
     fresh = rendered | {rel for rel, _ in work.copies}
@@ -817,7 +872,7 @@ def _commit(
                 writer.refuse_foreign(output, added, [*fresh, *work.removed])
             same = not work.removed and records.keys() == work.previous.keys()
             staged.commit_changes(fresh, work.removed, None if same else records)
-            return []
+            return [], frozenset(fresh | work.removed)
         listing = writer.list_files(output)  # one walk for both
         if inputs.deferred:  # the whole folder is replaced: nothing else may be in it
             writer.refuse_foreign(output, listing=listing)
@@ -830,9 +885,9 @@ def _commit(
             # the output is not as the cache knows it: the next build renders every page and
             # looks through the whole folder first
             inputs.store.forget_output()
-        return [_output_problem(exc)]
+        return [_output_problem(exc)], None
     staged.commit()
-    return []
+    return [], None
 
 
 def _failed(problems: list[Diagnostic], started: float, language: str) -> BuildReport:

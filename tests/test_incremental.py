@@ -875,3 +875,55 @@ def test_the_reads_pages_share_come_back_from_the_workers_as_one_object(
     shared = [read for read, ids in objects.items() if len(ids) > 1 or read.query == "units"]
     assert shared and all(len(objects[read]) == 1 for read in shared)
     assert sum(1 for page in returned[0] if Read("units") in page.reads) > 1
+
+
+@pytest.mark.parametrize("deleted", ["a page", "a copied file", "a folder of pages"])
+def test_files_deleted_from_the_output_by_hand_are_made_again(
+    tmp_path: Path, deleted: str
+) -> None:
+    """Files deleted inside the output (the folder itself and its marker untouched) are found
+    by the next build, which makes them again and nothing else: the output equals a clean
+    build's, and the build after it finds nothing to do."""
+    files = {"profiles/2025/a.md": profile(), "profiles/2025/b.md": profile(name="李四")}
+    source = write_site(tmp_path / "src", files)
+    out = tmp_path / "out"
+    options = BuildOptions(source=source, output=out, cache_dir=tmp_path / "cache")
+    assert build(options).ok
+    clean = tree(out)
+    copied = next(p for p in sorted(out.rglob("*.css")))
+    gone = {
+        "a page": [out / "profiles/2025/wang-jin-xi/index.html"],
+        "a copied file": [copied],
+        "a folder of pages": sorted((out / "units").rglob("*.html")),
+    }[deleted]
+    assert gone and all(path.is_file() for path in gone)
+    for path in gone:
+        path.unlink()
+    report = build(options)
+    assert report.ok and report.files == len(gone)
+    assert tree(out) == clean
+    assert build(options).files == 0
+
+
+def test_a_file_deleted_by_hand_after_a_watched_build_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build started by a watcher (serve) that changes files in place looks again only at
+    the folders it changes; a file deleted by hand elsewhere is still found by the next
+    build."""
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)  # every build changes files in place
+    files = {"profiles/2025/a.md": profile(), "profiles/2025/b.md": profile(name="李四")}
+    source = write_site(tmp_path / "src", files)
+    out = tmp_path / "out"
+    options = BuildOptions(source=source, output=out, cache_dir=tmp_path / "cache")
+    store = cache.Cache.open(tmp_path / "cache", remember=True)
+    assert build(options, store=store).ok
+    (source / "profiles/2025/a.md").write_text(profile(body="改过。"), encoding="utf-8")
+    assert build(options, store=store, changed=frozenset({"profiles/2025/a.md"})).ok
+    store.close()
+    clean = tree(out)
+    assert build(options).stages == {}  # nothing to do
+    (out / "profiles/2025/li-si/index.html").unlink()
+    report = build(options)
+    assert report.ok and report.files == 1
+    assert tree(out) == clean

@@ -192,6 +192,7 @@ class Cache:
             CREATE TABLE IF NOT EXISTS page_reads (path TEXT, input TEXT,
                                                    PRIMARY KEY (path, input));
             CREATE INDEX IF NOT EXISTS readers ON page_reads (input);
+            CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, ctime INTEGER);
             """
         )
         if fresh:
@@ -372,6 +373,34 @@ class Cache:
         if self._memory is not None:
             self._outputs = (identity, dict(found))
         return found
+
+    def folder_times(self) -> dict[str, int]:
+        """The change time of each folder of the output, as ``save_folder_times`` kept them
+        (a long-lived process keeps them in memory: do not change the mapping)."""
+        if self._db is None:
+            return {}
+        memory = self.memory("folders")
+        if memory:
+            return memory
+        found = dict(self._db.execute("SELECT path, ctime FROM folders"))
+        if memory is not None:
+            memory.update(found)
+        return found
+
+    def save_folder_times(self, times: Mapping[str, int], whole: bool) -> None:
+        """Keep the change ``times`` of folders of the output: all of them (``whole``), or
+        those of folders that changed."""
+        if self._db is None:
+            return
+        memory = self.memory("folders")
+        with self._transaction():
+            if whole:
+                self._db.execute("DELETE FROM folders")
+            self._db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?)", times.items())
+        if memory is not None:
+            if whole:
+                memory.clear()
+            memory.update(times)
 
     def save_outputs(
         self,

@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
 
 from generator.base.config import BuildOptions, packaged_themes_dir
 from generator.base.errors import Diagnostic
@@ -19,6 +22,10 @@ from generator.content import history, stamps
 from generator.output import cache, writer
 
 _NOT_READ = frozenset({cache.CACHE_DIR, "__pycache__"})
+# meta: the identity (``writer.identity``) of the output folder whose folders' change times the
+# cache keeps (``Cache.folder_times``)
+OUTPUT_FOLDERS = "output-folders"
+CLOCK_TICK_NS = 10_000_000  # at least the tick of the clock of files' change times
 
 
 def source_state(
@@ -92,9 +99,11 @@ def _walk(folder: str, found: list[str]) -> None:
 
 def last_report(options: BuildOptions, store: cache.Cache, state: str) -> BuildReport | None:
     """The report of the last build, its warnings included, when nothing it read has changed
-    since (``state``) and its output folder is still the one it wrote; None when there is
-    something to do."""
+    since (``state``) and its output folder is still the one it wrote, with no file added,
+    deleted or replaced in any of its folders; None when there is something to do."""
     if not state or store.get_meta("source") != state + writer.identity(options.output):
+        return None
+    if not folders_intact(options.output, kept_folders(options.output, store)):
         return None
     diagnostics = _diagnostics(store.get_meta("diagnostics") or "[]")
     if diagnostics is None:
@@ -131,3 +140,45 @@ def _diagnostics(text: str) -> tuple[Diagnostic, ...] | None:
         return tuple(Diagnostic.from_row(str(row[0]), row[1:]) for row in json.loads(text))
     except (ValueError, TypeError, IndexError, AssertionError):
         return None
+
+
+Stamps = dict[str, int]  # folder of an output (relative to it) -> its change time
+
+
+def kept_folders(output: Path, store: cache.Cache, identity: str | None = None) -> Stamps | None:
+    """The change times of the folders of ``output`` the last build there kept
+    (``remember_folders``), if it is the same folder (``identity``, default: its identity
+    now); None otherwise. Not to be changed."""
+    if identity is None:
+        identity = writer.identity(output)
+    if not identity or store.get_meta(OUTPUT_FOLDERS) != identity:
+        return None
+    return store.folder_times()
+
+
+def folders_intact(output: Path, stamps: Stamps | None) -> bool:
+    """Whether every folder of ``output`` is as the last build there left it (``stamps``, see
+    ``kept_folders``): no file in it added, deleted, or replaced by a link since. One look
+    at each folder, not a walk of every file."""
+    return stamps is not None and writer.folder_stamps(output, stamps) == stamps
+
+
+def remember_folders(
+    output: Path, store: cache.Cache, files: Iterable[str], touched: Iterable[str] | None = None
+) -> None:
+    """Keep the change time of every folder of ``output`` that holds ``files``, the files a
+    build has just committed there, for ``kept_folders``. A build that changed files in place
+    in a folder whose kept times held when it started (or that only a watcher writes) names
+    the files it ``touched``: only their folders are looked at again."""
+    if touched is not None:
+        stamps = writer.folder_stamps(output, writer.folders_of(touched))
+    else:
+        stamps = writer.folder_stamps(output, writer.folders_of(files))
+    store.save_folder_times(stamps, whole=touched is None)
+    store.set_meta(OUTPUT_FOLDERS, writer.identity(output))
+    # The system's clock for change times moves in ticks of a few milliseconds: a file deleted
+    # within the tick of the build's last change would leave its folder's time as kept. Once
+    # a tick has passed since the newest, any change gives a later time.
+    wait = max(stamps.values(), default=0) + CLOCK_TICK_NS - time.time_ns()
+    if wait > 0:  # never longer than a tick (a folder on a machine with another clock)
+        time.sleep(min(wait, CLOCK_TICK_NS) / 1e9)

@@ -114,6 +114,40 @@ def plain_files(listing: Listing) -> set[str]:
     return {rel for rel, plain, _link in listing if plain}
 
 
+def folders_of(files: Iterable[str]) -> set[str]:
+    """Every folder holding ``files`` (paths relative to an output folder), the output
+    itself ("") included."""
+    folders = {""}
+    for rel in files:
+        folder = posixpath.dirname(rel)
+        while folder not in folders:
+            folders.add(folder)
+            folder = posixpath.dirname(folder)
+    return folders
+
+
+def folder_stamps(output: Path, folders: Iterable[str]) -> dict[str, int]:
+    """The change time of each of ``folders`` of ``output`` (-1: gone, or not a folder). The
+    system sets a folder's change time whenever a file in it is added, deleted, renamed or
+    replaced by a link, and no one can set it back."""
+    try:
+        root = os.open(output, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return dict.fromkeys(folders, -1)
+    out: dict[str, int] = {}
+    try:
+        for rel in folders:
+            try:  # relative to the open folder: each path is looked up from there, not from /
+                st = os.stat(rel, dir_fd=root, follow_symlinks=False) if rel else os.fstat(root)
+            except OSError:
+                out[rel] = -1
+                continue
+            out[rel] = st.st_ctime_ns if stat.S_ISDIR(st.st_mode) else -1
+    finally:
+        os.close(root)
+    return out
+
+
 class OutputError(Exception):
     """The output folder cannot be used; ``code`` names the catalog message, ``params`` fill
     it."""
