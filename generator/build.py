@@ -505,8 +505,8 @@ def _prepare(
     watched: bool = False,
 ) -> tuple[_Inputs | None, list[Diagnostic]]:
     """Everything the fingerprints need, and the problems found on the way (``watched``: the
-    build was started by a watcher, see ``_Inputs``); no inputs if the
-    build stops (because of those or of the ``known`` problems)."""
+    build was started by a watcher, see ``_Inputs``); no inputs if the build stops (because
+    of those or of the ``known`` problems)."""
     theme_dirs = analysis.theme
     blocked, deferred, problems = _blocked(options, analysis, known, store)
     if blocked or theme_dirs is None:
@@ -543,21 +543,8 @@ def _prepare(
         lambda name: closure.get(name, name),
     )
     workers = pool.worker_count(options.workers)
-    inputs = _Inputs(
-        options,
-        analysis,
-        theme_dirs,
-        store,
-        workers,
-        converter,
-        keys,
-        links,
-        photos,
-        prints,
-        closure,
-        deferred,
-        watched,
-    )
+    found = (converter, keys, links, photos, prints, closure, deferred, watched)
+    inputs = _Inputs(options, analysis, theme_dirs, store, workers, *found)
     return inputs, problems
 
 
@@ -627,19 +614,8 @@ def _plan_work(
     copies = _copies_to_do(all_copies, previous, records)
     removed = frozenset(set(previous) - set(records))
     todo_jobs, todo_refs = tuple(todo), tuple(refs)
-    return _Work(
-        todo_jobs,
-        todo_refs,
-        tuple(copies),
-        removed,
-        records,
-        previous,
-        shape,
-        jobs,
-        changed,
-        found,
-        stamps,
-    )
+    done = (records, previous, shape, jobs, changed, found, stamps)
+    return _Work(todo_jobs, todo_refs, tuple(copies), removed, *done)
 
 
 def _copies_to_do(
@@ -760,15 +736,26 @@ def _render_and_write(
             return _failed([*problems, *stop], mark.started, site.config.language)
     finally:
         staged.abort()
-    inputs.store.save_outputs(writer.identity(options.output), records, work.previous)
-    # kept times that held: only the folders of the files changed in place are looked at
-    touched = touched if work.stamps is not None else None
-    freshness.remember_folders(options.output, inputs.store, records, touched)
+    _save_records(inputs, work, records, touched)
     if last:  # the index files were written: the output's shards are the cache's index
         searchindex.written(inputs.store)
     work.shape.remember(inputs.store, work.jobs, converted.prints, {**work.held, **held})
     mark("write")
     return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
+
+
+def _save_records(
+    inputs: _Inputs,
+    work: _Work,
+    records: Mapping[str, cache.OutputRecord],
+    touched: frozenset[str] | None,
+) -> None:
+    """Keep the record of every output file and the change times of the output's folders:
+    when the kept ones held, only those of the files ``touched`` in place are looked at."""
+    output = inputs.options.output
+    inputs.store.save_outputs(writer.identity(output), records, work.previous)
+    touched = touched if work.stamps is not None else None
+    freshness.remember_folders(output, inputs.store, records, touched)
 
 
 def _changed_shards(
