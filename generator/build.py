@@ -32,6 +32,7 @@ from generator.output import (
     freshness,
     images,
     itemcache,
+    keptbodies,
     markup,
     pool,
     readings,
@@ -46,7 +47,7 @@ from generator.output.shape import Shape
 from generator.pages.base import PageJob
 from generator.pages.view import SiteView
 from generator.site import model, search, urls
-from generator.site.bodies import Rendered
+from generator.site.bodies import Rendered, full_body
 
 # an incremental build that changes at most this share of the output moves its files into the
 # existing folder; a larger one builds a complete new folder and swaps it in
@@ -445,12 +446,15 @@ def convert_bodies(
     converter: markup.Converter,
     workers: int = 1,
     tables: tuple[pool.Then, pool.Keep] | None = None,
+    sink: pool.Sink | None = None,
 ) -> dict[str, Rendered]:
     """The bodies of ``items`` as HTML with summaries and link resolutions, by item key, each
     converted for its own page (in worker processes when there are many); with ``tables``
-    (``searchindex.made_where_converted``), the search term table of each is made there too."""
+    (``searchindex.made_where_converted``), the search term table of each is made there too;
+    with a ``sink``, see ``pool.convert``."""
     then, keep = tables or (None, None)
-    return pool.convert(items, dict(plan.items), converter, workers, then=then, keep=keep)
+    pages = dict(plan.items)
+    return pool.convert(items, pages, converter, workers, then=then, keep=keep, sink=sink)
 
 
 def render_environment(
@@ -665,14 +669,18 @@ def _convert(inputs: _Inputs, work: _Work) -> _Converted:
         if store.enabled
         else None
     )
-    converted = convert_bodies(
-        missing, inputs.analysis.plan, inputs.converter, inputs.workers, tables
-    )
-    store.put_many("markup", ((keys[k], _encode(r)) for k, r in converted.items()))
-    store.put_many(
-        "links",
-        ((keys[k], [[list(x) for x in r.links], r.text_summary]) for k, r in converted.items()),
-    )
+    kept = _kept_bodies(inputs, bodies) if len(missing) >= keptbodies.KEPT_FROM else None
+
+    def sink(chunk: dict[str, Rendered]) -> Mapping[str, Rendered]:
+        store.put_many("markup", ((keys[k], _encode(r)) for k, r in chunk.items()))
+        store.put_many(
+            "links",
+            ((keys[k], [[list(x) for x in r.links], r.text_summary]) for k, r in chunk.items()),
+        )
+        return kept.lighten(chunk) if kept is not None else chunk
+
+    plan = inputs.analysis.plan
+    converted = convert_bodies(missing, plan, inputs.converter, inputs.workers, tables, sink)
     bodies.update(converted)
     # fingerprints as the next build will compute them, with these links known
     prints = (
@@ -680,7 +688,21 @@ def _convert(inputs: _Inputs, work: _Work) -> _Converted:
         if converted
         else inputs.prints
     )
-    return _Converted(bodies, frozenset(converted), prints, frozenset(made))
+    kept_or_all = kept if kept is not None else bodies
+    return _Converted(kept_or_all, frozenset(converted), prints, frozenset(made))
+
+
+def _kept_bodies(inputs: _Inputs, bodies: Mapping[str, Rendered]) -> keptbodies.KeptBodies | None:
+    """Where a large build keeps the bodies it converts (with ``bodies`` as they are): in the
+    cache (``keptbodies``), when there is one."""
+    if not inputs.store.enabled or inputs.store.path is None:
+        return None
+    by_key, plan, converter = inputs.prints.queries.by_key, inputs.analysis.plan, inputs.converter
+
+    def again(key: str) -> Rendered:
+        return converter.convert(by_key[key].body, key, plan.items[key])
+
+    return keptbodies.KeptBodies(inputs.store.path, inputs.keys, again, bodies)
 
 
 def _render_and_write(
@@ -729,19 +751,25 @@ def _render_and_write(
         if render_problems:
             return _failed([*problems, *render_problems], mark.started, site.config.language)
         mark("render")
-        records, held = _records(work, written, converted)
-        records.update(kept)
+        records, held = _records(work, written, converted, inputs.store, kept)
         stop, touched = _commit(staged, work, {w.path for w in written}, records, inputs)
         if stop:
             return _failed([*problems, *stop], mark.started, site.config.language)
     finally:
         staged.abort()
+        _close(converted.bodies)
     _save_records(inputs, work, records, touched)
     if last:  # the index files were written: the output's shards are the cache's index
         searchindex.written(inputs.store)
     work.shape.remember(inputs.store, work.jobs, converted.prints, {**work.held, **held})
     mark("write")
     return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
+
+
+def _close(bodies: Mapping[str, Rendered]) -> None:
+    """Close what ``bodies`` read the cache with, if anything."""
+    if isinstance(bodies, keptbodies.KeptBodies):
+        bodies.close()
 
 
 def _save_records(
@@ -795,7 +823,8 @@ def _search_index(inputs: _Inputs, converted: _Converted) -> search.Index:
     site, plan = inputs.analysis.site, inputs.analysis.plan
 
     def bodies(keys: Sequence[str]) -> dict[str, Rendered]:
-        have = {k: converted.bodies[k] for k in keys if _has_text(converted.bodies.get(k))}
+        found = {k: full_body(converted.bodies, k) for k in keys}
+        have = {k: body for k, body in found.items() if body is not None and _has_text(body)}
         have.update(_cached_bodies(inputs.store, [k for k in keys if k not in have], inputs.keys))
         by_key = inputs.prints.queries.by_key
         missing = [by_key[k] for k in keys if k not in have]
@@ -813,11 +842,18 @@ def _has_text(body: Rendered | None) -> bool:
 
 
 def _records(
-    work: _Work, written: list[pool.Written], converted: _Converted
+    work: _Work,
+    written: list[pool.Written],
+    converted: _Converted,
+    store: cache.Cache,
+    kept: Mapping[str, cache.OutputRecord],
 ) -> tuple[dict[str, cache.OutputRecord], shapes.Held]:
-    """The record of every output file (a rendered page keeps what it read, with digests),
-    and the items each rendered page held and read, in parts (``shape.untouched_records``)."""
+    """The record of every output file (a rendered page keeps what it read, with digests;
+    the ``kept`` records stand), and for a process that builds again (serve, whose ``store``
+    remembers), the items each rendered page held and read, in parts (``shape.untouched_
+    records``)."""
     prints = converted.prints
+    held_kept = store.memory("held") is not None
     records = dict(work.records)
     refs_of: dict[str, frozenset[str]] = {}
     for job, refs in zip(work.todo, work.refs, strict=True):
@@ -829,10 +865,12 @@ def _records(
     held: shapes.Held = {}
     for w in written:
         reads = {prints.encoded(read): prints.read(read) for read in sorted(w.reads)}
-        parts = (refs_of[w.path], *(prints.read_items(read) for read in w.reads))
+        parts = (refs_of.pop(w.path), *(prints.read_items(read) for read in w.reads))
         items = deps.page_items(parts[0], parts[1:])
         records[w.path] = cache.OutputRecord(records[w.path].fingerprint, w.sha, reads, items)
-        held[w.path] = parts
+        if held_kept:
+            held[w.path] = parts
+    records.update(kept)
     return records, held
 
 

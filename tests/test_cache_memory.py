@@ -13,7 +13,7 @@ import pytest
 import generator.build as building
 from generator.base.config import BuildOptions
 from generator.build import build
-from generator.output import cache
+from generator.output import cache, pool
 from generator.output import fingerprints as deps
 from generator.pages.view import Read
 from generator.site import search
@@ -419,3 +419,47 @@ def test_put_many_stopped_half_way_stores_nothing(tmp_path: Path) -> None:
     again = cache.Cache.open(tmp_path / "c")
     assert again.get_many("links", ["k0"]) == again.get_many("stamps", ["k0"]) == {}
     again.close()
+
+
+def _kept_bodies_site(tmp_path: Path) -> Path:
+    stories = {
+        f"profiles/2025/p{n}.md": profile(name=f"王{chr(0x4E00 + n)}", body=f"第{n}篇正文。" * 20)
+        for n in range(6)
+    }
+    return write_site(tmp_path / "src", stories)
+
+
+@pytest.mark.parametrize("tampered", [False, True])
+def test_a_large_build_keeps_converted_bodies_in_the_cache_not_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tampered: bool
+) -> None:
+    """From KEPT_FROM converted bodies, the build holds their summaries and links alone and
+    each page that shows a body reads it back from the cache; the pages are those a build
+    holding every body makes. A body changed in the cache behind the build's back is not
+    used: it is converted again. The pages render in worker processes, which read the
+    cache themselves."""
+    from generator.output import keptbodies
+
+    source = _kept_bodies_site(tmp_path)
+    assert build(BuildOptions(source=source, output=tmp_path / "all")).ok  # no cache
+    monkeypatch.setattr(keptbodies, "KEPT_FROM", 1)
+    held: list[keptbodies.KeptBodies] = []
+    lighten = keptbodies.KeptBodies.lighten
+
+    def spy(self: keptbodies.KeptBodies, bodies: Any) -> Any:
+        held.append(self)
+        light = lighten(self, bodies)
+        if tampered:  # the stored HTML of every body changed once it is stored
+            with sqlite3.connect(tmp_path / "cache" / cache.FILE) as db:
+                db.execute("UPDATE markup SET data = json_set(data, '$[0]', '<p>篡改</p>')")
+        return light
+
+    monkeypatch.setattr(keptbodies.KeptBodies, "lighten", spy)
+    monkeypatch.setattr(pool, "MIN_PARALLEL", 1)  # pages render in worker processes
+    options = BuildOptions(
+        source=source, output=tmp_path / "out", cache_dir=tmp_path / "cache", workers=2
+    )
+    assert build(options).ok
+    assert held and all(not body.html and not body.text for body in held[0].values())
+    assert len(held[0]) == 6
+    assert files(tmp_path / "out") == files(tmp_path / "all")

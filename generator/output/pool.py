@@ -120,6 +120,8 @@ def _run(
 # what ``convert`` makes of a body where it is converted, for ``Keep`` (None: nothing)
 Then = Callable[[Item, Rendered], Any]
 Keep = Callable[[list[Any]], None]
+# takes a chunk of converted bodies and gives what is to be returned of them
+Sink = Callable[[dict[str, Rendered]], Mapping[str, Rendered]]
 
 
 def _convert_chunk(indices: range) -> list[tuple[str, Rendered, Any]]:
@@ -143,20 +145,24 @@ def convert(
     progress: Progress | None = None,
     then: Then | None = None,
     keep: Keep | None = None,
+    sink: Sink | None = None,
 ) -> dict[str, Rendered]:
     """The bodies of ``items`` converted, by item key. ``then(item, body)`` runs where a body
     is converted (in a worker, when there are many) and makes something of it; ``keep``
     receives what it made in this process, a chunk at a time, in order, as it comes (so
-    that it need not be held until the end)."""
+    that it need not be held until the end). With a ``sink``, each chunk of bodies goes to
+    it as it comes, and what it returns for them is what is returned."""
     _shared.update(items=items, pages=pages, converter=converter, then=then)
     try:
         out: dict[str, Rendered] = {}
         for result in _run(_convert_chunk, len(items), workers, progress):
             products = []
+            bodies = {}
             for key, body, product in result:
-                out[key] = body
+                bodies[key] = body
                 if product is not None:
                     products.append(product)
+            out.update(sink(bodies) if sink is not None else bodies)
             if keep is not None and products:
                 keep(products)
         return out

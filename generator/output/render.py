@@ -15,7 +15,7 @@ from generator.pages.base import PageJob, item_date
 from generator.pages.charts import svg_bar_chart
 from generator.pages.view import Read, SiteView
 from generator.site import urls
-from generator.site.bodies import Rendered
+from generator.site.bodies import Rendered, full_body
 from generator.site.model import Item, Unit
 from generator.site.urls import UrlPlan
 
@@ -138,7 +138,7 @@ def with_body(job: PageJob, bodies: Mapping[str, Rendered]) -> PageJob:
     """A detail page's job with its item's body (HTML) in the context, as ``body``."""
     if "item" not in job.context:
         return job
-    body = bodies.get(job.context["item"].key)
+    body = full_body(bodies, job.context["item"].key)
     html = Markup(body.html) if body else Markup("")
     return dataclasses.replace(job, context={**job.context, "body": html})
 

@@ -22,7 +22,7 @@ from generator.content.settings import SiteConfig
 from generator.kinds.kind import Kind, Registry
 from generator.pages.base import count_kinds, related
 from generator.site import search, stats
-from generator.site.bodies import Rendered
+from generator.site.bodies import Rendered, full_body
 from generator.site.model import Item, Page, Pledge, Profile, Report, Site, Unit
 from generator.site.urls import UrlPlan
 
@@ -252,7 +252,7 @@ class SiteView:
         self._recorder.add(Read("units"))
         if part == "x":
             item = self._ask("search_item", number)
-            body = self._bodies.get(item.key)
+            body = full_body(self._bodies, item.key)
             doc = search.document(self._queries.site, self._plan, item, body.text if body else "")
             return Markup(search.to_script(f"x/{number}", search.result_row(doc)))
         self._recorder.add(Read("items"))
@@ -267,7 +267,8 @@ class SiteView:
         """The whole search index: the one given to ``use_search_index``, else computed once
         from the bodies the view holds."""
         if self._search is None:
-            texts = {key: body.text for key, body in self._bodies.items()}
+            found = {key: full_body(self._bodies, key) for key in self._bodies}
+            texts = {key: body.text for key, body in found.items() if body is not None}
             self._search = search.build_index(self._queries.site, self._plan, texts)
         return self._search
 

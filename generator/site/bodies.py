@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -14,3 +15,11 @@ class Rendered:
     links: tuple[tuple[str, str | None], ...] = ()
     # the whole body as plain text (for the search index); read from the HTML
     text: str = ""
+
+
+def full_body(bodies: Mapping[str, Rendered], key: str) -> Rendered | None:
+    """The body of item ``key`` with its HTML and text. A mapping of bodies may hold some
+    with their summary and links alone (a large build keeps the rest in its cache): one that
+    can give the rest has a ``full`` method, which is asked."""
+    fetch: Callable[[str], Rendered | None] | None = getattr(bodies, "full", None)
+    return fetch(key) if fetch is not None else bodies.get(key)
