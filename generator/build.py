@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -855,21 +855,21 @@ def _records(
     prints = converted.prints
     held_kept = store.memory("held") is not None
     records = dict(work.records)
-    refs_of: dict[str, frozenset[str]] = {}
-    for job, refs in zip(work.todo, work.refs, strict=True):
+    todo = {job.path: (job, refs) for job, refs in zip(work.todo, work.refs, strict=True)}
+    held: shapes.Held = {}
+    for w in written:  # one page at a time: what a page held is not kept for all at once
+        job, refs = todo[w.path]
+        fingerprint = records[w.path].fingerprint
         if refs is None or not refs.isdisjoint(converted.keys):
             fingerprint, seen = prints.page(job.template, job.context)
-            records[job.path] = cache.OutputRecord(fingerprint, "")
             refs = frozenset(seen)
-        refs_of[job.path] = refs
-    held: shapes.Held = {}
-    for w in written:
         reads = {prints.encoded(read): prints.read(read) for read in sorted(w.reads)}
-        parts = (refs_of.pop(w.path), *(prints.read_items(read) for read in w.reads))
-        items = deps.page_items(parts[0], parts[1:])
-        records[w.path] = cache.OutputRecord(records[w.path].fingerprint, w.sha, reads, items)
-        if held_kept:
+        parts = (refs, *(prints.read_items(read) for read in w.reads))
+        items: Collection[str] | None = deps.page_items(parts[0], parts[1:])
+        if held_kept:  # serve checks them against the changed items at every edit
+            items = frozenset(items) if items is not None else None
             held[w.path] = parts
+        records[w.path] = cache.OutputRecord(fingerprint, w.sha, reads, items)
     records.update(kept)
     return records, held
 

@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -76,7 +76,7 @@ class OutputRecord:
     reads: Mapping[str, str] = field(default_factory=dict)
     # the keys of the items in its context and in the answers to its reads; None when
     # unknown or too many to keep (see ``fingerprints``): the page is always checked
-    items: frozenset[str] | None = None
+    items: Collection[str] | None = None
 
 
 def _items(text: str | None) -> frozenset[str] | None:
@@ -86,7 +86,7 @@ def _items(text: str | None) -> frozenset[str] | None:
     return frozenset(text.split("\n")) if text else frozenset()
 
 
-def _lines(items: frozenset[str] | None) -> str | None:
+def _lines(items: Collection[str] | None) -> str | None:
     return None if items is None else "\n".join(sorted(items))
 
 

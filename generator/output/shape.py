@@ -80,7 +80,7 @@ def untouched_records(
         if old is None:
             continue
         if old.items is not None:
-            same = old.items.isdisjoint(changed)
+            same = changed.isdisjoint(old.items)  # quick when they are a set (serve's)
         else:
             parts = held.get(path)
             same = parts is not None and all(part.isdisjoint(changed) for part in parts)
