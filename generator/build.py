@@ -312,6 +312,8 @@ def _build(
         workers=options.workers,
     )
     mark("analyse")
+    # the parsed documents are in the model now: their front matter is not held any longer
+    analysis = dataclasses.replace(analysis, tree=dataclasses.replace(analysis.tree, docs=()))
     problems = [*analysis.diagnostics, *_cache_warning(store)]
     inputs, found = _prepare(options, analysis, store, problems, watched=changed is not None)
     problems.extend(found)
