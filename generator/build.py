@@ -336,7 +336,9 @@ def _build(
     if work.had_previous and not work.todo and not work.copies and not work.removed:
         shape.remember(inputs.store, work.jobs, inputs.prints, work.held)
         if work.stamps is None:  # the output was walked: its folders' times are kept again
-            freshness.remember_folders(options.output, store, work.records)
+            freshness.remember_folders(
+                options.output, store, work.records, None, time.monotonic_ns()
+            )
         if whole:
             _warm(inputs)
         return _done(inputs, problems, mark)
@@ -356,18 +358,19 @@ def _last_output(
     previous = store.outputs(identity)
     stamps = freshness.kept_folders(output, store, identity)
     if previous and not watched and not freshness.folders_intact(output, stamps):
-        return _still_there(output, previous), None
+        return _still_there(output, previous, store), None
     return previous, stamps
 
 
 def _still_there(
-    output: Path, previous: dict[str, cache.OutputRecord]
+    output: Path, previous: dict[str, cache.OutputRecord], store: cache.Cache
 ) -> dict[str, cache.OutputRecord]:
     """The records of the last build's files that are still plain files in ``output`` (one
-    walk of it)."""
+    walk of it); the cache forgets the others."""
     present = writer.plain_files(writer.list_files(output))
     if present.issuperset(previous):
         return previous
+    store.forget_outputs([rel for rel in previous if rel not in present])
     return {rel: record for rel, record in previous.items() if rel in present}
 
 
@@ -778,14 +781,15 @@ def _save_records(
     inputs: _Inputs,
     work: _Work,
     records: Mapping[str, cache.OutputRecord],
-    touched: frozenset[str] | None,
+    touched: tuple[frozenset[str], frozenset[str]] | None,
 ) -> None:
     """Keep the record of every output file and the change times of the output's folders:
     when the kept ones held, only those of the files ``touched`` in place are looked at."""
+    since = None if inputs.watched else time.monotonic_ns()  # serve's folder is its own
     output = inputs.options.output
     inputs.store.save_outputs(writer.identity(output), records, work.previous)
     touched = touched if work.stamps is not None else None
-    freshness.remember_folders(output, inputs.store, records, touched)
+    freshness.remember_folders(output, inputs.store, records, touched, since)
 
 
 def _changed_shards(
@@ -882,12 +886,13 @@ def _commit(
     rendered: set[str],
     records: Mapping[str, cache.OutputRecord],
     inputs: _Inputs,
-) -> tuple[list[Diagnostic], frozenset[str] | None]:
+) -> tuple[list[Diagnostic], tuple[frozenset[str], frozenset[str]] | None]:
     """Copy the files, then move small changes into the existing output, or else swap in the
     whole new folder with unchanged files carried over. When the output was not looked
     through before the build (``deferred``), it is now, where anything would be lost: the
     paths a small change touches, or the whole folder. Returns what stopped it (nothing
-    moved), if anything, and the files changed in place (None: a new folder)."""
+    moved), if anything, and the files changed in place with the folders of theirs found
+    changed since the build started (None: a new folder)."""
     staged.copy_all(work.copies)
     output = inputs.options.output
     fresh = rendered | {rel for rel, _ in work.copies}
@@ -898,8 +903,11 @@ def _commit(
                 added = [rel for rel in fresh if rel not in work.previous]
                 writer.refuse_foreign(output, added, [*fresh, *work.removed])
             same = not work.removed and records.keys() == work.previous.keys()
+            touched = frozenset(fresh | work.removed)
+            # folders changed by hand while the build ran: their times are kept as unknown
+            unknown = freshness.changed_since(output, touched, work.stamps or {})
             staged.commit_changes(fresh, work.removed, None if same else records)
-            return [], frozenset(fresh | work.removed)
+            return [], (touched, unknown)
         listing = writer.list_files(output)  # one walk for both
         if inputs.deferred:  # the whole folder is replaced: nothing else may be in it
             writer.refuse_foreign(output, listing=listing)

@@ -878,9 +878,7 @@ def test_the_reads_pages_share_come_back_from_the_workers_as_one_object(
 
 
 @pytest.mark.parametrize("deleted", ["a page", "a copied file", "a folder of pages"])
-def test_files_deleted_from_the_output_by_hand_are_made_again(
-    tmp_path: Path, deleted: str
-) -> None:
+def test_files_deleted_from_the_output_by_hand_are_made_again(tmp_path: Path, deleted: str) -> None:
     """Files deleted inside the output (the folder itself and its marker untouched) are found
     by the next build, which makes them again and nothing else: the output equals a clean
     build's, and the build after it finds nothing to do."""
@@ -927,3 +925,61 @@ def test_a_file_deleted_by_hand_after_a_watched_build_is_made_again(
     report = build(options)
     assert report.ok and report.files == 1
     assert tree(out) == clean
+
+
+def test_a_file_deleted_by_hand_while_a_build_changes_its_folder_is_found_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file deleted in a folder a build is about to change in place (after the build
+    looked at the folders) is found by the next build: the folder's time is kept as
+    unknown, not taken as the build left it."""
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
+    files = {"profiles/2025/a.md": profile(), "profiles/2025/b.md": profile(name="李四")}
+    source = write_site(tmp_path / "src", files)
+    out = tmp_path / "out"
+    options = BuildOptions(source=source, output=out, cache_dir=tmp_path / "cache")
+    assert build(options).ok
+    clean = tree(out)
+    deleted: list[str] = []
+    copy_all = writer.StagedOutput.copy_all
+
+    def meanwhile(self: writer.StagedOutput, copies: Any) -> None:
+        # once the pages are rendered, before they move in
+        victim = out / "404.html"
+        victim.unlink()  # in the output's own folder, which every small build touches
+        deleted.append(victim.name)
+        copy_all(self, copies)
+
+    monkeypatch.setattr(writer.StagedOutput, "copy_all", meanwhile)
+    (source / "profiles/2025/a.md").write_text(profile(body="改过。"), encoding="utf-8")
+    assert build(options).ok and deleted
+    monkeypatch.setattr(writer.StagedOutput, "copy_all", copy_all)
+    (source / "profiles/2025/a.md").write_text(profile(), encoding="utf-8")
+    assert build(options).ok
+    assert tree(out) == clean
+
+
+def test_files_gone_from_the_output_are_forgotten_by_the_cache(tmp_path: Path) -> None:
+    files = {"profiles/2025/a.md": profile(), "profiles/2025/b.md": profile(name="李四")}
+    source = write_site(tmp_path / "src", files)
+    out = tmp_path / "out"
+    options = BuildOptions(source=source, output=out, cache_dir=tmp_path / "cache")
+    assert build(options).ok
+    (out / "profiles/2025/li-si/index.html").unlink()
+    (source / "profiles/2025/b.md").unlink()  # and no longer made
+    assert build(options).ok
+    store = cache.Cache.open(tmp_path / "cache")
+    recorded = store.outputs(writer.identity(out))
+    store.close()
+    assert recorded and "profiles/2025/li-si/index.html" not in recorded
+
+
+def test_change_times_in_whole_seconds_of_the_last_two_are_kept_as_unknown() -> None:
+    from generator.output import freshness
+
+    second = 1_000_000_000
+    fine = {"": 1_700_000_000 * second + 123, "a": 1_600_000_000 * second}
+    assert freshness._coarse_as_unknown(fine) == fine
+    coarse = {"": 1_700_000_000 * second, "a": 1_699_999_999 * second, "b": 1_600_000_000 * second}
+    assert freshness._coarse_as_unknown(coarse) == {"": -2, "a": -2, "b": coarse["b"]}
+    assert not freshness.folders_intact(Path("."), {"": -2})

@@ -554,6 +554,11 @@ def test_compiled_templates_are_kept_for_the_next_process_in_a_folder_of_the_use
     again = theme.environment(located, "zh-CN").get_template("base.html")
     assert again.blocks.keys() == first.blocks.keys()
     assert all(path.stat().st_size > 40 for path in kept)
+    # another version of Jinja (or of another library) never loads them
+    monkeypatch.setattr(theme, "_COMPILED", {})
+    monkeypatch.setattr(cache, "schema", lambda: "showcase-cache/x jinja2=0")
+    theme.environment(located, "zh-CN").get_template("base.html")
+    assert len(list(folder.glob("showcase-Environment-*.cache"))) == 2 * len(kept)
 
 
 def test_compiled_templates_never_go_through_a_planted_link(

@@ -439,6 +439,16 @@ class Cache:
         if self._memory is not None:
             self._outputs = (identity, dict(records))
 
+    def forget_outputs(self, paths: Collection[str]) -> None:
+        """Forget the records of the output files ``paths`` (found gone from the output)."""
+        if self._db is None or not paths:
+            return
+        with self._transaction():
+            self._forget(list(paths))
+        if self._outputs is not None:
+            identity, records = self._outputs
+            self._outputs = (identity, {p: r for p, r in records.items() if p not in paths})
+
     def _forget(self, paths: list[str]) -> None:
         """Remove the rows of ``paths`` (an input no page reads any more may stay: harmless)."""
         assert self._db is not None

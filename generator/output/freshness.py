@@ -159,26 +159,61 @@ def kept_folders(output: Path, store: cache.Cache, identity: str | None = None) 
 def folders_intact(output: Path, stamps: Stamps | None) -> bool:
     """Whether every folder of ``output`` is as the last build there left it (``stamps``, see
     ``kept_folders``): no file in it added, deleted, or replaced by a link since. One look
-    at each folder, not a walk of every file."""
-    return stamps is not None and writer.folder_stamps(output, stamps) == stamps
+    at each folder, not a walk of every file. A folder kept as unknown (a negative time)
+    never is."""
+    if not stamps or min(stamps.values()) < 0:
+        return False
+    return writer.folder_stamps(output, stamps) == stamps
+
+
+def changed_since(output: Path, files: Iterable[str], stamps: Stamps) -> frozenset[str]:
+    """The folders of ``files`` whose change time is no longer the one in ``stamps``: what a
+    build that checked them when it started finds, just before it changes files in them."""
+    folders = [folder for folder in writer.folders_of(files) if folder in stamps]
+    now = writer.folder_stamps(output, folders) or {}
+    return frozenset(folder for folder in folders if now.get(folder) != stamps[folder])
 
 
 def remember_folders(
-    output: Path, store: cache.Cache, files: Iterable[str], touched: Iterable[str] | None = None
+    output: Path,
+    store: cache.Cache,
+    files: Iterable[str],
+    touched: tuple[Iterable[str], Iterable[str]] | None = None,
+    since: int | None = None,
 ) -> None:
     """Keep the change time of every folder of ``output`` that holds ``files``, the files a
     build has just committed there, for ``kept_folders``. A build that changed files in place
-    in a folder whose kept times held when it started (or that only a watcher writes) names
-    the files it ``touched``: only their folders are looked at again."""
-    if touched is not None:
-        stamps = writer.folder_stamps(output, writer.folders_of(touched))
-    else:
-        stamps = writer.folder_stamps(output, writer.folders_of(files))
+    in a folder whose kept times held when it started (or that only a watcher writes) gives
+    the files it touched and the folders that changed while it ran (kept as unknown, so that
+    the next build looks through the output): only the folders of those files are looked
+    at again. ``since``: when the build's last change was made (``time.monotonic_ns``), so
+    that a tick of the clock of change times is waited out (see below); None: no wait."""
+    if not store.enabled:
+        return
+    files, unknown = touched if touched is not None else (files, ())
+    stamps = writer.folder_stamps(output, writer.folders_of(files))
+    if stamps is None:  # the output cannot be looked at: nothing is kept
+        store.set_meta(OUTPUT_FOLDERS, "")
+        return
+    stamps.update(dict.fromkeys(unknown, -2))
+    stamps = _coarse_as_unknown(stamps)
     store.save_folder_times(stamps, whole=touched is None)
     store.set_meta(OUTPUT_FOLDERS, writer.identity(output))
-    # The system's clock for change times moves in ticks of a few milliseconds: a file deleted
-    # within the tick of the build's last change would leave its folder's time as kept. Once
-    # a tick has passed since the newest, any change gives a later time.
-    wait = max(stamps.values(), default=0) + CLOCK_TICK_NS - time.time_ns()
-    if wait > 0:  # never longer than a tick (a folder on a machine with another clock)
-        time.sleep(min(wait, CLOCK_TICK_NS) / 1e9)
+    # The clock of change times moves in ticks of a few milliseconds: a file deleted within
+    # the tick of the build's last change could leave its folder's time as kept. Once a tick
+    # has passed, any change gives a later time.
+    if since is not None:
+        wait = since + CLOCK_TICK_NS - time.monotonic_ns()
+        if wait > 0:
+            time.sleep(wait / 1e9)
+
+
+def _coarse_as_unknown(stamps: Stamps) -> Stamps:
+    """``stamps`` with those of the last two seconds as unknown, on a file system that keeps
+    change times in whole seconds (FAT, some older or network ones), where a change in the
+    same second as the build's would leave a folder's time as kept."""
+    newest = max(stamps.values(), default=0)
+    if newest <= 0 or newest % 1_000_000_000:
+        return stamps
+    recent = newest - 2_000_000_000
+    return {folder: -2 if stamp >= recent else stamp for folder, stamp in stamps.items()}

@@ -27,7 +27,8 @@ KEPT_FROM = 1000  # bodies converted: from this many, a build keeps them in the 
 
 
 def _digest(html: str) -> bytes:
-    return hashlib.sha256(html.encode("utf-8")).digest()
+    # a lone surrogate (from a changed cache) gives another digest, not an error
+    return hashlib.sha256(html.encode("utf-8", "surrogatepass")).digest()
 
 
 class KeptBodies(Mapping[str, Rendered]):
@@ -46,6 +47,8 @@ class KeptBodies(Mapping[str, Rendered]):
         self._digests: dict[str, bytes] = {}
         self._database, self._keys, self._convert = database, keys, convert
         self._db: tuple[int, sqlite3.Connection] | None = None  # (process, connection)
+        # connections of the process this one was forked from: never used, nor closed, here
+        self._inherited: list[sqlite3.Connection] = []
 
     def lighten(self, bodies: Mapping[str, Rendered]) -> dict[str, Rendered]:
         """Keep ``bodies`` (stored in the cache already) by their summary and links, and the
@@ -65,15 +68,16 @@ class KeptBodies(Mapping[str, Rendered]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def full(self, key: str) -> Rendered | None:
-        """The body of ``key`` with its HTML and text."""
+    def full(self, key: str, text: bool = True) -> Rendered | None:
+        """The body of ``key`` with its HTML, and its text unless not ``text``."""
         body, digest = self._entries.get(key), self._digests.get(key)
         if body is None or digest is None:
             return body
         html = self._read(self._keys[key])
         if html is None or _digest(html) != digest:
             return self._convert(key)
-        return Rendered(html, body.text_summary, body.links, markup.plain_text(html))
+        plain = markup.plain_text(html) if text else ""
+        return Rendered(html, body.text_summary, body.links, plain)
 
     def _read(self, row: str) -> str | None:
         """The HTML of the body in ``row`` of the cache; None if it is not there as stored."""
@@ -91,6 +95,8 @@ class KeptBodies(Mapping[str, Rendered]):
     def _connection(self) -> sqlite3.Connection:
         # one connection per process: a worker forked from the build opens its own
         if self._db is None or self._db[0] != os.getpid():
+            if self._db is not None:
+                self._inherited.append(self._db[1])
             self._db = (os.getpid(), cache.read_only(self._database))
         return self._db[1]
 

@@ -138,7 +138,7 @@ def with_body(job: PageJob, bodies: Mapping[str, Rendered]) -> PageJob:
     """A detail page's job with its item's body (HTML) in the context, as ``body``."""
     if "item" not in job.context:
         return job
-    body = full_body(bodies, job.context["item"].key)
+    body = full_body(bodies, job.context["item"].key, text=False)
     html = Markup(body.html) if body else Markup("")
     return dataclasses.replace(job, context={**job.context, "body": html})
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import os
 import pickle
+import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from markupsafe import Markup
 from generator.base.config import DEFAULT_LANGUAGE, packaged_themes_dir
 from generator.base.errors import Diagnostic
 from generator.content.frontmatter import normalise_text, parse_yaml
-from generator.output.cache import code_digest
+from generator.output import cache
 
 OVERRIDE_DIR = "theme"  # inside the site source
 
@@ -186,8 +188,9 @@ class _CompiledTemplates(jinja2.BytecodeCache):
     before using one. On disk means Jinja's own folder for the user in the system's temporary
     folder, which Jinja makes readable and writable by the user alone (never the site's
     cache folder: bytecode from a folder the content could fill would run as code); files
-    are named by the generator's code and the kind of environment, whose options the code
-    depends on. Without such a folder, templates are kept in memory only."""
+    are named by the generator's code (the options of the environment), the versions of
+    Jinja, of the other libraries and of Python, and the kind of environment. Without such a
+    folder, templates are kept in memory only."""
 
     def __init__(self, kind: str) -> None:
         self._code: dict[str, bytes] = {}
@@ -195,7 +198,10 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 
     @functools.cached_property
     def _disk(self) -> jinja2.FileSystemBytecodeCache | None:
-        pattern = f"showcase-{self._kind}-{code_digest()[:20]}-%s.cache"
+        # the generator's code, the versions of Jinja and the other libraries, and Python's
+        version = f"{cache.schema()}\0{cache.code_digest()}\0{sys.implementation.cache_tag}"
+        name = hashlib.sha256(version.encode()).hexdigest()[:20]
+        pattern = f"showcase-{self._kind}-{name}-%s.cache"
         try:
             return jinja2.FileSystemBytecodeCache(pattern=pattern)
         except (RuntimeError, OSError):  # no safe folder of the user's own

@@ -126,14 +126,14 @@ def folders_of(files: Iterable[str]) -> set[str]:
     return folders
 
 
-def folder_stamps(output: Path, folders: Iterable[str]) -> dict[str, int]:
-    """The change time of each of ``folders`` of ``output`` (-1: gone, or not a folder). The
-    system sets a folder's change time whenever a file in it is added, deleted, renamed or
-    replaced by a link, and no one can set it back."""
+def folder_stamps(output: Path, folders: Iterable[str]) -> dict[str, int] | None:
+    """The change time of each of ``folders`` of ``output`` (-1: gone, or not a folder); None
+    when ``output`` cannot be opened. The system sets a folder's change time whenever a file
+    in it is added, deleted, renamed or replaced by a link, and no one can set it back."""
     try:
         root = os.open(output, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
-        return dict.fromkeys(folders, -1)
+        return None
     out: dict[str, int] = {}
     try:
         for rel in folders:

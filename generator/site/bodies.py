@@ -17,9 +17,10 @@ class Rendered:
     text: str = ""
 
 
-def full_body(bodies: Mapping[str, Rendered], key: str) -> Rendered | None:
-    """The body of item ``key`` with its HTML and text. A mapping of bodies may hold some
-    with their summary and links alone (a large build keeps the rest in its cache): one that
-    can give the rest has a ``full`` method, which is asked."""
-    fetch: Callable[[str], Rendered | None] | None = getattr(bodies, "full", None)
-    return fetch(key) if fetch is not None else bodies.get(key)
+def full_body(bodies: Mapping[str, Rendered], key: str, text: bool = True) -> Rendered | None:
+    """The body of item ``key`` with its HTML, and its text unless not ``text`` (then it may
+    be left out). A mapping of bodies may hold some with their summary and links alone (a
+    large build keeps the rest in its cache): one that can give the rest has a ``full``
+    method, which is asked."""
+    fetch: Callable[[str, bool], Rendered | None] | None = getattr(bodies, "full", None)
+    return fetch(key, text) if fetch is not None else bodies.get(key)
