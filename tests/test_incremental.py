@@ -877,15 +877,21 @@ def test_the_reads_pages_share_come_back_from_the_workers_as_one_object(
     assert sum(1 for page in returned[0] if Read("units") in page.reads) > 1
 
 
+def _two_profiles(tmp_path: Path) -> tuple[Path, Path, BuildOptions]:
+    """A site of two profiles: its source, its output and the options of a build with a
+    cache."""
+    files = {"profiles/2025/a.md": profile(), "profiles/2025/b.md": profile(name="李四")}
+    source = write_site(tmp_path / "src", files)
+    out = tmp_path / "out"
+    return source, out, BuildOptions(source=source, output=out, cache_dir=tmp_path / "cache")
+
+
 @pytest.mark.parametrize("deleted", ["a page", "a copied file", "a folder of pages"])
 def test_files_deleted_from_the_output_by_hand_are_made_again(tmp_path: Path, deleted: str) -> None:
     """Files deleted inside the output (the folder itself and its marker untouched) are found
     by the next build, which makes them again and nothing else: the output equals a clean
     build's, and the build after it finds nothing to do."""
-    files = {"profiles/2025/a.md": profile(), "profiles/2025/b.md": profile(name="李四")}
-    source = write_site(tmp_path / "src", files)
-    out = tmp_path / "out"
-    options = BuildOptions(source=source, output=out, cache_dir=tmp_path / "cache")
+    _source, out, options = _two_profiles(tmp_path)
     assert build(options).ok
     clean = tree(out)
     copied = next(p for p in sorted(out.rglob("*.css")))
@@ -910,10 +916,7 @@ def test_a_file_deleted_by_hand_after_a_watched_build_is_made_again(
     the folders it changes; a file deleted by hand elsewhere is still found by the next
     build."""
     monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)  # every build changes files in place
-    files = {"profiles/2025/a.md": profile(), "profiles/2025/b.md": profile(name="李四")}
-    source = write_site(tmp_path / "src", files)
-    out = tmp_path / "out"
-    options = BuildOptions(source=source, output=out, cache_dir=tmp_path / "cache")
+    source, out, options = _two_profiles(tmp_path)
     store = cache.Cache.open(tmp_path / "cache", remember=True)
     assert build(options, store=store).ok
     (source / "profiles/2025/a.md").write_text(profile(body="改过。"), encoding="utf-8")
@@ -934,10 +937,7 @@ def test_a_file_deleted_by_hand_while_a_build_changes_its_folder_is_found_next_t
     looked at the folders) is found by the next build: the folder's time is kept as
     unknown, not taken as the build left it."""
     monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
-    files = {"profiles/2025/a.md": profile(), "profiles/2025/b.md": profile(name="李四")}
-    source = write_site(tmp_path / "src", files)
-    out = tmp_path / "out"
-    options = BuildOptions(source=source, output=out, cache_dir=tmp_path / "cache")
+    source, out, options = _two_profiles(tmp_path)
     assert build(options).ok
     clean = tree(out)
     deleted: list[str] = []
@@ -960,10 +960,7 @@ def test_a_file_deleted_by_hand_while_a_build_changes_its_folder_is_found_next_t
 
 
 def test_files_gone_from_the_output_are_forgotten_by_the_cache(tmp_path: Path) -> None:
-    files = {"profiles/2025/a.md": profile(), "profiles/2025/b.md": profile(name="李四")}
-    source = write_site(tmp_path / "src", files)
-    out = tmp_path / "out"
-    options = BuildOptions(source=source, output=out, cache_dir=tmp_path / "cache")
+    source, out, options = _two_profiles(tmp_path)
     assert build(options).ok
     (out / "profiles/2025/li-si/index.html").unlink()
     (source / "profiles/2025/b.md").unlink()  # and no longer made

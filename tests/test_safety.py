@@ -512,15 +512,18 @@ def test_only_the_shipped_themes_alone_render_outside_the_sandbox(tmp_path: Path
     assert located is not None and located.sandboxed
 
 
-def _fresh_template_cache(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> Path:
-    """Compiled templates forgotten as in a new process, and Jinja's folder of them in ``tmp``."""
+def _fresh_template_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Path, Path]:
+    """A site, and compiled templates forgotten as in a new process with Jinja's folder of
+    them (returned) in a temporary folder of its own."""
     import tempfile
 
     from generator.output import theme
 
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    source = write_site(tmp_path / "site", PERSON)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     monkeypatch.setattr(theme, "_COMPILED", {})
-    return tmp / f"_jinja2-cache-{os.getuid()}"
+    return source, tmp_path / "tmp" / f"_jinja2-cache-{os.getuid()}"
 
 
 def test_compiled_templates_are_kept_for_the_next_process_in_a_folder_of_the_user_alone(
@@ -530,9 +533,7 @@ def test_compiled_templates_are_kept_for_the_next_process_in_a_folder_of_the_use
 
     from generator.output import theme
 
-    source = write_site(tmp_path / "site", PERSON)
-    folder = _fresh_template_cache(monkeypatch, tmp_path / "tmp")
-    (tmp_path / "tmp").mkdir()
+    source, folder = _fresh_template_cache(monkeypatch, tmp_path)
     located = theme.locate(source, "default")
     assert located is not None
     theme.environment(located, "zh-CN").get_template("base.html")
@@ -564,9 +565,7 @@ def test_compiled_templates_are_kept_for_the_next_process_in_a_folder_of_the_use
 def test_compiled_templates_never_go_through_a_planted_link(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    source = write_site(tmp_path / "site", PERSON)
-    folder = _fresh_template_cache(monkeypatch, tmp_path / "tmp")
-    (tmp_path / "tmp").mkdir()
+    source, folder = _fresh_template_cache(monkeypatch, tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     folder.symlink_to(elsewhere)
