@@ -61,7 +61,7 @@ FILE = "build.sqlite"
 # rows encoded and written at a time by ``put_many``
 PUT_BATCH = 256
 # what a long-lived process keeps in memory: small, or read by every build
-MEMORY_TABLES = frozenset({"meta", "parsed", "links", "search_shards"})
+MEMORY_TABLES = frozenset({"meta", "parsed", "links", "search_shards", "folders"})
 # what every build reads whole (the stamps of every file): kept as one JSON document, read
 # with one query and kept in memory while the cache is open. A file that is gone keeps its
 # entry: a few bytes, dropped with the cache when the schema changes.
@@ -379,28 +379,23 @@ class Cache:
         (a long-lived process keeps them in memory: do not change the mapping)."""
         if self._db is None:
             return {}
-        memory = self.memory("folders")
-        if memory:
-            return memory
-        found = dict(self._db.execute("SELECT path, ctime FROM folders"))
-        if memory is not None:
-            memory.update(found)
-        return found
+        memory = self._table("folders")
+        if not memory:
+            memory.update(self._db.execute("SELECT path, ctime FROM folders"))
+        return memory
 
     def save_folder_times(self, times: Mapping[str, int], whole: bool) -> None:
         """Keep the change ``times`` of folders of the output: all of them (``whole``), or
         those of folders that changed."""
         if self._db is None:
             return
-        memory = self.memory("folders")
+        memory = self._table("folders")
         with self._transaction():
             if whole:
                 self._db.execute("DELETE FROM folders")
-            self._db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?)", times.items())
-        if memory is not None:
-            if whole:
                 memory.clear()
-            memory.update(times)
+            self._db.executemany("INSERT OR REPLACE INTO folders VALUES (?, ?)", times.items())
+        memory.update(times)
 
     def save_outputs(
         self,

@@ -82,12 +82,8 @@ class KeptBodies(Mapping[str, Rendered]):
     def _read(self, row: str) -> str | None:
         """The HTML of the body in ``row`` of the cache; None if it is not there as stored."""
         try:
-            found = (
-                self._connection()
-                .execute(f"SELECT data FROM {TABLE} WHERE key = ?", (row,))
-                .fetchone()
-            )
-            html = json.loads(found[0])[0] if found else None
+            found = dict(cache.select(self._connection(), TABLE, [row]))
+            html = json.loads(found[row])[0] if row in found else None
         except (sqlite3.Error, ValueError, TypeError, IndexError, KeyError):
             return None
         return html if isinstance(html, str) else None
