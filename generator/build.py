@@ -225,6 +225,7 @@ def build(
     state: str | None = None,
     whole: bool = False,
     changed: frozenset[str] | None = None,
+    shown: Callable[[BuildReport], None] | None = None,
 ) -> BuildReport:
     """Build the site (of the content ``kinds``); with a cache, only what changed is
     converted, rendered and written. A long-lived caller (serve) passes its own open
@@ -233,7 +234,10 @@ def build(
     (``freshness.source_state``) passes it. With ``whole``, every stage runs even when
     nothing changed (serve fills its memory so, for the first edit). A long-lived caller
     that watches the source passes the files ``changed`` since its last build (paths
-    relative to the source), so that the others are not looked at again."""
+    relative to the source), so that the others are not looked at again, and may ask to be
+    told as soon as the changed pages are ``shown`` in the output, with the report of the
+    build so far: what the build does then (the search index, the records) waits no longer
+    than it must."""
     started = time.perf_counter()
     owned = store is None
     if store is None:
@@ -246,7 +250,9 @@ def build(
             return dataclasses.replace(last, seconds=time.perf_counter() - started)
         try:
             with _collector_paused():
-                report = _build(options, store, progress, started, kinds, changed, whole)
+                report = _build(
+                    options, store, _Marker({}, started, shown), progress, kinds, changed, whole
+                )
         except OSError as exc:  # a full disk, a read-only or unwritable output, ...
             report = _failed([system_error(exc)], started, "zh-CN")
         readings.keep(store)
@@ -291,8 +297,8 @@ def system_error(exc: OSError) -> Diagnostic:
 def _build(
     options: BuildOptions,
     store: cache.Cache,
+    mark: _Marker,
     progress: Progress | None,
-    started: float,
     kinds: Registry,
     changed: frozenset[str] | None = None,
     whole: bool = False,
@@ -301,7 +307,6 @@ def _build(
     write. Each stage returns values; none changes what an earlier stage made. With
     ``whole`` (serve warming up) and nothing to render, what the first render would do
     first is done (``_warm``)."""
-    mark = _Marker({}, started)
     analysis = analyse(
         options.source,
         drafts=options.drafts,
@@ -318,7 +323,7 @@ def _build(
     inputs, found = _prepare(options, analysis, store, problems, watched=changed is not None)
     problems.extend(found)
     if inputs is None:
-        return _failed(problems, started, analysis.site.config.language)
+        return _failed(problems, mark.started, analysis.site.config.language)
     copies = _all_copies(inputs)
     shape = Shape.of(analysis.site, analysis.plan, inputs.prints, inputs.templates, copies)
     previous, stamps = _last_output(options.output, store, inputs.watched)
@@ -328,7 +333,7 @@ def _build(
         jobs = list(pages.pages(analysis.site, analysis.plan))
         clashes = urls.clashes((job.path for job in jobs), analysis.plan.assets)
         if clashes:
-            return _failed([*problems, *clashes], started, analysis.site.config.language)
+            return _failed([*problems, *clashes], mark.started, analysis.site.config.language)
         planned = (jobs, frozenset())
     mark("plan pages")
     work = _plan_work(inputs, planned, (previous, stamps), shape, copies)
@@ -718,57 +723,165 @@ def _render_and_write(
     progress: Progress | None,
     mark: _Marker,
 ) -> BuildReport:
-    """Render the pages to do (the workers write them into the staged folder and return
-    their hashes and reads), copy the files, swap the output in and save the record of every
-    output file, and the change times of its folders (from the ones the build started from,
-    when it changed files in place)."""
-    options, site = inputs.options, inputs.analysis.site
+    """Render the pages to do (the workers write them into a staged folder and return their
+    hashes and reads), copy the files, move them into the output, then save the record of
+    every output file and the change times of its folders (from the ones the build started
+    from, when it changed files in place). A caller that asked is told as soon as the pages
+    are in the output (``_Marker.shown``); after a small change of bodies, the files of the
+    search index follow them there (``_index_after``)."""
+    site = inputs.analysis.site
     view = SiteView(site, inputs.analysis.plan, converted.bodies, converted.prints.queries)
     extra = {"photo_variants": inputs.photos.variants}
     env = render_environment(inputs.theme, site.config.language, view, inputs.analysis.plan, extra)
-    # the files of the search index come last: this process computes the index (patched from
-    # the last build's) while the workers render the other pages
-    last = [job for job in work.todo if _is_index_file(job.path)]
-    first = [job for job in work.todo if not _is_index_file(job.path)]
-
-    def index() -> None:
-        view.use_search_index(_search_index(inputs, converted))
-
-    staged = writer.StagedOutput(options.output)
+    publish = _Publisher(inputs, work, converted, env, view)
+    after = mark.shown is not None and _index_after(work)
     try:
-        written, render_problems = pool.render_pages(
-            env,
-            view,
-            first,
-            staged,
-            inputs.theme,
-            inputs.workers,
-            progress,
-            index if last else None,
-            bodies=converted.bodies,
-        )
-        kept: dict[str, cache.OutputRecord] = {}
-        if last and work.changed is not None:  # only bodies changed: the same files but shards
-            last, kept = _changed_shards(last, view.search_index(), work.previous)
-        more, more_problems = pool.render_pages(env, view, last, staged, inputs.theme, 1)
-        written.extend(more)
-        render_problems.extend(more_problems)
-        if render_problems:
-            return _failed([*problems, *render_problems], mark.started, site.config.language)
+        published = publish.pages(progress, index=not after)
+        if published.ok and mark.shown is not None:
+            pages_shown = len(published.written)
+            mark.shown(_done(inputs, problems, mark, pages_shown, pages_shown + len(work.copies)))
+            if after:
+                published = published.then(publish.index_files())
+        if not published.moved:
+            return _failed([*problems, *published.problems], mark.started, site.config.language)
         mark("render")
-        records, held = _records(work, written, converted, inputs.store, kept)
-        stop, touched = _commit(staged, work, {w.path for w in written}, records, inputs)
-        if stop:
-            return _failed([*problems, *stop], mark.started, site.config.language)
+        records, held = _records(work, published.written, converted, inputs.store)
+        _save_records(inputs, work, records, published.touched)
     finally:
-        staged.abort()
         _close(converted.bodies)
-    _save_records(inputs, work, records, touched)
-    if last:  # the index files were written: the output's shards are the cache's index
+    if not published.ok:  # the pages are in the output, the search index is as it was
+        Shape.forget(inputs.store)
+        return _failed([*problems, *published.problems], mark.started, site.config.language)
+    if publish.indexed:  # the index files were written: the output's shards are the cache's
         searchindex.written(inputs.store)
     work.shape.remember(inputs.store, work.jobs, converted.prints, {**work.held, **held})
     mark("write")
-    return _done(inputs, problems, mark, len(written), len(written) + len(work.copies))
+    pages_written = len(published.written)
+    return _done(inputs, problems, mark, pages_written, pages_written + len(work.copies))
+
+
+def _index_after(work: _Work) -> bool:
+    """Whether the files of the search index may be written after the pages, in a second
+    small change of the output: only bodies changed (the same files as before), the change
+    is small enough to be made in place, and the index is among the files to write."""
+    if work.changed is None or work.removed or not work.had_previous:
+        return False
+    if not any(_is_index_file(job.path) for job in work.todo):
+        return False
+    return len(work.todo) + len(work.copies) <= IN_PLACE_SHARE * len(work.records)
+
+
+@dataclass(frozen=True, slots=True)
+class _Published:
+    """What one or two moves into the output wrote (``touched``: see ``_commit``), whether
+    anything ``moved`` there (its records must then be saved), and the problems that stopped
+    the last move (nothing of it moved then)."""
+
+    written: tuple[pool.Written, ...] = ()
+    problems: tuple[Diagnostic, ...] = ()
+    touched: tuple[frozenset[str], frozenset[str]] | None = None
+    moved: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def then(self, more: _Published) -> _Published:
+        """This move followed by ``more``, into an output changed in place by both."""
+        touched = self.touched
+        if touched is not None and more.touched is not None:
+            touched = (touched[0] | more.touched[0], touched[1] | more.touched[1])
+        written = (*self.written, *more.written)
+        return _Published(written, more.problems, touched, self.moved or more.moved)
+
+
+class _Publisher:
+    """Renders pages into a staged folder and moves them into the output."""
+
+    def __init__(
+        self,
+        inputs: _Inputs,
+        work: _Work,
+        converted: _Converted,
+        env: jinja2.Environment,
+        view: SiteView,
+    ) -> None:
+        self.inputs, self.work, self.converted, self.env, self.view = (
+            inputs,
+            work,
+            converted,
+            env,
+            view,
+        )
+        self.indexed = False
+
+    def pages(self, progress: Progress | None, index: bool) -> _Published:
+        """The pages to do and the copied files; with ``index``, the files of the search
+        index too, computed in this process while the workers render the pages."""
+        first = [job for job in self.work.todo if not _is_index_file(job.path)]
+        has_index = len(first) < len(self.work.todo)
+        meanwhile = self._compute_index if index and has_index else None
+        inputs = self.inputs
+
+        def render(staged: writer.StagedOutput) -> tuple[list[pool.Written], list[Diagnostic]]:
+            written, problems = pool.render_pages(
+                self.env,
+                self.view,
+                first,
+                staged,
+                inputs.theme,
+                inputs.workers,
+                progress,
+                meanwhile,
+                bodies=self.converted.bodies,
+            )
+            if index and has_index:
+                more, more_problems = self._render_index(staged)
+                written.extend(more)
+                problems.extend(more_problems)
+            return written, problems
+
+        return self._publish(render, self.work)
+
+    def index_files(self) -> _Published:
+        """The files of the search index alone, moved into the output after the pages (a
+        failure of the machine is a problem: the records of the pages are saved)."""
+        work = dataclasses.replace(self.work, copies=(), removed=frozenset())
+        try:
+            self._compute_index()
+            return self._publish(self._render_index, work)
+        except OSError as exc:
+            return _Published(problems=(system_error(exc),))
+
+    def _compute_index(self) -> None:
+        self.view.use_search_index(_search_index(self.inputs, self.converted))
+
+    def _render_index(
+        self, staged: writer.StagedOutput
+    ) -> tuple[list[pool.Written], list[Diagnostic]]:
+        jobs = [job for job in self.work.todo if _is_index_file(job.path)]
+        if self.work.changed is not None:  # only bodies changed: the same files but shards
+            jobs = _changed_shards(jobs, self.view.search_index(), self.work.previous)
+        self.indexed = True
+        return pool.render_pages(self.env, self.view, jobs, staged, self.inputs.theme, 1)
+
+    def _publish(
+        self,
+        render: Callable[[writer.StagedOutput], tuple[list[pool.Written], list[Diagnostic]]],
+        work: _Work,
+    ) -> _Published:
+        staged = writer.StagedOutput(self.inputs.options.output)
+        try:
+            written, problems = render(staged)
+            if problems:
+                return _Published(problems=tuple(problems))
+            rendered = {w.path for w in written}
+            stop, touched = _commit(staged, work, rendered, work.records.keys(), self.inputs)
+            if stop:
+                return _Published(problems=tuple(stop))
+            return _Published(tuple(written), (), touched, moved=True)
+        finally:
+            staged.abort()
 
 
 def _close(bodies: Mapping[str, Rendered]) -> None:
@@ -794,19 +907,15 @@ def _save_records(
 
 def _changed_shards(
     jobs: list[PageJob], index: search.Index, previous: Mapping[str, cache.OutputRecord]
-) -> tuple[list[PageJob], dict[str, cache.OutputRecord]]:
+) -> list[PageJob]:
     """The index files to render: all but the shards the patched index left as they were,
     whose files (and records) stay the last build's."""
     todo: list[PageJob] = []
-    kept: dict[str, cache.OutputRecord] = {}
     for job in jobs:
-        old = previous.get(job.path)
         shard = job.context.get("part") == "t"  # not the manifest
-        if shard and job.context.get("number") in index.unchanged and old is not None:
-            kept[job.path] = old
-        else:
+        if not (shard and job.context.get("number") in index.unchanged and job.path in previous):
             todo.append(job)
-    return todo, kept
+    return todo
 
 
 def _is_index_file(path: str) -> bool:
@@ -849,15 +958,15 @@ def _has_text(body: Rendered | None) -> bool:
 
 def _records(
     work: _Work,
-    written: list[pool.Written],
+    written: Sequence[pool.Written],
     converted: _Converted,
     store: cache.Cache,
-    kept: Mapping[str, cache.OutputRecord],
 ) -> tuple[dict[str, cache.OutputRecord], shapes.Held]:
-    """The record of every output file (a rendered page keeps what it read, with digests;
-    the ``kept`` records stand), and for a process that builds again (serve, whose ``store``
-    remembers), the items each rendered page held and read, in parts (``shape.untouched_
-    records``)."""
+    """The record of every output file (a rendered page keeps what it read, with digests; a
+    page to do that was not ``written`` is the last build's file, with its record: a shard
+    the patched index left as it was, or an index file whose move failed), and for a process
+    that builds again (serve, whose ``store`` remembers), the items each rendered page held
+    and read, in parts (``shape.untouched_records``)."""
     prints = converted.prints
     held_kept = store.memory("held") is not None
     records = dict(work.records)
@@ -876,7 +985,12 @@ def _records(
             items = frozenset(items) if items is not None else None
             held[w.path] = parts
         records[w.path] = cache.OutputRecord(fingerprint, w.sha, reads, items)
-    records.update(kept)
+    for path in todo.keys() - {w.path for w in written}:
+        old = work.previous.get(path)
+        if old is not None:
+            records[path] = old
+        else:
+            del records[path]
     return records, held
 
 
@@ -884,35 +998,35 @@ def _commit(
     staged: writer.StagedOutput,
     work: _Work,
     rendered: set[str],
-    records: Mapping[str, cache.OutputRecord],
+    paths: Collection[str],
     inputs: _Inputs,
 ) -> tuple[list[Diagnostic], tuple[frozenset[str], frozenset[str]] | None]:
     """Copy the files, then move small changes into the existing output, or else swap in the
-    whole new folder with unchanged files carried over. When the output was not looked
-    through before the build (``deferred``), it is now, where anything would be lost: the
-    paths a small change touches, or the whole folder. Returns what stopped it (nothing
-    moved), if anything, and the files changed in place with the folders of theirs found
-    changed since the build started (None: a new folder)."""
+    whole new folder (of every file of ``paths``) with unchanged files carried over. When the
+    output was not looked through before the build (``deferred``), it is now, where anything
+    would be lost: the paths a small change touches, or the whole folder. Returns what
+    stopped it (nothing moved), if anything, and the files changed in place with the folders
+    of theirs found changed since the build started (None: a new folder)."""
     staged.copy_all(work.copies)
     output = inputs.options.output
     fresh = rendered | {rel for rel, _ in work.copies}
-    small = len(fresh) + len(work.removed) <= IN_PLACE_SHARE * len(records)
+    small = len(fresh) + len(work.removed) <= IN_PLACE_SHARE * len(paths)
     try:
         if work.had_previous and small:
             if inputs.deferred:
                 added = [rel for rel in fresh if rel not in work.previous]
                 writer.refuse_foreign(output, added, [*fresh, *work.removed])
-            same = not work.removed and records.keys() == work.previous.keys()
+            same = not work.removed and set(paths) == work.previous.keys()
             touched = frozenset(fresh | work.removed)
             # folders changed by hand while the build ran: their times are kept as unknown
             unknown = freshness.changed_since(output, touched, work.stamps or {})
-            staged.commit_changes(fresh, work.removed, None if same else records)
+            staged.commit_changes(fresh, work.removed, None if same else paths)
             return [], (touched, unknown)
         listing = writer.list_files(output)  # one walk for both
         if inputs.deferred:  # the whole folder is replaced: nothing else may be in it
             writer.refuse_foreign(output, listing=listing)
         plain = writer.plain_files(listing)
-        for rel in records:
+        for rel in paths:
             if rel not in fresh:
                 staged.keep(rel, output, plain)
     except writer.OutputError as exc:
@@ -947,12 +1061,19 @@ def _done(
 
 
 class _Marker:
-    """Records the seconds each stage took, for --timings and the benchmark."""
+    """Records the seconds each stage took, for --timings and the benchmark, and tells a
+    caller that asked (``shown``) when the pages are in the output."""
 
-    def __init__(self, stages: dict[str, float], started: float) -> None:
+    def __init__(
+        self,
+        stages: dict[str, float],
+        started: float,
+        shown: Callable[[BuildReport], None] | None = None,
+    ) -> None:
         self.stages = stages
         self.started = started
         self.last = started
+        self.shown = shown
 
     def __call__(self, name: str) -> None:
         now = time.perf_counter()

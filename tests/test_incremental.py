@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import generator.build as building
 from generator.base import hanzi
 from generator.base.config import BuildOptions
-from generator.build import build
+from generator.build import BuildReport, build
 from generator.content import loader
 from generator.kinds.registry import BUILT_IN
 from generator.output import cache, pool, writer
@@ -980,3 +980,91 @@ def test_change_times_in_whole_seconds_of_the_last_two_are_kept_as_unknown() -> 
     coarse = {"": 1_700_000_000 * second, "a": 1_699_999_999 * second, "b": 1_600_000_000 * second}
     assert freshness._coarse_as_unknown(coarse) == {"": -2, "a": -2, "b": coarse["b"]}
     assert not freshness.folders_intact(Path("."), {"": -2})
+
+
+def _profiles_site(tmp_path: Path, count: int = 30) -> tuple[Path, Path, BuildOptions]:
+    """A site of ``count`` profiles, built once with a cache: its source, its output and the
+    options of that build."""
+    files = {
+        f"profiles/2025/p{n}.md": profile(name=f"员工{n}", body=f"第{n}号的事迹。")
+        for n in range(count)
+    }
+    source = write_site(tmp_path / "src", files)
+    fixed_times(source)
+    out = tmp_path / "out"
+    options = BuildOptions(source=source, output=out, cache_dir=tmp_path / "cache")
+    assert build(options).ok
+    return source, out, options
+
+
+def _index_files(out: Path) -> dict[str, str]:
+    """The digests of the search manifest and shards in ``out``, by path."""
+    return {
+        path: digest
+        for path, digest in tree(out).items()
+        if path == search.MANIFEST or path.startswith(search.SHARD_FOLDER)
+    }
+
+
+def test_the_changed_pages_are_shown_before_the_search_index_follows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller that asks is told once the changed pages are in the output; after a small
+    change of bodies, the files of the search index are moved in after that, and the output
+    then equals a clean build's."""
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)  # every build changes files in place
+    source, out, options = _profiles_site(tmp_path)
+    index_before = _index_files(out)
+    edited = source / "profiles/2025/p1.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
+    fixed_times(source)
+    seen: list[tuple[str, dict[str, str]]] = []
+
+    def shown(so_far: BuildReport) -> None:
+        assert so_far.ok and so_far.pages > 0
+        page = out / "profiles/2025/yun-gong-1/index.html"
+        seen.append((page.read_text(encoding="utf-8"), _index_files(out)))
+
+    report = build(options, shown=shown)
+    assert report.ok and len(seen) == 1
+    page, index_then = seen[0]
+    assert "新增的一段" in page
+    assert index_then == index_before  # the index had not moved in yet
+    assert _index_files(out) != index_before  # it has now
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert tree(out) == tree(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("step", ["again", "taken back"])
+def test_a_search_index_that_fails_after_the_pages_are_shown_leaves_true_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    """When the files of the search index cannot be written after the pages were shown, the
+    build fails and the records of the pages it did move in are kept: building ``again``, or
+    with the edit ``taken back``, gives the output of a clean build."""
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
+    source, out, options = _profiles_site(tmp_path)
+    edited = source / "profiles/2025/p1.md"
+    original = edited.read_bytes()
+    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
+    fixed_times(source)
+
+    def full_disk(_self: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(building._Publisher, "_compute_index", full_disk)
+    shown: list[bool] = []
+    failed = build(options, shown=lambda _report: shown.append(True))
+    assert shown and not failed.ok
+    assert [d.code for d in failed.diagnostics] == ["disk-full"]
+    page = out / "profiles/2025/yun-gong-1/index.html"
+    assert "新增的一段" in page.read_text(encoding="utf-8")
+    monkeypatch.undo()
+    if step == "taken back":
+        edited.write_bytes(original)
+        fixed_times(source)
+    report = build(options)
+    assert report.ok and report.pages < len(tree(out)) / 2  # the records were kept
+    assert ("新增的一段" in page.read_text(encoding="utf-8")) is (step == "again")
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert tree(out) == tree(tmp_path / "clean")

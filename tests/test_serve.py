@@ -331,3 +331,52 @@ def test_a_rebuild_collects_no_garbage_until_the_browsers_have_reloaded(tmp_path
         gc.enable()
         if state.store is not None:
             state.store.close()
+
+
+def test_the_browsers_reload_as_soon_as_the_changed_pages_are_in_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an edit of a body, the browsers reload once the changed pages are in the output,
+    before the search index follows; again when the rebuild then fails; once when it fails
+    before any page moved in."""
+    import generator.build as building
+    from generator.site import search
+
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)  # every rebuild changes files in place
+    files = {f"profiles/2025/p{n}.md": profile(name=f"员工{n}") for n in range(8)}
+    source = write_site(tmp_path / "site", files)
+    out = tmp_path / "out"
+    state = serve.ServeState(BuildOptions(source=source, output=out, cache_dir=tmp_path / "c"))
+    assert state.rebuild().ok
+    reloads: list[list[bytes]] = []
+
+    def index() -> list[bytes]:  # the manifest and shards of the search index
+        shards = sorted((out / search.SHARD_FOLDER).iterdir())
+        return [path.read_bytes() for path in (out / search.MANIFEST, *shards)]
+
+    def edit(body: str) -> frozenset[str]:
+        (source / "profiles/2025/p1.md").write_text(profile(name="员工1", body=body), "utf-8")
+        reloads.clear()
+        return frozenset({"profiles/2025/p1.md"})
+
+    def reload() -> None:
+        reloads.append(index())
+
+    try:
+        before = index()
+        assert serve.rebuild_and_reload(state, edit("独一无二的新句子。"), reload).ok
+        assert reloads == [before] and index() != before
+
+        def full_disk(_self: object) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(building._Publisher, "_compute_index", full_disk)
+        assert not serve.rebuild_and_reload(state, edit("又一句。"), reload).ok
+        assert len(reloads) == 2  # the pages, then the error
+        (source / "site.yaml").write_text("title: [broken\n", encoding="utf-8")
+        assert not serve.rebuild_and_reload(state, edit("再一句。"), reload).ok
+        assert len(reloads) == 1
+    finally:
+        state.persist()  # the collector on again, as serve leaves it after each rebuild
+        if state.store is not None:
+            state.store.close()

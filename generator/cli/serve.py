@@ -64,11 +64,15 @@ class ServeState:
         whole: bool = False,
         persist: bool = True,
         changed: frozenset[str] | None = None,
+        shown: Callable[[], None] | None = None,
     ) -> BuildReport:
         """Build what changed (with ``whole``, run every stage even when nothing did); the
         watcher tells which files ``changed`` (relative to the source) since the last
-        rebuild. Without ``persist``, what the cache writes once per build waits for
-        ``persist``: the caller reloads the browsers first."""
+        rebuild, and is told as soon as the changed pages are ``shown`` in the output (the
+        build then finishes the search index and its records; the pages are served with
+        the report of the build so far). Without ``persist``, what
+        the cache writes once per build waits for ``persist``: the caller reloads the
+        browsers first."""
         with self.lock:
             if self.store is None and self.options.cache_dir is not None:
                 # kept open, and what it holds kept in memory, for every rebuild
@@ -77,13 +81,30 @@ class ServeState:
             # a fifth of it; garbage is collected once the rebuild is over
             gc.disable()
             try:
-                report = build(self.options, store=self.store, whole=whole, changed=changed)
+                report = build(
+                    self.options,
+                    store=self.store,
+                    whole=whole,
+                    changed=changed,
+                    shown=self._told(shown) if shown is not None else None,
+                )
             finally:
                 if persist:
                     self._persist()
             self.report = report
             self.built_once = self.built_once or report.ok
         return report
+
+    def _told(self, shown: Callable[[], None]) -> Callable[[BuildReport], None]:
+        """What the build tells when the pages are in the output: its report so far is the
+        one the pages are served with, then ``shown`` is called."""
+
+        def told(report: BuildReport) -> None:
+            self.report = report
+            self.built_once = True
+            shown()
+
+        return told
 
     def persist(self) -> None:
         """Write what the last rebuild left for the cache to write, and collect its garbage
@@ -408,10 +429,26 @@ def rebuild_on_change(
         stop_event=stopping,
         raise_interrupt=False,
     ):
-        result = state.rebuild(persist=False, changed=changed_files(source, changes))
-        reload()
+        result = rebuild_and_reload(state, changed_files(source, changes), reload)
         print_report(result, state.options.source)
         state.persist()
+
+
+def rebuild_and_reload(
+    state: ServeState, changed: frozenset[str] | None, reload: Callable[[], None]
+) -> BuildReport:
+    """Rebuild for the files ``changed``: the browsers reload as soon as the changed pages
+    are in the output, and (again) when the rebuild failed or did not say so."""
+    reloaded = threading.Event()
+
+    def shown() -> None:
+        reloaded.set()
+        reload()
+
+    result = state.rebuild(persist=False, changed=changed, shown=shown)
+    if not reloaded.is_set() or not result.ok:
+        reload()
+    return result
 
 
 def changed_files(source: Path, changes: Iterable[tuple[Any, str]]) -> frozenset[str] | None:

@@ -145,6 +145,16 @@ class Shape:
             pages.update(held)
 
     @staticmethod
+    def forget(store: cache.Cache) -> None:
+        """Forget the last skeleton (and this process's page jobs): the next build checks
+        every page, as after a build that moved some of its files into the output and then
+        failed."""
+        store.set_meta("skeleton", "")
+        kept = store.memory("jobs")
+        if kept is not None:
+            kept.clear()
+
+    @staticmethod
     def held(store: cache.Cache) -> Held:
         """What the pages rendered in this process held (see ``remember``)."""
         return store.memory("held") or {}
