@@ -527,15 +527,8 @@ def _prepare(
         return None, problems
     site, plan = analysis.site, analysis.plan
     converter = markdown_converter(site, plan)
-    items = site.all_items()
-    # each item's Markdown cache key (a digest of its file and page), by its page
-    keys = store.per_item(
-        "markup_keys",
-        items,
-        lambda item: plan.items[item.key],
-        lambda item, page: markup.cache_key(item.body, item.key, page, item.digest),
-    )
-    links = _cached_links(store, list(items), keys, converter, plan)
+    keys = _markup_keys(store, site, plan)
+    links = _cached_links(store, site, keys, converter, plan)
     # profile photos resized (cached by content hash); templates read their sizes from the
     # `photo_variants` global, the files are copied with the other files
     photos, photo_problems = images.derive_for_site(
@@ -1098,9 +1091,29 @@ def _encode(rendered: Rendered) -> list[Any]:
     return [rendered.html, rendered.text_summary, links]
 
 
+def _markup_keys(store: cache.Cache, site: model.Site, plan: urls.UrlPlan) -> dict[str, str]:
+    """Each item's Markdown cache key (a digest of its file and page), by key. In a process
+    that builds again (serve), computed once per item and page; and for a site patched from
+    the last one (with the same plan), only for the items patched."""
+    memo = store.memory("markup_keys_of_site")
+    last = memo.get("last") if memo is not None else None
+    fresh = site.patched_from(last[0]) if last is not None and last[1] is plan else None
+
+    def key(item: model.Item, page: str) -> str:
+        return markup.cache_key(item.body, item.key, page, item.digest)
+
+    if last is not None and fresh is not None:
+        keys = {**last[2], **{k: key(item, plan.items[k]) for k, item in fresh.items()}}
+    else:
+        keys = store.per_item("markup_keys", site.all_items(), lambda i: plan.items[i.key], key)
+    if memo is not None:
+        memo["last"] = (site, plan, keys)
+    return keys
+
+
 def _cached_links(
     store: cache.Cache,
-    items: list[model.Item],
+    site: model.Site,
     keys: Mapping[str, str],
     converter: markup.Converter,
     plan: urls.UrlPlan,
@@ -1108,8 +1121,17 @@ def _cached_links(
     """Items whose cached HTML is still valid (same text and place, and every link resolves
     as it did), with their link resolutions; the HTML itself is fetched only when needed. In
     a process that builds again (serve), while every link target is as it was, an item whose
-    Markdown cache key is unchanged keeps the last answer."""
-    memo = _links_memo(store, converter.targets)
+    Markdown cache key is unchanged keeps the last answer; for a site patched from the last
+    one, only the items patched and those the last answer lacked are looked at."""
+    memo, memory = _links_memo(store, converter.targets)
+    # (site, plan, answer, the items it lacked): the keys of unchanged items are the same
+    last = memory.get("last")
+    fresh = site.patched_from(last[0]) if last is not None and last[1] is plan else None
+    items: Sequence[model.Item] = site.all_items()
+    valid_now: dict[str, Rendered] = {}
+    if last is not None and fresh is not None:
+        items = [*fresh.values(), *(i for i in last[3] if i.key not in fresh)]
+        valid_now.update(last[2])
     wanted = [item for item in items if memo.get(item.key, ("",))[0] != keys[item.key]]
     found = store.get_many("links", (keys[item.key] for item in wanted))
     for item in wanted:
@@ -1120,27 +1142,33 @@ def _cached_links(
         rendered = Rendered("", summary, tuple((a, b) for a, b in refs))
         if converter.still_valid(rendered, item.key, plan.items[item.key]):
             memo[item.key] = (keys[item.key], rendered)
-    valid_now: dict[str, Rendered] = {}
+    lacking: list[model.Item] = []
     for item in items:
         kept = memo.get(item.key)
         if kept is not None and kept[0] == keys[item.key]:
             valid_now[item.key] = kept[1]
+        else:
+            valid_now.pop(item.key, None)
+            lacking.append(item)
+    memory["last"] = (site, plan, valid_now, lacking)
     return valid_now
 
 
-def _links_memo(store: cache.Cache, targets: Mapping[str, str]) -> dict[str, tuple[str, Rendered]]:
+def _links_memo(
+    store: cache.Cache, targets: Mapping[str, str]
+) -> tuple[dict[str, tuple[str, Rendered]], dict[str, Any]]:
     """The valid answers of ``_cached_links`` by item key (Markdown cache key, cached links),
     while the link ``targets`` are the same (links that no longer resolve are converted
-    again, and the new ones cached under the same key: not remembered); a throwaway mapping
-    unless the cache remembers."""
+    again, and the new ones cached under the same key: not remembered), and where its last
+    answer is kept for as long (at "last"); throwaway mappings unless the cache remembers."""
     memory = store.memory("cached_links")
     if memory is None:
-        return {}
+        return {}, {}
     if memory.get("targets") != targets:
         memory.clear()
         memory["targets"] = dict(targets)
     answers: dict[str, tuple[str, Rendered]] = memory.setdefault("answers", {})
-    return answers
+    return answers, memory
 
 
 def _cached_bodies(

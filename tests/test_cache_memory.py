@@ -334,6 +334,7 @@ def test_a_site_whose_items_changed_only_in_bodies_is_patched_and_equals_a_new_o
     stories["pages/about.md"] = "---\ntitle: 关于本站\n---\n本站介绍。\n"
     source, _options, store = _remembering(tmp_path, stories)
     first = building.model_site(source, store=store).site
+    asked = (first.of_year(2025), first.chronological())  # kept with the site once asked
     edited = source / "profiles/2025/p3.md"
     edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
     page = source / "pages/about.md"  # a free page: no unit, no year
@@ -342,7 +343,16 @@ def test_a_site_whose_items_changed_only_in_bodies_is_patched_and_equals_a_new_o
     assert "更多介绍" in patched.pages[0].body
     assert patched.unit_by_id is first.unit_by_id  # the last site's, patched
     assert any("新增的一段" in item.body for item in patched.by_unit["group"])
-    assert patched == building.model_site(source).site
+    fresh = building.model_site(source).site
+    assert patched == fresh
+    # what the patched site keeps besides its fields is a new site's too
+    assert patched.of_year(2025) == fresh.of_year(2025) != asked[0]
+    assert patched.chronological() == fresh.chronological() != asked[1]
+    assert patched.of_year(2024) == fresh.of_year(2024)
+    # it knows the site it was made from, and which items changed
+    changed = patched.patched_from(first)
+    assert changed is not None and set(changed) == {"profiles/2025/p3.md", "pages/about.md"}
+    assert patched.patched_from(fresh) is None and fresh.patched_from(first) is None
     # a changed field (a tag) assembles the site again
     edited.write_text(
         edited.read_text(encoding="utf-8").replace("标签1", "标签9"), encoding="utf-8"
@@ -351,6 +361,7 @@ def test_a_site_whose_items_changed_only_in_bodies_is_patched_and_equals_a_new_o
     store.close()
     assert again.unit_by_id is not patched.unit_by_id
     assert "标签9" in again.tags and again == building.model_site(source).site
+    assert again.patched_from(patched) is None
 
 
 def test_links_that_stopped_resolving_are_converted_once(

@@ -322,7 +322,9 @@ _last_faces: list[Any] = [None, ""]
 
 def faces(site: Site) -> str:
     """A digest of every item's key and face, in site order."""
-    if _last_faces[0] is site:
+    last = _last_faces[0]
+    if last is site or (last is not None and site.patched_from(last) is not None):
+        _last_faces[0] = site  # a site patched from the last one: only bodies differ
         done: str = _last_faces[1]
         return done
     known, now = _faces, {}

@@ -130,12 +130,16 @@ class Site:
     # items() and all_items(), computed once (every stage of a build asks for them)
     _yearly: tuple[Item, ...] = field(default=(), init=False, compare=False, repr=False)
     _all: tuple[Item, ...] = field(default=(), init=False, compare=False, repr=False)
-    # of_year() of every year, computed once
-    _of_year: Mapping[int, tuple[Item, ...]] = field(
-        default_factory=dict, init=False, compare=False, repr=False
+    # of_year() of every year and chronological(), computed when first asked for
+    _of_year: Mapping[int, tuple[Item, ...]] | None = field(
+        default=None, init=False, compare=False, repr=False
     )
-    # chronological(), computed when first asked for
     _chronological: tuple[Item, ...] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
+    # the site this one was made from by changing the bodies of some items, and those items
+    # by key (``patched_from``)
+    _patch: tuple[Site, Mapping[str, Item]] | None = field(
         default=None, init=False, compare=False, repr=False
     )
 
@@ -146,8 +150,6 @@ class Site:
         )
         object.__setattr__(self, "_yearly", yearly)
         object.__setattr__(self, "_all", yearly + later)
-        of_year = {y: tuple(v) for y, v in by_year(yearly).items()}
-        object.__setattr__(self, "_of_year", of_year)
 
     def items(self) -> tuple[Item, ...]:
         """Every item filed under a unit and a year (not the free pages), kind by kind in
@@ -189,7 +191,59 @@ class Site:
 
     def of_year(self, year: int) -> tuple[Item, ...]:
         """The items of ``year``, in the order of ``items()``."""
-        return self._of_year.get(year, ())
+        found = self._of_year
+        if found is None:
+            found = {y: tuple(v) for y, v in by_year(self._yearly).items()}
+            object.__setattr__(self, "_of_year", found)
+        return found.get(year, ())
+
+    def patched_from(self, other: Site) -> Mapping[str, Item] | None:
+        """The items whose bodies differ from those of ``other``, by key, when this site was
+        made from ``other`` by changing bodies alone (``build_site`` in a process that
+        builds again: everything but those bodies is then the same); None when it was not."""
+        patch = self._patch
+        return patch[1] if patch is not None and patch[0] is other else None
+
+    def with_bodies(self, fresh: Mapping[str, Item]) -> Site:
+        """This site with the items of ``fresh`` in place of those of the same key, which
+        differ from them in their bodies alone (and so in no kind, unit, tag or order)."""
+        kinds: set[str] = set()
+        units: set[str] = set()
+        tags: set[str] = set()
+        for item in fresh.values():
+            kinds.add(item.kind)
+            unit = self.unit_by_id.get(item.unit)  # a free page has none
+            if unit is not None:
+                units.update((*unit.ancestors, unit.id))
+            tags.update(item.tags)
+        site = dataclasses.replace(
+            self,
+            collections=_swapped(self.collections, kinds, fresh),
+            by_unit=_swapped(self.by_unit, units, fresh),
+            by_tag=_swapped(self.by_tag, tags, fresh),
+        )
+        if self._of_year is not None:
+            years = {item.year for item in fresh.values()}
+            object.__setattr__(site, "_of_year", _swapped(self._of_year, years, fresh))
+        if self._chronological is not None:
+            object.__setattr__(site, "_chronological", _swap(self._chronological, fresh))
+        object.__setattr__(site, "_patch", (self, fresh))
+        object.__setattr__(self, "_patch", None)  # one step back at most: no chain is kept
+        return site
+
+
+def _swap(items: tuple[Item, ...], fresh: Mapping[str, Item]) -> tuple[Item, ...]:
+    return tuple(fresh.get(i.key, i) for i in items)
+
+
+def _swapped(
+    group: Mapping[Any, tuple[Item, ...]], names: set[Any], fresh: Mapping[str, Item]
+) -> dict[Any, tuple[Item, ...]]:
+    """``group`` with the items of ``fresh`` swapped in, in the groups of ``names``."""
+    out = dict(group)
+    for name in names & out.keys():
+        out[name] = _swap(out[name], fresh)
+    return out
 
 
 def _chronological_key(item: Item) -> tuple[int, dt.date, str]:
@@ -846,7 +900,7 @@ def _patched(memo: ItemMemo | None, setting: tuple[Any, ...], items: list[Item])
     if fresh is None:
         return None
     site: Site = last[2]
-    return _with_items(site, fresh) if fresh else site
+    return site.with_bodies(fresh) if fresh else site
 
 
 def _new_bodies(before: Sequence[Item], now: Sequence[Item]) -> dict[str, Item] | None:
@@ -862,33 +916,6 @@ def _new_bodies(before: Sequence[Item], now: Sequence[Item]) -> dict[str, Item] 
             return None
         fresh[new.key] = new
     return fresh
-
-
-def _with_items(site: Site, fresh: Mapping[str, Item]) -> Site:
-    """``site`` with the items of ``fresh`` in place of those of the same key (and the same
-    kind, unit and tags) in its collections and groups."""
-    kinds: set[str] = set()
-    units: set[str] = set()
-    tags: set[str] = set()
-    for item in fresh.values():
-        kinds.add(item.kind)
-        unit = site.unit_by_id.get(item.unit)  # a free page has none
-        if unit is not None:
-            units.update((*unit.ancestors, unit.id))
-        tags.update(item.tags)
-
-    def swapped(group: Mapping[str, tuple[Item, ...]], names: set[str]) -> dict[str, Any]:
-        out = dict(group)
-        for name in names & out.keys():
-            out[name] = tuple(fresh.get(i.key, i) for i in out[name])
-        return out
-
-    return dataclasses.replace(
-        site,
-        collections=swapped(site.collections, kinds),
-        by_unit=swapped(site.by_unit, units),
-        by_tag=swapped(site.by_tag, tags),
-    )
 
 
 def _sources(items: Iterable[Item]) -> frozenset[str]:
