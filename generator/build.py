@@ -592,8 +592,9 @@ def _plan_work(
     found: shapes.Held = {}
     todo: list[PageJob] = []
     refs: list[frozenset[str] | None] = []
+    holders = inputs.store.holders(writer.identity(inputs.options.output)) if changed else None
     records: dict[str, cache.OutputRecord] = shapes.untouched_records(
-        (job.path for job in jobs), previous, changed, held
+        (job.path for job in jobs), previous, changed, held, holders
     )
     for n, job in enumerate(jobs):
         if job.path in records:

@@ -13,7 +13,7 @@ import pytest
 import generator.build as building
 from generator.base.config import BuildOptions
 from generator.build import build
-from generator.output import cache, pool
+from generator.output import cache, pool, writer
 from generator.output import fingerprints as deps
 from generator.pages.view import Read
 from generator.site import search
@@ -474,3 +474,41 @@ def test_a_large_build_keeps_converted_bodies_in_the_cache_not_in_memory(
     assert held and all(not body.html and not body.text for body in held[0].values())
     assert len(held[0]) == 6
     assert files(tmp_path / "out") == files(tmp_path / "all")
+
+
+def test_the_files_holding_each_item_follow_the_records_from_build_to_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a process that keeps the records in memory, which output files hold each item is
+    kept beside them and changed with them: after body edits, a new item and a removed one,
+    it is what the records kept then give; and the builds equal clean ones."""
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)  # the output stays the same folder
+    source, options, store = _four_built(tmp_path, "{name}的事迹，第{n}篇。")
+
+    def listed(holders: cache.Holders) -> dict[str, set[str]]:
+        return {key: paths for key, paths in holders._by_item.items() if paths}
+
+    assert build(options, store=store).stages == {}  # nothing changed: nothing asked yet
+    steps = [
+        ("profiles/2025/p1.md", profile(name="李华", body="李华改进了注水工艺。")),
+        ("profiles/2025/p2.md", profile(name="张秀兰", body="张秀兰带出了十名徒弟。")),
+        ("profiles/2025/p4.md", profile(name="欧阳明远", unit="other-branch")),
+        ("profiles/2025/p1.md", profile(name="李华", body="又一次修改。")),
+        ("profiles/2025/p0.md", None),
+        ("profiles/2025/p3.md", profile(name="仇小明", body="最后一次修改。")),
+    ]
+    for rel, text in steps:
+        if text is None:
+            (source / rel).unlink()
+        else:
+            (source / rel).write_text(text, encoding="utf-8")
+        assert build(options, store=store, changed=frozenset({rel})).ok
+        identity = writer.identity(options.output)
+        assert store._holders is not None, rel  # kept through the build, not made again
+        kept = store.holders(identity)
+        assert kept is not None
+        again = cache.Holders(store.outputs(identity))
+        assert listed(kept) == listed(again) and kept.unlisted == again.unlisted, rel
+        assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+        assert files(options.output) == files(tmp_path / "clean"), rel
+    store.close()

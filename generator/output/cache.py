@@ -79,6 +79,33 @@ class OutputRecord:
     items: Collection[str] | None = None
 
 
+class Holders:
+    """Which output files hold each item, by the ``items`` of their records (a long-lived
+    process keeps it beside the records in memory, and changes it with them)."""
+
+    def __init__(self, records: Mapping[str, OutputRecord]) -> None:
+        self._by_item: dict[str, set[str]] = {}
+        self.unlisted: set[str] = set()  # files whose records list no items (None)
+        for path, record in records.items():
+            self.add(path, record)
+
+    def add(self, path: str, record: OutputRecord) -> None:
+        if record.items is None:
+            self.unlisted.add(path)
+            return
+        for key in record.items:
+            self._by_item.setdefault(key, set()).add(path)
+
+    def remove(self, path: str, record: OutputRecord) -> None:
+        self.unlisted.discard(path)
+        for key in record.items or ():
+            self._by_item.get(key, set()).discard(path)
+
+    def of(self, keys: Iterable[str]) -> set[str]:
+        """The files whose records list one of the items ``keys``."""
+        return set().union(*(self._by_item.get(key, ()) for key in keys))
+
+
 def _items(text: str | None) -> frozenset[str] | None:
     """The item keys of a page as the outputs table keeps them (one a line)."""
     if text is None:
@@ -132,6 +159,7 @@ class Cache:
         # the next build does not read it from the database again
         self._memory: dict[str, dict[str, Any]] | None = {} if remember and db else None
         self._outputs: tuple[str, dict[str, OutputRecord]] | None = None
+        self._holders: Holders | None = None  # of the records of ``_outputs``, once asked
         self._wholes: dict[str, dict[str, Any]] = {}
         self._unsaved: set[str] = set()  # whole tables changed since they were last written
 
@@ -353,7 +381,7 @@ class Cache:
         page and looks through the whole folder first (it was found not as written)."""
         if self._db is not None:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('output', '')")
-        self._outputs = None
+        self._keep_outputs(None)
 
     def outputs(self, identity: str) -> dict[str, OutputRecord]:
         """What the last build wrote, if the output folder is still the one it wrote."""
@@ -371,8 +399,36 @@ class Cache:
             for path, fp, sha, items in db.execute(query)
         }
         if self._memory is not None:
-            self._outputs = (identity, dict(found))
+            self._keep_outputs((identity, dict(found)))
         return found
+
+    def holders(self, identity: str) -> Holders | None:
+        """Which files of the last build's output hold each item, when this process keeps
+        its records in memory (as ``outputs`` gave them); None otherwise."""
+        if self._outputs is None or self._outputs[0] != identity:
+            return None
+        if self._holders is None:
+            self._holders = Holders(self._outputs[1])
+        return self._holders
+
+    def _keep_outputs(
+        self,
+        outputs: tuple[str, dict[str, OutputRecord]] | None,
+        changes: Mapping[str, tuple[OutputRecord | None, OutputRecord | None]] | None = None,
+    ) -> None:
+        """Keep ``outputs`` in memory. When the ``changes`` (path -> its record before and
+        now) made them from the last ones kept (a build changed that output: its identity
+        may change too), the holders follow; else they are made again when next asked for."""
+        holders = self._holders
+        if changes is None or outputs is None or self._outputs is None:
+            holders = None
+        if holders is not None and changes is not None:
+            for path, (before, now) in changes.items():
+                if before is not None:
+                    holders.remove(path, before)
+                if now is not None:
+                    holders.add(path, now)
+        self._outputs, self._holders = outputs, holders
 
     def folder_times(self) -> dict[str, int]:
         """The change time of each folder of the output, as ``save_folder_times`` kept them
@@ -432,7 +488,11 @@ class Cache:
             )
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('output', ?)", (identity,))
         if self._memory is not None:
-            self._outputs = (identity, dict(records))
+            changes: dict[str, tuple[OutputRecord | None, OutputRecord | None]] = {
+                p: (previous.get(p), r) for p, r in changed.items()
+            }
+            changes.update((p, (previous[p], None)) for p in removed)
+            self._keep_outputs((identity, dict(records)), changes if previous else None)
 
     def forget_outputs(self, paths: Collection[str]) -> None:
         """Forget the records of the output files ``paths`` (found gone from the output)."""
@@ -442,7 +502,10 @@ class Cache:
             self._forget(list(paths))
         if self._outputs is not None:
             identity, records = self._outputs
-            self._outputs = (identity, {p: r for p, r in records.items() if p not in paths})
+            kept = {p: r for p, r in records.items() if p not in paths}
+            self._keep_outputs(
+                (identity, kept), {p: (records[p], None) for p in paths if p in records}
+            )
 
     def _forget(self, paths: list[str]) -> None:
         """Remove the rows of ``paths`` (an input no page reads any more may stay: harmless)."""

@@ -67,14 +67,24 @@ def untouched_records(
     previous: Mapping[str, cache.OutputRecord],
     changed: frozenset[str] | None,
     held: Held,
+    holders: cache.Holders | None = None,
 ) -> dict[str, cache.OutputRecord]:
     """The last build's records of the pages of ``paths`` known unchanged without their
     fingerprints, by path: nothing but bodies changed (``changed``: the items whose source
     changed) and the page holds and read none of those (its record knows its items; for a
-    page of too many items, what this process ``held``). One pass over every page."""
+    page of too many items, what this process ``held``). One pass over every page; in a
+    process that keeps the records in memory, the files that hold each item (``holders``)
+    are known, and only pages of too many items are looked at one by one."""
     if changed is None:
         return {}
-    out: dict[str, cache.OutputRecord] = {}
+    if holders is not None:
+        touched = holders.of(changed)
+        out = {p: old for p in paths if p not in touched and (old := previous.get(p)) is not None}
+        for path in holders.unlisted & out.keys():
+            if not _held_apart(held.get(path), changed):
+                del out[path]
+        return out
+    out = {}
     for path in paths:
         old = previous.get(path)
         if old is None:
@@ -82,11 +92,15 @@ def untouched_records(
         if old.items is not None:
             same = changed.isdisjoint(old.items)  # quick when they are a set (serve's)
         else:
-            parts = held.get(path)
-            same = parts is not None and all(part.isdisjoint(changed) for part in parts)
+            same = _held_apart(held.get(path), changed)
         if same:
             out[path] = old
     return out
+
+
+def _held_apart(parts: tuple[frozenset[str], ...] | None, changed: frozenset[str]) -> bool:
+    """Whether what a page held and read (``parts``, if known) holds none of ``changed``."""
+    return parts is not None and all(part.isdisjoint(changed) for part in parts)
 
 
 @dataclass(frozen=True, slots=True)
