@@ -920,8 +920,10 @@ def _is_index_file(path: str) -> bool:
 
 def _warm(inputs: _Inputs) -> None:
     """What the first build to render in this process would do first, done now (serve warms
-    up): compile the templates, load the search index and the signature of every body."""
+    up): compile the templates, list which files hold each item, load the search index and
+    the signature of every body."""
     theme.precompile(inputs.theme, inputs.analysis.site.config.language)
+    inputs.store.holders(writer.identity(inputs.options.output))
     if inputs.store.memory("search_scripts") is not None:
         _search_index(inputs, _Converted(inputs.links, frozenset(), inputs.prints))
 

@@ -303,6 +303,7 @@ def test_a_start_that_finds_nothing_changed_warms_up_in_the_background(tmp_path:
     compiled = [kept._code for kept in theme._COMPILED.values()]
     assert compiled and len(compiled[0]) > 10
     assert again.store.memory("search_signatures") and again.store.memory("search_scripts")
+    assert again.store._holders is not None  # which files hold each item, listed once
     # the records of the output were read once, and are known from memory from now on
     with sqlite3.connect(tmp_path / "cache" / cache.FILE) as db:
         db.execute("DELETE FROM outputs")
