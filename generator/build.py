@@ -731,21 +731,18 @@ def _render_and_write(
     after = mark.shown is not None and _index_after(work)
     try:
         published = publish.pages(progress, index=not after)
-        if published.ok and mark.shown is not None:
-            pages_shown = len(published.written)
-            mark.shown(_done(inputs, problems, mark, pages_shown, pages_shown + len(work.copies)))
-            if after:
-                published = published.then(publish.index_files())
+        if published.ok:
+            published = publish.follow(published, mark, problems, index=after)
         if not published.moved:
             return _failed([*problems, *published.problems], mark.started, site.config.language)
         mark("render")
+        if not published.ok:  # the pages are in the output, the search index is as it was
+            publish.keep_what_moved(published)
+            return _failed([*problems, *published.problems], mark.started, site.config.language)
         records, held = _records(work, published.written, converted, inputs.store)
         _save_records(inputs, work, records, published.touched)
     finally:
         _close(converted.bodies)
-    if not published.ok:  # the pages are in the output, the search index is as it was
-        Shape.forget(inputs.store)
-        return _failed([*problems, *published.problems], mark.started, site.config.language)
     if publish.indexed:  # the index files were written: the output's shards are the cache's
         searchindex.written(inputs.store)
     work.shape.remember(inputs.store, work.jobs, converted.prints, {**work.held, **held})
@@ -837,15 +834,58 @@ class _Publisher:
 
         return self._publish(render, self.work)
 
-    def index_files(self) -> _Published:
-        """The files of the search index alone, moved into the output after the pages (a
-        failure of the machine is a problem: the records of the pages are saved)."""
-        work = dataclasses.replace(self.work, copies=(), removed=frozenset())
+    def follow(
+        self, first: _Published, mark: _Marker, problems: list[Diagnostic], index: bool
+    ) -> _Published:
+        """What follows the ``first`` move, of the pages: the caller that asked is told
+        (``_Marker.shown``, with the report so far), then with ``index`` the files of the
+        search index are moved in. Whatever stops that, the records of what moved are kept
+        first (``keep_what_moved``)."""
+        try:
+            if mark.shown is not None:
+                done = len(first.written)
+                so_far = _done(self.inputs, problems, mark, done, done + len(self.work.copies))
+                mark.shown(dataclasses.replace(so_far, stages=dict(mark.stages)))
+            return first.then(self._index_files(first)) if index else first
+        except BaseException:
+            self.keep_what_moved(first)
+            raise
+
+    def keep_what_moved(self, published: _Published) -> None:
+        """Save the records of the files ``published`` moved into the output, after the rest
+        failed: a file of the search index that was to be written is made again by the next
+        build (it may have moved in part), which checks every page (``Shape.forget``)."""
+        work, store = self.work, self.inputs.store
+        records, _held = _records(work, published.written, self.converted, store)
+        written = {w.path for w in published.written}
+        for job in work.todo:
+            if _is_index_file(job.path) and job.path not in written and job.path in records:
+                records[job.path] = cache.OutputRecord("", "")
+        _save_records(self.inputs, work, records, published.touched)
+        Shape.forget(store)
+        if any(problem.code == "output-link" for problem in published.problems):
+            store.forget_output()  # as the move that failed did: the save must not undo it
+
+    def _index_files(self, first: _Published) -> _Published:
+        """The files of the search index alone, moved into the output after the ``first``
+        move (a failure of the machine is a problem)."""
+        stamps = self._stamps_after(first)
+        work = dataclasses.replace(self.work, copies=(), removed=frozenset(), stamps=stamps)
         try:
             self._compute_index()
             return self._publish(self._render_index, work)
         except OSError as exc:
             return _Published(problems=(system_error(exc),))
+
+    def _stamps_after(self, first: _Published) -> freshness.Stamps | None:
+        """The change times of the output's folders as the ``first`` move left them: those
+        the build started from, and those of the folders the move changed, looked at again
+        (what changed by hand during that move is kept as unknown by it)."""
+        stamps = self.work.stamps
+        if stamps is None or first.touched is None:
+            return stamps
+        now = writer.folder_stamps(self.inputs.options.output, writer.folders_of(first.touched[0]))
+        return {**stamps, **now} if now is not None else stamps
 
     def _compute_index(self) -> None:
         self.view.use_search_index(_search_index(self.inputs, self.converted))

@@ -512,3 +512,23 @@ def test_the_files_holding_each_item_follow_the_records_from_build_to_build(
         assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
         assert files(options.output) == files(tmp_path / "clean"), rel
     store.close()
+
+
+def test_the_faces_of_a_patched_site_are_those_a_new_process_computes(tmp_path: Path) -> None:
+    """Front matter written in another order (same values) leaves the items equal but for
+    where each field is: the site is patched, and the digest of its faces taken from the last
+    site is the one a new process computes (where a field is is no part of a face)."""
+    text = profile(name="李华", extra="tags: [安全生产]\n")
+    source, _options, store = _remembering(tmp_path, {"profiles/2025/a.md": text})
+    first = building.model_site(source, store=store).site
+    before = deps.faces(first)
+    head, _, rest = text.partition("\n")  # the opening "---"
+    fields, _, body = rest.partition("---\n")
+    lines = fields.splitlines()
+    reordered = "\n".join([lines[-1], *lines[:-1]]) + "\n"
+    assert reordered != fields
+    (source / "profiles/2025/a.md").write_text(f"{head}\n{reordered}---\n{body}", "utf-8")
+    patched = building.model_site(source, store=store).site
+    store.close()
+    assert patched.patched_from(first) is not None
+    assert deps.faces(patched) == before == deps.faces(building.model_site(source).site)

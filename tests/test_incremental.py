@@ -1031,34 +1031,78 @@ def test_the_changed_pages_are_shown_before_the_search_index_follows(
     assert "新增的一段" in page
     assert index_then == index_before  # the index had not moved in yet
     assert _index_files(out) != index_before  # it has now
+    # the folders both moves changed are known as they left them: nothing to do next
+    assert build(options).stages == {}
     assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
     assert tree(out) == tree(tmp_path / "clean")
 
 
-@pytest.mark.parametrize("step", ["again", "taken back"])
+def _failing(how: str, monkeypatch: pytest.MonkeyPatch) -> type[BaseException] | None:
+    """Make the files of the search index fail to move in after the pages were: ``how``
+    names the failure; returns the exception the build raises (None: it reports it)."""
+    if how == "half moved":  # the move stops after its first file
+        real = writer._apply
+
+        def half(output: Path, root: Path, changed: list[str], removed: list[str]) -> None:
+            shards = [rel for rel in changed if rel.startswith(search.SHARD_FOLDER)]
+            if shards:  # a changed shard moves in, then the move fails
+                real(output, root, shards[:1], [])
+                raise OSError(5, "Input/output error")
+            real(output, root, changed, removed)
+
+        monkeypatch.setattr(writer, "_apply", half)
+        return None
+    if how == "caller fails":
+        return RuntimeError
+
+    def fails(_self: object) -> None:
+        if how == "disk full":
+            raise OSError(28, "No space left on device")
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(building._Publisher, "_compute_index", fails)
+    return RuntimeError if how == "a bug" else None
+
+
+@pytest.mark.parametrize(
+    ("how", "step"),
+    [
+        ("disk full", "again"),
+        ("disk full", "taken back"),
+        ("a bug", "taken back"),
+        ("caller fails", "taken back"),
+        ("half moved", "taken back"),
+    ],
+)
 def test_a_search_index_that_fails_after_the_pages_are_shown_leaves_true_records(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, step: str
 ) -> None:
-    """When the files of the search index cannot be written after the pages were shown, the
-    build fails and the records of the pages it did move in are kept: building ``again``, or
-    with the edit ``taken back``, gives the output of a clean build."""
+    """When the files of the search index cannot be written after the pages were shown (the
+    disk is full, a bug, the caller told fails, the move stops half-way), the records of
+    what moved in are kept: building ``again``, or with the edit ``taken back``, gives the
+    output of a clean build, rendering less than all of it."""
     monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
     source, out, options = _profiles_site(tmp_path)
     edited = source / "profiles/2025/p1.md"
     original = edited.read_bytes()
     edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
     fixed_times(source)
-
-    def full_disk(_self: object) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(building._Publisher, "_compute_index", full_disk)
+    raised = _failing(how, monkeypatch)
     shown: list[bool] = []
-    failed = build(options, shown=lambda _report: shown.append(True))
-    assert shown and not failed.ok
-    assert [d.code for d in failed.diagnostics] == ["disk-full"]
+
+    def told(_report: BuildReport) -> None:
+        shown.append(True)
+        if how == "caller fails":
+            raise RuntimeError("the caller failed")
+
+    if raised is None:
+        failed = build(options, shown=told)
+        assert not failed.ok and failed.diagnostics
+    else:
+        with pytest.raises(raised):
+            build(options, shown=told)
     page = out / "profiles/2025/yun-gong-1/index.html"
-    assert "新增的一段" in page.read_text(encoding="utf-8")
+    assert shown and "新增的一段" in page.read_text(encoding="utf-8")
     monkeypatch.undo()
     if step == "taken back":
         edited.write_bytes(original)
@@ -1066,5 +1110,38 @@ def test_a_search_index_that_fails_after_the_pages_are_shown_leaves_true_records
     report = build(options)
     assert report.ok and report.pages < len(tree(out)) / 2  # the records were kept
     assert ("新增的一段" in page.read_text(encoding="utf-8")) is (step == "again")
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert tree(out) == tree(tmp_path / "clean")
+
+
+def test_a_link_found_when_the_search_index_moves_in_after_the_pages_forgets_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link in the way of the files of the search index, found after the pages moved in:
+    the build fails and the cache forgets the output (the next build makes every page and
+    looks through the whole folder), though it kept the records of the pages."""
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
+    source, out, options = _profiles_site(tmp_path)
+    edited = source / "profiles/2025/p1.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
+    fixed_times(source)
+    real = writer.StagedOutput.commit_changes
+
+    def linked(self: writer.StagedOutput, changed: Any, removed: Any, every: Any) -> None:
+        changed = list(changed)
+        if any(rel.startswith(search.SHARD_FOLDER) for rel in changed):
+            raise writer.OutputError("output-link", self.output, file=changed[0])
+        real(self, changed, removed, every)
+
+    monkeypatch.setattr(writer.StagedOutput, "commit_changes", linked)
+    failed = build(options, shown=lambda _report: None)
+    assert [d.code for d in failed.diagnostics] == ["output-link"]
+    store = cache.Cache.open(tmp_path / "cache")
+    try:
+        assert not store.knows_output(writer.identity(out))
+    finally:
+        store.close()
+    monkeypatch.undo()
+    assert build(options).ok
     assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
     assert tree(out) == tree(tmp_path / "clean")

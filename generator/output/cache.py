@@ -99,7 +99,11 @@ class Holders:
     def remove(self, path: str, record: OutputRecord) -> None:
         self.unlisted.discard(path)
         for key in record.items or ():
-            self._by_item.get(key, set()).discard(path)
+            paths = self._by_item.get(key)
+            if paths is not None:
+                paths.discard(path)
+                if not paths:  # an item no file holds any more (removed, renamed)
+                    del self._by_item[key]
 
     def of(self, keys: Iterable[str]) -> set[str]:
         """The files whose records list one of the items ``keys``."""

@@ -249,7 +249,8 @@ def _unit_fields(unit: Unit) -> tuple[Any, ...]:
 
 
 # what an item is besides its source digest: everything but its body (and the digest)
-_BODY_FIELDS = frozenset({"body", "digest"})
+# what a face leaves out: the body, the digest of the file, and where each field is in it
+_BODY_FIELDS = frozenset({"body", "digest", "lines"})
 # a page that depends on more items than this is always checked (its keys are not kept)
 MANY_ITEMS = 256
 
