@@ -532,3 +532,20 @@ def test_the_faces_of_a_patched_site_are_those_a_new_process_computes(tmp_path: 
     store.close()
     assert patched.patched_from(first) is not None
     assert deps.faces(patched) == before == deps.faces(building.model_site(source).site)
+
+
+def test_items_swapped_into_a_group_take_every_place_of_their_key() -> None:
+    """Putting new items in place of those of the same key in a group (a unit's, a tag's, a
+    year's) replaces each place that key holds and nothing else; a key the group lacks is
+    left out."""
+    from types import SimpleNamespace
+
+    from generator.site import model
+
+    def item(key: str, version: int) -> Any:
+        return SimpleNamespace(key=key, version=version)
+
+    group = (item("a", 1), item("b", 1), item("a", 1), item("c", 1))
+    swapped = model._swap(group, {"a": item("a", 2), "z": item("z", 2)})  # type: ignore[arg-type]
+    assert [(i.key, i.version) for i in swapped] == [("a", 2), ("b", 1), ("a", 2), ("c", 1)]
+    assert swapped[1] is group[1] and swapped[3] is group[3]

@@ -7,8 +7,10 @@ later stages see one deterministic order.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import operator
 import posixpath
 import re
 from collections import defaultdict
@@ -233,7 +235,20 @@ class Site:
 
 
 def _swap(items: tuple[Item, ...], fresh: Mapping[str, Item]) -> tuple[Item, ...]:
-    return tuple(fresh.get(i.key, i) for i in items)
+    """``items`` with those of ``fresh`` in place of the ones of the same key: the keys are
+    listed and searched by the interpreter's own loops (a group may hold every item)."""
+    keys = list(map(_KEY, items))
+    out = list(items)
+    for key, item in fresh.items():
+        at = -1
+        with contextlib.suppress(ValueError):  # no (more) in this group
+            while True:
+                at = keys.index(key, at + 1)
+                out[at] = item
+    return tuple(out)
+
+
+_KEY = operator.attrgetter("key")
 
 
 def _swapped(
