@@ -797,14 +797,12 @@ class _Publisher:
         env: jinja2.Environment,
         view: SiteView,
     ) -> None:
-        self.inputs, self.work, self.converted, self.env, self.view = (
-            inputs,
-            work,
-            converted,
-            env,
-            view,
-        )
-        self.indexed = False
+        self.inputs = inputs
+        self.work = work
+        self.converted = converted
+        self.env = env
+        self.view = view
+        self.indexed = False  # whether the files of the search index were rendered
 
     def pages(self, progress: Progress | None, index: bool) -> _Published:
         """The pages to do and the copied files; with ``index``, the files of the search
@@ -999,9 +997,9 @@ def _records(
     store: cache.Cache,
 ) -> tuple[dict[str, cache.OutputRecord], shapes.Held]:
     """The record of every output file (a rendered page keeps what it read, with digests; a
-    page to do that was not ``written`` is the last build's file, with its record: a shard
-    the patched index left as it was, or an index file whose move failed), and for a process
-    that builds again (serve, whose ``store`` remembers), the items each rendered page held
+    page to do that was not ``written`` is the last build's file, with its record, as a
+    shard the patched index left as it was; a new one has none), and for a process that
+    builds again (serve, whose ``store`` remembers), the items each rendered page held
     and read, in parts (``shape.untouched_records``)."""
     prints = converted.prints
     held_kept = store.memory("held") is not None

@@ -70,9 +70,8 @@ class ServeState:
         watcher tells which files ``changed`` (relative to the source) since the last
         rebuild, and is told as soon as the changed pages are ``shown`` in the output (the
         build then finishes the search index and its records; the pages are served with
-        the report of the build so far). Without ``persist``, what
-        the cache writes once per build waits for ``persist``: the caller reloads the
-        browsers first."""
+        the report of the build so far). Without ``persist``, what the cache writes once
+        per build waits for ``persist``: the caller reloads the browsers first."""
         with self.lock:
             if self.store is None and self.options.cache_dir is not None:
                 # kept open, and what it holds kept in memory, for every rebuild
