@@ -786,23 +786,16 @@ class _Published:
         return _Published(written, more.problems, touched, self.moved or more.moved)
 
 
+@dataclass
 class _Publisher:
     """Renders pages into a staged folder and moves them into the output."""
 
-    def __init__(
-        self,
-        inputs: _Inputs,
-        work: _Work,
-        converted: _Converted,
-        env: jinja2.Environment,
-        view: SiteView,
-    ) -> None:
-        self.inputs = inputs
-        self.work = work
-        self.converted = converted
-        self.env = env
-        self.view = view
-        self.indexed = False  # whether the files of the search index were rendered
+    inputs: _Inputs
+    work: _Work
+    converted: _Converted
+    env: jinja2.Environment
+    view: SiteView
+    indexed: bool = False  # whether the files of the search index were rendered
 
     def pages(self, progress: Progress | None, index: bool) -> _Published:
         """The pages to do and the copied files; with ``index``, the files of the search
@@ -842,8 +835,7 @@ class _Publisher:
         try:
             if mark.shown is not None:
                 done = len(first.written)
-                so_far = _done(self.inputs, problems, mark, done, done + len(self.work.copies))
-                mark.shown(dataclasses.replace(so_far, stages=dict(mark.stages)))
+                mark.shown(_done(self.inputs, problems, mark, done, done + len(self.work.copies)))
             return first.then(self._index_files(first)) if index else first
         except BaseException:
             self.keep_what_moved(first)
@@ -1090,7 +1082,7 @@ def _done(
         seconds=time.perf_counter() - mark.started,
         language=inputs.analysis.site.config.language,
         counts=_counts(inputs.analysis.site),
-        stages=mark.stages,
+        stages=dict(mark.stages),  # its own: a report told early is not changed after
     )
 
 
