@@ -226,6 +226,7 @@ def build(
     whole: bool = False,
     changed: frozenset[str] | None = None,
     shown: Callable[[BuildReport], None] | None = None,
+    own_output: bool = False,
 ) -> BuildReport:
     """Build the site (of the content ``kinds``); with a cache, only what changed is
     converted, rendered and written. A long-lived caller (serve) passes its own open
@@ -237,7 +238,9 @@ def build(
     relative to the source), so that the others are not looked at again, and may ask to be
     told as soon as the changed pages are ``shown`` in the output, with the report of the
     build so far: what the build does then (the search index, the records) waits no longer
-    than it must."""
+    than it must. With ``own_output``, the output is a folder of the caller's own that
+    nothing else writes (serve's): once built there, with ``changed`` known, its folders
+    are not looked at for files changed by hand."""
     started = time.perf_counter()
     owned = store is None
     if store is None:
@@ -250,9 +253,9 @@ def build(
             return dataclasses.replace(last, seconds=time.perf_counter() - started)
         try:
             with _collector_paused():
-                report = _build(
-                    options, store, _Marker({}, started, shown), progress, kinds, changed, whole
-                )
+                mark = _Marker({}, started, shown)
+                watched = own_output and changed is not None
+                report = _build(options, store, mark, progress, kinds, changed, whole, watched)
         except OSError as exc:  # a full disk, a read-only or unwritable output, ...
             report = _failed([system_error(exc)], started, "zh-CN")
         readings.keep(store)
@@ -302,6 +305,7 @@ def _build(
     kinds: Registry,
     changed: frozenset[str] | None = None,
     whole: bool = False,
+    watched: bool = False,
 ) -> BuildReport:
     """The stages in order: analyse -> plan pages -> fingerprints -> Markdown -> render and
     write. Each stage returns values; none changes what an earlier stage made. With
@@ -320,7 +324,7 @@ def _build(
     # the parsed documents are in the model now: their front matter is not held any longer
     analysis = dataclasses.replace(analysis, tree=dataclasses.replace(analysis.tree, docs=()))
     problems = [*analysis.diagnostics, *_cache_warning(store)]
-    inputs, found = _prepare(options, analysis, store, problems, watched=changed is not None)
+    inputs, found = _prepare(options, analysis, store, problems, watched=watched)
     problems.extend(found)
     if inputs is None:
         return _failed(problems, mark.started, analysis.site.config.language)

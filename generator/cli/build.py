@@ -19,7 +19,7 @@ from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.report import BuildReport
 from generator.cli import console as reporting
-from generator.cli import parsing
+from generator.cli import handoff, parsing
 from generator.output import cache, freshness, writer
 from generator.output.cache import CACHE_DIR
 
@@ -151,8 +151,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def run(options: BuildOptions, progress: ProgressBar | None = None) -> BuildReport:
     """The build of ``options``, or the last build's report when nothing changed since: that
-    is found before the rendering stack is imported, so an up-to-date build ends at once."""
+    is found before the rendering stack is imported, so an up-to-date build ends at once. A
+    daemon that keeps the site in memory (``showcase daemon``) makes the build when one runs."""
     started = time.perf_counter()
+    handed = handoff.ask(options)  # a daemon that keeps this site in memory builds it
+    if handed is not None:
+        return dataclasses.replace(handed, seconds=time.perf_counter() - started)
     # one build at a time into one output, or with one cache
     with writer.exclusive(options.output, options.cache_dir, _waiting):
         store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()

@@ -24,6 +24,7 @@ COMMANDS = {
     "new": "new",
     "check": "check",
     "serve": "serve",
+    "daemon": "daemon",
     "compile": "compile",
     "edition": "edition",
     "import": "imports",

@@ -86,6 +86,7 @@ class ServeState:
                     whole=whole,
                     changed=changed,
                     shown=self._told(shown) if shown is not None else None,
+                    own_output=True,
                 )
             finally:
                 if persist:

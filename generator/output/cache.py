@@ -237,6 +237,17 @@ class Cache:
     def enabled(self) -> bool:
         return self._db is not None
 
+    def data_version(self) -> int:
+        """A number that changes when another process writes the database (SQLite's
+        ``data_version``): a process that keeps the cache in memory (the daemon) then knows
+        its memory is out of date. 0 without a database."""
+        if self._db is None:
+            return 0
+        try:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return -1
+
     def close(self) -> None:
         if self._db is not None:
             self.flush()

@@ -1,0 +1,258 @@
+"""``showcase daemon``: keep one site in memory and build it whenever ``showcase build`` of that
+site asks (see ``handoff``). A build then reads again only the files whose size or time
+changed, and redoes only the pages they reach, as serve does after an edit.
+
+The daemon builds once when it starts (into the output of ``-o``, default ``public``), ends
+after ``--idle`` minutes without a build, when its address file is removed (the cache folder
+deleted), or on ``showcase daemon --stop``; a build asked by code other than its own ends it
+too. When another process writes the cache, the daemon forgets what it holds in memory and
+reads the cache again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import hmac
+import json
+import os
+import secrets
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.base.report import BuildReport
+from generator.build import build
+from generator.cli import build as build_cli
+from generator.cli import handoff, parsing
+from generator.output import cache, freshness, writer
+
+CHECK_SECONDS = 2.0  # how often an idle daemon looks whether it should end
+IDLE_MINUTES = 60.0
+
+
+def t(code: str, **params: Any) -> str:
+    return messages.text(DEFAULT_LANGUAGE, code, **params)
+
+
+def add_parser(sub: Any) -> None:
+    d = sub.add_parser("daemon", help=t("cli-daemon"), description=t("cli-daemon-description"))
+    d.add_argument(
+        "source", nargs="?", default=None, metavar=t("cli-metavar-source"), help=t("cli-source")
+    )
+    d.add_argument("-o", "--output", default=None, help=t("cli-daemon-output"))
+    d.add_argument("--drafts", action="store_true", help=t("cli-drafts"))
+    d.add_argument("--cache-dir", default=None, help=t("cli-cache-dir"))
+    d.add_argument("--idle", type=float, default=IDLE_MINUTES, help=t("cli-daemon-idle"))
+    d.add_argument("--stop", action="store_true", help=t("cli-daemon-stop"))
+    d.set_defaults(func=cmd_daemon, no_cache=False)
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    source = Path(args.source)
+    if not source.is_dir():
+        print(t("source-missing", path=source), file=sys.stderr)
+        return build_cli.EXIT_USAGE
+    cache_dir = build_cli.cache_folder(args, source)
+    assert cache_dir is not None  # a daemon always has a cache (there is no --no-cache)
+    if args.stop:
+        return stop(cache_dir)
+    output = Path(args.output or parsing.beside_source(source, "public"))
+    problem = build_cli.cache_problem(cache_dir, source, output)
+    if problem:
+        print(t(problem, folder=cache_dir), file=sys.stderr)
+        return build_cli.EXIT_USAGE
+    first = handoff.absolute(BuildOptions(source, output, drafts=args.drafts, cache_dir=cache_dir))
+    assert first.cache_dir is not None
+    daemon = Daemon(first.source, first.cache_dir)
+    try:
+        with build_cli.interrupts_stop_the_build():
+            report = daemon.build(first, whole=True)
+            build_cli.print_report(report, source, quiet=False)
+            daemon.listen(max(args.idle, 0.0) * 60)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        daemon.close()
+    print(t("daemon-stopped"), file=sys.stderr)
+    return build_cli.EXIT_OK
+
+
+def stop(cache_dir: Path) -> int:
+    """Ask the daemon of ``cache_dir`` to end."""
+    address = handoff.read_address(cache_dir)
+    answer = None
+    if address is not None:
+        answer = handoff.exchange(address, {"token": address.token, "stop": True})
+    if answer is None:
+        print(t("daemon-none", folder=cache_dir), file=sys.stderr)
+        return build_cli.EXIT_USAGE
+    return build_cli.EXIT_OK
+
+
+@dataclass
+class Daemon:
+    """The site of ``source`` kept in memory (the cache of ``cache_dir`` opened to remember),
+    and what a request must match to be built here."""
+
+    source: Path
+    cache_dir: Path
+    code: str = field(default_factory=cache.code_digest)
+    environment: dict[str, str] = field(default_factory=handoff.environment)
+    store: cache.Cache | None = None
+    version: int = 0  # the cache's data version after this daemon's last build
+    address: handoff.Address | None = None
+
+    def build(
+        self,
+        options: BuildOptions,
+        then: Callable[[BuildReport], None] | None = None,
+        whole: bool = False,
+    ) -> BuildReport:
+        """Build ``options`` (held by the locks a build holds), reading again only the source
+        files whose size, time or content changed since the last build here; ``then`` is
+        given the report before the cache writes what it kept for the end (the build that
+        asked waits no longer than it must). With ``whole``, every stage runs, even when
+        nothing changed, so that all the site is in memory for the next build."""
+        with writer.exclusive(options.output, options.cache_dir, _waiting):
+            store = self._store()
+            gc.disable()  # collected once the answer is sent (``listen``)
+            before = self._lines(options)
+            state = freshness.source_state(options, store)
+            changed = changed_files(before, self._lines(options), options.source)
+            report = build(options, store=store, state=state, changed=changed, whole=whole)
+            if then is not None:
+                then(report)
+            store.flush()
+            self.version = store.data_version()
+        return report
+
+    def _store(self) -> cache.Cache:
+        """The cache, opened again (and the memory dropped) when another process wrote it
+        since this daemon's last build."""
+        if self.store is not None and self.store.data_version() != self.version:
+            self.store.close()
+            self.store = None
+        if self.store is None:
+            self.store = cache.Cache.open(self.cache_dir, remember=True)
+        return self.store
+
+    def _lines(self, options: BuildOptions) -> dict[str, bytes] | None:
+        kept = self.store.memory("state-lines") if self.store is not None else None
+        lines = kept.get(str(options.source)) if kept else None
+        return dict(lines) if lines is not None else None
+
+    def answer(self, message: Mapping[str, Any], send: Callable[[dict[str, Any]], None]) -> bool:
+        """``send`` the answer to a request (see ``handoff.request``): the report of its build,
+        or why it is not built here (the caller then builds itself). False when the daemon
+        is to end: asked to stop, or asked by newer code."""
+        if message.get("stop"):
+            send({"stopped": True})
+            return False
+        refused = self._refusal(message)
+        if refused:
+            send({"refused": refused})
+            return refused != "other-code"
+        started = time.perf_counter()
+        options = handoff.options_of(message["options"])
+        report = self.build(options, lambda report: send({"report": handoff.report_json(report)}))
+        print(done_line(report, time.perf_counter() - started), file=sys.stderr, flush=True)
+        return True
+
+    def _refusal(self, message: Mapping[str, Any]) -> str:
+        """Why a request is not built here ('' when it is)."""
+        if message.get("code") != self.code:
+            return "other-code"
+        if message.get("environment") != self.environment:
+            return "other-environment"
+        try:
+            options = handoff.options_of(message["options"])
+        except (KeyError, TypeError, ValueError):
+            return "bad-request"
+        if options.source != self.source or options.cache_dir != self.cache_dir:
+            return "other-site"
+        return ""
+
+    def listen(self, idle_seconds: float) -> None:
+        """Answer requests one at a time until told to stop, idle for ``idle_seconds``, or the
+        address file is gone."""
+        with socket.create_server((handoff.HOST, 0)) as server:
+            server.settimeout(CHECK_SECONDS)
+            port = server.getsockname()[1]
+            self.address = handoff.Address(port, secrets.token_hex(16), os.getpid())
+            handoff.write_address(self.cache_dir, self.address)
+            print(t("daemon-ready", source=self.source, minutes=f"{idle_seconds / 60:g}"))
+            sys.stdout.flush()
+            last = time.monotonic()
+            while handoff.read_address(self.cache_dir) == self.address:
+                if time.monotonic() - last > idle_seconds:
+                    return
+                try:
+                    conn, _peer = server.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    going_on = self._converse(conn)
+                if not going_on:
+                    return
+                last = time.monotonic()
+                gc.enable()
+                gc.collect()
+
+    def _converse(self, conn: socket.socket) -> bool:
+        """Read one request from ``conn`` and answer it; False when the daemon is to end."""
+        conn.settimeout(CHECK_SECONDS)
+        try:
+            with conn.makefile("rb") as lines:
+                message = json.loads(lines.readline(handoff.LINE_LIMIT) or b"{}")
+        except (OSError, ValueError):
+            return True
+        token = self.address.token if self.address else ""
+        if not isinstance(message, dict) or not hmac.compare_digest(
+            str(message.get("token", "")), token
+        ):
+            return True  # not from a build of this user: no answer
+
+        def send(reply: dict[str, Any]) -> None:
+            with contextlib.suppress(OSError):  # the build that asked is gone: it is made
+                handoff.send_line(conn, reply)
+
+        return self.answer(message, send)
+
+    def close(self) -> None:
+        if self.address is not None:
+            handoff.remove_address(self.cache_dir, self.address)
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+def _waiting(folder: Path) -> None:
+    print(t("build-waiting").format(folder=folder), file=sys.stderr, flush=True)
+
+
+def changed_files(
+    before: Mapping[str, bytes] | None, after: Mapping[str, bytes] | None, source: Path
+) -> frozenset[str] | None:
+    """The source files (relative POSIX paths) whose line of the state differs between
+    ``before`` and ``after`` (see ``freshness.source_state``): changed, added or removed.
+    None when not known, or when a file outside the source (a shipped theme) changed."""
+    if before is None or after is None:
+        return None
+    root = str(source).rstrip(os.sep) + os.sep
+    differ = [path for path in before.keys() | after.keys() if before.get(path) != after.get(path)]
+    if not all(path.startswith(root) for path in differ):
+        return None
+    return frozenset(path[len(root) :].replace(os.sep, "/") for path in differ)
+
+
+def done_line(report: BuildReport, seconds: float) -> str:
+    key = "daemon-built" if report.ok else "daemon-build-failed"
+    return messages.text(report.language, key, pages=report.pages, seconds=f"{seconds:.2f}")

@@ -1,0 +1,186 @@
+"""Handing a build to ``showcase daemon``: the daemon keeps a site in memory and builds it on
+request, so that ``showcase build`` of that site redoes only what changed without reading
+and modelling the whole site again in a new process.
+
+The daemon listens on the loopback interface only. Its address and a secret token are in
+``daemon.json`` in the cache folder, readable by its owner alone: a request without the
+token is not answered. Light on purpose: ``showcase build`` asks the daemon before anything
+of the rendering stack is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.base.config import BuildOptions
+from generator.base.errors import Diagnostic
+from generator.base.report import BuildReport
+from generator.output import cache
+
+ADDRESS_FILE = "daemon.json"  # in the cache folder
+HOST = "127.0.0.1"
+# what a build reads from the environment: a daemon started with other values does not build
+ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SHOWCASE_WORKERS")
+CONNECT_SECONDS = 2.0
+LINE_LIMIT = 64 * 1024 * 1024  # the longest request or report read
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where a daemon listens, the token it asks for, and its process."""
+
+    port: int
+    token: str
+    pid: int
+
+
+def address_file(cache_dir: Path) -> Path:
+    return cache_dir / ADDRESS_FILE
+
+
+def read_address(cache_dir: Path) -> Address | None:
+    """The address the daemon of ``cache_dir`` left, or None (none started, or unreadable)."""
+    try:
+        data = json.loads(address_file(cache_dir).read_text(encoding="utf-8"))
+        return Address(int(data["port"]), str(data["token"]), int(data["pid"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_address(cache_dir: Path, address: Address) -> None:
+    """Leave ``address`` in the cache folder, readable by this user only (written whole, then
+    moved into place, so that a build never reads half of it)."""
+    target = address_file(cache_dir)
+    part = target.with_name(f".{ADDRESS_FILE}.{os.getpid()}")
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump({"port": address.port, "token": address.token, "pid": address.pid}, out)
+    os.replace(part, target)
+
+
+def remove_address(cache_dir: Path, address: Address) -> None:
+    """Remove the address file if it is still ``address`` (a newer daemon's is left alone)."""
+    if read_address(cache_dir) == address:
+        with contextlib.suppress(OSError):
+            address_file(cache_dir).unlink()
+
+
+def environment() -> dict[str, str]:
+    return {name: os.environ.get(name, "").strip() for name in ENVIRONMENT}
+
+
+def absolute(options: BuildOptions) -> BuildOptions:
+    """``options`` with absolute paths: the daemon does not stand where the build does."""
+    cache_dir = Path(os.path.abspath(options.cache_dir)) if options.cache_dir else None
+    return dataclasses.replace(
+        options,
+        source=Path(os.path.abspath(options.source)),
+        output=Path(os.path.abspath(options.output)),
+        cache_dir=cache_dir,
+    )
+
+
+def request(options: BuildOptions) -> dict[str, Any]:
+    """What a build asks of the daemon: its options, the version of the code and the
+    environment it would build with."""
+    asked = absolute(options)
+    return {
+        "options": {
+            "source": str(asked.source),
+            "output": str(asked.output),
+            "cache_dir": str(asked.cache_dir) if asked.cache_dir else None,
+            "drafts": asked.drafts,
+            "strict": asked.strict,
+            "workers": asked.workers,
+            "force": asked.force,
+        },
+        "code": cache.code_digest(),
+        "environment": environment(),
+    }
+
+
+def options_of(asked: Mapping[str, Any]) -> BuildOptions:
+    """The build options of a request (see ``request``)."""
+    cache_dir = asked["cache_dir"]
+    return BuildOptions(
+        source=Path(str(asked["source"])),
+        output=Path(str(asked["output"])),
+        drafts=bool(asked["drafts"]),
+        strict=bool(asked["strict"]),
+        cache_dir=Path(str(cache_dir)) if cache_dir else None,
+        workers=int(asked["workers"]),
+        force=bool(asked["force"]),
+    )
+
+
+def ask(options: BuildOptions) -> BuildReport | None:
+    """The report of the build of ``options`` made by the daemon of its cache folder; None
+    when no daemon there can make it (none runs, or it runs other code, in another
+    environment, for another site): the caller then builds itself."""
+    if options.cache_dir is None or options.edition_year is not None:
+        return None
+    address = read_address(options.cache_dir)
+    if address is None:
+        return None
+    answer = exchange(address, {"token": address.token, **request(options)})
+    found = answer.get("report") if answer is not None else None
+    return report_of(found) if isinstance(found, dict) else None
+
+
+def exchange(address: Address, message: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Send ``message`` to the daemon at ``address`` and wait for its answer (as long as a
+    build takes); None when there is no answer."""
+    try:
+        with socket.create_connection((HOST, address.port), timeout=CONNECT_SECONDS) as conn:
+            conn.settimeout(None)
+            send_line(conn, message)
+            with conn.makefile("rb") as replies:
+                answer = json.loads(replies.readline(LINE_LIMIT) or b"null")
+    except (OSError, ValueError):
+        return None
+    return answer if isinstance(answer, dict) else None
+
+
+def send_line(conn: socket.socket, message: Mapping[str, Any]) -> None:
+    conn.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+
+
+def report_json(report: BuildReport) -> dict[str, Any]:
+    """``report`` as JSON values (``report_of`` makes it again)."""
+    return {
+        "ok": report.ok,
+        "diagnostics": [[d.path, *d.as_row()] for d in report.diagnostics],
+        "pages": report.pages,
+        "files": report.files,
+        "seconds": report.seconds,
+        "language": report.language,
+        "counts": report.counts,
+        "stages": report.stages,
+    }
+
+
+def report_of(data: Mapping[str, Any]) -> BuildReport | None:
+    """The report ``report_json`` gave ``data``; None if it is not one."""
+    try:
+        rows = data["diagnostics"]
+        diagnostics = tuple(Diagnostic.from_row(str(row[0]), row[1:]) for row in rows)
+        return BuildReport(
+            bool(data["ok"]),
+            diagnostics,
+            pages=int(data["pages"]),
+            files=int(data["files"]),
+            seconds=float(data["seconds"]),
+            language=str(data["language"]),
+            counts={str(k): int(v) for k, v in data["counts"].items()},
+            stages={str(k): float(v) for k, v in data["stages"].items()},
+        )
+    except (KeyError, TypeError, ValueError, AssertionError, AttributeError):
+        return None

@@ -1,0 +1,271 @@
+"""``showcase daemon``: builds handed to it equal clean builds, whatever changed in between (an
+edit, a build by another process, a file deleted from the output by hand); builds it cannot
+make are made by ``showcase build`` itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.base.config import BuildOptions
+from generator.base.errors import Diagnostic
+from generator.base.report import BuildReport
+from generator.build import build
+from generator.cli import daemon, handoff
+from tests.conftest import EXAMPLE, ROOT, profile, write_site
+from tests.test_incremental import NAMES, apply, fixed_times, step, tree
+
+START_SECONDS = 120
+
+
+def _site(base: Path) -> tuple[Path, BuildOptions]:
+    # enough pages that a small change is moved into the output in place
+    many = {
+        f"profiles/2024/q{n}.md": profile(name=f"{NAMES[n % 7]}{n}", year=2024) for n in range(12)
+    }
+    src = write_site(
+        base / "src",
+        {
+            "profiles/2025/p0.md": profile(),
+            "profiles/2025/p1.md": profile(name="李华", body="第二位。"),
+            "pages/about.md": "---\ntitle: 关于\nslug: about\n---\n关于本站\n",
+            **many,
+        },
+    )
+    fixed_times(src)
+    options = handoff.absolute(BuildOptions(src, base / "out", cache_dir=base / "cache"))
+    return src, options
+
+
+def _clean(options: BuildOptions, where: Path) -> dict[str, str]:
+    shutil.rmtree(where, ignore_errors=True)
+    report = build(BuildOptions(options.source, where))
+    assert report.ok, report.diagnostics
+    return tree(where)
+
+
+def _daemon(options: BuildOptions) -> daemon.Daemon:
+    assert options.cache_dir is not None
+    kept = daemon.Daemon(options.source, options.cache_dir)
+    assert kept.build(options, whole=True).ok
+    return kept
+
+
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(step, min_size=1, max_size=5))
+def test_builds_of_the_daemon_equal_clean_builds(
+    tmp_path_factory: Any, steps: list[tuple[object, ...]]
+) -> None:
+    base: Path = tmp_path_factory.mktemp("daemon")
+    src, options = _site(base)
+    kept = _daemon(options)
+    try:
+        for change in steps:
+            apply(src, change)
+            fixed_times(src)
+            report = kept.build(options)
+            clean = build(BuildOptions(src, base / "clean"))
+            assert report.ok == clean.ok, (change, report.diagnostics, clean.diagnostics)
+            if clean.ok:
+                assert tree(options.output) == tree(base / "clean"), change
+            shutil.rmtree(base / "clean", ignore_errors=True)
+    finally:
+        kept.close()
+
+
+def test_a_build_by_another_process_makes_the_daemon_read_the_cache_again(
+    tmp_path: Path,
+) -> None:
+    src, options = _site(tmp_path)
+    page = src / "pages/about.md"
+    first = page.read_text(encoding="utf-8")
+    kept = _daemon(options)
+    try:
+        page.write_text(first.replace("关于本站", "本站简介"), encoding="utf-8")
+        assert build(options).ok  # not through the daemon: the daemon's memory is stale
+        page.write_text(first, encoding="utf-8")
+        assert kept.build(options).ok
+        assert tree(options.output) == _clean(options, tmp_path / "clean")
+    finally:
+        kept.close()
+
+
+def test_a_file_deleted_from_the_output_by_hand_is_made_again(tmp_path: Path) -> None:
+    src, options = _site(tmp_path)
+    kept = _daemon(options)
+    try:
+        expected = tree(options.output)
+        victim = options.output / "pages/about/index.html"
+        victim.unlink()
+        edited = src / "profiles/2025/p1.md"
+        edited.write_text(edited.read_text(encoding="utf-8") + "又一句。\n", encoding="utf-8")
+        assert kept.build(options).ok
+        now = tree(options.output)
+        rel = victim.relative_to(options.output).as_posix()
+        assert now[rel] == expected[rel]
+        assert now == _clean(options, tmp_path / "clean")
+    finally:
+        kept.close()
+
+
+def test_changed_files_are_those_whose_state_line_differs() -> None:
+    root = Path("/site")
+    before = {"/site/a.md": b"1", "/site/b.md": b"2", "/site/c.md": b"3"}
+    after = {"/site/a.md": b"1", "/site/b.md": b"9", "/site/d/e.md": b"4"}
+    assert daemon.changed_files(before, after, root) == {"b.md", "c.md", "d/e.md"}
+    assert daemon.changed_files(before, dict(before), root) == frozenset()
+    assert daemon.changed_files(None, after, root) is None
+    theme = {**after, "/themes/default/base.html": b"5"}  # outside the source: not known
+    assert daemon.changed_files(after, theme, root) is None
+
+
+def test_requests_the_daemon_cannot_build_are_refused(tmp_path: Path) -> None:
+    _src, options = _site(tmp_path)
+    kept = _daemon(options)
+    sent: list[dict[str, Any]] = []
+    asked = handoff.request(options)
+    try:
+        assert kept.answer({**asked, "code": "older"}, sent.append) is False
+        other_env = {**asked, "environment": {"SOURCE_DATE_EPOCH": "1"}}
+        assert kept.answer(other_env, sent.append) is True
+        elsewhere = {**asked, "options": {**asked["options"], "source": str(tmp_path)}}
+        assert kept.answer(elsewhere, sent.append) is True
+        assert kept.answer({**asked, "options": {}}, sent.append) is True
+        assert [reply.get("refused") for reply in sent] == [
+            "other-code",
+            "other-environment",
+            "other-site",
+            "bad-request",
+        ]
+        assert kept.answer({"stop": True}, sent.append) is False
+        assert sent[-1] == {"stopped": True}
+    finally:
+        kept.close()
+
+
+def test_a_request_without_the_token_gets_no_answer(tmp_path: Path) -> None:
+    _src, options = _site(tmp_path)
+    kept = _daemon(options)
+    kept.address = handoff.Address(1, "secret", os.getpid())
+    ours, theirs = socket.socketpair()
+    try:
+        with ours, theirs:
+            theirs.sendall(json.dumps({"token": "guess", "stop": True}).encode() + b"\n")
+            assert kept._converse(ours) is True  # not stopped
+            theirs.setblocking(False)
+            try:
+                answer = theirs.recv(100)
+            except BlockingIOError:
+                answer = b""
+            assert answer == b""
+    finally:
+        kept.address = None
+        kept.close()
+
+
+def test_a_report_crosses_to_the_build_whole() -> None:
+    report = BuildReport(
+        True,
+        (Diagnostic.warning("profiles/a.md", 3, "unknown-field", "rank", field_name="rank"),),
+        pages=4,
+        files=5,
+        seconds=0.5,
+        language="en",
+        counts={"profiles": 2},
+        stages={"render": 0.25},
+    )
+    assert handoff.report_of(handoff.report_json(report)) == report
+    assert handoff.report_of({"ok": True}) is None
+
+
+def test_a_build_finds_no_daemon_at_a_stale_address_and_builds_itself(tmp_path: Path) -> None:
+    _src, options = _site(tmp_path)
+    assert options.cache_dir is not None
+    options.cache_dir.mkdir(parents=True)
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # closed when the block ends: nothing listens there
+    handoff.write_address(options.cache_dir, handoff.Address(port, "x", 1))
+    assert (options.cache_dir / handoff.ADDRESS_FILE).stat().st_mode & 0o077 == 0
+    assert handoff.ask(options) is None
+    done = _run("build", str(options.source), "-o", str(options.output), "-q")
+    assert done.returncode == 0, done.stderr
+    assert tree(options.output) == _clean(options, tmp_path / "clean")
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=START_SECONDS,
+    )
+
+
+def _started(src: Path, out: Path, log: Path) -> subprocess.Popen[bytes]:
+    """``showcase daemon`` of ``src`` running, once its address is written."""
+    with open(log, "wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "generator", "daemon", str(src), "-o", str(out), "--idle", "5"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    deadline = time.monotonic() + START_SECONDS
+    while handoff.read_address(src / ".showcase-cache") is None:
+        assert process.poll() is None, log.read_text(encoding="utf-8")
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return process
+
+
+def test_showcase_build_hands_its_build_to_a_running_daemon(tmp_path: Path) -> None:
+    src = tmp_path / "site"
+    shutil.copytree(EXAMPLE, src, ignore=shutil.ignore_patterns(".showcase-cache"))
+    out, log = tmp_path / "out", tmp_path / "daemon.log"
+    process = _started(src, out, log)
+    try:
+        page = sorted((src / "profiles").rglob("*.md"))[0]
+        page.write_text(page.read_text(encoding="utf-8") + "\n又添一句。\n", encoding="utf-8")
+        done = _run("build", str(src), "-o", str(out))
+        assert done.returncode == 0, done.stderr
+        built = [line for line in log.read_text(encoding="utf-8").splitlines() if "已生成" in line]
+        assert len(built) == 1, built  # the build was the daemon's
+        # a build in another environment is not the daemon's, and is made all the same
+        other = _run("build", str(src), "-o", str(out), env={"SOURCE_DATE_EPOCH": "1700000000"})
+        assert other.returncode == 0, other.stderr
+        assert log.read_text(encoding="utf-8").count("已生成") == 1
+        stopped = _run("daemon", str(src), "--stop")
+        assert stopped.returncode == 0, stopped.stderr
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert not (src / ".showcase-cache" / handoff.ADDRESS_FILE).exists()
+    assert "常驻生成已退出" in log.read_text(encoding="utf-8")
+    clean = tmp_path / "clean"
+    epoch = {"SOURCE_DATE_EPOCH": "1700000000"}  # as the last build
+    rebuilt = _run("build", str(src), "-o", str(clean), "--no-cache", "-q", env=epoch)
+    assert rebuilt.returncode == 0
+    assert tree(out) == tree(clean)
+
+
+def test_stop_without_a_daemon_says_so(tmp_path: Path) -> None:
+    _src, options = _site(tmp_path)
+    done = _run("daemon", str(options.source), "--stop")
+    assert done.returncode == 2
+    assert "没有找到" in done.stderr
