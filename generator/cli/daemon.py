@@ -123,7 +123,7 @@ class Daemon:
         nothing changed, so that all the site is in memory for the next build."""
         with writer.exclusive(options.output, options.cache_dir, _waiting):
             store = self._store()
-            gc.disable()  # collected once the answer is sent (``listen``)
+            gc.disable()  # collected when no build is asked for a while (``listen``)
             before = self._lines(options)
             state = freshness.source_state(options, store)
             changed = changed_files(before, self._lines(options), options.source)
@@ -182,7 +182,9 @@ class Daemon:
 
     def listen(self, idle_seconds: float) -> None:
         """Answer requests one at a time until told to stop, idle for ``idle_seconds``, or the
-        address file is gone."""
+        address file is gone. The garbage of builds is collected once no request came for a
+        while (``CHECK_SECONDS``): a collection walks the whole site in memory, and a build
+        asked meanwhile would wait for it."""
         with socket.create_server((handoff.HOST, 0)) as server:
             server.settimeout(CHECK_SECONDS)
             port = server.getsockname()[1]
@@ -197,14 +199,13 @@ class Daemon:
                 try:
                     conn, _peer = server.accept()
                 except TimeoutError:
+                    _collect()
                     continue
                 with conn:
                     going_on = self._converse(conn)
                 if not going_on:
                     return
                 last = time.monotonic()
-                gc.enable()
-                gc.collect()
 
     def _converse(self, conn: socket.socket) -> bool:
         """Read one request from ``conn`` and answer it; False when the daemon is to end."""
@@ -227,11 +228,19 @@ class Daemon:
         return self.answer(message, send)
 
     def close(self) -> None:
+        _collect()
         if self.address is not None:
             handoff.remove_address(self.cache_dir, self.address)
         if self.store is not None:
             self.store.close()
             self.store = None
+
+
+def _collect() -> None:
+    """Collect the garbage the builds left (the collector is off while they run)."""
+    if not gc.isenabled():
+        gc.enable()
+        gc.collect()
 
 
 def _waiting(folder: Path) -> None:
