@@ -215,6 +215,34 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
+def _loaded_by_build(src: Path, out: Path) -> list[str]:
+    """The modules that ``showcase build`` imported, of those a build made in its own process
+    needs (the cache, the check of what changed, the rendering stack)."""
+    heavy = ("sqlite3", "generator.output.cache", "generator.output.freshness", "jinja2")
+    script = (
+        "import sys\nfrom generator.cli.main import main\n"
+        f"code = main(['build', {str(src)!r}, '-o', {str(out)!r}, '-q'])\n"
+        f"print(code, [m for m in {heavy!r} if m in sys.modules])\n"
+    )
+    done = _python(script)
+    assert done.returncode == 0, done.stderr
+    code, loaded = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert code == "0", done.stderr
+    found: list[str] = json.loads(loaded.replace("'", '"'))
+    return found
+
+
+def _python(script: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=START_SECONDS,
+    )
+
+
 def _started(src: Path, out: Path, log: Path) -> subprocess.Popen[bytes]:
     """``showcase daemon`` of ``src`` running, once its address is written."""
     with open(log, "wb") as err:
@@ -245,10 +273,11 @@ def test_showcase_build_hands_its_build_to_a_running_daemon(tmp_path: Path) -> N
         assert done.returncode == 0, done.stderr
         built = [line for line in log.read_text(encoding="utf-8").splitlines() if "已生成" in line]
         assert len(built) == 1, built  # the build was the daemon's
+        assert _loaded_by_build(src, out) == []  # not even the cache is opened
         # a build in another environment is not the daemon's, and is made all the same
         other = _run("build", str(src), "-o", str(out), env={"SOURCE_DATE_EPOCH": "1700000000"})
         assert other.returncode == 0, other.stderr
-        assert log.read_text(encoding="utf-8").count("已生成") == 1
+        assert log.read_text(encoding="utf-8").count("已生成") == 2
         stopped = _run("daemon", str(src), "--stop")
         assert stopped.returncode == 0, stopped.stderr
         assert process.wait(timeout=30) == 0

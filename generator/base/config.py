@@ -27,6 +27,9 @@ class BuildOptions:
     force: bool = False
 
 
+CACHE_DIR = ".showcase-cache"  # the build cache's folder, inside the source unless told
+
+
 PACKAGED_THEMES = Path(__file__).resolve().parents[2] / "themes"
 
 

@@ -16,12 +16,10 @@ from types import FrameType
 from typing import Any
 
 from generator.base import messages
-from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.base.config import CACHE_DIR, DEFAULT_LANGUAGE, BuildOptions
 from generator.base.report import BuildReport
 from generator.cli import console as reporting
 from generator.cli import handoff, parsing
-from generator.output import cache, freshness, writer
-from generator.output.cache import CACHE_DIR
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -157,6 +155,9 @@ def run(options: BuildOptions, progress: ProgressBar | None = None) -> BuildRepo
     handed = handoff.ask(options)  # a daemon that keeps this site in memory builds it
     if handed is not None:
         return dataclasses.replace(handed, seconds=time.perf_counter() - started)
+    # imported only when this process builds (a build handed to the daemon ends sooner)
+    from generator.output import cache, freshness, writer
+
     # one build at a time into one output, or with one cache
     with writer.exclusive(options.output, options.cache_dir, _waiting):
         store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.base.code import code_digest
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic
 from generator.base.report import BuildReport
-from generator.output import cache
 
 ADDRESS_FILE = "daemon.json"  # in the cache folder
 HOST = "127.0.0.1"
@@ -102,7 +102,7 @@ def request(options: BuildOptions) -> dict[str, Any]:
             "workers": asked.workers,
             "force": asked.force,
         },
-        "code": cache.code_digest(),
+        "code": code_digest(),
         "environment": environment(),
     }
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import itertools
 import json
 import sqlite3
@@ -23,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from generator import __version__
+from generator.base.code import code_digest as code_digest  # re-exported: the cache's key
+from generator.base.config import CACHE_DIR as CACHE_DIR  # re-exported
 from generator.content import history
 
-CACHE_DIR = ".showcase-cache"
 SCHEMA = f"showcase-cache/14/{__version__}"
 # the libraries whose version changes what a build writes
 OUTPUT_LIBRARIES = ("jinja2", "markdown", "nh3", "pillow", "pypinyin", "pyyaml", "strokes")
@@ -42,19 +42,6 @@ def schema() -> str:
         except metadata.PackageNotFoundError:
             found.append(f"{name}=?")
     return " ".join(found)
-
-
-@functools.cache
-def code_digest() -> str:
-    """A digest of the generator's own code: what a build makes depends on it as much as on
-    the source, so a changed generator never reuses pages made by the old one."""
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent.parent
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 FILE = "build.sqlite"
