@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -298,3 +299,38 @@ def test_stop_without_a_daemon_says_so(tmp_path: Path) -> None:
     done = _run("daemon", str(options.source), "--stop")
     assert done.returncode == 2
     assert "没有找到" in done.stderr
+
+
+def test_a_build_stopped_while_the_daemon_builds_says_the_daemon_goes_on(tmp_path: Path) -> None:
+    _src, options = _site(tmp_path)
+    assert options.cache_dir is not None
+    options.cache_dir.mkdir(parents=True)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # a daemon that never answers
+        handoff.write_address(options.cache_dir, handoff.Address(silent.getsockname()[1], "t", 1))
+        client = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "generator",
+                "build",
+                str(options.source),
+                "-o",
+                "out",
+                "--cache-dir",
+                str(options.cache_dir),
+            ],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        silent.settimeout(START_SECONDS)
+        conn, _peer = silent.accept()  # the build asked, and waits
+        with conn:
+            assert json.loads(conn.makefile("rb").readline())["token"] == "t"
+            client.send_signal(signal.SIGINT)
+            _out, err = client.communicate(timeout=60)
+    assert client.returncode == 130
+    assert "不再等待" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # this process built nothing

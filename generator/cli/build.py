@@ -121,9 +121,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     try:
         with interrupts_stop_the_build():
             report = run(options, bar)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(file=sys.stderr)
-        print(t("build-interrupted").format(output=args.output), file=sys.stderr)
+        said = "build-left-to-daemon" if isinstance(exc, HandedOff) else "build-interrupted"
+        print(t(said).format(output=args.output), file=sys.stderr)
         return EXIT_INTERRUPTED
     if bar is not None:
         bar.finish()
@@ -147,12 +148,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class HandedOff(KeyboardInterrupt):
+    """Stopped while the daemon builds: the daemon goes on, this process no longer waits."""
+
+
 def run(options: BuildOptions, progress: ProgressBar | None = None) -> BuildReport:
     """The build of ``options``, or the last build's report when nothing changed since: that
     is found before the rendering stack is imported, so an up-to-date build ends at once. A
     daemon that keeps the site in memory (``showcase daemon``) makes the build when one runs."""
     started = time.perf_counter()
-    handed = handoff.ask(options)  # a daemon that keeps this site in memory builds it
+    try:
+        handed = handoff.ask(options)  # a daemon that keeps this site in memory builds it
+    except KeyboardInterrupt:
+        raise HandedOff from None
     if handed is not None:
         return dataclasses.replace(handed, seconds=time.perf_counter() - started)
     # imported only when this process builds (a build handed to the daemon ends sooner)
