@@ -549,3 +549,35 @@ def test_items_swapped_into_a_group_take_every_place_of_their_key() -> None:
     swapped = model._swap(group, {"a": item("a", 2), "z": item("z", 2)})  # type: ignore[arg-type]
     assert [(i.key, i.version) for i in swapped] == [("a", 2), ("b", 1), ("a", 2), ("c", 1)]
     assert swapped[1] is group[1] and swapped[3] is group[3]
+
+
+def test_a_theme_catalog_is_read_again_only_when_its_file_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.output import theme
+
+    folder = tmp_path / "mytheme"
+    (folder / "i18n").mkdir(parents=True)
+    catalog = folder / "i18n" / "zh-CN.yaml"
+    parsed: list[str] = []
+    original = theme.parse_yaml
+
+    def counting(text: str, shown: str) -> Any:
+        parsed.append(text)
+        return original(text, shown)
+
+    monkeypatch.setattr(theme, "parse_yaml", counting)
+    monkeypatch.setattr(theme.stamps, "RACY_NS", 0)  # as if written long ago
+    catalog.write_text("home: 首页\n", encoding="utf-8")
+    os.utime(catalog, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    assert theme._read_catalog(folder, "zh-CN")[0] == {"home": "首页"}
+    assert theme._read_catalog(folder, "zh-CN")[0] == {"home": "首页"}
+    assert len(parsed) == 1  # the second build read nothing
+    catalog.write_text("home: 主页\n", encoding="utf-8")  # same size, same times
+    os.utime(catalog, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    assert theme._read_catalog(folder, "zh-CN")[0] == {"home": "主页"}  # its change time moved
+    monkeypatch.setattr(theme.stamps, "RACY_NS", 10**12)
+    catalog.write_text("home: 网站首页\n", encoding="utf-8")  # changed just now: read again
+    assert theme._read_catalog(folder, "zh-CN")[0] == {"home": "网站首页"}
+    assert theme._read_catalog(folder, "zh-CN")[0] == {"home": "网站首页"}
+    assert len(parsed) == 4

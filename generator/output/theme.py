@@ -9,7 +9,9 @@ import functools
 import hashlib
 import os
 import pickle
+import stat
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from markupsafe import Markup
 
 from generator.base.config import DEFAULT_LANGUAGE, packaged_themes_dir
 from generator.base.errors import Diagnostic
+from generator.content import stamps
 from generator.content.frontmatter import normalise_text, parse_yaml
 from generator.output import cache
 
@@ -75,10 +78,29 @@ class ThemeDirs:
 
 
 def _read_catalog(folder: Path, language: str) -> tuple[dict[str, str], tuple[Diagnostic, ...]]:
+    """The entries of the catalog file of ``language`` in ``folder``, and its problems; read
+    again only when the file's size, times or inode changed (a process that builds again
+    reads it for every build)."""
     file = folder / "i18n" / f"{language}.yaml"
-    if not file.is_file():
+    try:
+        st = file.stat()
+    except OSError:
         return {}, ()
+    if not stat.S_ISREG(st.st_mode):
+        return {}, ()
+    key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     shown = f"{folder.name}/i18n/{language}.yaml"
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < stamps.RACY_NS:
+        # changed just now: a change in the same tick of the clock would keep these times
+        return _parsed_catalog.__wrapped__(file, shown, key)
+    found = _parsed_catalog(file, shown, key)
+    return dict(found[0]), found[1]
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_catalog(
+    file: Path, shown: str, _stamp: tuple[int, ...]
+) -> tuple[dict[str, str], tuple[Diagnostic, ...]]:
     try:
         text = normalise_text(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
