@@ -256,7 +256,7 @@ def changed_files(
     if before is None or after is None:
         return None
     root = str(source).rstrip(os.sep) + os.sep
-    differ = [path for path in before.keys() | after.keys() if before.get(path) != after.get(path)]
+    differ = {path for path, _line in before.items() ^ after.items()}
     if not all(path.startswith(root) for path in differ):
         return None
     return frozenset(path[len(root) :].replace(os.sep, "/") for path in differ)
