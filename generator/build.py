@@ -227,6 +227,7 @@ def build(
     changed: frozenset[str] | None = None,
     shown: Callable[[BuildReport], None] | None = None,
     own_output: bool = False,
+    published: Callable[[BuildReport], None] | None = None,
 ) -> BuildReport:
     """Build the site (of the content ``kinds``); with a cache, only what changed is
     converted, rendered and written. A long-lived caller (serve) passes its own open
@@ -240,7 +241,10 @@ def build(
     build so far: what the build does then (the search index, the records) waits no longer
     than it must. With ``own_output``, the output is a folder of the caller's own that
     nothing else writes (serve's): once built there, with ``changed`` known, its folders
-    are not looked at for files changed by hand."""
+    are not looked at for files changed by hand. A caller that waits for the output alone
+    (the daemon, for the build that asked) may be told as soon as every file the build
+    changes is in place there (``published``, with the report so far): the records of the
+    output follow."""
     started = time.perf_counter()
     owned = store is None
     if store is None:
@@ -253,7 +257,7 @@ def build(
             return dataclasses.replace(last, seconds=time.perf_counter() - started)
         try:
             with _collector_paused():
-                mark = _Marker({}, started, shown)
+                mark = _Marker({}, started, shown, published)
                 watched = own_output and changed is not None
                 report = _build(options, store, mark, progress, kinds, changed, whole, watched)
         except OSError as exc:  # a full disk, a read-only or unwritable output, ...
@@ -743,6 +747,7 @@ def _render_and_write(
         if not published.ok:  # the pages are in the output, the search index is as it was
             publish.keep_what_moved(published)
             return _failed([*problems, *published.problems], mark.started, site.config.language)
+        publish.tell(published, mark, problems)
         records, held = _records(work, published.written, converted, inputs.store)
         _save_records(inputs, work, records, published.touched)
     finally:
@@ -843,6 +848,20 @@ class _Publisher:
             return first.then(self._index_files(first)) if index else first
         except BaseException:
             self.keep_what_moved(first)
+            raise
+
+    def tell(self, published: _Published, mark: _Marker, problems: list[Diagnostic]) -> None:
+        """Tell the caller that asked (``_Marker.published``) that every file ``published``
+        is in the output, with the report so far; whatever stops that, the records of what
+        moved are kept first (``keep_what_moved``)."""
+        if mark.published is None:
+            return
+        try:
+            written = len(published.written)
+            files = written + len(self.work.copies)
+            mark.published(_done(self.inputs, problems, mark, written, files))
+        except BaseException:
+            self.keep_what_moved(published)
             raise
 
     def keep_what_moved(self, published: _Published) -> None:
@@ -1092,18 +1111,21 @@ def _done(
 
 class _Marker:
     """Records the seconds each stage took, for --timings and the benchmark, and tells a
-    caller that asked (``shown``) when the pages are in the output."""
+    caller that asked when the pages are in the output (``shown``), and when every file
+    the build changes is (``published``)."""
 
     def __init__(
         self,
         stages: dict[str, float],
         started: float,
         shown: Callable[[BuildReport], None] | None = None,
+        published: Callable[[BuildReport], None] | None = None,
     ) -> None:
         self.stages = stages
         self.started = started
         self.last = started
         self.shown = shown
+        self.published = published
 
     def __call__(self, name: str) -> None:
         now = time.perf_counter()

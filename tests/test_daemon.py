@@ -244,6 +244,17 @@ def _python(script: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _built(log: Path, expected: int, wait: float = 10) -> int:
+    """The builds the daemon logged, once it logged ``expected`` (it logs a build after the
+    build that asked has its answer) or ``wait`` seconds passed."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = log.read_text(encoding="utf-8").count("已生成")
+        if found >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
 def _started(src: Path, out: Path, log: Path) -> subprocess.Popen[bytes]:
     """``showcase daemon`` of ``src`` running, once its address is written."""
     with open(log, "wb") as err:
@@ -272,13 +283,12 @@ def test_showcase_build_hands_its_build_to_a_running_daemon(tmp_path: Path) -> N
         page.write_text(page.read_text(encoding="utf-8") + "\n又添一句。\n", encoding="utf-8")
         done = _run("build", str(src), "-o", str(out))
         assert done.returncode == 0, done.stderr
-        built = [line for line in log.read_text(encoding="utf-8").splitlines() if "已生成" in line]
-        assert len(built) == 1, built  # the build was the daemon's
+        assert _built(log, 1) == 1  # the build was the daemon's
         assert _loaded_by_build(src, out) == []  # not even the cache is opened
         # a build in another environment is not the daemon's, and is made all the same
         other = _run("build", str(src), "-o", str(out), env={"SOURCE_DATE_EPOCH": "1700000000"})
         assert other.returncode == 0, other.stderr
-        assert log.read_text(encoding="utf-8").count("已生成") == 2
+        assert _built(log, 3, wait=2) == 2
         stopped = _run("daemon", str(src), "--stop")
         assert stopped.returncode == 0, stopped.stderr
         assert process.wait(timeout=30) == 0

@@ -1037,6 +1037,52 @@ def test_the_changed_pages_are_shown_before_the_search_index_follows(
     assert tree(out) == tree(tmp_path / "clean")
 
 
+def test_a_caller_told_the_output_is_published_finds_every_file_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller that waits for the output alone (the daemon) is told once every file the
+    build changes is in place, the search index included; the records follow, so that the
+    next build has nothing to do."""
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
+    source, out, options = _profiles_site(tmp_path)
+    edited = source / "profiles/2025/p1.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
+    fixed_times(source)
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    seen: list[tuple[BuildReport, dict[str, str]]] = []
+    report = build(options, published=lambda so_far: seen.append((so_far, tree(out))))
+    assert report.ok and len(seen) == 1
+    so_far, then = seen[0]
+    assert so_far.ok and so_far.pages == report.pages > 0
+    assert then == tree(tmp_path / "clean")
+    assert build(options).stages == {}
+
+
+@pytest.mark.parametrize("step", ["again", "taken back"])
+def test_a_caller_told_the_output_is_published_that_fails_leaves_true_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
+    source, out, options = _profiles_site(tmp_path)
+    edited = source / "profiles/2025/p1.md"
+    original = edited.read_bytes()
+    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
+    fixed_times(source)
+
+    def fails(_report: BuildReport) -> None:
+        raise RuntimeError("the caller failed")
+
+    with pytest.raises(RuntimeError):
+        build(options, published=fails)
+    if step == "taken back":
+        edited.write_bytes(original)
+        fixed_times(source)
+    report = build(options)
+    assert report.ok and report.pages < len(tree(out)) / 2  # the records were kept
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert tree(out) == tree(tmp_path / "clean")
+
+
 def _failing(how: str, monkeypatch: pytest.MonkeyPatch) -> type[BaseException] | None:
     """Make the files of the search index fail to move in after the pages were: ``how``
     names the failure; returns the exception the build raises (None: it reports it)."""

@@ -118,18 +118,20 @@ class Daemon:
     ) -> BuildReport:
         """Build ``options`` (held by the locks a build holds), reading again only the source
         files whose size, time or content changed since the last build here; ``then`` is
-        given the report before the cache writes what it kept for the end (the build that
-        asked waits no longer than it must). With ``whole``, every stage runs, even when
-        nothing changed, so that all the site is in memory for the next build."""
+        given the report as soon as the output is complete, before the records of the output
+        are saved (the build that asked waits no longer than it must). With ``whole``, every
+        stage runs, even when nothing changed, so that the whole site is in memory."""
+        tell = _Once(then)
         with writer.exclusive(options.output, options.cache_dir, _waiting):
             store = self._store()
             gc.disable()  # collected when no build is asked for a while (``listen``)
             before = self._lines(options)
             state = freshness.source_state(options, store)
             changed = changed_files(before, self._lines(options), options.source)
-            report = build(options, store=store, state=state, changed=changed, whole=whole)
-            if then is not None:
-                then(report)
+            report = build(
+                options, store=store, state=state, changed=changed, whole=whole, published=tell
+            )
+            tell(report)  # unless told already: the build changed no file, or failed
             store.flush()
             self.version = store.data_version()
         return report
@@ -234,6 +236,18 @@ class Daemon:
         if self.store is not None:
             self.store.close()
             self.store = None
+
+
+class _Once:
+    """Passes the first report it is given to ``then``, and no other."""
+
+    def __init__(self, then: Callable[[BuildReport], None] | None) -> None:
+        self.then = then
+
+    def __call__(self, report: BuildReport) -> None:
+        then, self.then = self.then, None
+        if then is not None:
+            then(report)
 
 
 def _collect() -> None:
