@@ -24,6 +24,7 @@ from generator.base.report import BuildReport
 from generator.build import build
 from generator.cli import daemon, handoff
 from tests.conftest import EXAMPLE, ROOT, profile, write_site
+from tests.test_dates import git
 from tests.test_incremental import NAMES, apply, fixed_times, step, tree
 
 START_SECONDS = 120
@@ -344,3 +345,24 @@ def test_a_build_stopped_while_the_daemon_builds_says_the_daemon_goes_on(tmp_pat
     assert client.returncode == 130
     assert "不再等待" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()  # this process built nothing
+
+
+def test_a_commit_between_builds_gives_the_dates_of_a_clean_build(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    src = write_site(repo / "site", {"profiles/2025/a.md": profile()})
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "first", when="2025-03-08T10:00:00+08:00")
+    options = handoff.absolute(BuildOptions(src, tmp_path / "out", cache_dir=tmp_path / "cache"))
+    kept = _daemon(options)
+    try:
+        page = src / "profiles/2025/a.md"
+        page.write_text(profile(body="补充事迹。"), encoding="utf-8")
+        assert kept.build(options).ok  # the edit, not committed yet
+        git(repo, "commit", "-qam", "second", when="2025-06-30T10:00:00+08:00")
+        assert kept.build(options).ok  # no file changed, but the last update did
+        html = (options.output / "profiles/2025/wang-jin-xi/index.html").read_text("utf-8")
+        assert '<dt>最后更新</dt><dd><time datetime="2025-06-30">' in html
+        assert tree(options.output) == _clean(options, tmp_path / "clean")
+    finally:
+        kept.close()

@@ -32,6 +32,7 @@ from generator.base.report import BuildReport
 from generator.build import build
 from generator.cli import build as build_cli
 from generator.cli import handoff, parsing
+from generator.content import history
 from generator.output import cache, freshness, writer
 
 CHECK_SECONDS = 2.0  # how often an idle daemon looks whether it should end
@@ -109,6 +110,7 @@ class Daemon:
     store: cache.Cache | None = None
     version: int = 0  # the cache's data version after this daemon's last build
     address: handoff.Address | None = None
+    head: str | None = None  # the commit checked out at the last build
 
     def build(
         self,
@@ -128,6 +130,9 @@ class Daemon:
             before = self._lines(options)
             state = freshness.source_state(options, store)
             changed = changed_files(before, self._lines(options), options.source)
+            head, self.head = self.head, history.head(options.source)
+            if head != self.head:  # a commit moves the dates of files that did not change
+                changed = None
             report = build(
                 options, store=store, state=state, changed=changed, whole=whole, published=tell
             )
