@@ -366,3 +366,16 @@ def test_a_commit_between_builds_gives_the_dates_of_a_clean_build(tmp_path: Path
         assert tree(options.output) == _clean(options, tmp_path / "clean")
     finally:
         kept.close()
+
+
+def test_a_daemon_that_cannot_leave_its_address_says_so_and_ends(tmp_path: Path) -> None:
+    _src, options = _site(tmp_path)
+    assert options.cache_dir is not None
+    (options.cache_dir / handoff.ADDRESS_FILE).mkdir(parents=True)  # in the way of the file
+    done = _run(
+        "daemon", str(options.source), "-o", str(options.output),
+        "--cache-dir", str(options.cache_dir),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "daemon.json" in done.stderr and "Traceback" not in done.stderr
+    assert "常驻生成已退出" in done.stderr

@@ -104,10 +104,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     cache_dir = cache_folder(args, source)
     problem = cache_problem(cache_dir, source, Path(args.output))
     if problem:
-        print(messages.text(DEFAULT_LANGUAGE, problem, folder=cache_dir), file=sys.stderr)
-        fix = messages.text(DEFAULT_LANGUAGE, problem, "hint")
-        print("    " + t("how-to-fix") + fix, file=sys.stderr)
-        return EXIT_USAGE
+        return refuse_cache(problem, cache_dir)
     options = BuildOptions(
         source=source,
         output=Path(args.output),
@@ -195,6 +192,14 @@ def cache_folder(args: argparse.Namespace, source: Path) -> Path | None:
         return None
     given = args.cache_dir or os.environ.get(CACHE_ENV, "").strip()
     return Path(given) if given else source / CACHE_DIR
+
+
+def refuse_cache(problem: str, cache_dir: Path | None) -> int:
+    """Say what is wrong with the cache's place (``cache_problem``) and how to fix it."""
+    print(messages.text(DEFAULT_LANGUAGE, problem, folder=cache_dir), file=sys.stderr)
+    fix = messages.text(DEFAULT_LANGUAGE, problem, "hint")
+    print("    " + t("how-to-fix") + fix, file=sys.stderr)
+    return EXIT_USAGE
 
 
 def cache_problem(cache_dir: Path | None, source: Path, output: Path) -> str:

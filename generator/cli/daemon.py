@@ -29,8 +29,9 @@ from typing import Any
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.report import BuildReport
-from generator.build import build
+from generator.build import build, system_error
 from generator.cli import build as build_cli
+from generator.cli import console as reporting
 from generator.cli import handoff, parsing
 from generator.content import history
 from generator.output import cache, freshness, writer
@@ -68,11 +69,11 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     output = Path(args.output or parsing.beside_source(source, "public"))
     problem = build_cli.cache_problem(cache_dir, source, output)
     if problem:
-        print(t(problem, folder=cache_dir), file=sys.stderr)
-        return build_cli.EXIT_USAGE
+        return build_cli.refuse_cache(problem, cache_dir)
     first = handoff.absolute(BuildOptions(source, output, drafts=args.drafts, cache_dir=cache_dir))
     assert first.cache_dir is not None
     daemon = Daemon(first.source, first.cache_dir)
+    code = build_cli.EXIT_OK
     try:
         with build_cli.interrupts_stop_the_build():
             report = daemon.build(first, whole=True)
@@ -80,10 +81,14 @@ def cmd_daemon(args: argparse.Namespace) -> int:
             daemon.listen(max(args.idle, 0.0) * 60)
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the cache folder cannot be written, no port to listen on
+        shown = reporting.format_diagnostic(system_error(exc), DEFAULT_LANGUAGE, source)
+        print(shown, file=sys.stderr)
+        code = build_cli.EXIT_USAGE
     finally:
         daemon.close()
     print(t("daemon-stopped"), file=sys.stderr)
-    return build_cli.EXIT_OK
+    return code
 
 
 def stop(cache_dir: Path) -> int:
