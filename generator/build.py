@@ -747,9 +747,11 @@ def _render_and_write(
         if not published.ok:  # the pages are in the output, the search index is as it was
             publish.keep_what_moved(published)
             return _failed([*problems, *published.problems], mark.started, site.config.language)
-        publish.tell(published, mark, problems)
         records, held = _records(work, published.written, converted, inputs.store)
+        # the folders' times are kept, and a tick of their clock waited out, first: what the
+        # caller told does to the output next is then seen by the next build
         _save_records(inputs, work, records, published.touched)
+        publish.tell(published, mark, problems)
     finally:
         _close(converted.bodies)
     if publish.indexed:  # the index files were written: the output's shards are the cache's

@@ -379,3 +379,20 @@ def test_a_daemon_that_cannot_leave_its_address_says_so_and_ends(tmp_path: Path)
     assert done.returncode == 2
     assert "daemon.json" in done.stderr and "Traceback" not in done.stderr
     assert "常驻生成已退出" in done.stderr
+
+
+def test_a_document_replaced_by_a_link_outside_the_source_is_refused(tmp_path: Path) -> None:
+    src, options = _site(tmp_path)
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\ntitle: 机密\nslug: about\n---\n不可外传的内容\n", encoding="utf-8")
+    kept = _daemon(options)
+    try:
+        about = src / "pages/about.md"
+        about.unlink()
+        about.symlink_to(secret)
+        report = kept.build(options)
+        assert not report.ok
+        assert [d.code for d in report.diagnostics if d.is_error] == ["link-outside-source"]
+        assert "不可外传" not in (options.output / "pages/about/index.html").read_text("utf-8")
+    finally:
+        kept.close()

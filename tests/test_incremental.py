@@ -1058,6 +1058,24 @@ def test_a_caller_told_the_output_is_published_finds_every_file_in_place(
     assert build(options).stages == {}
 
 
+def test_a_file_deleted_right_after_the_caller_is_told_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the caller told does to the output at once (a script deleting a file after the
+    build) is seen by the next build: the folders' times were kept before it was told."""
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
+    source, out, options = _profiles_site(tmp_path)
+    edited = source / "profiles/2025/p1.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
+    fixed_times(source)
+    victim = out / "profiles/2025/yun-gong-1/index.html"
+    assert build(options, published=lambda _report: victim.unlink()).ok
+    assert not victim.exists()
+    assert build(options).ok and victim.exists()
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert tree(out) == tree(tmp_path / "clean")
+
+
 @pytest.mark.parametrize("step", ["again", "taken back"])
 def test_a_caller_told_the_output_is_published_that_fails_leaves_true_records(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str

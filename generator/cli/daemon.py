@@ -125,8 +125,9 @@ class Daemon:
     ) -> BuildReport:
         """Build ``options`` (held by the locks a build holds), reading again only the source
         files whose size, time or content changed since the last build here; ``then`` is
-        given the report as soon as the output is complete, before the records of the output
-        are saved (the build that asked waits no longer than it must). With ``whole``, every
+        given the report as soon as the output is complete and its records saved, before
+        what the cache keeps for the next build (the build that asked waits no longer than
+        it must). With ``whole``, every
         stage runs, even when nothing changed, so that the whole site is in memory."""
         tell = _Once(then)
         with writer.exclusive(options.output, options.cache_dir, _waiting):

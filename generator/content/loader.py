@@ -255,8 +255,8 @@ def _patched(
     folder = str(root).rstrip(os.sep) + os.sep
     stats: dict[str, os.stat_result] = {}
     for rel in changed:
-        try:
-            st = os.stat(folder + rel.replace("/", os.sep))
+        try:  # a link is looked at by the walk (it may lead outside the source)
+            st = os.lstat(folder + rel.replace("/", os.sep))
         except OSError:
             return None
         if rel not in position or not stat.S_ISREG(st.st_mode):
