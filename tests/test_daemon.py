@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,15 @@ def test_changed_files_are_those_whose_state_line_differs() -> None:
     assert daemon.changed_files(None, after, root) is None
     theme = {**after, "/themes/default/base.html": b"5"}  # outside the source: not known
     assert daemon.changed_files(after, theme, root) is None
+    # what no build reads: an editor's swap file and backup, a hidden folder
+    unread = {**after, "/site/d/.e.md.swp": b"6", "/site/d/e.md~": b"7", "/site/.git/x": b"8"}
+    assert daemon.changed_files(after, unread, root) == frozenset()
+
+
+def test_idle_minutes_must_be_a_number_of_minutes(tmp_path: Path) -> None:
+    for minutes in ("nan", "-1", "soon"):
+        done = _run("daemon", str(tmp_path), "--idle", minutes)
+        assert done.returncode == 2 and "不是分钟数" in done.stderr, done.stderr
 
 
 def test_requests_the_daemon_cannot_build_are_refused(tmp_path: Path) -> None:
@@ -157,24 +167,42 @@ def test_requests_the_daemon_cannot_build_are_refused(tmp_path: Path) -> None:
         kept.close()
 
 
-def test_a_request_without_the_token_gets_no_answer(tmp_path: Path) -> None:
-    _src, options = _site(tmp_path)
-    kept = _daemon(options)
-    kept.address = handoff.Address(1, "secret", os.getpid())
-    ours, theirs = socket.socketpair()
-    try:
-        with ours, theirs:
-            theirs.sendall(json.dumps({"token": "guess", "stop": True}).encode() + b"\n")
-            assert kept._converse(ours) is True  # not stopped
-            theirs.setblocking(False)
-            try:
-                answer = theirs.recv(100)
-            except BlockingIOError:
-                answer = b""
-            assert answer == b""
-    finally:
-        kept.address = None
-        kept.close()
+def test_only_requests_proving_the_token_are_received_and_garbage_stops_nothing() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        doorman = daemon.Doorman(server, "secret")
+        doorman.start()
+        try:
+            for junk in (
+                b"[" * 30_000 + b"\n",  # nested too deep for the parser
+                json.dumps({"nonce": "n", "proof": "\u00e9"}).encode() + b"\n",
+                json.dumps({"nonce": "n", "proof": handoff.proof("guess", "build:n")}).encode()
+                + b"\n",
+                b"x" * (handoff.REQUEST_LIMIT + 10),  # too long, and no end of line
+            ):
+                with socket.create_connection(("127.0.0.1", port)) as conn:
+                    conn.sendall(junk)
+                    conn.settimeout(10)
+                    try:
+                        answer = conn.recv(100)
+                    except ConnectionResetError:  # closed with what was sent unread
+                        answer = b""
+                    assert answer == b""  # closed unanswered
+            good = handoff.Address(port, "secret", os.getpid())
+            answered: list[dict[str, Any] | None] = []
+            asking = threading.Thread(
+                target=lambda: answered.append(handoff.exchange(good, {"stop": True}))
+            )
+            asking.start()
+            conn, message = doorman.requests.get(timeout=10)  # received and acknowledged
+            with conn:
+                assert message["stop"] is True and doorman.is_alive()
+                handoff.send_line(conn, {"stopped": True})
+            asking.join(timeout=10)
+            assert answered == [{"stopped": True}]
+            assert doorman.requests.empty()
+        finally:
+            doorman.stop()
 
 
 def test_a_report_crosses_to_the_build_whole() -> None:
@@ -337,9 +365,11 @@ def test_a_build_stopped_while_the_daemon_builds_says_the_daemon_goes_on(tmp_pat
             text=True,
         )
         silent.settimeout(START_SECONDS)
-        conn, _peer = silent.accept()  # the build asked, and waits
+        conn, _peer = silent.accept()  # the build asked, is told it was received, and waits
         with conn:
-            assert json.loads(conn.makefile("rb").readline())["token"] == "t"
+            nonce = json.loads(conn.makefile("rb").readline())["nonce"]
+            handoff.send_line(conn, {"ack": handoff.proof("t", "daemon:" + nonce)})
+            time.sleep(0.5)
             client.send_signal(signal.SIGINT)
             _out, err = client.communicate(timeout=60)
     assert client.returncode == 130

@@ -14,12 +14,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import hmac
 import json
+import math
 import os
+import queue
 import secrets
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from generator.content import history
 from generator.output import cache, freshness, writer
 
 CHECK_SECONDS = 2.0  # how often an idle daemon looks whether it should end
+COLLECT_AFTER = 20  # builds asked back to back between collections of garbage
 IDLE_MINUTES = 60.0
 
 
@@ -52,9 +55,20 @@ def add_parser(sub: Any) -> None:
     d.add_argument("-o", "--output", default=None, help=t("cli-daemon-output"))
     d.add_argument("--drafts", action="store_true", help=t("cli-drafts"))
     d.add_argument("--cache-dir", default=None, help=t("cli-cache-dir"))
-    d.add_argument("--idle", type=float, default=IDLE_MINUTES, help=t("cli-daemon-idle"))
+    d.add_argument("--idle", type=_minutes, default=IDLE_MINUTES, help=t("cli-daemon-idle"))
     d.add_argument("--stop", action="store_true", help=t("cli-daemon-stop"))
     d.set_defaults(func=cmd_daemon, no_cache=False)
+
+
+def _minutes(given: str) -> float:
+    """A number of minutes, 0 or more."""
+    try:
+        minutes = float(given)
+    except ValueError:
+        minutes = math.nan
+    if not math.isfinite(minutes) or minutes < 0:
+        raise argparse.ArgumentTypeError(t("cli-daemon-idle-invalid", given=given))
+    return minutes
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
@@ -78,7 +92,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         with build_cli.interrupts_stop_the_build():
             report = daemon.build(first, whole=True)
             build_cli.print_report(report, source, quiet=False)
-            daemon.listen(max(args.idle, 0.0) * 60)
+            daemon.listen(args.idle * 60)
     except KeyboardInterrupt:
         pass
     except OSError as exc:  # the cache folder cannot be written, no port to listen on
@@ -96,7 +110,7 @@ def stop(cache_dir: Path) -> int:
     address = handoff.read_address(cache_dir)
     answer = None
     if address is not None:
-        answer = handoff.exchange(address, {"token": address.token, "stop": True})
+        answer = handoff.exchange(address, {"stop": True})
     if answer is None:
         print(t("daemon-none", folder=cache_dir), file=sys.stderr)
         return build_cli.EXIT_USAGE
@@ -110,7 +124,7 @@ class Daemon:
 
     source: Path
     cache_dir: Path
-    code: str = field(default_factory=cache.code_digest)
+    code: str = field(default_factory=handoff.version)
     environment: dict[str, str] = field(default_factory=handoff.environment)
     store: cache.Cache | None = None
     version: int = 0  # the cache's data version after this daemon's last build
@@ -194,51 +208,45 @@ class Daemon:
         return ""
 
     def listen(self, idle_seconds: float) -> None:
-        """Answer requests one at a time until told to stop, idle for ``idle_seconds``, or the
-        address file is gone. The garbage of builds is collected once no request came for a
-        while (``CHECK_SECONDS``): a collection walks the whole site in memory, and a build
-        asked meanwhile would wait for it."""
+        """Answer requests one at a time until told to stop, idle for ``idle_seconds`` (no
+        request of this user), or the address file is gone or another daemon's. A thread of
+        its own takes the connections (``Doorman``): it answers at once that a request was
+        received, so that a build waits for the daemon while it builds for another, and
+        never for a stopped daemon. The garbage of builds is collected once no request came
+        for a while (``CHECK_SECONDS``): a collection walks the whole site in memory, and a
+        build asked meanwhile would wait for it."""
         with socket.create_server((handoff.HOST, 0)) as server:
-            server.settimeout(CHECK_SECONDS)
             port = server.getsockname()[1]
             self.address = handoff.Address(port, secrets.token_hex(16), os.getpid())
             handoff.write_address(self.cache_dir, self.address)
+            doorman = Doorman(server, self.address.token)
+            doorman.start()
             print(t("daemon-ready", source=self.source, minutes=f"{idle_seconds / 60:g}"))
             sys.stdout.flush()
-            last = time.monotonic()
-            while handoff.read_address(self.cache_dir) == self.address:
-                if time.monotonic() - last > idle_seconds:
-                    return
-                try:
-                    conn, _peer = server.accept()
-                except TimeoutError:
-                    _collect()
-                    continue
-                with conn:
-                    going_on = self._converse(conn)
-                if not going_on:
-                    return
-                last = time.monotonic()
+            try:
+                self._serve(doorman, idle_seconds)
+            finally:
+                doorman.stop()
 
-    def _converse(self, conn: socket.socket) -> bool:
-        """Read one request from ``conn`` and answer it; False when the daemon is to end."""
-        conn.settimeout(CHECK_SECONDS)
-        try:
-            with conn.makefile("rb") as lines:
-                message = json.loads(lines.readline(handoff.LINE_LIMIT) or b"{}")
-        except (OSError, ValueError):
-            return True
-        token = self.address.token if self.address else ""
-        if not isinstance(message, dict) or not hmac.compare_digest(
-            str(message.get("token", "")), token
-        ):
-            return True  # not from a build of this user: no answer
-
-        def send(reply: dict[str, Any]) -> None:
-            with contextlib.suppress(OSError):  # the build that asked is gone: it is made
-                handoff.send_line(conn, reply)
-
-        return self.answer(message, send)
+    def _serve(self, doorman: Doorman, idle_seconds: float) -> None:
+        last, built = time.monotonic(), 0
+        while handoff.read_address(self.cache_dir) == self.address:
+            if time.monotonic() - last > idle_seconds:
+                return
+            try:
+                conn, message = doorman.requests.get(timeout=CHECK_SECONDS)
+            except queue.Empty:
+                _collect()
+                built = 0
+                continue
+            with conn:
+                going_on = self.answer(message, _sender(conn))
+            if not going_on:
+                return
+            last, built = time.monotonic(), built + 1
+            if built >= COLLECT_AFTER:  # builds asked back to back: collect now and then
+                _collect()
+                built = 0
 
     def close(self) -> None:
         _collect()
@@ -247,6 +255,84 @@ class Daemon:
         if self.store is not None:
             self.store.close()
             self.store = None
+
+
+class Doorman(threading.Thread):
+    """Takes the connections to the daemon: reads each request (a little, for a little
+    while), keeps those that prove they come from a build of this user (``handoff.proof``),
+    tells each at once that it was received, with a proof of its own, and queues them for
+    the daemon; anything else is closed unanswered."""
+
+    def __init__(self, server: socket.socket, token: str) -> None:
+        super().__init__(daemon=True)
+        self.server, self.token = server, token
+        self.requests: queue.Queue[tuple[socket.socket, dict[str, Any]]] = queue.Queue()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        self.server.settimeout(CHECK_SECONDS)
+        while not self.stopping.is_set():
+            try:
+                conn, _peer = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            message = self._received(conn)
+            if message is None:
+                conn.close()
+            else:
+                self.requests.put((conn, message))
+
+    def _received(self, conn: socket.socket) -> dict[str, Any] | None:
+        """The request read from ``conn`` and acknowledged, if it is one of this user's."""
+        try:
+            message = json.loads(_first_line(conn))
+            if not isinstance(message, dict):
+                return None
+            nonce = message.get("nonce")
+            if not isinstance(nonce, str):
+                return None
+            if not handoff.proven(self.token, "build:" + nonce, message.get("proof")):
+                return None
+            conn.settimeout(None)
+            handoff.send_line(conn, {"ack": handoff.proof(self.token, "daemon:" + nonce)})
+        except (OSError, ValueError, RecursionError, UnicodeError):
+            return None
+        found: dict[str, Any] = message
+        return found
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=2 * CHECK_SECONDS)
+        while not self.requests.empty():  # builds that asked too late build themselves
+            self.requests.get_nowait()[0].close()
+
+
+def _first_line(conn: socket.socket) -> bytes:
+    """The first line sent on ``conn``: at most ``handoff.REQUEST_LIMIT`` bytes, all within
+    ``CHECK_SECONDS`` (b"" otherwise)."""
+    deadline = time.monotonic() + CHECK_SECONDS
+    data = b""
+    while b"\n" not in data and len(data) < handoff.REQUEST_LIMIT:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b""
+        conn.settimeout(left)
+        chunk = conn.recv(handoff.REQUEST_LIMIT)
+        if not chunk:
+            break
+        data += chunk
+    line, newline, _rest = data.partition(b"\n")
+    return line if newline else b""
+
+
+def _sender(conn: socket.socket) -> Callable[[dict[str, Any]], None]:
+    def send(reply: dict[str, Any]) -> None:
+        with contextlib.suppress(OSError):  # the build that asked is gone: it is made
+            handoff.send_line(conn, reply)
+
+    return send
 
 
 class _Once:
@@ -284,7 +370,16 @@ def changed_files(
     differ = {path for path, _line in before.items() ^ after.items()}
     if not all(path.startswith(root) for path in differ):
         return None
-    return frozenset(path[len(root) :].replace(os.sep, "/") for path in differ)
+    found = (path[len(root) :].replace(os.sep, "/") for path in differ)
+    return frozenset(rel for rel in found if not _never_read(rel))
+
+
+def _never_read(rel: str) -> bool:
+    """Whether a build never reads the file ``rel`` of the source: hidden (an editor's swap
+    file, a folder such as .git) or an editor's backup (``name~``). Its change is no reason
+    to read the whole source again."""
+    parts = rel.split("/")
+    return any(part.startswith(".") for part in parts) or parts[-1].endswith("~")
 
 
 def done_line(report: BuildReport, seconds: float) -> str:

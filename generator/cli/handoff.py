@@ -12,9 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import hashlib
+import hmac
+import importlib.util
 import json
 import os
+import secrets
 import socket
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +36,8 @@ HOST = "127.0.0.1"
 # what a build reads from the environment: a daemon started with other values does not build
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SHOWCASE_WORKERS")
 CONNECT_SECONDS = 2.0
-LINE_LIMIT = 64 * 1024 * 1024  # the longest request or report read
+LINE_LIMIT = 64 * 1024 * 1024  # the longest report read
+REQUEST_LIMIT = 64 * 1024  # the longest request (or acknowledgement) read
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,20 +54,26 @@ def address_file(cache_dir: Path) -> Path:
 
 
 def read_address(cache_dir: Path) -> Address | None:
-    """The address the daemon of ``cache_dir`` left, or None (none started, or unreadable)."""
+    """The address the daemon of ``cache_dir`` left, or None: none started, unreadable, or
+    (where files have owners) a file of another user or one others may read."""
+    path = address_file(cache_dir)
     try:
-        data = json.loads(address_file(cache_dir).read_text(encoding="utf-8"))
+        owner = os.stat(path)
+        if hasattr(os, "getuid") and (owner.st_uid != os.getuid() or owner.st_mode & 0o077):
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
         return Address(int(data["port"]), str(data["token"]), int(data["pid"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def write_address(cache_dir: Path, address: Address) -> None:
-    """Leave ``address`` in the cache folder, readable by this user only (written whole, then
-    moved into place, so that a build never reads half of it)."""
+    """Leave ``address`` in the cache folder, readable by this user only (written whole under
+    a new name, then moved into place, so that a build never reads half of it)."""
     target = address_file(cache_dir)
-    part = target.with_name(f".{ADDRESS_FILE}.{os.getpid()}")
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    part = target.with_name(f".{ADDRESS_FILE}.{secrets.token_hex(8)}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(part, flags, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump({"port": address.port, "token": address.token, "pid": address.pid}, out)
     os.replace(part, target)
@@ -71,6 +84,42 @@ def remove_address(cache_dir: Path, address: Address) -> None:
     if read_address(cache_dir) == address:
         with contextlib.suppress(OSError):
             address_file(cache_dir).unlink()
+
+
+def proof(token: str, text: str) -> str:
+    """What shows the knowledge of ``token`` without sending it: its HMAC of ``text``."""
+    return hmac.new(token.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def proven(token: str, text: str, given: object) -> bool:
+    """Whether ``given`` is ``proof(token, text)`` (compared in constant time)."""
+    return isinstance(given, str) and hmac.compare_digest(
+        given.encode(), proof(token, text).encode()
+    )
+
+
+# the libraries whose code shapes the output (their import names)
+LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "PIL", "pypinyin", "yaml", "strokes")
+
+
+@functools.cache
+def version() -> str:
+    """The code a build runs: the generator's (the digest of its files), the interpreter, and
+    where each library that shapes the output is, with the time of that file (another
+    version installed is another file). A daemon that loaded other code does not build."""
+    parts = [code_digest(), sys.version, sys.executable]
+    for name in LIBRARIES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        origin = spec.origin if spec is not None and spec.origin else ""
+        try:
+            stamp = os.stat(origin).st_mtime_ns if origin else 0
+        except OSError:
+            stamp = 0
+        parts.append(f"{name}:{origin}:{stamp}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def environment() -> dict[str, str]:
@@ -102,7 +151,7 @@ def request(options: BuildOptions) -> dict[str, Any]:
             "workers": asked.workers,
             "force": asked.force,
         },
-        "code": code_digest(),
+        "code": version(),
         "environment": environment(),
     }
 
@@ -130,21 +179,30 @@ def ask(options: BuildOptions) -> BuildReport | None:
     address = read_address(options.cache_dir)
     if address is None:
         return None
-    answer = exchange(address, {"token": address.token, **request(options)})
+    answer = exchange(address, request(options))
     found = answer.get("report") if answer is not None else None
     return report_of(found) if isinstance(found, dict) else None
 
 
 def exchange(address: Address, message: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Send ``message`` to the daemon at ``address`` and wait for its answer (as long as a
-    build takes); None when there is no answer."""
+    """Send ``message`` to the daemon at ``address``, proving that this user sent it, and
+    wait for its answer (as long as a build takes) once the daemon proved it is the one
+    that wrote the address; None without that proof within ``CONNECT_SECONDS`` (nothing
+    listens there, or something else, or a daemon that is stopped) or without an answer."""
+    nonce = secrets.token_hex(16)
+    signed = {**message, "nonce": nonce, "proof": proof(address.token, "build:" + nonce)}
     try:
         with socket.create_connection((HOST, address.port), timeout=CONNECT_SECONDS) as conn:
-            conn.settimeout(None)
-            send_line(conn, message)
+            send_line(conn, signed)
             with conn.makefile("rb") as replies:
+                ack = json.loads(replies.readline(REQUEST_LIMIT) or b"null")
+                if not isinstance(ack, dict) or not proven(
+                    address.token, "daemon:" + nonce, ack.get("ack")
+                ):
+                    return None
+                conn.settimeout(None)  # a build takes as long as it takes
                 answer = json.loads(replies.readline(LINE_LIMIT) or b"null")
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return answer if isinstance(answer, dict) else None
 
