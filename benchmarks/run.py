@@ -394,7 +394,11 @@ def bench_daemon(corpus: Path, work: Path, repeat: int) -> Series:
     finally:
         subprocess.run([sys.executable, "-m", "generator", "daemon", str(corpus), "--stop"],
                        cwd=SNAPSHOT or REPO, env=env, capture_output=True)
-        daemon.wait(timeout=60)
+        try:
+            daemon.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
         profile.write_bytes(original)
     if series.identical == "OK":
         shutil.rmtree(verify, ignore_errors=True)
@@ -418,11 +422,19 @@ def start_daemon(corpus: Path, out: Path, env: dict[str, str]) -> subprocess.Pop
 
 def with_daemon(pid: int, kind: str, run: Any) -> Run:
     """``run()`` (a build handed to the daemon ``pid``) with the daemon's CPU time added and
-    its peak RSS."""
+    its peak RSS, both read once the daemon is idle again (it saves what the next build
+    needs after it answered)."""
     before = process_cpu(pid)
     done: Run = run()
     done.kind = kind
-    done.cpu += process_cpu(pid) - before
+    used = process_cpu(pid)
+    while True:
+        time.sleep(0.5)
+        now = process_cpu(pid)
+        if now == used:
+            break
+        used = now
+    done.cpu += used - before
     status = Path(f"/proc/{pid}/status").read_text().splitlines()
     peak = next(line for line in status if line.startswith("VmHWM:"))
     done.rss_mib = int(peak.split()[1]) / 1024
