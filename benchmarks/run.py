@@ -331,6 +331,16 @@ def machine() -> dict[str, str]:
 # --------------------------------------------------------------------------- the tools
 
 
+def showcase_build(corpus: Path, env: dict[str, str]) -> Any:
+    """``build(dest, *extra)``: `showcase build` of ``corpus`` into ``dest``, measured."""
+
+    def build(dest: Path, *extra: str) -> Run:
+        return measure([sys.executable, "-m", "generator", "build", str(corpus), "-o", str(dest),
+                        "--quiet", *extra], SNAPSHOT or REPO, env)
+
+    return build
+
+
 def bench_showcase(corpus: Path, work: Path, repeat: int) -> Series:
     series = Series("showcase")
     out, verify = work / "out-showcase", work / "out-showcase-clean"
@@ -338,10 +348,7 @@ def bench_showcase(corpus: Path, work: Path, repeat: int) -> Series:
     profile = edited_profile(corpus, "native")
     original = profile.read_bytes()
     env = showcase_env()
-
-    def build(dest: Path, *extra: str) -> Run:
-        return measure([sys.executable, "-m", "generator", "build", str(corpus), "-o", str(dest),
-                        "--quiet", *extra], SNAPSHOT or REPO, env)
+    build = showcase_build(corpus, env)
 
     for n in range(repeat):
         profile.write_bytes(original)
@@ -373,10 +380,7 @@ def bench_daemon(corpus: Path, work: Path, repeat: int) -> Series:
     profile = edited_profile(corpus, "native")
     original = profile.read_bytes()
     env = showcase_env()
-
-    def build(dest: Path, *extra: str) -> Run:
-        return measure([sys.executable, "-m", "generator", "build", str(corpus), "-o", str(dest),
-                        "--quiet", *extra], SNAPSHOT or REPO, env)
+    build = showcase_build(corpus, env)
 
     build(out)  # the output and the cache as a build left them
     daemon = start_daemon(corpus, out, env)

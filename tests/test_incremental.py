@@ -997,6 +997,15 @@ def _profiles_site(tmp_path: Path, count: int = 30) -> tuple[Path, Path, BuildOp
     return source, out, options
 
 
+def _edit_p1(source: Path) -> tuple[Path, bytes]:
+    """Append a paragraph to the body of the profile ``p1``; its path and its bytes before."""
+    edited = source / "profiles/2025/p1.md"
+    original = edited.read_bytes()
+    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
+    fixed_times(source)
+    return edited, original
+
+
 def _index_files(out: Path) -> dict[str, str]:
     """The digests of the search manifest and shards in ``out``, by path."""
     return {
@@ -1015,9 +1024,7 @@ def test_the_changed_pages_are_shown_before_the_search_index_follows(
     monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)  # every build changes files in place
     source, out, options = _profiles_site(tmp_path)
     index_before = _index_files(out)
-    edited = source / "profiles/2025/p1.md"
-    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
-    fixed_times(source)
+    _edit_p1(source)
     seen: list[tuple[str, dict[str, str]]] = []
 
     def shown(so_far: BuildReport) -> None:
@@ -1045,9 +1052,7 @@ def test_a_caller_told_the_output_is_published_finds_every_file_in_place(
     next build has nothing to do."""
     monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
     source, out, options = _profiles_site(tmp_path)
-    edited = source / "profiles/2025/p1.md"
-    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
-    fixed_times(source)
+    _edit_p1(source)
     assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
     seen: list[tuple[BuildReport, dict[str, str]]] = []
     report = build(options, published=lambda so_far: seen.append((so_far, tree(out))))
@@ -1065,9 +1070,7 @@ def test_a_file_deleted_right_after_the_caller_is_told_is_made_again(
     build) is seen by the next build: the folders' times were kept before it was told."""
     monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
     source, out, options = _profiles_site(tmp_path)
-    edited = source / "profiles/2025/p1.md"
-    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
-    fixed_times(source)
+    _edit_p1(source)
     victim = out / "profiles/2025/yun-gong-1/index.html"
     assert build(options, published=lambda _report: victim.unlink()).ok
     assert not victim.exists()
@@ -1082,10 +1085,7 @@ def test_a_caller_told_the_output_is_published_that_fails_leaves_true_records(
 ) -> None:
     monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
     source, out, options = _profiles_site(tmp_path)
-    edited = source / "profiles/2025/p1.md"
-    original = edited.read_bytes()
-    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
-    fixed_times(source)
+    edited, original = _edit_p1(source)
 
     def fails(_report: BuildReport) -> None:
         raise RuntimeError("the caller failed")
@@ -1147,10 +1147,7 @@ def test_a_search_index_that_fails_after_the_pages_are_shown_leaves_true_records
     output of a clean build, rendering less than all of it."""
     monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
     source, out, options = _profiles_site(tmp_path)
-    edited = source / "profiles/2025/p1.md"
-    original = edited.read_bytes()
-    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
-    fixed_times(source)
+    edited, original = _edit_p1(source)
     raised = _failing(how, monkeypatch)
     shown: list[bool] = []
 
@@ -1186,9 +1183,7 @@ def test_a_link_found_when_the_search_index_moves_in_after_the_pages_forgets_the
     looks through the whole folder), though it kept the records of the pages."""
     monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
     source, out, options = _profiles_site(tmp_path)
-    edited = source / "profiles/2025/p1.md"
-    edited.write_text(edited.read_text(encoding="utf-8") + "新增的一段。\n", encoding="utf-8")
-    fixed_times(source)
+    _edit_p1(source)
     real = writer.StagedOutput.commit_changes
 
     def linked(self: writer.StagedOutput, changed: Any, removed: Any, every: Any) -> None:
