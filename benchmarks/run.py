@@ -446,9 +446,11 @@ def with_daemon(pid: int, kind: str, run: Any) -> Run:
 
 
 def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a running process so far (Linux /proc)."""
+    """User + system CPU seconds of a running process and its ended workers so far (Linux
+    /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # utime, stime, and those of the worker processes it waited for
+    return sum(int(fields[n]) for n in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
 
 
 def compare_with_clean(series: Series, out: Path, verify: Path, build: Any) -> None:

@@ -854,8 +854,9 @@ class _Publisher:
 
     def tell(self, published: _Published, mark: _Marker, problems: list[Diagnostic]) -> None:
         """Tell the caller that asked (``_Marker.published``) that every file ``published``
-        is in the output, with the report so far; whatever stops that, the records of what
-        moved are kept first (``keep_what_moved``)."""
+        is in the output, with the report so far (its records are saved already). Whatever
+        stops that, the skeleton is forgotten (``keep_what_moved``): what the build keeps
+        for the next one after it is not kept."""
         if mark.published is None:
             return
         try:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -125,16 +126,20 @@ def test_a_file_deleted_from_the_output_by_hand_is_made_again(tmp_path: Path) ->
 
 def test_changed_files_are_those_whose_state_line_differs() -> None:
     root = Path("/site")
-    before = {"/site/a.md": b"1", "/site/b.md": b"2", "/site/c.md": b"3"}
+    before = {"/site/a.md": b"1", "/site/b.md": b"2", "/site/d/e.md": b"3"}
     after = {"/site/a.md": b"1", "/site/b.md": b"9", "/site/d/e.md": b"4"}
-    assert daemon.changed_files(before, after, root) == {"b.md", "c.md", "d/e.md"}
+    assert daemon.changed_files(before, after, root) == {"b.md", "d/e.md"}
     assert daemon.changed_files(before, dict(before), root) == frozenset()
     assert daemon.changed_files(None, after, root) is None
+    # a file added or removed (a folder replaced by a link loses its files): walked again
+    assert daemon.changed_files(before, {**after, "/site/f.md": b"5"}, root) is None
+    assert daemon.changed_files(before, {"/site/a.md": b"1", "/site/b.md": b"2"}, root) is None
     theme = {**after, "/themes/default/base.html": b"5"}  # outside the source: not known
     assert daemon.changed_files(after, theme, root) is None
     # what no build reads: an editor's swap file and backup, a hidden folder
     unread = {**after, "/site/d/.e.md.swp": b"6", "/site/d/e.md~": b"7", "/site/.git/x": b"8"}
     assert daemon.changed_files(after, unread, root) == frozenset()
+    assert daemon.changed_files(unread, after, root) == frozenset()
 
 
 def test_idle_minutes_must_be_a_number_of_minutes(tmp_path: Path) -> None:
@@ -426,3 +431,86 @@ def test_a_document_replaced_by_a_link_outside_the_source_is_refused(tmp_path: P
         assert "不可外传" not in (options.output / "pages/about/index.html").read_text("utf-8")
     finally:
         kept.close()
+
+
+def test_a_slow_sender_holds_up_no_other_request_and_stop_closes_what_waits() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        doorman = daemon.Doorman(server, "secret")
+        doorman.start()
+        good = handoff.Address(port, "secret", os.getpid())
+        try:
+            with socket.create_connection(("127.0.0.1", port)) as slow:
+                slow.sendall(b'{"nonce": ')  # and nothing more for now
+                started = time.monotonic()
+                answered: list[dict[str, Any] | None] = []
+                asking = threading.Thread(
+                    target=lambda: answered.append(handoff.exchange(good, {"stop": True}))
+                )
+                asking.start()
+                conn, _message = doorman.requests.get(timeout=10)
+                assert time.monotonic() - started < daemon.CHECK_SECONDS  # not held up
+                doorman.requests.put((conn, _message))  # left waiting when the daemon stops
+        finally:
+            doorman.stop()
+        asking.join(timeout=10)
+        assert answered == [None]  # closed unanswered: that build builds itself
+
+
+def test_a_build_that_gave_up_waiting_is_not_built_by_the_daemon() -> None:
+    ours, theirs = socket.socketpair()
+    with ours:
+        assert daemon._still_asked(ours)
+        theirs.close()
+        assert not daemon._still_asked(ours)
+
+
+def test_a_request_changed_on_the_way_is_not_received() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        doorman = daemon.Doorman(server, "secret")
+        doorman.start()
+        try:
+            message = {"stop": False, "nonce": "n1"}
+            message["proof"] = handoff.proof("secret", handoff.signed_text(message))
+            message["stop"] = True  # changed after it was signed
+            with socket.create_connection(server.getsockname()) as conn:
+                handoff.send_line(conn, message)
+                conn.settimeout(10)
+                assert conn.recv(100) == b""
+            assert doorman.requests.empty()
+        finally:
+            doorman.stop()
+
+
+def test_a_listener_that_does_not_prove_it_is_the_daemon_gets_no_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(handoff, "ACK_SECONDS", 1.0)
+    for ack in (None, {"ack": "forged"}):
+        with socket.create_server(("127.0.0.1", 0)) as impostor:
+            address = handoff.Address(impostor.getsockname()[1], "secret", 1)
+            found: list[dict[str, Any] | None] = []
+            asking = threading.Thread(target=_asks, args=(address, found))
+            asking.start()
+            conn, _peer = impostor.accept()
+            with conn:
+                conn.makefile("rb").readline()
+                if ack is not None:
+                    handoff.send_line(conn, ack)
+                    handoff.send_line(conn, {"report": {"ok": True}})
+                asking.join(timeout=10)
+            assert found == [None]
+
+
+def test_an_address_file_others_may_read_is_not_trusted(tmp_path: Path) -> None:
+    address = handoff.Address(1234, "secret", 1)
+    handoff.write_address(tmp_path, address)
+    assert handoff.read_address(tmp_path) == address
+    handoff.address_file(tmp_path).chmod(0o644)
+    assert handoff.read_address(tmp_path) is None
+    assert handoff.read_address(tmp_path, own=True) == address  # the daemon's own look
+    assert [p.name for p in tmp_path.iterdir()] == [handoff.ADDRESS_FILE]  # no part left
+
+
+def _asks(address: handoff.Address, found: list[dict[str, Any] | None]) -> None:
+    found.append(handoff.exchange(address, {}))

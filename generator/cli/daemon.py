@@ -40,6 +40,8 @@ from generator.output import cache, freshness, writer
 
 CHECK_SECONDS = 2.0  # how often an idle daemon looks whether it should end
 COLLECT_AFTER = 20  # builds asked back to back between collections of garbage
+READERS = 8  # connections read at once
+SEND_SECONDS = 30.0  # the longest wait to send a report to the build that asked
 IDLE_MINUTES = 60.0
 
 
@@ -95,6 +97,9 @@ def cmd_daemon(args: argparse.Namespace) -> int:
             daemon.listen(args.idle * 60)
     except KeyboardInterrupt:
         pass
+    except AddressNotPrivate as exc:
+        print(t("daemon-address-not-private", file=exc.args[0]), file=sys.stderr)
+        code = build_cli.EXIT_USAGE
     except OSError as exc:  # the cache folder cannot be written, no port to listen on
         shown = reporting.format_diagnostic(system_error(exc), DEFAULT_LANGUAGE, source)
         print(shown, file=sys.stderr)
@@ -219,6 +224,8 @@ class Daemon:
             port = server.getsockname()[1]
             self.address = handoff.Address(port, secrets.token_hex(16), os.getpid())
             handoff.write_address(self.cache_dir, self.address)
+            if handoff.read_address(self.cache_dir) != self.address:
+                raise AddressNotPrivate(handoff.address_file(self.cache_dir))
             doorman = Doorman(server, self.address.token)
             doorman.start()
             print(t("daemon-ready", source=self.source, minutes=f"{idle_seconds / 60:g}"))
@@ -230,8 +237,9 @@ class Daemon:
 
     def _serve(self, doorman: Doorman, idle_seconds: float) -> None:
         last, built = time.monotonic(), 0
-        while handoff.read_address(self.cache_dir) == self.address:
-            if time.monotonic() - last > idle_seconds:
+        while handoff.read_address(self.cache_dir, own=True) == self.address:
+            idle = time.monotonic() - last
+            if (idle_seconds and idle > idle_seconds) or not doorman.is_alive():
                 return
             try:
                 conn, message = doorman.requests.get(timeout=CHECK_SECONDS)
@@ -240,7 +248,7 @@ class Daemon:
                 built = 0
                 continue
             with conn:
-                going_on = self.answer(message, _sender(conn))
+                going_on = self.answer(message, _sender(conn)) if _still_asked(conn) else True
             if not going_on:
                 return
             last, built = time.monotonic(), built + 1
@@ -257,17 +265,24 @@ class Daemon:
             self.store = None
 
 
+class AddressNotPrivate(Exception):
+    """The address file cannot be kept from other users here (a file system without owners
+    and modes): builds would not trust it."""
+
+
 class Doorman(threading.Thread):
     """Takes the connections to the daemon: reads each request (a little, for a little
-    while), keeps those that prove they come from a build of this user (``handoff.proof``),
-    tells each at once that it was received, with a proof of its own, and queues them for
-    the daemon; anything else is closed unanswered."""
+    while, several connections at a time, so that one slow sender holds up no other),
+    keeps those that prove they come from a build of this user (``handoff.proof``), tells
+    each at once that it was received, with a proof of its own, and queues them for the
+    daemon; anything else is closed unanswered."""
 
     def __init__(self, server: socket.socket, token: str) -> None:
         super().__init__(daemon=True)
         self.server, self.token = server, token
         self.requests: queue.Queue[tuple[socket.socket, dict[str, Any]]] = queue.Queue()
         self.stopping = threading.Event()
+        self.readers = threading.BoundedSemaphore(READERS)
 
     def run(self) -> None:
         self.server.settimeout(CHECK_SECONDS)
@@ -276,27 +291,35 @@ class Doorman(threading.Thread):
                 conn, _peer = self.server.accept()
             except TimeoutError:
                 continue
-            except OSError:
-                return
+            except OSError:  # too many open files, a connection aborted: tried again
+                time.sleep(0.1)
+                continue
+            if self.readers.acquire(blocking=False):
+                threading.Thread(target=self._receive, args=(conn,), daemon=True).start()
+            else:  # too many connections at once: this build builds itself
+                conn.close()
+
+    def _receive(self, conn: socket.socket) -> None:
+        try:
             message = self._received(conn)
-            if message is None:
+            if message is None or self.stopping.is_set():
                 conn.close()
             else:
                 self.requests.put((conn, message))
+        finally:
+            self.readers.release()
 
     def _received(self, conn: socket.socket) -> dict[str, Any] | None:
         """The request read from ``conn`` and acknowledged, if it is one of this user's."""
         try:
             message = json.loads(_first_line(conn))
-            if not isinstance(message, dict):
+            if not isinstance(message, dict) or not isinstance(message.get("nonce"), str):
                 return None
-            nonce = message.get("nonce")
-            if not isinstance(nonce, str):
+            signed = handoff.signed_text(message)
+            if not handoff.proven(self.token, signed, message.get("proof")):
                 return None
-            if not handoff.proven(self.token, "build:" + nonce, message.get("proof")):
-                return None
-            conn.settimeout(None)
-            handoff.send_line(conn, {"ack": handoff.proof(self.token, "daemon:" + nonce)})
+            ack = handoff.proof(self.token, "daemon:" + message["nonce"])
+            handoff.send_line(conn, {"ack": ack})
         except (OSError, ValueError, RecursionError, UnicodeError):
             return None
         found: dict[str, Any] = message
@@ -307,6 +330,21 @@ class Doorman(threading.Thread):
         self.join(timeout=2 * CHECK_SECONDS)
         while not self.requests.empty():  # builds that asked too late build themselves
             self.requests.get_nowait()[0].close()
+
+
+def _still_asked(conn: socket.socket) -> bool:
+    """Whether the build that sent a request on ``conn`` still waits for it (it gives up
+    when the daemon is slow to say it received it, and then builds itself)."""
+    try:
+        conn.setblocking(False)
+        try:
+            return conn.recv(1, socket.MSG_PEEK) != b""
+        except BlockingIOError:  # nothing more sent, and not closed
+            return True
+        finally:
+            conn.setblocking(True)
+    except OSError:
+        return False
 
 
 def _first_line(conn: socket.socket) -> bytes:
@@ -330,6 +368,7 @@ def _first_line(conn: socket.socket) -> bytes:
 def _sender(conn: socket.socket) -> Callable[[dict[str, Any]], None]:
     def send(reply: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):  # the build that asked is gone: it is made
+            conn.settimeout(SEND_SECONDS)  # nor does a build that stopped reading stop this
             handoff.send_line(conn, reply)
 
     return send
@@ -362,16 +401,21 @@ def changed_files(
     before: Mapping[str, bytes] | None, after: Mapping[str, bytes] | None, source: Path
 ) -> frozenset[str] | None:
     """The source files (relative POSIX paths) whose line of the state differs between
-    ``before`` and ``after`` (see ``freshness.source_state``): changed, added or removed.
-    None when not known, or when a file outside the source (a shipped theme) changed."""
+    ``before`` and ``after`` (see ``freshness.source_state``), leaving out those no build
+    reads. None when not known, when a file outside the source (a shipped theme) changed,
+    or when a file was added or removed (or a folder replaced by a link): the whole source
+    is then walked and read again."""
     if before is None or after is None:
         return None
     root = str(source).rstrip(os.sep) + os.sep
     differ = {path for path, _line in before.items() ^ after.items()}
     if not all(path.startswith(root) for path in differ):
         return None
-    found = (path[len(root) :].replace(os.sep, "/") for path in differ)
-    return frozenset(rel for rel in found if not _never_read(rel))
+    relative = {path: path[len(root) :].replace(os.sep, "/") for path in differ}
+    read = [path for path in differ if not _never_read(relative[path])]
+    if any(path not in before or path not in after for path in read):
+        return None
+    return frozenset(relative[path] for path in read)
 
 
 def _never_read(rel: str) -> bool:

@@ -3,9 +3,9 @@ request, so that ``showcase build`` of that site redoes only what changed withou
 and modelling the whole site again in a new process.
 
 The daemon listens on the loopback interface only. Its address and a secret token are in
-``daemon.json`` in the cache folder, readable by its owner alone: a request without the
-token is not answered. Light on purpose: ``showcase build`` asks the daemon before anything
-of the rendering stack is imported.
+``daemon.json`` in the cache folder, readable by its owner alone: a request that does not
+prove it knows the token is not answered, and the daemon proves it too. Light on purpose:
+``showcase build`` asks the daemon before anything of the rendering stack is imported.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ ADDRESS_FILE = "daemon.json"  # in the cache folder
 HOST = "127.0.0.1"
 # what a build reads from the environment: a daemon started with other values does not build
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SHOWCASE_WORKERS")
-CONNECT_SECONDS = 2.0
+# how long a build waits for the daemon to say it received the request (it says so at once,
+# even while it builds for another), before it builds itself
+ACK_SECONDS = 10.0
 LINE_LIMIT = 64 * 1024 * 1024  # the longest report read
 REQUEST_LIMIT = 64 * 1024  # the longest request (or acknowledgement) read
 
@@ -53,15 +55,19 @@ def address_file(cache_dir: Path) -> Path:
     return cache_dir / ADDRESS_FILE
 
 
-def read_address(cache_dir: Path) -> Address | None:
-    """The address the daemon of ``cache_dir`` left, or None: none started, unreadable, or
-    (where files have owners) a file of another user or one others may read."""
-    path = address_file(cache_dir)
+def read_address(cache_dir: Path, own: bool = False) -> Address | None:
+    """The address the daemon of ``cache_dir`` left, or None: none started, unreadable, a
+    link, or (where files have owners, unless it is the daemon's ``own`` look) a file of
+    another user or one others may read."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
     try:
-        owner = os.stat(path)
-        if hasattr(os, "getuid") and (owner.st_uid != os.getuid() or owner.st_mode & 0o077):
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(address_file(cache_dir), flags)
+        with os.fdopen(fd, "rb") as found:
+            owner = os.fstat(found.fileno())
+            foreign = hasattr(os, "getuid") and owner.st_uid != os.getuid()
+            if not own and (foreign or owner.st_mode & 0o077):
+                return None
+            data = json.loads(found.read(REQUEST_LIMIT))
         return Address(int(data["port"]), str(data["token"]), int(data["pid"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -74,14 +80,19 @@ def write_address(cache_dir: Path, address: Address) -> None:
     part = target.with_name(f".{ADDRESS_FILE}.{secrets.token_hex(8)}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(part, flags, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump({"port": address.port, "token": address.token, "pid": address.pid}, out)
-    os.replace(part, target)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"port": address.port, "token": address.token, "pid": address.pid}, out)
+        os.replace(part, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise
 
 
 def remove_address(cache_dir: Path, address: Address) -> None:
     """Remove the address file if it is still ``address`` (a newer daemon's is left alone)."""
-    if read_address(cache_dir) == address:
+    if read_address(cache_dir, own=True) == address:
         with contextlib.suppress(OSError):
             address_file(cache_dir).unlink()
 
@@ -107,7 +118,7 @@ def version() -> str:
     """The code a build runs: the generator's (the digest of its files), the interpreter, and
     where each library that shapes the output is, with the time of that file (another
     version installed is another file). A daemon that loaded other code does not build."""
-    parts = [code_digest(), sys.version, sys.executable]
+    parts = [code_digest(), sys.version, sys.prefix]
     for name in LIBRARIES:
         try:
             spec = importlib.util.find_spec(name)
@@ -185,19 +196,20 @@ def ask(options: BuildOptions) -> BuildReport | None:
 
 
 def exchange(address: Address, message: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Send ``message`` to the daemon at ``address``, proving that this user sent it, and
-    wait for its answer (as long as a build takes) once the daemon proved it is the one
-    that wrote the address; None without that proof within ``CONNECT_SECONDS`` (nothing
-    listens there, or something else, or a daemon that is stopped) or without an answer."""
-    nonce = secrets.token_hex(16)
-    signed = {**message, "nonce": nonce, "proof": proof(address.token, "build:" + nonce)}
+    """Send ``message`` to the daemon at ``address``, proving that this user sent it (and
+    sent it as it is), and wait for its answer (as long as a build takes) once the daemon
+    proved it is the one that wrote the address; None without that proof within
+    ``ACK_SECONDS`` (nothing listens there, or something else, or a daemon that is
+    stopped: the daemon then leaves the request alone) or without an answer."""
+    signed = {**message, "nonce": secrets.token_hex(16)}
+    signed["proof"] = proof(address.token, signed_text(signed))
     try:
-        with socket.create_connection((HOST, address.port), timeout=CONNECT_SECONDS) as conn:
+        with socket.create_connection((HOST, address.port), timeout=ACK_SECONDS) as conn:
             send_line(conn, signed)
             with conn.makefile("rb") as replies:
                 ack = json.loads(replies.readline(REQUEST_LIMIT) or b"null")
                 if not isinstance(ack, dict) or not proven(
-                    address.token, "daemon:" + nonce, ack.get("ack")
+                    address.token, "daemon:" + signed["nonce"], ack.get("ack")
                 ):
                     return None
                 conn.settimeout(None)  # a build takes as long as it takes
@@ -205,6 +217,13 @@ def exchange(address: Address, message: Mapping[str, Any]) -> dict[str, Any] | N
     except (OSError, ValueError, RecursionError):
         return None
     return answer if isinstance(answer, dict) else None
+
+
+def signed_text(message: Mapping[str, Any]) -> str:
+    """What the proof of a request covers: the whole request but the proof, as canonical
+    JSON (its nonce makes each one new)."""
+    unsigned = {key: value for key, value in message.items() if key != "proof"}
+    return "build:" + json.dumps(unsigned, sort_keys=True)
 
 
 def send_line(conn: socket.socket, message: Mapping[str, Any]) -> None:
