@@ -514,3 +514,23 @@ def test_an_address_file_others_may_read_is_not_trusted(tmp_path: Path) -> None:
 
 def _asks(address: handoff.Address, found: list[dict[str, Any] | None]) -> None:
     found.append(handoff.exchange(address, {}))
+
+
+def test_a_daemon_with_no_idle_limit_says_it_runs_until_stopped(tmp_path: Path) -> None:
+    src = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    with subprocess.Popen(
+        [sys.executable, "-m", "generator", "daemon", str(src), "--idle", "0"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            assert "一直运行" in process.stdout.readline()
+            assert _run("daemon", str(src), "--stop").returncode == 0
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()

@@ -146,8 +146,8 @@ class Daemon:
         files whose size, time or content changed since the last build here; ``then`` is
         given the report as soon as the output is complete and its records saved, before
         what the cache keeps for the next build (the build that asked waits no longer than
-        it must). With ``whole``, every
-        stage runs, even when nothing changed, so that the whole site is in memory."""
+        it must). With ``whole``, every stage runs, even when nothing changed, so that the
+        whole site is in memory."""
         tell = _Once(then)
         with writer.exclusive(options.output, options.cache_dir, _waiting):
             store = self._store()
@@ -217,9 +217,9 @@ class Daemon:
         request of this user), or the address file is gone or another daemon's. A thread of
         its own takes the connections (``Doorman``): it answers at once that a request was
         received, so that a build waits for the daemon while it builds for another, and
-        never for a stopped daemon. The garbage of builds is collected once no request came
-        for a while (``CHECK_SECONDS``): a collection walks the whole site in memory, and a
-        build asked meanwhile would wait for it."""
+        gives up on a daemon that is stopped. The garbage of builds is collected once no
+        request came for a while (``CHECK_SECONDS``): a collection walks the whole site in
+        memory, and a build asked meanwhile would wait for it."""
         with socket.create_server((handoff.HOST, 0)) as server:
             port = server.getsockname()[1]
             self.address = handoff.Address(port, secrets.token_hex(16), os.getpid())
@@ -228,7 +228,8 @@ class Daemon:
                 raise AddressNotPrivate(handoff.address_file(self.cache_dir))
             doorman = Doorman(server, self.address.token)
             doorman.start()
-            print(t("daemon-ready", source=self.source, minutes=f"{idle_seconds / 60:g}"))
+            ready = "daemon-ready" if idle_seconds else "daemon-ready-no-idle"
+            print(t(ready, source=self.source, minutes=f"{idle_seconds / 60:g}"))
             sys.stdout.flush()
             try:
                 self._serve(doorman, idle_seconds)
