@@ -4,6 +4,7 @@ make are made by ``showcase build`` itself."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -341,7 +342,7 @@ def test_showcase_build_hands_its_build_to_a_running_daemon(tmp_path: Path) -> N
 def test_stop_without_a_daemon_says_so(tmp_path: Path) -> None:
     _src, options = _site(tmp_path)
     done = _run("daemon", str(options.source), "--stop")
-    assert done.returncode == 2
+    assert done.returncode == 0  # nothing to stop: as asked
     assert "没有找到" in done.stderr
 
 
@@ -534,3 +535,51 @@ def test_a_daemon_with_no_idle_limit_says_it_runs_until_stopped(tmp_path: Path) 
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+def test_a_build_says_it_waits_for_a_silent_daemon_then_builds_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handoff, "NOTICE_SECONDS", 0.2)
+    monkeypatch.setattr(handoff, "ACK_SECONDS", 1.0)
+    _src, options = _site(tmp_path)
+    assert options.cache_dir is not None
+    options.cache_dir.mkdir(parents=True)
+    told: list[bool] = []
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # a paused daemon: never answers
+        handoff.write_address(options.cache_dir, handoff.Address(silent.getsockname()[1], "t", 1))
+        assert handoff.ask(options, waiting=lambda: told.append(True)) is None
+    assert told == [True]
+
+
+def test_an_address_left_by_a_process_that_ended_is_not_even_tried(tmp_path: Path) -> None:
+    _src, options = _site(tmp_path)
+    assert options.cache_dir is not None
+    options.cache_dir.mkdir(parents=True)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        listening.settimeout(0.5)
+        address = handoff.Address(listening.getsockname()[1], "t", int(ended.stdout))
+        handoff.write_address(options.cache_dir, address)
+        assert handoff.ask(options) is None
+        with pytest.raises(TimeoutError):
+            listening.accept()  # nothing connected
+
+
+def test_a_log_nobody_reads_does_not_stop_the_daemon(tmp_path: Path) -> None:
+    read, write = os.pipe()
+    os.close(read)
+    closed_pipe = open(write, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        daemon._log("已生成", closed_pipe)  # the pipe is broken: nothing raised
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            closed_pipe.close()
+
+
+def test_a_daemon_idle_too_long_says_why_it_ended(tmp_path: Path) -> None:
+    src = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    done = _run("daemon", str(src), "--idle", "0.02")  # 1.2 s
+    assert done.returncode == 0, done.stderr
+    assert "闲置时间到了" in done.stderr

@@ -154,12 +154,22 @@ def run(options: BuildOptions, progress: ProgressBar | None = None) -> BuildRepo
     is found before the rendering stack is imported, so an up-to-date build ends at once. A
     daemon that keeps the site in memory (``showcase daemon``) makes the build when one runs."""
     started = time.perf_counter()
-    try:
-        handed = handoff.ask(options)  # a daemon that keeps this site in memory builds it
+    try:  # a daemon that keeps this site in memory builds it
+        handed = handoff.ask(options, waiting=_waiting_for_daemon)
     except KeyboardInterrupt:
         raise HandedOff from None
     if handed is not None:
         return dataclasses.replace(handed, seconds=time.perf_counter() - started)
+    report = _run_here(options, progress)
+    return dataclasses.replace(report, seconds=time.perf_counter() - started)
+
+
+def _waiting_for_daemon() -> None:
+    print(t("build-waiting-daemon"), file=sys.stderr, flush=True)
+
+
+def _run_here(options: BuildOptions, progress: ProgressBar | None) -> BuildReport:
+    """The build of ``options`` in this process (see ``run``)."""
     # imported only when this process builds (a build handed to the daemon ends sooner)
     from generator.output import cache, freshness, writer
 
@@ -170,7 +180,7 @@ def run(options: BuildOptions, progress: ProgressBar | None = None) -> BuildRepo
             state = freshness.source_state(options, store)
             last = freshness.last_report(options, store, state)
             if last is not None:
-                return dataclasses.replace(last, seconds=time.perf_counter() - started)
+                return last
             from generator.build import build  # imported only when there is work to do
 
             return build(options, progress, store=store, state=state)

@@ -88,7 +88,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         return build_cli.refuse_cache(problem, cache_dir)
     first = handoff.absolute(BuildOptions(source, output, drafts=args.drafts, cache_dir=cache_dir))
     assert first.cache_dir is not None
-    daemon = Daemon(first.source, first.cache_dir)
+    daemon = Daemon(first.source, first.cache_dir, quiet=args.quiet)
     code = build_cli.EXIT_OK
     try:
         with build_cli.interrupts_stop_the_build():
@@ -106,19 +106,23 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         code = build_cli.EXIT_USAGE
     finally:
         daemon.close()
-    print(t("daemon-stopped"), file=sys.stderr)
+    _log(t(f"daemon-ended-{daemon.ended}" if daemon.ended else "daemon-stopped"))
     return code
 
 
 def stop(cache_dir: Path) -> int:
-    """Ask the daemon of ``cache_dir`` to end."""
+    """Ask the daemon of ``cache_dir`` to end, and wait until it has (a few seconds)."""
     address = handoff.read_address(cache_dir)
-    answer = None
-    if address is not None:
-        answer = handoff.exchange(address, {"stop": True})
-    if answer is None:
+    if address is None or not handoff.running(address.pid):
         print(t("daemon-none", folder=cache_dir), file=sys.stderr)
-        return build_cli.EXIT_USAGE
+        return build_cli.EXIT_OK  # nothing to stop: as asked
+    if handoff.exchange(address, {"stop": True}) is None:
+        print(t("daemon-no-answer", pid=address.pid), file=sys.stderr)
+        return build_cli.EXIT_CONTENT
+    deadline = time.monotonic() + 5 * CHECK_SECONDS
+    while handoff.running(address.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    print(t("daemon-stopped"), file=sys.stderr)
     return build_cli.EXIT_OK
 
 
@@ -135,6 +139,8 @@ class Daemon:
     version: int = 0  # the cache's data version after this daemon's last build
     address: handoff.Address | None = None
     head: str | None = None  # the commit checked out at the last build
+    quiet: bool = False  # only failed builds are logged
+    ended: str = ""  # why it ended: asked, other-code, idle, replaced, doorman
 
     def build(
         self,
@@ -187,15 +193,19 @@ class Daemon:
         is to end: asked to stop, or asked by newer code."""
         if message.get("stop"):
             send({"stopped": True})
+            self.ended = "asked"
             return False
         refused = self._refusal(message)
         if refused:
             send({"refused": refused})
+            if refused == "other-code":
+                self.ended = refused
             return refused != "other-code"
         started = time.perf_counter()
         options = handoff.options_of(message["options"])
         report = self.build(options, lambda report: send({"report": handoff.report_json(report)}))
-        print(done_line(report, time.perf_counter() - started), file=sys.stderr, flush=True)
+        if not (self.quiet and report.ok):
+            _log(done_line(report, time.perf_counter() - started))
         return True
 
     def _refusal(self, message: Mapping[str, Any]) -> str:
@@ -229,8 +239,8 @@ class Daemon:
             doorman = Doorman(server, self.address.token)
             doorman.start()
             ready = "daemon-ready" if idle_seconds else "daemon-ready-no-idle"
-            print(t(ready, source=self.source, minutes=f"{idle_seconds / 60:g}"))
-            sys.stdout.flush()
+            if not self.quiet:
+                _log(t(ready, source=self.source, minutes=f"{idle_seconds / 60:g}"), sys.stdout)
             try:
                 self._serve(doorman, idle_seconds)
             finally:
@@ -238,9 +248,11 @@ class Daemon:
 
     def _serve(self, doorman: Doorman, idle_seconds: float) -> None:
         last, built = time.monotonic(), 0
+        self.ended = "replaced"  # unless the loop ends otherwise
         while handoff.read_address(self.cache_dir, own=True) == self.address:
             idle = time.monotonic() - last
             if (idle_seconds and idle > idle_seconds) or not doorman.is_alive():
+                self.ended = "idle" if doorman.is_alive() else "doorman"
                 return
             try:
                 conn, message = doorman.requests.get(timeout=CHECK_SECONDS)
@@ -385,6 +397,13 @@ class _Once:
         then, self.then = self.then, None
         if then is not None:
             then(report)
+
+
+def _log(text: str, stream: Any = None) -> None:
+    """Print a line of the daemon's log; a log nobody reads any more (its pipe closed) does
+    not stop the daemon."""
+    with contextlib.suppress(OSError):
+        print(text, file=stream or sys.stderr, flush=True)
 
 
 def _collect() -> None:

@@ -21,7 +21,8 @@ import os
 import secrets
 import socket
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SHOWCASE_WORKERS")
 # how long a build waits for the daemon to say it received the request (it says so at once,
 # even while it builds for another), before it builds itself
 ACK_SECONDS = 10.0
+NOTICE_SECONDS = 1.0  # how long it waits before it says it waits
 LINE_LIMIT = 64 * 1024 * 1024  # the longest report read
 REQUEST_LIMIT = 64 * 1024  # the longest request (or acknowledgement) read
 
@@ -181,42 +183,89 @@ def options_of(asked: Mapping[str, Any]) -> BuildOptions:
     )
 
 
-def ask(options: BuildOptions) -> BuildReport | None:
+def ask(options: BuildOptions, waiting: Callable[[], None] | None = None) -> BuildReport | None:
     """The report of the build of ``options`` made by the daemon of its cache folder; None
     when no daemon there can make it (none runs, or it runs other code, in another
-    environment, for another site): the caller then builds itself."""
+    environment, for another site): the caller then builds itself. ``waiting`` is called
+    once when the daemon is slow to say it received the request."""
     if options.cache_dir is None or options.edition_year is not None:
         return None
     address = read_address(options.cache_dir)
-    if address is None:
+    if address is None or not running(address.pid):
         return None
-    answer = exchange(address, request(options))
+    answer = exchange(address, request(options), waiting)
     found = answer.get("report") if answer is not None else None
     return report_of(found) if isinstance(found, dict) else None
 
 
-def exchange(address: Address, message: Mapping[str, Any]) -> dict[str, Any] | None:
+def running(pid: int) -> bool:
+    """Whether the process ``pid`` still runs (where that can be asked; else True)."""
+    if not hasattr(os, "getuid"):
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's: not ours, the address is stale
+        return False
+    return True
+
+
+def exchange(
+    address: Address, message: Mapping[str, Any], waiting: Callable[[], None] | None = None
+) -> dict[str, Any] | None:
     """Send ``message`` to the daemon at ``address``, proving that this user sent it (and
     sent it as it is), and wait for its answer (as long as a build takes) once the daemon
     proved it is the one that wrote the address; None without that proof within
     ``ACK_SECONDS`` (nothing listens there, or something else, or a daemon that is
-    stopped: the daemon then leaves the request alone) or without an answer."""
+    stopped: the daemon then leaves the request alone) or without an answer. ``waiting``
+    is called once if the proof takes more than ``NOTICE_SECONDS``."""
     signed = {**message, "nonce": secrets.token_hex(16)}
     signed["proof"] = proof(address.token, signed_text(signed))
     try:
         with socket.create_connection((HOST, address.port), timeout=ACK_SECONDS) as conn:
             send_line(conn, signed)
-            with conn.makefile("rb") as replies:
-                ack = json.loads(replies.readline(REQUEST_LIMIT) or b"null")
-                if not isinstance(ack, dict) or not proven(
-                    address.token, "daemon:" + signed["nonce"], ack.get("ack")
-                ):
-                    return None
-                conn.settimeout(None)  # a build takes as long as it takes
-                answer = json.loads(replies.readline(LINE_LIMIT) or b"null")
-    except (OSError, ValueError, RecursionError):
+            ack, rest = _first_reply(conn, waiting)
+            if not proven(address.token, "daemon:" + signed["nonce"], ack.get("ack")):
+                return None
+            conn.settimeout(None)  # a build takes as long as it takes
+            if b"\n" not in rest:
+                with conn.makefile("rb") as replies:
+                    rest += replies.readline(LINE_LIMIT)
+            answer = json.loads(rest.partition(b"\n")[0] or b"null")
+    except (OSError, ValueError, RecursionError, AttributeError):
         return None
     return answer if isinstance(answer, dict) else None
+
+
+def _first_reply(
+    conn: socket.socket, waiting: Callable[[], None] | None
+) -> tuple[dict[str, Any], bytes]:
+    """The daemon's acknowledgement (within ``ACK_SECONDS``; ``waiting`` called once after
+    ``NOTICE_SECONDS``), and what was read after it. Raises OSError or ValueError."""
+    started = time.monotonic()
+    data = b""
+    while b"\n" not in data:
+        now = time.monotonic() - started
+        if now >= ACK_SECONDS or len(data) > REQUEST_LIMIT:
+            raise TimeoutError("no acknowledgement")
+        if waiting is not None and now >= NOTICE_SECONDS:
+            waiting()
+            waiting = None
+        until = NOTICE_SECONDS if waiting is not None else ACK_SECONDS
+        conn.settimeout(max(until - now, 0.01))
+        try:
+            chunk = conn.recv(REQUEST_LIMIT)
+        except TimeoutError:
+            continue
+        if not chunk:
+            raise ConnectionError("the daemon closed the connection")
+        data += chunk
+    line, _newline, rest = data.partition(b"\n")
+    ack = json.loads(line)
+    if not isinstance(ack, dict):
+        raise ValueError("not an acknowledgement")
+    return ack, rest
 
 
 def signed_text(message: Mapping[str, Any]) -> str:

@@ -44,6 +44,8 @@ ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"^ambiguous option: (?P<arg>\S+) could match (?P<choices>.*)$", "cli-error-ambiguous"),
         (r"^argument (?P<arg>\S+): not allowed with argument (?P<o>\S+)$", "cli-error-together"),
+        # a value refused with a message of the catalog (argparse.ArgumentTypeError): last
+        (r"^argument (?P<arg>\S+): (?P<said>.*)$", "cli-error-said"),
     )
 )
 
