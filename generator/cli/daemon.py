@@ -305,7 +305,8 @@ class Doorman(threading.Thread):
             except TimeoutError:
                 continue
             except OSError:  # too many open files, a connection aborted: tried again
-                time.sleep(0.1)
+                if not self.stopping.is_set():
+                    time.sleep(0.1)
                 continue
             if self.readers.acquire(blocking=False):
                 threading.Thread(target=self._receive, args=(conn,), daemon=True).start()
@@ -340,6 +341,8 @@ class Doorman(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+        with contextlib.suppress(OSError):  # wakes the thread waiting for a connection
+            self.server.shutdown(socket.SHUT_RDWR)
         self.join(timeout=2 * CHECK_SECONDS)
         while not self.requests.empty():  # builds that asked too late build themselves
             self.requests.get_nowait()[0].close()
