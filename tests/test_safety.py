@@ -963,8 +963,8 @@ def test_a_second_build_into_the_same_output_waits_for_the_first(
         original(folder)
         released.set()
 
-    original = cli_build._waiting
-    monkeypatch.setattr(cli_build, "_waiting", waiting)
+    original = cli_build.say_waiting
+    monkeypatch.setattr(cli_build, "say_waiting", waiting)
     thread = threading.Thread(target=other_build)
     thread.start()
     assert holding.wait(30)

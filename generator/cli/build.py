@@ -174,7 +174,7 @@ def _run_here(options: BuildOptions, progress: ProgressBar | None) -> BuildRepor
     from generator.output import cache, freshness, writer
 
     # one build at a time into one output, or with one cache
-    with writer.exclusive(options.output, options.cache_dir, _waiting):
+    with writer.exclusive(options.output, options.cache_dir, say_waiting):
         store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
         try:
             state = freshness.source_state(options, store)
@@ -188,7 +188,8 @@ def _run_here(options: BuildOptions, progress: ProgressBar | None) -> BuildRepor
             store.close()
 
 
-def _waiting(folder: Path) -> None:
+def say_waiting(folder: Path) -> None:
+    """Say that the build waits for another one using ``folder`` (``writer.exclusive``)."""
     print(t("build-waiting").format(folder=folder), file=sys.stderr, flush=True)
 
 

@@ -155,7 +155,7 @@ class Daemon:
         it must). With ``whole``, every stage runs, even when nothing changed, so that the
         whole site is in memory."""
         tell = _Once(then)
-        with writer.exclusive(options.output, options.cache_dir, _waiting):
+        with writer.exclusive(options.output, options.cache_dir, build_cli.say_waiting):
             store = self._store()
             gc.disable()  # collected when no build is asked for a while (``listen``)
             before = self._lines(options)
@@ -326,7 +326,7 @@ class Doorman(threading.Thread):
     def _received(self, conn: socket.socket) -> dict[str, Any] | None:
         """The request read from ``conn`` and acknowledged, if it is one of this user's."""
         try:
-            message = json.loads(_first_line(conn))
+            message = json.loads(handoff.read_line(conn, CHECK_SECONDS)[0])
             if not isinstance(message, dict) or not isinstance(message.get("nonce"), str):
                 return None
             signed = handoff.signed_text(message)
@@ -363,24 +363,6 @@ def _still_asked(conn: socket.socket) -> bool:
         return False
 
 
-def _first_line(conn: socket.socket) -> bytes:
-    """The first line sent on ``conn``: at most ``handoff.REQUEST_LIMIT`` bytes, all within
-    ``CHECK_SECONDS`` (b"" otherwise)."""
-    deadline = time.monotonic() + CHECK_SECONDS
-    data = b""
-    while b"\n" not in data and len(data) < handoff.REQUEST_LIMIT:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return b""
-        conn.settimeout(left)
-        chunk = conn.recv(handoff.REQUEST_LIMIT)
-        if not chunk:
-            break
-        data += chunk
-    line, newline, _rest = data.partition(b"\n")
-    return line if newline else b""
-
-
 def _sender(conn: socket.socket) -> Callable[[dict[str, Any]], None]:
     def send(reply: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):  # the build that asked is gone: it is made
@@ -414,10 +396,6 @@ def _collect() -> None:
     if not gc.isenabled():
         gc.enable()
         gc.collect()
-
-
-def _waiting(folder: Path) -> None:
-    print(t("build-waiting").format(folder=folder), file=sys.stderr, flush=True)
 
 
 def changed_files(

@@ -243,29 +243,39 @@ def _first_reply(
 ) -> tuple[dict[str, Any], bytes]:
     """The daemon's acknowledgement (within ``ACK_SECONDS``; ``waiting`` called once after
     ``NOTICE_SECONDS``), and what was read after it. Raises OSError or ValueError."""
+    line, rest = read_line(conn, ACK_SECONDS, waiting)
+    ack = json.loads(line)
+    if not isinstance(ack, dict):
+        raise ValueError("not an acknowledgement")
+    return ack, rest
+
+
+def read_line(
+    conn: socket.socket, seconds: float, waiting: Callable[[], None] | None = None
+) -> tuple[bytes, bytes]:
+    """The first line received on ``conn`` (at most ``REQUEST_LIMIT`` bytes, all within
+    ``seconds``), and what came after it; ``waiting`` is called once after
+    ``NOTICE_SECONDS``. Raises TimeoutError, or ConnectionError when ``conn`` closes."""
     started = time.monotonic()
     data = b""
     while b"\n" not in data:
         now = time.monotonic() - started
-        if now >= ACK_SECONDS or len(data) > REQUEST_LIMIT:
-            raise TimeoutError("no acknowledgement")
+        if now >= seconds or len(data) > REQUEST_LIMIT:
+            raise TimeoutError("no line")
         if waiting is not None and now >= NOTICE_SECONDS:
             waiting()
             waiting = None
-        until = NOTICE_SECONDS if waiting is not None else ACK_SECONDS
+        until = NOTICE_SECONDS if waiting is not None else seconds
         conn.settimeout(max(until - now, 0.01))
         try:
             chunk = conn.recv(REQUEST_LIMIT)
         except TimeoutError:
             continue
         if not chunk:
-            raise ConnectionError("the daemon closed the connection")
+            raise ConnectionError("closed before the end of the line")
         data += chunk
     line, _newline, rest = data.partition(b"\n")
-    ack = json.loads(line)
-    if not isinstance(ack, dict):
-        raise ValueError("not an acknowledgement")
-    return ack, rest
+    return line, rest
 
 
 def signed_text(message: Mapping[str, Any]) -> str:
