@@ -845,8 +845,7 @@ class _Publisher:
         first (``keep_what_moved``)."""
         try:
             if mark.shown is not None:
-                done = len(first.written)
-                mark.shown(_done(self.inputs, problems, mark, done, done + len(self.work.copies)))
+                mark.shown(self._so_far(first, mark, problems))
             return first.then(self._index_files(first)) if index else first
         except BaseException:
             self.keep_what_moved(first)
@@ -860,12 +859,17 @@ class _Publisher:
         if mark.published is None:
             return
         try:
-            written = len(published.written)
-            files = written + len(self.work.copies)
-            mark.published(_done(self.inputs, problems, mark, written, files))
+            mark.published(self._so_far(published, mark, problems))
         except BaseException:
             self.keep_what_moved(published)
             raise
+
+    def _so_far(
+        self, published: _Published, mark: _Marker, problems: list[Diagnostic]
+    ) -> BuildReport:
+        """The report of the build so far, with the pages ``published`` and the copies."""
+        written = len(published.written)
+        return _done(self.inputs, problems, mark, written, written + len(self.work.copies))
 
     def keep_what_moved(self, published: _Published) -> None:
         """Save the records of the files ``published`` moved into the output, after the rest
