@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator.cli import build as build_cli
+from generator.output import writer
 from tests.conftest import EXAMPLE, ROOT, profile
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -102,3 +104,41 @@ def test_a_killed_build_leaves_the_previous_output(
     assert snapshot(out) == before, "the previous output must stay byte-identical"
     assert litter(tmp_path) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+
+
+class _SignalledWhileCollected:
+    """An object whose finalizer receives the signal: Python drops the exception the handler
+    raises there, as it does in any finalizer or callback."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), self.signum)
+        for _ in range(1000):  # the handler runs between two of these steps
+            pass
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_whose_exception_was_dropped_still_stops_the_publishing(
+    tmp_path: Path, signum: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "public"
+    out.mkdir()
+    (out / "index.html").write_text("old", encoding="utf-8")
+    staged = writer.StagedOutput(out)
+    (staged.root / "index.html").write_text("new", encoding="utf-8")
+    with build_cli.interrupts_stop_the_build():
+        dropped = _SignalledWhileCollected(signum)
+        del dropped  # the handler's KeyboardInterrupt is lost in the finalizer
+        with pytest.raises(KeyboardInterrupt):
+            staged.commit()
+        with pytest.raises(KeyboardInterrupt):
+            staged.commit_changes(["index.html"], [], None)
+    staged.abort()
+    assert (out / "index.html").read_text(encoding="utf-8") == "old"
+    assert "Traceback" not in capsys.readouterr().err
+    later = writer.StagedOutput(out)  # a later build in the same process is not refused
+    (later.root / "index.html").write_text("later", encoding="utf-8")
+    later.commit()
+    assert (out / "index.html").read_text(encoding="utf-8") == "later"

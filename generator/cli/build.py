@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from generator.base import messages
+from generator.base import messages, stopping
 from generator.base.config import CACHE_DIR, DEFAULT_LANGUAGE, BuildOptions
 from generator.base.report import BuildReport
 from generator.cli import console as reporting
@@ -241,11 +241,21 @@ def interrupts_stop_the_build() -> Iterator[None]:
             os._exit(128 + signum)
         for sig in watched:
             signal.signal(sig, signal.SIG_IGN)
+        stopping.ask()  # checked again before the output is published
         raise KeyboardInterrupt
 
+    def unraisable(info: sys.UnraisableHookArgs) -> None:
+        # the handler's exception, dropped in a finalizer: not worth a traceback
+        if not isinstance(info.exc_value, KeyboardInterrupt):
+            hook(info)
+
+    stopping.forget()
     previous = {sig: signal.signal(sig, stop) for sig in watched}
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
     finally:
+        sys.unraisablehook = hook
+        stopping.forget()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -24,6 +24,7 @@ try:
 except ImportError:  # not a POSIX system: builds are not locked
     fcntl = None  # type: ignore[assignment]
 
+from generator.base import stopping
 from generator.content.paths import EDITIONS_DIR, SKIPPED_PREFIXES, is_safe
 
 # marks a folder as showcase output and lists every file the build wrote there: only those
@@ -351,6 +352,7 @@ class StagedOutput:
             shutil.copyfile(source, target, follow_symlinks=False)
 
     def commit(self) -> None:
+        stopping.check()
         (self.root / MARKER).write_text(marker_text(self._written), encoding="utf-8")
         swap_folder(self.root, self.output)
 
@@ -363,6 +365,7 @@ class StagedOutput:
         before, the marker stays). Signals wait until the moves are done; a journal beside
         the output lets the next build finish them if the process dies half-way (see
         ``recover``)."""
+        stopping.check()
         changed, removed = sorted(changed), sorted(removed)
         for rel in (*changed, *removed):
             if not _in_real_folders(self.output / rel, self.output):
