@@ -276,3 +276,62 @@ def test_a_closed_pipe_at_exit_is_no_traceback(tmp_path: Path) -> None:
         errors = process.stderr.read().decode("utf-8")
         assert process.wait() == 0
     assert "Traceback" not in errors and (tmp_path / "out/index.html").is_file()
+
+
+def _catalog_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The catalogs copied to ``tmp_path``, read from there (none parsed yet)."""
+    folder = tmp_path / "catalog"
+    shutil.copytree(messages.CATALOG_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(messages, "CATALOG_DIR", folder)
+    monkeypatch.setattr(messages, "PARSED_DIR", folder / "__pycache__")
+    messages.catalog.cache_clear()
+    return folder
+
+
+def test_the_parsed_catalog_is_kept_and_follows_every_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _catalog_copy(tmp_path, monkeypatch)
+    try:
+        first = messages.catalog("zh-CN")
+        kept = sorted((folder / "__pycache__").glob("zh-CN.*.json"))
+        assert len(kept) == 1
+        messages.catalog.cache_clear()
+        with monkeypatch.context() as patched:
+            patched.setattr(messages, "_parse", lambda texts: pytest.fail("parsed again"))
+            assert messages.catalog("zh-CN") == first  # read from the kept file
+        topic = folder / "zh-CN.serve.yaml"
+        added = "\nnew-code:\n  message: 新的说法\n"
+        topic.write_text(topic.read_text("utf-8") + added, encoding="utf-8")
+        messages.catalog.cache_clear()
+        assert messages.text("zh-CN", "new-code") == "新的说法"
+        now = sorted((folder / "__pycache__").glob("zh-CN.*.json"))
+        assert len(now) == 1 and now != kept  # the older parsed version is gone
+    finally:
+        messages.catalog.cache_clear()
+
+
+def test_catalogs_are_read_where_the_parsed_copy_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _catalog_copy(tmp_path, monkeypatch)
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    monkeypatch.setattr(messages, "PARSED_DIR", tmp_path / "a-file" / "__pycache__")
+    try:
+        assert messages.text("zh-CN", "build-interrupted")
+        assert not (folder / "__pycache__").exists()
+    finally:
+        messages.catalog.cache_clear()
+
+
+def test_a_command_reads_the_parsed_catalog_without_yaml(tmp_path: Path) -> None:
+    """The catalogs were parsed by an earlier command: the next one does not import YAML to
+    start (help asked here, which needs every command's words)."""
+    code = (
+        "import sys; from generator.base import messages; messages.catalog('zh-CN'); "
+        "print('yaml' in sys.modules)"
+    )
+    run = [sys.executable, "-c", code]
+    subprocess.run(run, cwd=ROOT, check=True, capture_output=True)
+    done = subprocess.run(run, cwd=ROOT, check=True, capture_output=True, text=True)
+    assert done.stdout.strip() == "False"

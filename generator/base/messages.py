@@ -6,17 +6,20 @@ Every message an editor reads in a diagnostic is looked up here by its code, so 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import json
+import os
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from generator.base.config import DEFAULT_LANGUAGE, LANGUAGES
 
 CATALOG_DIR = Path(__file__).parent.parent / "catalog"
-# the C loader when PyYAML has one: every command reads the catalogs before anything else
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# the parsed catalogs, kept as JSON beside the YAML files as Python keeps its byte code: every
+# command reads them before anything else, and JSON is read far sooner than YAML is parsed
+PARSED_DIR = CATALOG_DIR / "__pycache__"
 
 
 @functools.cache
@@ -24,12 +27,47 @@ def catalog(language: str) -> dict[str, dict[str, str]]:
     """Messages of ``language``: ``<language>.yaml`` merged with ``<language>.<topic>.yaml``
     (one file per command keeps each command's wording together)."""
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
-    data: dict[str, dict[str, str]] = {}
     files = [CATALOG_DIR / f"{lang}.yaml", *sorted(CATALOG_DIR.glob(f"{lang}.*.yaml"))]
-    for file in files:
-        with open(file, encoding="utf-8") as fh:
-            data.update(yaml.load(fh, Loader=_LOADER) or {})
+    texts = [file.read_bytes() for file in files]
+    digest = hashlib.sha256(b"\0".join(texts)).hexdigest()[:20]
+    parsed = PARSED_DIR / f"{lang}.{digest}.json"
+    with contextlib.suppress(OSError, ValueError), open(parsed, encoding="utf-8") as fh:
+        found: dict[str, dict[str, str]] = json.load(fh)
+        return found
+    data = _parse(texts)
+    _keep(parsed, data)
     return data
+
+
+def _parse(texts: list[bytes]) -> dict[str, dict[str, str]]:
+    """The catalog files' texts, parsed and merged in order."""
+    import yaml  # only when the catalogs changed since they were last parsed
+
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when present
+    data: dict[str, dict[str, str]] = {}
+    for text in texts:
+        data.update(yaml.load(text.decode("utf-8"), Loader=loader) or {})
+    return data
+
+
+def _keep(parsed: Path, data: dict[str, dict[str, str]]) -> None:
+    """Write the parsed catalog to ``parsed`` in one step, unless the folder cannot be
+    written (an installation owned by another user: the catalogs are then parsed each
+    time); older parsed versions of that language are removed."""
+    with contextlib.suppress(OSError):
+        parsed.parent.mkdir(exist_ok=True)
+        temp = parsed.parent / f".partial-{os.getpid()}-{os.urandom(4).hex()}"
+        try:
+            with open(temp, "x", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False)
+            os.replace(temp, parsed)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+        language = parsed.name.split(".", 1)[0]
+        for old in parsed.parent.glob(f"{language}.*.json"):
+            if old != parsed:
+                old.unlink(missing_ok=True)
 
 
 class _Safe(dict[str, Any]):
