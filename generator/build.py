@@ -228,6 +228,7 @@ def build(
     shown: Callable[[BuildReport], None] | None = None,
     own_output: bool = False,
     published: Callable[[BuildReport], None] | None = None,
+    looked: Callable[[], freshness.Stamps | None] | None = None,
 ) -> BuildReport:
     """Build the site (of the content ``kinds``); with a cache, only what changed is
     converted, rendered and written. A long-lived caller (serve) passes its own open
@@ -244,7 +245,9 @@ def build(
     are not looked at for files changed by hand. A caller that waits for the output alone
     (the daemon, for the build that asked) may be told as soon as every file the build
     changes is in place there (``published``, with the report so far): the records of the
-    output follow."""
+    output follow. A caller may have the output's folders looked at while it did other work
+    (the daemon's helper process): ``looked`` gives the change times found then (None: they
+    are looked at here)."""
     started = time.perf_counter()
     owned = store is None
     if store is None:
@@ -259,7 +262,9 @@ def build(
             with _collector_paused():
                 mark = _Marker({}, started, shown, published)
                 watched = own_output and changed is not None
-                report = _build(options, store, mark, progress, kinds, changed, whole, watched)
+                report = _build(
+                    options, store, mark, progress, kinds, changed, whole, watched, looked
+                )
         except OSError as exc:  # a full disk, a read-only or unwritable output, ...
             report = _failed([system_error(exc)], started, "zh-CN")
         readings.keep(store)
@@ -310,6 +315,7 @@ def _build(
     changed: frozenset[str] | None = None,
     whole: bool = False,
     watched: bool = False,
+    looked: Callable[[], freshness.Stamps | None] | None = None,
 ) -> BuildReport:
     """The stages in order: analyse -> plan pages -> fingerprints -> Markdown -> render and
     write. Each stage returns values; none changes what an earlier stage made. With
@@ -334,7 +340,7 @@ def _build(
         return _failed(problems, mark.started, analysis.site.config.language)
     copies = _all_copies(inputs)
     shape = Shape.of(analysis.site, analysis.plan, inputs.prints, inputs.templates, copies)
-    previous, stamps = _last_output(options.output, store, inputs.watched)
+    previous, stamps = _last_output(options.output, store, inputs.watched, looked)
     # within one process (serve), the last good build's pages when only bodies changed since
     planned = shape.last_jobs(store) if previous else None
     if planned is None:
@@ -361,17 +367,23 @@ def _build(
 
 
 def _last_output(
-    output: Path, store: cache.Cache, watched: bool
+    output: Path,
+    store: cache.Cache,
+    watched: bool,
+    looked: Callable[[], freshness.Stamps | None] | None = None,
 ) -> tuple[dict[str, cache.OutputRecord], freshness.Stamps | None]:
     """The records of what the last build wrote into ``output``, and the change times of its
-    folders then when they still hold. A file deleted by hand, or replaced by a link, since
-    is made again as if new: when a folder changed, the output is walked. A watcher (serve)
-    writes into a folder of its own and does not look."""
+    folders then when they still hold (as ``looked`` found them, when given). A file deleted
+    by hand, or replaced by a link, since is made again as if new: when a folder changed,
+    the output is walked. A watcher (serve) writes into a folder of its own and does not
+    look."""
     identity = writer.identity(output)
     previous = store.outputs(identity)
     stamps = freshness.kept_folders(output, store, identity)
-    if previous and not watched and not freshness.folders_intact(output, stamps):
-        return _still_there(output, previous, store), None
+    if previous and not watched:
+        found = looked() if looked is not None else None
+        if not freshness.folders_intact(output, stamps, found):
+            return _still_there(output, previous, store), None
     return previous, stamps
 
 

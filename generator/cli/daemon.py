@@ -37,6 +37,7 @@ from generator.cli import console as reporting
 from generator.cli import handoff, parsing
 from generator.content import history
 from generator.output import cache, freshness, writer
+from generator.output.lookout import FolderLookout
 
 CHECK_SECONDS = 2.0  # how often an idle daemon looks whether it should end
 COLLECT_AFTER = 20  # builds asked back to back between collections of garbage
@@ -141,6 +142,7 @@ class Daemon:
     head: str | None = None  # the commit checked out at the last build
     quiet: bool = False  # only failed builds are logged
     ended: str = ""  # why it ended: asked, other-code, idle, replaced, doorman
+    lookout: FolderLookout = field(default_factory=FolderLookout)
 
     def build(
         self,
@@ -158,6 +160,7 @@ class Daemon:
         with writer.exclusive(options.output, options.cache_dir, build_cli.say_waiting):
             store = self._store()
             gc.disable()  # collected when no build is asked for a while (``listen``)
+            looked = self._look(options.output, store)
             before = self._lines(options)
             state = freshness.source_state(options, store)
             changed = changed_files(before, self._lines(options), options.source)
@@ -165,12 +168,29 @@ class Daemon:
             if head != self.head:  # a commit moves the dates of files that did not change
                 changed = None
             report = build(
-                options, store=store, state=state, changed=changed, whole=whole, published=tell
+                options,
+                store=store,
+                state=state,
+                changed=changed,
+                whole=whole,
+                published=tell,
+                looked=looked,
             )
             tell(report)  # unless told already: the build changed no file, or failed
             store.flush()
             self.version = store.data_version()
         return report
+
+    def _look(
+        self, output: Path, store: cache.Cache
+    ) -> Callable[[], freshness.Stamps | None] | None:
+        """Have the helper process look at the output's folders while the source is walked;
+        what it found, for the build (None: the build looks itself)."""
+        stamps = freshness.kept_folders(output, store)
+        if not stamps or min(stamps.values()) < 0:  # the output will be walked anyway
+            return None
+        self.lookout.look(output, stamps)
+        return self.lookout.result
 
     def _store(self) -> cache.Cache:
         """The cache, opened again (and the memory dropped) when another process wrote it
@@ -271,6 +291,7 @@ class Daemon:
 
     def close(self) -> None:
         _collect()
+        self.lookout.close()
         if self.address is not None:
             handoff.remove_address(self.cache_dir, self.address)
         if self.store is not None:

@@ -156,14 +156,16 @@ def kept_folders(output: Path, store: cache.Cache, identity: str | None = None) 
     return store.folder_times()
 
 
-def folders_intact(output: Path, stamps: Stamps | None) -> bool:
+def folders_intact(output: Path, stamps: Stamps | None, found: Stamps | None = None) -> bool:
     """Whether every folder of ``output`` is as the last build there left it (``stamps``, see
     ``kept_folders``): no file in it added, deleted, or replaced by a link since. One look
-    at each folder, not a walk of every file. A folder kept as unknown (a negative time)
-    never is."""
+    at each folder, not a walk of every file, unless another process just looked (``found``:
+    the times it found). A folder kept as unknown (a negative time) never is."""
     if not stamps or min(stamps.values()) < 0:
         return False
-    return writer.folder_stamps(output, stamps) == stamps
+    if found is None:
+        found = writer.folder_stamps(output, stamps)
+    return found == stamps
 
 
 def changed_since(output: Path, files: Iterable[str], stamps: Stamps) -> frozenset[str]:

@@ -1,0 +1,102 @@
+"""The helper process that looks at an output's folders for the daemon: it finds what
+``writer.folder_stamps`` finds, follows a changed list of folders, and a helper that fails
+leaves the caller to look itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.output import lookout, writer
+
+
+@pytest.fixture
+def helper() -> Iterator[lookout.FolderLookout]:
+    kept = lookout.FolderLookout()
+    yield kept
+    kept.close()
+
+
+def _output(tmp_path: Path) -> tuple[Path, list[str]]:
+    out = tmp_path / "out"
+    files = ["index.html", "a/index.html", "a/b/index.html", "c/index.html"]
+    for rel in files:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(rel, encoding="utf-8")
+    return out, sorted(writer.folders_of(files))
+
+
+def test_the_helper_finds_what_a_look_here_finds(
+    tmp_path: Path, helper: lookout.FolderLookout
+) -> None:
+    out, folders = _output(tmp_path)
+    helper.look(out, folders)
+    assert helper.result() == writer.folder_stamps(out, folders)
+    (out / "a/b/index.html").unlink()  # a file deleted by hand changes its folder's time
+    (out / "c/index.html").unlink()
+    (out / "c").rmdir()  # a folder gone is -1
+    helper.look(out, folders)
+    found = helper.result()
+    assert found == writer.folder_stamps(out, folders)
+    assert found is not None and found["c"] == -1
+
+
+def test_a_changed_list_of_folders_is_sent_again(
+    tmp_path: Path, helper: lookout.FolderLookout
+) -> None:
+    out, folders = _output(tmp_path)
+    helper.look(out, folders)
+    helper.look(out, folders[:2])  # the first answer, never asked for, is not read as this one
+    assert helper.result() == writer.folder_stamps(out, folders[:2])
+    (out / "d").mkdir()
+    helper.look(out, [*folders, "d"])
+    assert helper.result() == writer.folder_stamps(out, [*folders, "d"])
+    helper.look(tmp_path / "missing", folders)  # an output that cannot be opened: all gone
+    assert helper.result() == dict.fromkeys(folders, -1)
+
+
+def test_a_helper_that_died_or_hangs_leaves_the_look_to_the_caller(
+    tmp_path: Path, helper: lookout.FolderLookout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, folders = _output(tmp_path)
+    assert helper.result() is None  # nothing was asked
+    helper.look(out, folders)
+    assert helper.result() is not None
+    child = helper._child
+    assert child is not None
+    child.kill()
+    child.wait()
+    helper.look(out, folders)  # the dead helper is replaced when asked to look
+    assert helper.result() == writer.folder_stamps(out, folders)
+    assert helper._child is not child
+    hung = helper._child
+    assert hung is not None
+    monkeypatch.setattr(lookout, "LOOK_SECONDS", 0.2)
+    os.kill(hung.pid, signal.SIGSTOP)  # asked, it does not answer: the caller looks itself
+    helper.look(out, folders)
+    assert helper.result() is None
+    assert hung.poll() is not None and helper._child is None  # and the hung helper is gone
+
+
+def test_a_helper_that_cannot_start_is_given_up_after_a_few_tries(
+    tmp_path: Path, helper: lookout.FolderLookout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, folders = _output(tmp_path)
+    started: list[list[str]] = []
+    real = subprocess.Popen
+
+    def popen(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(args)
+        return real(["false"], **kwargs)  # ends at once, answers nothing
+
+    monkeypatch.setattr(lookout.subprocess, "Popen", popen)
+    for _ in range(lookout.FAILURES + 3):
+        helper.look(out, folders)
+        assert helper.result() is None  # the caller looks itself
+    assert len(started) == lookout.FAILURES
