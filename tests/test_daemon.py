@@ -583,3 +583,13 @@ def test_a_daemon_idle_too_long_says_why_it_ended(tmp_path: Path) -> None:
     done = _run("daemon", str(src), "--idle", "0.02")  # 1.2 s
     assert done.returncode == 0, done.stderr
     assert "闲置时间到了" in done.stderr
+
+
+def test_a_daemon_is_not_started_for_a_folder_that_holds_no_site(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = _run("daemon", str(empty), "-o", str(tmp_path / "out"), "--idle", "0.05")
+    assert done.returncode == 2, done
+    assert "不是网站目录" in done.stderr and "site.yaml" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not handoff.address_file(empty / ".showcase-cache").exists()
