@@ -510,7 +510,8 @@ def test_an_address_file_others_may_read_is_not_trusted(tmp_path: Path) -> None:
     handoff.address_file(tmp_path).chmod(0o644)
     assert handoff.read_address(tmp_path) is None
     assert handoff.read_address(tmp_path, own=True) == address  # the daemon's own look
-    assert [p.name for p in tmp_path.iterdir()] == [handoff.ADDRESS_FILE]  # no part left
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [handoff.ADDRESS_LOCK, handoff.ADDRESS_FILE]  # no part left
 
 
 def _asks(address: handoff.Address, found: list[dict[str, Any] | None]) -> None:
@@ -593,3 +594,29 @@ def test_a_daemon_is_not_started_for_a_folder_that_holds_no_site(tmp_path: Path)
     assert "不是网站目录" in done.stderr and "site.yaml" in done.stderr
     assert "Traceback" not in done.stderr
     assert not handoff.address_file(empty / ".showcase-cache").exists()
+
+
+def test_a_daemon_that_ends_leaves_the_address_a_newer_one_just_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two daemons of one cache at the same instant: the older, ending, has just read its own
+    address when the newer writes its own. The newer address must stay."""
+    older, newer = handoff.Address(1, "a", 1), handoff.Address(2, "b", 2)
+    assert handoff.write_address(tmp_path, older)
+    real_read = handoff.read_address
+    reading = threading.Event()
+
+    def slow_read(cache_dir: Path, own: bool = False) -> handoff.Address | None:
+        found = real_read(cache_dir, own)
+        reading.set()
+        time.sleep(0.3)  # the newer daemon writes meanwhile, unless it must wait
+        return found
+
+    monkeypatch.setattr(handoff, "read_address", slow_read)
+    ending = threading.Thread(target=handoff.remove_address, args=(tmp_path, older))
+    ending.start()
+    assert reading.wait(5)
+    monkeypatch.setattr(handoff, "read_address", real_read)
+    assert handoff.write_address(tmp_path, newer)
+    ending.join()
+    assert handoff.read_address(tmp_path) == newer

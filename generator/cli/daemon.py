@@ -261,8 +261,7 @@ class Daemon:
         with socket.create_server((handoff.HOST, 0)) as server:
             port = server.getsockname()[1]
             self.address = handoff.Address(port, secrets.token_hex(16), os.getpid())
-            handoff.write_address(self.cache_dir, self.address)
-            if handoff.read_address(self.cache_dir) != self.address:
+            if not handoff.write_address(self.cache_dir, self.address):
                 raise AddressNotPrivate(handoff.address_file(self.cache_dir))
             doorman = Doorman(server, self.address.token)
             doorman.start()

@@ -22,7 +22,7 @@ import secrets
 import socket
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from generator.base.errors import Diagnostic
 from generator.base.report import BuildReport
 
 ADDRESS_FILE = "daemon.json"  # in the cache folder
+ADDRESS_LOCK = ".daemon.lock"  # held while a daemon writes or removes its address
 HOST = "127.0.0.1"
 # what a build reads from the environment: a daemon started with other values does not build
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SHOWCASE_WORKERS")
@@ -75,9 +76,35 @@ def read_address(cache_dir: Path, own: bool = False) -> Address | None:
         return None
 
 
-def write_address(cache_dir: Path, address: Address) -> None:
+@contextlib.contextmanager
+def _address_locked(cache_dir: Path) -> Iterator[None]:
+    """The address file is this block's alone among daemons: one that ends does not remove
+    the address a newer one has just written (where the system has no such lock, nothing
+    is held)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(cache_dir / ADDRESS_LOCK, flags, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def write_address(cache_dir: Path, address: Address) -> bool:
     """Leave ``address`` in the cache folder, readable by this user only (written whole under
-    a new name, then moved into place, so that a build never reads half of it)."""
+    a new name, then moved into place, so that a build never reads half of it). Whether a
+    build will trust it: False where the disk cannot keep it from other users."""
+    with _address_locked(cache_dir):
+        _write_address(cache_dir, address)
+        return read_address(cache_dir) == address
+
+
+def _write_address(cache_dir: Path, address: Address) -> None:
     target = address_file(cache_dir)
     part = target.with_name(f".{ADDRESS_FILE}.{secrets.token_hex(8)}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -94,8 +121,8 @@ def write_address(cache_dir: Path, address: Address) -> None:
 
 def remove_address(cache_dir: Path, address: Address) -> None:
     """Remove the address file if it is still ``address`` (a newer daemon's is left alone)."""
-    if read_address(cache_dir, own=True) == address:
-        with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError), _address_locked(cache_dir):
+        if read_address(cache_dir, own=True) == address:
             address_file(cache_dir).unlink()
 
 
