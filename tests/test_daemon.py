@@ -26,6 +26,7 @@ from generator.base.errors import Diagnostic
 from generator.base.report import BuildReport
 from generator.build import build
 from generator.cli import daemon, handoff
+from generator.output import writer
 from tests.conftest import EXAMPLE, ROOT, profile, write_site
 from tests.test_dates import git
 from tests.test_incremental import NAMES, apply, fixed_times, step, tree
@@ -620,3 +621,32 @@ def test_a_daemon_that_ends_leaves_the_address_a_newer_one_just_wrote(
     assert handoff.write_address(tmp_path, newer)
     ending.join()
     assert handoff.read_address(tmp_path) == newer
+
+
+def test_a_build_is_told_when_the_daemon_waits_for_another_build(tmp_path: Path) -> None:
+    src = tmp_path / "site"
+    shutil.copytree(EXAMPLE, src, ignore=shutil.ignore_patterns(".showcase-cache"))
+    out, log = tmp_path / "out", tmp_path / "daemon.log"
+    process = _started(src, out, log)
+    try:
+        # another build holds the output: the daemon waits for it, and says so to the build
+        with writer.exclusive(out, src / ".showcase-cache", lambda folder: None):
+            asking = subprocess.Popen(
+                [sys.executable, "-m", "generator", "build", str(src), "-o", str(out)],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            deadline = time.monotonic() + 30
+            while "正在使用" not in log.read_text(encoding="utf-8"):
+                assert time.monotonic() < deadline and asking.poll() is None
+                time.sleep(0.05)
+        _stdout, stderr = asking.communicate(timeout=60)
+        assert asking.returncode == 0, stderr
+        assert "另一个生成正在使用" in stderr and ".showcase-cache" in stderr
+        assert _built(log, 1) == 1  # and the build was the daemon's
+    finally:
+        process.kill()
+        process.wait()

@@ -155,7 +155,7 @@ def run(options: BuildOptions, progress: ProgressBar | None = None) -> BuildRepo
     daemon that keeps the site in memory (``showcase daemon``) makes the build when one runs."""
     started = time.perf_counter()
     try:  # a daemon that keeps this site in memory builds it
-        handed = handoff.ask(options, waiting=_waiting_for_daemon)
+        handed = handoff.ask(options, waiting=_waiting_for_daemon, locked=_daemon_waits)
     except KeyboardInterrupt:
         raise HandedOff from None
     if handed is not None:
@@ -166,6 +166,10 @@ def run(options: BuildOptions, progress: ProgressBar | None = None) -> BuildRepo
 
 def _waiting_for_daemon() -> None:
     print(t("build-waiting-daemon"), file=sys.stderr, flush=True)
+
+
+def _daemon_waits(folder: str) -> None:
+    say_waiting(Path(folder))
 
 
 def _run_here(options: BuildOptions, progress: ProgressBar | None) -> BuildReport:

@@ -157,15 +157,23 @@ class Daemon:
         options: BuildOptions,
         then: Callable[[BuildReport], None] | None = None,
         whole: bool = False,
+        waiting: Callable[[Path], None] | None = None,
     ) -> BuildReport:
         """Build ``options`` (held by the locks a build holds), reading again only the source
         files whose size, time or content changed since the last build here; ``then`` is
         given the report as soon as the output is complete and its records saved, before
         what the cache keeps for the next build (the build that asked waits no longer than
         it must). With ``whole``, every stage runs, even when nothing changed, so that the
-        whole site is in memory."""
+        whole site is in memory. ``waiting`` is told the folder when another build uses it
+        (the build that asked is told so), after the daemon's log."""
         tell = _Once(then)
-        with writer.exclusive(options.output, options.cache_dir, build_cli.say_waiting):
+
+        def said(folder: Path) -> None:
+            build_cli.say_waiting(folder)
+            if waiting is not None:
+                waiting(folder)
+
+        with writer.exclusive(options.output, options.cache_dir, said):
             store = self._store()
             gc.disable()  # collected when no build is asked for a while (``listen``)
             looked = self._look(options.output, store)
@@ -231,7 +239,11 @@ class Daemon:
             return refused != "other-code"
         started = time.perf_counter()
         options = handoff.options_of(message["options"])
-        report = self.build(options, lambda report: send({"report": handoff.report_json(report)}))
+        report = self.build(
+            options,
+            lambda report: send({"report": handoff.report_json(report)}),
+            waiting=lambda folder: send({"waiting": str(folder)}),
+        )
         if not (self.quiet and report.ok):
             _log(done_line(report, time.perf_counter() - started))
         return True

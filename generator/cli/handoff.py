@@ -210,17 +210,22 @@ def options_of(asked: Mapping[str, Any]) -> BuildOptions:
     )
 
 
-def ask(options: BuildOptions, waiting: Callable[[], None] | None = None) -> BuildReport | None:
+def ask(
+    options: BuildOptions,
+    waiting: Callable[[], None] | None = None,
+    locked: Callable[[str], None] | None = None,
+) -> BuildReport | None:
     """The report of the build of ``options`` made by the daemon of its cache folder; None
     when no daemon there can make it (none runs, or it runs other code, in another
     environment, for another site): the caller then builds itself. ``waiting`` is called
-    once when the daemon is slow to say it received the request."""
+    once when the daemon is slow to say it received the request, ``locked`` with the folder
+    when the daemon waits for another build that uses it."""
     if options.cache_dir is None or options.edition_year is not None:
         return None
     address = read_address(options.cache_dir)
     if address is None or not running(address.pid):
         return None
-    answer = exchange(address, request(options), waiting)
+    answer = exchange(address, request(options), waiting, locked)
     found = answer.get("report") if answer is not None else None
     return report_of(found) if isinstance(found, dict) else None
 
@@ -239,14 +244,18 @@ def running(pid: int) -> bool:
 
 
 def exchange(
-    address: Address, message: Mapping[str, Any], waiting: Callable[[], None] | None = None
+    address: Address,
+    message: Mapping[str, Any],
+    waiting: Callable[[], None] | None = None,
+    locked: Callable[[str], None] | None = None,
 ) -> dict[str, Any] | None:
     """Send ``message`` to the daemon at ``address``, proving that this user sent it (and
     sent it as it is), and wait for its answer (as long as a build takes) once the daemon
     proved it is the one that wrote the address; None without that proof within
     ``ACK_SECONDS`` (nothing listens there, or something else, or a daemon that is
     stopped: the daemon then leaves the request alone) or without an answer. ``waiting``
-    is called once if the proof takes more than ``NOTICE_SECONDS``."""
+    is called once if the proof takes more than ``NOTICE_SECONDS``; ``locked`` with each
+    folder the daemon says it waits for (``{"waiting": folder}`` lines before the answer)."""
     signed = {**message, "nonce": secrets.token_hex(16)}
     signed["proof"] = proof(address.token, signed_text(signed))
     try:
@@ -256,13 +265,32 @@ def exchange(
             if not proven(address.token, "daemon:" + signed["nonce"], ack.get("ack")):
                 return None
             conn.settimeout(None)  # a build takes as long as it takes
-            if b"\n" not in rest:
-                with conn.makefile("rb") as replies:
-                    rest += replies.readline(LINE_LIMIT)
-            answer = json.loads(rest.partition(b"\n")[0] or b"null")
+            answer = None
+            for line in _lines_after(conn, rest):
+                answer = json.loads(line or b"null")
+                if not (isinstance(answer, dict) and isinstance(answer.get("waiting"), str)):
+                    break
+                if locked is not None:
+                    locked(answer["waiting"])
     except (OSError, ValueError, RecursionError, AttributeError):
         return None
     return answer if isinstance(answer, dict) else None
+
+
+def _lines_after(conn: socket.socket, rest: bytes) -> Iterator[bytes]:
+    """The lines received on ``conn`` (each of at most ``LINE_LIMIT`` bytes), ``rest`` being
+    what was read after the acknowledgement."""
+    with conn.makefile("rb") as replies:
+        while True:
+            if b"\n" not in rest:
+                more = replies.readline(LINE_LIMIT)
+                if not more:
+                    return
+                if len(rest) + len(more) > LINE_LIMIT:
+                    raise ValueError("an answer too long")
+                rest += more
+            line, _, rest = rest.partition(b"\n")
+            yield line
 
 
 def _first_reply(
