@@ -255,7 +255,9 @@ def build(
     try:
         if state is None:
             state = freshness.source_state(options, store, changed)
-        last = None if whole else freshness.last_report(options, store, state)
+        if looked is not None:  # asked at most once, by whichever step looks first
+            looked = functools.cache(looked)
+        last = None if whole else freshness.last_report(options, store, state, looked)
         if last is not None:  # nothing at all changed since the last build of this output
             return dataclasses.replace(last, seconds=time.perf_counter() - started)
         try:

@@ -26,7 +26,7 @@ from generator.base.errors import Diagnostic
 from generator.base.report import BuildReport
 from generator.build import build
 from generator.cli import daemon, handoff
-from generator.output import writer
+from generator.output import freshness, writer
 from tests.conftest import EXAMPLE, ROOT, profile, write_site
 from tests.test_dates import git
 from tests.test_incremental import NAMES, apply, fixed_times, step, tree
@@ -650,3 +650,30 @@ def test_a_build_is_told_when_the_daemon_waits_for_another_build(tmp_path: Path)
     finally:
         process.kill()
         process.wait()
+
+
+def test_the_daemon_builds_with_what_its_helper_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output's folders are looked at by the helper process, not again by the build:
+    after an edit, and when nothing changed."""
+    src, options = _site(tmp_path)
+    kept = _daemon(options)
+    given: list[bool] = []
+    real = freshness.folders_intact
+
+    def spy(output: Path, stamps: Any, found: Any = None) -> bool:
+        given.append(found is not None)
+        return real(output, stamps, found)
+
+    monkeypatch.setattr(freshness, "folders_intact", spy)
+    try:
+        edited = src / "profiles/2025/p1.md"
+        edited.write_text(edited.read_text(encoding="utf-8") + "又一句。\n", encoding="utf-8")
+        assert kept.build(options).ok
+        assert kept.build(options).ok  # nothing changed
+        assert given == [True, True]
+        assert kept.lookout._failures == 0
+        assert tree(options.output) == _clean(options, tmp_path / "clean")
+    finally:
+        kept.close()

@@ -100,3 +100,20 @@ def test_a_helper_that_cannot_start_is_given_up_after_a_few_tries(
         helper.look(out, folders)
         assert helper.result() is None  # the caller looks itself
     assert len(started) == lookout.FAILURES
+
+
+def test_nothing_in_the_folder_the_daemon_started_from_runs_in_the_helper(
+    tmp_path: Path, helper: lookout.FolderLookout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, folders = _output(tmp_path)
+    planted = tmp_path / "site"
+    planted.mkdir()
+    marker = tmp_path / "ran"
+    for name in ("json", "array", "select", "os"):
+        (planted / f"{name}.py").write_text(
+            f"open({str(marker)!r}, 'a').write({name!r})\n", encoding="utf-8"
+        )
+    monkeypatch.chdir(planted)
+    helper.look(out, folders)
+    assert helper.result() == writer.folder_stamps(out, folders)
+    assert not marker.exists()

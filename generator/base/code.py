@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import sys
 from pathlib import Path
 
 
@@ -18,3 +20,14 @@ def code_digest() -> str:
             digest.update(path.relative_to(package).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def helper_process(module: str) -> tuple[list[str], dict[str, str], str]:
+    """How to start ``module`` (of this package) in a fresh Python process: its command, its
+    environment and its working folder. -P, and the folder that holds this package as the
+    working folder and first on PYTHONPATH: nothing in the folder the caller was started
+    from (often the site's, whose content is not to be trusted) is imported."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return [sys.executable, "-P", "-m", module], env, root

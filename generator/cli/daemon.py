@@ -176,6 +176,7 @@ class Daemon:
         with writer.exclusive(options.output, options.cache_dir, said):
             store = self._store()
             gc.disable()  # collected when no build is asked for a while (``listen``)
+            writer.recover(options.output)  # what a build killed half-way left, first
             looked = self._look(options.output, store)
             before = self._lines(options)
             state = freshness.source_state(options, store)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from generator.base.config import BuildOptions, packaged_themes_dir
@@ -97,13 +97,20 @@ def _walk(folder: str, found: list[str]) -> None:
             found.append(entry.path)
 
 
-def last_report(options: BuildOptions, store: cache.Cache, state: str) -> BuildReport | None:
+def last_report(
+    options: BuildOptions,
+    store: cache.Cache,
+    state: str,
+    looked: Callable[[], Stamps | None] | None = None,
+) -> BuildReport | None:
     """The report of the last build, its warnings included, when nothing it read has changed
     since (``state``) and its output folder is still the one it wrote, with no file added,
-    deleted or replaced in any of its folders; None when there is something to do."""
+    deleted or replaced in any of its folders (as ``looked`` found them, when given); None
+    when there is something to do."""
     if not state or store.get_meta("source") != state + writer.identity(options.output):
         return None
-    if not folders_intact(options.output, kept_folders(options.output, store)):
+    found = looked() if looked is not None else None
+    if not folders_intact(options.output, kept_folders(options.output, store), found):
         return None
     diagnostics = _diagnostics(store.get_meta("diagnostics") or "[]")
     if diagnostics is None:

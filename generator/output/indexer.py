@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from generator.base.code import helper_process
 from generator.output import cache
 from generator.site import search
 
@@ -51,14 +51,10 @@ def computed_elsewhere(
     the cache ``database``, committed) in ``count`` shards, made in a fresh process; None when
     that process could not start or failed."""
     request = json.dumps([str(database), list(sigs), count])
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])  # the folder that holds this package
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    command, env, root = helper_process(MODULE)
     try:
-        # -P and the package's folder as the working folder: nothing in the folder the build
-        # was started from (often the site's) is imported
         done = subprocess.run(
-            [sys.executable, "-P", "-m", MODULE],
+            command,
             input=request.encode("utf-8"),
             capture_output=True,
             env=env,

@@ -3,9 +3,9 @@ does other work: the daemon walks the source meanwhile. Python threads would tak
 every system call (each look at a folder is one); a process of its own looks in parallel.
 
 The caller sends one JSON line per look (the output, and the folders when they are not the
-ones of the last look); the helper answers with the number of folders (8 bytes) and the
-change time of each, in order (8 bytes each, -1: gone or not a folder), as
-``writer.folder_stamps`` gives them."""
+ones of the last look); the helper answers with the number of folders and the change time of
+each, in order (-1: gone or not a folder), as ``writer.folder_stamps`` gives them: 8 bytes
+each, in the machine's byte order (both processes run on one machine)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
+from generator.base.code import helper_process
 from generator.output import writer
 
 LOOK_SECONDS = 60.0  # a helper that answers no sooner is taken as stuck (the caller looks)
@@ -47,8 +48,7 @@ class FolderLookout:
             if wanted != self._sent:
                 message["folders"] = wanted
             assert child.stdin is not None
-            child.stdin.write(json.dumps(message).encode() + b"\n")
-            child.stdin.flush()
+            _write(child.stdin, json.dumps(message).encode() + b"\n")
         except OSError:
             self._failed()
             return
@@ -62,11 +62,10 @@ class FolderLookout:
             return None
         assert self._child.stdout is not None
         try:
-            count = int.from_bytes(_read(self._child.stdout, 8), "little", signed=True)
-            if count != len(asked):
-                raise ValueError(count)
-            times = array.array("q")
-            times.frombytes(_read(self._child.stdout, 8 * count))
+            times = array.array("q", _read(self._child.stdout, 8))
+            if times.pop() != len(asked):
+                raise ValueError("another number of folders")
+            times.frombytes(_read(self._child.stdout, 8 * len(asked)))
         except (OSError, ValueError, EOFError):
             self._failed()
             return None
@@ -83,13 +82,18 @@ class FolderLookout:
     def _started(self) -> subprocess.Popen[bytes]:
         if self._child is not None and self._child.poll() is not None:
             self._failed()  # it ended: its pipes are closed, a new one is started
+        if self._failures >= FAILURES:
+            raise OSError("the helper failed too often")
         if self._child is None:
+            command, env, root = helper_process(__name__)
             self._child = subprocess.Popen(
-                [sys.executable, "-m", __name__],
+                command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,  # a failure shows as no answer
                 bufsize=0,
+                env=env,
+                cwd=root,
             )
         return self._child
 
@@ -102,6 +106,16 @@ class FolderLookout:
             for pipe in (child.stdin, child.stdout):
                 if pipe is not None:
                     pipe.close()
+
+
+def _write(pipe: IO[bytes], data: bytes) -> None:
+    """All of ``data`` to ``pipe``, each part within ``LOOK_SECONDS``."""
+    view = memoryview(data)
+    while view:
+        _, ready, _ = select.select([], [pipe], [], LOOK_SECONDS)
+        if not ready:
+            raise TimeoutError("the helper does not read")
+        view = view[os.write(pipe.fileno(), view) :]
 
 
 def _read(pipe: IO[bytes], size: int) -> bytes:
@@ -126,8 +140,9 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
         message = json.loads(line)
         folders = message.get("folders", folders)
         found = writer.folder_stamps(Path(message["output"]), folders)
-        times = array.array("q", [found.get(rel, -1) if found else -1 for rel in folders])
-        answers.write(len(folders).to_bytes(8, "little", signed=True) + times.tobytes())
+        times = array.array("q", [len(folders)])
+        times.extend(found.get(rel, -1) if found else -1 for rel in folders)
+        answers.write(times.tobytes())
         answers.flush()
 
 
