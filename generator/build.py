@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from generator import pages
+from generator.base import stopping
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
 from generator.base.report import BuildReport as BuildReport  # re-exported: the build returns it
@@ -1152,6 +1153,7 @@ class _Marker:
         now = time.perf_counter()
         self.stages[name] = round(now - self.last, 4)
         self.last = now
+        stopping.check()  # a Ctrl-C whose exception was dropped stops the build here
 
 
 def _counts(site: model.Site) -> dict[str, int]:

@@ -677,3 +677,23 @@ def test_the_daemon_builds_with_what_its_helper_found(
         assert tree(options.output) == _clean(options, tmp_path / "clean")
     finally:
         kept.close()
+
+
+def test_what_a_killed_build_left_half_done_is_finished_before_the_daemon_looks(
+    tmp_path: Path,
+) -> None:
+    """A build killed between its journal and its moves: the daemon's next build finishes
+    that journal first, then sees the output as it is (here, a page the journal deletes)."""
+    _src, options = _site(tmp_path)
+    kept = _daemon(options)
+    try:
+        root = options.output.parent / f".{options.output.name}.building-1-x"
+        root.mkdir()
+        plan = {"root": str(root), "changed": [], "removed": ["pages/about/index.html"]}
+        journal = options.output.parent / f".{options.output.name}.journal.json"
+        journal.write_text(json.dumps(plan), encoding="utf-8")
+        assert kept.build(options).ok
+        assert not journal.exists()
+        assert tree(options.output) == _clean(options, tmp_path / "clean")
+    finally:
+        kept.close()

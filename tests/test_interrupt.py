@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
 import yaml
 
+from generator import build as build_module
+from generator.base import stopping
+from generator.base.config import BuildOptions
+from generator.build import build
 from generator.cli import build as build_cli
+from generator.cli import daemon, handoff
 from generator.output import writer
 from tests.conftest import EXAMPLE, ROOT, profile
 
@@ -142,3 +149,45 @@ def test_a_signal_whose_exception_was_dropped_still_stops_the_publishing(
     (later.root / "index.html").write_text("later", encoding="utf-8")
     later.commit()
     assert (out / "index.html").read_text(encoding="utf-8") == "later"
+
+
+def test_a_dropped_interrupt_stops_the_build_at_the_end_of_a_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(EXAMPLE, src, ignore=shutil.ignore_patterns(".showcase-cache"))
+    out = tmp_path / "public"
+    options = BuildOptions(src, out)
+    assert build(options).ok
+    before = snapshot(out)
+    real = build_module.analyse
+
+    def analysed(*args: object, **kwargs: object) -> object:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        stopping.ask()  # as the handler does when its exception is dropped
+        return found
+
+    monkeypatch.setattr(build_module, "analyse", analysed)
+    (src / "site.yaml").write_text(
+        (src / "site.yaml").read_text("utf-8") + "subtitle: 第二版\n", encoding="utf-8"
+    )
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            build(options)
+    finally:
+        stopping.forget()
+    assert snapshot(out) == before
+
+
+def test_a_dropped_interrupt_ends_the_daemon_s_loop(tmp_path: Path) -> None:
+    kept = daemon.Daemon(tmp_path, tmp_path)
+    kept.address = handoff.Address(1, "t", os.getpid())
+    assert handoff.write_address(tmp_path, kept.address)
+    lives = iter([True, True])  # then the doorman ends, and the loop with it
+    idle = types.SimpleNamespace(is_alive=lambda: next(lives, False), requests=queue.Queue())
+    stopping.ask()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            kept._serve(idle, 0)  # type: ignore[arg-type]
+    finally:
+        stopping.forget()

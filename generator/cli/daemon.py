@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.base import messages
+from generator.base import messages, stopping
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.report import BuildReport
 from generator.build import build, system_error
@@ -290,6 +290,7 @@ class Daemon:
         last, built = time.monotonic(), 0
         self.ended = "replaced"  # unless the loop ends otherwise
         while handoff.read_address(self.cache_dir, own=True) == self.address:
+            stopping.check()  # a Ctrl-C whose exception was dropped (in a collection) ends it
             idle = time.monotonic() - last
             if (idle_seconds and idle > idle_seconds) or not doorman.is_alive():
                 self.ended = "idle" if doorman.is_alive() else "doorman"
