@@ -325,13 +325,31 @@ def test_catalogs_are_read_where_the_parsed_copy_cannot_be_written(
 
 
 def test_a_command_reads_the_parsed_catalog_without_yaml(tmp_path: Path) -> None:
-    """The catalogs were parsed by an earlier command: the next one does not import YAML to
-    start (help asked here, which needs every command's words)."""
+    """The catalogs were parsed by an earlier command: the next one starts without importing
+    YAML (each command here reads a copy of the catalogs in ``tmp_path``)."""
+    folder = tmp_path / "catalog"
+    shutil.copytree(messages.CATALOG_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
     code = (
-        "import sys; from generator.base import messages; messages.catalog('zh-CN'); "
-        "print('yaml' in sys.modules)"
+        "import sys; from pathlib import Path; from generator.base import messages; "
+        f"messages.CATALOG_DIR = Path({str(folder)!r}); "
+        "messages.PARSED_DIR = messages.CATALOG_DIR / '__pycache__'; "
+        "messages.catalog('zh-CN'); print('yaml' in sys.modules)"
     )
     run = [sys.executable, "-c", code]
-    subprocess.run(run, cwd=ROOT, check=True, capture_output=True)
+    first = subprocess.run(run, cwd=ROOT, check=True, capture_output=True, text=True)
+    assert first.stdout.strip() == "True"
     done = subprocess.run(run, cwd=ROOT, check=True, capture_output=True, text=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_catalog_json_would_not_give_back_is_parsed_each_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _catalog_copy(tmp_path, monkeypatch)
+    topic = folder / "zh-CN.serve.yaml"
+    topic.write_text(topic.read_text("utf-8") + "\nodd-code:\n  message: 1\n", encoding="utf-8")
+    try:
+        assert messages.catalog("zh-CN")["odd-code"] == {"message": 1}
+        assert not list((folder / "__pycache__").glob("*.json"))
+    finally:
+        messages.catalog.cache_clear()

@@ -594,7 +594,7 @@ def test_a_daemon_is_not_started_for_a_folder_that_holds_no_site(tmp_path: Path)
     assert done.returncode == 2, done
     assert "不是网站目录" in done.stderr and "site.yaml" in done.stderr
     assert "Traceback" not in done.stderr
-    assert not handoff.address_file(empty / ".showcase-cache").exists()
+    assert list(empty.iterdir()) == []  # nothing built, not even a cache
 
 
 def test_a_daemon_that_ends_leaves_the_address_a_newer_one_just_wrote(
@@ -697,3 +697,19 @@ def test_what_a_killed_build_left_half_done_is_finished_before_the_daemon_looks(
         assert tree(options.output) == _clean(options, tmp_path / "clean")
     finally:
         kept.close()
+
+
+def test_an_address_lock_held_by_another_holds_up_a_daemon_a_few_seconds_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    monkeypatch.setattr(handoff, "LOCK_SECONDS", 0.3)
+    with open(tmp_path / handoff.ADDRESS_LOCK, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # someone holds it and never lets go
+        started = time.monotonic()
+        address = handoff.Address(1, "t", os.getpid())
+        assert handoff.write_address(tmp_path, address)
+        handoff.remove_address(tmp_path, address)
+        assert time.monotonic() - started < 5
+    assert handoff.read_address(tmp_path) is None

@@ -29,14 +29,26 @@ def catalog(language: str) -> dict[str, dict[str, str]]:
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
     files = [CATALOG_DIR / f"{lang}.yaml", *sorted(CATALOG_DIR.glob(f"{lang}.*.yaml"))]
     texts = [file.read_bytes() for file in files]
-    digest = hashlib.sha256(b"\0".join(texts)).hexdigest()[:20]
+    named = [part for file, text in zip(files, texts, strict=True) for part in (file.name, text)]
+    digest = hashlib.sha256(repr(named).encode()).hexdigest()[:20]
     parsed = PARSED_DIR / f"{lang}.{digest}.json"
     with contextlib.suppress(OSError, ValueError), open(parsed, encoding="utf-8") as fh:
         found: dict[str, dict[str, str]] = json.load(fh)
         return found
     data = _parse(texts)
-    _keep(parsed, data)
+    if _plain(data):  # what JSON gives back as it was
+        _keep(parsed, data)
     return data
+
+
+def _plain(data: object) -> bool:
+    """Whether ``data`` is text by code, each entry text by part (as the catalogs must be)."""
+    return isinstance(data, dict) and all(
+        isinstance(code, str)
+        and isinstance(entry, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in entry.items())
+        for code, entry in data.items()
+    )
 
 
 def _parse(texts: list[bytes]) -> dict[str, dict[str, str]]:

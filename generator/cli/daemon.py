@@ -83,6 +83,9 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     assert cache_dir is not None  # a daemon always has a cache (there is no --no-cache)
     if args.stop:
         return stop(cache_dir)
+    if not (source / parsing.SITE_FILE).is_file():  # a wrong folder: nothing to keep
+        print(t("daemon-not-a-site", source=source), file=sys.stderr)
+        return build_cli.EXIT_USAGE
     output = Path(args.output or parsing.beside_source(source, "public"))
     problem = build_cli.cache_problem(cache_dir, source, output)
     if problem:
@@ -95,9 +98,6 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         with build_cli.interrupts_stop_the_build():
             report = daemon.build(first, whole=True)
             build_cli.print_report(report, source, quiet=False)
-            if _not_a_site(report):  # a wrong folder named: nothing to keep in memory
-                print(t("daemon-not-a-site", source=source), file=sys.stderr)
-                return build_cli.EXIT_USAGE
             daemon.listen(args.idle * 60)
     except KeyboardInterrupt:
         pass
@@ -112,11 +112,6 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         daemon.close()
     _log(t(f"daemon-ended-{daemon.ended}" if daemon.ended else "daemon-stopped"))
     return code
-
-
-def _not_a_site(report: BuildReport) -> bool:
-    """Whether the folder built holds no site (site.yaml or units.yaml is missing)."""
-    return any(d.code == "missing-config-file" for d in report.diagnostics)
 
 
 def stop(cache_dir: Path) -> int:

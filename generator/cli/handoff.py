@@ -34,6 +34,7 @@ from generator.base.report import BuildReport
 
 ADDRESS_FILE = "daemon.json"  # in the cache folder
 ADDRESS_LOCK = ".daemon.lock"  # held while a daemon writes or removes its address
+LOCK_SECONDS = 5.0  # how long a daemon waits for that lock before it goes on without
 HOST = "127.0.0.1"
 # what a build reads from the environment: a daemon started with other values does not build
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SHOWCASE_WORKERS")
@@ -79,17 +80,29 @@ def read_address(cache_dir: Path, own: bool = False) -> Address | None:
 @contextlib.contextmanager
 def _address_locked(cache_dir: Path) -> Iterator[None]:
     """The address file is this block's alone among daemons: one that ends does not remove
-    the address a newer one has just written (where the system has no such lock, nothing
-    is held)."""
+    the address a newer one has just written. Where the lock cannot be had (no such lock on
+    this system or disk, or held for ``LOCK_SECONDS`` by another), the block runs all the
+    same."""
     try:
         import fcntl
-    except ImportError:  # pragma: no cover - Windows
+
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(cache_dir / ADDRESS_LOCK, flags, 0o600)
+    except (ImportError, OSError):
         yield
         return
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(cache_dir / ADDRESS_LOCK, flags, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        deadline = time.monotonic() + LOCK_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            except OSError:  # a disk without such locks
+                break
         yield
     finally:
         os.close(fd)
@@ -271,7 +284,8 @@ def exchange(
                 if not (isinstance(answer, dict) and isinstance(answer.get("waiting"), str)):
                     break
                 if locked is not None:
-                    locked(answer["waiting"])
+                    with contextlib.suppress(OSError):  # a closed stderr: the build waits on
+                        locked(answer["waiting"])
     except (OSError, ValueError, RecursionError, AttributeError):
         return None
     return answer if isinstance(answer, dict) else None
