@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from generator.base.config import BuildOptions
 from generator.content import stamps
+from generator.output import cache, freshness
+from tests.conftest import EXAMPLE
 
 
 class Memo:
@@ -87,3 +91,42 @@ def test_the_cache_writes_the_stamps_once_per_build_and_keeps_them_when_closed(
     kept = again.get_many(stamps.TABLE, [str(a), str(b)])
     again.close()
     assert set(kept) == {str(a), str(b)}
+
+
+def test_a_process_that_builds_again_takes_the_lines_of_unchanged_files_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The source state made again in one process (the daemon) looks at no file whose stat is
+    as it was; a file changed, even back to its size and time, or changed within the racy
+    window, is looked at again."""
+    src = tmp_path / "src"
+    shutil.copytree(EXAMPLE, src, ignore=shutil.ignore_patterns(".showcase-cache"))
+    old = 1_600_000_000_000_000_000  # long before the racy window
+    for path in src.rglob("*"):
+        os.utime(path, ns=(old, old))
+    options = BuildOptions(src, tmp_path / "out", cache_dir=tmp_path / "cache")
+    store = cache.Cache.open(tmp_path / "cache", remember=True)
+    looked: list[list[str]] = []
+    real = stamps.digests
+
+    def spy(paths: Iterable[str], memo: stamps.StampMemo) -> Any:
+        looked.append(sorted(os.path.relpath(p, src) for p in paths if str(src) in p))
+        return real(paths, memo)
+
+    monkeypatch.setattr(stamps, "digests", spy)
+    try:
+        first = freshness.source_state(options, store)
+        assert len(looked[-1]) > 10  # the first look reads the whole source
+        assert freshness.source_state(options, store) == first
+        assert looked[-1] == []  # nothing changed: no file looked at again
+        page = src / "pages" / "about.md"
+        text = page.read_text("utf-8")
+        page.write_text(text.replace("。", "！", 1), encoding="utf-8")  # same size in bytes
+        os.utime(page, ns=(old, old))  # and the same time: its change time moved
+        changed = freshness.source_state(options, store)
+        assert changed != first and looked[-1] == ["pages/about.md"]
+        page.write_text(text, encoding="utf-8")  # modified now: within the racy window
+        assert freshness.source_state(options, store) == freshness.source_state(options, store)
+        assert looked[-2:] == [["pages/about.md"], ["pages/about.md"]]
+    finally:
+        store.close()

@@ -58,13 +58,16 @@ def _file_lines(
 ) -> dict[str, bytes]:
     """path -> the line of the state that stands for that file (its size, time and digest),
     in walking order; in a process that builds again, the last lines with those of the
-    ``changed`` files made again, when each of them is a file known then."""
-    kept = store.memory("state-lines")
+    ``changed`` files made again, when each of them is a file known then, or else the last
+    line of each file whose stat is as it was then (``_reused``)."""
+    kept, kept_stats = store.memory("state-lines"), store.memory("state-stats")
+    source = str(options.source)
     # taken out until the new lines are made: a call that fails half-way leaves nothing
-    last: dict[str, bytes] | None = kept.pop(str(options.source), None) if kept else None
+    last: dict[str, bytes] | None = kept.pop(source, None) if kept else None
+    stats: Stats = kept_stats.pop(source, None) or {} if kept_stats is not None else {}
     paths: list[str] = []
     if last is not None and changed is not None:
-        paths = [os.path.join(str(options.source), *rel.split("/")) for rel in changed]
+        paths = [os.path.join(source, *rel.split("/")) for rel in changed]
         if all(path in last and os.path.isfile(path) for path in paths):
             last = {**last, **dict.fromkeys(paths, b"")}
         else:
@@ -73,13 +76,55 @@ def _file_lines(
         paths = []
         for root in (options.source, packaged_themes_dir()):
             _walk(str(root), paths)
-        last = dict.fromkeys(paths, b"")
+        new = dict.fromkeys(paths, b"")
+        if last is not None and kept_stats is not None:
+            paths = _reused(paths, last, stats, new)
+        last = new
+    horizon = time.time_ns() - stamps.RACY_NS  # see _as_then
     for path, (st, content) in stamps.digests(paths, store).items():
         last[path] = f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{content}\n".encode()
+        if kept_stats is not None:
+            stats[path] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, horizon)
     lines = {path: line for path, line in last.items() if line}
-    if kept is not None:
-        kept[str(options.source)] = lines
+    if kept is not None and kept_stats is not None:
+        kept[source] = lines
+        kept_stats[source] = (
+            {path: stats[path] for path in lines} if len(stats) > len(lines) else stats
+        )
     return lines
+
+
+# path -> the size, modification time, inode and change time of the file when its line was
+# made, and a time its modification must be older than for the line to be taken again
+Stats = dict[str, tuple[int, int, int, int, int]]
+
+
+def _reused(
+    paths: list[str], last: dict[str, bytes], stats: Stats, out: dict[str, bytes]
+) -> list[str]:
+    """Put into ``out`` the ``last`` line of each of ``paths`` whose stat is as it was when
+    that line was made (``stats``); the other paths, to be looked at as ``stamps`` does."""
+    todo = []
+    for path in paths:
+        then, line = stats.get(path), last.get(path)
+        if then is not None and line and _as_then(path, then):
+            out[path] = line
+        else:
+            todo.append(path)
+    return todo
+
+
+def _as_then(path: str, then: tuple[int, int, int, int, int]) -> bool:
+    """Whether the file ``path`` has the size, times and inode it had ``then``, and was
+    modified before the time ``then`` ends with: as ``stamps.known`` trusts a digest (a file
+    modified within ``stamps.RACY_NS`` of when its digest was taken is not, since a second
+    change in the same clock tick would not show)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    now = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    return now == then[:4] and st.st_mtime_ns < then[4]
 
 
 def _walk(folder: str, found: list[str]) -> None:
