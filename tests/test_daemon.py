@@ -5,6 +5,7 @@ make are made by ``showcase build`` itself."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -713,3 +715,26 @@ def test_an_address_lock_held_by_another_holds_up_a_daemon_a_few_seconds_only(
         handoff.remove_address(tmp_path, address)
         assert time.monotonic() - started < 5
     assert handoff.read_address(tmp_path) is None
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_collection_after_a_build_looks_only_at_what_is_new_a_full_one_at_all() -> None:
+    try:
+        old = _Cycle()
+        kept = weakref.ref(old)
+        garbage = weakref.ref(_Cycle())  # a cycle no one holds: the next collection frees it
+        daemon._collect()
+        assert garbage() is None and kept() is not None
+        assert gc.get_freeze_count() > 0  # what survived is frozen
+        del old  # garbage now, but frozen: a collection after a build does not look at it
+        daemon._collect()
+        assert kept() is not None
+        daemon._collect(full=True)
+        assert kept() is None
+    finally:
+        gc.unfreeze()
+        gc.enable()

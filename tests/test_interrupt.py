@@ -3,6 +3,7 @@ previous output byte-identical and no temporary folders behind."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import queue
@@ -191,3 +192,4 @@ def test_a_dropped_interrupt_ends_the_daemon_s_loop(tmp_path: Path) -> None:
             kept._serve(idle, 0)  # type: ignore[arg-type]
     finally:
         stopping.forget()
+        gc.unfreeze()  # what the daemon's loop froze in this process

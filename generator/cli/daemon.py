@@ -40,7 +40,8 @@ from generator.output import cache, freshness, writer
 from generator.output.lookout import FolderLookout
 
 CHECK_SECONDS = 2.0  # how often an idle daemon looks whether it should end
-COLLECT_AFTER = 20  # builds asked back to back between collections of garbage
+FULL_AFTER = 50  # builds between two full collections of garbage, when no pause comes
+FULL_IDLE_SECONDS = 60.0  # a pause this long after a build: a full collection then
 READERS = 8  # connections read at once
 SEND_SECONDS = 30.0  # the longest wait to send a report to the build that asked
 IDLE_MINUTES = 60.0
@@ -170,7 +171,7 @@ class Daemon:
 
         with writer.exclusive(options.output, options.cache_dir, said):
             store = self._store()
-            gc.disable()  # collected when no build is asked for a while (``listen``)
+            gc.disable()  # collected after the build (``_collect``)
             writer.recover(options.output)  # what a build killed half-way left, first
             looked = self._look(options.output, store)
             before = self._lines(options)
@@ -282,7 +283,8 @@ class Daemon:
                 doorman.stop()
 
     def _serve(self, doorman: Doorman, idle_seconds: float) -> None:
-        last, built = time.monotonic(), 0
+        last, built = time.monotonic(), 0  # builds since the last full collection
+        _collect(full=True)
         self.ended = "replaced"  # unless the loop ends otherwise
         while handoff.read_address(self.cache_dir, own=True) == self.address:
             stopping.check()  # a Ctrl-C whose exception was dropped (in a collection) ends it
@@ -293,17 +295,17 @@ class Daemon:
             try:
                 conn, message = doorman.requests.get(timeout=CHECK_SECONDS)
             except queue.Empty:
-                _collect()
-                built = 0
+                if built and idle > FULL_IDLE_SECONDS:
+                    _collect(full=True)
+                    built = 0
                 continue
             with conn:
                 going_on = self.answer(message, _sender(conn)) if _still_asked(conn) else True
             if not going_on:
                 return
             last, built = time.monotonic(), built + 1
-            if built >= COLLECT_AFTER:  # builds asked back to back: collect now and then
-                _collect()
-                built = 0
+            _collect(full=built >= FULL_AFTER)
+            built %= FULL_AFTER
 
     def close(self) -> None:
         _collect()
@@ -428,11 +430,17 @@ def _log(text: str, stream: Any = None) -> None:
         print(text, file=stream or sys.stderr, flush=True)
 
 
-def _collect() -> None:
-    """Collect the garbage the builds left (the collector is off while they run)."""
-    if not gc.isenabled():
-        gc.enable()
-        gc.collect()
+def _collect(full: bool = False) -> None:
+    """Collect the garbage the last build left (the collector is off while builds run), then
+    freeze what survives: the next collection looks only at what later builds made, a few
+    milliseconds, where a look at the whole site in memory takes 0.25 s at 10,000 documents
+    (and a build asked meanwhile would wait for it). A ``full`` collection looks at the
+    frozen objects too, to free any that later builds left in cycles."""
+    gc.enable()
+    if full:
+        gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def changed_files(
