@@ -723,18 +723,39 @@ class _Cycle:
 
 
 def test_a_collection_after_a_build_looks_only_at_what_is_new_a_full_one_at_all() -> None:
+    collector = daemon.Collector()
     try:
+        collector.collect(full=True)
         old = _Cycle()
         kept = weakref.ref(old)
         garbage = weakref.ref(_Cycle())  # a cycle no one holds: the next collection frees it
-        daemon._collect()
+        collector.built()
         assert garbage() is None and kept() is not None
         assert gc.get_freeze_count() > 0  # what survived is frozen
         del old  # garbage now, but frozen: a collection after a build does not look at it
-        daemon._collect()
+        collector.built()
         assert kept() is not None
-        daemon._collect(full=True)
+        collector.idle(daemon.FULL_IDLE_SECONDS + 1)  # a long pause: a full collection
         assert kept() is None
     finally:
         gc.unfreeze()
-        gc.enable()
+
+
+def test_full_collections_come_after_a_pause_many_builds_or_much_growth(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fulls: list[bool] = []
+    collector = daemon.Collector()
+    monkeypatch.setattr(collector, "collect", lambda full=False: fulls.append(full))
+    collector.frozen = gc.get_freeze_count() + 10**9  # no growth
+    for _ in range(daemon.FULL_AFTER - 1):
+        collector.built()
+    assert not any(fulls)
+    collector.idle(daemon.FULL_IDLE_SECONDS - 1)  # a short pause: nothing
+    assert len(fulls) == daemon.FULL_AFTER - 1
+    collector.built()
+    assert fulls[-1] is True  # the FULL_AFTER-th build
+    collector.since_full, collector.frozen = 1, 100  # the frozen objects grew tenfold
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: 1000)
+    collector.built()
+    assert fulls[-1] is True

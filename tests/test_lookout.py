@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -117,3 +118,19 @@ def test_nothing_in_the_folder_the_daemon_started_from_runs_in_the_helper(
     helper.look(out, folders)
     assert helper.result() == writer.folder_stamps(out, folders)
     assert not marker.exists()
+
+
+def test_a_helper_that_stops_reading_holds_up_no_look(
+    tmp_path: Path, helper: lookout.FolderLookout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, folders = _output(tmp_path)
+    helper.look(out, folders)
+    assert helper.result() is not None
+    assert helper._child is not None
+    monkeypatch.setattr(lookout, "LOOK_SECONDS", 0.3)
+    os.kill(helper._child.pid, signal.SIGSTOP)
+    many = [f"folder-{n:07d}" for n in range(200_000)]  # far more than a pipe holds
+    started = time.monotonic()
+    helper.look(out, many)
+    assert helper.result() is None  # the caller looks itself
+    assert time.monotonic() - started < 5

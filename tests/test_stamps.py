@@ -128,5 +128,9 @@ def test_a_process_that_builds_again_takes_the_lines_of_unchanged_files_as_they_
         page.write_text(text, encoding="utf-8")  # modified now: within the racy window
         assert freshness.source_state(options, store) == freshness.source_state(options, store)
         assert looked[-2:] == [["pages/about.md"], ["pages/about.md"]]
+        page.unlink()  # a file gone is no error, and its line goes
+        gone = freshness.source_state(options, store)
+        assert gone != first and looked[-1] == []
+        assert not any("about.md" in path for path in store.memory("state-stats") or {})
     finally:
         store.close()

@@ -29,8 +29,10 @@ def catalog(language: str) -> dict[str, dict[str, str]]:
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
     files = [CATALOG_DIR / f"{lang}.yaml", *sorted(CATALOG_DIR.glob(f"{lang}.*.yaml"))]
     texts = [file.read_bytes() for file in files]
-    named = [part for file, text in zip(files, texts, strict=True) for part in (file.name, text)]
-    digest = hashlib.sha256(repr(named).encode()).hexdigest()[:20]
+    hashed = hashlib.sha256()
+    for file, text in zip(files, texts, strict=True):
+        hashed.update(b"%s\0%d\0%s" % (file.name.encode(), len(text), text))
+    digest = hashed.hexdigest()[:20]
     parsed = PARSED_DIR / f"{lang}.{digest}.json"
     with contextlib.suppress(OSError, ValueError), open(parsed, encoding="utf-8") as fh:
         found: dict[str, dict[str, str]] = json.load(fh)

@@ -42,6 +42,7 @@ from generator.output.lookout import FolderLookout
 CHECK_SECONDS = 2.0  # how often an idle daemon looks whether it should end
 FULL_AFTER = 50  # builds between two full collections of garbage, when no pause comes
 FULL_IDLE_SECONDS = 60.0  # a pause this long after a build: a full collection then
+FULL_GROWTH = 1.25  # frozen objects grown by this factor since the last full collection: one
 READERS = 8  # connections read at once
 SEND_SECONDS = 30.0  # the longest wait to send a report to the build that asked
 IDLE_MINUTES = 60.0
@@ -84,7 +85,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     assert cache_dir is not None  # a daemon always has a cache (there is no --no-cache)
     if args.stop:
         return stop(cache_dir)
-    if not (source / parsing.SITE_FILE).is_file():  # a wrong folder: nothing to keep
+    if not os.path.isfile(source / parsing.SITE_FILE):  # a wrong folder: nothing to keep
         print(t("daemon-not-a-site", source=source), file=sys.stderr)
         return build_cli.EXIT_USAGE
     output = Path(args.output or parsing.beside_source(source, "public"))
@@ -171,8 +172,9 @@ class Daemon:
 
         with writer.exclusive(options.output, options.cache_dir, said):
             store = self._store()
-            gc.disable()  # collected after the build (``_collect``)
-            writer.recover(options.output)  # what a build killed half-way left, first
+            gc.disable()  # collected after the build (``Collector``)
+            with contextlib.suppress(OSError):  # the build's own recovery reports it
+                writer.recover(options.output)  # what a build killed half-way left, first
             looked = self._look(options.output, store)
             before = self._lines(options)
             state = freshness.source_state(options, store)
@@ -264,9 +266,8 @@ class Daemon:
         request of this user), or the address file is gone or another daemon's. A thread of
         its own takes the connections (``Doorman``): it answers at once that a request was
         received, so that a build waits for the daemon while it builds for another, and
-        gives up on a daemon that is stopped. The garbage of builds is collected once no
-        request came for a while (``CHECK_SECONDS``): a collection walks the whole site in
-        memory, and a build asked meanwhile would wait for it."""
+        gives up on a daemon that is stopped. The garbage of builds is collected after each
+        (``Collector``)."""
         with socket.create_server((handoff.HOST, 0)) as server:
             port = server.getsockname()[1]
             self.address = handoff.Address(port, secrets.token_hex(16), os.getpid())
@@ -283,8 +284,8 @@ class Daemon:
                 doorman.stop()
 
     def _serve(self, doorman: Doorman, idle_seconds: float) -> None:
-        last, built = time.monotonic(), 0  # builds since the last full collection
-        _collect(full=True)
+        last, collector = time.monotonic(), Collector()
+        collector.collect(full=True)
         self.ended = "replaced"  # unless the loop ends otherwise
         while handoff.read_address(self.cache_dir, own=True) == self.address:
             stopping.check()  # a Ctrl-C whose exception was dropped (in a collection) ends it
@@ -295,20 +296,17 @@ class Daemon:
             try:
                 conn, message = doorman.requests.get(timeout=CHECK_SECONDS)
             except queue.Empty:
-                if built and idle > FULL_IDLE_SECONDS:
-                    _collect(full=True)
-                    built = 0
+                collector.idle(idle)
                 continue
             with conn:
                 going_on = self.answer(message, _sender(conn)) if _still_asked(conn) else True
             if not going_on:
                 return
-            last, built = time.monotonic(), built + 1
-            _collect(full=built >= FULL_AFTER)
-            built %= FULL_AFTER
+            last = time.monotonic()
+            collector.built()
 
     def close(self) -> None:
-        _collect()
+        gc.enable()  # the builds turned it off
         self.lookout.close()
         if self.address is not None:
             handoff.remove_address(self.cache_dir, self.address)
@@ -430,17 +428,41 @@ def _log(text: str, stream: Any = None) -> None:
         print(text, file=stream or sys.stderr, flush=True)
 
 
-def _collect(full: bool = False) -> None:
-    """Collect the garbage the last build left (the collector is off while builds run), then
-    freeze what survives: the next collection looks only at what later builds made, a few
-    milliseconds, where a look at the whole site in memory takes 0.25 s at 10,000 documents
-    (and a build asked meanwhile would wait for it). A ``full`` collection looks at the
-    frozen objects too, to free any that later builds left in cycles."""
-    gc.enable()
-    if full:
-        gc.unfreeze()
-    gc.collect()
-    gc.freeze()
+class Collector:
+    """Collects the garbage the builds leave (the collector is off while they run): right
+    after each build, then freezing what survives, so that the next collection looks only
+    at what later builds made (a few milliseconds, where a look at the whole site in memory
+    takes 0.25 s at 10,000 documents, and a build asked meanwhile would wait for it). A
+    full collection, which also frees what frozen objects were left in cycles by later
+    builds (a site dropped when the cache is opened again, say), comes after a pause of
+    ``FULL_IDLE_SECONDS``, after ``FULL_AFTER`` builds, and once the frozen objects grew by
+    ``FULL_GROWTH`` since the last one."""
+
+    def __init__(self) -> None:
+        self.since_full = 0  # builds since the last full collection
+        self.frozen = 0  # objects frozen by the last full collection
+
+    def built(self) -> None:
+        """A build just ended."""
+        self.since_full += 1
+        grown = gc.get_freeze_count() > FULL_GROWTH * self.frozen
+        self.collect(full=self.since_full >= FULL_AFTER or grown)
+
+    def idle(self, seconds: float) -> None:
+        """No build was asked for ``seconds``."""
+        if self.since_full and seconds > FULL_IDLE_SECONDS:
+            self.collect(full=True)
+
+    def collect(self, full: bool = False) -> None:
+        gc.enable()
+        if full or not gc.get_freeze_count():  # nothing frozen (workers unfroze it): full
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self.since_full, self.frozen = 0, gc.get_freeze_count()
+            return
+        gc.collect()
+        gc.freeze()
 
 
 def changed_files(

@@ -56,9 +56,12 @@ def known(
     return trusted, unread
 
 
-def remember(memo: StampMemo, read: Iterable[tuple[str, os.stat_result, str]]) -> None:
-    """Remember the digests of files just read, with their stat."""
-    now = time.time_ns()
+def remember(
+    memo: StampMemo, read: Iterable[tuple[str, os.stat_result, str]], since: int | None = None
+) -> None:
+    """Remember the digests of files just read, with their stat; ``since``: a time
+    (``time.time_ns``) before their stat was taken (default: now)."""
+    now = time.time_ns() if since is None else since
     memo.put_many(
         TABLE, ((path, [_stat_key(st), digest, now - RACY_NS]) for path, st, digest in read)
     )
@@ -68,6 +71,7 @@ def digests(paths: Iterable[str], memo: StampMemo) -> dict[str, tuple[os.stat_re
     """path -> (its stat, the sha256 of its content) for every file of ``paths`` that can be
     read, in the order of ``paths``; unchanged files are not read."""
     wanted = list(paths)
+    since = time.time_ns()
     trusted, unread = known(wanted, memo)
     read: list[tuple[str, os.stat_result, str]] = []
     for path, st in unread.items():
@@ -75,6 +79,6 @@ def digests(paths: Iterable[str], memo: StampMemo) -> dict[str, tuple[os.stat_re
             read.append((path, st, _hash(path)))
         except OSError:
             continue
-    remember(memo, read)
+    remember(memo, read, since)
     found = {**trusted, **{path: (st, digest) for path, st, digest in read}}
     return {path: found[path] for path in wanted if path in found}

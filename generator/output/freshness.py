@@ -66,6 +66,7 @@ def _file_lines(
     last: dict[str, bytes] | None = kept.pop(source, None) if kept else None
     stats: Stats = kept_stats.pop(source, None) or {} if kept_stats is not None else {}
     paths: list[str] = []
+    previous = last  # the lines a walk may take again (``_reused``)
     if last is not None and changed is not None:
         paths = [os.path.join(source, *rel.split("/")) for rel in changed]
         if all(path in last and os.path.isfile(path) for path in paths):
@@ -76,10 +77,9 @@ def _file_lines(
         paths = []
         for root in (options.source, packaged_themes_dir()):
             _walk(str(root), paths)
-        new = dict.fromkeys(paths, b"")
-        if last is not None and kept_stats is not None:
-            paths = _reused(paths, last, stats, new)
-        last = new
+        last = dict.fromkeys(paths, b"")
+        if previous is not None and kept_stats is not None:
+            paths = _reused(paths, previous, stats, last)
     horizon = time.time_ns() - stamps.RACY_NS  # see _as_then
     for path, (st, content) in stamps.digests(paths, store).items():
         last[path] = f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{content}\n".encode()

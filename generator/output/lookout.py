@@ -10,6 +10,7 @@ each, in the machine's byte order (both processes run on one machine)."""
 from __future__ import annotations
 
 import array
+import contextlib
 import json
 import os
 import select
@@ -95,6 +96,8 @@ class FolderLookout:
                 env=env,
                 cwd=root,
             )
+            assert self._child.stdin is not None
+            os.set_blocking(self._child.stdin.fileno(), False)  # writes keep their deadline
         return self._child
 
     def close(self) -> None:
@@ -115,7 +118,8 @@ def _write(pipe: IO[bytes], data: bytes) -> None:
         _, ready, _ = select.select([], [pipe], [], LOOK_SECONDS)
         if not ready:
             raise TimeoutError("the helper does not read")
-        view = view[os.write(pipe.fileno(), view) :]
+        with contextlib.suppress(BlockingIOError):  # the pipe filled up meanwhile
+            view = view[os.write(pipe.fileno(), view) :]
 
 
 def _read(pipe: IO[bytes], size: int) -> bytes:
