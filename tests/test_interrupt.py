@@ -189,7 +189,7 @@ def test_a_dropped_interrupt_ends_the_daemon_s_loop(tmp_path: Path) -> None:
     stopping.ask()
     try:
         with pytest.raises(KeyboardInterrupt):
-            kept._serve(idle, 0)  # type: ignore[arg-type]
+            kept._serve(idle, 0, daemon.Collector())  # type: ignore[arg-type]
     finally:
         stopping.forget()
         gc.unfreeze()  # what the daemon's loop froze in this process

@@ -268,6 +268,8 @@ class Daemon:
         received, so that a build waits for the daemon while it builds for another, and
         gives up on a daemon that is stopped. The garbage of builds is collected after each
         (``Collector``)."""
+        collector = Collector()
+        collector.collect(full=True)  # the first build's garbage, before any request can come
         with socket.create_server((handoff.HOST, 0)) as server:
             port = server.getsockname()[1]
             self.address = handoff.Address(port, secrets.token_hex(16), os.getpid())
@@ -279,13 +281,12 @@ class Daemon:
             if not self.quiet:
                 _log(t(ready, source=self.source, minutes=f"{idle_seconds / 60:g}"), sys.stdout)
             try:
-                self._serve(doorman, idle_seconds)
+                self._serve(doorman, idle_seconds, collector)
             finally:
                 doorman.stop()
 
-    def _serve(self, doorman: Doorman, idle_seconds: float) -> None:
-        last, collector = time.monotonic(), Collector()
-        collector.collect(full=True)
+    def _serve(self, doorman: Doorman, idle_seconds: float, collector: Collector) -> None:
+        last = time.monotonic()
         self.ended = "replaced"  # unless the loop ends otherwise
         while handoff.read_address(self.cache_dir, own=True) == self.address:
             stopping.check()  # a Ctrl-C whose exception was dropped (in a collection) ends it
