@@ -759,3 +759,21 @@ def test_full_collections_come_after_a_pause_many_builds_or_much_growth(
     monkeypatch.setattr(gc, "get_freeze_count", lambda: 1000)
     collector.built()
     assert fulls[-1] is True
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_daemon_stopped_by_a_signal_says_so(tmp_path: Path, signum: int) -> None:
+    src = tmp_path / "site"
+    shutil.copytree(EXAMPLE, src, ignore=shutil.ignore_patterns(".showcase-cache"))
+    log = tmp_path / "daemon.log"
+    process = _started(src, tmp_path / "out", log)
+    try:
+        process.send_signal(signum)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    said = log.read_text(encoding="utf-8")
+    assert "常驻生成已退出" in said and "地址文件" not in said, said
+    assert "Traceback" not in said
+    assert not handoff.address_file(src / ".showcase-cache").exists()

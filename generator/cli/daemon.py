@@ -102,7 +102,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
             build_cli.print_report(report, source, quiet=False)
             daemon.listen(args.idle * 60)
     except KeyboardInterrupt:
-        pass
+        daemon.ended = ""  # stopped by Ctrl-C or kill: said as such
     except AddressNotPrivate as exc:
         print(t("daemon-address-not-private", file=exc.args[0]), file=sys.stderr)
         code = build_cli.EXIT_USAGE
