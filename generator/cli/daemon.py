@@ -456,14 +456,13 @@ class Collector:
 
     def collect(self, full: bool = False) -> None:
         gc.enable()
-        if full or not gc.get_freeze_count():  # nothing frozen (workers unfroze it): full
+        full = full or not gc.get_freeze_count()  # nothing frozen (workers unfroze it): full
+        if full:
             gc.unfreeze()
-            gc.collect()
-            gc.freeze()
-            self.since_full, self.frozen = 0, gc.get_freeze_count()
-            return
         gc.collect()
         gc.freeze()
+        if full:
+            self.since_full, self.frozen = 0, gc.get_freeze_count()
 
 
 def changed_files(
