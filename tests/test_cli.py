@@ -73,7 +73,25 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     missing = run(["build", "nowhere"], tmp_path)
     assert missing.returncode == 2
     assert "找不到网站目录" in missing.stderr and "Traceback" not in missing.stderr
+    assert "showcase build 网站目录" in missing.stderr
     assert run([], tmp_path).returncode == 2
+
+
+def test_each_command_names_itself_when_the_folder_is_missing(tmp_path: Path) -> None:
+    for command, shown in (("serve", "serve"), ("daemon", "daemon")):
+        said = run([command, "nowhere"], tmp_path)
+        assert said.returncode == 2, said.stderr
+        assert f"showcase {shown} 网站目录" in said.stderr
+
+
+def test_a_folder_without_site_yaml_is_refused_before_any_cache(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.md").write_text("# 笔记\n", encoding="utf-8")
+    said = run(["build", "notes", "-o", "out"], tmp_path)
+    assert said.returncode == 2 and "Traceback" not in said.stderr
+    assert "不是网站目录" in said.stderr and "site.yaml" in said.stderr
+    assert sorted(p.name for p in (tmp_path / "notes").iterdir()) == ["a.md"]
+    assert not (tmp_path / "out").exists()
 
 
 def test_drafts_flag_includes_drafts(tmp_path: Path) -> None:

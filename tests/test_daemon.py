@@ -777,3 +777,12 @@ def test_a_daemon_stopped_by_a_signal_says_so(tmp_path: Path, signum: int) -> No
     assert "常驻生成已退出" in said and "地址文件" not in said, said
     assert "Traceback" not in said
     assert not handoff.address_file(src / ".showcase-cache").exists()
+
+
+def test_a_daemon_whose_first_build_fails_says_so_and_stays(tmp_path: Path) -> None:
+    src = write_site(tmp_path / "site", {"profiles/2025/a.md": profile(unit="nowhere")})
+    done = _run("daemon", str(src), "-o", str(tmp_path / "out"), "--idle", "0.02")
+    assert done.returncode == 0, done.stderr
+    assert "profiles/2025/a.md:3: 错误" in done.stderr
+    assert "生成失败" in done.stderr
+    assert "闲置时间到了" in done.stderr  # it waited for the mended content all the same

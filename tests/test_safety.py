@@ -356,6 +356,7 @@ def test_control_characters(make_site: SiteBuilder) -> None:
         (errno.ENOSPC, "disk-full", "磁盘空间已满"),
         (errno.EROFS, "output-read-only", "只读"),
         (errno.EIO, "system-error", "读写"),
+        (errno.EEXIST, "system-error", "已经有同名的文件或目录"),
     ],
 )
 def test_a_failing_disk_is_a_diagnostic(
@@ -376,6 +377,7 @@ def test_a_failing_disk_is_a_diagnostic(
     report, out = make_site({**PERSON, "profiles/2025/b.md": profile(name="李华")})
     assert [d.code for d in report.diagnostics] == [code]
     assert words in shown(report)
+    assert os.strerror(number) not in shown(report)  # the system's English words, translated
     assert (out / "index.html").read_bytes() == before
     assert not [p for p in out.parent.iterdir() if ".building-" in p.name]
 

@@ -7,6 +7,7 @@ Every message an editor reads in a diagnostic is looked up here by its code, so 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import json
@@ -96,3 +97,13 @@ def text(language: str, code: str, part: str = "message", **params: Any) -> str:
         raise KeyError(f"message code {code!r} is missing from the catalog")
     template = entry.get(part, "")
     return template.format_map(_Safe(params))
+
+
+def os_reason(language: str, exc: OSError) -> str:
+    """Why the system refused, in ``language``: the catalog's words for the common errors
+    (``os-EEXIST``), else the system's own text."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    entry = catalog(language).get(f"os-{name}") or catalog(DEFAULT_LANGUAGE).get(f"os-{name}")
+    if entry:
+        return entry["message"]
+    return exc.strerror or type(exc).__name__

@@ -98,7 +98,10 @@ def print_report(report: BuildReport, source: Path, quiet: bool) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     source = Path(args.source)
     if not source.is_dir():
-        print(messages.text(DEFAULT_LANGUAGE, "source-missing", path=source), file=sys.stderr)
+        print(t("source-missing").format(path=source, command="build"), file=sys.stderr)
+        return EXIT_USAGE
+    if not os.path.isfile(source / parsing.SITE_FILE):  # a wrong folder: no cache is made in it
+        print(t("build-not-a-site").format(source=source), file=sys.stderr)
         return EXIT_USAGE
     args.output = args.output or str(parsing.beside_source(source, "public"))
     cache_dir = cache_folder(args, source)

@@ -242,7 +242,7 @@ def _text(code: str, **params: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     source = Path(args.source)
     if not source.is_dir():
-        print(_text("source-missing", path=source), file=sys.stderr)
+        print(_text("source-missing", path=source, command=f"compile {args.year}"), file=sys.stderr)
         return EXIT_USAGE
     target = (
         Path(args.output)

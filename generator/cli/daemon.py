@@ -79,7 +79,7 @@ def _minutes(given: str) -> float:
 def cmd_daemon(args: argparse.Namespace) -> int:
     source = Path(args.source)
     if not source.is_dir():
-        print(t("source-missing", path=source), file=sys.stderr)
+        print(t("source-missing", path=source, command="daemon"), file=sys.stderr)
         return build_cli.EXIT_USAGE
     cache_dir = build_cli.cache_folder(args, source)
     assert cache_dir is not None  # a daemon always has a cache (there is no --no-cache)
@@ -100,6 +100,9 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         with build_cli.interrupts_stop_the_build():
             report = daemon.build(first, whole=True)
             build_cli.print_report(report, source, quiet=False)
+            if not report.ok:  # the daemon stays: the next build may find the content mended
+                said = t("build-failed", output=output)
+                print(said, file=sys.stderr)
             daemon.listen(args.idle * 60)
     except KeyboardInterrupt:
         daemon.ended = ""  # stopped by Ctrl-C or kill: said as such

@@ -285,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
     year: int = args.year
     given = _given_edition(source, year) if args.verify else None
     if given is None and not source.is_dir():
-        print(_text("source-missing", path=source), file=sys.stderr)
+        print(_text("source-missing", path=source, command=f"edition {year}"), file=sys.stderr)
         return EXIT_USAGE
     if year not in YEAR_RANGE:
         _say("edition-bad-year", year=year)

@@ -118,7 +118,10 @@ def write_failed(problem: new.Stop | OSError, ctx: Context) -> None:
         return
     path = Path(problem.filename).as_posix() if problem.filename else str(ctx.source)
     report(
-        Note("import-write-failed", {"path": path, "reason": problem.strerror or ""}),
+        Note(
+            "import-write-failed",
+            {"path": path, "reason": messages.os_reason(ctx.language, problem)},
+        ),
         ctx,
         "severity-error",
     )

@@ -305,7 +305,10 @@ def run(args: argparse.Namespace) -> int:
 
     source = Path(args.source)
     if not source.is_dir():
-        print(messages.text(DEFAULT_LANGUAGE, "source-missing", path=source), file=sys.stderr)
+        print(
+            messages.text(DEFAULT_LANGUAGE, "source-missing", path=source, command="serve"),
+            file=sys.stderr,
+        )
         return 2
     busy = port_problem(args.host, args.port)
     if busy is not None:  # said before anything else is printed

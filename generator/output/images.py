@@ -33,6 +33,8 @@ from pathlib import Path
 import PIL
 from PIL import Image, ImageOps
 
+from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic
 from generator.output import writer
 from generator.site.model import Profile, Site
@@ -258,6 +260,7 @@ def derive(
     cache: Path | None,
     originals: Mapping[str, str] | None = None,
     limit: int = 0,
+    language: str = DEFAULT_LANGUAGE,
 ) -> tuple[PhotoSet, list[Failure]]:
     """Resize (or take from the ``cache`` folder) every photo in ``sources`` (paths relative to
     ``source_root``), and make the published form of every image in ``originals`` (path ->
@@ -276,7 +279,7 @@ def derive(
         try:
             data = (source_root / source).read_bytes()
         except OSError as exc:
-            failures.append(Failure(source, exc.strerror or type(exc).__name__))
+            failures.append(Failure(source, messages.os_reason(language, exc)))
             continue
         key = hashlib.sha256(RECIPE.encode() + b"\0" + data).hexdigest()[:24]
         found = _cached(cache, key)
@@ -325,7 +328,7 @@ def derive_for_site(
             users.setdefault(profile.photo.source, []).append(profile)
     cache = cache_dir / CACHE_FOLDER if cache_dir is not None else None
     limit = site.config.photo_max_size
-    photos, failures = derive(users, source_root, cache, originals, limit)
+    photos, failures = derive(users, source_root, cache, originals, limit, site.config.language)
     problems = [
         Diagnostic.warning(
             p.key,
