@@ -747,7 +747,7 @@ def test_full_collections_come_after_a_pause_many_builds_or_much_growth(
     fulls: list[bool] = []
     collector = daemon.Collector()
     monkeypatch.setattr(collector, "collect", lambda full=False: fulls.append(full))
-    collector.frozen = gc.get_freeze_count() + 10**9  # no growth
+    collector.resident = daemon.resident_bytes() * 10  # no growth
     for _ in range(daemon.FULL_AFTER - 1):
         collector.built()
     assert not any(fulls)
@@ -755,8 +755,9 @@ def test_full_collections_come_after_a_pause_many_builds_or_much_growth(
     assert len(fulls) == daemon.FULL_AFTER - 1
     collector.built()
     assert fulls[-1] is True  # the FULL_AFTER-th build
-    collector.since_full, collector.frozen = 1, 100  # the frozen objects grew tenfold
-    monkeypatch.setattr(gc, "get_freeze_count", lambda: 1000)
+    assert 10**6 < daemon.resident_bytes() < 10**11  # this process's memory, in bytes
+    collector.since_full, collector.resident = 1, 100  # the memory grew tenfold
+    monkeypatch.setattr(daemon, "resident_bytes", lambda: 1000)
     collector.built()
     assert fulls[-1] is True
 

@@ -21,7 +21,8 @@ from generator.base.report import BuildReport
 from generator.content import history, stamps
 from generator.output import cache, writer
 
-_NOT_READ = frozenset({cache.CACHE_DIR, "__pycache__"})
+# folders (by name) the state of the source leaves out: the cache, byte code
+NOT_WALKED = frozenset({cache.CACHE_DIR, "__pycache__"})
 # meta: the identity (``writer.identity``) of the output folder whose folders' change times the
 # cache keeps (``Cache.folder_times``)
 OUTPUT_FOLDERS = "output-folders"
@@ -136,7 +137,7 @@ def _walk(folder: str, found: list[str]) -> None:
         return
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            if entry.name not in _NOT_READ:
+            if entry.name not in NOT_WALKED:
                 _walk(entry.path, found)
         elif not entry.is_dir():  # a link to a folder is not followed
             found.append(entry.path)

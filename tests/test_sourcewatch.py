@@ -1,0 +1,176 @@
+"""The source watch (``output/sourcewatch.py``): the kernel's notifications say which files
+changed, and whatever they cannot vouch for is said as not known, so that the caller walks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.output import freshness, sourcewatch
+from generator.output.sourcewatch import SourceWatch
+from tests.conftest import profile
+from tests.test_daemon import _clean, _daemon, _site
+from tests.test_incremental import tree
+
+SKIP = frozenset({".showcase-cache", "__pycache__"})
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> Iterator[tuple[Path, SourceWatch]]:
+    root = tmp_path / "src"
+    (root / "profiles" / "2025").mkdir(parents=True)
+    (root / ".showcase-cache").mkdir()
+    (root / "profiles" / "2025" / "a.md").write_text("甲", encoding="utf-8")
+    (root / "site.yaml").write_text("title: x\n", encoding="utf-8")
+    watch = SourceWatch([str(root)], SKIP)
+    assert watch.start(), sourcewatch.file_system(str(root))
+    yield root, watch
+    watch.close()
+
+
+def test_changed_files_are_named_and_the_cache_is_not_watched(
+    watched: tuple[Path, SourceWatch],
+) -> None:
+    root, watch = watched
+    assert watch.changes() == frozenset()
+    with open(root / "profiles" / "2025" / "a.md", "a", encoding="utf-8") as fh:
+        fh.write("又一句")
+    os.utime(root / "site.yaml")  # a new time alone is a change of the state
+    (root / ".showcase-cache" / "db").write_bytes(b"kept")
+    assert watch.changes() == {str(root / "profiles/2025/a.md"), str(root / "site.yaml")}
+    assert watch.changes() == frozenset()  # said once
+    (root / "profiles" / "2025" / "a.md").unlink()
+    (root / "site.yaml").rename(root / "settings.yaml")
+    assert watch.changes() == {
+        str(root / "profiles/2025/a.md"),
+        str(root / "site.yaml"),
+        str(root / "settings.yaml"),
+    }
+
+
+def test_a_new_folder_is_named_then_watched(watched: tuple[Path, SourceWatch]) -> None:
+    root, watch = watched
+    new = root / "reports" / "2025"
+    new.mkdir(parents=True)
+    (new / "r.md").write_text("乙", encoding="utf-8")  # maybe before its watch: walked
+    assert str(root / "reports") in (watch.changes() or ())
+    (new / "r.md").write_text("乙丙", encoding="utf-8")
+    assert watch.changes() == {str(new / "r.md")}
+    moved = root / "elsewhere"
+    (root / "reports").rename(moved)
+    assert watch.changes() == {str(root / "reports"), str(moved)}
+    (moved / "2025" / "r.md").write_text("丁", encoding="utf-8")
+    assert watch.changes() == {str(moved / "2025" / "r.md")}
+
+
+def test_notifications_the_kernel_dropped_make_the_changes_unknown(
+    watched: tuple[Path, SourceWatch],
+) -> None:
+    root, watch = watched
+    a, b = root / "profiles" / "2025" / "a.md", root / "site.yaml"
+    limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    for _ in range(limit // 2 + 10):  # alternating, so that none is merged with the last
+        os.utime(a)
+        os.utime(b)
+    assert watch.changes() is None
+    a.write_text("戊", encoding="utf-8")
+    assert watch.changes() == {str(a)}  # known again from then on
+
+
+def test_a_link_in_the_tree_makes_the_changes_unknown(
+    watched: tuple[Path, SourceWatch], tmp_path: Path
+) -> None:
+    root, watch = watched
+    outside = tmp_path / "outside.md"
+    outside.write_text("己", encoding="utf-8")
+    (root / "profiles" / "link.md").symlink_to(outside)
+    assert watch.changes() is None  # a change of the target would not be notified
+    outside.write_text("庚", encoding="utf-8")
+    assert watch.changes() is None
+    again = SourceWatch([str(root)], SKIP)
+    assert not again.start()  # nor is a tree holding a link watched
+    assert again.changes() is None
+
+
+def test_a_folder_on_a_network_share_is_not_watched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sourcewatch, "file_system", lambda folder: "nfs4")
+    watch = SourceWatch([str(tmp_path)], SKIP)
+    assert not watch.start()
+    (tmp_path / "a.md").write_text("辛", encoding="utf-8")
+    assert watch.changes() is None
+
+
+def test_the_file_system_of_a_folder_is_that_of_its_closest_mount() -> None:
+    assert sourcewatch.file_system("/proc/self") == "proc"
+    assert sourcewatch.file_system("/") != ""
+
+
+def _counting_walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    walked: list[str] = []
+    real = freshness._walk
+
+    def walk(folder: str, found: list[str]) -> None:
+        walked.append(folder)
+        real(folder, found)
+
+    monkeypatch.setattr(freshness, "_walk", walk)
+    return walked
+
+
+def test_the_daemon_builds_an_edit_without_walking_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, options = _site(tmp_path)
+    kept = _daemon(options)
+    try:
+        assert kept.watch is not None and not kept.watch.broken
+        walked = _counting_walks(monkeypatch)
+        page = src / "profiles" / "2025" / "p1.md"
+        page.write_text(profile(name="李华", body="改过的事迹。"), encoding="utf-8")
+        assert kept.build(options).ok
+        assert walked == []
+        assert tree(options.output) == _clean(options, tmp_path / "clean")
+        (src / "profiles" / "2025" / "p2.md").write_text(profile(name="赵六"), encoding="utf-8")
+        walked.clear()  # the clean build walked its own
+        assert kept.build(options).ok
+        assert walked  # a new file: the source is walked
+        assert tree(options.output) == _clean(options, tmp_path / "clean")
+    finally:
+        kept.close()
+
+
+def test_the_daemon_walks_when_the_watch_cannot_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, options = _site(tmp_path)
+    kept = _daemon(options)
+    try:
+        assert kept.watch is not None
+        monkeypatch.setattr(kept.watch, "changes", lambda: None)  # dropped notifications
+        walked = _counting_walks(monkeypatch)
+        page = src / "profiles" / "2025" / "p1.md"
+        page.write_text(profile(name="李华", body="改过的事迹。"), encoding="utf-8")
+        assert kept.build(options).ok
+        assert walked
+        assert tree(options.output) == _clean(options, tmp_path / "clean")
+    finally:
+        kept.close()
+
+
+def test_a_change_to_a_shipped_theme_is_walked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _src, options = _site(tmp_path)
+    kept = _daemon(options)
+    try:
+        assert kept.watch is not None
+        theme_file = str(tmp_path / "themes" / "default" / "base.html")
+        monkeypatch.setattr(kept.watch, "changes", lambda: frozenset({theme_file}))
+        assert kept._watched() is None
+    finally:
+        kept.close()
