@@ -608,10 +608,10 @@ def _plan_work(
     previous, stamps = last
     prints = inputs.prints
     jobs, stale = list(planned[0]), planned[1]
-    last_reads = shape.last_reads(inputs.store) if previous else None
+    changed = shape.changed_since(inputs.store) if previous else None
+    last_reads = shape.last_reads(inputs.store) if previous else None  # given up by the memory
     if last_reads is not None:
         prints.inherit(*last_reads)
-    changed = shape.changed_since(inputs.store) if previous else None
     fresh = shapes.fresh_items(prints.queries.by_key, stale)
     held = shape.held(inputs.store)
     found: shapes.Held = {}

@@ -37,16 +37,23 @@ def _h(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
+# item key -> the reads whose answers hold that item (at least those)
+Holding = dict[str, set[Read]]
+
+
 @dataclass(frozen=True, slots=True)
 class KnownReads:
-    """The reads of one build: the digest of each, the items in its answer, its encoding."""
+    """The reads of one build: the digest of each, the items in its answer, its encoding.
+    The mappings are those of the ``Fingerprints`` that made them, not copies: whoever is
+    given them (``inherit``) owns them from then on."""
 
-    digests: Mapping[Read, str]
-    items: Mapping[Read, frozenset[str]]
-    texts: Mapping[Read, str]
-    encoded: Mapping[str, str]  # the digests again, by encoded read
-    item_digests: Mapping[str, str]
+    digests: dict[Read, str]
+    items: dict[Read, frozenset[str]]
+    texts: dict[Read, str]
+    encoded: dict[str, str]  # the digests again, by encoded read
+    item_digests: dict[str, str]
     shared: Shared  # long sequences: made of item keys and faces, never of bodies
+    holding: Holding | None  # made when first needed, then kept up to date
 
 
 class Fingerprints:
@@ -72,6 +79,7 @@ class Fingerprints:
         self._texts: dict[Read, str] = {}
         self._encoded: dict[str, str] = {}  # the same digests, by encoded read
         self._shared: Shared = {}  # long sequences, by identity: pages share them
+        self._holding: Holding | None = None  # kept once inherited (see ``inherit``)
         # the answers to reads depend on the site alone: shared with the site view of the
         # pages that render, so nothing is computed twice
         self.queries = queries or Queries(site, plan)
@@ -80,42 +88,64 @@ class Fingerprints:
     def known_reads(self) -> KnownReads:
         """The digests of the reads, items and long sequences computed so far, for the next
         build in this process: this object's own mappings, not copies (it computes nothing
-        more once they are taken; ``inherit`` merges them into new ones)."""
+        more once they are taken; ``inherit`` takes them over)."""
         return KnownReads(
-            self._reads, self._read_items, self._texts, self._encoded, self._items, self._shared
+            self._reads,
+            self._read_items,
+            self._texts,
+            self._encoded,
+            self._items,
+            self._shared,
+            self._holding,
         )
 
     def inherit(self, known: KnownReads, changed: frozenset[str]) -> None:
-        """Take the digests of the ``known`` reads (the last build's in this process, whose
-        skeleton was this one's: only the bodies of the ``changed`` items differ) whose
-        answers hold none of those items. Everything else in an answer is made of the items'
-        faces, so it is unchanged. Digests computed in this build stay."""
-        stale = [read for read, items in known.items.items() if not items.isdisjoint(changed)]
-        # whole mappings merged (in C), then the stale reads taken out
-        reads = {**known.digests, **self._reads}
-        read_items = {**known.items, **self._read_items}
-        texts = {**known.texts, **self._texts}
-        encoded = {**known.encoded, **self._encoded}
-        for read in stale:
-            if read not in self._reads:
-                del reads[read], read_items[read]
-                text = texts.pop(read, "") or read.encode()
-                encoded.pop(text, "")
+        """Take over the ``known`` reads (the last build's in this process, whose skeleton
+        was this one's: only the bodies of the ``changed`` items differ; the caller gives
+        them up), less those whose answers hold one of those items. Everything else in an
+        answer is made of the items' faces, so it is unchanged. Digests computed in this
+        build stay. The reads that hold an item are looked up (``Holding``), not searched
+        for among all of them."""
+        holding = known.holding if known.holding is not None else _holding(known.items)
+        reads, read_items, texts, encoded = known.digests, known.items, known.texts, known.encoded
+        for read in set().union(*(holding.get(key, ()) for key in changed)):
+            if read in self._reads:
+                continue
+            reads.pop(read, None)
+            for key in read_items.pop(read, ()):
+                holding[key].discard(read)
+            text = texts.pop(read, "") or read.encode()
+            encoded.pop(text, "")
+        for read, items in self._read_items.items():
+            for key in items:
+                holding.setdefault(key, set()).add(read)
+        reads.update(self._reads)
+        read_items.update(self._read_items)
+        texts.update(self._texts)
+        encoded.update(self._encoded)
         self._reads, self._read_items, self._texts = reads, read_items, texts
-        self._encoded = encoded
-        kept = {k: d for k, d in known.item_digests.items() if k not in changed}
-        self._items = {**kept, **self._items}
-        self._shared = {**known.shared, **self._shared}
+        self._encoded, self._holding = encoded, holding
+        item_digests = known.item_digests
+        for key in changed:
+            item_digests.pop(key, None)
+        item_digests.update(self._items)
+        self._items = item_digests
+        known.shared.update(self._shared)
+        self._shared = known.shared
 
     def with_links(
         self, links: Mapping[str, Rendered | None], changed: frozenset[str]
     ) -> Fingerprints:
         """The same fingerprints with more body links known (those of the ``changed`` items):
-        item digests computed again, reads that hold none of those items kept."""
+        item digests computed again, reads that hold none of those items kept. This object
+        gives its digests to the new one, and starts again from nothing."""
         out = Fingerprints(
             self.site, self.plan, self.global_digest, links, self.templates, self.queries
         )
-        out.inherit(self.known_reads(), changed)
+        known = self.known_reads()
+        self._reads, self._read_items, self._texts, self._encoded = {}, {}, {}, {}
+        self._items, self._shared, self._holding = {}, {}, None
+        out.inherit(known, changed)
         return out
 
     def item(self, key: str) -> str:
@@ -153,6 +183,9 @@ class Fingerprints:
                 found, seen = self._value(answer, hashlib.sha256())
             self._reads[read] = found
             self._read_items[read] = frozenset(seen)
+            if self._holding is not None:
+                for key in seen:
+                    self._holding.setdefault(key, set()).add(read)
         return found
 
     def encoded(self, read: Read) -> str:
@@ -190,6 +223,15 @@ class Fingerprints:
         item = self.item
         digest.update("".join([key + item(key) for key in sorted(seen)]).encode())
         return str(digest.hexdigest()), seen
+
+
+def _holding(items: Mapping[Read, frozenset[str]]) -> Holding:
+    """Which reads hold each item, from the items each read holds."""
+    holding: Holding = {}
+    for read, keys in items.items():
+        for key in keys:
+            holding.setdefault(key, set()).add(read)
+    return holding
 
 
 def _walk(value: Any, digest: Hasher, seen: set[str], shared: Shared) -> None:

@@ -186,8 +186,11 @@ class Shape:
     def last_reads(self, store: cache.Cache) -> tuple[deps.KnownReads, frozenset[str]] | None:
         """The digests of the reads of the last good build in this process, when its skeleton
         was this one, and the keys of the items that changed since (``Fingerprints.inherit``
-        takes the digests of the reads that hold none of them)."""
-        found = self._last(store)
+        takes over the digests of the reads that hold none of them). They are given up by
+        this process's memory, with the last build's jobs: the build that takes them changes
+        them, and keeps them again when it ends well (``remember``)."""
+        kept = store.memory("jobs")
+        found = kept.pop(self.skeleton, None) if kept is not None else None
         if found is None:
             return None
         digests, _jobs, reads = found
