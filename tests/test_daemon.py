@@ -645,10 +645,24 @@ def test_a_build_is_told_when_the_daemon_waits_for_another_build(tmp_path: Path)
             while "正在使用" not in log.read_text(encoding="utf-8"):
                 assert time.monotonic() < deadline and asking.poll() is None
                 time.sleep(0.05)
+            # a build asked meanwhile waits behind the first, and is told so while it waits
+            said = tmp_path / "queued.err"
+            with open(said, "wb") as err:
+                queued = subprocess.Popen(
+                    [sys.executable, "-m", "generator", "build", str(src), "-o", str(out)],
+                    cwd=ROOT,
+                    env={**os.environ, "PYTHONPATH": str(ROOT)},
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                )
+            while f"另一个生成正在使用 {src}" not in said.read_text(encoding="utf-8"):
+                assert time.monotonic() < deadline and queued.poll() is None
+                time.sleep(0.05)
         _stdout, stderr = asking.communicate(timeout=60)
         assert asking.returncode == 0, stderr
         assert "另一个生成正在使用" in stderr and ".showcase-cache" in stderr
-        assert _built(log, 1) == 1  # and the build was the daemon's
+        assert queued.wait(timeout=60) == 0, said.read_text(encoding="utf-8")
+        assert _built(log, 2) == 2  # and the builds were the daemon's
     finally:
         process.kill()
         process.wait()

@@ -297,7 +297,7 @@ class Daemon:
             self.address = handoff.Address(port, secrets.token_hex(16), os.getpid())
             if not handoff.write_address(self.cache_dir, self.address):
                 raise AddressNotPrivate(handoff.address_file(self.cache_dir))
-            doorman = Doorman(server, self.address.token)
+            doorman = Doorman(server, self.address.token, str(self.source))
             doorman.start()
             ready = "daemon-ready" if idle_seconds else "daemon-ready-no-idle"
             if not self.quiet:
@@ -321,8 +321,12 @@ class Daemon:
             except queue.Empty:
                 collector.idle(idle)
                 continue
-            with conn:
-                going_on = self.answer(message, _sender(conn)) if _still_asked(conn) else True
+            doorman.busy.set()
+            try:
+                with conn:
+                    going_on = self.answer(message, _sender(conn)) if _still_asked(conn) else True
+            finally:
+                doorman.busy.clear()
             if not going_on:
                 return
             last = time.monotonic()
@@ -349,12 +353,14 @@ class Doorman(threading.Thread):
     """Takes the connections to the daemon: reads each request (a little, for a little
     while, several connections at a time, so that one slow sender holds up no other),
     keeps those that prove they come from a build of this user (``handoff.proof``), tells
-    each at once that it was received, with a proof of its own, and queues them for the
-    daemon; anything else is closed unanswered."""
+    each at once that it was received, with a proof of its own (and, when the daemon is
+    busy with another build, that this one waits for it: ``busy``, the site's folder), and
+    queues them for the daemon; anything else is closed unanswered."""
 
-    def __init__(self, server: socket.socket, token: str) -> None:
+    def __init__(self, server: socket.socket, token: str, site: str = "") -> None:
         super().__init__(daemon=True)
-        self.server, self.token = server, token
+        self.server, self.token, self.site = server, token, site
+        self.busy = threading.Event()  # set while the daemon answers a request
         self.requests: queue.Queue[tuple[socket.socket, dict[str, Any]]] = queue.Queue()
         self.stopping = threading.Event()
         self.readers = threading.BoundedSemaphore(READERS)
@@ -394,8 +400,10 @@ class Doorman(threading.Thread):
             signed = handoff.signed_text(message)
             if not handoff.proven(self.token, signed, message.get("proof")):
                 return None
-            ack = handoff.proof(self.token, "daemon:" + message["nonce"])
-            handoff.send_line(conn, {"ack": ack})
+            ack: dict[str, Any] = {"ack": handoff.proof(self.token, "daemon:" + message["nonce"])}
+            if self.busy.is_set() or not self.requests.empty():
+                ack["busy"] = self.site
+            handoff.send_line(conn, ack)
         except (OSError, ValueError, RecursionError, UnicodeError):
             return None
         found: dict[str, Any] = message

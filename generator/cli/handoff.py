@@ -268,7 +268,9 @@ def exchange(
     ``ACK_SECONDS`` (nothing listens there, or something else, or a daemon that is
     stopped: the daemon then leaves the request alone) or without an answer. ``waiting``
     is called once if the proof takes more than ``NOTICE_SECONDS``; ``locked`` with each
-    folder the daemon says it waits for (``{"waiting": folder}`` lines before the answer)."""
+    folder the daemon says it waits for (``{"waiting": folder}`` lines before the answer),
+    and with the site's folder when the daemon is busy with another build (``busy`` in its
+    acknowledgement)."""
     signed = {**message, "nonce": secrets.token_hex(16)}
     signed["proof"] = proof(address.token, signed_text(signed))
     try:
@@ -278,6 +280,9 @@ def exchange(
             if not proven(address.token, "daemon:" + signed["nonce"], ack.get("ack")):
                 return None
             conn.settimeout(None)  # a build takes as long as it takes
+            if isinstance(ack.get("busy"), str) and locked is not None:
+                with contextlib.suppress(OSError):  # the daemon builds for another first
+                    locked(ack["busy"])
             answer = None
             for line in _lines_after(conn, rest):
                 answer = json.loads(line or b"null")
