@@ -16,7 +16,9 @@ names are the same, and from the tables made in this build where its bodies were
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -148,7 +150,10 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
     numbered = [(n, sigs[n]) for n in changed if n < len(sigs)]
     # the old tables, and the new ones this build stored or the last index has (a document
     # that moved), read at once
-    kept = request.made | frozenset(old_sigs)
+    moved = [sig for _, sig in numbered if sig not in request.made]  # usually none
+    if moved:
+        moved = list(frozenset(moved) & frozenset(old_sigs))
+    kept = request.made.union(moved)
     wanted = [*(old_sigs[n] for n in gone), *(sig for _, sig in numbered if sig in kept)]
     old = store.get_many(TABLES, wanted)
     stored = store.get_many(SHARDS, (str(s) for s in range(count)))
@@ -198,7 +203,7 @@ def _changed_numbers(old: Sequence[str], new: Sequence[str]) -> list[int]:
     """The numbers of the documents whose signatures differ between ``old`` and ``new``,
     including those added or removed at the end."""
     common = min(len(old), len(new))
-    changed = [n for n in range(common) if old[n] != new[n]]
+    changed = list(itertools.compress(range(common), map(operator.ne, old, new)))
     return changed + list(range(common, max(len(old), len(new))))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,10 @@ class Shape:
 
     skeleton: str
     digests: Mapping[str, str]
+    # digests of a last build -> the items changed since (asked three times per build)
+    _stale_since: dict[int, tuple[Mapping[str, str], frozenset[str]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(
@@ -204,4 +208,9 @@ class Shape:
         return found
 
     def _stale(self, digests: Mapping[str, str]) -> frozenset[str]:
-        return frozenset(k for k, digest in self.digests.items() if digests.get(k) != digest)
+        found = self._stale_since.get(id(digests))
+        if found is None or found[0] is not digests:
+            get = digests.get
+            stale = frozenset(k for k, digest in self.digests.items() if get(k) != digest)
+            found = self._stale_since[id(digests)] = (digests, stale)
+        return found[1]
