@@ -3,6 +3,7 @@ previous output byte-identical and no temporary folders behind."""
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 import os
@@ -24,7 +25,7 @@ from generator.base.config import BuildOptions
 from generator.build import build
 from generator.cli import build as build_cli
 from generator.cli import daemon, handoff
-from generator.output import writer
+from generator.output import pool, writer
 from tests.conftest import EXAMPLE, ROOT, profile
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -112,6 +113,62 @@ def test_a_killed_build_leaves_the_previous_output(
     assert snapshot(out) == before, "the previous output must stay byte-identical"
     assert litter(tmp_path) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
+    except OSError:
+        return []
+    return [int(n) for n in text.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:  # a zombie (ended, not yet reaped by its new parent) counts as ended
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="Linux only: /proc")
+def test_the_workers_of_a_build_killed_outright_end_with_it_silently(
+    corpus: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    build = showcase(str(corpus), "-o", str(out), "-q", "-j", "2", "--no-cache")
+    deadline = time.monotonic() + 300
+    workers: list[int] = []
+    # wait until the workers render into the temporary folder
+    while build.poll() is None and time.monotonic() < deadline:
+        if any(".building-" in n for n in litter(tmp_path)):
+            workers = _children(build.pid)
+            if len(workers) >= 2:
+                break
+        time.sleep(0.01)
+    assert len(workers) >= 2, ("no workers seen", build.communicate())
+    build.kill()
+    _stdout, stderr = build.communicate(timeout=60)
+    ended = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < ended:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only: prctl")
+def test_a_worker_asks_to_be_killed_when_its_build_ends() -> None:
+    parent = os.getpid()
+    child = os.fork()
+    if child == 0:  # the worker: what it asked the kernel, as its exit status
+        try:
+            pool._worker_start(parent)
+            asked = ctypes.c_int(0)
+            ctypes.CDLL(None).prctl(2, ctypes.byref(asked), 0, 0, 0)  # PR_GET_PDEATHSIG
+            os._exit(asked.value)
+        finally:
+            os._exit(99)
+    _pid, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == signal.SIGKILL
 
 
 class _SignalledWhileCollected:

@@ -11,11 +11,15 @@ each page's path, byte hash and the reads it made through the site view.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import gc
 import hashlib
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,7 +91,7 @@ def _run(
     # only what they make), nor copied into them by the collector's bookkeeping
     gc.freeze()
     try:
-        pool = ctx.Pool(processes=workers, initializer=gc.enable)
+        pool = ctx.Pool(processes=workers, initializer=_worker_start, initargs=(os.getpid(),))
     except BaseException:  # no worker started (a process limit): nothing stays frozen
         gc.unfreeze()
         raise
@@ -112,6 +116,21 @@ def _run(
             pool.terminate()
         pool.join()
         gc.unfreeze()
+
+
+def _worker_start(parent: int) -> None:
+    """A worker's start: its collector on again (see ``_run``), and, on Linux, its end as soon
+    as the process that forked it ends (a build or a daemon killed: the worker would
+    otherwise fail to send its result, and print why into the log)."""
+    gc.enable()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # it ended before it could be asked
+            os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 # -- Markdown ---------------------------------------------------------------------------------
