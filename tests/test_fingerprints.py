@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from generator.build import analyse
+from generator.output import fingerprints
 from generator.output.fingerprints import Fingerprints
 from generator.pages.view import Read
 from tests.conftest import profile, write_site
@@ -31,7 +34,11 @@ def _site(tmp_path: Path) -> tuple[Path, list[str]]:
     return src, keys
 
 
-def test_reads_holding_a_changed_item_are_dropped_from_build_to_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wide", [1, fingerprints.WIDE_READ], ids=["listed apart", "indexed"])
+def test_reads_holding_a_changed_item_are_dropped_from_build_to_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wide: int
+) -> None:
+    monkeypatch.setattr(fingerprints, "WIDE_READ", wide)
     src, keys = _site(tmp_path)
     a, b, c = keys
     first = _prints(src)

@@ -37,8 +37,44 @@ def _h(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-# item key -> the reads whose answers hold that item (at least those)
-Holding = dict[str, set[Read]]
+WIDE_READ = 256  # reads holding more items than this are listed apart (``Holding``)
+
+
+class Holding:
+    """Which reads hold each item (at least those): an index from items to the reads that
+    hold a few of them, and the wide reads apart, each checked against the changed items
+    (an index of a read of every item would cost as much to keep as to search)."""
+
+    __slots__ = ("by_item", "wide")
+
+    def __init__(self, items: Mapping[Read, frozenset[str]] | None = None) -> None:
+        self.by_item: dict[str, set[Read]] = {}
+        self.wide: set[Read] = set()
+        for read, keys in (items or {}).items():
+            self.add(read, keys)
+
+    def add(self, read: Read, keys: frozenset[str] | set[str]) -> None:
+        if len(keys) > WIDE_READ:
+            self.wide.add(read)
+            return
+        for key in keys:
+            self.by_item.setdefault(key, set()).add(read)
+
+    def drop(self, read: Read, keys: frozenset[str]) -> None:
+        self.wide.discard(read)
+        for key in keys if len(keys) <= WIDE_READ else ():
+            found = self.by_item.get(key)
+            if found is not None:
+                found.discard(read)
+
+    def of(self, changed: frozenset[str], items: Mapping[Read, frozenset[str]]) -> set[Read]:
+        """The reads that hold any of the ``changed`` items (``items``: what each holds)."""
+        found: set[Read] = set().union(*(self.by_item.get(key, ()) for key in changed))
+        for read in self.wide:
+            keys = items.get(read)
+            if keys is None or not keys.isdisjoint(changed):
+                found.add(read)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,19 +142,17 @@ class Fingerprints:
         answer is made of the items' faces, so it is unchanged. Digests computed in this
         build stay. The reads that hold an item are looked up (``Holding``), not searched
         for among all of them."""
-        holding = known.holding if known.holding is not None else _holding(known.items)
+        holding = known.holding if known.holding is not None else Holding(known.items)
         reads, read_items, texts, encoded = known.digests, known.items, known.texts, known.encoded
-        for read in set().union(*(holding.get(key, ()) for key in changed)):
+        for read in holding.of(changed, read_items):
             if read in self._reads:
                 continue
             reads.pop(read, None)
-            for key in read_items.pop(read, ()):
-                holding[key].discard(read)
+            holding.drop(read, read_items.pop(read, frozenset()))
             text = texts.pop(read, "") or read.encode()
             encoded.pop(text, "")
         for read, items in self._read_items.items():
-            for key in items:
-                holding.setdefault(key, set()).add(read)
+            holding.add(read, items)
         reads.update(self._reads)
         read_items.update(self._read_items)
         texts.update(self._texts)
@@ -184,8 +218,7 @@ class Fingerprints:
             self._reads[read] = found
             self._read_items[read] = frozenset(seen)
             if self._holding is not None:
-                for key in seen:
-                    self._holding.setdefault(key, set()).add(read)
+                self._holding.add(read, seen)
         return found
 
     def encoded(self, read: Read) -> str:
@@ -223,15 +256,6 @@ class Fingerprints:
         item = self.item
         digest.update("".join([key + item(key) for key in sorted(seen)]).encode())
         return str(digest.hexdigest()), seen
-
-
-def _holding(items: Mapping[Read, frozenset[str]]) -> Holding:
-    """Which reads hold each item, from the items each read holds."""
-    holding: Holding = {}
-    for read, keys in items.items():
-        for key in keys:
-            holding.setdefault(key, set()).add(read)
-    return holding
 
 
 def _walk(value: Any, digest: Hasher, seen: set[str], shared: Shared) -> None:
