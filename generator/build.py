@@ -21,8 +21,8 @@ from typing import Any
 import jinja2
 
 from generator import pages
-from generator.base import messages, stopping
-from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.base import stopping
+from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
 from generator.base.report import BuildReport as BuildReport  # re-exported: the build returns it
 from generator.content import editions, loader, paths, stamps
@@ -306,9 +306,8 @@ def system_error(exc: OSError) -> Diagnostic:
     }
     path = str(exc.filename or "?")
     code = codes.get(exc.errno or 0, "system-error")
-    return Diagnostic.error(
-        path, 0, code, folder=path, problem=messages.os_reason(DEFAULT_LANGUAGE, exc)
-    )
+    name = errno.errorcode.get(exc.errno or 0, "")  # put into words when shown (console)
+    return Diagnostic.error(path, 0, code, folder=path, problem=exc.strerror or str(exc), os=name)
 
 
 def _build(

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from generator.base.config import BuildOptions
-from generator.build import BuildReport, build
+from generator.build import BuildReport, build, system_error
 from generator.cli.console import format_diagnostic
 from generator.cli.main import main
 from generator.output import cache, writer
@@ -380,6 +380,15 @@ def test_a_failing_disk_is_a_diagnostic(
     assert os.strerror(number) not in shown(report)  # the system's English words, translated
     assert (out / "index.html").read_bytes() == before
     assert not [p for p in out.parent.iterdir() if ".building-" in p.name]
+
+
+def test_a_system_error_is_worded_in_the_language_it_is_shown_in(tmp_path: Path) -> None:
+    failure = OSError(errno.EEXIST, os.strerror(errno.EEXIST), str(tmp_path / "x"))
+    found = system_error(failure)
+    assert "已经有同名的文件或目录" in format_diagnostic(found, "zh-CN", tmp_path)
+    english = format_diagnostic(found, "en", tmp_path)
+    assert "a file or folder of that name already exists" in english
+    assert "已经" not in english
 
 
 def test_a_disk_failing_in_a_worker_is_a_diagnostic(

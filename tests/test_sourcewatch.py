@@ -4,11 +4,14 @@ changed, and whatever they cannot vouch for is said as not known, so that the ca
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from generator.base.config import packaged_themes_dir
 from generator.output import freshness, sourcewatch
 from generator.output.sourcewatch import SourceWatch
 from tests.conftest import profile
@@ -16,6 +19,9 @@ from tests.test_daemon import _clean, _daemon, _site
 from tests.test_incremental import tree
 
 SKIP = frozenset({".showcase-cache", "__pycache__"})
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="inotify: Linux only (elsewhere the daemon walks)"
+)
 
 
 @pytest.fixture
@@ -75,9 +81,43 @@ def test_notifications_the_kernel_dropped_make_the_changes_unknown(
     for _ in range(limit // 2 + 10):  # alternating, so that none is merged with the last
         os.utime(a)
         os.utime(b)
+    late = root / "reports"  # made when the queue was full: its notification is lost
+    late.mkdir()
     assert watch.changes() is None
     a.write_text("戊", encoding="utf-8")
-    assert watch.changes() == {str(a)}  # known again from then on
+    (late / "r.md").write_text("己", encoding="utf-8")
+    assert watch.changes() == {str(a), str(late / "r.md")}  # every folder watched again
+
+
+def test_a_root_moved_away_and_made_again_is_watched_where_it_is(
+    watched: tuple[Path, SourceWatch], tmp_path: Path
+) -> None:
+    root, watch = watched
+    root.rename(tmp_path / "old")
+    shutil.copytree(tmp_path / "old", root)
+    assert watch.changes() is None
+    page = root / "profiles" / "2025" / "a.md"
+    page.write_text("庚", encoding="utf-8")
+    assert watch.changes() == {str(page)}
+
+
+def test_a_file_with_another_name_or_another_file_system_makes_the_changes_unknown(
+    watched: tuple[Path, SourceWatch], tmp_path: Path
+) -> None:
+    root, watch = watched
+    (root / ".git").mkdir()
+    (root / ".git" / "object").write_bytes(b"blob")
+    os.link(root / ".git" / "object", root / ".git" / "clone")  # as a local clone of git does
+    assert watch.changes() is not None
+    os.link(root / "site.yaml", tmp_path / "elsewhere.yaml")  # a change there is not seen
+    again = SourceWatch([str(root)], SKIP)
+    assert not again.start()
+    (tmp_path / "elsewhere.yaml").unlink()
+    mounted = SourceWatch([str(root)], SKIP)
+    assert mounted.start()
+    mounted._watch_tree(str(root / "profiles"), device=-1)  # as a folder mounted there
+    assert mounted.changes() is None
+    mounted.close()
 
 
 def test_a_link_in_the_tree_makes_the_changes_unknown(
@@ -144,6 +184,24 @@ def test_the_daemon_builds_an_edit_without_walking_the_source(
         kept.close()
 
 
+def test_a_document_saved_through_a_temporary_file_is_built_without_a_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, options = _site(tmp_path)
+    kept = _daemon(options)
+    try:
+        walked = _counting_walks(monkeypatch)
+        page = src / "profiles" / "2025" / "p1.md"
+        temporary = page.with_name(".p1.md.swp")  # written whole, then renamed over the page
+        temporary.write_text(profile(name="李华", body="另存的事迹。"), encoding="utf-8")
+        temporary.replace(page)
+        assert kept.build(options).ok
+        assert walked == []
+        assert tree(options.output) == _clean(options, tmp_path / "clean")
+    finally:
+        kept.close()
+
+
 def test_the_daemon_walks_when_the_watch_cannot_say(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -162,15 +220,15 @@ def test_the_daemon_walks_when_the_watch_cannot_say(
         kept.close()
 
 
-def test_a_change_to_a_shipped_theme_is_walked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_change_to_a_shipped_theme_is_walked(tmp_path: Path) -> None:
     _src, options = _site(tmp_path)
     kept = _daemon(options)
+    theme_file = next(p for p in sorted(packaged_themes_dir().rglob("*.html")))
+    times = theme_file.stat()
     try:
-        assert kept.watch is not None
-        theme_file = str(tmp_path / "themes" / "default" / "base.html")
-        monkeypatch.setattr(kept.watch, "changes", lambda: frozenset({theme_file}))
+        assert kept.watch is not None and kept._watched() == frozenset()
+        os.utime(theme_file)  # a new time: the theme is walked, as everything outside the source
         assert kept._watched() is None
     finally:
+        os.utime(theme_file, ns=(times.st_atime_ns, times.st_mtime_ns))
         kept.close()

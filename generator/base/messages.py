@@ -102,8 +102,11 @@ def text(language: str, code: str, part: str = "message", **params: Any) -> str:
 def os_reason(language: str, exc: OSError) -> str:
     """Why the system refused, in ``language``: the catalog's words for the common errors
     (``os-EEXIST``), else the system's own text."""
-    name = errno.errorcode.get(exc.errno or 0, "")
+    return os_words(language, errno.errorcode.get(exc.errno or 0, ""), exc.strerror or "")
+
+
+def os_words(language: str, name: str, said: str) -> str:
+    """The catalog's words for the system error ``name`` (``EEXIST``) in ``language``, else
+    what the system ``said``."""
     entry = catalog(language).get(f"os-{name}") or catalog(DEFAULT_LANGUAGE).get(f"os-{name}")
-    if entry:
-        return entry["message"]
-    return exc.strerror or type(exc).__name__
+    return entry["message"] if entry else said or name

@@ -83,8 +83,17 @@ def field_label(field: str, language: str) -> str:
     return " ".join(parts)
 
 
-def message(diagnostic: Diagnostic, language: str) -> str:
+def params_of(diagnostic: Diagnostic, language: str) -> dict[str, str]:
+    """The parameters of ``diagnostic`` for its words in ``language``: a system error's
+    reason in the catalog's words (``os``: its name, such as EEXIST)."""
     params = diagnostic.param_dict()
+    if params.get("os"):
+        params["problem"] = messages.os_words(language, params["os"], params.get("problem", ""))
+    return params
+
+
+def message(diagnostic: Diagnostic, language: str) -> str:
+    params = params_of(diagnostic, language)
     label = field_label(diagnostic.field, language)
     text = messages.text(language, diagnostic.code, **params, field=label)
     if diagnostic.field:
@@ -93,7 +102,7 @@ def message(diagnostic: Diagnostic, language: str) -> str:
 
 
 def hint(diagnostic: Diagnostic, language: str) -> str:
-    params = diagnostic.param_dict()
+    params = params_of(diagnostic, language)
     text = messages.text(
         language, diagnostic.code, "hint", **params, field=field_label(diagnostic.field, language)
     )

@@ -102,7 +102,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
             report = daemon.build(first, whole=True)
             build_cli.print_report(report, source, quiet=False)
             if not report.ok:  # the daemon stays: the next build may find the content mended
-                said = t("build-failed", output=output)
+                said = messages.text(report.language, "build-failed", output=output)
                 print(said, file=sys.stderr)
             daemon.listen(args.idle * 60)
     except KeyboardInterrupt:
@@ -500,15 +500,18 @@ class Collector:
 
 def resident_bytes() -> int:
     """The memory this process uses now (its resident set), in bytes; its peak where the
-    system does not say (not Linux)."""
+    system does not say (not Linux); 0 where neither is known (Windows)."""
     try:
         with open("/proc/self/statm", "rb") as fh:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+    try:
         import resource  # not on Windows
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return int(peak) * (1 if sys.platform == "darwin" else 1024)
+    except ImportError:
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak) * (1 if sys.platform == "darwin" else 1024)
 
 
 def changed_files(

@@ -70,6 +70,9 @@ def _file_lines(
     previous = last  # the lines a walk may take again (``_reused``)
     if last is not None and changed is not None:
         paths = [os.path.join(source, *rel.split("/")) for rel in changed]
+        # a file made and gone again between two builds (an editor's temporary file, saved
+        # then renamed over the document) leaves nothing to look at
+        paths = [path for path in paths if path in last or os.path.lexists(path)]
         if all(path in last and os.path.isfile(path) for path in paths):
             last = {**last, **dict.fromkeys(paths, b"")}
         else:
