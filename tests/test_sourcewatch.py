@@ -3,6 +3,7 @@ changed, and whatever they cannot vouch for is said as not known, so that the ca
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from generator.base.config import packaged_themes_dir
-from generator.output import freshness, sourcewatch
+from generator.output import cache, freshness, sourcewatch
 from generator.output.sourcewatch import SourceWatch
 from tests.conftest import profile
 from tests.test_daemon import _clean, _daemon, _site
@@ -57,19 +58,41 @@ def test_changed_files_are_named_and_the_cache_is_not_watched(
     }
 
 
-def test_a_new_folder_is_named_then_watched(watched: tuple[Path, SourceWatch]) -> None:
+def test_a_new_or_moved_folder_makes_the_changes_unknown_then_is_watched(
+    watched: tuple[Path, SourceWatch], tmp_path: Path
+) -> None:
     root, watch = watched
     new = root / "reports" / "2025"
     new.mkdir(parents=True)
     (new / "r.md").write_text("乙", encoding="utf-8")  # maybe before its watch: walked
-    assert str(root / "reports") in (watch.changes() or ())
+    assert watch.changes() is None  # a new folder's files are not named: walked
     (new / "r.md").write_text("乙丙", encoding="utf-8")
     assert watch.changes() == {str(new / "r.md")}
     moved = root / "elsewhere"
     (root / "reports").rename(moved)
-    assert watch.changes() == {str(root / "reports"), str(moved)}
+    assert watch.changes() is None
     (moved / "2025" / "r.md").write_text("丁", encoding="utf-8")
     assert watch.changes() == {str(moved / "2025" / "r.md")}
+    (moved).rename(tmp_path / "archive")  # moved out of the tree: one notice, for the folder
+    assert watch.changes() is None
+    (tmp_path / "archive" / "2025" / "r.md").write_text("戊", encoding="utf-8")
+    assert watch.changes() == frozenset()  # no longer in the tree
+    (root / ".showcase-cache" / "more").mkdir()  # the cache's folders are not the source's
+    assert watch.changes() == frozenset()
+
+
+def test_a_root_removed_and_put_back_while_a_file_in_it_stays_open_is_watched_again(
+    watched: tuple[Path, SourceWatch], tmp_path: Path
+) -> None:
+    root, watch = watched
+    shutil.copytree(root, tmp_path / "copy")
+    with open(root / ".showcase-cache" / "db", "wb"):  # as the daemon holds its cache open
+        shutil.rmtree(root)
+        (tmp_path / "copy").rename(root)
+        assert watch.changes() is None
+        page = root / "profiles" / "2025" / "a.md"
+        page.write_text("己", encoding="utf-8")
+        assert watch.changes() == {str(page)}
 
 
 def test_notifications_the_kernel_dropped_make_the_changes_unknown(
@@ -106,6 +129,7 @@ def test_a_file_with_another_name_or_another_file_system_makes_the_changes_unkno
 ) -> None:
     root, watch = watched
     (root / ".git").mkdir()
+    assert watch.changes() is None  # a new folder
     (root / ".git" / "object").write_bytes(b"blob")
     os.link(root / ".git" / "object", root / ".git" / "clone")  # as a local clone of git does
     assert watch.changes() is not None
@@ -200,6 +224,51 @@ def test_a_document_saved_through_a_temporary_file_is_built_without_a_walk(
         assert tree(options.output) == _clean(options, tmp_path / "clean")
     finally:
         kept.close()
+
+
+def test_a_folder_moved_out_of_the_site_leaves_the_daemon_s_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, options = _site(tmp_path)
+    kept = _daemon(options)
+    try:
+        (src / "profiles" / "2024").rename(tmp_path / "archive")
+        assert kept.build(options).ok
+        assert tree(options.output) == _clean(options, tmp_path / "clean")
+        assert not (options.output / "profiles" / "2024").exists()
+    finally:
+        kept.close()
+
+
+def test_a_site_removed_and_copied_back_under_the_daemon_is_built_as_it_is_now(
+    tmp_path: Path,
+) -> None:
+    src, options = _site(tmp_path)
+    options = dataclasses.replace(options, cache_dir=src / ".showcase-cache")  # inside, open
+    kept = _daemon(options)
+    try:
+        shutil.copytree(src, tmp_path / "copy", symlinks=True)
+        shutil.rmtree(src)
+        (tmp_path / "copy").rename(src)
+        assert kept.build(options).ok
+        page = src / "profiles" / "2025" / "p1.md"
+        page.write_text(profile(name="李华", body="复制回来以后改过。"), encoding="utf-8")
+        (src / "profiles" / "2025" / "p9.md").write_text(profile(name="钱七"), encoding="utf-8")
+        assert kept.build(options).ok
+        assert tree(options.output) == _clean(options, tmp_path / "clean")
+    finally:
+        kept.close()
+
+
+def test_a_cache_knows_when_its_file_was_replaced(tmp_path: Path) -> None:
+    store = cache.Cache.open(tmp_path / "cache")
+    try:
+        assert store.path is not None and not store.replaced()
+        shutil.copy(store.path, tmp_path / "copy")
+        (tmp_path / "copy").replace(store.path)  # the folder copied back over it
+        assert store.replaced()
+    finally:
+        store.close()
 
 
 def test_the_daemon_walks_when_the_watch_cannot_say(

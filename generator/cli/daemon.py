@@ -231,8 +231,11 @@ class Daemon:
 
     def _store(self) -> cache.Cache:
         """The cache, opened again (and the memory dropped) when another process wrote it
-        since this daemon's last build."""
-        if self.store is not None and self.store.data_version() != self.version:
+        since this daemon's last build, or its file is another (the site folder removed and
+        copied back)."""
+        if self.store is not None and (
+            self.store.data_version() != self.version or self.store.replaced()
+        ):
             self.store.close()
             self.store = None
         if self.store is None:

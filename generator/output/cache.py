@@ -14,6 +14,7 @@ import contextlib
 import functools
 import itertools
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -145,6 +146,7 @@ class Cache:
     ) -> None:
         self._db = db
         self.path: Path | None = None  # the database file (``open`` sets it)
+        self.identity: tuple[int, int] | None = None  # its device and inode when opened
         self.problem = problem  # why an existing cache was discarded, for a warning
         # a long-lived process (serve) keeps what it read and wrote in memory as well, so that
         # the next build does not read it from the database again
@@ -187,6 +189,7 @@ class Cache:
                 return cls(None, problem)
         opened = cls(db, problem, remember)
         opened.path = path
+        opened.identity = _identity(path)
         return opened
 
     @staticmethod
@@ -223,6 +226,12 @@ class Cache:
     @property
     def enabled(self) -> bool:
         return self._db is not None
+
+    def replaced(self) -> bool:
+        """Whether the database file is no longer the one opened (deleted, or replaced by
+        another, as when the site folder is removed and copied back): a process that keeps
+        the cache open opens it again."""
+        return self.path is not None and _identity(self.path) != self.identity
 
     def data_version(self) -> int:
         """A number that changes when another process writes the database (SQLite's
@@ -571,3 +580,12 @@ def _encoded(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
 def _batches(rows: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
     while batch := list(itertools.islice(rows, size)):
         yield batch
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The device and inode of the file ``path`` (None: it is not there)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino

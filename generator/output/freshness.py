@@ -70,9 +70,7 @@ def _file_lines(
     previous = last  # the lines a walk may take again (``_reused``)
     if last is not None and changed is not None:
         paths = [os.path.join(source, *rel.split("/")) for rel in changed]
-        # a file made and gone again between two builds (an editor's temporary file, saved
-        # then renamed over the document) leaves nothing to look at
-        paths = [path for path in paths if path in last or os.path.lexists(path)]
+        paths = [path for path in paths if path in last or not _gone_unknown(path, last)]
         if all(path in last and os.path.isfile(path) for path in paths):
             last = {**last, **dict.fromkeys(paths, b"")}
         else:
@@ -96,6 +94,16 @@ def _file_lines(
             {path: stats[path] for path in lines} if len(stats) > len(lines) else stats
         )
     return lines
+
+
+def _gone_unknown(path: str, last: dict[str, bytes]) -> bool:
+    """Whether ``path`` is gone and held no file of the ``last`` state: a file made and gone
+    again between two builds (an editor's temporary file, saved then renamed over the
+    document), which leaves nothing to look at. A folder moved away held some."""
+    if os.path.lexists(path):
+        return False
+    below = path + os.sep
+    return not any(known.startswith(below) for known in last)
 
 
 # path -> the size, modification time, inode and change time of the file when its line was

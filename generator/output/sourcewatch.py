@@ -55,6 +55,7 @@ _MASK = (
     | _IN_DONT_FOLLOW
 )
 _ROOT_GONE = _IN_DELETE_SELF | _IN_MOVE_SELF | _IN_IGNORED
+_FOLDER_MOVES = _IN_CREATE | _IN_DELETE | _IN_MOVED_FROM | _IN_MOVED_TO
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, length of the name that follows
 _READ_BYTES = 1 << 16
 # file systems whose every change is made by this machine's kernel, so notified
@@ -74,14 +75,16 @@ class SourceWatch:
         self.fd = -1
         self.folders: dict[int, str] = {}  # watch -> the folder it watches
         self.devices: dict[str, int] = {}  # root -> the device it is on
+        self.identities: dict[str, tuple[int, int]] = {}  # root -> its device and inode
         self.lost = False  # a change may have been missed: watched again from scratch
+        self.moved = False  # a folder was made, moved or removed: its files are not named
         self.broken = False  # notifications cannot be trusted here at all
 
     def start(self) -> bool:
         """Watch every folder of the roots; False (and nothing watched) where that cannot
         be done or trusted."""
         self.close()
-        self.lost = False
+        self.lost = self.moved = False  # what was lost or moved is found by the next walk
         libc = _libc()
         if libc is None or not all(_local(root) for root in self.roots):
             self.broken = True
@@ -91,11 +94,12 @@ class SourceWatch:
             self.broken = True
             return False
         for root in self.roots:
-            try:
-                self.devices[root] = os.lstat(root).st_dev
-            except OSError:
+            identity = _identity(root)
+            if identity is None:
                 self.broken = True
                 break
+            self.identities[root] = identity
+            self.devices[root] = identity[0]
             self._watch_tree(root, self.devices[root])
         self.broken = self.broken or not set(self.roots) <= set(self.folders.values())
         if self.broken:
@@ -122,10 +126,12 @@ class SourceWatch:
         if self.broken:
             self.close()
             return None
-        if self.lost:
+        # a root removed while a file in it stays open is never said gone: it is looked at
+        if self.lost or any(_identity(root) != self.identities.get(root) for root in self.roots):
             self.start()
             return None
-        return frozenset(found)
+        moved, self.moved = self.moved, False
+        return None if moved else frozenset(found)
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -158,9 +164,12 @@ class SourceWatch:
 
     def _follow(self, path: str, mask: int) -> None:
         """Keep the watches true to the tree after the change of ``path``."""
+        if mask & _IN_ISDIR and os.path.basename(path) in self.skip:
+            return
+        if mask & _IN_ISDIR and mask & _FOLDER_MOVES:
+            self.moved = True
         if mask & _IN_ISDIR and mask & (_IN_CREATE | _IN_MOVED_TO):
-            if os.path.basename(path) not in self.skip:
-                self._watch_tree(path, self._device_of(path))
+            self._watch_tree(path, self._device_of(path))
         elif mask & _IN_ISDIR and mask & _IN_MOVED_FROM:
             self._forget(path)
         elif mask & (_IN_CREATE | _IN_MOVED_TO):
@@ -218,6 +227,15 @@ class SourceWatch:
             if path == folder or path.startswith(below):
                 libc.inotify_rm_watch(self.fd, wd)
                 self.folders.pop(wd, None)
+
+
+def _identity(folder: str) -> tuple[int, int] | None:
+    """The device and inode of ``folder`` (None: it is not there)."""
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _trusted(path: str, st: os.stat_result, root: str) -> bool:
