@@ -3,6 +3,7 @@ changed, and whatever they cannot vouch for is said as not known, so that the ca
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import os
 import shutil
@@ -128,11 +129,15 @@ def test_a_file_with_another_name_or_another_file_system_makes_the_changes_unkno
     watched: tuple[Path, SourceWatch], tmp_path: Path
 ) -> None:
     root, watch = watched
-    (root / ".git").mkdir()
-    assert watch.changes() is None  # a new folder
-    (root / ".git" / "object").write_bytes(b"blob")
-    os.link(root / ".git" / "object", root / ".git" / "clone")  # as a local clone of git does
+    objects = root / ".git" / "objects" / "ab"
+    objects.mkdir(parents=True)
+    assert watch.changes() is None  # new folders
+    (objects / "one").write_bytes(b"blob")
+    os.link(objects / "one", objects / "two")  # as a local clone of git does
     assert watch.changes() is not None
+    os.link(root / "site.yaml", root / ".git" / "x")  # a second name for a document
+    assert watch.changes() is None
+    (root / ".git" / "x").unlink()
     os.link(root / "site.yaml", tmp_path / "elsewhere.yaml")  # a change there is not seen
     again = SourceWatch([str(root)], SKIP)
     assert not again.start()
@@ -142,6 +147,63 @@ def test_a_file_with_another_name_or_another_file_system_makes_the_changes_unkno
     mounted._watch_tree(str(root / "profiles"), device=-1)  # as a folder mounted there
     assert mounted.changes() is None
     mounted.close()
+
+
+def test_a_file_system_mounted_or_taken_away_later_has_the_tree_watched_again(
+    watched: tuple[Path, SourceWatch], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, watch = watched
+    monkeypatch.setattr(sourcewatch, "_mounts", lambda: "another table")
+    assert watch.changes() is None
+    page = root / "profiles" / "2025" / "a.md"
+    page.write_text("壬", encoding="utf-8")
+    assert watch.changes() == {str(page)}
+
+
+def test_two_folders_exchanged_are_both_watched_after(watched: tuple[Path, SourceWatch]) -> None:
+    root, watch = watched
+    other = root / "profiles" / "2024"
+    other.mkdir()
+    (other / "b.md").write_text("乙", encoding="utf-8")
+    assert watch.changes() is None
+    libc = ctypes.CDLL(None, use_errno=True)
+    exchanged = libc.renameat2(
+        -100,
+        bytes(root / "profiles" / "2025"),
+        -100,
+        bytes(other),
+        2,  # RENAME_EXCHANGE
+    )
+    if exchanged != 0:
+        pytest.skip("this file system cannot exchange two names")
+    assert watch.changes() is None
+    for page in (root / "profiles" / "2025" / "b.md", other / "a.md"):
+        page.write_text("癸", encoding="utf-8")
+        assert watch.changes() == {str(page)}
+
+
+def test_a_watch_that_could_not_be_trusted_is_tried_again_later(
+    watched: tuple[Path, SourceWatch], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, watch = watched
+    link = root / "profiles" / "link.md"
+    link.symlink_to(root / "site.yaml")
+    assert watch.changes() is None
+    link.unlink()
+    assert watch.changes() is None  # not yet: RETRY_SECONDS have not passed
+    monkeypatch.setattr(sourcewatch, "RETRY_SECONDS", 0.0)
+    assert watch.changes() is None  # started again; the caller walks once more
+    page = root / "profiles" / "2025" / "a.md"
+    page.write_text("子", encoding="utf-8")
+    assert watch.changes() == {str(page)}
+    cache = tmp_path / "cache-elsewhere"
+    cache.mkdir()
+    shutil.rmtree(root / ".showcase-cache")
+    (root / ".showcase-cache").symlink_to(cache)  # a cache kept elsewhere through a link
+    (root / "photos").symlink_to(cache)  # a link to a folder: builds do not follow it
+    assert watch.changes() == {str(root / "photos")}
+    page.write_text("丑", encoding="utf-8")
+    assert watch.changes() == {str(page)}
 
 
 def test_a_link_in_the_tree_makes_the_changes_unknown(
@@ -301,3 +363,12 @@ def test_a_change_to_a_shipped_theme_is_walked(tmp_path: Path) -> None:
     finally:
         os.utime(theme_file, ns=(times.st_atime_ns, times.st_mtime_ns))
         kept.close()
+
+
+@pytest.mark.parametrize("temporary", [1, 12], ids=["one", "many"])
+def test_vanished_names_that_held_no_known_file_are_dropped(tmp_path: Path, temporary: int) -> None:
+    known = {str(tmp_path / "a" / "b" / "c.md"): b"", str(tmp_path / "d.md"): b""}
+    saved = [str(tmp_path / "a" / f".c.md.{n}.swp") for n in range(temporary)]
+    moved_away = [str(tmp_path / "a"), str(tmp_path / "a" / "b")]  # they held c.md
+    gone = freshness._gone_unknown([*saved, *moved_away], known)
+    assert gone == set(saved)

@@ -70,7 +70,8 @@ def _file_lines(
     previous = last  # the lines a walk may take again (``_reused``)
     if last is not None and changed is not None:
         paths = [os.path.join(source, *rel.split("/")) for rel in changed]
-        paths = [path for path in paths if path in last or not _gone_unknown(path, last)]
+        gone = _gone_unknown([path for path in paths if path not in last], last)
+        paths = [path for path in paths if path not in gone]
         if all(path in last and os.path.isfile(path) for path in paths):
             last = {**last, **dict.fromkeys(paths, b"")}
         else:
@@ -96,14 +97,27 @@ def _file_lines(
     return lines
 
 
-def _gone_unknown(path: str, last: dict[str, bytes]) -> bool:
-    """Whether ``path`` is gone and held no file of the ``last`` state: a file made and gone
-    again between two builds (an editor's temporary file, saved then renamed over the
-    document), which leaves nothing to look at. A folder moved away held some."""
-    if os.path.lexists(path):
-        return False
-    below = path + os.sep
-    return not any(known.startswith(below) for known in last)
+def _gone_unknown(paths: list[str], last: dict[str, bytes]) -> set[str]:
+    """Those of ``paths`` (none of them a file of the ``last`` state) that are gone and held
+    no file of it: a file made and gone again between two builds (an editor's temporary
+    file, saved then renamed over the document) leaves nothing to look at. A folder moved
+    away held some."""
+    gone = [path for path in paths if not os.path.lexists(path)]
+    if len(gone) > 8:  # the folders of every known file, once, rather than a search each
+        held = _ancestors({os.path.dirname(known) for known in last})
+        return {path for path in gone if path not in held}
+    return {path for path in gone if not any(k.startswith(path + os.sep) for k in last)}
+
+
+def _ancestors(folders: set[str]) -> set[str]:
+    """``folders`` and every folder above them."""
+    found: set[str] = set()
+    for folder in folders:
+        while folder and folder not in found:
+            found.add(folder)
+            parent = os.path.dirname(folder)
+            folder = "" if parent == folder else parent
+    return found
 
 
 # path -> the size, modification time, inode and change time of the file when its line was

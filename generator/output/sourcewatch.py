@@ -5,20 +5,23 @@ The kernel queues a notification while the change is being made (``write``, ``re
 the others return after it is queued), so every change made before a build was asked for is
 in the queue when the build reads it: no walk is needed to be sure. What notifications
 cannot tell is said as "not known" (None), and the caller then walks the tree as before:
-- the queue overflowed (the kernel dropped notifications), or a root was moved or removed:
-  once, every folder being watched again first;
-- a file of the tree is a symbolic link (a change to its target is not notified), or has
-  other names outside hidden folders (a change through another name is notified there);
+- the queue overflowed (the kernel dropped notifications), a folder was made, moved or
+  removed (its files are not named one by one), a root was moved, removed or replaced (its
+  inode is compared at each call), or the table of mounted file systems changed: once,
+  every folder being watched again first;
+- a file of the tree is a link to a file (a change to its target is not notified; a link to
+  a folder is not followed by builds), or has other names (a change through another name is
+  notified there; git's objects excepted, which a local clone links and nobody writes);
 - a file system is mounted inside the tree, or the tree is on one whose changes may come
   from elsewhere (a network share, a folder shared with a virtual machine): only local file
   systems are watched;
 - a watch could not be added (too many folders for the user's limit).
-Not seen at all: a write through a memory map, and another name given from outside the tree
-to one of its files once the watch started.
+A watch that could not be trusted is tried again after ``RETRY_SECONDS``. Not seen at all: a
+write through a memory map, and another name given from outside the tree to one of its
+files once the watch started.
 
-A folder created in the tree is watched as soon as its notification is read; what was
-written into it before is found by the walk its own notification causes (a new path is
-never one the caller knew)."""
+What was written into a new folder before it was watched is found by the walk its own
+notification causes."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ import re
 import stat
 import struct
 import sys
+import time
 from collections.abc import Iterable
 
 # the notifications asked for: every change of a file's content, times, mode or name
@@ -58,6 +62,7 @@ _ROOT_GONE = _IN_DELETE_SELF | _IN_MOVE_SELF | _IN_IGNORED
 _FOLDER_MOVES = _IN_CREATE | _IN_DELETE | _IN_MOVED_FROM | _IN_MOVED_TO
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, length of the name that follows
 _READ_BYTES = 1 << 16
+RETRY_SECONDS = 60.0  # a watch that could not be trusted is tried again after this long
 # file systems whose every change is made by this machine's kernel, so notified
 LOCAL_FILE_SYSTEMS = frozenset(
     {"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "ramfs", "overlay", "f2fs", "zfs", "jfs"}
@@ -74,44 +79,42 @@ class SourceWatch:
         self.skip = skip
         self.fd = -1
         self.folders: dict[int, str] = {}  # watch -> the folder it watches
-        self.devices: dict[str, int] = {}  # root -> the device it is on
         self.identities: dict[str, tuple[int, int]] = {}  # root -> its device and inode
-        self.lost = False  # a change may have been missed: watched again from scratch
-        self.moved = False  # a folder was made, moved or removed: its files are not named
-        self.broken = False  # notifications cannot be trusted here at all
+        self.mounts = ""  # the table of mounted file systems when the watch started
+        self.lost = False  # a change may have been missed, or a folder moved: started again
+        self.broken = False  # notifications cannot be trusted now (tried again later)
+        self.never = False  # nor ever here: not Linux, or not a local file system
+        self.started = -RETRY_SECONDS  # when the watch was last started (time.monotonic)
 
     def start(self) -> bool:
         """Watch every folder of the roots; False (and nothing watched) where that cannot
         be done or trusted."""
         self.close()
-        self.lost = self.moved = False  # what was lost or moved is found by the next walk
+        self.lost = self.broken = False  # what was lost is found by the caller's next walk
+        self.started, self.mounts = time.monotonic(), _mounts()
         libc = _libc()
-        if libc is None or not all(_local(root) for root in self.roots):
-            self.broken = True
-            return False
-        self.fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
-        if self.fd < 0:
-            self.broken = True
-            return False
+        self.never = libc is None or not all(_local(root) for root in self.roots)
+        self.fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC) if libc is not None else -1
         for root in self.roots:
             identity = _identity(root)
-            if identity is None:
+            if self.never or self.fd < 0 or identity is None:
                 self.broken = True
                 break
             self.identities[root] = identity
-            self.devices[root] = identity[0]
-            self._watch_tree(root, self.devices[root])
+            self._watch_tree(root, identity[0])
         self.broken = self.broken or not set(self.roots) <= set(self.folders.values())
         if self.broken:
             self.close()
         return not self.broken
 
     def changes(self) -> frozenset[str] | None:
-        """The paths changed since the last call (files, and folders created or removed),
-        absolute; None when that is not known. After notifications were lost (the queue
-        overflowed, a root moved), every folder is watched again first, so that the walk
-        the caller then makes misses nothing that later notifications would not show."""
-        if self.broken or self.fd < 0:
+        """The paths changed since the last call, absolute; None when that is not known.
+        The watch is then started again first (a watch that could not be trusted, once
+        ``RETRY_SECONDS`` passed), so that the walk the caller makes next misses nothing
+        that later notifications would not show."""
+        if self.fd < 0:
+            if not self.never and time.monotonic() - self.started >= RETRY_SECONDS:
+                self.start()
             return None
         found: set[str] = set()
         while not self.broken:
@@ -126,12 +129,12 @@ class SourceWatch:
         if self.broken:
             self.close()
             return None
-        # a root removed while a file in it stays open is never said gone: it is looked at
-        if self.lost or any(_identity(root) != self.identities.get(root) for root in self.roots):
+        # a root removed while a file in it stays open is never said gone, nor is a mount
+        moved_root = any(_identity(root) != self.identities.get(root) for root in self.roots)
+        if self.lost or moved_root or _mounts() != self.mounts:
             self.start()
             return None
-        moved, self.moved = self.moved, False
-        return None if moved else frozenset(found)
+        return frozenset(found)
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -153,48 +156,31 @@ class SourceWatch:
             folder = self.folders.get(wd)
             if folder is None:
                 continue
-            if folder in self.devices and not name and mask & _ROOT_GONE:
-                self.lost = True  # a root moved or removed: watched again where it is now
-            if mask & _IN_IGNORED:  # the folder is gone (its parent said so)
-                del self.folders[wd]
-                continue
             path = os.path.join(folder, os.fsdecode(name)) if name else folder
+            if os.path.basename(path) in self.skip:
+                continue  # left out of the source's state (a cache, byte code), as walked
+            if (mask & _IN_ISDIR and mask & _FOLDER_MOVES) or (not name and mask & _ROOT_GONE):
+                self.lost = True  # a folder made, moved or removed: its files are not named
+            elif mask & (_IN_CREATE | _IN_MOVED_TO):
+                self._check(path)
             found.add(path)
-            self._follow(path, mask)
 
-    def _follow(self, path: str, mask: int) -> None:
-        """Keep the watches true to the tree after the change of ``path``."""
-        if mask & _IN_ISDIR and os.path.basename(path) in self.skip:
-            return
-        if mask & _IN_ISDIR and mask & _FOLDER_MOVES:
-            self.moved = True
-        if mask & _IN_ISDIR and mask & (_IN_CREATE | _IN_MOVED_TO):
-            self._watch_tree(path, self._device_of(path))
-        elif mask & _IN_ISDIR and mask & _IN_MOVED_FROM:
-            self._forget(path)
-        elif mask & (_IN_CREATE | _IN_MOVED_TO):
-            try:
-                st = os.lstat(path)
-            except OSError:
-                return  # gone again: nothing to read
-            self.broken = self.broken or not _trusted(path, st, self._root_of(path))
+    def _check(self, path: str) -> None:
+        """A file made in the tree: one whose changes would not be notified breaks the watch."""
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return  # gone again: nothing to read
+        root = max((r for r in self.roots if path.startswith(r + os.sep)), key=len, default="")
+        self.broken = self.broken or not _trusted(path, st, root)
 
-    def _root_of(self, path: str) -> str:
-        """The root ``path`` is under (the closest)."""
-        roots = [root for root in self.roots if path == root or path.startswith(root + os.sep)]
-        return max(roots, key=len) if roots else ""
-
-    def _device_of(self, path: str) -> int:
-        """The device of the root ``path`` is under."""
-        return self.devices.get(self._root_of(path), -1)
-
-    def _watch_tree(self, top: str, device: int) -> None:
-        """Watch ``top`` and every folder below it. What notifications would not show breaks
+    def _watch_tree(self, root: str, device: int) -> None:
+        """Watch ``root`` and every folder below it. What notifications would not show breaks
         the watch: a link (its target's changes), a file with other names (a change made
         through another name), a file system mounted inside."""
         libc = _libc()
         assert libc is not None
-        pending, root = [top], self._root_of(top)
+        pending = [root]
         while pending and not self.broken:
             folder = pending.pop()
             wd = libc.inotify_add_watch(self.fd, os.fsencode(folder), _MASK)
@@ -208,25 +194,16 @@ class SourceWatch:
             except OSError:
                 continue
             for entry in entries:
+                if entry.name in self.skip:
+                    continue  # as the walk leaves it out, whatever it is (a link to a cache)
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue  # gone meanwhile: notified
                 if st.st_dev != device or not _trusted(entry.path, st, root):
                     self.broken = True
-                elif entry.is_dir(follow_symlinks=False) and entry.name not in self.skip:
+                elif stat.S_ISDIR(st.st_mode):
                     pending.append(entry.path)
-
-    def _forget(self, folder: str) -> None:
-        """Stop watching ``folder`` and the folders below it (moved away: a move back in is
-        notified, and watched again)."""
-        libc = _libc()
-        assert libc is not None
-        below = folder + os.sep
-        for wd, path in list(self.folders.items()):
-            if path == folder or path.startswith(below):
-                libc.inotify_rm_watch(self.fd, wd)
-                self.folders.pop(wd, None)
 
 
 def _identity(folder: str) -> tuple[int, int] | None:
@@ -240,13 +217,22 @@ def _identity(folder: str) -> tuple[int, int] | None:
 
 def _trusted(path: str, st: os.stat_result, root: str) -> bool:
     """Whether every change of the file ``path`` (under ``root``) is notified where it is:
-    not a link, and not a file with other names (except in hidden folders such as .git,
-    whose files no build reads as content: git links the objects of a local clone)."""
+    not a link to a file, and not a file with other names (except git's objects, which a
+    local clone links and which are never written again)."""
     if stat.S_ISLNK(st.st_mode):
-        return False
-    folders = path[len(root) :].split(os.sep)[:-1]
-    hidden = any(part.startswith(".") for part in folders)
-    return stat.S_ISDIR(st.st_mode) or st.st_nlink <= 1 or hidden
+        return os.path.isdir(path)  # a link to a folder is not followed by builds; to a file is
+    git_object = f"{os.sep}.git{os.sep}objects{os.sep}" in path[len(root) :]
+    return stat.S_ISDIR(st.st_mode) or st.st_nlink <= 1 or git_object
+
+
+def _mounts() -> str:
+    """This process's table of mounted file systems ('' when it cannot be read): a file
+    system mounted inside a watched tree, or taken away, is not notified."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError:
+        return ""
 
 
 @functools.cache
