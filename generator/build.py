@@ -775,7 +775,8 @@ def _render_and_write(
     work.shape.remember(inputs.store, work.jobs, converted.prints, {**work.held, **held})
     mark("write")
     pages_written = len(published.written)
-    return _done(inputs, problems, mark, pages_written, pages_written + len(work.copies))
+    files = pages_written + len(work.copies)
+    return _done(inputs, problems, mark, pages_written, files, len(work.removed))
 
 
 def _index_after(work: _Work) -> bool:
@@ -1118,13 +1119,19 @@ def _failed(problems: list[Diagnostic], started: float, language: str) -> BuildR
 
 
 def _done(
-    inputs: _Inputs, problems: list[Diagnostic], mark: _Marker, pages: int = 0, files: int = 0
+    inputs: _Inputs,
+    problems: list[Diagnostic],
+    mark: _Marker,
+    pages: int = 0,
+    files: int = 0,
+    removed: int = 0,
 ) -> BuildReport:
     return BuildReport(
         True,
         _sorted(problems),
         pages=pages,
         files=files,
+        removed=removed,
         seconds=time.perf_counter() - mark.started,
         language=inputs.analysis.site.config.language,
         counts=_counts(inputs.analysis.site),

@@ -94,6 +94,21 @@ def test_a_folder_without_site_yaml_is_refused_before_any_cache(tmp_path: Path) 
     assert not (tmp_path / "out").exists()
 
 
+def test_a_build_that_only_takes_files_out_says_so(tmp_path: Path) -> None:
+    write_site(
+        tmp_path / "src", {"profiles/2025/a.md": profile(), "static/robots.txt": "User-agent: *\n"}
+    )
+    assert run(["build", "src", "-o", "out"], tmp_path).returncode == 0
+    assert (tmp_path / "out" / "static" / "robots.txt").is_file()
+    (tmp_path / "src" / "static" / "robots.txt").unlink()
+    said = run(["build", "src", "-o", "out"], tmp_path)
+    assert said.returncode == 0, said.stderr
+    assert "删除1个不再需要的文件" in said.stdout and "内容没有变化" not in said.stdout
+    assert not (tmp_path / "out" / "static" / "robots.txt").exists()
+    again = run(["build", "src", "-o", "out"], tmp_path)
+    assert "内容没有变化" in again.stdout
+
+
 def test_drafts_flag_includes_drafts(tmp_path: Path) -> None:
     write_site(tmp_path / "src", {"profiles/2025/a.md": profile(extra="draft: true\n")})
     assert run(["build", "src", "-o", "out"], tmp_path).returncode == 0

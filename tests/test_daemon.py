@@ -220,6 +220,7 @@ def test_a_report_crosses_to_the_build_whole() -> None:
         (Diagnostic.warning("profiles/a.md", 3, "unknown-field", "rank", field_name="rank"),),
         pages=4,
         files=5,
+        removed=6,
         seconds=0.5,
         language="en",
         counts={"profiles": 2},

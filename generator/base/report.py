@@ -13,6 +13,7 @@ class BuildReport:
     diagnostics: tuple[Diagnostic, ...]
     pages: int = 0
     files: int = 0
+    removed: int = 0  # files of the last build taken out of the output
     seconds: float = 0.0
     language: str = "zh-CN"
     counts: dict[str, int] = field(default_factory=dict)

@@ -144,6 +144,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         }
         # nothing rendered or copied: the output was up to date, which is no failure
         done = "build-done" if report.pages or report.files else "build-unchanged"
+        if done == "build-unchanged" and report.removed:  # files taken out, none written
+            done, params["removed"] = "build-removed", report.removed
         print(messages.text(report.language, done, **params))
     return EXIT_OK
 
