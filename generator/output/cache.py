@@ -14,7 +14,6 @@ import contextlib
 import functools
 import itertools
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from generator import __version__
 from generator.base.code import code_digest as code_digest  # re-exported: the cache's key
 from generator.base.config import CACHE_DIR as CACHE_DIR  # re-exported
 from generator.content import history
+from generator.output import writer
 
 SCHEMA = f"showcase-cache/14/{__version__}"
 # the libraries whose version changes what a build writes
@@ -189,7 +189,7 @@ class Cache:
                 return cls(None, problem)
         opened = cls(db, problem, remember)
         opened.path = path
-        opened.identity = _identity(path)
+        opened.identity = writer.file_key(path)
         return opened
 
     @staticmethod
@@ -231,7 +231,7 @@ class Cache:
         """Whether the database file is no longer the one opened (deleted, or replaced by
         another, as when the site folder is removed and copied back): a process that keeps
         the cache open opens it again."""
-        return self.path is not None and _identity(self.path) != self.identity
+        return self.path is not None and writer.file_key(self.path) != self.identity
 
     def data_version(self) -> int:
         """A number that changes when another process writes the database (SQLite's
@@ -580,12 +580,3 @@ def _encoded(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
 def _batches(rows: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
     while batch := list(itertools.islice(rows, size)):
         yield batch
-
-
-def _identity(path: Path) -> tuple[int, int] | None:
-    """The device and inode of the file ``path`` (None: it is not there)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino

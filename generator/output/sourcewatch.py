@@ -38,6 +38,8 @@ import sys
 import time
 from collections.abc import Iterable
 
+from generator.output import writer
+
 # the notifications asked for: every change of a file's content, times, mode or name
 _IN_MODIFY, _IN_ATTRIB, _IN_CLOSE_WRITE = 0x2, 0x4, 0x8
 _IN_MOVED_FROM, _IN_MOVED_TO, _IN_CREATE, _IN_DELETE = 0x40, 0x80, 0x100, 0x200
@@ -96,7 +98,7 @@ class SourceWatch:
         self.never = libc is None or not all(_local(root) for root in self.roots)
         self.fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC) if libc is not None else -1
         for root in self.roots:
-            identity = _identity(root)
+            identity = writer.file_key(root)
             if self.never or self.fd < 0 or identity is None:
                 self.broken = True
                 break
@@ -130,7 +132,7 @@ class SourceWatch:
             self.close()
             return None
         # a root removed while a file in it stays open is never said gone, nor is a mount
-        moved_root = any(_identity(root) != self.identities.get(root) for root in self.roots)
+        moved_root = any(writer.file_key(root) != self.identities.get(root) for root in self.roots)
         if self.lost or moved_root or _mounts() != self.mounts:
             self.start()
             return None
@@ -204,15 +206,6 @@ class SourceWatch:
                     self.broken = True
                 elif stat.S_ISDIR(st.st_mode):
                     pending.append(entry.path)
-
-
-def _identity(folder: str) -> tuple[int, int] | None:
-    """The device and inode of ``folder`` (None: it is not there)."""
-    try:
-        st = os.lstat(folder)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
 
 
 def _trusted(path: str, st: os.stat_result, root: str) -> bool:

@@ -574,9 +574,15 @@ def _open_lock(path: Path) -> int:
 
 def _is_file_at(fd: int, path: Path) -> bool:
     """Whether the open file ``fd`` is still the file at ``path``."""
-    try:
-        there = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return False
     mine = os.fstat(fd)
-    return (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino)
+    return file_key(path) == (mine.st_dev, mine.st_ino)
+
+
+def file_key(path: str | Path) -> tuple[int, int] | None:
+    """The device and inode of ``path`` (a link not followed): what tells one file or folder
+    from another put at the same path. None when nothing is there."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
