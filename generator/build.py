@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 
 from generator import pages
-from generator.base import stopping
+from generator.base import memory, stopping
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, has_errors
 from generator.base.report import BuildReport as BuildReport  # re-exported: the build returns it
@@ -337,6 +337,7 @@ def _build(
     mark("analyse")
     # the parsed documents are in the model now: their front matter is not held any longer
     analysis = dataclasses.replace(analysis, tree=dataclasses.replace(analysis.tree, docs=()))
+    memory.give_back()  # what reading the source took and let go, before the next stages
     problems = [*analysis.diagnostics, *_cache_warning(store)]
     inputs, found = _prepare(options, analysis, store, problems, watched=watched)
     problems.extend(found)
@@ -760,6 +761,8 @@ def _render_and_write(
         if not published.moved:
             return _failed([*problems, *published.problems], mark.started, site.config.language)
         mark("render")
+        view.forget_search_index()  # its files are written
+        memory.give_back()  # the postings' pages, before the records take pages again
         if not published.ok:  # the pages are in the output, the search index is as it was
             publish.keep_what_moved(published)
             return _failed([*problems, *published.problems], mark.started, site.config.language)

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.base import messages, stopping
+from generator.base import memory, messages, stopping
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions, packaged_themes_dir
+from generator.base.memory import resident_bytes
 from generator.base.report import BuildReport
 from generator.build import build, system_error
 from generator.cli import build as build_cli
@@ -497,24 +498,9 @@ class Collector:
             gc.unfreeze()
         gc.collect()
         gc.freeze()
+        memory.give_back()  # what the build let go, to the system while the daemon waits
         if full:
             self.since_full, self.resident = 0, resident_bytes()
-
-
-def resident_bytes() -> int:
-    """The memory this process uses now (its resident set), in bytes; its peak where the
-    system does not say (not Linux); 0 where neither is known (Windows)."""
-    try:
-        with open("/proc/self/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError, AttributeError):
-        pass
-    try:
-        import resource  # not on Windows
-    except ImportError:
-        return 0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak) * (1 if sys.platform == "darwin" else 1024)
 
 
 def changed_files(
