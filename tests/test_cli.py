@@ -386,3 +386,51 @@ def test_a_catalog_json_would_not_give_back_is_parsed_each_time(
         assert not list((folder / "__pycache__").glob("*.json"))
     finally:
         messages.catalog.cache_clear()
+
+
+def _hint_site(tmp_path: Path) -> tuple[Path, Path]:
+    source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile(body="第一版。")})
+    return source, tmp_path / "out"
+
+
+def test_a_slow_build_made_again_here_suggests_the_daemon_once_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from generator.cli import build as build_cli
+
+    source, out = _hint_site(tmp_path)
+    monkeypatch.setattr(build_cli, "HINT_SECONDS", 0.0)  # every build is "slow" here
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    hint = messages.text(DEFAULT_LANGUAGE, "build-daemon-hint", source=source, seconds="0.0")
+    start = hint.split("0.0")[0]
+    argv = ["build", str(source), "-o", str(out)]
+    assert cli.main(argv) == 0  # the first build of the output: no hint
+    assert start not in capsys.readouterr().err
+    (source / "profiles/2025/a.md").write_text(profile(body="第二版。"), encoding="utf-8")
+    assert cli.main(argv) == 0
+    said = capsys.readouterr().err
+    assert start in said and f"showcase daemon {source}" in said
+    (source / "profiles/2025/a.md").write_text(profile(body="第三版。"), encoding="utf-8")
+    assert cli.main(argv) == 0  # shown today already
+    assert start not in capsys.readouterr().err
+
+
+def test_the_daemon_is_not_suggested_to_scripts_quick_or_handed_builds(tmp_path: Path) -> None:
+    from generator.base.report import BuildReport
+    from generator.cli.build import HINT_FILE, daemon_hint
+
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    slow = BuildReport(ok=True, diagnostics=(), pages=3, seconds=5.0)
+    assert not daemon_hint(slow, True, cache_dir, tty=False)  # a script or a CI log
+    assert not daemon_hint(slow, False, cache_dir, tty=True)  # a first build
+    assert not daemon_hint(slow, True, None, tty=True)  # --no-cache
+    quick = BuildReport(ok=True, diagnostics=(), pages=3, seconds=0.2)
+    assert not daemon_hint(quick, True, cache_dir, tty=True)
+    handed = BuildReport(ok=True, diagnostics=(), pages=3, seconds=5.0, handed=True)
+    assert not daemon_hint(handed, True, cache_dir, tty=True)
+    assert not (cache_dir / HINT_FILE).exists()
+    assert daemon_hint(slow, True, cache_dir, tty=True)
+    assert (cache_dir / HINT_FILE).exists()
+    os.utime(cache_dir / HINT_FILE, (0, 0))  # shown long ago
+    assert daemon_hint(slow, True, cache_dir, tty=True)

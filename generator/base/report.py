@@ -18,3 +18,4 @@ class BuildReport:
     language: str = "zh-CN"
     counts: dict[str, int] = field(default_factory=dict)
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    handed: bool = False  # made by the daemon this build was handed to (``showcase daemon``)

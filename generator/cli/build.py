@@ -118,6 +118,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         force=args.force,
     )
     bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar()
+    built_before = options.output.is_dir()
     try:
         with interrupts_stop_the_build():
             report = run(options, bar)
@@ -135,19 +136,54 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(messages.text(report.language, "build-failed", output=args.output), file=sys.stderr)
         return EXIT_CONTENT
     if not args.quiet:
-        params = {
-            **report.counts,
-            "pages": report.pages,
-            "files": report.files,
-            "seconds": f"{report.seconds:.2f}",
-            "output": args.output,
-        }
-        # nothing rendered or copied: the output was up to date, which is no failure
-        done = "build-done" if report.pages or report.files else "build-unchanged"
-        if done == "build-unchanged" and report.removed:  # files taken out, none written
-            done, params["removed"] = "build-removed", report.removed
-        print(messages.text(report.language, done, **params))
+        print_done(report, args.output)
+        if daemon_hint(report, built_before, cache_dir, sys.stderr.isatty()):
+            seconds = f"{report.seconds:.1f}"
+            hint = messages.text(
+                report.language, "build-daemon-hint", source=source, seconds=seconds
+            )
+            print(hint, file=sys.stderr)
     return EXIT_OK
+
+
+def print_done(report: BuildReport, output: str) -> None:
+    """Say what a successful build made, or that nothing changed."""
+    params = {
+        **report.counts,
+        "pages": report.pages,
+        "files": report.files,
+        "seconds": f"{report.seconds:.2f}",
+        "output": output,
+    }
+    # nothing rendered or copied: the output was up to date, which is no failure
+    done = "build-done" if report.pages or report.files else "build-unchanged"
+    if done == "build-unchanged" and report.removed:  # files taken out, none written
+        done, params["removed"] = "build-removed", report.removed
+    print(messages.text(report.language, done, **params))
+
+
+HINT_SECONDS = 1.0  # a build made again in this process that took longer suggests the daemon
+HINT_FILE = "daemon-hint"  # in the cache folder: when the suggestion was last shown
+
+
+def daemon_hint(report: BuildReport, built_before: bool, cache_dir: Path | None, tty: bool) -> bool:
+    """Whether to suggest ``showcase daemon`` after ``report``: a build of an output that was
+    ``built_before``, made in this process (not handed to a daemon) and slow enough, shown in a
+    terminal (``tty``: scripts and CI logs are not told), at most once a day per cache (its
+    time is kept in the cache folder)."""
+    if not (tty and built_before and not report.handed and cache_dir is not None):
+        return False
+    if report.seconds < HINT_SECONDS or not report.pages:
+        return False
+    marker = cache_dir / HINT_FILE
+    try:
+        if time.time() - marker.stat().st_mtime < 24 * 3600:
+            return False
+    except OSError:
+        pass  # never shown
+    with contextlib.suppress(OSError):
+        marker.touch()
+    return True
 
 
 class HandedOff(KeyboardInterrupt):
@@ -164,7 +200,7 @@ def run(options: BuildOptions, progress: ProgressBar | None = None) -> BuildRepo
     except KeyboardInterrupt:
         raise HandedOff from None
     if handed is not None:
-        return dataclasses.replace(handed, seconds=time.perf_counter() - started)
+        return dataclasses.replace(handed, seconds=time.perf_counter() - started, handed=True)
     report = _run_here(options, progress)
     return dataclasses.replace(report, seconds=time.perf_counter() - started)
 
