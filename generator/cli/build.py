@@ -148,7 +148,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def print_done(report: BuildReport, output: str) -> None:
     """Say what a successful build made, or that nothing changed."""
-    params = {
+    params: dict[str, Any] = {
         **report.counts,
         "pages": report.pages,
         "files": report.files,
