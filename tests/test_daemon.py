@@ -5,6 +5,7 @@ make are made by ``showcase build`` itself."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import json
 import os
@@ -28,7 +29,7 @@ from generator.base.errors import Diagnostic
 from generator.base.report import BuildReport
 from generator.build import build
 from generator.cli import daemon, handoff
-from generator.output import freshness, writer
+from generator.output import cache, freshness, writer
 from tests.conftest import EXAMPLE, ROOT, profile, write_site
 from tests.test_dates import git
 from tests.test_incremental import NAMES, apply, fixed_times, step, tree
@@ -802,3 +803,31 @@ def test_a_daemon_whose_first_build_fails_says_so_and_stays(tmp_path: Path) -> N
     assert "profiles/2025/a.md:3: 错误" in done.stderr
     assert "生成失败" in done.stderr
     assert "闲置时间到了" in done.stderr  # it waited for the mended content all the same
+
+
+def test_a_cache_taken_out_of_git_is_used_again_by_the_daemon(tmp_path: Path) -> None:
+    from tests.test_dates import git
+
+    src, options = _site(tmp_path)
+    options = dataclasses.replace(options, cache_dir=src / ".cache")
+    kept = _daemon(options)
+    try:
+        git(src, "init", "-q")
+        git(src, "add", "-A")
+        git(src, "commit", "-q", "-m", "站点和缓存")
+        (src / ".cache" / cache.FILE).unlink()  # as a checkout replaces the committed file
+        git(src, "checkout", "-q", "--", ".cache")
+        edited = src / "profiles/2025/p1.md"
+        edited.write_text(edited.read_text(encoding="utf-8") + "又一句。\n", encoding="utf-8")
+        warned = kept.build(options)
+        assert [d.code for d in warned.diagnostics] == ["cache-tracked"]
+        git(src, "rm", "-r", "-q", "--cached", ".cache")  # what the warning says to do
+        edited.write_text(edited.read_text(encoding="utf-8") + "再一句。\n", encoding="utf-8")
+        assert kept.build(options).diagnostics == ()  # the cache is used again
+        edited.write_text(edited.read_text(encoding="utf-8") + "第三句。\n", encoding="utf-8")
+        report = kept.build(options)
+        assert report.diagnostics == ()
+        assert report.pages < warned.pages  # only what the edit touched, not every page
+        assert tree(options.output) == _clean(options, tmp_path / "clean")
+    finally:
+        kept.close()

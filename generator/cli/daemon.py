@@ -233,9 +233,11 @@ class Daemon:
     def _store(self) -> cache.Cache:
         """The cache, opened again (and the memory dropped) when another process wrote it
         since this daemon's last build, or its file is another (the site folder removed and
-        copied back)."""
+        copied back), or it could not be used (committed to git: it may be out of git now)."""
         if self.store is not None and (
-            self.store.data_version() != self.version or self.store.replaced()
+            not self.store.enabled
+            or self.store.data_version() != self.version
+            or self.store.replaced()
         ):
             self.store.close()
             self.store = None
