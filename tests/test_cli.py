@@ -123,6 +123,10 @@ def test_warnings_fail_only_with_strict(tmp_path: Path) -> None:
     loose = run(["build", "src", "-o", "out"], tmp_path)
     assert loose.returncode == 0 and "警告" in loose.stderr
     assert run(["build", "src", "-o", "out", "--strict"], tmp_path).returncode == 1
+    # -q shows errors only; with --strict the warning is what failed, so it is shown
+    quiet = run(["build", "src", "-o", "out", "--strict", "-q"], tmp_path)
+    assert quiet.returncode == 1 and "unti" in quiet.stderr
+    assert "unti" not in run(["build", "src", "-o", "out", "-q"], tmp_path).stderr
 
 
 def _flat(text: str) -> str:

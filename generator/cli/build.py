@@ -131,7 +131,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         bar.finish()
     if os.environ.get("SHOWCASE_TIMINGS"):
         print(" ".join(f"{k}={v:.3f}s" for k, v in report.stages.items()), file=sys.stderr)
-    print_report(report, source, args.quiet)
+    # with --strict, warnings fail the build: -q shows them then, as the reason
+    print_report(report, source, args.quiet and (report.ok or not args.strict))
     if not report.ok:
         print(messages.text(report.language, "build-failed", output=args.output), file=sys.stderr)
         return EXIT_CONTENT
