@@ -7,9 +7,13 @@ import hashlib
 import posixpath
 import re
 import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+import pytest
 
 from generator.base.config import BuildOptions
 from generator.build import build
@@ -168,7 +172,29 @@ def test_template_error_names_the_template_and_line(make_site: SiteBuilder) -> N
     )
     assert not report.ok
     d = report.diagnostics[-1]
-    assert (d.code, d.path, d.line) == ("template-error", "theme:profile.html", 3)
+    assert (d.code, d.path, d.line) == ("template-undefined", "theme:profile.html", 3)
+    assert d.param_dict()["name"] == "nonexistent"  # the misspelt name, not Python's words
+
+
+@pytest.mark.parametrize("broken", ["{{ item.name }\n", "{% if item %}\n"], ids=["brace", "endif"])
+def test_a_template_syntax_error_names_its_file_in_build_and_check(
+    make_site: SiteBuilder, broken: str, tmp_path: Path
+) -> None:
+    body = '{% extends "base.html" %}\n{% block main %}\n' + broken + "{% endblock %}\n"
+    report, _ = make_site({"profiles/2025/a.md": profile(), "theme/templates/profile.html": body})
+    assert not report.ok
+    assert [(d.code, d.path) for d in report.diagnostics] == [
+        ("template-syntax", "theme:profile.html")
+    ]
+    checked = subprocess.run(
+        [sys.executable, "-m", "generator", "check", str(tmp_path / "src")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert checked.returncode == 1, checked.stdout
+    assert "theme:profile.html" in checked.stdout and "模板语法错误" in checked.stdout
 
 
 def test_unknown_theme_is_reported(make_site: SiteBuilder) -> None:

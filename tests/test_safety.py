@@ -61,7 +61,8 @@ def test_a_site_template_cannot_run_code(
     report, _out = make_site(files)
     assert not report.ok
     assert not (tmp_path / "PWNED").exists()
-    found = [d for d in report.diagnostics if d.code in {"template-unsafe", "template-error"}]
+    codes_ = {"template-unsafe", "template-error", "template-undefined"}
+    found = [d for d in report.diagnostics if d.code in codes_]
     assert found and found[0].path == "theme:404.html" and found[0].line == 1, codes(report)
     assert "Traceback" not in shown(report)
 

@@ -34,7 +34,7 @@ from generator.cli import console as reporting
 from generator.content import limits, loader, paths
 from generator.content.loader import SourceDoc
 from generator.kinds.registry import BUILT_IN
-from generator.output import markup, writer
+from generator.output import markup, theme, writer
 from generator.site import model, stats, urls
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -360,10 +360,10 @@ def content_checks(analysis: Analysis) -> list[Diagnostic]:
     return found
 
 
-def findings(analysis: Analysis) -> tuple[Diagnostic, ...]:
-    """Every validation diagnostic of the build and every content check, sorted by file, line
-    and column."""
-    every = {*analysis.diagnostics, *content_checks(analysis)}
+def findings(analysis: Analysis, more: Iterable[Diagnostic] = ()) -> tuple[Diagnostic, ...]:
+    """Every validation diagnostic of the build, every content check and ``more`` (the
+    templates' syntax errors), sorted by file, line and column."""
+    every = {*analysis.diagnostics, *content_checks(analysis), *more}
     return tuple(sorted(every, key=Diagnostic.sort_key))
 
 
@@ -503,7 +503,9 @@ def _checked(source: Path, drafts: bool) -> tuple[str, tuple[Diagnostic, ...]]:
     folder) or content nested beyond every limit is a finding too, never a traceback."""
     try:
         analysis = analyse(source, drafts=drafts)
-        return analysis.site.config.language, findings(analysis)
+        language = analysis.site.config.language
+        templates = theme.template_problems(analysis.theme, language) if analysis.theme else []
+        return language, findings(analysis, templates)
     except OSError as exc:
         return DEFAULT_LANGUAGE, (system_error(exc),)
     except RecursionError:

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import os
 import pickle
+import re
 import stat
 import sys
 import time
@@ -306,10 +307,11 @@ def precompile(theme: ThemeDirs, language: str) -> None:
 
 
 @functools.cache
-def _referenced(env_id: int, name: str, source: str) -> tuple[str, ...]:
-    del env_id, name
+def _referenced(env_id: int, name: str, source: str, filename: str | None) -> tuple[str, ...]:
+    del env_id
     env = jinja2.Environment(extensions=["jinja2.ext.i18n"])
-    return tuple(n for n in jinja2.meta.find_referenced_templates(env.parse(source)) if n)
+    parsed = env.parse(source, name, filename)  # a syntax error names the template's file
+    return tuple(n for n in jinja2.meta.find_referenced_templates(parsed) if n)
 
 
 def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
@@ -322,8 +324,8 @@ def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
             continue
         seen.append(current)
         assert env.loader is not None
-        source, _filename, _uptodate = env.loader.get_source(env, current)
-        todo.extend(_referenced(id(env), current, source))
+        source, filename, _uptodate = env.loader.get_source(env, current)
+        todo.extend(_referenced(id(env), current, source, filename))
     return tuple(sorted(seen))
 
 
@@ -344,9 +346,35 @@ def template_error(exc: Exception, theme: ThemeDirs) -> Diagnostic:
             path, line = _shown_path(filename, roots), lineno
     if isinstance(exc, jinja2.TemplateNotFound):
         return Diagnostic.error(path, line, "template-missing", name=exc.name)
-    if isinstance(exc, jinja2.exceptions.SecurityError):
+    if isinstance(exc, jinja2.exceptions.SecurityError) or _UNSAFE in str(exc):
         return Diagnostic.error(path, line, "template-unsafe", problem=str(exc))
+    if isinstance(exc, jinja2.UndefinedError):
+        named = _QUOTED.findall(str(exc))  # "'x' is undefined", "'… object' has no attribute 'x'"
+        if named:
+            return Diagnostic.error(path, line, "template-undefined", name=named[-1])
     return Diagnostic.error(path, line, "template-error", problem=f"{type(exc).__name__}: {exc}")
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+_UNSAFE = "object is unsafe"  # the sandbox's undefined for a private attribute says so
+
+
+def template_problems(theme: ThemeDirs, language: str) -> list[Diagnostic]:
+    """A syntax error in any template of ``theme``, found without rendering (``showcase
+    check``): each template is compiled."""
+    env = environment(theme, language)
+    problems = []
+    for name in env.list_templates(extensions=TEMPLATE_SUFFIXES):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(template_error(exc, theme))
+        except (jinja2.TemplateError, OSError, UnicodeDecodeError):
+            continue  # found when a page renders it
+    return problems
+
+
+TEMPLATE_SUFFIXES = ("html", "xml", "txt", "js", "csv", "json")
 
 
 def _frames(exc: BaseException) -> Iterator[tuple[Any, int]]:
