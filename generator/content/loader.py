@@ -98,8 +98,7 @@ def _walk(root: Path, problems: list[Diagnostic]) -> dict[str, os.stat_result]:
         for entry in entries:
             name = entry.name
             if entry.is_dir():
-                skipped = name.startswith(SKIPPED_PREFIXES) or entry.is_symlink()
-                if not skipped and not (not prefix and name == EDITIONS_DIR):
+                if _entered(entry, prefix, problems):
                     folders.append(entry)
                 continue
             if name.startswith(SKIPPED_PREFIXES) or name.endswith(SKIPPED_SUFFIXES):
@@ -119,6 +118,18 @@ def _walk(root: Path, problems: list[Diagnostic]) -> dict[str, os.stat_result]:
 
     visit(str(root), "")
     return found
+
+
+def _entered(entry: os.DirEntry[str], prefix: str, problems: list[Diagnostic]) -> bool:
+    """Whether the walk enters the folder ``entry`` (under ``prefix``): not a hidden one, nor
+    the frozen editions, nor a link to a folder, which is named with a warning instead."""
+    name = entry.name
+    if name.startswith(SKIPPED_PREFIXES) or (not prefix and name == EDITIONS_DIR):
+        return False
+    if entry.is_symlink():
+        problems.append(Diagnostic.warning(prefix + name, 0, "linked-folder"))
+        return False
+    return True
 
 
 def read_text(root: Path, rel: str) -> tuple[str | None, str, list[Diagnostic]]:

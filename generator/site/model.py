@@ -850,7 +850,27 @@ def build_site(
         site = _assembled(config, units, items, kinds, setting)
     if memo is not None:
         memo[_STRUCTURE] = (setting, items, site)
+    if not config.current_year:
+        problems.extend(_year_without_profiles(site))
     return site, problems
+
+
+def _year_without_profiles(site: Site) -> list[Diagnostic]:
+    """A warning when the site's year, taken from its newest content, has no profile while an
+    earlier year has: the home page then shows no honour roll (a story filed early for next
+    year moves the whole site to that year). It names the newest file of that year."""
+    year = site.config.current_year
+    profiles = site.of_kind("profile")
+    if not profiles or any(p.year == year for p in profiles):
+        return []
+    newest = max((i for i in site.items() if i.year == year), key=lambda i: i.key, default=None)
+    if newest is None:
+        return []
+    last = max(p.year for p in profiles)
+    line = newest.lines.get("date") or newest.lines.get("year") or 1
+    return [
+        Diagnostic.warning(newest.key, line, "current-year-without-profiles", year=year, last=last)
+    ]
 
 
 # where ``build_site`` keeps, in the memo of the items, the last site and what it was made of
