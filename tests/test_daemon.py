@@ -660,11 +660,25 @@ def test_a_build_is_told_when_the_daemon_waits_for_another_build(tmp_path: Path)
             while f"另一个生成正在使用 {src}" not in said.read_text(encoding="utf-8"):
                 assert time.monotonic() < deadline and queued.poll() is None
                 time.sleep(0.05)
+            # asked to stop meanwhile, the daemon says it ends once its builds are done
+            stopping = subprocess.Popen(
+                [sys.executable, "-m", "generator", "daemon", str(src), "--stop"],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(1.0)  # the stop waits behind the builds
+            assert stopping.poll() is None
         _stdout, stderr = asking.communicate(timeout=60)
         assert asking.returncode == 0, stderr
         assert "另一个生成正在使用" in stderr and ".showcase-cache" in stderr
         assert queued.wait(timeout=60) == 0, said.read_text(encoding="utf-8")
         assert _built(log, 2) == 2  # and the builds were the daemon's
+        _stdout, stopped = stopping.communicate(timeout=60)
+        assert stopping.returncode == 0, stopped
+        assert "做完这一次就退出" in stopped and "常驻生成已退出" in stopped
     finally:
         process.kill()
         process.wait()

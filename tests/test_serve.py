@@ -381,3 +381,30 @@ def test_the_browsers_reload_as_soon_as_the_changed_pages_are_in_the_output(
         state.persist()  # the collector on again, as serve leaves it after each rebuild
         if state.store is not None:
             state.store.close()
+
+
+def test_a_slow_rebuild_says_on_the_console_that_it_is_under_way(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from generator.base import messages
+    from generator.base.report import BuildReport
+
+    done = BuildReport(ok=True, diagnostics=(), pages=3)
+
+    def slow(_state: object, _changed: object, _reload: object) -> BuildReport:
+        time.sleep(0.5)
+        return done
+
+    def quick(_state: object, _changed: object, _reload: object) -> BuildReport:
+        return done
+
+    state = serve.ServeState(BuildOptions(source=Path("site"), output=Path("out")))
+    notice = messages.text(state.language, "serve-rebuilding")
+    monkeypatch.setattr(serve, "SLOW_NOTICE_SECONDS", 0.1)
+    monkeypatch.setattr(serve, "rebuild_and_reload", slow)
+    assert serve.rebuild_noticed(state, None, lambda: None) is done
+    assert notice in capsys.readouterr().err
+    monkeypatch.setattr(serve, "rebuild_and_reload", quick)
+    assert serve.rebuild_noticed(state, None, lambda: None) is done
+    time.sleep(0.3)  # the notice would have come by now
+    assert notice not in capsys.readouterr().err

@@ -127,7 +127,11 @@ def stop(cache_dir: Path) -> int:
     if address is None or not handoff.running(address.pid):
         print(t("daemon-none", folder=cache_dir), file=sys.stderr)
         return build_cli.EXIT_OK  # nothing to stop: as asked
-    if handoff.exchange(address, {"stop": True}) is None:
+
+    def busy(_folder: str) -> None:  # the stop waits for the build the daemon is making
+        print(t("daemon-stop-waits"), file=sys.stderr, flush=True)
+
+    if handoff.exchange(address, {"stop": True}, locked=busy) is None:
         print(t("daemon-no-answer", pid=address.pid), file=sys.stderr)
         return build_cli.EXIT_CONTENT
     deadline = time.monotonic() + 5 * CHECK_SECONDS

@@ -432,9 +432,28 @@ def rebuild_on_change(
         stop_event=stopping,
         raise_interrupt=False,
     ):
-        result = rebuild_and_reload(state, changed_files(source, changes), reload)
+        result = rebuild_noticed(state, changed_files(source, changes), reload)
         print_report(result, state.options.source)
         state.persist()
+
+
+SLOW_NOTICE_SECONDS = 1.0  # a rebuild still running after this long says so
+
+
+def rebuild_noticed(
+    state: ServeState, changed: frozenset[str] | None, reload: Callable[[], None]
+) -> BuildReport:
+    """``rebuild_and_reload``, saying on the console that it is under way once it has taken
+    ``SLOW_NOTICE_SECONDS`` (a change to units.yaml or site.yaml remakes every page, which
+    takes a while on a large site)."""
+    text = messages.text(state.language, "serve-rebuilding")
+    notice = threading.Timer(SLOW_NOTICE_SECONDS, lambda: print(text, file=sys.stderr, flush=True))
+    notice.daemon = True
+    notice.start()
+    try:
+        return rebuild_and_reload(state, changed, reload)
+    finally:
+        notice.cancel()
 
 
 def rebuild_and_reload(
