@@ -75,6 +75,9 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert "找不到网站目录" in missing.stderr and "Traceback" not in missing.stderr
     assert "showcase build 网站目录" in missing.stderr
     assert run([], tmp_path).returncode == 2
+    for given in ("-1", "abc"):  # 0 is one process per core
+        refused = run(["build", "nowhere", "-j", given], tmp_path)
+        assert refused.returncode == 2 and f"“{given}”不是进程数" in refused.stderr
 
 
 def test_each_command_names_itself_when_the_folder_is_missing(tmp_path: Path) -> None:

@@ -45,8 +45,19 @@ def add_parser(sub: Any) -> None:
     b.add_argument("--no-cache", action="store_true", help=t("cli-no-cache"))
     b.add_argument("--cache-dir", default=None, help=t("cli-cache-dir"))
     b.add_argument("--force", action="store_true", help=t("cli-build-force"))
-    b.add_argument("-j", "--workers", type=int, default=0, help=t("cli-workers"))
+    b.add_argument("-j", "--workers", type=_workers, default=0, help=t("cli-workers"))
     b.set_defaults(func=cmd_build)
+
+
+def _workers(given: str) -> int:
+    """A number of worker processes: 0 (one per CPU core) or more."""
+    try:
+        workers = int(given)
+    except ValueError:
+        workers = -1
+    if workers < 0:
+        raise argparse.ArgumentTypeError(t("cli-workers-invalid").format(given=given))
+    return workers
 
 
 class ProgressBar:
@@ -114,7 +125,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         drafts=args.drafts,
         strict=args.strict,
         cache_dir=cache_dir,
-        workers=max(0, args.workers),
+        workers=args.workers,
         force=args.force,
     )
     bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar()
