@@ -337,7 +337,8 @@ def _build(
     mark("analyse")
     # the parsed documents are in the model now: their front matter is not held any longer
     analysis = dataclasses.replace(analysis, tree=dataclasses.replace(analysis.tree, docs=()))
-    memory.give_back()  # what reading the source took and let go, before the next stages
+    if not store.remembers:  # a long-lived process hands memory back between builds
+        memory.give_back()  # what reading the source took and let go, before the next stages
     problems = [*analysis.diagnostics, *_cache_warning(store)]
     inputs, found = _prepare(options, analysis, store, problems, watched=watched)
     problems.extend(found)
@@ -762,7 +763,8 @@ def _render_and_write(
             return _failed([*problems, *published.problems], mark.started, site.config.language)
         mark("render")
         view.forget_search_index()  # its files are written
-        memory.give_back()  # the postings' pages, before the records take pages again
+        if not inputs.store.remembers:  # as after the analysis
+            memory.give_back()  # the postings' pages, before the records take pages again
         if not published.ok:  # the pages are in the output, the search index is as it was
             publish.keep_what_moved(published)
             return _failed([*problems, *published.problems], mark.started, site.config.language)

@@ -504,8 +504,8 @@ class Collector:
             gc.unfreeze()
         gc.collect()
         gc.freeze()
-        memory.give_back()  # what the build let go, to the system while the daemon waits
-        if full:
+        if full:  # what the builds let go, to the system (tens of milliseconds on a big heap)
+            memory.give_back()
             self.since_full, self.resident = 0, resident_bytes()
 
 

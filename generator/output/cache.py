@@ -277,6 +277,12 @@ class Cache:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
             self._table("meta")[key] = value
 
+    @property
+    def remembers(self) -> bool:
+        """Whether this cache keeps what it reads and writes in memory (a long-lived
+        process: serve, the daemon)."""
+        return self._memory is not None
+
     def memory(self, name: str) -> dict[Any, Any] | None:
         """A mapping kept in memory for the life of this process, for what the database does
         not hold as it is (the item objects of ``model.build_site``, the page jobs); None
