@@ -408,7 +408,7 @@ def test_a_slow_build_made_again_here_suggests_the_daemon_once_a_day(
     source, out = _hint_site(tmp_path)
     monkeypatch.setattr(build_cli, "HINT_SECONDS", 0.0)  # every build is "slow" here
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    hint = messages.text(DEFAULT_LANGUAGE, "build-daemon-hint", source=source, seconds="0.0")
+    hint = messages.text(DEFAULT_LANGUAGE, "build-daemon-hint", command="", seconds="0.0")
     start = hint.split("0.0")[0]
     argv = ["build", str(source), "-o", str(out)]
     assert cli.main(argv) == 0  # the first build of the output: no hint
@@ -424,7 +424,7 @@ def test_a_slow_build_made_again_here_suggests_the_daemon_once_a_day(
 
 def test_the_daemon_is_not_suggested_to_scripts_quick_or_handed_builds(tmp_path: Path) -> None:
     from generator.base.report import BuildReport
-    from generator.cli.build import HINT_FILE, daemon_hint
+    from generator.cli.build import HINT_FILE, daemon_command, daemon_hint
 
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
@@ -441,3 +441,8 @@ def test_the_daemon_is_not_suggested_to_scripts_quick_or_handed_builds(tmp_path:
     assert (cache_dir / HINT_FILE).exists()
     os.utime(cache_dir / HINT_FILE, (0, 0))  # shown long ago
     assert daemon_hint(slow, True, cache_dir, tty=True)
+    assert not daemon_hint(slow, True, tmp_path / "missing" / "cache", tty=True)  # not kept
+    # the command names the cache when it is not the site's own
+    source = tmp_path / "site"
+    assert daemon_command(source, source / ".showcase-cache") == f"showcase daemon {source}"
+    assert daemon_command(source, cache_dir).endswith(f" --cache-dir {cache_dir}")

@@ -678,7 +678,7 @@ def test_a_build_is_told_when_the_daemon_waits_for_another_build(tmp_path: Path)
         assert _built(log, 2) == 2  # and the builds were the daemon's
         _stdout, stopped = stopping.communicate(timeout=60)
         assert stopping.returncode == 0, stopped
-        assert "做完这一次就退出" in stopped and "常驻生成已退出" in stopped
+        assert "做完正在进行和已经排队的生成就退出" in stopped and "常驻生成已退出" in stopped
     finally:
         process.kill()
         process.wait()

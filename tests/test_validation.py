@@ -317,6 +317,10 @@ def test_a_story_filed_for_next_year_warns_that_the_home_page_loses_its_honour_r
     assert not [d for d in pinned.diagnostics if d.code == "current-year-without-profiles"]
     same_year = make_site({**files, "profiles/2026/b.md": profile(name="李华", year=2026)})[0]
     assert not [d for d in same_year.diagnostics if d.code == "current-year-without-profiles"]
+    # a year's pledges are filed before its profiles are chosen: its progress is shown
+    pledge = PLEDGE.format(branch="branch", status="planned", extra="").replace("2025", "2026")
+    pledged = make_site({**files, "pledges/2026/p.md": pledge})[0]
+    assert not [d for d in pledged.diagnostics if d.code == "current-year-without-profiles"]
 
 
 def test_a_linked_content_folder_is_named_not_dropped_silently(
@@ -328,9 +332,15 @@ def test_a_linked_content_folder_is_named_not_dropped_silently(
     (tmp_path / "src" / "profiles").mkdir(parents=True)
     (tmp_path / "src" / "profiles" / "2024").symlink_to(elsewhere, target_is_directory=True)
     (tmp_path / "src" / "profiles" / ".kept").symlink_to(elsewhere, target_is_directory=True)
+    # a theme shared through a link is read by the theme's loader, which follows it
+    shared = tmp_path / "shared-theme"
+    (shared / "templates").mkdir(parents=True)
+    (shared / "templates" / "404.html").write_text("<p>共享的主题</p>\n", encoding="utf-8")
+    (tmp_path / "src" / "theme").symlink_to(shared, target_is_directory=True)
     report, out = make_site({"profiles/2025/a.md": profile()})
     assert report.ok  # the folder is left out, as before, with a warning that says so
     found = [(d.code, d.path) for d in report.diagnostics]
     assert found == [("linked-folder", "profiles/2024")]  # a hidden name is meant to stay out
     assert "不读取其中的文件" in format_diagnostic(report.diagnostics[0], "zh-CN", out)
     assert not (out / "profiles/2024").exists()
+    assert "共享的主题" in (out / "404.html").read_text(encoding="utf-8")

@@ -12,7 +12,6 @@ next stage's memory is counted only once in the process's peak.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import sys
@@ -52,7 +51,9 @@ def _malloc_trim() -> Callable[[int], int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
+        import ctypes  # imported when first needed: a Python may be built without it
+
         found: Callable[[int], int] | None = getattr(ctypes.CDLL(None), "malloc_trim", None)
-    except OSError:
+    except (ImportError, OSError):
         return None
     return found

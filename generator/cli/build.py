@@ -151,8 +151,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         print_done(report, args.output)
         if daemon_hint(report, built_before, cache_dir, sys.stderr.isatty()):
             seconds = f"{report.seconds:.1f}"
+            command = daemon_command(source, cache_dir) if cache_dir else ""
             hint = messages.text(
-                report.language, "build-daemon-hint", source=source, seconds=seconds
+                report.language, "build-daemon-hint", command=command, seconds=seconds
             )
             print(hint, file=sys.stderr)
     return EXIT_OK
@@ -193,9 +194,19 @@ def daemon_hint(report: BuildReport, built_before: bool, cache_dir: Path | None,
             return False
     except OSError:
         pass  # never shown
-    with contextlib.suppress(OSError):
+    try:
         marker.touch()
+    except OSError:
+        return False  # not kept: it would be shown after every build
     return True
+
+
+def daemon_command(source: Path, cache_dir: Path) -> str:
+    """The ``showcase daemon`` command for the builds of ``source`` with ``cache_dir``."""
+    command = f"showcase daemon {source}"
+    if cache_dir != source / CACHE_DIR:  # the daemon builds only with its own cache
+        command += f" --cache-dir {cache_dir}"
+    return command
 
 
 class HandedOff(KeyboardInterrupt):

@@ -447,12 +447,19 @@ def rebuild_noticed(
     ``SLOW_NOTICE_SECONDS`` (a change to units.yaml or site.yaml remakes every page, which
     takes a while on a large site)."""
     text = messages.text(state.language, "serve-rebuilding")
-    notice = threading.Timer(SLOW_NOTICE_SECONDS, lambda: print(text, file=sys.stderr, flush=True))
+    done = threading.Event()
+
+    def say() -> None:
+        if not done.is_set():  # not after the rebuild's own line
+            print(text, file=sys.stderr, flush=True)
+
+    notice = threading.Timer(SLOW_NOTICE_SECONDS, say)
     notice.daemon = True
     notice.start()
     try:
         return rebuild_and_reload(state, changed, reload)
     finally:
+        done.set()
         notice.cancel()
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,7 +26,7 @@ from generator.content.frontmatter import (
     split,
 )
 from generator.content.history import FileDates, git_dates, head
-from generator.content.paths import EDITIONS_DIR, SKIPPED_PREFIXES
+from generator.content.paths import EDITIONS_DIR, SKIPPED_PREFIXES, STATIC_DIR
 
 MB = 1024 * 1024
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -84,7 +84,9 @@ class SourceTree:
     editions: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
-def _walk(root: Path, problems: list[Diagnostic]) -> dict[str, os.stat_result]:
+def _walk(
+    root: Path, problems: list[Diagnostic], published: Collection[str] = ()
+) -> dict[str, os.stat_result]:
     """Every file of the source (relative POSIX path -> its stat), each folder's files sorted
     before its subfolders; links that lead outside the source are refused, linked folders
     are not entered. One stat a file."""
@@ -98,7 +100,7 @@ def _walk(root: Path, problems: list[Diagnostic]) -> dict[str, os.stat_result]:
         for entry in entries:
             name = entry.name
             if entry.is_dir():
-                if _entered(entry, prefix, problems):
+                if _entered(entry, prefix, problems, published):
                     folders.append(entry)
                 continue
             if name.startswith(SKIPPED_PREFIXES) or name.endswith(SKIPPED_SUFFIXES):
@@ -120,14 +122,19 @@ def _walk(root: Path, problems: list[Diagnostic]) -> dict[str, os.stat_result]:
     return found
 
 
-def _entered(entry: os.DirEntry[str], prefix: str, problems: list[Diagnostic]) -> bool:
+def _entered(
+    entry: os.DirEntry[str], prefix: str, problems: list[Diagnostic], published: Collection[str]
+) -> bool:
     """Whether the walk enters the folder ``entry`` (under ``prefix``): not a hidden one, nor
-    the frozen editions, nor a link to a folder, which is named with a warning instead."""
+    the frozen editions, nor a link to a folder. A link inside the ``published`` top folders
+    (content and static files) is named with a warning: what it holds is left out of the
+    site. Elsewhere (a theme, which Jinja reads through links) it is not."""
     name = entry.name
     if name.startswith(SKIPPED_PREFIXES) or (not prefix and name == EDITIONS_DIR):
         return False
     if entry.is_symlink():
-        problems.append(Diagnostic.warning(prefix + name, 0, "linked-folder"))
+        if (prefix + name).split("/", 1)[0] in published:
+            problems.append(Diagnostic.warning(prefix + name, 0, "linked-folder"))
         return False
     return True
 
@@ -237,7 +244,7 @@ def _load(
 ) -> tuple[SourceTree, list[Diagnostic]]:
     """Read the whole source (see ``load``)."""
     problems: list[Diagnostic] = []
-    walked = _walk(root, problems)
+    walked = _walk(root, problems, {*folders, STATIC_DIR})
     files = {rel: st.st_size for rel, st in walked.items()}
     site = _yaml_file(root, "site.yaml", files, problems)
     units = _yaml_file(root, "units.yaml", files, problems)

@@ -360,21 +360,21 @@ _UNSAFE = "object is unsafe"  # the sandbox's undefined for a private attribute 
 
 
 def template_problems(theme: ThemeDirs, language: str) -> list[Diagnostic]:
-    """A syntax error in any template of ``theme``, found without rendering (``showcase
-    check``): each template is compiled."""
+    """A syntax error in any template of ``theme`` the build would read (every name not
+    hidden), found without rendering and without keeping compiled code (``showcase check``
+    writes nothing): each template is parsed."""
     env = environment(theme, language)
+    assert env.loader is not None
     problems = []
-    for name in env.list_templates(extensions=TEMPLATE_SUFFIXES):
+    for name in env.list_templates(filter_func=lambda n: not n.startswith(".")):
         try:
-            env.get_template(name)
+            source, filename, _uptodate = env.loader.get_source(env, name)
+            env.parse(source, name, filename)
         except jinja2.TemplateSyntaxError as exc:
             problems.append(template_error(exc, theme))
         except (jinja2.TemplateError, OSError, UnicodeDecodeError):
             continue  # found when a page renders it
     return problems
-
-
-TEMPLATE_SUFFIXES = ("html", "xml", "txt", "js", "csv", "json")
 
 
 def _frames(exc: BaseException) -> Iterator[tuple[Any, int]]:

@@ -856,12 +856,15 @@ def build_site(
 
 
 def _year_without_profiles(site: Site) -> list[Diagnostic]:
-    """A warning when the site's year, taken from its newest content, has no profile while an
-    earlier year has: the home page then shows no honour roll (a story filed early for next
-    year moves the whole site to that year). It names the newest file of that year."""
+    """A warning when the site's year, taken from its newest content, has neither a profile
+    nor a pledge while an earlier year has profiles: the home page then shows no honour roll
+    and no pledge progress (a report filed early for next year moves the whole site to that
+    year). Pledges filed at the start of a year, before its profiles are chosen, are the
+    usual course: no warning. It names the newest file of that year."""
     year = site.config.current_year
     profiles = site.of_kind("profile")
-    if not profiles or any(p.year == year for p in profiles):
+    shown = (*profiles, *site.of_kind("pledge"))
+    if not profiles or any(i.year == year for i in shown):
         return []
     newest = max((i for i in site.items() if i.year == year), key=lambda i: i.key, default=None)
     if newest is None:
