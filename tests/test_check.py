@@ -438,3 +438,25 @@ def test_page_paths_are_the_pages_of_a_small_site(tmp_path: Path) -> None:
     expected = _pages_of(out, set(analysis.plan.assets.values()))
     assert "profiles/page/2/index.html" in expected and "editions/index.html" in expected
     assert checks.page_paths(analysis.site, analysis.plan) == expected
+
+
+def test_a_report_filed_for_a_new_year_notes_that_the_home_page_loses_its_honour_roll(
+    tmp_path: Path,
+) -> None:
+    early = "---\ntitle: 经验交流\nunit: branch\ndate: 2026-03-05\n---\n正文\n"
+    files = {"profiles/2025/a.md": profile(), "reports/2026/early.md": early}
+    source = write_site(tmp_path / "site", files)
+    assert build(BuildOptions(source=source, output=tmp_path / "out")).diagnostics == ()
+    found = [d for d in checks.findings(analyse(source)) if d.code.startswith("current-year")]
+    assert [(d.path, d.line, d.severity.value) for d in found] == [
+        ("reports/2026/early.md", 4, "info")  # a note: it fails no check, even --strict
+    ]
+    shown = checks.as_text(found, "zh-CN", source, False)
+    assert "2026年还没有先进典型" in shown and "current_year: 2025" in shown
+    pinned = write_site(tmp_path / "pinned", files, site_yaml=SITE_YAML + "current_year: 2025\n")
+    assert not [d for d in checks.findings(analyse(pinned)) if d.code.startswith("current-year")]
+    pledge = (
+        "---\nbranch: branch\nyear: 2026\nitems:\n  - text: 建成示范岗\n    status: planned\n---\n"
+    )
+    pledged = write_site(tmp_path / "pledged", {**files, "pledges/2026/p.md": pledge})
+    assert not [d for d in checks.findings(analyse(pledged)) if d.code.startswith("current-year")]

@@ -300,29 +300,6 @@ def test_paths_cannot_leave_the_source(make_site: SiteBuilder, tmp_path: Path) -
     assert not out.exists()
 
 
-def test_a_story_filed_for_next_year_warns_that_the_home_page_loses_its_honour_roll(
-    make_site: SiteBuilder,
-) -> None:
-    files = {
-        "profiles/2025/a.md": profile(),
-        "reports/2026/early.md": REPORT.format(date="2026-03-05"),
-    }
-    report, out = make_site(files)
-    assert report.ok  # a warning: the site is built as it says
-    found = [d for d in report.diagnostics if d.code == "current-year-without-profiles"]
-    assert [(d.path, d.line) for d in found] == [("reports/2026/early.md", 4)]
-    shown = format_diagnostic(found[0], "zh-CN", out)
-    assert "2026年还没有先进典型" in shown and "current_year: 2025" in shown
-    pinned = make_site(files, site_yaml="title: 测试站点\ncurrent_year: 2025\n")[0]
-    assert not [d for d in pinned.diagnostics if d.code == "current-year-without-profiles"]
-    same_year = make_site({**files, "profiles/2026/b.md": profile(name="李华", year=2026)})[0]
-    assert not [d for d in same_year.diagnostics if d.code == "current-year-without-profiles"]
-    # a year's pledges are filed before its profiles are chosen: its progress is shown
-    pledge = PLEDGE.format(branch="branch", status="planned", extra="").replace("2025", "2026")
-    pledged = make_site({**files, "pledges/2026/p.md": pledge})[0]
-    assert not [d for d in pledged.diagnostics if d.code == "current-year-without-profiles"]
-
-
 def test_a_linked_content_folder_is_named_not_dropped_silently(
     make_site: SiteBuilder, tmp_path: Path
 ) -> None:

@@ -357,7 +357,29 @@ def content_checks(analysis: Analysis) -> list[Diagnostic]:
     for pledge in site.pledges:
         found.extend(_check_pledge(pledge, site))
     found.extend(_check_honoured_twice(site))
+    found.extend(_check_site_year(site, tree))
     return found
+
+
+def _check_site_year(site: model.Site, tree: loader.SourceTree) -> list[Diagnostic]:
+    """A note when the site's year, taken from its newest content (site.yaml does not set
+    ``current_year``), has neither a profile nor a pledge while an earlier year has profiles:
+    the home page then shows no honour roll and no pledge progress (a report filed early in
+    a year moves the whole site to that year). It names the newest file of that year."""
+    given = tree.site.data if tree.site is not None else None
+    year, profiles = site.config.current_year, site.of_kind("profile")
+    if (isinstance(given, dict) and "current_year" in given) or not profiles:
+        return []
+    if any(i.year == year for i in (*profiles, *site.of_kind("pledge"))):
+        return []
+    newest = max((i for i in site.items() if i.year == year), key=lambda i: i.key, default=None)
+    if newest is None:
+        return []
+    line = newest.lines.get("date") or newest.lines.get("year") or 1
+    last = max(p.year for p in profiles)
+    return [
+        Diagnostic.info(newest.key, line, "current-year-without-profiles", year=year, last=last)
+    ]
 
 
 def findings(analysis: Analysis, more: Iterable[Diagnostic] = ()) -> tuple[Diagnostic, ...]:

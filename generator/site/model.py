@@ -850,30 +850,7 @@ def build_site(
         site = _assembled(config, units, items, kinds, setting)
     if memo is not None:
         memo[_STRUCTURE] = (setting, items, site)
-    if not config.current_year:
-        problems.extend(_year_without_profiles(site))
     return site, problems
-
-
-def _year_without_profiles(site: Site) -> list[Diagnostic]:
-    """A warning when the site's year, taken from its newest content, has neither a profile
-    nor a pledge while an earlier year has profiles: the home page then shows no honour roll
-    and no pledge progress (a report filed early for next year moves the whole site to that
-    year). Pledges filed at the start of a year, before its profiles are chosen, are the
-    usual course: no warning. It names the newest file of that year."""
-    year = site.config.current_year
-    profiles = site.of_kind("profile")
-    shown = (*profiles, *site.of_kind("pledge"))
-    if not profiles or any(i.year == year for i in shown):
-        return []
-    newest = max((i for i in site.items() if i.year == year), key=lambda i: i.key, default=None)
-    if newest is None:
-        return []
-    last = max(p.year for p in profiles)
-    line = newest.lines.get("date") or newest.lines.get("year") or 1
-    return [
-        Diagnostic.warning(newest.key, line, "current-year-without-profiles", year=year, last=last)
-    ]
 
 
 # where ``build_site`` keeps, in the memo of the items, the last site and what it was made of
