@@ -314,6 +314,11 @@ def _referenced(env_id: int, name: str, source: str, filename: str | None) -> tu
     return tuple(n for n in jinja2.meta.find_referenced_templates(parsed) if n)
 
 
+def template_names(env: jinja2.Environment) -> list[str]:
+    """Every template of ``env`` a build reads: every name that is not hidden."""
+    return env.list_templates(filter_func=lambda n: not n.startswith("."))
+
+
 def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
     """The template and every template it extends, includes or imports (its dependencies)."""
     seen: list[str] = []
@@ -346,7 +351,7 @@ def template_error(exc: Exception, theme: ThemeDirs) -> Diagnostic:
             path, line = _shown_path(filename, roots), lineno
     if isinstance(exc, jinja2.TemplateNotFound):
         return Diagnostic.error(path, line, "template-missing", name=exc.name)
-    if isinstance(exc, jinja2.exceptions.SecurityError) or _UNSAFE in str(exc):
+    if isinstance(exc, jinja2.exceptions.SecurityError):
         return Diagnostic.error(path, line, "template-unsafe", problem=str(exc))
     if isinstance(exc, jinja2.UndefinedError):
         named = _QUOTED.findall(str(exc))  # "'x' is undefined", "'… object' has no attribute 'x'"
@@ -356,7 +361,6 @@ def template_error(exc: Exception, theme: ThemeDirs) -> Diagnostic:
 
 
 _QUOTED = re.compile(r"'([^']*)'")
-_UNSAFE = "object is unsafe"  # the sandbox's undefined for a private attribute says so
 
 
 def template_problems(theme: ThemeDirs, language: str) -> list[Diagnostic]:
@@ -366,10 +370,10 @@ def template_problems(theme: ThemeDirs, language: str) -> list[Diagnostic]:
     env = environment(theme, language)
     assert env.loader is not None
     problems = []
-    for name in env.list_templates(filter_func=lambda n: not n.startswith(".")):
+    for name in template_names(env):
         try:
             source, filename, _uptodate = env.loader.get_source(env, name)
-            env.parse(source, name, filename)
+            _referenced(id(env), name, source, filename)  # parsed as the build parses it
         except jinja2.TemplateSyntaxError as exc:
             problems.append(template_error(exc, theme))
         except (jinja2.TemplateError, OSError, UnicodeDecodeError):
