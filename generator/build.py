@@ -46,7 +46,7 @@ from generator.output import render as templating
 from generator.output import shape as shapes
 from generator.output.shape import Shape
 from generator.pages.base import PageJob
-from generator.pages.view import SiteView
+from generator.pages.view import Queries, SiteView
 from generator.site import model, search, urls
 from generator.site.bodies import Rendered, full_body
 
@@ -562,8 +562,9 @@ def _prepare(
     converter = markdown_converter(site, plan)
     keys = _markup_keys(store, site, plan)
     links = _cached_links(store, site, keys, converter, plan)
-    # profile photos resized (cached by content hash); templates read their sizes from the
-    # `photo_variants` global, the files are copied with the other files
+    # profile photos resized (cached by content hash); templates read their sizes through
+    # the view (the `photo_variants` global, a recorded read), the files are copied with the
+    # other files
     photos, photo_problems = images.derive_for_site(
         site, options.source, options.cache_dir, _image_digests(options.source, analysis, store)
     )
@@ -574,13 +575,14 @@ def _prepare(
     except jinja2.TemplateError as exc:
         problems.append(theme.template_error(exc, theme_dirs))
         return None, problems
-    version = cache.schema() + cache.code_digest() + repr(sorted(photos.variants.items()))
+    version = cache.schema() + cache.code_digest()
     prints = deps.Fingerprints(
         site,
         plan,
         deps.global_digest(site, theme_dirs.catalog(site.config.language), version),
         links,
         lambda name: closure.get(name, name),
+        Queries(site, plan, photos.variants),
     )
     workers = pool.worker_count(options.workers)
     found = (converter, keys, links, photos, prints, closure, deferred, watched)
@@ -758,7 +760,7 @@ def _render_and_write(
     search index follow them there (``_index_after``)."""
     site = inputs.analysis.site
     view = SiteView(site, inputs.analysis.plan, converted.bodies, converted.prints.queries)
-    extra = {"photo_variants": inputs.photos.variants}
+    extra = {"photo_variants": view.photo_variants}
     env = render_environment(inputs.theme, site.config.language, view, inputs.analysis.plan, extra)
     publish = _Publisher(inputs, work, converted, env, view)
     after = mark.shown is not None and _index_after(work)

@@ -158,6 +158,41 @@ def test_pages_use_the_resized_photos(make_site: SiteBuilder, tmp_path: Path) ->
     assert large is not None and 'width="480" height="640"' in large.group()
 
 
+def test_a_photo_replaced_under_its_name_makes_only_the_pages_that_show_it_again(
+    tmp_path: Path,
+) -> None:
+    source = write_site(
+        tmp_path / "src",
+        {
+            "profiles/2025/wang.md": profile(extra="photo: wang.jpg\n"),
+            "profiles/2024/li.md": profile(
+                name="李华", unit="other-branch", year=2024, extra="photo: li.jpg\n"
+            ),
+        },
+    )
+    write(source, "profiles/2025/wang.jpg", jpeg(900, 1200))
+    write(source, "profiles/2024/li.jpg", jpeg(900, 1200))
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    first = build(BuildOptions(source=source, output=out, cache_dir=cache))
+    assert first.ok, first.diagnostics
+    other = out / "profiles/2024/li-hua/index.html"
+    kept = other.stat().st_ino
+    new_photo = jpeg(900, 1200, colour="#123456")
+    write(source, "profiles/2025/wang.jpg", new_photo)
+    again = build(BuildOptions(source=source, output=out, cache_dir=cache))
+    assert again.ok, again.diagnostics
+    key = hashlib.sha256(images.RECIPE.encode() + b"\0" + new_photo).hexdigest()[:24]
+    detail = (out / "profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
+    assert f"photos/{key}-480.jpg" in detail
+    assert f"photos/{key}-240.jpg" in (out / "profiles/index.html").read_text(encoding="utf-8")
+    # the pages that do not show the photo were kept, not made again
+    assert 0 < again.pages < first.pages // 2, (again.pages, first.pages)
+    assert other.stat().st_ino == kept
+    clean = tmp_path / "clean"
+    build(BuildOptions(source=source, output=clean, cache_dir=None))
+    assert snapshot(out) == snapshot(clean)
+
+
 def test_a_profile_without_photo_gets_a_placeholder(make_site: SiteBuilder) -> None:
     report, out = make_site({"profiles/2025/wang.md": profile()})
     assert report.ok

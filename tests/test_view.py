@@ -80,6 +80,29 @@ def test_every_recorded_read_has_an_answer_to_check_later(tmp_path: Path) -> Non
         queries.evaluate(Read("no-such-query"))
 
 
+def test_the_photos_a_page_shows_are_recorded_reads(tmp_path: Path) -> None:
+    analysis = analyse(write_site(tmp_path / "src", {"profiles/2025/a.md": profile()}))
+    sizes = ("photos/k-240.jpg", 240, 320)
+    queries = Queries(analysis.site, analysis.plan, {"profiles/2025/a.jpg": (sizes,)})
+    view = SiteView(analysis.site, analysis.plan, {}, queries)
+    photos = view.photo_variants
+    with view.recording() as reads:
+        assert photos.get("profiles/2025/a.jpg") == (sizes,)
+        assert "profiles/2025/gone.jpg" not in photos
+        assert photos.get("profiles/2025/gone.jpg", ()) == ()
+    assert reads == {
+        Read("photo", ("profiles/2025/a.jpg",)),
+        Read("photo", ("profiles/2025/gone.jpg",)),
+    }
+    with view.recording() as listed:
+        assert list(photos) == ["profiles/2025/a.jpg"] and len(photos) == 1
+    assert listed == {Read("photos")}
+    # a photo replaced under its name changes the answer a later build compares
+    replaced = Queries(analysis.site, analysis.plan, {"profiles/2025/a.jpg": (("x", 1, 1),)})
+    read = Read("photo", ("profiles/2025/a.jpg",))
+    assert replaced.evaluate(read) != queries.evaluate(read)
+
+
 def test_templates_reach_the_plan_and_bodies_only_through_recorded_methods(
     tmp_path: Path,
 ) -> None:

@@ -68,11 +68,15 @@ class Recorder:
 
 
 class Queries:
-    """The answers to reads, from the site model alone, memoised."""
+    """The answers to reads, from the site model and the photos' sizes, memoised."""
 
-    def __init__(self, site: Site, plan: UrlPlan) -> None:
+    def __init__(
+        self, site: Site, plan: UrlPlan, photos: Mapping[str, tuple[Any, ...]] | None = None
+    ) -> None:
         self.site = site
         self.plan = plan
+        # a photo's source path -> the sizes it was resized to (empty: shown as it is)
+        photos = photos or {}
         self.by_key: dict[str, Item | Page] = {i.key: i for i in site.all_items()}
         self._memo: dict[Read, Any] = {}
         self._pledges: dict[tuple[str, int], Pledge] | None = None
@@ -97,6 +101,8 @@ class Queries:
             "branch_history": lambda unit_id: stats.branch_fulfilment(site, unit_id),
             "branch_pledge": self._branch_pledge,
             "config": lambda name: getattr(site.config, name),
+            "photo": lambda source: photos.get(source, ()),
+            "photos": lambda: tuple(sorted(photos)),
         }
 
     def evaluate(self, read: Read) -> Any:
@@ -146,6 +152,27 @@ class ConfigView:
         return value
 
 
+class PhotoVariants(Mapping[str, tuple[Any, ...]]):
+    """The ``photo_variants`` global of templates: the sizes each photo was resized to, by
+    its source path; every photo asked for is a recorded read of the page, so that a page is
+    made again when a photo it shows is replaced, and only then."""
+
+    def __init__(self, ask: Callable[..., Any]) -> None:
+        self._ask = ask
+
+    def __getitem__(self, source: str) -> tuple[Any, ...]:
+        found: tuple[Any, ...] = self._ask("photo", source)
+        if not found:
+            raise KeyError(source)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ask("photos"))
+
+    def __len__(self) -> int:
+        return len(self._ask("photos"))
+
+
 class SiteView:
     """What templates may ask of the site beyond a page's own context. Read-only."""
 
@@ -164,6 +191,7 @@ class SiteView:
         self._queries = queries or Queries(site, plan)
         self._search: search.Index | None = None
         self.config = ConfigView(site.config, self._recorder)
+        self.photo_variants = PhotoVariants(self._ask)
         self.edition = site.edition
         self.editions = site.editions
         self._current_year = site.config.current_year
