@@ -55,7 +55,7 @@ class Item:
         default=None,
         metadata=front(
             f.date,
-            type_doc="YYYY-MM-DD (or 2025/6/18, 2025年6月18日)",
+            type_doc="YYYY-MM-DD (or 2025/6/18, 2025.6.18, 2025年6月18日)",
             doc="default: the day the file was first committed (else last changed)",
         ),
     )

@@ -20,7 +20,7 @@ class Report(Item):
         metadata=front(
             f.date,
             required=True,
-            type_doc="YYYY-MM-DD (or 2025/6/18, 2025年6月18日)",
+            type_doc="YYYY-MM-DD (or 2025/6/18, 2025.6.18, 2025年6月18日)",
             doc="the report's year is the year of this date",
         ),
     )
