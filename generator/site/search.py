@@ -89,7 +89,7 @@ def terms(text: str, singles: bool = True) -> set[str]:
     """Every index term of ``text``: pairs and runs of three Chinese characters (and single
     characters with ``singles``, or where one stands alone), words lowercased."""
     out: set[str] = set()
-    for token in _TOKEN.findall(text):
+    for token in set(_TOKEN.findall(text)):  # a run that comes back adds nothing
         if token.isascii():  # a token is a run of Chinese characters or of ASCII ones
             out.add(token.lower())
             continue
