@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from generator.base.config import BuildOptions
+from generator.build import build
 from generator.output import writer
+from tests.conftest import profile, write_site
 
 
 def test_write_atomic_creates_folders_and_replaces_the_file(tmp_path: Path) -> None:
@@ -64,3 +67,16 @@ def test_swap_folder_replaces_the_whole_folder(tmp_path: Path) -> None:
     other.mkdir()
     writer.swap_folder(other, tmp_path / "fresh")
     assert (tmp_path / "fresh").is_dir() and not other.exists()
+
+
+def test_a_built_output_has_the_permissions_of_a_plain_folder(tmp_path: Path) -> None:
+    """A web server run as another user must be able to read the output: the folder swapped
+    in takes the permissions any new folder gets, not a temporary folder's owner-only ones."""
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    out = tmp_path / "out"
+    assert build(BuildOptions(source=source, output=out, cache_dir=None)).ok
+    assert out.stat().st_mode == plain.stat().st_mode
+    folder = writer.new_folder(tmp_path, ".x-")
+    assert folder.name.startswith(".x-") and folder.stat().st_mode == plain.stat().st_mode

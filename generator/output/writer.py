@@ -7,6 +7,7 @@ output as it was), and single files atomically (``atomic_path``, ``write_atomic`
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import posixpath
@@ -297,6 +298,20 @@ def write_new(root: Path, rel: str, data: bytes) -> None:
             fh.write(data)
 
 
+def new_folder(parent: Path, prefix: str) -> Path:
+    """A new empty folder in ``parent``, named ``prefix`` and random letters, with the
+    permissions of any folder made there (``tempfile.mkdtemp`` makes it readable by its owner
+    alone: an output swapped in from it could not be served by a web server)."""
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(errno.EEXIST, "no free name for a new folder", str(parent / prefix))
+
+
 class StagedOutput:
     """A temporary folder beside ``output``; ``commit()`` swaps it in, ``abort()`` removes it."""
 
@@ -305,7 +320,7 @@ class StagedOutput:
         output.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(output)
         prefix = f".{output.name}.building-{os.getpid()}-"
-        self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=output.parent))
+        self.root = new_folder(output.parent, prefix)
         self._dirs: set[Path] = set()
         self._written: set[str] = set()
 
