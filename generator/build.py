@@ -55,7 +55,13 @@ from generator.site.bodies import Rendered, full_body
 IN_PLACE_SHARE = 0.2
 
 
-Progress = Callable[[int, int], None]
+# told (stage, done, total) as a stage goes: "bodies" (Markdown), then "pages" (templates)
+Progress = Callable[[str, int, int], None]
+
+
+def _stage(progress: Progress | None, stage: str) -> pool.Progress | None:
+    """What tells ``progress`` how far ``stage`` has gone."""
+    return None if progress is None else functools.partial(progress, stage)
 
 
 def _copied_files(tree: loader.SourceTree, folders: Iterable[str]) -> list[str]:
@@ -374,7 +380,7 @@ def _build(
         if whole:
             _warm(inputs)
         return _done(inputs, problems, mark)
-    converted = _convert(inputs, work)
+    converted = _convert(inputs, work, _stage(progress, "bodies"))
     mark("markdown")
     return _render_and_write(inputs, work, converted, problems, progress, mark)
 
@@ -490,14 +496,15 @@ def convert_bodies(
     workers: int = 1,
     tables: tuple[pool.Then, pool.Keep] | None = None,
     sink: pool.Sink | None = None,
+    progress: pool.Progress | None = None,
 ) -> dict[str, Rendered]:
     """The bodies of ``items`` as HTML with summaries and link resolutions, by item key, each
     converted for its own page (in worker processes when there are many); with ``tables``
     (``searchindex.made_where_converted``), the search term table of each is made there too;
-    with a ``sink``, see ``pool.convert``."""
+    with a ``sink``, see ``pool.convert``; ``progress`` is told how many are done."""
     then, keep = tables or (None, None)
     pages = dict(plan.items)
-    return pool.convert(items, pages, converter, workers, then=then, keep=keep, sink=sink)
+    return pool.convert(items, pages, converter, workers, progress, then=then, keep=keep, sink=sink)
 
 
 def render_environment(
@@ -687,7 +694,7 @@ def _all_copies(inputs: _Inputs) -> dict[str, tuple[Path, str]]:
     return copies
 
 
-def _convert(inputs: _Inputs, work: _Work) -> _Converted:
+def _convert(inputs: _Inputs, work: _Work, progress: pool.Progress | None) -> _Converted:
     """Markdown to HTML for every item without valid cached links, and the HTML of the items
     whose detail pages render; summaries of all items come with the cached links."""
     store, keys, links = inputs.store, inputs.keys, inputs.links
@@ -719,7 +726,9 @@ def _convert(inputs: _Inputs, work: _Work) -> _Converted:
         return kept.lighten(chunk) if kept is not None else chunk
 
     plan = inputs.analysis.plan
-    converted = convert_bodies(missing, plan, inputs.converter, inputs.workers, tables, sink)
+    converted = convert_bodies(
+        missing, plan, inputs.converter, inputs.workers, tables, sink, progress
+    )
     bodies.update(converted)
     # fingerprints as the next build will compute them, with these links known
     prints = (
@@ -765,7 +774,7 @@ def _render_and_write(
     publish = _Publisher(inputs, work, converted, env, view)
     after = mark.shown is not None and _index_after(work)
     try:
-        published = publish.pages(progress, index=not after)
+        published = publish.pages(_stage(progress, "pages"), index=not after)
         if published.ok:
             published = publish.follow(published, mark, problems, index=after)
         if not published.moved:
@@ -838,7 +847,7 @@ class _Publisher:
     view: SiteView
     indexed: bool = False  # whether the files of the search index were rendered
 
-    def pages(self, progress: Progress | None, index: bool) -> _Published:
+    def pages(self, progress: pool.Progress | None, index: bool) -> _Published:
         """The pages to do and the copied files; with ``index``, the files of the search
         index too, computed in this process while the workers render the pages."""
         first = [job for job in self.work.todo if not _is_index_file(job.path)]

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from generator.base import messages
-from generator.base.config import DEFAULT_LANGUAGE
+from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.build import build
+from generator.cli import build as build_command
 from generator.cli import main as cli
 from generator.kinds.registry import BUILT_IN
 from tests.conftest import EXAMPLE, ROOT, profile, write_site
@@ -446,3 +448,32 @@ def test_the_daemon_is_not_suggested_to_scripts_quick_or_handed_builds(tmp_path:
     source = tmp_path / "site"
     assert daemon_command(source, source / ".showcase-cache") == f"showcase daemon {source}"
     assert daemon_command(source, cache_dir).endswith(f" --cache-dir {cache_dir}")
+
+
+def test_the_progress_bar_shows_each_stage_with_its_own_rate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = [0.0]
+    monkeypatch.setattr(build_command.time, "perf_counter", lambda: now[0])
+    bar = build_command.ProgressBar()
+    now[0] = 30.0  # the analysis took 30 s: the bodies' rate does not count it
+    bar("bodies", 0, 1000)
+    now[0] = 40.0
+    bar("bodies", 500, 1000)
+    now[0] = 60.0
+    bar("pages", 0, 13941)
+    now[0] = 61.0
+    bar("pages", 64, 13941)
+    shown = capsys.readouterr().err.split("\r")
+    assert "正文500/1000，每秒50篇，约剩10秒" in shown[-2]
+    assert "页面64/13941，每秒64页，约剩217秒" in shown[-1]
+    # a build tells both stages, bodies first, from the start of each
+    monkeypatch.undo()
+    told: list[tuple[str, int, int]] = []
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=None)
+    build(options, lambda stage, done, total: told.append((stage, done, total)))
+    stages = [stage for stage, _, _ in told]
+    assert stages[0] == "bodies" and "pages" in stages
+    assert stages.index("pages") > max(i for i, s in enumerate(stages) if s == "bodies")
+    assert ("bodies", 0, 1) in told and told[stages.index("pages")][1] == 0

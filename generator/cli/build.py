@@ -61,17 +61,21 @@ def _workers(given: str) -> int:
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr with a rate and an estimate of the time left."""
+    """A one-line progress bar on stderr, per stage of the build (bodies, then pages), with
+    the stage's rate and an estimate of the time it has left."""
 
     def __init__(self) -> None:
+        self.stage = ""
         self.started = time.perf_counter()
         self.shown = 0.0
         self.active = False
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.perf_counter()
-        if done < total and now - self.shown < 0.1:
-            return
+        if stage != self.stage:  # the rate and the time left are the stage's own
+            self.stage, self.started = stage, now
+        if done == 0 or (done < total and now - self.shown < 0.1):
+            return  # nothing to show yet, or shown a moment ago
         self.shown = now
         elapsed = max(now - self.started, 1e-6)
         rate = done / elapsed
@@ -80,7 +84,7 @@ class ProgressBar:
         filled = int(width * done / max(total, 1))
         line = messages.text(
             DEFAULT_LANGUAGE,
-            "progress",
+            f"progress-{stage}",
             done=done,
             total=total,
             rate=f"{rate:.0f}",

@@ -324,6 +324,8 @@ def run(args: argparse.Namespace) -> int:
         force=True,
     )
     state = ServeState(options)
+    url = f"http://{args.host}:{args.port}/"
+    print(messages.text(DEFAULT_LANGUAGE, "serve-starting", url=url), flush=True)
     report = state.rebuild()
     lang = state.language
     print_report(report, source)
@@ -339,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
         ioloop.IOLoop.current().add_callback_from_signal(ioloop.IOLoop.current().stop)
 
     signal.signal(signal.SIGTERM, stop)
-    print(messages.text(lang, "serve-ready", url=f"http://{args.host}:{args.port}/"), flush=True)
+    print(messages.text(lang, "serve-ready", url=url), flush=True)
     try:
         server.serve(port=args.port, host=args.host, debug=False, restart_delay=0)
     except OSError as exc:

@@ -63,6 +63,10 @@ def _chunks(n: int, size: int) -> list[range]:
     return [range(i, min(n, i + size)) for i in range(0, n, size)]
 
 
+def _untold(done: int, total: int) -> None:
+    """Progress no one is told of."""
+
+
 def _run(
     task: Callable[[range], list[Any]],
     n: int,
@@ -76,14 +80,15 @@ def _run(
     start workers of its own: the objects frozen for these are unfrozen when they stop."""
     chunks = _chunks(n, CHUNK)
     done = 0
+    tell = progress or _untold
+    tell(0, n)  # the stage starts: its rate is counted from now
     if workers <= 1 or n < min_parallel or "fork" not in multiprocessing.get_all_start_methods():
         if meanwhile is not None:
             meanwhile()
         for chunk in chunks:
             result = task(chunk)
             done += len(chunk)
-            if progress is not None:
-                progress(done, n)
+            tell(done, n)
             yield result
         return
     ctx = multiprocessing.get_context("fork")
@@ -102,8 +107,7 @@ def _run(
             meanwhile()
         for chunk, result in zip(chunks, results, strict=True):
             done += len(chunk)
-            if progress is not None:
-                progress(done, n)
+            tell(done, n)
             yield result
         finished = True
     finally:
