@@ -460,3 +460,23 @@ def test_a_report_filed_for_a_new_year_notes_that_the_home_page_loses_its_honour
     )
     pledged = write_site(tmp_path / "pledged", {**files, "pledges/2026/p.md": pledge})
     assert not [d for d in checks.findings(analyse(pledged)) if d.code.startswith("current-year")]
+
+
+def test_many_notes_of_one_kind_are_counted_after_the_first_few_and_warnings_come_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {f"profiles/2025/p{n}.md": profile(name=f"王{'一二三四五六七八'[n]}") for n in range(8)}
+    files["profiles/2025/bad.md"] = profile(name="李华", extra="phot: li.jpg\n")
+    source = write_site(tmp_path / "site", files)
+    code, out = run_text(source, capsys)
+    assert code == 0
+    lines = out.splitlines()
+    photo_notes = [line for line in lines if "还没有照片" in line]
+    assert len(photo_notes) == checks.NOTES_SHOWN  # of 9
+    assert "同类提示还有4条没有列出" in out and "--all" in out
+    warning = next(i for i, line in enumerate(lines) if "phot" in line)
+    assert warning < lines.index(photo_notes[0])  # the warning is not buried under notes
+    assert "检查完毕：0个错误，1个警告，9条提示。" in out
+    code, every = run_text(source, capsys, "--all")
+    assert len([line for line in every.splitlines() if "还没有照片" in line]) == 9
+    assert "同类提示还有" not in every

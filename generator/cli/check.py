@@ -429,9 +429,36 @@ def as_json(diagnostics: Sequence[Diagnostic], language: str) -> dict[str, Any]:
     }
 
 
-def as_text(diagnostics: Sequence[Diagnostic], language: str, root: Path, strict: bool) -> str:
+NOTES_SHOWN = 5  # notes of one kind listed before the rest are counted, unless --all
+
+
+def _shown(diagnostics: Sequence[Diagnostic], language: str, root: Path, every: bool) -> list[str]:
+    """Errors and warnings, then the notes kind by kind: on a large site thousands of notes
+    (a profile without a photo...) would bury the few findings that matter, so of each kind
+    the first NOTES_SHOWN are listed and the others counted, unless ``every``."""
+    lines = [
+        reporting.format_diagnostic(d, language, root)
+        for d in diagnostics
+        if d.severity is not Severity.INFO
+    ]
+    notes: dict[str, list[Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        if diagnostic.severity is Severity.INFO:
+            notes.setdefault(diagnostic.code, []).append(diagnostic)
+    for kind in notes.values():
+        shown = kind if every else kind[:NOTES_SHOWN]
+        lines.extend(reporting.format_diagnostic(d, language, root) for d in shown)
+        if len(kind) > len(shown):
+            more = len(kind) - len(shown)
+            lines.append(messages.text(language, "check-notes-folded", count=more))
+    return lines
+
+
+def as_text(
+    diagnostics: Sequence[Diagnostic], language: str, root: Path, strict: bool, every: bool = True
+) -> str:
     number = counts(diagnostics)
-    lines = [reporting.format_diagnostic(d, language, root) for d in diagnostics]
+    lines = _shown(diagnostics, language, root, every)
     if not diagnostics:
         lines.append(messages.text(language, "check-clean"))
     else:
@@ -516,6 +543,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     c.add_argument("--strict", action="store_true", help=_t("cli-strict"))
     c.add_argument("--drafts", action="store_true", help=_t("cli-drafts"))
     c.add_argument("--fix-encoding", action="store_true", help=_t("cli-fix-encoding"))
+    c.add_argument("--all", action="store_true", help=_t("cli-check-all"))
     c.set_defaults(func=run)
     return c
 
@@ -558,5 +586,5 @@ def run(args: argparse.Namespace) -> int:
             for diagnostic in (d for d in diagnostics if d.severity in failing):
                 print(reporting.format_diagnostic(diagnostic, language, source))
         else:
-            print(as_text(diagnostics, language, source, args.strict))
+            print(as_text(diagnostics, language, source, args.strict, args.all))
     return exit_code(diagnostics, args.strict)
