@@ -543,7 +543,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     c.add_argument("--strict", action="store_true", help=_t("cli-strict"))
     c.add_argument("--drafts", action="store_true", help=_t("cli-drafts"))
     c.add_argument("--fix-encoding", action="store_true", help=_t("cli-fix-encoding"))
-    c.add_argument("--all", action="store_true", help=_t("cli-check-all"))
+    c.add_argument(
+        "--all",
+        action="store_true",
+        help=messages.text(DEFAULT_LANGUAGE, "cli-check-all", shown=NOTES_SHOWN),
+    )
     c.set_defaults(func=run)
     return c
 

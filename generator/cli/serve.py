@@ -325,7 +325,7 @@ def run(args: argparse.Namespace) -> int:
     )
     state = ServeState(options)
     url = f"http://{args.host}:{args.port}/"
-    print(messages.text(DEFAULT_LANGUAGE, "serve-starting", url=url), flush=True)
+    reporting.say(messages.text(DEFAULT_LANGUAGE, "serve-starting", url=url))
     report = state.rebuild()
     lang = state.language
     print_report(report, source)

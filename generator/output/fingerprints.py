@@ -139,7 +139,8 @@ class Fingerprints:
         """Take over the ``known`` reads (the last build's in this process, whose skeleton
         was this one's: only the bodies of the ``changed`` items differ; the caller gives
         them up), less those whose answers hold one of those items. Everything else in an
-        answer is made of the items' faces, so it is unchanged. Digests computed in this
+        answer is made of the items' faces and of the photos' sizes, which the skeleton
+        holds, so it is unchanged. Digests computed in this
         build stay. The reads that hold an item are looked up (``Holding``), not searched
         for among all of them."""
         holding = known.holding if known.holding is not None else Holding(known.items)

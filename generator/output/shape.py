@@ -130,6 +130,10 @@ class Shape:
         parts.update({f"copy:{rel}": digest for rel, (_, digest) in copies.items()})
         # the number of search shards grows with the bodies' length, and makes pages
         parts["search-shards"] = str(search.shard_count(site))
+        # the sizes of the photos, which pages read (the answers to their photo reads): a
+        # process that keeps the reads' digests from build to build keeps them only while
+        # these are the same
+        parts["photos"] = repr(sorted(prints.queries.photos.items()))
         skeleton = deps.skeleton(site, plan, prints.global_digest, parts)
         return cls(skeleton, {item.key: item.digest for item in site.all_items()})
 

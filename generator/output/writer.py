@@ -298,10 +298,19 @@ def write_new(root: Path, rel: str, data: bytes) -> None:
             fh.write(data)
 
 
+def _new_folder_mode(parent: Path) -> int:
+    """The permissions a folder made in ``parent`` gets (the process's umask applied): those
+    an output takes when it is swapped in (a web server run as another user reads it)."""
+    probe = new_folder(parent, ".showcase-mode-")
+    try:
+        return stat.S_IMODE(probe.stat().st_mode)
+    finally:
+        probe.rmdir()
+
+
 def new_folder(parent: Path, prefix: str) -> Path:
     """A new empty folder in ``parent``, named ``prefix`` and random letters, with the
-    permissions of any folder made there (``tempfile.mkdtemp`` makes it readable by its owner
-    alone: an output swapped in from it could not be served by a web server)."""
+    permissions of any folder made there (``tempfile.mkdtemp`` makes it the owner's alone)."""
     for _ in range(100):
         path = parent / f"{prefix}{secrets.token_hex(6)}"
         try:
@@ -320,7 +329,9 @@ class StagedOutput:
         output.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(output)
         prefix = f".{output.name}.building-{os.getpid()}-"
-        self.root = new_folder(output.parent, prefix)
+        # the owner's alone while the build writes into it (no one else can put a file or a
+        # link in it), opened to what any new folder gets when it becomes the output
+        self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=output.parent))
         self._dirs: set[Path] = set()
         self._written: set[str] = set()
 
@@ -369,6 +380,7 @@ class StagedOutput:
     def commit(self) -> None:
         stopping.check()
         (self.root / MARKER).write_text(marker_text(self._written), encoding="utf-8")
+        self.root.chmod(_new_folder_mode(self.output.parent))
         swap_folder(self.root, self.output)
 
     def commit_changes(

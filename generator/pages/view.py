@@ -77,6 +77,7 @@ class Queries:
         self.plan = plan
         # a photo's source path -> the sizes it was resized to (empty: shown as it is)
         photos = photos or {}
+        self.photos: Mapping[str, tuple[Any, ...]] = photos
         self.by_key: dict[str, Item | Page] = {i.key: i for i in site.all_items()}
         self._memo: dict[Read, Any] = {}
         self._pledges: dict[tuple[str, int], Pledge] | None = None
