@@ -172,7 +172,7 @@ def test_template_error_names_the_template_and_line(make_site: SiteBuilder) -> N
     )
     assert not report.ok
     d = report.diagnostics[-1]
-    assert (d.code, d.path, d.line) == ("template-undefined", "theme:profile.html", 3)
+    assert (d.code, d.path, d.line) == ("template-undefined", "theme/templates/profile.html", 3)
     assert d.param_dict()["name"] == "nonexistent"  # the misspelt name, not Python's words
 
 
@@ -184,7 +184,7 @@ def test_a_template_syntax_error_names_its_file_in_build_and_check(
     report, _ = make_site({"profiles/2025/a.md": profile(), "theme/templates/profile.html": body})
     assert not report.ok
     assert [(d.code, d.path) for d in report.diagnostics] == [
-        ("template-syntax", "theme:profile.html")
+        ("template-syntax", "theme/templates/profile.html")
     ]
     checked = subprocess.run(
         [sys.executable, "-m", "generator", "check", str(tmp_path / "src")],
@@ -194,7 +194,10 @@ def test_a_template_syntax_error_names_its_file_in_build_and_check(
         check=False,
     )
     assert checked.returncode == 1, checked.stdout
-    assert "theme:profile.html" in checked.stdout and "模板语法错误" in checked.stdout
+    assert "theme/templates/profile.html" in checked.stdout and "模板语法错误" in checked.stdout
+    # named as the file is in the site, so that its line is shown as a content file's is
+    line = report.diagnostics[0].line
+    assert f"{line:>4} | {body.splitlines()[line - 1]}" in checked.stdout
 
 
 def test_unknown_theme_is_reported(make_site: SiteBuilder) -> None:

@@ -42,6 +42,7 @@ class ThemeDirs:
     name: str
     # templates render in the sandbox unless every folder is a theme shipped with showcase
     sandboxed: bool = True
+    source: Path | None = None  # the site's folder: a template in it is named by its path
 
     @property
     def templates(self) -> list[str]:
@@ -129,7 +130,7 @@ def locate(source: Path, name: str) -> ThemeDirs | None:
     folders = (override, base) if override.is_dir() else (base,)
     shipped = packaged_themes_dir().resolve()
     trusted = all(folder.resolve().is_relative_to(shipped) for folder in folders)
-    return ThemeDirs(folders, name, sandboxed=not trusted)
+    return ThemeDirs(folders, name, sandboxed=not trusted, source=source)
 
 
 def available_themes(source: Path) -> list[str]:
@@ -339,7 +340,7 @@ def template_error(exc: Exception, theme: ThemeDirs) -> Diagnostic:
     roots = [Path(t) for t in theme.templates]
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return Diagnostic.error(
-            _shown_path(exc.filename or exc.name or "?", roots),
+            _shown_path(exc.filename or exc.name or "?", roots, theme.source),
             exc.lineno,
             "template-syntax",
             problem=exc.message or str(exc),
@@ -348,7 +349,7 @@ def template_error(exc: Exception, theme: ThemeDirs) -> Diagnostic:
     for frame, lineno in _frames(exc):
         filename = frame.f_code.co_filename
         if filename.endswith((".html", ".xml", ".txt")):
-            path, line = _shown_path(filename, roots), lineno
+            path, line = _shown_path(filename, roots, theme.source), lineno
     if isinstance(exc, jinja2.TemplateNotFound):
         return Diagnostic.error(path, line, "template-missing", name=exc.name)
     if isinstance(exc, jinja2.exceptions.SecurityError):
@@ -385,10 +386,15 @@ def _frames(exc: BaseException) -> Iterator[tuple[Any, int]]:
     yield from traceback.walk_tb(exc.__traceback__)
 
 
-def _shown_path(filename: str, roots: list[Path]) -> str:
+def _shown_path(filename: str, roots: list[Path], site: Path | None) -> str:
+    """A template's file as a diagnostic names it: its path in the ``site`` when it is there
+    (the site's theme/ overrides, a theme inside the site), as content files are named;
+    else ``theme:<name>``, relative to the first of the themes' templates folders (``roots``)
+    that holds it."""
+    path = Path(filename).resolve()
+    if site is not None and path.is_relative_to(site.resolve()):
+        return path.relative_to(site.resolve()).as_posix()
     for root in roots:
-        try:
-            return "theme:" + Path(filename).resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            continue
+        if path.is_relative_to(root.resolve()):
+            return "theme:" + path.relative_to(root.resolve()).as_posix()
     return filename
