@@ -436,15 +436,13 @@ def _shown(diagnostics: Sequence[Diagnostic], language: str, root: Path, every: 
     """Errors and warnings, then the notes kind by kind: on a large site thousands of notes
     (a profile without a photo...) would bury the few findings that matter, so of each kind
     the first NOTES_SHOWN are listed and the others counted, unless ``every``."""
-    lines = [
-        reporting.format_diagnostic(d, language, root)
-        for d in diagnostics
-        if d.severity is not Severity.INFO
-    ]
+    lines: list[str] = []
     notes: dict[str, list[Diagnostic]] = {}
     for diagnostic in diagnostics:
         if diagnostic.severity is Severity.INFO:
             notes.setdefault(diagnostic.code, []).append(diagnostic)
+        else:
+            lines.append(reporting.format_diagnostic(diagnostic, language, root))
     for kind in notes.values():
         shown = kind if every else kind[:NOTES_SHOWN]
         lines.extend(reporting.format_diagnostic(d, language, root) for d in shown)

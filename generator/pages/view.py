@@ -76,8 +76,7 @@ class Queries:
         self.site = site
         self.plan = plan
         # a photo's source path -> the sizes it was resized to (empty: shown as it is)
-        photos = photos or {}
-        self.photos: Mapping[str, tuple[Any, ...]] = photos
+        self.photos: Mapping[str, tuple[Any, ...]] = photos or {}
         self.by_key: dict[str, Item | Page] = {i.key: i for i in site.all_items()}
         self._memo: dict[Read, Any] = {}
         self._pledges: dict[tuple[str, int], Pledge] | None = None
@@ -102,8 +101,8 @@ class Queries:
             "branch_history": lambda unit_id: stats.branch_fulfilment(site, unit_id),
             "branch_pledge": self._branch_pledge,
             "config": lambda name: getattr(site.config, name),
-            "photo": lambda source: photos.get(source, ()),
-            "photos": lambda: tuple(sorted(photos)),
+            "photo": lambda source: self.photos.get(source, ()),
+            "photos": lambda: tuple(sorted(self.photos)),
         }
 
     def evaluate(self, read: Read) -> Any:
