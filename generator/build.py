@@ -38,6 +38,7 @@ from generator.output import (
     pool,
     readings,
     searchindex,
+    templatefaults,
     theme,
     writer,
 )
@@ -580,7 +581,7 @@ def _prepare(
     try:
         closure = _template_digests(env, store)
     except jinja2.TemplateError as exc:
-        problems.append(theme.template_error(exc, theme_dirs))
+        problems.append(templatefaults.template_error(exc, theme_dirs))
         return None, problems
     version = cache.schema() + cache.code_digest()
     prints = deps.Fingerprints(
@@ -1312,6 +1313,8 @@ def _template_digests(env: jinja2.Environment, store: cache.Cache) -> dict[str, 
     if cached and cached[0] == sources.hexdigest():
         return dict(cached[1])
     closure = {name: _template_digest(env, name) for name in names}
+    for name in names:
+        env.get_template(name)  # an unknown filter or test is found when a template compiles
     store.set_meta("templates", json.dumps([sources.hexdigest(), closure]))
     return closure
 

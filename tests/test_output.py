@@ -13,10 +13,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import jinja2
 import pytest
 
 from generator.base.config import BuildOptions
+from generator.base.errors import Diagnostic
 from generator.build import build
+from generator.cli import console as reporting
+from generator.output import templatefaults
 from tests.conftest import EXAMPLE, ROOT, SiteBuilder, profile
 
 
@@ -162,30 +166,90 @@ def test_site_overrides_a_single_template_and_static_file(make_site: SiteBuilder
     assert 'class="custom"' not in home
 
 
-def test_template_error_names_the_template_and_line(make_site: SiteBuilder) -> None:
+def test_template_error_names_the_template_line_and_content_file(make_site: SiteBuilder) -> None:
     report, _ = make_site(
         {
             "profiles/2025/a.md": profile(),
+            "profiles/2025/b.md": profile(name="李四"),
+            "profiles/2025/c.md": profile(name="赵五"),
             "theme/templates/profile.html": '{% extends "base.html" %}\n{% block main %}\n'
             "{{ item.nonexistent }}\n{% endblock %}",
         }
     )
     assert not report.ok
-    d = report.diagnostics[-1]
+    [d] = [d for d in report.diagnostics if d.is_error]  # one fault, however many pages had it
     assert (d.code, d.path, d.line) == ("template-undefined", "theme/templates/profile.html", 3)
-    assert d.param_dict()["name"] == "nonexistent"  # the misspelt name, not Python's words
+    params = d.param_dict()
+    assert params["name"] == "nonexistent"  # the misspelt name, not Python's words
+    assert (params["content"], params["others"]) == ("profiles/2025/a.md", "2")
+    words = reporting.message(d, "zh-CN")
+    assert "profiles/2025/a.md" in words and "另有 2 个页面" in words, words
 
 
-@pytest.mark.parametrize("broken", ["{{ item.name }\n", "{% if item %}\n"], ids=["brace", "endif"])
+def test_a_fault_of_a_list_page_names_the_page(make_site: SiteBuilder) -> None:
+    report, _ = make_site(
+        {"profiles/2025/a.md": profile(), "theme/templates/home.html": "{{ no_such_name }}\n"}
+    )
+    [d] = [d for d in report.diagnostics if d.is_error]
+    assert (d.code, d.param_dict()["page"]) == ("template-undefined", "index.html")
+    assert "others" not in d.param_dict()
+    assert "（生成页面 index.html 时）" in reporting.message(d, "zh-CN")
+
+
+# Jinja's syntax faults, each with the catalog code that words it for the editor
+SYNTAX_FAULTS = {
+    "{% for a in b %}{% endif %}": "template-syntax-misplaced-tag",
+    "{% if a %}{% else %}{% else %}{% endif %}": "template-syntax-misplaced-tag",
+    "{% foo %}": "template-syntax-unknown-tag",
+    "{% endif %}": "template-syntax-unknown-tag",
+    "{% if a %}": "template-syntax-unclosed-block",
+    "{{ a": "template-syntax-cut",
+    "{% if a %": "template-syntax-cut-tag",
+    "{# a": "template-syntax-cut-tag",
+    "{% raw %}a": "template-syntax-cut-tag",
+    "{{ a b }}": "template-syntax-got",
+    "{{ }}": "template-syntax-no-expression",
+    "{{ a. }}": "template-syntax-no-expression",
+    "{{ (a ] }}": "template-syntax-pair",
+    "{{ a }": "template-syntax-unexpected",
+    "{{ a（ }}": "template-syntax-unexpected",
+    "{{ a | nosuch }}": "template-syntax-no-filter",
+    "{{ a is nosuch }}": "template-syntax-no-test",
+    "{% block x %}{% endblock %}{% block x %}{% endblock %}": "template-syntax-block-twice",
+}
+
+
+@pytest.mark.parametrize("source", SYNTAX_FAULTS)
+def test_jinja_syntax_faults_are_worded_by_the_catalogs(source: str) -> None:
+    with pytest.raises(jinja2.TemplateSyntaxError) as caught:
+        jinja2.Environment().compile(source)
+    code, params = templatefaults.syntax_words(caught.value.message or "")
+    assert code == SYNTAX_FAULTS[source], caught.value.message
+    d = Diagnostic.error("t.html", 1, code, problem=caught.value.message, **params)
+    for language in ("zh-CN", "en"):
+        words = reporting.message(d, language) + reporting.hint(d, language)
+        assert not re.search(r"\{[a-z]+\}", words), words  # every placeholder filled
+        assert (caught.value.message or "") not in words, words  # not Jinja's English
+    assert all(v and "'" not in v for v in params.values()), params
+
+
+def test_an_unknown_jinja_message_keeps_its_words() -> None:
+    assert templatefaults.syntax_words("something new") == ("template-syntax", {})
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ["{{ item.name }\n", "{% if item %}\n", "{{ item.name | nosuchfilter }}\n"],
+    ids=["brace", "endif", "filter"],
+)
 def test_a_template_syntax_error_names_its_file_in_build_and_check(
     make_site: SiteBuilder, broken: str, tmp_path: Path
 ) -> None:
     body = '{% extends "base.html" %}\n{% block main %}\n' + broken + "{% endblock %}\n"
     report, _ = make_site({"profiles/2025/a.md": profile(), "theme/templates/profile.html": body})
     assert not report.ok
-    assert [(d.code, d.path) for d in report.diagnostics] == [
-        ("template-syntax", "theme/templates/profile.html")
-    ]
+    [d] = report.diagnostics
+    assert d.code.startswith("template-syntax-") and d.path == "theme/templates/profile.html"
     checked = subprocess.run(
         [sys.executable, "-m", "generator", "check", str(tmp_path / "src")],
         capture_output=True,
@@ -194,7 +258,8 @@ def test_a_template_syntax_error_names_its_file_in_build_and_check(
         check=False,
     )
     assert checked.returncode == 1, checked.stdout
-    assert "theme/templates/profile.html" in checked.stdout and "模板语法错误" in checked.stdout
+    assert "theme/templates/profile.html" in checked.stdout
+    assert reporting.message(d, "zh-CN") in checked.stdout and "Traceback" not in checked.stderr
     # named as the file is in the site, so that its line is shown as a content file's is
     line = report.diagnostics[0].line
     assert f"{line:>4} | {body.splitlines()[line - 1]}" in checked.stdout

@@ -30,7 +30,7 @@ from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic, has_errors
 from generator.cli import console as reporting
 from generator.cli import parsing
-from generator.output import images, theme, writer
+from generator.output import images, templatefaults, writer
 from generator.pages import base
 from generator.pages.view import SiteView
 from generator.site import stats
@@ -149,7 +149,7 @@ def compile_year(source: Path, year: int, drafts: bool = False) -> Compilation:
     try:
         html = env.get_template(TEMPLATE).render(context)
     except (Exception, RecursionError) as exc:  # any template fault is the editor's error
-        problems.append(theme.template_error(exc, theme_dirs))
+        problems.append(templatefaults.template_error(exc, theme_dirs))
         return Compilation("", chosen, tuple(problems), language)
     return Compilation(html, chosen, tuple(problems), language)
 

@@ -98,7 +98,20 @@ def message(diagnostic: Diagnostic, language: str) -> str:
     text = messages.text(language, diagnostic.code, **params, field=label)
     if diagnostic.field:
         text = messages.text(language, "field-prefix", field=label) + text
-    return text
+    return text + _rendering(params, language)
+
+
+def _rendering(params: dict[str, str], language: str) -> str:
+    """The page a template's fault was found on, and how many other pages had it."""
+    if "content" in params:
+        where = messages.text(language, "rendering-item", content=params["content"])
+    elif "page" in params:
+        where = messages.text(language, "rendering-page", page=params["page"])
+    else:
+        return ""
+    if "others" in params:
+        where += messages.text(language, "rendering-others", others=params["others"])
+    return where
 
 
 def hint(diagnostic: Diagnostic, language: str) -> str:

@@ -9,12 +9,9 @@ import functools
 import hashlib
 import os
 import pickle
-import re
 import stat
 import sys
 import time
-import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +26,7 @@ from generator.base.config import DEFAULT_LANGUAGE, packaged_themes_dir
 from generator.base.errors import Diagnostic
 from generator.content import stamps
 from generator.content.frontmatter import normalise_text, parse_yaml
-from generator.output import cache
+from generator.output import cache, templatefaults
 
 OVERRIDE_DIR = "theme"  # inside the site source
 
@@ -335,35 +332,6 @@ def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
     return tuple(sorted(seen))
 
 
-def template_error(exc: Exception, theme: ThemeDirs) -> Diagnostic:
-    """A diagnostic for a template problem, pointing at the template file and line."""
-    roots = [Path(t) for t in theme.templates]
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return Diagnostic.error(
-            _shown_path(exc.filename or exc.name or "?", roots, theme.source),
-            exc.lineno,
-            "template-syntax",
-            problem=exc.message or str(exc),
-        )
-    path, line = "?", 0
-    for frame, lineno in _frames(exc):
-        filename = frame.f_code.co_filename
-        if filename.endswith((".html", ".xml", ".txt")):
-            path, line = _shown_path(filename, roots, theme.source), lineno
-    if isinstance(exc, jinja2.TemplateNotFound):
-        return Diagnostic.error(path, line, "template-missing", name=exc.name)
-    if isinstance(exc, jinja2.exceptions.SecurityError):
-        return Diagnostic.error(path, line, "template-unsafe", problem=str(exc))
-    if isinstance(exc, jinja2.UndefinedError):
-        named = _QUOTED.findall(str(exc))  # "'x' is undefined", "'… object' has no attribute 'x'"
-        if named:
-            return Diagnostic.error(path, line, "template-undefined", name=named[-1])
-    return Diagnostic.error(path, line, "template-error", problem=f"{type(exc).__name__}: {exc}")
-
-
-_QUOTED = re.compile(r"'([^']*)'")
-
-
 def template_problems(theme: ThemeDirs, language: str) -> list[Diagnostic]:
     """A syntax error in any template of ``theme`` the build would read (every name not
     hidden), found without rendering and without keeping compiled code (``showcase check``
@@ -375,26 +343,9 @@ def template_problems(theme: ThemeDirs, language: str) -> list[Diagnostic]:
         try:
             source, filename, _uptodate = env.loader.get_source(env, name)
             _referenced(id(env), name, source, filename)  # parsed as the build parses it
+            env.compile(source, name, filename)  # and compiled: an unknown filter or test
         except jinja2.TemplateSyntaxError as exc:
-            problems.append(template_error(exc, theme))
+            problems.append(templatefaults.template_error(exc, theme))
         except (jinja2.TemplateError, OSError, UnicodeDecodeError):
             continue  # found when a page renders it
     return problems
-
-
-def _frames(exc: BaseException) -> Iterator[tuple[Any, int]]:
-    yield from traceback.walk_tb(exc.__traceback__)
-
-
-def _shown_path(filename: str, roots: list[Path], site: Path | None) -> str:
-    """A template's file as a diagnostic names it: its path in the ``site`` when it is there
-    (the site's theme/ overrides, a theme inside the site), as content files are named;
-    else ``theme:<name>``, relative to the first of the themes' templates folders (``roots``)
-    that holds it."""
-    path = Path(filename).resolve()
-    if site is not None and path.is_relative_to(site.resolve()):
-        return path.relative_to(site.resolve()).as_posix()
-    for root in roots:
-        if path.is_relative_to(root.resolve()):
-            return "theme:" + path.relative_to(root.resolve()).as_posix()
-    return filename
