@@ -797,9 +797,8 @@ def _render_and_write(
         searchindex.written(inputs.store)
     work.shape.remember(inputs.store, work.jobs, converted.prints, {**work.held, **held})
     mark("write")
-    pages_written = len(published.written)
-    files = pages_written + len(work.copies)
-    return _done(inputs, problems, mark, pages_written, files, len(work.removed))
+    files = len(published.written) + len(work.copies)
+    return _done(inputs, problems, mark, published.written, files, len(work.removed))
 
 
 def _index_after(work: _Work) -> bool:
@@ -908,8 +907,8 @@ class _Publisher:
         self, published: _Published, mark: _Marker, problems: list[Diagnostic]
     ) -> BuildReport:
         """The report of the build so far, with the pages ``published`` and the copies."""
-        written = len(published.written)
-        return _done(self.inputs, problems, mark, written, written + len(self.work.copies))
+        written = published.written
+        return _done(self.inputs, problems, mark, written, len(written) + len(self.work.copies))
 
     def keep_what_moved(self, published: _Published) -> None:
         """Save the records of the files ``published`` moved into the output, after the rest
@@ -1145,14 +1144,15 @@ def _done(
     inputs: _Inputs,
     problems: list[Diagnostic],
     mark: _Marker,
-    pages: int = 0,
+    pages: Sequence[pool.Written] = (),
     files: int = 0,
     removed: int = 0,
 ) -> BuildReport:
     return BuildReport(
         True,
         _sorted(problems),
-        pages=pages,
+        pages=len(pages),
+        html=sum(page.path.endswith(".html") for page in pages),
         files=files,
         removed=removed,
         seconds=time.perf_counter() - mark.started,

@@ -48,7 +48,11 @@ def test_build_without_arguments_uses_site_content_and_public(tmp_path: Path) ->
     result = run(["build"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "public/index.html").is_file()
-    assert "已生成" in result.stdout
+    # the pages counted are the HTML pages; the files, everything written
+    out = [p for p in (tmp_path / "public").rglob("*") if p.is_file() and p.name[0] != "."]
+    html = sum(p.suffix == ".html" for p in out)
+    assert f"已生成{html}个页面" in result.stdout and f"共{len(out)}个文件" in result.stdout
+    assert html < len(out)
     quiet = run(["build", "--quiet"], tmp_path)
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
 

@@ -11,7 +11,8 @@ from generator.base.errors import Diagnostic
 class BuildReport:
     ok: bool
     diagnostics: tuple[Diagnostic, ...]
-    pages: int = 0
+    pages: int = 0  # files rendered from templates: HTML pages, feeds, the search index's
+    html: int = 0  # of those, the HTML pages a visitor opens (what the editor calls pages)
     files: int = 0
     removed: int = 0  # files of the last build taken out of the output
     seconds: float = 0.0

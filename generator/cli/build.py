@@ -167,7 +167,7 @@ def print_done(report: BuildReport, output: str) -> None:
     """Say what a successful build made, or that nothing changed."""
     params: dict[str, Any] = {
         **report.counts,
-        "pages": report.pages,
+        "pages": report.html,
         "files": report.files,
         "seconds": f"{report.seconds:.2f}",
         "output": output,

@@ -540,4 +540,4 @@ def _never_read(rel: str) -> bool:
 
 def done_line(report: BuildReport, seconds: float) -> str:
     key = "daemon-built" if report.ok else "daemon-build-failed"
-    return messages.text(report.language, key, pages=report.pages, seconds=f"{seconds:.2f}")
+    return messages.text(report.language, key, pages=report.html, seconds=f"{seconds:.2f}")

@@ -307,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
         _text(
             "edition-done",
             year=year,
-            pages=result.report.pages,
+            pages=result.report.html,
             files=len(result.manifest.files),
             path=result.folder,
         )
