@@ -11,17 +11,22 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser
 from tornado.websocket import websocket_connect
 
 from generator.base.config import BuildOptions
+from generator.base.errors import Diagnostic
+from generator.base.report import BuildReport
 from generator.cli import serve
 from generator.output import cache
 from tests.conftest import ROOT, profile, write_site
@@ -410,3 +415,147 @@ def test_a_slow_rebuild_says_on_the_console_that_it_is_under_way(
     assert serve.rebuild_noticed(state, None, lambda: None) is done
     time.sleep(0.3)  # the notice would have come by now
     assert notice not in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# what the browser shows of the last build: the error overlay, or the warnings panel
+
+
+def _page(app: object, path: str) -> str:
+    """The body the WSGI ``app`` answers for ``path``, decoded."""
+    chunks = app({"PATH_INFO": path}, lambda _status, _headers: None)  # type: ignore[operator]
+    return b"".join(chunks).decode("utf-8")
+
+
+def _panel(html: str) -> str:
+    """The warnings panel of a served page (empty when there is none)."""
+    found = html.find(f'id="{serve.WARNINGS_ID}"')
+    start = html.rfind("<details", 0, found)
+    return "" if found < 0 else html[start : html.index("</details>", start)]
+
+
+def _served_state(tmp_path: Path, report: BuildReport) -> serve.ServeState:
+    """A preview whose output holds one page, served with ``report`` as its last build's."""
+    out = tmp_path / "out"
+    out.mkdir()
+    page = '<!DOCTYPE html><html><body class="x"><h1>标题</h1><main>正文</main></body></html>'
+    (out / "index.html").write_text(page, encoding="utf-8")
+    state = serve.ServeState(BuildOptions(source=tmp_path, output=out))
+    state.report, state.built_once = report, True
+    return state
+
+
+PROFILE_PAGE = "/profiles/2025/wang-jin-xi/index.html"
+
+
+def test_a_good_build_with_warnings_shows_them_in_a_collapsed_panel(tmp_path: Path) -> None:
+    from generator.cli import console
+
+    file = "profiles/2025/a.md"
+    source = write_site(tmp_path / "src", {file: profile(extra="phot: a.jpg\n")})
+    state = serve.ServeState(BuildOptions(source=source, output=tmp_path / "out"))
+    report = state.rebuild()
+    assert report.ok and [d.code for d in report.diagnostics] == ["unknown-field"]
+    app = serve.make_app(state)
+    html = _page(app, PROFILE_PAGE)
+    panel = _panel(html)
+    # collapsed to one line that counts the warnings; opened, the console's text and a note
+    assert panel.startswith("<details") and " open" not in panel.split(">", 1)[0]
+    assert "<summary" in panel and "本次生成有1条警告" in panel and "网站已经更新" in panel
+    shown = console.format_diagnostic(report.diagnostics[0], "zh-CN", source)
+    assert "phot" in shown and "<pre" in panel and escape(shown) in panel
+    # fixed at a corner, never wider or taller than the window, no request elsewhere
+    assert "position:fixed" in panel and "max-width" in panel and "max-height" in panel
+    assert "overflow:auto" in panel and "http" not in panel and "<script" not in panel
+    # after the page's own content, and no error overlay
+    assert html.index("王进喜") < html.index(serve.WARNINGS_ID) < html.rindex("</body>")
+    assert serve.OVERLAY_ID not in html
+    # fixed: the panel is gone
+    (source / file).write_text(profile(), encoding="utf-8")
+    assert state.rebuild().diagnostics == ()
+    assert serve.WARNINGS_ID not in _page(app, PROFILE_PAGE)
+
+
+def test_notes_alone_show_no_panel_and_errors_keep_the_overlay(tmp_path: Path) -> None:
+    note = Diagnostic.info("profiles/2025/c.md", 2, "profile-without-photo")
+    state = _served_state(tmp_path, BuildReport(ok=True, diagnostics=(note,)))
+    html = _page(serve.make_app(state), "/")
+    assert serve.WARNINGS_ID not in html and serve.OVERLAY_ID not in html and "<h1>标题" in html
+    # a failed build: the full-screen overlay, right after <body>, warnings listed below
+    error = Diagnostic.error("profiles/2025/a.md", 3, "unknown-unit", unit="nowhere")
+    warning = Diagnostic.warning("profiles/2025/b.md", 6, "unknown-field", name="phot")
+    state.report = BuildReport(ok=False, diagnostics=(error, warning, note))
+    html = _page(serve.make_app(state), "/")
+    assert html.index(f'<body class="x"><div id="{serve.OVERLAY_ID}"') < html.index("<h1>")
+    assert serve.WARNINGS_ID not in html and "nowhere" in html and "内容有错误" in html
+    assert html.index("nowhere") < html.index("另外还有1条警告") < html.index("phot")
+    assert "c.md" not in html  # notes are for showcase check
+
+
+def test_the_warnings_panel_lists_the_first_ones_and_counts_the_rest(tmp_path: Path) -> None:
+    warnings = tuple(
+        Diagnostic.warning(f"profiles/2025/p{n:02}.md", 2, "unknown-field", name=f"f{n:02}")
+        for n in range(serve.WARNINGS_SHOWN + 5)
+    )
+    state = _served_state(tmp_path, BuildReport(ok=True, diagnostics=warnings))
+    panel = _panel(_page(serve.make_app(state), "/"))
+    assert f"本次生成有{serve.WARNINGS_SHOWN + 5}条警告" in panel
+    assert panel.count("<li>") == serve.WARNINGS_SHOWN
+    last = serve.WARNINGS_SHOWN - 1
+    assert f"p{last:02}.md" in panel and f"p{last + 1:02}.md" not in panel
+    assert "还有5条警告没有列出" in panel and "showcase check" in panel
+    # a few: all listed, nothing counted
+    state.report = BuildReport(ok=True, diagnostics=warnings[:3])
+    panel = _panel(_page(serve.make_app(state), "/"))
+    assert panel.count("<li>") == 3 and "没有列出" not in panel
+
+
+def test_the_warnings_panel_does_not_cover_the_page_in_a_browser(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """Headless Chromium, at a desktop and a phone size: the panel is visible, collapsed to
+    one line at a bottom corner, and the page's title is still what is under its centre."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile(extra="phot: a.jpg\n")})
+    state = serve.ServeState(BuildOptions(source=source, output=tmp_path / "out"))
+    assert state.rebuild().ok
+    server = make_server("127.0.0.1", 0, serve.make_app(state), handler_class=Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        for width, height in ((1280, 800), (360, 640)):
+            page = browser.new_page(viewport={"width": width, "height": height})
+            requests: list[str] = []
+            page.on("request", lambda r, seen=requests: seen.append(r.url))
+            page.goto(base + PROFILE_PAGE)
+            panel = page.locator(f"#{serve.WARNINGS_ID}")
+            assert panel.is_visible() and not panel.evaluate("e => e.open")
+            box = panel.bounding_box()
+            assert box is not None and box["height"] < 60
+            assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+            assert box["y"] > height / 2  # at the bottom
+            assert page.evaluate(
+                """() => {
+                    const h1 = document.querySelector('main h1, h1');
+                    const r = h1.getBoundingClientRect();
+                    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+                    return h1.contains(hit);
+                }"""
+            )
+            # opened: the warning's text, scrolling inside a panel that fits the window
+            page.locator(f"#{serve.WARNINGS_ID} summary").click()
+            assert panel.evaluate("e => e.open") and "phot" in panel.inner_text()
+            box = panel.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["y"] >= 0
+            assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+            assert all(url.startswith(base) for url in requests), requests
+            page.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,5 +1,6 @@
 """``showcase serve``: build into a private folder, serve it with livereload, rebuild once per
-batch of changes, reload the browser, and show content errors in an overlay on the page.
+batch of changes, reload the browser, and show content errors in an overlay on the page (the
+warnings of a good build in a small collapsed panel at a bottom corner).
 
 The served folder is a private one in the build cache (``.showcase-cache/serve-site``), so
 previewing (drafts included) never touches the published output, and a later start with
@@ -29,6 +30,7 @@ from urllib.parse import quote, unquote
 
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.base.errors import Diagnostic, Severity
 from generator.base.report import BuildReport
 from generator.build import build
 from generator.cli import console as reporting
@@ -42,7 +44,10 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 DEBOUNCE_MS = 400
 STEP_MS = 20
 BODY_OPEN = re.compile(rb"<body[^>]*>", re.I)
+BODY_CLOSE = b"</body"
 OVERLAY_ID = "showcase-error-overlay"
+WARNINGS_ID = "showcase-build-warnings"
+WARNINGS_SHOWN = 20  # warnings listed in the browser; the others are counted
 
 
 @dataclass
@@ -148,13 +153,10 @@ def watched(source: Path) -> Callable[[Any, str], bool]:
 
 
 def overlay(report: BuildReport, root: Path) -> str:
-    """The error overlay shown on top of the last good page while content has errors."""
+    """The error overlay shown on top of the last good page while content has errors; the
+    build's warnings, if any, are listed below the errors."""
     lang = report.language
-    items = "".join(
-        f"<li><pre>{html.escape(reporting.format_diagnostic(d, lang, root))}</pre></li>"
-        for d in report.diagnostics
-        if d.is_error
-    )
+    items = "".join(_listed(d, lang, root) for d in report.diagnostics if d.is_error)
     title = html.escape(messages.text(lang, "serve-overlay-title"))
     note = html.escape(messages.text(lang, "serve-overlay-note"))
     return (
@@ -162,7 +164,71 @@ def overlay(report: BuildReport, root: Path) -> str:
         "overflow:auto;background:rgba(20,20,20,.92);color:#fff;padding:2em;"
         'font:15px/1.6 system-ui,sans-serif">'
         f'<h2 style="color:#ffb4a8;margin:0 0 .5em">{title}</h2><p>{note}</p>'
-        f'<ol style="padding-left:1.2em">{items}</ol></div>'
+        f'<ol style="padding-left:1.2em">{items}</ol>{_overlay_warnings(report, root)}</div>'
+    )
+
+
+def build_warnings(report: BuildReport) -> list[Diagnostic]:
+    """The warnings of a build (not its errors, nor its info-level notes)."""
+    return [d for d in report.diagnostics if d.severity is Severity.WARNING]
+
+
+def _listed(diagnostic: Diagnostic, lang: str, root: Path) -> str:
+    """One diagnostic as a list item: its console text, escaped, in a wrapping <pre>."""
+    text = html.escape(reporting.format_diagnostic(diagnostic, lang, root))
+    return f'<li><pre style="white-space:pre-wrap;overflow-wrap:anywhere">{text}</pre></li>'
+
+
+def _warning_list(warnings: list[Diagnostic], lang: str, root: Path) -> str:
+    """The first WARNINGS_SHOWN warnings as an ordered list, then a line counting the others
+    and pointing to ``showcase check``, which lists them all."""
+    shown = warnings[:WARNINGS_SHOWN]
+    items = "".join(_listed(d, lang, root) for d in shown)
+    listing = f'<ol style="margin:0;padding-left:1.4em">{items}</ol>'
+    more = len(warnings) - len(shown)
+    if more:
+        folded = html.escape(messages.text(lang, "serve-warnings-more", count=more))
+        listing += f'<p style="margin:.5em 0 0">{folded}</p>'
+    return listing
+
+
+def _overlay_warnings(report: BuildReport, root: Path) -> str:
+    """The warnings part of the error overlay: a heading and the capped list, or nothing."""
+    warnings = build_warnings(report)
+    if not warnings:
+        return ""
+    lang = report.language
+    heading = html.escape(messages.text(lang, "serve-overlay-warnings", count=len(warnings)))
+    return f'<h3 style="color:#ffe08a;margin:1em 0 .5em">{heading}</h3>' + _warning_list(
+        warnings, lang, root
+    )
+
+
+def warnings_panel(report: BuildReport, root: Path) -> str:
+    """The warnings of a good build, in a small panel fixed at the bottom right corner of the
+    page: a <details> collapsed to one line counting them (it opens without JavaScript),
+    which lists them as the console does and says the site was updated. It never grows
+    past the window, scrolling inside instead, so the page stays readable on a phone.
+    Empty when the build has no warnings."""
+    warnings = build_warnings(report)
+    if not warnings:
+        return ""
+    lang = report.language
+    title = html.escape(messages.text(lang, "serve-warnings-title", count=len(warnings)))
+    note = html.escape(messages.text(lang, "serve-warnings-note"))
+    return (
+        f'<details id="{WARNINGS_ID}" style="position:fixed;right:8px;bottom:8px;'
+        "z-index:99998;box-sizing:border-box;max-width:min(42em,calc(100vw - 16px));"
+        "max-height:calc(100vh - 16px);overflow:auto;margin:0;background:#fff8e1;"
+        "color:#3d2e00;border:1px solid #d9a400;border-radius:6px;"
+        "box-shadow:0 2px 10px rgba(0,0,0,.25);font:14px/1.5 system-ui,sans-serif;"
+        'text-align:left">'
+        # the summary stays in sight while the open list scrolls, to fold it again
+        '<summary style="position:sticky;top:0;background:#fff8e1;cursor:pointer;'
+        'padding:.35em .8em;font-weight:600">'
+        f"{title}</summary>"
+        f'<div style="padding:0 .8em .6em"><p style="margin:.3em 0 .6em">{note}</p>'
+        f"{_warning_list(warnings, lang, root)}</div></details>"
     )
 
 
@@ -236,13 +302,13 @@ def _served_file(output: Path, raw: str) -> tuple[str, Path | str]:
 def make_app(
     state: ServeState, hosts: frozenset[str] | None = None
 ) -> Callable[[dict[str, Any], StartResponse], list[bytes]]:
-    """A WSGI app serving the build output, with the overlay injected while a build fails;
-    with ``hosts``, a request for any other Host is refused."""
+    """A WSGI app serving the build output, with the overlay injected while a build fails
+    and the warnings panel while a good build has warnings; with ``hosts``, a request for
+    any other Host is refused."""
     output = state.options.output
 
     def app(environ: dict[str, Any], start: StartResponse) -> list[bytes]:
         report = state.report
-        failing = report is not None and not report.ok
         if not state.built_once and report is not None:
             page = error_page(report, state.options.source)
             return _respond(start, "200 OK", page, "text/html; charset=utf-8")
@@ -253,15 +319,29 @@ def make_app(
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if ctype == "text/html":
             ctype = "text/html; charset=utf-8"
-            if failing and report is not None:
-                snippet = overlay(report, state.options.source).encode()
-                body = BODY_OPEN.sub(lambda m: m.group(0) + snippet, body, count=1)
+            if report is not None:
+                body = with_report(body, report, state.options.source)
         return _respond(start, status, body, ctype)
 
     return app if hosts is None else _only_hosts(app, hosts)
 
 
 App = Callable[[dict[str, Any], StartResponse], list[bytes]]
+
+
+def with_report(body: bytes, report: BuildReport, root: Path) -> bytes:
+    """An HTML page as served after ``report``: when the build failed, the error overlay
+    right after <body>; when it succeeded with warnings, the warnings panel just before
+    </body> (after the page's own content, so the skip link stays first for the keyboard);
+    else the page as it is."""
+    if not report.ok:
+        snippet = overlay(report, root).encode()
+        return BODY_OPEN.sub(lambda m: m.group(0) + snippet, body, count=1)
+    panel = warnings_panel(report, root).encode()
+    if not panel:
+        return body
+    end = body.lower().rfind(BODY_CLOSE)
+    return body + panel if end < 0 else body[:end] + panel + body[end:]
 
 
 def _only_hosts(app: App, hosts: frozenset[str]) -> App:
@@ -506,7 +586,7 @@ def print_report(report: BuildReport, source: Path) -> None:
         print(reporting.format_diagnostic(diagnostic, report.language, source), file=sys.stderr)
     key = "serve-rebuilt" if report.ok else "serve-rebuild-failed"
     print(
-        messages.text(report.language, key, pages=report.pages, seconds=f"{report.seconds:.2f}"),
+        messages.text(report.language, key, pages=report.html, seconds=f"{report.seconds:.2f}"),
         file=sys.stderr,
         flush=True,
     )
