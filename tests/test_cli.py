@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from generator.build import build
 from generator.cli import build as build_command
 from generator.cli import main as cli
 from generator.kinds.registry import BUILT_IN
+from generator.output import pool
 from tests.conftest import EXAMPLE, ROOT, profile, write_site
 
 COMMANDS = ("build", "new", "check", "serve", "compile", "edition", "import")
@@ -481,3 +483,30 @@ def test_the_progress_bar_shows_each_stage_with_its_own_rate(
     assert stages[0] == "bodies" and "pages" in stages
     assert stages.index("pages") > max(i for i, s in enumerate(stages) if s == "bodies")
     assert ("bodies", 0, 1) in told and told[stages.index("pages")][1] == 0
+
+
+def _chunk_of_ids(indices: range) -> list[int]:
+    return list(indices)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_pages_are_counted_while_the_search_index_is_made(workers: int) -> None:
+    """The work done beside the pages (``meanwhile``: the search index) does not hold the
+    count back: with workers it moves on meanwhile; without, the stage's clock starts
+    after it."""
+    told: list[tuple[int, int]] = []
+    seen: list[int] = []
+
+    def meanwhile() -> None:
+        deadline = time.monotonic() + 20
+        while workers > 1 and (not told or told[-1][0] < 200) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(told[-1][0] if told else -1)
+
+    run = pool._run(_chunk_of_ids, 200, workers, lambda d, t: told.append((d, t)), 1, meanwhile)
+    assert [i for chunk in run for i in chunk] == list(range(200))
+    if workers > 1:
+        assert seen == [200]  # every chunk told before ``meanwhile`` ended
+    else:
+        assert seen == [-1] and told[0] == (0, 200)  # the stage told after ``meanwhile``
+    assert told[-1] == (200, 200)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import functools
 import gc
 import hashlib
 import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,10 +83,10 @@ def _run(
     chunks = _chunks(n, CHUNK)
     done = 0
     tell = progress or _untold
-    tell(0, n)  # the stage starts: its rate is counted from now
     if workers <= 1 or n < min_parallel or "fork" not in multiprocessing.get_all_start_methods():
         if meanwhile is not None:
             meanwhile()
+        tell(0, n)  # the stage starts: its rate is counted from now
         for chunk in chunks:
             result = task(chunk)
             done += len(chunk)
@@ -102,13 +104,17 @@ def _run(
         raise
     finished = False
     try:
-        results = pool.imap(task, chunks)
+        # each chunk is told as soon as a worker has done it (by the pool's thread that takes
+        # the results), so the count moves on while ``meanwhile`` runs in this thread
+        told = _Told(tell, n)
+        results = [
+            pool.apply_async(task, (chunk,), callback=functools.partial(told, len(chunk)))
+            for chunk in chunks
+        ]
         if meanwhile is not None:
             meanwhile()
-        for chunk, result in zip(chunks, results, strict=True):
-            done += len(chunk)
-            tell(done, n)
-            yield result
+        for pending in results:
+            yield pending.get()
         finished = True
     finally:
         # On success the workers leave on their own once the queue is closed; terminate()
@@ -120,6 +126,22 @@ def _run(
             pool.terminate()
         pool.join()
         gc.unfreeze()
+
+
+class _Told:
+    """Tells ``progress`` how many of ``total`` items are done, one chunk at a time, from the
+    pool's thread that takes the results (it starts at 0: the stage starts now). It never
+    raises: that thread would end, and the build wait forever."""
+
+    def __init__(self, progress: Callable[[int, int], None], total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+        self.lock = threading.Lock()
+        progress(0, total)
+
+    def __call__(self, size: int, _result: object) -> None:
+        with self.lock, contextlib.suppress(Exception):
+            self.done += size
+            self.progress(self.done, self.total)
 
 
 def _worker_start(parent: int) -> None:
