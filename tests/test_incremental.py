@@ -843,7 +843,7 @@ def test_a_body_the_sanitiser_reads_otherwise_twice_is_converted_again_not_cache
     fixed_times(src)
     out, cache_dir = tmp_path / "out", tmp_path / "cache"
     assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
-    apply(src, ("units", "采油一队攻坚党支部"))  # every page renders again
+    apply(src, ("units", "采油一队攻坚党支部"))  # the page shows its unit: it renders again
     fixed_times(src)
     assert build(BuildOptions(source=src, output=out, cache_dir=cache_dir)).ok
     assert build(BuildOptions(source=src, output=tmp_path / "clean")).ok
@@ -1203,4 +1203,36 @@ def test_a_link_found_when_the_search_index_moves_in_after_the_pages_forgets_the
     monkeypatch.undo()
     assert build(options).ok
     assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert tree(out) == tree(tmp_path / "clean")
+
+
+def test_a_unit_renamed_makes_again_the_pages_that_show_it_not_every_page(tmp_path: Path) -> None:
+    """Units are read through the view or held in a page's context, not a part of every
+    page: renaming one branch makes again its items' pages and the lists that name it."""
+    files = {f"profiles/2025/p{i}.md": profile(name=f"王{NAMES[i]}") for i in range(4)}
+    files |= {
+        f"profiles/2024/q{i}.md": profile(name=f"李{NAMES[i]}", unit="other-branch", year=2024)
+        for i in range(4)
+    }
+    src = write_site(tmp_path / "src", files)
+    fixed_times(src)
+    out, cache_dir = tmp_path / "out", tmp_path / "cache"
+    first = build(BuildOptions(source=src, output=out, cache_dir=cache_dir))
+    assert first.ok, first.diagnostics
+    kept = {
+        path: path.stat().st_ino for path in out.rglob("*.html") if "/profiles/2025/" in str(path)
+    }
+    assert len(kept) == 4
+    units = (src / "units.yaml").read_text(encoding="utf-8")
+    (src / "units.yaml").write_text(
+        units.replace("常减压车间党支部", "常减压第二车间党支部"), "utf-8"
+    )
+    fixed_times(src)
+    again = build(BuildOptions(source=src, output=out, cache_dir=cache_dir))
+    assert again.ok, again.diagnostics
+    assert 0 < again.pages < first.pages // 2, (again.pages, first.pages)
+    assert all(path.stat().st_ino == ino for path, ino in kept.items())  # not made again
+    renamed = next((out / "profiles/2024").glob("*/index.html")).read_text(encoding="utf-8")
+    assert "常减压第二车间党支部" in renamed
+    assert build(BuildOptions(source=src, output=tmp_path / "clean")).ok
     assert tree(out) == tree(tmp_path / "clean")

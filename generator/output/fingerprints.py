@@ -2,10 +2,10 @@
 re-renders exactly the pages whose inputs changed.
 
 A page is up to date when two things hold. Its fingerprint before rendering is unchanged: its
-template and every template that one uses, the site configuration and organisation tree, the
-theme's catalog, the free pages (every page's footer links them), and the values of its
-context, content items included. And every read it made through the site view while it last
-rendered (``pages.view.Read``: an item, a unit's counts, the list of years, the related items
+template and every template that one uses, the site configuration, the theme's catalog, the
+free pages (every page's footer links them), and the values of its context, content items and
+units included. And every read it made through the site view while it last
+rendered (``pages.view.Read``: an item, a unit, a unit's counts, the years, the related items
 of an item...) still has the digest it had then. An item stands for its source digest, its
 URL, its tags' URLs, its dates, its photos and attachments, and the resolution of its body's
 links; a read stands for its answer, with every item in it standing for its own digest.
@@ -271,7 +271,7 @@ def _walk(value: Any, digest: Hasher, seen: set[str], shared: Shared) -> None:
             digest.update(b"I" + current.key.encode())
             seen.add(current.key)
         elif isinstance(current, Unit):
-            digest.update(b"U" + repr(_unit_fields(current)).encode())
+            digest.update(b"U" + repr(unit_fields(current)).encode())
         elif isinstance(current, str | int | float | bool | dt.date | enum.Enum) or current is None:
             digest.update(b"S" + repr(current).encode())
         elif isinstance(current, Mapping):
@@ -310,7 +310,7 @@ def _sequence(value: list[Any] | tuple[Any, ...], seen: set[str], shared: Shared
     return found[1]
 
 
-def _unit_fields(unit: Unit) -> tuple[Any, ...]:
+def unit_fields(unit: Unit) -> tuple[Any, ...]:
     """What a page can show of a unit (not where units.yaml declares it)."""
     return (unit.id, unit.name, unit.parent, unit.kind, unit.order, unit.ancestors, unit.children)
 
@@ -420,16 +420,16 @@ def page_items(
 
 
 def global_digest(site: Site, catalog: Mapping[str, str], version: str) -> str:
-    """What every page depends on: configuration, units, catalog, the free pages' links, the
-    editions (the banner and the footer's list), the content kinds (the navigation)."""
+    """What every page depends on: configuration, catalog, the free pages' links, the
+    editions (the banner and the footer's list), the content kinds (the navigation). Not the
+    units: a page reads those it shows through the view (a recorded read), or holds them in
+    its context."""
     pages = [(p.key, p.title, p.order, p.digest) for p in site.pages]
     kinds = repr([(k.name, k.folder, k.label, k.yearly) for k in site.kinds])
-    units = [(u.id, u.name, u.parent, u.kind, u.order, u.children) for u in site.units]
     editions = repr((site.edition, site.editions))  # banner and footer of every page
     return _h(
         version,
         repr(site.config),
-        repr(units),
         repr(sorted(catalog.items())),
         repr(pages),
         editions,

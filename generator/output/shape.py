@@ -134,6 +134,8 @@ class Shape:
         # process that keeps the reads' digests from build to build keeps them only while
         # these are the same
         parts["photos"] = repr(sorted(prints.queries.photos.items()))
+        # the units, which pages read or hold (as the photos: no longer in the global digest)
+        parts["units"] = repr([deps.unit_fields(unit) for unit in site.units])
         skeleton = deps.skeleton(site, plan, prints.global_digest, parts)
         return cls(skeleton, {item.key: item.digest for item in site.all_items()})
 

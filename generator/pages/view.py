@@ -276,13 +276,14 @@ class SiteView:
 
     def search_data(self, part: str, number: int) -> Markup:
         """One file of the search index (``search.script``). The file of one result reads
-        its item alone; the others the whole index, computed once, from every item and unit."""
-        self._recorder.add(Read("units"))
+        its item alone (it shows no unit); the others the whole index, computed once, from
+        every item and unit."""
         if part == "x":
             item = self._ask("search_item", number)
             body = full_body(self._bodies, item.key)
             doc = search.document(self._queries.site, self._plan, item, body.text if body else "")
             return Markup(search.to_script(f"x/{number}", search.result_row(doc)))
+        self._recorder.add(Read("units"))
         self._recorder.add(Read("items"))
         return Markup(search.script(self.search_index(), part, number))
 
