@@ -229,6 +229,26 @@ def test_renamed_units_make_every_table_again(
     assert '"三队"' in shards
 
 
+def test_a_renamed_unit_patches_the_tables_of_its_documents_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A unit's name is a part of the signature of the documents under it, not of every
+    table: renaming a unit that holds one document of eleven patches the index."""
+    source, options = _site(tmp_path, "{name}的事迹。")
+    other = profile(name="孙立", unit="other-branch", body="孙立的事迹。")
+    (source / "profiles/2025/q.md").write_text(other, encoding="utf-8")
+    assert build(options).ok
+    _rename_unit(source, "常减压车间", "常压车间")
+    _refuse_computing(monkeypatch)
+    made = _tables_made(monkeypatch)
+    assert build(options).ok
+    assert made == ["孙立"]
+    monkeypatch.undo()
+    _equals_a_clean_build(source, tmp_path)
+    manifest = (tmp_path / "out/search/index.js").read_text("utf-8")
+    assert "常压车间党支部" in manifest and "常减压" not in manifest
+
+
 def _rename_unit(source: Path, old: str, new: str) -> None:
     units = (source / "units.yaml").read_text(encoding="utf-8")
     (source / "units.yaml").write_text(units.replace(old, new), encoding="utf-8")

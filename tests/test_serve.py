@@ -27,9 +27,11 @@ from tornado.websocket import websocket_connect
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic
 from generator.base.report import BuildReport
+from generator.build import build
 from generator.cli import serve
 from generator.output import cache
 from tests.conftest import ROOT, profile, write_site
+from tests.test_output import digest_tree
 
 
 def free_port() -> int:
@@ -318,6 +320,27 @@ def test_a_start_that_finds_nothing_changed_warms_up_in_the_background(tmp_path:
     edited = again.rebuild(changed=frozenset({"profiles/2025/a.md"}))
     assert first.report is not None and edited.ok and 0 < edited.pages < first.report.pages
     again.store.close()
+
+
+def test_a_unit_renamed_while_serving_reaches_its_pages_and_the_search(tmp_path: Path) -> None:
+    """What serve keeps in memory from build to build (the search manifest, the reads'
+    digests) follows a unit renamed: the output equals a clean build's."""
+    files = {f"profiles/2025/p{n}.md": profile(name=f"员工{n}") for n in range(3)}
+    files["profiles/2025/q.md"] = profile(name="孙立", unit="other-branch")
+    source = write_site(tmp_path / "site", files)
+    out = tmp_path / "out"
+    state = serve.ServeState(BuildOptions(source=source, output=out, cache_dir=tmp_path / "c"))
+    try:
+        assert state.rebuild().ok
+        units = (source / "units.yaml").read_text(encoding="utf-8")
+        (source / "units.yaml").write_text(units.replace("常减压车间", "常压车间"), "utf-8")
+        assert state.rebuild(changed=frozenset({"units.yaml"})).ok
+    finally:
+        if state.store is not None:
+            state.store.close()
+    assert "常压车间党支部" in (out / "search/index.js").read_text(encoding="utf-8")
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert digest_tree(out) == digest_tree(tmp_path / "clean")
 
 
 def test_a_rebuild_collects_no_garbage_until_the_browsers_have_reloaded(tmp_path: Path) -> None:

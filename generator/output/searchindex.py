@@ -7,9 +7,10 @@ up a number) or were added or removed at the end (documents are numbered oldest 
 new story usually comes last), only those are read again: their old and new terms give the
 postings to change, in the shards those terms fall in. Any other change (many documents,
 another number of shards, a changed generator, a cached shard that cannot be read) computes
-the whole index again, as a clean build does,
-from the cached tables of the documents of the last index while the generator and the units'
-names are the same, and from the tables made in this build where its bodies were converted
+the whole index again, as a clean build does, from the cached tables of the documents of the
+last index while the generator is the same (a table's signature stands for its document, its
+body and its units' names: renaming a unit changes the tables of the documents under it
+alone), and from the tables made in this build where its bodies were converted
 (``table_row``); every way gives the same files.
 """
 
@@ -57,7 +58,7 @@ def search_index(
     build stored (``table_row``, where the bodies were converted)."""
     items = site.chronological()
     by_key = store.per_item(
-        "search_signatures", items, lambda item: body_keys[item.key], search.signature
+        "search_signatures", items, lambda item: _made_from(site, body_keys, item), search.signature
     )
     sigs = [by_key[item.key] for item in items]
     count = search.shard_count(site)
@@ -95,7 +96,7 @@ def _manifest(
     while the documents' order and faces (their kinds, years and units) are the same."""
     if memo is None:
         return search.manifest(site, items, count)
-    key = (order, deps.faces(site), tuple(k.name for k in site.kinds.yearly()))
+    key = (order, deps.faces(site), tuple(k.name for k in site.kinds.yearly()), _units(site))
     found = memo.get(key)
     if found is None:
         memo.clear()
@@ -105,10 +106,24 @@ def _manifest(
 
 
 def _context(site: Site) -> str:
-    """What every term table depends on besides its document: the generator and the units'
-    names (in documents' unit fields and titles)."""
-    units = repr([(u.id, u.name, u.parent) for u in site.units])
-    return hashlib.sha256(f"{cache.code_digest()}\0{units}".encode()).hexdigest()
+    """What every term table depends on besides its document: the generator. (The names of a
+    document's unit and the units above it are a part of its signature: ``_made_from``.)"""
+    del site
+    return hashlib.sha256(cache.code_digest().encode()).hexdigest()
+
+
+def _made_from(site: Site, body_keys: Mapping[str, str], item: Item) -> str:
+    """What ``item``'s term table is made from besides its file and dates, as its signature
+    takes it (``search.signature``): its body's Markdown cache key (which stands for the
+    body's text) and the names of its unit and the units above it (its unit field)."""
+    unit = site.unit_by_id[item.unit]
+    names = [site.unit_by_id[u].name for u in (*unit.ancestors, unit.id)]
+    return "\0".join([body_keys[item.key], *names])
+
+
+def _units(site: Site) -> str:
+    """The units as the manifest shows them."""
+    return repr([(u.id, u.name, u.parent) for u in site.units])
 
 
 def _order(site: Site, items: Sequence[Item], count: int) -> str:
@@ -239,7 +254,7 @@ def made_where_converted(
     def then(item: Item, body: Rendered) -> tuple[str, str] | None:
         if item.key not in searched:
             return None
-        return table_row(site, plan, item, body, body_keys[item.key])
+        return table_row(site, plan, item, body, _made_from(site, body_keys, item))
 
     def keep(rows: list[tuple[str, str]]) -> None:
         store.put_encoded(TABLES, rows)
@@ -249,17 +264,18 @@ def made_where_converted(
 
 
 def table_row(
-    site: Site, plan: UrlPlan, item: Item, body: Rendered, body_key: str
+    site: Site, plan: UrlPlan, item: Item, body: Rendered, made_from: str
 ) -> tuple[str, str]:
     """The term table of ``item`` with ``body`` as the cache keeps it: (its signature, JSON);
-    ``cache.Cache.put_encoded`` stores it (after ``forget_other_context``)."""
+    ``cache.Cache.put_encoded`` stores it (after ``forget_other_context``). ``made_from``:
+    see ``_made_from``."""
     table = _table_of(site, plan, item, body)
-    return search.signature(item, body_key), cache.encode(indexer.encode_table(table))
+    return search.signature(item, made_from), cache.encode(indexer.encode_table(table))
 
 
 def forget_other_context(store: cache.Cache, site: Site) -> None:
     """Forget the last index when its tables were made in another context than ``site``'s
-    (another generator, units renamed): a table stored under one of its signatures now is
+    (another generator): a table stored under one of its signatures now is
     made in this context, which that index could not patch or reuse anyway."""
     if store.get_meta(STATE) and not _last_signatures(store, _context(site)):
         store.set_meta(STATE, "")

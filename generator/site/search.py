@@ -190,11 +190,11 @@ def document(site: Site, plan: UrlPlan, item: Item, body: str) -> Document:
     )
 
 
-def signature(item: Item, body_key: str) -> str:
-    """A digest of everything the term table of ``item`` is made from besides the units'
-    names: its source file and dates (every field comes from them, and from units' names),
-    and ``body_key``, which stands for its body's text."""
-    fields = [item.key, item.digest, repr(item.date), repr(item.updated), item.year, body_key]
+def signature(item: Item, made_from: str) -> str:
+    """A digest of everything the term table of ``item`` is made from: its source file and
+    dates (every field comes from them, and from its units' names), and ``made_from``, which
+    stands for the rest (its body's text, the names of its unit and the units above it)."""
+    fields = [item.key, item.digest, repr(item.date), repr(item.updated), item.year, made_from]
     text = json.dumps(fields, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
