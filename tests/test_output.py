@@ -21,7 +21,7 @@ from generator.base.errors import Diagnostic
 from generator.build import build
 from generator.cli import console as reporting
 from generator.output import templatefaults
-from tests.conftest import EXAMPLE, ROOT, SiteBuilder, profile
+from tests.conftest import EXAMPLE, ROOT, SiteBuilder, profile, write_site
 
 
 class Links(HTMLParser):
@@ -194,6 +194,41 @@ def test_a_fault_of_a_list_page_names_the_page(make_site: SiteBuilder) -> None:
     assert (d.code, d.param_dict()["page"]) == ("template-undefined", "index.html")
     assert "others" not in d.param_dict()
     assert "（生成页面 index.html 时）" in reporting.message(d, "zh-CN")
+
+
+@pytest.mark.parametrize("codec", ["gbk", "utf-16"])
+def test_a_template_not_saved_as_utf8_is_named_and_mended_by_fix_encoding(
+    tmp_path: Path, codec: str
+) -> None:
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    template = source / "theme/templates/profile.html"
+    template.parent.mkdir(parents=True)
+    text = '{% extends "base.html" %}\n{% block main %}\n<h1>姓名：{{ item.name }}</h1>\n'
+    text += "{% endblock %}\n"
+    template.write_bytes(text.encode(codec))
+    report = build(BuildOptions(source=source, output=tmp_path / "out"))
+    [d] = report.diagnostics
+    code = "encoding-gbk" if codec == "gbk" else "encoding-utf16"
+    assert (d.code, d.path) == (code, "theme/templates/profile.html")
+    checked = run_check(source)
+    assert checked.returncode == 1 and "theme/templates/profile.html" in checked.stdout
+    assert "Traceback" not in checked.stdout + checked.stderr
+    assert run_check(source, "--fix-encoding").returncode == 0
+    assert template.read_text(encoding="utf-8") == text  # its backup is not read as a template
+    report = build(BuildOptions(source=source, output=tmp_path / "out"))
+    assert report.ok, report.diagnostics
+    page = (tmp_path / "out/profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
+    assert "<h1>姓名：王进喜</h1>" in page
+
+
+def run_check(source: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "check", str(source), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 # Jinja's syntax faults, each with the catalog code that words it for the editor

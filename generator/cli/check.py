@@ -496,7 +496,7 @@ def fix_encoding(source: Path) -> list[Converted]:
     ``<name>.gbk.bak`` (``.gbk.2.bak`` ... when taken), which the build ignores, and the
     converted text is written in its place: nothing is lost, line ends are kept."""
     done: list[Converted] = []
-    for found in loader.misencoded(source, BUILT_IN.folders()):
+    for found in loader.misencoded(source, BUILT_IN.folders(), theme.OVERRIDE_DIR):
         path = source / found.path
         stem = found.path + BACKUP_SUFFIX[found.encoding]
         backup, n = stem + ".bak", 2

@@ -4,10 +4,13 @@ hint on how to fix it, in the site's language."""
 from __future__ import annotations
 
 import os
+import tempfile
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic
 
 
@@ -150,3 +153,22 @@ def summary(diagnostics: tuple[Diagnostic, ...], language: str) -> str:
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     return messages.text(language, "summary-counts", errors=errors, warnings=warnings)
+
+
+def internal_error(exc: BaseException) -> str:
+    """What to tell of a fault of showcase itself (not of the content): what failed, in
+    the catalog's words, and the file that keeps its traceback for whoever maintains the
+    tool (printed too with --verbose)."""
+    details = "".join(traceback.format_exception(exc))
+    report = ""
+    try:
+        fd, report = tempfile.mkstemp(prefix="showcase-error-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(details)
+    except OSError:
+        report = ""
+    code = "internal-error" if report else "internal-error-unsaved"
+    text = messages.text(
+        DEFAULT_LANGUAGE, code, problem=f"{type(exc).__name__}: {exc}", report=report
+    )
+    return text + ("\n" + details if VERBOSITY.verbose or not report else "")

@@ -19,6 +19,7 @@ from generator.cli import console, parsing
 from generator.cli.build import EXIT_USAGE
 
 INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C
+INTERNAL_ERROR = 70  # the exit code of a fault of showcase itself (sysexits' EX_SOFTWARE)
 
 # the commands, in the order help lists them, and their modules in generator.cli
 COMMANDS = {
@@ -84,15 +85,24 @@ def run() -> None:
     a one-edit build's rendering (0.25 s at 10,000 documents, 0.9 s after a cold build). The
     exit handlers still run (temporary folders, worker processes), and the output is flushed;
     threads still running are not waited for (every command has joined its own by then)."""
-    try:
-        code = main()
-    except KeyboardInterrupt:  # Ctrl-C before the command handles it (while it starts)
-        code = INTERRUPTED
+    code = guarded()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):  # a closed pipe (showcase build | head -1)
             stream.flush()
     os._exit(code)
+
+
+def guarded(argv: Sequence[str] | None = None) -> int:
+    """``main``, its exit code when it fails: Ctrl-C before the command handles it (while it
+    starts), or a fault of the tool, said in words with its traceback kept in a file."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    except Exception as exc:
+        print(console.internal_error(exc), file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

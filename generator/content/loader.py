@@ -174,15 +174,21 @@ class Misencoded:
     text: str
 
 
-def misencoded(root: Path, folders: Iterable[str]) -> list[Misencoded]:
-    """site.yaml, units.yaml and the Markdown files of the content ``folders`` that are saved
-    as GB18030/GBK or UTF-16 (for ``check --fix-encoding``); the text is kept as it is."""
+# the files of a theme that are text: templates, catalogs, styles and scripts
+THEME_TEXT_SUFFIXES = (".html", ".xml", ".txt", ".js", ".css", ".json", ".csv", ".yaml", ".yml")
+
+
+def misencoded(root: Path, folders: Iterable[str], theme: str = "") -> list[Misencoded]:
+    """site.yaml, units.yaml, the Markdown files of the content ``folders`` and the text files
+    of the ``theme`` folder that are saved as GB18030/GBK or UTF-16 (for ``check
+    --fix-encoding``); the text is kept as it is."""
     found: list[Misencoded] = []
     content_folders = set(folders)
     for rel in _walk(root, []):
         top, _, rest = rel.partition("/")
         is_content = top in content_folders and rest and rel.endswith(MARKDOWN_SUFFIXES)
-        if not (is_content or rel in ("site.yaml", "units.yaml")):
+        is_theme = bool(theme) and top == theme and rel.endswith(THEME_TEXT_SUFFIXES)
+        if not (is_content or is_theme or rel in ("site.yaml", "units.yaml")):
             continue
         if (root / rel).stat().st_size > CONFIG_LIMIT_MB * MB:
             continue

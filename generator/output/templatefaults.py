@@ -4,6 +4,7 @@ English stays in ``problem``, shown with ``--verbose``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import traceback
 from collections.abc import Iterator
@@ -92,9 +93,23 @@ def syntax_words(message: str) -> tuple[str, dict[str, str]]:
     return "template-syntax", {}
 
 
+class Undecodable(jinja2.TemplateError):
+    """A template file that is not UTF-8 text: its path, and how a content file saved so
+    would be told (``content.loader.decode``: its encoding, the first line that fails)."""
+
+    def __init__(self, filename: str, problems: list[Diagnostic]) -> None:
+        super().__init__(filename)
+        self.filename = filename
+        self.problems = problems
+
+
 def template_error(exc: BaseException, theme: TemplateFolders) -> Diagnostic:
     """A diagnostic for a template problem, pointing at the template file and line."""
     roots = [Path(t) for t in theme.templates]
+    if isinstance(exc, Undecodable):
+        path = shown_path(exc.filename, roots, theme.source)
+        first = exc.problems[0] if exc.problems else Diagnostic.error(path, 0, "encoding-unknown")
+        return dataclasses.replace(first, path=path)
     if isinstance(exc, jinja2.TemplateSyntaxError):
         code, params = syntax_words(exc.message or "")
         return Diagnostic.error(

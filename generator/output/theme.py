@@ -12,6 +12,7 @@ import pickle
 import stat
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from generator.base.config import DEFAULT_LANGUAGE, packaged_themes_dir
 from generator.base.errors import Diagnostic
 from generator.content import stamps
 from generator.content.frontmatter import normalise_text, parse_yaml
+from generator.content.loader import SKIPPED_SUFFIXES, decode
 from generator.output import cache, templatefaults
 
 OVERRIDE_DIR = "theme"  # inside the site source
@@ -270,7 +272,7 @@ def environment(
     # render without it (the sandbox costs about a fifth of the render time).
     kind = SafeEnvironment if theme.sandboxed else jinja2.Environment
     env = kind(
-        loader=jinja2.FileSystemLoader(theme.templates),
+        loader=_Loader(theme.templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -313,8 +315,33 @@ def _referenced(env_id: int, name: str, source: str, filename: str | None) -> tu
 
 
 def template_names(env: jinja2.Environment) -> list[str]:
-    """Every template of ``env`` a build reads: every name that is not hidden."""
-    return env.list_templates(filter_func=lambda n: not n.startswith("."))
+    """Every template of ``env`` a build reads: every name that is not hidden, nor a backup
+    (``profile.html.gbk.bak``, ``profile.html~``: the source folders' rule)."""
+    return env.list_templates(filter_func=_read_by_builds)
+
+
+def _read_by_builds(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return not (name.startswith(".") or base.startswith(".") or base.endswith(SKIPPED_SUFFIXES))
+
+
+class _Loader(jinja2.FileSystemLoader):
+    """Jinja's loader of template files, which says which file is not UTF-8 text
+    (``templatefaults.Undecodable``, worded as a content file's encoding is) instead of
+    failing with Python's decoding error."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError:
+            for folder in self.searchpath:
+                path = Path(folder, template)
+                if path.is_file():
+                    _text, problems = decode(path.read_bytes(), str(path))
+                    raise templatefaults.Undecodable(str(path), problems) from None
+            raise
 
 
 def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
@@ -344,7 +371,7 @@ def template_problems(theme: ThemeDirs, language: str) -> list[Diagnostic]:
             source, filename, _uptodate = env.loader.get_source(env, name)
             _referenced(id(env), name, source, filename)  # parsed as the build parses it
             env.compile(source, name, filename)  # and compiled: an unknown filter or test
-        except jinja2.TemplateSyntaxError as exc:
+        except (jinja2.TemplateSyntaxError, templatefaults.Undecodable) as exc:
             problems.append(templatefaults.template_error(exc, theme))
         except (jinja2.TemplateError, OSError, UnicodeDecodeError):
             continue  # found when a page renders it
