@@ -424,7 +424,8 @@ def test_a_slow_build_made_again_here_suggests_the_daemon_once_a_day(
     (source / "profiles/2025/a.md").write_text(profile(body="第二版。"), encoding="utf-8")
     assert cli.main(argv) == 0
     said = capsys.readouterr().err
-    assert start in said and f"showcase daemon {source}" in said
+    # the build went into -o: the daemon suggested builds there too
+    assert start in said and f"showcase daemon {source} -o {out}" in said
     (source / "profiles/2025/a.md").write_text(profile(body="第三版。"), encoding="utf-8")
     assert cli.main(argv) == 0  # shown today already
     assert start not in capsys.readouterr().err
@@ -450,10 +451,16 @@ def test_the_daemon_is_not_suggested_to_scripts_quick_or_handed_builds(tmp_path:
     os.utime(cache_dir / HINT_FILE, (0, 0))  # shown long ago
     assert daemon_hint(slow, True, cache_dir, tty=True)
     assert not daemon_hint(slow, True, tmp_path / "missing" / "cache", tty=True)  # not kept
-    # the command names the cache when it is not the site's own
+    # the command names the cache when it is not the site's own, the output when it is not
+    # the site's default (``public`` beside it, however it is written)
     source = tmp_path / "site"
-    assert daemon_command(source, source / ".showcase-cache") == f"showcase daemon {source}"
-    assert daemon_command(source, cache_dir).endswith(f" --cache-dir {cache_dir}")
+    public = tmp_path / "public"
+    own = source / ".showcase-cache"
+    assert daemon_command(source, own, public) == f"showcase daemon {source}"
+    assert daemon_command(source, own, source / ".." / "public") == f"showcase daemon {source}"
+    assert daemon_command(source, cache_dir, public).endswith(f" --cache-dir {cache_dir}")
+    out = tmp_path / "out"
+    assert daemon_command(source, own, out) == f"showcase daemon {source} -o {out}"
 
 
 def test_the_progress_bar_shows_each_stage_with_its_own_rate(

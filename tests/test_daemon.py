@@ -523,10 +523,11 @@ def _asks(address: handoff.Address, found: list[dict[str, Any] | None]) -> None:
     found.append(handoff.exchange(address, {}))
 
 
-def test_a_daemon_with_no_idle_limit_says_it_runs_until_stopped(tmp_path: Path) -> None:
+def test_an_endless_daemon_names_its_output_and_says_it_runs_until_stopped(tmp_path: Path) -> None:
     src = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    out = tmp_path / "out"
     with subprocess.Popen(
-        [sys.executable, "-m", "generator", "daemon", str(src), "--idle", "0"],
+        [sys.executable, "-m", "generator", "daemon", str(src), "-o", str(out), "--idle", "0"],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
@@ -535,7 +536,8 @@ def test_a_daemon_with_no_idle_limit_says_it_runs_until_stopped(tmp_path: Path) 
     ) as process:
         try:
             assert process.stdout is not None
-            assert "一直运行" in process.stdout.readline()
+            ready = process.stdout.readline()
+            assert "一直运行" in ready and f"生成到 {out}/" in ready  # where it built
             assert _run("daemon", str(src), "--stop").returncode == 0
             assert process.wait(timeout=30) == 0
         finally:

@@ -118,7 +118,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not os.path.isfile(source / parsing.SITE_FILE):  # a wrong folder: no cache is made in it
         print(t("build-not-a-site").format(source=source), file=sys.stderr)
         return EXIT_USAGE
-    args.output = args.output or str(parsing.beside_source(source, "public"))
+    args.output = args.output or str(default_output(source))
     cache_dir = cache_folder(args, source)
     problem = cache_problem(cache_dir, source, Path(args.output))
     if problem:
@@ -155,7 +155,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         print_done(report, args.output)
         if daemon_hint(report, built_before, cache_dir, sys.stderr.isatty()):
             seconds = f"{report.seconds:.1f}"
-            command = daemon_command(source, cache_dir) if cache_dir else ""
+            output = Path(args.output)
+            command = daemon_command(source, cache_dir, output) if cache_dir else ""
             hint = messages.text(
                 report.language, "build-daemon-hint", command=command, seconds=seconds
             )
@@ -205,9 +206,17 @@ def daemon_hint(report: BuildReport, built_before: bool, cache_dir: Path | None,
     return True
 
 
-def daemon_command(source: Path, cache_dir: Path) -> str:
-    """The ``showcase daemon`` command for the builds of ``source`` with ``cache_dir``."""
+def default_output(source: Path) -> Path:
+    """The output of ``source`` when ``-o`` is not given: ``public`` beside the source."""
+    return parsing.beside_source(source, "public")
+
+
+def daemon_command(source: Path, cache_dir: Path, output: Path) -> str:
+    """The ``showcase daemon`` command for the builds of ``source`` into ``output`` with
+    ``cache_dir``."""
     command = f"showcase daemon {source}"
+    if output.resolve() != default_output(source).resolve():  # its first build goes there
+        command += f" -o {output}"
     if cache_dir != source / CACHE_DIR:  # the daemon builds only with its own cache
         command += f" --cache-dir {cache_dir}"
     return command

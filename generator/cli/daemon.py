@@ -90,7 +90,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     if not os.path.isfile(source / parsing.SITE_FILE):  # a wrong folder: nothing to keep
         print(t("daemon-not-a-site", source=source), file=sys.stderr)
         return build_cli.EXIT_USAGE
-    output = Path(args.output or parsing.beside_source(source, "public"))
+    output = Path(args.output or build_cli.default_output(source))
     problem = build_cli.cache_problem(cache_dir, source, output)
     if problem:
         return build_cli.refuse_cache(problem, cache_dir)
@@ -105,7 +105,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
             if not report.ok:  # the daemon stays: the next build may find the content mended
                 said = messages.text(report.language, "build-failed", output=output)
                 print(said, file=sys.stderr)
-            daemon.listen(args.idle * 60)
+            daemon.listen(args.idle * 60, output)
     except KeyboardInterrupt:
         daemon.ended = ""  # stopped by Ctrl-C or kill: said as such
     except AddressNotPrivate as exc:
@@ -293,9 +293,10 @@ class Daemon:
             return "other-site"
         return ""
 
-    def listen(self, idle_seconds: float) -> None:
+    def listen(self, idle_seconds: float, output: Path) -> None:
         """Answer requests one at a time until told to stop, idle for ``idle_seconds`` (no
-        request of this user), or the address file is gone or another daemon's. A thread of
+        request of this user), or the address file is gone or another daemon's; the line
+        saying it is ready names the ``output`` of its first build. A thread of
         its own takes the connections (``Doorman``): it answers at once that a request was
         received, so that a build waits for the daemon while it builds for another, and
         gives up on a daemon that is stopped. The garbage of builds is collected after each
@@ -311,7 +312,8 @@ class Daemon:
             doorman.start()
             ready = "daemon-ready" if idle_seconds else "daemon-ready-no-idle"
             if not self.quiet:
-                _log(t(ready, source=self.source, minutes=f"{idle_seconds / 60:g}"), sys.stdout)
+                minutes = f"{idle_seconds / 60:g}"
+                _log(t(ready, source=self.source, output=output, minutes=minutes), sys.stdout)
             try:
                 self._serve(doorman, idle_seconds, collector)
             finally:
