@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.base.report import BuildReport
 from generator.build import build
 from generator.cli import build as build_command
 from generator.cli import main as cli
@@ -249,7 +251,29 @@ def test_a_build_with_nothing_to_do_says_so(tmp_path: Path) -> None:
     assert first.returncode == 0 and "已生成" in first.stdout and "没有变化" not in first.stdout
     again = run(["build", "src", "-o", "out"], tmp_path)
     assert again.returncode == 0 and "内容没有变化" in again.stdout
-    assert "已生成0个页面" not in again.stdout and "1名先进典型" in again.stdout
+    assert "已生成0个页面" not in again.stdout and "网站现有1名先进典型" in again.stdout
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_the_last_line_of_a_build_gives_the_site_totals_apart_from_what_it_made(
+    language: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The counts of documents are the site's, said in a sentence of their own after what
+    the build made, not next to its pages as if those held them."""
+    counts = {"profiles": 3000, "reports": 1250, "pledges": 750}
+    done = BuildReport(True, (), pages=11, html=11, files=17, language=language, counts=counts)
+    unchanged = dataclasses.replace(done, pages=0, html=0, files=0)
+    removed = dataclasses.replace(unchanged, removed=2)
+    totals = {
+        "zh-CN": "网站现有3000名先进典型、1250篇经验交流材料、750份支部承诺书。",
+        "en": "The site now has 3000 model workers, 1250 experience reports and 750 pledges.",
+    }
+    for report in (done, unchanged, removed):
+        build_command.print_done(report, "public")
+        line = capsys.readouterr().out.strip()
+        made, _, after = line.partition(totals[language])
+        assert after == "" and made.endswith(("。", ". ")), line  # the totals end the line
+        assert "3000" not in made and "（" not in made and "(" not in made, line
 
 
 def test_a_site_with_warnings_is_up_to_date_too_and_shows_them_again(tmp_path: Path) -> None:
