@@ -236,6 +236,8 @@ SYNTAX_FAULTS = {
     "{% for a in b %}{% endif %}": "template-syntax-misplaced-tag",
     "{% if a %}{% else %}{% else %}{% endif %}": "template-syntax-misplaced-tag",
     "{% foo %}": "template-syntax-unknown-tag",
+    "{% if a %}{% iff b %}{% endif %}": "template-syntax-unknown-tag",  # not a misplaced tag
+    "{%- %}": "template-syntax-no-tag",
     "{% endif %}": "template-syntax-unknown-tag",
     "{% if a %}": "template-syntax-unclosed-block",
     "{{ a": "template-syntax-cut",
@@ -266,6 +268,57 @@ def test_jinja_syntax_faults_are_worded_by_the_catalogs(source: str) -> None:
         assert not re.search(r"\{[a-z]+\}", words), words  # every placeholder filled
         assert (caught.value.message or "") not in words, words  # not Jinja's English
     assert all(v and "'" not in v for v in params.values()), params
+
+
+def test_a_misspelt_tag_filter_or_test_gets_a_suggestion() -> None:
+    for source, suggestion in (
+        ("{% if a %}{% iff b %}{% endif %}", "if"),
+        ("{{ a | lenght }}", "length"),
+        ("{{ a is strng }}", "string"),
+    ):
+        with pytest.raises(jinja2.TemplateSyntaxError) as caught:
+            jinja2.Environment().compile(source)
+        _code, params = templatefaults.syntax_words(caught.value.message or "")
+        assert params.get("suggestion") == suggestion, (source, params)
+
+
+def test_faults_met_as_a_page_renders_are_worded_with_a_suggestion(
+    make_site: SiteBuilder,
+) -> None:
+    """A filter or test inside {% if %} is looked up only when its line runs, and a field
+    only when it is read: worded as the compiler's faults are, with the closest name."""
+    body = (
+        '{% extends "base.html" %}\n{% block main %}\n{% if item.name | lenght > 0 %}'
+        "{{ item.postion }}{% endif %}\n{% endblock %}\n"
+    )
+    report, _ = make_site({"profiles/2025/a.md": profile(), "theme/templates/profile.html": body})
+    [d] = report.diagnostics
+    assert (d.code, d.line, d.param_dict()["suggestion"]) == (
+        "template-syntax-no-filter",
+        3,
+        "length",
+    )
+    fixed = body.replace("lenght", "length")
+    report, _ = make_site({"profiles/2025/a.md": profile(), "theme/templates/profile.html": fixed})
+    [d] = report.diagnostics
+    assert (d.code, d.param_dict()["suggestion"]) == ("template-undefined", "position")
+    assert "您是不是想写“position”" in reporting.hint(d, "zh-CN")
+
+
+def test_a_template_named_but_missing_is_told_where_it_is_named(
+    make_site: SiteBuilder, tmp_path: Path
+) -> None:
+    body = (
+        '{% extends "base.html" %}\n{% block main %}\n{% include "relatd.html" %}\n{% endblock %}\n'
+    )
+    files = {"profiles/2025/a.md": profile(), "theme/templates/profile.html": body}
+    files["theme/templates/related.html"] = "<p>related</p>\n"
+    report, _ = make_site(files)
+    [d] = report.diagnostics
+    assert (d.code, d.path, d.line) == ("template-missing", "theme/templates/profile.html", 3)
+    assert d.param_dict()["suggestion"] == "related.html"
+    checked = run_check(tmp_path / "src")
+    assert checked.returncode == 1 and "theme/templates/profile.html:3" in checked.stdout
 
 
 def test_an_unknown_jinja_message_keeps_its_words() -> None:

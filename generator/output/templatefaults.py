@@ -5,15 +5,22 @@ English stays in ``problem``, shown with ``--verbose``)."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import functools
 import re
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import jinja2
+import jinja2.filters
+import jinja2.tests
 
 from generator.base.errors import Diagnostic
+from generator.kinds.registry import BUILT_IN
+from generator.pages.view import SiteView
+from generator.site.model import Unit
 
 
 class TemplateFolders(Protocol):
@@ -27,6 +34,9 @@ class TemplateFolders(Protocol):
     def source(self) -> Path | None: ...
 
 
+_NO_FILTER = r"^No filter named '(?P<name>[^']*)'"
+_NO_TEST = r"^No test named '(?P<name>[^']*)'"
+
 # Jinja's syntax messages (jinja2 3.x: parser, lexer, compiler), each with the catalog code
 # that words it; the named groups are its parameters. The first that matches is taken.
 _SYNTAX: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -38,6 +48,7 @@ _SYNTAX: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"to be closed is '(?P<block>[^']*)'\.$",
             "template-syntax-misplaced-tag",
         ),
+        (r"^tag name expected$", "template-syntax-no-tag"),
         (r"^Encountered unknown tag '(?P<tag>[^']*)'\.", "template-syntax-unknown-tag"),
         (
             r"^Unexpected end of template\. Jinja was looking for the following tags: "
@@ -58,8 +69,8 @@ _SYNTAX: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^unexpected '(?P<got>[^']*)', expected '(?P<expected>[^']*)'$", "template-syntax-pair"),
         (r"^unexpected '(?P<got>[^']*)'$", "template-syntax-unexpected"),
         (r"^unexpected char '(?P<got>.)' at \d+$", "template-syntax-unexpected"),
-        (r"^No filter named '(?P<name>[^']*)'", "template-syntax-no-filter"),
-        (r"^No test named '(?P<name>[^']*)'", "template-syntax-no-test"),
+        (_NO_FILTER, "template-syntax-no-filter"),
+        (_NO_TEST, "template-syntax-no-test"),
         (r"^block '(?P<name>[^']*)' defined twice$", "template-syntax-block-twice"),
     )
 )
@@ -83,6 +94,13 @@ def syntax_words(message: str) -> tuple[str, dict[str, str]]:
         found = pattern.match(message)
         if found:
             params = {k: v for k, v in found.groupdict().items() if v is not None}
+            if code == "template-syntax-misplaced-tag" and params["tag"] not in JINJA_TAGS:
+                code = "template-syntax-unknown-tag"  # a misspelt tag, not a misplaced one
+            if code == "template-syntax-unknown-tag":
+                params.update(_suggested(params["tag"], JINJA_TAGS))
+            if code in ("template-syntax-no-filter", "template-syntax-no-test"):
+                known = FILTERS if code == "template-syntax-no-filter" else TESTS
+                params.update(_suggested(params["name"], known))
             if "looking" in params:
                 tags = re.findall(r"'([^']*)'", params["looking"])
                 params["looking"] = " / ".join(f"{{% {tag} %}}" for tag in tags)
@@ -91,6 +109,63 @@ def syntax_words(message: str) -> tuple[str, dict[str, str]]:
                     params[key] = _TOKENS.get(params[key], params[key])
             return code, params
     return "template-syntax", {}
+
+
+# the tags of Jinja and of its i18n extension
+JINJA_TAGS = frozenset(
+    [
+        "if",
+        "elif",
+        "else",
+        "endif",
+        "for",
+        "endfor",
+        "block",
+        "endblock",
+        "extends",
+        "include",
+        "import",
+        "from",
+        "macro",
+        "endmacro",
+        "call",
+        "endcall",
+        "filter",
+        "endfilter",
+        "set",
+        "endset",
+        "raw",
+        "endraw",
+        "with",
+        "endwith",
+        "autoescape",
+        "endautoescape",
+        "trans",
+        "pluralize",
+        "endtrans",
+        "break",
+        "continue",
+        "do",
+    ]
+)
+FILTERS = frozenset([*jinja2.filters.FILTERS, "size"])  # "size": theme.file_size
+TESTS = frozenset(jinja2.tests.TESTS)
+
+
+@functools.cache
+def field_names() -> frozenset[str]:
+    """What a template reads of an item, a unit or the site view, for "did you mean": the
+    fields of the built-in kinds' items and of a unit, and the site view's names."""
+    models = [kind.model for kind in BUILT_IN]
+    names = {f.name for model in (*models, Unit) for f in dataclasses.fields(model)}
+    names.update(name for name in dir(SiteView) if not name.startswith("_"))
+    return frozenset(names)
+
+
+def _suggested(name: str, known: Iterable[str]) -> dict[str, str]:
+    """The known name closest to a misspelt ``name``, as the ``suggestion`` parameter."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.7)
+    return {"suggestion": close[0]} if close else {}
 
 
 class Undecodable(jinja2.TemplateError):
@@ -103,9 +178,25 @@ class Undecodable(jinja2.TemplateError):
         self.problems = problems
 
 
+class MissingTemplate(jinja2.TemplateNotFound):
+    """A template that another names (extends, includes or imports) and no folder holds:
+    its name, and the source and file of the template that names it."""
+
+    def __init__(self, name: str, source: str, filename: str, suggestion: str = "") -> None:
+        super().__init__(name)
+        self.filename, self.suggestion = filename, suggestion
+        quoted = (f'"{name}"', f"'{name}'")
+        lines = source.splitlines()
+        self.lineno = next((n for n, t in enumerate(lines, 1) if any(q in t for q in quoted)), 0)
+
+
 def template_error(exc: BaseException, theme: TemplateFolders) -> Diagnostic:
     """A diagnostic for a template problem, pointing at the template file and line."""
     roots = [Path(t) for t in theme.templates]
+    if isinstance(exc, MissingTemplate):
+        path = shown_path(exc.filename, roots, theme.source)
+        named = {"suggestion": exc.suggestion} if exc.suggestion else {}
+        return Diagnostic.error(path, exc.lineno, "template-missing", name=exc.name, **named)
     if isinstance(exc, Undecodable):
         path = shown_path(exc.filename, roots, theme.source)
         first = exc.problems[0] if exc.problems else Diagnostic.error(path, 0, "encoding-unknown")
@@ -124,15 +215,25 @@ def template_error(exc: BaseException, theme: TemplateFolders) -> Diagnostic:
         filename = frame.f_code.co_filename
         if filename.endswith((".html", ".xml", ".txt")):
             path, line = shown_path(filename, roots, theme.source), lineno
+    code, params = _runtime_words(exc)
+    return Diagnostic.error(path, line, code, **params)
+
+
+def _runtime_words(exc: BaseException) -> tuple[str, dict[str, str]]:
+    """The catalog code and parameters of a fault found while a page renders."""
+    said = str(exc)
     if isinstance(exc, jinja2.TemplateNotFound):
-        return Diagnostic.error(path, line, "template-missing", name=exc.name)
+        return "template-missing", {"name": str(exc.name)}
     if isinstance(exc, jinja2.exceptions.SecurityError):
-        return Diagnostic.error(path, line, "template-unsafe", problem=str(exc))
-    if isinstance(exc, jinja2.UndefinedError):
-        named = _QUOTED.findall(str(exc))  # "'x' is undefined", "'… object' has no attribute 'x'"
-        if named:
-            return Diagnostic.error(path, line, "template-undefined", name=named[-1])
-    return Diagnostic.error(path, line, "template-error", problem=f"{type(exc).__name__}: {exc}")
+        return "template-unsafe", {"problem": said}
+    runtime = isinstance(exc, jinja2.TemplateRuntimeError)
+    if runtime and (re.match(_NO_FILTER, said) or re.match(_NO_TEST, said)):
+        code, params = syntax_words(said)  # a filter or test met only when its line runs
+        return code, {**params, "problem": said}
+    named = _QUOTED.findall(said)  # "'x' is undefined", "'… object' has no attribute 'x'"
+    if isinstance(exc, jinja2.UndefinedError) and named:
+        return "template-undefined", {"name": named[-1], **_suggested(named[-1], field_names())}
+    return "template-error", {"problem": f"{type(exc).__name__}: {said}"}
 
 
 _QUOTED = re.compile(r"'([^']*)'")

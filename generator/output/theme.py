@@ -5,6 +5,7 @@ StrictUndefined, the translation catalog, and template errors turned into diagno
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import hashlib
 import os
@@ -347,15 +348,22 @@ class _Loader(jinja2.FileSystemLoader):
 def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
     """The template and every template it extends, includes or imports (its dependencies)."""
     seen: list[str] = []
-    todo = [name]
+    todo: list[tuple[str, tuple[str, str] | None]] = [(name, None)]  # and who names it
     while todo:
-        current = todo.pop()
+        current, named_by = todo.pop()
         if current in seen:
             continue
         seen.append(current)
         assert env.loader is not None
-        source, filename, _uptodate = env.loader.get_source(env, current)
-        todo.extend(_referenced(id(env), current, source, filename))
+        try:
+            source, filename, _uptodate = env.loader.get_source(env, current)
+        except jinja2.TemplateNotFound:
+            if named_by is None:
+                raise
+            close = difflib.get_close_matches(current, template_names(env), n=1)
+            raise templatefaults.MissingTemplate(current, *named_by, *close) from None
+        named = (source, filename or current)
+        todo.extend((ref, named) for ref in _referenced(id(env), current, source, filename))
     return tuple(sorted(seen))
 
 
@@ -371,7 +379,12 @@ def template_problems(theme: ThemeDirs, language: str) -> list[Diagnostic]:
             source, filename, _uptodate = env.loader.get_source(env, name)
             _referenced(id(env), name, source, filename)  # parsed as the build parses it
             env.compile(source, name, filename)  # and compiled: an unknown filter or test
-        except (jinja2.TemplateSyntaxError, templatefaults.Undecodable) as exc:
+            template_closure(env, name)  # and every template it names is there
+        except (
+            jinja2.TemplateSyntaxError,
+            templatefaults.Undecodable,
+            templatefaults.MissingTemplate,
+        ) as exc:
             problems.append(templatefaults.template_error(exc, theme))
         except (jinja2.TemplateError, OSError, UnicodeDecodeError):
             continue  # found when a page renders it
