@@ -541,3 +541,26 @@ def test_the_pages_are_counted_while_the_search_index_is_made(workers: int) -> N
     else:
         assert seen == [-1] and told[0] == (0, 200)  # the stage told after ``meanwhile``
     assert told[-1] == (200, 200)
+
+
+def test_a_fault_of_the_tool_is_said_in_words_with_its_traceback_in_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a fault of the tool")
+
+    import generator.build as building
+
+    monkeypatch.setattr(building, "build", broken)
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    code = cli.guarded(["build", str(source), "-o", str(tmp_path / "out")])
+    said = capsys.readouterr().err
+    assert code == cli.INTERNAL_ERROR and "Traceback" not in said
+    assert "程序内部出错" in said and "RuntimeError: a fault of the tool" in said
+    report = Path(said.split("详细信息已保存到 ")[1].split("，")[0])
+    assert "Traceback" in report.read_text(encoding="utf-8")
+    report.unlink()
+    code = cli.guarded(["build", str(source), "-o", str(tmp_path / "out"), "-v"])
+    verbose = capsys.readouterr().err
+    assert code == cli.INTERNAL_ERROR and "Traceback" in verbose  # for whoever maintains it
+    Path(verbose.split("详细信息已保存到 ")[1].split("，")[0]).unlink()

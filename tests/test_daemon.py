@@ -153,6 +153,34 @@ def test_idle_minutes_must_be_a_number_of_minutes(tmp_path: Path) -> None:
         assert done.returncode == 2 and "不是分钟数" in done.stderr, done.stderr
 
 
+def test_a_fault_of_the_daemon_refuses_the_build_and_ends_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A build that fails by a fault of the tool is handed back (the caller builds itself),
+    said in words with its traceback kept in a file, and the daemon ends (what it keeps in
+    memory may be half changed)."""
+    _src, options = _site(tmp_path)
+    kept = _daemon(options)
+    sent: list[dict[str, Any]] = []
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a fault of the tool")
+
+    monkeypatch.setattr(kept, "build", broken)
+    try:
+        assert kept.answer(handoff.request(options), sent.append) is False
+    finally:
+        kept.close()
+    assert sent == [{"refused": "internal-error"}] and kept.ended == "internal-error"
+    said = capsys.readouterr()
+    logged = said.err + said.out
+    assert "程序内部出错" in logged and "RuntimeError: a fault of the tool" in logged
+    assert "Traceback" not in logged
+    report = Path(logged.split("详细信息已保存到 ")[1].split("，")[0])
+    assert "Traceback" in report.read_text(encoding="utf-8")
+    report.unlink()
+
+
 def test_requests_the_daemon_cannot_build_are_refused(tmp_path: Path) -> None:
     _src, options = _site(tmp_path)
     kept = _daemon(options)

@@ -582,3 +582,35 @@ def test_the_warnings_panel_does_not_cover_the_page_in_a_browser(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_fault_of_the_tool_in_a_rebuild_is_said_and_the_next_change_rebuilds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import watchfiles
+
+    source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
+    state = serve.ServeState(options)
+    assert state.rebuild().ok and state.store is not None
+    batch = {(watchfiles.Change.modified, str(source / "profiles/2025/a.md"))}
+    monkeypatch.setattr(watchfiles, "watch", lambda *args, **kwargs: iter([batch, batch]))
+    calls: list[int] = []
+    original = serve.rebuild_noticed
+
+    def once_broken(*args: Any) -> BuildReport:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a fault of the tool")
+        return original(*args)
+
+    monkeypatch.setattr(serve, "rebuild_noticed", once_broken)
+    try:
+        serve.rebuild_on_change(state, source, threading.Event(), lambda: None)
+    finally:
+        if state.store is not None:
+            state.store.close()
+    said = capsys.readouterr().err
+    assert len(calls) == 2 and state.report is not None and state.report.ok
+    assert "程序内部出错" in said and "Traceback" not in said
+    Path(said.split("详细信息已保存到 ")[1].split("，")[0]).unlink()

@@ -270,11 +270,17 @@ class Daemon:
             return refused != "other-code"
         started = time.perf_counter()
         options = handoff.options_of(message["options"])
-        report = self.build(
-            options,
-            lambda report: send({"report": handoff.report_json(report)}),
-            waiting=lambda folder: send({"waiting": str(folder)}),
-        )
+        try:
+            report = self.build(
+                options,
+                lambda report: send({"report": handoff.report_json(report)}),
+                waiting=lambda folder: send({"waiting": str(folder)}),
+            )
+        except Exception as exc:  # a fault of the tool: said; the caller builds itself
+            _log(reporting.internal_error(exc))
+            send({"refused": "internal-error"})
+            self.ended = "internal-error"  # what it keeps in memory may be half changed
+            return False
         if not (self.quiet and report.ok):
             _log(done_line(report, time.perf_counter() - started))
         return True

@@ -10,6 +10,7 @@ nothing changed serves it at once. Only files inside that folder are served.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import gc
 import html
@@ -122,6 +123,17 @@ class ServeState:
             self.store.flush()
         gc.enable()
         gc.collect()
+
+    def forget(self) -> None:
+        """Let go of the cache and what it keeps in memory, after a rebuild that failed
+        half way by a fault of the tool: the next rebuild opens the cache again and reads
+        the whole source."""
+        with self.lock:
+            store, self.store = self.store, None
+            if store is not None:
+                with contextlib.suppress(Exception):
+                    store.close()
+            gc.enable()
 
     def warm_up(self) -> threading.Thread | None:
         """After a start that found nothing changed (and so read nothing), a rebuild of every
@@ -514,7 +526,12 @@ def rebuild_on_change(
         stop_event=stopping,
         raise_interrupt=False,
     ):
-        result = rebuild_noticed(state, changed_files(source, changes), reload)
+        try:
+            result = rebuild_noticed(state, changed_files(source, changes), reload)
+        except Exception as exc:  # a fault of the tool: said, and the next change rebuilds
+            print(reporting.internal_error(exc), file=sys.stderr, flush=True)
+            state.forget()
+            continue
         print_report(result, state.options.source)
         state.persist()
 
