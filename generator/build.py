@@ -581,7 +581,9 @@ def _prepare(
     try:
         closure = _template_digests(env, store)
     except jinja2.TemplateError as exc:
-        problems.append(templatefaults.template_error(exc, theme_dirs))
+        # every template's fault at once (as check lists them), not only the first found
+        found = theme.template_problems(theme_dirs, site.config.language)
+        problems.extend(found or [templatefaults.template_error(exc, theme_dirs)])
         return None, problems
     version = cache.schema() + cache.code_digest()
     prints = deps.Fingerprints(

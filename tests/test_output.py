@@ -321,6 +321,21 @@ def test_a_template_named_but_missing_is_told_where_it_is_named(
     assert checked.returncode == 1 and "theme/templates/profile.html:3" in checked.stdout
 
 
+def test_a_build_names_every_broken_template_at_once(make_site: SiteBuilder) -> None:
+    report, _ = make_site(
+        {
+            "profiles/2025/a.md": profile(),
+            "theme/templates/profile.html": "{{ item.name }\n",
+            "theme/templates/home.html": "\n{% if x %}\n",
+        }
+    )
+    found = sorted((d.path, d.line, d.code) for d in report.diagnostics)
+    assert found == [
+        ("theme/templates/home.html", 2, "template-syntax-unclosed-block"),
+        ("theme/templates/profile.html", 1, "template-syntax-unexpected"),
+    ]
+
+
 def test_an_unknown_jinja_message_keeps_its_words() -> None:
     assert templatefaults.syntax_words("something new") == ("template-syntax", {})
 
