@@ -56,7 +56,8 @@ from generator.site.bodies import Rendered, full_body
 IN_PLACE_SHARE = 0.2
 
 
-# told (stage, done, total) as a stage goes: "bodies" (Markdown), then "pages" (templates)
+# told (stage, done, total) as a stage goes: "files" (front matter parsed), "bodies"
+# (Markdown), then "pages" (templates; HTML pages only)
 Progress = Callable[[str, int, int], None]
 
 
@@ -97,16 +98,18 @@ def model_site(
     kinds: Registry = BUILT_IN,
     changed: frozenset[str] | None = None,
     workers: int | None = None,
+    progress: pool.Progress | None = None,
 ) -> Modelled:
     """Read the source folder and model the site (load, validate, model); drafts only with
     ``drafts``, one year's items only for the edition of ``edition_year``. Needs no output
     folder and writes nothing but to the cache. ``changed``: see ``loader.load``; front
     matter is parsed in ``workers`` processes (default: ``pool.worker_count``, one per core
-    or SHOWCASE_WORKERS) when there is much."""
+    or SHOWCASE_WORKERS) when there is much, ``progress`` told how many files are parsed."""
     if store is not None:
         readings.load(store)
     kept = store.memory("source-tree") if store is not None else None
-    parse = functools.partial(pool.parse_files, workers=pool.worker_count(workers))
+    workers = pool.worker_count(workers)
+    parse = functools.partial(pool.parse_files, workers=workers, progress=progress)
     folders = kinds.folders()
     tree, problems = loader.load(
         source, store, folders=folders, changed=changed, kept=kept, parse=parse
@@ -140,6 +143,7 @@ def analyse(
     kinds: Registry = BUILT_IN,
     changed: frozenset[str] | None = None,
     workers: int | None = None,
+    progress: pool.Progress | None = None,
 ) -> Analysis:
     """Read and model the site (see ``model_site``), find its theme and plan the URLs;
     collect every diagnostic. Needs no output folder and writes nothing but to the cache."""
@@ -151,6 +155,7 @@ def analyse(
         kinds=kinds,
         changed=changed,
         workers=workers,
+        progress=progress,
     )
     tree, site = modelled.tree, modelled.site
     problems = list(modelled.diagnostics)
@@ -348,6 +353,7 @@ def _build(
         kinds=kinds,
         changed=changed,
         workers=options.workers,
+        progress=_stage(progress, "files"),
     )
     mark("analyse")
     # the parsed documents are in the model now: their front matter is not held any longer

@@ -493,7 +493,11 @@ def test_the_progress_bar_shows_each_stage_with_its_own_rate(
     now = [0.0]
     monkeypatch.setattr(build_command.time, "perf_counter", lambda: now[0])
     bar = build_command.ProgressBar()
-    now[0] = 30.0  # the analysis took 30 s: the bodies' rate does not count it
+    now[0] = 10.0
+    bar("files", 0, 4000)
+    now[0] = 12.0
+    bar("files", 3000, 4000)
+    now[0] = 30.0  # the rest of the analysis took 18 s: the bodies' rate does not count it
     bar("bodies", 0, 1000)
     now[0] = 40.0
     bar("bodies", 500, 1000)
@@ -502,22 +506,50 @@ def test_the_progress_bar_shows_each_stage_with_its_own_rate(
     now[0] = 61.0
     bar("pages", 64, 13941)
     shown = capsys.readouterr().err.split("\r")
+    assert "读取文件3000/4000，每秒1500个，约剩1秒" in shown[-3]
     assert "正文500/1000，每秒50篇，约剩10秒" in shown[-2]
     assert "页面64/13941，每秒64页，约剩217秒" in shown[-1]
-    # a build tells both stages, bodies first, from the start of each
+    # a build tells the stages in order, files, bodies, pages, from the start of each
     monkeypatch.undo()
     told: list[tuple[str, int, int]] = []
     source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
     options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=None)
-    build(options, lambda stage, done, total: told.append((stage, done, total)))
+    report = build(options, lambda stage, done, total: told.append((stage, done, total)))
     stages = [stage for stage, _, _ in told]
-    assert stages[0] == "bodies" and "pages" in stages
-    assert stages.index("pages") > max(i for i, s in enumerate(stages) if s == "bodies")
+    assert [s for i, s in enumerate(stages) if stages[i - 1 : i] != [s]] == [
+        "files",
+        "bodies",
+        "pages",
+    ]
+    assert told[0] == ("files", 0, 1) and ("files", 1, 1) in told
     assert ("bodies", 0, 1) in told and told[stages.index("pages")][1] == 0
+    # the pages counted are the HTML pages the build says it made, not the other files
+    pages = [(done, total) for stage, done, total in told if stage == "pages"]
+    assert report.html < report.pages
+    assert pages[-1] == (report.html, report.html) and {t for _, t in pages} == {report.html}
 
 
 def _chunk_of_ids(indices: range) -> list[int]:
     return list(indices)
+
+
+def _even_ids(indices: range) -> int:
+    return sum(i % 2 == 0 for i in indices)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stage_counts_the_weight_of_each_chunk_done(workers: int) -> None:
+    """With or without workers, a stage is told the weight of the chunks done (the pages
+    stage: their HTML pages), of the weight of all of them."""
+    told: list[tuple[int, int]] = []
+
+    def tell(done: int, total: int) -> None:
+        told.append((done, total))
+
+    run = pool._run(_chunk_of_ids, 200, workers, tell, 1, None, _even_ids)
+    assert [i for chunk in run for i in chunk] == list(range(200))
+    assert told[0] == (0, 100) and told[-1] == (100, 100)  # 0, 2, 4 ... 198 weigh 1
+    assert {total for _, total in told} == {100} and len(told) == 1 + 200 // pool.CHUNK + 1
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -61,8 +61,9 @@ def _workers(given: str) -> int:
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr, per stage of the build (bodies, then pages), with
-    the stage's rate and an estimate of the time it has left."""
+    """A one-line progress bar on stderr, per stage of the build (the files read, the
+    bodies, then the HTML pages), with the stage's rate and an estimate of the time it has
+    left."""
 
     def __init__(self) -> None:
         self.stage = ""

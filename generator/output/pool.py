@@ -76,22 +76,20 @@ def _run(
     progress: Progress | None,
     min_parallel: int = PARALLEL_MIN,
     meanwhile: Callable[[], None] | None = None,
+    weigh: Callable[[range], int] = len,
 ) -> Iterator[list[Any]]:
     """The results of ``task`` on chunks of ``range(n)``, in order; ``meanwhile`` runs in this
     process once the workers have started (first, without workers). ``meanwhile`` must not
-    start workers of its own: the objects frozen for these are unfrozen when they stop."""
+    start workers of its own: the objects frozen for these are unfrozen when they stop.
+    ``progress`` is told how much is done, each chunk counting ``weigh(chunk)`` (by default,
+    its number of tasks)."""
     chunks = _chunks(n, CHUNK)
-    done = 0
+    weights = [weigh(chunk) for chunk in chunks]
     tell = progress or _untold
     if workers <= 1 or n < min_parallel or "fork" not in multiprocessing.get_all_start_methods():
         if meanwhile is not None:
             meanwhile()
-        tell(0, n)  # the stage starts: its rate is counted from now
-        for chunk in chunks:
-            result = task(chunk)
-            done += len(chunk)
-            tell(done, n)
-            yield result
+        yield from _here(task, chunks, weights, tell)
         return
     ctx = multiprocessing.get_context("fork")
     # what exists now is never collected in the workers (their collector, on again, walks
@@ -106,10 +104,10 @@ def _run(
     try:
         # each chunk is told as soon as a worker has done it (by the pool's thread that takes
         # the results), so the count moves on while ``meanwhile`` runs in this thread
-        told = _Told(tell, n)
+        told = _Told(tell, sum(weights))
         results = [
-            pool.apply_async(task, (chunk,), callback=functools.partial(told, len(chunk)))
-            for chunk in chunks
+            pool.apply_async(task, (chunk,), callback=functools.partial(told, weight))
+            for chunk, weight in zip(chunks, weights, strict=True)
         ]
         if meanwhile is not None:
             meanwhile()
@@ -128,19 +126,34 @@ def _run(
         gc.unfreeze()
 
 
+def _here(
+    task: Callable[[range], list[Any]], chunks: list[range], weights: list[int], tell: Progress
+) -> Iterator[list[Any]]:
+    """The results of ``task`` on ``chunks``, in this process; ``tell`` is told the weight
+    of the chunks done after each, from 0 (the stage starts now: its rate counts from
+    here)."""
+    total, done = sum(weights), 0
+    tell(0, total)
+    for chunk, weight in zip(chunks, weights, strict=True):
+        result = task(chunk)
+        done += weight
+        tell(done, total)
+        yield result
+
+
 class _Told:
-    """Tells ``progress`` how many of ``total`` items are done, one chunk at a time, from the
-    pool's thread that takes the results (it starts at 0: the stage starts now). It never
-    raises: that thread would end, and the build wait forever."""
+    """Tells ``progress`` how much of ``total`` is done, adding the weight of one chunk at a
+    time, from the pool's thread that takes the results (it starts at 0: the stage starts
+    now). It never raises: that thread would end, and the build wait forever."""
 
     def __init__(self, progress: Callable[[int, int], None], total: int) -> None:
         self.progress, self.total, self.done = progress, total, 0
         self.lock = threading.Lock()
         progress(0, total)
 
-    def __call__(self, size: int, _result: object) -> None:
+    def __call__(self, weight: int, _result: object) -> None:
         with self.lock, contextlib.suppress(Exception):
-            self.done += size
+            self.done += weight
             self.progress(self.done, self.total)
 
 
@@ -223,14 +236,16 @@ def _parse_chunk(indices: range) -> list[loader.Parsed]:
     return [loader.parse_file(*files[i]) for i in indices]
 
 
-def parse_files(files: Sequence[tuple[str, bytes]], workers: int) -> list[loader.Parsed]:
+def parse_files(
+    files: Sequence[tuple[str, bytes]], workers: int, progress: Progress | None = None
+) -> list[loader.Parsed]:
     """``loader.parse_files`` shared out among ``workers`` processes when there are many; in
-    this process when no worker can start (a process limit)."""
+    this process when no worker can start (a process limit). ``progress`` is told how many
+    files are parsed."""
     _shared.update(files=files)
     try:
-        return [
-            parsed for result in _run(_parse_chunk, len(files), workers, None) for parsed in result
-        ]
+        results = _run(_parse_chunk, len(files), workers, progress)
+        return [parsed for result in results for parsed in result]
     except OSError:  # parsing reads nothing: the error is a worker that could not start
         return loader.parse_files(files)
     finally:
@@ -314,7 +329,9 @@ def render_pages(
     """Render ``jobs`` into the ``staged`` folder: each worker writes the pages it renders
     (their paths claimed here first) and returns what it wrote, with each page's reads;
     ``meanwhile`` runs in this process while the workers render. A detail page gets its
-    item's HTML from ``bodies`` as it renders. Returns what was written and any errors."""
+    item's HTML from ``bodies`` as it renders. ``progress`` counts the HTML pages only (the
+    small files of the search index, feeds and data take a fraction of the time, and are
+    no pages to the editor). Returns what was written and any errors."""
     try:
         for name in sorted({job.template for job in jobs}):
             env.get_template(name)  # compile once, before the workers fork
@@ -328,7 +345,8 @@ def render_pages(
     # each read comes back from a worker as an object of its own
     reads: dict[Read, Read] = {}
     try:
-        results = _run(_render_chunk, len(jobs), workers, progress, MIN_PARALLEL, meanwhile)
+        weigh = functools.partial(_html_pages, jobs)
+        results = _run(_render_chunk, len(jobs), workers, progress, MIN_PARALLEL, meanwhile, weigh)
         for result in results:
             for entry in result:
                 if isinstance(entry, Diagnostic):
@@ -339,6 +357,11 @@ def render_pages(
         return written, _one_per_fault(problems)
     finally:
         _forget("env", "view", "jobs", "theme", "root", "bodies")
+
+
+def _html_pages(jobs: Sequence[PageJob], chunk: range) -> int:
+    """How many of the jobs of ``chunk`` make HTML pages (what the build reports as pages)."""
+    return sum(jobs[i].path.endswith(".html") for i in chunk)
 
 
 def _forget(*names: str) -> None:
