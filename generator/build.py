@@ -588,8 +588,8 @@ def _prepare(
         closure = _template_digests(env, store)
     except jinja2.TemplateError as exc:
         # every template's fault at once (as check lists them), not only the first found
-        found = theme.template_problems(theme_dirs, site.config.language)
-        problems.extend(found or [templatefaults.template_error(exc, theme_dirs)])
+        faults = theme.template_problems(theme_dirs, site.config.language)
+        problems.extend(faults or [templatefaults.template_error(exc, theme_dirs)])
         return None, problems
     version = cache.schema() + cache.code_digest()
     prints = deps.Fingerprints(
