@@ -533,11 +533,32 @@ def test_the_warnings_panel_lists_the_first_ones_and_counts_the_rest(tmp_path: P
     assert panel.count("<li>") == 3 and "没有列出" not in panel
 
 
+def _last_line_bottom(page: Any, selector: str) -> float:
+    """Where, in the window, the last line of text of the element ``selector`` ends."""
+    bottom: float = page.evaluate(
+        """selector => {
+            const walker = document.createTreeWalker(
+                document.querySelector(selector), NodeFilter.SHOW_TEXT);
+            const range = document.createRange();
+            let bottom = -Infinity;
+            while (walker.nextNode()) {
+                if (!walker.currentNode.textContent.trim()) continue;
+                range.selectNodeContents(walker.currentNode);
+                for (const r of range.getClientRects()) bottom = Math.max(bottom, r.bottom);
+            }
+            return bottom;
+        }""",
+        selector,
+    )
+    return bottom
+
+
 def test_the_warnings_panel_does_not_cover_the_page_in_a_browser(
     tmp_path: Path, browser: Browser
 ) -> None:
-    """Headless Chromium, at a desktop and a phone size: the panel is visible, collapsed to
-    one line at a bottom corner, and the page's title is still what is under its centre."""
+    """Headless Chromium, at a desktop and two phone sizes: the panel is visible, collapsed
+    to one line at a bottom corner, the page's title is still what is under its centre, and
+    scrolled to the bottom, the footer's last line shows above the panel."""
     from wsgiref.simple_server import WSGIRequestHandler, make_server
 
     class Quiet(WSGIRequestHandler):
@@ -552,7 +573,7 @@ def test_the_warnings_panel_does_not_cover_the_page_in_a_browser(
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:
-        for width, height in ((1280, 800), (360, 640)):
+        for width, height in ((1280, 800), (360, 640), (390, 844)):
             page = browser.new_page(viewport={"width": width, "height": height})
             requests: list[str] = []
             page.on("request", lambda r, seen=requests: seen.append(r.url))
@@ -571,6 +592,9 @@ def test_the_warnings_panel_does_not_cover_the_page_in_a_browser(
                     return h1.contains(hit);
                 }"""
             )
+            page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+            box = panel.bounding_box()
+            assert box is not None and _last_line_bottom(page, "footer") <= box["y"]
             # opened: the warning's text, scrolling inside a panel that fits the window
             page.locator(f"#{serve.WARNINGS_ID} summary").click()
             assert panel.evaluate("e => e.open") and "phot" in panel.inner_text()

@@ -220,8 +220,10 @@ def warnings_panel(report: BuildReport, root: Path) -> str:
     """The warnings of a good build, in a small panel fixed at the bottom right corner of the
     page: a <details> collapsed to one line counting them (it opens without JavaScript),
     which lists them as the console does and says the site was updated. It never grows
-    past the window, scrolling inside instead, so the page stays readable on a phone.
-    Empty when the build has no warnings."""
+    past the window, scrolling inside instead, so the page stays readable on a phone. An
+    empty block as tall as the folded panel comes before it, at the end of the page, so
+    that the page's last line can scroll above the panel. Empty when the build has no
+    warnings."""
     warnings = build_warnings(report)
     if not warnings:
         return ""
@@ -229,6 +231,8 @@ def warnings_panel(report: BuildReport, root: Path) -> str:
     title = html.escape(messages.text(lang, "serve-warnings-title", count=len(warnings)))
     note = html.escape(messages.text(lang, "serve-warnings-note"))
     return (
+        # the folded panel and its margin are about 41 px tall: the page ends 48 px lower
+        '<div aria-hidden="true" style="height:48px"></div>'
         f'<details id="{WARNINGS_ID}" style="position:fixed;right:8px;bottom:8px;'
         "z-index:99998;box-sizing:border-box;max-width:min(42em,calc(100vw - 16px));"
         "max-height:calc(100vh - 16px);overflow:auto;margin:0;background:#fff8e1;"
