@@ -638,3 +638,50 @@ def test_a_fault_of_the_tool_in_a_rebuild_is_said_and_the_next_change_rebuilds(
     assert len(calls) == 2 and state.report is not None and state.report.ok
     assert "程序内部出错" in said and "Traceback" not in said
     Path(said.split("详细信息已保存到 ")[1].split("，")[0]).unlink()
+
+
+def test_the_console_lists_again_only_what_is_new_but_every_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = Path("site")
+    phot = Diagnostic.warning("profiles/2025/a.md", 5, "unknown-field", name="phot")
+    tagz = Diagnostic.warning("profiles/2025/b.md", 5, "unknown-field", name="tagz")
+    error = Diagnostic.error("profiles/2025/c.md", 3, "unknown-unit", unit="nowhere")
+    printed = serve.print_report(BuildReport(True, (phot,)), source)
+    said = capsys.readouterr().err
+    assert "phot" in said and "未重复列出" not in said
+    printed = serve.print_report(BuildReport(True, (phot, tagz)), source, printed)
+    said = capsys.readouterr().err
+    assert "phot" not in said and "tagz" in said and "另有1条警告或提示与上次相同" in said
+    for _ in range(2):  # an error is said again after every save, until it is mended
+        printed = serve.print_report(BuildReport(False, (error, phot, tagz)), source, printed)
+        said = capsys.readouterr().err
+        assert "nowhere" in said and "另有2条警告或提示与上次相同" in said
+        assert "phot" not in said and "tagz" not in said
+    serve.print_report(BuildReport(True, ()), source, printed)
+    assert "未重复列出" not in capsys.readouterr().err
+
+
+def test_each_save_prints_the_warnings_that_are_new_since_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import watchfiles
+
+    page = "profiles/2025/a.md"
+    source = write_site(tmp_path / "site", {page: profile(extra="phot: a.jpg\n")})
+    state = serve.ServeState(BuildOptions(source=source, output=tmp_path / "out"))
+    state.printed = serve.print_report(state.rebuild(), source)  # as serve starts
+    assert "phot" in capsys.readouterr().err
+    batch = {(watchfiles.Change.modified, str(source / page))}
+
+    def saves(*_args: Any, **_kwargs: Any) -> Iterator[set[tuple[Any, str]]]:
+        (source / page).write_text(profile(extra="phot: a.jpg\n", body="二。"), "utf-8")
+        yield batch
+        assert "phot" not in capsys.readouterr().err  # said when serve started
+        (source / page).write_text(profile(extra="phot: a.jpg\ntagz: x\n", body="三。"), "utf-8")
+        yield batch
+
+    monkeypatch.setattr(watchfiles, "watch", saves)
+    serve.rebuild_on_change(state, source, threading.Event(), lambda: None)
+    said = capsys.readouterr().err
+    assert "tagz" in said and "phot" not in said and "另有1条警告或提示与上次相同" in said

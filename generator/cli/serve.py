@@ -60,6 +60,7 @@ class ServeState:
     built_once: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     store: cache.Cache | None = None
+    printed: frozenset[Diagnostic] = frozenset()  # the diagnostics of the last report printed
 
     @property
     def language(self) -> str:
@@ -424,7 +425,7 @@ def run(args: argparse.Namespace) -> int:
     reporting.say(messages.text(DEFAULT_LANGUAGE, "serve-starting", url=url))
     report = state.rebuild()
     lang = state.language
-    print_report(report, source)
+    state.printed = print_report(report, source)
     state.warm_up()
     watcher = batch_watcher(state, source)
     hosts = allowed_hosts(args.host, args.port)
@@ -536,7 +537,7 @@ def rebuild_on_change(
             print(reporting.internal_error(exc), file=sys.stderr, flush=True)
             state.forget()
             continue
-        print_report(result, state.options.source)
+        state.printed = print_report(result, state.options.source, state.printed)
         state.persist()
 
 
@@ -602,12 +603,24 @@ def bind_failure(exc: OSError, lang: str, host: str, port: int) -> str | None:
     return None
 
 
-def print_report(report: BuildReport, source: Path) -> None:
+def print_report(
+    report: BuildReport, source: Path, before: frozenset[Diagnostic] = frozenset()
+) -> frozenset[Diagnostic]:
+    """Print ``report`` on the console: every error, the other diagnostics that are not in
+    ``before`` (those of the last report printed), one line counting the others, then the
+    line saying how the rebuild went. Returns the report's diagnostics, for the next one."""
+    same = 0
     for diagnostic in report.diagnostics:
+        if diagnostic in before and not diagnostic.is_error:
+            same += 1  # printed for an earlier build already
+            continue
         print(reporting.format_diagnostic(diagnostic, report.language, source), file=sys.stderr)
+    if same:
+        print(messages.text(report.language, "serve-diagnostics-same", count=same), file=sys.stderr)
     key = "serve-rebuilt" if report.ok else "serve-rebuild-failed"
     print(
         messages.text(report.language, key, pages=report.html, seconds=f"{report.seconds:.2f}"),
         file=sys.stderr,
         flush=True,
     )
+    return frozenset(report.diagnostics)
