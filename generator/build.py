@@ -588,9 +588,13 @@ def _prepare(
         closure = _template_digests(env, store)
     except jinja2.TemplateError as exc:
         # every template's fault at once (as check lists them), not only the first found
-        faults = theme.template_problems(theme_dirs, site.config.language)
-        problems.extend(faults or [templatefaults.template_error(exc, theme_dirs)])
+        used = [kind.template for kind in site.kinds]
+        faults = theme.template_problems(theme_dirs, site.config.language, used)
+        if not any(fault.is_error for fault in faults):
+            faults.append(templatefaults.template_error(exc, theme_dirs))
+        problems.extend(faults)
         return None, problems
+    problems.extend(theme.use_problems(theme_dirs, env, [kind.template for kind in site.kinds]))
     version = cache.schema() + cache.code_digest()
     prints = deps.Fingerprints(
         site,

@@ -314,7 +314,9 @@ def test_a_template_named_but_missing_is_told_where_it_is_named(
     files = {"profiles/2025/a.md": profile(), "theme/templates/profile.html": body}
     files["theme/templates/related.html"] = "<p>related</p>\n"
     report, _ = make_site(files)
-    [d] = report.diagnostics
+    [d] = [d for d in report.diagnostics if d.is_error]
+    [unused] = [d for d in report.diagnostics if not d.is_error]  # named by no template
+    assert (unused.code, unused.path) == ("template-unused", "theme/templates/related.html")
     assert (d.code, d.path, d.line) == ("template-missing", "theme/templates/profile.html", 3)
     assert d.param_dict()["suggestion"] == "related.html"
     checked = run_check(tmp_path / "src")
@@ -334,6 +336,27 @@ def test_a_build_names_every_broken_template_at_once(make_site: SiteBuilder) -> 
         ("theme/templates/home.html", 2, "template-syntax-unclosed-block"),
         ("theme/templates/profile.html", 1, "template-syntax-unexpected"),
     ]
+
+
+def test_a_block_its_parent_lacks_and_a_template_no_build_reads_are_warned(
+    make_site: SiteBuilder, tmp_path: Path
+) -> None:
+    child = '{% extends "base.html" %}\n{% block title %}X{% endblock %}\n{% block mian %}'
+    child += '{% include "card.html" %}{% endblock %}\n'
+    files = {"profiles/2025/a.md": profile(), "theme/templates/profile.html": child}
+    files["theme/templates/card.html"] = "<p>named by profile.html: used</p>\n"
+    files["theme/templates/Report.html"] = "<p>no build reads it</p>\n"
+    report, _ = make_site(files)
+    assert report.ok
+    found = sorted(
+        (d.path, d.line, d.code, d.param_dict().get("suggestion")) for d in report.diagnostics
+    )
+    assert found == [
+        ("theme/templates/Report.html", 0, "template-unused", "report.html"),
+        ("theme/templates/profile.html", 3, "template-unknown-block", "main"),
+    ]
+    checked = run_check(tmp_path / "src")
+    assert "theme/templates/profile.html:3" in checked.stdout and "Report.html" in checked.stdout
 
 
 def test_an_unknown_jinja_message_keeps_its_words() -> None:

@@ -556,7 +556,10 @@ def _checked(source: Path, drafts: bool) -> tuple[str, tuple[Diagnostic, ...]]:
     try:
         analysis = analyse(source, drafts=drafts)
         language = analysis.site.config.language
-        templates = theme.template_problems(analysis.theme, language) if analysis.theme else []
+        used = [kind.template for kind in analysis.site.kinds]
+        templates = (
+            theme.template_problems(analysis.theme, language, used) if analysis.theme else []
+        )
         return language, findings(analysis, templates)
     except OSError as exc:
         return DEFAULT_LANGUAGE, (system_error(exc),)

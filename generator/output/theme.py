@@ -13,7 +13,7 @@ import pickle
 import stat
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,10 @@ from generator.base.errors import Diagnostic
 from generator.content import stamps
 from generator.content.frontmatter import normalise_text, parse_yaml
 from generator.content.loader import SKIPPED_SUFFIXES, decode
-from generator.output import cache, templatefaults
+from generator.output import cache, templatefaults, templateuse
 
 OVERRIDE_DIR = "theme"  # inside the site source
+DEFAULT_THEME = "default"  # its template names are those the page families render
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,10 +368,14 @@ def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
     return tuple(sorted(seen))
 
 
-def template_problems(theme: ThemeDirs, language: str) -> list[Diagnostic]:
+def template_problems(
+    theme: ThemeDirs, language: str, used: Iterable[str] = ()
+) -> list[Diagnostic]:
     """A syntax error in any template of ``theme`` the build would read (every name not
     hidden), found without rendering and without keeping compiled code (``showcase check``
-    writes nothing): each template is parsed."""
+    writes nothing): each template is parsed, compiled and its named templates looked up;
+    and the warnings of the site's own templates (``use_problems``; ``used``: the names of
+    the templates the site's kinds render their items with)."""
     env = environment(theme, language)
     assert env.loader is not None
     problems = []
@@ -388,4 +393,41 @@ def template_problems(theme: ThemeDirs, language: str) -> list[Diagnostic]:
             problems.append(templatefaults.template_error(exc, theme))
         except (jinja2.TemplateError, OSError, UnicodeDecodeError):
             continue  # found when a page renders it
+    problems.extend(use_problems(theme, env, used))
     return problems
+
+
+def use_problems(
+    theme: ThemeDirs, env: jinja2.Environment, used: Iterable[str] = ()
+) -> list[Diagnostic]:
+    """The warnings of the templates of the site itself (``templateuse``): a block that the
+    template it extends does not have, a file that no build reads (``used``: the names of
+    the templates the site's kinds render their items with, read whatever the theme has)."""
+    folders = [Path(folder) for folder in theme.templates]
+    site = theme.source.resolve() if theme.source is not None else None
+    own_folders = [f for f in folders if site is not None and f.resolve().is_relative_to(site)]
+    if not own_folders:
+        return []
+    assert site is not None and env.loader is not None
+    loader = env.loader
+
+    def own(name: str) -> str | None:
+        first = next((f for f in folders if (f / name).is_file()), None)
+        if first is None or first not in own_folders:
+            return None
+        return (first / name).resolve().relative_to(site).as_posix()
+
+    def source(name: str) -> tuple[str, str]:
+        text, filename, _uptodate = loader.get_source(env, name)
+        return text, filename or name
+
+    shipped = {n for f in folders if f not in own_folders for n in _names_in(f)} | set(used)
+    shipped.update(_names_in(packaged_themes_dir() / DEFAULT_THEME / "templates"))
+    return templateuse.problems(template_names(env), own, source, shipped)
+
+
+def _names_in(folder: Path) -> list[str]:
+    """The names of the templates in ``folder``."""
+    if not folder.is_dir():
+        return []
+    return [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
