@@ -526,6 +526,50 @@ def render_environment(
     return theme.environment(theme_dirs, language, templating.make_globals(view, plan, extra))
 
 
+SAMPLED = 8  # pages of each template that ``sampled_pages`` renders, spread over its pages
+
+
+def sampled_pages(analysis: Analysis) -> list[Diagnostic]:
+    """The faults of the site's own templates that show only as pages render (a misspelt
+    field, a filter inside ``{% if %}``), found by rendering in memory, without writing,
+    ``SAMPLED`` pages of each template spread over its pages (``showcase check``); nothing
+    when every template is a shipped theme's."""
+    theme_dirs, site, plan = analysis.theme, analysis.site, analysis.plan
+    if theme_dirs is None or not theme.has_own_templates(theme_dirs):
+        return []
+    by_template: dict[str, list[PageJob]] = {}
+    for job in pages.pages(site, plan):
+        by_template.setdefault(job.template, []).append(job)
+    sample = [job for jobs in by_template.values() for job in _spread(jobs, SAMPLED)]
+    converter = markdown_converter(site, plan)
+    held = [job.context["item"] for job in sample if "item" in job.context]
+    bodies = {i.key: converter.convert(i.body, i.key, plan.items[i.key]) for i in held}
+    view = SiteView(site, plan, bodies, Queries(site, plan))
+    extra = {"photo_variants": view.photo_variants}
+    env = render_environment(theme_dirs, site.config.language, view, plan, extra)
+    faults = []
+    for job in sample:
+        try:
+            templating.render(env, job, view, bodies)
+        except (Exception, RecursionError) as exc:  # any template fault is the page's error
+            faults.append(pool.while_rendering(templatefaults.template_error(exc, theme_dirs), job))
+    # how many sampled pages had a fault says nothing of the site: not told
+    return [_without(fault, "others") for fault in pool.one_per_fault(faults)]
+
+
+def _without(diagnostic: Diagnostic, param: str) -> Diagnostic:
+    kept = tuple(p for p in diagnostic.params if p[0] != param)
+    return dataclasses.replace(diagnostic, params=kept)
+
+
+def _spread(jobs: list[PageJob], count: int) -> list[PageJob]:
+    """At most ``count`` of ``jobs``, the first and the last among them, evenly apart."""
+    if len(jobs) <= count:
+        return jobs
+    step = (len(jobs) - 1) / (count - 1)
+    return [jobs[round(n * step)] for n in range(count)]
+
+
 def _cache_warning(store: cache.Cache) -> list[Diagnostic]:
     if store.problem:
         return [Diagnostic.warning(cache.CACHE_DIR, 0, f"cache-{store.problem}")]

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 import pytest
 
+from generator import build as build_mod
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic
 from generator.build import build
@@ -357,6 +358,27 @@ def test_a_block_its_parent_lacks_and_a_template_no_build_reads_are_warned(
     ]
     checked = run_check(tmp_path / "src")
     assert "theme/templates/profile.html:3" in checked.stdout and "Report.html" in checked.stdout
+
+
+def test_check_renders_sample_pages_of_the_sites_own_templates(tmp_path: Path) -> None:
+    """A fault that shows only as a page renders (a misspelt field, read only when the
+    profile has a position) is found by check, which renders pages of each of the site's
+    templates in memory, spread over them, and writes nothing."""
+    files = {f"profiles/2025/p{n}.md": profile(name=f"员工{n}") for n in range(12)}
+    files["profiles/2025/p9.md"] = profile(name="员工九", extra="position: 采油工\n")
+    body = '{% extends "base.html" %}\n{% block main %}\n'
+    body += "{% if item.position %}{{ item.postion }}{% endif %}\n{% endblock %}\n"
+    files["theme/templates/profile.html"] = body
+    source = write_site(tmp_path / "src", files)
+    before = sorted(p.relative_to(source) for p in source.rglob("*"))
+    checked = run_check(source)
+    assert checked.returncode == 1, checked.stdout
+    assert "theme/templates/profile.html:3" in checked.stdout and "“postion”" in checked.stdout
+    assert "profiles/2025/p9.md" in checked.stdout and "另有" not in checked.stdout
+    assert sorted(p.relative_to(source) for p in source.rglob("*")) == before
+    # the shipped theme alone is not rendered by check
+    (source / "theme/templates/profile.html").unlink()
+    assert build_mod.sampled_pages(build_mod.analyse(source)) == []
 
 
 def test_an_unknown_jinja_message_keeps_its_words() -> None:

@@ -29,7 +29,7 @@ from generator import pages
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic, Severity
-from generator.build import Analysis, analyse, system_error
+from generator.build import Analysis, analyse, sampled_pages, system_error
 from generator.cli import console as reporting
 from generator.content import limits, loader, paths
 from generator.content.loader import SourceDoc
@@ -560,6 +560,8 @@ def _checked(source: Path, drafts: bool) -> tuple[str, tuple[Diagnostic, ...]]:
         templates = (
             theme.template_problems(analysis.theme, language, used) if analysis.theme else []
         )
+        if not any(d.is_error for d in templates):  # faults that show as pages render
+            templates.extend(sampled_pages(analysis))
         return language, findings(analysis, templates)
     except OSError as exc:
         return DEFAULT_LANGUAGE, (system_error(exc),)

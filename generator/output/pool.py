@@ -276,7 +276,7 @@ def _render_chunk(indices: range) -> list[Written | Diagnostic]:
             page = templating.render(env, jobs[i], view, _shared["bodies"])
         except (Exception, RecursionError) as exc:  # any template fault is the page's error
             out.append(
-                _while_rendering(templatefaults.template_error(exc, _shared["theme"]), jobs[i])
+                while_rendering(templatefaults.template_error(exc, _shared["theme"]), jobs[i])
             )
             continue
         # outside the try: a failed write (a full disk) fails the build, as a system error
@@ -285,7 +285,7 @@ def _render_chunk(indices: range) -> list[Written | Diagnostic]:
     return out
 
 
-def _while_rendering(problem: Diagnostic, job: PageJob) -> Diagnostic:
+def while_rendering(problem: Diagnostic, job: PageJob) -> Diagnostic:
     """``problem`` naming the page it was found on: its content file (``content``) when it is
     an item's page, else its path (``page``)."""
     item = job.context.get("item")
@@ -293,7 +293,7 @@ def _while_rendering(problem: Diagnostic, job: PageJob) -> Diagnostic:
     return dataclasses.replace(problem, params=tuple(sorted((*problem.params, *where.items()))))
 
 
-def _one_per_fault(problems: list[Diagnostic]) -> list[Diagnostic]:
+def one_per_fault(problems: list[Diagnostic]) -> list[Diagnostic]:
     """One diagnostic for each fault of a template, however many pages it was found on: that
     of the first page by its content file's path (else its own), with how many ``others``
     had it."""
@@ -354,7 +354,7 @@ def render_pages(
                 else:
                     shared = frozenset(map(reads.setdefault, entry.reads, entry.reads))
                     written.append(dataclasses.replace(entry, reads=shared))
-        return written, _one_per_fault(problems)
+        return written, one_per_fault(problems)
     finally:
         _forget("env", "view", "jobs", "theme", "root", "bodies")
 

@@ -397,6 +397,15 @@ def template_problems(
     return problems
 
 
+def has_own_templates(theme: ThemeDirs) -> bool:
+    """Whether a folder of the theme's templates is in the site (its theme/ overrides, or a
+    theme inside it): content, which the checks look at more closely than a shipped theme."""
+    if theme.source is None:
+        return False
+    site = theme.source.resolve()
+    return any(Path(folder).resolve().is_relative_to(site) for folder in theme.templates)
+
+
 def use_problems(
     theme: ThemeDirs, env: jinja2.Environment, used: Iterable[str] = ()
 ) -> list[Diagnostic]:
