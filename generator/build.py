@@ -630,7 +630,7 @@ def _prepare(
     env = theme.environment(theme_dirs, site.config.language)
     try:
         closure = _template_digests(env, store)
-    except jinja2.TemplateError as exc:
+    except (jinja2.TemplateError, SyntaxError, RecursionError) as exc:
         # every template's fault at once (as check lists them), not only the first found
         used = [kind.template for kind in site.kinds]
         faults = theme.template_problems(theme_dirs, site.config.language, used)

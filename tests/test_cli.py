@@ -582,8 +582,12 @@ def test_a_fault_of_the_tool_is_said_in_words_with_its_traceback_in_a_file(
         raise RuntimeError("a fault of the tool")
 
     import generator.build as building
+    from generator.cli import console
 
     monkeypatch.setattr(building, "build", broken)
+    # the commands set how much is printed: as it was after this test
+    monkeypatch.setattr(console.VERBOSITY, "verbose", False)
+    monkeypatch.setattr(console.VERBOSITY, "quiet", False)
     source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
     code = cli.guarded(["build", str(source), "-o", str(tmp_path / "out")])
     said = capsys.readouterr().err
@@ -596,3 +600,12 @@ def test_a_fault_of_the_tool_is_said_in_words_with_its_traceback_in_a_file(
     verbose = capsys.readouterr().err
     assert code == cli.INTERNAL_ERROR and "Traceback" in verbose  # for whoever maintains it
     Path(verbose.split("详细信息已保存到 ")[1].split("，")[0]).unlink()
+
+
+def test_what_the_progress_raises_in_the_pools_thread_is_raised_by_the_stage() -> None:
+    def failing(done: int, total: int) -> None:
+        if done:
+            raise ValueError("told badly")
+
+    with pytest.raises(ValueError, match="told badly"):
+        list(pool._run(_chunk_of_ids, 200, 2, failing, 1))

@@ -1206,6 +1206,19 @@ def test_a_link_found_when_the_search_index_moves_in_after_the_pages_forgets_the
     assert tree(out) == tree(tmp_path / "clean")
 
 
+def test_a_unit_renamed_reaches_the_pledges_titled_by_its_name(tmp_path: Path) -> None:
+    # a pledge's title is worked out from its unit's name: its search result and the lists
+    # of a unit above hold the title, not the unit
+    assert_incremental_equals_clean(
+        tmp_path,
+        [
+            ("pledge", "branch", 2025, ["done"]),
+            ("profile", 0, "王进喜", "plant", 2025, [], "事迹"),
+            ("units", "采油一队第一党支部"),
+        ],
+    )
+
+
 def test_a_unit_renamed_makes_again_the_pages_that_show_it_not_every_page(tmp_path: Path) -> None:
     """Units are read through the view or held in a page's context, not a part of every
     page: renaming one branch makes again its items' pages and the lists that name it."""

@@ -184,7 +184,7 @@ def test_template_error_names_the_template_line_and_content_file(make_site: Site
     assert params["name"] == "nonexistent"  # the misspelt name, not Python's words
     assert (params["content"], params["others"]) == ("profiles/2025/a.md", "2")
     words = reporting.message(d, "zh-CN")
-    assert "profiles/2025/a.md" in words and "另有 2 个页面" in words, words
+    assert words.startswith("生成“profiles/2025/a.md”的页面时：") and "另有2个页面" in words, words
 
 
 def test_a_fault_of_a_list_page_names_the_page(make_site: SiteBuilder) -> None:
@@ -194,7 +194,7 @@ def test_a_fault_of_a_list_page_names_the_page(make_site: SiteBuilder) -> None:
     [d] = [d for d in report.diagnostics if d.is_error]
     assert (d.code, d.param_dict()["page"]) == ("template-undefined", "index.html")
     assert "others" not in d.param_dict()
-    assert "（生成页面 index.html 时）" in reporting.message(d, "zh-CN")
+    assert reporting.message(d, "zh-CN").startswith("生成页面 index.html 时：")
 
 
 @pytest.mark.parametrize("codec", ["gbk", "utf-16"])
@@ -379,6 +379,24 @@ def test_check_renders_sample_pages_of_the_sites_own_templates(tmp_path: Path) -
     # the shipped theme alone is not rendered by check
     (source / "theme/templates/profile.html").unlink()
     assert build_mod.sampled_pages(build_mod.analyse(source)) == []
+
+
+@pytest.mark.parametrize(
+    "nested",
+    ["{% for a in b %}" * 25 + "{% endfor %}" * 25, "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}"],
+    ids=["blocks", "brackets"],
+)
+def test_a_template_nested_too_deep_is_named(
+    make_site: SiteBuilder, tmp_path: Path, nested: str
+) -> None:
+    body = '{% extends "base.html" %}\n{% block main %}' + nested + "{% endblock %}\n"
+    report, _ = make_site({"profiles/2025/a.md": profile(), "theme/templates/profile.html": body})
+    assert [(d.code, d.path) for d in report.diagnostics] == [
+        ("template-too-nested", "theme/templates/profile.html")
+    ]
+    checked = run_check(tmp_path / "src")
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    assert "theme/templates/profile.html: 错误: 模板嵌套得太深" in checked.stdout
 
 
 def test_an_unknown_jinja_message_keeps_its_words() -> None:

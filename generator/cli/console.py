@@ -101,20 +101,21 @@ def message(diagnostic: Diagnostic, language: str) -> str:
     text = messages.text(language, diagnostic.code, **params, field=label)
     if diagnostic.field:
         text = messages.text(language, "field-prefix", field=label) + text
-    return text + _rendering(params, language)
+    return _rendering(text, params, language)
 
 
-def _rendering(params: dict[str, str], language: str) -> str:
-    """The page a template's fault was found on, and how many other pages had it."""
+def _rendering(text: str, params: dict[str, str], language: str) -> str:
+    """``text`` of a template's fault found as a page rendered: after the page it was found
+    on, and before how many other pages had it."""
     if "content" in params:
         where = messages.text(language, "rendering-item", content=params["content"])
     elif "page" in params:
         where = messages.text(language, "rendering-page", page=params["page"])
     else:
-        return ""
+        return text
     if "others" in params:
-        where += messages.text(language, "rendering-others", others=params["others"])
-    return where
+        text += messages.text(language, "rendering-others", others=params["others"])
+    return where + text
 
 
 def hint(diagnostic: Diagnostic, language: str) -> str:

@@ -7,6 +7,7 @@ free pages (every page's footer links them), and the values of its context, cont
 units included. And every read it made through the site view while it last
 rendered (``pages.view.Read``: an item, a unit, a unit's counts, the years, the related items
 of an item...) still has the digest it had then. An item stands for its source digest, its
+face (its fields, those worked out from others too, such as a pledge's title), its
 URL, its tags' URLs, its dates, its photos and attachments, and the resolution of its body's
 links; a read stands for its answer, with every item in it standing for its own digest.
 """
@@ -188,7 +189,9 @@ class Fingerprints:
         if found is not None:
             return found
         item = self._by_key[key]
-        parts = [item.digest, self.plan.items[key], repr(item.date), repr(item.updated)]
+        # its face: the fields worked out from others too (a pledge's title names its unit)
+        parts = [item.digest, face_of(item), self.plan.items[key], repr(item.date)]
+        parts.append(repr(item.updated))
         parts.extend(self.plan.tags.get(t, "") for t in item.tags)
         parts.extend(f"{a.source}:{a.size}" for a in item.assets())
         rendered = self.links.get(key)
@@ -330,6 +333,12 @@ def face(item: Item) -> str:
     return _h(type(item).__name__, repr(values))
 
 
+def face_of(item: Item) -> str:
+    """``face(item)``, as the last skeleton computed it when it is that very item."""
+    found = _faces.get(id(item))
+    return found[1] if found is not None and found[0] is item else face(item)
+
+
 def _face_fields(kind: type[Item]) -> tuple[str, ...]:
     found = _FIELDS.get(kind)
     if found is None:
@@ -398,8 +407,7 @@ def faces(site: Site) -> str:
     known, now = _faces, {}
     parts = []
     for item in site.all_items():
-        found = known.get(id(item))
-        text = found[1] if found is not None and found[0] is item else face(item)
+        text = face_of(item)
         now[id(item)] = (item, text)
         parts.append(f"{item.key}\0{text}\n")
     known.clear()

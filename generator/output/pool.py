@@ -11,6 +11,7 @@ each page's path, byte hash and the reads it made through the site view.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import dataclasses
@@ -18,6 +19,7 @@ import functools
 import gc
 import hashlib
 import multiprocessing
+import multiprocessing.pool
 import os
 import signal
 import sys
@@ -102,17 +104,7 @@ def _run(
         raise
     finished = False
     try:
-        # each chunk is told as soon as a worker has done it (by the pool's thread that takes
-        # the results), so the count moves on while ``meanwhile`` runs in this thread
-        told = _Told(tell, sum(weights))
-        results = [
-            pool.apply_async(task, (chunk,), callback=functools.partial(told, weight))
-            for chunk, weight in zip(chunks, weights, strict=True)
-        ]
-        if meanwhile is not None:
-            meanwhile()
-        for pending in results:
-            yield pending.get()
+        yield from _there(pool, task, chunks, weights, tell, meanwhile)
         finished = True
     finally:
         # On success the workers leave on their own once the queue is closed; terminate()
@@ -124,6 +116,31 @@ def _run(
             pool.terminate()
         pool.join()
         gc.unfreeze()
+
+
+def _there(
+    pool: multiprocessing.pool.Pool,
+    task: Callable[[range], list[Any]],
+    chunks: list[range],
+    weights: list[int],
+    tell: Progress,
+    meanwhile: Callable[[], None] | None,
+) -> Iterator[list[Any]]:
+    """The results of ``task`` on ``chunks``, by the workers of ``pool``, in order, each let
+    go of once yielded; ``meanwhile`` runs here while they work. Each chunk is told as soon
+    as a worker has done it (by the pool's thread that takes the results), so the count
+    moves on meanwhile; what the telling raised is raised here, at the end."""
+    told = _Told(tell, sum(weights))
+    pending = collections.deque(
+        pool.apply_async(task, (chunk,), callback=functools.partial(told, weight))
+        for chunk, weight in zip(chunks, weights, strict=True)
+    )
+    if meanwhile is not None:
+        meanwhile()
+    while pending:
+        yield pending.popleft().get()
+    if told.failed is not None:
+        raise told.failed
 
 
 def _here(
@@ -144,17 +161,23 @@ def _here(
 class _Told:
     """Tells ``progress`` how much of ``total`` is done, adding the weight of one chunk at a
     time, from the pool's thread that takes the results (it starts at 0: the stage starts
-    now). It never raises: that thread would end, and the build wait forever."""
+    now). It never raises there (that thread would end, and the build wait forever): what
+    ``progress`` raised is kept (``failed``), and it is told no more."""
 
     def __init__(self, progress: Callable[[int, int], None], total: int) -> None:
         self.progress, self.total, self.done = progress, total, 0
         self.lock = threading.Lock()
+        self.failed: Exception | None = None
         progress(0, total)
 
     def __call__(self, weight: int, _result: object) -> None:
-        with self.lock, contextlib.suppress(Exception):
+        with self.lock:
             self.done += weight
-            self.progress(self.done, self.total)
+            if self.failed is None:
+                try:
+                    self.progress(self.done, self.total)
+                except Exception as exc:
+                    self.failed = exc
 
 
 def _worker_start(parent: int) -> None:
@@ -335,7 +358,7 @@ def render_pages(
     try:
         for name in sorted({job.template for job in jobs}):
             env.get_template(name)  # compile once, before the workers fork
-    except jinja2.TemplateError as exc:
+    except (jinja2.TemplateError, SyntaxError, RecursionError) as exc:
         return [], [templatefaults.template_error(exc, theme_dirs)]
     staged.claim(job.path for job in jobs)
     _shared.update(env=env, view=view, jobs=jobs, theme=theme_dirs, root=staged.root, bodies=bodies)

@@ -115,10 +115,11 @@ def _context(site: Site) -> str:
 def _made_from(site: Site, body_keys: Mapping[str, str], item: Item) -> str:
     """What ``item``'s term table is made from besides its file and dates, as its signature
     takes it (``search.signature``): its body's Markdown cache key (which stands for the
-    body's text) and the names of its unit and the units above it (its unit field)."""
+    body's text), its face (the fields worked out from others too: a pledge's title names
+    its unit) and the names of its unit and the units above it (its unit field)."""
     unit = site.unit_by_id[item.unit]
     names = [site.unit_by_id[u].name for u in (*unit.ancestors, unit.id)]
-    return "\0".join([body_keys[item.key], *names])
+    return "\0".join([body_keys[item.key], deps.face_of(item), *names])
 
 
 def _units(site: Site) -> str:

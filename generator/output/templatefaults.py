@@ -219,6 +219,13 @@ def template_error(exc: BaseException, theme: TemplateFolders) -> Diagnostic:
     return Diagnostic.error(path, line, code, **params)
 
 
+def too_nested(filename: str, theme: TemplateFolders) -> Diagnostic:
+    """A template whose blocks or expressions nest deeper than Python can compile or parse
+    (Jinja says nothing of the line)."""
+    roots = [Path(t) for t in theme.templates]
+    return Diagnostic.error(shown_path(filename, roots, theme.source), 0, "template-too-nested")
+
+
 def _runtime_words(exc: BaseException) -> tuple[str, dict[str, str]]:
     """The catalog code and parameters of a fault found while a page renders."""
     said = str(exc)

@@ -93,7 +93,7 @@ def _named_anywhere(names: list[str], source: Source) -> frozenset[str]:
     for name in names:
         try:
             text, filename = source(name)
-        except (jinja2.TemplateError, OSError, UnicodeDecodeError):
+        except (jinja2.TemplateError, OSError, UnicodeDecodeError, RecursionError):
             continue
         named.update(_references(text, name, filename))
     return frozenset(named)
@@ -103,7 +103,7 @@ def _shape_of(name: str, source: Source) -> Shape | None:
     try:
         text, filename = source(name)
         return _parse(text, name, filename)
-    except (jinja2.TemplateError, OSError, UnicodeDecodeError):
+    except (jinja2.TemplateError, OSError, UnicodeDecodeError, RecursionError):
         return None
 
 
@@ -125,7 +125,7 @@ def _references(text: str, name: str, filename: str) -> frozenset[str]:
 
     try:
         parsed = _ENV.parse(text, name, filename)
-    except jinja2.TemplateError:
+    except (jinja2.TemplateError, RecursionError):
         return frozenset()
     return frozenset(n for n in jinja2.meta.find_referenced_templates(parsed) if n)
 

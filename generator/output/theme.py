@@ -391,6 +391,8 @@ def template_problems(
             templatefaults.MissingTemplate,
         ) as exc:
             problems.append(templatefaults.template_error(exc, theme))
+        except (SyntaxError, RecursionError):  # nested deeper than Python compiles or parses
+            problems.append(templatefaults.too_nested(filename or name, theme))
         except (jinja2.TemplateError, OSError, UnicodeDecodeError):
             continue  # found when a page renders it
     problems.extend(use_problems(theme, env, used))
