@@ -23,7 +23,7 @@ import jinja2
 from generator import pages
 from generator.base import memory, stopping
 from generator.base.config import BuildOptions
-from generator.base.errors import Diagnostic, has_errors
+from generator.base.errors import Diagnostic, Severity, has_errors
 from generator.base.report import BuildReport as BuildReport  # re-exported: the build returns it
 from generator.content import editions, loader, paths, stamps
 from generator.kinds.kind import Registry
@@ -540,7 +540,13 @@ def sampled_pages(analysis: Analysis) -> list[Diagnostic]:
     by_template: dict[str, list[PageJob]] = {}
     for job in pages.pages(site, plan):
         by_template.setdefault(job.template, []).append(job)
-    sample = [job for jobs in by_template.values() for job in _spread(jobs, SAMPLED)]
+    env = theme.environment(theme_dirs, site.config.language)
+    own = [
+        jobs
+        for name, jobs in by_template.items()
+        if any(theme.own_path(theme_dirs, t) for t in _closure_or_itself(env, name))
+    ]
+    sample = [job for jobs in own for job in _spread(jobs, SAMPLED)]
     converter = markdown_converter(site, plan)
     held = [job.context["item"] for job in sample if "item" in job.context]
     bodies = {i.key: converter.convert(i.body, i.key, plan.items[i.key]) for i in held}
@@ -560,6 +566,15 @@ def sampled_pages(analysis: Analysis) -> list[Diagnostic]:
 def _without(diagnostic: Diagnostic, param: str) -> Diagnostic:
     kept = tuple(p for p in diagnostic.params if p[0] != param)
     return dataclasses.replace(diagnostic, params=kept)
+
+
+def _closure_or_itself(env: jinja2.Environment, name: str) -> tuple[str, ...]:
+    """The templates ``name`` reads (itself when they cannot be listed: rendering it says
+    why)."""
+    try:
+        return theme.template_closure(env, name)
+    except (jinja2.TemplateError, OSError, UnicodeDecodeError, SyntaxError, RecursionError):
+        return (name,)
 
 
 def _spread(jobs: list[PageJob], count: int) -> list[PageJob]:
@@ -628,17 +643,21 @@ def _prepare(
     )
     problems.extend(photo_problems)
     env = theme.environment(theme_dirs, site.config.language)
+    used = [kind.template for kind in site.kinds]
     try:
-        closure = _template_digests(env, store)
+        closure, warnings = _template_digests(
+            env, store, lambda: theme.use_problems(theme_dirs, env, used)
+        )
     except (jinja2.TemplateError, SyntaxError, RecursionError) as exc:
         # every template's fault at once (as check lists them), not only the first found
-        used = [kind.template for kind in site.kinds]
         faults = theme.template_problems(theme_dirs, site.config.language, used)
         if not any(fault.is_error for fault in faults):
             faults.append(templatefaults.template_error(exc, theme_dirs))
         problems.extend(faults)
         return None, problems
-    problems.extend(theme.use_problems(theme_dirs, env, [kind.template for kind in site.kinds]))
+    problems.extend(warnings)
+    if options.strict and any(p.severity is Severity.WARNING for p in problems):
+        return None, problems  # the photos' and templates' warnings stop it as the others do
     version = cache.schema() + cache.code_digest()
     prints = deps.Fingerprints(
         site,
@@ -1357,22 +1376,28 @@ def _cached_bodies(
     return bodies
 
 
-def _template_digests(env: jinja2.Environment, store: cache.Cache) -> dict[str, str]:
-    """The digest of every template with everything it includes, extends or imports; taken
-    from the cache while no template's source has changed."""
+def _template_digests(
+    env: jinja2.Environment, store: cache.Cache, warned: Callable[[], list[Diagnostic]]
+) -> tuple[dict[str, str], list[Diagnostic]]:
+    """The digest of every template with everything it includes, extends or imports, and
+    the templates' warnings (``warned``: ``theme.use_problems``); taken from the cache while
+    no template's source has changed (the warnings' parse costs a new process a tenth of a
+    second on a theme of the site's own)."""
     assert env.loader is not None
     names = theme.template_names(env)
     sources = hashlib.sha256(cache.code_digest().encode())
     for name in names:
         sources.update(f"{name}\0{env.loader.get_source(env, name)[0]}\0".encode())
     cached = json.loads(store.get_meta("templates") or "null")
-    if cached and cached[0] == sources.hexdigest():
-        return dict(cached[1])
+    if cached and len(cached) == 3 and cached[0] == sources.hexdigest():
+        return dict(cached[1]), [Diagnostic.from_row(row[0], row[1:]) for row in cached[2]]
     closure = {name: _template_digest(env, name) for name in names}
     for name in names:
         env.get_template(name)  # an unknown filter or test is found when a template compiles
-    store.set_meta("templates", json.dumps([sources.hexdigest(), closure]))
-    return closure
+    warnings = warned()
+    rows = [[d.path, *d.as_row()] for d in warnings]
+    store.set_meta("templates", json.dumps([sources.hexdigest(), closure, rows]))
+    return closure, warnings
 
 
 def _template_digest(env: jinja2.Environment, name: str) -> str:

@@ -22,7 +22,7 @@ from generator.base.errors import Diagnostic
 from generator.build import build
 from generator.cli import console as reporting
 from generator.output import templatefaults
-from tests.conftest import EXAMPLE, ROOT, SiteBuilder, profile, write_site
+from tests.conftest import EXAMPLE, ROOT, SITE_YAML, SiteBuilder, profile, write_site
 
 
 class Links(HTMLParser):
@@ -397,6 +397,71 @@ def test_a_template_nested_too_deep_is_named(
     checked = run_check(tmp_path / "src")
     assert checked.returncode == 1 and "Traceback" not in checked.stderr
     assert "theme/templates/profile.html: 错误: 模板嵌套得太深" in checked.stdout
+
+
+def test_templates_named_as_they_render_or_optional_are_neither_unused_nor_missing(
+    make_site: SiteBuilder,
+) -> None:
+    """A template named by a value made as it renders may read any file: none is called
+    unused. An include that may be missing (``ignore missing``, a list) is no fault. A
+    missing one is told at the line that names it, not at a comment naming it before."""
+    child = '{% extends "base.html" %}\n{% block main %}\n'
+    child += '{% include "cards/" ~ item.kind ~ ".html" %}\n'
+    child += '{% include "gone.html" ignore missing %}'
+    child += '{% include ["nope.html", "cards/profile.html"] %}\n'
+    child += "{% endblock %}\n"
+    files = {"profiles/2025/a.md": profile(), "theme/templates/profile.html": child}
+    files["theme/templates/cards/profile.html"] = "<p>card</p>\n"
+    files["theme/templates/Thumbs.db"] = "\0\0binary"  # no template: not read
+    report, out = make_site(files)
+    assert report.ok and report.diagnostics == (), report.diagnostics
+    page = (out / "profiles/2025/wang-jin-xi/index.html").read_text(encoding="utf-8")
+    assert page.count("<p>card</p>") == 2
+    child = '{% extends "base.html" %}\n{% block main %}{# {% include "nav.html" %} #}\n'
+    child += '{% include "nav.html" %}{% endblock %}\n'
+    report, _ = make_site({"profiles/2025/a.md": profile(), "theme/templates/profile.html": child})
+    [d] = [d for d in report.diagnostics if d.is_error]  # (the card is no longer included)
+    assert (d.code, d.line) == ("template-missing", 3)
+    assert "suggestion" not in d.param_dict()  # names.html is no spelling of nav.html
+
+
+def test_template_warnings_stop_a_strict_build(make_site: SiteBuilder, tmp_path: Path) -> None:
+    files = {"profiles/2025/a.md": profile(), "theme/templates/Report.html": "<p>x</p>\n"}
+    report, _ = make_site(files)
+    assert report.ok and [d.code for d in report.diagnostics] == ["template-unused"]
+    strict = build(BuildOptions(source=tmp_path / "src", output=tmp_path / "strict", strict=True))
+    assert not strict.ok and not (tmp_path / "strict").exists()
+
+
+def test_a_binary_file_named_as_a_template_is_told_as_a_template(tmp_path: Path) -> None:
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    (source / "theme/templates").mkdir(parents=True)
+    (source / "theme/templates/profile.html").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\xff")
+    report = build(BuildOptions(source=source, output=tmp_path / "out"))
+    assert [(d.code, d.path) for d in report.diagnostics] == [
+        ("template-binary", "theme/templates/profile.html")
+    ]
+
+
+def test_fix_encoding_converts_the_templates_of_a_theme_in_the_site_not_its_static_files(
+    tmp_path: Path,
+) -> None:
+    source = write_site(
+        tmp_path / "src",
+        {"profiles/2025/a.md": profile()},
+        site_yaml=SITE_YAML + "theme: mine\n",
+    )
+    shutil.copytree(ROOT / "themes/default", source / "themes/mine")
+    template = source / "themes/mine/templates/profile.html"
+    text = template.read_text(encoding="utf-8").replace("<h1>", "<h1>姓名：", 1)
+    template.write_bytes(text.encode("gbk"))
+    table = source / "themes/mine/static/名单.csv"
+    table.write_bytes("姓名,单位\n".encode("gbk"))  # published as it is: Excel reads GBK
+    assert run_check(source).returncode == 1
+    assert run_check(source, "--fix-encoding").returncode == 0
+    assert template.read_text(encoding="utf-8") == text
+    assert table.read_bytes() == "姓名,单位\n".encode("gbk")
+    assert build(BuildOptions(source=source, output=tmp_path / "out")).ok
 
 
 def test_an_unknown_jinja_message_keeps_its_words() -> None:

@@ -685,3 +685,21 @@ def test_each_save_prints_the_warnings_that_are_new_since_the_last(
     serve.rebuild_on_change(state, source, threading.Event(), lambda: None)
     said = capsys.readouterr().err
     assert "tagz" in said and "phot" not in said and "另有1条警告或提示与上次相同" in said
+
+
+def test_a_fault_of_the_tool_while_warming_up_is_said_and_the_cache_let_go_of(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
+    state = serve.ServeState(options)
+    assert state.rebuild().ok and state.store is not None
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a fault of the tool")
+
+    monkeypatch.setattr(state, "rebuild", broken)
+    state._warm()
+    said = capsys.readouterr().err
+    assert state.store is None and "程序内部出错" in said and "Traceback" not in said
+    Path(said.split("详细信息已保存到 ")[1].split("，")[0]).unlink()

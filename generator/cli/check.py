@@ -496,7 +496,8 @@ def fix_encoding(source: Path) -> list[Converted]:
     ``<name>.gbk.bak`` (``.gbk.2.bak`` ... when taken), which the build ignores, and the
     converted text is written in its place: nothing is lost, line ends are kept."""
     done: list[Converted] = []
-    for found in loader.misencoded(source, BUILT_IN.folders(), theme.OVERRIDE_DIR):
+    themes = [theme.OVERRIDE_DIR, *(f"themes/{name}" for name in theme.site_themes(source))]
+    for found in loader.misencoded(source, BUILT_IN.folders(), themes):
         path = source / found.path
         stem = found.path + BACKUP_SUFFIX[found.encoding]
         backup, n = stem + ".bak", 2

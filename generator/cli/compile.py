@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import mimetypes
 import posixpath
 import re
@@ -30,7 +31,7 @@ from generator.base.config import DEFAULT_LANGUAGE
 from generator.base.errors import Diagnostic, has_errors
 from generator.cli import console as reporting
 from generator.cli import parsing
-from generator.output import images, templatefaults, writer
+from generator.output import images, templatefaults, theme, writer
 from generator.pages import base
 from generator.pages.view import SiteView
 from generator.site import stats
@@ -149,7 +150,12 @@ def compile_year(source: Path, year: int, drafts: bool = False) -> Compilation:
     try:
         html = env.get_template(TEMPLATE).render(context)
     except (Exception, RecursionError) as exc:  # any template fault is the editor's error
-        problems.append(templatefaults.template_error(exc, theme_dirs))
+        fault = templatefaults.template_error(exc, theme_dirs)
+        if fault.path == "?":  # found as it compiled: the template is the compilation's
+            fault = dataclasses.replace(
+                fault, path=theme.own_path(theme_dirs, TEMPLATE) or TEMPLATE
+            )
+        problems.append(fault)
         return Compilation("", chosen, tuple(problems), language)
     return Compilation(html, chosen, tuple(problems), language)
 

@@ -143,9 +143,18 @@ class ServeState:
         report = self.report
         if report is None or not report.ok or report.stages:
             return None
-        thread = threading.Thread(target=self.rebuild, args=(True,), daemon=True)
+        thread = threading.Thread(target=self._warm, daemon=True)
         thread.start()
         return thread
+
+    def _warm(self) -> None:
+        """``rebuild`` of every stage; a fault of the tool is said, and the cache let go of,
+        as in a rebuild on a change."""
+        try:
+            self.rebuild(True)
+        except Exception as exc:
+            print(reporting.internal_error(exc), file=sys.stderr, flush=True)
+            self.forget()
 
 
 def watched(source: Path) -> Callable[[Any, str], bool]:

@@ -174,20 +174,21 @@ class Misencoded:
     text: str
 
 
-# the files of a theme that are text: templates, catalogs, styles and scripts
-THEME_TEXT_SUFFIXES = (".html", ".xml", ".txt", ".js", ".css", ".json", ".csv", ".yaml", ".yml")
-
-
-def misencoded(root: Path, folders: Iterable[str], theme: str = "") -> list[Misencoded]:
-    """site.yaml, units.yaml, the Markdown files of the content ``folders`` and the text files
-    of the ``theme`` folder that are saved as GB18030/GBK or UTF-16 (for ``check
-    --fix-encoding``); the text is kept as it is."""
+def misencoded(root: Path, folders: Iterable[str], themes: Iterable[str] = ()) -> list[Misencoded]:
+    """site.yaml, units.yaml, the Markdown files of the content ``folders`` and what a build
+    reads as text of the ``themes`` folders (their templates and catalogs; not their static
+    files, which are published as they are) that are saved as GB18030/GBK or UTF-16 (for
+    ``check --fix-encoding``); the text is kept as it is."""
     found: list[Misencoded] = []
     content_folders = set(folders)
+    theme_texts = tuple(f"{t}/templates/" for t in themes)
+    theme_catalogs = tuple(f"{t}/i18n/" for t in themes)
     for rel in _walk(root, []):
         top, _, rest = rel.partition("/")
         is_content = top in content_folders and rest and rel.endswith(MARKDOWN_SUFFIXES)
-        is_theme = bool(theme) and top == theme and rel.endswith(THEME_TEXT_SUFFIXES)
+        is_theme = rel.startswith(theme_texts) or (
+            rel.startswith(theme_catalogs) and rel.endswith((".yaml", ".yml"))
+        )
         if not (is_content or is_theme or rel in ("site.yaml", "units.yaml")):
             continue
         if (root / rel).stat().st_size > CONFIG_LIMIT_MB * MB:

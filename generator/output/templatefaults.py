@@ -111,7 +111,7 @@ def syntax_words(message: str) -> tuple[str, dict[str, str]]:
     return "template-syntax", {}
 
 
-# the tags of Jinja and of its i18n extension
+# the tags of Jinja and of its i18n extension (the only one templates are compiled with)
 JINJA_TAGS = frozenset(
     [
         "if",
@@ -143,9 +143,6 @@ JINJA_TAGS = frozenset(
         "trans",
         "pluralize",
         "endtrans",
-        "break",
-        "continue",
-        "do",
     ]
 )
 FILTERS = frozenset([*jinja2.filters.FILTERS, "size"])  # "size": theme.file_size
@@ -180,14 +177,12 @@ class Undecodable(jinja2.TemplateError):
 
 class MissingTemplate(jinja2.TemplateNotFound):
     """A template that another names (extends, includes or imports) and no folder holds:
-    its name, and the source and file of the template that names it."""
+    its name, the file of the template that names it and the line there, and the name of
+    a template it may be a misspelling of."""
 
-    def __init__(self, name: str, source: str, filename: str, suggestion: str = "") -> None:
+    def __init__(self, name: str, filename: str, lineno: int, suggestion: str = "") -> None:
         super().__init__(name)
-        self.filename, self.suggestion = filename, suggestion
-        quoted = (f'"{name}"', f"'{name}'")
-        lines = source.splitlines()
-        self.lineno = next((n for n, t in enumerate(lines, 1) if any(q in t for q in quoted)), 0)
+        self.filename, self.lineno, self.suggestion = filename, lineno, suggestion
 
 
 def template_error(exc: BaseException, theme: TemplateFolders) -> Diagnostic:
@@ -229,6 +224,8 @@ def too_nested(filename: str, theme: TemplateFolders) -> Diagnostic:
 def _runtime_words(exc: BaseException) -> tuple[str, dict[str, str]]:
     """The catalog code and parameters of a fault found while a page renders."""
     said = str(exc)
+    if isinstance(exc, SyntaxError | RecursionError):  # nested deeper than Python goes
+        return "template-too-nested", {}
     if isinstance(exc, jinja2.TemplateNotFound):
         return "template-missing", {"name": str(exc.name)}
     if isinstance(exc, jinja2.exceptions.SecurityError):

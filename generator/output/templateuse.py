@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple, cast
 
 import jinja2
 import jinja2.nodes
@@ -44,10 +45,16 @@ def problems(
             extra.append((name, path))
     named = _named_anywhere(names, source) if extra else frozenset()
     for name, path in extra:
-        if name not in named:
-            hint = _closest(name, shipped)
+        if named is not None and name not in named:
+            hint = _same_but_case(name, shipped)
             found.append(Diagnostic.warning(path, 0, "template-unused", name=name, **hint))
     return found
+
+
+def _same_but_case(name: str, shipped: Iterable[str]) -> dict[str, str]:
+    """The theme's name that ``name`` spells in other letter case, as the ``suggestion``."""
+    same = [known for known in shipped if known.lower() == name.lower()]
+    return {"suggestion": same[0]} if same else {}
 
 
 def _unknown_blocks(path: str, shape: Shape, source: Source) -> list[Diagnostic]:
@@ -67,7 +74,7 @@ def _unknown_blocks(path: str, shape: Shape, source: Source) -> list[Diagnostic]
 
 
 def _closest(name: str, known: Iterable[str]) -> dict[str, str]:
-    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.7)
     return {"suggestion": near[0]} if near else {}
 
 
@@ -87,16 +94,54 @@ def _blocks_above(parent: str, source: Source) -> frozenset[str] | None:
     return frozenset(blocks)
 
 
-def _named_anywhere(names: list[str], source: Source) -> frozenset[str]:
-    """The templates some template extends, includes or imports."""
+def _named_anywhere(names: list[str], source: Source) -> frozenset[str] | None:
+    """The templates some template extends, includes or imports; None when one names a
+    template by a value made as it renders (``{% include "cards/" ~ kind ~ ".html" %}``):
+    any file could then be read."""
     named: set[str] = set()
     for name in names:
         try:
             text, filename = source(name)
+            found = references(text, name, filename)
         except (jinja2.TemplateError, OSError, UnicodeDecodeError, RecursionError):
             continue
-        named.update(_references(text, name, filename))
+        if any(ref.name is None for ref in found):
+            return None
+        named.update(ref.name for ref in found if ref.name is not None)
     return frozenset(named)
+
+
+class Reference(NamedTuple):
+    """A template that a template names: its name (None when a value made as it renders
+    names it), the line naming it, and whether it may be missing (``ignore missing``, or
+    one of a list of which the first found is read)."""
+
+    name: str | None
+    line: int
+    optional: bool
+
+
+@functools.lru_cache(maxsize=512)
+def references(text: str, name: str, filename: str | None) -> tuple[Reference, ...]:
+    """The templates ``text`` extends, includes or imports, in order (a syntax error names
+    the template's file)."""
+    parsed = _ENV.parse(text, name, filename)
+    found: list[Reference] = []
+    kinds = (jinja2.nodes.Extends, jinja2.nodes.Include, jinja2.nodes.Import)
+    for node in parsed.find_all((*kinds, jinja2.nodes.FromImport)):
+        target = cast(Any, node).template
+        optional = bool(getattr(node, "ignore_missing", False))
+        if isinstance(target, jinja2.nodes.Const) and isinstance(target.value, str):
+            found.append(Reference(target.value, node.lineno, optional))
+        elif isinstance(target, jinja2.nodes.List | jinja2.nodes.Tuple):
+            for item in target.items:
+                value = item.value if isinstance(item, jinja2.nodes.Const) else None
+                found.append(
+                    Reference(value if isinstance(value, str) else None, node.lineno, True)
+                )
+        else:
+            found.append(Reference(None, node.lineno, optional))
+    return tuple(found)
 
 
 def _shape_of(name: str, source: Source) -> Shape | None:
@@ -117,17 +162,6 @@ def _parse(text: str, name: str, filename: str) -> Shape:
     top = tuple((block.name, block.lineno) for block in blocks)
     every = frozenset(block.name for block in parsed.find_all(jinja2.nodes.Block))
     return (parent if isinstance(parent, str) else None), top, every
-
-
-@functools.lru_cache(maxsize=256)
-def _references(text: str, name: str, filename: str) -> frozenset[str]:
-    import jinja2.meta
-
-    try:
-        parsed = _ENV.parse(text, name, filename)
-    except (jinja2.TemplateError, RecursionError):
-        return frozenset()
-    return frozenset(n for n in jinja2.meta.find_referenced_templates(parsed) if n)
 
 
 _ENV = jinja2.Environment(extensions=["jinja2.ext.i18n"])

@@ -5,6 +5,7 @@ StrictUndefined, the translation catalog, and template errors turned into diagno
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import functools
 import hashlib
@@ -20,7 +21,6 @@ from typing import Any
 
 import jinja2
 import jinja2.bccache
-import jinja2.meta
 import jinja2.sandbox
 from markupsafe import Markup
 
@@ -132,6 +132,14 @@ def locate(source: Path, name: str) -> ThemeDirs | None:
     shipped = packaged_themes_dir().resolve()
     trusted = all(folder.resolve().is_relative_to(shipped) for folder in folders)
     return ThemeDirs(folders, name, sandboxed=not trusted, source=source)
+
+
+def site_themes(source: Path) -> list[str]:
+    """The names of the themes inside the site (``themes/<name>``)."""
+    root = source / "themes"
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "templates").is_dir())
 
 
 def available_themes(source: Path) -> list[str]:
@@ -308,12 +316,11 @@ def precompile(theme: ThemeDirs, language: str) -> None:
             env.get_template(name)
 
 
-@functools.cache
-def _referenced(env_id: int, name: str, source: str, filename: str | None) -> tuple[str, ...]:
-    del env_id
-    env = jinja2.Environment(extensions=["jinja2.ext.i18n"])
-    parsed = env.parse(source, name, filename)  # a syntax error names the template's file
-    return tuple(n for n in jinja2.meta.find_referenced_templates(parsed) if n)
+def _as_template(problem: Diagnostic) -> Diagnostic:
+    """A decoding problem of a template file, in words for a template (not an article)."""
+    if problem.code == "binary-file":
+        return dataclasses.replace(problem, code="template-binary")
+    return problem
 
 
 def template_names(env: jinja2.Environment) -> list[str]:
@@ -322,9 +329,15 @@ def template_names(env: jinja2.Environment) -> list[str]:
     return env.list_templates(filter_func=_read_by_builds)
 
 
+# what a template's name ends with (a picture or a system file such as Thumbs.db left in a
+# templates folder is no template)
+TEMPLATE_SUFFIXES = (".html", ".htm", ".xml", ".txt", ".js", ".json", ".csv", ".css", ".svg")
+
+
 def _read_by_builds(name: str) -> bool:
     base = name.rsplit("/", 1)[-1]
-    return not (name.startswith(".") or base.startswith(".") or base.endswith(SKIPPED_SUFFIXES))
+    hidden = name.startswith(".") or base.startswith(".") or base.endswith(SKIPPED_SUFFIXES)
+    return not hidden and base.lower().endswith(TEMPLATE_SUFFIXES)
 
 
 class _Loader(jinja2.FileSystemLoader):
@@ -342,30 +355,45 @@ class _Loader(jinja2.FileSystemLoader):
                 path = Path(folder, template)
                 if path.is_file():
                     _text, problems = decode(path.read_bytes(), str(path))
-                    raise templatefaults.Undecodable(str(path), problems) from None
+                    told = [_as_template(problem) for problem in problems]
+                    raise templatefaults.Undecodable(str(path), told) from None
             raise
 
 
 def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
-    """The template and every template it extends, includes or imports (its dependencies)."""
+    """The template and every template it extends, includes or imports (its dependencies);
+    one that may be missing (``ignore missing``, one of a list) and is, is left out."""
+    assert env.loader is not None
     seen: list[str] = []
-    todo: list[tuple[str, tuple[str, str] | None]] = [(name, None)]  # and who names it
+    todo: list[tuple[str, tuple[str, templateuse.Reference] | None]] = [(name, None)]
     while todo:
         current, named_by = todo.pop()
         if current in seen:
             continue
-        seen.append(current)
-        assert env.loader is not None
         try:
             source, filename, _uptodate = env.loader.get_source(env, current)
         except jinja2.TemplateNotFound:
             if named_by is None:
                 raise
-            close = difflib.get_close_matches(current, template_names(env), n=1)
-            raise templatefaults.MissingTemplate(current, *named_by, *close) from None
-        named = (source, filename or current)
-        todo.extend((ref, named) for ref in _referenced(id(env), current, source, filename))
+            if named_by[1].optional:
+                continue
+            raise _missing(env, current, *named_by) from None
+        seen.append(current)
+        for ref in templateuse.references(source, current, filename):
+            if ref.name is not None:
+                todo.append((ref.name, (filename or current, ref)))
     return tuple(sorted(seen))
+
+
+def _missing(
+    env: jinja2.Environment, name: str, filename: str, ref: templateuse.Reference
+) -> templatefaults.MissingTemplate:
+    """The fault of ``name``, named at ``ref`` in ``filename`` and missing, with the name of
+    a template of the theme it may be a misspelling of (compared without the suffix)."""
+    stems = {n.rsplit(".", 1)[0]: n for n in template_names(env)}
+    close = difflib.get_close_matches(name.rsplit(".", 1)[0], sorted(stems), n=1, cutoff=0.75)
+    suggestion = stems[close[0]] if close else ""
+    return templatefaults.MissingTemplate(name, filename, ref.line, suggestion)
 
 
 def template_problems(
@@ -382,7 +410,7 @@ def template_problems(
     for name in template_names(env):
         try:
             source, filename, _uptodate = env.loader.get_source(env, name)
-            _referenced(id(env), name, source, filename)  # parsed as the build parses it
+            templateuse.references(source, name, filename)  # parsed as the build parses it
             env.compile(source, name, filename)  # and compiled: an unknown filter or test
             template_closure(env, name)  # and every template it names is there
         except (
@@ -402,10 +430,7 @@ def template_problems(
 def has_own_templates(theme: ThemeDirs) -> bool:
     """Whether a folder of the theme's templates is in the site (its theme/ overrides, or a
     theme inside it): content, which the checks look at more closely than a shipped theme."""
-    if theme.source is None:
-        return False
-    site = theme.source.resolve()
-    return any(Path(folder).resolve().is_relative_to(site) for folder in theme.templates)
+    return bool(_own_folders(theme))
 
 
 def use_problems(
@@ -415,18 +440,14 @@ def use_problems(
     template it extends does not have, a file that no build reads (``used``: the names of
     the templates the site's kinds render their items with, read whatever the theme has)."""
     folders = [Path(folder) for folder in theme.templates]
-    site = theme.source.resolve() if theme.source is not None else None
-    own_folders = [f for f in folders if site is not None and f.resolve().is_relative_to(site)]
+    own_folders = _own_folders(theme)
     if not own_folders:
         return []
-    assert site is not None and env.loader is not None
+    assert env.loader is not None
     loader = env.loader
 
     def own(name: str) -> str | None:
-        first = next((f for f in folders if (f / name).is_file()), None)
-        if first is None or first not in own_folders:
-            return None
-        return (first / name).resolve().relative_to(site).as_posix()
+        return own_path(theme, name)
 
     def source(name: str) -> tuple[str, str]:
         text, filename, _uptodate = loader.get_source(env, name)
@@ -435,6 +456,23 @@ def use_problems(
     shipped = {n for f in folders if f not in own_folders for n in _names_in(f)} | set(used)
     shipped.update(_names_in(packaged_themes_dir() / DEFAULT_THEME / "templates"))
     return templateuse.problems(template_names(env), own, source, shipped)
+
+
+def _own_folders(theme: ThemeDirs) -> list[Path]:
+    """The folders of the theme's templates that are in the site."""
+    if theme.source is None:
+        return []
+    site = theme.source.resolve()
+    return [Path(f) for f in theme.templates if Path(f).resolve().is_relative_to(site)]
+
+
+def own_path(theme: ThemeDirs, name: str) -> str | None:
+    """The path in the site of the template ``name`` builds read, when it is the site's own
+    (None when a shipped theme's, or none)."""
+    first = next((Path(f) for f in theme.templates if (Path(f) / name).is_file()), None)
+    if first is None or first not in _own_folders(theme) or theme.source is None:
+        return None
+    return (first / name).resolve().relative_to(theme.source.resolve()).as_posix()
 
 
 def _names_in(folder: Path) -> list[str]:
