@@ -608,15 +608,21 @@ def test_the_warnings_panel_does_not_cover_the_page_in_a_browser(
         server.server_close()
 
 
+def _built_with_a_cache(tmp_path: Path) -> tuple[Path, serve.ServeState]:
+    """A site of one profile, built by serve with its cache open."""
+    source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
+    state = serve.ServeState(options)
+    assert state.rebuild().ok and state.store is not None
+    return source, state
+
+
 def test_a_fault_of_the_tool_in_a_rebuild_is_said_and_the_next_change_rebuilds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import watchfiles
 
-    source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
-    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
-    state = serve.ServeState(options)
-    assert state.rebuild().ok and state.store is not None
+    source, state = _built_with_a_cache(tmp_path)
     batch = {(watchfiles.Change.modified, str(source / "profiles/2025/a.md"))}
     monkeypatch.setattr(watchfiles, "watch", lambda *args, **kwargs: iter([batch, batch]))
     calls: list[int] = []
@@ -690,10 +696,7 @@ def test_each_save_prints_the_warnings_that_are_new_since_the_last(
 def test_a_fault_of_the_tool_while_warming_up_is_said_and_the_cache_let_go_of(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
-    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
-    state = serve.ServeState(options)
-    assert state.rebuild().ok and state.store is not None
+    _source, state = _built_with_a_cache(tmp_path)
 
     def broken(*args: object) -> None:
         raise RuntimeError("a fault of the tool")
