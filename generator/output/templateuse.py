@@ -53,7 +53,7 @@ def problems(
 
 def _same_but_case(name: str, shipped: Iterable[str]) -> dict[str, str]:
     """The theme's name that ``name`` spells in other letter case, as the ``suggestion``."""
-    same = [known for known in shipped if known.lower() == name.lower()]
+    same = sorted(known for known in shipped if known.lower() == name.lower())
     return {"suggestion": same[0]} if same else {}
 
 
