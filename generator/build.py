@@ -558,9 +558,11 @@ def sampled_pages(analysis: Analysis) -> list[Diagnostic]:
         try:
             templating.render(env, job, view, bodies)
         except (Exception, RecursionError) as exc:  # any template fault is the page's error
-            faults.append(pool.while_rendering(templatefaults.template_error(exc, theme_dirs), job))
+            faults.append(
+                templatefaults.while_rendering(templatefaults.template_error(exc, theme_dirs), job)
+            )
     # how many sampled pages had a fault says nothing of the site: not told
-    return [_without(fault, "others") for fault in pool.one_per_fault(faults)]
+    return [_without(fault, "others") for fault in templatefaults.one_per_fault(faults)]
 
 
 def _without(diagnostic: Diagnostic, param: str) -> Diagnostic:

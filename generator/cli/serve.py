@@ -125,6 +125,11 @@ class ServeState:
         gc.enable()
         gc.collect()
 
+    def failed(self, exc: Exception) -> None:
+        """Say a fault of the tool that stopped a rebuild, and ``forget``."""
+        print(reporting.internal_error(exc), file=sys.stderr, flush=True)
+        self.forget()
+
     def forget(self) -> None:
         """Let go of the cache and what it keeps in memory, after a rebuild that failed
         half way by a fault of the tool: the next rebuild opens the cache again and reads
@@ -153,8 +158,7 @@ class ServeState:
         try:
             self.rebuild(True)
         except Exception as exc:
-            print(reporting.internal_error(exc), file=sys.stderr, flush=True)
-            self.forget()
+            self.failed(exc)
 
 
 def watched(source: Path) -> Callable[[Any, str], bool]:
@@ -543,8 +547,7 @@ def rebuild_on_change(
         try:
             result = rebuild_noticed(state, changed_files(source, changes), reload)
         except Exception as exc:  # a fault of the tool: said, and the next change rebuilds
-            print(reporting.internal_error(exc), file=sys.stderr, flush=True)
-            state.forget()
+            state.failed(exc)
             continue
         state.printed = print_report(result, state.options.source, state.printed)
         state.persist()

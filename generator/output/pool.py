@@ -299,42 +299,14 @@ def _render_chunk(indices: range) -> list[Written | Diagnostic]:
             page = templating.render(env, jobs[i], view, _shared["bodies"])
         except (Exception, RecursionError) as exc:  # any template fault is the page's error
             out.append(
-                while_rendering(templatefaults.template_error(exc, _shared["theme"]), jobs[i])
+                templatefaults.while_rendering(
+                    templatefaults.template_error(exc, _shared["theme"]), jobs[i]
+                )
             )
             continue
         # outside the try: a failed write (a full disk) fails the build, as a system error
         writer.write_new(root, page.path, page.data)
         out.append(Written(page.path, hashlib.sha256(page.data).hexdigest(), page.reads))
-    return out
-
-
-def while_rendering(problem: Diagnostic, job: PageJob) -> Diagnostic:
-    """``problem`` naming the page it was found on: its content file (``content``) when it is
-    an item's page, else its path (``page``)."""
-    item = job.context.get("item")
-    where = {"content": item.key} if item is not None else {"page": job.path}
-    return dataclasses.replace(problem, params=tuple(sorted((*problem.params, *where.items()))))
-
-
-def one_per_fault(problems: list[Diagnostic]) -> list[Diagnostic]:
-    """One diagnostic for each fault of a template, however many pages it was found on: that
-    of the first page by its content file's path (else its own), with how many ``others``
-    had it."""
-    pages = ("content", "page")
-    found: dict[Diagnostic, list[Diagnostic]] = {}
-    for problem in problems:
-        fault = dataclasses.replace(
-            problem, params=tuple(p for p in problem.params if p[0] not in pages)
-        )
-        found.setdefault(fault, []).append(problem)
-    out = []
-    for same in found.values():
-        first = min(same, key=lambda d: d.params)
-        if len(same) > 1:
-            first = dataclasses.replace(
-                first, params=tuple(sorted((*first.params, ("others", str(len(same) - 1)))))
-            )
-        out.append(first)
     return out
 
 
@@ -377,7 +349,7 @@ def render_pages(
                 else:
                     shared = frozenset(map(reads.setdefault, entry.reads, entry.reads))
                     written.append(dataclasses.replace(entry, reads=shared))
-        return written, one_per_fault(problems)
+        return written, templatefaults.one_per_fault(problems)
     finally:
         _forget("env", "view", "jobs", "theme", "root", "bodies")
 

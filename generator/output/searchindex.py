@@ -105,10 +105,9 @@ def _manifest(
     return manifest
 
 
-def _context(site: Site) -> str:
+def _context() -> str:
     """What every term table depends on besides its document: the generator. (The names of a
     document's unit and the units above it are a part of its signature: ``_made_from``.)"""
-    del site
     return hashlib.sha256(cache.code_digest().encode()).hexdigest()
 
 
@@ -130,7 +129,7 @@ def _units(site: Site) -> str:
 def _order(site: Site, items: Sequence[Item], count: int) -> str:
     """What the document numbers and the shards depend on besides each document: the
     context of the tables (``_context``), the number of shards and the documents in order."""
-    digest = hashlib.sha256(f"{_context(site)}\0{count}\0".encode())
+    digest = hashlib.sha256(f"{_context()}\0{count}\0".encode())
     digest.update("".join([f"{item.key}\0" for item in items]).encode("utf-8"))
     return digest.hexdigest()
 
@@ -156,7 +155,7 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
     count = search.shard_count(site)
     before = store.get_meta(STATE)
     state = json.loads(before or "null")
-    if not state or len(state) < 4 or state[2:] != [_context(site), count]:
+    if not state or len(state) < 4 or state[2:] != [_context(), count]:
         return None
     old_sigs: list[str] = state[1]
     changed = _changed_numbers(old_sigs, sigs)
@@ -195,7 +194,7 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
         TABLES, ((sigs[n], indexer.encode_table(t)) for n, t in new.items() if n not in found)
     )
     store.put_many(SHARDS, ((str(s), shards[s]) for s in sorted(changes)))
-    store.set_meta(STATE, json.dumps([order, sigs, _context(site), count]))
+    store.set_meta(STATE, json.dumps([order, sigs, _context(), count]))
     if store.get_meta(OUTPUT_STATE) != before:
         return shards, frozenset(range(count))
     return shards, frozenset(changes)
@@ -250,7 +249,7 @@ def made_where_converted(
     (its ``keep``, adding their signatures to ``made``, which ``search_index`` is given).
     ``body_keys`` maps an item key to its Markdown cache key."""
     searched = {item.key for item in site.chronological()}
-    forget_other_context(store, site)
+    forget_other_context(store)
 
     def then(item: Item, body: Rendered) -> tuple[str, str] | None:
         if item.key not in searched:
@@ -274,11 +273,11 @@ def table_row(
     return search.signature(item, made_from), cache.encode(indexer.encode_table(table))
 
 
-def forget_other_context(store: cache.Cache, site: Site) -> None:
-    """Forget the last index when its tables were made in another context than ``site``'s
-    (another generator): a table stored under one of its signatures now is
-    made in this context, which that index could not patch or reuse anyway."""
-    if store.get_meta(STATE) and not _last_signatures(store, _context(site)):
+def forget_other_context(store: cache.Cache) -> None:
+    """Forget the last index when its tables were made in another context (another
+    generator): a table stored under one of its signatures now is made in this context,
+    which that index could not patch or reuse anyway."""
+    if store.get_meta(STATE) and not _last_signatures(store, _context()):
         store.set_meta(STATE, "")
 
 
@@ -295,7 +294,7 @@ def _computed(request: _Request) -> list[dict[str, str]]:
     site, plan, store, order = request.site, request.plan, request.store, request.order
     sigs, bodies, made = request.sigs, request.bodies, request.made
     items = site.chronological()
-    context = _context(site)
+    context = _context()
     reusable = _reusable(store, context, sigs) | made.intersection(sigs)
     count = search.shard_count(site)
     store.set_meta(STATE, "")

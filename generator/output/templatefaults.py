@@ -19,6 +19,7 @@ import jinja2.tests
 
 from generator.base.errors import Diagnostic
 from generator.kinds.registry import BUILT_IN
+from generator.pages.base import PageJob
 from generator.pages.view import SiteView
 from generator.site.model import Unit
 
@@ -238,6 +239,36 @@ def _runtime_words(exc: BaseException) -> tuple[str, dict[str, str]]:
     if isinstance(exc, jinja2.UndefinedError) and named:
         return "template-undefined", {"name": named[-1], **_suggested(named[-1], field_names())}
     return "template-error", {"problem": f"{type(exc).__name__}: {said}"}
+
+
+def while_rendering(problem: Diagnostic, job: PageJob) -> Diagnostic:
+    """``problem`` naming the page it was found on: its content file (``content``) when it is
+    an item's page, else its path (``page``)."""
+    item = job.context.get("item")
+    where = {"content": item.key} if item is not None else {"page": job.path}
+    return dataclasses.replace(problem, params=tuple(sorted((*problem.params, *where.items()))))
+
+
+def one_per_fault(problems: list[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic for each fault of a template, however many pages it was found on: that
+    of the first page by its content file's path (else its own), with how many ``others``
+    had it."""
+    pages = ("content", "page")
+    found: dict[Diagnostic, list[Diagnostic]] = {}
+    for problem in problems:
+        fault = dataclasses.replace(
+            problem, params=tuple(p for p in problem.params if p[0] not in pages)
+        )
+        found.setdefault(fault, []).append(problem)
+    out = []
+    for same in found.values():
+        first = min(same, key=lambda d: d.params)
+        if len(same) > 1:
+            first = dataclasses.replace(
+                first, params=tuple(sorted((*first.params, ("others", str(len(same) - 1)))))
+            )
+        out.append(first)
+    return out
 
 
 _QUOTED = re.compile(r"'([^']*)'")

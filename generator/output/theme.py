@@ -143,11 +143,9 @@ def site_themes(source: Path) -> list[str]:
 
 
 def available_themes(source: Path) -> list[str]:
-    names: set[str] = set()
-    for root in (source / "themes", packaged_themes_dir()):
-        if root.is_dir():
-            names.update(p.name for p in root.iterdir() if (p / "templates").is_dir())
-    return sorted(names)
+    shipped = packaged_themes_dir()
+    names = {p.name for p in shipped.iterdir() if (p / "templates").is_dir()}
+    return sorted(names.union(site_themes(source)))
 
 
 class Catalog:
@@ -446,15 +444,13 @@ def use_problems(
     assert env.loader is not None
     loader = env.loader
 
-    def own(name: str) -> str | None:
-        return own_path(theme, name)
-
     def source(name: str) -> tuple[str, str]:
         text, filename, _uptodate = loader.get_source(env, name)
         return text, filename or name
 
     shipped = {n for f in folders if f not in own_folders for n in _names_in(f)} | set(used)
     shipped.update(_names_in(packaged_themes_dir() / DEFAULT_THEME / "templates"))
+    own = functools.partial(own_path, theme)
     return templateuse.problems(template_names(env), own, source, shipped)
 
 
