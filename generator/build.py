@@ -35,6 +35,7 @@ from generator.output import (
     itemcache,
     keptbodies,
     markup,
+    ondemand,
     pool,
     readings,
     searchindex,
@@ -524,6 +525,32 @@ def render_environment(
     """The Jinja environment pages render in: the theme's templates and its catalog in
     ``language``, and the template globals reading the site through ``view`` (and ``extra``)."""
     return theme.environment(theme_dirs, language, templating.make_globals(view, plan, extra))
+
+
+def on_demand(options: BuildOptions, kinds: Registry = BUILT_IN) -> ondemand.OnDemand | None:
+    """The pages of the site made one at a time as they are asked for, from one analysis
+    of it (what ``serve`` shows while its first build runs, see ``output/ondemand.py``);
+    None when the site has errors (the build says them) or no theme."""
+    analysis = analyse(
+        options.source,
+        drafts=options.drafts,
+        edition_year=options.edition_year,
+        kinds=kinds,
+        workers=options.workers,
+    )
+    theme_dirs, site, plan = analysis.theme, analysis.site, analysis.plan
+    if theme_dirs is None or has_errors(analysis.diagnostics):
+        return None
+    jobs = {job.path: job for job in pages.pages(site, plan)}
+    held = {item.key: item for item in site.all_items()}
+    bodies = ondemand.LazyBodies(held, plan.items, markdown_converter(site, plan))
+    view = SiteView(site, plan, bodies, Queries(site, plan))
+    extra = {"photo_variants": view.photo_variants}
+    env = render_environment(theme_dirs, site.config.language, view, plan, extra)
+    files = {urls.join(urls.THEME_ASSETS, rel): p for rel, p in theme_dirs.static_files().items()}
+    files.update((plan.assets[rel], options.source / rel) for rel in analysis.copied)
+    files.update(_edition_files(options.source, site, analysis.tree.editions))
+    return ondemand.OnDemand(jobs, files, env, view, bodies, site.config.language)
 
 
 SAMPLED = 8  # pages of each template that ``sampled_pages`` renders, spread over its pages
@@ -1437,12 +1464,19 @@ def _edition_copies(
 ) -> dict[str, tuple[Path, str]]:
     """Every frozen edition, byte for byte, to editions/<year>/ (none inside an
     edition: an edition never holds other editions)."""
-    out: dict[str, tuple[Path, str]] = {}
+    files = _edition_files(source, site, editions)
+    return {rel: (path, _file_digest(path)) for rel, path in files.items()}
+
+
+def _edition_files(
+    source: Path, site: model.Site, editions: dict[int, tuple[str, ...]]
+) -> dict[str, Path]:
+    """The files of every frozen edition, by their path in the output."""
+    out: dict[str, Path] = {}
     for year in site.editions:
         folder = loader.edition_folder(source, year)
         for rel in editions[year]:
-            path = folder / rel
-            out[urls.join(urls.EDITIONS, year, rel)] = (path, _file_digest(path))
+            out[urls.join(urls.EDITIONS, year, rel)] = folder / rel
     return out
 
 

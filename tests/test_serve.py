@@ -86,7 +86,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
     proc = start(["src", "--port", str(port)], tmp_path)
     base = f"http://127.0.0.1:{port}/"
     try:
-        wait_until(lambda: fetch(base)[0] == 200)
+        # the first build is done (until then pages are made as they are asked for)
+        wait_until(lambda: fetch(base + "search/index.js")[0] == 200)
         yield base, source, proc
     finally:
         proc.terminate()

@@ -33,10 +33,11 @@ from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.errors import Diagnostic, Severity
 from generator.base.report import BuildReport
-from generator.build import build
+from generator.build import build, on_demand
 from generator.cli import console as reporting
 from generator.output import cache
 from generator.output.cache import CACHE_DIR
+from generator.output.ondemand import OnDemand
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 # the watcher looks for changes every STEP_MS: a batch ends at the first look that finds
@@ -61,10 +62,16 @@ class ServeState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     store: cache.Cache | None = None
     printed: frozenset[Diagnostic] = frozenset()  # the diagnostics of the last report printed
+    # while the first build of a preview with no served folder yet runs, pages are made as
+    # they are asked for (``first_build``); the watcher's rebuilds wait for ``started``
+    preview: OnDemand | None = None
+    started: threading.Event = field(default_factory=threading.Event)
 
     @property
     def language(self) -> str:
-        return self.report.language if self.report else DEFAULT_LANGUAGE
+        if self.report is not None:
+            return self.report.language
+        return self.preview.language if self.preview is not None else DEFAULT_LANGUAGE
 
     def rebuild(
         self,
@@ -100,6 +107,7 @@ class ServeState:
                     self._persist()
             self.report = report
             self.built_once = self.built_once or report.ok
+            self.preview = None  # the served folder, or the errors, are shown from now on
         return report
 
     def _told(self, shown: Callable[[], None]) -> Callable[[BuildReport], None]:
@@ -339,6 +347,9 @@ def make_app(
 
     def app(environ: dict[str, Any], start: StartResponse) -> list[bytes]:
         report = state.report
+        preview = state.preview
+        if preview is not None and not state.built_once:
+            return _from_preview(start, preview, unquote(environ.get("PATH_INFO", "/")))
         if not state.built_once and report is not None:
             page = error_page(report, state.options.source)
             return _respond(start, "200 OK", page, "text/html; charset=utf-8")
@@ -357,6 +368,48 @@ def make_app(
 
 
 App = Callable[[dict[str, Any], StartResponse], list[bytes]]
+
+
+def _preview_target(preview: OnDemand, raw: str) -> tuple[str, str]:
+    """What a request path names among the pages and files ``preview`` can make, as
+    ``_served_file`` answers for a built folder: (status, output path, or where to go)."""
+    rel = posixpath.normpath("/" + raw).lstrip("/")
+    rel = "" if rel == "." else rel
+    if rel and preview.holds(rel):
+        return "200 OK", rel
+    page = posixpath.join(rel, "index.html") if rel else "index.html"
+    if not preview.holds(page):
+        return "404 Not Found", "404.html"
+    if raw and not raw.endswith("/"):
+        return "301 Moved Permanently", quote("/" + rel + "/")
+    return "200 OK", page
+
+
+def _from_preview(start: StartResponse, preview: OnDemand, raw: str) -> list[bytes]:
+    """The answer to a request while the first build runs: the page or file made on the
+    spot, or a page saying it shows once the build is done (the search index's files)."""
+    status, target = _preview_target(preview, raw)
+    if status.startswith("301"):
+        return _respond(start, status, b"", "text/plain", [("Location", target)])
+    body = preview.get(target)
+    if body is None and status.startswith("200"):
+        later = later_page(preview.language)
+        return _respond(start, "503 Service Unavailable", later, "text/html; charset=utf-8")
+    ctype = mimetypes.guess_type(target)[0] or "application/octet-stream"
+    if ctype == "text/html":
+        ctype = "text/html; charset=utf-8"
+    return _respond(start, status, body if body is not None else b"404", ctype)
+
+
+def later_page(language: str) -> bytes:
+    """The page shown for a page only the first build makes: it says so, and looks again
+    every few seconds (the browser also reloads when the build is done)."""
+    text = html.escape(messages.text(language, "serve-first-page-later"))
+    return (
+        f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="5"><title>{text}</title></head>'
+        f'<body><p style="font:16px/1.6 system-ui,sans-serif;margin:2em">{text}</p></body></html>'
+    ).encode()
 
 
 def with_report(body: bytes, report: BuildReport, root: Path) -> bytes:
@@ -436,10 +489,8 @@ def run(args: argparse.Namespace) -> int:
     state = ServeState(options)
     url = f"http://{args.host}:{args.port}/"
     reporting.say(messages.text(DEFAULT_LANGUAGE, "serve-starting", url=url))
-    report = state.rebuild()
+    start_preview(state)
     lang = state.language
-    state.printed = print_report(report, source)
-    state.warm_up()
     watcher = batch_watcher(state, source)
     hosts = allowed_hosts(args.host, args.port)
     guard_livereload(hosts)
@@ -462,11 +513,43 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         watcher.stopping.set()
-        with state.lock:  # a rebuild under way ends before the server exits
-            if state.store is not None:
-                state.store.close()
+        # a rebuild under way ends before the server exits; the first build does not, as
+        # it may take minutes: the next start begins it again
+        if state.started.is_set():
+            with state.lock:
+                if state.store is not None:
+                    state.store.close()
     reporting.say(messages.text(lang, "serve-stopped"))
     return 0
+
+
+def start_preview(state: ServeState) -> None:
+    """Build the preview before it is served; or, the first time (no served folder yet), make
+    its pages as they are asked for while ``first_build`` runs in the background."""
+    if not state.options.output.is_dir():
+        state.preview = on_demand(state.options)
+    if state.preview is not None:
+        reporting.say(messages.text(state.language, "serve-first-build"))
+        return
+    report = state.rebuild()
+    state.printed = print_report(report, state.options.source)
+    state.warm_up()
+    state.started.set()
+
+
+def first_build(state: ServeState, reload: Callable[[], None]) -> None:
+    """The first build of a preview whose pages are made as they are asked for meanwhile;
+    then the pages come from the served folder and the browsers reload. A fault of the tool
+    is said, and the pages are still made as asked for."""
+    try:
+        report = state.rebuild()
+    except Exception as exc:
+        state.failed(exc)
+    else:
+        state.printed = print_report(report, state.options.source)
+    finally:
+        state.started.set()
+    reload()
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -518,6 +601,8 @@ def batch_watcher(state: ServeState, source: Path) -> Any:
             def reload() -> None:
                 loop.add_callback(LiveReloadHandler.reload_waiters, path="*")
 
+            if not state.started.is_set():
+                threading.Thread(target=first_build, daemon=True, args=(state, reload)).start()
             thread = threading.Thread(
                 target=rebuild_on_change, daemon=True, args=(state, source, self.stopping, reload)
             )
@@ -544,6 +629,7 @@ def rebuild_on_change(
         stop_event=stopping,
         raise_interrupt=False,
     ):
+        state.started.wait()  # changes seen during the first build are rebuilt after it
         try:
             result = rebuild_noticed(state, changed_files(source, changes), reload)
         except Exception as exc:  # a fault of the tool: said, and the next change rebuilds

@@ -1,0 +1,102 @@
+"""Pages made one at a time, in memory, as they are asked for: what the preview shows while
+its first build of a site runs.
+
+A first build of a large site takes a while (tens of seconds at ten thousand documents). The
+preview does not wait for it: once the site is read and its pages planned, a page asked for
+is rendered on the spot from that one analysis, converting only the bodies it shows, and a
+copied file (the theme's styles, a photo, an attachment) is read from where it comes from. The
+bytes are those the build writes, except that photos are shown as they are, before the build
+has resized them. A page that needs every body (the search index's manifest and shards) is
+not made here: it waits for the build.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import jinja2
+
+from generator.output import markup
+from generator.output import render as templating
+from generator.pages.base import PageJob
+from generator.pages.view import SiteView
+from generator.site.bodies import Rendered
+from generator.site.model import Item, Page
+
+
+class NotReady(Exception):
+    """A page asked for every body of the site: only the build makes it."""
+
+
+class LazyBodies(Mapping[str, Rendered]):
+    """The converted body of each item, converted the first time it is asked for. Asking
+    for all of them (iterating, counting) raises ``NotReady``."""
+
+    def __init__(
+        self,
+        items: Mapping[str, Item | Page],
+        pages: Mapping[str, str],
+        converter: markup.Converter,
+    ) -> None:
+        self._items = items
+        self._pages = pages
+        self._converter = converter
+        self._done: dict[str, Rendered] = {}
+
+    def __getitem__(self, key: str) -> Rendered:
+        found = self._done.get(key)
+        if found is None:
+            item = self._items[key]
+            found = self._converter.convert(item.body, key, self._pages[key])
+            self._done[key] = found
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        raise NotReady
+
+    def __len__(self) -> int:
+        raise NotReady
+
+
+class OnDemand:
+    """The pages of one analysis of a site (by output path) and the files it copies, made
+    or read when asked for; one at a time (the Markdown converter and the recording view
+    serve one page at a time)."""
+
+    def __init__(
+        self,
+        jobs: Mapping[str, PageJob],
+        files: Mapping[str, Path],
+        env: jinja2.Environment,
+        view: SiteView,
+        bodies: LazyBodies,
+        language: str,
+    ) -> None:
+        self.language = language  # the site's, for what the preview says around the pages
+        self.jobs = jobs
+        self.files = files
+        self._env = env
+        self._view = view
+        self._bodies = bodies
+        self._lock = threading.Lock()
+
+    def holds(self, path: str) -> bool:
+        """Whether ``path`` (an output path) is a page or a copied file of the site."""
+        return path in self.jobs or path in self.files
+
+    def get(self, path: str) -> bytes | None:
+        """The bytes of the page or file ``path``; None when it is neither, or when it is a
+        page only the build makes (``NotReady``) or one whose template fails."""
+        job = self.jobs.get(path)
+        if job is None:
+            source = self.files.get(path)
+            return source.read_bytes() if source is not None and source.is_file() else None
+        with self._lock:
+            try:
+                return templating.render(self._env, job, self._view, self._bodies).data
+            except NotReady:
+                return None
+            except Exception:  # a fault of a template: the first build says it, with its place
+                return None

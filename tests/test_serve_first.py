@@ -1,0 +1,205 @@
+"""The first preview of a site: its pages are made as they are asked for while the first
+build runs, byte for byte as the build writes them (photos aside), then served from it."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from generator.base import messages
+from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
+from generator.build import on_demand
+from generator.cli import serve
+from generator.output.ondemand import OnDemand
+from tests.conftest import profile, write_site
+from tests.golden import SOURCE_DATE_EPOCH
+from tests.test_serve import fetch, free_port, start, wait_until
+
+# an <img> of a page made on demand shows the photo as it is, not the build's resized copies
+IMG = re.compile(rb"<img [^>]*>")
+
+
+def _without_photos(page: bytes) -> bytes:
+    return IMG.sub(b"<img>", page)
+
+
+def _made_on_demand(source: Path, tmp_path: Path) -> OnDemand:
+    found = on_demand(BuildOptions(source=source, output=tmp_path / "unused"))
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def dated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build date of the golden example build."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+
+
+@pytest.mark.usefixtures("dated")
+def test_every_page_made_on_demand_is_the_page_the_build_wrote(
+    example_build: Path, tmp_path: Path
+) -> None:
+    preview = _made_on_demand(example_build.parent / "site_content", tmp_path)
+    exact = later = 0
+    for path in sorted(preview.jobs):
+        made = preview.get(path)
+        if made is None:  # only the build makes the search index's manifest and shards
+            assert path == "search/index.js" or path.startswith("search/t/"), path
+            later += 1
+            continue
+        built = (example_build / path).read_bytes()
+        exact += made == built
+        assert _without_photos(made) == _without_photos(built), path
+    assert later == 2 and exact > len(preview.jobs) // 2
+    for path, source in preview.files.items():
+        assert preview.get(path) == source.read_bytes()
+        if not path.startswith("photos/"):  # the build copies the rest as they are
+            assert source.read_bytes() == (example_build / path).read_bytes(), path
+    assert preview.get("no/such/page.html") is None
+
+
+def test_pages_made_on_demand_at_scale_are_the_built_ones(
+    scale_build: tuple[Path, Path], tmp_path: Path
+) -> None:
+    source, out = scale_build
+    preview = _made_on_demand(source, tmp_path)
+    lists = sorted(p for p in preview.jobs if p.startswith("profiles/page/"))
+    units = sorted(p for p in preview.jobs if p.startswith("units/"))
+    details = sorted(p for p in preview.jobs if p.startswith("profiles/2"))
+    wanted = ["index.html", "feed.xml", lists[-1], units[0], units[-1], details[-1], details[0]]
+    for path in wanted:
+        made = preview.get(path)
+        assert made is not None, path
+        assert _without_photos(made) == _without_photos((out / path).read_bytes()), path
+
+
+def _call(app: object, path: str) -> tuple[str, dict[str, str], bytes]:
+    seen: dict[str, object] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(app({"PATH_INFO": path}, start_response))  # type: ignore[operator]
+    return str(seen["status"]), seen["headers"], body  # type: ignore[return-value]
+
+
+def test_the_preview_serves_pages_made_on_demand_until_the_first_build_is_done(
+    tmp_path: Path,
+) -> None:
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile(body="第一版事迹。")})
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
+    state = serve.ServeState(options)
+    serve.start_preview(state)
+    preview = state.preview
+    assert preview is not None and not options.output.exists() and not state.started.is_set()
+    app = serve.make_app(state)
+    status, headers, body = _call(app, "/")
+    assert status == "200 OK" and body == preview.get("index.html")
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    page = next(p for p in preview.jobs if p.startswith("profiles/2025/"))
+    assert _call(app, "/" + page)[2] == preview.get(page)
+    assert "第一版事迹" in _call(app, "/" + page)[2].decode("utf-8")
+    folder = "/" + page.removesuffix("/index.html")
+    status, headers, _ = _call(app, folder)
+    assert status == "301 Moved Permanently" and headers["Location"] == folder + "/"
+    assert _call(app, folder + "/")[2] == preview.get(page)
+    assert _call(app, "/assets/css/site.css")[0] == "200 OK"
+    status, _, body = _call(app, "/search/index.js")  # waits for the build
+    later = messages.text(DEFAULT_LANGUAGE, "serve-first-page-later")
+    assert status.startswith("503") and later in body.decode("utf-8")
+    assert _call(app, "/no/such/")[0] == "404 Not Found"
+    reloads: list[bool] = []
+    serve.first_build(state, lambda: reloads.append(True))
+    assert state.preview is None and state.started.is_set() and reloads == [True]
+    assert (options.output / "search" / "index.js").is_file()
+    assert _call(app, "/search/index.js")[0] == "200 OK"
+    assert state.store is not None
+    state.store.close()
+
+
+def test_a_served_folder_already_there_is_served_at_once(tmp_path: Path) -> None:
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
+    state = serve.ServeState(options)
+    serve.start_preview(state)
+    assert state.preview is not None
+    serve.first_build(state, lambda: None)
+    assert state.store is not None
+    state.store.close()
+    again = serve.ServeState(options)
+    serve.start_preview(again)
+    assert again.preview is None and again.started.is_set() and again.built_once
+    assert again.store is not None
+    again.store.close()
+
+
+def test_content_errors_at_the_first_start_are_shown_not_made_on_demand(tmp_path: Path) -> None:
+    bad = profile().replace("name: 王进喜", "name:")
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": bad})
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
+    state = serve.ServeState(options)
+    serve.start_preview(state)
+    assert state.preview is None and state.report is not None and not state.report.ok
+    _, _, body = _call(serve.make_app(state), "/")
+    assert serve.OVERLAY_ID in body.decode("utf-8")
+    assert state.store is not None
+    state.store.close()
+
+
+def test_changes_seen_during_the_first_build_are_rebuilt_after_it(tmp_path: Path) -> None:
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile(body="第一版。")})
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
+    state = serve.ServeState(options)
+    serve.start_preview(state)
+    stopping = threading.Event()
+    watcher = threading.Thread(
+        target=serve.rebuild_on_change, args=(state, source, stopping, lambda: None)
+    )
+    watcher.start()
+    try:
+        time.sleep(0.5)  # the watcher is watching
+        (source / "profiles/2025/a.md").write_text(profile(body="第二版。"), "utf-8")
+        time.sleep(1.5)  # the change is seen, and its rebuild waits for the first build
+        assert state.report is None and state.preview is not None
+        serve.first_build(state, lambda: None)
+        wait_until(lambda: state.report is not None and state.report.ok, timeout=30)
+        page = next((options.output / "profiles" / "2025").rglob("index.html"))
+        assert "第二版" in page.read_text(encoding="utf-8")
+    finally:
+        stopping.set()
+        watcher.join(timeout=10)
+        if state.store is not None:
+            state.store.close()
+
+
+def test_a_first_start_says_that_pages_are_made_as_they_are_opened(tmp_path: Path) -> None:
+    write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    port = free_port()
+    proc = start(["src", "--port", str(port)], tmp_path)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until(lambda: fetch(base + "search/index.js")[0] == 200, timeout=30)
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    assert messages.text(DEFAULT_LANGUAGE, "serve-first-build") in out
+    assert "Traceback" not in out + err
+
+
+def test_a_page_whose_template_fails_waits_for_the_build(
+    example_build: Path, tmp_path: Path
+) -> None:
+    preview = _made_on_demand(example_build.parent / "site_content", tmp_path)
+    detail = preview.jobs[next(p for p in preview.jobs if p.startswith("profiles/2"))]
+    env = preview._env
+    env.globals["broken"] = lambda: 1 // 0
+    env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({detail.template: "{{ broken() }}"})])
+    env.cache = None
+    assert preview.get(detail.path) is None  # the first build says the fault, with its place
+    env.loader = jinja2.DictLoader({detail.template: "{{ 1 + 1 }}"})
+    assert preview.get(detail.path) == b"2"
