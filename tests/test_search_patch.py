@@ -76,6 +76,35 @@ def test_patching_gives_the_postings_of_the_new_tables(
     assert shards == search.postings(map(_split, after), count)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    held=st.dictionaries(st.integers(0, 300), st.sampled_from(MASKS), min_size=1),
+    dense=st.integers(0, 300),
+    offsets=st.dictionaries(st.integers(-20, 60), st.sampled_from([0, *MASKS]), min_size=1),
+)
+def test_documents_added_after_a_long_posting_give_its_posting_made_again(
+    held: dict[int, int], dense: int, offsets: dict[int, int]
+) -> None:
+    """Postings long enough to be bitmaps, some with fields, given documents just after
+    theirs (the posting of a new story), or among them (the slower way)."""
+    held = dict.fromkeys(range(dense), search.BODY) | held
+    added = {max(held) + offset: mask for offset, mask in offsets.items()}
+    patched = search.patch_shard({"t": search.encode_posting(held)}, {"t": added})
+    after = {n: m for n, m in (held | added).items() if m}
+    assert patched == ({"t": search.encode_posting(after)} if after else {})
+
+
+def test_a_document_after_a_bitmap_is_flagged_without_reading_its_numbers() -> None:
+    held = dict.fromkeys(range(0, 200, 2), search.BODY) | {7: search.TITLE}
+    posting = search.encode_posting(held)
+    assert posting.startswith("~") and "|" in posting
+    for number, mask in ((203, search.PEOPLE), (204, search.BODY), (199, search.BODY)):
+        found = search._appended(posting, {number: mask})
+        assert found == search.encode_posting(held | {number: mask}), number
+    assert search._appended(posting, {150: search.BODY}) is None  # among its documents
+    assert search._appended(posting, {1000: search.BODY}) is None  # then a list of gaps may do
+
+
 def test_an_edited_story_patches_the_index_and_matches_a_clean_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -513,6 +513,10 @@ def patch_shard(
     what ``postings`` makes of the changed documents."""
     out = dict(shard)
     for term, docs in changes.items():
+        appended = _appended(out[term], docs) if term in out else None
+        if appended is not None:
+            out[term] = appended
+            continue
         ids, fielded = _posting_parts(out[term]) if term in out else ([], {})
         for number, mask in docs.items():
             _set_flag(ids, number, bool(mask))
@@ -525,6 +529,50 @@ def patch_shard(
         else:
             out.pop(term, None)
     return dict(sorted(out.items()))
+
+
+def _appended(text: str, docs: Mapping[int, int]) -> str | None:
+    """The posting ``text`` with the documents ``docs`` (number -> mask) added after every
+    document it holds, as ``posting_text`` writes it, made without reading the posting's
+    numbers when it stays a bitmap; None when ``docs`` do not all come after them (or take a
+    document out), or the posting changes its form."""
+    head, _, tail = text.partition("|")
+    for number in sorted(docs):
+        mask = docs[number]
+        if not mask:
+            return None
+        found = _bitmap_appended(head, number) if head.startswith("~") else None
+        if found is None:
+            return None
+        head = found
+        if mask != BODY:
+            values = read_varints(tail)
+            last = sum(values[0::2]) - 1
+            tail += _varint(number - last) + _varint(mask)
+    return head + "|" + tail if tail else head
+
+
+# the number of documents each character of a bitmap flags, by its code
+_FLAGS_OF = bytes.maketrans(
+    ALPHABET.encode("ascii"), bytes(bin(v).count("1") for v in range(len(ALPHABET)))
+)
+
+
+def _bitmap_appended(head: str, number: int) -> str | None:
+    """The bitmap ``head`` ("~" and its characters) with document ``number`` flagged, when it
+    comes after the last one flagged and the posting stays a bitmap (more documents than
+    characters: no list of gaps is as short); else None."""
+    bitmap = head[1:]
+    if not bitmap:
+        return None
+    last = 6 * (len(bitmap) - 1) + _VALUE[bitmap[-1]].bit_length() - 1
+    width = number // 6 + 1
+    if number <= last or sum(bitmap.encode("ascii").translate(_FLAGS_OF)) + 1 <= width:
+        return None
+    at, bit = divmod(number, 6)
+    if at == len(bitmap) - 1:
+        return head[:-1] + ALPHABET[_VALUE[bitmap[-1]] | 1 << bit]
+    return head + ALPHABET[0] * (at - len(bitmap)) + ALPHABET[1 << bit]
 
 
 def _set_flag(ids: list[int], number: int, present: bool) -> None:
