@@ -550,7 +550,13 @@ def on_demand(options: BuildOptions, kinds: Registry = BUILT_IN) -> ondemand.OnD
     files = {urls.join(urls.THEME_ASSETS, rel): p for rel, p in theme_dirs.static_files().items()}
     files.update((plan.assets[rel], options.source / rel) for rel in analysis.copied)
     files.update(_edition_files(options.source, site, analysis.tree.editions))
-    return ondemand.OnDemand(jobs, files, env, view, bodies, site.config.language)
+    published = frozenset(
+        plan.assets[rel]
+        for rel in analysis.copied
+        if Path(rel).suffix.lower() in images.PUBLISHED_FORMATS
+    )
+    copies = ondemand.Copies(files, options.source, published, site.config.photo_max_size)
+    return ondemand.OnDemand(jobs, copies, env, view, bodies, site.config.language)
 
 
 SAMPLED = 8  # pages of each template that ``sampled_pages`` renders, spread over its pages

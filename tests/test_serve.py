@@ -194,7 +194,7 @@ def test_the_preview_logs_no_english(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=10)
     assert f"预览地址：{base}" in out and "预览已停止" in out
     # said at once, before the first build, which takes a while on a large site
-    assert out.index(f"正在生成预览网站，完成后在 {base} 打开") < out.index("预览地址")
+    assert out.index(f"正在准备预览网站，地址 {base}") < out.index("预览地址")
     for english in ("Serving on", "404 GET", "200 GET", "Reload", "Shutting down", "[I ", "[W "):
         assert english not in out + err
 

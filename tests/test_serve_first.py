@@ -3,29 +3,33 @@ build runs, byte for byte as the build writes them (photos aside), then served f
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import time
 from pathlib import Path
 
 import jinja2
+import PIL.Image
 import pytest
 
 from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
-from generator.build import on_demand
+from generator.build import build, on_demand
 from generator.cli import serve
 from generator.output.ondemand import OnDemand
 from tests.conftest import profile, write_site
 from tests.golden import SOURCE_DATE_EPOCH
 from tests.test_serve import fetch, free_port, start, wait_until
 
-# an <img> of a page made on demand shows the photo as it is, not the build's resized copies
+# an <img> of a page made on demand shows the photo as it is, not the build's resized copies:
+# its class and its text are compared, not where it points
 IMG = re.compile(rb"<img [^>]*>")
+KEPT = re.compile(rb' (?:class|alt)="[^"]*"')
 
 
 def _without_photos(page: bytes) -> bytes:
-    return IMG.sub(b"<img>", page)
+    return IMG.sub(lambda tag: b"<img" + b"".join(KEPT.findall(tag.group())) + b">", page)
 
 
 def _made_on_demand(source: Path, tmp_path: Path) -> OnDemand:
@@ -56,10 +60,11 @@ def test_every_page_made_on_demand_is_the_page_the_build_wrote(
         exact += made == built
         assert _without_photos(made) == _without_photos(built), path
     assert later == 2 and exact > len(preview.jobs) // 2
-    for path, source in preview.files.items():
-        assert preview.get(path) == source.read_bytes()
-        if not path.startswith("photos/"):  # the build copies the rest as they are
-            assert source.read_bytes() == (example_build / path).read_bytes(), path
+    images = 0
+    for path in preview.files.paths:  # photos published (scaled, upright) as the build does
+        assert preview.get(path) == (example_build / path).read_bytes(), path
+        images += path in preview.files.published
+    assert images > 0
     assert preview.get("no/such/page.html") is None
 
 
@@ -151,7 +156,7 @@ def test_content_errors_at_the_first_start_are_shown_not_made_on_demand(tmp_path
     state.store.close()
 
 
-def test_changes_seen_during_the_first_build_are_rebuilt_after_it(tmp_path: Path) -> None:
+def test_changes_seen_during_the_first_build_show_once_it_is_done(tmp_path: Path) -> None:
     source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile(body="第一版。")})
     options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
     state = serve.ServeState(options)
@@ -161,12 +166,17 @@ def test_changes_seen_during_the_first_build_are_rebuilt_after_it(tmp_path: Path
         target=serve.rebuild_on_change, args=(state, source, stopping, lambda: None)
     )
     watcher.start()
+    first = threading.Thread(target=serve.first_build, args=(state, lambda: None))
     try:
-        time.sleep(0.5)  # the watcher is watching
-        (source / "profiles/2025/a.md").write_text(profile(body="第二版。"), "utf-8")
-        time.sleep(1.5)  # the change is seen, and its rebuild waits for the first build
-        assert state.report is None and state.preview is not None
-        serve.first_build(state, lambda: None)
+        with state.lock:  # the first build starts, and waits here until the change is seen
+            first.start()
+            time.sleep(0.5)  # the watcher is watching
+            (source / "profiles/2025/a.md").write_text(profile(body="第二版。"), "utf-8")
+            time.sleep(1.5)  # the change is seen, and its rebuild waits for the first build
+            assert state.report is None and state.preview is not None
+            page = next(p for p in state.preview.jobs if p.startswith("profiles/2025/"))
+            assert "第一版" in (state.preview.get(page) or b"").decode("utf-8")
+        first.join(timeout=30)
         wait_until(lambda: state.report is not None and state.report.ok, timeout=30)
         page = next((options.output / "profiles" / "2025").rglob("index.html"))
         assert "第二版" in page.read_text(encoding="utf-8")
@@ -203,3 +213,33 @@ def test_a_page_whose_template_fails_waits_for_the_build(
     assert preview.get(detail.path) is None  # the first build says the fault, with its place
     env.loader = jinja2.DictLoader({detail.template: "{{ 1 + 1 }}"})
     assert preview.get(detail.path) == b"2"
+
+
+def _jpeg_with_exif() -> bytes:
+    exif = PIL.Image.Exif()
+    exif[0x010F] = "相机厂商"  # the camera's maker: metadata the site does not publish
+    buffer = io.BytesIO()
+    PIL.Image.new("RGB", (64, 48), "red").save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_a_file_made_on_demand_is_the_published_one_and_stays_in_the_site(
+    tmp_path: Path,
+) -> None:
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    (source / "static").mkdir()
+    (source / "static/photo.jpg").write_bytes(_jpeg_with_exif())
+    (source / "static/notice.txt").write_text("通知", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("机密", encoding="utf-8")
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
+    preview = on_demand(options)
+    assert preview is not None and build(options).ok
+    photo = next(p for p in preview.files.paths if p.endswith("photo.jpg"))
+    made = preview.get(photo)
+    assert made == (options.output / photo).read_bytes() != _jpeg_with_exif()
+    assert made is not None and "相机厂商".encode() not in made
+    notice = next(p for p in preview.files.paths if p.endswith("notice.txt"))
+    assert preview.get(notice) == "通知".encode()
+    (source / "static/notice.txt").unlink()  # a link put in its place after the site was read
+    (source / "static/notice.txt").symlink_to(tmp_path / "secret.txt")
+    assert preview.get(notice) is None

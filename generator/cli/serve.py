@@ -54,7 +54,8 @@ WARNINGS_SHOWN = 20  # warnings listed in the browser; the others are counted
 
 @dataclass
 class ServeState:
-    """What the server knows about the latest build (mutated only by the rebuild callback)."""
+    """What the server knows about the latest build: changed by the builds (the first, the
+    watcher's rebuilds, the warm-up), one at a time under ``lock``."""
 
     options: BuildOptions
     report: BuildReport | None = None
@@ -66,6 +67,7 @@ class ServeState:
     # they are asked for (``first_build``); the watcher's rebuilds wait for ``started``
     preview: OnDemand | None = None
     started: threading.Event = field(default_factory=threading.Event)
+    stopped: bool = False  # the first build stopped by a fault of the tool
 
     @property
     def language(self) -> str:
@@ -102,12 +104,14 @@ class ServeState:
                     shown=self._told(shown) if shown is not None else None,
                     own_output=True,
                 )
+                # the served folder, or the errors, are shown from now on: the pages made on
+                # demand go with the garbage collected below
+                self.preview = None
             finally:
                 if persist:
                     self._persist()
             self.report = report
             self.built_once = self.built_once or report.ok
-            self.preview = None  # the served folder, or the errors, are shown from now on
         return report
 
     def _told(self, shown: Callable[[], None]) -> Callable[[BuildReport], None]:
@@ -349,7 +353,8 @@ def make_app(
         report = state.report
         preview = state.preview
         if preview is not None and not state.built_once:
-            return _from_preview(start, preview, unquote(environ.get("PATH_INFO", "/")))
+            path = unquote(environ.get("PATH_INFO", "/"))
+            return _from_preview(start, preview, path, state.stopped)
         if not state.built_once and report is not None:
             page = error_page(report, state.options.source)
             return _respond(start, "200 OK", page, "text/html; charset=utf-8")
@@ -385,15 +390,16 @@ def _preview_target(preview: OnDemand, raw: str) -> tuple[str, str]:
     return "200 OK", page
 
 
-def _from_preview(start: StartResponse, preview: OnDemand, raw: str) -> list[bytes]:
-    """The answer to a request while the first build runs: the page or file made on the
-    spot, or a page saying it shows once the build is done (the search index's files)."""
+def _from_preview(start: StartResponse, preview: OnDemand, raw: str, stopped: bool) -> list[bytes]:
+    """The answer to a request while the first build runs (or after it ``stopped`` on a
+    fault): the page or file made on the spot, or a page saying it shows once the build is
+    done (the search index's files)."""
     status, target = _preview_target(preview, raw)
     if status.startswith("301"):
         return _respond(start, status, b"", "text/plain", [("Location", target)])
     body = preview.get(target)
     if body is None and status.startswith("200"):
-        later = later_page(preview.language)
+        later = later_page(preview.language, stopped)
         return _respond(start, "503 Service Unavailable", later, "text/html; charset=utf-8")
     ctype = mimetypes.guess_type(target)[0] or "application/octet-stream"
     if ctype == "text/html":
@@ -401,13 +407,16 @@ def _from_preview(start: StartResponse, preview: OnDemand, raw: str) -> list[byt
     return _respond(start, status, body if body is not None else b"404", ctype)
 
 
-def later_page(language: str) -> bytes:
+def later_page(language: str, stopped: bool = False) -> bytes:
     """The page shown for a page only the first build makes: it says so, and looks again
-    every few seconds (the browser also reloads when the build is done)."""
-    text = html.escape(messages.text(language, "serve-first-page-later"))
+    every few seconds (the browser also reloads when the build is done); once the build
+    ``stopped`` on a fault, it says that a save builds again."""
+    code = "serve-first-page-stopped" if stopped else "serve-first-page-later"
+    text = html.escape(messages.text(language, code))
+    refresh = "" if stopped else '<meta http-equiv="refresh" content="5">'
     return (
         f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
-        f'<meta http-equiv="refresh" content="5"><title>{text}</title></head>'
+        f"{refresh}<title>{text}</title></head>"
         f'<body><p style="font:16px/1.6 system-ui,sans-serif;margin:2em">{text}</p></body></html>'
     ).encode()
 
@@ -527,7 +536,10 @@ def start_preview(state: ServeState) -> None:
     """Build the preview before it is served; or, the first time (no served folder yet), make
     its pages as they are asked for while ``first_build`` runs in the background."""
     if not state.options.output.is_dir():
-        state.preview = on_demand(state.options)
+        try:
+            state.preview = on_demand(state.options)
+        except Exception as exc:  # a fault of the tool: said, and the preview built first
+            print(reporting.internal_error(exc), file=sys.stderr, flush=True)
     if state.preview is not None:
         reporting.say(messages.text(state.language, "serve-first-build"))
         return
@@ -544,6 +556,7 @@ def first_build(state: ServeState, reload: Callable[[], None]) -> None:
     try:
         report = state.rebuild()
     except Exception as exc:
+        state.stopped = True
         state.failed(exc)
     else:
         state.printed = print_report(report, state.options.source)

@@ -4,21 +4,23 @@ its first build of a site runs.
 A first build of a large site takes a while (tens of seconds at ten thousand documents). The
 preview does not wait for it: once the site is read and its pages planned, a page asked for
 is rendered on the spot from that one analysis, converting only the bodies it shows, and a
-copied file (the theme's styles, a photo, an attachment) is read from where it comes from. The
-bytes are those the build writes, except that photos are shown as they are, before the build
-has resized them. A page that needs every body (the search index's manifest and shards) is
-not made here: it waits for the build.
+copied file (the theme's styles, a photo, an attachment) is read from where it comes from (an
+image of the site as the build publishes it: upright, without metadata, scaled down). The
+bytes are those the build writes, except that pages show profile photos as they are, before
+the build has made their smaller sizes. A page that needs every body (the search index's
+manifest and shards) is not made here: it waits for the build.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
-from generator.output import markup
+from generator.output import images, markup
 from generator.output import render as templating
 from generator.pages.base import PageJob
 from generator.pages.view import SiteView
@@ -60,6 +62,32 @@ class LazyBodies(Mapping[str, Rendered]):
         raise NotReady
 
 
+@dataclass(frozen=True)
+class Copies:
+    """The files a site copies, by output path: ``paths``, where each comes from; a file
+    named under ``root`` (the source folder) is read only while it is still there once links
+    are followed; those of ``published`` are images, published as the build does at most
+    ``limit`` pixels on the long side."""
+
+    paths: Mapping[str, Path]
+    root: Path
+    published: frozenset[str]
+    limit: int
+
+    def read(self, path: str) -> bytes | None:
+        source = self.paths.get(path)
+        if source is None:
+            return None
+        real = source.resolve()
+        if source.is_relative_to(self.root) and not real.is_relative_to(self.root.resolve()):
+            return None  # a link put there since the site was read
+        if not real.is_file():
+            return None
+        if path in self.published:
+            return images.for_print(real, self.limit)
+        return real.read_bytes()
+
+
 class OnDemand:
     """The pages of one analysis of a site (by output path) and the files it copies, made
     or read when asked for; one at a time (the Markdown converter and the recording view
@@ -68,7 +96,7 @@ class OnDemand:
     def __init__(
         self,
         jobs: Mapping[str, PageJob],
-        files: Mapping[str, Path],
+        files: Copies,
         env: jinja2.Environment,
         view: SiteView,
         bodies: LazyBodies,
@@ -84,15 +112,14 @@ class OnDemand:
 
     def holds(self, path: str) -> bool:
         """Whether ``path`` (an output path) is a page or a copied file of the site."""
-        return path in self.jobs or path in self.files
+        return path in self.jobs or path in self.files.paths
 
     def get(self, path: str) -> bytes | None:
         """The bytes of the page or file ``path``; None when it is neither, or when it is a
         page only the build makes (``NotReady``) or one whose template fails."""
         job = self.jobs.get(path)
         if job is None:
-            source = self.files.get(path)
-            return source.read_bytes() if source is not None and source.is_file() else None
+            return self.files.read(path)
         with self._lock:
             try:
                 return templating.render(self._env, job, self._view, self._bodies).data
