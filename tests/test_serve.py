@@ -615,6 +615,7 @@ def _built_with_a_cache(tmp_path: Path) -> tuple[Path, serve.ServeState]:
     options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
     state = serve.ServeState(options)
     assert state.rebuild().ok and state.store is not None
+    state.started.set()  # as serve starts: the watcher's rebuilds follow the first build
     return source, state
 
 
@@ -678,6 +679,7 @@ def test_each_save_prints_the_warnings_that_are_new_since_the_last(
     source = write_site(tmp_path / "site", {page: profile(extra="phot: a.jpg\n")})
     state = serve.ServeState(BuildOptions(source=source, output=tmp_path / "out"))
     state.printed = serve.print_report(state.rebuild(), source)  # as serve starts
+    state.started.set()
     assert "phot" in capsys.readouterr().err
     batch = {(watchfiles.Change.modified, str(source / page))}
 
