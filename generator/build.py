@@ -550,11 +550,7 @@ def on_demand(options: BuildOptions, kinds: Registry = BUILT_IN) -> ondemand.OnD
     files = {urls.join(urls.THEME_ASSETS, rel): p for rel, p in theme_dirs.static_files().items()}
     files.update((plan.assets[rel], options.source / rel) for rel in analysis.copied)
     files.update(_edition_files(options.source, site, analysis.tree.editions))
-    published = frozenset(
-        plan.assets[rel]
-        for rel in analysis.copied
-        if Path(rel).suffix.lower() in images.PUBLISHED_FORMATS
-    )
+    published = frozenset(plan.assets[rel] for rel in _published_images(analysis))
     copies = ondemand.Copies(files, options.source, published, site.config.photo_max_size)
     return ondemand.OnDemand(jobs, copies, env, view, bodies, site.config.language)
 
@@ -708,14 +704,15 @@ def _prepare(
     return inputs, problems
 
 
+def _published_images(analysis: Analysis) -> list[str]:
+    """The copied files the site publishes as images (re-encoded, see ``images.published``)."""
+    return [rel for rel in analysis.copied if Path(rel).suffix.lower() in images.PUBLISHED_FORMATS]
+
+
 def _image_digests(source: Path, analysis: Analysis, store: cache.Cache) -> dict[str, str]:
     """The content digest of every image the site publishes, by its source path (files whose
     size, times and inode are as last seen are not read again)."""
-    wanted = {
-        str(source / rel): rel
-        for rel in analysis.copied
-        if Path(rel).suffix.lower() in images.PUBLISHED_FORMATS
-    }
+    wanted = {str(source / rel): rel for rel in _published_images(analysis)}
     return {wanted[path]: digest for path, (_st, digest) in stamps.digests(wanted, store).items()}
 
 

@@ -324,12 +324,23 @@ def _respond(
     return [body]
 
 
+def _request_path(raw: str) -> str:
+    """A request path as a path relative to the site's root ("" for the root itself), never
+    above it."""
+    rel = posixpath.normpath("/" + raw).lstrip("/")
+    return "" if rel == "." else rel
+
+
+def _content_type(name: str) -> str:
+    """The Content-Type of a served file, by its name (HTML in UTF-8)."""
+    ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return "text/html; charset=utf-8" if ctype == "text/html" else ctype
+
+
 def _served_file(output: Path, raw: str) -> tuple[str, Path | str]:
     """What a request path names in ``output``: ("301", the path with a slash) for a folder
     asked without one, else (status, file), a missing file being the 404 page."""
-    rel = posixpath.normpath("/" + raw).lstrip("/")
-    if rel == ".":
-        rel = ""
+    rel = _request_path(raw)
     target = (output / rel) if rel else output
     if target.is_dir():
         if raw and not raw.endswith("/"):
@@ -362,11 +373,9 @@ def make_app(
         if isinstance(target, str):
             return _respond(start, status, b"", "text/plain", [("Location", target)])
         body = target.read_bytes() if target.is_file() else b"404"
-        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if ctype == "text/html":
-            ctype = "text/html; charset=utf-8"
-            if report is not None:
-                body = with_report(body, report, state.options.source)
+        ctype = _content_type(target.name)
+        if ctype.startswith("text/html") and report is not None:
+            body = with_report(body, report, state.options.source)
         return _respond(start, status, body, ctype)
 
     return app if hosts is None else _only_hosts(app, hosts)
@@ -378,8 +387,7 @@ App = Callable[[dict[str, Any], StartResponse], list[bytes]]
 def _preview_target(preview: OnDemand, raw: str) -> tuple[str, str]:
     """What a request path names among the pages and files ``preview`` can make, as
     ``_served_file`` answers for a built folder: (status, output path, or where to go)."""
-    rel = posixpath.normpath("/" + raw).lstrip("/")
-    rel = "" if rel == "." else rel
+    rel = _request_path(raw)
     if rel and preview.holds(rel):
         return "200 OK", rel
     page = posixpath.join(rel, "index.html") if rel else "index.html"
@@ -401,10 +409,7 @@ def _from_preview(start: StartResponse, preview: OnDemand, raw: str, stopped: bo
     if body is None and status.startswith("200"):
         later = later_page(preview.language, stopped)
         return _respond(start, "503 Service Unavailable", later, "text/html; charset=utf-8")
-    ctype = mimetypes.guess_type(target)[0] or "application/octet-stream"
-    if ctype == "text/html":
-        ctype = "text/html; charset=utf-8"
-    return _respond(start, status, body if body is not None else b"404", ctype)
+    return _respond(start, status, body if body is not None else b"404", _content_type(target))
 
 
 def later_page(language: str, stopped: bool = False) -> bytes:
