@@ -267,6 +267,7 @@ def build(
     if store is None:
         store = cache.Cache.open(options.cache_dir) if options.cache_dir else cache.Cache.disabled()
     try:
+        store.write_held()
         if state is None:
             state = freshness.source_state(options, store, changed)
         if looked is not None:  # asked at most once, by whichever step looks first
@@ -527,14 +528,21 @@ def render_environment(
     return theme.environment(theme_dirs, language, templating.make_globals(view, plan, extra))
 
 
-def on_demand(options: BuildOptions, kinds: Registry = BUILT_IN) -> ondemand.OnDemand | None:
+def on_demand(
+    options: BuildOptions, store: cache.Cache | None = None, kinds: Registry = BUILT_IN
+) -> ondemand.OnDemand | None:
     """The pages of the site made one at a time as they are asked for, from one analysis
     of it (what ``serve`` shows while its first build runs, see ``output/ondemand.py``);
-    None when the site has errors (the build says them) or no theme."""
+    None when the site has errors (the build says them) or no theme. With ``store`` (the
+    cache the build then reads), what the analysis validated is kept there for the build;
+    its rows are written to the cache by the next build (``Cache.hold_writes``)."""
+    if store is not None:
+        store.hold_writes()
     analysis = analyse(
         options.source,
         drafts=options.drafts,
         edition_year=options.edition_year,
+        store=store,
         kinds=kinds,
         workers=options.workers,
     )

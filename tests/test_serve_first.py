@@ -3,11 +3,13 @@ build runs, byte for byte as the build writes them (photos aside), then served f
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import PIL.Image
@@ -18,6 +20,7 @@ from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.build import build, on_demand
 from generator.cli import serve
 from generator.output.ondemand import OnDemand
+from generator.site import model
 from tests.conftest import profile, write_site
 from tests.golden import SOURCE_DATE_EPOCH
 from tests.test_serve import fetch, free_port, start, wait_until
@@ -125,6 +128,33 @@ def test_the_preview_serves_pages_made_on_demand_until_the_first_build_is_done(
     assert _call(app, "/search/index.js")[0] == "200 OK"
     assert state.store is not None
     state.store.close()
+
+
+def test_the_first_start_validates_each_file_once_for_its_pages_and_its_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stories = {f"profiles/2025/p{n}.md": profile(name=f"王{chr(0x4E00 + n)}") for n in range(3)}
+    source = write_site(tmp_path / "src", stories)
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
+    validated: list[str] = []
+    checker = model.build_item
+
+    def counted(doc: Any, *args: Any) -> Any:
+        validated.append(doc.path)
+        return checker(doc, *args)
+
+    monkeypatch.setattr(model, "build_item", counted)
+    state = serve.ServeState(options)
+    serve.start_preview(state)
+    assert state.preview is not None and sorted(validated) == sorted(stories)
+    serve.first_build(state, lambda: None)
+    assert state.report is not None and state.report.ok
+    assert sorted(validated) == sorted(stories)  # the build took the preview's analysis
+    assert state.store is not None
+    state.store.close()
+    validated.clear()  # what was validated is in the cache for a build in another process
+    assert build(dataclasses.replace(options, output=tmp_path / "again")).ok
+    assert validated == []
 
 
 def test_a_served_folder_already_there_is_served_at_once(tmp_path: Path) -> None:

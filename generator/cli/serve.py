@@ -89,9 +89,7 @@ class ServeState:
         the report of the build so far). Without ``persist``, what the cache writes once
         per build waits for ``persist``: the caller reloads the browsers first."""
         with self.lock:
-            if self.store is None and self.options.cache_dir is not None:
-                # kept open, and what it holds kept in memory, for every rebuild
-                self.store = cache.Cache.open(self.options.cache_dir, remember=True)
+            self.opened()
             # the site in memory is large: a full collection during the rebuild would cost
             # a fifth of it; garbage is collected once the rebuild is over
             gc.disable()
@@ -113,6 +111,13 @@ class ServeState:
             self.report = report
             self.built_once = self.built_once or report.ok
         return report
+
+    def opened(self) -> cache.Cache | None:
+        """The cache, opened at the first call and kept open, with what it holds kept in
+        memory, for every rebuild (None without a cache folder)."""
+        if self.store is None and self.options.cache_dir is not None:
+            self.store = cache.Cache.open(self.options.cache_dir, remember=True)
+        return self.store
 
     def _told(self, shown: Callable[[], None]) -> Callable[[BuildReport], None]:
         """What the build tells when the pages are in the output: its report so far is the
@@ -542,7 +547,8 @@ def start_preview(state: ServeState) -> None:
     its pages as they are asked for while ``first_build`` runs in the background."""
     if not state.options.output.is_dir():
         try:
-            state.preview = on_demand(state.options)
+            # analysed with the cache the first build reads: what it validated is not again
+            state.preview = on_demand(state.options, state.opened())
         except Exception as exc:  # a fault of the tool: said, and the preview built first
             print(reporting.internal_error(exc), file=sys.stderr, flush=True)
     if state.preview is not None:

@@ -155,6 +155,8 @@ class Cache:
         self._holders: Holders | None = None  # of the records of ``_outputs``, once asked
         self._wholes: dict[str, dict[str, Any]] = {}
         self._unsaved: set[str] = set()  # whole tables changed since they were last written
+        # rows put while writes are held (``hold_writes``), not yet encoded
+        self._held: list[tuple[str, Iterable[tuple[str, Any]]]] | None = None
 
     @classmethod
     def disabled(cls) -> Cache:
@@ -346,7 +348,10 @@ class Cache:
         wanted = []
         for k in dict.fromkeys(keys):
             if k in memory:
-                found[k] = memory[k]
+                kept = memory[k]
+                if isinstance(kept, _Encoded):  # decoded once, when first asked for
+                    kept = memory[k] = json.loads(kept.text)
+                found[k] = kept
             else:
                 wanted.append(k)
         for k, data in select(self._db, table, wanted):
@@ -355,8 +360,26 @@ class Cache:
 
     def put_many(self, table: str, items: Iterable[tuple[str, Any]]) -> None:
         """Store ``items`` (key, plain data) as JSON, encoded and written PUT_BATCH at a time
-        (the JSON of all bodies at once would double the memory of a large build)."""
+        (the JSON of all bodies at once would double the memory of a large build); while
+        writes are held, kept as they are until ``write_held``."""
+        if self._held is not None and self._db is not None:
+            self._held.append((table, items))
+            return
         self.put_encoded(table, _encoded(items))
+
+    def hold_writes(self) -> None:
+        """Keep the rows put from now on in memory, not encoded, until ``write_held``: what
+        must be ready soon (serve's first page) does not wait for the cache. A row held is
+        not found by ``get_many`` meanwhile."""
+        if self._held is None:
+            self._held = []
+
+    def write_held(self) -> None:
+        """Encode and write the rows held since ``hold_writes``; later rows are written at
+        once again."""
+        held, self._held = self._held, None
+        for table, items in held or ():
+            self.put_encoded(table, _encoded(items))
 
     def put_encoded(self, table: str, rows: Iterable[tuple[str, str]]) -> None:
         """Store ``rows`` (key, JSON made by ``encode``), as ``put_many`` does: for data
@@ -382,7 +405,7 @@ class Cache:
                 if keep:
                     remembered.extend(batch)
         if remembered:
-            self._table(table).update((key, json.loads(text)) for key, text in remembered)
+            self._table(table).update((key, _Encoded(text)) for key, text in remembered)
 
     # -- outputs ----------------------------------------------------------------------------
 
@@ -571,6 +594,16 @@ def read_only(path: Path) -> sqlite3.Connection:
 def encode(value: Any) -> str:
     """The JSON the cache keeps of ``value`` (plain data; TypeError or ValueError else)."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+class _Encoded:
+    """A row kept in memory as the JSON written to the cache, decoded when first read: a row
+    a process writes is often never read back by it."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def _encoded(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
