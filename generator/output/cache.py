@@ -348,10 +348,7 @@ class Cache:
         wanted = []
         for k in dict.fromkeys(keys):
             if k in memory:
-                kept = memory[k]
-                if isinstance(kept, _Encoded):  # decoded once, when first asked for
-                    kept = memory[k] = json.loads(kept.text)
-                found[k] = kept
+                found[k] = memory[k]
             else:
                 wanted.append(k)
         for k, data in select(self._db, table, wanted):
@@ -405,7 +402,7 @@ class Cache:
                 if keep:
                     remembered.extend(batch)
         if remembered:
-            self._table(table).update((key, _Encoded(text)) for key, text in remembered)
+            self._table(table).update((key, json.loads(text)) for key, text in remembered)
 
     # -- outputs ----------------------------------------------------------------------------
 
@@ -594,16 +591,6 @@ def read_only(path: Path) -> sqlite3.Connection:
 def encode(value: Any) -> str:
     """The JSON the cache keeps of ``value`` (plain data; TypeError or ValueError else)."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-class _Encoded:
-    """A row kept in memory as the JSON written to the cache, decoded when first read: a row
-    a process writes is often never read back by it."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
 
 
 def _encoded(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
