@@ -28,7 +28,7 @@ from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic
 from generator.base.report import BuildReport
 from generator.build import build
-from generator.cli import serve
+from generator.cli import serve, watching
 from generator.output import cache
 from tests.conftest import ROOT, profile, write_site
 from tests.test_output import digest_tree
@@ -626,7 +626,7 @@ def test_a_fault_of_the_tool_in_a_rebuild_is_said_and_the_next_change_rebuilds(
 
     source, state = _built_with_a_cache(tmp_path)
     batch = {(watchfiles.Change.modified, str(source / "profiles/2025/a.md"))}
-    monkeypatch.setattr(watchfiles, "watch", lambda *args, **kwargs: iter([batch, batch]))
+    monkeypatch.setattr(watching, "batches", lambda *args, **kwargs: iter([batch, batch]))
     calls: list[int] = []
     original = serve.rebuild_noticed
 
@@ -690,7 +690,7 @@ def test_each_save_prints_the_warnings_that_are_new_since_the_last(
         (source / page).write_text(profile(extra="phot: a.jpg\ntagz: x\n", body="三。"), "utf-8")
         yield batch
 
-    monkeypatch.setattr(watchfiles, "watch", saves)
+    monkeypatch.setattr(watching, "batches", saves)
     serve.rebuild_on_change(state, source, threading.Event(), lambda: None)
     said = capsys.readouterr().err
     assert "tagz" in said and "phot" not in said and "另有1条警告或提示与上次相同" in said

@@ -16,6 +16,7 @@ import gc
 import html
 import logging
 import mimetypes
+import os
 import posixpath
 import re
 import signal
@@ -35,6 +36,7 @@ from generator.base.errors import Diagnostic, Severity
 from generator.base.report import BuildReport
 from generator.build import build, on_demand
 from generator.cli import console as reporting
+from generator.cli import watching
 from generator.output import cache
 from generator.output.cache import CACHE_DIR
 from generator.output.ondemand import OnDemand
@@ -182,10 +184,14 @@ def watched(source: Path) -> Callable[[Any, str], bool]:
     """The filter of the watcher: every file under ``source`` except hidden ones (the build
     cache, .git) and editors' temporary files."""
     root = source.resolve()
+    prefix = str(root) + os.sep
 
     def wanted(_change: Any, path: str) -> bool:
-        try:
-            parts = Path(path).resolve().relative_to(root).parts
+        try:  # a path the watcher gives is under the resolved root: no look at the disk
+            if path.startswith(prefix):
+                parts: tuple[str, ...] = tuple(path[len(prefix) :].split(os.sep))
+            else:
+                parts = Path(path).resolve().relative_to(root).parts
         except ValueError:
             return False
         name = parts[-1] if parts else ""
@@ -643,16 +649,7 @@ def rebuild_on_change(
     state: ServeState, source: Path, stopping: threading.Event, reload: Callable[[], None]
 ) -> None:
     """Rebuild once per batch of changes until ``stopping`` is set."""
-    import watchfiles
-
-    for changes in watchfiles.watch(
-        source,
-        watch_filter=watched(source),
-        debounce=DEBOUNCE_MS,
-        step=STEP_MS,
-        stop_event=stopping,
-        raise_interrupt=False,
-    ):
+    for changes in watching.batches(source, watched(source), stopping, DEBOUNCE_MS, STEP_MS):
         state.started.wait()  # changes seen during the first build are rebuilt after it
         try:
             result = rebuild_noticed(state, changed_files(source, changes), reload)
