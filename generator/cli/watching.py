@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +57,10 @@ def batches(
     found: queue.Queue[set[Change] | None] = queue.Queue()  # None: a watch has ended
     again = threading.Event()  # the folders at the top changed
     options = {"watch_filter": wanted, "debounce": debounce, "step": step}
+    shared = _Watches(source, found, again, stopping, options)
     watches = [
-        threading.Thread(target=_top, args=(source, found, again, stopping, options)),
-        threading.Thread(target=_below, args=(source, found, again, stopping, options)),
+        threading.Thread(target=_top, args=(shared,)),
+        threading.Thread(target=_below, args=(shared,)),
     ]
     for watch in watches:
         watch.daemon = True
@@ -85,42 +87,44 @@ def _waiting(found: queue.Queue[set[Change] | None]) -> Iterator[set[Change] | N
             return
 
 
-def _top(
-    source: Path,
-    found: queue.Queue[set[Change] | None],
-    again: threading.Event,
-    stopping: threading.Event,
-    options: dict[str, Any],
-) -> None:
+@dataclass(frozen=True)
+class _Watches:
+    """What the two watches share: the source, where they tell what they found (None: a
+    watch has ended), whether the folders at the top changed (``again``), when to stop, and
+    watchfiles' options."""
+
+    source: Path
+    found: queue.Queue[set[Change] | None]
+    again: threading.Event
+    stopping: threading.Event
+    options: dict[str, Any]
+
+
+def _top(w: _Watches) -> None:
     """Watch the source folder alone; when its folders change, have them watched again
     (``again``) before the change is told."""
     import watchfiles
 
-    watched = folders(source)
+    watched = folders(w.source)
     try:
         for changes in watchfiles.watch(
-            source, recursive=False, stop_event=stopping, raise_interrupt=False, **options
+            w.source, recursive=False, stop_event=w.stopping, raise_interrupt=False, **w.options
         ):
-            now = folders(source)
+            now = folders(w.source)
             if now != watched:
                 watched = now
-                again.set()
-            found.put(changes)
+                w.again.set()
+            w.found.put(changes)
     finally:
-        found.put(None)
+        w.found.put(None)
 
 
-def _below(
-    source: Path,
-    found: queue.Queue[set[Change] | None],
-    again: threading.Event,
-    stopping: threading.Event,
-    options: dict[str, Any],
-) -> None:
+def _below(w: _Watches) -> None:
     """Watch each folder at the top with everything below it, again whenever ``again`` is
     set, until ``stopping`` is (or a watch ends by itself)."""
     import watchfiles
 
+    source, found, again, stopping, options = w.source, w.found, w.again, w.stopping, w.options
     ended = _Either(stopping, again)
     try:
         while not stopping.is_set():
