@@ -273,3 +273,25 @@ def test_a_file_made_on_demand_is_the_published_one_and_stays_in_the_site(
     (source / "static/notice.txt").unlink()  # a link put in its place after the site was read
     (source / "static/notice.txt").symlink_to(tmp_path / "secret.txt")
     assert preview.get(notice) is None
+
+
+def test_serve_exits_once_a_first_build_done_has_written_its_cache_not_before(
+    tmp_path: Path,
+) -> None:
+    source = write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
+    options = BuildOptions(source=source, output=tmp_path / "out", cache_dir=tmp_path / "c")
+    state = serve.ServeState(options)
+    serve.start_preview(state)
+    assert state.preview is not None and state.store is not None
+    assert not serve.close_on_exit(state)  # the first build is still to make the pages
+    assert state.store is not None
+    state.preview = None  # built: its cache is being written, under the lock
+    closed: list[bool] = []
+    with state.lock:
+        exiting = threading.Thread(target=lambda: closed.append(serve.close_on_exit(state)))
+        exiting.start()
+        time.sleep(0.3)
+        assert not closed and state.store is not None  # waits for the rows to be written
+    exiting.join(timeout=10)
+    assert closed == [True] and state.store is not None
+    assert state.store._db is None

@@ -538,14 +538,21 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         watcher.stopping.set()
-        # a rebuild under way ends before the server exits; the first build does not, as
-        # it may take minutes: the next start begins it again
-        if state.started.is_set():
-            with state.lock:
-                if state.store is not None:
-                    state.store.close()
+        close_on_exit(state)
     reporting.say(messages.text(lang, "serve-stopped"))
     return 0
+
+
+def close_on_exit(state: ServeState) -> bool:
+    """Close the cache as serve exits, once a rebuild under way has ended and written what
+    it keeps; not while the first build still makes pages (``preview`` is set until it has
+    built), as it may take minutes: the next start begins it again. Whether it closed."""
+    if not state.started.is_set() and state.preview is not None:
+        return False
+    with state.lock:  # the first build, if done building, writes the cache's rows first
+        if state.store is not None:
+            state.store.close()
+    return True
 
 
 def start_preview(state: ServeState) -> None:
