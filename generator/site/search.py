@@ -537,6 +537,7 @@ def _appended(text: str, docs: Mapping[int, int]) -> str | None:
     numbers when it stays a bitmap; None when ``docs`` do not all come after them (or take a
     document out), or the posting changes its form."""
     head, _, tail = text.partition("|")
+    last = sum(read_varints(tail)[0::2]) - 1  # the last document in a field (gaps from -1)
     for number in sorted(docs):
         mask = docs[number]
         if not mask:
@@ -546,9 +547,8 @@ def _appended(text: str, docs: Mapping[int, int]) -> str | None:
             return None
         head = found
         if mask != BODY:
-            values = read_varints(tail)
-            last = sum(values[0::2]) - 1
             tail += _varint(number - last) + _varint(mask)
+            last = number
     return head + "|" + tail if tail else head
 
 
