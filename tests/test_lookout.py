@@ -62,6 +62,18 @@ def test_a_changed_list_of_folders_is_sent_again(
     assert helper.result() == dict.fromkeys(folders, -1)
 
 
+def test_an_output_given_by_a_relative_path_is_found_by_the_helper(
+    tmp_path: Path, helper: lookout.FolderLookout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper runs in another folder than its caller."""
+    out, folders = _output(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    helper.look(Path(out.name), folders)
+    found = helper.result()
+    assert found == writer.folder_stamps(out, folders)
+    assert found is not None and -1 not in found.values()
+
+
 def test_a_helper_that_died_or_hangs_leaves_the_look_to_the_caller(
     tmp_path: Path, helper: lookout.FolderLookout, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.base.config import BuildOptions
+from generator.base.config import CACHE_DIR, BuildOptions
 from generator.build import build
 from generator.output import cache, indexer, searchindex
 from generator.site import search
@@ -350,7 +350,8 @@ def test_the_index_process_imports_nothing_from_the_folder_the_build_runs_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The build is often run from the site's folder: a ``generator`` package or a module
-    named as a standard one there must not be what the index process imports."""
+    named as a standard one there must not be what the index process imports, and the
+    relative path of the cache there is still found."""
     source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile(name="王强")})
     marker = tmp_path / "ran"
     planted = f"open({str(marker)!r}, 'w').write('ran')\n"
@@ -362,7 +363,10 @@ def test_the_index_process_imports_nothing_from_the_folder_the_build_runs_in(
     made: list[object] = []
     original = indexer.computed_elsewhere
     monkeypatch.setattr(indexer, "computed_elsewhere", lambda *a: made.append(original(*a)))
-    options = BuildOptions(source=Path("."), output=tmp_path / "out", cache_dir=tmp_path / "c")
+    # the cache where the command line puts it when run from the site's folder: a relative
+    # path, which the index process (started in another folder) must still find
+    cache_dir = Path(".") / CACHE_DIR
+    options = BuildOptions(source=Path("."), output=tmp_path / "out", cache_dir=cache_dir)
     build(options)
     assert not marker.exists()
     assert made and isinstance(made[0], list)  # the process ran, and made the shards

@@ -50,7 +50,8 @@ def computed_elsewhere(
     """``search.postings`` of the tables ``sigs`` (signatures, in document order; every one in
     the cache ``database``, committed) in ``count`` shards, made in a fresh process; None when
     that process could not start or failed."""
-    request = json.dumps([str(database), list(sigs), count])
+    # the process runs in another folder: a path relative to this one would not be found
+    request = json.dumps([str(database.absolute()), list(sigs), count])
     command, env, root = helper_process(MODULE)
     try:
         done = subprocess.run(

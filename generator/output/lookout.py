@@ -45,7 +45,8 @@ class FolderLookout:
         wanted = list(folders)
         try:
             child = self._started()  # a new helper holds no folders yet
-            message: dict[str, Any] = {"output": str(output)}
+            # the helper runs in another folder: the output's path must not be relative
+            message: dict[str, Any] = {"output": str(output.absolute())}
             if wanted != self._sent:
                 message["folders"] = wanted
             assert child.stdin is not None
