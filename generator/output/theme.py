@@ -148,11 +148,19 @@ def available_themes(source: Path) -> list[str]:
     return sorted(names.union(site_themes(source)))
 
 
+# the value types whose translations with placeholders are remembered: hashable, and each
+# formats the same way every time (the type is part of the key: a str is escaped, Markup not)
+_PLAIN = frozenset({str, int, Markup})
+MEMO_LIMIT = 50_000  # translations with placeholders remembered, at most (then forgotten)
+
+
 class Catalog:
     def __init__(self, messages: dict[str, str]) -> None:
         self.messages = messages
         # strings without placeholders, translated and escaped once for every call
         self._fixed: dict[str, Markup] = {}
+        # strings with placeholders, by the string and the values: pages repeat them
+        self._formatted: dict[tuple[Any, ...], Markup] = {}
 
     def gettext(self, message: str) -> str:
         return self.messages.get(message) or message
@@ -163,7 +171,7 @@ class Catalog:
     def markup_gettext(self, message: str, **variables: Any) -> Markup:
         # a catalog string is text, never markup: a site's theme/i18n file cannot add tags
         if variables:
-            return Markup.escape(self.gettext(message)) % variables
+            return self._format(message, variables)
         found = self._fixed.get(message)
         if found is None:
             found = self._fixed[message] = Markup.escape(self.gettext(message)) % {}
@@ -171,7 +179,21 @@ class Catalog:
 
     def markup_ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> Markup:
         variables.setdefault("num", num)
-        return Markup.escape(self.ngettext(singular, plural, num)) % variables
+        return self._format(self.ngettext(singular, plural, num), variables, translate=False)
+
+    def _format(self, message: str, variables: dict[str, Any], translate: bool = True) -> Markup:
+        """The translation of ``message`` (unless already translated) escaped, with
+        ``variables`` put in; remembered when every value is of a plain type."""
+        if not all(type(v) in _PLAIN for v in variables.values()):
+            return Markup.escape(self.gettext(message) if translate else message) % variables
+        key = (translate, message, *((k, type(v), v) for k, v in sorted(variables.items())))
+        found = self._formatted.get(key)
+        if found is None:
+            if len(self._formatted) >= MEMO_LIMIT:
+                self._formatted.clear()
+            text = self.gettext(message) if translate else message
+            found = self._formatted[key] = Markup.escape(text) % variables
+        return found
 
 
 MAX_REPEAT = 1_000_000  # longest text or list a template may make with ``*``
