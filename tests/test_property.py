@@ -7,6 +7,7 @@ plan (``analyse``), bodies through the Markdown converter, and whole sites built
 
 from __future__ import annotations
 
+import html
 import html.parser
 import re
 import string
@@ -19,6 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.base import hanzi
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic
 from generator.build import analyse, build
@@ -285,6 +287,24 @@ def test_skipping_plain_text_gives_what_python_markdown_gives(body: str) -> None
     _PLAIN_MARKDOWN.reset()
     _SKIPPING_MARKDOWN.reset()
     assert _SKIPPING_MARKDOWN.convert(body) == _PLAIN_MARKDOWN.convert(body)
+
+
+def _whole_summary(body_html: str, length: int) -> str:
+    """The summary made from every paragraph of the body, then cut."""
+    paragraphs = (markup.plain_text(p) for p in re.findall(r"<p>(.*?)</p>", body_html, re.S))
+    return hanzi.truncate(" ".join(p for p in paragraphs if p), length)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    paragraphs=st.lists(st.one_of(text_piece, prose), max_size=12),
+    length=st.integers(min_value=0, max_value=80),
+)
+def test_a_summary_reads_only_the_paragraphs_it_needs_and_is_the_same(
+    paragraphs: list[str], length: int
+) -> None:
+    body_html = "".join(f"<p>{html.escape(p)}</p>\n<h2>x</h2>" for p in paragraphs)
+    assert markup.summary_of(body_html, length) == _whole_summary(body_html, length)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

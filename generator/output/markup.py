@@ -176,6 +176,13 @@ def plain_text(fragment: str) -> str:
 
 
 def summary_of(body_html: str, length: int) -> str:
-    """The start of the body's paragraphs as plain text, cut by characters."""
-    paragraphs = (plain_text(p) for p in _PARAGRAPH.findall(body_html))
-    return hanzi.truncate(" ".join(p for p in paragraphs if p), length)
+    """The start of the body's paragraphs as plain text, cut by characters: the paragraphs
+    after the first ``length`` characters are not read (the cut needs no more)."""
+    parts: list[str] = []
+    for match in _PARAGRAPH.finditer(body_html):
+        text = plain_text(match.group(1))
+        if text:
+            parts.append(text)
+            if len(" ".join(" ".join(parts).split())) > length:
+                break
+    return hanzi.truncate(" ".join(parts), length)
