@@ -598,3 +598,42 @@ def test_a_theme_catalog_is_read_again_only_when_its_file_changed(
     assert theme._read_catalog(folder, "zh-CN")[0] == {"home": "网站首页"}
     assert theme._read_catalog(folder, "zh-CN")[0] == {"home": "网站首页"}
     assert len(parsed) == 4
+
+
+def test_the_reads_of_many_checked_pages_are_read_at_once_and_as_one_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's reads are read when the page is checked: one query a page while few are,
+    then every other page's in one pass; each page gets the reads, in the order, that its
+    own query gives."""
+    folder = tmp_path / "cache"
+    store = cache.Cache.open(folder)
+    identity = "out"
+    records = {
+        f"p{n}/index.html": cache.OutputRecord(
+            f"f{n}",
+            f"s{n}",
+            {f"read-{(n * 7 + r) % 13}": f"d{(n * 7 + r) % 13}" for r in range(n % 5)},
+        )
+        for n in range(12)
+    }
+    records["z-gone/index.html"] = cache.OutputRecord("f", "s", {"read-x": "dx"})
+    store.save_outputs(identity, records)
+    store._db.execute("DELETE FROM inputs WHERE input = 'read-x'")  # type: ignore[union-attr]
+    store.close()
+
+    monkeypatch.setattr(cache, "ONE_BY_ONE", 3)
+    store = cache.Cache.open(folder)
+    assert store._db is not None
+    asked: list[str] = []
+    store._db.set_trace_callback(asked.append)
+    kept = store.outputs(identity)
+    asked.clear()
+    one_by_one = {path: dict(sorted(r.reads.items())) for path, r in records.items()}
+    one_by_one["z-gone/index.html"] = {}  # an input no longer known is no read (as the join)
+    for n, path in enumerate(sorted(records)):
+        assert list(kept[path].reads.items()) == list(one_by_one[path].items()), path
+        if n == 3:  # the fourth page read every page's reads left
+            assert len(asked) == 3 + 2
+    assert len(asked) == 3 + 2  # nothing read again
+    store.close()
