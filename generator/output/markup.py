@@ -179,10 +179,12 @@ def summary_of(body_html: str, length: int) -> str:
     """The start of the body's paragraphs as plain text, cut by characters: the paragraphs
     after the first ``length`` characters are not read (the cut needs no more)."""
     parts: list[str] = []
+    size = -1  # the length of the parts joined by spaces
     for match in _PARAGRAPH.finditer(body_html):
-        text = plain_text(match.group(1))
+        text = " ".join(plain_text(match.group(1)).split())  # as ``truncate`` will have it
         if text:
             parts.append(text)
-            if len(" ".join(" ".join(parts).split())) > length:
+            size += len(text) + 1
+            if size > length:
                 break
     return hanzi.truncate(" ".join(parts), length)
