@@ -47,7 +47,8 @@ def bodies(source: Path, limit: int) -> list[str]:
     step = max(1, len(files) // limit)
     out = []
     for path in files[::step][:limit]:
-        front, _problems = frontmatter.split(path.read_text(encoding="utf-8"), str(path))
+        text = frontmatter.normalise_text(path.read_text(encoding="utf-8"))
+        front, _problems = frontmatter.split(text, str(path))
         if front is not None:
             out.append(front.body)
     return out
@@ -123,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    texts = bodies(args.source, args.docs)
+    texts = bodies(args.source, max(1, args.docs))
+    if not texts:
+        print(f"no Markdown file with front matter in {args.source}", file=sys.stderr)
+        return 1
     size = sum(len(t) for t in texts) / max(1, len(texts))
     print(f"{len(texts)} bodies of {args.source}, {size:.0f} characters each on average")
     configs = configurations()

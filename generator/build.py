@@ -742,6 +742,8 @@ def _plan_work(
     prints = inputs.prints
     jobs, stale = list(planned[0]), planned[1]
     changed = shape.changed_since(inputs.store) if previous else None
+    if previous and changed is None:  # every page is checked: their reads read at once
+        inputs.store.read_all_reads(previous)
     last_reads = shape.last_reads(inputs.store) if previous else None  # given up by the memory
     if last_reads is not None:
         prints.inherit(*last_reads)

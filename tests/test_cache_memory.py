@@ -600,15 +600,13 @@ def test_a_theme_catalog_is_read_again_only_when_its_file_changed(
     assert len(parsed) == 4
 
 
-def test_the_reads_of_many_checked_pages_are_read_at_once_and_as_one_at_a_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_reads_of_every_page_are_read_at_once_as_each_page_reads_its_own(
+    tmp_path: Path,
 ) -> None:
-    """A page's reads are read when the page is checked: one query a page while few are,
-    then every other page's in one pass; each page gets the reads, in the order, that its
-    own query gives."""
+    """``read_all_reads``: one pass for the pages whose reads were not read, each page with
+    the reads, in the order, that its own query gives (an input no longer known is none)."""
     folder = tmp_path / "cache"
     store = cache.Cache.open(folder)
-    identity = "out"
     records = {
         f"p{n}/index.html": cache.OutputRecord(
             f"f{n}",
@@ -617,23 +615,53 @@ def test_the_reads_of_many_checked_pages_are_read_at_once_and_as_one_at_a_time(
         )
         for n in range(12)
     }
-    records["z-gone/index.html"] = cache.OutputRecord("f", "s", {"read-x": "dx"})
-    store.save_outputs(identity, records)
+    records["z-gone/index.html"] = cache.OutputRecord("f", "s", {"read-x": "dx", "read-1": "d1"})
+    store.save_outputs("out", records)
     store._db.execute("DELETE FROM inputs WHERE input = 'read-x'")  # type: ignore[union-attr]
     store.close()
 
-    monkeypatch.setattr(cache, "ONE_BY_ONE", 3)
-    store = cache.Cache.open(folder)
-    assert store._db is not None
-    asked: list[str] = []
-    store._db.set_trace_callback(asked.append)
-    kept = store.outputs(identity)
+    def opened() -> tuple[cache.Cache, dict[str, cache.OutputRecord], list[str]]:
+        again = cache.Cache.open(folder)
+        assert again._db is not None
+        asked: list[str] = []
+        again._db.set_trace_callback(asked.append)
+        return again, again.outputs("out"), asked
+
+    one_store, one_by_one, _ = opened()
+    expected = {path: list(record.reads.items()) for path, record in one_by_one.items()}
+    one_store.close()
+    assert expected["z-gone/index.html"] == [("read-1", "d1")]
+    assert expected["p3/index.html"] == sorted(records["p3/index.html"].reads.items())
+
+    store, kept, asked = opened()
+    list(kept["p1/index.html"].reads.items())  # one read before: not read again
     asked.clear()
-    one_by_one = {path: dict(sorted(r.reads.items())) for path, r in records.items()}
-    one_by_one["z-gone/index.html"] = {}  # an input no longer known is no read (as the join)
-    for n, path in enumerate(sorted(records)):
-        assert list(kept[path].reads.items()) == list(one_by_one[path].items()), path
-        if n == 3:  # the fourth page read every page's reads left
-            assert len(asked) == 3 + 2
-    assert len(asked) == 3 + 2  # nothing read again
+    store.read_all_reads(kept)
+    assert len(asked) == 2
+    assert {path: list(record.reads.items()) for path, record in kept.items()} == expected
+    store.read_all_reads(kept)
+    assert len(asked) == 2  # nothing is read twice
     store.close()
+
+
+def test_a_story_added_has_every_page_s_reads_read_at_once_and_an_edit_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, options, store = _four_built(tmp_path, "{name}的事迹，第{n}篇。")
+    store.close()
+    calls: list[int] = []
+    original = cache.Cache.read_all_reads
+
+    def counted(self: cache.Cache, records: Any) -> None:
+        calls.append(len(records))
+        original(self, records)
+
+    monkeypatch.setattr(cache.Cache, "read_all_reads", counted)
+    (source / "profiles/2025/p1.md").write_text(profile(name="李华", body="改了一句。"), "utf-8")
+    assert build(options).ok
+    assert calls == []  # a body edited: only the pages that hold it are checked
+    (source / "profiles/2025/p9.md").write_text(profile(name="赵新"), encoding="utf-8")
+    assert build(options).ok
+    assert len(calls) == 1 and calls[0] > 10
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert files(options.output) == files(tmp_path / "clean")

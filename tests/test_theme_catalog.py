@@ -47,3 +47,8 @@ def test_the_remembered_translations_are_bounded(monkeypatch: pytest.MonkeyPatch
     for n in range(100):
         assert catalog.markup_gettext("%(n)d", n=n) == str(n)
     assert len(catalog._formatted) <= 10
+    catalog._formatted.clear()
+    long_text = "长" * (theme.MEMO_TEXT + 1)
+    assert catalog.markup_gettext("%(t)s", t=long_text) == long_text
+    assert catalog.markup_gettext("%(t)s", t=Markup(long_text)) == long_text
+    assert not catalog._formatted  # a long text is not kept

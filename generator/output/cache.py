@@ -109,64 +109,24 @@ def _lines(items: Collection[str] | None) -> str | None:
     return None if items is None else "\n".join(sorted(items))
 
 
-# every page's reads with their digests then (a page's: ``WHERE r.path = ?``)
-_READS = "SELECT r.path, r.input, i.digest FROM page_reads r JOIN inputs i USING (input)"
-ONE_BY_ONE = 500  # pages whose reads are read one query each; then the rest at once
-
-
-class _PagesReads:
-    """The reads of the pages of one ``Cache.outputs`` answer, read from the database as the
-    pages are checked: a page at a time while few are (after a change of bodies, a build
-    checks the pages that hold them), and after ``ONE_BY_ONE`` pages, every page's left in one
-    pass over the table (a build that checks every page, as when a story is added)."""
-
-    __slots__ = ("_db", "_one_by_one", "pending")
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-        self._one_by_one = 0
-        self.pending: dict[str, _StoredReads] = {}  # the pages whose reads were not read
-
-    def load(self, path: str) -> dict[str, str]:
-        """The reads of the page ``path``, in the order of their inputs."""
-        self._one_by_one += 1
-        if self._one_by_one <= ONE_BY_ONE:
-            self.pending.pop(path, None)
-            rows = self._db.execute(f"{_READS} WHERE r.path = ? ORDER BY r.input", (path,))
-            return {read: digest for _path, read, digest in rows}
-        return self._load_all()[path]
-
-    def _load_all(self) -> dict[str, dict[str, str]]:
-        # the inputs' digests first, then the pages' inputs: no look-up a row in SQLite
-        digests = dict(self._db.execute("SELECT input, digest FROM inputs"))
-        found: dict[str, dict[str, str]] = {path: {} for path in self.pending}
-        for path, read in self._db.execute(
-            "SELECT path, input FROM page_reads ORDER BY path, input"
-        ):
-            page = found.get(path)
-            digest = digests.get(read)
-            if page is not None and digest is not None:  # as the join of one page's query
-                page[read] = digest
-        for path, reads in self.pending.items():
-            reads._found = found[path]
-        self.pending = {}
-        return found
-
-
 class _StoredReads(Mapping[str, str]):
     """The reads of one output file as the cache holds them (encoded read -> its digest
-    then), read from the database when first asked for (``_PagesReads``)."""
+    then), read from the database when first asked for, or with every page's
+    (``Cache.read_all_reads``)."""
 
-    __slots__ = ("_found", "_pages", "_path")
+    __slots__ = ("_db", "_found", "_path")
 
-    def __init__(self, pages: _PagesReads, path: str) -> None:
-        self._pages, self._path = pages, path
+    def __init__(self, db: sqlite3.Connection, path: str) -> None:
+        self._db, self._path = db, path
         self._found: dict[str, str] | None = None
-        pages.pending[path] = self
 
     def _load(self) -> dict[str, str]:
         if self._found is None:
-            self._found = self._pages.load(self._path)
+            query = (
+                "SELECT r.input, i.digest FROM page_reads r JOIN inputs i USING (input)"
+                " WHERE r.path = ? ORDER BY r.input"
+            )
+            self._found = dict(self._db.execute(query, (self._path,)))
         return self._found
 
     def __getitem__(self, key: str) -> str:
@@ -177,6 +137,10 @@ class _StoredReads(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._load())
+
+
+_INPUTS = "SELECT input, digest FROM inputs"
+_PAGE_INPUTS = "SELECT path, input FROM page_reads ORDER BY path, input"
 
 
 class Cache:
@@ -472,14 +436,34 @@ class Cache:
         # a page's reads are read when it is checked: most pages of a build are not
         query = "SELECT path, fingerprint, sha, items FROM outputs"
         db = self._db
-        pages = _PagesReads(db)
         found = {
-            path: OutputRecord(fp, sha, _StoredReads(pages, path), _items(items))
+            path: OutputRecord(fp, sha, _StoredReads(db, path), _items(items))
             for path, fp, sha, items in db.execute(query)
         }
         if self._memory is not None:
             self._keep_outputs((identity, dict(found)))
         return found
+
+    def read_all_reads(self, records: Mapping[str, OutputRecord]) -> None:
+        """Read at once the reads of the ``records`` (``outputs``) not read yet, as each
+        page's own query gives them: for a build that checks every page (a story added), one
+        pass over the table rather than one query a page."""
+        unread = {
+            path: record.reads
+            for path, record in records.items()
+            if isinstance(record.reads, _StoredReads) and record.reads._found is None
+        }
+        if not unread or self._db is None:
+            return
+        # each input once, its text shared by the pages that read it
+        known = {read: (read, digest) for read, digest in self._db.execute(_INPUTS)}
+        found: dict[str, dict[str, str]] = {path: {} for path in unread}
+        for path, read in self._db.execute(_PAGE_INPUTS):
+            page, input_ = found.get(path), known.get(read)
+            if page is not None and input_ is not None:  # an input gone is no read (a join)
+                page[input_[0]] = input_[1]
+        for path, reads in unread.items():
+            reads._found = found[path]
 
     def holders(self, identity: str) -> Holders | None:
         """Which files of the last build's output hold each item, when this process keeps

@@ -152,6 +152,7 @@ def available_themes(source: Path) -> list[str]:
 # formats the same way every time (the type is part of the key: a str is escaped, Markup not)
 _PLAIN = frozenset({str, int, Markup})
 MEMO_LIMIT = 50_000  # translations with placeholders remembered, at most (then forgotten)
+MEMO_TEXT = 200  # characters of a text value, at most, for its translation to be remembered
 
 
 class Catalog:
@@ -184,7 +185,7 @@ class Catalog:
     def _format(self, message: str, variables: dict[str, Any], translate: bool = True) -> Markup:
         """The translation of ``message`` (unless already translated) escaped, with
         ``variables`` put in; remembered when every value is of a plain type."""
-        if not all(type(v) in _PLAIN for v in variables.values()):
+        if not all(_rememberable(v) for v in variables.values()):
             return Markup.escape(self.gettext(message) if translate else message) % variables
         key = (translate, message, *((k, type(v), v) for k, v in sorted(variables.items())))
         found = self._formatted.get(key)
@@ -194,6 +195,12 @@ class Catalog:
             text = self.gettext(message) if translate else message
             found = self._formatted[key] = Markup.escape(text) % variables
         return found
+
+
+def _rememberable(value: Any) -> bool:
+    """Whether a translation with ``value`` put in may be remembered: a plain value, a text
+    no longer than ``MEMO_TEXT``."""
+    return type(value) is int or (type(value) in _PLAIN and len(value) <= MEMO_TEXT)
 
 
 MAX_REPEAT = 1_000_000  # longest text or list a template may make with ``*``
