@@ -181,8 +181,7 @@ def summary_of(body_html: str, length: int) -> str:
     parts: list[str] = []
     size = -1  # the length of the parts joined by spaces
     for match in _PARAGRAPH.finditer(body_html):
-        # white space as ``truncate`` collapses it (plain_text gives it so already)
-        text = " ".join(plain_text(match.group(1)).split())
+        text = plain_text(match.group(1))  # white space collapsed, as ``truncate`` has it
         if text:
             parts.append(text)
             size += len(text) + 1

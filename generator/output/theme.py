@@ -148,9 +148,9 @@ def available_themes(source: Path) -> list[str]:
     return sorted(names.union(site_themes(source)))
 
 
-# the value types whose translations with placeholders are remembered: hashable, and each
-# formats the same way every time (the type is part of the key: a str is escaped, Markup not)
-_PLAIN = frozenset({str, int, Markup})
+# the text types of values whose translations with placeholders are remembered (the type is
+# part of the key: a str is escaped, Markup not); ints are remembered too
+_TEXTS = frozenset({str, Markup})
 MEMO_LIMIT = 50_000  # translations with placeholders remembered, at most (then forgotten)
 MEMO_TEXT = 200  # characters of a text value, at most, for its translation to be remembered
 
@@ -172,7 +172,7 @@ class Catalog:
     def markup_gettext(self, message: str, **variables: Any) -> Markup:
         # a catalog string is text, never markup: a site's theme/i18n file cannot add tags
         if variables:
-            return self._format(message, variables)
+            return self._format(self.gettext(message), variables)
         found = self._fixed.get(message)
         if found is None:
             found = self._fixed[message] = Markup.escape(self.gettext(message)) % {}
@@ -180,19 +180,18 @@ class Catalog:
 
     def markup_ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> Markup:
         variables.setdefault("num", num)
-        return self._format(self.ngettext(singular, plural, num), variables, translate=False)
+        return self._format(self.ngettext(singular, plural, num), variables)
 
-    def _format(self, message: str, variables: dict[str, Any], translate: bool = True) -> Markup:
-        """The translation of ``message`` (unless already translated) escaped, with
-        ``variables`` put in; remembered when every value is of a plain type."""
+    def _format(self, text: str, variables: dict[str, Any]) -> Markup:
+        """``text`` (a translation) escaped, with ``variables`` put in; remembered by the text
+        and the values when every value is plain (``_rememberable``)."""
         if not all(_rememberable(v) for v in variables.values()):
-            return Markup.escape(self.gettext(message) if translate else message) % variables
-        key = (translate, message, *((k, type(v), v) for k, v in sorted(variables.items())))
+            return Markup.escape(text) % variables
+        key = (text, *((k, type(v), v) for k, v in sorted(variables.items())))
         found = self._formatted.get(key)
         if found is None:
             if len(self._formatted) >= MEMO_LIMIT:
                 self._formatted.clear()
-            text = self.gettext(message) if translate else message
             found = self._formatted[key] = Markup.escape(text) % variables
         return found
 
@@ -200,7 +199,7 @@ class Catalog:
 def _rememberable(value: Any) -> bool:
     """Whether a translation with ``value`` put in may be remembered: a plain value, a text
     no longer than ``MEMO_TEXT``."""
-    return type(value) is int or (type(value) in _PLAIN and len(value) <= MEMO_TEXT)
+    return type(value) is int or (type(value) in _TEXTS and len(value) <= MEMO_TEXT)
 
 
 MAX_REPEAT = 1_000_000  # longest text or list a template may make with ``*``
