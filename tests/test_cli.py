@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+import multiprocessing.pool
 import os
 import shutil
 import subprocess
@@ -535,6 +537,36 @@ def _chunk_of_ids(indices: range) -> list[int]:
 
 def _even_ids(indices: range) -> int:
     return sum(i % 2 == 0 for i in indices)
+
+
+def _first_chunk_failing(indices: range) -> list[int]:
+    """The first chunk fails at once; every other one takes a tenth of a second and leaves
+    a mark in the folder ``$CHUNKS_RAN``."""
+    if indices.start == 0:
+        raise OSError("the disk is full")
+    time.sleep(0.1)
+    (Path(os.environ["CHUNKS_RAN"]) / str(indices.start)).touch()
+    return list(indices)
+
+
+def test_a_chunk_failing_in_a_worker_has_the_others_skipped_not_the_workers_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers end the chunks they hold, skip the rest and leave on their own: a worker
+    killed while it holds the results queue's lock would leave the pool waiting forever."""
+    monkeypatch.setenv("CHUNKS_RAN", str(tmp_path))
+    killed: list[object] = []
+    terminate = multiprocessing.pool.Pool.terminate
+
+    def recorded(self: multiprocessing.pool.Pool) -> None:
+        killed.append(self)
+        terminate(self)
+
+    monkeypatch.setattr(multiprocessing.pool.Pool, "terminate", recorded)
+    with pytest.raises(OSError, match="the disk is full"):
+        list(pool._run(_first_chunk_failing, pool.CHUNK * 100, 2, None, 1))
+    assert not killed and not multiprocessing.active_children()
+    assert len(list(tmp_path.iterdir())) < 20  # of 99 chunks left
 
 
 @pytest.mark.parametrize("workers", [1, 2])

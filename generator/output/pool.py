@@ -97,20 +97,26 @@ def _run(
     # what exists now is never collected in the workers (their collector, on again, walks
     # only what they make), nor copied into them by the collector's bookkeeping
     gc.freeze()
+    stop = ctx.Event()  # set: the workers skip the chunks left
     try:
-        pool = ctx.Pool(processes=workers, initializer=_worker_start, initargs=(os.getpid(),))
+        pool = ctx.Pool(processes=workers, initializer=_worker_start, initargs=(os.getpid(), stop))
     except BaseException:  # no worker started (a process limit): nothing stays frozen
         gc.unfreeze()
         raise
-    finished = False
+    ending = False
     try:
         yield from _there(pool, task, chunks, weights, tell, meanwhile)
-        finished = True
+        ending = True
+    except Exception:
+        stop.set()  # a chunk failed: the workers end the ones they hold and skip the rest
+        ending = True
+        raise
     finally:
-        # On success the workers leave on their own once the queue is closed; terminate()
-        # (signals to workers that may hold the queue's lock) is kept for errors only: it can
-        # leave a worker waiting forever on a lock that a killed worker held.
-        if finished:
+        # The workers leave on their own once the queue is closed. terminate() (signals to
+        # workers that may hold a queue's lock) is kept for an interruption: a worker killed
+        # holding the results queue's lock leaves the pool's own threads, and so its join,
+        # waiting forever.
+        if ending:
             pool.close()
         else:
             pool.terminate()
@@ -132,7 +138,7 @@ def _there(
     moves on meanwhile; what the telling raised is raised here, at the end."""
     told = _Told(tell, sum(weights))
     pending = collections.deque(
-        pool.apply_async(task, (chunk,), callback=functools.partial(told, weight))
+        pool.apply_async(_unless_stopped, (task, chunk), callback=functools.partial(told, weight))
         for chunk, weight in zip(chunks, weights, strict=True)
     )
     if meanwhile is not None:
@@ -180,11 +186,13 @@ class _Told:
                     self.failed = exc
 
 
-def _worker_start(parent: int) -> None:
-    """A worker's start: its collector on again (see ``_run``), and, on Linux, its end as soon
-    as the process that forked it ends (a build or a daemon killed: the worker would
-    otherwise fail to send its result, and print why into the log)."""
+def _worker_start(parent: int, stop: Any) -> None:
+    """A worker's start: its collector on again (see ``_run``), what tells it to skip the
+    chunks left (``stop``, an event), and, on Linux, its end as soon as the process that
+    forked it ends (a build or a daemon killed: the worker would otherwise fail to send its
+    result, and print why into the log)."""
     gc.enable()
+    _shared["stop"] = stop
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -193,6 +201,12 @@ def _worker_start(parent: int) -> None:
 
 
 _PR_SET_PDEATHSIG = 1
+
+
+def _unless_stopped(task: Callable[[range], list[Any]], chunk: range) -> list[Any]:
+    """``task(chunk)`` in a worker, or nothing once the build has stopped the workers."""
+    stop = _shared.get("stop")
+    return [] if stop is not None and stop.is_set() else task(chunk)
 
 
 # -- Markdown ---------------------------------------------------------------------------------
