@@ -20,6 +20,7 @@ import gc
 import hashlib
 import multiprocessing
 import multiprocessing.pool
+import multiprocessing.sharedctypes
 import os
 import signal
 import sys
@@ -97,8 +98,9 @@ def _run(
     # what exists now is never collected in the workers (their collector, on again, walks
     # only what they make), nor copied into them by the collector's bookkeeping
     gc.freeze()
-    stop = ctx.Event()  # set: the workers skip the chunks left
     try:
+        # shared memory the workers inherit; true: they skip the chunks left
+        stop = multiprocessing.sharedctypes.RawValue(ctypes.c_bool, False)
         pool = ctx.Pool(processes=workers, initializer=_worker_start, initargs=(os.getpid(), stop))
     except BaseException:  # no worker started (a process limit): nothing stays frozen
         gc.unfreeze()
@@ -108,7 +110,7 @@ def _run(
         yield from _there(pool, task, chunks, weights, tell, meanwhile)
         ending = True
     except Exception:
-        stop.set()  # a chunk failed: the workers end the ones they hold and skip the rest
+        stop.value = True  # a chunk failed: the workers end the ones they hold, skip the rest
         ending = True
         raise
     finally:
@@ -186,11 +188,11 @@ class _Told:
                     self.failed = exc
 
 
-def _worker_start(parent: int, stop: Any) -> None:
+def _worker_start(parent: int, stop: Any = None) -> None:
     """A worker's start: its collector on again (see ``_run``), what tells it to skip the
-    chunks left (``stop``, an event), and, on Linux, its end as soon as the process that
-    forked it ends (a build or a daemon killed: the worker would otherwise fail to send its
-    result, and print why into the log)."""
+    chunks left (``stop``, a shared flag, if any), and, on Linux, its end as soon as the
+    process that forked it ends (a build or a daemon killed: the worker would otherwise fail
+    to send its result, and print why into the log)."""
     gc.enable()
     _shared["stop"] = stop
     if sys.platform.startswith("linux"):
@@ -206,7 +208,7 @@ _PR_SET_PDEATHSIG = 1
 def _unless_stopped(task: Callable[[range], list[Any]], chunk: range) -> list[Any]:
     """``task(chunk)`` in a worker, or nothing once the build has stopped the workers."""
     stop = _shared.get("stop")
-    return [] if stop is not None and stop.is_set() else task(chunk)
+    return [] if stop is not None and stop.value else task(chunk)
 
 
 # -- Markdown ---------------------------------------------------------------------------------
