@@ -550,7 +550,7 @@ def test_compiled_templates_are_kept_for_the_next_process_in_a_folder_of_the_use
     located = theme.locate(source, "default")
     assert located is not None
     theme.environment(located, "zh-CN").get_template("base.html")
-    kept = sorted(folder.glob("showcase-Environment-*.cache"))
+    kept = sorted(folder.glob("showcase-TrustedEnvironment-*.cache"))
     assert kept and (folder.stat().st_mode & 0o777) == 0o700
     # a new process loads them: nothing is compiled again
     monkeypatch.setattr(theme, "_COMPILED", {})
@@ -572,7 +572,7 @@ def test_compiled_templates_are_kept_for_the_next_process_in_a_folder_of_the_use
     monkeypatch.setattr(theme, "_COMPILED", {})
     monkeypatch.setattr(cache, "schema", lambda: "showcase-cache/x jinja2=0")
     theme.environment(located, "zh-CN").get_template("base.html")
-    assert len(list(folder.glob("showcase-Environment-*.cache"))) == 2 * len(kept)
+    assert len(list(folder.glob("showcase-TrustedEnvironment-*.cache"))) == 2 * len(kept)
 
 
 def test_compiled_templates_never_go_through_a_planted_link(
