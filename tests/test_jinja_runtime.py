@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 import jinja2.utils
 import pytest
 from markupsafe import Markup
@@ -31,6 +32,13 @@ TEMPLATE = """\
 {{ 5 }} {{ 2.5 }} {{ none }} {{ html_object }} {{ markup ~ "<" }} {{ call_me() }}
 {{ stopping() is undefined }} {{ plain("<y>") ~ card("z") }} {{ eval_escape("<q>") }}
 {{ "%s" % markup }} {{ [markup, "<"]|join(",") }} {{ {"k": "<v>"}.get("k") }}
+{% autoescape false %}{{ card("<m>")|e }} {{ card("<n>") }}{% endautoescape %}
+{% autoescape off_flag %}{{ raw_text }}{{ card("<o>")|e }}{% endautoescape %}
+{% macro wrap() %}[{{ caller() }}]{% endmacro %}{% call wrap() %}<i>{{ "<c>" }}</i>{% endcall %}
+{% autoescape false %}{% call wrap() %}<i>{{ "<d>" }}</i>{% endcall %}{% endautoescape %}
+{% block one %}{% set y = "<y>" %}{{ plain(y) }} {{ helper.where() }}{{ helper.plain(y) }}
+{% endblock %}
+{% for x in items %}{{ helper.where() }}{% endfor %}
 """
 
 
@@ -43,6 +51,15 @@ class CallMe:
     @jinja2.pass_context
     def __call__(self, ctx: Any) -> str:
         return f"called in {ctx.name}"
+
+
+class Helper:
+    @jinja2.pass_context
+    def where(self, ctx: Any) -> str:
+        return f"<{ctx.name}:{ctx.get('y')}>"
+
+    def plain(self, value: str) -> str:
+        return f"({value})"
 
 
 @jinja2.pass_context
@@ -64,6 +81,11 @@ def stopping() -> None:
     raise StopIteration
 
 
+@jinja2.sandbox.unsafe
+def unsafe_call() -> str:
+    return "ran"
+
+
 def _globals() -> dict[str, Any]:
     return {
         "items": ["a<", "b&"],
@@ -76,6 +98,9 @@ def _globals() -> dict[str, Any]:
         "eval_escape": eval_escape,
         "call_me": CallMe(),
         "stopping": stopping,
+        "helper": Helper(),
+        "off_flag": False,
+        "raw_text": "<volatile>",
     }
 
 
@@ -92,11 +117,27 @@ def _render(kind: type[jinja2.Environment]) -> str:
 def test_pages_render_as_with_jinjas_own_runtime() -> None:
     ours, jinjas = _render(Fast), _render(jinja2.Environment)
     assert ours == jinjas
-    assert "<b>&lt;x&gt;</b><s>kept</s> s&amp;&lt;o&gt;" in ours and "<raw>" in ours
+    assert "<b>&lt;x&gt;</b><s>kept</s> s&amp;&lt;o&gt;" in ours and "<volatile>" in ours
 
 
 def test_the_sandbox_renders_as_jinjas_own_sandbox() -> None:
     assert _render(theme.SafeEnvironment) == _render(jinja2.sandbox.SandboxedEnvironment)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ fmt.format(items) }}",  # str.format reaching internals
+        "{{ named.format_map({'x': items}) }}",
+        "{{ unsafe_call() }}",  # marked unsafe
+    ],
+)
+def test_the_sandbox_still_refuses_unsafe_calls(source: str) -> None:
+    env = theme.SafeEnvironment(**OPTIONS)
+    env.globals.update(_globals(), unsafe_call=unsafe_call)
+    env.globals.update(fmt="{0.__class__.__mro__}", named="{x.__class__.__mro__}")
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        env.from_string(source).render()
 
 
 def test_a_plain_callable_is_called_without_asking_what_it_takes(

@@ -6,8 +6,9 @@ templates the same results:
 
 - calls: ``Context.call`` asks every callable, with three attribute lookups, whether it
   wants the context, the evaluation context or the environment passed in. A plain function,
-  a method of a plain function, a builtin or a macro is called straight away (``FastContext``);
-  anything else takes Jinja's own path.
+  a method of a plain function or a builtin is called straight away, and a macro with the
+  evaluation context, as Jinja passes it (``FastContext``); anything else takes Jinja's own
+  path.
 - output: ``{{ value }}`` in an autoescaped template made a Markup of every value, copying a
   Markup (a macro's output, a translation) once more. Output is joined into the page, a macro
   or a block, so a str is escaped by markupsafe's C code alone and a Markup is kept as it is
@@ -35,7 +36,7 @@ from markupsafe import Markup, escape
 _escape_text: Callable[[str], str] = getattr(markupsafe, "_escape_inner", escape)
 
 PASS_ARG = "jinja_pass_arg"  # what ``jinja2.pass_context`` and its kin set on a function
-_PLAIN = frozenset({BuiltinFunctionType, jinja2.runtime.Macro})  # never passed anything
+Macro = jinja2.runtime.Macro  # called with the evaluation context (its autoescape mode)
 
 
 def escape_output(value: Any) -> str:
@@ -51,22 +52,25 @@ def escape_output(value: Any) -> str:
 
 def _is_plain(obj: Any) -> bool:
     """Whether Jinja would call ``obj`` with the arguments alone: a function or a method of
-    one not marked to be passed anything, a builtin, a macro."""
+    one not marked to be passed anything, a builtin."""
     kind = type(obj)
     if kind is MethodType:
         obj = obj.__func__
         kind = type(obj)
     if kind is FunctionType:
         return PASS_ARG not in obj.__dict__
-    return kind in _PLAIN
+    return kind is BuiltinFunctionType
 
 
 class FastContext(jinja2.runtime.Context):
-    """Jinja's context, calling plain callables without asking what they want passed."""
+    """Jinja's context, calling plain callables and macros without asking what they want
+    passed."""
 
     @internalcode
     def call(self, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
-        if not _is_plain(obj):
+        if type(obj) is Macro:  # its __call__ takes the evaluation context
+            args = (self.eval_ctx, *args)
+        elif not _is_plain(obj):
             return super().call(obj, *args, **kwargs)
         if kwargs:  # what Jinja passes for callables that take the context
             kwargs.pop("_loop_vars", None)
