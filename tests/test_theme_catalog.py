@@ -52,3 +52,15 @@ def test_the_remembered_translations_are_bounded(monkeypatch: pytest.MonkeyPatch
     assert catalog.markup_gettext("%(t)s", t=long_text) == long_text
     assert catalog.markup_gettext("%(t)s", t=Markup(long_text)) == long_text
     assert not catalog._formatted  # a long text is not kept
+
+
+def test_several_values_are_remembered_by_name_and_type_whatever_their_order() -> None:
+    catalog = theme.Catalog({})
+    text = "%(a)s-%(b)d"
+    assert catalog.markup_gettext(text, a="<x>", b=1) == "&lt;x&gt;-1"
+    assert catalog.markup_gettext(text, b=1, a="<x>") == "&lt;x&gt;-1"
+    assert catalog.markup_gettext(text, a=Markup("<x>"), b=1) == "<x>-1"
+    assert catalog.markup_gettext(text, a="<x>", b=2) == "&lt;x&gt;-2"
+    assert len(catalog._formatted) == 3
+    assert catalog.markup_gettext(text, a=["<x>"], b=1) == "[&#39;&lt;x&gt;&#39;]-1"
+    assert len(catalog._formatted) == 3  # a list is formatted each time

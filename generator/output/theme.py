@@ -185,9 +185,9 @@ class Catalog:
     def _format(self, text: str, variables: dict[str, Any]) -> Markup:
         """``text`` (a translation) escaped, with ``variables`` put in; remembered by the text
         and the values when every value is plain (``_rememberable``)."""
-        if not all(_rememberable(v) for v in variables.values()):
+        key = _memo_key(text, variables)
+        if key is None:
             return Markup.escape(text) % variables
-        key = (text, *((k, type(v), v) for k, v in sorted(variables.items())))
         found = self._formatted.get(key)
         if found is None:
             if len(self._formatted) >= MEMO_LIMIT:
@@ -196,10 +196,28 @@ class Catalog:
         return found
 
 
+def _memo_key(text: str, variables: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What the translation ``text`` with ``variables`` put in is remembered by: the text,
+    and the name, type and value of each variable (by name); None when a value is not
+    plain (an int, or a text no longer than ``MEMO_TEXT``). One variable is the common
+    case, and is taken without sorting."""
+    if len(variables) == 1:
+        ((name, value),) = variables.items()
+        return (text, name, type(value), value) if _rememberable(value) else None
+    key: list[Any] = [text]
+    for name in sorted(variables):
+        value = variables[name]
+        if not _rememberable(value):
+            return None
+        key += (name, type(value), value)
+    return tuple(key)
+
+
 def _rememberable(value: Any) -> bool:
     """Whether a translation with ``value`` put in may be remembered: a plain value, a text
     no longer than ``MEMO_TEXT``."""
-    return type(value) is int or (type(value) in _TEXTS and len(value) <= MEMO_TEXT)
+    kind = type(value)
+    return kind is int or (kind in _TEXTS and len(value) <= MEMO_TEXT)
 
 
 MAX_REPEAT = 1_000_000  # longest text or list a template may make with ``*``
