@@ -145,6 +145,14 @@ def edited_profile(corpus: Path, fmt: str) -> Path:
 ADDED_NAME = "zz-added-by-benchmark.md"
 
 
+def remove_added(corpus: Path, fmt: str) -> None:
+    """Remove a story a stopped run added and did not take away: left there, "adding" it
+    again would write the same file, and the add-story build would change nothing."""
+    base = corpus / "profiles" if fmt == "native" else corpus / "content" / "profiles"
+    for left in base.rglob(ADDED_NAME):
+        left.unlink()
+
+
 def add_story(corpus: Path, fmt: str) -> Path:
     """A new profile, the newest of the site: the first profile of the newest year copied
     under another name and person, dated the last day of that year. Returns its path."""
@@ -345,6 +353,7 @@ def bench_showcase(corpus: Path, work: Path, repeat: int) -> Series:
     series = Series("showcase")
     out, verify = work / "out-showcase", work / "out-showcase-clean"
     cache = corpus / ".showcase-cache"
+    remove_added(corpus, "native")
     profile = edited_profile(corpus, "native")
     original = profile.read_bytes()
     env = showcase_env()
@@ -377,6 +386,7 @@ def bench_daemon(corpus: Path, work: Path, repeat: int) -> Series:
     peak RSS is the daemon's (its high-water mark after the build)."""
     series = Series("showcase daemon")
     out, verify = work / "out-showcase", work / "out-showcase-clean"
+    remove_added(corpus, "native")
     profile = edited_profile(corpus, "native")
     original = profile.read_bytes()
     env = showcase_env()
@@ -467,6 +477,7 @@ def compare_with_clean(series: Series, out: Path, verify: Path, build: Any) -> N
 def bench_pelican(corpus: Path, work: Path, repeat: int) -> list[Series]:
     plain, cached = Series("pelican"), Series("pelican cached")
     out, cache = work / "out-pelican", work / "cache-pelican"
+    remove_added(corpus, "pelican")
     profile = edited_profile(corpus, "pelican")
     original = profile.read_bytes()
     cmd = [str(venv_bin("pelican")), "content", "-s", "pelicanconf.py", "-o", str(out), "-q"]
@@ -497,6 +508,7 @@ def bench_pelican(corpus: Path, work: Path, repeat: int) -> list[Series]:
 def bench_hugo(corpus: Path, work: Path, repeat: int) -> Series:
     series = Series("hugo")
     out = work / "out-hugo"
+    remove_added(corpus, "hugo")
     profile = edited_profile(corpus, "hugo")
     original = profile.read_bytes()
     cmd = [str(hugo_binary()), "--quiet", "--destination", str(out)]
