@@ -320,6 +320,35 @@ def test_second_build_writes_nothing(tmp_path: Path) -> None:
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
 
 
+@pytest.mark.parametrize(
+    "naming",
+    ['{% include "_dy" ~ "n.html" %}', '{% include ["_none.html", part] %}'],
+)
+def test_a_template_named_by_a_value_made_as_it_renders_is_a_dependency(
+    tmp_path: Path, naming: str
+) -> None:
+    """The template a page includes by a computed name is not known before it renders: every
+    template of the theme is then one it depends on, and an edit of it makes the page again."""
+    src = write_site(
+        tmp_path / "src",
+        {
+            "profiles/2025/a.md": profile(),
+            "theme/templates/profile.html": '{% extends "base.html" %}{% block main %}'
+            + naming.replace("part", '"_dy" ~ "n.html"')
+            + "{% endblock %}",
+            "theme/templates/_dyn.html": "<span>第一版</span>",
+        },
+    )
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert build(BuildOptions(source=src, output=out, cache_dir=cache)).ok
+    page = next(out.glob("profiles/2025/*/index.html"))
+    assert "第一版" in page.read_text(encoding="utf-8")
+    (src / "theme/templates/_dyn.html").write_text("<span>第二版</span>", encoding="utf-8")
+    again = build(BuildOptions(source=src, output=out, cache_dir=cache))
+    assert again.ok and again.pages >= 1
+    assert "第二版" in page.read_text(encoding="utf-8")
+
+
 def test_a_changed_generator_renders_every_page_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

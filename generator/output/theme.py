@@ -414,7 +414,9 @@ class _Loader(jinja2.FileSystemLoader):
 
 def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
     """The template and every template it extends, includes or imports (its dependencies);
-    one that may be missing (``ignore missing``, one of a list) and is, is left out."""
+    one that may be missing (``ignore missing``, one of a list) and is, is left out. A
+    template named by a value made as it renders may be any: every template of ``env`` is
+    then a dependency."""
     assert env.loader is not None
     seen: list[str] = []
     todo: list[tuple[str, tuple[str, templateuse.Reference] | None]] = [(name, None)]
@@ -432,8 +434,8 @@ def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
             raise _missing(env, current, *named_by) from None
         seen.append(current)
         for ref in templateuse.references(source, current, filename):
-            if ref.name is not None:
-                todo.append((ref.name, (filename or current, ref)))
+            names = [ref.name] if ref.name is not None else template_names(env)
+            todo.extend((n, (filename or current, ref._replace(name=n))) for n in names)
     return tuple(sorted(seen))
 
 
