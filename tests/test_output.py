@@ -187,6 +187,35 @@ def test_template_error_names_the_template_line_and_content_file(make_site: Site
     assert words.startswith("生成“profiles/2025/a.md”的页面时：") and "另有2个页面" in words, words
 
 
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("{{ {}[item.name] }}", "template-undefined"),
+        ("{{ site.unit(item.name) }}", "template-error"),
+    ],
+)
+def test_a_fault_whose_words_hold_the_value_met_is_one_fault(
+    make_site: SiteBuilder, line: str, code: str
+) -> None:
+    """The words of a fault may name the value the line met, another on every page: the
+    fault is still told once, with the first page's words and how many others had it."""
+    report, _ = make_site(
+        {
+            "profiles/2025/a.md": profile(),
+            "profiles/2025/b.md": profile(name="李四"),
+            "profiles/2025/c.md": profile(name="赵五"),
+            "theme/templates/profile.html": '{% extends "base.html" %}\n{% block main %}\n'
+            + line
+            + "\n{% endblock %}",
+        }
+    )
+    [d] = [d for d in report.diagnostics if d.is_error]
+    assert (d.code, d.path, d.line) == (code, "theme/templates/profile.html", 3)
+    params = d.param_dict()
+    assert (params["content"], params["others"]) == ("profiles/2025/a.md", "2")
+    assert "王进喜" in reporting.message(d, "zh-CN")  # the first page's value
+
+
 def test_a_fault_of_a_list_page_names_the_page(make_site: SiteBuilder) -> None:
     report, _ = make_site(
         {"profiles/2025/a.md": profile(), "theme/templates/home.html": "{{ no_such_name }}\n"}

@@ -253,13 +253,9 @@ def one_per_fault(problems: list[Diagnostic]) -> list[Diagnostic]:
     """One diagnostic for each fault of a template, however many pages it was found on: that
     of the first page by its content file's path (else its own), with how many ``others``
     had it."""
-    pages = ("content", "page")
     found: dict[Diagnostic, list[Diagnostic]] = {}
     for problem in problems:
-        fault = dataclasses.replace(
-            problem, params=tuple(p for p in problem.params if p[0] not in pages)
-        )
-        found.setdefault(fault, []).append(problem)
+        found.setdefault(_fault(problem), []).append(problem)
     out = []
     for same in found.values():
         first = min(same, key=lambda d: d.params)
@@ -269,6 +265,14 @@ def one_per_fault(problems: list[Diagnostic]) -> list[Diagnostic]:
             )
         out.append(first)
     return out
+
+
+def _fault(problem: Diagnostic) -> Diagnostic:
+    """What ``problem`` is the same fault as others by: its template, line and code. Its
+    words are left out: they may hold the value the line met (a key that is not there,
+    ``KeyError: '技术创新'``), another on every page; and a page stops at its first fault,
+    so the next one on the line shows once the first is mended."""
+    return dataclasses.replace(problem, params=())
 
 
 _QUOTED = re.compile(r"'([^']*)'")
