@@ -368,6 +368,19 @@ def test_a_build_names_every_broken_template_at_once(make_site: SiteBuilder) -> 
     ]
 
 
+def test_a_template_that_does_not_parse_leaves_what_it_names_not_called_unused(
+    make_site: SiteBuilder,
+) -> None:
+    """What a broken template names cannot be known: no template of the site is called
+    unused then (the error says what to mend)."""
+    body = '{% extends "base.html" %}\n{% block main %}{% include "card.html" %}\n{% if %}\n'
+    files = {"profiles/2025/a.md": profile(), "theme/templates/profile.html": body}
+    files["theme/templates/card.html"] = "<p>named by profile.html</p>\n"
+    report, _ = make_site(files)
+    codes = [d.code for d in report.diagnostics]
+    assert codes and all(code.startswith("template-syntax") for code in codes), codes
+
+
 def test_a_block_its_parent_lacks_and_a_template_no_build_reads_are_warned(
     make_site: SiteBuilder, tmp_path: Path
 ) -> None:

@@ -96,15 +96,15 @@ def _blocks_above(parent: str, source: Source) -> frozenset[str] | None:
 
 def _named_anywhere(names: list[str], source: Source) -> frozenset[str] | None:
     """The templates some template extends, includes or imports; None when one names a
-    template by a value made as it renders (``{% include "cards/" ~ kind ~ ".html" %}``):
-    any file could then be read."""
+    template by a value made as it renders (``{% include "cards/" ~ kind ~ ".html" %}``),
+    or cannot be read or parsed (the syntax checks say why): any file could then be read."""
     named: set[str] = set()
     for name in names:
         try:
             text, filename = source(name)
             found = references(text, name, filename)
         except (jinja2.TemplateError, OSError, UnicodeDecodeError, RecursionError):
-            continue
+            return None
         if any(ref.name is None for ref in found):
             return None
         named.update(ref.name for ref in found if ref.name is not None)
