@@ -104,8 +104,7 @@ def _globals() -> dict[str, Any]:
     }
 
 
-class Fast(jinjaruntime.Fast, jinja2.Environment):
-    pass
+Fast = theme.TrustedEnvironment
 
 
 def _render(kind: type[jinja2.Environment]) -> str:

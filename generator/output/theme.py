@@ -418,6 +418,7 @@ def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
     template named by a value made as it renders may be any: every template of ``env`` is
     then a dependency."""
     assert env.loader is not None
+    every = functools.cache(lambda: template_names(env))  # listed once, if a name is made
     seen: list[str] = []
     todo: list[tuple[str, tuple[str, templateuse.Reference] | None]] = [(name, None)]
     while todo:
@@ -434,7 +435,7 @@ def template_closure(env: jinja2.Environment, name: str) -> tuple[str, ...]:
             raise _missing(env, current, *named_by) from None
         seen.append(current)
         for ref in templateuse.references(source, current, filename):
-            names = [ref.name] if ref.name is not None else template_names(env)
+            names = [ref.name] if ref.name is not None else every()
             todo.extend((n, (filename or current, ref._replace(name=n))) for n in names)
     return tuple(sorted(seen))
 
