@@ -590,16 +590,9 @@ def sampled_pages(analysis: Analysis) -> list[Diagnostic]:
     view = SiteView(site, plan, bodies, Queries(site, plan))
     extra = {"photo_variants": view.photo_variants}
     env = render_environment(theme_dirs, site.config.language, view, plan, extra)
-    faults = []
-    for job in sample:
-        try:
-            templating.render(env, job, view, bodies)
-        except (Exception, RecursionError) as exc:  # any template fault is the page's error
-            faults.append(
-                templatefaults.while_rendering(templatefaults.template_error(exc, theme_dirs), job)
-            )
+    faults = pool.try_pages(env, view, sample, theme_dirs, bodies)
     # how many sampled pages had a fault says nothing of the site: not told
-    return [_without(fault, "others") for fault in templatefaults.one_per_fault(faults)]
+    return [_without(fault, "others") for fault in faults]
 
 
 def _without(diagnostic: Diagnostic, param: str) -> Diagnostic:

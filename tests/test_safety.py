@@ -7,7 +7,9 @@ import errno
 import json
 import multiprocessing
 import os
+import resource
 import shutil
+import signal
 import struct
 import time
 import zlib
@@ -21,7 +23,7 @@ from generator.base.config import BuildOptions
 from generator.build import BuildReport, build, system_error
 from generator.cli.console import format_diagnostic
 from generator.cli.main import main
-from generator.output import cache, writer
+from generator.output import cache, guard, writer
 from tests.conftest import SITE_YAML, UNITS_YAML, SiteBuilder, profile, write_site
 from tests.test_output import digest_tree
 
@@ -68,6 +70,13 @@ def test_a_site_template_cannot_run_code(
     assert "Traceback" not in shown(report)
 
 
+@pytest.mark.parametrize("expression", ["(10 ** 1000) ** 1000", "((2 ** 999) ** 999) ** 999"])
+def test_a_power_of_a_power_is_bounded_by_its_size(make_site: SiteBuilder, expression: str) -> None:
+    files = {**PERSON, "theme/templates/404.html": f"{{{{ ({expression}) % 7 }}}}\n"}
+    report, _out = make_site(files)
+    assert codes(report) == [("template-unsafe", "theme/templates/404.html", 1)]
+
+
 def test_an_unsafe_attribute_is_named_in_chinese(make_site: SiteBuilder) -> None:
     files = {**PERSON, "theme/templates/404.html": "{{ cycler.__init__.__globals__ }}\n"}
     report, _out = make_site(files)
@@ -80,7 +89,71 @@ def test_an_unsafe_attribute_is_named_in_chinese(make_site: SiteBuilder) -> None
 def test_a_template_runtime_error_is_a_diagnostic(make_site: SiteBuilder) -> None:
     files = {**PERSON, "theme/templates/404.html": "\n{{ 1 // 0 }}\n"}
     report, _out = make_site(files)
-    assert ("template-error", "theme/templates/404.html", 2) in codes(report)
+    assert ("template-divided-by-zero", "theme/templates/404.html", 2) in codes(report)
+
+
+# a loop of about 3 * 10**7 rounds: seconds of processor time, far over the test's limit
+SLOW = "{% for a in range(100000) %}{% for b in range(300) %}{% endfor %}{% endfor %}"
+# a text doubled in a loop: 2**28 characters, over the test's limit of memory
+DOUBLED = '{% set ns = namespace(s="x") %}{% for i in range(28) %}{% set ns.s = ns.s ~ ns.s %}'
+
+
+@pytest.fixture
+def low_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Limits of a page of a site's own templates low enough for a test to pass them."""
+    monkeypatch.setattr(guard, "PAGE_SECONDS", 0.3)
+    monkeypatch.setattr(guard, "PAGE_MEMORY", 64 * 1024 * 1024)
+
+
+@pytest.mark.usefixtures("low_limits")
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        (SLOW, "template-too-slow"),
+        (DOUBLED + "{% endfor %}{{ ns.s|length }}", "template-too-big"),
+        ('{{ "x".ljust(200000000)|length }}', "template-too-big"),
+    ],
+)
+def test_a_page_over_the_limits_is_stopped_and_told_with_its_line(
+    make_site: SiteBuilder, line: str, code: str
+) -> None:
+    # only the second profile's page passes the limits: the other pages render
+    template = (
+        '{% extends "base.html" %}{% block main %}{{ item.name }}\n'
+        f'{{% if item.name == "李华" %}}{line}{{% endif %}}\n'
+        "{% endblock %}\n"
+    )
+    files = {
+        **PERSON,
+        "profiles/2025/b.md": profile(name="李华"),
+        "theme/templates/profile.html": template,
+    }
+    report, _out = make_site(files)
+    assert codes(report) == [(code, "theme/templates/profile.html", 2)]
+    text = shown(report)
+    assert "profiles/2025/b.md" in text and "Traceback" not in text
+    assert ("已停止" in text) and ("MB" in text if code == "template-too-big" else "0.3 秒" in text)
+
+
+@pytest.mark.usefixtures("low_limits")
+def test_check_renders_its_sample_pages_within_the_limits(
+    make_site: SiteBuilder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {**PERSON, "theme/templates/404.html": f"<p>x</p>\n{SLOW}\n"}
+    source = write_site(tmp_path / "site", files)
+    assert main(["check", str(source)]) == 1
+    out = capsys.readouterr().out
+    assert "theme/templates/404.html:2" in out and "模板运行超过了 0.3 秒" in out
+
+
+@pytest.mark.usefixtures("low_limits")
+def test_the_build_process_itself_is_never_limited(make_site: SiteBuilder) -> None:
+    memory = resource.getrlimit(resource.RLIMIT_AS)
+    report, _out = make_site({**PERSON, "theme/templates/404.html": f"<p>x</p>\n{SLOW}\n"})
+    assert [c[0] for c in codes(report)] == ["template-too-slow"]  # limited in its worker
+    assert signal.getsignal(signal.SIGPROF) == signal.SIG_DFL
+    assert resource.getrlimit(resource.RLIMIT_AS) == memory
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
 
 
 @pytest.mark.parametrize("theme", ["/etc", "../elsewhere", "themes/../../x", "~/t", "C:\\\\t"])

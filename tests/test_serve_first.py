@@ -295,3 +295,12 @@ def test_serve_exits_once_a_first_build_done_has_written_its_cache_not_before(
     exiting.join(timeout=10)
     assert closed == [True] and state.store is not None
     assert state.store._db is None
+
+
+def test_pages_of_a_site_own_templates_wait_for_the_build(tmp_path: Path) -> None:
+    # they render in the build's limited workers alone (a loop for ever would hold the preview)
+    files = {"profiles/2025/a.md": profile(), "theme/templates/404.html": "<p>own</p>\n"}
+    preview = _made_on_demand(write_site(tmp_path / "site", files), tmp_path)
+    assert preview.holds("404.html") and preview.holds("index.html")
+    assert preview.get("404.html") is None and preview.get("index.html") is None
+    assert preview.get(next(iter(preview.files.paths))) is not None  # files are still read

@@ -8,7 +8,8 @@ copied file (the theme's styles, a photo, an attachment) is read from where it c
 image of the site as the build publishes it: upright, without metadata, scaled down). The
 bytes are those the build writes, except that pages show profile photos as they are, before
 the build has made their smaller sizes. A page that needs every body (the search index's
-manifest and shards) is not made here: it waits for the build.
+manifest and shards) is not made here: it waits for the build. Nor is a page of a site's own
+templates: those render in the build's workers alone, within the limits of ``guard``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import jinja2
 
-from generator.output import images, markup
+from generator.output import images, markup, theme
 from generator.output import render as templating
 from generator.pages.base import PageJob
 from generator.pages.view import SiteView
@@ -120,6 +121,10 @@ class OnDemand:
         job = self.jobs.get(path)
         if job is None:
             return self.files.read(path)
+        if isinstance(self._env, theme.SafeEnvironment):
+            # a site's own templates render in the build's limited workers alone (``guard``):
+            # here, a page that loops for ever would hold the preview's lock and this process
+            return None
         with self._lock:
             try:
                 return templating.render(self._env, job, self._view, self._bodies).data

@@ -34,7 +34,7 @@ import jinja2
 
 from generator.base.errors import Diagnostic
 from generator.content import loader
-from generator.output import markup, templatefaults, theme, writer
+from generator.output import guard, markup, templatefaults, theme, writer
 from generator.output import render as templating
 from generator.pages.base import PageJob
 from generator.pages.view import Read, SiteView
@@ -80,16 +80,19 @@ def _run(
     min_parallel: int = PARALLEL_MIN,
     meanwhile: Callable[[], None] | None = None,
     weigh: Callable[[range], int] = len,
+    limited: bool = False,
 ) -> Iterator[list[Any]]:
     """The results of ``task`` on chunks of ``range(n)``, in order; ``meanwhile`` runs in this
     process once the workers have started (first, without workers). ``meanwhile`` must not
     start workers of its own: the objects frozen for these are unfrozen when they stop.
     ``progress`` is told how much is done, each chunk counting ``weigh(chunk)`` (by default,
-    its number of tasks)."""
+    its number of tasks). ``limited``: the tasks run in workers limited by ``guard``, even
+    one worker for few tasks (in this process only where none can be forked)."""
     chunks = _chunks(n, CHUNK)
     weights = [weigh(chunk) for chunk in chunks]
     tell = progress or _untold
-    if workers <= 1 or n < min_parallel or "fork" not in multiprocessing.get_all_start_methods():
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if not forkable or (not limited and (workers <= 1 or n < min_parallel)):
         if meanwhile is not None:
             meanwhile()
         yield from _here(task, chunks, weights, tell)
@@ -101,7 +104,11 @@ def _run(
     try:
         # shared memory the workers inherit; true: they skip the chunks left
         stop = multiprocessing.sharedctypes.RawValue(ctypes.c_bool, False)
-        pool = ctx.Pool(processes=workers, initializer=_worker_start, initargs=(os.getpid(), stop))
+        pool = ctx.Pool(
+            processes=max(1, min(workers, len(chunks))),
+            initializer=_worker_start,
+            initargs=(os.getpid(), stop, limited),
+        )
     except BaseException:  # no worker started (a process limit): nothing stays frozen
         gc.unfreeze()
         raise
@@ -188,13 +195,16 @@ class _Told:
                     self.failed = exc
 
 
-def _worker_start(parent: int, stop: Any = None) -> None:
+def _worker_start(parent: int, stop: Any = None, limited: bool = False) -> None:
     """A worker's start: its collector on again (see ``_run``), what tells it to skip the
-    chunks left (``stop``, a shared flag, if any), and, on Linux, its end as soon as the
-    process that forked it ends (a build or a daemon killed: the worker would otherwise fail
-    to send its result, and print why into the log)."""
+    chunks left (``stop``, a shared flag, if any), its limits (``limited``: see ``guard``)
+    and, on Linux, its end as soon as the process that forked it ends (a build or a daemon
+    killed: the worker would otherwise fail to send its result, and print why into the
+    log)."""
     gc.enable()
     _shared["stop"] = stop
+    if limited:
+        guard.limit_worker()
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -304,26 +314,54 @@ class Written:
     reads: frozenset[Read]
 
 
+def _render_one(job: PageJob) -> templating.RenderedPage | Diagnostic:
+    """The page of ``job``, or its template's fault (one over the limits of ``guard``
+    too)."""
+    try:
+        with guard.page():
+            return templating.render(_shared["env"], job, _shared["view"], _shared["bodies"])
+    except (Exception, RecursionError) as exc:  # any template fault is the page's error
+        fault = templatefaults.template_error(exc, _shared["theme"])
+        return templatefaults.while_rendering(fault, job)
+
+
 def _render_chunk(indices: range) -> list[Written | Diagnostic]:
-    env: jinja2.Environment = _shared["env"]
-    view: SiteView = _shared["view"]
     jobs: Sequence[PageJob] = _shared["jobs"]
     root: Path = _shared["root"]
     out: list[Written | Diagnostic] = []
     for i in indices:
-        try:
-            page = templating.render(env, jobs[i], view, _shared["bodies"])
-        except (Exception, RecursionError) as exc:  # any template fault is the page's error
-            out.append(
-                templatefaults.while_rendering(
-                    templatefaults.template_error(exc, _shared["theme"]), jobs[i]
-                )
-            )
+        page = _render_one(jobs[i])
+        if isinstance(page, Diagnostic):
+            out.append(page)
             continue
-        # outside the try: a failed write (a full disk) fails the build, as a system error
+        # a failed write (a full disk) fails the build, as a system error
         writer.write_new(root, page.path, page.data)
         out.append(Written(page.path, hashlib.sha256(page.data).hexdigest(), page.reads))
     return out
+
+
+def _try_chunk(indices: range) -> list[Diagnostic]:
+    jobs: Sequence[PageJob] = _shared["jobs"]
+    return [fault for i in indices if isinstance(fault := _render_one(jobs[i]), Diagnostic)]
+
+
+def try_pages(
+    env: jinja2.Environment,
+    view: SiteView,
+    jobs: Sequence[PageJob],
+    theme_dirs: theme.ThemeDirs,
+    bodies: Mapping[str, Rendered],
+) -> list[Diagnostic]:
+    """The faults of rendering ``jobs``, nothing written, in a worker limited by ``guard``
+    when the templates are the site's own, else in this process; one per fault
+    (``templatefaults.one_per_fault``), with how many other pages had it."""
+    _shared.update(env=env, view=view, jobs=jobs, theme=theme_dirs, bodies=bodies)
+    try:
+        limited = theme_dirs.sandboxed
+        results = _run(_try_chunk, len(jobs), 1, None, MIN_PARALLEL, limited=limited)
+        return templatefaults.one_per_fault([fault for result in results for fault in result])
+    finally:
+        _forget("env", "view", "jobs", "theme", "bodies")
 
 
 def render_pages(
@@ -357,7 +395,10 @@ def render_pages(
     reads: dict[Read, Read] = {}
     try:
         weigh = functools.partial(_html_pages, jobs)
-        results = _run(_render_chunk, len(jobs), workers, progress, MIN_PARALLEL, meanwhile, weigh)
+        limited = theme_dirs.sandboxed
+        results = _run(
+            _render_chunk, len(jobs), workers, progress, MIN_PARALLEL, meanwhile, weigh, limited
+        )
         for result in results:
             for entry in result:
                 if isinstance(entry, Diagnostic):

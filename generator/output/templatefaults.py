@@ -19,6 +19,7 @@ import jinja2.tests
 
 from generator.base.errors import Diagnostic
 from generator.kinds.registry import BUILT_IN
+from generator.output import guard
 from generator.pages.base import PageJob
 from generator.pages.view import SiteView
 from generator.site.model import Unit
@@ -97,6 +98,8 @@ def syntax_words(message: str) -> tuple[str, dict[str, str]]:
             params = {k: v for k, v in found.groupdict().items() if v is not None}
             if code == "template-syntax-misplaced-tag" and params["tag"] not in JINJA_TAGS:
                 code = "template-syntax-unknown-tag"  # a misspelt tag, not a misplaced one
+            if code == "template-syntax-unknown-tag" and params["tag"] in JINJA_TAGS:
+                code = "template-syntax-stray-tag"  # an end or else with nothing open
             if code == "template-syntax-unknown-tag":
                 params.update(_suggested(params["tag"], JINJA_TAGS))
             if code in ("template-syntax-no-filter", "template-syntax-no-test"):
@@ -224,21 +227,63 @@ def too_nested(filename: str, theme: TemplateFolders) -> Diagnostic:
 
 def _runtime_words(exc: BaseException) -> tuple[str, dict[str, str]]:
     """The catalog code and parameters of a fault found while a page renders."""
+    plain = _kind_words(exc)
+    if plain is not None:
+        return plain
     said = str(exc)
-    if isinstance(exc, SyntaxError | RecursionError):  # nested deeper than Python goes
-        return "template-too-nested", {}
-    if isinstance(exc, jinja2.TemplateNotFound):
-        return "template-missing", {"name": str(exc.name)}
-    if isinstance(exc, jinja2.exceptions.SecurityError):
-        return "template-unsafe", {"problem": said}
     runtime = isinstance(exc, jinja2.TemplateRuntimeError)
     if runtime and (re.match(_NO_FILTER, said) or re.match(_NO_TEST, said)):
         code, params = syntax_words(said)  # a filter or test met only when its line runs
         return code, {**params, "problem": said}
+    problem = f"{type(exc).__name__}: {said}"
+    for kind, pattern, code in _PYTHON_FAULTS:
+        found = pattern.search(said) if isinstance(exc, kind) else None
+        if found:
+            words = {k: v for k, v in found.groupdict().items() if v is not None}
+            return code, {**words, "problem": problem}
     named = _QUOTED.findall(said)  # "'x' is undefined", "'… object' has no attribute 'x'"
     if isinstance(exc, jinja2.UndefinedError) and named:
         return "template-undefined", {"name": named[-1], **_suggested(named[-1], field_names())}
-    return "template-error", {"problem": f"{type(exc).__name__}: {said}"}
+    return "template-error", {"problem": problem}
+
+
+def _kind_words(exc: BaseException) -> tuple[str, dict[str, str]] | None:
+    """The catalog code and parameters of a fault told by its kind alone; None for others."""
+    if isinstance(exc, SyntaxError | RecursionError):  # nested deeper than Python goes
+        return "template-too-nested", {}
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return "template-missing", {"name": str(exc.name)}
+    if isinstance(exc, guard.TooSlow):
+        return "template-too-slow", {"seconds": f"{exc.seconds:g}"}
+    if isinstance(exc, MemoryError):
+        return "template-too-big", {"limit": str(guard.PAGE_MEMORY // (1024 * 1024))}
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return "template-unsafe", {"problem": str(exc)}
+    return None
+
+
+# a name that ``{% from "x.html" import name %}`` imports and the template does not define
+_UNEXPORTED = re.compile(
+    r"^the template '(?P<template>[^']*)' \(imported on line \d+ in '[^']*'\) "
+    r"does not export the requested name '(?P<name>[^']*)'"
+)
+
+# Python's faults that a template line commonly makes, each with the catalog code that words
+# it for an editor; the named groups are its parameters (Python's words kept as ``problem``)
+_PYTHON_FAULTS: tuple[tuple[type[BaseException], re.Pattern[str], str], ...] = (
+    (jinja2.UndefinedError, _UNEXPORTED, "template-no-macro"),
+    (TypeError, re.compile(r"^'(?P<kind>[^']*)' object is not callable"), "template-not-callable"),
+    (
+        TypeError,
+        re.compile(r"unsupported operand|can only concatenate|must be str, not|not supported betw"),
+        "template-mixed-types",
+    ),
+    (ZeroDivisionError, re.compile(""), "template-divided-by-zero"),
+    (KeyError, re.compile(r"^'(?P<name>.*)'$|^(?P<number>-?\d+)$"), "template-no-key"),
+    (IndexError, re.compile(""), "template-no-index"),
+    (jinja2.UndefinedError, re.compile(r"has no element"), "template-no-index"),
+    (StopIteration, re.compile(""), "template-nothing-left"),
+)
 
 
 def while_rendering(problem: Diagnostic, job: PageJob) -> Diagnostic:

@@ -222,6 +222,7 @@ def _rememberable(value: Any) -> bool:
 
 MAX_REPEAT = 1_000_000  # longest text or list a template may make with ``*``
 MAX_EXPONENT = 1_000  # largest exponent of ``**`` in a template
+MAX_POWER_BITS = 100_000  # largest whole number ``**`` may make (about 30,000 digits)
 
 
 class TrustedEnvironment(jinjaruntime.Fast, jinja2.Environment):
@@ -240,10 +241,19 @@ class SafeEnvironment(jinjaruntime.Fast, jinja2.sandbox.SandboxedEnvironment):
         if operator == "**":
             if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
                 raise jinja2.exceptions.SecurityError(f"exponent over {MAX_EXPONENT}")
+            if _power_bits(left, right) > MAX_POWER_BITS:  # ((10 ** 1000) ** 1000)
+                raise jinja2.exceptions.SecurityError(f"power over {MAX_POWER_BITS} bits")
             return left**right
         if _repeat_size(left, right) > MAX_REPEAT or _repeat_size(right, left) > MAX_REPEAT:
             raise jinja2.exceptions.SecurityError(f"repetition longer than {MAX_REPEAT}")
         return left * right
+
+
+def _power_bits(base: Any, exponent: Any) -> int:
+    """How many bits ``base ** exponent`` takes when both are whole numbers (else 0)."""
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
+        return abs(base).bit_length() * exponent
+    return 0
 
 
 def _repeat_size(sequence: Any, times: Any) -> int:
