@@ -188,10 +188,33 @@ def test_template_error_names_the_template_line_and_content_file(make_site: Site
 
 
 @pytest.mark.parametrize(
+    ("line", "code", "words"),
+    [
+        ("{{ (1, 2)(3) }}", "template-not-callable", "不是函数的值后面加了括号"),
+        ("{{ 1 + 'a' }}", "template-mixed-types", "不能一起计算或比较"),
+        ("{{ 'a' < 1 }}", "template-mixed-types", "不能一起计算或比较"),
+        ("{{ 1 // 0 }}", "template-divided-by-zero", "除以了 0"),
+        ("{{ site.unit('无此单位') }}", "template-no-key", "“无此单位”不存在"),
+        ("{{ [][3] }}", "template-no-index", "列表没有这么长"),
+        ("{{ (site.units|list)[100000] }}", "template-no-index", "列表没有这么长"),
+    ],
+)
+def test_common_python_faults_are_told_in_the_editor_s_words(
+    make_site: SiteBuilder, line: str, code: str, words: str
+) -> None:
+    report, _ = make_site({"profiles/2025/a.md": profile(), "theme/templates/404.html": line})
+    [d] = [d for d in report.diagnostics if d.is_error]
+    assert (d.code, d.path, d.line) == (code, "theme/templates/404.html", 1)
+    said = reporting.format_diagnostic(d, "zh-CN", Path("/x"))
+    assert words in said and "Error" not in said, said
+    assert "Error" in d.param_dict()["problem"]  # Python's words, kept for --verbose
+
+
+@pytest.mark.parametrize(
     ("line", "code"),
     [
         ("{{ {}[item.name] }}", "template-undefined"),
-        ("{{ site.unit(item.name) }}", "template-error"),
+        ("{{ site.unit(item.name) }}", "template-no-key"),
     ],
 )
 def test_a_fault_whose_words_hold_the_value_met_is_one_fault(
@@ -268,7 +291,9 @@ SYNTAX_FAULTS = {
     "{% foo %}": "template-syntax-unknown-tag",
     "{% if a %}{% iff b %}{% endif %}": "template-syntax-unknown-tag",  # not a misplaced tag
     "{%- %}": "template-syntax-no-tag",
-    "{% endif %}": "template-syntax-unknown-tag",
+    "{% endif %}": "template-syntax-stray-tag",  # a known tag with nothing open
+    "{% endblock %}": "template-syntax-stray-tag",
+    "{% else %}": "template-syntax-stray-tag",
     "{% if a %}": "template-syntax-unclosed-block",
     "{{ a": "template-syntax-cut",
     "{% if a %": "template-syntax-cut-tag",
@@ -298,6 +323,28 @@ def test_jinja_syntax_faults_are_worded_by_the_catalogs(source: str) -> None:
         assert not re.search(r"\{[a-z]+\}", words), words  # every placeholder filled
         assert (caught.value.message or "") not in words, words  # not Jinja's English
     assert all(v and "'" not in v for v in params.values()), params
+
+
+def test_a_stray_end_tag_is_not_called_unknown_nor_suggested_as_itself() -> None:
+    with pytest.raises(jinja2.TemplateSyntaxError) as caught:
+        jinja2.Environment().compile("<p>x</p>\n{% endblock %}")
+    code, params = templatefaults.syntax_words(caught.value.message or "")
+    assert (code, params) == ("template-syntax-stray-tag", {"tag": "endblock"})
+
+
+def test_a_macro_the_imported_template_lacks_is_named_with_its_template(
+    make_site: SiteBuilder,
+) -> None:
+    files = {
+        "profiles/2025/a.md": profile(),
+        "theme/templates/_cards.html": "{% macro card(x) %}{{ x }}{% endmacro %}\n",
+        "theme/templates/404.html": '{% from "_cards.html" import crad %}\n{{ crad(1) }}\n',
+    }
+    report, _ = make_site(files)
+    [d] = [d for d in report.diagnostics if d.is_error]
+    assert (d.code, d.path, d.line) == ("template-no-macro", "theme/templates/404.html", 2)
+    said = reporting.message(d, "zh-CN")
+    assert "模板“_cards.html”中没有名为“crad”的宏" in said, said
 
 
 def test_a_misspelt_tag_filter_or_test_gets_a_suggestion() -> None:

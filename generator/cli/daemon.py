@@ -137,7 +137,8 @@ def stop(cache_dir: Path) -> int:
     deadline = time.monotonic() + 5 * CHECK_SECONDS
     while handoff.running(address.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    print(t("daemon-stopped"), file=sys.stderr)
+    # not the daemon's own words: both are seen together when it runs in the same terminal
+    print(t("daemon-stop-done", pid=address.pid), file=sys.stderr)
     return build_cli.EXIT_OK
 
 
