@@ -24,7 +24,7 @@ from generator.build import BuildReport, build, system_error
 from generator.cli.console import format_diagnostic
 from generator.cli.main import main
 from generator.output import cache, guard, writer
-from tests.conftest import SITE_YAML, UNITS_YAML, SiteBuilder, profile, write_site
+from tests.conftest import ROOT, SITE_YAML, UNITS_YAML, SiteBuilder, profile, write_site
 from tests.test_output import digest_tree
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -1205,3 +1205,19 @@ def test_a_journal_replayed_after_a_crash_stays_inside_the_output(tmp_path: Path
     (tmp_path / ".out.journal.json").write_text(json.dumps(plan), encoding="utf-8")
     writer.recover(out)
     assert (outside / "keep.txt").exists() and not (out / "c").exists()
+
+
+def test_a_large_site_of_its_own_templates_renders_within_the_limits(
+    scale_build: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The 5,000-document site with one template of its own: every page renders in limited
+    workers (the sandbox), none over the limits, and the pages are those the shipped theme
+    alone makes (the same template)."""
+    source, out = scale_build
+    own = tmp_path / "site"
+    shutil.copytree(source, own, ignore=shutil.ignore_patterns(".showcase-cache"))
+    (own / "theme" / "templates").mkdir(parents=True)
+    shutil.copy(ROOT / "themes" / "default" / "templates" / "404.html", own / "theme" / "templates")
+    report = build(BuildOptions(source=own, output=tmp_path / "out"))
+    assert report.ok, report.diagnostics[:5]
+    assert digest_tree(tmp_path / "out") == digest_tree(out)
