@@ -328,6 +328,8 @@ def system_error(exc: OSError) -> Diagnostic:
     }
     path = str(exc.filename or "?")
     code = codes.get(exc.errno or 0, "system-error")
+    if isinstance(exc, pool.WorkerLost):
+        code = "worker-lost"
     name = errno.errorcode.get(exc.errno or 0, "")  # put into words when shown (console)
     return Diagnostic.error(path, 0, code, folder=path, problem=exc.strerror or str(exc), os=name)
 

@@ -195,6 +195,8 @@ def test_template_error_names_the_template_line_and_content_file(make_site: Site
         ("{{ 'a' < 1 }}", "template-mixed-types", "不能一起计算或比较"),
         ("{{ 1 // 0 }}", "template-divided-by-zero", "除以了 0"),
         ("{{ site.unit('无此单位') }}", "template-no-key", "“无此单位”不存在"),
+        ("{{ {}.pop(5) }}", "template-no-key", "“5”不存在"),
+        ("{{ none() }}", "template-not-callable", "不是函数的值后面加了括号"),
         ("{{ [][3] }}", "template-no-index", "列表没有这么长"),
         ("{{ (site.units|list)[100000] }}", "template-no-index", "列表没有这么长"),
     ],

@@ -23,7 +23,7 @@ from generator.base.config import BuildOptions
 from generator.build import BuildReport, build, system_error
 from generator.cli.console import format_diagnostic
 from generator.cli.main import main
-from generator.output import cache, guard, writer
+from generator.output import cache, guard, pool, writer
 from tests.conftest import ROOT, SITE_YAML, UNITS_YAML, SiteBuilder, profile, write_site
 from tests.test_output import digest_tree
 
@@ -98,6 +98,14 @@ SLOW = "{% for a in range(100000) %}{% for b in range(300) %}{% endfor %}{% endf
 DOUBLED = '{% set ns = namespace(s="x") %}{% for i in range(28) %}{% set ns.s = ns.s ~ ns.s %}'
 
 
+# each round's list made inside the try of Jinja's test ``sequence`` (len() of the loop)
+SWALLOWING = (
+    "{% for i in range(100000) %}"
+    "{% for x in range(300)|map('string')|map('center', 100000)|map('trim')|map('length') %}"
+    "{% if loop.first and loop is sequence %}{% endif %}{% endfor %}{% endfor %}"
+)
+
+
 @pytest.fixture
 def low_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Limits of a page of a site's own templates low enough for a test to pass them."""
@@ -112,6 +120,10 @@ def low_limits(monkeypatch: pytest.MonkeyPatch) -> None:
         (SLOW, "template-too-slow"),
         (DOUBLED + "{% endfor %}{{ ns.s|length }}", "template-too-big"),
         ('{{ "x".ljust(200000000)|length }}', "template-too-big"),
+        # plain values: Jinja would compute this as it compiles, in the build's own process
+        ('{{ "x"|center(200000000)|length }}', "template-too-big"),
+        # a Jinja test catches any Exception while the loop runs: the limit is none
+        (SWALLOWING, "template-too-slow"),
     ],
 )
 def test_a_page_over_the_limits_is_stopped_and_told_with_its_line(
@@ -133,6 +145,53 @@ def test_a_page_over_the_limits_is_stopped_and_told_with_its_line(
     text = shown(report)
     assert "profiles/2025/b.md" in text and "Traceback" not in text
     assert ("已停止" in text) and ("MB" in text if code == "template-too-big" else "0.3 秒" in text)
+
+
+@pytest.mark.usefixtures("low_limits")
+def test_after_a_page_over_a_limit_no_more_pages_render(make_site: SiteBuilder) -> None:
+    # every profile's page loops: the first one over the limit stops the others, which would
+    # each take as long
+    template = f'{{% extends "base.html" %}}{{% block main %}}\n{SLOW}\n{{% endblock %}}\n'
+    files = {
+        **PERSON,
+        "profiles/2025/b.md": profile(name="李华"),
+        "profiles/2025/c.md": profile(name="赵五"),
+        "theme/templates/profile.html": template,
+    }
+    report, _out = make_site(files)
+    [d] = report.diagnostics
+    assert (d.code, d.line) == ("template-too-slow", 2)
+    assert "others" not in d.param_dict()  # the other two pages were not rendered
+
+
+@pytest.mark.usefixtures("low_limits")
+def test_a_page_stuck_inside_the_c_library_ends_its_worker_and_the_build(
+    make_site: SiteBuilder,
+) -> None:
+    # one comparison of two long texts after another, never back in Python: the system ends
+    # the worker (RLIMIT_CPU), and the build says so rather than wait
+    line = (
+        '{% set a = "x".ljust(5000000) %}{% set b = "x".ljust(4999999) ~ "y" %}'
+        "{{ ([a] * 1000000).count(b) }}"
+    )
+    report, _out = make_site({**PERSON, "theme/templates/404.html": f"<p>x</p>\n{line}\n"})
+    assert [c[0] for c in codes(report)] == ["worker-lost"], codes(report)
+
+
+def test_a_macro_calling_itself_is_told_as_such(make_site: SiteBuilder) -> None:
+    line = "{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}\n{{ r(0) }}\n"
+    report, _out = make_site({**PERSON, "theme/templates/404.html": line})
+    assert [c[0] for c in codes(report)] == ["template-calls-itself"], codes(report)
+    assert "没有结束" in shown(report)
+
+
+def test_a_huge_value_in_an_error_is_cut_short(make_site: SiteBuilder) -> None:
+    line = '{% set k = "键" * 100000 %}{{ site.unit(k) }}\n'
+    report, _out = make_site({**PERSON, "theme/templates/404.html": line})
+    [d] = report.diagnostics
+    assert d.code == "template-no-key"
+    assert all(len(value) < 300 for _name, value in d.params), d.code
+    assert len(shown(report)) < 2000
 
 
 @pytest.mark.usefixtures("low_limits")
@@ -1221,3 +1280,22 @@ def test_a_large_site_of_its_own_templates_renders_within_the_limits(
     report = build(BuildOptions(source=own, output=tmp_path / "out"))
     assert report.ok, report.diagnostics[:5]
     assert digest_tree(tmp_path / "out") == digest_tree(out)
+
+
+def _dies_at_chunk_two(chunk: range) -> list[int]:
+    if chunk.start == pool.CHUNK * 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the system's out-of-memory killer does
+    return list(chunk)
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_a_worker_the_system_kills_stops_the_stage_instead_of_hanging_it(limited: bool) -> None:
+    started = time.monotonic()
+    with pytest.raises(pool.WorkerLost):
+        for _ in pool._run(
+            _dies_at_chunk_two, pool.CHUNK * 6, 2, None, min_parallel=1, limited=limited
+        ):
+            pass
+    assert time.monotonic() - started < 30
+    said = format_diagnostic(system_error(pool.WorkerLost(0, "x")), "zh-CN", Path("/x"))
+    assert "子进程意外退出" in said and "Traceback" not in said

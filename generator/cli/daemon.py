@@ -135,11 +135,19 @@ def stop(cache_dir: Path) -> int:
         print(t("daemon-no-answer", pid=address.pid), file=sys.stderr)
         return build_cli.EXIT_CONTENT
     deadline = time.monotonic() + 5 * CHECK_SECONDS
-    while handoff.running(address.pid) and time.monotonic() < deadline:
+    while _still_running(cache_dir, address.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     # not the daemon's own words: both are seen together when it runs in the same terminal
-    print(t("daemon-stop-done", pid=address.pid), file=sys.stderr)
+    late = _still_running(cache_dir, address.pid)
+    print(t("daemon-stop-late" if late else "daemon-stop-done"), file=sys.stderr)
     return build_cli.EXIT_OK
+
+
+def _still_running(cache_dir: Path, pid: int) -> bool:
+    """Whether the daemon ``pid`` still runs: its address is still there (it removes it as it
+    ends; a process ended but not yet collected by its parent would still look alive)."""
+    address = handoff.read_address(cache_dir)
+    return address is not None and address.pid == pid and handoff.running(pid)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from typing import Any
 
 import jinja2
 import jinja2.compiler
+import jinja2.nodes
 import jinja2.runtime
 import markupsafe
 from jinja2.utils import internalcode
@@ -93,6 +94,26 @@ class CodeGenerator(jinja2.compiler.CodeGenerator):
         self.write("environment.escape_output(")
         if finalize.src is not None:
             self.write(finalize.src)
+
+
+class ContentCodeGenerator(CodeGenerator):
+    """The compiler of a site's own templates: no expression is computed while it compiles
+    (Jinja computes a filter of plain values then, ``{{ "x"|center(3000000000) }}``, in the
+    process that compiles, outside the limits of the workers that render); only text and
+    plain values are written as they are."""
+
+    def _output_child_to_const(
+        self, node: jinja2.nodes.Expr, frame: jinja2.compiler.Frame, finalize: Any
+    ) -> str:
+        if not isinstance(node, jinja2.nodes.TemplateData | jinja2.nodes.Const):
+            raise jinja2.nodes.Impossible
+        return super()._output_child_to_const(node, frame, finalize)
+
+    def visit_EvalContextModifier(
+        self, node: jinja2.nodes.EvalContextModifier, frame: jinja2.compiler.Frame
+    ) -> None:
+        frame.eval_ctx.volatile = True  # a filter of plain values is not computed now either
+        super().visit_EvalContextModifier(node, frame)
 
 
 class Fast:

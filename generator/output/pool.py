@@ -12,6 +12,8 @@ each page's path, byte hash and the reads it made through the site view.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
+import concurrent.futures.process
 import contextlib
 import ctypes
 import dataclasses
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.debug
 
 from generator.base.errors import Diagnostic
 from generator.content import loader
@@ -51,6 +54,15 @@ MIN_PARALLEL = 200
 # The state a forked worker reads. Set by the parent right before the pool starts and reset
 # right after; never changed while workers run.
 _shared: dict[str, Any] = {}
+
+
+class WorkerLost(OSError):
+    """A worker process ended while it held tasks: the system ended it (out of memory, a
+    crash inside a library, a kill). Its tasks are lost; the stage stops rather than wait
+    for them."""
+
+
+LOOK_SECONDS = 0.5  # how often the workers are looked at while a result is awaited
 
 
 def worker_count(requested: int | None = None) -> int:
@@ -97,6 +109,21 @@ def _run(
             meanwhile()
         yield from _here(task, chunks, weights, tell)
         return
+    if limited:
+        yield from _limited(task, chunks, weights, tell, meanwhile, workers)
+    else:
+        yield from _pooled(task, chunks, weights, tell, meanwhile, workers)
+
+
+def _pooled(
+    task: Callable[[range], list[Any]],
+    chunks: list[range],
+    weights: list[int],
+    tell: Progress,
+    meanwhile: Callable[[], None] | None,
+    workers: int,
+) -> Iterator[list[Any]]:
+    """What ``_run`` yields, by the workers of a ``multiprocessing.Pool``."""
     ctx = multiprocessing.get_context("fork")
     # what exists now is never collected in the workers (their collector, on again, walks
     # only what they make), nor copied into them by the collector's bookkeeping
@@ -107,7 +134,7 @@ def _run(
         pool = ctx.Pool(
             processes=max(1, min(workers, len(chunks))),
             initializer=_worker_start,
-            initargs=(os.getpid(), stop, limited),
+            initargs=(os.getpid(), stop),
         )
     except BaseException:  # no worker started (a process limit): nothing stays frozen
         gc.unfreeze()
@@ -116,6 +143,9 @@ def _run(
     try:
         yield from _there(pool, task, chunks, weights, tell, meanwhile)
         ending = True
+    except WorkerLost:  # its tasks never end: the pool is stopped, not waited for
+        stop.value = True
+        raise
     except Exception:
         stop.value = True  # a chunk failed: the workers end the ones they hold, skip the rest
         ending = True
@@ -131,6 +161,61 @@ def _run(
             pool.terminate()
         pool.join()
         gc.unfreeze()
+
+
+def _limited(
+    task: Callable[[range], list[Any]],
+    chunks: list[range],
+    weights: list[int],
+    tell: Progress,
+    meanwhile: Callable[[], None] | None,
+    workers: int,
+) -> Iterator[list[Any]]:
+    """What ``_run`` yields, by workers limited by ``guard`` (a site's own templates). The
+    system may end one (``RLIMIT_CPU``, out of memory): an executor of processes, unlike
+    ``multiprocessing.Pool``, sees that, and the stage stops with ``WorkerLost``."""
+    ctx = multiprocessing.get_context("fork")
+    stop = multiprocessing.sharedctypes.RawValue(ctypes.c_bool, False)
+    gc.freeze()  # as in _run
+    executor = concurrent.futures.ProcessPoolExecutor(
+        max(1, min(workers, len(chunks))),
+        mp_context=ctx,
+        initializer=_worker_start,
+        initargs=(os.getpid(), stop, True),
+    )
+    ending = False
+    try:
+        told = _Told(tell, sum(weights))
+        pending: collections.deque[concurrent.futures.Future[list[Any]]] = collections.deque()
+        for chunk, weight in zip(chunks, weights, strict=True):
+            future = executor.submit(_unless_stopped, task, chunk)
+            future.add_done_callback(functools.partial(_told_future, told, weight))
+            pending.append(future)
+        if meanwhile is not None:
+            meanwhile()
+        while pending:
+            try:
+                result = pending.popleft().result()
+            except concurrent.futures.process.BrokenProcessPool as exc:
+                raise WorkerLost(0, "a worker process ended") from exc
+            yield result
+        if told.failed is not None:
+            raise told.failed
+        ending = True
+    finally:
+        stop.value = not ending  # the workers skip what is left
+        if not ending:  # interrupted or failed: the workers end now (SIGTERM)
+            for process in list(getattr(executor, "_processes", {}).values()):
+                with contextlib.suppress(OSError, AttributeError):
+                    process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
+
+
+def _told_future(told: _Told, weight: int, future: concurrent.futures.Future[Any]) -> None:
+    """``told`` of a chunk of ``weight`` done (not of one that failed)."""
+    if not future.cancelled() and future.exception() is None:
+        told(weight, None)
 
 
 def _there(
@@ -152,7 +237,14 @@ def _there(
     )
     if meanwhile is not None:
         meanwhile()
+    # the processes working now: none ends before the pool is closed, unless the system
+    # ended it (the pool starts another, but what it held is lost and never answered)
+    started = list(getattr(pool, "_pool", []))
     while pending:
+        while not pending[0].ready():
+            pending[0].wait(LOOK_SECONDS)
+            if any(process.exitcode is not None for process in started):
+                raise WorkerLost(0, "a worker process ended")
         yield pending.popleft().get()
     if told.failed is not None:
         raise told.failed
@@ -217,8 +309,7 @@ _PR_SET_PDEATHSIG = 1
 
 def _unless_stopped(task: Callable[[range], list[Any]], chunk: range) -> list[Any]:
     """``task(chunk)`` in a worker, or nothing once the build has stopped the workers."""
-    stop = _shared.get("stop")
-    return [] if stop is not None and stop.value else task(chunk)
+    return [] if _stopped() else task(chunk)
 
 
 # -- Markdown ---------------------------------------------------------------------------------
@@ -320,9 +411,33 @@ def _render_one(job: PageJob) -> templating.RenderedPage | Diagnostic:
     try:
         with guard.page():
             return templating.render(_shared["env"], job, _shared["view"], _shared["bodies"])
+    except guard.TooSlow:
+        _over_a_limit()
+        # not an Exception: Jinja left its traceback as Python's, which names the lines of
+        # the compiled template; rewritten to name the template's own
+        fault = templatefaults.template_error(
+            jinja2.debug.rewrite_traceback_stack(), _shared["theme"]
+        )
+        return templatefaults.while_rendering(fault, job)
     except (Exception, RecursionError) as exc:  # any template fault is the page's error
+        if isinstance(exc, MemoryError):
+            _over_a_limit()
         fault = templatefaults.template_error(exc, _shared["theme"])
         return templatefaults.while_rendering(fault, job)
+
+
+def _over_a_limit() -> None:
+    """A page went over a limit of ``guard``: the workers render no more pages (the build
+    fails on its fault, and each page left could take as long: a loop in a template that
+    every page extends would cost its seconds for every page)."""
+    stop = _shared.get("stop")
+    if stop is not None:
+        stop.value = True
+
+
+def _stopped() -> bool:
+    stop = _shared.get("stop")
+    return stop is not None and bool(stop.value)
 
 
 def _render_chunk(indices: range) -> list[Written | Diagnostic]:
@@ -330,6 +445,8 @@ def _render_chunk(indices: range) -> list[Written | Diagnostic]:
     root: Path = _shared["root"]
     out: list[Written | Diagnostic] = []
     for i in indices:
+        if _stopped():
+            break
         page = _render_one(jobs[i])
         if isinstance(page, Diagnostic):
             out.append(page)
@@ -342,7 +459,14 @@ def _render_chunk(indices: range) -> list[Written | Diagnostic]:
 
 def _try_chunk(indices: range) -> list[Diagnostic]:
     jobs: Sequence[PageJob] = _shared["jobs"]
-    return [fault for i in indices if isinstance(fault := _render_one(jobs[i]), Diagnostic)]
+    faults = []
+    for i in indices:
+        if _stopped():
+            break
+        fault = _render_one(jobs[i])
+        if isinstance(fault, Diagnostic):
+            faults.append(fault)
+    return faults
 
 
 def try_pages(

@@ -230,7 +230,7 @@ def _runtime_words(exc: BaseException) -> tuple[str, dict[str, str]]:
     plain = _kind_words(exc)
     if plain is not None:
         return plain
-    said = str(exc)
+    said = _shortened(str(exc))
     runtime = isinstance(exc, jinja2.TemplateRuntimeError)
     if runtime and (re.match(_NO_FILTER, said) or re.match(_NO_TEST, said)):
         code, params = syntax_words(said)  # a filter or test met only when its line runs
@@ -247,8 +247,27 @@ def _runtime_words(exc: BaseException) -> tuple[str, dict[str, str]]:
     return "template-error", {"problem": problem}
 
 
+def _while_compiling(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised as Jinja read or compiled a template (not as one ran)."""
+    parts = ("parser.py", "compiler.py", "lexer.py", "idtracking.py", "optimizer.py")
+    return any(
+        "jinja2" in frame.f_code.co_filename and frame.f_code.co_filename.endswith(parts)
+        for frame, _line in _frames(exc)
+    )
+
+
+SAID_MAX = 200  # characters of an error's words kept (a key a template made may be huge)
+
+
+def _shortened(said: str) -> str:
+    """``said`` cut to ``SAID_MAX`` characters (what is looked at and shown of it)."""
+    return said if len(said) <= SAID_MAX else said[:SAID_MAX] + "…"
+
+
 def _kind_words(exc: BaseException) -> tuple[str, dict[str, str]] | None:
     """The catalog code and parameters of a fault told by its kind alone; None for others."""
+    if isinstance(exc, RecursionError) and not _while_compiling(exc):
+        return "template-calls-itself", {}  # a macro or include that calls itself
     if isinstance(exc, SyntaxError | RecursionError):  # nested deeper than Python goes
         return "template-too-nested", {}
     if isinstance(exc, jinja2.TemplateNotFound):
@@ -258,7 +277,7 @@ def _kind_words(exc: BaseException) -> tuple[str, dict[str, str]] | None:
     if isinstance(exc, MemoryError):
         return "template-too-big", {"limit": str(guard.PAGE_MEMORY // (1024 * 1024))}
     if isinstance(exc, jinja2.exceptions.SecurityError):
-        return "template-unsafe", {"problem": str(exc)}
+        return "template-unsafe", {"problem": _shortened(str(exc))}
     return None
 
 
@@ -272,14 +291,14 @@ _UNEXPORTED = re.compile(
 # it for an editor; the named groups are its parameters (Python's words kept as ``problem``)
 _PYTHON_FAULTS: tuple[tuple[type[BaseException], re.Pattern[str], str], ...] = (
     (jinja2.UndefinedError, _UNEXPORTED, "template-no-macro"),
-    (TypeError, re.compile(r"^'(?P<kind>[^']*)' object is not callable"), "template-not-callable"),
+    (TypeError, re.compile(r"^'[^']*' object is not callable"), "template-not-callable"),
     (
         TypeError,
         re.compile(r"unsupported operand|can only concatenate|must be str, not|not supported betw"),
         "template-mixed-types",
     ),
     (ZeroDivisionError, re.compile(""), "template-divided-by-zero"),
-    (KeyError, re.compile(r"^'(?P<name>.*)'$|^(?P<number>-?\d+)$"), "template-no-key"),
+    (KeyError, re.compile(r"^'?(?P<name>.*?)'?$"), "template-no-key"),
     (IndexError, re.compile(""), "template-no-index"),
     (jinja2.UndefinedError, re.compile(r"has no element"), "template-no-index"),
     (StopIteration, re.compile(""), "template-nothing-left"),

@@ -234,6 +234,11 @@ class SafeEnvironment(jinjaruntime.Fast, jinja2.sandbox.SandboxedEnvironment):
     (and the runtime of ``jinjaruntime``)."""
 
     intercepted_binops = frozenset(["*", "**"])
+    code_generator_class = jinjaruntime.ContentCodeGenerator
+
+    def __init__(self, **options: Any) -> None:
+        # nothing of a template is computed as it compiles (``ContentCodeGenerator``)
+        super().__init__(**{**options, "optimized": False})
 
     def call_binop(
         self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
