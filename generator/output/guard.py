@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import signal
 from collections.abc import Iterator
 from types import FrameType
 
@@ -51,7 +52,6 @@ def limit_worker() -> None:
     processor time. Where the system has no such limits, nothing is limited."""
     try:
         import resource
-        import signal
     except ImportError:  # not a Unix
         return
     if not hasattr(signal, "setitimer"):
@@ -96,8 +96,6 @@ def page() -> Iterator[None]:
     if seconds is None:
         yield
         return
-    import signal
-
     _end_by(BACKSTOP * seconds)
     # again every second after the first: once more if something caught it all the same
     signal.setitimer(signal.ITIMER_PROF, seconds, 1.0)

@@ -411,18 +411,13 @@ def _render_one(job: PageJob) -> templating.RenderedPage | Diagnostic:
     try:
         with guard.page():
             return templating.render(_shared["env"], job, _shared["view"], _shared["bodies"])
-    except guard.TooSlow:
-        _over_a_limit()
-        # not an Exception: Jinja left its traceback as Python's, which names the lines of
-        # the compiled template; rewritten to name the template's own
-        fault = templatefaults.template_error(
-            jinja2.debug.rewrite_traceback_stack(), _shared["theme"]
-        )
-        return templatefaults.while_rendering(fault, job)
-    except (Exception, RecursionError) as exc:  # any template fault is the page's error
-        if isinstance(exc, MemoryError):
+    except (guard.TooSlow, Exception) as exc:  # any template fault is the page's error
+        if isinstance(exc, guard.TooSlow | MemoryError):
             _over_a_limit()
-        fault = templatefaults.template_error(exc, _shared["theme"])
+        # TooSlow is not an Exception: Jinja left its traceback as Python's, which names the
+        # lines of the compiled template; rewritten to name the template's own
+        said = jinja2.debug.rewrite_traceback_stack() if isinstance(exc, guard.TooSlow) else exc
+        fault = templatefaults.template_error(said, _shared["theme"])
         return templatefaults.while_rendering(fault, job)
 
 
@@ -440,14 +435,19 @@ def _stopped() -> bool:
     return stop is not None and bool(stop.value)
 
 
-def _render_chunk(indices: range) -> list[Written | Diagnostic]:
+def _rendered(indices: range) -> Iterator[templating.RenderedPage | Diagnostic]:
+    """The pages of the jobs of ``indices`` (or their faults), until the workers stop."""
     jobs: Sequence[PageJob] = _shared["jobs"]
-    root: Path = _shared["root"]
-    out: list[Written | Diagnostic] = []
     for i in indices:
         if _stopped():
-            break
-        page = _render_one(jobs[i])
+            return
+        yield _render_one(jobs[i])
+
+
+def _render_chunk(indices: range) -> list[Written | Diagnostic]:
+    root: Path = _shared["root"]
+    out: list[Written | Diagnostic] = []
+    for page in _rendered(indices):
         if isinstance(page, Diagnostic):
             out.append(page)
             continue
@@ -458,15 +458,7 @@ def _render_chunk(indices: range) -> list[Written | Diagnostic]:
 
 
 def _try_chunk(indices: range) -> list[Diagnostic]:
-    jobs: Sequence[PageJob] = _shared["jobs"]
-    faults = []
-    for i in indices:
-        if _stopped():
-            break
-        fault = _render_one(jobs[i])
-        if isinstance(fault, Diagnostic):
-            faults.append(fault)
-    return faults
+    return [fault for fault in _rendered(indices) if isinstance(fault, Diagnostic)]
 
 
 def try_pages(
