@@ -10,7 +10,9 @@ import errno
 import functools
 import gc
 import hashlib
+import itertools
 import json
+import operator
 import os
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -749,11 +751,12 @@ def _plan_work(
     refs: list[frozenset[str] | None] = []
     holders = inputs.store.holders(writer.identity(inputs.options.output)) if changed else None
     records: dict[str, cache.OutputRecord] = shapes.untouched_records(
-        (job.path for job in jobs), previous, changed, held, holders
+        map(_PATH, jobs), previous, changed, held, holders
     )
-    for n, job in enumerate(jobs):
-        if job.path in records:
-            continue
+    # the pages not known unchanged, found by the interpreter's own loops
+    left = map(operator.not_, map(records.__contains__, map(_PATH, jobs)))
+    for n in list(itertools.compress(range(len(jobs)), left)):
+        job = jobs[n]
         old = previous.get(job.path)
         if fresh:
             job = jobs[n] = shapes.rebind(job, fresh)
@@ -779,6 +782,9 @@ def _plan_work(
     todo_jobs, todo_refs = tuple(todo), tuple(refs)
     done = (records, previous, shape, jobs, changed, found, stamps)
     return _Work(todo_jobs, todo_refs, tuple(copies), removed, *done)
+
+
+_PATH = operator.attrgetter("path")
 
 
 def _copies_to_do(

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import itertools
 import json
+import operator
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -527,9 +528,11 @@ class Cache:
         if self._db is None:
             return
         previous = previous or {}
-        # a record kept from the last build is the same object: compared by identity first
+        # a record kept from the last build is the same object: those are passed over first,
+        # by the interpreter's own loops (a site has tens of thousands of files)
+        other = map(operator.is_not, map(previous.get, records), records.values())
         changed = {
-            p: r for p, r in records.items() if (old := previous.get(p)) is not r and old != r
+            p: r for p in itertools.compress(records, other) if previous.get(p) != (r := records[p])
         }
         removed = [p for p in previous if p not in records]
         with self._transaction():

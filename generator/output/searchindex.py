@@ -57,8 +57,12 @@ def search_index(
     items asked for; ``made`` holds the signatures of the term tables this
     build stored (``table_row``, where the bodies were converted)."""
     items = site.chronological()
+    names = _unit_names(site)
     by_key = store.per_item(
-        "search_signatures", items, lambda item: _made_from(site, body_keys, item), search.signature
+        "search_signatures",
+        items,
+        lambda item: _mark(body_keys, names, item),
+        lambda item, mark: search.signature(item, _made_from(mark, item)),
     )
     sigs = [by_key[item.key] for item in items]
     count = search.shard_count(site)
@@ -111,14 +115,26 @@ def _context() -> str:
     return hashlib.sha256(cache.code_digest().encode()).hexdigest()
 
 
-def _made_from(site: Site, body_keys: Mapping[str, str], item: Item) -> str:
+def _made_from(mark: str, item: Item) -> str:
     """What ``item``'s term table is made from besides its file and dates, as its signature
     takes it (``search.signature``): its body's Markdown cache key (which stands for the
     body's text), its face (the fields worked out from others too: a pledge's title names
-    its unit) and the names of its unit and the units above it (its unit field)."""
-    unit = site.unit_by_id[item.unit]
-    names = [site.unit_by_id[u].name for u in (*unit.ancestors, unit.id)]
-    return "\0".join([body_keys[item.key], deps.face_of(item), *names])
+    its unit) and the names of its unit and the units above it (its unit field). ``mark``
+    holds the first and the last, cheap to make for every item: the face is worked out only
+    for an item whose mark or object changed (``cache.Cache.per_item``)."""
+    body_key, _, names = mark.partition("\0")
+    return "\0".join([body_key, deps.face_of(item), names])
+
+
+def _mark(body_keys: Mapping[str, str], names: Mapping[str, str], item: Item) -> str:
+    """The cheap part of ``_made_from``: the body's Markdown cache key and the unit names."""
+    return f"{body_keys[item.key]}\0{names[item.unit]}"
+
+
+def _unit_names(site: Site) -> dict[str, str]:
+    """Unit id -> the names of the unit and the units above it, top first, joined by NUL."""
+    by_id = site.unit_by_id
+    return {u.id: "\0".join([by_id[a].name for a in (*u.ancestors, u.id)]) for u in site.units}
 
 
 def _units(site: Site) -> str:
@@ -249,12 +265,13 @@ def made_where_converted(
     (its ``keep``, adding their signatures to ``made``, which ``search_index`` is given).
     ``body_keys`` maps an item key to its Markdown cache key."""
     searched = {item.key for item in site.chronological()}
+    names = _unit_names(site)
     forget_other_context(store)
 
     def then(item: Item, body: Rendered) -> tuple[str, str] | None:
         if item.key not in searched:
             return None
-        return table_row(site, plan, item, body, _made_from(site, body_keys, item))
+        return table_row(site, plan, item, body, _made_from(_mark(body_keys, names, item), item))
 
     def keep(rows: list[tuple[str, str]]) -> None:
         store.put_encoded(TABLES, rows)

@@ -13,6 +13,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import filterfalse
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,9 @@ def untouched_records(
         return {}
     if holders is not None:
         touched = holders.of(changed)
-        out = {p: old for p in paths if p not in touched and (old := previous.get(p)) is not None}
+        # filtered by the interpreter's own loops: a site has tens of thousands of pages
+        kept = list(filter(previous.__contains__, filterfalse(touched.__contains__, paths)))
+        out = dict(zip(kept, map(previous.__getitem__, kept), strict=True))
         for path in holders.unlisted & out.keys():
             if not _held_apart(held.get(path), changed):
                 del out[path]

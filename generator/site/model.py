@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import itertools
 import operator
 import posixpath
 import re
@@ -533,7 +534,10 @@ Checked = tuple[Item, tuple[Diagnostic, ...]]
 def memo_key(doc: SourceDoc) -> tuple[Any, ...]:
     """What ``build_item`` makes an item of, besides the context: the file's kind, path,
     digest and dates."""
-    return (doc.kind, doc.path, doc.digest, doc.created, doc.updated)
+    return _MEMO_KEY(doc)
+
+
+_MEMO_KEY = operator.attrgetter("kind", "path", "digest", "created", "updated")
 
 
 class KeptItems(Protocol):
@@ -602,10 +606,14 @@ def _items(
             memo, fresh = _from_kept(memo, kept, context, tree)
     unit_by_id = {u.id: u for u in units}
     suggest = schema.Suggestions(unit_by_id)
-    built = [
-        _built_item(doc, tree, unit_by_id, problems, suggest, kinds, memo, config)
-        for doc in tree.docs
-    ]
+
+    def make(doc: SourceDoc, found: list[Diagnostic]) -> Item | None:
+        return build_item(doc, tree, unit_by_id, found, suggest, kinds, config)
+
+    if memo is None:
+        built = [make(doc, problems) for doc in tree.docs]
+    else:
+        built = _remembered_items(tree.docs, memo, make, problems)
     if kept is not None and memo is not None:
         made = [(doc, memo[memo_key(doc)]) for doc in fresh]
         kept.save(context, [m for m in made if keepable(m[1])])
@@ -618,32 +626,33 @@ def _from_kept(
     """``memo`` (a new one if None) with the items ``kept`` holds of the files it lacks, and
     the files of neither, whose items the build makes."""
     memo = {} if memo is None else memo
-    wanted = [doc for doc in tree.docs if memo_key(doc) not in memo]
+    wanted = _not_in(tree.docs, memo)
     found = kept.load(context, wanted)
     memo.update(found)
-    return memo, [doc for doc in wanted if memo_key(doc) not in found]
+    return memo, _not_in(wanted, found)
 
 
-def _built_item(
-    doc: SourceDoc,
-    tree: SourceTree,
-    units: Mapping[str, Unit],
+def _not_in(docs: Sequence[SourceDoc], memo: Container[Any]) -> list[SourceDoc]:
+    """The files of ``docs`` whose ``memo_key`` is not in ``memo`` (by the interpreter's own
+    loops: a site has tens of thousands of files, of which one changed)."""
+    missing = map(operator.not_, map(memo.__contains__, map(_MEMO_KEY, docs)))
+    return list(itertools.compress(docs, missing))
+
+
+def _remembered_items(
+    docs: Sequence[SourceDoc],
+    memo: ItemMemo,
+    make: Callable[[SourceDoc, list[Diagnostic]], Item | None],
     problems: list[Diagnostic],
-    suggest: Callable[[str], str],
-    kinds: Registry,
-    memo: ItemMemo | None,
-    config: SiteConfig,
-) -> Item | None:
-    """``build_item``, or what it gave for the same file in the same context (``memo``)."""
-    if memo is None:
-        return build_item(doc, tree, units, problems, suggest, kinds, config)
-    key = memo_key(doc)
-    if key not in memo:
+) -> list[Item | None]:
+    """What ``make`` gives for every file of ``docs``, or what it gave for the same file in
+    the same context (``memo``), with the problems found then added to ``problems``."""
+    for doc in _not_in(docs, memo):
         found: list[Diagnostic] = []
-        memo[key] = (build_item(doc, tree, units, found, suggest, kinds, config), tuple(found))
-    item, found_then = memo[key]
-    problems.extend(found_then)
-    return item  # type: ignore[no-any-return]
+        memo[memo_key(doc)] = (make(doc, found), tuple(found))
+    checked = list(map(memo.__getitem__, map(_MEMO_KEY, docs)))
+    problems.extend(itertools.chain.from_iterable(map(operator.itemgetter(1), checked)))
+    return list(map(operator.itemgetter(0), checked))
 
 
 def _unit_kind_allowed(

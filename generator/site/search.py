@@ -369,18 +369,35 @@ def term_shard(term: str, shards: int) -> int:
 def shard_count(site: Site) -> int:
     """How many postings shards: a power of two growing with the site's text, known before
     any body is converted, so the pages can be planned. Counted once per site (the stages
-    of a build ask it several times)."""
-    if _shard_counts and _shard_counts[0][0] is site:
-        return _shard_counts[0][1]
-    text = sum(len(item.body) + len(item.title) for item in site.items())
+    of a build ask it several times); for a site patched from the last one asked (some
+    bodies changed), from the last count and the changed bodies alone."""
+    last = _shard_counts[0] if _shard_counts else None
+    if last is not None and last[0] is site:
+        return last[1]
+    fresh = site.patched_from(last[0]) if last is not None else None
+    if last is not None and fresh is not None:
+        lengths = last[3]
+        text = last[2]
+        for key, item in fresh.items():
+            if key in lengths:  # an item of items(), not a free page
+                text += _text_length(item) - lengths[key]
+                lengths[key] = _text_length(item)
+    else:
+        lengths = {item.key: _text_length(item) for item in site.items()}
+        text = sum(lengths.values())
     count = 1
     while count * TEXT_PER_SHARD < text:
         count *= 2
-    _shard_counts[:] = [(site, count)]
+    _shard_counts[:] = [(site, count, text, lengths)]
     return count
 
 
-_shard_counts: list[tuple[Site, int]] = []  # the last site asked, with its count
+def _text_length(item: Item) -> int:
+    return len(item.body) + len(item.title)
+
+
+# the last site asked, with its count, its text's length and each item's
+_shard_counts: list[tuple[Site, int, int, dict[str, int]]] = []
 
 
 # -- the index -----------------------------------------------------------------------------
