@@ -380,9 +380,10 @@ def bench_showcase(corpus: Path, work: Path, repeat: int) -> Series:
     return series
 
 
-def bench_daemon(corpus: Path, work: Path, repeat: int) -> Series:
+def bench_daemon(corpus: Path, work: Path, repeat: int, edits: int = 1) -> Series:
     """The same edits while `showcase daemon` keeps the site in memory: each `showcase build`
-    hands its build to it. Wall time is the build command's; CPU time adds the daemon's, and
+    hands its build to it, ``edits`` one-edit builds in a row (each a sentence more, the
+    figure their median). Wall time is the build command's; CPU time adds the daemon's, and
     peak RSS is the daemon's (its high-water mark after the build)."""
     series = Series("showcase daemon")
     out, verify = work / "out-showcase", work / "out-showcase-clean"
@@ -397,8 +398,9 @@ def bench_daemon(corpus: Path, work: Path, repeat: int) -> Series:
     try:
         for n in range(repeat):
             series.runs.append(with_daemon(daemon.pid, "no-change", lambda: build(out)))
-            append_sentence(profile, 100 + n)
-            series.runs.append(with_daemon(daemon.pid, "one-edit", lambda: build(out)))
+            for k in range(edits):
+                append_sentence(profile, 100 + n * edits + k)
+                series.runs.append(with_daemon(daemon.pid, "one-edit", lambda: build(out)))
             compare_with_clean(series, out, verify, build)
             added = add_story(corpus, "native")
             series.runs.append(with_daemon(daemon.pid, "add-story", lambda: build(out)))
@@ -643,8 +645,9 @@ def targets(size: int, all_series: list[Series]) -> list[str]:
     kept = by_tool.get("showcase daemon")
     if kept is not None:
         edit = kept.median("one-edit", "wall") or 0.0
-        check("one edit ≤ 0.5 s and byte-identical, handed to showcase daemon",
-              edit <= 0.5 and kept.identical == "OK", f"{edit:.2f} s, {kept.identical}")
+        each = ", ".join(f"{r.wall:.2f}" for r in kept.runs if r.kind == "one-edit")
+        check("one edit ≤ 0.5 s and byte-identical, handed to showcase daemon (median)",
+              edit <= 0.5 and kept.identical == "OK", f"{edit:.2f} s ({each}), {kept.identical}")
     return [f"Targets at {size:,} (the project's targets are set for 10,000):", *lines]
 
 
@@ -673,6 +676,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=HERE / "work")
     ap.add_argument("--regenerate", action="store_true", help="rebuild the corpora")
+    ap.add_argument("--daemon-edits", type=int, default=5, metavar="N",
+                    help="one-edit builds handed to the daemon in a row (their median is shown)")
     ap.add_argument("--merge", action="store_true",
                     help="keep the other tools' runs from an existing results-<size>.json")
     ap.add_argument("--serve", type=int, default=0, metavar="EDITS",
@@ -706,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
             if tool == "showcase":
                 all_series.append(bench_showcase(corpus, base, args.repeat))
                 print(f"[{size}] showcase daemon ...", file=sys.stderr, flush=True)
-                all_series.append(bench_daemon(corpus, base, args.repeat))
+                all_series.append(bench_daemon(corpus, base, args.repeat, args.daemon_edits))
             elif tool == "pelican":
                 all_series.extend(bench_pelican(corpus, base, args.repeat))
             else:
