@@ -753,9 +753,7 @@ def _plan_work(
     records: dict[str, cache.OutputRecord] = shapes.untouched_records(
         map(_PATH, jobs), previous, changed, held, holders
     )
-    # the pages not known unchanged, found by the interpreter's own loops
-    left = map(operator.not_, map(records.__contains__, map(_PATH, jobs)))
-    for n in list(itertools.compress(range(len(jobs)), left)):
+    for n in _not_recorded(jobs, records):
         job = jobs[n]
         old = previous.get(job.path)
         if fresh:
@@ -785,6 +783,13 @@ def _plan_work(
 
 
 _PATH = operator.attrgetter("path")
+
+
+def _not_recorded(jobs: Sequence[PageJob], records: Mapping[str, Any]) -> list[int]:
+    """The numbers of the jobs whose pages have no record yet, found by the interpreter's
+    own loops (a site has tens of thousands of pages, of which a few changed)."""
+    left = map(operator.not_, map(records.__contains__, map(_PATH, jobs)))
+    return list(itertools.compress(range(len(jobs)), left))
 
 
 def _copies_to_do(
