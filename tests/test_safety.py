@@ -3,6 +3,7 @@ bound, the theme stays inside the site, and each case is a clear error with file
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import multiprocessing
@@ -13,6 +14,7 @@ import signal
 import struct
 import time
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -1280,6 +1282,48 @@ def test_a_large_site_of_its_own_templates_renders_within_the_limits(
     report = build(BuildOptions(source=own, output=tmp_path / "out"))
     assert report.ok, report.diagnostics[:5]
     assert digest_tree(tmp_path / "out") == digest_tree(out)
+
+
+def test_a_render_worker_the_system_kills_fails_the_build_and_keeps_the_last_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped theme's pages render in workers too: one the system ends (out of memory)
+    stops the build with its words, at once, and the output stays the last good build's."""
+    source, out = tmp_path / "site", tmp_path / "out"
+    shutil.copytree(ROOT / "site_content", source, ignore=shutil.ignore_patterns(".showcase-*"))
+    assert build(BuildOptions(source=source, output=out)).ok
+    before = digest_tree(out)
+    edited = next(iter(sorted((source / "profiles").rglob("*.md"))))
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n又一句。\n", encoding="utf-8")
+    parent, render = os.getpid(), pool.templating.render
+
+    def killed(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(pool, "MIN_PARALLEL", 1)  # every page in the workers
+    monkeypatch.setattr(pool.templating, "render", killed)
+    with _at_most(90):  # a build that waits for the lost worker fails here, not hangs
+        report = build(BuildOptions(source=source, output=out, workers=2))
+    assert not report.ok and [c[0] for c in codes(report)] == ["worker-lost"], codes(report)
+    assert digest_tree(out) == before
+
+
+@contextlib.contextmanager
+def _at_most(seconds: int) -> Iterator[None]:
+    """Raise ``TimeoutError`` in this thread after ``seconds``."""
+
+    def late(_signum: int, _frame: Any) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    before = signal.signal(signal.SIGALRM, late)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
 
 
 def _dies_at_chunk_two(chunk: range) -> list[int]:

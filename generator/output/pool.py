@@ -21,7 +21,6 @@ import functools
 import gc
 import hashlib
 import multiprocessing
-import multiprocessing.pool
 import multiprocessing.sharedctypes
 import os
 import signal
@@ -60,9 +59,6 @@ class WorkerLost(OSError):
     """A worker process ended while it held tasks: the system ended it (out of memory, a
     crash inside a library, a kill). Its tasks are lost; the stage stops rather than wait
     for them."""
-
-
-LOOK_SECONDS = 0.5  # how often the workers are looked at while a result is awaited
 
 
 def worker_count(requested: int | None = None) -> int:
@@ -109,10 +105,7 @@ def _run(
             meanwhile()
         yield from _here(task, chunks, weights, tell)
         return
-    if limited:
-        yield from _limited(task, chunks, weights, tell, meanwhile, workers)
-    else:
-        yield from _pooled(task, chunks, weights, tell, meanwhile, workers)
+    yield from _pooled(task, chunks, weights, tell, meanwhile, workers, limited)
 
 
 def _pooled(
@@ -122,67 +115,28 @@ def _pooled(
     tell: Progress,
     meanwhile: Callable[[], None] | None,
     workers: int,
+    limited: bool,
 ) -> Iterator[list[Any]]:
-    """What ``_run`` yields, by the workers of a ``multiprocessing.Pool``."""
+    """What ``_run`` yields, by forked workers (limited by ``guard`` with ``limited``: a
+    site's own templates). The system may end one (``RLIMIT_CPU``, out of memory): an
+    executor of processes, unlike ``multiprocessing.Pool``, sees that, and the stage stops
+    with ``WorkerLost`` instead of waiting for ever."""
     ctx = multiprocessing.get_context("fork")
+    # shared memory the workers inherit; true: they skip the chunks left
+    stop = multiprocessing.sharedctypes.RawValue(ctypes.c_bool, False)
     # what exists now is never collected in the workers (their collector, on again, walks
     # only what they make), nor copied into them by the collector's bookkeeping
     gc.freeze()
     try:
-        # shared memory the workers inherit; true: they skip the chunks left
-        stop = multiprocessing.sharedctypes.RawValue(ctypes.c_bool, False)
-        pool = ctx.Pool(
-            processes=max(1, min(workers, len(chunks))),
+        executor = concurrent.futures.ProcessPoolExecutor(
+            max(1, min(workers, len(chunks))),
+            mp_context=ctx,
             initializer=_worker_start,
-            initargs=(os.getpid(), stop),
+            initargs=(os.getpid(), stop, limited),
         )
     except BaseException:  # no worker started (a process limit): nothing stays frozen
         gc.unfreeze()
         raise
-    ending = False
-    try:
-        yield from _there(pool, task, chunks, weights, tell, meanwhile)
-        ending = True
-    except WorkerLost:  # its tasks never end: the pool is stopped, not waited for
-        stop.value = True
-        raise
-    except Exception:
-        stop.value = True  # a chunk failed: the workers end the ones they hold, skip the rest
-        ending = True
-        raise
-    finally:
-        # The workers leave on their own once the queue is closed. terminate() (signals to
-        # workers that may hold a queue's lock) is kept for an interruption: a worker killed
-        # holding the results queue's lock leaves the pool's own threads, and so its join,
-        # waiting forever.
-        if ending:
-            pool.close()
-        else:
-            pool.terminate()
-        pool.join()
-        gc.unfreeze()
-
-
-def _limited(
-    task: Callable[[range], list[Any]],
-    chunks: list[range],
-    weights: list[int],
-    tell: Progress,
-    meanwhile: Callable[[], None] | None,
-    workers: int,
-) -> Iterator[list[Any]]:
-    """What ``_run`` yields, by workers limited by ``guard`` (a site's own templates). The
-    system may end one (``RLIMIT_CPU``, out of memory): an executor of processes, unlike
-    ``multiprocessing.Pool``, sees that, and the stage stops with ``WorkerLost``."""
-    ctx = multiprocessing.get_context("fork")
-    stop = multiprocessing.sharedctypes.RawValue(ctypes.c_bool, False)
-    gc.freeze()  # as in _run
-    executor = concurrent.futures.ProcessPoolExecutor(
-        max(1, min(workers, len(chunks))),
-        mp_context=ctx,
-        initializer=_worker_start,
-        initargs=(os.getpid(), stop, True),
-    )
     ending = False
     try:
         told = _Told(tell, sum(weights))
@@ -216,38 +170,6 @@ def _told_future(told: _Told, weight: int, future: concurrent.futures.Future[Any
     """``told`` of a chunk of ``weight`` done (not of one that failed)."""
     if not future.cancelled() and future.exception() is None:
         told(weight, None)
-
-
-def _there(
-    pool: multiprocessing.pool.Pool,
-    task: Callable[[range], list[Any]],
-    chunks: list[range],
-    weights: list[int],
-    tell: Progress,
-    meanwhile: Callable[[], None] | None,
-) -> Iterator[list[Any]]:
-    """The results of ``task`` on ``chunks``, by the workers of ``pool``, in order, each let
-    go of once yielded; ``meanwhile`` runs here while they work. Each chunk is told as soon
-    as a worker has done it (by the pool's thread that takes the results), so the count
-    moves on meanwhile; what the telling raised is raised here, at the end."""
-    told = _Told(tell, sum(weights))
-    pending = collections.deque(
-        pool.apply_async(_unless_stopped, (task, chunk), callback=functools.partial(told, weight))
-        for chunk, weight in zip(chunks, weights, strict=True)
-    )
-    if meanwhile is not None:
-        meanwhile()
-    # the processes working now: none ends before the pool is closed, unless the system
-    # ended it (the pool starts another, but what it held is lost and never answered)
-    started = list(getattr(pool, "_pool", []))
-    while pending:
-        while not pending[0].ready():
-            pending[0].wait(LOOK_SECONDS)
-            if any(process.exitcode is not None for process in started):
-                raise WorkerLost(0, "a worker process ended")
-        yield pending.popleft().get()
-    if told.failed is not None:
-        raise told.failed
 
 
 def _here(
