@@ -843,6 +843,22 @@ def test_a_daemon_stopped_by_a_signal_says_so(tmp_path: Path, signum: int) -> No
     assert not handoff.address_file(src / ".showcase-cache").exists()
 
 
+def test_a_doorman_whose_socket_closed_before_it_ran_ends_quietly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A signal right after the address is written ends the daemon and closes its socket
+    before the thread that takes connections has run: that thread ends, with no traceback
+    in the log and no loop on the closed socket."""
+    raised: list[Any] = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    server = socket.create_server((handoff.HOST, 0))
+    server.close()
+    doorman = daemon.Doorman(server, "token")
+    doorman.start()
+    doorman.join(5)
+    assert not doorman.is_alive() and not raised
+
+
 def test_a_daemon_whose_first_build_fails_says_so_and_stays(tmp_path: Path) -> None:
     src = write_site(tmp_path / "site", {"profiles/2025/a.md": profile(unit="nowhere")})
     done = _run("daemon", str(src), "-o", str(tmp_path / "out"), "--idle", "0.02")

@@ -324,12 +324,12 @@ class Daemon:
             if not handoff.write_address(self.cache_dir, self.address):
                 raise AddressNotPrivate(handoff.address_file(self.cache_dir))
             doorman = Doorman(server, self.address.token, str(self.source))
-            doorman.start()
-            ready = "daemon-ready" if idle_seconds else "daemon-ready-no-idle"
-            if not self.quiet:
-                minutes = f"{idle_seconds / 60:g}"
-                _log(t(ready, source=self.source, output=output, minutes=minutes), sys.stdout)
-            try:
+            try:  # a signal may come as soon as the address is written
+                doorman.start()
+                ready = "daemon-ready" if idle_seconds else "daemon-ready-no-idle"
+                if not self.quiet:
+                    minutes = f"{idle_seconds / 60:g}"
+                    _log(t(ready, source=self.source, output=output, minutes=minutes), sys.stdout)
                 self._serve(doorman, idle_seconds, collector)
             finally:
                 doorman.stop()
@@ -393,13 +393,16 @@ class Doorman(threading.Thread):
         self.readers = threading.BoundedSemaphore(READERS)
 
     def run(self) -> None:
-        self.server.settimeout(CHECK_SECONDS)
+        with contextlib.suppress(OSError):  # closed already: the daemon is ending (below)
+            self.server.settimeout(CHECK_SECONDS)
         while not self.stopping.is_set():
             try:
                 conn, _peer = self.server.accept()
             except TimeoutError:
                 continue
             except OSError:  # too many open files, a connection aborted: tried again
+                if self.server.fileno() == -1:  # closed: the daemon is ending
+                    return
                 if not self.stopping.is_set():
                     time.sleep(0.1)
                 continue
