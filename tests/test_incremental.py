@@ -684,11 +684,10 @@ def test_the_collector_is_paused_while_a_build_runs_and_on_in_its_workers(
 
 
 def test_workers_that_cannot_start_leave_nothing_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    class NoProcesses:
-        def Pool(self, *args: Any, **kwargs: Any) -> Any:
-            raise OSError(11, "no more processes")
+    def no_fork() -> int:
+        raise OSError(11, "no more processes")
 
-    monkeypatch.setattr(pool.multiprocessing, "get_context", lambda _method: NoProcesses())
+    monkeypatch.setattr(os, "fork", no_fork)
     with pytest.raises(OSError):
         list(pool._run(_collector_state, 8, 2, None, 1))
     assert gc.get_freeze_count() == 0
