@@ -122,8 +122,7 @@ def _made_from(mark: str, item: Item) -> str:
     its unit) and the names of its unit and the units above it (its unit field). ``mark``
     holds the first and the last, cheap to make for every item: the face is worked out only
     for an item whose mark or object changed (``cache.Cache.per_item``)."""
-    body_key, _, names = mark.partition("\0")
-    return "\0".join([body_key, deps.face_of(item), names])
+    return f"{mark}\0{deps.face_of(item)}"
 
 
 def _mark(body_keys: Mapping[str, str], names: Mapping[str, str], item: Item) -> str:

@@ -531,13 +531,11 @@ ItemMemo = MutableMapping[Any, Any]
 Checked = tuple[Item, tuple[Diagnostic, ...]]
 
 
-def memo_key(doc: SourceDoc) -> tuple[Any, ...]:
-    """What ``build_item`` makes an item of, besides the context: the file's kind, path,
-    digest and dates."""
-    return _MEMO_KEY(doc)
-
-
-_MEMO_KEY = operator.attrgetter("kind", "path", "digest", "created", "updated")
+# what ``build_item`` makes an item of, besides the context: the file's kind, path, digest
+# and dates (one C-level getter: it is taken of every file of the site)
+memo_key: Callable[[SourceDoc], tuple[Any, ...]] = operator.attrgetter(
+    "kind", "path", "digest", "created", "updated"
+)
 
 
 class KeptItems(Protocol):
@@ -612,8 +610,9 @@ def _items(
 
     if memo is None:
         built = [make(doc, problems) for doc in tree.docs]
-    else:
-        built = _remembered_items(tree.docs, memo, make, problems)
+    else:  # the files in neither memory were found by ``_from_kept`` already
+        missing = fresh if kept is not None else _not_in(tree.docs, memo)
+        built = _remembered_items(tree.docs, memo, missing, make, problems)
     if kept is not None and memo is not None:
         made = [(doc, memo[memo_key(doc)]) for doc in fresh]
         kept.save(context, [m for m in made if keepable(m[1])])
@@ -635,22 +634,24 @@ def _from_kept(
 def _not_in(docs: Sequence[SourceDoc], memo: Container[Any]) -> list[SourceDoc]:
     """The files of ``docs`` whose ``memo_key`` is not in ``memo`` (by the interpreter's own
     loops: a site has tens of thousands of files, of which one changed)."""
-    missing = map(operator.not_, map(memo.__contains__, map(_MEMO_KEY, docs)))
+    missing = map(operator.not_, map(memo.__contains__, map(memo_key, docs)))
     return list(itertools.compress(docs, missing))
 
 
 def _remembered_items(
     docs: Sequence[SourceDoc],
     memo: ItemMemo,
+    missing: Sequence[SourceDoc],
     make: Callable[[SourceDoc, list[Diagnostic]], Item | None],
     problems: list[Diagnostic],
 ) -> list[Item | None]:
     """What ``make`` gives for every file of ``docs``, or what it gave for the same file in
-    the same context (``memo``), with the problems found then added to ``problems``."""
-    for doc in _not_in(docs, memo):
+    the same context (``memo``, which lacks the files ``missing``), with the problems found
+    then added to ``problems``."""
+    for doc in missing:
         found: list[Diagnostic] = []
         memo[memo_key(doc)] = (make(doc, found), tuple(found))
-    checked = list(map(memo.__getitem__, map(_MEMO_KEY, docs)))
+    checked = list(map(memo.__getitem__, map(memo_key, docs)))
     problems.extend(itertools.chain.from_iterable(map(operator.itemgetter(1), checked)))
     return list(map(operator.itemgetter(0), checked))
 

@@ -376,8 +376,7 @@ def shard_count(site: Site) -> int:
         return last[1]
     fresh = site.patched_from(last[0]) if last is not None else None
     if last is not None and fresh is not None:
-        lengths = last[3]
-        text = last[2]
+        _site, _count, text, lengths = last
         for key, item in fresh.items():
             if key in lengths:  # an item of items(), not a free page
                 text += _text_length(item) - lengths[key]
