@@ -10,9 +10,7 @@ import errno
 import functools
 import gc
 import hashlib
-import itertools
 import json
-import operator
 import os
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -380,7 +378,7 @@ def _build(
         clashes = urls.clashes((job.path for job in jobs), analysis.plan.assets)
         if clashes:
             return _failed([*problems, *clashes], mark.started, analysis.site.config.language)
-        planned = (jobs, frozenset())
+        planned = shapes.Planned(jobs)
     mark("plan pages")
     work = _plan_work(inputs, planned, (previous, stamps), shape, copies)
     mark("fingerprints")
@@ -723,7 +721,7 @@ def _image_digests(source: Path, analysis: Analysis, store: cache.Cache) -> dict
 
 def _plan_work(
     inputs: _Inputs,
-    planned: tuple[list[PageJob], frozenset[str]],
+    planned: shapes.Planned,
     last: tuple[Mapping[str, cache.OutputRecord], freshness.Stamps | None],
     shape: Shape,
     all_copies: Mapping[str, tuple[Path, str]],
@@ -733,11 +731,12 @@ def _plan_work(
     since the last build (same skeleton), a page that holds and read none of the changed
     items is kept without being fingerprinted. ``planned``: the page jobs, and the keys of
     the items they hold an older version of (the last build's jobs, reused), which the
-    pages that are checked are given first. ``last``: the records of the last build's files
-    and the change times of the output's folders then (``_last_output``)."""
+    pages that are checked are given first (``shape.Planned``). ``last``: the records of
+    the last build's files and the change times of the output's folders then
+    (``_last_output``)."""
     previous, stamps = last
     prints = inputs.prints
-    jobs, stale = list(planned[0]), planned[1]
+    jobs, stale = list(planned.jobs), planned.stale
     changed = shape.changed_since(inputs.store) if previous else None
     if previous and changed is None:  # every page is checked: their reads read at once
         inputs.store.read_all_reads(previous)
@@ -750,10 +749,8 @@ def _plan_work(
     todo: list[PageJob] = []
     refs: list[frozenset[str] | None] = []
     holders = inputs.store.holders(writer.identity(inputs.options.output)) if changed else None
-    records: dict[str, cache.OutputRecord] = shapes.untouched_records(
-        map(_PATH, jobs), previous, changed, held, holders
-    )
-    for n in _not_recorded(jobs, records):
+    records, left = shapes.unchecked_pages(jobs, planned.numbers, previous, changed, held, holders)
+    for n in left:
         job = jobs[n]
         old = previous.get(job.path)
         if fresh:
@@ -776,20 +773,10 @@ def _plan_work(
             todo.append(job)
             refs.append(frozenset(seen))
     copies = _copies_to_do(all_copies, previous, records)
-    removed = frozenset(set(previous) - set(records))
+    removed = frozenset(previous.keys() - records.keys())
     todo_jobs, todo_refs = tuple(todo), tuple(refs)
     done = (records, previous, shape, jobs, changed, found, stamps)
     return _Work(todo_jobs, todo_refs, tuple(copies), removed, *done)
-
-
-_PATH = operator.attrgetter("path")
-
-
-def _not_recorded(jobs: Sequence[PageJob], records: Mapping[str, Any]) -> list[int]:
-    """The numbers of the jobs whose pages have no record yet, found by the interpreter's
-    own loops (a site has tens of thousands of pages, of which a few changed)."""
-    left = map(operator.not_, map(records.__contains__, map(_PATH, jobs)))
-    return list(itertools.compress(range(len(jobs)), left))
 
 
 def _copies_to_do(

@@ -13,8 +13,9 @@ import pytest
 import generator.build as building
 from generator.base.config import BuildOptions
 from generator.build import build
-from generator.output import cache, pool, writer
+from generator.output import cache, pool, shape, writer
 from generator.output import fingerprints as deps
+from generator.pages.base import PageJob
 from generator.pages.view import Read
 from generator.site import search
 from tests.conftest import profile, write_site
@@ -665,3 +666,29 @@ def test_a_story_added_has_every_page_s_reads_read_at_once_and_an_edit_does_not(
     assert len(calls) == 1 and calls[0] > 10
     assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
     assert files(options.output) == files(tmp_path / "clean")
+
+
+def test_the_pages_left_to_check_are_the_same_found_by_job_numbers_or_by_every_page() -> None:
+    """With the last build's jobs numbered, the records kept are found by taking out of the
+    last build's records those of the files that hold a changed item (or too many to list,
+    unless what they held is known apart), of copied files and of what is no page: the same
+    records and jobs left as looking at every page gives."""
+    jobs = [PageJob(f"p{n}/index.html", "t.html", {}) for n in range(8)]
+    # the items each page of the last build listed (None: too many to list); 7 is new
+    items = {0: ("a",), 1: ("b",), 2: None, 3: None, 4: ("a", "c"), 5: (), 6: None}
+    previous = {
+        jobs[n].path: cache.OutputRecord("f", "s", {}, None if i is None else frozenset(i))
+        for n, i in items.items()
+    }
+    previous["photo.jpg"] = cache.OutputRecord("d", "d")  # a copied file
+    previous["gone/index.html"] = cache.OutputRecord("f", "s", {}, frozenset())  # no page now
+    held = {"p2/index.html": (frozenset({"a"}),), "p3/index.html": (frozenset({"x"}),)}
+    holders = cache.Holders(previous)
+    numbers = {job.path: n for n, job in enumerate(jobs)}
+    changed = frozenset({"a"})
+    fast = shape.unchecked_pages(jobs, numbers, previous, changed, held, holders)
+    slow = shape.unchecked_pages(jobs, None, previous, changed, held, holders)
+    assert fast == slow
+    # p3 held none of the changed items; p6 lists none, and this process knows not what it held
+    assert fast[0].keys() == {"p1/index.html", "p3/index.html", "p5/index.html"}
+    assert fast[1] == [0, 2, 4, 6, 7]

@@ -534,7 +534,7 @@ class Cache:
         changed = {
             p: r for p in itertools.compress(records, other) if previous.get(p) != (r := records[p])
         }
-        removed = [p for p in previous if p not in records]
+        removed = sorted(previous.keys() - records.keys())
         with self._transaction():
             if not previous:
                 for table in ("outputs", "inputs", "page_reads"):

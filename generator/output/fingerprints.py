@@ -18,6 +18,8 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
+import itertools
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -257,9 +259,28 @@ class Fingerprints:
         the keys of those items."""
         seen: set[str] = set()
         _walk(value, digest, seen, self._shared)
-        item = self.item
-        digest.update("".join([key + item(key) for key in sorted(seen)]).encode())
+        keys = _sorted(seen)
+        known = self._items
+        for key in list(itertools.filterfalse(known.__contains__, keys)):
+            self.item(key)
+        digest.update("".join(map(str.__add__, keys, map(known.__getitem__, keys))).encode())
         return str(digest.hexdigest()), seen
+
+
+# the last large set of item keys sorted, and its order: the reads that hold every item
+# (the search files) hold the same keys from build to build
+_last_sorted: list[Any] = [frozenset(), []]
+
+
+def _sorted(keys: set[str]) -> list[str]:
+    """``sorted(keys)``; for as many keys as a page of many items holds, the last order
+    found when they are the same keys (comparing two sets is much quicker than sorting)."""
+    if len(keys) <= MANY_ITEMS:
+        return sorted(keys)
+    if keys != _last_sorted[0]:
+        _last_sorted[:] = [frozenset(keys), sorted(keys)]
+    found: list[str] = _last_sorted[1]
+    return found
 
 
 def _walk(value: Any, digest: Hasher, seen: set[str], shared: Shared) -> None:
@@ -300,10 +321,10 @@ def _sequence(value: list[Any] | tuple[Any, ...], seen: set[str], shared: Shared
     if found is None:
         digest = hashlib.sha256(b"L%d" % len(value))
         inner: set[str] = set()
-        if all(isinstance(element, Item) for element in value):
+        if all(map(isinstance, value, itertools.repeat(Item))):
             # the bytes walking each item gives, at once
-            keys = [element.key for element in value]
-            digest.update("".join(["I" + key for key in keys]).encode())
+            keys = list(map(_KEY, value))
+            digest.update(("I" + "I".join(keys)).encode() if keys else b"")
             inner.update(keys)
         else:
             for element in value:
@@ -311,6 +332,9 @@ def _sequence(value: list[Any] | tuple[Any, ...], seen: set[str], shared: Shared
         found = shared[id(value)] = (value, digest.digest(), frozenset(inner))
     seen.update(found[2])
     return found[1]
+
+
+_KEY = operator.attrgetter("key")
 
 
 def unit_fields(unit: Unit) -> tuple[Any, ...]:

@@ -57,16 +57,9 @@ def search_index(
     items asked for; ``made`` holds the signatures of the term tables this
     build stored (``table_row``, where the bodies were converted)."""
     items = site.chronological()
-    names = _unit_names(site)
-    by_key = store.per_item(
-        "search_signatures",
-        items,
-        lambda item: _mark(body_keys, names, item),
-        lambda item, mark: search.signature(item, _made_from(mark, item)),
-    )
-    sigs = [by_key[item.key] for item in items]
     count = search.shard_count(site)
-    order = _order(site, items, count)
+    signed = _signed(site, plan, store, body_keys, count)
+    order, sigs = signed.order, signed.sigs
     request = _Request(site, plan, store, order, sigs, bodies, made)
     patched = _patched(request)
     if patched is None:
@@ -77,6 +70,66 @@ def search_index(
     scripts = _scripts(shards, store.memory("search_scripts"))
     manifest = _manifest(site, items, count, order, store.memory("search_manifest"))
     return search.Index(manifest, tuple(shards), (), scripts, unchanged)
+
+
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    """The signatures of a site's documents, as a long-lived process keeps them."""
+
+    site: Site
+    plan: UrlPlan
+    count: int  # the number of shards
+    order: str  # ``_order``
+    sigs: list[str]  # in document order
+    numbers: Mapping[str, int]  # item key -> document number
+
+
+def _signed(
+    site: Site, plan: UrlPlan, store: cache.Cache, body_keys: Mapping[str, str], count: int
+) -> _Signed:
+    """The signature of every document's term table and the documents' ``_order``. In a
+    long-lived process, for a site patched from the last one (some bodies changed) with the
+    same plan, the last ones, with the signatures of the patched items alone made again:
+    nothing else a signature is made from changed (the Markdown cache key of an unchanged
+    item is made of it and its page alone)."""
+    memo = store.memory("search_signed")
+    last: _Signed | None = memo.get("last") if memo is not None else None
+    if last is not None and last.site is site and last.plan is plan and last.count == count:
+        return last
+    fresh = site.patched_from(last.site) if last is not None and last.plan is plan else None
+    if last is not None and fresh is not None:
+        sigs = list(last.sigs)
+        names = _unit_names(site) if fresh else {}
+        for key, item in fresh.items():
+            number = last.numbers.get(key)
+            if number is not None:  # an item of chronological(), not a free page
+                mark = _mark(body_keys, names, item)
+                sigs[number] = search.signature(item, _made_from(mark, item))
+        order = last.order if last.count == count else _order(site.chronological(), count)
+        signed = _Signed(site, plan, count, order, sigs, last.numbers)
+    else:
+        signed = _signed_anew(site, plan, store, body_keys, count)
+    if memo is not None:
+        memo["last"] = signed
+    return signed
+
+
+def _signed_anew(
+    site: Site, plan: UrlPlan, store: cache.Cache, body_keys: Mapping[str, str], count: int
+) -> _Signed:
+    """``_signed`` of every document (in a long-lived process, the signature of an item is
+    made again only when its object or its mark changed: ``cache.Cache.per_item``)."""
+    items = site.chronological()
+    names = _unit_names(site)
+    by_key = store.per_item(
+        "search_signatures",
+        items,
+        lambda item: _mark(body_keys, names, item),
+        lambda item, mark: search.signature(item, _made_from(mark, item)),
+    )
+    sigs = list(map(by_key.__getitem__, map(operator.attrgetter("key"), items)))
+    numbers = {item.key: n for n, item in enumerate(items)}
+    return _Signed(site, plan, count, _order(items, count), sigs, numbers)
 
 
 def _scripts(shards: Sequence[dict[str, str]], memo: dict[Any, Any] | None) -> tuple[str, ...]:
@@ -141,7 +194,7 @@ def _units(site: Site) -> str:
     return repr([(u.id, u.name, u.parent) for u in site.units])
 
 
-def _order(site: Site, items: Sequence[Item], count: int) -> str:
+def _order(items: Sequence[Item], count: int) -> str:
     """What the document numbers and the shards depend on besides each document: the
     context of the tables (``_context``), the number of shards and the documents in order."""
     digest = hashlib.sha256(f"{_context()}\0{count}\0".encode())
@@ -169,7 +222,7 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
     site, store, order, sigs = request.site, request.store, request.order, request.sigs
     count = search.shard_count(site)
     before = store.get_meta(STATE)
-    state = json.loads(before or "null")
+    state = _state(store, before)
     if not state or len(state) < 4 or state[2:] != [_context(), count]:
         return None
     old_sigs: list[str] = state[1]
@@ -209,7 +262,7 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
         TABLES, ((sigs[n], indexer.encode_table(t)) for n, t in new.items() if n not in found)
     )
     store.put_many(SHARDS, ((str(s), shards[s]) for s in sorted(changes)))
-    store.set_meta(STATE, json.dumps([order, sigs, _context(), count]))
+    _save_state(store, [order, sigs, _context(), count])
     if store.get_meta(OUTPUT_STATE) != before:
         return shards, frozenset(range(count))
     return shards, frozenset(changes)
@@ -293,7 +346,8 @@ def forget_other_context(store: cache.Cache) -> None:
     """Forget the last index when its tables were made in another context (another
     generator): a table stored under one of its signatures now is made in this context,
     which that index could not patch or reuse anyway."""
-    if store.get_meta(STATE) and not _last_signatures(store, _context()):
+    state = _state(store, store.get_meta(STATE))
+    if state and (len(state) < 3 or state[2] != _context() or not state[1]):
         store.set_meta(STATE, "")
 
 
@@ -320,7 +374,7 @@ def _computed(request: _Request) -> list[dict[str, str]]:
         tables = _tables(site, plan, store, sigs, reusable, texts, bodies)
         shards = search.postings(tables, count)
     store.put_many(SHARDS, ((str(s), shard) for s, shard in enumerate(shards)))
-    store.set_meta(STATE, json.dumps([order, sigs, context, count]))
+    _save_state(store, [order, sigs, context, count])
     return shards
 
 
@@ -344,10 +398,31 @@ def _reusable(store: cache.Cache, context: str, sigs: Sequence[str]) -> frozense
 def _last_signatures(store: cache.Cache, context: str) -> frozenset[str]:
     """The signatures of the last index's documents when it was made in ``context``, else
     none."""
-    state = json.loads(store.get_meta(STATE) or "null")
+    state = _state(store, store.get_meta(STATE))
     if not state or len(state) < 3 or state[2] != context:
         return frozenset()
     return frozenset(state[1])
+
+
+def _state(store: cache.Cache, text: str) -> Any:
+    """The last index's state (``STATE``), parsed from its ``text``: once per text in a
+    long-lived process (it holds every document's signature)."""
+    memo = store.memory("search_state")
+    if memo is not None and memo.get("text") is text:
+        return memo["state"]
+    state = json.loads(text or "null")
+    if memo is not None:
+        memo.update(text=text, state=state)
+    return state
+
+
+def _save_state(store: cache.Cache, state: list[Any]) -> None:
+    """Keep ``state`` as the last index's (``_state`` needs not parse it again)."""
+    text = json.dumps(state)
+    store.set_meta(STATE, text)
+    memo = store.memory("search_state")
+    if memo is not None:
+        memo.update(text=store.get_meta(STATE), state=state)
 
 
 def _tables(

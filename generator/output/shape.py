@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import filterfalse
+from itertools import compress, filterfalse
 from pathlib import Path
 from typing import Any
 
@@ -101,9 +102,51 @@ def untouched_records(
     return out
 
 
+def unchecked_pages(
+    jobs: Sequence[PageJob],
+    numbers: Mapping[str, int] | None,
+    previous: Mapping[str, cache.OutputRecord],
+    changed: frozenset[str] | None,
+    held: Held,
+    holders: cache.Holders | None = None,
+) -> tuple[dict[str, cache.OutputRecord], list[int]]:
+    """The records of the pages known unchanged (``untouched_records``) and the numbers of
+    the ``jobs`` left to check. ``numbers``: the number of each job by its path, when they
+    are the last build's jobs (``Shape.last_jobs``): the last build's records are then those
+    of these pages and of the copied files, and with the files that hold each item known
+    (``holders``), only the records of the files that hold a changed item, of those that
+    hold too many to list and of the copied files are taken out, not every page looked at."""
+    if numbers is None or holders is None or changed is None:
+        records = untouched_records(map(_PATH, jobs), previous, changed, held, holders)
+        left = map(operator.not_, map(records.__contains__, map(_PATH, jobs)))
+        return records, list(compress(range(len(jobs)), left))
+    out = dict(previous)
+    for path in holders.of(changed) & out.keys():
+        del out[path]
+    for path in holders.unlisted & out.keys():
+        if not _held_apart(held.get(path), changed):
+            del out[path]
+    for path in out.keys() - numbers.keys():  # the copied files, and what is no page now
+        del out[path]
+    return out, sorted(map(numbers.__getitem__, numbers.keys() - out.keys()))
+
+
+_PATH = operator.attrgetter("path")
+
+
 def _held_apart(parts: tuple[frozenset[str], ...] | None, changed: frozenset[str]) -> bool:
     """Whether what a page held and read (``parts``, if known) holds none of ``changed``."""
     return parts is not None and all(part.isdisjoint(changed) for part in parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """The page jobs of a build, the keys of the items they hold an older version of (the
+    last build's jobs, reused), and then the number of each job by its path."""
+
+    jobs: list[PageJob]
+    stale: frozenset[str] = frozenset()
+    numbers: Mapping[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +209,8 @@ class Shape:
         kept = store.memory("jobs")
         if kept is not None:
             kept.clear()
-            kept[self.skeleton] = (self.digests, jobs, prints.known_reads())
+            numbers = {job.path: n for n, job in enumerate(jobs)}
+            kept[self.skeleton] = (self.digests, jobs, prints.known_reads(), numbers)
         pages = store.memory("held")
         if pages is not None and held:
             pages.update(held)
@@ -186,15 +230,16 @@ class Shape:
         """What the pages rendered in this process held (see ``remember``)."""
         return store.memory("held") or {}
 
-    def last_jobs(self, store: cache.Cache) -> tuple[list[PageJob], frozenset[str]] | None:
+    def last_jobs(self, store: cache.Cache) -> Planned | None:
         """The page jobs of the last good build in this process, when its skeleton was this
-        one: the same pages, whose items differ at most in their bodies; and the keys of the
-        items that changed since (``rebind`` gives a page the new ones)."""
+        one: the same pages, whose items differ at most in their bodies; the keys of the
+        items that changed since (``rebind`` gives a page the new ones); and the number of
+        each job by its path."""
         found = self._last(store)
         if found is None:
             return None
-        digests, jobs, _reads = found
-        return jobs, self._stale(digests)
+        digests, jobs, _reads, numbers = found
+        return Planned(jobs, self._stale(digests), numbers)
 
     def last_reads(self, store: cache.Cache) -> tuple[deps.KnownReads, frozenset[str]] | None:
         """The digests of the reads of the last good build in this process, when its skeleton
@@ -206,12 +251,12 @@ class Shape:
         found = kept.pop(self.skeleton, None) if kept is not None else None
         if found is None:
             return None
-        digests, _jobs, reads = found
+        digests, _jobs, reads, _numbers = found
         return reads, self._stale(digests)
 
     def _last(
         self, store: cache.Cache
-    ) -> tuple[Mapping[str, str], list[PageJob], deps.KnownReads] | None:
+    ) -> tuple[Mapping[str, str], list[PageJob], deps.KnownReads, Mapping[str, int]] | None:
         kept = store.memory("jobs")
         found = kept.get(self.skeleton) if kept is not None else None
         return found
