@@ -749,7 +749,9 @@ def _plan_work(
     todo: list[PageJob] = []
     refs: list[frozenset[str] | None] = []
     holders = inputs.store.holders(writer.identity(inputs.options.output)) if changed else None
-    records, left = shapes.unchecked_pages(jobs, planned.numbers, previous, changed, held, holders)
+    records, left = shapes.unchecked_pages(
+        jobs, planned.outline, previous, changed, held, inputs.store, holders
+    )
     for n in left:
         job = jobs[n]
         old = previous.get(job.path)

@@ -668,7 +668,9 @@ def test_a_story_added_has_every_page_s_reads_read_at_once_and_an_edit_does_not(
     assert files(options.output) == files(tmp_path / "clean")
 
 
-def test_the_pages_left_to_check_are_the_same_found_by_job_numbers_or_by_every_page() -> None:
+def test_the_pages_left_to_check_are_the_same_found_by_job_numbers_or_by_every_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With the last build's jobs numbered, the records kept are found by taking out of the
     last build's records those of the files that hold a changed item (or too many to list,
     unless what they held is known apart), of copied files and of what is no page: the same
@@ -684,11 +686,21 @@ def test_the_pages_left_to_check_are_the_same_found_by_job_numbers_or_by_every_p
     previous["gone/index.html"] = cache.OutputRecord("f", "s", {}, frozenset())  # no page now
     held = {"p2/index.html": (frozenset({"a"}),), "p3/index.html": (frozenset({"x"}),)}
     holders = cache.Holders(previous)
-    numbers = {job.path: n for n, job in enumerate(jobs)}
     changed = frozenset({"a"})
-    fast = shape.unchecked_pages(jobs, numbers, previous, changed, held, holders)
-    slow = shape.unchecked_pages(jobs, None, previous, changed, held, holders)
+    store = cache.Cache.open(tmp_path / "cache")
+
+    def left(outline: shape.Outline | None) -> tuple[dict[str, Any], list[int]]:
+        return shape.unchecked_pages(jobs, outline, previous, changed, held, store, holders)
+
+    slow = left(None)
+    # the outline made against other records than the cache's: every record is looked at
+    assert left(shape.Outline.of(jobs, None)) == slow
+    assert left(shape.Outline.of(jobs, {})) == slow
+    # made against the cache's (the very records ``previous`` copies): none is
+    monkeypatch.setattr(store, "kept_outputs", lambda: previous)
+    fast = left(shape.Outline.of(jobs, previous))
     assert fast == slow
     # p3 held none of the changed items; p6 lists none, and this process knows not what it held
     assert fast[0].keys() == {"p1/index.html", "p3/index.html", "p5/index.html"}
     assert fast[1] == [0, 2, 4, 6, 7]
+    store.close()

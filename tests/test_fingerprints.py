@@ -71,3 +71,36 @@ def test_fingerprints_given_new_links_start_again_from_nothing(tmp_path: Path) -
     given = prints.known_reads()  # given away: nothing stale is read from it
     assert given.digests == {} and given.item_digests == {} and given.holding is None
     assert prints.read(Read("item", (b,))) == before
+
+
+def test_many_items_are_digested_by_blocks_that_follow_every_change() -> None:
+    """A canonical form of many items digests them in blocks, and keeps the digest of each
+    block: what it gives after a change is what it gives asked for the first time."""
+    keys = [f"profiles/2020/p{n:05d}.md" for n in range(3 * fingerprints.BLOCK + 7)]
+    digests = [f"d{n}" for n in range(len(keys))]
+    first = fingerprints._item_part(keys, digests)
+    edited = [*digests[:600], "new", *digests[601:]]
+    after = fingerprints._item_part(keys, edited)
+    assert after != first
+    fingerprints._blocks.clear()
+    assert fingerprints._item_part(keys, edited) == after  # as a new process makes it
+    assert fingerprints._item_part(keys, digests) == first
+    renamed = [*keys[:-1], "profiles/2020/z.md"]
+    assert fingerprints._item_part(renamed, digests) != first
+    few = fingerprints._item_part(keys[:3], digests[:3])
+    assert few == "".join(k + d for k, d in zip(keys[:3], digests[:3], strict=True)).encode()
+
+
+def test_a_sequence_of_many_items_is_digested_by_its_keys_as_a_new_process_does(
+    tmp_path: Path,
+) -> None:
+    """The last sequence of many items is kept by its keys: another sequence of the same
+    length but other keys has another digest; the same keys give the same one."""
+    write_site(tmp_path, {f"profiles/2025/p{n}.md": profile(name=f"张{n}") for n in range(300)})
+    items = list(analyse(tmp_path).site.items())
+    first = fingerprints._items_sequence(items)
+    other = fingerprints._items_sequence([*items[1:], items[0]])
+    assert other[1] != first[1] and other[2] == first[2]
+    fingerprints._last_items[0] = None
+    again = fingerprints._items_sequence(tuple(items))
+    assert again[1:] == first[1:]

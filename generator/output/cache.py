@@ -466,6 +466,11 @@ class Cache:
         for path, reads in unread.items():
             reads._found = found[path]
 
+    def kept_outputs(self) -> Mapping[str, OutputRecord] | None:
+        """The records of the last build's output as this process keeps them in memory (the
+        very mapping ``outputs`` copies, until a build or a forgotten file replaces it)."""
+        return self._outputs[1] if self._outputs is not None else None
+
     def holders(self, identity: str) -> Holders | None:
         """Which files of the last build's output hold each item, when this process keeps
         its records in memory (as ``outputs`` gave them); None otherwise."""

@@ -263,8 +263,39 @@ class Fingerprints:
         known = self._items
         for key in list(itertools.filterfalse(known.__contains__, keys)):
             self.item(key)
-        digest.update("".join(map(str.__add__, keys, map(known.__getitem__, keys))).encode())
+        digest.update(_item_part(keys, list(map(known.__getitem__, keys))))
         return str(digest.hexdigest()), seen
+
+
+BLOCK = 512  # keys digested together in a canonical form of many items
+
+
+def _item_part(keys: list[str], digests: list[str]) -> bytes:
+    """The part of a canonical form that names the items: each key and its item's digest,
+    in key order; for as many items as a page of many holds, the digest of each block of
+    BLOCK of them instead, and a block whose keys and digests are those of the last time it
+    was asked for is not digested again (the reads that hold every item hold every block
+    but one as they were, after one edit)."""
+    if len(keys) <= MANY_ITEMS:
+        return "".join(map(str.__add__, keys, digests)).encode()
+    if len(_blocks) > BLOCKS_KEPT:
+        _blocks.clear()
+    out = [b"B"]
+    for start in range(0, len(keys), BLOCK):
+        block, values = keys[start : start + BLOCK], digests[start : start + BLOCK]
+        place = (len(keys), start, block[0])
+        last = _blocks.get(place)
+        if last is None or last[0] != block or last[1] != values:
+            text = "".join(map(str.__add__, block, values)).encode()
+            last = _blocks[place] = (block, values, hashlib.sha256(text).digest())
+        out.append(last[2])
+    return b"".join(out)
+
+
+# the blocks of ``_item_part`` digested, by the number of keys, where the block starts and its
+# first key: (its keys, their digests, its digest)
+_blocks: dict[tuple[int, int, str], tuple[list[str], list[str], bytes]] = {}
+BLOCKS_KEPT = 4096
 
 
 # the last large set of item keys sorted, and its order: the reads that hold every item
@@ -319,22 +350,38 @@ def _sequence(value: list[Any] | tuple[Any, ...], seen: set[str], shared: Shared
     adds the item keys in it to ``seen``."""
     found = shared.get(id(value))
     if found is None:
-        digest = hashlib.sha256(b"L%d" % len(value))
-        inner: set[str] = set()
         if all(map(isinstance, value, itertools.repeat(Item))):
-            # the bytes walking each item gives, at once
-            keys = list(map(_KEY, value))
-            digest.update(("I" + "I".join(keys)).encode() if keys else b"")
-            inner.update(keys)
+            found = _items_sequence(value)
         else:
+            digest = hashlib.sha256(b"L%d" % len(value))
+            inner: set[str] = set()
             for element in value:
                 _walk(element, digest, inner, shared)
-        found = shared[id(value)] = (value, digest.digest(), frozenset(inner))
+            found = (value, digest.digest(), frozenset(inner))
+        shared[id(value)] = found
     seen.update(found[2])
     return found[1]
 
 
+def _items_sequence(value: list[Item] | tuple[Item, ...]) -> tuple[object, bytes, frozenset[str]]:
+    """``_sequence`` of a sequence of items: the bytes walking each item gives, at once.
+    The last one of many items is kept: after an edit, the sequences of a site patched
+    from the last one (``Site.with_bodies``) hold the same keys."""
+    keys = list(map(_KEY, value))
+    last = _last_items
+    if len(keys) > MANY_ITEMS and last[0] is not None and last[0][0] == keys:
+        return value, last[0][1], last[0][2]
+    digest = hashlib.sha256(b"L%d" % len(value))
+    digest.update(("I" + "I".join(keys)).encode() if keys else b"")
+    found = (value, digest.digest(), frozenset(keys))
+    if len(keys) > MANY_ITEMS:
+        last[0] = (keys, found[1], found[2])
+    return found
+
+
 _KEY = operator.attrgetter("key")
+# the keys, digest and key set of the last sequence of many items ``_items_sequence`` made
+_last_items: list[tuple[list[str], bytes, frozenset[str]] | None] = [None]
 
 
 def unit_fields(unit: Unit) -> tuple[Any, ...]:

@@ -34,29 +34,36 @@ def fresh_items(by_key: Mapping[str, Item], keys: frozenset[str]) -> dict[str, I
 def rebind(job: PageJob, fresh: Mapping[str, Item]) -> PageJob:
     """``job`` with the items of ``fresh`` in place of those of the same key in its context:
     the page as planning it again would give it, when the items differ only in their bodies
-    (the page families never read a body)."""
+    (the page families never read a body). The job itself when it holds none of them."""
     context = _rebound(job.context, fresh)
-    return dataclasses.replace(job, context=context)
+    return job if context is job.context else dataclasses.replace(job, context=context)
 
 
 def _rebound(value: Any, fresh: Mapping[str, Item]) -> Any:
+    """``value`` with the items of ``fresh`` in place, or ``value`` itself when it holds none
+    of them."""
     if isinstance(value, Item):
         return fresh.get(value.key, value)
     if isinstance(value, Mapping):
-        return {k: _rebound(v, fresh) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rebound(v, fresh) for v in value]
-    if type(value) is tuple:
-        return tuple(_rebound(v, fresh) for v in value)
+        pairs = {k: _rebound(v, fresh) for k, v in value.items()}
+        return value if _same(pairs.values(), value.values()) else pairs
+    if isinstance(value, list | set | frozenset) or type(value) is tuple:
+        parts = [_rebound(v, fresh) for v in value]
+        return value if _same(parts, value) else type(value)(parts)
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
-        return type(value)(*(_rebound(v, fresh) for v in value))
-    if isinstance(value, set | frozenset):
-        return type(value)(_rebound(v, fresh) for v in value)
+        parts = [_rebound(v, fresh) for v in value]
+        return value if _same(parts, value) else type(value)(*parts)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = dataclasses.fields(value)
-        values = {f.name: _rebound(getattr(value, f.name), fresh) for f in fields if f.init}
-        return dataclasses.replace(value, **values)
+        fields = [f.name for f in dataclasses.fields(value) if f.init]
+        values = {name: _rebound(getattr(value, name), fresh) for name in fields}
+        same = _same(values.values(), (getattr(value, name) for name in fields))
+        return value if same else dataclasses.replace(value, **values)
     return value
+
+
+def _same(now: Iterable[Any], then: Iterable[Any]) -> bool:
+    """Whether every object of ``now`` is the one of ``then`` at its place."""
+    return all(map(operator.is_, now, then))
 
 
 # page path -> the item keys its last render held and read, in parts (its context's, then
@@ -104,31 +111,63 @@ def untouched_records(
 
 def unchecked_pages(
     jobs: Sequence[PageJob],
-    numbers: Mapping[str, int] | None,
+    outline: Outline | None,
     previous: Mapping[str, cache.OutputRecord],
     changed: frozenset[str] | None,
     held: Held,
+    store: cache.Cache,
     holders: cache.Holders | None = None,
 ) -> tuple[dict[str, cache.OutputRecord], list[int]]:
     """The records of the pages known unchanged (``untouched_records``) and the numbers of
-    the ``jobs`` left to check. ``numbers``: the number of each job by its path, when they
-    are the last build's jobs (``Shape.last_jobs``): the last build's records are then those
-    of these pages and of the copied files, and with the files that hold each item known
-    (``holders``), only the records of the files that hold a changed item, of those that
-    hold too many to list and of the copied files are taken out, not every page looked at."""
-    if numbers is None or holders is None or changed is None:
+    the ``jobs`` left to check. With the ``outline`` of the last build's jobs (they are
+    these, ``Shape.last_jobs``) and the files that hold each item (``holders``), only the
+    records of the files that hold a changed item, of those that hold too many to list
+    (unless what they held is known apart) and of the files that are no page are taken
+    out, not every page looked at; and while the records are those the outline was made
+    against (``cache.Cache.kept_outputs``), the files that are no page, and the pages
+    without a record, are the outline's."""
+    if outline is None or holders is None or changed is None:
         records = untouched_records(map(_PATH, jobs), previous, changed, held, holders)
         left = map(operator.not_, map(records.__contains__, map(_PATH, jobs)))
         return records, list(compress(range(len(jobs)), left))
     out = dict(previous)
-    for path in holders.of(changed) & out.keys():
+    gone = holders.of(changed)
+    gone.update(p for p in holders.unlisted if not _held_apart(held.get(p), changed))
+    for path in gone & out.keys():
         del out[path]
-    for path in holders.unlisted & out.keys():
-        if not _held_apart(held.get(path), changed):
+    numbers = outline.numbers
+    if outline.records is None or outline.records is not store.kept_outputs():
+        # the copied files, and what is no page now (looked for without making a set)
+        for path in list(filterfalse(numbers.__contains__, out)):
             del out[path]
-    for path in out.keys() - numbers.keys():  # the copied files, and what is no page now
-        del out[path]
-    return out, sorted(map(numbers.__getitem__, numbers.keys() - out.keys()))
+        return out, list(map(numbers.__getitem__, filterfalse(out.__contains__, numbers)))
+    for path in outline.extra:
+        out.pop(path, None)
+    todo = {*outline.missing, *map(numbers.__getitem__, filter(numbers.__contains__, gone))}
+    return out, sorted(todo)
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """The last build's pages against its records, worked out once it answered: the number
+    of each page by its path; the records (those the cache keeps in memory, when it does);
+    which of those are of no page (the copied files); and the pages without one."""
+
+    numbers: Mapping[str, int]
+    records: Mapping[str, cache.OutputRecord] | None = None
+    extra: tuple[str, ...] = ()
+    missing: tuple[int, ...] = ()
+
+    @classmethod
+    def of(
+        cls, jobs: Sequence[PageJob], records: Mapping[str, cache.OutputRecord] | None
+    ) -> Outline:
+        numbers = {job.path: n for n, job in enumerate(jobs)}
+        if records is None:
+            return cls(numbers)
+        extra = tuple(filterfalse(numbers.__contains__, records))
+        missing = tuple(map(numbers.__getitem__, filterfalse(records.__contains__, numbers)))
+        return cls(numbers, records, extra, missing)
 
 
 _PATH = operator.attrgetter("path")
@@ -142,11 +181,11 @@ def _held_apart(parts: tuple[frozenset[str], ...] | None, changed: frozenset[str
 @dataclass(frozen=True, slots=True)
 class Planned:
     """The page jobs of a build, the keys of the items they hold an older version of (the
-    last build's jobs, reused), and then the number of each job by its path."""
+    last build's jobs, reused), and then their ``Outline``."""
 
     jobs: list[PageJob]
     stale: frozenset[str] = frozenset()
-    numbers: Mapping[str, int] | None = None
+    outline: Outline | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +248,8 @@ class Shape:
         kept = store.memory("jobs")
         if kept is not None:
             kept.clear()
-            numbers = {job.path: n for n, job in enumerate(jobs)}
-            kept[self.skeleton] = (self.digests, jobs, prints.known_reads(), numbers)
+            outline = Outline.of(jobs, store.kept_outputs())
+            kept[self.skeleton] = (self.digests, jobs, prints.known_reads(), outline)
         pages = store.memory("held")
         if pages is not None and held:
             pages.update(held)
@@ -233,13 +272,13 @@ class Shape:
     def last_jobs(self, store: cache.Cache) -> Planned | None:
         """The page jobs of the last good build in this process, when its skeleton was this
         one: the same pages, whose items differ at most in their bodies; the keys of the
-        items that changed since (``rebind`` gives a page the new ones); and the number of
-        each job by its path."""
+        items that changed since (``rebind`` gives a page the new ones); and their
+        ``Outline``."""
         found = self._last(store)
         if found is None:
             return None
-        digests, jobs, _reads, numbers = found
-        return Planned(jobs, self._stale(digests), numbers)
+        digests, jobs, _reads, outline = found
+        return Planned(jobs, self._stale(digests), outline)
 
     def last_reads(self, store: cache.Cache) -> tuple[deps.KnownReads, frozenset[str]] | None:
         """The digests of the reads of the last good build in this process, when its skeleton
@@ -251,12 +290,12 @@ class Shape:
         found = kept.pop(self.skeleton, None) if kept is not None else None
         if found is None:
             return None
-        digests, _jobs, reads, _numbers = found
+        digests, _jobs, reads, _outline = found
         return reads, self._stale(digests)
 
     def _last(
         self, store: cache.Cache
-    ) -> tuple[Mapping[str, str], list[PageJob], deps.KnownReads, Mapping[str, int]] | None:
+    ) -> tuple[Mapping[str, str], list[PageJob], deps.KnownReads, Outline] | None:
         kept = store.memory("jobs")
         found = kept.get(self.skeleton) if kept is not None else None
         return found
