@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import filterfalse
 from pathlib import Path
 from typing import Any
 
@@ -475,6 +476,8 @@ class _Work:
     held: shapes.Held  # what the pages found unchanged held, for those of too many items
     # the change times of the output's folders the build started from, when they hold
     stamps: freshness.Stamps | None = None
+    # the only paths whose records may differ from the last build's (None: any may)
+    checked: frozenset[str] | None = None
 
     @property
     def had_previous(self) -> bool:
@@ -749,7 +752,7 @@ def _plan_work(
     todo: list[PageJob] = []
     refs: list[frozenset[str] | None] = []
     holders = inputs.store.holders(writer.identity(inputs.options.output)) if changed else None
-    records, left = shapes.unchecked_pages(
+    records, left, dropped = shapes.unchecked_pages(
         jobs, planned.outline, previous, changed, held, inputs.store, holders
     )
     for n in left:
@@ -775,9 +778,13 @@ def _plan_work(
             todo.append(job)
             refs.append(frozenset(seen))
     copies = _copies_to_do(all_copies, previous, records)
-    removed = frozenset(previous.keys() - records.keys())
+    if dropped is None:
+        removed, checked = frozenset(previous.keys() - records.keys()), None
+    else:  # every other record is the last build's
+        removed = frozenset(filterfalse(records.__contains__, dropped))
+        checked = frozenset({*dropped, *(jobs[n].path for n in left), *all_copies})
     todo_jobs, todo_refs = tuple(todo), tuple(refs)
-    done = (records, previous, shape, jobs, changed, found, stamps)
+    done = (records, previous, shape, jobs, changed, found, stamps, checked)
     return _Work(todo_jobs, todo_refs, tuple(copies), removed, *done)
 
 
@@ -1105,7 +1112,7 @@ def _save_records(
     when the kept ones held, only those of the files ``touched`` in place are looked at."""
     since = None if inputs.watched else time.monotonic_ns()  # serve's folder is its own
     output = inputs.options.output
-    inputs.store.save_outputs(writer.identity(output), records, work.previous)
+    inputs.store.save_outputs(writer.identity(output), records, work.previous, work.checked)
     touched = touched if work.stamps is not None else None
     freshness.remember_folders(output, inputs.store, records, touched, since)
 

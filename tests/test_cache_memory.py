@@ -690,7 +690,12 @@ def test_the_pages_left_to_check_are_the_same_found_by_job_numbers_or_by_every_p
     store = cache.Cache.open(tmp_path / "cache")
 
     def left(outline: shape.Outline | None) -> tuple[dict[str, Any], list[int]]:
-        return shape.unchecked_pages(jobs, outline, previous, changed, held, store, holders)
+        found = shape.unchecked_pages(jobs, outline, previous, changed, held, store, holders)
+        records, numbers, dropped = found
+        # every record not dropped is one of the last build's
+        if dropped is not None:
+            assert dropped == previous.keys() - records.keys()
+        return records, numbers
 
     slow = left(None)
     # the outline made against other records than the cache's: every record is looked at
@@ -704,3 +709,36 @@ def test_the_pages_left_to_check_are_the_same_found_by_job_numbers_or_by_every_p
     assert fast[0].keys() == {"p1/index.html", "p3/index.html", "p5/index.html"}
     assert fast[1] == [0, 2, 4, 6, 7]
     store.close()
+
+
+def test_records_saved_with_the_paths_checked_are_those_saved_looking_at_every_one(
+    tmp_path: Path,
+) -> None:
+    """A build that says which paths' records may have changed (the others are the last
+    build's, the same objects) leaves the cache as one that compares every record."""
+
+    def record(n: int, fingerprint: str = "f") -> cache.OutputRecord:
+        return cache.OutputRecord(f"{fingerprint}{n}", f"s{n}", {f"read-{n}": f"d{n}"})
+
+    first = {f"p{n}/index.html": record(n) for n in range(10)}
+    second = dict(first)
+    second["p3/index.html"] = record(3, "g")  # rendered again
+    second["p4/index.html"] = record(4)  # checked: an equal record
+    del second["p5/index.html"]  # gone
+    second["new/index.html"] = record(11)
+    checked = {"p3/index.html", "p4/index.html", "p5/index.html", "new/index.html"}
+
+    def saved(folder: Path, paths: set[str] | None) -> list[Any]:
+        store = cache.Cache.open(folder)
+        assert store._db is not None
+        store.save_outputs("out", first)
+        store.save_outputs("out", second, first, paths)
+        rows = [
+            store._db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in ("outputs", "inputs", "page_reads")
+        ]
+        store.close()
+        return rows
+
+    assert saved(tmp_path / "a", checked) == saved(tmp_path / "b", None)
+    assert saved(tmp_path / "c", checked - {"p5/index.html"}) != saved(tmp_path / "d", None)

@@ -527,19 +527,27 @@ class Cache:
         identity: str,
         records: Mapping[str, OutputRecord],
         previous: Mapping[str, OutputRecord] | None = None,
+        checked: Collection[str] | None = None,
     ) -> None:
         """Record what this build wrote. With the records the last build left (``previous``),
-        only the rows of changed and removed files are written again."""
+        only the rows of changed and removed files are written again; ``checked``, when
+        given, holds every path whose record may differ from ``previous``."""
         if self._db is None:
             return
         previous = previous or {}
+        paths: Iterable[str] = records if checked is None or not previous else sorted(checked)
         # a record kept from the last build is the same object: those are passed over first,
         # by the interpreter's own loops (a site has tens of thousands of files)
-        other = map(operator.is_not, map(previous.get, records), records.values())
+        other = map(operator.is_not, map(previous.get, paths), map(records.get, paths))
         changed = {
-            p: r for p in itertools.compress(records, other) if previous.get(p) != (r := records[p])
+            p: r
+            for p in itertools.compress(paths, other)
+            if (r := records.get(p)) is not None and previous.get(p) != r
         }
-        removed = sorted(previous.keys() - records.keys())
+        if checked is None:
+            removed = sorted(previous.keys() - records.keys())
+        else:
+            removed = sorted(p for p in checked if p in previous and p not in records)
         with self._transaction():
             if not previous:
                 for table in ("outputs", "inputs", "page_reads"):

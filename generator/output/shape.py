@@ -117,9 +117,11 @@ def unchecked_pages(
     held: Held,
     store: cache.Cache,
     holders: cache.Holders | None = None,
-) -> tuple[dict[str, cache.OutputRecord], list[int]]:
+) -> tuple[dict[str, cache.OutputRecord], list[int], set[str] | None]:
     """The records of the pages known unchanged (``untouched_records``) and the numbers of
-    the ``jobs`` left to check. With the ``outline`` of the last build's jobs (they are
+    the ``jobs`` left to check; and the paths of the last build's records left out, when
+    every other record is one of ``previous`` (else None). With the ``outline`` of the last
+    build's jobs (they are
     these, ``Shape.last_jobs``) and the files that hold each item (``holders``), only the
     records of the files that hold a changed item, of those that hold too many to list
     (unless what they held is known apart) and of the files that are no page are taken
@@ -129,22 +131,25 @@ def unchecked_pages(
     if outline is None or holders is None or changed is None:
         records = untouched_records(map(_PATH, jobs), previous, changed, held, holders)
         left = map(operator.not_, map(records.__contains__, map(_PATH, jobs)))
-        return records, list(compress(range(len(jobs)), left))
+        return records, list(compress(range(len(jobs)), left)), None
     out = dict(previous)
     gone = holders.of(changed)
     gone.update(p for p in holders.unlisted if not _held_apart(held.get(p), changed))
-    for path in gone & out.keys():
+    gone.intersection_update(out.keys())
+    for path in gone:
         del out[path]
     numbers = outline.numbers
     if outline.records is None or outline.records is not store.kept_outputs():
         # the copied files, and what is no page now (looked for without making a set)
-        for path in list(filterfalse(numbers.__contains__, out)):
+        extra = list(filterfalse(numbers.__contains__, out))
+        for path in extra:
             del out[path]
-        return out, list(map(numbers.__getitem__, filterfalse(out.__contains__, numbers)))
+        todo = list(map(numbers.__getitem__, filterfalse(out.__contains__, numbers)))
+        return out, todo, gone.union(extra)
     for path in outline.extra:
         out.pop(path, None)
-    todo = {*outline.missing, *map(numbers.__getitem__, filter(numbers.__contains__, gone))}
-    return out, sorted(todo)
+    numbered = {*outline.missing, *map(numbers.__getitem__, filter(numbers.__contains__, gone))}
+    return out, sorted(numbered), gone.union(outline.extra).intersection(previous.keys())
 
 
 @dataclass(frozen=True, slots=True)
