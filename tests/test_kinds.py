@@ -14,7 +14,7 @@ import pytest
 
 from generator.base import messages
 from generator.base.config import BuildOptions
-from generator.build import BuildReport, analyse, build
+from generator.build import BuildReport, analyse, build, model_site
 from generator.cli import docs
 from generator.cli.console import format_diagnostic
 from generator.cli.new import flags, scaffold
@@ -26,6 +26,7 @@ from generator.kinds.item import Item
 from generator.kinds.kind import Kind, Registry, year_of_date
 from generator.kinds.profile import Profile
 from generator.kinds.registry import BUILT_IN
+from generator.output import cache
 from generator.site import search
 from tests.conftest import write_site
 
@@ -351,3 +352,19 @@ def test_every_kind_and_field_has_its_wording_in_the_catalogs(kind: str, languag
         if f"new-field-{kind}-{key}" not in catalog and f"new-field-{key}" not in catalog:
             missing.append(f"new-field-{kind}-{key}")
     assert not missing, missing
+
+
+def test_a_process_that_models_again_with_other_kinds_checks_every_file_again(
+    tmp_path: Path,
+) -> None:
+    """A process that keeps the last tree's items (serve, the daemon) and reads one file
+    again does not take the others' items as they were when the kinds are others."""
+    files = {"profiles/a.md": PROFILE.format(extra=""), "profiles/b.md": PROFILE.format(extra="")}
+    source = write_site(tmp_path / "src", files)
+    store = cache.Cache.open(tmp_path / "cache", remember=True)
+    assert not model_site(source, store=store).diagnostics
+    (source / "profiles/a.md").write_text(PROFILE.format(extra="mentor: 李师傅\n"), "utf-8")
+    changed = frozenset({"profiles/a.md"})
+    modelled = model_site(source, store=store, kinds=WITH_MENTOR, changed=changed)
+    store.close()
+    assert [(d.code, d.path) for d in modelled.diagnostics] == [("missing-field", "profiles/b.md")]

@@ -82,6 +82,18 @@ class SourceTree:
     digests: dict[str, str] = field(default_factory=dict)
     # year -> the files of that frozen edition (POSIX, relative to editions/<year>/)
     editions: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # the tree this one was made from by reading some documents again, and their paths
+    # (``patched_from``)
+    _patch: tuple[SourceTree, frozenset[str]] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
+
+    def patched_from(self, other: SourceTree) -> frozenset[str] | None:
+        """The paths of the documents read again when this tree was made from ``other`` by
+        reading those alone (every other file the same, and every other document the very
+        object of ``other``); None when it was not."""
+        patch = self._patch
+        return patch[1] if patch is not None and patch[0] is other else None
 
 
 def _walk(
@@ -301,6 +313,8 @@ def _patched(
     patched = dataclasses.replace(
         tree, docs=tuple(all_docs), files=files, digests={**tree.digests, **digests}
     )
+    object.__setattr__(patched, "_patch", (tree, frozenset(raw)))
+    object.__setattr__(tree, "_patch", None)  # one step back at most: no chain is kept
     return patched, found
 
 

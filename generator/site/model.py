@@ -529,6 +529,8 @@ def build_item(
 # digest and dates; "" holds the context they were made in
 ItemMemo = MutableMapping[Any, Any]
 Checked = tuple[Item, tuple[Diagnostic, ...]]
+# what a file became: its item (None: refused) and the problems found
+Became = tuple["Item | None", tuple[Diagnostic, ...]]
 
 
 # what ``build_item`` makes an item of, besides the context: the file's kind, path, digest
@@ -596,27 +598,79 @@ def _items(
 ) -> list[Item]:
     """The item of every file of ``tree`` without errors (taken from ``memo`` where the same
     file was checked in the same context, else from ``kept``, which keeps the new ones)."""
+    checked = _patched_items(tree, units, kinds, config, memo, kept)
+    if checked is None:
+        checked = _checked(tree, units, kinds, memo, config, kept)
+    problems.extend(itertools.chain.from_iterable(map(operator.itemgetter(1), checked)))
+    return list(filter(None, map(operator.itemgetter(0), checked)))
+
+
+def _checked(
+    tree: SourceTree,
+    units: Sequence[Unit],
+    kinds: Registry,
+    memo: ItemMemo | None,
+    config: SiteConfig,
+    kept: KeptItems | None,
+) -> list[Became]:
+    """What every file of ``tree`` became (see ``_items``); a process that builds again keeps
+    it in ``memo`` with the tree and what else it was made from (``_patched_items``)."""
     fresh: list[SourceDoc] = []
+    context = ""
     if memo is not None or kept is not None:  # else nothing is remembered: no context needed
         context = lasting_context(tree, units, kinds, config)
         memo = _remembered(memo, context, tree, kinds)
         if kept is not None:
             memo, fresh = _from_kept(memo, kept, context, tree)
-    unit_by_id = {u.id: u for u in units}
-    suggest = schema.Suggestions(unit_by_id)
-
-    def make(doc: SourceDoc, found: list[Diagnostic]) -> Item | None:
-        return build_item(doc, tree, unit_by_id, found, suggest, kinds, config)
-
+    make = _maker(tree, units, kinds, config)
     if memo is None:
-        built = [make(doc, problems) for doc in tree.docs]
-    else:  # the files in neither memory were found by ``_from_kept`` already
-        missing = fresh if kept is not None else _not_in(tree.docs, memo)
-        built = _remembered_items(tree.docs, memo, missing, make, problems)
-    if kept is not None and memo is not None:
+        return [_made(make, doc) for doc in tree.docs]
+    # the files in neither memory were found by ``_from_kept`` already
+    missing = fresh if kept is not None else _not_in(tree.docs, memo)
+    checked = _remembered_items(tree.docs, memo, missing, make)
+    if kept is not None:
         made = [(doc, memo[memo_key(doc)]) for doc in fresh]
         kept.save(context, [m for m in made if keepable(m[1])])
-    return [item for item in built if item is not None]
+    memo[_LAST_ITEMS] = (tree, kinds, context, checked)
+    return checked
+
+
+def _patched_items(
+    tree: SourceTree,
+    units: Sequence[Unit],
+    kinds: Registry,
+    config: SiteConfig,
+    memo: ItemMemo | None,
+    kept: KeptItems | None,
+) -> list[Became] | None:
+    """What every file of ``tree`` became, from what the files of the last tree of this
+    ``memo`` became, when ``tree`` was made from it by reading some documents again
+    (``SourceTree.patched_from``: every other file is the same, units.yaml and site.yaml
+    too) for the same kinds: only the documents read again are looked up, or made. None
+    when it was not."""
+    last = memo.get(_LAST_ITEMS) if memo is not None else None
+    if memo is None or last is None:
+        return None
+    last_tree, last_kinds, context, checked = last
+    if tree.patched_from(last_tree) is None or last_kinds is not kinds:
+        return None
+    read_again = map(operator.is_not, tree.docs, last_tree.docs)
+    numbers = list(itertools.compress(range(len(tree.docs)), read_again))
+    docs = [tree.docs[n] for n in numbers]
+    missing = _not_in(docs, memo)
+    if kept is not None and missing:
+        memo.update(kept.load(context, missing))
+        fresh = _not_in(missing, memo)
+    else:
+        fresh = missing
+    _make_missing(memo, fresh, _maker(tree, units, kinds, config))
+    if kept is not None and fresh:
+        kept.save(context, [m for m in ((d, memo[memo_key(d)]) for d in fresh) if keepable(m[1])])
+    now = list(checked)
+    for n, doc in zip(numbers, docs, strict=True):
+        now[n] = memo[memo_key(doc)]
+    memo[_LAST_ITEMS] = (tree, kinds, context, now)
+    return now
 
 
 def _from_kept(
@@ -639,21 +693,44 @@ def _not_in(docs: Sequence[SourceDoc], memo: Container[Any]) -> list[SourceDoc]:
 
 
 def _remembered_items(
-    docs: Sequence[SourceDoc],
-    memo: ItemMemo,
-    missing: Sequence[SourceDoc],
-    make: Callable[[SourceDoc, list[Diagnostic]], Item | None],
-    problems: list[Diagnostic],
-) -> list[Item | None]:
+    docs: Sequence[SourceDoc], memo: ItemMemo, missing: Sequence[SourceDoc], make: Make
+) -> list[Became]:
     """What ``make`` gives for every file of ``docs``, or what it gave for the same file in
-    the same context (``memo``, which lacks the files ``missing``), with the problems found
-    then added to ``problems``."""
+    the same context (``memo``, which lacks the files ``missing``)."""
+    _make_missing(memo, missing, make)
+    return list(map(memo.__getitem__, map(memo_key, docs)))
+
+
+def _make_missing(memo: ItemMemo, missing: Sequence[SourceDoc], make: Make) -> None:
+    """Make the items of the files ``missing`` from ``memo``, into it."""
     for doc in missing:
-        found: list[Diagnostic] = []
-        memo[memo_key(doc)] = (make(doc, found), tuple(found))
-    checked = list(map(memo.__getitem__, map(memo_key, docs)))
-    problems.extend(itertools.chain.from_iterable(map(operator.itemgetter(1), checked)))
-    return list(map(operator.itemgetter(0), checked))
+        memo[memo_key(doc)] = _made(make, doc)
+
+
+# makes the item of a file, adding the problems found to a list
+Make = Callable[[SourceDoc, list[Diagnostic]], "Item | None"]
+
+
+def _maker(tree: SourceTree, units: Sequence[Unit], kinds: Registry, config: SiteConfig) -> Make:
+    """What makes the item of a file of ``tree`` (``build_item``)."""
+    unit_by_id = {u.id: u for u in units}
+    suggest = schema.Suggestions(unit_by_id)
+
+    def make(doc: SourceDoc, found: list[Diagnostic]) -> Item | None:
+        return build_item(doc, tree, unit_by_id, found, suggest, kinds, config)
+
+    return make
+
+
+def _made(make: Make, doc: SourceDoc) -> Became:
+    """The item ``make`` makes of ``doc`` and the problems found."""
+    found: list[Diagnostic] = []
+    return make(doc, found), tuple(found)
+
+
+# where ``_checked`` keeps, in the memo of the items, the last tree and what its files became,
+# with the kinds and the ``lasting_context``: (tree, kinds, context, what every file became)
+_LAST_ITEMS = ("last items",)
 
 
 def _unit_kind_allowed(
