@@ -204,6 +204,10 @@ class Shape:
     _stale_since: dict[int, tuple[Mapping[str, str], frozenset[str]]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # the digests these were made from, with those of some items changed, and their keys
+    base: tuple[Mapping[str, str], frozenset[str]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @classmethod
     def of(
@@ -227,7 +231,8 @@ class Shape:
         # the units, which pages read or hold (as the photos: no longer in the global digest)
         parts["units"] = repr([deps.unit_fields(unit) for unit in site.units])
         skeleton = deps.skeleton(site, plan, prints.global_digest, parts)
-        return cls(skeleton, {item.key: item.digest for item in site.all_items()})
+        digests, base = _digests(site)
+        return cls(skeleton, digests, base=base)
 
     def changed_since(self, store: cache.Cache) -> frozenset[str] | None:
         """The items whose source changed since the last build, when nothing else did."""
@@ -306,9 +311,34 @@ class Shape:
         return found
 
     def _stale(self, digests: Mapping[str, str]) -> frozenset[str]:
+        """The keys of the items whose digests differ from ``digests`` (looked for among the
+        items changed since, when these were made from those very digests)."""
         found = self._stale_since.get(id(digests))
         if found is None or found[0] is not digests:
             get = digests.get
-            stale = frozenset(k for k, digest in self.digests.items() if get(k) != digest)
+            base = self.base
+            keys = base[1] if base is not None and base[0] is digests else self.digests.keys()
+            stale = frozenset(k for k in keys if get(k) != self.digests[k])
             found = self._stale_since[id(digests)] = (digests, stale)
         return found[1]
+
+
+def _digests(site: Site) -> tuple[dict[str, str], tuple[Mapping[str, str], frozenset[str]] | None]:
+    """Every item's source digest by key; for a site patched from the last one asked (some
+    bodies changed), the last ones with the patched items', and what they were made from
+    (``Shape.base``)."""
+    last = _last_digests[0]
+    if last is not None and last[0] is site:
+        return last[1], (last[1], frozenset())
+    fresh = site.patched_from(last[0]) if last is not None else None
+    if last is not None and fresh is not None:
+        digests = {**last[1], **{key: item.digest for key, item in fresh.items()}}
+        base = (last[1], frozenset(fresh))
+    else:
+        digests, base = {item.key: item.digest for item in site.all_items()}, None
+    _last_digests[0] = (site, digests)
+    return digests, base
+
+
+# the last site whose digests were asked, and those (a site patched from it asks next)
+_last_digests: list[tuple[Site, dict[str, str]] | None] = [None]

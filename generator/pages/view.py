@@ -77,7 +77,7 @@ class Queries:
         self.plan = plan
         # a photo's source path -> the sizes it was resized to (empty: shown as it is)
         self.photos: Mapping[str, tuple[Any, ...]] = photos or {}
-        self.by_key: dict[str, Item | Page] = {i.key: i for i in site.all_items()}
+        self.by_key: Mapping[str, Item | Page] = site.item_by_key()
         self._memo: dict[Read, Any] = {}
         self._pledges: dict[tuple[str, int], Pledge] | None = None
         self._related: dict[str, tuple[Item, ...]] = {}

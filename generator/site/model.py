@@ -145,6 +145,8 @@ class Site:
     _patch: tuple[Site, Mapping[str, Item]] | None = field(
         default=None, init=False, compare=False, repr=False
     )
+    # item_by_key(), computed when first asked for
+    _by_key: Mapping[str, Item] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         yearly = tuple(i for k in self.kinds.yearly() for i in self.collections.get(k.name, ()))
@@ -171,6 +173,20 @@ class Site:
         if found is None:
             found = tuple(sorted(self._yearly, key=_chronological_key))
             object.__setattr__(self, "_chronological", found)
+        return found
+
+    def item_by_key(self) -> Mapping[str, Item]:
+        """Every item of ``all_items()`` by key (read-only); for a site patched from one that
+        had it, that one's with the patched items in place."""
+        found = self._by_key
+        if found is None:
+            patch = self._patch
+            last = patch[0]._by_key if patch is not None else None
+            if patch is not None and last is not None:
+                found = {**last, **patch[1]}
+            else:
+                found = {item.key: item for item in self._all}
+            object.__setattr__(self, "_by_key", found)
         return found
 
     def of_kind(self, name: str) -> tuple[Item, ...]:
