@@ -166,15 +166,33 @@ def analyse(
     if theme_dirs is not None:
         problems.extend(theme_dirs.catalog_problems(site.config.language))
     # an edition leaves out the photos and attachments of other years' items
-    copied = [rel for rel in _copied_files(tree, kinds.folders()) if rel not in site.left_out]
+    copied_files, clashes = _file_lists(tree, kinds.folders(), store)
+    copied = [rel for rel in copied_files if rel not in site.left_out]
     problems.extend(_refused_copies(copied))
-    problems.extend(paths.name_clashes(tree.files))
+    problems.extend(clashes)
     if edition_year is None:
         problems.extend(editions.problems(source, tree.editions))
     copied = [rel for rel in copied if not paths.active(rel)]
     plan, url_problems = _url_plan(site, copied, store)
     problems.extend(url_problems)
     return Analysis(tree, site, plan, theme_dirs, tuple(copied), _sorted(problems))
+
+
+def _file_lists(
+    tree: loader.SourceTree, folders: Iterable[str], store: cache.Cache | None
+) -> tuple[list[str], list[Diagnostic]]:
+    """``_copied_files`` and ``paths.name_clashes`` of ``tree``: in a process that builds
+    again, the last ones for a tree patched from the last one (the same files)."""
+    kept = store.memory("file_lists") if store is not None else None
+    folders = tuple(folders)
+    last = kept.get("last") if kept is not None else None
+    if last is not None and last[1] == folders and tree.patched_from(last[0]) is not None:
+        found: tuple[list[str], list[Diagnostic]] = last[2]
+    else:
+        found = (_copied_files(tree, folders), paths.name_clashes(tree.files))
+    if kept is not None:
+        kept["last"] = (tree, folders, found)
+    return found
 
 
 def _url_plan(

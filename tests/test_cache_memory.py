@@ -742,3 +742,39 @@ def test_records_saved_with_the_paths_checked_are_those_saved_looking_at_every_o
 
     assert saved(tmp_path / "a", checked) == saved(tmp_path / "b", None)
     assert saved(tmp_path / "c", checked - {"p5/index.html"}) != saved(tmp_path / "d", None)
+
+
+def test_what_is_worked_out_of_every_file_follows_files_added_in_one_process(
+    tmp_path: Path,
+) -> None:
+    """In one process, a build told which files changed works out again what is made of
+    every file (the files copied, names that clash, slugs given twice) when a file is added
+    or a field changes, and keeps it through body edits: each build reports and writes what
+    a clean build does."""
+    source, options, store = _four_built(tmp_path, "{name}的事迹，第{n}篇。")
+    (source / "static").mkdir()
+    slug = "slug: same\n"
+    steps = [
+        ("static/a.txt", "一"),
+        ("profiles/2025/p1.md", profile(name="李华", body="李华改进了注水工艺。")),
+        ("static/A.txt", "二"),  # the same name but for its case: refused
+        ("profiles/2025/p2.md", profile(name="张秀兰", body="张秀兰带出了十名徒弟。")),
+        ("static/A.txt", None),
+        ("profiles/2025/p0.md", profile(name="王进喜", extra=slug)),
+        ("profiles/2025/p3.md", profile(name="仇小明", extra=slug)),  # a slug given twice
+        ("profiles/2025/p1.md", profile(name="李华", body="李华又改进了注水工艺。")),
+    ]
+    for step, (rel, text) in enumerate(steps):
+        if text is None:
+            (source / rel).unlink()
+        else:
+            (source / rel).write_text(text, encoding="utf-8")
+        report = build(options, store=store, changed=frozenset({rel}))
+        clean = tmp_path / f"clean{step}"
+        expected = build(BuildOptions(source=source, output=clean))
+        assert report.diagnostics == expected.diagnostics, step
+        if expected.ok:
+            assert files(tmp_path / "out") == files(clean), step
+    store.close()
+    codes = [d.code for d in expected.diagnostics]
+    assert "duplicate-slug" in codes, codes

@@ -149,9 +149,14 @@ class Site:
     _by_key: Mapping[str, Item] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        yearly = tuple(i for k in self.kinds.yearly() for i in self.collections.get(k.name, ()))
+        groups = self.collections
+        yearly = tuple(
+            itertools.chain.from_iterable(groups.get(k.name, ()) for k in self.kinds.yearly())
+        )
         later = tuple(
-            i for k in self.kinds if not k.yearly for i in self.collections.get(k.name, ())
+            itertools.chain.from_iterable(
+                groups.get(k.name, ()) for k in self.kinds if not k.yearly
+            )
         )
         object.__setattr__(self, "_yearly", yearly)
         object.__setattr__(self, "_all", yearly + later)
@@ -235,27 +240,38 @@ class Site:
             if unit is not None:
                 units.update((*unit.ancestors, unit.id))
             tags.update(item.tags)
+        old = self.item_by_key()  # the items swapped out are found where they are
         site = dataclasses.replace(
             self,
-            collections=_swapped(self.collections, kinds, fresh),
-            by_unit=_swapped(self.by_unit, units, fresh),
-            by_tag=_swapped(self.by_tag, tags, fresh),
+            collections=_swapped(self.collections, kinds, fresh, old),
+            by_unit=_swapped(self.by_unit, units, fresh, old),
+            by_tag=_swapped(self.by_tag, tags, fresh, old),
         )
         if self._of_year is not None:
             years = {item.year for item in fresh.values()}
-            object.__setattr__(site, "_of_year", _swapped(self._of_year, years, fresh))
+            object.__setattr__(site, "_of_year", _swapped(self._of_year, years, fresh, old))
         if self._chronological is not None:
-            object.__setattr__(site, "_chronological", _swap(self._chronological, fresh))
+            chronological = _swap(self._chronological, fresh, old)
+            object.__setattr__(site, "_chronological", chronological)
         object.__setattr__(site, "_patch", (self, fresh))
         object.__setattr__(self, "_patch", None)  # one step back at most: no chain is kept
         return site
 
 
-def _swap(items: tuple[Item, ...], fresh: Mapping[str, Item]) -> tuple[Item, ...]:
-    """``items`` with those of ``fresh`` in place of the ones of the same key: the keys are
-    listed and searched by the interpreter's own loops (a group may hold every item)."""
-    keys = list(map(_KEY, items))
+def _swap(
+    items: tuple[Item, ...], fresh: Mapping[str, Item], old: Mapping[str, Item] | None = None
+) -> tuple[Item, ...]:
+    """``items`` with those of ``fresh`` in place of the ones of the same key, found by the
+    interpreter's own loops (a group may hold every item): for a few, where the very items
+    they replace (``old``, by key) are; else among the keys listed."""
     out = list(items)
+    if old is not None and len(fresh) <= FEW_SWAPPED:
+        for key, item in fresh.items():
+            same = map(operator.is_, items, itertools.repeat(old[key]))
+            for at in itertools.compress(range(len(items)), same):
+                out[at] = item
+        return tuple(out)
+    keys = list(map(_KEY, items))
     for key, item in fresh.items():
         at = -1
         with contextlib.suppress(ValueError):  # no (more) in this group
@@ -265,16 +281,23 @@ def _swap(items: tuple[Item, ...], fresh: Mapping[str, Item]) -> tuple[Item, ...
     return tuple(out)
 
 
+FEW_SWAPPED = 8  # items swapped in by where the items they replace are
+
+
 _KEY = operator.attrgetter("key")
 
 
 def _swapped(
-    group: Mapping[Any, tuple[Item, ...]], names: set[Any], fresh: Mapping[str, Item]
+    group: Mapping[Any, tuple[Item, ...]],
+    names: set[Any],
+    fresh: Mapping[str, Item],
+    old: Mapping[str, Item] | None = None,
 ) -> dict[Any, tuple[Item, ...]]:
-    """``group`` with the items of ``fresh`` swapped in, in the groups of ``names``."""
+    """``group`` with the items of ``fresh`` swapped in, in the groups of ``names`` (``old``:
+    see ``_swap``)."""
     out = dict(group)
     for name in names & out.keys():
-        out[name] = _swap(out[name], fresh)
+        out[name] = _swap(out[name], fresh, old)
     return out
 
 
@@ -938,7 +961,7 @@ def build_site(
     units = build_units(tree, problems)
     built = _items(tree, units, kinds, problems, memo, config, kept)
     items, left_out = _published(built, drafts, tree.files)
-    _check_duplicates(items, kinds, problems)
+    problems.extend(_duplicates(items, kinds, memo))
     edition = edition_year
     if edition is not None:
         # an archived edition: nothing links to the live site (no absolute URLs in feed and
@@ -958,6 +981,24 @@ def build_site(
 
 # where ``build_site`` keeps, in the memo of the items, the last site and what it was made of
 _STRUCTURE = ("site structure",)
+
+
+def _duplicates(items: list[Item], kinds: Registry, memo: ItemMemo | None) -> list[Diagnostic]:
+    """``_check_duplicates`` of ``items``; in a process that builds again (``memo``), the last
+    ones found while the items differ from the last ones in their bodies alone."""
+    last = memo.get(_DUPLICATES) if memo is not None else None
+    if last is not None and last[0] is kinds and _new_bodies(last[1], items) is not None:
+        found: list[Diagnostic] = last[2]
+    else:
+        found = []
+        _check_duplicates(items, kinds, found)
+    if memo is not None:
+        memo[_DUPLICATES] = (kinds, items, found)
+    return found
+
+
+# where ``_duplicates`` keeps, in the memo of the items: (kinds, items, problems found)
+_DUPLICATES = ("duplicates",)
 
 
 def _assembled(
@@ -1027,9 +1068,9 @@ def _new_bodies(before: Sequence[Item], now: Sequence[Item]) -> dict[str, Item] 
     if len(before) != len(now):
         return None
     fresh: dict[str, Item] = {}
-    for old, new in zip(before, now, strict=True):
-        if old is new:
-            continue
+    # the items that are not the very ones of ``before``, by the interpreter's own loops
+    for n in itertools.compress(range(len(now)), map(operator.is_not, before, now)):
+        old, new = before[n], now[n]
         if old.key != new.key or dataclasses.replace(new, body=old.body, digest=old.digest) != old:
             return None
         fresh[new.key] = new
