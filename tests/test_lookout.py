@@ -81,20 +81,18 @@ def test_a_helper_that_died_or_hangs_leaves_the_look_to_the_caller(
     assert helper.result() is None  # nothing was asked
     helper.look(out, folders)
     assert helper.result() is not None
-    child = helper._child
-    assert child is not None
+    child = helper._children[-1]
     child.kill()
     child.wait()
     helper.look(out, folders)  # the dead helper is replaced when asked to look
     assert helper.result() == writer.folder_stamps(out, folders)
-    assert helper._child is not child
-    hung = helper._child
-    assert hung is not None
+    assert child not in helper._children and len(helper._children) == lookout.HELPERS
+    hung = helper._children[0]
     monkeypatch.setattr(lookout, "LOOK_SECONDS", 0.2)
     os.kill(hung.pid, signal.SIGSTOP)  # asked, it does not answer: the caller looks itself
     helper.look(out, folders)
     assert helper.result() is None
-    assert hung.poll() is not None and helper._child is None  # and the hung helper is gone
+    assert hung.poll() is not None and not helper._children  # and the hung helper is gone
 
 
 def test_a_helper_that_cannot_start_is_given_up_after_a_few_tries(
@@ -112,7 +110,7 @@ def test_a_helper_that_cannot_start_is_given_up_after_a_few_tries(
     for _ in range(lookout.FAILURES + 3):
         helper.look(out, folders)
         assert helper.result() is None  # the caller looks itself
-    assert len(started) == lookout.FAILURES
+    assert len(started) == lookout.FAILURES * lookout.HELPERS
 
 
 def test_nothing_in_the_folder_the_daemon_started_from_runs_in_the_helper(
@@ -138,9 +136,8 @@ def test_a_helper_that_stops_reading_holds_up_no_look(
     out, folders = _output(tmp_path)
     helper.look(out, folders)
     assert helper.result() is not None
-    assert helper._child is not None
     monkeypatch.setattr(lookout, "LOOK_SECONDS", 0.3)
-    os.kill(helper._child.pid, signal.SIGSTOP)
+    os.kill(helper._children[0].pid, signal.SIGSTOP)
     many = [f"folder-{n:07d}" for n in range(200_000)]  # far more than a pipe holds
     started = time.monotonic()
     helper.look(out, many)

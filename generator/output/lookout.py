@@ -1,11 +1,12 @@
-"""A helper process that looks at the change times of an output's folders while its caller
+"""Helper processes that look at the change times of an output's folders while their caller
 does other work: the daemon walks the source meanwhile. Python threads would take turns at
-every system call (each look at a folder is one); a process of its own looks in parallel.
+every system call (each look at a folder is one); processes of their own look in parallel,
+each at its share of the folders.
 
-The caller sends one JSON line per look (the output, and the folders when they are not the
-ones of the last look); the helper answers with the number of folders and the change time of
-each, in order (-1: gone or not a folder), as ``writer.folder_stamps`` gives them: 8 bytes
-each, in the machine's byte order (both processes run on one machine)."""
+The caller sends each helper one JSON line per look (the output, and its folders when they
+are not the ones of the last look); the helper answers with the number of folders and the
+change time of each, in order (-1: gone or not a folder), as ``writer.folder_stamps`` gives
+them: 8 bytes each, in the machine's byte order (both processes run on one machine)."""
 
 from __future__ import annotations
 
@@ -24,18 +25,21 @@ from generator.base.code import helper_process
 from generator.output import writer
 
 LOOK_SECONDS = 60.0  # a helper that answers no sooner is taken as stuck (the caller looks)
-FAILURES = 3  # a helper that failed so often is not started again (the caller looks)
+FAILURES = 3  # helpers that failed so often are not started again (the caller looks)
+# helper processes, each looking at a share of the folders: each look at a folder is a system
+# call, and two processes make them in parallel (a large site has tens of thousands)
+HELPERS = 2
 
 
 class FolderLookout:
-    """The helper process, started at the first look and again after it failed (up to
-    ``FAILURES`` times)."""
+    """The helper processes, ``HELPERS`` of them, each looking at its share of the folders;
+    started at the first look and again after one failed (up to ``FAILURES`` times)."""
 
     def __init__(self) -> None:
-        self._child: subprocess.Popen[bytes] | None = None
+        self._children: list[subprocess.Popen[bytes]] = []
         self._failures = 0
-        self._sent: list[str] | None = None  # the folders the helper holds
-        self._asked: list[str] | None = None  # those of the look not yet answered
+        self._sent: list[list[str]] | None = None  # the folders each helper holds
+        self._asked: list[list[str]] | None = None  # those of the look not yet answered
 
     def look(self, output: Path, folders: Iterable[str]) -> None:
         """Start looking at ``folders`` of ``output``; ``result`` gives what was found."""
@@ -43,35 +47,40 @@ class FolderLookout:
         if self._failures >= FAILURES:
             return
         wanted = list(folders)
+        shares = [wanted[n::HELPERS] for n in range(HELPERS)]
         try:
-            child = self._started()  # a new helper holds no folders yet
-            # the helper runs in another folder: the output's path must not be relative
-            message: dict[str, Any] = {"output": str(output.absolute())}
-            if wanted != self._sent:
-                message["folders"] = wanted
-            assert child.stdin is not None
-            _write(child.stdin, json.dumps(message).encode() + b"\n")
+            children = self._started()  # a new helper holds no folders yet
+            for number, (child, share) in enumerate(zip(children, shares, strict=True)):
+                # the helper runs in another folder: the output's path must not be relative
+                message: dict[str, Any] = {"output": str(output.absolute())}
+                if self._sent is None or share != self._sent[number]:
+                    message["folders"] = share
+                assert child.stdin is not None
+                _write(child.stdin, json.dumps(message).encode() + b"\n")
         except OSError:
             self._failed()
             return
-        self._sent = self._asked = wanted
+        self._sent = self._asked = shares
 
     def result(self) -> dict[str, int] | None:
         """The change time of each folder of the last look (see ``writer.folder_stamps``);
-        None when there was no look or the helper failed (the caller then looks itself)."""
+        None when there was no look or a helper failed (the caller then looks itself)."""
         asked, self._asked = self._asked, None
-        if asked is None or self._child is None:
+        if asked is None or not self._children:
             return None
-        assert self._child.stdout is not None
+        found: dict[str, int] = {}
         try:
-            times = array.array("q", _read(self._child.stdout, 8))
-            if times.pop() != len(asked):
-                raise ValueError("another number of folders")
-            times.frombytes(_read(self._child.stdout, 8 * len(asked)))
+            for child, share in zip(self._children, asked, strict=True):
+                assert child.stdout is not None
+                times = array.array("q", _read(child.stdout, 8))
+                if times.pop() != len(share):
+                    raise ValueError("another number of folders")
+                times.frombytes(_read(child.stdout, 8 * len(share)))
+                found.update(zip(share, times, strict=True))
         except (OSError, ValueError, EOFError):
             self._failed()
             return None
-        return dict(zip(asked, times, strict=True))
+        return found
 
     def _failed(self) -> None:
         self._failures += 1
@@ -81,30 +90,32 @@ class FolderLookout:
         if self._asked is not None:
             self.result()
 
-    def _started(self) -> subprocess.Popen[bytes]:
-        if self._child is not None and self._child.poll() is not None:
-            self._failed()  # it ended: its pipes are closed, a new one is started
+    def _started(self) -> list[subprocess.Popen[bytes]]:
+        if any(child.poll() is not None for child in self._children):
+            self._failed()  # one ended: its pipes are closed, new ones are started
         if self._failures >= FAILURES:
             raise OSError("the helper failed too often")
-        if self._child is None:
+        if not self._children:
             command, env, root = helper_process(__name__)
-            self._child = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,  # a failure shows as no answer
-                bufsize=0,
-                env=env,
-                cwd=root,
-            )
-            assert self._child.stdin is not None
-            os.set_blocking(self._child.stdin.fileno(), False)  # writes keep their deadline
-        return self._child
+            for _ in range(HELPERS):
+                child = subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,  # a failure shows as no answer
+                    bufsize=0,
+                    env=env,
+                    cwd=root,
+                )
+                self._children.append(child)
+                assert child.stdin is not None
+                os.set_blocking(child.stdin.fileno(), False)  # writes keep their deadline
+        return self._children
 
     def close(self) -> None:
-        """Stop the helper (a later look starts it again)."""
-        child, self._child, self._sent, self._asked = self._child, None, None, None
-        if child is not None:
+        """Stop the helpers (a later look starts them again)."""
+        children, self._children, self._sent, self._asked = self._children, [], None, None
+        for child in children:
             child.kill()
             child.wait()
             for pipe in (child.stdin, child.stdout):
