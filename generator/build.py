@@ -11,11 +11,12 @@ import functools
 import gc
 import hashlib
 import json
+import operator
 import os
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import filterfalse
+from itertools import compress, filterfalse
 from pathlib import Path
 from typing import Any
 
@@ -261,7 +262,7 @@ def build(
     shown: Callable[[BuildReport], None] | None = None,
     own_output: bool = False,
     published: Callable[[BuildReport], None] | None = None,
-    looked: Callable[[], freshness.Stamps | None] | None = None,
+    looked: Callable[[], Mapping[str, int] | None] | None = None,
 ) -> BuildReport:
     """Build the site (of the content ``kinds``); with a cache, only what changed is
     converted, rendered and written. A long-lived caller (serve) passes its own open
@@ -362,7 +363,7 @@ def _build(
     changed: frozenset[str] | None = None,
     whole: bool = False,
     watched: bool = False,
-    looked: Callable[[], freshness.Stamps | None] | None = None,
+    looked: Callable[[], Mapping[str, int] | None] | None = None,
 ) -> BuildReport:
     """The stages in order: analyse -> plan pages -> fingerprints -> Markdown -> render and
     write. Each stage returns values; none changes what an earlier stage made. With
@@ -419,7 +420,7 @@ def _last_output(
     output: Path,
     store: cache.Cache,
     watched: bool,
-    looked: Callable[[], freshness.Stamps | None] | None = None,
+    looked: Callable[[], Mapping[str, int] | None] | None = None,
 ) -> tuple[dict[str, cache.OutputRecord], freshness.Stamps | None]:
     """The records of what the last build wrote into ``output``, and the change times of its
     folders then when they still hold (as ``looked`` found them, when given). A file deleted
@@ -840,11 +841,10 @@ def _convert(inputs: _Inputs, work: _Work, progress: pool.Progress | None) -> _C
     html_needed.update(key for job in work.todo for key in job.bodies)
     bodies = dict(links)
     bodies.update(_cached_bodies(store, [k for k in html_needed if k in links], keys))
-    missing = [
-        i
-        for i in inputs.items
-        if i.key not in links or (i.key in html_needed and not bodies[i.key].html)
-    ]
+    # found by the interpreter's own loops: a site has tens of thousands of items
+    wanted = set(filterfalse(links.__contains__, map(_KEY, inputs.items)))
+    wanted.update(k for k in html_needed if k in links and not bodies[k].html)
+    missing = list(compress(inputs.items, map(wanted.__contains__, map(_KEY, inputs.items))))
     made: set[str] = set()
     tables = (
         searchindex.made_where_converted(
@@ -876,6 +876,9 @@ def _convert(inputs: _Inputs, work: _Work, progress: pool.Progress | None) -> _C
     )
     kept_or_all = kept if kept is not None else bodies
     return _Converted(kept_or_all, frozenset(converted), prints, frozenset(made))
+
+
+_KEY = operator.attrgetter("key")
 
 
 def _kept_bodies(inputs: _Inputs, bodies: Mapping[str, Rendered]) -> keptbodies.KeptBodies | None:

@@ -143,3 +143,21 @@ def test_a_helper_that_stops_reading_holds_up_no_look(
     helper.look(out, many)
     assert helper.result() is None  # the caller looks itself
     assert time.monotonic() - started < 5
+
+
+def test_folders_with_the_times_expected_give_back_the_very_times_expected(
+    tmp_path: Path, helper: lookout.FolderLookout
+) -> None:
+    """Asked with the time each folder is expected to have, the helpers' answer is compared
+    as numbers: all as expected gives that very mapping; one changed gives what was found."""
+    out, folders = _output(tmp_path)
+    expected = writer.folder_stamps(out, folders)
+    assert expected is not None
+    helper.look(out, expected)
+    assert helper.result() is expected
+    (out / "a/b/index.html").unlink()
+    helper.look(out, expected)
+    found = helper.result()
+    assert found is not expected and found == writer.folder_stamps(out, folders) != expected
+    helper.look(out, folders)  # no times expected: what was found, in a mapping of its own
+    assert helper.result() == found

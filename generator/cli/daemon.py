@@ -217,7 +217,7 @@ class Daemon:
 
     def _look(
         self, output: Path, store: cache.Cache
-    ) -> Callable[[], freshness.Stamps | None] | None:
+    ) -> Callable[[], Mapping[str, int] | None] | None:
         """Have the helper process look at the output's folders while the source is walked;
         what it found, for the build (None: the build looks itself)."""
         stamps = freshness.kept_folders(output, store)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from generator.base.config import BuildOptions, packaged_themes_dir
@@ -67,6 +67,7 @@ def _file_lines(
     last: dict[str, bytes] | None = kept.pop(source, None) if kept else None
     stats: Stats = kept_stats.pop(source, None) or {} if kept_stats is not None else {}
     paths: list[str] = []
+    patched = False  # the last lines, with those of the changed files to make again
     previous = last  # the lines a walk may take again (``_reused``)
     if last is not None and changed is not None:
         paths = [os.path.join(source, *rel.split("/")) for rel in changed]
@@ -74,6 +75,7 @@ def _file_lines(
         paths = [path for path in paths if path not in gone]
         if all(path in last and os.path.isfile(path) for path in paths):
             last = {**last, **dict.fromkeys(paths, b"")}
+            patched = True
         else:
             last = None
     if last is None or changed is None:
@@ -84,11 +86,15 @@ def _file_lines(
         if previous is not None and kept_stats is not None:
             paths = _reused(paths, previous, stats, last)
     horizon = time.time_ns() - stamps.RACY_NS  # see _as_then
-    for path, (st, content) in stamps.digests(paths, store).items():
+    found = stamps.digests(paths, store)
+    for path, (st, content) in found.items():
         last[path] = f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{content}\n".encode()
         if kept_stats is not None:
             stats[path] = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, horizon)
-    lines = {path: line for path, line in last.items() if line}
+    # the files gone since they were listed have no line: left out, unless there are none
+    # (the last lines were patched, and the line of every changed file was made)
+    whole = patched and len(found) == len(paths)
+    lines = last if whole else {path: line for path, line in last.items() if line}
     if kept is not None and kept_stats is not None:
         kept[source] = lines
         kept_stats[source] = (
@@ -172,7 +178,7 @@ def last_report(
     options: BuildOptions,
     store: cache.Cache,
     state: str,
-    looked: Callable[[], Stamps | None] | None = None,
+    looked: Callable[[], Mapping[str, int] | None] | None = None,
 ) -> BuildReport | None:
     """The report of the last build, its warnings included, when nothing it read has changed
     since (``state``) and its output folder is still the one it wrote, with no file added,
@@ -234,7 +240,9 @@ def kept_folders(output: Path, store: cache.Cache, identity: str | None = None) 
     return store.folder_times()
 
 
-def folders_intact(output: Path, stamps: Stamps | None, found: Stamps | None = None) -> bool:
+def folders_intact(
+    output: Path, stamps: Stamps | None, found: Mapping[str, int] | None = None
+) -> bool:
     """Whether every folder of ``output`` is as the last build there left it (``stamps``, see
     ``kept_folders``): no file in it added, deleted, or replaced by a link since. One look
     at each folder, not a walk of every file, unless another process just looked (``found``:
@@ -243,7 +251,7 @@ def folders_intact(output: Path, stamps: Stamps | None, found: Stamps | None = N
         return False
     if found is None:
         found = writer.folder_stamps(output, stamps)
-    return found == stamps
+    return found is stamps or found == stamps
 
 
 def changed_since(output: Path, files: Iterable[str], stamps: Stamps) -> frozenset[str]:

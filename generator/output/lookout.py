@@ -17,7 +17,7 @@ import os
 import select
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -40,12 +40,16 @@ class FolderLookout:
         self._failures = 0
         self._sent: list[list[str]] | None = None  # the folders each helper holds
         self._asked: list[list[str]] | None = None  # those of the look not yet answered
+        self._expected: Mapping[str, int] | None = None  # their times expected, if given
 
     def look(self, output: Path, folders: Iterable[str]) -> None:
-        """Start looking at ``folders`` of ``output``; ``result`` gives what was found."""
+        """Start looking at ``folders`` of ``output``; ``result`` gives what was found. When
+        ``folders`` maps each folder to the time it is expected to have, and every one has
+        it, ``result`` gives that very mapping (made into no other)."""
         self._collect()  # the answer to a look nobody asked for is not left in the pipe
         if self._failures >= FAILURES:
             return
+        self._expected = folders if isinstance(folders, Mapping) else None
         wanted = list(folders)
         shares = [wanted[n::HELPERS] for n in range(HELPERS)]
         try:
@@ -62,13 +66,14 @@ class FolderLookout:
             return
         self._sent = self._asked = shares
 
-    def result(self) -> dict[str, int] | None:
+    def result(self) -> Mapping[str, int] | None:
         """The change time of each folder of the last look (see ``writer.folder_stamps``);
         None when there was no look or a helper failed (the caller then looks itself)."""
         asked, self._asked = self._asked, None
         if asked is None or not self._children:
             return None
-        found: dict[str, int] = {}
+        expected, self._expected = self._expected, None
+        answers: list[array.array[int]] = []
         try:
             for child, share in zip(self._children, asked, strict=True):
                 assert child.stdout is not None
@@ -76,10 +81,18 @@ class FolderLookout:
                 if times.pop() != len(share):
                     raise ValueError("another number of folders")
                 times.frombytes(_read(child.stdout, 8 * len(share)))
-                found.update(zip(share, times, strict=True))
+                answers.append(times)
         except (OSError, ValueError, EOFError):
             self._failed()
             return None
+        if expected is not None and all(
+            times == array.array("q", map(expected.__getitem__, share))
+            for times, share in zip(answers, asked, strict=True)
+        ):
+            return expected  # compared as arrays of numbers, not as mappings of folders
+        found: dict[str, int] = {}
+        for times, share in zip(answers, asked, strict=True):
+            found.update(zip(share, times, strict=True))
         return found
 
     def _failed(self) -> None:

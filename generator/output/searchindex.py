@@ -316,12 +316,12 @@ def made_where_converted(
     ``then``, in the workers when there are many) and what stores the tables as they come
     (its ``keep``, adding their signatures to ``made``, which ``search_index`` is given).
     ``body_keys`` maps an item key to its Markdown cache key."""
-    searched = {item.key for item in site.chronological()}
+    searched = {kind.name for kind in site.kinds.yearly()}  # the kinds of chronological()
     names = _unit_names(site)
     forget_other_context(store)
 
     def then(item: Item, body: Rendered) -> tuple[str, str] | None:
-        if item.key not in searched:
+        if item.kind not in searched:
             return None
         return table_row(site, plan, item, body, _made_from(_mark(body_keys, names, item), item))
 
@@ -411,14 +411,18 @@ def _state(store: cache.Cache, text: str) -> Any:
     if memo is not None and memo.get("text") is text:
         return memo["state"]
     state = json.loads(text or "null")
+    if isinstance(state, list) and len(state) > 1 and isinstance(state[1], str):
+        state[1] = state[1].split(",") if state[1] else []  # the signatures (``_save_state``)
     if memo is not None:
         memo.update(text=text, state=state)
     return state
 
 
 def _save_state(store: cache.Cache, state: list[Any]) -> None:
-    """Keep ``state`` as the last index's (``_state`` needs not parse it again)."""
-    text = json.dumps(state)
+    """Keep ``state`` as the last index's (``_state`` needs not parse it again); its list of
+    signatures (hexadecimal) is kept as one text, joined by commas: quicker to write."""
+    order, sigs, *rest = state
+    text = json.dumps([order, ",".join(sigs), *rest])
     store.set_meta(STATE, text)
     memo = store.memory("search_state")
     if memo is not None:
