@@ -121,13 +121,12 @@ def unchecked_pages(
     """The records of the pages known unchanged (``untouched_records``) and the numbers of
     the ``jobs`` left to check; and the paths of the last build's records left out, when
     every other record is one of ``previous`` (else None). With the ``outline`` of the last
-    build's jobs (they are
-    these, ``Shape.last_jobs``) and the files that hold each item (``holders``), only the
-    records of the files that hold a changed item, of those that hold too many to list
-    (unless what they held is known apart) and of the files that are no page are taken
-    out, not every page looked at; and while the records are those the outline was made
-    against (``cache.Cache.kept_outputs``), the files that are no page, and the pages
-    without a record, are the outline's."""
+    build's jobs (they are these, ``Shape.last_jobs``) and the files that hold each item
+    (``holders``), only the records of the files that hold a changed item, of those that
+    hold too many to list (unless what they held is known apart) and of the files that are
+    no page are taken out, not every page looked at; and while the records are those the
+    outline was made against (``cache.Cache.kept_outputs``), the files that are no page, and
+    the pages without a record, are the outline's."""
     if outline is None or holders is None or changed is None:
         records = untouched_records(map(_PATH, jobs), previous, changed, held, holders)
         left = map(operator.not_, map(records.__contains__, map(_PATH, jobs)))
