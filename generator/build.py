@@ -797,14 +797,25 @@ def _plan_work(
             todo.append(job)
             refs.append(frozenset(seen))
     copies = _copies_to_do(all_copies, previous, records)
-    if dropped is None:
-        removed, checked = frozenset(previous.keys() - records.keys()), None
-    else:  # every other record is the last build's
-        removed = frozenset(filterfalse(records.__contains__, dropped))
-        checked = frozenset({*dropped, *(jobs[n].path for n in left), *all_copies})
-    todo_jobs, todo_refs = tuple(todo), tuple(refs)
+    looked_at = None if dropped is None else [*dropped, *(jobs[n].path for n in left), *all_copies]
+    removed, checked = _removed(previous, records, dropped, looked_at)
     done = (records, previous, shape, jobs, changed, found, stamps, checked)
-    return _Work(todo_jobs, todo_refs, tuple(copies), removed, *done)
+    return _Work(tuple(todo), tuple(refs), tuple(copies), removed, *done)
+
+
+def _removed(
+    previous: Mapping[str, cache.OutputRecord],
+    records: Mapping[str, cache.OutputRecord],
+    dropped: set[str] | None,
+    looked_at: Iterable[str] | None,
+) -> tuple[frozenset[str], frozenset[str] | None]:
+    """The files of the last build that this one does not make, and the paths whose records
+    may differ from the last build's (None: any). When the records the planning ``dropped``
+    of the last build's are known (every other is kept), those are found among them, and
+    the others among the paths ``looked_at`` (those dropped, the pages checked, the copies)."""
+    if dropped is None or looked_at is None:
+        return frozenset(previous.keys() - records.keys()), None
+    return frozenset(filterfalse(records.__contains__, dropped)), frozenset(looked_at)
 
 
 def _copies_to_do(
