@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +209,26 @@ def test_a_body_edit_evaluates_again_only_the_reads_that_hold_the_edited_item(
     assert files(tmp_path / "out") == files(tmp_path / "clean")
 
 
+def _told_as_clean(
+    tmp_path: Path,
+    options: BuildOptions,
+    store: cache.Cache,
+    rel: str,
+    step: int,
+    then: Callable[[], None] = lambda: None,
+) -> building.BuildReport:
+    """Build ``options`` told that ``rel`` changed (``then`` called right after), and check
+    that it reports and writes what a clean build does; the clean build's report."""
+    report = build(options, store=store, changed=frozenset({rel}))
+    then()
+    clean = tmp_path / f"clean{step}"
+    expected = build(BuildOptions(source=options.source, output=clean))
+    assert report.diagnostics == expected.diagnostics, step
+    if expected.ok:
+        assert files(options.output) == files(clean), step
+    return expected
+
+
 def test_builds_told_which_files_changed_look_at_no_other_and_equal_clean_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -240,13 +261,11 @@ def test_builds_told_which_files_changed_look_at_no_other_and_equal_clean_builds
     for step, (rel, text, walked) in enumerate(steps):
         (source / rel).write_text(text, encoding="utf-8")
         walks.clear()
-        report = build(options, store=store, changed=frozenset({rel}))
-        assert bool(walks) == walked, (step, walks)
-        clean = tmp_path / f"clean{step}"
-        expected = build(BuildOptions(source=source, output=clean))
-        assert report.diagnostics == expected.diagnostics, step
-        if expected.ok:
-            assert files(tmp_path / "out") == files(clean), step
+
+        def walked_as_said(step: int = step, walked: bool = walked) -> None:
+            assert bool(walks) == walked, (step, walks)
+
+        _told_as_clean(tmp_path, options, store, rel, step, walked_as_said)
     store.close()
     # the cache written by these builds says nothing changed since the last of them
     assert build(options).stages == {}
@@ -769,12 +788,7 @@ def test_what_is_worked_out_of_every_file_follows_files_added_in_one_process(
             (source / rel).unlink()
         else:
             (source / rel).write_text(text, encoding="utf-8")
-        report = build(options, store=store, changed=frozenset({rel}))
-        clean = tmp_path / f"clean{step}"
-        expected = build(BuildOptions(source=source, output=clean))
-        assert report.diagnostics == expected.diagnostics, step
-        if expected.ok:
-            assert files(tmp_path / "out") == files(clean), step
+        expected = _told_as_clean(tmp_path, options, store, rel, step)
     store.close()
     codes = [d.code for d in expected.diagnostics]
     assert "duplicate-slug" in codes, codes
