@@ -99,7 +99,7 @@ def _signed(
     fresh = site.patched_from(last.site) if last is not None and last.plan is plan else None
     if last is not None and fresh is not None:
         sigs = list(last.sigs)
-        names = _unit_names(site) if fresh else {}
+        names = _unit_names(site)
         for key, item in fresh.items():
             number = last.numbers.get(key)
             if number is not None:  # an item of chronological(), not a free page
