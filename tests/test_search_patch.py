@@ -105,6 +105,27 @@ def test_a_document_after_a_bitmap_is_flagged_without_reading_its_numbers() -> N
     assert search._appended(posting, {1000: search.BODY}) is None  # then a list of gaps may do
 
 
+def test_the_last_document_of_a_bitmap_is_taken_out_without_reading_its_numbers() -> None:
+    held = dict.fromkeys(range(0, 200, 2), search.BODY) | {7: search.TITLE}
+    without_198 = {n: m for n, m in held.items() if n != 198}
+    for before, last, after in (
+        (held | {204: search.UNIT}, 204, held),  # in a field: its pair goes too
+        (held | {205: search.BODY}, 205, held),
+        (held, 198, without_198),
+    ):
+        posting = search.encode_posting(before)
+        assert posting.startswith("~") and "|" in posting
+        found = search._at_end(posting, {last: 0})
+        assert found is not None and found == search.encode_posting(after), last
+    posting = search.encode_posting(held)
+    assert search._truncated(posting, {150: 0}) is None  # not its last document
+    assert search._truncated(posting, {198: search.BODY}) is None  # not taken out
+    sparse = dict.fromkeys((2, 8, 13, 18, 31, 40, 44, 45, 60, 61, 62, 67, 69), search.BODY)
+    assert search.encode_posting(sparse).startswith("~")
+    # without 69 it is a list of gaps
+    assert search._truncated(search.encode_posting(sparse), {69: 0}) is None
+
+
 def test_an_edited_story_patches_the_index_and_matches_a_clean_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

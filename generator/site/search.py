@@ -529,9 +529,9 @@ def patch_shard(
     what ``postings`` makes of the changed documents."""
     out = dict(shard)
     for term, docs in changes.items():
-        appended = _appended(out[term], docs) if term in out else None
-        if appended is not None:
-            out[term] = appended
+        at_end = _at_end(out[term], docs) if term in out else None
+        if at_end is not None:
+            out[term] = at_end
             continue
         ids, fielded = _posting_parts(out[term]) if term in out else ([], {})
         for number, mask in docs.items():
@@ -545,6 +545,13 @@ def patch_shard(
         else:
             out.pop(term, None)
     return dict(sorted(out.items()))
+
+
+def _at_end(text: str, docs: Mapping[int, int]) -> str | None:
+    """The posting ``text`` changed by ``docs`` (number -> mask) when they are added after
+    its documents (a new story) or are its last one taken out (the newest story deleted),
+    made without reading its numbers while it stays a bitmap; else None."""
+    return _appended(text, docs) if all(docs.values()) else _truncated(text, docs)
 
 
 def _appended(text: str, docs: Mapping[int, int]) -> str | None:
@@ -589,6 +596,34 @@ def _bitmap_appended(head: str, number: int) -> str | None:
     if at == len(bitmap) - 1:
         return head[:-1] + ALPHABET[_VALUE[bitmap[-1]] | 1 << bit]
     return head + ALPHABET[0] * (at - len(bitmap)) + ALPHABET[1 << bit]
+
+
+def _truncated(text: str, docs: Mapping[int, int]) -> str | None:
+    """The bitmap posting ``text`` without its last document (``docs``: that number -> 0),
+    when it stays a bitmap; else None."""
+    if len(docs) != 1 or not text.startswith("~"):
+        return None
+    ((number, mask),) = docs.items()
+    head, _, tail = text.partition("|")
+    bitmap = _bitmap_truncated(head[1:], number) if not mask else None
+    if bitmap is None:
+        return None
+    if tail:
+        values = read_varints(tail)
+        if sum(values[0::2]) - 1 == number:  # it was in a field: its pair is the last one
+            tail = varints(values[:-2]) if len(values) > 2 else ""
+    return "~" + bitmap + ("|" + tail if tail else "")
+
+
+def _bitmap_truncated(bitmap: str, number: int) -> str | None:
+    """The characters of a bitmap with document ``number``, its last, no longer flagged, when
+    the posting stays a bitmap (more documents than characters); else None."""
+    if not bitmap or 6 * (len(bitmap) - 1) + _VALUE[bitmap[-1]].bit_length() - 1 != number:
+        return None
+    left = (bitmap[:-1] + ALPHABET[_VALUE[bitmap[-1]] & ~(1 << number % 6)]).rstrip(ALPHABET[0])
+    if sum(left.encode("ascii").translate(_FLAGS_OF)) <= len(left):
+        return None
+    return left
 
 
 def _set_flag(ids: list[int], number: int, present: bool) -> None:
