@@ -190,12 +190,13 @@ class Run:
     rc: int
 
 
-DROP_CACHES = False  # --drop-caches: the kernel's file cache emptied before each cold build
+DROP_CACHES = False  # --drop-caches: the kernel's file cache emptied before each cold start
 
 
 def settle() -> None:
-    """Before a cold build, with --drop-caches: write out and drop the kernel's file cache
-    (Linux, as root), so that every tool's cold build starts from the same state. On some
+    """Before a cold build or a preview server's start, with --drop-caches: write out and
+    drop the kernel's file cache (Linux, as root), so that every tool starts from the same
+    state (``main`` tries it once first, so that a run without the right fails at once). On some
     virtual machines, creating files costs more system time the larger that cache has grown
     (measured here: 0.1 ms a file with it dropped, up to 1 ms with gigabytes cached), which
     made cold builds late in a run slower than early ones."""
@@ -707,10 +708,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="also time the preview servers (showcase serve, hugo server): "
                          "start, and EDITS edits until the edited page is served changed")
     ap.add_argument("--drop-caches", action="store_true",
-                    help="drop the kernel's file cache before each cold build (Linux, root)")
+                    help="drop the kernel's file cache before each cold build and each "
+                         "preview server's start (Linux, root)")
     args = ap.parse_args(argv)
     global DROP_CACHES
     DROP_CACHES = args.drop_caches
+    settle()  # without the right to, the run stops here rather than half-way
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = set(tools) - set(TOOLS)
     if unknown or not tools:

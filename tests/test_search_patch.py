@@ -108,13 +108,15 @@ def test_a_document_after_a_bitmap_is_flagged_without_reading_its_numbers() -> N
 def test_the_last_document_of_a_bitmap_is_taken_out_without_reading_its_numbers() -> None:
     held = dict.fromkeys(range(0, 200, 2), search.BODY) | {7: search.TITLE}
     without_198 = {n: m for n, m in held.items() if n != 198}
+    body_only = dict.fromkeys(range(0, 200, 2), search.BODY)
     for before, last, after in (
         (held | {204: search.UNIT}, 204, held),  # in a field: its pair goes too
         (held | {205: search.BODY}, 205, held),
         (held, 198, without_198),
+        (body_only | {203: search.BODY}, 203, body_only),  # no documents in a field
     ):
         posting = search.encode_posting(before)
-        assert posting.startswith("~") and "|" in posting
+        assert posting.startswith("~")
         found = search._at_end(posting, {last: 0})
         assert found is not None and found == search.encode_posting(after), last
     posting = search.encode_posting(held)
@@ -124,6 +126,21 @@ def test_the_last_document_of_a_bitmap_is_taken_out_without_reading_its_numbers(
     assert search.encode_posting(sparse).startswith("~")
     # without 69 it is a list of gaps
     assert search._truncated(search.encode_posting(sparse), {69: 0}) is None
+
+
+def test_a_shard_patched_for_the_newest_story_deleted_reads_no_bitmap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    held = dict.fromkeys(range(0, 300, 3), search.BODY) | {9: search.PEOPLE}
+    newest = held | {301: search.TITLE}
+    shard = {"a": search.encode_posting(newest), "b": search.encode_posting({301: search.BODY})}
+
+    def unread(text: str) -> None:
+        raise AssertionError(f"read: {text[:20]}")
+
+    monkeypatch.setattr(search, "_read_bitmap", unread)  # a list of gaps ("b") is read
+    patched = search.patch_shard(shard, {"a": {301: 0}, "b": {301: 0}})
+    assert patched == {"a": search.encode_posting(held)}
 
 
 def test_an_edited_story_patches_the_index_and_matches_a_clean_build(

@@ -550,7 +550,7 @@ def patch_shard(
 def _at_end(text: str, docs: Mapping[int, int]) -> str | None:
     """The posting ``text`` changed by ``docs`` (number -> mask) when they are added after
     its documents (a new story) or are its last one taken out (the newest story deleted),
-    made without reading its numbers while it stays a bitmap; else None."""
+    made without reading the numbers of its bitmap while it stays one; else None."""
     return _appended(text, docs) if all(docs.values()) else _truncated(text, docs)
 
 
@@ -586,11 +586,7 @@ def _bitmap_appended(head: str, number: int) -> str | None:
     comes after the last one flagged and the posting stays a bitmap (more documents than
     characters: no list of gaps is as short); else None."""
     bitmap = head[1:]
-    if not bitmap:
-        return None
-    last = 6 * (len(bitmap) - 1) + _VALUE[bitmap[-1]].bit_length() - 1
-    width = number // 6 + 1
-    if number <= last or sum(bitmap.encode("ascii").translate(_FLAGS_OF)) + 1 <= width:
+    if not bitmap or number <= _last_flagged(bitmap) or _flagged(bitmap) + 1 <= number // 6 + 1:
         return None
     at, bit = divmod(number, 6)
     if at == len(bitmap) - 1:
@@ -600,12 +596,14 @@ def _bitmap_appended(head: str, number: int) -> str | None:
 
 def _truncated(text: str, docs: Mapping[int, int]) -> str | None:
     """The bitmap posting ``text`` without its last document (``docs``: that number -> 0),
-    when it stays a bitmap; else None."""
+    when it stays a bitmap; else None. Only its list of documents in a field is read."""
     if len(docs) != 1 or not text.startswith("~"):
         return None
     ((number, mask),) = docs.items()
+    if mask:
+        return None
     head, _, tail = text.partition("|")
-    bitmap = _bitmap_truncated(head[1:], number) if not mask else None
+    bitmap = _bitmap_truncated(head[1:], number)
     if bitmap is None:
         return None
     if tail:
@@ -618,12 +616,20 @@ def _truncated(text: str, docs: Mapping[int, int]) -> str | None:
 def _bitmap_truncated(bitmap: str, number: int) -> str | None:
     """The characters of a bitmap with document ``number``, its last, no longer flagged, when
     the posting stays a bitmap (more documents than characters); else None."""
-    if not bitmap or 6 * (len(bitmap) - 1) + _VALUE[bitmap[-1]].bit_length() - 1 != number:
+    if not bitmap or _last_flagged(bitmap) != number:
         return None
     left = (bitmap[:-1] + ALPHABET[_VALUE[bitmap[-1]] & ~(1 << number % 6)]).rstrip(ALPHABET[0])
-    if sum(left.encode("ascii").translate(_FLAGS_OF)) <= len(left):
-        return None
-    return left
+    return left if _flagged(left) > len(left) else None
+
+
+def _last_flagged(bitmap: str) -> int:
+    """The last document a bitmap's characters flag (their last is never ALPHABET[0])."""
+    return 6 * (len(bitmap) - 1) + _VALUE[bitmap[-1]].bit_length() - 1
+
+
+def _flagged(bitmap: str) -> int:
+    """How many documents a bitmap's characters flag."""
+    return sum(bitmap.encode("ascii").translate(_FLAGS_OF))
 
 
 def _set_flag(ids: list[int], number: int, present: bool) -> None:
