@@ -560,7 +560,7 @@ def _appended(text: str, docs: Mapping[int, int]) -> str | None:
     numbers when it stays a bitmap; None when ``docs`` do not all come after them (or take a
     document out), or the posting changes its form."""
     head, _, tail = text.partition("|")
-    last = sum(read_varints(tail)[0::2]) - 1  # the last document in a field (gaps from -1)
+    last = _last_fielded(read_varints(tail))
     for number in sorted(docs):
         mask = docs[number]
         if not mask:
@@ -608,7 +608,7 @@ def _truncated(text: str, docs: Mapping[int, int]) -> str | None:
         return None
     if tail:
         values = read_varints(tail)
-        if sum(values[0::2]) - 1 == number:  # it was in a field: its pair is the last one
+        if _last_fielded(values) == number:  # it was in a field: its pair is the last one
             tail = varints(values[:-2]) if len(values) > 2 else ""
     return "~" + bitmap + ("|" + tail if tail else "")
 
@@ -620,6 +620,12 @@ def _bitmap_truncated(bitmap: str, number: int) -> str | None:
         return None
     left = (bitmap[:-1] + ALPHABET[_VALUE[bitmap[-1]] & ~(1 << number % 6)]).rstrip(ALPHABET[0])
     return left if _flagged(left) > len(left) else None
+
+
+def _last_fielded(values: Sequence[int]) -> int:
+    """The last document a posting names a field of, from its (gap, mask) values (-1: none;
+    the gaps count from -1)."""
+    return sum(values[0::2]) - 1
 
 
 def _last_flagged(bitmap: str) -> int:
