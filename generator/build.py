@@ -859,7 +859,12 @@ def _convert(inputs: _Inputs, work: _Work, progress: pool.Progress | None) -> _C
     made: set[str] = set()
     tables = (
         searchindex.made_where_converted(
-            inputs.store, inputs.analysis.site, inputs.analysis.plan, inputs.keys, made
+            inputs.store,
+            inputs.analysis.site,
+            inputs.analysis.plan,
+            inputs.keys,
+            made,
+            bulk=len(missing) >= searchindex.BULK_FROM,
         )
         if store.enabled
         else None

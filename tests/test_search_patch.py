@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from generator.base.config import CACHE_DIR, BuildOptions
 from generator.build import build
 from generator.output import cache, indexer, searchindex
-from generator.site import search
+from generator.site import search, termcodes
 from tests.conftest import profile, write_site
 from tests.test_output import digest_tree as files
 
@@ -37,11 +37,10 @@ def _site(tmp_path: Path, body: str) -> tuple[Path, BuildOptions]:
     return source, options
 
 
-def _split(table: dict[str, int]) -> search.Split:
+def _split(table: dict[str, int]) -> termcodes.Table:
     """A term table as ``search.split_table`` gives it."""
-    return [t for t, m in table.items() if m == search.BODY], {
-        t: m for t, m in table.items() if m != search.BODY
-    }
+    body = [t for t, m in table.items() if m == search.BODY]
+    return termcodes.table(body, {t: m for t, m in table.items() if m != search.BODY})
 
 
 @settings(max_examples=200, deadline=None)
@@ -200,9 +199,9 @@ def _tables_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     made: list[str] = []
     original = search.split_table
 
-    def counted(doc: search.Document) -> search.Split:
+    def counted(doc: search.Document, bulk: bool = False) -> termcodes.Table:
         made.append(doc.title)
-        return original(doc)
+        return original(doc, bulk)
 
     monkeypatch.setattr(search, "split_table", counted)
     return made

@@ -12,16 +12,18 @@ fails, the build makes the postings itself, as it does for a smaller site.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from generator.base.code import helper_process
 from generator.output import cache
 from generator.site import search
+from generator.site.termcodes import Table
 
 TABLES = "search_docs"  # signature -> [body-only terms, one a line; {term: mask} of the rest]
 ELSEWHERE_FROM = 2000  # documents: from this many, the postings are made in a fresh process
@@ -29,19 +31,34 @@ BATCH = 500  # tables read from the cache at a time
 MODULE = "generator.output.indexer"
 
 
-def encode_table(table: search.Split) -> list[object]:
-    """A term table as the cache keeps it (JSON): its body-only terms, one a line, and the
-    mask of every other term."""
-    body, fielded = table
-    return ["\n".join(body), dict(fielded)]
+def encode_table(table: Table) -> list[object]:
+    """A term table as the cache keeps it (JSON): the numbers of its Chinese terms in base64,
+    its other terms, one a line, and the masks of the terms in fields."""
+    codes = base64.b64encode(table.codes).decode("ascii")
+    return [codes, "\n".join(table.others), dict(table.fielded)]
 
 
-def split_row(entry: Sequence[object]) -> search.Split:
-    """A table as the cache holds it (``encode_table``), split as ``search.split_table``
-    gives it."""
-    body, fielded = entry
-    assert isinstance(body, str) and isinstance(fielded, dict)
-    return (body.split("\n") if body else []), fielded
+def encode_row(table: Table) -> str:
+    """``encode_table`` as the JSON text the cache keeps (``cache.Cache.put_encoded``); its
+    masks in the table's own order, which does not change from build to build."""
+    return json.dumps(encode_table(table), ensure_ascii=False, separators=(",", ":"))
+
+
+def split_row(entry: Sequence[object]) -> Table:
+    """A table as the cache holds it (``encode_table``)."""
+    codes, others, fielded = entry
+    assert isinstance(codes, str) and isinstance(others, str) and isinstance(fielded, dict)
+    words = tuple(others.split("\n")) if others else ()
+    return Table(base64.b64decode(codes), words, fielded)
+
+
+def postings(tables: Iterable[Table], count: int, bulk: bool) -> list[dict[str, str]]:
+    """``search.postings`` of ``tables``; with ``bulk`` (a large site), made with numpy."""
+    if not bulk:
+        return search.postings(tables, count)
+    import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
+
+    return termarrays.postings(tables, count, search.BODY)
 
 
 def computed_elsewhere(
@@ -80,7 +97,7 @@ def _are_shards(value: object, count: int) -> bool:
     )
 
 
-def _tables(database: Path, sigs: Sequence[str]) -> Iterator[search.Split]:
+def _tables(database: Path, sigs: Sequence[str]) -> Iterator[Table]:
     """The tables ``sigs`` from the cache, in order, BATCH at a time (KeyError: one is not
     there)."""
     with contextlib.closing(cache.read_only(database)) as db:
@@ -94,7 +111,7 @@ def _tables(database: Path, sigs: Sequence[str]) -> Iterator[search.Split]:
 def main() -> None:
     """The fresh process: the request from stdin, the shards to stdout."""
     database, sigs, count = json.loads(sys.stdin.buffer.read())
-    shards = search.postings(_tables(Path(database), sigs), count)
+    shards = postings(_tables(Path(database), sigs), count, bulk=True)
     sys.stdout.buffer.write(json.dumps(shards, ensure_ascii=False).encode("utf-8"))
 
 

@@ -29,6 +29,7 @@ from generator.output import fingerprints as deps
 from generator.site import search
 from generator.site.bodies import Rendered
 from generator.site.model import Item, Site
+from generator.site.termcodes import Table
 from generator.site.urls import UrlPlan
 
 # meta key: the order of the documents, the digest of each, the context of their tables and
@@ -39,6 +40,7 @@ TABLES = indexer.TABLES
 SHARDS = "search_shards"  # shard number -> {term: posting}
 PATCH_SHARE = 8  # at most one document in this many changed: patch; more: compute again
 BATCH = 500  # tables written to the cache at a time
+BULK_FROM = 100  # documents: from this many, the tables and postings are made with numpy
 
 Bodies = Callable[[Sequence[str]], Mapping[str, Rendered]]
 
@@ -248,7 +250,7 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
             (
                 n,
                 _decode(old[old_sigs[n]]) if n < len(old_sigs) else {},
-                search.merged(new[n]) if n < len(sigs) else {},
+                new[n].merged(search.BODY) if n < len(sigs) else {},
             )
             for n in changed
         ),
@@ -292,7 +294,7 @@ def _changed_numbers(old: Sequence[str], new: Sequence[str]) -> list[int]:
 
 def _new_tables(
     request: _Request, numbered: list[tuple[int, str]], rows: Mapping[str, Any]
-) -> tuple[dict[int, search.Split], frozenset[int]]:
+) -> tuple[dict[int, Table], frozenset[int]]:
     """The term tables of the documents ``numbered`` (number, signature): those among the
     cached ``rows`` (by signature), else made from their bodies; and the numbers of those
     found there."""
@@ -310,12 +312,18 @@ def _new_tables(
 
 
 def made_where_converted(
-    store: cache.Cache, site: Site, plan: UrlPlan, body_keys: Mapping[str, str], made: set[str]
+    store: cache.Cache,
+    site: Site,
+    plan: UrlPlan,
+    body_keys: Mapping[str, str],
+    made: set[str],
+    bulk: bool = False,
 ) -> tuple[Callable[[Item, Rendered], tuple[str, str] | None], Callable[[list[Any]], None]]:
     """What makes the term table of each body where it is converted (``pool.convert``'s
     ``then``, in the workers when there are many) and what stores the tables as they come
     (its ``keep``, adding their signatures to ``made``, which ``search_index`` is given).
-    ``body_keys`` maps an item key to its Markdown cache key."""
+    ``body_keys`` maps an item key to its Markdown cache key; with ``bulk`` (many bodies),
+    the tables are made with numpy (``search.split_table``)."""
     searched = {kind.name for kind in site.kinds.yearly()}  # the kinds of chronological()
     names = _unit_names(site)
     forget_other_context(store)
@@ -323,7 +331,8 @@ def made_where_converted(
     def then(item: Item, body: Rendered) -> tuple[str, str] | None:
         if item.kind not in searched:
             return None
-        return table_row(site, plan, item, body, _made_from(_mark(body_keys, names, item), item))
+        made_from = _made_from(_mark(body_keys, names, item), item)
+        return table_row(site, plan, item, body, made_from, bulk)
 
     def keep(rows: list[tuple[str, str]]) -> None:
         store.put_encoded(TABLES, rows)
@@ -333,13 +342,13 @@ def made_where_converted(
 
 
 def table_row(
-    site: Site, plan: UrlPlan, item: Item, body: Rendered, made_from: str
+    site: Site, plan: UrlPlan, item: Item, body: Rendered, made_from: str, bulk: bool = False
 ) -> tuple[str, str]:
     """The term table of ``item`` with ``body`` as the cache keeps it: (its signature, JSON);
     ``cache.Cache.put_encoded`` stores it (after ``forget_other_context``). ``made_from``:
-    see ``_made_from``."""
-    table = _table_of(site, plan, item, body)
-    return search.signature(item, made_from), cache.encode(indexer.encode_table(table))
+    see ``_made_from``; ``bulk``: see ``search.split_table``."""
+    table = _table_of(site, plan, item, body, bulk)
+    return search.signature(item, made_from), indexer.encode_row(table)
 
 
 def forget_other_context(store: cache.Cache) -> None:
@@ -371,8 +380,9 @@ def _computed(request: _Request) -> list[dict[str, str]]:
     shards = _elsewhere(store, sigs, reusable, count)
     if shards is None:
         texts = bodies([k.key for k, sig in zip(items, sigs, strict=True) if sig not in reusable])
-        tables = _tables(site, plan, store, sigs, reusable, texts, bodies)
-        shards = search.postings(tables, count)
+        bulk = len(sigs) >= BULK_FROM
+        tables = _tables(site, plan, store, sigs, reusable, texts, bodies, bulk)
+        shards = indexer.postings(tables, count, bulk)
     store.put_many(SHARDS, ((str(s), shard) for s, shard in enumerate(shards)))
     _save_state(store, [order, sigs, context, count])
     return shards
@@ -437,9 +447,11 @@ def _tables(
     reusable: frozenset[str],
     texts: Mapping[str, Rendered],
     bodies: Bodies,
-) -> Iterator[search.Split]:
+    bulk: bool,
+) -> Iterator[Table]:
     """The term table of every document, in order, BATCH at a time: the cache's where
-    ``reusable``, else made from its body and kept in the cache."""
+    ``reusable``, else made from its body (``bulk``: see ``search.split_table``) and kept in
+    the cache."""
     items = site.chronological()
     for start in range(0, len(items), BATCH):
         part = range(start, min(start + BATCH, len(items)))
@@ -452,17 +464,21 @@ def _tables(
                 continue
             item = items[n]
             found = texts if item.key in texts else bodies([item.key])  # a table gone missing
-            table = _table_of(site, plan, item, found.get(item.key))
+            table = _table_of(site, plan, item, found.get(item.key), bulk)
             fresh.append((sigs[n], indexer.encode_table(table)))
             yield table
         store.put_many(TABLES, fresh)
 
 
-def _table_of(site: Site, plan: UrlPlan, item: Item, body: Rendered | None) -> search.Split:
-    """The term table of ``item`` with ``body`` (None: a body without text)."""
-    return search.split_table(search.document(site, plan, item, body.text if body else ""))
+def _table_of(
+    site: Site, plan: UrlPlan, item: Item, body: Rendered | None, bulk: bool = False
+) -> Table:
+    """The term table of ``item`` with ``body`` (None: a body without text); ``bulk``: see
+    ``search.split_table``."""
+    doc = search.document(site, plan, item, body.text if body else "")
+    return search.split_table(doc, bulk)
 
 
 def _decode(entry: Sequence[object]) -> dict[str, int]:
     """A table as the cache holds it, as one mapping (term -> mask)."""
-    return search.merged(indexer.split_row(entry))
+    return indexer.split_row(entry).merged(search.BODY)

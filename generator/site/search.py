@@ -38,15 +38,16 @@ import re
 from array import array
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
-from itertools import chain, compress, filterfalse, repeat
+from functools import lru_cache, partial
+from itertools import chain, compress, repeat
 from typing import Any
 
 from generator.base import hanzi
-from generator.site import urls
+from generator.site import termcodes, urls
 from generator.site.model import Item, Site
+from generator.site.termcodes import Table
 from generator.site.urls import UrlPlan
 
 SEARCH_PAGE = "search/index.html"
@@ -71,10 +72,7 @@ KIND_WORDS = {
     "pledge": "承诺书 支部承诺 公开承诺",
 }
 
-_CJK = (
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # ideographs (ext. A, unified, compatibility)
-    "\U00020000-\U0002ebef"  # ext. B-F
-)
+_CJK = "".join(f"{chr(first)}-{chr(last)}" for first, last in termcodes.CJK_RANGES)
 _TOKEN = re.compile(rf"[{_CJK}]+|[0-9A-Za-z]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
 _YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])年?(?:度)?")
@@ -208,15 +206,26 @@ def field_masks(doc: Document) -> dict[str, int]:
             masks[term] = masks.get(term, 0) | bit
 
     for name in doc.people:
-        add(name_terms(name), PEOPLE)
+        add(_shared_name_terms(name), PEOPLE)
     for honor in doc.honors:
-        add(terms(honor), HONORS)
+        add(_shared_terms(honor), HONORS)
     add(terms(doc.title), TITLE)
     for tag in doc.tags:
-        add(terms(tag), TAGS)
-    add(terms(doc.unit_text), UNIT)
-    add(terms(f"{KIND_WORDS.get(doc.kind, '')} {doc.year} {doc.year}年"), KIND)
+        add(_shared_terms(tag), TAGS)
+    add(_shared_terms(doc.unit_text), UNIT)
+    add(_shared_terms(f"{KIND_WORDS.get(doc.kind, '')} {doc.year} {doc.year}年"), KIND)
     return masks
+
+
+@lru_cache(maxsize=1 << 16)
+def _shared_terms(text: str) -> frozenset[str]:
+    """``terms`` of a text many documents share (a unit's names, an honour, a tag)."""
+    return frozenset(terms(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _shared_name_terms(name: str) -> frozenset[str]:
+    return frozenset(name_terms(name))
 
 
 # -- compact numbers -----------------------------------------------------------------------
@@ -278,7 +287,7 @@ def encode_ids(ids: Sequence[int]) -> str:
 
 
 # the character of a base64 digit read low bit first, by that digit's character
-_REVERSED = bytes.maketrans(
+REVERSED = bytes.maketrans(
     ALPHABET.encode("ascii"),
     bytes(ord(ALPHABET[int(f"{v:06b}"[::-1], 2)]) for v in range(64)),
 )
@@ -293,7 +302,7 @@ def _bitmap(ids: Sequence[int], size: int) -> str:
     flags = bytearray(b"0") * bits
     any(map(flags.__setitem__, ids, repeat(ord("1"))))
     raw = int(flags, 2).to_bytes(bits // 8, "big")
-    return base64.b64encode(raw)[:size].translate(_REVERSED).decode("ascii")
+    return base64.b64encode(raw)[:size].translate(REVERSED).decode("ascii")
 
 
 def decode_ids(text: str) -> list[int]:
@@ -313,7 +322,7 @@ _FLAG_BYTES = bytes.maketrans(b"01", b"\x00\x01")
 def _read_bitmap(text: str) -> list[int]:
     """The document numbers of a bitmap (``_bitmap``): its digits as base64 again, read as
     one binary number whose digits are the flags in document order."""
-    digits = text.encode("ascii").translate(_REVERSED)  # reversing six bits undoes itself
+    digits = text.encode("ascii").translate(REVERSED)  # reversing six bits undoes itself
     raw = base64.b64decode(digits + b"A" * (-len(digits) % 4), validate=True)
     flags = format(int.from_bytes(raw, "big"), f"0{len(raw) * 8}b")
     return list(compress(range(len(flags)), flags.encode("ascii").translate(_FLAG_BYTES)))
@@ -328,14 +337,19 @@ def encode_posting(found: Mapping[int, int]) -> str:
 
 def posting_text(ids: Sequence[int], fielded: Sequence[int]) -> str:
     """``encode_posting`` of sorted ``ids`` and the flat (number, mask) pairs ``fielded``."""
-    text = encode_ids(ids)
-    if fielded:
-        numbers = fielded[::2]
-        gaps = (b - a for a, b in zip((-1, *numbers), numbers, strict=False))
-        text += "|" + varints(
-            v for gap, mask in zip(gaps, fielded[1::2], strict=True) for v in (gap, mask)
-        )
-    return text
+    return encode_ids(ids) + fielded_text(fielded)
+
+
+def fielded_text(fielded: Sequence[int]) -> str:
+    """The end of a posting: "|" and the (gap, mask) pairs of the flat (number, mask) pairs
+    ``fielded``; nothing when there are none."""
+    if not fielded:
+        return ""
+    numbers = fielded[::2]
+    gaps = (b - a for a, b in zip((-1, *numbers), numbers, strict=False))
+    return "|" + varints(
+        v for gap, mask in zip(gaps, fielded[1::2], strict=True) for v in (gap, mask)
+    )
 
 
 def decode_posting(text: str) -> dict[int, int]:
@@ -478,42 +492,42 @@ def result_row(doc: Document, page: str = SEARCH_PAGE) -> list[object]:
     ]
 
 
-# a document's terms: those of its body alone, and term -> mask of the others (the BODY bit
-# set where the term is in the body too)
-Split = tuple[Collection[str], Mapping[str, int]]
-
-
-def split_table(doc: Document) -> Split:
-    """Every term of ``doc``, split: its body-only terms, and the mask of the fields every
-    other term occurs in (with BODY where it is in the body too)."""
-    body = terms(f"{doc.summary} {doc.body}", singles=False)
+def split_table(doc: Document, bulk: bool = False) -> Table:
+    """Every term of ``doc`` (``termcodes.Table``), with the mask of the fields each is in;
+    with ``bulk``, made with numpy (``termarrays``: quicker, once it is loaded)."""
+    text = f"{doc.summary} {doc.body}"
     masks = field_masks(doc)
+    if bulk:
+        import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
+
+        return termarrays.table(text, masks, BODY)
+    body = terms(text, singles=False)
     fielded = {term: mask | BODY if term in body else mask for term, mask in masks.items()}
-    return list(filterfalse(fielded.__contains__, body)), fielded
+    return termcodes.table(body, fielded)
 
 
-def merged(table: Split) -> dict[str, int]:
-    """A split term table as one mapping, term -> mask."""
-    body, fielded = table
-    out = dict.fromkeys(body, BODY)
-    out.update(fielded)
-    return out
+def add_fielded(
+    fielded: defaultdict[str, list[int]], number: int, masks: Mapping[str, int], body: int
+) -> None:
+    """Add the (number, mask) pair of document ``number`` to the list of each term of
+    ``masks`` found in a field other than the body (``body``, the body's bit)."""
+    for term, mask in masks.items():
+        if mask != body:
+            fielded[term].extend((number, mask))
 
 
-def postings(tables: Iterable[Split], count: int) -> list[dict[str, str]]:
+def postings(tables: Iterable[Table], count: int) -> list[dict[str, str]]:
     """The ``count`` postings shards of the documents whose term tables are ``tables`` (in
-    document order, split as ``split_table`` does), each shard's terms in sorted order."""
+    document order), each shard's terms in sorted order (``termarrays.postings`` gives the
+    same, quicker on a large site)."""
     # an array of numbers per term (4 bytes a posting, not a list's 8), filled by C-level
-    # loops (a large site has tens of millions of postings); ``fielded`` holds (number, mask)
-    # pairs where a term is in another field
+    # loops; ``fielded`` holds (number, mask) pairs where a term is in another field
     table: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
     fielded: defaultdict[str, list[int]] = defaultdict(list)
     posting_of = table.__getitem__
-    for number, (body, masks) in enumerate(tables):
-        any(map(array.append, map(posting_of, chain(body, masks)), repeat(number)))
-        for term, mask in masks.items():
-            if mask != BODY:
-                fielded[term].extend((number, mask))
+    for number, entry in enumerate(tables):
+        any(map(array.append, map(posting_of, entry.terms()), repeat(number)))
+        add_fielded(fielded, number, entry.fielded, BODY)
     shards: list[dict[str, str]] = [{} for _ in range(count)]
     for term in sorted(table):
         posting = posting_text(table.pop(term), fielded.get(term, ()))
