@@ -507,7 +507,7 @@ def split_table(doc: Document, bulk: bool = False) -> Table:
 
 
 def add_fielded(
-    fielded: defaultdict[str, list[int]], number: int, masks: Mapping[str, int], body: int
+    fielded: defaultdict[str, array[int]], number: int, masks: Mapping[str, int], body: int
 ) -> None:
     """Add the (number, mask) pair of document ``number`` to the list of each term of
     ``masks`` found in a field other than the body (``body``, the body's bit)."""
@@ -523,7 +523,7 @@ def postings(tables: Iterable[Table], count: int) -> list[dict[str, str]]:
     # an array of numbers per term (4 bytes a posting, not a list's 8), filled by C-level
     # loops; ``fielded`` holds (number, mask) pairs where a term is in another field
     table: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
-    fielded: defaultdict[str, list[int]] = defaultdict(list)
+    fielded: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
     posting_of = table.__getitem__
     for number, entry in enumerate(tables):
         any(map(array.append, map(posting_of, entry.terms()), repeat(number)))

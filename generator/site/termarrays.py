@@ -33,7 +33,7 @@ _WORD = re.compile(r"[0-9A-Za-z]+")
 _FIRST_CHINESE = chr(min(first for first, _ in CJK_RANGES))
 _NO = np.zeros(1, dtype=bool)
 _ALPHABET = np.frombuffer(search.ALPHABET.encode("ascii"), dtype=np.uint8)
-RANGE_POSTINGS = 1 << 20  # postings sorted at a time: they bound the memory the sort takes
+RANGE_POSTINGS = 1 << 18  # postings sorted at a time: they bound the memory the sort takes
 
 
 # -- term tables ---------------------------------------------------------------------------
@@ -96,7 +96,7 @@ def postings(tables: Iterable[Table], count: int, body: int) -> list[dict[str, s
     """``search.postings`` of ``tables``; ``body`` is the body's bit."""
     coded: list[Codes] = []
     words: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
-    fielded: defaultdict[str, list[int]] = defaultdict(list)
+    fielded: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
     for number, entry in enumerate(tables):
         coded.append(np.frombuffer(entry.codes, dtype="<i8"))
         for word in entry.others:
