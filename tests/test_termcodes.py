@@ -4,6 +4,7 @@ numpy (``termarrays``), which must equal their pure counterparts byte for byte."
 from __future__ import annotations
 
 import random
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -103,3 +104,29 @@ def test_a_table_made_pure_equals_one_made_in_bulk_on_real_text(corpus_texts: li
         fields = {"石油": search.TITLE, "wang": search.PEOPLE}
         fielded = {t: m | search.BODY if t in body else m for t, m in fields.items()}
         assert termarrays.table(text, fields, search.BODY) == termcodes.table(body, fielded)
+
+
+def test_without_numpy_the_pure_functions_make_the_same(
+    corpus_texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = [
+        search.Document(
+            path=f"p/{n}/",
+            kind="profile",
+            title="石油工人",
+            unit="u",
+            year=2020,
+            honors=(),
+            people=("王进喜",),
+            tags=("安全",),
+            summary="",
+            body=text,
+            unit_text="大庆油田",
+        )
+        for n, text in enumerate(corpus_texts[:150])
+    ]
+    bulk = [search.split_table(doc, bulk=True) for doc in docs]
+    shards = indexer.postings(bulk, 8, bulk=True)
+    monkeypatch.setitem(sys.modules, "generator.site.termarrays", None)  # import fails
+    assert [search.split_table(doc, bulk=True) for doc in docs] == bulk
+    assert indexer.postings(bulk, 8, bulk=True) == shards

@@ -25,7 +25,7 @@ from generator.output import cache
 from generator.site import search
 from generator.site.termcodes import Table
 
-TABLES = "search_docs"  # signature -> [body-only terms, one a line; {term: mask} of the rest]
+TABLES = "search_docs"  # signature -> a term table (``encode_table``)
 ELSEWHERE_FROM = 2000  # documents: from this many, the postings are made in a fresh process
 BATCH = 500  # tables read from the cache at a time
 MODULE = "generator.output.indexer"
@@ -54,11 +54,14 @@ def split_row(entry: Sequence[object]) -> Table:
 
 def postings(tables: Iterable[Table], count: int, bulk: bool) -> list[dict[str, str]]:
     """``search.postings`` of ``tables``; with ``bulk`` (a large site), made with numpy."""
-    if not bulk:
-        return search.postings(tables, count)
-    import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
-
-    return termarrays.postings(tables, count, search.BODY)
+    if bulk:
+        try:
+            import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
+        except ImportError:  # numpy is missing: the pure function gives the same
+            pass
+        else:
+            return termarrays.postings(tables, count, search.BODY)
+    return search.postings(tables, count)
 
 
 def computed_elsewhere(

@@ -498,9 +498,12 @@ def split_table(doc: Document, bulk: bool = False) -> Table:
     text = f"{doc.summary} {doc.body}"
     masks = field_masks(doc)
     if bulk:
-        import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
-
-        return termarrays.table(text, masks, BODY)
+        try:
+            import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
+        except ImportError:  # numpy is missing: the pure functions give the same
+            pass
+        else:
+            return termarrays.table(text, masks, BODY)
     body = terms(text, singles=False)
     fielded = {term: mask | BODY if term in body else mask for term, mask in masks.items()}
     return termcodes.table(body, fielded)
