@@ -39,9 +39,8 @@ def encode_table(table: Table) -> list[object]:
 
 
 def encode_row(table: Table) -> str:
-    """``encode_table`` as the JSON text the cache keeps (``cache.Cache.put_encoded``); its
-    masks in the table's own order, which does not change from build to build."""
-    return json.dumps(encode_table(table), ensure_ascii=False, separators=(",", ":"))
+    """``encode_table`` as the JSON text the cache keeps (``cache.Cache.put_encoded``)."""
+    return cache.encode(encode_table(table))
 
 
 def split_row(entry: Sequence[object]) -> Table:
@@ -54,13 +53,10 @@ def split_row(entry: Sequence[object]) -> Table:
 
 def postings(tables: Iterable[Table], count: int, bulk: bool) -> list[dict[str, str]]:
     """``search.postings`` of ``tables``; with ``bulk`` (a large site), made with numpy."""
-    if bulk:
-        try:
-            import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
-        except ImportError:  # numpy is missing: the pure function gives the same
-            pass
-        else:
-            return termarrays.postings(tables, count, search.BODY)
+    if bulk and search.arrays_loadable():
+        import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
+
+        return termarrays.postings(tables, count, search.BODY)
     return search.postings(tables, count)
 
 

@@ -40,7 +40,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 from itertools import chain, compress, repeat
 from typing import Any
 
@@ -497,16 +497,24 @@ def split_table(doc: Document, bulk: bool = False) -> Table:
     with ``bulk``, made with numpy (``termarrays``: quicker, once it is loaded)."""
     text = f"{doc.summary} {doc.body}"
     masks = field_masks(doc)
-    if bulk:
-        try:
-            import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
-        except ImportError:  # numpy is missing: the pure functions give the same
-            pass
-        else:
-            return termarrays.table(text, masks, BODY)
+    if bulk and arrays_loadable():
+        import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
+
+        return termarrays.table(text, masks, BODY)
     body = terms(text, singles=False)
     fielded = {term: mask | BODY if term in body else mask for term, mask in masks.items()}
     return termcodes.table(body, fielded)
+
+
+@cache
+def arrays_loadable() -> bool:
+    """Whether ``termarrays`` loads (numpy is there); tried once per process. Without it,
+    the pure functions make the same tables and postings."""
+    try:
+        import generator.site.termarrays  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def add_fielded(

@@ -103,7 +103,8 @@ def postings(tables: Iterable[Table], count: int, body: int) -> list[dict[str, s
             words[word].append(number)
         search.add_fielded(fielded, number, entry.fielded, body)
     shards: list[dict[str, str]] = [{} for _ in range(count)]
-    # every Chinese term sorts after every word but one that starts with a later character
+    # the words come first in each shard, unless one sorts at or after the first Chinese
+    # character (then each shard is sorted again at the end)
     late = any(word >= _FIRST_CHINESE for word in words)
     for term in sorted(words):
         posting = search.posting_text(words.pop(term), fielded.get(term, ()))
@@ -125,11 +126,13 @@ def _ranges(coded: Sequence[Codes]) -> Iterable[tuple[Codes, NDArray[np.int32]]]
     total = sum(map(len, coded))
     if not total:
         return
-    cuts = _cuts(coded, -(-total // RANGE_POSTINGS))
-    bounds = [np.searchsorted(codes, cuts).tolist() for codes in coded]
+    cuts = _cuts(coded, total, -(-total // RANGE_POSTINGS))
+    # where each cut falls in each document's numbers: documents by cuts
+    bounds = np.array([np.searchsorted(codes, cuts) for codes in coded], dtype=np.int64)
     numbers = np.arange(len(coded), dtype=np.int32)
     for n in range(len(cuts) - 1):
-        pieces = [codes[b[n] : b[n + 1]] for codes, b in zip(coded, bounds, strict=True)]
+        starts, ends = bounds[:, n].tolist(), bounds[:, n + 1].tolist()
+        pieces = [codes[a:b] for codes, a, b in zip(coded, starts, ends, strict=True)]
         sizes = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
         part = np.concatenate(pieces)
         if not len(part):  # two bounds alike in the sample, none between them
@@ -138,11 +141,16 @@ def _ranges(coded: Sequence[Codes]) -> Iterable[tuple[Codes, NDArray[np.int32]]]
         yield part[order], np.repeat(numbers, sizes)[order]
 
 
-def _cuts(coded: Sequence[Codes], ranges: int) -> Codes:
-    """``ranges`` + 1 increasing bounds around every number of ``coded``: the first below
-    all, the last above all, the others about equally many postings apart."""
-    step = max(1, len(coded) // 256)
-    sample = np.concatenate(coded[::step])
+def _cuts(coded: Sequence[Codes], total: int, ranges: int) -> Codes:
+    """``ranges`` + 1 increasing bounds around every number of ``coded`` (``total`` of
+    them): the first below all, the last above all, the others about equally many postings
+    apart (found in a sample of every document's numbers)."""
+    step = max(1, total // (1 << 16))
+    # every step-th number, counted on from one document to the next (not each one's first)
+    offsets = np.cumsum([0, *map(len, coded)])[:-1] % step
+    sample = np.concatenate(
+        [c[(-o) % step :: step] for c, o in zip(coded, offsets.tolist(), strict=True)]
+    )
     inner = np.zeros(0, dtype=np.int64)
     if len(sample):
         inner = np.quantile(sample, np.linspace(0, 1, ranges + 1)[1:-1]).astype(np.int64)
