@@ -22,6 +22,7 @@ start to the home page served, and edit -> served.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import shutil
 import socket
@@ -46,8 +47,8 @@ def fetch(url: str) -> str | None:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             return str(response.read().decode("utf-8"))
-    except (OSError, urllib.error.URLError):
-        return None
+    except (OSError, urllib.error.URLError, http.client.HTTPException):
+        return None  # not served yet, or cut short while the server rewrote the page
 
 
 def wait_for(url: str, needle: str, timeout: float = 600.0, step: float = 0.02) -> float:
