@@ -135,7 +135,7 @@ def _ranges(coded: Sequence[Codes]) -> Iterable[tuple[Codes, NDArray[np.int32]]]
         pieces = [codes[a:b] for codes, a, b in zip(coded, starts, ends, strict=True)]
         sizes = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
         part = np.concatenate(pieces)
-        if not len(part):  # two bounds alike in the sample, none between them
+        if not len(part):  # no number falls between these two cuts
             continue
         order = np.argsort(part, kind="stable")
         yield part[order], np.repeat(numbers, sizes)[order]
