@@ -383,6 +383,21 @@ def test_a_large_index_is_made_in_a_fresh_process_with_the_same_bytes(
     assert files(tmp_path / "again") == files(tmp_path / "clean")
 
 
+def test_tables_and_postings_made_with_numpy_give_the_bytes_of_the_pure_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small site's tables and postings are made by the pure functions; made with numpy
+    (in the workers, in the build process and in the index process), its files are the same."""
+    source, _ = _site(tmp_path, "{name}在采油一线工作了{years}年，带出3个QC小组。")
+    monkeypatch.setattr(searchindex, "BULK_FROM", 1)
+    monkeypatch.setattr(indexer, "ELSEWHERE_FROM", 1)
+    cached = BuildOptions(source=source, output=tmp_path / "bulk", cache_dir=tmp_path / "c2")
+    assert build(cached).ok
+    assert build(BuildOptions(source=source, output=tmp_path / "bulk-clean")).ok
+    assert files(tmp_path / "bulk") == files(tmp_path / "out")  # the pure ones'
+    assert files(tmp_path / "bulk-clean") == files(tmp_path / "out")
+
+
 def test_the_index_process_imports_nothing_from_the_folder_the_build_runs_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
