@@ -45,7 +45,7 @@ def test_a_bulk_table_equals_the_pure_one(text: str, fields: dict[str, int]) -> 
     body = search.terms(text, singles=False)
     fielded = {t: m | search.BODY if t in body else m for t, m in fields.items()}
     pure = termcodes.table(body, fielded)
-    assert termarrays.table(text, fields, search.BODY) == pure
+    assert termarrays.table(text, fields) == pure
     assert set(pure.terms()) == body.union(fields)
     assert indexer.split_row(indexer.encode_table(pure)) == pure
 
@@ -59,11 +59,11 @@ def test_a_bulk_table_equals_the_pure_one(text: str, fields: dict[str, int]) -> 
 def test_bulk_postings_equal_the_pure_ones(
     docs: list[tuple[str, dict[str, int]]], count: int, size: int
 ) -> None:
-    tables = [termarrays.table(text, fields, search.BODY) for text, fields in docs]
+    tables = [termarrays.table(text, fields) for text, fields in docs]
     before = termarrays.RANGE_POSTINGS
     termarrays.RANGE_POSTINGS = size  # many ranges, each sorted on its own
     try:
-        bulk = termarrays.postings(tables, count, search.BODY)
+        bulk = termarrays.postings(tables, count)
     finally:
         termarrays.RANGE_POSTINGS = before
     pure = search.postings(tables, count)
@@ -87,11 +87,10 @@ def test_bulk_postings_of_a_generated_corpus_equal_the_pure_ones(
     names = ["王进喜", "李华", "wang", "技术革新能手", "大庆"]
     fields = [{rng.choice(names): search.PEOPLE, "石油": search.TITLE} for _ in corpus_texts]
     tables = [
-        termarrays.table(text, masks, search.BODY)
-        for text, masks in zip(corpus_texts, fields, strict=True)
+        termarrays.table(text, masks) for text, masks in zip(corpus_texts, fields, strict=True)
     ]
     monkeypatch.setattr(termarrays, "RANGE_POSTINGS", 5000)
-    bulk = termarrays.postings(tables, 16, search.BODY)
+    bulk = termarrays.postings(tables, 16)
     pure = search.postings(tables, 16)
     assert bulk == pure and [list(s) for s in bulk] == [list(s) for s in pure]
     assert any(p.startswith("~") for shard in bulk for p in shard.values())
@@ -103,7 +102,7 @@ def test_a_table_made_pure_equals_one_made_in_bulk_on_real_text(corpus_texts: li
         body = search.terms(text, singles=False)
         fields = {"石油": search.TITLE, "wang": search.PEOPLE}
         fielded = {t: m | search.BODY if t in body else m for t, m in fields.items()}
-        assert termarrays.table(text, fields, search.BODY) == termcodes.table(body, fielded)
+        assert termarrays.table(text, fields) == termcodes.table(body, fielded)
 
 
 def test_without_numpy_the_pure_functions_make_the_same(

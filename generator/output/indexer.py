@@ -38,11 +38,6 @@ def encode_table(table: Table) -> list[object]:
     return [codes, "\n".join(table.others), dict(table.fielded)]
 
 
-def encode_row(table: Table) -> str:
-    """``encode_table`` as the JSON text the cache keeps (``cache.Cache.put_encoded``)."""
-    return cache.encode(encode_table(table))
-
-
 def split_row(entry: Sequence[object]) -> Table:
     """A table as the cache holds it (``encode_table``)."""
     codes, others, fielded = entry
@@ -56,7 +51,7 @@ def postings(tables: Iterable[Table], count: int, bulk: bool) -> list[dict[str, 
     if bulk and search.arrays_loadable():
         import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
 
-        return termarrays.postings(tables, count, search.BODY)
+        return termarrays.postings(tables, count)
     return search.postings(tables, count)
 
 

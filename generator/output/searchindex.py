@@ -348,7 +348,7 @@ def table_row(
     ``cache.Cache.put_encoded`` stores it (after ``forget_other_context``). ``made_from``:
     see ``_made_from``; ``bulk``: see ``search.split_table``."""
     table = _table_of(site, plan, item, body, bulk)
-    return search.signature(item, made_from), indexer.encode_row(table)
+    return search.signature(item, made_from), cache.encode(indexer.encode_table(table))
 
 
 def forget_other_context(store: cache.Cache) -> None:

@@ -500,7 +500,7 @@ def split_table(doc: Document, bulk: bool = False) -> Table:
     if bulk and arrays_loadable():
         import generator.site.termarrays as termarrays  # numpy: loaded for bulk work alone
 
-        return termarrays.table(text, masks, BODY)
+        return termarrays.table(text, masks)
     body = terms(text, singles=False)
     fielded = {term: mask | BODY if term in body else mask for term, mask in masks.items()}
     return termcodes.table(body, fielded)
@@ -518,12 +518,12 @@ def arrays_loadable() -> bool:
 
 
 def add_fielded(
-    fielded: defaultdict[str, array[int]], number: int, masks: Mapping[str, int], body: int
+    fielded: defaultdict[str, array[int]], number: int, masks: Mapping[str, int]
 ) -> None:
     """Add the (number, mask) pair of document ``number`` to the list of each term of
-    ``masks`` found in a field other than the body (``body``, the body's bit)."""
+    ``masks`` found in a field other than the body."""
     for term, mask in masks.items():
-        if mask != body:
+        if mask != BODY:
             fielded[term].extend((number, mask))
 
 
@@ -538,7 +538,7 @@ def postings(tables: Iterable[Table], count: int) -> list[dict[str, str]]:
     posting_of = table.__getitem__
     for number, entry in enumerate(tables):
         any(map(array.append, map(posting_of, entry.terms()), repeat(number)))
-        add_fielded(fielded, number, entry.fielded, BODY)
+        add_fielded(fielded, number, entry.fielded)
     shards: list[dict[str, str]] = [{} for _ in range(count)]
     for term in sorted(table):
         posting = posting_text(table.pop(term), fielded.get(term, ()))

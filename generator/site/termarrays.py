@@ -72,9 +72,9 @@ def _distinct(codes: Codes) -> Codes:
 _code_of = lru_cache(maxsize=1 << 16)(termcodes.code_of)  # a unit's name comes back often
 
 
-def table(text: str, masks: Mapping[str, int], body: int) -> Table:
+def table(text: str, masks: Mapping[str, int]) -> Table:
     """The table of a document whose body is ``text`` and whose other fields give the terms
-    ``masks`` (term -> mask); ``body`` is the body's bit."""
+    ``masks`` (term -> mask)."""
     codes, words = body_terms(text)
     named = {term: code for term in masks if (code := _code_of(term)) is not None}
     others = words.union(term for term in masks if term not in named)
@@ -85,6 +85,7 @@ def table(text: str, masks: Mapping[str, int], body: int) -> Table:
         found = codes[at] == wanted if len(codes) else np.zeros(len(wanted), dtype=bool)
         in_body.update(compress(named, found.tolist()))
         codes = _distinct(np.concatenate((codes, wanted)))
+    body = search.BODY
     fielded = {term: mask | body if term in in_body else mask for term, mask in masks.items()}
     return Table(codes.astype("<i8").tobytes(), tuple(sorted(others)), fielded)
 
@@ -92,8 +93,8 @@ def table(text: str, masks: Mapping[str, int], body: int) -> Table:
 # -- postings ------------------------------------------------------------------------------
 
 
-def postings(tables: Iterable[Table], count: int, body: int) -> list[dict[str, str]]:
-    """``search.postings`` of ``tables``; ``body`` is the body's bit."""
+def postings(tables: Iterable[Table], count: int) -> list[dict[str, str]]:
+    """``search.postings`` of ``tables``."""
     coded: list[Codes] = []
     words: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
     fielded: defaultdict[str, array[int]] = defaultdict(partial(array, "i"))
@@ -101,7 +102,7 @@ def postings(tables: Iterable[Table], count: int, body: int) -> list[dict[str, s
         coded.append(np.frombuffer(entry.codes, dtype="<i8"))
         for word in entry.others:
             words[word].append(number)
-        search.add_fielded(fielded, number, entry.fielded, body)
+        search.add_fielded(fielded, number, entry.fielded)
     shards: list[dict[str, str]] = [{} for _ in range(count)]
     # the words come first in each shard, unless one sorts at or after the first Chinese
     # character (then each shard is sorted again at the end)
