@@ -439,3 +439,31 @@ def test_a_tampered_cached_shard_is_not_patched_but_computed_again(tmp_path: Pat
     (source / "profiles/2025/p3.md").write_text(edited, encoding="utf-8")
     assert build(options).ok
     _equals_a_clean_build(source, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [b"", b"\x01\x00", "[]", b"\x09\x00\x00\x00" + bytes(9) + b'["", {}]', b"\x00" * 4 + b"{}"],
+)
+def test_a_cached_row_that_is_not_a_term_table_is_refused(row: object) -> None:
+    with pytest.raises(ValueError):
+        indexer.split_row(row)
+
+
+def test_a_tampered_cached_table_is_made_again_from_its_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    source, options = _site(tmp_path, "{name}在采油一线工作了{years}年。")
+    assert options.cache_dir is not None
+    db = sqlite3.connect(options.cache_dir / cache.FILE)
+    with db:
+        db.execute(f"UPDATE {indexer.TABLES} SET data = ?", (b"\x08\x00\x00\x00",))
+    db.close()
+    (source / "profiles/2025/p10.md").write_text(profile(name="孙立"), encoding="utf-8")
+    made = _tables_made(monkeypatch)
+    assert build(options).ok
+    assert sorted(made) == sorted([*NAMES, "孙立"])  # no cached table was taken
+    monkeypatch.undo()
+    _equals_a_clean_build(source, tmp_path)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from generator import __version__
 from generator.base.code import code_digest as code_digest  # re-exported: the cache's key
@@ -361,6 +361,13 @@ class Cache:
             found[k] = memory[k] = json.loads(data)
         return found
 
+    def get_encoded(self, table: str, keys: Iterable[str]) -> dict[str, str | bytes]:
+        """The rows of ``keys`` in ``table`` as they are stored (what ``put_encoded`` was
+        given), not decoded: for rows their own module encodes."""
+        if self._db is None:
+            return {}
+        return dict(select(self._db, table, list(dict.fromkeys(keys))))
+
     def put_many(self, table: str, items: Iterable[tuple[str, Any]]) -> None:
         """Store ``items`` (key, plain data) as JSON, encoded and written PUT_BATCH at a time
         (the JSON of all bodies at once would double the memory of a large build); while
@@ -384,9 +391,10 @@ class Cache:
         for table, items in held or ():
             self.put_encoded(table, _encoded(items))
 
-    def put_encoded(self, table: str, rows: Iterable[tuple[str, str]]) -> None:
+    def put_encoded(self, table: str, rows: Iterable[tuple[str, str | bytes]]) -> None:
         """Store ``rows`` (key, JSON made by ``encode``), as ``put_many`` does: for data
-        encoded in another process."""
+        encoded in another process. A row of a table that is neither in memory nor whole
+        may be bytes of its own format instead (``get_encoded`` reads it)."""
         if self._db is None:
             return
         batches = _batches(iter(rows), PUT_BATCH)
@@ -400,7 +408,7 @@ class Cache:
         if first is None:
             return
         batches = itertools.chain((first,), batches)
-        remembered: list[tuple[str, str]] = []
+        remembered: list[tuple[str, str | bytes]] = []
         keep = self._memory is not None and table in MEMORY_TABLES
         with self._transaction():
             for batch in batches:
@@ -613,8 +621,9 @@ class Cache:
         self._db.execute("COMMIT")
 
 
-def select(db: sqlite3.Connection, table: str, keys: Sequence[str]) -> Iterator[tuple[str, str]]:
-    """(key, JSON) of the rows of the key/value ``table`` with ``keys``, 500 at a time."""
+def select(db: sqlite3.Connection, table: str, keys: Sequence[str]) -> Iterator[tuple[str, Any]]:
+    """(key, JSON) of the rows of the key/value ``table`` with ``keys``, 500 at a time (the
+    bytes of a row stored as bytes)."""
     column = "digest" if table == "parsed" else "key"
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
@@ -645,6 +654,9 @@ def _encoded(items: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
             continue
 
 
-def _batches(rows: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+_Row = TypeVar("_Row")
+
+
+def _batches(rows: Iterator[_Row], size: int) -> Iterator[list[_Row]]:
     while batch := list(itertools.islice(rows, size)):
         yield batch

@@ -12,9 +12,9 @@ fails, the build makes the postings itself, as it does for a smaller site.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
+import struct
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,22 +28,32 @@ from generator.site.termcodes import Table
 TABLES = "search_docs"  # signature -> a term table (``encode_table``)
 ELSEWHERE_FROM = 2000  # documents: from this many, the postings are made in a fresh process
 BATCH = 500  # tables read from the cache at a time
+HEAD = 4  # bytes before a table's numbers (``encode_table``)
 MODULE = "generator.output.indexer"
 
 
-def encode_table(table: Table) -> list[object]:
-    """A term table as the cache keeps it (JSON): the numbers of its Chinese terms in base64,
-    its other terms, one a line, and the masks of the terms in fields."""
-    codes = base64.b64encode(table.codes).decode("ascii")
-    return [codes, "\n".join(table.others), dict(table.fielded)]
+def encode_table(table: Table) -> bytes:
+    """A term table as the cache keeps it: the length of its numbers in bytes (4 bytes,
+    little-endian), the numbers of its Chinese terms as they are, then, as JSON, its other
+    terms (one a line) and the masks of the terms in fields. The numbers, most of a table,
+    are thus neither encoded nor decoded."""
+    rest = cache.encode(["\n".join(table.others), dict(table.fielded)]).encode("utf-8")
+    return b"".join((struct.pack("<I", len(table.codes)), table.codes, rest))
 
 
-def split_row(entry: Sequence[object]) -> Table:
-    """A table as the cache holds it (``encode_table``)."""
-    codes, others, fielded = entry
-    assert isinstance(codes, str) and isinstance(others, str) and isinstance(fielded, dict)
+def split_row(entry: object) -> Table:
+    """A table as the cache holds it (``encode_table``); ValueError when it is not one (a
+    cache changed behind the build's back)."""
+    if not isinstance(entry, bytes) or len(entry) < HEAD:
+        raise ValueError("not a term table")
+    (size,) = struct.unpack_from("<I", entry)
+    if size % 8 or HEAD + size > len(entry):
+        raise ValueError("not a term table")
+    others, fielded = json.loads(entry[HEAD + size :])
+    if not (isinstance(others, str) and isinstance(fielded, dict)):
+        raise ValueError("not a term table")
     words = tuple(others.split("\n")) if others else ()
-    return Table(base64.b64decode(codes), words, fielded)
+    return Table(entry[HEAD : HEAD + size], words, fielded)
 
 
 def postings(tables: Iterable[Table], count: int, bulk: bool) -> list[dict[str, str]]:
@@ -99,7 +109,7 @@ def _tables(database: Path, sigs: Sequence[str]) -> Iterator[Table]:
             part = sigs[start : start + BATCH]
             rows = dict(cache.select(db, TABLES, part))
             for sig in part:
-                yield split_row(json.loads(rows[sig]))
+                yield split_row(rows[sig])
 
 
 def main() -> None:

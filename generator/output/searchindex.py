@@ -16,6 +16,7 @@ alone), and from the tables made in this build where its bodies were converted
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -240,7 +241,7 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
         moved = list(frozenset(moved) & frozenset(old_sigs))
     kept = request.made.union(moved)
     wanted = [*(old_sigs[n] for n in gone), *(sig for _, sig in numbered if sig in kept)]
-    old = store.get_many(TABLES, wanted)
+    old = _readable(store.get_encoded(TABLES, wanted))
     stored = store.get_many(SHARDS, (str(s) for s in range(count)))
     if len(stored) != count or any(old_sigs[n] not in old for n in gone):
         return None
@@ -249,7 +250,7 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
         (
             (
                 n,
-                _decode(old[old_sigs[n]]) if n < len(old_sigs) else {},
+                old[old_sigs[n]].merged(search.BODY) if n < len(old_sigs) else {},
                 new[n].merged(search.BODY) if n < len(sigs) else {},
             )
             for n in changed
@@ -260,7 +261,7 @@ def _patched(request: _Request) -> tuple[list[dict[str, str]], frozenset[int]] |
     if shards is None:
         return None
     store.set_meta(STATE, "")  # the state is not whole until everything below is saved
-    store.put_many(
+    store.put_encoded(
         TABLES, ((sigs[n], indexer.encode_table(t)) for n, t in new.items() if n not in found)
     )
     store.put_many(SHARDS, ((str(s), shards[s]) for s in sorted(changes)))
@@ -293,7 +294,7 @@ def _changed_numbers(old: Sequence[str], new: Sequence[str]) -> list[int]:
 
 
 def _new_tables(
-    request: _Request, numbered: list[tuple[int, str]], rows: Mapping[str, Any]
+    request: _Request, numbered: list[tuple[int, str]], rows: Mapping[str, Table]
 ) -> tuple[dict[int, Table], frozenset[int]]:
     """The term tables of the documents ``numbered`` (number, signature): those among the
     cached ``rows`` (by signature), else made from their bodies; and the numbers of those
@@ -303,7 +304,7 @@ def _new_tables(
     stored = {sig: rows[sig] for _, sig in numbered if sig in rows}
     texts = request.bodies([items[n].key for n, sig in numbered if sig not in stored])
     tables = {
-        n: indexer.split_row(stored[sig])
+        n: stored[sig]
         if sig in stored
         else _table_of(site, plan, items[n], texts.get(items[n].key))
         for n, sig in numbered
@@ -318,7 +319,7 @@ def made_where_converted(
     body_keys: Mapping[str, str],
     made: set[str],
     bulk: bool = False,
-) -> tuple[Callable[[Item, Rendered], tuple[str, str] | None], Callable[[list[Any]], None]]:
+) -> tuple[Callable[[Item, Rendered], tuple[str, bytes] | None], Callable[[list[Any]], None]]:
     """What makes the term table of each body where it is converted (``pool.convert``'s
     ``then``, in the workers when there are many) and what stores the tables as they come
     (its ``keep``, adding their signatures to ``made``, which ``search_index`` is given).
@@ -328,13 +329,13 @@ def made_where_converted(
     names = _unit_names(site)
     forget_other_context(store)
 
-    def then(item: Item, body: Rendered) -> tuple[str, str] | None:
+    def then(item: Item, body: Rendered) -> tuple[str, bytes] | None:
         if item.kind not in searched:
             return None
         made_from = _made_from(_mark(body_keys, names, item), item)
         return table_row(site, plan, item, body, made_from, bulk)
 
-    def keep(rows: list[tuple[str, str]]) -> None:
+    def keep(rows: list[tuple[str, bytes]]) -> None:
         store.put_encoded(TABLES, rows)
         made.update(sig for sig, _ in rows)
 
@@ -343,12 +344,13 @@ def made_where_converted(
 
 def table_row(
     site: Site, plan: UrlPlan, item: Item, body: Rendered, made_from: str, bulk: bool = False
-) -> tuple[str, str]:
-    """The term table of ``item`` with ``body`` as the cache keeps it: (its signature, JSON);
-    ``cache.Cache.put_encoded`` stores it (after ``forget_other_context``). ``made_from``:
-    see ``_made_from``; ``bulk``: see ``search.split_table``."""
+) -> tuple[str, bytes]:
+    """The term table of ``item`` with ``body`` as the cache keeps it: (its signature, its
+    row made by ``indexer.encode_table``); ``cache.Cache.put_encoded`` stores it (after
+    ``forget_other_context``). ``made_from``: see ``_made_from``; ``bulk``: see
+    ``search.split_table``."""
     table = _table_of(site, plan, item, body, bulk)
-    return search.signature(item, made_from), cache.encode(indexer.encode_table(table))
+    return search.signature(item, made_from), indexer.encode_table(table)
 
 
 def forget_other_context(store: cache.Cache) -> None:
@@ -455,19 +457,21 @@ def _tables(
     items = site.chronological()
     for start in range(0, len(items), BATCH):
         part = range(start, min(start + BATCH, len(items)))
-        cached = store.get_many(TABLES, [sigs[n] for n in part if sigs[n] in reusable])
-        fresh: list[tuple[str, list[object]]] = []
+        cached = _readable(
+            store.get_encoded(TABLES, [sigs[n] for n in part if sigs[n] in reusable])
+        )
+        fresh: list[tuple[str, bytes]] = []
         for n in part:
             entry = cached.get(sigs[n])
             if entry is not None:
-                yield indexer.split_row(entry)
+                yield entry
                 continue
             item = items[n]
             found = texts if item.key in texts else bodies([item.key])  # a table gone missing
             table = _table_of(site, plan, item, found.get(item.key), bulk)
             fresh.append((sigs[n], indexer.encode_table(table)))
             yield table
-        store.put_many(TABLES, fresh)
+        store.put_encoded(TABLES, fresh)
 
 
 def _table_of(
@@ -479,6 +483,11 @@ def _table_of(
     return search.split_table(doc, bulk)
 
 
-def _decode(entry: Sequence[object]) -> dict[str, int]:
-    """A table as the cache holds it, as one mapping (term -> mask)."""
-    return indexer.split_row(entry).merged(search.BODY)
+def _readable(rows: Mapping[str, object]) -> dict[str, Table]:
+    """The term tables among the cache's ``rows`` (by signature); a row that is not one (a
+    cache changed behind the build's back) is left out, as if it were not there."""
+    out = {}
+    for sig, row in rows.items():
+        with contextlib.suppress(ValueError):
+            out[sig] = indexer.split_row(row)
+    return out
