@@ -31,6 +31,22 @@ def test_write_atomic_gives_the_permissions_of_a_plain_write(tmp_path: Path) -> 
     assert atomic.stat().st_mode == plain.stat().st_mode
 
 
+def test_write_new_writes_every_byte_makes_folders_and_refuses_a_file_there(
+    tmp_path: Path,
+) -> None:
+    data = os.urandom(3 << 20)  # larger than one write may take
+    writer.write_new(tmp_path, "a/b/page.html", data)
+    writer.write_new(tmp_path, "a/empty.js", b"")
+    assert (tmp_path / "a/b/page.html").read_bytes() == data
+    assert (tmp_path / "a/empty.js").read_bytes() == b""
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"x")
+    assert (tmp_path / "a/b/page.html").stat().st_mode == plain.stat().st_mode
+    with pytest.raises(FileExistsError):
+        writer.write_new(tmp_path, "a/b/page.html", b"again")
+    assert (tmp_path / "a/b/page.html").read_bytes() == data
+
+
 def test_a_failed_write_keeps_the_old_file_and_leaves_nothing_behind(tmp_path: Path) -> None:
     target = tmp_path / "doc.html"
     target.write_text("old", encoding="utf-8")

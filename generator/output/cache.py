@@ -49,6 +49,7 @@ def schema() -> str:
 FILE = "build.sqlite"
 # rows encoded and written at a time by ``put_many``
 PUT_BATCH = 256
+PAGE_SIZE = 16384  # bytes of a page of a new cache database
 # what a long-lived process keeps in memory: small, or read by every build
 MEMORY_TABLES = frozenset({"meta", "parsed", "links", "search_shards", "folders"})
 # what every build reads whole (the stamps of every file): kept as one JSON document, read
@@ -205,6 +206,9 @@ class Cache:
         fresh = not path.exists()
         # serve builds in its watcher thread, one build at a time
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # set before the first table is made (a database made earlier keeps its own): most
+        # rows are several kilobytes, which pages of 4 kB split into chains of overflow pages
+        db.execute(f"PRAGMA page_size={PAGE_SIZE}")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(
