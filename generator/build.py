@@ -942,7 +942,7 @@ def _render_and_write(
         if not published.ok:  # the pages are in the output, the search index is as it was
             publish.keep_what_moved(published)
             return _failed([*problems, *published.problems], mark.started, site.config.language)
-        records, held = _records(work, published.written, converted, inputs.store)
+        records, held = publish.records(published)
         # the folders' times are kept, and a tick of their clock waited out, first: what the
         # caller told does to the output next is then seen by the next build
         _save_records(inputs, work, records, published.touched)
@@ -1002,16 +1002,27 @@ class _Publisher:
     env: jinja2.Environment
     view: SiteView
     indexed: bool = False  # whether the files of the search index were rendered
+    early: _RecordsMeanwhile | None = None  # the records of pages made as they came back
 
     def pages(self, progress: pool.Progress | None, index: bool) -> _Published:
         """The pages to do and the copied files; with ``index``, the files of the search
-        index too, computed in this process while the workers render the pages."""
+        index too, computed and rendered in this process while the workers render the pages,
+        then let go of, before this process makes the pages' records as they come back."""
         first = [job for job in self.work.todo if not _is_index_file(job.path)]
         has_index = len(first) < len(self.work.todo)
-        meanwhile = self._compute_index if index and has_index else None
         inputs = self.inputs
+        held = inputs.store.memory("held") is not None
+        self.early = early = _RecordsMeanwhile(self.work, self.converted, held)
 
         def render(staged: writer.StagedOutput) -> tuple[list[pool.Written], list[Diagnostic]]:
+            index_files: list[tuple[list[pool.Written], list[Diagnostic]]] = []
+
+            def meanwhile() -> None:
+                self._compute_index()
+                index_files.append(self._render_index(staged))
+                self.view.forget_search_index()  # its files are written
+                _give_back(inputs.store)  # the postings' pages, before the records take pages
+
             written, problems = pool.render_pages(
                 self.env,
                 self.view,
@@ -1020,11 +1031,11 @@ class _Publisher:
                 inputs.theme,
                 inputs.workers,
                 progress,
-                meanwhile,
+                meanwhile if index and has_index else None,
                 bodies=self.converted.bodies,
+                each=early.add,
             )
-            if index and has_index:
-                more, more_problems = self._render_index(staged)
+            for more, more_problems in index_files:
                 written.extend(more)
                 problems.extend(more_problems)
             return written, problems
@@ -1071,7 +1082,7 @@ class _Publisher:
         failed: a file of the search index that was to be written is made again by the next
         build (it may have moved in part), which checks every page (``Shape.forget``)."""
         work, store = self.work, self.inputs.store
-        records, _held = _records(work, published.written, self.converted, store)
+        records, _held = self.records(published)
         written = {w.path for w in published.written}
         for job in work.todo:
             if _is_index_file(job.path) and job.path not in written and job.path in records:
@@ -1080,6 +1091,11 @@ class _Publisher:
         Shape.forget(store)
         if any(problem.code == "output-link" for problem in published.problems):
             store.forget_output()  # as the move that failed did: the save must not undo it
+
+    def records(self, published: _Published) -> tuple[dict[str, cache.OutputRecord], shapes.Held]:
+        """``_records`` of the files ``published``."""
+        early = self.early.made if self.early is not None else None
+        return _records(self.work, published.written, self.converted, self.inputs.store, early)
 
     def _index_files(self, first: _Published) -> _Published:
         """The files of the search index alone, moved into the output after the ``first``
@@ -1207,35 +1223,40 @@ def _has_text(body: Rendered | None) -> bool:
     return body is not None and bool(body.html or body.text)
 
 
+# what a page's record is made of besides its reads: its fingerprint, the items it holds or
+# reads (``fingerprints.page_items``), and what it held and read, in parts: the items of its
+# context, then those of the answer to each of its reads
+_PagePrints = tuple[str, tuple[str, ...] | None, tuple[frozenset[str], ...]]
+
+
 def _records(
     work: _Work,
     written: Sequence[pool.Written],
     converted: _Converted,
     store: cache.Cache,
+    early: Mapping[str, _PagePrints] | None = None,
 ) -> tuple[dict[str, cache.OutputRecord], shapes.Held]:
     """The record of every output file (a rendered page keeps what it read, with digests; a
     page to do that was not ``written`` is the last build's file, with its record, as a
     shard the patched index left as it was; a new one has none), and for a process that
     builds again (serve, whose ``store`` remembers), the items each rendered page held
-    and read, in parts (``shape.untouched_records``)."""
-    prints = converted.prints
+    and read, in parts (``shape.untouched_records``). ``early``: what was made of the
+    records of pages while the others rendered (``_RecordsMeanwhile``), by path."""
     held_kept = store.memory("held") is not None
+    prints = converted.prints
     records = dict(work.records)
-    todo = {job.path: (job, refs) for job, refs in zip(work.todo, work.refs, strict=True)}
+    todo = _todo_by_path(work)
     held: shapes.Held = {}
     for w in written:  # one page at a time: what a page held is not kept for all at once
-        job, refs = todo[w.path]
-        fingerprint = records[w.path].fingerprint
-        if refs is None or not refs.isdisjoint(converted.keys):
-            fingerprint, seen = prints.page(job.template, job.context)
-            refs = frozenset(seen)
+        made = early.get(w.path) if early is not None else None
+        fingerprint, items, parts = made or _page_prints(w, todo[w.path], records, converted)
+        # the answers were found for the fingerprints: their digests are known now
         reads = {prints.encoded(read): prints.read(read) for read in sorted(w.reads)}
-        parts = (refs, *(prints.read_items(read) for read in w.reads))
-        items: Collection[str] | None = deps.page_items(parts[0], parts[1:])
+        kept: Collection[str] | None = items
         if held_kept:  # serve checks them against the changed items at every edit
-            items = frozenset(items) if items is not None else None
             held[w.path] = parts
-        records[w.path] = cache.OutputRecord(fingerprint, w.sha, reads, items)
+            kept = frozenset(items) if items is not None else None
+        records[w.path] = cache.OutputRecord(fingerprint, w.sha, reads, kept)
     for path in todo.keys() - {w.path for w in written}:
         old = work.previous.get(path)
         if old is not None:
@@ -1243,6 +1264,48 @@ def _records(
         else:
             del records[path]
     return records, held
+
+
+def _todo_by_path(work: _Work) -> dict[str, tuple[PageJob, frozenset[str] | None]]:
+    """Each page to do, by path: its job and the items of its context, when known."""
+    return {job.path: (job, refs) for job, refs in zip(work.todo, work.refs, strict=True)}
+
+
+def _page_prints(
+    w: pool.Written,
+    todo: tuple[PageJob, frozenset[str] | None],
+    records: Mapping[str, cache.OutputRecord],
+    converted: _Converted,
+) -> _PagePrints:
+    """What the record of the page ``w`` rendered for ``todo`` (its job and context items) is
+    made of besides its reads; its record in ``records`` (from before rendering) holds its
+    fingerprint when it was computed then."""
+    prints = converted.prints
+    (job, refs), fingerprint = todo, records[w.path].fingerprint
+    if refs is None or not refs.isdisjoint(converted.keys):
+        fingerprint, seen = prints.page(job.template, job.context)
+        refs = frozenset(seen)
+    parts = (refs, *(prints.read_items(read) for read in w.reads))
+    return fingerprint, deps.page_items(parts[0], parts[1:]), parts
+
+
+class _RecordsMeanwhile:
+    """What the records of pages are made of, made as the workers send the pages back while
+    they render the others (this process waits for them then), rather than once all are
+    done; ``_records`` takes it. What each page held and read is kept only for a process
+    that builds again (``held``: see ``_records``), and each page's reads are put together
+    only at the end: a build holds them once."""
+
+    def __init__(self, work: _Work, converted: _Converted, held: bool) -> None:
+        self.made: dict[str, _PagePrints] = {}
+        self._work, self._converted, self._held = work, converted, held
+        self._todo: dict[str, tuple[PageJob, frozenset[str] | None]] | None = None
+
+    def add(self, w: pool.Written) -> None:
+        if self._todo is None:
+            self._todo = _todo_by_path(self._work)
+        made = _page_prints(w, self._todo[w.path], self._work.records, self._converted)
+        self.made[w.path] = made if self._held else (made[0], made[1], ())
 
 
 def _commit(

@@ -104,3 +104,42 @@ def test_a_sequence_of_many_items_is_digested_by_its_keys_as_a_new_process_does(
     fingerprints._last_items[0] = None
     again = fingerprints._items_sequence(tuple(items))
     assert again[1:] == first[1:]
+
+
+def _saved_records(cache_dir: Path) -> dict[str, list[tuple[object, ...]]]:
+    import sqlite3
+
+    from generator.output import cache
+
+    db = sqlite3.connect(cache_dir / cache.FILE)
+    try:
+        return {
+            table: sorted(db.execute(f"SELECT * FROM {table}").fetchall())
+            for table in ("outputs", "inputs", "page_reads")
+        }
+    finally:
+        db.close()
+
+
+def test_records_made_as_pages_come_back_are_those_made_once_all_are_rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import build as building
+    from generator.base.config import BuildOptions
+
+    src, _keys = _site(tmp_path)
+    made_early: list[str] = []
+    original = building._RecordsMeanwhile.add
+
+    def add(self: building._RecordsMeanwhile, written: object) -> None:
+        original(self, written)  # type: ignore[arg-type]
+        made_early.append(written.path)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(building._RecordsMeanwhile, "add", add)
+    early = BuildOptions(source=src, output=tmp_path / "a", cache_dir=tmp_path / "ca")
+    assert building.build(early).ok
+    assert any(path.endswith(".html") for path in made_early)
+    monkeypatch.setattr(building._RecordsMeanwhile, "add", lambda self, written: None)
+    late = BuildOptions(source=src, output=tmp_path / "b", cache_dir=tmp_path / "cb")
+    assert building.build(late).ok
+    assert _saved_records(tmp_path / "ca") == _saved_records(tmp_path / "cb")

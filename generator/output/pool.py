@@ -412,41 +412,69 @@ def render_pages(
     progress: Progress | None = None,
     meanwhile: Callable[[], None] | None = None,
     bodies: Mapping[str, Rendered] | None = None,
+    each: Callable[[Written], None] | None = None,
 ) -> tuple[list[Written], list[Diagnostic]]:
     """Render ``jobs`` into the ``staged`` folder: each worker writes the pages it renders
     (their paths claimed here first) and returns what it wrote, with each page's reads;
     ``meanwhile`` runs in this process while the workers render. A detail page gets its
     item's HTML from ``bodies`` as it renders. ``progress`` counts the HTML pages only (the
     small files of the search index, feeds and data take a fraction of the time, and are
-    no pages to the editor). Returns what was written and any errors."""
+    no pages to the editor). ``each`` is told of each page written as it comes back from
+    the workers, while they render the others. Returns what was written and any errors."""
     try:
         for name in sorted({job.template for job in jobs}):
             env.get_template(name)  # compile once, before the workers fork
     except (jinja2.TemplateError, SyntaxError, RecursionError) as exc:
         return [], [templatefaults.template_error(exc, theme_dirs)]
     staged.claim(job.path for job in jobs)
-    _shared.update(env=env, view=view, jobs=jobs, theme=theme_dirs, root=staged.root, bodies=bodies)
+    with _sharing(env=env, view=view, jobs=jobs, theme=theme_dirs, root=staged.root, bodies=bodies):
+        return _rendered_pages(jobs, workers, progress, meanwhile, theme_dirs.sandboxed, each)
+
+
+def _rendered_pages(
+    jobs: Sequence[PageJob],
+    workers: int,
+    progress: Progress | None,
+    meanwhile: Callable[[], None] | None,
+    limited: bool,
+    each: Callable[[Written], None] | None,
+) -> tuple[list[Written], list[Diagnostic]]:
+    """What ``render_pages`` returns, once what the tasks share is set."""
     written: list[Written] = []
     problems: list[Diagnostic] = []
     # one object for each distinct read: pages read the same inputs many times over, and
     # each read comes back from a worker as an object of its own
     reads: dict[Read, Read] = {}
+    weigh = functools.partial(_html_pages, jobs)
+    results = _run(
+        _render_chunk, len(jobs), workers, progress, MIN_PARALLEL, meanwhile, weigh, limited
+    )
+    for result in results:
+        for entry in result:
+            if isinstance(entry, Diagnostic):
+                problems.append(entry)
+            else:
+                shared = frozenset(map(reads.setdefault, entry.reads, entry.reads))
+                written.append(dataclasses.replace(entry, reads=shared))
+                if each is not None:
+                    each(written[-1])
+    return written, templatefaults.one_per_fault(problems)
+
+
+@contextlib.contextmanager
+def _sharing(**values: Any) -> Iterator[None]:
+    """Share ``values`` with the tasks while the block runs (with the workers it forks).
+    What was shared under those names before is shared again after: the ``meanwhile`` of a
+    stage may run a stage of the same kind in this process (the files of the search index
+    rendered while the workers render the pages), before that stage's own tasks run here."""
+    before = {name: _shared[name] for name in values if name in _shared}
+    _shared.update(values)
     try:
-        weigh = functools.partial(_html_pages, jobs)
-        limited = theme_dirs.sandboxed
-        results = _run(
-            _render_chunk, len(jobs), workers, progress, MIN_PARALLEL, meanwhile, weigh, limited
-        )
-        for result in results:
-            for entry in result:
-                if isinstance(entry, Diagnostic):
-                    problems.append(entry)
-                else:
-                    shared = frozenset(map(reads.setdefault, entry.reads, entry.reads))
-                    written.append(dataclasses.replace(entry, reads=shared))
-        return written, templatefaults.one_per_fault(problems)
+        yield
     finally:
-        _forget("env", "view", "jobs", "theme", "root", "bodies")
+        for name in values:
+            _shared.pop(name, None)
+        _shared.update(before)
 
 
 def _html_pages(jobs: Sequence[PageJob], chunk: range) -> int:
