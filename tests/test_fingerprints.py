@@ -107,18 +107,14 @@ def test_a_sequence_of_many_items_is_digested_by_its_keys_as_a_new_process_does(
 
 
 def _saved_records(cache_dir: Path) -> dict[str, list[tuple[object, ...]]]:
+    import contextlib
     import sqlite3
 
     from generator.output import cache
 
-    db = sqlite3.connect(cache_dir / cache.FILE)
-    try:
-        return {
-            table: sorted(db.execute(f"SELECT * FROM {table}").fetchall())
-            for table in ("outputs", "inputs", "page_reads")
-        }
-    finally:
-        db.close()
+    with contextlib.closing(sqlite3.connect(cache_dir / cache.FILE)) as db:
+        tables = ("outputs", "inputs", "page_reads")
+        return {table: sorted(db.execute(f"SELECT * FROM {table}").fetchall()) for table in tables}
 
 
 def test_records_made_as_pages_come_back_are_those_made_once_all_are_rendered(
