@@ -937,8 +937,8 @@ def _render_and_write(
         if not published.moved:
             return _failed([*problems, *published.problems], mark.started, site.config.language)
         mark("render")
-        view.forget_search_index()  # its files are written
-        _give_back(inputs.store)  # the postings' pages, before the records take pages again
+        if view.forget_search_index():  # its files are written (with serve's second move)
+            _give_back(inputs.store)  # the postings' pages, before the records take pages again
         if not published.ok:  # the pages are in the output, the search index is as it was
             publish.keep_what_moved(published)
             return _failed([*problems, *published.problems], mark.started, site.config.language)

@@ -292,11 +292,12 @@ class SiteView:
         start, so that they share it, patched from the last build's where it can be)."""
         self._search = index
 
-    def forget_search_index(self) -> None:
+    def forget_search_index(self) -> bool:
         """Let go of the index given to ``use_search_index`` once its files are written (its
         postings are the largest thing a build holds); a later ``search_data`` computes it
-        again."""
-        self._search = None
+        again. Whether there was one to let go of."""
+        held, self._search = self._search is not None, None
+        return held
 
     def search_index(self) -> search.Index:
         """The whole search index: the one given to ``use_search_index``, else computed once
