@@ -443,7 +443,16 @@ def test_a_tampered_cached_shard_is_not_patched_but_computed_again(tmp_path: Pat
 
 @pytest.mark.parametrize(
     "row",
-    [b"", b"\x01\x00", "[]", b"\x09\x00\x00\x00" + bytes(9) + b'["", {}]', b"\x00" * 4 + b"{}"],
+    [
+        b"",
+        b"\x01\x00",
+        "[]",
+        b"\x09\x00\x00\x00" + bytes(9) + b'["", {}]',
+        b"\x00" * 4 + b"{}",
+        b"\x00" * 4 + b"5",
+        b"\x00" * 4 + b'["", {"a": "b"}]',
+        b"\x00" * 4 + b"\xff",
+    ],
 )
 def test_a_cached_row_that_is_not_a_term_table_is_refused(row: object) -> None:
     with pytest.raises(ValueError):

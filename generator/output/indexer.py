@@ -49,8 +49,13 @@ def split_row(entry: object) -> Table:
     (size,) = struct.unpack_from("<I", entry)
     if size % 8 or HEAD + size > len(entry):
         raise ValueError("not a term table")
-    others, fielded = json.loads(entry[HEAD + size :])
-    if not (isinstance(others, str) and isinstance(fielded, dict)):
+    rest = json.loads(entry[HEAD + size :])
+    if not (isinstance(rest, list) and len(rest) == 2):
+        raise ValueError("not a term table")
+    others, fielded = rest
+    if not (isinstance(others, str) and isinstance(fielded, dict)) or not all(
+        type(mask) is int for mask in fielded.values()
+    ):
         raise ValueError("not a term table")
     words = tuple(others.split("\n")) if others else ()
     return Table(entry[HEAD : HEAD + size], words, fielded)
