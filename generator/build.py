@@ -1223,10 +1223,9 @@ def _has_text(body: Rendered | None) -> bool:
     return body is not None and bool(body.html or body.text)
 
 
-# what a page's record is made of besides its reads: its fingerprint, the items it holds or
-# reads (``fingerprints.page_items``), and what it held and read, in parts: the items of its
-# context, then those of the answer to each of its reads
-_PagePrints = tuple[str, tuple[str, ...] | None, tuple[frozenset[str], ...]]
+# a page's record, and what it held and read, in parts: the items of its context, then those
+# of the answer to each of its reads
+_PageRecord = tuple[cache.OutputRecord, tuple[frozenset[str], ...]]
 
 
 def _records(
@@ -1234,29 +1233,24 @@ def _records(
     written: Sequence[pool.Written],
     converted: _Converted,
     store: cache.Cache,
-    early: Mapping[str, _PagePrints] | None = None,
+    early: Mapping[str, _PageRecord] | None = None,
 ) -> tuple[dict[str, cache.OutputRecord], shapes.Held]:
     """The record of every output file (a rendered page keeps what it read, with digests; a
     page to do that was not ``written`` is the last build's file, with its record, as a
     shard the patched index left as it was; a new one has none), and for a process that
     builds again (serve, whose ``store`` remembers), the items each rendered page held
-    and read, in parts (``shape.untouched_records``). ``early``: what was made of the
-    records of pages while the others rendered (``_RecordsMeanwhile``), by path."""
+    and read, in parts (``shape.untouched_records``). ``early``: the records of pages made
+    while the others rendered (``_RecordsMeanwhile``), by path."""
     held_kept = store.memory("held") is not None
-    prints = converted.prints
     records = dict(work.records)
     todo = _todo_by_path(work)
     held: shapes.Held = {}
     for w in written:  # one page at a time: what a page held is not kept for all at once
         made = early.get(w.path) if early is not None else None
-        fingerprint, items, parts = made or _page_prints(w, todo[w.path], records, converted)
-        # the answers were found for the fingerprints: their digests are known now
-        reads = {prints.encoded(read): prints.read(read) for read in sorted(w.reads)}
-        kept: Collection[str] | None = items
+        record, parts = made or _page_record(w, todo[w.path], records, converted, held_kept)
         if held_kept:  # serve checks them against the changed items at every edit
             held[w.path] = parts
-            kept = frozenset(items) if items is not None else None
-        records[w.path] = cache.OutputRecord(fingerprint, w.sha, reads, kept)
+        records[w.path] = record
     for path in todo.keys() - {w.path for w in written}:
         old = work.previous.get(path)
         if old is not None:
@@ -1271,41 +1265,47 @@ def _todo_by_path(work: _Work) -> dict[str, tuple[PageJob, frozenset[str] | None
     return {job.path: (job, refs) for job, refs in zip(work.todo, work.refs, strict=True)}
 
 
-def _page_prints(
+def _page_record(
     w: pool.Written,
     todo: tuple[PageJob, frozenset[str] | None],
     records: Mapping[str, cache.OutputRecord],
     converted: _Converted,
-) -> _PagePrints:
-    """What the record of the page ``w`` rendered for ``todo`` (its job and context items) is
-    made of besides its reads; its record in ``records`` (from before rendering) holds its
-    fingerprint when it was computed then."""
+    held: bool,
+) -> _PageRecord:
+    """The record of the page ``w`` rendered for ``todo`` (its job and context items), whose
+    record in ``records`` (from before rendering) holds its fingerprint when it was computed
+    then; with what it held and read when ``held`` (kept for a process that builds again:
+    its items are then a set), else nothing of that."""
     prints = converted.prints
     (job, refs), fingerprint = todo, records[w.path].fingerprint
     if refs is None or not refs.isdisjoint(converted.keys):
         fingerprint, seen = prints.page(job.template, job.context)
         refs = frozenset(seen)
+    reads = {prints.encoded(read): prints.read(read) for read in sorted(w.reads)}
     parts = (refs, *(prints.read_items(read) for read in w.reads))
-    return fingerprint, deps.page_items(parts[0], parts[1:]), parts
+    items: Collection[str] | None = deps.page_items(parts[0], parts[1:])
+    if not held:
+        return cache.OutputRecord(fingerprint, w.sha, reads, items), ()
+    items = frozenset(items) if items is not None else None
+    return cache.OutputRecord(fingerprint, w.sha, reads, items), parts
 
 
 class _RecordsMeanwhile:
-    """What the records of pages are made of, made as the workers send the pages back while
-    they render the others (this process waits for them then), rather than once all are
-    done; ``_records`` takes it. What each page held and read is kept only for a process
-    that builds again (``held``: see ``_records``), and each page's reads are put together
-    only at the end: a build holds them once."""
+    """The records of pages, made as the workers send the pages back while they render the
+    others (this process waits for them then), rather than once all are done; ``_records``
+    takes them. The search index is let go of before the first: the records take the memory
+    it held."""
 
     def __init__(self, work: _Work, converted: _Converted, held: bool) -> None:
-        self.made: dict[str, _PagePrints] = {}
+        self.made: dict[str, _PageRecord] = {}
         self._work, self._converted, self._held = work, converted, held
         self._todo: dict[str, tuple[PageJob, frozenset[str] | None]] | None = None
 
     def add(self, w: pool.Written) -> None:
         if self._todo is None:
             self._todo = _todo_by_path(self._work)
-        made = _page_prints(w, self._todo[w.path], self._work.records, self._converted)
-        self.made[w.path] = made if self._held else (made[0], made[1], ())
+        todo, records = self._todo[w.path], self._work.records
+        self.made[w.path] = _page_record(w, todo, records, self._converted, self._held)
 
 
 def _commit(
