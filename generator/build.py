@@ -1298,14 +1298,12 @@ class _RecordsMeanwhile:
 
     def __init__(self, work: _Work, converted: _Converted, held: bool) -> None:
         self.made: dict[str, _PageRecord] = {}
-        self._work, self._converted, self._held = work, converted, held
-        self._todo: dict[str, tuple[PageJob, frozenset[str] | None]] | None = None
+        self._records, self._converted, self._held = work.records, converted, held
+        self._todo = _todo_by_path(work)
 
     def add(self, w: pool.Written) -> None:
-        if self._todo is None:
-            self._todo = _todo_by_path(self._work)
-        todo, records = self._todo[w.path], self._work.records
-        self.made[w.path] = _page_record(w, todo, records, self._converted, self._held)
+        todo = self._todo[w.path]
+        self.made[w.path] = _page_record(w, todo, self._records, self._converted, self._held)
 
 
 def _commit(

@@ -272,8 +272,7 @@ def convert(
     receives what it made in this process, a chunk at a time, in order, as it comes (so
     that it need not be held until the end). With a ``sink``, each chunk of bodies goes to
     it as it comes, and what it returns for them is what is returned."""
-    _shared.update(items=items, pages=pages, converter=converter, then=then)
-    try:
+    with _sharing(items=items, pages=pages, converter=converter, then=then):
         out: dict[str, Rendered] = {}
         for result in _run(_convert_chunk, len(items), workers, progress):
             products = []
@@ -286,8 +285,6 @@ def convert(
             if keep is not None and products:
                 keep(products)
         return out
-    finally:
-        _forget("items", "pages", "converter", "then")
 
 
 # -- Front matter -----------------------------------------------------------------------------
@@ -304,14 +301,12 @@ def parse_files(
     """``loader.parse_files`` shared out among ``workers`` processes when there are many; in
     this process when no worker can start (a process limit). ``progress`` is told how many
     files are parsed."""
-    _shared.update(files=files)
-    try:
-        results = _run(_parse_chunk, len(files), workers, progress)
-        return [parsed for result in results for parsed in result]
-    except OSError:  # parsing reads nothing: the error is a worker that could not start
-        return loader.parse_files(files)
-    finally:
-        _forget("files")
+    with _sharing(files=files):
+        try:
+            results = _run(_parse_chunk, len(files), workers, progress)
+            return [parsed for result in results for parsed in result]
+        except OSError:  # parsing reads nothing: the error is a worker that could not start
+            return loader.parse_files(files)
 
 
 # -- Pages ------------------------------------------------------------------------------------
@@ -393,13 +388,10 @@ def try_pages(
     """The faults of rendering ``jobs``, nothing written, in a worker limited by ``guard``
     when the templates are the site's own, else in this process; one per fault
     (``templatefaults.one_per_fault``), with how many other pages had it."""
-    _shared.update(env=env, view=view, jobs=jobs, theme=theme_dirs, bodies=bodies)
-    try:
+    with _sharing(env=env, view=view, jobs=jobs, theme=theme_dirs, bodies=bodies):
         limited = theme_dirs.sandboxed
         results = _run(_try_chunk, len(jobs), 1, None, MIN_PARALLEL, limited=limited)
         return templatefaults.one_per_fault([fault for result in results for fault in result])
-    finally:
-        _forget("env", "view", "jobs", "theme", "bodies")
 
 
 def render_pages(
@@ -465,8 +457,9 @@ def _rendered_pages(
 def _sharing(**values: Any) -> Iterator[None]:
     """Share ``values`` with the tasks while the block runs (with the workers it forks).
     What was shared under those names before is shared again after: the ``meanwhile`` of a
-    stage may run a stage of the same kind in this process (the files of the search index
-    rendered while the workers render the pages), before that stage's own tasks run here."""
+    stage may run another stage in this process (the search index computed, a missing body
+    converted, its files rendered while the workers render the pages), before that stage's
+    own tasks run here."""
     before = {name: _shared[name] for name in values if name in _shared}
     _shared.update(values)
     try:
@@ -480,10 +473,3 @@ def _sharing(**values: Any) -> Iterator[None]:
 def _html_pages(jobs: Sequence[PageJob], chunk: range) -> int:
     """How many of the jobs of ``chunk`` make HTML pages (what the build reports as pages)."""
     return sum(jobs[i].path.endswith(".html") for i in chunk)
-
-
-def _forget(*names: str) -> None:
-    """Reset what one kind of task shares (the other may be running: the search index is
-    computed, converting a missing body, while pages render)."""
-    for name in names:
-        _shared.pop(name, None)
