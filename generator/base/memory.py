@@ -8,6 +8,12 @@ the postings of the search index once its files are written), and what it alloca
 lands in the holes first. ``give_back`` asks the C library to return its free pages to the
 system there (glibc's ``malloc_trim``: a few milliseconds at 10,000 documents), so that the
 next stage's memory is counted only once in the process's peak.
+
+A one-off build does the opposite between those points: it allocates and frees arrays and
+buffers of a few megabytes again and again, and glibc maps each afresh from the system and
+unmaps it when freed, so that every page is faulted in anew (about 200,000 faults, half a
+second of system time, at 10,000 documents). ``keep_freed_pages`` has such a process keep
+them for its next allocations instead; ``give_back`` still returns them where it is called.
 """
 
 from __future__ import annotations
@@ -37,23 +43,44 @@ def resident_bytes() -> int:
 def give_back() -> bool:
     """Return the C library's free heap pages to the system; whether that could be asked
     (glibc alone can: elsewhere nothing is done)."""
-    trim = _malloc_trim()
+    trim = _libc_function("malloc_trim")
     if trim is None:
         return False
     trim(0)
     return True
 
 
+# glibc's mallopt parameters, and what a one-off build sets them to
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+_KEPT = (
+    (_M_MMAP_THRESHOLD, 32 << 20),  # blocks below 32 MiB (glibc's most) come from the heap
+    (_M_TRIM_THRESHOLD, 256 << 20),  # the heap's free top is kept up to 256 MiB
+    (_M_TOP_PAD, 64 << 20),  # and grown 64 MiB at a time (address space, not memory)
+)
+
+
+def keep_freed_pages() -> bool:
+    """Have the C library keep the pages this process frees, for its next allocations, rather
+    than give each back to the system at once (glibc alone: elsewhere nothing is done);
+    whether it could be asked. For a process that ends after one build: a long-lived one
+    would keep its largest heap for ever."""
+    mallopt = _libc_function("mallopt")
+    if mallopt is None:
+        return False
+    done = [mallopt(parameter, value) == 1 for parameter, value in _KEPT]  # each is tried
+    return all(done)
+
+
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, found among the process's own symbols; None without it
-    (musl, macOS, Windows)."""
+def _libc_function(name: str) -> Callable[..., int] | None:
+    """A function of glibc (``malloc_trim``, ``mallopt``), found among the process's own
+    symbols; None without it (musl, macOS, Windows)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         import ctypes  # imported when first needed: a Python may be built without it
 
-        found: Callable[[int], int] | None = getattr(ctypes.CDLL(None), "malloc_trim", None)
+        found: Callable[..., int] | None = getattr(ctypes.CDLL(None), name, None)
     except (ImportError, OSError):
         return None
     return found

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from generator.base import messages, stopping
+from generator.base import memory, messages, stopping
 from generator.base.config import CACHE_DIR, DEFAULT_LANGUAGE, BuildOptions
 from generator.base.report import BuildReport
 from generator.cli import console as reporting
@@ -265,6 +265,7 @@ def _run_here(options: BuildOptions, progress: ProgressBar | None) -> BuildRepor
                 return last
             from generator.build import build  # imported only when there is work to do
 
+            memory.keep_freed_pages()  # this process ends after the build
             return build(options, progress, store=store, state=state)
         finally:
             store.close()

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from generator.base import memory
 from generator.base.code import helper_process
 from generator.output import cache
 from generator.site import search
@@ -119,6 +120,7 @@ def _tables(database: Path, sigs: Sequence[str]) -> Iterator[Table]:
 
 def main() -> None:
     """The fresh process: the request from stdin, the shards to stdout."""
+    memory.keep_freed_pages()  # the postings' arrays are made and freed again and again
     database, sigs, count = json.loads(sys.stdin.buffer.read())
     shards = postings(_tables(Path(database), sigs), count, bulk=True)
     sys.stdout.buffer.write(json.dumps(shards, ensure_ascii=False).encode("utf-8"))
