@@ -750,7 +750,7 @@ def merge(old: dict[str, object], new: list[Series], versions: dict[str, str]) -
     return sorted(new + kept, key=lambda s: order.get(s.tool.split()[0], 99))
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--tools", default=",".join(TOOLS))
@@ -769,6 +769,73 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drop-caches", action="store_true",
                     help="drop the kernel's file cache before each cold build and each "
                          "preview server's start (Linux, root)")
+    return ap
+
+
+FORMAT_OF = {"showcase": "native", "pelican": "pelican", "hugo": "hugo"}
+
+
+def bench_size(size: int, tools: list[str], args: argparse.Namespace) -> list[Series]:
+    """Every tool's series at one size (the corpora generated first where missing)."""
+    base = args.workdir.resolve() / str(size)
+    base.mkdir(parents=True, exist_ok=True)
+    all_series: list[Series] = []
+    for tool in tools:
+        corpus = base / FORMAT_OF[tool]
+        if args.regenerate or not corpus.exists():
+            print(f"[{size}] generating {FORMAT_OF[tool]} corpus", file=sys.stderr)
+            generate_corpus(FORMAT_OF[tool], corpus, size)
+        print(f"[{size}] {tool} ...", file=sys.stderr, flush=True)
+        if tool == "showcase":
+            all_series.append(bench_showcase(corpus, base, args.repeat))
+            print(f"[{size}] showcase daemon ...", file=sys.stderr, flush=True)
+            all_series.append(bench_daemon(corpus, base, args.repeat, args.daemon_edits))
+        elif tool == "pelican":
+            all_series.extend(bench_pelican(corpus, base, args.repeat))
+        else:
+            all_series.extend(bench_hugo(corpus, base, args.repeat))
+    return all_series
+
+
+def report_size(size: int, all_series: list[Series], args: argparse.Namespace,
+                info: dict[str, str], versions: dict[str, str], tools: list[str]) -> None:
+    """Print one size's table and targets, then write them to results-<size>.json (with the
+    preview servers' figures, measured now, with --serve)."""
+    print()
+    print(table(size, all_series))
+    sc = next((s for s in all_series if s.tool == "showcase"), None)
+    if sc is not None:
+        sample = f" {sc.diff_sample}" if sc.diff_sample else ""
+        print(f"\nshowcase after one edit and after a new story vs a clean build: "
+              f"{sc.identical}{sample}")
+    report = targets(size, all_series)
+    if report:
+        print("\n" + "\n".join(report))
+    result = {"size": size, "seed": SEED, "page_size": PAGE_SIZE, "repeat": args.repeat,
+              "machine": info, "versions": versions, "drop_caches": args.drop_caches,
+              "series": [asdict(s) for s in all_series], "targets": report}
+    if args.serve:
+        result["serve"] = bench_serve(args.workdir.resolve() / str(size), tools, args.serve)
+        print("\n" + serve_table(size, result["serve"]))
+    (HERE / f"results-{size}.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def print_scaling(size_series: dict[int, list[Series]]) -> None:
+    """The cold builds' wall time ratio between consecutive sizes, per tool."""
+    if len(size_series) < 2:
+        return
+    print("\nScaling of cold builds (wall time ratio between consecutive sizes):")
+    for small, big in itertools.pairwise(sorted(size_series)):
+        for s in size_series[big]:
+            prev = next((p for p in size_series[small] if p.tool == s.tool), None)
+            if prev is not None:
+                print(f"- {s.tool}: {big:,}/{small:,} = "
+                      f"{ratio(s.median('cold', 'wall'), prev.median('cold', 'wall'))}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = parser()
     args = ap.parse_args(argv)
     global DROP_CACHES, PAGEFIND
     DROP_CACHES = args.drop_caches
@@ -786,57 +853,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
           f"{info['ram']} RAM, load {info.get('load', '?')}, {info['os']}")
     print("versions: " + "; ".join(f"{k}: {v}" for k, v in versions.items()))
-    fmt_of = {"showcase": "native", "pelican": "pelican", "hugo": "hugo"}
     size_series: dict[int, list[Series]] = {}
     for size in args.sizes:
-        base = args.workdir.resolve() / str(size)
-        base.mkdir(parents=True, exist_ok=True)
-        all_series: list[Series] = []
-        for tool in tools:
-            corpus = base / fmt_of[tool]
-            if args.regenerate or not corpus.exists():
-                print(f"[{size}] generating {fmt_of[tool]} corpus", file=sys.stderr)
-                generate_corpus(fmt_of[tool], corpus, size)
-            print(f"[{size}] {tool} ...", file=sys.stderr, flush=True)
-            if tool == "showcase":
-                all_series.append(bench_showcase(corpus, base, args.repeat))
-                print(f"[{size}] showcase daemon ...", file=sys.stderr, flush=True)
-                all_series.append(bench_daemon(corpus, base, args.repeat, args.daemon_edits))
-            elif tool == "pelican":
-                all_series.extend(bench_pelican(corpus, base, args.repeat))
-            else:
-                all_series.extend(bench_hugo(corpus, base, args.repeat))
+        all_series = bench_size(size, tools, args)
         results = HERE / f"results-{size}.json"
         if args.merge and results.exists():
             all_series = merge(json.loads(results.read_text(encoding="utf-8")), all_series,
                                versions)
         size_series[size] = all_series
-        print()
-        print(table(size, all_series))
-        sc = next((s for s in all_series if s.tool == "showcase"), None)
-        if sc is not None:
-            print(f"\nshowcase after one edit and after a new story vs a clean build: {sc.identical}"
-                  + (f" {sc.diff_sample}" if sc.diff_sample else ""))
-        report = targets(size, all_series)
-        if report:
-            print("\n" + "\n".join(report))
-        result = {"size": size, "seed": SEED, "page_size": PAGE_SIZE, "repeat": args.repeat,
-                  "machine": info, "versions": versions, "drop_caches": args.drop_caches,
-                  "series": [asdict(s) for s in all_series], "targets": report}
-        if args.serve:
-            result["serve"] = bench_serve(base, tools, args.serve)
-            print("\n" + serve_table(size, result["serve"]))
-        results.write_text(
-            json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    if len(size_series) > 1:
-        sizes = sorted(size_series)
-        print("\nScaling of cold builds (wall time ratio between consecutive sizes):")
-        for small, big in itertools.pairwise(sizes):
-            for s in size_series[big]:
-                prev = next((p for p in size_series[small] if p.tool == s.tool), None)
-                if prev is not None:
-                    print(f"- {s.tool}: {big:,}/{small:,} = "
-                          f"{ratio(s.median('cold', 'wall'), prev.median('cold', 'wall'))}")
+        report_size(size, all_series, args, info, versions, tools)
+    print_scaling(size_series)
     return 0
 
 
