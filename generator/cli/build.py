@@ -265,7 +265,7 @@ def _run_here(options: BuildOptions, progress: ProgressBar | None) -> BuildRepor
                 return last
             from generator.build import build  # imported only when there is work to do
 
-            memory.keep_freed_pages()  # this process ends after the build
+            memory.keep_freed_pages_if_one_off()  # when this process ends after the build
             return build(options, progress, store=store, state=state)
         finally:
             store.close()
