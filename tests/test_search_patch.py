@@ -4,6 +4,7 @@ postings functions, and in builds where one story changes."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -476,3 +477,16 @@ def test_a_tampered_cached_table_is_made_again_from_its_body(
     assert sorted(made) == sorted([*NAMES, "孙立"])  # no cached table was taken
     monkeypatch.undo()
     _equals_a_clean_build(source, tmp_path)
+
+
+def test_the_index_process_sends_its_whole_answer_when_writes_are_cut_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a pipe's write interrupted (a profiler sampling the process) writes part of the data
+    real_write = os.write
+    monkeypatch.setattr(indexer.os, "write", lambda fd, data: real_write(fd, data[:1000]))
+    answer = json.dumps([{"词": "x" * 50_000}], ensure_ascii=False).encode("utf-8")
+    with (tmp_path / "stdout").open("w", encoding="utf-8") as stdout:
+        monkeypatch.setattr(indexer.sys, "stdout", stdout)
+        indexer.send(answer)
+    assert (tmp_path / "stdout").read_bytes() == answer
