@@ -13,10 +13,10 @@ A one-off build does the opposite between those points: it allocates and frees a
 buffers of a few megabytes again and again. glibc maps the first of a size from the system
 and unmaps it when freed; the next ones come from the heap, whose free top it gives back as
 soon as it passes a threshold, and the pages are faulted in anew each time (about 220,000
-faults and 1 s of system time in a cold build of 10,000 documents). ``keep_freed_pages`` sets
-both thresholds at once where glibc's own adjustment would raise them at most, so that such a
-process keeps those pages for its next allocations; ``give_back`` still returns them where it
-is called. Only a process that ends after its command asks for it: ``showcase`` itself says so
+page faults in a cold build of 10,000 documents, half a second of system time).
+``keep_freed_pages`` sets both thresholds at once where glibc's own adjustment would raise
+them at most, so that such a process keeps those pages for its next allocations;
+``give_back`` still returns them where it is called. Only a process that ends after its command asks for it: ``showcase`` itself says so
 (``mark_one_off``); a process that runs commands in turn (the tests) does not.
 """
 
