@@ -16,8 +16,9 @@ soon as it passes a threshold, and the pages are faulted in anew each time (abou
 page faults in a cold build of 10,000 documents, half a second of system time).
 ``keep_freed_pages`` sets both thresholds at once where glibc's own adjustment would raise
 them at most, so that such a process keeps those pages for its next allocations;
-``give_back`` still returns them where it is called. Only a process that ends after its command asks for it: ``showcase`` itself says so
-(``mark_one_off``); a process that runs commands in turn (the tests) does not.
+``give_back`` still returns them where it is called. Only a process that ends after its
+command asks for it: ``showcase`` itself says so (``mark_one_off``); a process that runs
+commands in turn (the tests) does not.
 """
 
 from __future__ import annotations
