@@ -763,6 +763,21 @@ def test_records_saved_with_the_paths_checked_are_those_saved_looking_at_every_o
     assert saved(tmp_path / "c", checked - {"p5/index.html"}) != saved(tmp_path / "d", None)
 
 
+def test_records_saved_anew_keep_the_index_of_the_pages_by_read(tmp_path: Path) -> None:
+    records = {
+        f"p{n}/index.html": cache.OutputRecord("f", "s", {f"read-{n % 3}": "d"}) for n in range(6)
+    }
+    store = cache.Cache.open(tmp_path)
+    assert store._db is not None
+    store.save_outputs("out", records)
+    store.save_outputs("out", records)  # anew again, over the rows of the first
+    query = "SELECT path FROM page_reads WHERE input = 'read-1'"
+    plan = store._db.execute(f"EXPLAIN QUERY PLAN {query}").fetchall()
+    assert "readers" in str(plan)  # found through the index, not by reading every row
+    assert store.readers("read-1") == ["p1/index.html", "p4/index.html"]
+    store.close()
+
+
 def test_what_is_worked_out_of_every_file_follows_files_added_in_one_process(
     tmp_path: Path,
 ) -> None:
