@@ -108,7 +108,9 @@ def unit_fulfilment(site: Site, unit_id: str, year: int | None = None) -> Fulfil
 def branch_fulfilment(site: Site, branch_id: str) -> tuple[tuple[Pledge, Fulfilment], ...]:
     """Every pledge of one branch (its own, not those below it), newest first."""
     current = site.config.current_year
-    return tuple((p, of_pledge(p, current)) for p in site.pledges if p.unit == branch_id)
+    # the items of the branch and of the units below it, in the order of the site's pledges
+    own = (i for i in site.by_unit.get(branch_id, ()) if isinstance(i, Pledge))
+    return tuple((p, of_pledge(p, current)) for p in own if p.unit == branch_id)
 
 
 @dataclass(frozen=True, slots=True)
