@@ -97,6 +97,20 @@ def test_bulk_postings_of_a_generated_corpus_equal_the_pure_ones(
     assert sum(map(len, bulk)) > 3000
 
 
+def test_a_large_site_is_sorted_in_longer_ranges_not_in_more(
+    corpus_texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each range passes over every document: their number is bounded, their length grows."""
+    tables = [termarrays.table(text, {"石油": search.TITLE}) for text in corpus_texts]
+    monkeypatch.setattr(termarrays, "RANGE_POSTINGS", 1000)
+    monkeypatch.setattr(termarrays, "RANGES_MOST", 4)
+    coded = [termarrays.np.frombuffer(t.codes, dtype="<i8") for t in tables]
+    parts = list(termarrays._ranges(coded))
+    assert len(parts) <= 4
+    assert sum(len(codes) for codes, _ in parts) == sum(map(len, coded)) > 4 * 1000
+    assert termarrays.postings(tables, 8) == search.postings(tables, 8)
+
+
 def test_a_table_made_pure_equals_one_made_in_bulk_on_real_text(corpus_texts: list[str]) -> None:
     for text in corpus_texts[:200]:
         body = search.terms(text, singles=False)
