@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from generator.base.config import CACHE_DIR, BuildOptions
 from generator.build import build
-from generator.output import cache, indexer, searchindex
+from generator.output import cache, indexer, searchindex, writer
 from generator.site import search, termcodes
 from tests.conftest import profile, write_site
 from tests.test_output import digest_tree as files
@@ -484,7 +484,7 @@ def test_the_index_process_sends_its_whole_answer_when_writes_are_cut_short(
 ) -> None:
     # a pipe's write interrupted (a profiler sampling the process) writes part of the data
     real_write = os.write
-    monkeypatch.setattr(indexer.os, "write", lambda fd, data: real_write(fd, data[:1000]))
+    monkeypatch.setattr(writer.os, "write", lambda fd, data: real_write(fd, data[:1000]))
     answer = json.dumps([{"词": "x" * 50_000}], ensure_ascii=False).encode("utf-8")
     with (tmp_path / "stdout").open("w", encoding="utf-8") as stdout:
         monkeypatch.setattr(indexer.sys, "stdout", stdout)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import struct
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from generator.base import memory
 from generator.base.code import helper_process
-from generator.output import cache
+from generator.output import cache, writer
 from generator.site import search
 from generator.site.termcodes import Table
 
@@ -128,13 +127,11 @@ def main() -> None:
 
 
 def send(data: bytes) -> None:
-    """Write ``data`` to stdout whole, with the system's calls: a write the system cuts short
-    (a pipe's, interrupted, as when a profiler samples the process) goes on where it
-    stopped, where Python's buffered stdout was seen to leave the rest unwritten and exit 0."""
+    """Write ``data`` to stdout whole, with the system's calls (``writer.write_whole``): a
+    write cut short, as when a profiler samples the process, goes on where it stopped, where
+    Python's buffered stdout was seen to leave the rest unwritten and exit 0."""
     sys.stdout.flush()
-    out, view = sys.stdout.fileno(), memoryview(data)
-    while view:
-        view = view[os.write(out, view) :]
+    writer.write_whole(sys.stdout.fileno(), data)
 
 
 if __name__ == "__main__":

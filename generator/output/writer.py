@@ -308,11 +308,17 @@ def _write_new_file(path: Path, data: bytes) -> None:
     (its size, whether it is a terminal, where it stands)."""
     fd = os.open(path, _NEW_FILE, 0o666)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_whole(fd, data)
     finally:
         os.close(fd)
+
+
+def write_whole(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to the open file ``fd``: each write the system cuts short (a
+    pipe's, interrupted) goes on where it stopped."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _new_folder_mode(parent: Path) -> int:
