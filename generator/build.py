@@ -49,7 +49,7 @@ from generator.output import fingerprints as deps
 from generator.output import render as templating
 from generator.output import shape as shapes
 from generator.output.shape import Shape
-from generator.pages.base import PageJob
+from generator.pages.base import PageJob, Pagination
 from generator.pages.view import Queries, SiteView
 from generator.site import model, search, urls
 from generator.site.bodies import Rendered, full_body
@@ -57,6 +57,10 @@ from generator.site.bodies import Rendered, full_body
 # an incremental build that changes at most this share of the output moves its files into the
 # existing folder; a larger one builds a complete new folder and swaps it in
 IN_PLACE_SHARE = 0.2
+# a build whose caller is told when the pages are shown (serve's), with at least this many
+# pages to make, moves first the pages a change is seen on (every page but the later pages
+# of lists), tells, then moves the later pages with the search index
+FRONT_FROM = 100
 
 
 # told (stage, done, total) as a stage goes: "files" (front matter parsed), "bodies"
@@ -929,11 +933,8 @@ def _render_and_write(
     extra = {"photo_variants": view.photo_variants}
     env = render_environment(inputs.theme, site.config.language, view, inputs.analysis.plan, extra)
     publish = _Publisher(inputs, work, converted, env, view)
-    after = mark.shown is not None and _index_after(work)
     try:
-        published = publish.pages(_stage(progress, "pages"), index=not after)
-        if published.ok:
-            published = publish.follow(published, mark, problems, index=after)
+        published = _publish_pages(publish, mark, problems, _stage(progress, "pages"))
         if not published.moved:
             return _failed([*problems, *published.problems], mark.started, site.config.language)
         mark("render")
@@ -955,6 +956,50 @@ def _render_and_write(
     mark("write")
     files = len(published.written) + len(work.copies)
     return _done(inputs, problems, mark, published.written, files, len(work.removed))
+
+
+def _publish_pages(
+    publish: _Publisher, mark: _Marker, problems: list[Diagnostic], progress: pool.Progress | None
+) -> _Published:
+    """The pages and the files of the search index moved into the output: in one move; or,
+    for a caller told when the pages are shown, in two, told between them: many pages, those
+    a change is seen on first, then the later pages of lists with the index
+    (``_front_and_rest``); or, after a small change of bodies, the pages, then the index
+    (``_index_after``)."""
+    work = publish.work
+    split = _front_and_rest(work) if mark.shown is not None else None
+    more: Callable[[_Published], _Published] | None = None
+    if split is not None:
+        front = {job.path for job in split[0]}
+        # new files of the second move, which the output of the first does not hold yet
+        later = frozenset(
+            job.path for job in work.todo if job.path not in front and job.path not in work.previous
+        )
+        published = publish.pages(progress, index=False, jobs=split[0], later=later)
+        more = functools.partial(publish.rest, split[1], progress)
+    else:
+        after = mark.shown is not None and _index_after(work)
+        published = publish.pages(progress, index=not after)
+        more = publish.index_files if after else None
+    return publish.follow(published, mark, problems, more) if published.ok else published
+
+
+def _front_and_rest(work: _Work) -> tuple[list[PageJob], list[PageJob]] | None:
+    """The pages to do, those a change is first seen on (every page but the second and later
+    pages of lists) apart from the later pages of lists; None when they are fewer than
+    ``FRONT_FROM``, or all of one sort."""
+    jobs = [job for job in work.todo if not _is_index_file(job.path)]
+    if len(jobs) < FRONT_FROM:
+        return None
+    front = [job for job in jobs if not _later_page(job)]
+    if not front or len(front) == len(jobs):
+        return None
+    return front, [job for job in jobs if _later_page(job)]
+
+
+def _later_page(job: PageJob) -> bool:
+    """Whether ``job`` is the second or a later page of a list."""
+    return any(isinstance(value, Pagination) and value.number > 1 for value in job.context.values())
 
 
 def _index_after(work: _Work) -> bool:
@@ -984,10 +1029,14 @@ class _Published:
         return not self.problems
 
     def then(self, more: _Published) -> _Published:
-        """This move followed by ``more``, into an output changed in place by both."""
+        """This move followed by ``more``: the output changed in place by both, or a new
+        folder when either swapped one in."""
         touched = self.touched
-        if touched is not None and more.touched is not None:
-            touched = (touched[0] | more.touched[0], touched[1] | more.touched[1])
+        if more.moved:
+            if touched is None or more.touched is None:
+                touched = None
+            else:
+                touched = (touched[0] | more.touched[0], touched[1] | more.touched[1])
         written = (*self.written, *more.written)
         return _Published(written, more.problems, touched, self.moved or more.moved)
 
@@ -1004,15 +1053,27 @@ class _Publisher:
     indexed: bool = False  # whether the files of the search index were rendered
     early: _RecordsMeanwhile | None = None  # the records of pages made as they came back
 
-    def pages(self, progress: pool.Progress | None, index: bool) -> _Published:
-        """The pages to do and the copied files; with ``index``, the files of the search
-        index too, computed and rendered in this process while the workers render the pages,
-        then let go of, before this process makes the pages' records as they come back."""
-        first = [job for job in self.work.todo if not _is_index_file(job.path)]
-        has_index = len(first) < len(self.work.todo)
+    def pages(
+        self,
+        progress: pool.Progress | None,
+        index: bool,
+        jobs: Sequence[PageJob] | None = None,
+        work: _Work | None = None,
+        later: frozenset[str] = frozenset(),
+    ) -> _Published:
+        """The pages ``jobs`` (every page to do unless told) and the copied files of
+        ``work`` (the build's unless told); with ``index``, the files of the search index
+        too, computed and rendered in this process while the workers render the pages, then
+        let go of, before this process makes the pages' records as they come back.
+        ``later``: new files a later move brings, left out of this one's output."""
+        todo = self.work.todo
+        first = [job for job in (todo if jobs is None else jobs) if not _is_index_file(job.path)]
+        has_index = any(_is_index_file(job.path) for job in todo)
         inputs = self.inputs
-        held = inputs.store.memory("held") is not None
-        self.early = early = _RecordsMeanwhile(self.work, self.converted, held)
+        if self.early is None:
+            held = inputs.store.memory("held") is not None
+            self.early = _RecordsMeanwhile(self.work, self.converted, held)
+        early = self.early
 
         def render(staged: writer.StagedOutput) -> tuple[list[pool.Written], list[Diagnostic]]:
             index_files: list[tuple[list[pool.Written], list[Diagnostic]]] = []
@@ -1040,19 +1101,22 @@ class _Publisher:
                 problems.extend(more_problems)
             return written, problems
 
-        return self._publish(render, self.work)
+        return self._publish(render, self.work if work is None else work, later)
 
     def follow(
-        self, first: _Published, mark: _Marker, problems: list[Diagnostic], index: bool
+        self,
+        first: _Published,
+        mark: _Marker,
+        problems: list[Diagnostic],
+        more: Callable[[_Published], _Published] | None,
     ) -> _Published:
         """What follows the ``first`` move, of the pages: the caller that asked is told
-        (``_Marker.shown``, with the report so far), then with ``index`` the files of the
-        search index are moved in. Whatever stops that, the records of what moved are kept
-        first (``keep_what_moved``)."""
+        (``_Marker.shown``, with the report so far), then ``more`` moves the rest in. Whatever
+        stops that, the records of what moved are kept first (``keep_what_moved``)."""
         try:
             if mark.shown is not None:
                 mark.shown(self._so_far(first, mark, problems))
-            return first.then(self._index_files(first)) if index else first
+            return first.then(more(first)) if more is not None else first
         except BaseException:
             self.keep_what_moved(first)
             raise
@@ -1097,14 +1161,30 @@ class _Publisher:
         early = self.early.made if self.early is not None else None
         return _records(self.work, published.written, self.converted, self.inputs.store, early)
 
-    def _index_files(self, first: _Published) -> _Published:
+    def index_files(self, first: _Published) -> _Published:
         """The files of the search index alone, moved into the output after the ``first``
-        move (a failure of the machine is a problem)."""
+        move."""
+
+        def move(work: _Work) -> _Published:
+            self._compute_index()
+            return self._publish(self._render_index, work)
+
+        return self._after(first, move)
+
+    def rest(
+        self, jobs: Sequence[PageJob], progress: pool.Progress | None, first: _Published
+    ) -> _Published:
+        """The pages ``jobs`` and the files of the search index, moved into the output after
+        the ``first`` move."""
+        return self._after(first, lambda work: self.pages(progress, True, jobs, work))
+
+    def _after(self, first: _Published, move: Callable[[_Work], _Published]) -> _Published:
+        """What ``move`` moves into the output after the ``first`` move, with no files to
+        copy or remove (a failure of the machine is a problem)."""
         stamps = self._stamps_after(first)
         work = dataclasses.replace(self.work, copies=(), removed=frozenset(), stamps=stamps)
         try:
-            self._compute_index()
-            return self._publish(self._render_index, work)
+            return move(work)
         except OSError as exc:
             return _Published(problems=(system_error(exc),))
 
@@ -1134,6 +1214,7 @@ class _Publisher:
         self,
         render: Callable[[writer.StagedOutput], tuple[list[pool.Written], list[Diagnostic]]],
         work: _Work,
+        later: frozenset[str] = frozenset(),
     ) -> _Published:
         staged = writer.StagedOutput(self.inputs.options.output)
         try:
@@ -1141,7 +1222,8 @@ class _Publisher:
             if problems:
                 return _Published(problems=tuple(problems))
             rendered = {w.path for w in written}
-            stop, touched = _commit(staged, work, rendered, work.records.keys(), self.inputs)
+            paths = work.records.keys() - later if later else work.records.keys()
+            stop, touched = _commit(staged, work, rendered, paths, self.inputs)
             if stop:
                 return _Published(problems=tuple(stop))
             return _Published(tuple(written), (), touched, moved=True)

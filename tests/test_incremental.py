@@ -1203,6 +1203,103 @@ def test_a_search_index_that_fails_after_the_pages_are_shown_leaves_true_records
     assert tree(out) == tree(tmp_path / "clean")
 
 
+def _add_newest(source: Path) -> None:
+    """Add a profile dated after every other: it heads every list it is in."""
+    added = profile(name="新来人", extra="date: 2025-12-31\n", body="新人的事迹。")
+    (source / "profiles/2025/new.md").write_text(added, encoding="utf-8")
+    fixed_times(source)
+
+
+# each move made in place; the first in place, the second a new folder; each a new folder
+@pytest.mark.parametrize("share", [1, 0.3, 0])
+def test_a_new_story_is_shown_with_the_first_pages_of_its_lists_before_the_later_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    """A caller told when the pages are shown (serve) is told once the pages a change is
+    seen on are in the output: the new story's page and the first page of each list it heads;
+    the later pages of those lists, which all shift by one, and the search index follow. The
+    output then equals a clean build's, and the next build has nothing to do."""
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", share)
+    monkeypatch.setattr(building, "FRONT_FROM", 1)
+    source, out, options = _profiles_site(tmp_path)
+    later = out / "profiles/page/2/index.html"
+    later_before = later.read_bytes()
+    index_before = _index_files(out)
+    _add_newest(source)
+    seen: list[tuple[str, str, bytes, dict[str, str]]] = []
+
+    def shown(so_far: BuildReport) -> None:
+        assert so_far.ok and so_far.pages > 0
+        page = out / "profiles/2025/xin-lai-ren/index.html"
+        first = (out / "profiles/index.html").read_text(encoding="utf-8")
+        now = (page.read_text(encoding="utf-8"), first, later.read_bytes(), _index_files(out))
+        seen.append(now)
+
+    report = build(options, shown=shown)
+    assert report.ok and len(seen) == 1
+    page, first, later_then, index_then = seen[0]
+    assert "新人的事迹" in page and "新来人" in first
+    assert later_then == later_before and index_then == index_before  # not moved in yet
+    assert later.read_bytes() != later_before and _index_files(out) != index_before
+    assert build(options).stages == {}
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert tree(out) == tree(tmp_path / "clean")
+
+
+def test_a_build_no_one_is_told_of_moves_its_pages_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a caller told when the pages are shown (``showcase build``, the daemon), the
+    pages of a change move into the output together, however many they are."""
+    monkeypatch.setattr(building, "FRONT_FROM", 1)
+    source, _out, options = _profiles_site(tmp_path)
+    _add_newest(source)
+    moves: list[int] = []
+    real = building._commit
+
+    def counted(staged: writer.StagedOutput, work: Any, *args: Any) -> Any:
+        moves.append(len(args[0]))
+        return real(staged, work, *args)
+
+    monkeypatch.setattr(building, "_commit", counted)
+    assert build(options).ok
+    assert len(moves) == 1 and moves[0] > 2
+
+
+def test_later_pages_that_fail_to_move_in_after_the_first_leave_true_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the later pages cannot be moved in after the first pages were shown (the disk
+    is full), the build fails, and the records of what moved are kept: building again makes
+    the later pages, not the first ones, and gives the output of a clean build."""
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
+    monkeypatch.setattr(building, "FRONT_FROM", 1)
+    source, out, options = _profiles_site(tmp_path)
+    _add_newest(source)
+    real = writer.StagedOutput.commit_changes
+    calls: list[int] = []
+
+    def second_fails(self: writer.StagedOutput, changed: Any, removed: Any, every: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(self, changed, removed, every)
+
+    monkeypatch.setattr(writer.StagedOutput, "commit_changes", second_fails)
+    shown: list[bool] = []
+    failed = build(options, shown=lambda _report: shown.append(True))
+    assert not failed.ok and failed.diagnostics and shown
+    assert "新来人" in (out / "profiles/index.html").read_text(encoding="utf-8")
+    moved = (out / "profiles/2025/xin-lai-ren/index.html").stat().st_ino
+    monkeypatch.undo()
+    report = build(options)
+    assert report.ok and report.pages > 0
+    # the page that moved in first was not made again: its record was kept
+    assert (out / "profiles/2025/xin-lai-ren/index.html").stat().st_ino == moved
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert tree(out) == tree(tmp_path / "clean")
+
+
 def test_a_link_found_when_the_search_index_moves_in_after_the_pages_forgets_the_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
