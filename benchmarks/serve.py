@@ -12,11 +12,15 @@ with ``page_size: 20``) it measures:
   index served);
 - **start, warm**: the same again, with the cache and served folder of the first run;
 - **edit -> served**: from saving one profile (a sentence appended) until its detail page,
-  fetched over HTTP every 20 ms, shows the sentence; ``--edits`` times, each figure printed.
+  fetched over HTTP every 20 ms, shows the sentence; ``--edits`` times, each figure printed;
+- **new story -> served**: from saving a new profile, the newest of the site (written as
+  benchmarks/run.py's add-story build writes it), until its detail page is served with its
+  name; the lists it joins (the first pages of its unit's, its year's and the home page)
+  are made again too, and every later page of those lists.
 
 With ``--hugo``, the same for ``hugo server`` (rendering to memory, its default) on the same
 corpus in Hugo's format (written as benchmarks/run.py writes it, with the same profile edited):
-start to the home page served, and edit -> served.
+start to the home page served, edit -> served and new story -> served.
 """
 
 from __future__ import annotations
@@ -114,10 +118,50 @@ def edit_latencies(base: str, page: str, path: Path, edits: int) -> list[float]:
     return found
 
 
+def new_story(source: Path, fmt: str) -> tuple[Path, bytes, str]:
+    """A new profile as benchmarks/run.py's add-story build adds it, taken away again: its
+    path, its bytes and the name its page shows."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run  # benchmarks/run.py: the story the build benchmark adds
+
+    added = run.add_story(source, fmt)
+    text = added.read_bytes()
+    added.unlink()
+    for line in text.decode("utf-8").split("\n"):
+        key, colon, value = line.partition(":")
+        if colon and key.strip().lower() in ("name", "title"):
+            return added, text, value.strip().strip('"')
+    raise SystemExit(f"no name in {added}")
+
+
+def planned_page(source: Path, path: Path) -> str:
+    """The page of the item ``path``, as the build plans it."""
+    sys.path.insert(0, str(REPO))
+    from generator.build import analyse
+
+    analysis = analyse(source)
+    rel = path.relative_to(source).as_posix()
+    item = next(i for i in analysis.site.all_items() if i.key == rel)
+    return str(analysis.plan.items[item.key])
+
+
+def add_latency(base: str, page: str, story: tuple[Path, bytes, str]) -> float:
+    """Seconds from saving the new ``story`` until ``base + page`` shows its name; the story
+    is taken away again after."""
+    path, text, name = story
+    time.sleep(1.0)
+    try:
+        path.write_bytes(text)
+        return wait_for(base + page, name)
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def measure_showcase(source: Path, edits: int, settle: float = 0.0) -> dict[str, object]:
-    """showcase serve on ``source``: start with no cache, start again warm, and the seconds
-    of each of ``edits`` edits to the first profile until its page is served changed (the
-    first ``settle`` seconds after the warm start: the preview warms up in the background)."""
+    """showcase serve on ``source``: start with no cache, start again warm, the seconds of
+    each of ``edits`` edits to the first profile until its page is served changed (the first
+    ``settle`` seconds after the warm start: the preview warms up in the background), then
+    those of a new story until its page is served."""
     shutil.rmtree(source / ".showcase-cache", ignore_errors=True)
     started = time.perf_counter()
     proc, base, cold = timed_start(source)
@@ -126,16 +170,26 @@ def measure_showcase(source: Path, edits: int, settle: float = 0.0) -> dict[str,
     proc.terminate()
     proc.wait()
     path, page = first_profile(source)
+    story = new_story(source, "native")
+    story[0].write_bytes(story[1])
+    try:
+        added_page = planned_page(source, story[0])
+    finally:
+        story[0].unlink()
     original = path.read_bytes()
     proc, base, warm = timed_start(source)
     try:
         time.sleep(settle)
         found = edit_latencies(base, page, path, edits)
+        added = add_latency(base, added_page, story)
     finally:
         proc.terminate()
         proc.wait()
         path.write_bytes(original)
-    return {"start_cold": cold, "built_cold": built, "start_warm": warm, "edits": found}
+    return {
+        "start_cold": cold, "built_cold": built, "start_warm": warm, "edits": found,
+        "added": added,
+    }
 
 
 def measure_hugo(corpus: Path, hugo: Path, profile: Path, edits: int) -> dict[str, object]:
@@ -154,11 +208,17 @@ def measure_hugo(corpus: Path, hugo: Path, profile: Path, edits: int) -> dict[st
         wait_for(base, "<html")
         start = time.perf_counter() - started
         found = edit_latencies(base, page, profile, edits)
+        story = new_story(corpus, "hugo")
+        added_page = story[0].relative_to(corpus / "content").with_suffix("").as_posix() + "/"
+        added = add_latency(base, added_page, story)
     finally:
         proc.terminate()
         proc.wait()
         profile.write_bytes(original)
-    return {"start_cold": start, "built_cold": None, "start_warm": None, "edits": found}
+    return {
+        "start_cold": start, "built_cold": None, "start_warm": None, "edits": found,
+        "added": added,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"start, warm: {found['start_warm']:.2f} s")
     for n, seconds in enumerate(found["edits"]):  # type: ignore[arg-type]
         print(f"edit {n + 1} -> served: {seconds:.2f} s")
+    print(f"new story -> served: {found['added']:.2f} s")
     if args.hugo:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import run  # benchmarks/run.py: its Hugo install and corpus
@@ -191,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hugo server, start: {found['start_cold']:.2f} s")
         for n, seconds in enumerate(found["edits"]):  # type: ignore[arg-type]
             print(f"hugo server, edit {n + 1} -> served: {seconds:.2f} s")
+        print(f"hugo server, new story -> served: {found['added']:.2f} s")
     return 0
 
 
