@@ -1300,6 +1300,39 @@ def test_later_pages_that_fail_to_move_in_after_the_first_leave_true_records(
     assert tree(out) == tree(tmp_path / "clean")
 
 
+def test_later_pages_that_stop_moving_in_half_way_are_moved_in_by_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the move of the later pages stops half-way, after a new page of a list moved in
+    (an error of the disk), the next build finishes the move: the new page is listed as the
+    build's own, not refused as a file someone else put there, and the output then equals a
+    clean build's."""
+    monkeypatch.setattr(building, "IN_PLACE_SHARE", 1)
+    monkeypatch.setattr(building, "FRONT_FROM", 1)
+    source, out, options = _profiles_site(tmp_path)
+    before = set(tree(out))
+    _add_newest(source)
+    real = os.replace
+    moved: list[str] = []
+
+    def half(src: Any, dst: Any) -> None:
+        rel = Path(dst).relative_to(out).as_posix() if Path(dst).is_relative_to(out) else ""
+        if moved and rel:  # a new later page moved in: the next file fails to
+            raise OSError(5, "Input/output error")
+        if "/page/" in rel and rel not in before:
+            moved.append(rel)
+        real(src, dst)
+
+    monkeypatch.setattr(writer.os, "replace", half)
+    failed = build(options, shown=lambda _report: None)
+    assert not failed.ok and failed.diagnostics and moved
+    assert (out / moved[0]).is_file()
+    monkeypatch.undo()
+    assert build(options).ok
+    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
+    assert tree(out) == tree(tmp_path / "clean")
+
+
 def test_a_link_found_when_the_search_index_moves_in_after_the_pages_forgets_the_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

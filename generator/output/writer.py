@@ -357,6 +357,7 @@ class StagedOutput:
         self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=output.parent))
         self._dirs: set[Path] = set()
         self._written: set[str] = set()
+        self._moving = False  # files are being moved into the output (``commit_changes``)
 
     def _claim(self, rel: str) -> None:
         # two spellings of one file (a/./x, a/x) are one claim
@@ -427,10 +428,17 @@ class StagedOutput:
         plan = {"root": str(self.root), "changed": changed, "removed": removed}
         write_atomic(journal, json.dumps(plan).encode("utf-8"))
         with _signals_deferred():
+            self._moving = True
             _apply(self.output, self.root, changed, removed)
             journal.unlink()
+            self._moving = False
 
     def abort(self) -> None:
+        """Remove the folder, unless a move of its files into the output stopped half-way:
+        the journal beside the output names it then, and the next build finishes the move
+        (``recover``), the files that moved and the marker that lists them included."""
+        if self._moving:
+            return
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(self.root)
 
