@@ -414,6 +414,89 @@ def test_the_browsers_reload_as_soon_as_the_changed_pages_are_in_the_output(
             state.store.close()
 
 
+def _paged_serve(tmp_path: Path) -> tuple[Path, Path, serve.ServeState]:
+    """A site whose lists run over several pages, built once by a preview's state."""
+    files = {f"profiles/2025/p{n}.md": profile(name=f"员工{n}") for n in range(12)}
+    source = write_site(tmp_path / "site", files)
+    out = tmp_path / "out"
+    state = serve.ServeState(BuildOptions(source=source, output=out, cache_dir=tmp_path / "c"))
+    assert state.rebuild().ok
+    return source, out, state
+
+
+def test_a_new_story_reloads_the_browsers_then_those_showing_a_later_page_of_a_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new story heading the lists: the browsers reload once the pages it is seen on are
+    in the output (the later pages of its lists still as they were), then those showing a
+    later page of a list reload once those moved in too; an edit of fewer pages than
+    ``FRONT_FROM`` reloads them once."""
+    import generator.build as building
+
+    monkeypatch.setattr(building, "FRONT_FROM", 1)
+    source, out, state = _paged_serve(tmp_path)
+    later = out / "profiles/page/2/index.html"
+    before = later.read_bytes()
+    reloads: list[tuple[str, bool]] = []
+
+    def reload(path: str = "*") -> None:  # the path told, and whether page 2 moved by then
+        reloads.append((path, later.read_bytes() != before))
+
+    newest = profile(name="新来人", extra="date: 2025-12-31\n")
+    (source / "profiles/2025/new.md").write_text(newest, encoding="utf-8")
+    try:
+        assert serve.rebuild_and_reload(state, frozenset({"profiles/2025/new.md"}), reload).ok
+        assert reloads == [("*", False), (serve.LATER_PAGES, True)]
+        reloads.clear()
+        monkeypatch.undo()  # fewer pages than FRONT_FROM: moved in at once
+        (source / "profiles/2025/p1.md").write_text(profile(name="员工1", body="新句。"), "utf-8")
+        assert serve.rebuild_and_reload(state, frozenset({"profiles/2025/p1.md"}), reload).ok
+        assert [path for path, _ in reloads] == ["*"]
+    finally:
+        state.persist()
+        if state.store is not None:
+            state.store.close()
+
+
+def test_a_reload_of_the_later_pages_reloads_only_a_later_page_in_a_browser(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """Headless Chromium: every page serve serves carries the plugin livereload.js takes;
+    told ``LATER_PAGES``, a later page of a list reloads and the first page does not; told
+    anything else, the plugin leaves it to livereload.js."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    _source, _out, state = _paged_serve(tmp_path)
+    server = make_server("127.0.0.1", 0, serve.make_app(state), handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    told = "(path) => new window.LiveReloadPluginShowcase(window, {}).reload(path, {})"
+    try:
+        page = browser.new_page()
+        for path, reloads in (("/profiles/page/2/", True), ("/profiles/", False)):
+            page.goto(base + path)
+            page.evaluate("window.marked = true")
+            assert page.evaluate(told, "*") is False
+            if reloads:
+                with page.expect_navigation():
+                    assert page.evaluate(told, serve.LATER_PAGES) is True
+                assert page.evaluate("window.marked === undefined")
+            else:
+                assert page.evaluate(told, serve.LATER_PAGES) is True
+                page.wait_for_timeout(300)
+                assert page.evaluate("window.marked === true")
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        if state.store is not None:
+            state.store.close()
+
+
 def test_a_slow_rebuild_says_on_the_console_that_it_is_under_way(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, unquote
 
 from generator.base import messages
@@ -52,6 +52,28 @@ BODY_CLOSE = b"</body"
 OVERLAY_ID = "showcase-error-overlay"
 WARNINGS_ID = "showcase-build-warnings"
 WARNINGS_SHOWN = 20  # warnings listed in the browser; the others are counted
+# what the browsers are told when the later pages of lists moved in after they reloaded: a
+# browser showing such a page (``…/page/<n>/``) reloads, the others stay as they are
+LATER_PAGES = "showcase:later-pages"
+HEAD_CLOSE = re.compile(rb"</head", re.I)
+# a livereload.js plugin (found by its name when livereload.js starts): a reload told
+# LATER_PAGES reloads the page only when it is a later page of a list
+RELOAD_PLUGIN = (
+    "<script>window.LiveReloadPluginShowcase=function(){};"
+    'LiveReloadPluginShowcase.identifier="showcase";'
+    'LiveReloadPluginShowcase.version="1";'
+    "LiveReloadPluginShowcase.prototype.reload=function(path){"
+    f'if(path!=="{LATER_PAGES}")return false;'
+    "if(/\\/page\\/\\d+\\/(index\\.html)?$/.test(location.pathname))location.reload();"
+    "return true;};</script>"
+).encode()
+
+
+class Reload(Protocol):
+    """Tells the browsers to reload: every one, or with ``LATER_PAGES``, those showing a
+    later page of a list."""
+
+    def __call__(self, path: str = "*") -> None: ...
 
 
 @dataclass
@@ -385,8 +407,10 @@ def make_app(
             return _respond(start, status, b"", "text/plain", [("Location", target)])
         body = target.read_bytes() if target.is_file() else b"404"
         ctype = _content_type(target.name)
-        if ctype.startswith("text/html") and report is not None:
-            body = with_report(body, report, state.options.source)
+        if ctype.startswith("text/html"):
+            body = HEAD_CLOSE.sub(lambda m: RELOAD_PLUGIN + m.group(0), body, count=1)
+            if report is not None:
+                body = with_report(body, report, state.options.source)
         return _respond(start, status, body, ctype)
 
     return app if hosts is None else _only_hosts(app, hosts)
@@ -573,7 +597,7 @@ def start_preview(state: ServeState) -> None:
     state.started.set()
 
 
-def first_build(state: ServeState, reload: Callable[[], None]) -> None:
+def first_build(state: ServeState, reload: Reload) -> None:
     """The first build of a preview whose pages are made as they are asked for meanwhile;
     then the pages come from the served folder and the browsers reload. A fault of the tool
     is said, and the pages are still made as asked for."""
@@ -635,8 +659,8 @@ def batch_watcher(state: ServeState, source: Path) -> Any:
         def start(self, callback: Callable[[], None]) -> bool:
             loop = ioloop.IOLoop.current()
 
-            def reload() -> None:
-                loop.add_callback(LiveReloadHandler.reload_waiters, path="*")
+            def reload(path: str = "*") -> None:
+                loop.add_callback(LiveReloadHandler.reload_waiters, path=path)
 
             if not state.started.is_set():
                 threading.Thread(target=first_build, daemon=True, args=(state, reload)).start()
@@ -653,7 +677,7 @@ def batch_watcher(state: ServeState, source: Path) -> Any:
 
 
 def rebuild_on_change(
-    state: ServeState, source: Path, stopping: threading.Event, reload: Callable[[], None]
+    state: ServeState, source: Path, stopping: threading.Event, reload: Reload
 ) -> None:
     """Rebuild once per batch of changes until ``stopping`` is set."""
     for changes in watching.batches(source, watched(source), stopping, DEBOUNCE_MS, STEP_MS):
@@ -671,7 +695,7 @@ SLOW_NOTICE_SECONDS = 1.0  # a rebuild still running after this long says so
 
 
 def rebuild_noticed(
-    state: ServeState, changed: frozenset[str] | None, reload: Callable[[], None]
+    state: ServeState, changed: frozenset[str] | None, reload: Reload
 ) -> BuildReport:
     """``rebuild_and_reload``, saying on the console that it is under way once it has taken
     ``SLOW_NOTICE_SECONDS`` (a change to units.yaml or site.yaml remakes every page, which
@@ -694,19 +718,24 @@ def rebuild_noticed(
 
 
 def rebuild_and_reload(
-    state: ServeState, changed: frozenset[str] | None, reload: Callable[[], None]
+    state: ServeState, changed: frozenset[str] | None, reload: Reload
 ) -> BuildReport:
     """Rebuild for the files ``changed``: the browsers reload as soon as the changed pages
-    are in the output, and (again) when the rebuild failed or did not say so."""
+    are in the output, and (again) when the rebuild failed or did not say so; when the later
+    pages of lists moved in after that, the browsers showing one reload (``LATER_PAGES``)."""
     reloaded = threading.Event()
+    pages_then: list[int] = []
 
     def shown() -> None:
         reloaded.set()
+        pages_then.append(state.report.html if state.report is not None else 0)
         reload()
 
     result = state.rebuild(persist=False, changed=changed, shown=shown)
     if not reloaded.is_set() or not result.ok:
         reload()
+    elif result.html > pages_then[0]:  # more pages moved in after the browsers reloaded
+        reload(LATER_PAGES)
     return result
 
 
