@@ -106,6 +106,59 @@ def test_a_new_story_is_checked_alone(small: Path, made: list[str]) -> None:
     assert made == ["profiles/2025/c.md"]
 
 
+def test_a_process_that_models_again_keeps_its_items_when_a_story_is_added(
+    small: Path, made: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that models the site again (serve, the daemon) keeps the items it made in
+    memory when only the paths of Markdown files changed: the new story alone is looked up
+    in the cache, and checked."""
+    looked_up: list[list[str]] = []
+    real = itemcache.KeptItems.load
+
+    def load(self: itemcache.KeptItems, context: str, docs: Any) -> Any:
+        looked_up.append([doc.path for doc in docs])
+        return real(self, context, docs)
+
+    monkeypatch.setattr(itemcache.KeptItems, "load", load)
+    store = cache.Cache.open(small / cache.CACHE_DIR, remember=True)
+    try:
+        build.model_site(small, store=store)
+        (small / "profiles/2025/c.md").write_text(profile(name="赵六"), encoding="utf-8")
+        looked_up.clear()
+        made.clear()
+        again = build.model_site(small, store=store)
+    finally:
+        store.close()
+    assert looked_up == [["profiles/2025/c.md"]] and made == ["profiles/2025/c.md"]
+    assert len(again.site.profiles) == 4
+    _same_items(_modelled(small, folder=small / "fresh-cache"), again)
+
+
+def test_a_process_that_models_again_checks_an_item_with_errors_when_a_story_is_added(
+    tmp_path: Path, made: list[str]
+) -> None:
+    """An item with an error stays out of what such a process keeps: the Markdown file its
+    attachment names, added, makes it whole."""
+    report = (
+        "---\ntitle: 报告\nunit: branch\ndate: 2025-05-01\n"
+        "attachments: [../../static/notes.md]\n---\n正文。\n"
+    )
+    source = write_site(tmp_path / "src", {"reports/2025/r.md": report})
+    store = cache.Cache.open(tmp_path / "cache", remember=True)
+    try:
+        first = build.model_site(source, store=store)
+        assert any(d.is_error for d in first.diagnostics)
+        (source / "static").mkdir()
+        (source / "static/notes.md").write_text("# 笔记\n", encoding="utf-8")
+        made.clear()
+        again = build.model_site(source, store=store)
+    finally:
+        store.close()
+    assert made == ["reports/2025/r.md"]
+    assert not any(d.is_error for d in again.diagnostics)
+    assert [a.source for a in again.site.reports[0].attachments] == ["static/notes.md"]
+
+
 def test_a_renamed_unit_makes_every_item_again(small: Path, made: list[str]) -> None:
     _modelled(small)
     units = (small / "units.yaml").read_text(encoding="utf-8")

@@ -616,14 +616,30 @@ def _remembered(
     memo: ItemMemo | None, context: str, tree: SourceTree, kinds: Registry
 ) -> ItemMemo | None:
     """``memo``, emptied first if what items are made from besides their own file changed:
-    the ``lasting_context``, the paths of all files and the kinds themselves."""
+    the ``lasting_context``, the paths of all files and the kinds themselves. When only the
+    paths of Markdown files changed (a story added, removed or renamed), the items that are
+    ``keepable`` stay: made from their own file and that context alone, as the cache keeps
+    them from process to process."""
     if memo is None:
         return None
     whole = repr((context, sorted(tree.files), id(kinds)))
-    if memo.get("") != whole:
-        memo.clear()
-        memo[""] = whole
+    if memo.get("") == whole:
+        return memo
+    lasting = repr((context, id(kinds)))
+    stay = {}
+    if memo.get(_LASTING) == lasting:
+        stay = {key: value for key, value in memo.items() if _kept_item(value)}
+    memo.clear()
+    memo.update(stay)
+    memo[""], memo[_LASTING] = whole, lasting
     return memo
+
+
+def _kept_item(value: Any) -> bool:
+    """Whether ``value``, of an item memo, is what a file became (not the last tree, the
+    structure or the duplicates of the same memo), an item that is ``keepable``."""
+    became = isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], tuple)
+    return became and isinstance(value[0], Item) and keepable(value)
 
 
 def _items(
@@ -770,6 +786,7 @@ def _made(make: Make, doc: SourceDoc) -> Became:
 # where ``_checked`` keeps, in the memo of the items, the last tree and what its files became,
 # with the kinds and the ``lasting_context``: (tree, kinds, context, what every file became)
 _LAST_ITEMS = ("last items",)
+_LASTING = ("lasting",)  # the context and kinds the items of a memo were made in
 
 
 def _unit_kind_allowed(
