@@ -146,10 +146,10 @@ def planned_page(source: Path, path: Path) -> str:
 
 
 def add_latency(base: str, page: str, story: tuple[Path, bytes, str]) -> float:
-    """Seconds from saving the new ``story`` until ``base + page`` shows its name; the story
-    is taken away again after."""
+    """Seconds from saving the new ``story`` until ``base + page`` shows its name (the last
+    edit's rebuild given time to end first); the story is taken away again after."""
     path, text, name = story
-    time.sleep(1.0)
+    time.sleep(3.0)
     try:
         path.write_bytes(text)
         return wait_for(base + page, name)
@@ -197,6 +197,8 @@ def measure_hugo(corpus: Path, hugo: Path, profile: Path, edits: int) -> dict[st
     ``edits`` edits to ``profile`` until its page is served changed."""
     original = profile.read_bytes()
     page = profile.relative_to(corpus / "content").with_suffix("").as_posix() + "/"
+    story = new_story(corpus, "hugo")  # written and taken away before the server starts
+    added_page = story[0].relative_to(corpus / "content").with_suffix("").as_posix() + "/"
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
@@ -208,8 +210,6 @@ def measure_hugo(corpus: Path, hugo: Path, profile: Path, edits: int) -> dict[st
         wait_for(base, "<html")
         start = time.perf_counter() - started
         found = edit_latencies(base, page, profile, edits)
-        story = new_story(corpus, "hugo")
-        added_page = story[0].relative_to(corpus / "content").with_suffix("").as_posix() + "/"
         added = add_latency(base, added_page, story)
     finally:
         proc.terminate()
