@@ -968,7 +968,7 @@ def _publish_pages(
     (``_index_after``)."""
     work = publish.work
     split = _front_and_rest(work) if mark.shown is not None else None
-    more: Callable[[_Published], _Published] | None = None
+    more: Callable[[_Published], _Published] | None
     if split is not None:
         front = {job.path for job in split[0]}
         # new files of the second move, which the output of the first does not hold yet
