@@ -741,11 +741,12 @@ def targets(size: int, all_series: list[Series]) -> list[str]:
 
 
 def merge(old: dict[str, object], new: list[Series], versions: dict[str, str]) -> list[Series]:
-    """The series of this run, plus those of tools not run now from an earlier results file."""
-    ran = {s.tool.split()[0] for s in new}
+    """The series of this run, plus those not run now from an earlier results file (by their
+    whole name: Hugo run without Pagefind keeps the earlier "hugo + pagefind" series)."""
+    ran = {s.tool for s in new}
     kept: list[Series] = []
     for data in old.get("series", []):  # type: ignore[union-attr]
-        if data["tool"].split()[0] in ran:
+        if data["tool"] in ran:
             continue
         runs = [Run(**r) for r in data.pop("runs")]
         kept.append(Series(**data, runs=runs))
