@@ -134,6 +134,23 @@ def test_a_process_that_models_again_keeps_its_items_when_a_story_is_added(
     _same_items(_modelled(small, folder=small / "fresh-cache"), again)
 
 
+def test_a_process_that_models_again_forgets_the_items_of_files_removed(small: Path) -> None:
+    """What such a process keeps in memory is the items of the files there now: a story
+    removed leaves nothing of it behind."""
+    store = cache.Cache.open(small / cache.CACHE_DIR, remember=True)
+    try:
+        build.model_site(small, store=store)
+        (small / "profiles/2025/b.md").unlink()
+        again = build.model_site(small, store=store)
+        memo = store.memory("items")
+        assert memo is not None
+        paths = {key[1] for key in memo if isinstance(key, tuple) and len(key) == 5}
+    finally:
+        store.close()
+    assert paths == {"profiles/2025/a.md", "profiles/2025/empty.md"}
+    assert len(again.site.profiles) == 2
+
+
 def test_a_process_that_models_again_checks_an_item_with_errors_when_a_story_is_added(
     tmp_path: Path, made: list[str]
 ) -> None:

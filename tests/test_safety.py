@@ -1268,6 +1268,36 @@ def test_a_journal_replayed_after_a_crash_stays_inside_the_output(tmp_path: Path
     assert (outside / "keep.txt").exists() and not (out / "c").exists()
 
 
+def test_a_journal_acts_only_on_a_staging_folder_and_leaves_none_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A journal naming a folder that is not one of the output's staging folders (edited by
+    hand: the source beside the output) is not replayed, and that folder is left as it is;
+    a staging folder whose move fails again is removed with the journal."""
+    out = tmp_path / "out"
+    out.mkdir()
+    source = tmp_path / "src"
+    (source / "a").mkdir(parents=True)
+    (source / "a" / "b.html").write_text("<p>", encoding="utf-8")
+    journal = tmp_path / ".out.journal.json"
+    plan = {"root": str(source), "changed": ["a/b.html"], "removed": []}
+    journal.write_text(json.dumps(plan), encoding="utf-8")
+    writer.recover(out)
+    assert (source / "a" / "b.html").is_file() and not (out / "a").exists()
+    assert not journal.exists()
+    root = tmp_path / ".out.building-1-x"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "b.html").write_text("<p>", encoding="utf-8")
+    journal.write_text(json.dumps({**plan, "root": str(root)}), encoding="utf-8")
+
+    def full(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writer.os, "replace", full)
+    writer.recover(out)
+    assert not root.exists() and not journal.exists()
+
+
 def test_a_large_site_of_its_own_templates_renders_within_the_limits(
     scale_build: tuple[Path, Path], tmp_path: Path
 ) -> None:

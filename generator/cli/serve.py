@@ -55,7 +55,7 @@ WARNINGS_SHOWN = 20  # warnings listed in the browser; the others are counted
 # what the browsers are told when the later pages of lists moved in after they reloaded: a
 # browser showing such a page (``…/page/<n>/``) reloads, the others stay as they are
 LATER_PAGES = "showcase:later-pages"
-HEAD_CLOSE = re.compile(rb"</head", re.I)
+HEAD_CLOSE = re.compile(rb"</head\s*>", re.I)
 # a livereload.js plugin (found by its name when livereload.js starts): a reload told
 # LATER_PAGES reloads the page only when it is a later page of a list
 RELOAD_PLUGIN = (

@@ -533,18 +533,29 @@ def _stale(folder: Path, pid: str) -> bool:
 
 
 def recover(output: Path) -> None:
-    """Finish an incremental commit that a killed build left half done."""
+    """Finish an incremental commit that a killed build left half done (or one whose move
+    failed half-way: ``StagedOutput.abort`` kept its folder). The journal names the staged
+    folder: only a staging folder of ``output`` is acted on, and it is removed even when
+    the move fails again."""
     journal = _journal(output)
     if not journal.is_file():
         return
     try:
         plan = json.loads(journal.read_text(encoding="utf-8"))
         root = Path(plan["root"])
-        if root.parent == output.parent and output.is_dir():
-            _apply(output, root, list(plan["changed"]), list(plan["removed"]))
+        if _staging_of(output, root) and output.is_dir():
+            try:
+                _apply(output, root, list(plan["changed"]), list(plan["removed"]))
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
     except (OSError, ValueError, KeyError, TypeError):
         pass
     journal.unlink(missing_ok=True)
+
+
+def _staging_of(output: Path, folder: Path) -> bool:
+    """Whether ``folder`` is named as the staging folders of ``output`` are (beside it)."""
+    return folder.parent == output.parent and folder.name.startswith(f".{output.name}.building-")
 
 
 # -- one build at a time ------------------------------------------------------------------

@@ -627,8 +627,9 @@ def _remembered(
         return memo
     lasting = repr((context, id(kinds)))
     stay = {}
-    if memo.get(_LASTING) == lasting:
-        stay = {key: value for key, value in memo.items() if _kept_item(value)}
+    if memo.get(_LASTING) == lasting:  # the items of files still there, as they are
+        current = set(map(memo_key, tree.docs))
+        stay = {key: value for key, value in memo.items() if key in current and _kept_item(value)}
     memo.clear()
     memo.update(stay)
     memo[""], memo[_LASTING] = whole, lasting
