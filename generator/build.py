@@ -988,13 +988,14 @@ def _front_and_rest(work: _Work) -> tuple[list[PageJob], list[PageJob]] | None:
     """The pages to do, those a change is first seen on (every page but the second and later
     pages of lists) apart from the later pages of lists; None when they are fewer than
     ``FRONT_FROM``, or all of one sort."""
-    jobs = [job for job in work.todo if not _is_index_file(job.path)]
-    if len(jobs) < FRONT_FROM:
+    front: list[PageJob] = []
+    rest: list[PageJob] = []
+    for job in work.todo:
+        if not _is_index_file(job.path):
+            (rest if _later_page(job) else front).append(job)
+    if len(front) + len(rest) < FRONT_FROM or not front or not rest:
         return None
-    front = [job for job in jobs if not _later_page(job)]
-    if not front or len(front) == len(jobs):
-        return None
-    return front, [job for job in jobs if _later_page(job)]
+    return front, rest
 
 
 def _later_page(job: PageJob) -> bool:
@@ -1176,7 +1177,9 @@ class _Publisher:
     ) -> _Published:
         """The pages ``jobs`` and the files of the search index, moved into the output after
         the ``first`` move."""
-        return self._after(first, lambda work: self.pages(progress, True, jobs, work))
+        return self._after(
+            first, lambda work: self.pages(progress, index=True, jobs=jobs, work=work)
+        )
 
     def _after(self, first: _Published, move: Callable[[_Work], _Published]) -> _Published:
         """What ``move`` moves into the output after the ``first`` move, with no files to

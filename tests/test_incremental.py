@@ -1034,6 +1034,12 @@ def _edit_p1(source: Path) -> tuple[Path, bytes]:
     return edited, original
 
 
+def _equals_clean(source: Path, out: Path, clean: Path) -> None:
+    """The output ``out`` equals a clean build of ``source`` (made into ``clean``)."""
+    assert build(BuildOptions(source=source, output=clean)).ok
+    assert tree(out) == tree(clean)
+
+
 def _index_files(out: Path) -> dict[str, str]:
     """The digests of the search manifest and shards in ``out``, by path."""
     return {
@@ -1068,8 +1074,7 @@ def test_the_changed_pages_are_shown_before_the_search_index_follows(
     assert _index_files(out) != index_before  # it has now
     # the folders both moves changed are known as they left them: nothing to do next
     assert build(options).stages == {}
-    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
-    assert tree(out) == tree(tmp_path / "clean")
+    _equals_clean(source, out, tmp_path / "clean")
 
 
 def test_a_caller_told_the_output_is_published_finds_every_file_in_place(
@@ -1103,8 +1108,7 @@ def test_a_file_deleted_right_after_the_caller_is_told_is_made_again(
     assert build(options, published=lambda _report: victim.unlink()).ok
     assert not victim.exists()
     assert build(options).ok and victim.exists()
-    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
-    assert tree(out) == tree(tmp_path / "clean")
+    _equals_clean(source, out, tmp_path / "clean")
 
 
 @pytest.mark.parametrize("step", ["again", "taken back"])
@@ -1125,8 +1129,7 @@ def test_a_caller_told_the_output_is_published_that_fails_leaves_true_records(
         fixed_times(source)
     report = build(options)
     assert report.ok and report.pages < len(tree(out)) / 2  # the records were kept
-    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
-    assert tree(out) == tree(tmp_path / "clean")
+    _equals_clean(source, out, tmp_path / "clean")
 
 
 def _failing(how: str, monkeypatch: pytest.MonkeyPatch) -> type[BaseException] | None:
@@ -1199,8 +1202,7 @@ def test_a_search_index_that_fails_after_the_pages_are_shown_leaves_true_records
     report = build(options)
     assert report.ok and report.pages < len(tree(out)) / 2  # the records were kept
     assert ("新增的一段" in page.read_text(encoding="utf-8")) is (step == "again")
-    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
-    assert tree(out) == tree(tmp_path / "clean")
+    _equals_clean(source, out, tmp_path / "clean")
 
 
 def _add_newest(source: Path) -> None:
@@ -1242,8 +1244,7 @@ def test_a_new_story_is_shown_with_the_first_pages_of_its_lists_before_the_later
     assert later_then == later_before and index_then == index_before  # not moved in yet
     assert later.read_bytes() != later_before and _index_files(out) != index_before
     assert build(options).stages == {}
-    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
-    assert tree(out) == tree(tmp_path / "clean")
+    _equals_clean(source, out, tmp_path / "clean")
 
 
 def test_a_build_no_one_is_told_of_moves_its_pages_at_once(
@@ -1296,8 +1297,7 @@ def test_later_pages_that_fail_to_move_in_after_the_first_leave_true_records(
     assert report.ok and report.pages > 0
     # the page that moved in first was not made again: its record was kept
     assert (out / "profiles/2025/xin-lai-ren/index.html").stat().st_ino == moved
-    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
-    assert tree(out) == tree(tmp_path / "clean")
+    _equals_clean(source, out, tmp_path / "clean")
 
 
 def test_later_pages_that_stop_moving_in_half_way_are_moved_in_by_the_next_build(
@@ -1329,8 +1329,7 @@ def test_later_pages_that_stop_moving_in_half_way_are_moved_in_by_the_next_build
     assert (out / moved[0]).is_file()
     monkeypatch.undo()
     assert build(options).ok
-    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
-    assert tree(out) == tree(tmp_path / "clean")
+    _equals_clean(source, out, tmp_path / "clean")
 
 
 def test_a_link_found_when_the_search_index_moves_in_after_the_pages_forgets_the_output(
@@ -1360,8 +1359,7 @@ def test_a_link_found_when_the_search_index_moves_in_after_the_pages_forgets_the
         store.close()
     monkeypatch.undo()
     assert build(options).ok
-    assert build(BuildOptions(source=source, output=tmp_path / "clean")).ok
-    assert tree(out) == tree(tmp_path / "clean")
+    _equals_clean(source, out, tmp_path / "clean")
 
 
 def test_a_unit_renamed_reaches_the_pledges_titled_by_its_name(tmp_path: Path) -> None:

@@ -580,7 +580,8 @@ class Cache:
                 "INSERT INTO page_reads VALUES (?, ?)",
                 ((p, text) for p, r in sorted(changed.items()) for text in sorted(r.reads)),
             )
-            self._db.execute(READERS_INDEX)
+            if not previous:
+                self._db.execute(READERS_INDEX)
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('output', ?)", (identity,))
         if self._memory is not None:
             changes: dict[str, tuple[OutputRecord | None, OutputRecord | None]] = {

@@ -351,7 +351,7 @@ class StagedOutput:
         self.output = output
         output.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(output)
-        prefix = f".{output.name}.building-{os.getpid()}-"
+        prefix = f"{_staging_prefix(output)}{os.getpid()}-"
         # the owner's alone while the build writes into it (no one else can put a file or a
         # link in it), opened to what any new folder gets when it becomes the output
         self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=output.parent))
@@ -508,7 +508,7 @@ def remove_stale(output: Path) -> list[Path]:
     process is gone (or, without a process id in the name, older than ``STALE_AFTER``).
     A concurrent build's folder stays. Returns what was removed."""
     removed = []
-    for prefix in (f".{output.name}.building-", f".{output.name}.old-"):
+    for prefix in (_staging_prefix(output), f".{output.name}.old-"):
         for folder in output.parent.glob(prefix + "*"):
             pid = folder.name[len(prefix) :].partition("-")[0]
             if folder.is_dir() and not folder.is_symlink() and _stale(folder, pid):
@@ -555,7 +555,12 @@ def recover(output: Path) -> None:
 
 def _staging_of(output: Path, folder: Path) -> bool:
     """Whether ``folder`` is named as the staging folders of ``output`` are (beside it)."""
-    return folder.parent == output.parent and folder.name.startswith(f".{output.name}.building-")
+    return folder.parent == output.parent and folder.name.startswith(_staging_prefix(output))
+
+
+def _staging_prefix(output: Path) -> str:
+    """How the names of the staging folders of ``output`` begin (the process id follows)."""
+    return f".{output.name}.building-"
 
 
 # -- one build at a time ------------------------------------------------------------------
