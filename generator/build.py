@@ -61,6 +61,9 @@ IN_PLACE_SHARE = 0.2
 # pages to make, moves first the pages a change is seen on (every page but the later pages
 # of lists), tells, then moves the later pages with the search index
 FRONT_FROM = 100
+# a build whose caller asked for a preview (serve's), with pages planned anew and at least this
+# many of them, hands the caller its pages to make on demand before it makes any of them
+PREVIEW_FROM = 1000
 
 
 # told (stage, done, total) as a stage goes: "files" (front matter parsed), "bodies"
@@ -267,6 +270,7 @@ def build(
     own_output: bool = False,
     published: Callable[[BuildReport], None] | None = None,
     looked: Callable[[], Mapping[str, int] | None] | None = None,
+    previewed: Callable[[ondemand.OnDemand], None] | None = None,
 ) -> BuildReport:
     """Build the site (of the content ``kinds``); with a cache, only what changed is
     converted, rendered and written. A long-lived caller (serve) passes its own open
@@ -285,7 +289,9 @@ def build(
     changes is in place there (``published``, with the report so far): the records of the
     output follow. A caller may have the output's folders looked at while it did other work
     (the daemon's helper process): ``looked`` gives the change times found then (None: they
-    are looked at here)."""
+    are looked at here). A caller that shows the output (serve) may be handed the pages to
+    make on demand while the build makes them, when it plans them anew (``previewed``, see
+    ``_offer_preview``)."""
     started = time.perf_counter()
     owned = store is None
     if store is None:
@@ -301,7 +307,7 @@ def build(
             return dataclasses.replace(last, seconds=time.perf_counter() - started)
         try:
             with _collector_paused():
-                mark = _Marker({}, started, shown, published)
+                mark = _Marker({}, started, shown, published, previewed)
                 watched = own_output and changed is not None
                 report = _build(
                     options, store, mark, progress, kinds, changed, whole, watched, looked
@@ -397,6 +403,7 @@ def _build(
     previous, stamps = _last_output(options.output, store, inputs.watched, looked)
     # within one process (serve), the last good build's pages when only bodies changed since
     planned = shape.last_jobs(store) if previous else None
+    anew = planned is None
     if planned is None:
         jobs = list(pages.pages(analysis.site, analysis.plan))
         clashes = urls.clashes((job.path for job in jobs), analysis.plan.assets)
@@ -404,6 +411,8 @@ def _build(
             return _failed([*problems, *clashes], mark.started, analysis.site.config.language)
         planned = shapes.Planned(jobs)
     mark("plan pages")
+    if mark.previewed is not None and previous and anew:
+        _offer_preview(inputs, planned.jobs, copies, mark.previewed)
     work = _plan_work(inputs, planned, (previous, stamps), shape, copies)
     mark("fingerprints")
     if work.had_previous and not work.todo and not work.copies and not work.removed:
@@ -556,6 +565,51 @@ def render_environment(
     return theme.environment(theme_dirs, language, templating.make_globals(view, plan, extra))
 
 
+def _offer_preview(
+    inputs: _Inputs,
+    jobs: Sequence[PageJob],
+    copies: Mapping[str, tuple[Path, str]],
+    previewed: Callable[[ondemand.OnDemand], None],
+) -> None:
+    """Hand ``previewed`` the pages planned (``jobs``), to make on demand from this
+    analysis, with the photos' sizes and the files the build copies (``copies``), while
+    the build makes them: when there are at least ``PREVIEW_FROM`` and the theme is the
+    tool's own (a site's own templates render in the build's limited workers alone)."""
+    if len(jobs) < PREVIEW_FROM or inputs.theme.sandboxed:
+        return
+    analysis = inputs.analysis
+    site, plan = analysis.site, analysis.plan
+    files = ondemand.Copies(
+        {rel: path for rel, (path, _digest) in copies.items()},
+        inputs.options.source,
+        frozenset(),
+        site.config.photo_max_size,
+    )
+    converter = markdown_converter(site, plan)  # its own: the build converts meanwhile
+    previewed(_pages_on_demand(analysis, jobs, files, converter, inputs.photos.variants))
+
+
+def _pages_on_demand(
+    analysis: Analysis,
+    jobs: Iterable[PageJob],
+    files: ondemand.Copies,
+    converter: markup.Converter,
+    variants: Mapping[str, tuple[Any, ...]] | None = None,
+) -> ondemand.OnDemand:
+    """``jobs`` made one at a time as they are asked for, from ``analysis``, with their
+    bodies converted as they are needed, showing the photos in the sizes of ``variants``
+    (as they are, without); and the copied ``files``."""
+    site, plan = analysis.site, analysis.plan
+    held = {item.key: item for item in site.all_items()}
+    bodies = ondemand.LazyBodies(held, plan.items, converter)
+    view = SiteView(site, plan, bodies, Queries(site, plan, variants))
+    extra = {"photo_variants": view.photo_variants}
+    assert analysis.theme is not None  # planned pages are of a site with a theme
+    env = render_environment(analysis.theme, site.config.language, view, plan, extra)
+    pages_by_path = {job.path: job for job in jobs}
+    return ondemand.OnDemand(pages_by_path, files, env, view, bodies, site.config.language)
+
+
 def on_demand(
     options: BuildOptions, store: cache.Cache | None = None, kinds: Registry = BUILT_IN
 ) -> ondemand.OnDemand | None:
@@ -577,18 +631,13 @@ def on_demand(
     theme_dirs, site, plan = analysis.theme, analysis.site, analysis.plan
     if theme_dirs is None or has_errors(analysis.diagnostics):
         return None
-    jobs = {job.path: job for job in pages.pages(site, plan)}
-    held = {item.key: item for item in site.all_items()}
-    bodies = ondemand.LazyBodies(held, plan.items, markdown_converter(site, plan))
-    view = SiteView(site, plan, bodies, Queries(site, plan))
-    extra = {"photo_variants": view.photo_variants}
-    env = render_environment(theme_dirs, site.config.language, view, plan, extra)
     files = {urls.join(urls.THEME_ASSETS, rel): p for rel, p in theme_dirs.static_files().items()}
     files.update((plan.assets[rel], options.source / rel) for rel in analysis.copied)
     files.update(_edition_files(options.source, site, analysis.tree.editions))
     published = frozenset(plan.assets[rel] for rel in _published_images(analysis))
     copies = ondemand.Copies(files, options.source, published, site.config.photo_max_size)
-    return ondemand.OnDemand(jobs, copies, env, view, bodies, site.config.language)
+    converter = markdown_converter(site, plan)
+    return _pages_on_demand(analysis, pages.pages(site, plan), copies, converter)
 
 
 SAMPLED = 8  # pages of each template that ``sampled_pages`` renders, spread over its pages
@@ -1475,12 +1524,14 @@ class _Marker:
         started: float,
         shown: Callable[[BuildReport], None] | None = None,
         published: Callable[[BuildReport], None] | None = None,
+        previewed: Callable[[ondemand.OnDemand], None] | None = None,
     ) -> None:
         self.stages = stages
         self.started = started
         self.last = started
         self.shown = shown
         self.published = published
+        self.previewed = previewed
 
     def __call__(self, name: str) -> None:
         now = time.perf_counter()

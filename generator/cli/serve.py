@@ -92,6 +92,11 @@ class ServeState:
     preview: OnDemand | None = None
     started: threading.Event = field(default_factory=threading.Event)
     stopped: bool = False  # the first build stopped by a fault of the tool
+    # while a rebuild that planned its pages anew runs, its pages made as they are asked for
+    # (``rebuild``'s ``previewed``); ``missed``: a request it did not answer was served from
+    # the folder as the last build left it
+    during: OnDemand | None = None
+    missed: bool = False
 
     @property
     def language(self) -> str:
@@ -105,13 +110,16 @@ class ServeState:
         persist: bool = True,
         changed: frozenset[str] | None = None,
         shown: Callable[[], None] | None = None,
+        previewed: Callable[[], None] | None = None,
     ) -> BuildReport:
         """Build what changed (with ``whole``, run every stage even when nothing did); the
         watcher tells which files ``changed`` (relative to the source) since the last
         rebuild, and is told as soon as the changed pages are ``shown`` in the output (the
         build then finishes the search index and its records; the pages are served with
-        the report of the build so far). Without ``persist``, what the cache writes once
-        per build waits for ``persist``: the caller reloads the browsers first."""
+        the report of the build so far), and, when the build plans the pages anew, as soon
+        as they are served made on demand meanwhile (``previewed``, see ``during``). Without
+        ``persist``, what the cache writes once per build waits for ``persist``: the caller
+        reloads the browsers first."""
         with self.lock:
             self.opened()
             # the site in memory is large: a full collection during the rebuild would cost
@@ -125,11 +133,13 @@ class ServeState:
                     changed=changed,
                     shown=self._told(shown) if shown is not None else None,
                     own_output=True,
+                    previewed=self._during(previewed) if previewed is not None else None,
                 )
                 # the served folder, or the errors, are shown from now on: the pages made on
                 # demand go with the garbage collected below
                 self.preview = None
             finally:
+                self.during = None
                 if persist:
                     self._persist()
             self.report = report
@@ -153,6 +163,17 @@ class ServeState:
             shown()
 
         return told
+
+    def _during(self, previewed: Callable[[], None]) -> Callable[[OnDemand], None]:
+        """What the build hands its pages to make on demand to: they are served from now on
+        until it is over, then ``previewed`` is called."""
+
+        def handed(pages: OnDemand) -> None:
+            self.missed = False
+            self.during = pages
+            previewed()
+
+        return handed
 
     def persist(self) -> None:
         """Write what the last rebuild left for the cache to write, and collect its garbage
@@ -402,18 +423,49 @@ def make_app(
         if not state.built_once and report is not None:
             page = error_page(report, state.options.source)
             return _respond(start, "200 OK", page, "text/html; charset=utf-8")
+        during = state.during
+        if during is not None:
+            made = _from_rebuild(start, during, unquote(environ.get("PATH_INFO", "/")), report)
+            if made is not None:
+                return made
+            state.missed = True
         status, target = _served_file(output, unquote(environ.get("PATH_INFO", "/")))
         if isinstance(target, str):
             return _respond(start, status, b"", "text/plain", [("Location", target)])
         body = target.read_bytes() if target.is_file() else b"404"
         ctype = _content_type(target.name)
         if ctype.startswith("text/html"):
-            body = HEAD_CLOSE.sub(lambda m: RELOAD_PLUGIN + m.group(0), body, count=1)
-            if report is not None:
-                body = with_report(body, report, state.options.source)
+            body = _as_served(body, report, state.options.source)
         return _respond(start, status, body, ctype)
 
     return app if hosts is None else _only_hosts(app, hosts)
+
+
+def _as_served(body: bytes, report: BuildReport | None, root: Path) -> bytes:
+    """An HTML page of the site as served: with the reload plugin, and ``with_report``."""
+    body = HEAD_CLOSE.sub(lambda m: RELOAD_PLUGIN + m.group(0), body, count=1)
+    return with_report(body, report, root) if report is not None else body
+
+
+def _from_rebuild(
+    start: StartResponse, pages: OnDemand, raw: str, report: BuildReport | None
+) -> list[bytes] | None:
+    """The answer to a request while a rebuild runs that handed over its ``pages``: the page
+    or file made on the spot, with the warnings of the last build when it was good (its
+    errors are not this one's); None when ``pages`` cannot make it."""
+    status, target = _preview_target(pages, raw)
+    if status.startswith("404"):
+        return None
+    if status.startswith("301"):
+        return _respond(start, status, b"", "text/plain", [("Location", target)])
+    body = pages.get(target)
+    if body is None:
+        return None
+    ctype = _content_type(target)
+    if ctype.startswith("text/html"):
+        good = report if report is not None and report.ok else None
+        body = _as_served(body, good, pages.files.root)
+    return _respond(start, status, body, ctype)
 
 
 App = Callable[[dict[str, Any], StartResponse], list[bytes]]
@@ -722,21 +774,42 @@ def rebuild_and_reload(
 ) -> BuildReport:
     """Rebuild for the files ``changed``: the browsers reload as soon as the changed pages
     are in the output, and (again) when the rebuild failed or did not say so; when the later
-    pages of lists moved in after that, the browsers showing one reload (``LATER_PAGES``)."""
+    pages of lists moved in after that, the browsers showing one reload (``LATER_PAGES``).
+    A rebuild that hands over its pages to make on demand reloads them then, and again at
+    its end only when what they were served with changed: a request they did not answer,
+    an error, other warnings."""
     reloaded = threading.Event()
+    previewed = threading.Event()
     pages_then: list[int] = []
+    before = state.report
 
     def shown() -> None:
         reloaded.set()
         pages_then.append(state.report.html if state.report is not None else 0)
+        if not previewed.is_set():
+            reload()
+
+    def made_meanwhile() -> None:
+        previewed.set()
         reload()
 
-    result = state.rebuild(persist=False, changed=changed, shown=shown)
-    if not reloaded.is_set() or not result.ok:
+    result = state.rebuild(persist=False, changed=changed, shown=shown, previewed=made_meanwhile)
+    if previewed.is_set():
+        if state.missed or not _same_panel(before, result):
+            reload()
+    elif not reloaded.is_set() or not result.ok:
         reload()
     elif result.html > pages_then[0]:  # more pages moved in after the browsers reloaded
         reload(LATER_PAGES)
     return result
+
+
+def _same_panel(before: BuildReport | None, after: BuildReport) -> bool:
+    """Whether the pages made on demand during the build that ends with ``after`` were
+    served as the build's own are: both builds good, with the same warnings."""
+    if before is None or not before.ok or not after.ok:
+        return False
+    return build_warnings(before) == build_warnings(after)
 
 
 def changed_files(source: Path, changes: Iterable[tuple[Any, str]]) -> frozenset[str] | None:

@@ -1,0 +1,173 @@
+"""A preview's rebuild that plans its pages anew (a story added or removed, a unit renamed)
+hands them over to be made on demand while it makes them: the browsers reload then, and are
+served the pages the rebuild is about to write, byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import generator.build as building
+from generator.base.config import BuildOptions
+from generator.base.errors import Diagnostic
+from generator.base.report import BuildReport
+from generator.cli import serve
+from generator.output import cache
+from generator.output.ondemand import OnDemand
+from tests.conftest import profile
+from tests.golden import SOURCE_DATE_EPOCH
+from tests.test_serve import _paged_serve
+
+NEW_STORY = "profiles/2025/zz-new.md"
+
+
+def _newest(name: str, unit: str = "branch") -> str:
+    """A profile dated after every other of the site: it heads its lists."""
+    return profile(name=name, unit=unit, extra="date: 2025-12-31\n")
+
+
+EXAMPLE_UNIT = "caiyou-1-beiqu-zhibu-1"  # a party branch of the example site
+
+
+def _is_index_file(path: str) -> bool:
+    return path == "search/index.js" or path.startswith("search/t/")
+
+
+def test_the_pages_handed_over_are_the_pages_the_rebuild_writes(
+    example_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example site with a story added: every page and copied file made on demand from
+    what the rebuild handed over is the file it then wrote, photos included; only the search
+    index's files are left to the build. A rebuild of a changed body, which keeps the pages
+    planned, hands nothing over; nor does a first build."""
+    monkeypatch.setattr(building, "PREVIEW_FROM", 1)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    source = tmp_path / "site"
+    shutil.copytree(example_build.parent / "site_content", source)
+    out = tmp_path / "out"
+    options = BuildOptions(source=source, output=out, cache_dir=tmp_path / "c")
+    store = cache.Cache.open(options.cache_dir, remember=True)
+    handed: list[OnDemand] = []
+    try:
+        assert building.build(options, store=store, previewed=handed.append).ok
+        assert handed == []  # nothing served yet to show meanwhile
+        (source / NEW_STORY).write_text(_newest("新来人", EXAMPLE_UNIT), encoding="utf-8")
+        changed = frozenset({NEW_STORY})
+        report = building.build(options, store=store, changed=changed, previewed=handed.append)
+        assert report.ok and len(handed) == 1
+        pages = handed[0]
+        later = 0
+        for path in sorted(pages.jobs):
+            made = pages.get(path)
+            if made is None:
+                assert _is_index_file(path), path
+                later += 1
+                continue
+            assert made == (out / path).read_bytes(), path
+        assert later >= 2 and any("新来人" in (out / p).read_text("utf-8") for p in pages.jobs)
+        photos = [p for p in pages.files.paths if p.endswith(".jpg")]
+        assert photos and all(pages.get(p) == (out / p).read_bytes() for p in pages.files.paths)
+        edited = _newest("新来人", EXAMPLE_UNIT) + "又一句。\n"
+        (source / NEW_STORY).write_text(edited, encoding="utf-8")
+        assert building.build(options, store=store, changed=changed, previewed=handed.append).ok
+        assert len(handed) == 1  # the same pages: none handed over
+    finally:
+        store.close()
+
+
+def test_fewer_pages_than_preview_from_or_a_site_of_its_own_templates_hand_nothing_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, _out, state = _paged_serve(tmp_path)
+    handed: list[OnDemand] = []
+    options = state.options
+    try:
+        (source / NEW_STORY).write_text(_newest("新来人"), encoding="utf-8")
+        changed = frozenset({NEW_STORY})
+        assert building.build(
+            options, store=state.store, changed=changed, previewed=handed.append
+        ).ok
+        assert handed == []  # a small site: fewer pages than PREVIEW_FROM
+        monkeypatch.setattr(building, "PREVIEW_FROM", 1)
+        (source / "theme/templates").mkdir(parents=True)
+        (source / NEW_STORY).unlink()
+        assert building.build(options, store=state.store, changed=None, previewed=handed.append).ok
+        assert handed == []  # its own theme folder: its templates render in the workers alone
+        shutil.rmtree(source / "theme")
+        (source / NEW_STORY).write_text(_newest("又来人"), encoding="utf-8")
+        assert building.build(options, store=state.store, changed=None, previewed=handed.append).ok
+        assert len(handed) == 1
+    finally:
+        state.persist()
+        if state.store is not None:
+            state.store.close()
+
+
+def _served(app: object, path: str) -> bytes:
+    chunks = app({"PATH_INFO": path}, lambda _status, _headers: None)  # type: ignore[operator]
+    return b"".join(chunks)
+
+
+def test_a_new_story_is_served_made_on_demand_and_reloads_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the rebuild runs, the browsers reload once the pages are handed over: the new
+    story's page and the later pages of its lists are served made on demand before the
+    rebuild wrote them, as it then serves them; no reload follows. A request they cannot
+    answer (a file of the search index) is served from the folder, and the browsers reload
+    again at the end."""
+    monkeypatch.setattr(building, "PREVIEW_FROM", 1)
+    source, out, state = _paged_serve(tmp_path)
+    app = serve.make_app(state)
+    wanted = ("/profiles/2025/xin-lai-ren/", "/profiles/page/2/", "/")
+    seen: dict[str, bytes] = {}
+    reloads: list[str] = []
+    written: list[bool] = []  # whether the new story's page was in the folder at the reload
+    ask_index = False
+
+    def reload(path: str = "*") -> None:
+        reloads.append(path)
+        if len(reloads) > 1:
+            return
+        assert state.during is not None
+        written.append((out / wanted[0][1:]).exists())
+        seen.update((path, _served(app, path)) for path in wanted)
+        if ask_index:
+            _served(app, "/search/index.js")
+
+    try:
+        (source / NEW_STORY).write_text(_newest("新来人"), encoding="utf-8")
+        assert serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload).ok
+        assert reloads == ["*"] and written == [False] and state.during is None
+        assert "新来人" in seen[wanted[0]].decode("utf-8")
+        assert all(_served(app, path) == seen[path] for path in wanted), reloads
+        seen.clear()
+        reloads.clear()
+        ask_index = True
+        (source / NEW_STORY).unlink()
+        assert serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload).ok
+        assert reloads == ["*", "*"] and "新来人" not in seen[wanted[1]].decode("utf-8")
+    finally:
+        state.persist()
+        if state.store is not None:
+            state.store.close()
+
+
+def _report(ok: bool = True, warnings: tuple[str, ...] = ()) -> BuildReport:
+    found = [Diagnostic.warning(f"profiles/{w}.md", 1, "unknown-field", w) for w in warnings]
+    if not ok:
+        found.append(Diagnostic.error("site.yaml", 1, "yaml-syntax", problem="x"))
+    return BuildReport(ok=ok, diagnostics=tuple(found))
+
+
+def test_the_pages_made_meanwhile_reload_at_the_end_when_what_they_showed_changed() -> None:
+    """Pages served during a rebuild carry the last good build's warnings: they stay when
+    both builds are good with the same warnings, and reload after an error, before or now,
+    or other warnings."""
+    assert serve._same_panel(_report(warnings=("a",)), _report(warnings=("a",)))
+    assert not serve._same_panel(None, _report())
+    assert not serve._same_panel(_report(ok=False), _report())
+    assert not serve._same_panel(_report(), _report(ok=False))
+    assert not serve._same_panel(_report(warnings=("a",)), _report(warnings=("b",)))
