@@ -5,9 +5,11 @@ served the pages the rebuild is about to write, byte for byte."""
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 import generator.build as building
 from generator.base.config import BuildOptions
@@ -134,6 +136,7 @@ def test_a_new_story_is_served_made_on_demand_and_reloads_once(
         assert state.during is not None
         written.append((out / wanted[0][1:]).exists())
         seen.update((path, _served(app, path)) for path in wanted)
+        _served(app, "/favicon.ico")  # a browser asks for it: the folder has none either
         if ask_index:
             _served(app, "/search/index.js")
 
@@ -171,3 +174,43 @@ def test_the_pages_made_meanwhile_reload_at_the_end_when_what_they_showed_change
     assert not serve._same_panel(_report(ok=False), _report())
     assert not serve._same_panel(_report(), _report(ok=False))
     assert not serve._same_panel(_report(warnings=("a",)), _report(warnings=("b",)))
+
+
+def test_a_browser_reloaded_during_the_rebuild_shows_the_new_story_and_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
+) -> None:
+    """Headless Chromium, told to reload once the rebuild has handed its pages over, opens
+    the new story's page before the rebuild wrote it; the rebuild then ends without another
+    reload (what the browser asked for besides, its icon, the folder has not either)."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    monkeypatch.setattr(building, "PREVIEW_FROM", 1)
+    source, out, state = _paged_serve(tmp_path)
+    server = make_server("127.0.0.1", 0, serve.make_app(state), handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    story = f"http://127.0.0.1:{server.server_port}/profiles/2025/xin-lai-ren/"
+    page = browser.new_page()
+    reloads: list[tuple[str, bool, str]] = []
+
+    def reload(path: str = "*") -> None:  # the browser opens the page at the first reload
+        if not reloads:
+            page.goto(story)
+            page.wait_for_load_state("load")
+        written = (out / "profiles/2025/xin-lai-ren").exists()
+        reloads.append((path, written, page.locator("h1").first.inner_text()))
+
+    try:
+        (source / NEW_STORY).write_text(_newest("新来人"), encoding="utf-8")
+        assert serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload).ok
+        assert reloads == [("*", False, "新来人")]
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+        state.persist()
+        if state.store is not None:
+            state.store.close()

@@ -93,8 +93,8 @@ class ServeState:
     started: threading.Event = field(default_factory=threading.Event)
     stopped: bool = False  # the first build stopped by a fault of the tool
     # while a rebuild that planned its pages anew runs, its pages made as they are asked for
-    # (``rebuild``'s ``previewed``); ``missed``: a request it did not answer was served from
-    # the folder as the last build left it
+    # (``rebuild``'s ``previewed``); ``missed``: a request they did not answer was answered
+    # with a file of the folder as the last build left it
     during: OnDemand | None = None
     missed: bool = False
 
@@ -428,8 +428,9 @@ def make_app(
             made = _from_rebuild(start, during, unquote(environ.get("PATH_INFO", "/")), report)
             if made is not None:
                 return made
-            state.missed = True
         status, target = _served_file(output, unquote(environ.get("PATH_INFO", "/")))
+        if during is not None and not status.startswith("404"):
+            state.missed = True  # what the folder holds now, not what the rebuild makes
         if isinstance(target, str):
             return _respond(start, status, b"", "text/plain", [("Location", target)])
         body = target.read_bytes() if target.is_file() else b"404"
