@@ -633,11 +633,13 @@ def bench_serve(base: Path, tools: list[str], edits: int) -> dict[str, dict[str,
 def serve_table(size: int, found: dict[str, dict[str, object]]) -> str:
     """The preview servers' figures as a Markdown table."""
     lines = [f"Preview server, {size:,} documents (edit: a sentence appended to one profile, "
-             "until its page, fetched over HTTP every 20 ms, shows it; new story: the "
+             "until its page, fetched over HTTP every 20 ms, shows it; honour: its first "
+             "honour changed, until its page shows the new one; new story: the "
              "add-story build's profile saved, until its page shows its name):", "",
              "| tool | start, cold s | first build done s | start, warm s "
-             "| edit -> served, median s | max s | new story -> served s |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| edit -> served, median s | max s | honour -> served s "
+             "| new story -> served s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for tool, figures in found.items():
         times = sorted(figures["edits"])  # type: ignore[call-overload]
         median = statistics.median(times) if times else None
@@ -645,6 +647,7 @@ def serve_table(size: int, found: dict[str, dict[str, object]]) -> str:
                      f"| {fmt(figures['built_cold'])} "  # type: ignore[arg-type]
                      f"| {fmt(figures['start_warm'])} | {fmt(median)} "  # type: ignore[arg-type]
                      f"| {fmt(times[-1] if times else None)} "
+                     f"| {fmt(figures.get('honour'))} "  # type: ignore[arg-type]
                      f"| {fmt(figures.get('added'))} |")  # type: ignore[arg-type]
     return "\n".join(lines)
 

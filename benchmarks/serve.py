@@ -13,6 +13,9 @@ with ``page_size: 20``) it measures:
 - **start, warm**: the same again, with the cache and served folder of the first run;
 - **edit -> served**: from saving one profile (a sentence appended) until its detail page,
   fetched over HTTP every 20 ms, shows the sentence; ``--edits`` times, each figure printed;
+- **honour -> served**: from changing the first honour in the front matter of the same
+  profile until its page shows the new one (the pages are planned again: the profile is in
+  other lists of honours now);
 - **new story -> served**: from saving a new profile, the newest of the site (written as
   benchmarks/run.py's add-story build writes it), until its detail page is served with its
   name; the lists it joins (the first pages of its unit's, its year's and the home page)
@@ -20,7 +23,7 @@ with ``page_size: 20``) it measures:
 
 With ``--hugo``, the same for ``hugo server`` (rendering to memory, its default) on the same
 corpus in Hugo's format (written as benchmarks/run.py writes it, with the same profile edited):
-start to the home page served, edit -> served and new story -> served.
+start to the home page served, edit -> served, honour -> served and new story -> served.
 """
 
 from __future__ import annotations
@@ -118,6 +121,19 @@ def edit_latencies(base: str, page: str, path: Path, edits: int) -> list[float]:
     return found
 
 
+def honour_latency(base: str, page: str, path: Path) -> float:
+    """Seconds from changing the first honour in the front matter of ``path`` (a profile of
+    the corpus: ``honors:`` then one honour a line) until ``base + page`` shows the new one."""
+    time.sleep(1.0)
+    marker = f"测速荣誉{int(time.time())}"
+    head, key, rest = path.read_text(encoding="utf-8").partition("\nhonors:\n")
+    if not key:
+        raise SystemExit(f"no list of honours in {path}")
+    _first, newline, others = rest.partition("\n")
+    path.write_text(f'{head}{key}  - "{marker}"{newline}{others}', encoding="utf-8")
+    return wait_for(base + page, marker)
+
+
 def new_story(source: Path, fmt: str) -> tuple[Path, bytes, str]:
     """A new profile as benchmarks/run.py's add-story build adds it, taken away again: its
     path, its bytes and the name its page shows."""
@@ -181,6 +197,7 @@ def measure_showcase(source: Path, edits: int, settle: float = 0.0) -> dict[str,
     try:
         time.sleep(settle)
         found = edit_latencies(base, page, path, edits)
+        honour = honour_latency(base, page, path)
         added = add_latency(base, added_page, story)
     finally:
         proc.terminate()
@@ -188,7 +205,7 @@ def measure_showcase(source: Path, edits: int, settle: float = 0.0) -> dict[str,
         path.write_bytes(original)
     return {
         "start_cold": cold, "built_cold": built, "start_warm": warm, "edits": found,
-        "added": added,
+        "honour": honour, "added": added,
     }
 
 
@@ -210,6 +227,7 @@ def measure_hugo(corpus: Path, hugo: Path, profile: Path, edits: int) -> dict[st
         wait_for(base, "<html")
         start = time.perf_counter() - started
         found = edit_latencies(base, page, profile, edits)
+        honour = honour_latency(base, page, profile)
         added = add_latency(base, added_page, story)
     finally:
         proc.terminate()
@@ -217,7 +235,7 @@ def measure_hugo(corpus: Path, hugo: Path, profile: Path, edits: int) -> dict[st
         profile.write_bytes(original)
     return {
         "start_cold": start, "built_cold": None, "start_warm": None, "edits": found,
-        "added": added,
+        "honour": honour, "added": added,
     }
 
 
@@ -238,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"start, warm: {found['start_warm']:.2f} s")
     for n, seconds in enumerate(found["edits"]):  # type: ignore[arg-type]
         print(f"edit {n + 1} -> served: {seconds:.2f} s")
+    print(f"honour -> served: {found['honour']:.2f} s")
     print(f"new story -> served: {found['added']:.2f} s")
     if args.hugo:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -252,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hugo server, start: {found['start_cold']:.2f} s")
         for n, seconds in enumerate(found["edits"]):  # type: ignore[arg-type]
             print(f"hugo server, edit {n + 1} -> served: {seconds:.2f} s")
+        print(f"hugo server, honour -> served: {found['honour']:.2f} s")
         print(f"hugo server, new story -> served: {found['added']:.2f} s")
     return 0
 
