@@ -61,9 +61,10 @@ IN_PLACE_SHARE = 0.2
 # pages to make, moves first the pages a change is seen on (every page but the later pages
 # of lists), tells, then moves the later pages with the search index
 FRONT_FROM = 100
-# a build whose caller asked for a preview (serve's), with pages planned anew and at least this
-# many of them, hands the caller its pages to make on demand before it makes any of them
-PREVIEW_FROM = 1000
+# a build whose caller asked for a preview (serve's), of a site of at least this many
+# documents whose pages it plans anew, hands the caller its pages to plan and make on demand
+# before it plans them itself
+PREVIEW_FROM = 500
 
 
 # told (stage, done, total) as a stage goes: "files" (front matter parsed), "bodies"
@@ -403,16 +404,15 @@ def _build(
     previous, stamps = _last_output(options.output, store, inputs.watched, looked)
     # within one process (serve), the last good build's pages when only bodies changed since
     planned = shape.last_jobs(store) if previous else None
-    anew = planned is None
     if planned is None:
+        if mark.previewed is not None and previous:
+            _offer_preview(inputs, copies, mark.previewed)
         jobs = list(pages.pages(analysis.site, analysis.plan))
         clashes = urls.clashes((job.path for job in jobs), analysis.plan.assets)
         if clashes:
             return _failed([*problems, *clashes], mark.started, analysis.site.config.language)
         planned = shapes.Planned(jobs)
     mark("plan pages")
-    if mark.previewed is not None and previous and anew:
-        _offer_preview(inputs, planned.jobs, copies, mark.previewed)
     work = _plan_work(inputs, planned, (previous, stamps), shape, copies)
     mark("fingerprints")
     if work.had_previous and not work.todo and not work.copies and not work.removed:
@@ -567,18 +567,17 @@ def render_environment(
 
 def _offer_preview(
     inputs: _Inputs,
-    jobs: Sequence[PageJob],
     copies: Mapping[str, tuple[Path, str]],
     previewed: Callable[[ondemand.OnDemand], None],
 ) -> None:
-    """Hand ``previewed`` the pages planned (``jobs``), to make on demand from this
-    analysis, with the photos' sizes and the files the build copies (``copies``), while
-    the build makes them: when there are at least ``PREVIEW_FROM`` and the theme is the
-    tool's own (a site's own templates render in the build's limited workers alone)."""
-    if len(jobs) < PREVIEW_FROM or inputs.theme.sandboxed:
-        return
+    """Hand ``previewed`` the pages of this analysis, to plan and make on demand, with the
+    photos' sizes and the files the build copies (``copies``), while the build plans and
+    makes them: on a site of at least ``PREVIEW_FROM`` documents whose theme is the tool's
+    own (a site's own templates render in the build's limited workers alone)."""
     analysis = inputs.analysis
     site, plan = analysis.site, analysis.plan
+    if len(site.all_items()) < PREVIEW_FROM or inputs.theme.sandboxed:
+        return
     files = ondemand.Copies(
         {rel: path for rel, (path, _digest) in copies.items()},
         inputs.options.source,
@@ -586,28 +585,29 @@ def _offer_preview(
         site.config.photo_max_size,
     )
     converter = markdown_converter(site, plan)  # its own: the build converts meanwhile
-    previewed(_pages_on_demand(analysis, jobs, files, converter, inputs.photos.variants))
+    previewed(_pages_on_demand(analysis, files, converter, inputs.photos.variants))
 
 
 def _pages_on_demand(
     analysis: Analysis,
-    jobs: Iterable[PageJob],
     files: ondemand.Copies,
     converter: markup.Converter,
     variants: Mapping[str, tuple[Any, ...]] | None = None,
 ) -> ondemand.OnDemand:
-    """``jobs`` made one at a time as they are asked for, from ``analysis``, with their
-    bodies converted as they are needed, showing the photos in the sizes of ``variants``
-    (as they are, without); and the copied ``files``."""
+    """The pages of ``analysis`` planned and made one at a time as they are asked for (the
+    items' own pages planned first: ``ondemand.PlannedPages``), with their bodies converted
+    as they are needed, showing the photos in the sizes of ``variants`` (as they are,
+    without); and the copied ``files``."""
     site, plan = analysis.site, analysis.plan
+    first = sorted(pages.FAMILIES, key=lambda family: family is not pages.details.pages)
+    jobs = ondemand.PlannedPages(functools.partial(family, site, plan) for family in first)
     held = {item.key: item for item in site.all_items()}
     bodies = ondemand.LazyBodies(held, plan.items, converter)
     view = SiteView(site, plan, bodies, Queries(site, plan, variants))
     extra = {"photo_variants": view.photo_variants}
     assert analysis.theme is not None  # planned pages are of a site with a theme
     env = render_environment(analysis.theme, site.config.language, view, plan, extra)
-    pages_by_path = {job.path: job for job in jobs}
-    return ondemand.OnDemand(pages_by_path, files, env, view, bodies, site.config.language)
+    return ondemand.OnDemand(jobs, files, env, view, bodies, site.config.language)
 
 
 def on_demand(
@@ -636,8 +636,7 @@ def on_demand(
     files.update(_edition_files(options.source, site, analysis.tree.editions))
     published = frozenset(plan.assets[rel] for rel in _published_images(analysis))
     copies = ondemand.Copies(files, options.source, published, site.config.photo_max_size)
-    converter = markdown_converter(site, plan)
-    return _pages_on_demand(analysis, pages.pages(site, plan), copies, converter)
+    return _pages_on_demand(analysis, copies, markdown_converter(site, plan))
 
 
 SAMPLED = 8  # pages of each template that ``sampled_pages`` renders, spread over its pages

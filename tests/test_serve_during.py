@@ -6,23 +6,33 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser
 
 import generator.build as building
+from generator import pages
 from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic
 from generator.base.report import BuildReport
 from generator.cli import serve
 from generator.output import cache
-from generator.output.ondemand import OnDemand
+from generator.output.ondemand import OnDemand, PlannedPages
+from generator.pages import Family
+from generator.pages.base import PageJob
+from generator.site.model import Site
+from generator.site.urls import UrlPlan
 from tests.conftest import profile
 from tests.golden import SOURCE_DATE_EPOCH
 from tests.test_serve import _paged_serve
 
 NEW_STORY = "profiles/2025/zz-new.md"
+STORY_PAGE = "profiles/2025/xin-lai-ren/index.html"  # its name, 新来人, in pinyin
+DETAILS = "generator.pages.details"  # the family of the items' own pages
 
 
 def _newest(name: str, unit: str = "branch") -> str:
@@ -37,14 +47,41 @@ def _is_index_file(path: str) -> bool:
     return path == "search/index.js" or path.startswith("search/t/")
 
 
+def _recording_families(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The modules of the families of pages planned from now on, in the order planned."""
+    planned: list[str] = []
+
+    def recording(family: Family) -> Family:
+        def plan(site: Site, urls: UrlPlan) -> Iterator[PageJob]:
+            planned.append(family.__module__)
+            return family(site, urls)
+
+        return plan
+
+    wrapped = {family: recording(family) for family in pages.FAMILIES}
+    monkeypatch.setattr(pages, "FAMILIES", tuple(wrapped.values()))
+    monkeypatch.setattr(pages.details, "pages", wrapped[pages.details.pages])
+    return planned
+
+
 def test_the_pages_handed_over_are_the_pages_the_rebuild_writes(
     example_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The example site with a story added: every page and copied file made on demand from
-    what the rebuild handed over is the file it then wrote, photos included; only the search
+    """The example site with a story added: the pages are handed over before the rebuild
+    plans them, and the story's own page is then planned alone; every page and copied file
+    made on demand is the file the rebuild then wrote, photos included; only the search
     index's files are left to the build. A rebuild of a changed body, which keeps the pages
     planned, hands nothing over; nor does a first build."""
     monkeypatch.setattr(building, "PREVIEW_FROM", 1)
+    planned = _recording_families(monkeypatch)
+    first: list[tuple[list[str], bool]] = []  # the families planned at the hand-over, and after
+
+    def taken(pages: OnDemand) -> None:
+        handed.append(pages)
+        before = list(planned)
+        made = pages.get(STORY_PAGE)
+        first.append((before, made is not None and planned[len(before) :] == [DETAILS]))
+
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
     source = tmp_path / "site"
     shutil.copytree(example_build.parent / "site_content", source)
@@ -57,8 +94,9 @@ def test_the_pages_handed_over_are_the_pages_the_rebuild_writes(
         assert handed == []  # nothing served yet to show meanwhile
         (source / NEW_STORY).write_text(_newest("新来人", EXAMPLE_UNIT), encoding="utf-8")
         changed = frozenset({NEW_STORY})
-        report = building.build(options, store=store, changed=changed, previewed=handed.append)
-        assert report.ok and len(handed) == 1
+        planned.clear()
+        report = building.build(options, store=store, changed=changed, previewed=taken)
+        assert report.ok and len(handed) == 1 and first == [([], True)]
         pages = handed[0]
         later = 0
         for path in sorted(pages.jobs):
@@ -79,7 +117,7 @@ def test_the_pages_handed_over_are_the_pages_the_rebuild_writes(
         store.close()
 
 
-def test_fewer_pages_than_preview_from_or_a_site_of_its_own_templates_hand_nothing_over(
+def test_a_site_smaller_than_preview_from_or_of_its_own_templates_hands_nothing_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source, _out, state = _paged_serve(tmp_path)
@@ -91,7 +129,7 @@ def test_fewer_pages_than_preview_from_or_a_site_of_its_own_templates_hand_nothi
         assert building.build(
             options, store=state.store, changed=changed, previewed=handed.append
         ).ok
-        assert handed == []  # a small site: fewer pages than PREVIEW_FROM
+        assert handed == []  # a small site: fewer documents than PREVIEW_FROM
         monkeypatch.setattr(building, "PREVIEW_FROM", 1)
         (source / "theme/templates").mkdir(parents=True)
         (source / NEW_STORY).unlink()
@@ -214,3 +252,21 @@ def test_a_browser_reloaded_during_the_rebuild_shows_the_new_story_and_stays(
         state.persist()
         if state.store is not None:
             state.store.close()
+
+
+def test_pages_are_planned_a_family_at_a_time_as_far_as_a_page_asked_for_needs() -> None:
+    planned: list[str] = []
+
+    def family(name: str, *paths: str) -> Callable[[], list[Any]]:
+        def plan() -> list[Any]:
+            planned.append(name)
+            return [SimpleNamespace(path=path) for path in paths]
+
+        return plan
+
+    found = PlannedPages([family("items", "a/x/index.html"), family("lists", "a/index.html")])
+    assert found["a/x/index.html"].path == "a/x/index.html" and planned == ["items"]
+    assert "a/index.html" in found and planned == ["items", "lists"]
+    assert "nowhere.html" not in found and found.get("nowhere.html") is None
+    assert sorted(found) == ["a/index.html", "a/x/index.html"] and len(found) == 2
+    assert planned == ["items", "lists"]  # each family planned once

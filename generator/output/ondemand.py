@@ -15,7 +15,7 @@ templates: those render in the build's workers alone, within the limits of ``gua
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +61,36 @@ class LazyBodies(Mapping[str, Rendered]):
 
     def __len__(self) -> int:
         raise NotReady
+
+
+class PlannedPages(Mapping[str, PageJob]):
+    """The pages of a site by output path, planned one family of pages at a time, in the
+    order of ``families``, as far as a page looked up needs: the page a browser shows after
+    a save (most often an item's own) is made before every list is planned. Looking up a
+    path no family has, or going through all, plans them all."""
+
+    def __init__(self, families: Iterable[Callable[[], Iterable[PageJob]]]) -> None:
+        self._left = list(families)
+        self._found: dict[str, PageJob] = {}
+        self._lock = threading.Lock()
+
+    def _until(self, path: str | None) -> None:
+        with self._lock:
+            while self._left and (path is None or path not in self._found):
+                family = self._left.pop(0)
+                self._found.update((job.path, job) for job in family())
+
+    def __getitem__(self, path: str) -> PageJob:
+        self._until(path)
+        return self._found[path]
+
+    def __iter__(self) -> Iterator[str]:
+        self._until(None)
+        return iter(self._found)
+
+    def __len__(self) -> int:
+        self._until(None)
+        return len(self._found)
 
 
 @dataclass(frozen=True)
