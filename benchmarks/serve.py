@@ -89,7 +89,7 @@ def corpus(workdir: Path, pages: int) -> Path:
 
 
 def first_profile(source: Path) -> tuple[Path, str]:
-    """The first profile's file and the path of its page, as the build plans it."""
+    """The first profile's file and the address of its page, as the build plans it."""
     sys.path.insert(0, str(REPO))
     from generator.build import analyse
 
@@ -97,7 +97,7 @@ def first_profile(source: Path) -> tuple[Path, str]:
     analysis = analyse(source)
     rel = path.relative_to(source).as_posix()
     item = next(i for i in analysis.site.all_items() if i.key == rel)
-    return path, analysis.plan.items[item.key]
+    return path, folder_of(analysis.plan.items[item.key])
 
 
 def timed_start(source: Path) -> tuple[subprocess.Popen[bytes], str, float]:
@@ -158,7 +158,12 @@ def planned_page(source: Path, path: Path) -> str:
     analysis = analyse(source)
     rel = path.relative_to(source).as_posix()
     item = next(i for i in analysis.site.all_items() if i.key == rel)
-    return str(analysis.plan.items[item.key])
+    return folder_of(str(analysis.plan.items[item.key]))
+
+
+def folder_of(page: str) -> str:
+    """The address a browser asks for a page at: its folder (``…/wang-jin-xi/``)."""
+    return page.removesuffix("index.html")
 
 
 def add_latency(base: str, page: str, story: tuple[Path, bytes, str]) -> float:

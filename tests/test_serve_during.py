@@ -26,7 +26,7 @@ from generator.pages import Family
 from generator.pages.base import PageJob
 from generator.site.model import Site
 from generator.site.urls import UrlPlan
-from tests.conftest import profile
+from tests.conftest import profile, write_site
 from tests.golden import SOURCE_DATE_EPOCH
 from tests.test_serve import _paged_serve
 
@@ -145,73 +145,133 @@ def test_a_site_smaller_than_preview_from_or_of_its_own_templates_hands_nothing_
             state.store.close()
 
 
-def _served(app: object, path: str) -> bytes:
-    chunks = app({"PATH_INFO": path}, lambda _status, _headers: None)  # type: ignore[operator]
-    return b"".join(chunks)
+def _warned_serve(tmp_path: Path) -> tuple[Path, Path, serve.ServeState]:
+    """A site whose lists run over several pages, with a warning (an unknown field), built
+    once by a preview's state."""
+    files = {f"profiles/2025/p{n}.md": profile(name=f"员工{n}") for n in range(12)}
+    files["profiles/2025/p0.md"] = profile(name="员工0", extra="colour: red\n")
+    source = write_site(tmp_path / "site", files)
+    out = tmp_path / "out"
+    state = serve.ServeState(BuildOptions(source=source, output=out, cache_dir=tmp_path / "c"))
+    assert state.rebuild().ok and state.report is not None and state.report.diagnostics
+    return source, out, state
+
+
+def _call(app: object, path: str) -> tuple[str, bytes]:
+    found: list[str] = []
+    chunks = app({"PATH_INFO": path}, lambda status, _headers: found.append(status))  # type: ignore[operator]
+    return found[0], b"".join(chunks)
+
+
+STORY = "/profiles/2025/xin-lai-ren/"  # the new story's page: its name, 新来人, in pinyin
 
 
 def test_a_new_story_is_served_made_on_demand_and_reloads_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While the rebuild runs, the browsers reload once the pages are handed over: the new
-    story's page and the later pages of its lists are served made on demand before the
-    rebuild wrote them, as it then serves them; no reload follows. A request they cannot
-    answer (a file of the search index) is served from the folder, and the browsers reload
-    again at the end."""
+    story's page (asked for by its folder), the theme's styles, the later pages of its lists
+    are served made on demand before the rebuild wrote them, as it then serves them (the
+    last build's warnings panel included); the story's page and the styles plan the items'
+    own pages alone; a path nobody has gets the site's 404 page; no reload follows."""
     monkeypatch.setattr(building, "PREVIEW_FROM", 1)
-    source, out, state = _paged_serve(tmp_path)
+    source, out, state = _warned_serve(tmp_path)
     app = serve.make_app(state)
-    wanted = ("/profiles/2025/xin-lai-ren/", "/profiles/page/2/", "/")
-    seen: dict[str, bytes] = {}
+    wanted = (STORY, "/assets/css/site.css", "/profiles/page/2/", "/", "/favicon.ico")
+    seen: dict[str, tuple[str, bytes]] = {}
     reloads: list[str] = []
-    written: list[bool] = []  # whether the new story's page was in the folder at the reload
-    ask_index = False
+    planned = _recording_families(monkeypatch)
+    first: list[list[str]] = []  # the families planned for the story's page and the styles
 
     def reload(path: str = "*") -> None:
         reloads.append(path)
-        if len(reloads) > 1:
-            return
-        assert state.during is not None
-        written.append((out / wanted[0][1:]).exists())
-        seen.update((path, _served(app, path)) for path in wanted)
-        _served(app, "/favicon.ico")  # a browser asks for it: the folder has none either
-        if ask_index:
-            _served(app, "/search/index.js")
+        if len(reloads) == 1:
+            assert state.during is not None and not (out / STORY[1:]).exists()
+            planned.clear()
+            seen.update((path, _call(app, path)) for path in wanted[:2])
+            first.append(list(planned))
+            seen.update((path, _call(app, path)) for path in wanted[2:])
 
     try:
         (source / NEW_STORY).write_text(_newest("新来人"), encoding="utf-8")
         assert serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload).ok
-        assert reloads == ["*"] and written == [False] and state.during is None
-        assert "新来人" in seen[wanted[0]].decode("utf-8")
-        assert all(_served(app, path) == seen[path] for path in wanted), reloads
-        seen.clear()
-        reloads.clear()
-        ask_index = True
-        (source / NEW_STORY).unlink()
-        assert serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload).ok
-        assert reloads == ["*", "*"] and "新来人" not in seen[wanted[1]].decode("utf-8")
+        assert reloads == ["*"] and state.during is None and first == [[DETAILS]]
+        story = seen[STORY][1].decode("utf-8")
+        assert "新来人" in story and serve.WARNINGS_ID in story
+        assert seen["/favicon.ico"][0].startswith("404") and b"<html" in seen["/favicon.ico"][1]
+        assert all(_call(app, path) == seen[path] for path in wanted), reloads
     finally:
         state.persist()
         if state.store is not None:
             state.store.close()
 
 
-def _report(ok: bool = True, warnings: tuple[str, ...] = ()) -> BuildReport:
+def test_a_removed_story_a_file_of_the_search_index_and_a_fault_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A story taken away: while the rebuild runs, its page is the site's 404 page, and no
+    reload follows. A file of the search index is served from the folder (its documents
+    numbered as the folder's manifest numbers them): the browsers reload again at the end.
+    A fault of the tool after the pages were handed over reloads them again too."""
+    monkeypatch.setattr(building, "PREVIEW_FROM", 1)
+    source, _out, state = _warned_serve(tmp_path)
+    app = serve.make_app(state)
+    asked: list[str] = []
+    seen: dict[str, tuple[str, bytes]] = {}
+    reloads: list[str] = []
+
+    def reload(path: str = "*") -> None:
+        reloads.append(path)
+        if len(reloads) == 1:
+            seen.update((path, _call(app, path)) for path in asked)
+
+    try:
+        (source / NEW_STORY).write_text(_newest("新来人"), encoding="utf-8")
+        assert serve.rebuild_and_reload(state, frozenset({NEW_STORY}), lambda *_: None).ok
+        asked.append(STORY)
+        (source / NEW_STORY).unlink()
+        assert serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload).ok
+        assert reloads == ["*"] and seen[STORY][0].startswith("404")
+        reloads.clear()
+        asked[:] = ["/search/x/0.js"]  # what the newest document's result shows
+        (source / NEW_STORY).write_text(_newest("又来人"), encoding="utf-8")
+        assert serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload).ok
+        assert reloads == ["*", "*"] and seen[asked[0]][0].startswith("200")
+        reloads.clear()
+
+        def fault(*_args: object) -> None:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(building, "_plan_work", fault)
+        (source / NEW_STORY).unlink()
+        with pytest.raises(RuntimeError):
+            serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload)
+        assert reloads == ["*", "*"] and state.during is None
+    finally:
+        state.persist()
+        if state.store is not None:
+            state.store.close()
+
+
+def _report(
+    ok: bool = True, warnings: tuple[str, ...] = (), language: str = "zh-CN"
+) -> BuildReport:
     found = [Diagnostic.warning(f"profiles/{w}.md", 1, "unknown-field", w) for w in warnings]
     if not ok:
         found.append(Diagnostic.error("site.yaml", 1, "yaml-syntax", problem="x"))
-    return BuildReport(ok=ok, diagnostics=tuple(found))
+    return BuildReport(ok=ok, diagnostics=tuple(found), language=language)
 
 
 def test_the_pages_made_meanwhile_reload_at_the_end_when_what_they_showed_changed() -> None:
     """Pages served during a rebuild carry the last good build's warnings: they stay when
     both builds are good with the same warnings, and reload after an error, before or now,
-    or other warnings."""
+    other warnings, or another language (its words around the pages)."""
     assert serve._same_panel(_report(warnings=("a",)), _report(warnings=("a",)))
     assert not serve._same_panel(None, _report())
     assert not serve._same_panel(_report(ok=False), _report())
     assert not serve._same_panel(_report(), _report(ok=False))
     assert not serve._same_panel(_report(warnings=("a",)), _report(warnings=("b",)))
+    assert not serve._same_panel(_report(), _report(language="en"))
 
 
 def test_a_browser_reloaded_during_the_rebuild_shows_the_new_story_and_stays(
@@ -270,3 +330,15 @@ def test_pages_are_planned_a_family_at_a_time_as_far_as_a_page_asked_for_needs()
     assert "nowhere.html" not in found and found.get("nowhere.html") is None
     assert sorted(found) == ["a/index.html", "a/x/index.html"] and len(found) == 2
     assert planned == ["items", "lists"]  # each family planned once
+    calls: list[int] = []
+
+    def fails_once() -> list[Any]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug")
+        return [SimpleNamespace(path="b/index.html")]
+
+    found = PlannedPages([fails_once])
+    with pytest.raises(RuntimeError):
+        found.get("b/index.html")
+    assert found["b/index.html"].path == "b/index.html"  # tried again, not lost

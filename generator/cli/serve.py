@@ -40,6 +40,7 @@ from generator.cli import watching
 from generator.output import cache
 from generator.output.cache import CACHE_DIR
 from generator.output.ondemand import OnDemand
+from generator.site import search
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 # the watcher looks for changes every STEP_MS: a batch ends at the first look that finds
@@ -428,9 +429,8 @@ def make_app(
             made = _from_rebuild(start, during, unquote(environ.get("PATH_INFO", "/")), report)
             if made is not None:
                 return made
+            state.missed = True  # served as the folder holds it, not as the rebuild makes it
         status, target = _served_file(output, unquote(environ.get("PATH_INFO", "/")))
-        if during is not None and not status.startswith("404"):
-            state.missed = True  # what the folder holds now, not what the rebuild makes
         if isinstance(target, str):
             return _respond(start, status, b"", "text/plain", [("Location", target)])
         body = target.read_bytes() if target.is_file() else b"404"
@@ -452,11 +452,13 @@ def _from_rebuild(
     start: StartResponse, pages: OnDemand, raw: str, report: BuildReport | None
 ) -> list[bytes] | None:
     """The answer to a request while a rebuild runs that handed over its ``pages``: the page
-    or file made on the spot, with the warnings of the last build when it was good (its
-    errors are not this one's); None when ``pages`` cannot make it."""
-    status, target = _preview_target(pages, raw)
-    if status.startswith("404"):
+    or file made on the spot (the site's 404 page for a path it does not have), with the
+    warnings of the last build when it was good (its errors are not this one's); None when
+    ``pages`` cannot make it, and for every file of the search index (the manifest and the
+    shards come with the build: the results' files must number the documents as they do)."""
+    if search.is_index_file(_request_path(raw)):
         return None
+    status, target = _preview_target(pages, raw)
     if status.startswith("301"):
         return _respond(start, status, b"", "text/plain", [("Location", target)])
     body = pages.get(target)
@@ -474,12 +476,15 @@ App = Callable[[dict[str, Any], StartResponse], list[bytes]]
 
 def _preview_target(preview: OnDemand, raw: str) -> tuple[str, str]:
     """What a request path names among the pages and files ``preview`` can make, as
-    ``_served_file`` answers for a built folder: (status, output path, or where to go)."""
+    ``_served_file`` answers for a built folder: (status, output path, or where to go). A
+    name without a suffix is first taken for a page's folder, so that its page alone is
+    planned (``ondemand.PlannedPages``)."""
     rel = _request_path(raw)
-    if rel and preview.holds(rel):
-        return "200 OK", rel
     page = posixpath.join(rel, "index.html") if rel else "index.html"
-    if not preview.holds(page):
+    folder = not posixpath.splitext(rel)[1] and preview.holds(page)
+    if not folder and rel and preview.holds(rel):
+        return "200 OK", rel
+    if not folder and not preview.holds(page):
         return "404 Not Found", "404.html"
     if raw and not raw.endswith("/"):
         return "301 Moved Permanently", quote("/" + rel + "/")
@@ -780,23 +785,29 @@ def rebuild_and_reload(
     its end only when what they were served with changed: a request they did not answer,
     an error, other warnings."""
     reloaded = threading.Event()
-    previewed = threading.Event()
     pages_then: list[int] = []
-    before = state.report
+    before: list[BuildReport | None] = []  # the last report, when the pages were handed over
 
     def shown() -> None:
         reloaded.set()
         pages_then.append(state.report.html if state.report is not None else 0)
-        if not previewed.is_set():
+        if not before:
             reload()
 
     def made_meanwhile() -> None:
-        previewed.set()
+        before.append(state.report)
         reload()
 
-    result = state.rebuild(persist=False, changed=changed, shown=shown, previewed=made_meanwhile)
-    if previewed.is_set():
-        if state.missed or not _same_panel(before, result):
+    try:
+        result = state.rebuild(
+            persist=False, changed=changed, shown=shown, previewed=made_meanwhile
+        )
+    except BaseException:
+        if before:  # the browsers show pages the rebuild did not write: the folder's again
+            reload()
+        raise
+    if before:
+        if state.missed or not _same_panel(before[0], result):
             reload()
     elif not reloaded.is_set() or not result.ok:
         reload()
@@ -807,8 +818,9 @@ def rebuild_and_reload(
 
 def _same_panel(before: BuildReport | None, after: BuildReport) -> bool:
     """Whether the pages made on demand during the build that ends with ``after`` were
-    served as the build's own are: both builds good, with the same warnings."""
-    if before is None or not before.ok or not after.ok:
+    served as the build's own are: both builds good, in the same language, with the same
+    warnings."""
+    if before is None or not before.ok or not after.ok or before.language != after.language:
         return False
     return build_warnings(before) == build_warnings(after)
 

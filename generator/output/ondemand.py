@@ -77,8 +77,8 @@ class PlannedPages(Mapping[str, PageJob]):
     def _until(self, path: str | None) -> None:
         with self._lock:
             while self._left and (path is None or path not in self._found):
-                family = self._left.pop(0)
-                self._found.update((job.path, job) for job in family())
+                self._found.update((job.path, job) for job in self._left[0]())
+                del self._left[0]  # once planned: a family that fails is tried again
 
     def __getitem__(self, path: str) -> PageJob:
         self._until(path)
@@ -142,14 +142,14 @@ class OnDemand:
         self._lock = threading.Lock()
 
     def holds(self, path: str) -> bool:
-        """Whether ``path`` (an output path) is a page or a copied file of the site."""
-        return path in self.jobs or path in self.files.paths
+        """Whether ``path`` (an output path) is a copied file or a page of the site (the pages
+        are planned only for a path that is not a copied file)."""
+        return path in self.files.paths or path in self.jobs
 
     def get(self, path: str) -> bytes | None:
         """The bytes of the page or file ``path``; None when it is neither, or when it is a
         page only the build makes (``NotReady``) or one whose template fails."""
-        job = self.jobs.get(path)
-        if job is None:
+        if path in self.files.paths:
             return self.files.read(path)
         if isinstance(self._env, theme.SafeEnvironment):
             # a site's own templates render in the build's limited workers alone (``guard``):
@@ -157,6 +157,9 @@ class OnDemand:
             return None
         with self._lock:
             try:
+                job = self.jobs.get(path)
+                if job is None:
+                    return None
                 return templating.render(self._env, job, self._view, self._bodies).data
             except NotReady:
                 return None

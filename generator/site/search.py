@@ -52,6 +52,14 @@ from generator.site.urls import UrlPlan
 
 SEARCH_PAGE = "search/index.html"
 MANIFEST = "search/index.js"
+
+
+def is_index_file(path: str) -> bool:
+    """Whether the output path ``path`` is a file of the search index (its manifest, a shard
+    of postings, what a result shows), not the search page."""
+    return path.startswith("search/") and path != SEARCH_PAGE
+
+
 DATA_CALL = "SHOWCASE_SEARCH_DATA"
 FORMAT_VERSION = 3
 SUMMARY_LENGTH = 120  # characters of the summary shown when the excerpt has no match
