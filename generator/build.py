@@ -209,15 +209,18 @@ def _url_plan(
 ) -> tuple[urls.UrlPlan, list[Diagnostic]]:
     """``urls.plan``; in a process that builds again (serve), the last build's plan while
     the items' faces (all but bodies), the units, the kinds and the copied files are the
-    same: it is made of nothing else."""
+    same: it is made of nothing else. Else, there, the groups of items that are the very
+    objects of the last plan's keep their paths (``urls.plan``'s ``memo``)."""
     kept = store.memory("url_plan") if store is not None else None
     if kept is None:
         return urls.plan(site, copied)
     key = deps.faces(site) + repr((site.units, [k.name for k in site.kinds], copied))
     found = kept.get(key)
     if found is None or found[0] is not site.kinds:
+        groups = kept.get("groups", {})
         kept.clear()
-        found = kept[key] = (site.kinds, urls.plan(site, copied))
+        kept["groups"] = groups
+        found = kept[key] = (site.kinds, urls.plan(site, copied, groups))
     plan: tuple[urls.UrlPlan, list[Diagnostic]] = found[1]
     return plan
 

@@ -134,3 +134,50 @@ def test_free_pages_take_the_file_name_when_it_is_a_valid_slug(make_site: SiteBu
     assert (out / "pages/ping-xuan-ban-fa/index.html").is_file()  # not a slug: the title
     assert (out / "pages/zhang-cheng/index.html").is_file()
     assert (out / "pages/shuo-ming/index.html").is_file()  # a slug written wins
+
+
+def test_a_plan_made_again_in_one_process_is_the_plan_made_afresh(tmp_path: Path) -> None:
+    """A process that plans again keeps the paths of the groups of items (a kind's items of
+    one year) whose items are the very objects of the last plan; the plan is the one made
+    afresh, slug collisions included, after a name changed, a story added and one removed."""
+    from generator.build import model_site
+    from generator.output import cache
+    from generator.site import urls
+    from tests.conftest import write_site
+
+    files = {f"profiles/2025/p{n}.md": profile(name="王进喜") for n in range(3)}
+    files["profiles/2024/q.md"] = profile(name="李四", year=2024)
+    source = write_site(tmp_path / "site", files)
+    store = cache.Cache.open(tmp_path / "c", remember=True)
+    memo: dict[str, object] = {}
+    try:
+
+        def both() -> tuple[object, object, dict[str, str]]:
+            site = model_site(source, store=store).site
+            again, afresh = urls.plan(site, (), memo)[0], urls.plan(site, ())[0]
+            return again, afresh, dict(again.items)
+
+        again, afresh, items = both()
+        assert again == afresh and items["profiles/2025/p2.md"].endswith("wang-jin-xi-3/index.html")
+        edits = [
+            ("profiles/2025/p0.md", profile(name="赵六")),  # p1 and p2 move up a suffix
+            ("profiles/2025/p3.md", profile(name="王进喜")),
+            ("profiles/2024/q.md", None),
+        ]
+        kept = memo["groups"][("profile", 2024)]  # type: ignore[index]
+        for rel, text in edits:
+            if rel.startswith("profiles/2024"):  # the other year's group was kept till now
+                assert memo["groups"][("profile", 2024)] is kept  # type: ignore[index]
+            if text is None:
+                (source / rel).unlink()
+            else:
+                (source / rel).write_text(text, encoding="utf-8")
+            again, afresh, items = both()
+            assert again == afresh, rel
+        assert items["profiles/2025/p1.md"].endswith("wang-jin-xi/index.html")
+        assert items["profiles/2025/p3.md"].endswith("wang-jin-xi-3/index.html")
+        assert "profiles/2024/q.md" not in items
+        groups = memo["groups"]
+        assert isinstance(groups, dict) and set(groups) == {("profile", 2025)}
+    finally:
+        store.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -131,7 +132,17 @@ def _dedupe(base: str, taken: set[str], tried: dict[str, int]) -> str:
     return candidate
 
 
-def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnostic]]:
+# what ``plan`` found for one group of items (a kind's items of one year): the kind, its
+# members, their slugs and paths by key, and the problems of those paths
+_Group = tuple[Kind[Any], list[Item], dict[str, str], dict[str, str], list[Diagnostic]]
+
+
+def plan(
+    site: Site, static_files: Iterable[str], memo: dict[str, Any] | None = None
+) -> tuple[UrlPlan, list[Diagnostic]]:
+    """The path of every item's page, tag page and copied file, and the problems of those
+    paths. With ``memo`` (a process that plans again), a group of items (a kind's items of
+    one year) whose items are the very objects of the last plan keeps its slugs and paths."""
     problems: list[Diagnostic] = []
     slugs: dict[str, str] = {}
     paths: dict[str, str] = {}
@@ -139,16 +150,18 @@ def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnos
     items: list[Item] = list(site.all_items())
     for item in items:
         groups[(item.kind, item.year)].append(item)
+    last: dict[tuple[str, int], _Group] = memo.get("groups", {}) if memo is not None else {}
+    now: dict[tuple[str, int], _Group] = {}
     for (kind, year_value), members in sorted(groups.items()):
-        # explicit slugs first (their duplicates are errors reported by the model), then the
-        # derived ones in source-path order, suffixed -2, -3 ... on collision
-        taken: set[str] = {m.slug for m in members if m.slug}
-        tried: dict[str, int] = {}
-        for member in sorted(members, key=lambda m: m.key):
-            # a title or name without any pinyin falls back to the kind's name
-            slug = member.slug or _dedupe(member.default_slug() or kind, taken, tried)
-            slugs[member.key] = slug
-            paths[member.key] = detail(site.kinds[kind], year_value, slug)
+        found = last.get((kind, year_value))
+        if found is None or found[0] is not site.kinds[kind] or not _same(found[1], members):
+            found = _group(site.kinds[kind], year_value, members)
+        now[(kind, year_value)] = found
+        slugs.update(found[2])
+        paths.update(found[3])
+        problems.extend(found[4])
+    if memo is not None:
+        memo["groups"] = now
     tag_paths: dict[str, str] = {}
     taken_tags: set[str] = set()
     tried_tags: dict[str, int] = {}
@@ -162,22 +175,54 @@ def plan(site: Site, static_files: Iterable[str]) -> tuple[UrlPlan, list[Diagnos
     for item in items:
         for asset in item.asset_sources():
             assets.setdefault(asset, asset)
-    for path in [*paths.values(), *assets.values()]:
-        if not is_safe(path):
-            problems.append(Diagnostic.error(path, 0, "unsafe-path", target=path))
-    problems.extend(_too_long(paths, tag_paths, site))
+    problems.extend(_unsafe(assets.values()))
+    problems.extend(_tags_too_long(tag_paths, site))
     return UrlPlan(paths, slugs, tag_paths, assets), problems
 
 
-def _too_long(
-    paths: Mapping[str, str], tag_paths: Mapping[str, str], site: Site
-) -> list[Diagnostic]:
-    """Pages whose path has a folder name longer than file systems allow (255 bytes)."""
-    found = [
+def _same(last: list[Item], now: list[Item]) -> bool:
+    """Whether ``now`` holds the very objects of ``last``, in the same order."""
+    return len(last) == len(now) and all(map(operator.is_, last, now))
+
+
+def _group(kind: Kind[Any], year_value: int, members: list[Item]) -> _Group:
+    """The slugs and paths of the ``members`` of one group (``kind``, ``year_value``):
+    explicit slugs first (their duplicates are errors reported by the model), then the
+    derived ones in source-path order, suffixed -2, -3 ... on collision; with the problems
+    of those paths."""
+    slugs: dict[str, str] = {}
+    paths: dict[str, str] = {}
+    taken: set[str] = {m.slug for m in members if m.slug}
+    tried: dict[str, int] = {}
+    for member in sorted(members, key=lambda m: m.key):
+        # a title or name without any pinyin falls back to the kind's name
+        slug = member.slug or _dedupe(member.default_slug() or kind.name, taken, tried)
+        slugs[member.key] = slug
+        paths[member.key] = detail(kind, year_value, slug)
+    problems = [*_unsafe(paths.values()), *_too_long(paths)]
+    return kind, members, slugs, paths, problems
+
+
+def _unsafe(paths: Iterable[str]) -> list[Diagnostic]:
+    """The paths that could leave the output folder."""
+    return [
+        Diagnostic.error(path, 0, "unsafe-path", target=path) for path in paths if not is_safe(path)
+    ]
+
+
+def _too_long(paths: Mapping[str, str]) -> list[Diagnostic]:
+    """Items' pages whose path has a folder name longer than file systems allow (255 bytes)."""
+    return [
         Diagnostic.error(key, 0, "path-too-long", target=path, limit=MAX_SEGMENT_BYTES)
         for key, path in paths.items()
         if _longest_segment(path) > MAX_SEGMENT_BYTES
     ]
+
+
+def _tags_too_long(tag_paths: Mapping[str, str], site: Site) -> list[Diagnostic]:
+    """Tags' pages whose path has a folder name longer than file systems allow, each told
+    at the first item of the tag."""
+    found: list[Diagnostic] = []
     for tag, path in tag_paths.items():
         if _longest_segment(path) > MAX_SEGMENT_BYTES:
             first = site.by_tag[tag][0].key if site.by_tag.get(tag) else "site.yaml"
