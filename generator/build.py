@@ -217,9 +217,8 @@ def _url_plan(
     key = deps.faces(site) + repr((site.units, [k.name for k in site.kinds], copied))
     found = kept.get(key)
     if found is None or found[0] is not site.kinds:
-        groups = kept.get("groups", {})
         kept.clear()
-        kept["groups"] = groups
+        groups = store.memory("url_plan_groups") if store is not None else None
         found = kept[key] = (site.kinds, urls.plan(site, copied, groups))
     plan: tuple[urls.UrlPlan, list[Diagnostic]] = found[1]
     return plan

@@ -107,6 +107,9 @@ def test_the_pages_handed_over_are_the_pages_the_rebuild_writes(
                 continue
             assert made == (out / path).read_bytes(), path
         assert later >= 2 and any("新来人" in (out / p).read_text("utf-8") for p in pages.jobs)
+        written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+        # the 404 page answers what the pages lack: the build writes nothing else
+        assert written - set(pages.jobs) - set(pages.files.paths) == {".showcase-build"}
         photos = [p for p in pages.files.paths if p.endswith(".jpg")]
         assert photos and all(pages.get(p) == (out / p).read_bytes() for p in pages.files.paths)
         edited = _newest("新来人", EXAMPLE_UNIT) + "又一句。\n"
@@ -239,7 +242,7 @@ def test_a_removed_story_a_file_of_the_search_index_and_a_fault_meanwhile(
         assert reloads == ["*", "*"] and seen[asked[0]][0].startswith("200")
         reloads.clear()
 
-        def fault(*_args: object) -> None:
+        def fault(*_args: object, **_kwargs: object) -> None:
             raise RuntimeError("a bug")
 
         monkeypatch.setattr(building, "_plan_work", fault)
@@ -247,6 +250,11 @@ def test_a_removed_story_a_file_of_the_search_index_and_a_fault_meanwhile(
         with pytest.raises(RuntimeError):
             serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload)
         assert reloads == ["*", "*"] and state.during is None
+        reloads.clear()
+        monkeypatch.setattr(building, "_prepare", fault)  # before the hand-over
+        with pytest.raises(RuntimeError):
+            serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload)
+        assert reloads == []  # the browsers still show the folder's pages
     finally:
         state.persist()
         if state.store is not None:
@@ -342,3 +350,49 @@ def test_pages_are_planned_a_family_at_a_time_as_far_as_a_page_asked_for_needs()
     with pytest.raises(RuntimeError):
         found.get("b/index.html")
     assert found["b/index.html"].path == "b/index.html"  # tried again, not lost
+
+
+class _Pages:
+    """What ``serve._preview_target`` asks of the pages handed over: their copied files and
+    whether they hold a path; each page looked for is counted."""
+
+    def __init__(self, pages: set[str], files: set[str], fails: bool = False) -> None:
+        self.files = SimpleNamespace(paths=files)
+        self.pages = pages
+        self.fails = fails
+        self.looked: list[str] = []
+
+    def holds(self, path: str) -> bool:
+        if path in self.files.paths:
+            return True
+        self.looked.append(path)
+        if self.fails:
+            raise RuntimeError("a family of pages that fails to plan")
+        return path in self.pages
+
+
+def test_what_a_request_names_among_the_pages_handed_over() -> None:
+    """A copied file, even without a suffix or asked with a slash, is found without looking
+    for a page; a folder's page is looked for before a file of its name; the root asked as
+    ``/..`` is the root; a path none has is the 404 page; a family that fails to plan
+    leaves the request to the folder."""
+    pages = _Pages({"index.html", "a/b/index.html"}, {"CNAME", "assets/x.css"})
+    target = serve._preview_target
+    assert target(pages, "/CNAME") == ("200 OK", "CNAME")  # type: ignore[arg-type]
+    assert target(pages, "/CNAME/") == ("200 OK", "CNAME")  # type: ignore[arg-type]
+    assert target(pages, "/assets/x.css") == ("200 OK", "assets/x.css")  # type: ignore[arg-type]
+    assert pages.looked == []
+    assert target(pages, "/a/b/") == ("200 OK", "a/b/index.html")  # type: ignore[arg-type]
+    assert pages.looked == ["a/b/index.html"]
+    assert target(pages, "/a/b")[0].startswith("301")  # type: ignore[arg-type]
+    assert target(pages, "/..") == ("301 Moved Permanently", "/")  # type: ignore[arg-type]
+    assert target(pages, "/no/such") == ("404 Not Found", "404.html")  # type: ignore[arg-type]
+    failing = _Pages(set(), set(), fails=True)
+    started: list[str] = []
+    answer = serve._from_rebuild(lambda status, _h: started.append(status), failing, "/a/", None)  # type: ignore[arg-type]
+    assert answer is None and started == [] and failing.looked
+
+
+def test_the_root_asked_as_a_folder_without_its_slash_is_the_root(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<html></html>", encoding="utf-8")
+    assert serve._served_file(tmp_path, "/..") == ("301 Moved Permanently", "/")

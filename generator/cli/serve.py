@@ -98,6 +98,8 @@ class ServeState:
     # with a file of the folder as the last build left it
     during: OnDemand | None = None
     missed: bool = False
+    # the report of the last build when they were handed over: the one they are served with
+    during_report: BuildReport | None = None
 
     @property
     def language(self) -> str:
@@ -171,6 +173,7 @@ class ServeState:
 
         def handed(pages: OnDemand) -> None:
             self.missed = False
+            self.during_report = self.report
             self.during = pages
             previewed()
 
@@ -399,12 +402,17 @@ def _served_file(output: Path, raw: str) -> tuple[str, Path | str]:
     target = (output / rel) if rel else output
     if target.is_dir():
         if raw and not raw.endswith("/"):
-            # the path as served, from the root: never "//host/..." (another site)
-            return "301 Moved Permanently", quote("/" + rel + "/")
+            return "301 Moved Permanently", _folder_address(rel)
         target = target / "index.html"
     if not target.is_file() or not target.resolve().is_relative_to(output.resolve()):
         return "404 Not Found", output / "404.html"
     return "200 OK", target
+
+
+def _folder_address(rel: str) -> str:
+    """Where a folder asked for without its slash is, as served: from the root, never
+    "//host/..." (another site), "/" for the root itself ("/..")."""
+    return quote("/" + rel + "/") if rel else "/"
 
 
 def make_app(
@@ -426,7 +434,8 @@ def make_app(
             return _respond(start, "200 OK", page, "text/html; charset=utf-8")
         during = state.during
         if during is not None:
-            made = _from_rebuild(start, during, unquote(environ.get("PATH_INFO", "/")), report)
+            raw = unquote(environ.get("PATH_INFO", "/"))
+            made = _from_rebuild(start, during, raw, state.during_report)
             if made is not None:
                 return made
             state.missed = True  # served as the folder holds it, not as the rebuild makes it
@@ -458,7 +467,10 @@ def _from_rebuild(
     shards come with the build: the results' files must number the documents as they do)."""
     if search.is_index_file(_request_path(raw)):
         return None
-    status, target = _preview_target(pages, raw)
+    try:
+        status, target = _preview_target(pages, raw)
+    except Exception:  # a family of pages that fails to plan: the rebuild says it
+        return None
     if status.startswith("301"):
         return _respond(start, status, b"", "text/plain", [("Location", target)])
     body = pages.get(target)
@@ -480,6 +492,8 @@ def _preview_target(preview: OnDemand, raw: str) -> tuple[str, str]:
     name without a suffix is first taken for a page's folder, so that its page alone is
     planned (``ondemand.PlannedPages``)."""
     rel = _request_path(raw)
+    if rel in preview.files.paths:
+        return "200 OK", rel
     page = posixpath.join(rel, "index.html") if rel else "index.html"
     folder = not posixpath.splitext(rel)[1] and preview.holds(page)
     if not folder and rel and preview.holds(rel):
@@ -487,15 +501,19 @@ def _preview_target(preview: OnDemand, raw: str) -> tuple[str, str]:
     if not folder and not preview.holds(page):
         return "404 Not Found", "404.html"
     if raw and not raw.endswith("/"):
-        return "301 Moved Permanently", quote("/" + rel + "/")
+        return "301 Moved Permanently", _folder_address(rel)
     return "200 OK", page
 
 
 def _from_preview(start: StartResponse, preview: OnDemand, raw: str, stopped: bool) -> list[bytes]:
     """The answer to a request while the first build runs (or after it ``stopped`` on a
     fault): the page or file made on the spot, or a page saying it shows once the build is
-    done (the search index's files)."""
-    status, target = _preview_target(preview, raw)
+    done (the search index's files, a page whose family of pages fails to plan)."""
+    try:
+        status, target = _preview_target(preview, raw)
+    except Exception:  # the first build says it
+        later = later_page(preview.language, stopped)
+        return _respond(start, "503 Service Unavailable", later, "text/html; charset=utf-8")
     if status.startswith("301"):
         return _respond(start, status, b"", "text/plain", [("Location", target)])
     body = preview.get(target)
@@ -795,7 +813,7 @@ def rebuild_and_reload(
             reload()
 
     def made_meanwhile() -> None:
-        before.append(state.report)
+        before.append(state.during_report)
         reload()
 
     try:
