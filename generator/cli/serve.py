@@ -489,8 +489,8 @@ App = Callable[[dict[str, Any], StartResponse], list[bytes]]
 def _preview_target(preview: OnDemand, raw: str) -> tuple[str, str]:
     """What a request path names among the pages and files ``preview`` can make, as
     ``_served_file`` answers for a built folder: (status, output path, or where to go). A
-    name without a suffix is first taken for a page's folder, so that its page alone is
-    planned (``ondemand.PlannedPages``)."""
+    copied file is looked for first, then, for a name without a suffix, a page's folder, so
+    that no page, or that page alone, is planned (``ondemand.PlannedPages``)."""
     rel = _request_path(raw)
     if rel in preview.files.paths:
         return "200 OK", rel
@@ -801,7 +801,7 @@ def rebuild_and_reload(
     pages of lists moved in after that, the browsers showing one reload (``LATER_PAGES``).
     A rebuild that hands over its pages to make on demand reloads them then, and again at
     its end only when what they were served with changed: a request they did not answer,
-    an error, other warnings."""
+    an error, other warnings; or when it stopped on a fault of the tool after that."""
     reloaded = threading.Event()
     pages_then: list[int] = []
     before: list[BuildReport | None] = []  # the last report, when the pages were handed over
