@@ -292,9 +292,7 @@ def build(
     changes is in place there (``published``, with the report so far): the records of the
     output follow. A caller may have the output's folders looked at while it did other work
     (the daemon's helper process): ``looked`` gives the change times found then (None: they
-    are looked at here). A caller that shows the output (serve) may be handed the pages to
-    make on demand while the build makes them, when it plans them anew (``previewed``, see
-    ``_offer_preview``)."""
+    are looked at here). serve may be handed pages planned anew to make meanwhile (``previewed``)."""
     started = time.perf_counter()
     owned = store is None
     if store is None:
@@ -407,13 +405,10 @@ def _build(
     # within one process (serve), the last good build's pages when only bodies changed since
     planned = shape.last_jobs(store) if previous else None
     if planned is None:
-        if mark.previewed is not None and previous:
-            _offer_preview(inputs, copies, mark.previewed)
-        jobs = list(pages.pages(analysis.site, analysis.plan))
-        clashes = urls.clashes((job.path for job in jobs), analysis.plan.assets)
-        if clashes:
-            return _failed([*problems, *clashes], mark.started, analysis.site.config.language)
-        planned = shapes.Planned(jobs)
+        anew = _pages_anew(inputs, copies, mark.previewed if previous else None)
+        if not isinstance(anew, shapes.Planned):  # the clashes of their paths
+            return _failed([*problems, *anew], mark.started, analysis.site.config.language)
+        planned = anew
     mark("plan pages")
     work = _plan_work(inputs, planned, (previous, stamps), shape, copies)
     mark("fingerprints")
@@ -429,6 +424,21 @@ def _build(
     converted = _convert(inputs, work, _stage(progress, "bodies"))
     mark("markdown")
     return _render_and_write(inputs, work, converted, problems, progress, mark)
+
+
+def _pages_anew(
+    inputs: _Inputs,
+    copies: Mapping[str, tuple[Path, str]],
+    previewed: Callable[[ondemand.OnDemand], None] | None,
+) -> shapes.Planned | list[Diagnostic]:
+    """Every page of the site planned anew, after handing them to a caller that shows the
+    output (``previewed``, see ``_offer_preview``); or the clashes of their paths."""
+    analysis = inputs.analysis
+    if previewed is not None:
+        _offer_preview(inputs, copies, previewed)
+    jobs = list(pages.pages(analysis.site, analysis.plan))
+    clashes = urls.clashes((job.path for job in jobs), analysis.plan.assets)
+    return clashes if clashes else shapes.Planned(jobs)
 
 
 def _last_output(
