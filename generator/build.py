@@ -292,7 +292,7 @@ def build(
     changes is in place there (``published``, with the report so far): the records of the
     output follow. A caller may have the output's folders looked at while it did other work
     (the daemon's helper process): ``looked`` gives the change times found then (None: they
-    are looked at here). serve may be handed pages planned anew to make meanwhile (``previewed``)."""
+    are looked at here). serve may get pages planned anew to make meanwhile (``previewed``)."""
     started = time.perf_counter()
     owned = store is None
     if store is None:
