@@ -4,6 +4,7 @@ served the pages the rebuild is about to write, byte for byte."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from playwright.sync_api import Browser
 
 import generator.build as building
 from generator import pages
-from generator.base.config import BuildOptions
+from generator.base.config import CACHE_DIR, BuildOptions
 from generator.base.errors import Diagnostic
 from generator.base.report import BuildReport
 from generator.cli import serve
@@ -28,7 +29,8 @@ from generator.site.model import Site
 from generator.site.urls import UrlPlan
 from tests.conftest import profile, write_site
 from tests.golden import SOURCE_DATE_EPOCH
-from tests.test_serve import _paged_serve
+from tests.scale import write_corpus
+from tests.test_serve import _paged_serve, fetch, free_port, start, wait_until
 
 NEW_STORY = "profiles/2025/zz-new.md"
 STORY_PAGE = "profiles/2025/xin-lai-ren/index.html"  # its name, 新来人, in pinyin
@@ -396,3 +398,41 @@ def test_what_a_request_names_among_the_pages_handed_over() -> None:
 def test_the_root_asked_as_a_folder_without_its_slash_is_the_root(tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text("<html></html>", encoding="utf-8")
     assert serve._served_file(tmp_path, "/..") == ("301 Moved Permanently", "/")
+
+
+def test_a_story_saved_while_a_large_site_is_served_shows_after_one_reload(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """`showcase serve` on a generated site of ``PREVIEW_FROM`` documents and more, in
+    Chromium: the address of a story not written yet is the site's 404 page; once the story
+    is saved, the browser reloads and shows it before the rebuild has written it, and no
+    other reload follows once the rebuild is done."""
+    source = write_corpus(tmp_path / "site", building.PREVIEW_FROM + 100)
+    newest = max(path for path in (source / "profiles").iterdir() if path.is_dir())
+    model = min(newest.glob("*.md")).read_text(encoding="utf-8")
+    story = re.sub(r"(?m)^date: .*$", f"date: {newest.name}-12-31", model)
+    story = re.sub(r"(?m)^name: .*$", "name: 新来人", story)
+    year = re.findall(r"(?m)^year: (\d+)$", story)[0]
+    address = f"profiles/{year}/xin-lai-ren/"  # its name in pinyin
+    port = free_port()
+    proc = start([str(source), "--port", str(port)], tmp_path)
+    base = f"http://127.0.0.1:{port}/"
+    served = source / CACHE_DIR / "serve-site"
+    page = browser.new_page()
+    loads: list[bool] = []  # at each page load: whether the rebuild had written the story
+    page.on("load", lambda _page: loads.append((served / address).exists()))
+    try:
+        wait_until(lambda: fetch(base + "search/index.js")[0] == 200, timeout=120)
+        response = page.goto(base + address)
+        assert response is not None and response.status == 404
+        page.wait_for_function("() => window.LiveReload && window.LiveReload.connector.protocol")
+        manifest = (served / "search/index.js").read_bytes()
+        (newest / "zz-new.md").write_text(story, encoding="utf-8")
+        page.wait_for_function("() => document.querySelector('h1').innerText.includes('新来人')")
+        wait_until(lambda: (served / "search/index.js").read_bytes() != manifest, timeout=60)
+        page.wait_for_timeout(1500)  # a reload at the end of the rebuild would have come
+        assert loads == [False, False]  # the 404 page, then the story made on demand
+    finally:
+        page.close()
+        proc.terminate()
+        proc.communicate(timeout=30)
