@@ -414,10 +414,13 @@ def test_the_browsers_reload_as_soon_as_the_changed_pages_are_in_the_output(
             state.store.close()
 
 
-def _paged_serve(tmp_path: Path) -> tuple[Path, Path, serve.ServeState]:
-    """A site whose lists run over several pages, built once by a preview's state."""
+def _paged_serve(
+    tmp_path: Path, changed: dict[str, str] | None = None
+) -> tuple[Path, Path, serve.ServeState]:
+    """A site whose lists run over several pages (with the files ``changed`` written
+    instead), built once by a preview's state."""
     files = {f"profiles/2025/p{n}.md": profile(name=f"员工{n}") for n in range(12)}
-    source = write_site(tmp_path / "site", files)
+    source = write_site(tmp_path / "site", {**files, **(changed or {})})
     out = tmp_path / "out"
     state = serve.ServeState(BuildOptions(source=source, output=out, cache_dir=tmp_path / "c"))
     assert state.rebuild().ok

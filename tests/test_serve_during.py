@@ -27,7 +27,7 @@ from generator.pages import Family
 from generator.pages.base import PageJob
 from generator.site.model import Site
 from generator.site.urls import UrlPlan
-from tests.conftest import profile, write_site
+from tests.conftest import profile
 from tests.golden import SOURCE_DATE_EPOCH
 from tests.scale import write_corpus
 from tests.test_serve import _paged_serve, fetch, free_port, start, wait_until
@@ -153,12 +153,9 @@ def test_a_site_smaller_than_preview_from_or_of_its_own_templates_hands_nothing_
 def _warned_serve(tmp_path: Path) -> tuple[Path, Path, serve.ServeState]:
     """A site whose lists run over several pages, with a warning (an unknown field), built
     once by a preview's state."""
-    files = {f"profiles/2025/p{n}.md": profile(name=f"员工{n}") for n in range(12)}
-    files["profiles/2025/p0.md"] = profile(name="员工0", extra="colour: red\n")
-    source = write_site(tmp_path / "site", files)
-    out = tmp_path / "out"
-    state = serve.ServeState(BuildOptions(source=source, output=out, cache_dir=tmp_path / "c"))
-    assert state.rebuild().ok and state.report is not None and state.report.diagnostics
+    warned = {"profiles/2025/p0.md": profile(name="员工0", extra="colour: red\n")}
+    source, out, state = _paged_serve(tmp_path, warned)
+    assert state.report is not None and state.report.diagnostics
     return source, out, state
 
 
