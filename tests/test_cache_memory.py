@@ -807,3 +807,59 @@ def test_what_is_worked_out_of_every_file_follows_files_added_in_one_process(
     store.close()
     codes = [d.code for d in expected.diagnostics]
     assert "duplicate-slug" in codes, codes
+
+
+def test_documents_added_or_taken_away_are_read_alone_and_the_tree_is_a_whole_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documents added to a folder of documents, or taken away, as a watcher saw them: only
+    the added ones are read, and the tree is the one a whole load finds, files and documents
+    in the same order; anything else (a new folder, another file, a name the walk skips, a
+    link, an edit with an add) is read by a whole load."""
+    from generator.content import loader
+    from generator.kinds.registry import BUILT_IN
+
+    stories = {
+        f"profiles/{y}/p{n}.md": profile(name=f"员工{n}", year=y)
+        for y in (2024, 2025)
+        for n in range(3)
+    }
+    stories["reports/2025/r.md"] = "---\ntitle: 报告\nunit: branch\nyear: 2025\n---\n正文。\n"
+    source = write_site(tmp_path / "site", stories)
+    (source / "profiles/2025/a.jpg").write_bytes(b"photo")
+    folders, kept = BUILT_IN.folders(), dict[str, object]()
+    loader.load(source, folders=folders, kept=kept)
+    walks: list[int] = []
+    real_walk = loader._walk
+    monkeypatch.setattr(loader, "_walk", lambda *a: walks.append(1) or real_walk(*a))
+
+    def again(changed: set[str], grown: bool) -> None:
+        walks.clear()
+        tree, problems = loader.load(source, folders=folders, changed=frozenset(changed), kept=kept)
+        assert (walks == []) is grown, changed
+        whole, found = loader.load(source, folders=folders)
+        assert tree == whole and list(tree.files) == list(whole.files), changed
+        assert list(tree.digests) == list(whole.digests) and set(problems) == set(found)
+
+    write = lambda rel, text: (source / rel).write_text(text, encoding="utf-8")  # noqa: E731
+    write("profiles/2025/p10.md", profile(name="新人"))
+    write("profiles/2024/0.md", "---\nname: [broken\n")  # a parse problem comes along
+    again({"profiles/2025/p10.md", "profiles/2024/0.md"}, grown=True)
+    (source / "profiles/2025/p1.md").unlink()
+    (source / "profiles/2024/0.md").unlink()  # its problem goes with it
+    again({"profiles/2025/p1.md", "profiles/2024/0.md"}, grown=True)
+    (source / "profiles/2025/p2.md").rename(source / "profiles/2024/p9.md")  # moved
+    again({"profiles/2025/p2.md", "profiles/2024/p9.md"}, grown=True)
+    (source / "profiles/2026").mkdir()
+    write("profiles/2026/n.md", profile(year=2026))
+    again({"profiles/2026/n.md"}, grown=False)  # a new folder
+    write("profiles/2025/b.jpg", "photo")
+    again({"profiles/2025/b.jpg"}, grown=False)
+    write("profiles/2025/~x.md", profile())
+    write("profiles/2025/x.md.bak", profile())
+    again({"profiles/2025/x.md.bak"}, grown=False)
+    (source / "profiles/2025/l.md").symlink_to(source / "profiles/2025/p0.md")
+    again({"profiles/2025/l.md"}, grown=False)
+    write("profiles/2025/p0.md", profile(body="改过。"))
+    write("profiles/2025/p11.md", profile(name="又一人"))
+    again({"profiles/2025/p0.md", "profiles/2025/p11.md"}, grown=False)

@@ -6,6 +6,7 @@ content file itself.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import hashlib
@@ -14,7 +15,7 @@ import stat
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from generator.base.errors import Diagnostic
 from generator.content import stamps
@@ -243,7 +244,9 @@ def load(
 
     A process that loads again keeps the last tree in ``kept``; when ``changed`` (paths
     relative to the source) are the only files changed since, as a watcher saw them, and
-    each is a document of that tree, only they are read and the tree is patched."""
+    each is a document of that tree, only they are read and the tree is patched; when they
+    are documents added to the folders of that tree's documents, or taken away from them,
+    only the added ones are read (``_grown``)."""
     cache = cache or _NoMemo()
     parse = parse or parse_files
     found = None
@@ -251,6 +254,8 @@ def load(
     last = kept.pop("last", None) if kept is not None else None
     if last is not None and kept is not None and changed is not None:
         found = _patched(root, cache, folders, changed, last, kept, parse)
+        if found is None:
+            found = _grown(root, cache, folders, changed, last, kept, parse)
     if found is None:
         found = _load(root, cache, folders, kept, parse)
     if kept is not None:
@@ -316,6 +321,97 @@ def _patched(
     object.__setattr__(patched, "_patch", (tree, frozenset(raw)))
     object.__setattr__(tree, "_patch", None)  # one step back at most: no chain is kept
     return patched, found
+
+
+def _grown(
+    root: Path,
+    cache: Memo,
+    folders: Mapping[str, str],
+    changed: frozenset[str],
+    last: tuple[Any, ...],
+    kept: dict[str, Any],
+    parse: Parse,
+) -> tuple[SourceTree, list[Diagnostic]] | None:
+    """The ``last`` tree with the ``changed`` documents added (new plain Markdown files in a
+    folder that holds its documents) or taken away, and the added ones read: what a whole
+    load finds, in the same order, without walking the source again (not a patch: the
+    tree's items are not the same). None when something else changed."""
+    if last[0] != root or last[1] != dict(folders):
+        return None
+    tree, problems = last[2], last[3]
+    gone = {rel for rel in changed if rel in tree.digests and not os.path.lexists(root / rel)}
+    added = _added_documents(root, changed - gone, tree)
+    if added is None or not (added or gone):
+        return None
+    found: list[Diagnostic] = []
+    raw = _content_files({rel: st.st_size for rel, st in added.items()}, folders, found)
+    found.extend(p for p in problems if p.path not in gone)
+    history = _history(root, kept)
+    docs, digests = _documents(root, raw, cache, added, history, found, parse)
+    if digests.keys() != added.keys():
+        return None  # a file that could not be read, or too large: read everything again
+    all_docs = _in_walk_order([d for d in tree.docs if d.path not in gone], docs, _doc_order)
+    files = {**tree.files, **{rel: st.st_size for rel, st in added.items()}}
+    digests = {**tree.digests, **digests}
+    paths = _in_walk_order([rel for rel in tree.files if rel not in gone], added, _walk_order)
+    read = _in_walk_order([rel for rel in tree.digests if rel not in gone], added, _walk_order)
+    grown = SourceTree(
+        root,
+        tree.site,
+        tree.units,
+        tuple(all_docs),
+        {rel: files[rel] for rel in paths},
+        {rel: digests[rel] for rel in read},
+        tree.editions,
+    )
+    return grown, found
+
+
+def _added_documents(
+    root: Path, changed: Iterable[str], tree: SourceTree
+) -> dict[str, os.stat_result] | None:
+    """The stat of each of ``changed``, when all are new plain Markdown files, of a name the
+    walk does not skip, in a folder that holds documents of ``tree``; else None."""
+    homes = {doc.path.rpartition("/")[0] for doc in tree.docs}
+    added: dict[str, os.stat_result] = {}
+    for rel in changed:
+        home, _, name = rel.rpartition("/")
+        if rel in tree.files or home not in homes or not name.endswith(MARKDOWN_SUFFIXES):
+            return None
+        if name.startswith(SKIPPED_PREFIXES) or name.endswith(SKIPPED_SUFFIXES):
+            return None
+        try:
+            st = os.lstat(root / rel)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        added[rel] = st
+    return added
+
+
+_T = TypeVar("_T")
+
+
+def _in_walk_order(
+    found: list[_T], added: Iterable[_T], order: Callable[[_T], tuple[tuple[int, str], ...]]
+) -> list[_T]:
+    """``found`` (in the walk's ``order``) with each of ``added`` put in its place: only a
+    few of ``found`` are looked at for each."""
+    for one in sorted(added, key=order):
+        found.insert(bisect.bisect_left(found, order(one), key=order), one)
+    return found
+
+
+def _doc_order(doc: SourceDoc) -> tuple[tuple[int, str], ...]:
+    return _walk_order(doc.path)
+
+
+def _walk_order(rel: str) -> tuple[tuple[int, str], ...]:
+    """Where ``_walk`` finds the file ``rel``: each folder's files, sorted by name, before
+    its subfolders, sorted by name."""
+    *above, name = rel.split("/")
+    return (*((1, part) for part in above), (0, name))
 
 
 def _history(root: Path, kept: dict[str, Any] | None) -> Mapping[str, FileDates]:
