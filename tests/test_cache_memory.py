@@ -863,3 +863,38 @@ def test_documents_added_or_taken_away_are_read_alone_and_the_tree_is_a_whole_lo
     write("profiles/2025/p0.md", profile(body="改过。"))
     write("profiles/2025/p11.md", profile(name="又一人"))
     again({"profiles/2025/p0.md", "profiles/2025/p11.md"}, grown=False)
+
+
+def test_a_tree_with_a_linked_file_or_after_a_commit_is_read_whole(tmp_path: Path) -> None:
+    """What a watcher cannot tell: a file that is a link shows what its target holds (its
+    target taken away takes it away too), and a commit dates the documents anew; the source
+    is then read whole, and the tree is a whole load's."""
+    from generator.content import loader
+    from generator.kinds.registry import BUILT_IN
+    from tests.test_dates import git
+
+    stories = {f"profiles/2025/p{n}.md": profile(name=f"员工{n}") for n in range(3)}
+    source = write_site(tmp_path / "repo" / "site", stories)
+    (source / "profiles/2025/l.md").symlink_to(source / "profiles/2025/p0.md")
+    folders, kept = BUILT_IN.folders(), dict[str, object]()
+
+    def again(changed: set[str]) -> tuple[object, object]:
+        tree, _ = loader.load(source, folders=folders, changed=frozenset(changed), kept=kept)
+        return tree, loader.load(source, folders=folders)[0]
+
+    loader.load(source, folders=folders, kept=kept)
+    (source / "profiles/2025/p0.md").unlink()
+    tree, whole = again({"profiles/2025/p0.md"})
+    assert tree == whole and "profiles/2025/l.md" not in {d.path for d in whole.docs}  # type: ignore[attr-defined]
+    (source / "profiles/2025/l.md").unlink()
+    loader.load(source, folders=folders, kept=kept)  # no link left
+    git(source.parent, "init", "-q")
+    git(source.parent, "add", "-A")
+    git(source.parent, "commit", "-qm", "first", when="2025-03-08T10:00:00+08:00")
+    (source / "profiles/2025/p9.md").write_text(profile(name="新人"), encoding="utf-8")
+    tree, whole = again({"profiles/2025/p9.md"})
+    assert tree == whole  # the documents dated by the commit, not by their files' times
+    dates = {doc.path: doc.created for doc in whole.docs}  # type: ignore[attr-defined]
+    assert str(dates["profiles/2025/p1.md"]) == "2025-03-08"
+    (source / "profiles/2025/p8.md").write_text(profile(name="又一人"), encoding="utf-8")
+    assert again({"profiles/2025/p8.md"})[0] == loader.load(source, folders=folders)[0]

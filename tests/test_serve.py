@@ -229,6 +229,10 @@ def test_the_watcher_tells_the_build_which_files_changed(tmp_path: Path) -> None
     }
     assert serve.changed_files(tmp_path / "site", changes) == {"profiles/2025/a.md", "units.yaml"}
     assert serve.changed_files(tmp_path / "site", {(1, str(tmp_path / "other.md"))}) is None
+    (tmp_path / "site/units.yaml").write_text("", encoding="utf-8")
+    (tmp_path / "site/link.md").symlink_to(tmp_path / "site/units.yaml")
+    link = {(1, str(tmp_path / "site/link.md"))}
+    assert serve.changed_files(tmp_path / "site", link) == {"link.md"}  # not its target
 
 
 # ---------------------------------------------------------------------------------------------

@@ -847,8 +847,11 @@ def changed_files(source: Path, changes: Iterable[tuple[Any, str]]) -> frozenset
     """The paths (relative to ``source``, POSIX) of a batch of watcher changes; None when one
     is outside it."""
     root = source.resolve()
-    try:
-        return frozenset(Path(path).resolve().relative_to(root).as_posix() for _, path in changes)
+    try:  # a link is named as itself, not as its target
+        return frozenset(
+            (Path(path).parent.resolve() / Path(path).name).relative_to(root).as_posix()
+            for _, path in changes
+        )
     except ValueError:
         return None
 

@@ -98,11 +98,14 @@ class SourceTree:
 
 
 def _walk(
-    root: Path, problems: list[Diagnostic], published: Collection[str] = ()
+    root: Path,
+    problems: list[Diagnostic],
+    published: Collection[str] = (),
+    links: list[str] | None = None,
 ) -> dict[str, os.stat_result]:
     """Every file of the source (relative POSIX path -> its stat), each folder's files sorted
     before its subfolders; links that lead outside the source are refused, linked folders
-    are not entered. One stat a file."""
+    are not entered. One stat a file. Every link to a file is told to ``links``."""
     found: dict[str, os.stat_result] = {}
     real_root = root.resolve()
 
@@ -119,8 +122,7 @@ def _walk(
             if name.startswith(SKIPPED_PREFIXES) or name.endswith(SKIPPED_SUFFIXES):
                 continue
             rel = prefix + name
-            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(real_root):
-                problems.append(Diagnostic.error(rel, 0, "link-outside-source", target=rel))
+            if entry.is_symlink() and _refused_link(entry, rel, real_root, problems, links):
                 continue
             try:
                 st = entry.stat()
@@ -133,6 +135,23 @@ def _walk(
 
     visit(str(root), "")
     return found
+
+
+def _refused_link(
+    entry: os.DirEntry[str],
+    rel: str,
+    real_root: Path,
+    problems: list[Diagnostic],
+    links: list[str] | None,
+) -> bool:
+    """Whether the link to a file ``entry`` (``rel``) leads outside the source, and is
+    refused; it is told to ``links``."""
+    if links is not None:
+        links.append(rel)
+    if Path(entry.path).resolve().is_relative_to(real_root):
+        return False
+    problems.append(Diagnostic.error(rel, 0, "link-outside-source", target=rel))
+    return True
 
 
 def _entered(
@@ -252,7 +271,7 @@ def load(
     found = None
     # taken out while loading: a load that fails half-way leaves nothing to patch
     last = kept.pop("last", None) if kept is not None else None
-    if last is not None and kept is not None and changed is not None:
+    if last is not None and kept is not None and changed is not None and _may_patch(root, kept):
         found = _patched(root, cache, folders, changed, last, kept, parse)
         if found is None:
             found = _grown(root, cache, folders, changed, last, kept, parse)
@@ -268,7 +287,10 @@ def _load(
 ) -> tuple[SourceTree, list[Diagnostic]]:
     """Read the whole source (see ``load``)."""
     problems: list[Diagnostic] = []
-    walked = _walk(root, problems, {*folders, STATIC_DIR})
+    links: list[str] = []
+    walked = _walk(root, problems, {*folders, STATIC_DIR}, links)
+    if kept is not None:
+        kept["file_links"] = bool(links)
     files = {rel: st.st_size for rel, st in walked.items()}
     site = _yaml_file(root, "site.yaml", files, problems)
     units = _yaml_file(root, "units.yaml", files, problems)
@@ -277,6 +299,15 @@ def _load(
     docs, digests = _documents(root, raw, cache, walked, history, problems, parse)
     tree = SourceTree(root, site, units, tuple(docs), files, digests, editions(root))
     return tree, problems
+
+
+def _may_patch(root: Path, kept: Mapping[str, Any]) -> bool:
+    """Whether the last tree may be patched with the files a watcher saw change: none of its
+    files is a link (what a link shows changes with its target, which the watcher names
+    alone), and the commit checked out is the one its documents were dated by (the watcher
+    does not look into .git)."""
+    last = kept.get("history")
+    return not kept.get("file_links", True) and last is not None and last[0] == head(root)
 
 
 def _patched(
@@ -308,7 +339,7 @@ def _patched(
         stats[rel] = st
     found = [p for p in problems if p.path not in changed]
     raw = {rel: tree.docs[position[rel]].kind for rel in sorted(changed)}
-    docs, digests = _documents(root, raw, cache, stats, _history(root, kept), found, parse)
+    docs, digests = _documents(root, raw, cache, stats, kept["history"][1], found, parse)
     if len(docs) != len(raw):
         return None  # a file that could not be read now: read everything again
     all_docs = list(tree.docs)
@@ -346,8 +377,7 @@ def _grown(
     found: list[Diagnostic] = []
     raw = _content_files({rel: st.st_size for rel, st in added.items()}, folders, found)
     found.extend(p for p in problems if p.path not in gone)
-    history = _history(root, kept)
-    docs, digests = _documents(root, raw, cache, added, history, found, parse)
+    docs, digests = _documents(root, raw, cache, added, kept["history"][1], found, parse)
     if digests.keys() != added.keys():
         return None  # a file that could not be read, or too large: read everything again
     all_docs = _in_walk_order([d for d in tree.docs if d.path not in gone], docs, _doc_order)
