@@ -271,10 +271,8 @@ def load(
     found = None
     # taken out while loading: a load that fails half-way leaves nothing to patch
     last = kept.pop("last", None) if kept is not None else None
-    if last is not None and kept is not None and changed is not None and _may_patch(root, kept):
-        found = _patched(root, cache, folders, changed, last, kept, parse)
-        if found is None:
-            found = _grown(root, cache, folders, changed, last, kept, parse)
+    if last is not None and kept is not None and changed is not None:
+        found = _from_last(root, cache, folders, changed, (last, kept), parse)
     if found is None:
         found = _load(root, cache, folders, kept, parse)
     if kept is not None:
@@ -301,29 +299,51 @@ def _load(
     return tree, problems
 
 
-def _may_patch(root: Path, kept: Mapping[str, Any]) -> bool:
-    """Whether the last tree may be patched with the files a watcher saw change: none of its
+def _from_last(
+    root: Path,
+    cache: Memo,
+    folders: Mapping[str, str],
+    changed: frozenset[str],
+    kept: tuple[tuple[Any, ...], dict[str, Any]],
+    parse: Parse,
+) -> tuple[SourceTree, list[Diagnostic]] | None:
+    """The last tree (``kept``: it, and the memory it was kept in) patched with the files
+    ``changed`` (``_patched``) or grown by them (``_grown``), when it may be
+    (``_may_patch``); else None: the source is read whole."""
+    last, memory = kept
+    if not _may_patch(root, folders, last, memory):
+        return None
+    dates = memory["history"][1]  # those of the commit checked out
+    found = _patched(root, cache, changed, last[2:], dates, parse)
+    return found or _grown(root, cache, folders, changed, last[2:], dates, parse)
+
+
+def _may_patch(
+    root: Path, folders: Mapping[str, str], last: tuple[Any, ...], kept: Mapping[str, Any]
+) -> bool:
+    """Whether the ``last`` tree (root, folders, tree, problems) may be patched with the
+    files a watcher saw change: it is of the same source and content folders, none of its
     files is a link (what a link shows changes with its target, which the watcher names
     alone), and the commit checked out is the one its documents were dated by (the watcher
     does not look into .git)."""
-    last = kept.get("history")
-    return not kept.get("file_links", True) and last is not None and last[0] == head(root)
+    if last[0] != root or last[1] != dict(folders) or kept.get("file_links", True):
+        return False
+    dated = kept.get("history")
+    return dated is not None and dated[0] == head(root)
 
 
 def _patched(
     root: Path,
     cache: Memo,
-    folders: Mapping[str, str],
     changed: frozenset[str],
-    last: tuple[Any, ...],
-    kept: dict[str, Any],
+    last: tuple[SourceTree, list[Diagnostic]],
+    dates: Mapping[str, FileDates],
     parse: Parse,
 ) -> tuple[SourceTree, list[Diagnostic]] | None:
-    """The ``last`` tree with the ``changed`` documents read again; None when something else
-    changed (a new, removed or moved file, a folder, the configuration)."""
-    if last[0] != root or last[1] != dict(folders):
-        return None
-    tree, problems = last[2], last[3]
+    """The ``last`` tree (and its problems) with the ``changed`` documents read again (dated
+    by ``dates``, git's); None when something else changed (a new, removed or moved file, a
+    folder, the configuration)."""
+    tree, problems = last
     position = {doc.path: n for n, doc in enumerate(tree.docs)}
     folder = str(root).rstrip(os.sep) + os.sep
     stats: dict[str, os.stat_result] = {}
@@ -339,7 +359,7 @@ def _patched(
         stats[rel] = st
     found = [p for p in problems if p.path not in changed]
     raw = {rel: tree.docs[position[rel]].kind for rel in sorted(changed)}
-    docs, digests = _documents(root, raw, cache, stats, kept["history"][1], found, parse)
+    docs, digests = _documents(root, raw, cache, stats, dates, found, parse)
     if len(docs) != len(raw):
         return None  # a file that could not be read now: read everything again
     all_docs = list(tree.docs)
@@ -359,17 +379,15 @@ def _grown(
     cache: Memo,
     folders: Mapping[str, str],
     changed: frozenset[str],
-    last: tuple[Any, ...],
-    kept: dict[str, Any],
+    last: tuple[SourceTree, list[Diagnostic]],
+    dates: Mapping[str, FileDates],
     parse: Parse,
 ) -> tuple[SourceTree, list[Diagnostic]] | None:
-    """The ``last`` tree with the ``changed`` documents added (new plain Markdown files in a
-    folder that holds its documents) or taken away, and the added ones read: what a whole
-    load finds, in the same order, without walking the source again (not a patch: the
-    tree's items are not the same). None when something else changed."""
-    if last[0] != root or last[1] != dict(folders):
-        return None
-    tree, problems = last[2], last[3]
+    """The ``last`` tree (and its problems) with the ``changed`` documents added (new plain
+    Markdown files in a folder that holds its documents) or taken away, and the added ones
+    read: what a whole load finds, in the same order, without walking the source again (not
+    a patch: the tree's items are not the same). None when something else changed."""
+    tree, problems = last
     gone = {rel for rel in changed if rel in tree.digests and not os.path.lexists(root / rel)}
     added = _added_documents(root, changed - gone, tree)
     if added is None or not (added or gone):
@@ -377,7 +395,7 @@ def _grown(
     found: list[Diagnostic] = []
     raw = _content_files({rel: st.st_size for rel, st in added.items()}, folders, found)
     found.extend(p for p in problems if p.path not in gone)
-    docs, digests = _documents(root, raw, cache, added, kept["history"][1], found, parse)
+    docs, digests = _documents(root, raw, cache, added, dates, found, parse)
     if digests.keys() != added.keys():
         return None  # a file that could not be read, or too large: read everything again
     all_docs = _in_walk_order([d for d in tree.docs if d.path not in gone], docs, _doc_order)
