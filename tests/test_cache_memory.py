@@ -898,3 +898,27 @@ def test_a_tree_with_a_linked_file_or_after_a_commit_is_read_whole(tmp_path: Pat
     assert str(dates["profiles/2025/p1.md"]) == "2025-03-08"
     (source / "profiles/2025/p8.md").write_text(profile(name="又一人"), encoding="utf-8")
     assert again({"profiles/2025/p8.md"})[0] == loader.load(source, folders=folders)[0]
+
+
+def test_a_new_file_named_otherwise_than_its_folder_spells_it_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a file system that ignores the letters' case, a watcher may name ``new.md`` a file
+    the folder holds as ``New.md``: that name is not taken for a document of its own."""
+    from generator.content import loader
+    from generator.kinds.registry import BUILT_IN
+
+    source = write_site(tmp_path / "site", {"profiles/2025/a.md": profile()})
+    folders, kept = BUILT_IN.folders(), dict[str, object]()
+    loader.load(source, folders=folders, kept=kept)
+    (source / "profiles/2025/New.md").write_text(profile(name="新人"), encoding="utf-8")
+    real_stat, real_read = os.lstat, loader._read
+
+    def ignoring_case(path: object) -> os.stat_result:  # as such a file system answers
+        return real_stat(str(path).replace("new.md", "New.md"))
+
+    monkeypatch.setattr(loader.os, "lstat", ignoring_case)
+    monkeypatch.setattr(loader, "_read", lambda root, rel: real_read(root, rel.replace("/n", "/N")))
+    changed = frozenset({"profiles/2025/new.md"})
+    tree, _ = loader.load(source, folders=folders, changed=changed, kept=kept)
+    assert sorted(doc.path for doc in tree.docs) == ["profiles/2025/New.md", "profiles/2025/a.md"]

@@ -430,9 +430,10 @@ def _added_documents(
             return None
         try:
             st = os.lstat(root / rel)
+            # spelt as the folder spells it (a file system may ignore the letters' case)
+            if not stat.S_ISREG(st.st_mode) or name not in os.listdir(root / home):
+                return None
         except OSError:
-            return None
-        if not stat.S_ISREG(st.st_mode):
             return None
         added[rel] = st
     return added
