@@ -613,8 +613,7 @@ def _pages_on_demand(
     site, plan = analysis.site, analysis.plan
     first = sorted(pages.FAMILIES, key=lambda family: family is not pages.details.pages)
     jobs = ondemand.PlannedPages(functools.partial(family, site, plan) for family in first)
-    held = {item.key: item for item in site.all_items()}
-    bodies = ondemand.LazyBodies(held, plan.items, converter)
+    bodies = ondemand.LazyBodies(site.item_by_key(), plan.items, converter)
     view = SiteView(site, plan, bodies, Queries(site, plan, variants))
     extra = {"photo_variants": view.photo_variants}
     assert analysis.theme is not None  # planned pages are of a site with a theme
@@ -1092,12 +1091,9 @@ class _Published:
     def then(self, more: _Published) -> _Published:
         """This move followed by ``more``: the output changed in place by both, or a new
         folder when either swapped one in."""
-        touched = self.touched
-        if more.moved:
-            if touched is None or more.touched is None:
-                touched = None
-            else:
-                touched = (touched[0] | more.touched[0], touched[1] | more.touched[1])
+        touched, also = self.touched, more.touched
+        if more.moved and touched is not None:
+            touched = None if also is None else (touched[0] | also[0], touched[1] | also[1])
         written = (*self.written, *more.written)
         return _Published(written, more.problems, touched, self.moved or more.moved)
 

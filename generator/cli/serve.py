@@ -465,7 +465,7 @@ def _from_rebuild(
     warnings of the last build when it was good (its errors are not this one's); None when
     ``pages`` cannot make it, and for every file of the search index (the manifest and the
     shards come with the build: the results' files must number the documents as they do)."""
-    if search.is_index_file(_request_path(raw)):
+    if search.is_data_file(_request_path(raw)):
         return None
     try:
         status, target = _preview_target(pages, raw)
@@ -803,17 +803,17 @@ def rebuild_and_reload(
     its end only when what they were served with changed: a request they did not answer,
     an error, other warnings; or when it stopped on a fault of the tool after that."""
     reloaded = threading.Event()
+    previewed = threading.Event()
     pages_then: list[int] = []
-    before: list[BuildReport | None] = []  # the last report, when the pages were handed over
 
     def shown() -> None:
         reloaded.set()
         pages_then.append(state.report.html if state.report is not None else 0)
-        if not before:
+        if not previewed.is_set():
             reload()
 
     def made_meanwhile() -> None:
-        before.append(state.during_report)
+        previewed.set()
         reload()
 
     try:
@@ -821,11 +821,11 @@ def rebuild_and_reload(
             persist=False, changed=changed, shown=shown, previewed=made_meanwhile
         )
     except BaseException:
-        if before:  # the browsers show pages the rebuild did not write: the folder's again
+        if previewed.is_set():  # the browsers show pages the rebuild did not write
             reload()
         raise
-    if before:
-        if state.missed or not _same_panel(before[0], result):
+    if previewed.is_set():
+        if state.missed or not _same_panel(state.during_report, result):
             reload()
     elif not reloaded.is_set() or not result.ok:
         reload()

@@ -54,9 +54,9 @@ SEARCH_PAGE = "search/index.html"
 MANIFEST = "search/index.js"
 
 
-def is_index_file(path: str) -> bool:
-    """Whether the output path ``path`` is a file of the search index (its manifest, a shard
-    of postings, what a result shows), not the search page."""
+def is_data_file(path: str) -> bool:
+    """Whether the output path ``path`` is a data file of the search index (its manifest, a
+    shard of postings, what a result shows), not the search page."""
     return path.startswith("search/") and path != SEARCH_PAGE
 
 
