@@ -405,7 +405,7 @@ def _build(
     # within one process (serve), the last good build's pages when only bodies changed since
     planned = shape.last_jobs(store) if previous else None
     if planned is None:
-        anew = _pages_anew(inputs, copies, mark.previewed if previous else None)
+        anew = _pages_anew(inputs, copies, mark.hand_over if previous and mark.previewed else None)
         if not isinstance(anew, shapes.Planned):  # the clashes of their paths
             return _failed([*problems, *anew], mark.started, analysis.site.config.language)
         planned = anew
@@ -1024,9 +1024,11 @@ def _publish_pages(
     for a caller told when the pages are shown, in two, told between them: many pages, those
     a change is seen on first, then the later pages of lists with the index
     (``_front_and_rest``); or, after a small change of bodies, the pages, then the index
-    (``_index_after``)."""
+    (``_index_after``). Once the pages planned anew were handed over (``_Marker.hand_over``),
+    the caller shows those until the build ends: they move in at once."""
     work = publish.work
-    split = _front_and_rest(work) if mark.shown is not None else None
+    told = mark.shown is not None and not mark.handed_over
+    split = _front_and_rest(work) if told else None
     more: Callable[[_Published], _Published] | None
     if split is not None:
         front = {job.path for job in split[0]}
@@ -1037,7 +1039,7 @@ def _publish_pages(
         published = publish.pages(progress, index=False, jobs=split[0], later=later)
         more = functools.partial(publish.rest, split[1], progress)
     else:
-        after = mark.shown is not None and _index_after(work)
+        after = told and _index_after(work)
         published = publish.pages(progress, index=not after)
         more = publish.index_files if after else None
     return publish.follow(published, mark, problems, more) if published.ok else published
@@ -1523,7 +1525,9 @@ def _done(
 class _Marker:
     """Records the seconds each stage took, for --timings and the benchmark, and tells a
     caller that asked when the pages are in the output (``shown``), and when every file
-    the build changes is (``published``)."""
+    the build changes is (``published``); hands the pages planned anew to a caller that
+    makes them on demand meanwhile (``previewed``), and records that it did
+    (``handed_over``)."""
 
     def __init__(
         self,
@@ -1539,6 +1543,13 @@ class _Marker:
         self.shown = shown
         self.published = published
         self.previewed = previewed
+        self.handed_over = False
+
+    def hand_over(self, pages: ondemand.OnDemand) -> None:
+        """Hand ``pages`` to the caller that asked (``previewed``)."""
+        assert self.previewed is not None
+        self.previewed(pages)
+        self.handed_over = True
 
     def __call__(self, name: str) -> None:
         now = time.perf_counter()

@@ -208,6 +208,35 @@ def test_a_new_story_is_served_made_on_demand_and_reloads_once(
             state.store.close()
 
 
+def test_pages_handed_over_move_into_the_folder_in_one_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the pages planned anew were handed over, the browsers are served those until
+    the rebuild ends: its pages move into the folder in one move, the later pages of lists
+    with the first ones (without a hand-over, they follow in a second move)."""
+    monkeypatch.setattr(building, "FRONT_FROM", 1)
+    source, out, state = _paged_serve(tmp_path)
+    later = out / "profiles/page/2/index.html"
+    moved: list[bool] = []  # whether page 2 of the list had moved in when the pages were shown
+    try:
+        for preview_from, name in ((10**9, "新来人"), (1, "又来人")):
+            monkeypatch.setattr(building, "PREVIEW_FROM", preview_from)
+            before = later.read_bytes()
+            (source / NEW_STORY).write_text(_newest(name), encoding="utf-8")
+            report = state.rebuild(
+                persist=False,
+                changed=frozenset({NEW_STORY}),
+                shown=lambda: moved.append(later.read_bytes() != before),  # noqa: B023
+                previewed=lambda: None,
+            )
+            assert report.ok and later.read_bytes() != before
+        assert moved == [False, True]
+    finally:
+        state.persist()
+        if state.store is not None:
+            state.store.close()
+
+
 def test_a_removed_story_a_file_of_the_search_index_and_a_fault_meanwhile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
