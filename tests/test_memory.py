@@ -68,8 +68,11 @@ def test_a_process_that_keeps_freed_pages_does_not_map_them_in_again() -> None:
         return int(done.stdout)
 
     pages = 40 * 3 * (4 << 20) // resource.getpagesize()
-    assert faults("give") > pages // 2  # most blocks mapped in anew each time
-    assert faults("keep") < pages // 8  # the first three blocks' pages, used again
+    kept = faults("keep")
+    assert kept < pages // 8  # the first three blocks' pages, used again
+    # glibc's own adjustment keeps some freed blocks too, more or fewer with the layout of
+    # the heap (the same interpreter may map 82,000 or 16,000 pages in anew here)
+    assert faults("give") > 2 * kept
 
 
 def _build_asks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
