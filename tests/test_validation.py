@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import BuildReport
+from generator.base.config import BuildOptions
+from generator.build import BuildReport, build
 from generator.cli.console import field_label, format_diagnostic
-from tests.conftest import UNITS_YAML, SiteBuilder, profile
+from tests.conftest import UNITS_YAML, SiteBuilder, profile, write_site
 
 
 def shown(report: BuildReport, root: Path = Path("/nonexistent")) -> str:
@@ -321,3 +322,25 @@ def test_a_linked_content_folder_is_named_not_dropped_silently(
     assert "不读取其中的文件" in format_diagnostic(report.diagnostics[0], "zh-CN", out)
     assert not (out / "profiles/2024").exists()
     assert "共享的主题" in (out / "404.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("units", ["- id: [坏\n  name: 集团\n", "GBK"], ids=["bad YAML", "GBK"])
+def test_an_unreadable_units_file_is_told_once_not_as_every_unit_unknown(
+    tmp_path: Path, units: str
+) -> None:
+    """units.yaml that cannot be read (bad YAML, saved in GBK) gives its own error and one
+    warning that the items' units were not checked, not an unknown unit for every item."""
+    files = {f"profiles/2025/p{n}.md": profile(name=f"员工{n}") for n in range(5)}
+    files["pledges/2025/p.md"] = PLEDGE.format(branch="branch", status="done", extra="")
+    source = write_site(tmp_path / "src", files, units_yaml=units)
+    if units == "GBK":
+        (source / "units.yaml").write_bytes(UNITS_YAML.encode("gbk"))
+    report = build(BuildOptions(source=source, output=tmp_path / "out"))
+    assert not report.ok
+    assert [d for d in report.diagnostics if d.code == "unknown-unit"] == []
+    errors = [d for d in report.diagnostics if d.severity.value == "error"]
+    assert [d.path for d in errors] == ["units.yaml"]  # why it could not be read
+    unread = [d for d in report.diagnostics if d.code == "units-unread"]
+    assert [(d.path, d.severity.value, dict(d.params)) for d in unread] == [
+        ("units.yaml", "warning", {"count": "6"})
+    ]

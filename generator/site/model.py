@@ -980,6 +980,8 @@ def build_site(
     built = _items(tree, units, kinds, problems, memo, config, kept)
     items, left_out = _published(built, drafts, tree.files)
     problems.extend(_duplicates(items, kinds, memo))
+    if _units_unread(tree):
+        problems = _units_unchecked(problems)
     edition = edition_year
     if edition is not None:
         # an archived edition: nothing links to the live site (no absolute URLs in feed and
@@ -995,6 +997,22 @@ def build_site(
     if memo is not None:
         memo[_STRUCTURE] = (setting, items, site)
     return site, problems
+
+
+def _units_unread(tree: SourceTree) -> bool:
+    """Whether units.yaml could not be read as a list of units: missing, bad YAML, another
+    encoding (its own error says why)."""
+    return tree.units is None or not isinstance(tree.units.data, list)
+
+
+def _units_unchecked(problems: list[Diagnostic]) -> list[Diagnostic]:
+    """``problems`` without the items' units found missing from a units.yaml that could not be
+    read (every unit would be), told once instead: the editor fixes units.yaml first."""
+    kept = [p for p in problems if p.code != "unknown-unit"]
+    count = len(problems) - len(kept)
+    if count:
+        kept.append(Diagnostic.warning(UNITS_FILE, 0, "units-unread", count=count))
+    return kept
 
 
 # where ``build_site`` keeps, in the memo of the items, the last site and what it was made of
