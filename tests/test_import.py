@@ -549,3 +549,60 @@ def test_a_title_written_as_the_first_heading_and_sections_one_level_lower(
     body = created.read_text("utf-8").split("\n---\n", 1)[1]
     assert "## 一、技术攻关" in body and "### （一）难题" in body
     assert "附件" not in body and "周建华同志先进事迹" not in body
+
+
+BIO = "王小红，女，汉族，1978年3月出生，中共党员，采油工。2025年被评为集团公司劳动模范。"
+
+
+@pytest.mark.parametrize(
+    ("title", "lines", "expected"),
+    [
+        ("扎根油田二十年", (BIO,), infer.Year(2025, skipped=(1978,))),
+        ("张秀兰同志2025年度先进事迹材料", ("她2019年荣获全国劳动模范。",), infer.Year(2025)),
+        (
+            "先进事迹材料",
+            ("出生于1978年，2018年荣获标兵，2023年被评为劳模。",),
+            infer.Year(2023, skipped=(1978,)),
+        ),
+        ("先进事迹材料", ("她荣获了2024年度集团公司劳动模范称号。",), infer.Year(2024)),
+        (
+            "先进事迹材料",
+            ("王强，男，1980年生，1998年7月参加工作，2001年入党。",),
+            infer.Year(None, skipped=(1980, 1998, 2001)),
+        ),
+        (
+            "先进事迹材料",
+            ("他1990年参加工作，2008年调到采油一队，2015年担任班长。",),
+            infer.Year(2015, guessed=True, skipped=(1990,)),
+        ),
+        ("先进事迹材料", ("2024年生产原油12万吨。",), infer.Year(2024, guessed=True)),
+        ("先进事迹材料", ("力争2030年产量翻番。",), infer.Year(None)),
+    ],
+)
+def test_the_year_is_that_of_the_honour_never_of_a_birth_or_of_joining(
+    title: str, lines: tuple[str, ...], expected: infer.Year
+) -> None:
+    doc = Converted("x.docx", title, lines, "正文\n", (), ())
+    assert infer.year(doc, None, 2026) == expected
+
+
+def test_a_birth_year_is_not_the_year_of_the_imported_profile(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = docx.Document()
+    d.add_heading("扎根油田二十年——记第一采油厂采油一队王小红", 0)
+    d.add_paragraph(BIO)
+    d.save(tmp_path / "王小红.docx")
+    born = docx.Document()
+    born.add_heading("第一采油厂李大山同志先进事迹", 0)
+    born.add_paragraph("李大山，男，1975年生，1995年参加工作。")
+    born.save(tmp_path / "李大山.docx")
+    files = (tmp_path / "王小红.docx", tmp_path / "李大山.docx")
+    assert run("import", "word", *files, "--source", site, "--kind", "profile") == 0
+    err = capsys.readouterr().err
+    meta = front(site / "profiles/2025/wang-xiao-hong.md")
+    assert meta["year"] == 2025 and meta["name"] == "王小红"
+    assert not list(site.glob("profiles/1978/*"))
+    assert "王小红.docx" not in err  # the year is certain: nothing to check
+    assert "（1975、1995）是出生、参加工作或入党的年份" in err
+    assert front(site / "profiles/2025/li-da-shan.md")["year"] == 2025  # current_year

@@ -115,7 +115,7 @@ def _plan(path: Path, options: Options, ctx: Context, matcher: Matcher, taken: s
     kind = options.kind or infer.guess_kind(doc)
     if not kind:
         raise Refused("import-word-kind-unknown", file=name)
-    found = infer.infer(doc, kind, matcher)
+    found = infer.infer(doc, kind, matcher, ctx.today.year)
     notes = list(doc.notes)
     unit = options.unit or _unit(found, name, notes)
     draft = (_profile if kind == "profile" else _report)(doc, found, unit, options, ctx, notes)
@@ -147,6 +147,20 @@ def _slug(title: str, derived: str, path_stem: str) -> str:
     return derived if title and derived else hanzi.title_slug(path_stem) or "document"
 
 
+def _year_notes(found: infer.Inferred, file: str, year: int, language: str) -> list[Note]:
+    """What the editor should check of a profile's year: none found (a birth year or the
+    year of joining work or the party left out), or only the latest year found."""
+    if found.year is None:
+        code = "import-word-year-skipped" if found.years_skipped else "import-word-year-default"
+    elif found.year_guessed:
+        code = "import-word-year-guessed"
+    else:
+        return []
+    separator = messages.text(language, "new-list-separator")
+    skipped = separator.join(str(y) for y in found.years_skipped)
+    return [Note(code, {"file": file, "year": year, "skipped": skipped})]
+
+
 def _profile(
     doc: word.Converted,
     found: infer.Inferred,
@@ -157,8 +171,8 @@ def _profile(
 ) -> new.Draft:
     kind = BUILT_IN["profile"]
     year = options.year or found.year or ctx.default_year()
-    if options.year is None and found.year is None:
-        notes.append(Note("import-word-year-default", {"file": doc.file, "year": year}))
+    if options.year is None:
+        notes.extend(_year_notes(found, doc.file, year, ctx.language))
     if not found.name:
         notes.append(Note("import-word-name-unknown", {"file": doc.file}))
     name = found.name or placeholder(ctx.language, "name")

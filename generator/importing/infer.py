@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from generator.content import fields as schema
 from generator.importing.units import Matcher
 from generator.importing.word import DATE, SPEAKERS, Converted
 
@@ -20,7 +21,19 @@ BIO_LINE = re.compile(rf"^(?P<name>{HAN_NAME}?)[，,]\s*(?:男|女)")
 ABOUT = re.compile(r"——\s*记(?P<rest>.+)$")
 NAME_SEPARATORS = re.compile(r"[、，,；;\s]+")
 BRACKETS = re.compile(r"[（(][^）)]*[）)]")
-YEAR_OF = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年度?")
+YEAR_OF = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年度?")
+YEAR_LINES = 3  # the first lines whose years are read (a subtitle, a date, the first paragraph)
+# a year of the person's own life, never the year of an honour: "1978年3月出生", "1978年生",
+# "2001年入党", "1998年7月参加工作" (the words after the year), "出生于1978年" (before it)
+PERSONAL_AFTER = re.compile(
+    r"^(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?\s*"
+    r"(?:出生|生(?=$|[于，,。；;、）)\s])|参加工作|参加革命工作|入党|加入中国共产党)"
+)
+PERSONAL_BEFORE = re.compile(r"(?:出生于|生于|出生在|出生)\s*$")
+# a year beside an honour verb: "2025年被评为", "2025年3月，她荣获", "荣获2025年度"
+HONOR_VERBS = "被评为|荣获|获得|授予|评为"
+HONOR_AFTER = re.compile(rf"^[^。；;！!？?]{{0,12}}?(?:{HONOR_VERBS})")
+HONOR_BEFORE = re.compile(rf"(?:{HONOR_VERBS})了?\s*$")
 # words between a unit and a name in "——记第一采油厂采油一队班长张秀兰"
 POSITIONS = re.compile(
     r"^(?:党支部书记|支部书记|书记|党员|班长|队长|站长|组长|技术员|工程师|高级技师|技师|师傅|"
@@ -41,6 +54,28 @@ class Inferred:
     year: int | None
     date: dt.date | None
     speakers: tuple[str, ...]
+    year_guessed: bool  # the latest year of the first lines, beside no honour verb
+    years_skipped: tuple[int, ...]  # years of a birth or of joining work or the party
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A year written in a line: whether it is of the person's own life (a birth, joining
+    work or the party) and whether it stands beside an honour verb."""
+
+    year: int
+    personal: bool
+    honor: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Year:
+    """The year a document gives, whether it is only the latest year found (a guess), and
+    the years left out as the person's own."""
+
+    value: int | None
+    guessed: bool = False
+    skipped: tuple[int, ...] = ()
 
 
 def guess_kind(doc: Converted) -> str:
@@ -117,13 +152,49 @@ def date(doc: Converted) -> dt.date | None:
     return None
 
 
-def year(doc: Converted, when: dt.date | None) -> int | None:
-    """The year: "2025年度" or "2025年" in the title or the first lines, else the date's."""
-    for line in (doc.title, *doc.lines[:2]):
-        match = YEAR_OF.search(line)
-        if match:
-            return int(match["y"])
-    return when.year if when else None
+def mentions(line: str) -> list[Mention]:
+    """The years of ``line``, each judged by the words between it and its neighbours."""
+    found = list(YEAR_OF.finditer(line))
+    result = []
+    for number, match in enumerate(found):
+        start = found[number - 1].end() if number else 0
+        end = found[number + 1].start() if number + 1 < len(found) else len(line)
+        before, after = line[start : match.start()], line[match.end() : end]
+        personal = bool(PERSONAL_AFTER.match(after) or PERSONAL_BEFORE.search(before))
+        honor = bool(HONOR_AFTER.match(after) or HONOR_BEFORE.search(before))
+        result.append(Mention(int(match["y"]), personal, honor))
+    return result
+
+
+def year(doc: Converted, when: dt.date | None, latest: int) -> Year:
+    """The year of the honour: a year of the title, else the latest year beside an honour
+    verb in the first lines, else the date's, else the latest year of the first lines (a
+    guess). A year of a birth or of joining work or the party is never taken, nor one
+    before 1949 or after ``latest``."""
+    title = mentions(doc.title)
+    lines = [m for line in doc.lines[:YEAR_LINES] for m in mentions(line)]
+    skipped = tuple(dict.fromkeys(m.year for m in (*title, *lines) if m.personal))
+
+    def plausible(found: list[Mention], honored_only: bool = False) -> list[int]:
+        return [
+            m.year
+            for m in found
+            if not m.personal
+            and schema.YEAR_MIN <= m.year <= latest
+            and (m.honor or not honored_only)
+        ]
+
+    in_title, others = plausible(title), plausible(lines)
+    honored = plausible(lines, honored_only=True)
+    if in_title:
+        return Year(in_title[0], skipped=skipped)
+    if honored:
+        return Year(max(honored), skipped=skipped)
+    if when:
+        return Year(when.year, skipped=skipped)
+    if others:
+        return Year(max(others), guessed=True, skipped=skipped)
+    return Year(None, skipped=skipped)
 
 
 def units(doc: Converted, matcher: Matcher) -> tuple[str, ...]:
@@ -135,10 +206,21 @@ def units(doc: Converted, matcher: Matcher) -> tuple[str, ...]:
     return ()
 
 
-def infer(doc: Converted, kind: str, matcher: Matcher) -> Inferred:
-    """Every value the document gives for a ``kind`` file."""
+def infer(doc: Converted, kind: str, matcher: Matcher, latest: int) -> Inferred:
+    """Every value the document gives for a ``kind`` file (no year after ``latest``)."""
     when = date(doc)
     title = ABOUT.sub("", doc.title).strip() if kind == "report" else ""
     name = person(doc, matcher) if kind == "profile" else ""
     talkers = speakers(doc) if kind == "report" else ()
-    return Inferred(kind, name, title, units(doc, matcher), year(doc, when), when, talkers)
+    found = year(doc, when, latest)
+    return Inferred(
+        kind,
+        name,
+        title,
+        units(doc, matcher),
+        found.value,
+        when,
+        talkers,
+        found.guessed,
+        found.skipped,
+    )
