@@ -109,3 +109,37 @@ def test_every_language_s_notes_are_found() -> None:
     assert rx.search("(The results in numbers.)")
     assert rx.search("（荣誉称号，例如 劳动模范）")
     assert not rx.search("（完）") and not rx.search("劳动模范")
+
+
+def test_a_draft_with_errors_is_held_back_with_warnings_and_publishes_nothing(
+    tmp_path: Path,
+) -> None:
+    """A draft whose unit is still the importer's note (no such unit) does not stop the
+    build: its errors are told as warnings, with one more that it must be mended before it
+    is published, and nothing of it is published (its page, its photo, a file its text
+    shows). Built with ``--drafts``, the same errors stop the build."""
+    draft = profile(name="王小明", unit="（所在单位：请填写）", extra="draft: true\nphoto: a.jpg\n")
+    files = {
+        "profiles/2025/ok.md": profile(name="李四"),
+        "profiles/2025/d.md": draft + "\n![图](b.txt)\n",
+        "profiles/2025/a.jpg": "not shown",
+        "profiles/2025/b.txt": "not shown",
+    }
+    source = write_site(tmp_path / "site", files)
+    out = tmp_path / "out"
+    report = build(BuildOptions(source=source, output=out))
+    assert report.ok
+    told = [
+        (d.code, d.severity.value, d.line) for d in report.diagnostics if d.path.endswith("d.md")
+    ]
+    assert ("unknown-unit", "warning", 3) in told and ("draft-unready", "warning", 6) in told
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert not any(
+        name.endswith(("a.jpg", "b.txt")) or "wang-xiao-ming" in name for name in written
+    )
+    assert any("li-si" in name for name in written)
+    drafts = build(BuildOptions(source=source, output=tmp_path / "with-drafts", drafts=True))
+    assert not drafts.ok
+    assert [(d.code, d.severity.value) for d in drafts.diagnostics if d.path.endswith("d.md")] == [
+        ("unknown-unit", "error")
+    ]

@@ -15,13 +15,21 @@ import operator
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import (
+    Callable,
+    Container,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 from generator.base import hanzi
-from generator.base.errors import Diagnostic
+from generator.base.errors import Diagnostic, Severity
 from generator.content import fields as schema
 from generator.content import paths
 from generator.content.fields import front
@@ -651,14 +659,59 @@ def _items(
     memo: ItemMemo | None,
     config: SiteConfig,
     kept: KeptItems | None = None,
-) -> list[Item]:
+    drafts: bool = True,
+) -> tuple[list[Item], frozenset[str]]:
     """The item of every file of ``tree`` without errors (taken from ``memo`` where the same
-    file was checked in the same context, else from ``kept``, which keeps the new ones)."""
+    file was checked in the same context, else from ``kept``, which keeps the new ones).
+    Unless ``drafts`` are built, a draft with errors is held back instead (``_held_drafts``):
+    also the files it would publish."""
     checked = _patched_items(tree, units, kinds, config, memo, kept)
     if checked is None:
         checked = _checked(tree, units, kinds, memo, config, kept)
+    held: frozenset[str] = frozenset()
+    if not drafts:
+        checked, held = _held_drafts(tree, checked)
     problems.extend(itertools.chain.from_iterable(map(operator.itemgetter(1), checked)))
-    return list(filter(None, map(operator.itemgetter(0), checked)))
+    return list(filter(None, map(operator.itemgetter(0), checked))), held
+
+
+def _held_drafts(tree: SourceTree, checked: list[Became]) -> tuple[list[Became], frozenset[str]]:
+    """``checked`` (what each document of ``tree`` became) with the errors of each draft
+    (``draft: true``) that has any told as warnings, and one warning that it must be mended
+    before it is published: a draft is not published, so it does not stop the build. And
+    the files such a draft names or links, which are not published either."""
+    held: set[str] = set()
+    told: list[Became] = []
+    for doc, (item, found) in zip(tree.docs, checked, strict=True):
+        if item is None and doc.meta.get("draft") is True and found:
+            found = (
+                *map(_as_warning, found),
+                Diagnostic.warning(doc.path, doc.lines.get("draft", 0), "draft-unready"),
+            )
+            held |= {doc.path, *_named_files(doc, tree.files)}
+        told.append((item, found))
+    return told, frozenset(held)
+
+
+def _as_warning(problem: Diagnostic) -> Diagnostic:
+    return dataclasses.replace(problem, severity=Severity.WARNING)
+
+
+def _named_files(doc: SourceDoc, files: Container[str]) -> Iterator[str]:
+    """The files of ``files`` that the front matter of ``doc`` names (every text in it,
+    by the one rule for paths) or its body links to or shows."""
+    texts = [doc.meta]
+    while texts:
+        value = texts.pop()
+        if isinstance(value, str):
+            hit = paths.resolve(value, doc.path, files)
+            if hit is not None:
+                yield hit
+        elif isinstance(value, Mapping):
+            texts.extend(value.values())
+        elif isinstance(value, list | tuple):
+            texts.extend(value)
+    yield from _body_links(doc.path, doc.body, files)
 
 
 def _checked(
@@ -896,20 +949,22 @@ _BODY_REF = re.compile(
 def _linked_files(items: Iterable[Item], files: Container[str]) -> frozenset[str]:
     """The files of ``files`` that the bodies of ``items`` link to or show (by the one rule
     for paths, ``paths.resolve``)."""
-    found = set()
-    for item in items:
-        for match in _BODY_REF.finditer(item.body):
-            ref = next(group for group in match.groups() if group)
-            try:
-                parts = urlsplit(ref)
-            except ValueError:  # not an address at all ("//[x")
-                continue
-            if parts.scheme or parts.netloc:
-                continue
-            hit = paths.resolve(unquote(parts.path), item.key, files)
-            if hit is not None:
-                found.add(hit)
-    return frozenset(found)
+    return frozenset(hit for item in items for hit in _body_links(item.key, item.body, files))
+
+
+def _body_links(key: str, body: str, files: Container[str]) -> Iterator[str]:
+    """The files of ``files`` that ``body`` (of the source file ``key``) links to or shows."""
+    for match in _BODY_REF.finditer(body):
+        ref = next(group for group in match.groups() if group)
+        try:
+            parts = urlsplit(ref)
+        except ValueError:  # not an address at all ("//[x")
+            continue
+        if parts.scheme or parts.netloc:
+            continue
+        hit = paths.resolve(unquote(parts.path), key, files)
+        if hit is not None:
+            yield hit
 
 
 def _collections(
@@ -977,8 +1032,9 @@ def build_site(
     problems: list[Diagnostic] = []
     config = build_config(tree, problems)
     units = build_units(tree, problems)
-    built = _items(tree, units, kinds, problems, memo, config, kept)
+    built, unready = _items(tree, units, kinds, problems, memo, config, kept, drafts)
     items, left_out = _published(built, drafts, tree.files)
+    left_out |= unready
     problems.extend(_duplicates(items, kinds, memo))
     if _units_unread(tree):
         problems = _units_unchecked(problems)
