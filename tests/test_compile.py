@@ -123,6 +123,20 @@ def test_html_format_writes_a_standalone_file(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*.partial"))
 
 
+def test_the_site_folder_may_follow_the_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As README writes it: the year, the options, then the site's folder; a second
+    leftover argument is refused as before."""
+    source = make_source(tmp_path, "pinyin")
+    target = tmp_path / "book.html"
+    assert cli.main(["compile", "2025", "--format", "html", "-o", str(target), str(source)]) == 0
+    assert "@page" in target.read_text(encoding="utf-8")
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["compile", "2025", "--format", "html", str(source), "more"])
+    assert refused.value.code == 2 and "more" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------------------------
 # the compilation never reaches the network nor files outside the site
 

@@ -67,7 +67,7 @@ def parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     p = parser(argv)
-    args = p.parse_args(argv)
+    args = _parsed(p, argv)
     if args.command is None:
         p.print_help(sys.stderr)
         return EXIT_USAGE
@@ -77,6 +77,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.source = str(parsing.source_folder(given))
     handler: Callable[[argparse.Namespace], int] = args.func
     return handler(args)
+
+
+def _parsed(p: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``argv`` parsed. The source folder may also follow the options of a command that
+    takes another argument before it (``showcase compile 2025 --format html my_site``), where
+    argparse would have given the folder's place to nothing: any other argument left over is
+    refused, as ``parse_args`` refuses it."""
+    args, extras = p.parse_known_args(argv)
+    free = getattr(args, "source", 0) is None and getattr(args, "source_option", None) is None
+    if len(extras) == 1 and not extras[0].startswith("-") and free:
+        args.source = extras[0]
+        return args
+    return p.parse_args(argv) if extras else args
 
 
 def run() -> None:
