@@ -606,3 +606,39 @@ def test_a_birth_year_is_not_the_year_of_the_imported_profile(
     assert "王小红.docx" not in err  # the year is certain: nothing to check
     assert "（1975、1995）是出生、参加工作或入党的年份" in err
     assert front(site / "profiles/2025/li-da-shan.md")["year"] == 2025  # current_year
+
+
+@pytest.mark.parametrize(
+    ("title", "lines", "kind"),
+    [
+        ("扎根油田二十年——记第一采油厂王小明", (), "profile"),
+        ("扎根油田二十年—记第一采油厂采油一队班长王小明同志", (), "profile"),
+        ("扎根油田二十年--记第一采油厂王小明", (), "profile"),
+        ("扎根油田二十年──记第一采油厂王小明", (), "profile"),
+        ("扎根油田二十年", ("—— 记第一采油厂采油一队王小明",), "profile"),
+        ("扎根油田二十年", ("--记第一采油厂（女）王小明",), "profile"),
+        ("党建引领谱新篇——记第一采油厂采油一队党支部", (), ""),
+        ("扎根油田二十年", ("——记者 李明",), ""),
+        ("数字化转型——记采油二队经验交流", (), "report"),
+    ],
+)
+def test_a_title_or_subtitle_about_a_person_is_a_profile(
+    title: str, lines: tuple[str, ...], kind: str
+) -> None:
+    doc = Converted("x.docx", title, lines, "正文\n", (), ())
+    assert infer.guess_kind(doc) == kind
+
+
+def test_a_story_titled_about_a_person_imports_as_a_profile_without_kind(
+    site: Path, tmp_path: Path
+) -> None:
+    d = docx.Document()
+    d.add_heading("扎根油田二十年", 0)
+    d.add_paragraph("--记第一采油厂采油一队王小红")
+    d.add_paragraph(BIO)
+    d.save(tmp_path / "王小红.docx")
+    assert run("import", "word", tmp_path / "王小红.docx", "--source", site) == 0
+    created = site / "profiles/2025/wang-xiao-hong.md"
+    meta = front(created)
+    assert meta["name"] == "王小红" and meta["unit"] == "caiyou-1-zhibu-1"
+    assert "记第一采油厂" not in created.read_text("utf-8").split("\n---\n", 1)[1]

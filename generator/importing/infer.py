@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from generator.content import fields as schema
 from generator.importing.units import Matcher
-from generator.importing.word import DATE, SPEAKERS, Converted
+from generator.importing.word import DASH, DATE, SPEAKERS, Converted
 
 HAN_NAME = r"[\u4e00-\u9fff][\u4e00-\u9fff·]{1,4}"
 COMRADE = re.compile(rf"(?:关于)?(?P<name>{HAN_NAME}?)同志")
@@ -18,7 +18,12 @@ NAME_LINE = re.compile(rf"^(?:姓\s*名)[:：]\s*(?P<name>{HAN_NAME})")
 STORY_OF = re.compile(rf"^(?P<name>{HAN_NAME}?)(?:同志)?的?(?:先进|个人|典型)*事迹")
 NOT_NAMES = ("先进", "个人", "典型", "主要", "关于")  # title words, never a name
 BIO_LINE = re.compile(rf"^(?P<name>{HAN_NAME}?)[，,]\s*(?:男|女)")
-ABOUT = re.compile(r"——\s*记(?P<rest>.+)$")
+# "——记第一采油厂张秀兰" (also —记, ──记, --记), never a byline "——记者 李明"
+ABOUT = re.compile(rf"{DASH}\s*记(?!者)(?P<rest>.+)$")
+# what "——记…" ends with when it is about a unit or a team rather than a person
+ORGANISATION = re.compile(
+    r"(?:党委|党总支|党支部|支部|公司|厂|车间|中心|队|站|班|班组|小组|作业区|项目部|团队|集体)$"
+)
 NAME_SEPARATORS = re.compile(r"[、，,；;\s]+")
 BRACKETS = re.compile(r"[（(][^）)]*[）)]")
 YEAR_OF = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年度?")
@@ -87,7 +92,19 @@ def guess_kind(doc: Converted) -> str:
         return "report"
     if any(word in head for word in PROFILE_WORDS):
         return "profile"
+    if any(_about_a_person(line) for line in (doc.title, *doc.lines[:3])):
+        return "profile"
     return ""
+
+
+def _about_a_person(line: str) -> bool:
+    """A title or subtitle "……——记第一采油厂采油一队班长张秀兰": the story of a person (not
+    of a unit, "——记第一采油厂采油一队")."""
+    about = ABOUT.search(line)
+    if not about:
+        return False
+    rest = BRACKETS.sub("", "".join(about["rest"].split())).removesuffix("同志")
+    return bool(rest) and not ORGANISATION.search(rest)
 
 
 def _name_after(rest: str, matcher: Matcher) -> str:

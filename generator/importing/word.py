@@ -71,8 +71,10 @@ IGNORED_MESSAGES = (
     "Run style with ID",
     "Table style with ID",
 )
+# the dash of a subtitle "——记第一采油厂张秀兰", as it is also typed: —记, ──记, --记
+DASH = r"(?:[—─]{1,2}|[-－]{2})"
 # lines under the title that are front matter, not body: a subtitle, the speakers, the date
-SUBTITLE = re.compile(r"^——")
+SUBTITLE = re.compile(rf"^(?:——|{DASH}\s*记)")
 DATE = re.compile(
     r"^[（(]?\s*(?P<y>\d{4})\s*(?:年|[-./])\s*(?P<m>\d{1,2})\s*(?:月|[-./])\s*(?P<d>\d{1,2})\s*日?"
     r"\s*[）)]?$"
