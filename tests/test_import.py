@@ -642,3 +642,25 @@ def test_a_story_titled_about_a_person_imports_as_a_profile_without_kind(
     meta = front(created)
     assert meta["name"] == "王小红" and meta["unit"] == "caiyou-1-zhibu-1"
     assert "记第一采油厂" not in created.read_text("utf-8").split("\n---\n", 1)[1]
+
+
+def test_bracketed_words_after_a_name_in_a_roster_are_not_the_name(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["姓名", "单位", "荣誉称号", "性别"])
+    sheet.append(["李四（女）", "第二采油厂维修队党支部", "技术标兵", "女"])
+    sheet.append(["王五(已退休)", "第二采油厂维修队党支部", "技术标兵", ""])
+    sheet.append(["马六（回族）（女）", "炼化公司质量检验中心党支部", "青年岗位能手", ""])
+    book.save(tmp_path / "名单.xlsx")
+    assert run("import", "roster", tmp_path / "名单.xlsx", "--source", site, "--write") == 0
+    err = capsys.readouterr().err
+    li = site / "profiles/2025/li-si.md"
+    assert front(li)["name"] == "李四" and "性别 女" in li.read_text("utf-8")
+    assert front(site / "profiles/2025/wang-wu.md")["name"] == "王五"
+    assert front(site / "profiles/2025/ma-liu.md")["name"] == "马六"
+    assert not list(site.glob("profiles/2025/li-si-*"))
+    assert "第 2 行：姓名“李四（女）”中的“（女）”不是姓名的一部分，按“李四”导入" in err
+    assert "第 4 行：姓名“马六（回族）（女）”中的“（回族）（女）”" in err

@@ -12,6 +12,8 @@ from generator.importing.roster import Row, Table
 from generator.importing.units import Matcher
 
 HONOR_SEPARATORS = re.compile(r"[、，,；;／/\n]+")
+# bracketed words after a name: "李四（女）", "王五(已退休)", "马六（回族）（女）"
+NAME_NOTES = re.compile(r"(?:[（(][^（）()]*[）)])+$")
 YEAR_IN_TITLE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年")
 PARTY_YES = ("是", "党员", "中共党员", "中共预备党员", "预备党员", "yes", "y", "true", "1", "√")
 PARTY_NO = ("否", "不是", "群众", "共青团员", "团员", "no", "n", "false", "0", "非党员")
@@ -83,10 +85,20 @@ def _unit(row: Row, file: str, matcher: Matcher, notes: list[Note]) -> str:
     return ""
 
 
+def _name(row: Row, file: str, notes: list[Note]) -> str:
+    """The row's name without spaces and without the bracketed words after it (told)."""
+    given = "".join(row.values.get("name", "").split())
+    name = NAME_NOTES.sub("", given)
+    if name and name != given:
+        where = {"file": file, "row": row.number, "got": given, "name": name}
+        notes.append(Note("import-roster-name-note", where | {"note": given[len(name) :]}))
+    return name
+
+
 def _person(
     row: Row, file: str, matcher: Matcher, defaults: Defaults, notes: list[Note]
 ) -> Person | None:
-    name = "".join(row.values.get("name", "").split())
+    name = _name(row, file, notes)
     if not name:
         notes.append(Note("import-roster-no-name", {"file": file, "row": row.number}))
         return None
