@@ -344,3 +344,17 @@ def test_an_unreadable_units_file_is_told_once_not_as_every_unit_unknown(
     assert [(d.path, d.severity.value, dict(d.params)) for d in unread] == [
         ("units.yaml", "warning", {"count": "6"})
     ]
+
+
+def test_a_list_written_on_one_line_is_a_warning(make_site: SiteBuilder) -> None:
+    """``honors: 优秀党务工作者、先进工作者`` is one honour, not two: the editor is told; a
+    single honour written so, or a list in brackets, is not."""
+    files = {
+        "profiles/2025/a.md": profile(name="甲", honors="优秀党务工作者、先进工作者"),
+        "profiles/2025/b.md": profile(name="乙", honors="劳动模范"),
+        "profiles/2025/c.md": profile(name="丙", honors="[劳动模范, 先进工作者]"),
+    }
+    report, _out = make_site(files)
+    assert report.ok
+    told = [c for c in codes(report) if c[0] == "list-on-one-line"]
+    assert told == [("list-on-one-line", "profiles/2025/a.md", 5, "honors", "warning")]

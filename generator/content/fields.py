@@ -198,9 +198,17 @@ def web_address(ctx: Context, key: str, value: Value) -> Value:
     return value
 
 
+# what separates the items of a list written on one line: full-width commas, the enumeration
+# comma, semicolons
+ONE_LINE_LIST_MARKS = ("、", "，", "；", ";")
+
+
 def text_list(ctx: Context, key: str, value: Value) -> Value:
-    """A list of texts; a single text is read as a list of one (a common shorthand)."""
+    """A list of texts; a single text is read as a list of one (a common shorthand), with a
+    warning when it looks like several written on one line (``优秀党员、先进工作者``)."""
     if isinstance(value, str):
+        if any(mark in value for mark in ONE_LINE_LIST_MARKS):
+            ctx.warning(key, "list-on-one-line", got=_shown(value))
         value = [value]
     if not isinstance(value, list):
         ctx.error(key, "expected-list", got=_shown(value))
