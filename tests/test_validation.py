@@ -358,3 +358,17 @@ def test_a_list_written_on_one_line_is_a_warning(make_site: SiteBuilder) -> None
     assert report.ok
     told = [c for c in codes(report) if c[0] == "list-on-one-line"]
     assert told == [("list-on-one-line", "profiles/2025/a.md", 5, "honors", "warning")]
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("采油一队党支部", "branch"), ("采油一队", "branch"), ("brnch", "branch"), ("油", "")],
+)
+def test_a_unit_written_by_its_name_suggests_its_id(
+    make_site: SiteBuilder, written: str, meant: str
+) -> None:
+    """A unit written by its name, or a part of one name alone, suggests that unit's id; a
+    word several names hold suggests none."""
+    report, _out = make_site({"profiles/2025/a.md": profile(unit=written)})
+    [found] = [d for d in report.diagnostics if d.code == "unknown-unit"]
+    assert dict(found.params)["suggestion"] == meant

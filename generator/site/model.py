@@ -482,6 +482,29 @@ def _asset(
     return None
 
 
+class UnitSuggestions:
+    """The unit id an editor most likely meant by a unit that is not one: the id of the unit
+    of that name (a unit written by its name, as ``showcase new`` accepts it), or of the one
+    unit whose name holds it (a name written short), else the closest id; computed once per
+    word."""
+
+    def __init__(self, units: Mapping[str, Unit]) -> None:
+        self._by_name: dict[str, str] = {}
+        for unit in units.values():
+            self._by_name.setdefault(unit.name, unit.id)
+        self._ids = schema.Suggestions(units)
+        self._found: dict[str, str] = {}
+
+    def __call__(self, word: str) -> str:
+        if word not in self._found:
+            self._found[word] = self._by_name.get(word) or self._named(word) or self._ids(word)
+        return self._found[word]
+
+    def _named(self, word: str) -> str:
+        holding = [uid for name, uid in self._by_name.items() if word and word in name]
+        return holding[0] if len(holding) == 1 else ""
+
+
 def _unknown_unit(doc: SourceDoc, key: str, unit: str, suggest: Callable[[str], str]) -> Diagnostic:
     return Diagnostic.error(
         doc.path, doc.lines.get(key, 1), "unknown-unit", key, unit=unit, suggestion=suggest(unit)
@@ -552,7 +575,7 @@ def build_item(
     unit_key = kind.unit_key
     if unit_key and values[unit_key] not in units:
         problems.append(
-            _unknown_unit(doc, unit_key, values[unit_key], suggest or schema.Suggestions(units))
+            _unknown_unit(doc, unit_key, values[unit_key], suggest or UnitSuggestions(units))
         )
         return None
     if unit_key and not _unit_kind_allowed(kind, doc, units[values[unit_key]], config, problems):
@@ -823,7 +846,7 @@ Make = Callable[[SourceDoc, list[Diagnostic]], "Item | None"]
 def _maker(tree: SourceTree, units: Sequence[Unit], kinds: Registry, config: SiteConfig) -> Make:
     """What makes the item of a file of ``tree`` (``build_item``)."""
     unit_by_id = {u.id: u for u in units}
-    suggest = schema.Suggestions(unit_by_id)
+    suggest = UnitSuggestions(unit_by_id)
 
     def make(doc: SourceDoc, found: list[Diagnostic]) -> Item | None:
         return build_item(doc, tree, unit_by_id, found, suggest, kinds, config)
