@@ -664,3 +664,37 @@ def test_bracketed_words_after_a_name_in_a_roster_are_not_the_name(
     assert not list(site.glob("profiles/2025/li-si-*"))
     assert "第 2 行：姓名“李四（女）”中的“（女）”不是姓名的一部分，按“李四”导入" in err
     assert "第 4 行：姓名“马六（回族）（女）”中的“（回族）（女）”" in err
+
+
+def test_a_dry_run_tells_each_row_once_and_creates_nothing_it_says_it_created(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """邓志远 has a 2025 profile in another unit (a namesake, whose slug the new file cannot
+    have); 邓志原 reads as the same slug (another person)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["姓名", "单位", "荣誉称号"])
+    sheet.append(["邓志远", "第二采油厂维修队党支部", "技术标兵"])
+    sheet.append(["邓志原", "第二采油厂维修队党支部", "技术标兵"])
+    book.save(tmp_path / "名单.xlsx")
+    before = files_of(site)
+    assert run("import", "roster", tmp_path / "名单.xlsx", "--source", site) == 0
+    out, err = capsys.readouterr()
+    assert files_of(site) == before
+    assert "deng-zhi-yuan-2-2.md：邓志原" in out
+    told = [line for line in err.splitlines() if line.startswith("警告:")]
+    assert len([line for line in told if "第 2 行" in line]) == 1, told
+    assert re.search(
+        r"第 2 行：.*deng-zhiyuan\.md 中已有2025年另一个单位的“邓志远”，加上 --write", err
+    )
+    assert re.search(
+        r"第 3 行：网址名“deng-zhi-yuan”已被 .*“邓志原”的新文件将改用“deng-zhi-yuan-2-2”", err
+    )
+    for claim in ("刚创建", "生成了新文件", "删除新", "已经有2025年"):
+        assert claim not in err, claim
+
+    assert run("import", "roster", tmp_path / "名单.xlsx", "--source", site, "--write") == 0
+    err = capsys.readouterr().err
+    assert "仍为本行生成了新文件" in err and "“邓志原”的新文件改用" in err
+    assert len([line for line in err.splitlines() if "第 2 行" in line]) == 1

@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     defaults = people.Defaults(year, honors, ctx.default_year())
     found, notes = people.people(table, Matcher.of(ctx.units), defaults)
-    planned = _plan(found, table.file, ctx, notes)
+    planned = _plan(found, table.file, ctx, notes, args.write)
+    notes.sort(key=lambda note: int(note.params.get("row", 0)))  # told row by row
     for note in notes:
         report(note, ctx, "severity-error" if note.code in SKIPPED else "severity-warning")
     try:
@@ -103,7 +104,11 @@ def _existing(person: people.Person, profiles: Existing) -> tuple[str, bool]:
     return (same[0][0], False) if same else ("", False)
 
 
-def _plan(found: list[people.Person], file: str, ctx: Context, notes: list[Note]) -> list[Planned]:
+def _plan(
+    found: list[people.Person], file: str, ctx: Context, notes: list[Note], write: bool
+) -> list[Planned]:
+    """The drafts of the people without a profile that year; ``notes`` gets what the editor
+    should know of each row, worded for a dry run unless ``write``."""
     planned: list[Planned] = []
     taken: set[str] = set()
     profiles = _profiles(ctx)
@@ -114,7 +119,8 @@ def _plan(found: list[people.Person], file: str, ctx: Context, notes: list[Note]
             notes.append(Note("import-roster-exists", where | {"path": path}))
             continue
         if path:
-            notes.append(Note("import-roster-namesake", where | {"path": path}))
+            code = "import-roster-namesake" if write else "import-roster-namesake-dry"
+            notes.append(Note(code, where | {"path": path}))
         try:
             draft, found_notes = new.settle(_draft(person, ctx), ctx.site, ctx.source)
         except new.Stop as stop:
@@ -122,9 +128,28 @@ def _plan(found: list[people.Person], file: str, ctx: Context, notes: list[Note]
                 Note("import-roster-file-exists", where | {"path": stop.params.get("path", "")})
             )
             continue
-        planned.append(Planned(person, unique(draft, taken, ctx.source)))
-        notes.extend(settle_notes(found_notes))
+        settled = unique(draft, taken, ctx.source)
+        planned.append(Planned(person, settled))
+        notes.extend(_settle_notes(found_notes, where, settled.slug, write))
     return planned
+
+
+def _settle_notes(
+    found: list[tuple[str, dict[str, Any]]], where: dict[str, Any], slug: str, write: bool
+) -> list[Note]:
+    """The notes of ``new.settle`` on a row: a namesake is told by the row's own note
+    (``import-roster-namesake``); a slug changed because another page has it, with the row
+    and the slug the file gets, unless that page is the namesake's (the file to be created
+    shows its slug)."""
+    namesakes = {params["path"] for code, params in found if code == "new-namesake"}
+    slug_code = "import-roster-slug-changed" if write else "import-roster-slug-changed-dry"
+    notes: list[Note] = []
+    for code, params in found:
+        if code == "new-slug-changed" and params["path"] not in namesakes:
+            notes.append(Note(slug_code, where | params | {"new": slug}))
+        elif code not in ("new-namesake", "new-slug-changed"):
+            notes.extend(settle_notes([(code, params)]))
+    return notes
 
 
 def _lines(person: people.Person, language: str) -> dict[str, str]:
