@@ -372,3 +372,21 @@ def test_a_unit_written_by_its_name_suggests_its_id(
     report, _out = make_site({"profiles/2025/a.md": profile(unit=written)})
     [found] = [d for d in report.diagnostics if d.code == "unknown-unit"]
     assert dict(found.params)["suggestion"] == meant
+
+
+def test_a_story_whose_name_ends_otherwise_than_md_is_a_warning(make_site: SiteBuilder) -> None:
+    """A story saved as ``.MD`` or ``.md.txt`` is not read: the editor is told how to name it;
+    another file (a photo, notes) is not a story."""
+    files = {
+        "profiles/2025/a.MD": profile(name="甲"),
+        "profiles/2025/b.md.txt": profile(name="乙"),
+        "profiles/2025/notes.txt": "备忘",
+        "profiles/2025/c.md": profile(name="丙"),
+    }
+    report, _out = make_site(files)
+    assert report.ok
+    told = {d.path: dict(d.params) for d in report.diagnostics if d.code == "misnamed-markdown"}
+    assert told == {
+        "profiles/2025/a.MD": {"name": "a.MD", "fixed": "a.md"},
+        "profiles/2025/b.md.txt": {"name": "b.md.txt", "fixed": "b.md"},
+    }

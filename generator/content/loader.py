@@ -548,6 +548,19 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# the endings of a Markdown file that is not read as one: another case (a Windows editor's
+# .MD), or a text editor's .txt added
+MISNAMED_SUFFIXES = (*MARKDOWN_SUFFIXES, *(suffix + ".txt" for suffix in MARKDOWN_SUFFIXES))
+
+
+def _misnamed(rel: str) -> Diagnostic:
+    """The warning for ``rel``, a Markdown file not read as one for its name's ending."""
+    name = rel.rpartition("/")[2]
+    stem = name[:-4] if name.lower().endswith(".txt") else name
+    base, dot, _suffix = stem.rpartition(".")
+    return Diagnostic.warning(rel, 0, "misnamed-markdown", name=name, fixed=f"{base}{dot}md")
+
+
 def _content_files(
     files: Mapping[str, int], folders: Mapping[str, str], problems: list[Diagnostic]
 ) -> dict[str, str]:
@@ -557,7 +570,11 @@ def _content_files(
     for rel in files:
         top, _, rest = rel.partition("/")
         kind = folders.get(top)
-        if kind is None or not rest or not rel.endswith(MARKDOWN_SUFFIXES):
+        if kind is None or not rest:
+            continue
+        if not rel.endswith(MARKDOWN_SUFFIXES):
+            if rel.lower().endswith(MISNAMED_SUFFIXES):
+                problems.append(_misnamed(rel))
             continue
         if files[rel] > TEXT_LIMIT_MB * MB:
             problems.append(too_large(rel, files[rel]))
