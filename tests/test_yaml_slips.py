@@ -70,6 +70,8 @@ CASES = [
         "没有和同一列表项的上一个字段对齐",
     ),
     ("only a full-width colon", "", "yaml-full-width-colon", 2, "中文冒号"),
+    ("unpaired Chinese quote", "name: “邓志远\nyear: 2025\n", "yaml-unpaired-quote", 4, "没有配对"),
+    ("unpaired closing quote", "name: 邓志远」\nyear: 2025\n", "yaml-unpaired-quote", 4, "」"),
 ]
 
 
@@ -120,3 +122,9 @@ def test_true_where_text_was_meant() -> None:
     ctx = fields.Context("a.md", {"summary": 4}, problems)
     assert fields.text(ctx, "summary", True) is fields.INVALID
     assert [(d.code, d.line) for d in problems] == [("text-read-as-yes-no", 4)]
+
+
+def test_paired_chinese_quotes_are_no_slip() -> None:
+    text = HEAD + "summary: 学习“铁人精神”和「三老四严」\nyear: 2025\n---\n正文\n"
+    _front, problems = split(text, "a.md")
+    assert problems == []

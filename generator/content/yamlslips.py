@@ -169,7 +169,24 @@ def lint(text: str, path: str, first_line: int) -> list[Diagnostic]:
             found.append(Diagnostic.warning(path, number + 1 + offset, "yaml-full-width-quote"))
         elif _continued_item(lines, number):
             found.append(Diagnostic.warning(path, number + 1 + offset, "yaml-list-indent"))
+        elif (quote := _unpaired_quote(_value(line))) is not None:
+            found.append(
+                Diagnostic.warning(path, number + 1 + offset, "yaml-unpaired-quote", quote=quote)
+            )
     return found
+
+
+# the opening and closing Chinese quotation marks, in pairs
+QUOTE_PAIRS = (("“", "”"), ("‘", "’"), ("「", "」"), ("『", "』"))
+
+
+def _unpaired_quote(value: str) -> str | None:
+    """A Chinese quotation mark of ``value`` without its other half (``“邓志远``), which the
+    page would show as it is."""
+    for opening, closing in QUOTE_PAIRS:
+        if value.count(opening) != value.count(closing):
+            return opening if value.count(opening) > value.count(closing) else closing
+    return None
 
 
 def _continued_item(lines: list[str], number: int) -> bool:
