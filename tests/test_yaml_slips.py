@@ -70,6 +70,7 @@ CASES = [
         "没有和同一列表项的上一个字段对齐",
     ),
     ("only a full-width colon", "", "yaml-full-width-colon", 2, "中文冒号"),
+    ("unclosed bracket", "tags: [党建, 创新\nyear: 2025\n", "yaml-unclosed-bracket", 4, "没有配对"),
     ("unpaired Chinese quote", "name: “邓志远\nyear: 2025\n", "yaml-unpaired-quote", 4, "没有配对"),
     ("unpaired closing quote", "name: 邓志远」\nyear: 2025\n", "yaml-unpaired-quote", 4, "」"),
 ]
@@ -128,3 +129,9 @@ def test_paired_chinese_quotes_are_no_slip() -> None:
     text = HEAD + "summary: 学习“铁人精神”和「三老四严」\nyear: 2025\n---\n正文\n"
     _front, problems = split(text, "a.md")
     assert problems == []
+
+
+def test_a_list_in_brackets_over_two_lines_is_no_slip() -> None:
+    text = HEAD + "tags: [党建,\n  创新]\nyear: 2025\n---\n正文\n"
+    front, problems = split(text, "a.md")
+    assert problems == [] and front is not None and front.meta["tags"] == ["党建", "创新"]

@@ -66,6 +66,19 @@ def _unclosed_quote(lines: list[str], number: int) -> dict[str, str] | None:
     return {"quote": quote} if quote not in rest else None
 
 
+def _unclosed_bracket(lines: list[str], number: int) -> dict[str, str] | None:
+    """A list in brackets (``[a, b``) or a mapping in braces not closed on its line, the next
+    line being a field of its own, where the parser stops."""
+    value = _value(lines[number])
+    if not value or value[0] not in "[{":
+        return None
+    closing = "]" if value[0] == "[" else "}"
+    if value.count(value[0]) <= value.count(closing):
+        return None
+    below = next((line for line in lines[number + 1 :] if line.strip()), "")
+    return {"bracket": value[0], "closing": closing} if FIELD.match(below) else None
+
+
 def _full_width_quote(lines: list[str], number: int) -> dict[str, str] | None:
     value = _value(lines[number])
     if value[:1] in FULL_WIDTH_QUOTES and (": " in value or " #" in value):
@@ -127,6 +140,7 @@ FINDERS: tuple[tuple[str, Finder], ...] = (
     ("yaml-full-width-colon", _full_width_colon),
     ("yaml-no-space-after-colon", _no_space),
     ("yaml-unclosed-quote", _unclosed_quote),
+    ("yaml-unclosed-bracket", _unclosed_bracket),
     ("yaml-full-width-quote", _full_width_quote),
     ("yaml-list-indent", _list_indent),
     ("yaml-item-field-indent", _record_indent),
