@@ -224,6 +224,16 @@ def _url_plan(
     return plan
 
 
+def planned_pages(store: cache.Cache | None) -> Mapping[str, str]:
+    """The page of every item (key -> path) in the URL plan of the last site analysed with
+    ``store`` in this process (serve's, which remembers it); empty when there is none."""
+    kept = store.memory("url_plan") if store is not None else None
+    for _kinds, (plan, _problems) in (kept or {}).values():
+        items: Mapping[str, str] = plan.items
+        return items
+    return {}
+
+
 def _refused_copies(copied: list[str]) -> list[Diagnostic]:
     """Files a browser would run (HTML, SVG, scripts) are not published from the content."""
     return [Diagnostic.error(rel, 0, "active-file-refused") for rel in copied if paths.active(rel)]

@@ -462,3 +462,45 @@ def test_a_story_saved_while_a_large_site_is_served_shows_after_one_reload(
         page.close()
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def test_the_page_of_an_item_whose_name_changed_sends_the_browser_to_its_new_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A browser showing a story whose name (so its address) changed reloads into the
+    story's new page, not the 404 page: while the rebuild runs (pages handed over) and after
+    it; renamed again, the first address goes to the last page; renamed back, it is served
+    again, and an address nothing had is still a 404."""
+    source, _out, state = _paged_serve(tmp_path)
+    app = serve.make_app(state)
+    story = "profiles/2025/p1.md"
+    first = building.planned_pages(state.store)[story]
+    old = "/" + first.removesuffix("index.html")
+    seen: list[tuple[str, bytes]] = []
+    try:
+        monkeypatch.setattr(building, "PREVIEW_FROM", 1)
+        (source / story).write_text(profile(name="新名字"), encoding="utf-8")
+        report = serve.rebuild_and_reload(
+            state, frozenset({story}), lambda *_: seen.append(_call(app, old))
+        )
+        assert report.ok
+        second = building.planned_pages(state.store)[story]
+        assert second != first and seen[0][0].startswith("302")
+        assert _call(app, old)[0].startswith("302") and _call(app, old.rstrip("/"))[0].startswith(
+            "302"
+        )
+        status, _body = _call(app, "/" + second.removesuffix("index.html"))
+        assert status.startswith("200")
+        (source / story).write_text(profile(name="又一个名字"), encoding="utf-8")
+        assert state.rebuild(changed=frozenset({story})).ok
+        third = building.planned_pages(state.store)[story]
+        found = serve._moved_to(state, old)
+        assert found == "/" + third.removesuffix("index.html")
+        (source / story).write_text(profile(name="员工1"), encoding="utf-8")
+        assert state.rebuild(changed=frozenset({story})).ok
+        assert _call(app, old)[0].startswith("200")
+        assert _call(app, "/profiles/2025/nobody/")[0].startswith("404")
+    finally:
+        state.persist()
+        if state.store is not None:
+            state.store.close()

@@ -23,7 +23,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -34,7 +34,7 @@ from generator.base import messages
 from generator.base.config import DEFAULT_LANGUAGE, BuildOptions
 from generator.base.errors import Diagnostic, Severity
 from generator.base.report import BuildReport
-from generator.build import build, on_demand
+from generator.build import build, on_demand, planned_pages
 from generator.cli import console as reporting
 from generator.cli import watching
 from generator.output import cache
@@ -100,6 +100,10 @@ class ServeState:
     missed: bool = False
     # the report of the last build when they were handed over: the one they are served with
     during_report: BuildReport | None = None
+    # the page of each item as last planned, and where the page of an item that moved since
+    # serve started went (a changed name changes its address): old path -> new path
+    pages: Mapping[str, str] = field(default_factory=dict)
+    moved: dict[str, str] = field(default_factory=dict)
 
     @property
     def language(self) -> str:
@@ -141,6 +145,7 @@ class ServeState:
                 # the served folder, or the errors, are shown from now on: the pages made on
                 # demand go with the garbage collected below
                 self.preview = None
+                self.note_moves()
             finally:
                 self.during = None
                 if persist:
@@ -148,6 +153,18 @@ class ServeState:
             self.report = report
             self.built_once = self.built_once or report.ok
         return report
+
+    def note_moves(self) -> None:
+        """Take the pages of the items as last planned, and note where each item's page moved
+        from the one planned before (``moved``)."""
+        now = planned_pages(self.store)
+        if self.pages and now is not self.pages:
+            gone = {old: now[key] for key, old in self.pages.items() if now.get(key, old) != old}
+            if gone:
+                moved = {old: gone.get(new, new) for old, new in self.moved.items()}
+                moved.update(gone)
+                self.moved = {old: new for old, new in moved.items() if new != old}
+        self.pages = now
 
     def opened(self) -> cache.Cache | None:
         """The cache, opened at the first call and kept open, with what it holds kept in
@@ -175,6 +192,7 @@ class ServeState:
             self.missed = False
             self.during_report = self.report
             self.during = pages
+            self.note_moves()
             previewed()
 
         return handed
@@ -432,6 +450,9 @@ def make_app(
         if not state.built_once and report is not None:
             page = error_page(report, state.options.source)
             return _respond(start, "200 OK", page, "text/html; charset=utf-8")
+        moved = _moved_to(state, unquote(environ.get("PATH_INFO", "/")))
+        if moved is not None:
+            return _respond(start, "302 Found", b"", "text/plain", [("Location", moved)])
         during = state.during
         if during is not None:
             raw = unquote(environ.get("PATH_INFO", "/"))
@@ -449,6 +470,31 @@ def make_app(
         return _respond(start, status, body, ctype)
 
     return app if hosts is None else _only_hosts(app, hosts)
+
+
+def _moved_to(state: ServeState, raw: str) -> str | None:
+    """Where the page an item had at ``raw`` went, when it moved since serve started (a
+    changed name changes its address) and nothing is at ``raw`` now: the browsers showing it
+    reload into the item's new page, not a 404 page."""
+    rel = _request_path(raw)
+    page = posixpath.join(rel, "index.html") if rel else "index.html"
+    new = state.moved.get(page) or state.moved.get(rel)
+    if new is None or _served_now(state, rel, page):
+        return None
+    return _folder_address(posixpath.dirname(new))
+
+
+def _served_now(state: ServeState, rel: str, page: str) -> bool:
+    """Whether a page or file is at ``rel`` now: among the pages a rebuild handed over while
+    it runs, else in the served folder."""
+    during = state.during
+    if during is None:
+        output = state.options.output
+        return (output / page).is_file() or (bool(rel) and (output / rel).is_file())
+    try:
+        return during.holds(page) or during.holds(rel)
+    except Exception:  # a family of pages that fails to plan: the rebuild says it
+        return True
 
 
 def _as_served(body: bytes, report: BuildReport | None, root: Path) -> bytes:
