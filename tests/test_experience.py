@@ -167,6 +167,9 @@ def test_year_filter_and_no_results_message(visitor: Visitor, site: Site) -> Non
     page = visitor.open(site.base + "search/index.html?q=" + quote("王建国") + "&year=2023")
     page.wait_for_function("document.getElementById('search-status').textContent.length > 0")
     assert "王建国" not in results(page)[:1]
+    page = visitor.open(site.base + "search/index.html?q=" + quote("采油") + "&year=2025")
+    page.wait_for_function("document.getElementById('search-status').textContent.length > 0")
+    assert results(page) and "在2025年共找到" in page.locator("#search-status").inner_text()
     page = visitor.open(site.base + "search/index.html?q=" + quote("完全不存在的词语"))
     page.wait_for_function("document.getElementById('search-status').textContent.length > 0")
     assert results(page) == []

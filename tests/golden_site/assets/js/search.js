@@ -228,6 +228,11 @@
     return false;
   }
 
+  /* The year chosen in the filter, or null. */
+  function filterYear() {
+    return fields.year && fields.year.value ? Number(fields.year.value) : null;
+  }
+
   function filtered(hits) {
     var unitId = fields.unit ? fields.unit.value : "";
     var unit = null;
@@ -235,7 +240,7 @@
       unit = -1;
       index.units.forEach(function (row, n) { if (row[0] === unitId) { unit = n; } });
     }
-    var year = fields.year && fields.year.value ? Number(fields.year.value) : null;
+    var year = filterYear();
     var kind = fields.kind && fields.kind.value ? fields.kind.value : null;
     return hits.filter(function (doc) {
       return (unit === null || within(doc, unit)) &&
@@ -359,12 +364,13 @@
       if (run !== shown.run) { return; }
       var hits = filtered(result.hits);
       if (!hits.length) { status.textContent = message("none", { query: query }); return; }
-      var name = result.partial ? "partial" : (result.year !== null ? "count-year" : "count");
+      var year = result.year !== null ? result.year : filterYear();  // named or chosen
+      var name = result.partial ? "partial" : (year !== null ? "count-year" : "count");
       shown.query = query;
       shown.hits = hits;
       shown.next = 0;
       showMore(function () {  // the count and the first results appear together
-        status.textContent = message(name, { query: query, count: String(hits.length), year: String(result.year) });
+        status.textContent = message(name, { query: query, count: String(hits.length), year: String(year) });
       });
     });
   }
