@@ -79,13 +79,14 @@ def _stage(progress: Progress | None, stage: str) -> pool.Progress | None:
 
 def _copied_files(tree: loader.SourceTree, folders: Iterable[str]) -> list[str]:
     """Files copied as they are: everything under static/, and every non-Markdown file in the
-    content folders (photos and attachments kept next to their story)."""
+    content folders (photos and attachments kept next to their story), but a story misnamed
+    (``.MD``, ``.md.txt``: ``loader.MISNAMED_SUFFIXES``), which may be a draft."""
     out = []
     content_folders = set(folders)
     for rel in tree.files:
         top = rel.partition("/")[0]
         if top == "static" or (
-            top in content_folders and not rel.endswith(loader.MARKDOWN_SUFFIXES)
+            top in content_folders and not rel.lower().endswith(loader.MISNAMED_SUFFIXES)
         ):
             out.append(rel)
     return out

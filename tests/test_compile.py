@@ -135,6 +135,10 @@ def test_the_site_folder_may_follow_the_options(
     with pytest.raises(SystemExit) as refused:
         cli.main(["compile", "2025", "--format", "html", str(source), "more"])
     assert refused.value.code == 2 and "more" in capsys.readouterr().err
+    # a command that takes the folder as an option alone does not take a leftover for it
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["import", "word", "a.docx", "--unit", "x", "b.docx"])
+    assert refused.value.code == 2 and "b.docx" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------

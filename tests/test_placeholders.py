@@ -120,10 +120,14 @@ def test_a_draft_with_errors_is_held_back_with_warnings_and_publishes_nothing(
     shows). Built with ``--drafts``, the same errors stop the build."""
     draft = profile(name="王小明", unit="（所在单位：请填写）", extra="draft: true\nphoto: a.jpg\n")
     files = {
-        "profiles/2025/ok.md": profile(name="李四"),
-        "profiles/2025/d.md": draft + "\n![图](b.txt)\n",
+        "profiles/2025/ok.md": profile(name="李四", extra="photo: shared.jpg\n"),
+        "profiles/2025/d.md": draft
+        + "\n![图](b.txt) ![合影](shared.jpg) ![](/static/banner.txt)\n",
+        "profiles/2025/d2.md": profile(name="赵六", unit="某队", extra="draft: 是\n"),
         "profiles/2025/a.jpg": "not shown",
         "profiles/2025/b.txt": "not shown",
+        "profiles/2025/shared.jpg": "shown: the published profile's photo",
+        "static/banner.txt": "shown: the site's own",
     }
     source = write_site(tmp_path / "site", files)
     out = tmp_path / "out"
@@ -138,8 +142,12 @@ def test_a_draft_with_errors_is_held_back_with_warnings_and_publishes_nothing(
         name.endswith(("a.jpg", "b.txt")) or "wang-xiao-ming" in name for name in written
     )
     assert any("li-si" in name for name in written)
+    assert {"profiles/2025/shared.jpg", "static/banner.txt"} <= written
+    assert ("draft-unready", "warning", 6) in [
+        (d.code, d.severity.value, d.line) for d in report.diagnostics if d.path.endswith("d2.md")
+    ]
     drafts = build(BuildOptions(source=source, output=tmp_path / "with-drafts", drafts=True))
     assert not drafts.ok
-    assert [(d.code, d.severity.value) for d in drafts.diagnostics if d.path.endswith("d.md")] == [
+    assert [(d.code, d.severity.value) for d in drafts.diagnostics if d.path.endswith("/d.md")] == [
         ("unknown-unit", "error")
     ]

@@ -478,6 +478,12 @@ def test_the_page_of_an_item_whose_name_changed_sends_the_browser_to_its_new_pag
     old = "/" + first.removesuffix("index.html")
     seen: list[tuple[str, bytes]] = []
     try:
+        (source / story).write_text(profile(name="先改的名字"), encoding="utf-8")
+        report = serve.rebuild_and_reload(  # a small site: reloaded once the pages moved in
+            state, frozenset({story}), lambda *_: seen.append(_call(app, old))
+        )
+        assert report.ok and seen and all(status.startswith("302") for status, _ in seen)
+        seen.clear()
         monkeypatch.setattr(building, "PREVIEW_FROM", 1)
         (source / story).write_text(profile(name="新名字"), encoding="utf-8")
         report = serve.rebuild_and_reload(

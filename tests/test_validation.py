@@ -324,12 +324,17 @@ def test_a_linked_content_folder_is_named_not_dropped_silently(
     assert "共享的主题" in (out / "404.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("units", ["- id: [坏\n  name: 集团\n", "GBK"], ids=["bad YAML", "GBK"])
+@pytest.mark.parametrize(
+    "units",
+    ["- id: [坏\n  name: 集团\n", "GBK", "# 单位列表（待补）\n"],
+    ids=["bad YAML", "GBK", "empty"],
+)
 def test_an_unreadable_units_file_is_told_once_not_as_every_unit_unknown(
     tmp_path: Path, units: str
 ) -> None:
-    """units.yaml that cannot be read (bad YAML, saved in GBK) gives its own error and one
-    warning that the items' units were not checked, not an unknown unit for every item."""
+    """units.yaml that cannot be read (bad YAML, saved in GBK) or holds no units gives one
+    error that the items' units were not checked (and its own error, if any), not an unknown
+    unit for every item."""
     files = {f"profiles/2025/p{n}.md": profile(name=f"员工{n}") for n in range(5)}
     files["pledges/2025/p.md"] = PLEDGE.format(branch="branch", status="done", extra="")
     source = write_site(tmp_path / "src", files, units_yaml=units)
@@ -339,10 +344,11 @@ def test_an_unreadable_units_file_is_told_once_not_as_every_unit_unknown(
     assert not report.ok
     assert [d for d in report.diagnostics if d.code == "unknown-unit"] == []
     errors = [d for d in report.diagnostics if d.severity.value == "error"]
-    assert [d.path for d in errors] == ["units.yaml"]  # why it could not be read
+    assert {d.path for d in errors} == {"units.yaml"}
+    assert len(errors) == (1 if units.startswith("#") else 2)  # and why it could not be read
     unread = [d for d in report.diagnostics if d.code == "units-unread"]
     assert [(d.path, d.severity.value, dict(d.params)) for d in unread] == [
-        ("units.yaml", "warning", {"count": "6"})
+        ("units.yaml", "error", {"count": "6"})
     ]
 
 
@@ -375,18 +381,31 @@ def test_a_unit_written_by_its_name_suggests_its_id(
 
 
 def test_a_story_whose_name_ends_otherwise_than_md_is_a_warning(make_site: SiteBuilder) -> None:
-    """A story saved as ``.MD`` or ``.md.txt`` is not read: the editor is told how to name it;
-    another file (a photo, notes) is not a story."""
+    """A story saved as ``.MD`` or ``.md.txt`` is not read, nor published as a file (it may
+    be a draft): the editor is told how to name it; another file (notes) is not a story."""
     files = {
         "profiles/2025/a.MD": profile(name="甲"),
         "profiles/2025/b.md.txt": profile(name="乙"),
         "profiles/2025/notes.txt": "备忘",
         "profiles/2025/c.md": profile(name="丙"),
     }
-    report, _out = make_site(files)
+    report, out = make_site(files)
     assert report.ok
+    assert (out / "profiles/2025/notes.txt").is_file()
+    assert (
+        not (out / "profiles/2025/a.MD").exists() and not (out / "profiles/2025/b.md.txt").exists()
+    )
     told = {d.path: dict(d.params) for d in report.diagnostics if d.code == "misnamed-markdown"}
     assert told == {
         "profiles/2025/a.MD": {"name": "a.MD", "fixed": "a.md"},
         "profiles/2025/b.md.txt": {"name": "b.md.txt", "fixed": "b.md"},
     }
+
+
+def test_a_name_several_units_share_suggests_none(tmp_path: Path) -> None:
+    units = UNITS_YAML + "- id: b2\n  name: 采油一队党支部\n  parent: other\n"
+    files = {"profiles/2025/a.md": profile(unit="采油一队党支部")}
+    source = write_site(tmp_path / "src", files, units_yaml=units)
+    report = build(BuildOptions(source=source, output=tmp_path / "out"))
+    [found] = [d for d in report.diagnostics if d.code == "unknown-unit"]
+    assert dict(found.params)["suggestion"] == ""

@@ -125,9 +125,17 @@ def test_true_where_text_was_meant() -> None:
     assert [(d.code, d.line) for d in problems] == [("text-read-as-yes-no", 4)]
 
 
-def test_paired_chinese_quotes_are_no_slip() -> None:
-    text = HEAD + "summary: 学习“铁人精神”和「三老四严」\nyear: 2025\n---\n正文\n"
-    _front, problems = split(text, "a.md")
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "summary: 学习“铁人精神”和「三老四严」\n",
+        "summary: >\n  她常说：“油井就是我的家，\n  守好它是本分。”\n",
+        "summary: 她常说：“油井就是我的家，\n  守好它是本分。”\n",
+    ],
+    ids=["paired", "block of text", "text over two lines"],
+)
+def test_paired_chinese_quotes_are_no_slip(lines: str) -> None:
+    _front, problems = split(HEAD + lines + "year: 2025\n---\n正文\n", "a.md")
     assert problems == []
 
 

@@ -86,10 +86,23 @@ def _parsed(p: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     refused, as ``parse_args`` refuses it."""
     args, extras = p.parse_known_args(argv)
     free = getattr(args, "source", 0) is None and getattr(args, "source_option", None) is None
-    if len(extras) == 1 and not extras[0].startswith("-") and free:
+    if len(extras) == 1 and not extras[0].startswith("-") and free and _folder_last(p, args):
         args.source = extras[0]
         return args
     return p.parse_args(argv) if extras else args
+
+
+def _folder_last(p: argparse.ArgumentParser, args: argparse.Namespace) -> bool:
+    """Whether the command of ``args`` takes the source folder as its last positional
+    argument, after another one (``compile YEAR [FOLDER]``), not as an option only."""
+    for action in p._actions:  # the commands' parsers
+        if isinstance(action, argparse._SubParsersAction):
+            command = action.choices.get(args.command)
+            positional = (
+                [a.dest for a in command._actions if not a.option_strings] if command else []
+            )
+            return len(positional) > 1 and positional[-1] == "source"
+    return False
 
 
 def run() -> None:

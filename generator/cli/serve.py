@@ -180,6 +180,7 @@ class ServeState:
         def told(report: BuildReport) -> None:
             self.report = report
             self.built_once = True
+            self.note_moves()
             shown()
 
         return told

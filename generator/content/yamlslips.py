@@ -183,11 +183,24 @@ def lint(text: str, path: str, first_line: int) -> list[Diagnostic]:
             found.append(Diagnostic.warning(path, number + 1 + offset, "yaml-full-width-quote"))
         elif _continued_item(lines, number):
             found.append(Diagnostic.warning(path, number + 1 + offset, "yaml-list-indent"))
-        elif (quote := _unpaired_quote(_value(line))) is not None:
+        elif _whole_value(lines, number) and (quote := _unpaired_quote(_value(line))):
             found.append(
                 Diagnostic.warning(path, number + 1 + offset, "yaml-unpaired-quote", quote=quote)
             )
     return found
+
+
+def _whole_value(lines: list[str], number: int) -> bool:
+    """Whether line ``number`` is a field or a list item whose value is all on that line: not
+    a block of text (``>``, ``|``), not followed by a line that goes on with its text."""
+    match = FIELD.match(lines[number]) or LIST_ITEM.match(lines[number])
+    if match is None or _value(lines[number])[:1] in (">", "|"):
+        return False
+    below = next((line for line in lines[number + 1 :] if line.strip()), None)
+    if below is None:
+        return True
+    deeper = len(below) - len(below.lstrip(" ")) > len(match.group("indent"))
+    return not deeper or bool(FIELD.match(below) or LIST_ITEM.match(below))
 
 
 # the opening and closing Chinese quotation marks, in pairs

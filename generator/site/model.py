@@ -483,26 +483,27 @@ def _asset(
 
 
 class UnitSuggestions:
-    """The unit id an editor most likely meant by a unit that is not one: the id of the unit
-    of that name (a unit written by its name, as ``showcase new`` accepts it), or of the one
-    unit whose name holds it (a name written short), else the closest id; computed once per
-    word."""
+    """The unit id an editor most likely meant by a unit that is not one: the id of the one
+    unit of that name (a unit written by its name, as ``showcase new`` accepts it), or of the
+    one unit whose name holds it (a name written short); none when several units are so
+    named; else the closest id. Computed once per word."""
 
     def __init__(self, units: Mapping[str, Unit]) -> None:
-        self._by_name: dict[str, str] = {}
+        self._by_name: dict[str, list[str]] = defaultdict(list)
         for unit in units.values():
-            self._by_name.setdefault(unit.name, unit.id)
+            self._by_name[unit.name].append(unit.id)
         self._ids = schema.Suggestions(units)
         self._found: dict[str, str] = {}
 
     def __call__(self, word: str) -> str:
         if word not in self._found:
-            self._found[word] = self._by_name.get(word) or self._named(word) or self._ids(word)
+            named = self._by_name.get(word) or self._holding(word)
+            self._found[word] = named[0] if len(named) == 1 else "" if named else self._ids(word)
         return self._found[word]
 
-    def _named(self, word: str) -> str:
-        holding = [uid for name, uid in self._by_name.items() if word and word in name]
-        return holding[0] if len(holding) == 1 else ""
+    def _holding(self, word: str) -> list[str]:
+        """The ids of the units whose names hold ``word``."""
+        return [uid for name, ids in self._by_name.items() if word and word in name for uid in ids]
 
 
 def _unknown_unit(doc: SourceDoc, key: str, unit: str, suggest: Callable[[str], str]) -> Diagnostic:
@@ -706,7 +707,7 @@ def _held_drafts(tree: SourceTree, checked: list[Became]) -> tuple[list[Became],
     held: set[str] = set()
     told: list[Became] = []
     for doc, (item, found) in zip(tree.docs, checked, strict=True):
-        if item is None and doc.meta.get("draft") is True and found:
+        if item is None and _marked_draft(doc) and found:
             found = (
                 *map(_as_warning, found),
                 Diagnostic.warning(doc.path, doc.lines.get("draft", 0), "draft-unready"),
@@ -714,6 +715,12 @@ def _held_drafts(tree: SourceTree, checked: list[Became]) -> tuple[list[Became],
             held |= {doc.path, *_named_files(doc, tree.files)}
         told.append((item, found))
     return told, frozenset(held)
+
+
+def _marked_draft(doc: SourceDoc) -> bool:
+    """Whether the front matter of ``doc`` says ``draft: true`` (or ``是``)."""
+    value = doc.meta.get("draft")
+    return value is True or (isinstance(value, str) and value.strip() == "是")
 
 
 def _as_warning(problem: Diagnostic) -> Diagnostic:
@@ -728,13 +735,19 @@ def _named_files(doc: SourceDoc, files: Container[str]) -> Iterator[str]:
         value = texts.pop()
         if isinstance(value, str):
             hit = paths.resolve(value, doc.path, files)
-            if hit is not None:
+            if hit is not None and not hit.startswith(SITE_WIDE):
                 yield hit
         elif isinstance(value, Mapping):
             texts.extend(value.values())
         elif isinstance(value, list | tuple):
             texts.extend(value)
-    yield from _body_links(doc.path, doc.body, files)
+    yield from (
+        hit for hit in _body_links(doc.path, doc.body, files) if not hit.startswith(SITE_WIDE)
+    )
+
+
+# the folder of the files the whole site shares (the theme's and the pages' pictures)
+SITE_WIDE = "static/"
 
 
 def _checked(
@@ -1057,7 +1070,8 @@ def build_site(
     units = build_units(tree, problems)
     built, unready = _items(tree, units, kinds, problems, memo, config, kept, drafts)
     items, left_out = _published(built, drafts, tree.files)
-    left_out |= unready
+    if unready:  # what a published item uses too stays
+        left_out |= unready - _sources(items) - _linked_files(items, tree.files)
     problems.extend(_duplicates(items, kinds, memo))
     if _units_unread(tree):
         problems = _units_unchecked(problems)
@@ -1086,11 +1100,12 @@ def _units_unread(tree: SourceTree) -> bool:
 
 def _units_unchecked(problems: list[Diagnostic]) -> list[Diagnostic]:
     """``problems`` without the items' units found missing from a units.yaml that could not be
-    read (every unit would be), told once instead: the editor fixes units.yaml first."""
+    read (every unit would be), told once instead, as an error (an empty units.yaml has none
+    of its own): the editor fixes units.yaml first."""
     kept = [p for p in problems if p.code != "unknown-unit"]
     count = len(problems) - len(kept)
     if count:
-        kept.append(Diagnostic.warning(UNITS_FILE, 0, "units-unread", count=count))
+        kept.append(Diagnostic.error(UNITS_FILE, 0, "units-unread", count=count))
     return kept
 
 
