@@ -42,6 +42,15 @@ def test_long_titles_are_shortened_at_a_sensible_place() -> None:
     assert len(hanzi.title_slug(long_word).split("-")) == 10
 
 
+def test_a_title_in_latin_letters_keeps_its_words() -> None:
+    """A word of letters or digits is one syllable: an English title is not cut at its
+    first space (two reports beginning with one word would share a slug)."""
+    assert hanzi.title_slug("Digital Transformation 2025") == "digital-transformation-2025"
+    assert hanzi.title_slug("Digital Oilfield Construction") == "digital-oilfield-construction"
+    assert hanzi.title_slug("Safety First: A Report on 2025") == "safety-first-a-report-on-2025"
+    assert hanzi.title_slug("Digital 转型 Transformation") == "digital-zhuan-xing-transformation"
+
+
 def test_slug_collisions_get_a_deterministic_suffix(make_site: SiteBuilder) -> None:
     files = {
         "profiles/2025/a.md": profile(name="王建国", unit="branch"),

@@ -285,17 +285,27 @@ PHRASE_SEPARATORS = re.compile(r"[\s，,、；;。！？!?“”\"《》]+")
 
 def title_slug(title: str, max_syllables: int = 10) -> str:
     """A short slug for a long title: the main title before a subtitle separator; if that is
-    still long, its first phrase; at most ``max_syllables`` syllables (never half a one)."""
+    still long, its first phrase; at most ``max_syllables`` syllables (never half a one). A
+    word of Latin letters or digits counts as one syllable (``Digital Transformation 2025``
+    is three, and one phrase)."""
     main = title.strip()
     for sep in TITLE_SEPARATORS:
         head = main.split(sep, 1)[0].strip()
-        if len(head) >= 4:
+        if _syllable_count(head) >= 4:
             main = head
-    if len(main) > max_syllables:
+    if _syllable_count(main) > max_syllables:
         first = next((p for p in PHRASE_SEPARATORS.split(main) if p), main)
-        if len(first) >= 4:
+        if _syllable_count(first) >= 4:
             main = first
     return slugify_syllables(text_pinyin(main), max_parts=max_syllables)
+
+
+# a syllable of a title: a Han character, or a word of Latin letters or digits
+_SYLLABLE = re.compile(r"[A-Za-z0-9]+|[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _syllable_count(text: str) -> int:
+    return len(_SYLLABLE.findall(text))
 
 
 def truncate(text: str, length: int) -> str:
