@@ -366,3 +366,20 @@ def test_a_unit_without_pledges_shows_a_dash_everywhere(make_site: SiteBuilder) 
     assert chart is not None and "第一采油厂" in chart.group(0) and "炼化公司" not in chart.group(0)
     unit_page = (out / "units/other/index.html").read_text(encoding="utf-8")
     assert "共0项" not in unit_page
+
+
+def test_the_status_columns_of_a_stats_table_add_up_to_the_items_pledged(built: Path) -> None:
+    """Done, in progress and planned: every item pledged is in one of the columns."""
+    rows = 0
+    for rel in ("stats/index.html", "stats/2025/index.html"):
+        html = (built / rel).read_text(encoding="utf-8")
+        for table in re.findall(r'<table class="stats-table">(.*?)</table>', html, re.S):
+            heads = re.findall(r'<th scope="col">(.*?)</th>', table)
+            names = ("承诺事项", "已完成", "推进中", "计划中")
+            at = {name: heads.index(name) - 1 for name in names}
+            for row in re.findall(r"<tr>\s*<th scope=\"row\">.*?</th>(.*?)</tr>", table, re.S):
+                cells = [int(c) for c in re.findall(r"<td>(\d+)</td>", row)]
+                total, done, going, planned = (cells[at[k]] for k in at)
+                assert done + going + planned == total, (rel, row)
+                rows += 1
+    assert rows > 5
