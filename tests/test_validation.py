@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from generator.base.config import BuildOptions
+from generator.base.errors import Diagnostic
 from generator.build import BuildReport, build
 from generator.cli.console import field_label, format_diagnostic
+from generator.content import fields
 from tests.conftest import UNITS_YAML, SiteBuilder, profile, write_site
 
 
@@ -409,3 +411,18 @@ def test_a_name_several_units_share_suggests_none(tmp_path: Path) -> None:
     report = build(BuildOptions(source=source, output=tmp_path / "out"))
     [found] = [d for d in report.diagnostics if d.code == "unknown-unit"]
     assert dict(found.params)["suggestion"] == ""
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("完成", "done"), ("计划", "planned"), ("Done", "done"), ("In progress", "in_progress")],
+)
+def test_a_status_as_editors_also_write_it(
+    make_site: SiteBuilder, written: str, meant: str
+) -> None:
+    problems: list[Diagnostic] = []
+    assert fields.status(fields.Context("p.md", {}, problems), "status", written) == meant
+    assert problems == []
+    files = {"pledges/2025/p.md": PLEDGE.format(branch="branch", status=written, extra="")}
+    report, _out = make_site(files)
+    assert report.ok, report.diagnostics

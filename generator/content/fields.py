@@ -44,9 +44,11 @@ CONTROL_RE = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]")
 # the statuses as editors write them in Chinese (the site shows 推进中; 进行中 is as common)
 STATUS_WORDS = {
     "计划中": "planned",
+    "计划": "planned",
     "推进中": "in_progress",
     "进行中": "in_progress",
     "已完成": "done",
+    "完成": "done",
 }
 
 Value = Any
@@ -261,7 +263,10 @@ def status(ctx: Context, key: str, value: Value) -> Value:
     value = text(ctx, key, value)
     if value is INVALID:
         return INVALID
-    value = STATUS_WORDS.get(value, value)
+    written = value.strip()
+    # English in any case, with a space or hyphen for the underscore (In progress, Done)
+    english = "_".join(written.lower().replace("-", " ").split())
+    value = STATUS_WORDS.get(written) or (english if english in PLEDGE_STATUSES else value)
     if value not in PLEDGE_STATUSES:
         suggestion = _suggest(value, PLEDGE_STATUSES)
         ctx.error(key, "bad-status", got=_shown(value), suggestion=suggestion)
