@@ -426,3 +426,21 @@ def test_a_status_as_editors_also_write_it(
     files = {"pledges/2025/p.md": PLEDGE.format(branch="branch", status=written, extra="")}
     report, _out = make_site(files)
     assert report.ok, report.diagnostics
+
+
+def test_a_year_more_than_one_after_this_one_is_a_warning(
+    make_site: SiteBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2035 for 2025 would make the site's current year 2035: the editor is told; next
+    year's pledge (made in December) is not a slip."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")  # 2025-12-01
+    files = {
+        "profiles/2025/a.md": profile(name="甲", year=2035),
+        "profiles/2025/b.md": profile(name="乙", year=2026),
+    }
+    report, _out = make_site(files)
+    assert report.ok
+    told = [
+        (d.path, d.line, dict(d.params)) for d in report.diagnostics if d.code == "year-in-future"
+    ]
+    assert told == [("profiles/2025/a.md", 4, {"year": "2035", "now": "2025"})]

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import itertools
 import operator
+import os
 import posixpath
 import re
 from collections import defaultdict
@@ -1073,6 +1074,7 @@ def build_site(
     if unready:  # what a published item uses too stays
         left_out |= unready - _sources(items) - _linked_files(items, tree.files)
     problems.extend(_duplicates(items, kinds, memo))
+    problems.extend(_future_years(items))
     if _units_unread(tree):
         problems = _units_unchecked(problems)
     edition = edition_year
@@ -1090,6 +1092,29 @@ def build_site(
     if memo is not None:
         memo[_STRUCTURE] = (setting, items, site)
     return site, problems
+
+
+def _future_years(items: Iterable[Item]) -> list[Diagnostic]:
+    """A warning for each item dated more than a year after this one (``SOURCE_DATE_EPOCH``'s
+    year when set): a slip of the keyboard (2035 for 2025) would make it the site's current
+    year, its home page and honour roll."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    now = (
+        dt.datetime.fromtimestamp(int(epoch), dt.UTC).year
+        if epoch.isdigit()
+        else dt.date.today().year
+    )
+    return [
+        Diagnostic.warning(
+            item.key,
+            item.lines.get("year", item.lines.get("date", 1)),
+            "year-in-future",
+            year=item.year,
+            now=now,
+        )
+        for item in items
+        if item.year > now + 1
+    ]
 
 
 def _units_unread(tree: SourceTree) -> bool:
