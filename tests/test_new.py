@@ -154,6 +154,10 @@ def test_unknown_unit(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "“branc”" in err and "units.yaml" in err and "“branch”" in err
     assert new(site, "pledge", "--branch", "other-brnach") == 1
     assert "“other-branch”" in capsys.readouterr().err
+    # a part of several units' names: each of them
+    assert new(site, "profile", "--name", "张秀兰", "--unit", "采油", "--year", "2025") == 1
+    err = capsys.readouterr().err
+    assert "共2个" in err and "plant（第一采油厂）" in err and "branch（采油一队党支部）" in err
     assert not (site / "profiles/2025").exists() and not (site / "pledges").exists()
 
 

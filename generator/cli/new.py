@@ -296,7 +296,12 @@ def resolve_unit(value: str, units: Mapping[str, model.Unit], language: str) -> 
     by_name = [u.id for u in units.values() if u.name == value]
     if len(by_name) == 1:
         return by_name[0]
-    close = schema.suggest(value, list(units))
+    holding = [u for u in units.values() if value and value in u.name]
+    if len(holding) > 1:  # a part of several units' names: each of them, to choose from
+        shown = "、".join(f"{u.id}（{u.name}）" for u in holding[:UNITS_LISTED])
+        extra = messages.text(language, "new-unit-candidates", units=shown, count=len(holding))
+        raise Stop(EXIT_INVALID, "new-unknown-unit", extra, unit=value)
+    close = holding[0].id if holding else schema.suggest(value, list(units))
     if not close:
         names = {u.name: u.id for u in units.values()}
         close = names.get(schema.suggest(value, list(names)), "")
@@ -306,6 +311,9 @@ def resolve_unit(value: str, units: Mapping[str, model.Unit], language: str) -> 
         else ""
     )
     raise Stop(EXIT_INVALID, "new-unknown-unit", extra, unit=value)
+
+
+UNITS_LISTED = 8  # the units named when a unit written in part could be several
 
 
 def _check_unit_kind(
