@@ -24,7 +24,7 @@ import jinja2
 
 from generator import pages
 from generator.base import memory, stopping
-from generator.base.config import LAST_OUTPUT_FILE, BuildOptions
+from generator.base.config import BuildOptions
 from generator.base.errors import Diagnostic, Severity, has_errors
 from generator.base.report import BuildReport as BuildReport  # re-exported: the build returns it
 from generator.content import editions, loader, paths, stamps
@@ -1320,22 +1320,8 @@ def _save_records(
     since = None if inputs.watched else time.monotonic_ns()  # serve's folder is its own
     output = inputs.options.output
     inputs.store.save_outputs(writer.identity(output), records, work.previous, work.checked)
-    _note_output(inputs.options)
     touched = touched if work.stamps is not None else None
     freshness.remember_folders(output, inputs.store, records, touched, since)
-
-
-def _note_output(options: BuildOptions) -> None:
-    """Write down, in the cache's folder, which output folder the build wrote
-    (``LAST_OUTPUT_FILE``: ``cli.build.output_cache`` reads it before anything is opened)."""
-    if options.cache_dir is None:
-        return
-    note, written = options.cache_dir / LAST_OUTPUT_FILE, str(options.output.resolve())
-    with contextlib.suppress(OSError):  # a note for the next build's choice of cache only
-        if not note.is_file() or note.read_text(encoding="utf-8") != written:
-            part = note.with_name(f".{LAST_OUTPUT_FILE}.{os.getpid()}")
-            part.write_text(written, encoding="utf-8")
-            os.replace(part, note)
 
 
 def _changed_shards(

@@ -256,26 +256,6 @@ def test_a_build_with_nothing_to_do_says_so(tmp_path: Path) -> None:
     assert "已生成0个页面" not in again.stdout and "网站现有1名先进典型" in again.stdout
 
 
-def test_a_build_into_a_second_folder_leaves_the_first_one_up_to_date(tmp_path: Path) -> None:
-    """A build into another folder (drafts to look at) keeps a cache of its own: the next
-    build of the first folder has nothing to do and touches none of its files; once the first
-    folder is gone, the other takes the source's cache over."""
-    write_site(tmp_path / "src", {"profiles/2025/a.md": profile()})
-    assert run(["build", "src", "-o", "out"], tmp_path).returncode == 0
-    times = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*")}
-    other = run(["build", "src", "-o", "other", "--drafts"], tmp_path)
-    assert other.returncode == 0 and "已生成" in other.stdout
-    again = run(["build", "src", "-o", "out"], tmp_path)
-    assert again.returncode == 0 and "内容没有变化" in again.stdout
-    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*")} == times
-    assert "内容没有变化" in run(["build", "src", "-o", "other", "--drafts"], tmp_path).stdout
-    shutil.rmtree(tmp_path / "out")
-    cache = tmp_path / "src" / ".showcase-cache"
-    kept = {p.name for p in (cache / "outputs").iterdir()}
-    assert run(["build", "src", "-o", "third"], tmp_path).returncode == 0
-    assert {p.name for p in (cache / "outputs").iterdir()} == kept  # the source's own cache
-
-
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
 def test_the_last_line_of_a_build_gives_the_site_totals_apart_from_what_it_made(
     language: str, capsys: pytest.CaptureFixture[str]

@@ -28,8 +28,6 @@ class BuildOptions:
 
 
 CACHE_DIR = ".showcase-cache"  # the build cache's folder, inside the source unless told
-# in the cache's folder: the output folder (resolved) that the last build with it wrote
-LAST_OUTPUT_FILE = "last-output"
 
 
 PACKAGED_THEMES = Path(__file__).resolve().parents[2] / "themes"

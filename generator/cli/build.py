@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import hashlib
 import os
 import signal
 import sys
@@ -17,7 +16,7 @@ from types import FrameType
 from typing import Any
 
 from generator.base import memory, messages, stopping
-from generator.base.config import CACHE_DIR, DEFAULT_LANGUAGE, LAST_OUTPUT_FILE, BuildOptions
+from generator.base.config import CACHE_DIR, DEFAULT_LANGUAGE, BuildOptions
 from generator.base.report import BuildReport
 from generator.cli import console as reporting
 from generator.cli import handoff, parsing
@@ -121,7 +120,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(t("build-not-a-site").format(source=source), file=sys.stderr)
         return EXIT_USAGE
     args.output = args.output or str(default_output(source))
-    cache_dir = output_cache(cache_folder(args, source), Path(args.output))
+    cache_dir = cache_folder(args, source)
     problem = cache_problem(cache_dir, source, Path(args.output))
     if problem:
         return refuse_cache(problem, cache_dir)
@@ -287,23 +286,6 @@ def cache_folder(args: argparse.Namespace, source: Path) -> Path | None:
         return None
     given = args.cache_dir or os.environ.get(CACHE_ENV, "").strip()
     return Path(given) if given else source / CACHE_DIR
-
-
-def output_cache(folder: Path | None, output: Path) -> Path | None:
-    """The cache of a build into ``output``: ``folder``; but when the last build with it wrote
-    another output folder, still there, a cache of this output's own inside it
-    (``outputs/<digest of its path>``): a build into a second folder (drafts to look at) does
-    not make the next build of the first one write every file again."""
-    if folder is None:
-        return None
-    try:
-        last = (folder / LAST_OUTPUT_FILE).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return folder
-    target = str(output.resolve())
-    if not last or last == target or not os.path.isdir(last):
-        return folder
-    return folder / "outputs" / hashlib.sha256(target.encode("utf-8")).hexdigest()[:16]
 
 
 def refuse_cache(problem: str, cache_dir: Path | None) -> int:
