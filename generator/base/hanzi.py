@@ -285,27 +285,28 @@ PHRASE_SEPARATORS = re.compile(r"[\s，,、；;。！？!?“”\"《》]+")
 
 def title_slug(title: str, max_syllables: int = 10) -> str:
     """A short slug for a long title: the main title before a subtitle separator; if that is
-    still long, its first phrase; at most ``max_syllables`` syllables (never half a one). A
-    word of Latin letters or digits counts as one syllable (``Digital Transformation 2025``
-    is three, and one phrase)."""
+    still long, its first phrase; at most ``max_syllables`` syllables (never half a one). The
+    length of a Chinese title is its characters; that of a title without a Han character,
+    its words (``Digital Transformation 2025`` is three, and one phrase)."""
     main = title.strip()
+    size = len if _HAN.search(main) else _word_count
     for sep in TITLE_SEPARATORS:
         head = main.split(sep, 1)[0].strip()
-        if _syllable_count(head) >= 4:
+        if size(head) >= 4:
             main = head
-    if _syllable_count(main) > max_syllables:
+    if size(main) > max_syllables:
         first = next((p for p in PHRASE_SEPARATORS.split(main) if p), main)
-        if _syllable_count(first) >= 4:
+        if size(first) >= 4:
             main = first
     return slugify_syllables(text_pinyin(main), max_parts=max_syllables)
 
 
-# a syllable of a title: a Han character, or a word of Latin letters or digits
-_SYLLABLE = re.compile(r"[A-Za-z0-9]+|[\u3400-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"\w+")
 
 
-def _syllable_count(text: str) -> int:
-    return len(_SYLLABLE.findall(text))
+def _word_count(text: str) -> int:
+    return len(_WORD.findall(text))
 
 
 def truncate(text: str, length: int) -> str:
