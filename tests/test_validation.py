@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from generator.base.errors import Diagnostic
 from generator.build import BuildReport, build
 from generator.cli.console import field_label, format_diagnostic
 from generator.content import fields
-from tests.conftest import UNITS_YAML, SiteBuilder, profile, write_site
+from tests.conftest import SITE_YAML, UNITS_YAML, SiteBuilder, profile, write_site
 
 
 def shown(report: BuildReport, root: Path = Path("/nonexistent")) -> str:
@@ -431,16 +432,21 @@ def test_a_status_as_editors_also_write_it(
 def test_a_year_more_than_one_after_this_one_is_a_warning(
     make_site: SiteBuilder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """2035 for 2025 would make the site's current year 2035: the editor is told; next
-    year's pledge (made in December) is not a slip."""
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")  # 2025-12-01
+    """2099 for 2025 would make the site's current year 2099: the editor is told; next
+    year's pledge (made in December) is not a slip. A build dated long ago
+    (``SOURCE_DATE_EPOCH`` of 1980, as some build systems set it), or by no time at all, is
+    no reason for more; a site whose current year is set is not told."""
+    this_year = dt.date.today().year
     files = {
-        "profiles/2025/a.md": profile(name="甲", year=2035),
-        "profiles/2025/b.md": profile(name="乙", year=2026),
+        "profiles/2025/a.md": profile(name="甲", year=2099),
+        "profiles/2025/b.md": profile(name="乙", year=this_year + 1),
     }
-    report, _out = make_site(files)
-    assert report.ok
-    told = [
-        (d.path, d.line, dict(d.params)) for d in report.diagnostics if d.code == "year-in-future"
-    ]
-    assert told == [("profiles/2025/a.md", 4, {"year": "2035", "now": "2025"})]
+    for epoch in ("315532800", "99999999999999", "soon"):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        report, _out = make_site(files)
+        assert report.ok
+        told = [(d.path, d.line) for d in report.diagnostics if d.code == "year-in-future"]
+        assert told == [("profiles/2025/a.md", 4)], epoch
+    pinned = SITE_YAML + f"current_year: {this_year}\n"
+    report, _out = make_site(files, site_yaml=pinned)
+    assert [d for d in report.diagnostics if d.code == "year-in-future"] == []

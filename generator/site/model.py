@@ -1074,7 +1074,8 @@ def build_site(
     if unready:  # what a published item uses too stays
         left_out |= unready - _sources(items) - _linked_files(items, tree.files)
     problems.extend(_duplicates(items, kinds, memo))
-    problems.extend(_future_years(items))
+    if not config.current_year and edition_year is None:  # the newest year is the current one
+        problems.extend(_future_years(items))
     if _units_unread(tree):
         problems = _units_unchecked(problems)
     edition = edition_year
@@ -1095,15 +1096,9 @@ def build_site(
 
 
 def _future_years(items: Iterable[Item]) -> list[Diagnostic]:
-    """A warning for each item dated more than a year after this one (``SOURCE_DATE_EPOCH``'s
-    year when set): a slip of the keyboard (2035 for 2025) would make it the site's current
-    year, its home page and honour roll."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    now = (
-        dt.datetime.fromtimestamp(int(epoch), dt.UTC).year
-        if epoch.isdigit()
-        else dt.date.today().year
-    )
+    """A warning for each item dated more than a year after this one: a slip of the keyboard
+    (2035 for 2025) would make it the site's current year, its home page and honour roll."""
+    now = _this_year()
     return [
         Diagnostic.warning(
             item.key,
@@ -1115,6 +1110,17 @@ def _future_years(items: Iterable[Item]) -> list[Diagnostic]:
         for item in items
         if item.year > now + 1
     ]
+
+
+def _this_year() -> int:
+    """This year by the machine's clock, or by ``SOURCE_DATE_EPOCH`` when that is later (a
+    build dated ahead); an epoch that is no time at all (huge, not a number) is left out."""
+    year = dt.date.today().year
+    try:
+        epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
+        return max(year, dt.datetime.fromtimestamp(epoch, dt.UTC).year)
+    except (ValueError, OverflowError, OSError):
+        return year
 
 
 def _units_unread(tree: SourceTree) -> bool:
