@@ -298,7 +298,11 @@ def resolve_unit(value: str, units: Mapping[str, model.Unit], language: str) -> 
         return by_name[0]
     holding = [u for u in units.values() if value and value in u.name]
     if len(holding) > 1:  # a part of several units' names: each of them, to choose from
-        shown = "、".join(f"{u.id}（{u.name}）" for u in holding[:UNITS_LISTED])
+        separator = messages.text(language, "new-list-separator")
+        shown = separator.join(
+            messages.text(language, "new-unit-named", id=u.id, name=u.name)
+            for u in holding[:UNITS_LISTED]
+        )
         extra = messages.text(language, "new-unit-candidates", units=shown, count=len(holding))
         raise Stop(EXIT_INVALID, "new-unknown-unit", extra, unit=value)
     close = holding[0].id if holding else schema.suggest(value, list(units))
