@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -132,5 +133,21 @@ def test_a_process_that_builds_again_takes_the_lines_of_unchanged_files_as_they_
         gone = freshness.source_state(options, store)
         assert gone != first and looked[-1] == []
         assert not any("about.md" in path for path in store.memory("state-stats") or {})
+    finally:
+        store.close()
+
+
+def test_a_new_year_is_a_new_source_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The items' years are measured against this year (a year in the future is a warning):
+    on New Year a build with nothing changed in the source is made again, not replayed."""
+    src = tmp_path / "src"
+    shutil.copytree(EXAMPLE, src, ignore=shutil.ignore_patterns(".showcase-cache"))
+    options = BuildOptions(src, tmp_path / "out", cache_dir=tmp_path / "cache")
+    store = cache.Cache.open(tmp_path / "cache", remember=True)
+    try:
+        first = freshness.source_state(options, store)
+        later = time.localtime(time.time() + 366 * 86400)
+        monkeypatch.setattr(freshness.time, "localtime", lambda *_: later)
+        assert freshness.source_state(options, store) != first
     finally:
         store.close()

@@ -47,6 +47,8 @@ def source_state(
         options.edition_year,
         # file dates outside git are capped by it
         os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
+        # the year the items' years are measured against (a year in the future is a warning)
+        time.localtime().tm_year,
     )
     digest.update(repr(settings).encode())
     digest.update(b"".join(_file_lines(options, store, changed).values()))
