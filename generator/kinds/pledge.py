@@ -59,7 +59,7 @@ class Pledge(Item):
             search="words",
             type_doc="list, not empty",
             doc="each `{text (required), status (required: planned, in_progress or done; "
-            "also 计划中, 推进中 or 进行中, 已完成 or 完成), note}`",
+            "also 计划中 or 计划, 推进中 or 进行中, 已完成 or 完成), note}`",
         ),
     )
     review: Review | None = field(
