@@ -398,7 +398,7 @@ def test_the_browsers_reload_as_soon_as_the_changed_pages_are_in_the_output(
     def reload() -> None:
         reloads.append(index())
 
-    try:
+    with closed_after(state):  # the collector on again, as serve leaves it after each rebuild
         before = index()
         assert serve.rebuild_and_reload(state, edit("独一无二的新句子。"), reload).ok
         assert reloads == [before] and index() != before
@@ -412,8 +412,16 @@ def test_the_browsers_reload_as_soon_as_the_changed_pages_are_in_the_output(
         (source / "site.yaml").write_text("title: [broken\n", encoding="utf-8")
         assert not serve.rebuild_and_reload(state, edit("再一句。"), reload).ok
         assert len(reloads) == 1
+
+
+@contextlib.contextmanager
+def closed_after(state: serve.ServeState) -> Iterator[serve.ServeState]:
+    """``state`` for the block, then left as serve leaves it after a rebuild: persisted (the
+    collector on again), and its cache closed."""
+    try:
+        yield state
     finally:
-        state.persist()  # the collector on again, as serve leaves it after each rebuild
+        state.persist()
         if state.store is not None:
             state.store.close()
 
@@ -451,7 +459,7 @@ def test_a_new_story_reloads_the_browsers_then_those_showing_a_later_page_of_a_l
 
     newest = profile(name="新来人", extra="date: 2025-12-31\n")
     (source / "profiles/2025/new.md").write_text(newest, encoding="utf-8")
-    try:
+    with closed_after(state):
         assert serve.rebuild_and_reload(state, frozenset({"profiles/2025/new.md"}), reload).ok
         assert reloads == [("*", False), (serve.LATER_PAGES, True)]
         reloads.clear()
@@ -459,10 +467,6 @@ def test_a_new_story_reloads_the_browsers_then_those_showing_a_later_page_of_a_l
         (source / "profiles/2025/p1.md").write_text(profile(name="员工1", body="新句。"), "utf-8")
         assert serve.rebuild_and_reload(state, frozenset({"profiles/2025/p1.md"}), reload).ok
         assert [path for path, _ in reloads] == ["*"]
-    finally:
-        state.persist()
-        if state.store is not None:
-            state.store.close()
 
 
 def test_a_reload_of_the_later_pages_reloads_only_a_later_page_in_a_browser(

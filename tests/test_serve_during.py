@@ -30,7 +30,14 @@ from generator.site.urls import UrlPlan
 from tests.conftest import profile
 from tests.golden import SOURCE_DATE_EPOCH
 from tests.scale import write_corpus
-from tests.test_serve import _paged_serve, fetch, free_port, start, wait_until
+from tests.test_serve import (
+    _paged_serve,
+    closed_after,
+    fetch,
+    free_port,
+    start,
+    wait_until,
+)
 
 NEW_STORY = "profiles/2025/zz-new.md"
 STORY_PAGE = "profiles/2025/xin-lai-ren/index.html"  # its name, 新来人, in pinyin
@@ -128,7 +135,7 @@ def test_a_site_smaller_than_preview_from_or_of_its_own_templates_hands_nothing_
     source, _out, state = _paged_serve(tmp_path)
     handed: list[OnDemand] = []
     options = state.options
-    try:
+    with closed_after(state):
         (source / NEW_STORY).write_text(_newest("新来人"), encoding="utf-8")
         changed = frozenset({NEW_STORY})
         assert building.build(
@@ -144,10 +151,6 @@ def test_a_site_smaller_than_preview_from_or_of_its_own_templates_hands_nothing_
         (source / NEW_STORY).write_text(_newest("又来人"), encoding="utf-8")
         assert building.build(options, store=state.store, changed=None, previewed=handed.append).ok
         assert len(handed) == 1
-    finally:
-        state.persist()
-        if state.store is not None:
-            state.store.close()
 
 
 def _warned_serve(tmp_path: Path) -> tuple[Path, Path, serve.ServeState]:
@@ -194,7 +197,7 @@ def test_a_new_story_is_served_made_on_demand_and_reloads_once(
             first.append(list(planned))
             seen.update((path, _call(app, path)) for path in wanted[2:])
 
-    try:
+    with closed_after(state):
         (source / NEW_STORY).write_text(_newest("新来人"), encoding="utf-8")
         assert serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload).ok
         assert reloads == ["*"] and state.during is None and first == [[DETAILS]]
@@ -202,10 +205,6 @@ def test_a_new_story_is_served_made_on_demand_and_reloads_once(
         assert "新来人" in story and serve.WARNINGS_ID in story
         assert seen["/favicon.ico"][0].startswith("404") and b"<html" in seen["/favicon.ico"][1]
         assert all(_call(app, path) == seen[path] for path in wanted), reloads
-    finally:
-        state.persist()
-        if state.store is not None:
-            state.store.close()
 
 
 def test_pages_handed_over_move_into_the_folder_in_one_move(
@@ -218,7 +217,7 @@ def test_pages_handed_over_move_into_the_folder_in_one_move(
     source, out, state = _paged_serve(tmp_path)
     later = out / "profiles/page/2/index.html"
     moved: list[bool] = []  # whether page 2 of the list had moved in when the pages were shown
-    try:
+    with closed_after(state):
         for preview_from, name in ((10**9, "新来人"), (1, "又来人")):
             monkeypatch.setattr(building, "PREVIEW_FROM", preview_from)
             before = later.read_bytes()
@@ -231,10 +230,6 @@ def test_pages_handed_over_move_into_the_folder_in_one_move(
             )
             assert report.ok and later.read_bytes() != before
         assert moved == [False, True]
-    finally:
-        state.persist()
-        if state.store is not None:
-            state.store.close()
 
 
 def test_a_removed_story_a_file_of_the_search_index_and_a_fault_meanwhile(
@@ -256,7 +251,7 @@ def test_a_removed_story_a_file_of_the_search_index_and_a_fault_meanwhile(
         if len(reloads) == 1:
             seen.update((path, _call(app, path)) for path in asked)
 
-    try:
+    with closed_after(state):
         (source / NEW_STORY).write_text(_newest("新来人"), encoding="utf-8")
         assert serve.rebuild_and_reload(state, frozenset({NEW_STORY}), lambda *_: None).ok
         asked.append(STORY)
@@ -283,10 +278,6 @@ def test_a_removed_story_a_file_of_the_search_index_and_a_fault_meanwhile(
         with pytest.raises(RuntimeError):
             serve.rebuild_and_reload(state, frozenset({NEW_STORY}), reload)
         assert reloads == []  # the browsers still show the folder's pages
-    finally:
-        state.persist()
-        if state.store is not None:
-            state.store.close()
 
 
 def _report(
@@ -477,7 +468,7 @@ def test_the_page_of_an_item_whose_name_changed_sends_the_browser_to_its_new_pag
     first = building.planned_pages(state.store)[story]
     old = "/" + first.removesuffix("index.html")
     seen: list[tuple[str, bytes]] = []
-    try:
+    with closed_after(state):
         (source / story).write_text(profile(name="先改的名字"), encoding="utf-8")
         report = serve.rebuild_and_reload(  # a small site: reloaded once the pages moved in
             state, frozenset({story}), lambda *_: seen.append(_call(app, old))
@@ -506,7 +497,3 @@ def test_the_page_of_an_item_whose_name_changed_sends_the_browser_to_its_new_pag
         assert state.rebuild(changed=frozenset({story})).ok
         assert _call(app, old)[0].startswith("200")
         assert _call(app, "/profiles/2025/nobody/")[0].startswith("404")
-    finally:
-        state.persist()
-        if state.store is not None:
-            state.store.close()

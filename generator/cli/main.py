@@ -95,14 +95,9 @@ def _parsed(p: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
 def _folder_last(p: argparse.ArgumentParser, args: argparse.Namespace) -> bool:
     """Whether the command of ``args`` takes the source folder as its last positional
     argument, after another one (``compile YEAR [FOLDER]``), not as an option only."""
-    for action in p._actions:  # the commands' parsers
-        if isinstance(action, argparse._SubParsersAction):
-            command = action.choices.get(args.command)
-            positional = (
-                [a.dest for a in command._actions if not a.option_strings] if command else []
-            )
-            return len(positional) > 1 and positional[-1] == "source"
-    return False
+    command = parsing.command_parser(p, args.command)
+    positional = [a.dest for a in command._actions if not a.option_strings] if command else []
+    return len(positional) > 1 and positional[-1] == "source"
 
 
 def run() -> None:

@@ -127,6 +127,17 @@ def every_parser(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParse
     return found
 
 
+def command_parser(
+    parser: argparse.ArgumentParser, name: str | None
+) -> argparse.ArgumentParser | None:
+    """The parser of the sub-command ``name`` of ``parser``; None when it has none so named."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser | None = action.choices.get(name or "")
+            return found
+    return None
+
+
 DEFAULT_SOURCE = "site_content"
 SITE_FILE = "site.yaml"
 

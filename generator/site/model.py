@@ -719,9 +719,12 @@ def _held_drafts(tree: SourceTree, checked: list[Became]) -> tuple[list[Became],
 
 
 def _marked_draft(doc: SourceDoc) -> bool:
-    """Whether the front matter of ``doc`` says ``draft: true`` (or ``是``)."""
-    value = doc.meta.get("draft")
-    return value is True or (isinstance(value, str) and value.strip() == "是")
+    """Whether the front matter of ``doc`` says ``draft: true`` (or ``是``), as the field's
+    own checker reads it."""
+    if "draft" not in doc.meta:
+        return False
+    ctx = schema.Context(doc.path, doc.lines, [])
+    return schema.boolean(ctx, "draft", doc.meta["draft"]) is True
 
 
 def _as_warning(problem: Diagnostic) -> Diagnostic:
